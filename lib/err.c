@@ -66,6 +66,8 @@ const char *ar_errc_name(ar_errc_t code)
 	case AR_ERR_CRYPTO:		return "crypto";
 	case AR_ERR_CONFIG:		return "config";
 	case AR_ERR_UNAVAILABLE:	return "unavailable";
+	case AR_ERR_BAD_NONCE:		return "bad_nonce";
+	case AR_ERR_UNAUTHORIZED:	return "unauthorized";
 	}
 	return "unknown";
 }

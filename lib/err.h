@@ -28,6 +28,8 @@ typedef enum ar_errc {
 	AR_ERR_CRYPTO,		/**< a crypto library call failed internally */
 	AR_ERR_CONFIG,		/**< configuration invalid */
 	AR_ERR_UNAVAILABLE,	/**< a dependency (Redis, verifier) is unreachable */
+	AR_ERR_BAD_NONCE,	/**< anti-replay nonce missing, malformed or not valid */
+	AR_ERR_UNAUTHORIZED,	/**< signer or URL not entitled to this request */
 } ar_errc_t;
 
 /** Error record. Zero-initialise before use or let ar_err_clear() do it. */

@@ -1,1 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# JOSE core: base64url, JWK, JWS, JWE, ACME request envelopes; file helpers.
+lib_libacmerats_la_SOURCES += \
+	lib/b64.c lib/b64.h \
+	lib/fileio.c lib/fileio.h \
+	lib/jwk.c lib/jwk.h \
+	lib/jws.c lib/jws.h \
+	lib/jwe.c lib/jwe.h \
+	lib/acme_jws.c lib/acme_jws.h
+pkginclude_HEADERS += lib/b64.h lib/fileio.h lib/jwk.h lib/jws.h lib/jwe.h lib/acme_jws.h

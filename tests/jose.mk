@@ -1,1 +1,26 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# Unit tests of the JOSE core, with published vectors (tests/vectors.h).
+jose_unit_tests = \
+	tests/unit/test_err_log \
+	tests/unit/test_b64 \
+	tests/unit/test_jwk \
+	tests/unit/test_jws \
+	tests/unit/test_jwe \
+	tests/unit/test_acme_jws
+check_PROGRAMS += $(jose_unit_tests)
+TESTS += $(jose_unit_tests)
+
+tests_unit_test_err_log_CPPFLAGS = $(TEST_CFLAGS)
+tests_unit_test_err_log_LDADD = $(TEST_LIBS)
+tests_unit_test_b64_CPPFLAGS = $(TEST_CFLAGS)
+tests_unit_test_b64_LDADD = $(TEST_LIBS)
+tests_unit_test_jwk_CPPFLAGS = $(TEST_CFLAGS)
+tests_unit_test_jwk_LDADD = $(TEST_LIBS)
+tests_unit_test_jws_CPPFLAGS = $(TEST_CFLAGS)
+tests_unit_test_jws_LDADD = $(TEST_LIBS)
+tests_unit_test_jwe_CPPFLAGS = $(TEST_CFLAGS)
+tests_unit_test_jwe_LDADD = $(TEST_LIBS)
+tests_unit_test_acme_jws_CPPFLAGS = $(TEST_CFLAGS)
+tests_unit_test_acme_jws_LDADD = $(TEST_LIBS)
+
+noinst_HEADERS = tests/testutil.h tests/vectors.h

@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <jose/jose.h>
+
+#include "b64.h"
+#include "jws.h"
+
+static const char *const alg_names[] = {
+	[AR_ALG_ES256] = "ES256",
+	[AR_ALG_ES384] = "ES384",
+	[AR_ALG_RS256] = "RS256",
+	[AR_ALG_HS256] = "HS256",
+};
+
+ar_alg_t ar_alg_from_name(const char *name)
+{
+	size_t i;
+
+	if (!name)
+		return AR_ALG_UNKNOWN;
+	for (i = 1; i < sizeof(alg_names) / sizeof(alg_names[0]); i++)
+		if (!strcmp(name, alg_names[i]))
+			return (ar_alg_t)i;
+	return AR_ALG_UNKNOWN;
+}
+
+const char *ar_alg_name(ar_alg_t alg)
+{
+	if (alg <= AR_ALG_UNKNOWN || alg > AR_ALG_HS256)
+		return "unknown";
+	return alg_names[alg];
+}
+
+void ar_jws_clear(ar_jws_t *jws)
+{
+	json_decref(jws->header);
+	json_decref(jws->jose);
+	free(jws->payload);
+	memset(jws, 0, sizeof(*jws));
+}
+
+/* "crit" (RFC 7515 4.1.11): we implement no extension, so any is refused. */
+static int check_crit(const json_t *header, ar_err_t *err)
+{
+	const json_t *crit = json_object_get(header, "crit");
+	const json_t *v;
+
+	if (!crit)
+		return 0;
+	if (!json_is_array(crit) || json_array_size(crit) == 0)
+		return ar_err_set(err, AR_ERR_MALFORMED, "\"crit\" must be a non-empty array");
+	v = json_array_get(crit, 0);
+	if (!json_is_string(v))
+		return ar_err_set(err, AR_ERR_MALFORMED, "\"crit\" must list header names");
+	return ar_err_set(err, AR_ERR_UNSUPPORTED,
+			  "critical header parameter \"%.64s\" is not understood",
+			  json_string_value(v));
+}
+
+/* Decode and check the protected header; fills out->header and out->alg. */
+static int parse_header(const char *b64, size_t len, ar_jws_t *out, ar_err_t *err)
+{
+	json_error_t jerr;
+	const char *alg;
+	uint8_t *raw;
+	size_t rawlen;
+
+	if (len == 0)
+		return ar_err_set(err, AR_ERR_MALFORMED, "empty protected header");
+	if (ar_b64url_dec_max(len) > AR_JWS_MAX_HEADER)
+		return ar_err_set(err, AR_ERR_TOO_LARGE, "protected header exceeds %d bytes",
+				  AR_JWS_MAX_HEADER);
+	raw = ar_b64url_decode_alloc(b64, len, &rawlen, err);
+	if (!raw)
+		return ar_err_prefix(err, "protected header: ");
+	out->header = json_loadb((const char *)raw, rawlen, JSON_REJECT_DUPLICATES, &jerr);
+	free(raw);
+	if (!json_is_object(out->header))
+		return ar_err_set(err, AR_ERR_MALFORMED, "protected header is not a JSON object%s%s",
+				  out->header ? "" : ": ", out->header ? "" : jerr.text);
+
+	alg = json_string_value(json_object_get(out->header, "alg"));
+	if (!alg)
+		return ar_err_set(err, AR_ERR_BAD_ALG, "protected header has no \"alg\"");
+	out->alg = ar_alg_from_name(alg);
+	if (out->alg == AR_ALG_UNKNOWN)
+		return ar_err_set(err, AR_ERR_BAD_ALG, "algorithm \"%.32s\" is not supported", alg);
+	return check_crit(out->header, err);
+}
+
+/* Shared tail of both serializations: the three base64url parts. */
+static int parse_parts(const char *prot, size_t prot_len, const char *payload, size_t payload_len,
+		       const char *sig, size_t sig_len, ar_jws_t *out, ar_err_t *err)
+{
+	uint8_t sigbuf[1024];
+	size_t n;
+
+	if (parse_header(prot, prot_len, out, err) < 0)
+		return -1;
+	out->payload = ar_b64url_decode_alloc(payload, payload_len, &out->payload_len, err);
+	if (!out->payload)
+		return ar_err_prefix(err, "payload: ");
+	if (sig_len == 0)
+		return ar_err_set(err, AR_ERR_MALFORMED, "empty signature");
+	if (ar_b64url_decode(sig, sig_len, sigbuf, sizeof(sigbuf), &n, err) < 0)
+		return ar_err_prefix(err, "signature: ");
+	out->jose = json_pack("{s:s%,s:s%,s:s%}", "protected", prot, prot_len,
+			      "payload", payload, payload_len, "signature", sig, sig_len);
+	if (!out->jose)
+		return ar_err_set(err, AR_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+int ar_jws_parse_json(const json_t *obj, ar_jws_t *out, ar_err_t *err)
+{
+	const json_t *prot, *payload, *sig;
+	const char *key;
+	json_t *v;
+
+	memset(out, 0, sizeof(*out));
+	if (!json_is_object(obj))
+		return ar_err_set(err, AR_ERR_MALFORMED, "JWS is not a JSON object");
+	json_object_foreach((json_t *)obj, key, v) {
+		if (strcmp(key, "protected") && strcmp(key, "payload") && strcmp(key, "signature"))
+			return ar_err_set(err, AR_ERR_MALFORMED,
+					  "unexpected JWS member \"%.32s\" (flattened form with "
+					  "protected, payload and signature only)", key);
+	}
+	prot = json_object_get(obj, "protected");
+	payload = json_object_get(obj, "payload");
+	sig = json_object_get(obj, "signature");
+	if (!json_is_string(prot) || !json_is_string(payload) || !json_is_string(sig))
+		return ar_err_set(err, AR_ERR_MALFORMED,
+				  "JWS needs string members protected, payload and signature");
+	if (parse_parts(json_string_value(prot), json_string_length(prot),
+			json_string_value(payload), json_string_length(payload),
+			json_string_value(sig), json_string_length(sig), out, err) < 0) {
+		ar_jws_clear(out);
+		return -1;
+	}
+	return 0;
+}
+
+int ar_jws_parse_flat(const char *body, size_t len, size_t max, ar_jws_t *out, ar_err_t *err)
+{
+	json_error_t jerr;
+	json_t *obj;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (len > max)
+		return ar_err_set(err, AR_ERR_TOO_LARGE, "JWS of %zu bytes exceeds %zu", len, max);
+	obj = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!obj)
+		return ar_err_set(err, AR_ERR_MALFORMED, "JWS is not valid JSON: %s", jerr.text);
+	rc = ar_jws_parse_json(obj, out, err);
+	json_decref(obj);
+	return rc;
+}
+
+int ar_jws_parse_compact(const char *text, size_t len, size_t max, ar_jws_t *out, ar_err_t *err)
+{
+	const char *dot1, *dot2;
+
+	memset(out, 0, sizeof(*out));
+	if (len > max)
+		return ar_err_set(err, AR_ERR_TOO_LARGE, "JWS of %zu bytes exceeds %zu", len, max);
+	dot1 = memchr(text, '.', len);
+	dot2 = dot1 ? memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - text)) : NULL;
+	if (!dot2 || memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - text)))
+		return ar_err_set(err, AR_ERR_MALFORMED, "compact JWS must have exactly three parts");
+	if (parse_parts(text, (size_t)(dot1 - text), dot1 + 1, (size_t)(dot2 - dot1 - 1),
+			dot2 + 1, len - (size_t)(dot2 + 1 - text), out, err) < 0) {
+		ar_jws_clear(out);
+		return -1;
+	}
+	return 0;
+}
+
+const char *ar_jws_header_str(const ar_jws_t *jws, const char *name)
+{
+	return json_string_value(json_object_get(jws->header, name));
+}
+
+int ar_jws_verify(const ar_jws_t *jws, const ar_jwk_t *key, unsigned allowed, ar_err_t *err)
+{
+	if (jws->alg == AR_ALG_UNKNOWN || !(allowed & AR_ALG_BIT(jws->alg)))
+		return ar_err_set(err, AR_ERR_BAD_ALG, "algorithm %s is not allowed here",
+				  ar_alg_name(jws->alg));
+	if (strcmp(ar_jwk_alg(key), ar_alg_name(jws->alg)))
+		return ar_err_set(err, AR_ERR_BAD_ALG, "algorithm %s does not fit a %s key",
+				  ar_alg_name(jws->alg), ar_jwk_alg(key));
+	if (!jose_jws_ver(NULL, jws->jose, NULL, ar_jwk_json(key), false))
+		return ar_err_set(err, AR_ERR_BAD_SIGNATURE, "signature does not verify");
+	return 0;
+}
+
+json_t *ar_jws_sign(const json_t *header, const void *payload, size_t len,
+		    const ar_jwk_t *key, ar_err_t *err)
+{
+	json_t *prot = NULL, *sig = NULL, *jws = NULL;
+	char *b64 = NULL;
+
+	if (!ar_jwk_is_private(key)) {
+		ar_err_set(err, AR_ERR_CRYPTO, "signing needs a private key");
+		return NULL;
+	}
+	prot = header ? json_deep_copy(header) : json_object();
+	b64 = ar_b64url_encode_alloc(payload, len);
+	if (!prot || !b64)
+		goto nomem;
+	if (!json_object_get(prot, "alg") &&
+	    json_object_set_new(prot, "alg", json_string(ar_jwk_alg(key))) < 0)
+		goto nomem;
+	sig = json_pack("{s:O}", "protected", prot);
+	jws = json_pack("{s:s}", "payload", b64);
+	if (!sig || !jws)
+		goto nomem;
+	if (!jose_jws_sig(NULL, jws, sig, ar_jwk_json(key))) {
+		ar_err_set(err, AR_ERR_CRYPTO, "signing failed");
+		json_decref(jws);
+		jws = NULL;
+	}
+	goto out;
+nomem:
+	ar_err_set(err, AR_ERR_NOMEM, "out of memory");
+	json_decref(jws);
+	jws = NULL;
+out:
+	json_decref(prot);
+	json_decref(sig);
+	free(b64);
+	return jws;
+}
+
+char *ar_jws_sign_compact(const json_t *header, const void *payload, size_t len,
+			  const ar_jwk_t *key, ar_err_t *err)
+{
+	json_t *jws = ar_jws_sign(header, payload, len, key, err);
+	char *out = NULL;
+
+	if (!jws)
+		return NULL;
+	if (asprintf(&out, "%s.%s.%s",
+		     json_string_value(json_object_get(jws, "protected")),
+		     json_string_value(json_object_get(jws, "payload")),
+		     json_string_value(json_object_get(jws, "signature"))) < 0) {
+		ar_err_set(err, AR_ERR_NOMEM, "out of memory");
+		out = NULL;
+	}
+	json_decref(jws);
+	return out;
+}
