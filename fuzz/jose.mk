@@ -1,1 +1,29 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# Fuzz targets of the JOSE core.
+FUZZ_PROGS += fuzz/fuzz_jws fuzz/fuzz_jwk fuzz/fuzz_jwe fuzz/fuzz_acme_jws
+FUZZ_TESTS += fuzz/replay-jws.test fuzz/replay-jwk.test fuzz/replay-jwe.test \
+	fuzz/replay-acme_jws.test
+
+fuzz_fuzz_jws_SOURCES = fuzz/fuzz_jws.c $(fuzz_driver)
+fuzz_fuzz_jws_CPPFLAGS = $(FUZZ_CFLAGS)
+fuzz_fuzz_jws_LDADD = $(FUZZ_LIBS)
+fuzz_fuzz_jws_LDFLAGS = $(fuzz_ldflags)
+fuzz_fuzz_jwk_SOURCES = fuzz/fuzz_jwk.c $(fuzz_driver)
+fuzz_fuzz_jwk_CPPFLAGS = $(FUZZ_CFLAGS)
+fuzz_fuzz_jwk_LDADD = $(FUZZ_LIBS)
+fuzz_fuzz_jwk_LDFLAGS = $(fuzz_ldflags)
+fuzz_fuzz_jwe_SOURCES = fuzz/fuzz_jwe.c $(fuzz_driver)
+fuzz_fuzz_jwe_CPPFLAGS = $(FUZZ_CFLAGS)
+fuzz_fuzz_jwe_LDADD = $(FUZZ_LIBS)
+fuzz_fuzz_jwe_LDFLAGS = $(fuzz_ldflags)
+fuzz_fuzz_acme_jws_SOURCES = fuzz/fuzz_acme_jws.c $(fuzz_driver)
+fuzz_fuzz_acme_jws_CPPFLAGS = $(FUZZ_CFLAGS)
+fuzz_fuzz_acme_jws_LDADD = $(FUZZ_LIBS)
+fuzz_fuzz_acme_jws_LDFLAGS = $(fuzz_ldflags)
+
+# Seed generator: `make -C BUILDDIR fuzz/mkseeds && fuzz/mkseeds SRCDIR/fuzz/corpus`.
+EXTRA_PROGRAMS = fuzz/mkseeds
+fuzz_mkseeds_SOURCES = fuzz/mkseeds.c
+fuzz_mkseeds_CPPFLAGS = $(FUZZ_CFLAGS)
+fuzz_mkseeds_LDADD = $(FUZZ_LIBS)
+CLEANFILES += fuzz/mkseeds

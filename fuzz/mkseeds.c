@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Writes seed inputs for the JOSE fuzz targets: real messages made with the
+ * library (flattened and compact JWS, JWKs and a JWK Set, a JWE of evidence,
+ * ACME newAccount with External Account Binding, a POST-as-GET).
+ *
+ *   fuzz/mkseeds DIR      writes DIR/{jws,jwk,jwe,acme_jws}/seed-*
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "acme_jws.h"
+#include "fileio.h"
+#include "jwe.h"
+#include "jwk.h"
+#include "jws.h"
+
+static const char *outdir;
+
+static void put(const char *target, const char *name, const char *text)
+{
+	char path[512];
+	ar_err_t err = { 0 };
+
+	snprintf(path, sizeof(path), "%s/%s", outdir, target);
+	if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+		perror(path);
+		exit(1);
+	}
+	snprintf(path, sizeof(path), "%s/%s/%s", outdir, target, name);
+	if (!text || ar_file_write_atomic(path, text, strlen(text), 0644, &err) < 0) {
+		fprintf(stderr, "mkseeds: %s: %s\n", path, text ? err.msg : "no message made");
+		exit(1);
+	}
+}
+
+static void put_json(const char *target, const char *name, json_t *json)
+{
+	char *text = json ? json_dumps(json, JSON_COMPACT) : NULL;
+
+	put(target, name, text);
+	free(text);
+	json_decref(json);
+}
+
+int main(int argc, char **argv)
+{
+	const char *url = "https://ca.test/acme/new-account";
+	const char *evidence = "{\"os_release\":{\"ID\":\"debian\",\"VERSION_ID\":\"12\"}}";
+	ar_jwk_t *es256, *es384, *rs256, *mac;
+	json_t *hdr, *payload, *set;
+	char *text, *compact;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: mkseeds DIR\n");
+		return 2;
+	}
+	outdir = argv[1];
+	es256 = ar_jwk_generate("ES256", NULL);
+	es384 = ar_jwk_generate("ES384", NULL);
+	rs256 = ar_jwk_generate("RS256", NULL);
+	text = "{\"kty\":\"oct\",\"k\":\"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow\"}";
+	mac = ar_jwk_parse_text(text, strlen(text), AR_JWK_ALLOW_OCT, NULL);
+	if (!es256 || !es384 || !rs256 || !mac)
+		return 1;
+
+	put_json("jwk", "seed-es256-private", json_deep_copy(ar_jwk_json(es256)));
+	put_json("jwk", "seed-es384-public", ar_jwk_public_json(es384));
+	put_json("jwk", "seed-rs256-public", ar_jwk_public_json(rs256));
+	put_json("jwk", "seed-oct", json_deep_copy(ar_jwk_json(mac)));
+	set = json_pack("{s:[o,o]}", "keys", ar_jwk_public_json(es256), ar_jwk_public_json(es384));
+	json_object_set_new(json_array_get(json_object_get(set, "keys"), 0), "kid", json_string("k1"));
+	put_json("jwk", "seed-jwks", set);
+
+	hdr = json_pack("{s:s}", "kid", "verifier-1");
+	put_json("jws", "seed-flat-es256", ar_jws_sign(hdr, "{\"a\":1}", 7, es256, NULL));
+	compact = ar_jws_sign_compact(hdr, "{\"eat_nonce\":\"abc\"}", 19, es256, NULL);
+	put("jws", "seed-compact-es256", compact);
+	free(compact);
+	compact = ar_jws_sign_compact(NULL, "x", 1, rs256, NULL);
+	put("jws", "seed-compact-rs256", compact);
+	free(compact);
+	json_decref(hdr);
+
+	put_json("jwe", "seed-evidence", ar_jwe_encrypt(evidence, strlen(evidence), es256,
+							 "application/cmw+json", NULL));
+
+	hdr = json_pack("{s:s,s:s,s:o}", "nonce", "oFvnlFP1wIhRlYS2jTaXbA", "url", url,
+			"jwk", ar_jwk_public_json(es256));
+	payload = json_pack("{s:b,s:[s],s:o}", "termsOfServiceAgreed", 1,
+			    "contact", "mailto:noc@example.net",
+			    "externalAccountBinding", ar_acme_eab_sign(es256, "eab-1", mac, url, NULL));
+	text = json_dumps(payload, JSON_COMPACT);
+	put_json("acme_jws", "seed-new-account-eab", ar_jws_sign(hdr, text, strlen(text), es256, NULL));
+	free(text);
+	json_decref(payload);
+	json_decref(hdr);
+	hdr = json_pack("{s:s,s:s,s:s}", "nonce", "AAAAAAAAAAAAAAAAAAAAAA", "url", url,
+			"kid", "https://ca.test/acme/acct/1");
+	put_json("acme_jws", "seed-post-as-get", ar_jws_sign(hdr, "", 0, es256, NULL));
+	json_decref(hdr);
+
+	ar_jwk_free(es256);
+	ar_jwk_free(es384);
+	ar_jwk_free(rs256);
+	ar_jwk_free(mac);
+	return 0;
+}
