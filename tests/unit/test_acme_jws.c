@@ -173,7 +173,8 @@ static void test_acme_rejects_mac_signed_request(void **state)
 {
 	ar_jwk_t *mac = ar_jwk_parse_text(RFC7515_A1_JWK, strlen(RFC7515_A1_JWK),
 					  AR_JWK_ALLOW_OCT, NULL);
-	json_t *jws = ar_jws_sign(hdr_kid(URL_ORDER), "{}", 2, mac, NULL);
+	json_t *hdr = hdr_kid(URL_ORDER);
+	json_t *jws = ar_jws_sign(hdr, "{}", 2, mac, NULL);
 	char *body = json_dumps(jws, JSON_COMPACT);
 	ar_err_t err = { 0 };
 	ar_acme_jws_t req;
@@ -183,6 +184,7 @@ static void test_acme_rejects_mac_signed_request(void **state)
 	assert_err(&err, AR_ERR_BAD_ALG, "not allowed for account keys");
 	free(body);
 	json_decref(jws);
+	json_decref(hdr);
 	ar_jwk_free(mac);
 }
 
