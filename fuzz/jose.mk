@@ -27,3 +27,15 @@ fuzz_mkseeds_SOURCES = fuzz/mkseeds.c
 fuzz_mkseeds_CPPFLAGS = $(FUZZ_CFLAGS)
 fuzz_mkseeds_LDADD = $(FUZZ_LIBS)
 CLEANFILES += fuzz/mkseeds
+
+# Attestation formats.
+FUZZ_PROGS += fuzz/fuzz_cmw fuzz/fuzz_ear
+FUZZ_TESTS += fuzz/replay-cmw.test fuzz/replay-ear.test
+fuzz_fuzz_cmw_SOURCES = fuzz/fuzz_cmw.c $(fuzz_driver)
+fuzz_fuzz_cmw_CPPFLAGS = $(FUZZ_CFLAGS)
+fuzz_fuzz_cmw_LDADD = $(FUZZ_LIBS)
+fuzz_fuzz_cmw_LDFLAGS = $(fuzz_ldflags)
+fuzz_fuzz_ear_SOURCES = fuzz/fuzz_ear.c $(fuzz_driver)
+fuzz_fuzz_ear_CPPFLAGS = $(FUZZ_CFLAGS)
+fuzz_fuzz_ear_LDADD = $(FUZZ_LIBS)
+fuzz_fuzz_ear_LDFLAGS = $(fuzz_ldflags)

@@ -4,7 +4,7 @@
  * library (flattened and compact JWS, JWKs and a JWK Set, a JWE of evidence,
  * ACME newAccount with External Account Binding, a POST-as-GET).
  *
- *   fuzz/mkseeds DIR      writes DIR/{jws,jwk,jwe,acme_jws}/seed-*
+ *   fuzz/mkseeds DIR      writes DIR/{jws,jwk,jwe,acme_jws,cmw,ear}/seed-*
  */
 #include "config.h"
 
@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 
 #include "acme_jws.h"
+#include "cmw.h"
+#include "ear.h"
 #include "fileio.h"
 #include "jwe.h"
 #include "jwk.h"
@@ -104,6 +106,49 @@ int main(int argc, char **argv)
 			"kid", "https://ca.test/acme/acct/1");
 	put_json("acme_jws", "seed-post-as-get", ar_jws_sign(hdr, "", 0, es256, NULL));
 	json_decref(hdr);
+
+	{
+		ar_ear_t ear = { .profile = AR_EAR_PROFILE_VERAISON, .iat = 1800000000, .nsubmods = 1 };
+		json_t *rec, *coll;
+		char *jwt;
+
+		snprintf(ear.nonce, sizeof(ear.nonce), "AAAAAAAAAAAAAAAAAAAAAA");
+		snprintf(ear.verifier_developer, sizeof(ear.verifier_developer), "acme-rats-verifier");
+		snprintf(ear.jkt, sizeof(ear.jkt), "%s", ar_jwk_thumbprint(es384));
+		snprintf(ear.submods[0].name, sizeof(ear.submods[0].name), "os");
+		ear.submods[0].tv.v[AR_TV_HARDWARE] = 2;
+		ear.submods[0].tv.v[AR_TV_EXECUTABLES] = 33;
+		jwt = ar_ear_sign(&ear, es256, NULL);
+		put("ear", "seed-veraison-jwt", jwt);
+		rec = ar_cmw_record(AR_MT_EAR, jwt, strlen(jwt), AR_CMW_IND_RESULTS);
+		put_json("cmw", "seed-record-ear", json_incref(rec));
+		coll = json_pack("{s:s,s:O,s:{s:o}}", "__cmwc_t", "tag:acme-rats,2026:posture",
+				 "ear", rec, "device", "evidence",
+				 ar_cmw_record(AR_MT_EVIDENCE, evidence, strlen(evidence),
+					       AR_CMW_IND_EVIDENCE));
+		put_json("cmw", "seed-collection", coll);
+		json_decref(rec);
+		free(jwt);
+		{
+			json_t *j;
+			ar_jws_t jws;
+
+			jwt = ar_ear_sign(&ear, es256, NULL);
+			if (ar_jws_parse_compact(jwt, strlen(jwt), 16384, &jws, NULL) == 0) {
+				put("ear", "seed-veraison-claims", (const char *)jws.payload);
+				ar_jws_clear(&jws);
+			}
+			free(jwt);
+			ear.profile = AR_EAR_PROFILE_IETF03;
+			jwt = ar_ear_sign(&ear, es256, NULL);
+			if (ar_jws_parse_compact(jwt, strlen(jwt), 16384, &jws, NULL) == 0) {
+				j = json_loadb((const char *)jws.payload, jws.payload_len, 0, NULL);
+				put_json("ear", "seed-ietf-claims", j);
+				ar_jws_clear(&jws);
+			}
+			free(jwt);
+		}
+	}
 
 	ar_jwk_free(es256);
 	ar_jwk_free(es384);

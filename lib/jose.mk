@@ -8,3 +8,7 @@ lib_libacmerats_la_SOURCES += \
 	lib/jwe.c lib/jwe.h \
 	lib/acme_jws.c lib/acme_jws.h
 pkginclude_HEADERS += lib/b64.h lib/fileio.h lib/jwk.h lib/jws.h lib/jwe.h lib/acme_jws.h
+
+# Attestation formats: CMW and EAT Attestation Results.
+lib_libacmerats_la_SOURCES += lib/cmw.c lib/cmw.h lib/ear.c lib/ear.h
+pkginclude_HEADERS += lib/cmw.h lib/ear.h

@@ -24,3 +24,11 @@ tests_unit_test_acme_jws_CPPFLAGS = $(TEST_CFLAGS)
 tests_unit_test_acme_jws_LDADD = $(TEST_LIBS)
 
 noinst_HEADERS = tests/testutil.h tests/vectors.h
+
+# Attestation formats.
+check_PROGRAMS += tests/unit/test_cmw tests/unit/test_ear
+TESTS += tests/unit/test_cmw tests/unit/test_ear
+tests_unit_test_cmw_CPPFLAGS = $(TEST_CFLAGS)
+tests_unit_test_cmw_LDADD = $(TEST_LIBS)
+tests_unit_test_ear_CPPFLAGS = $(TEST_CFLAGS)
+tests_unit_test_ear_LDADD = $(TEST_LIBS)
