@@ -10,5 +10,5 @@ lib_libacmerats_la_SOURCES += \
 pkginclude_HEADERS += lib/b64.h lib/fileio.h lib/jwk.h lib/jws.h lib/jwe.h lib/acme_jws.h
 
 # Attestation formats: CMW and EAT Attestation Results.
-lib_libacmerats_la_SOURCES += lib/cmw.c lib/cmw.h lib/ear.c lib/ear.h
-pkginclude_HEADERS += lib/cmw.h lib/ear.h
+lib_libacmerats_la_SOURCES += lib/cmw.c lib/cmw.h lib/ear.c lib/ear.h lib/evidence.c lib/evidence.h
+pkginclude_HEADERS += lib/cmw.h lib/ear.h lib/evidence.h

@@ -32,3 +32,7 @@ tests_unit_test_cmw_CPPFLAGS = $(TEST_CFLAGS)
 tests_unit_test_cmw_LDADD = $(TEST_LIBS)
 tests_unit_test_ear_CPPFLAGS = $(TEST_CFLAGS)
 tests_unit_test_ear_LDADD = $(TEST_LIBS)
+check_PROGRAMS += tests/unit/test_evidence
+TESTS += tests/unit/test_evidence
+tests_unit_test_evidence_CPPFLAGS = $(TEST_CFLAGS)
+tests_unit_test_evidence_LDADD = $(TEST_LIBS)
