@@ -16,3 +16,4 @@ pkginclude_HEADERS += lib/err.h lib/log.h
 include lib/jose.mk
 include lib/conf.mk
 include lib/store.mk
+include lib/attest.mk

@@ -10,3 +10,4 @@ TEST_LIBS = lib/libacmerats.la $(CMOCKA_LIBS) $(JOSE_LIBS) $(JANSSON_LIBS) \
 include tests/jose.mk
 include tests/conf.mk
 include tests/lab/lab.mk
+include tests/attest.mk
