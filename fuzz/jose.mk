@@ -22,7 +22,7 @@ fuzz_fuzz_acme_jws_LDADD = $(FUZZ_LIBS)
 fuzz_fuzz_acme_jws_LDFLAGS = $(fuzz_ldflags)
 
 # Seed generator: `make -C BUILDDIR fuzz/mkseeds && fuzz/mkseeds SRCDIR/fuzz/corpus`.
-EXTRA_PROGRAMS = fuzz/mkseeds
+EXTRA_PROGRAMS += fuzz/mkseeds
 fuzz_mkseeds_SOURCES = fuzz/mkseeds.c
 fuzz_mkseeds_CPPFLAGS = $(FUZZ_CFLAGS)
 fuzz_mkseeds_LDADD = $(FUZZ_LIBS)

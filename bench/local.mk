@@ -1,0 +1,7 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Benchmarks (not part of make check; see bench/run and docs/benchmarks.md).
+EXTRA_PROGRAMS += bench/ear_verify
+bench_ear_verify_SOURCES = bench/ear_verify.c
+bench_ear_verify_CPPFLAGS = $(AM_CPPFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) $(JOSE_CFLAGS)
+bench_ear_verify_LDADD = lib/libacmerats.la $(JOSE_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS)
+CLEANFILES += bench/ear_verify

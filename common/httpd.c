@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include <microhttpd.h>
+#include <openssl/crypto.h>
+
+#include "fileio.h"
+#include "httpd.h"
+#include "log.h"
+
+struct ar_httpd {
+	struct MHD_Daemon	*mhd;
+	ar_http_handler_t	handler;
+	void			*ctx;
+	size_t			max_body;
+	char			problem_type[96];
+	char			*cert;
+	char			*key;
+	size_t			key_len;
+	int			port;
+};
+
+/* Per-request state, kept across libmicrohttpd's upload callbacks. */
+struct ar_http_req {
+	struct MHD_Connection	*conn;
+	const char		*method;
+	const char		*path;
+	char			*body;
+	size_t			len;
+	size_t			cap;
+	int			too_large;
+	char			peer[INET6_ADDRSTRLEN];
+};
+
+const char *ar_http_method(const ar_http_req_t *req)
+{
+	return req->method;
+}
+
+const char *ar_http_path(const ar_http_req_t *req)
+{
+	return req->path;
+}
+
+const char *ar_http_header(const ar_http_req_t *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *ar_http_query(const ar_http_req_t *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *ar_http_body(const ar_http_req_t *req, size_t *len)
+{
+	*len = req->len;
+	return req->body ? req->body : "";
+}
+
+const char *ar_http_peer(const ar_http_req_t *req)
+{
+	return req->peer;
+}
+
+int ar_http_content_type_is(const ar_http_req_t *req, const char *type)
+{
+	const char *ct = ar_http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
+	size_t n;
+
+	if (!ct)
+		return 0;
+	n = strcspn(ct, "; \t");
+	return n == strlen(type) && !strncasecmp(ct, type, n);
+}
+
+static void resp_set_body(ar_http_resp_t *resp, int status, const char *content_type,
+			  char *body, size_t len)
+{
+	free(resp->body);
+	resp->status = status;
+	resp->body = body;
+	resp->len = len;
+	snprintf(resp->content_type, sizeof(resp->content_type), "%s", content_type);
+}
+
+void ar_http_resp_header(ar_http_resp_t *resp, const char *name, const char *value)
+{
+	size_t i = resp->nheaders;
+
+	if (i == sizeof(resp->headers) / sizeof(resp->headers[0]))
+		return;
+	snprintf(resp->headers[i].name, sizeof(resp->headers[i].name), "%s", name);
+	snprintf(resp->headers[i].value, sizeof(resp->headers[i].value), "%s", value);
+	resp->nheaders++;
+}
+
+void ar_http_resp_json(ar_http_resp_t *resp, int status, const char *content_type, json_t *body)
+{
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+
+	json_decref(body);
+	if (!text) {
+		ar_http_resp_text(resp, 500, "text/plain", "out of memory\n", 14);
+		return;
+	}
+	resp_set_body(resp, status, content_type, text, strlen(text));
+}
+
+void ar_http_resp_text(ar_http_resp_t *resp, int status, const char *content_type,
+		       const char *body, size_t len)
+{
+	char *copy = malloc(len + 1);
+
+	if (copy) {
+		memcpy(copy, body, len);
+		copy[len] = '\0';
+	}
+	resp_set_body(resp, copy ? status : 500, content_type, copy, copy ? len : 0);
+}
+
+void ar_http_resp_problem(ar_http_resp_t *resp, int status, const char *type,
+			  const char *detail_fmt, ...)
+{
+	char detail[512];
+	va_list ap;
+
+	va_start(ap, detail_fmt);
+	vsnprintf(detail, sizeof(detail), detail_fmt, ap);
+	va_end(ap);
+	ar_http_resp_json(resp, status, "application/problem+json",
+			  json_pack("{s:s,s:s,s:i}", "type", type, "detail", detail,
+				    "status", status));
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *conn, ar_http_resp_t *resp)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	size_t i;
+
+	r = MHD_create_response_from_buffer(resp->len, resp->body, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(resp->body);
+		return MHD_NO;
+	}
+	resp->body = NULL;
+	if (resp->content_type[0])
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type);
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	for (i = 0; i < resp->nheaders; i++)
+		MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value);
+	ret = MHD_queue_response(conn, (unsigned)resp->status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static void peer_text(struct MHD_Connection *conn, char *buf, size_t size)
+{
+	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr *sa;
+
+	snprintf(buf, size, "-");
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (!ci || !ci->client_addr)
+		return;
+	sa = ci->client_addr;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)size);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, (socklen_t)size);
+}
+
+/* Answer early, before the body is read, when Content-Length is over the cap. */
+static int declared_too_large(struct MHD_Connection *conn, size_t max)
+{
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	unsigned long long n;
+	char *end;
+
+	if (!cl)
+		return 0;
+	n = strtoull(cl, &end, 10);
+	return *end == '\0' && n > max;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version,
+				  const char *upload, size_t *upload_size, void **con_cls)
+{
+	ar_httpd_t *h = cls;
+	ar_http_req_t *req = *con_cls;
+	ar_http_resp_t resp;
+	enum MHD_Result ret;
+
+	(void)version;
+	if (!req) {
+		req = calloc(1, sizeof(*req));
+		if (!req)
+			return MHD_NO;
+		req->conn = conn;
+		req->method = method;
+		req->path = url;
+		peer_text(conn, req->peer, sizeof(req->peer));
+		*con_cls = req;
+		if (!declared_too_large(conn, h->max_body))
+			return MHD_YES;
+		req->too_large = 1;
+	}
+
+	if (*upload_size) {
+		size_t n = *upload_size;
+
+		*upload_size = 0;
+		if (req->too_large || req->len + n > h->max_body) {
+			req->too_large = 1;
+			return MHD_YES;
+		}
+		if (req->len + n + 1 > req->cap) {
+			size_t cap = req->cap ? req->cap : 1024;
+			char *grown;
+
+			while (cap < req->len + n + 1)
+				cap *= 2;
+			if (cap > h->max_body + 1)
+				cap = h->max_body + 1;
+			grown = realloc(req->body, cap);
+			if (!grown)
+				return MHD_NO;
+			req->body = grown;
+			req->cap = cap;
+		}
+		memcpy(req->body + req->len, upload, n);
+		req->len += n;
+		req->body[req->len] = '\0';
+		return MHD_YES;
+	}
+
+	memset(&resp, 0, sizeof(resp));
+	if (req->too_large)
+		ar_http_resp_problem(&resp, MHD_HTTP_CONTENT_TOO_LARGE, h->problem_type,
+				     "request body exceeds %zu bytes", h->max_body);
+	else
+		h->handler(h->ctx, req, &resp);
+	if (!resp.status)
+		ar_http_resp_problem(&resp, 500, h->problem_type, "no response");
+	ar_debug("event=http.request peer=%s method=%s path=%.128s status=%d bytes_in=%zu",
+		 req->peer, method, url, resp.status, req->len);
+	ret = send_response(conn, &resp);
+	return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	ar_http_req_t *req = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (!req)
+		return;
+	free(req->body);
+	free(req);
+	*con_cls = NULL;
+}
+
+static int parse_address(const char *addr, int port, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		return 0;
+	}
+	return -1;
+}
+
+ar_httpd_t *ar_httpd_start(const ar_httpd_opts_t *o, ar_http_handler_t handler, void *ctx,
+			   ar_err_t *err)
+{
+	const char *addr = o->address && *o->address ? o->address : "127.0.0.1";
+	struct sockaddr_storage ss;
+	const union MHD_DaemonInfo *info;
+	unsigned flags;
+	ar_httpd_t *h;
+	size_t len;
+
+	if (o->port < 0 || o->port > 65535 || parse_address(addr, o->port, &ss) < 0) {
+		ar_err_set(err, AR_ERR_CONFIG, "listen address \"%.64s\" port %d is not valid", addr,
+			   o->port);
+		return NULL;
+	}
+	if (!o->cert_file || !o->key_file) {
+		ar_err_set(err, AR_ERR_CONFIG, "TLS certificate and key files are required");
+		return NULL;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		ar_err_set(err, AR_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	h->handler = handler;
+	h->ctx = ctx;
+	h->max_body = o->max_body ? o->max_body : 64 * 1024;
+	snprintf(h->problem_type, sizeof(h->problem_type), "%s",
+		 o->problem_type ? o->problem_type : "about:blank");
+	if (ar_file_read(o->cert_file, 1 << 20, &h->cert, &len, err) < 0 ||
+	    ar_file_read(o->key_file, 1 << 16, &h->key, &h->key_len, err) < 0)
+		goto error;
+
+	flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TLS | MHD_USE_TURBO;
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	h->mhd = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, on_request, h,
+				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				  MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads ? o->threads : 2),
+				  MHD_OPTION_CONNECTION_LIMIT,
+				  (unsigned)(o->max_connections ? o->max_connections : 1024),
+				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)o->max_per_ip,
+				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(o->timeout_s ? o->timeout_s : 10),
+				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+				  MHD_OPTION_HTTPS_MEM_CERT, h->cert,
+				  MHD_OPTION_HTTPS_MEM_KEY, h->key,
+				  MHD_OPTION_HTTPS_PRIORITIES, "SECURE256:+SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
+				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+				  MHD_OPTION_END);
+	if (!h->mhd) {
+		ar_err_set(err, AR_ERR_IO, "cannot serve HTTPS on %s port %d (address in use, or "
+			   "certificate/key unusable)", addr, o->port);
+		goto error;
+	}
+	info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	h->port = info ? info->port : o->port;
+	return h;
+error:
+	ar_httpd_stop(h);
+	return NULL;
+}
+
+int ar_httpd_port(const ar_httpd_t *h)
+{
+	return h->port;
+}
+
+void ar_httpd_stop(ar_httpd_t *h)
+{
+	if (!h)
+		return;
+	if (h->mhd)
+		MHD_stop_daemon(h->mhd);
+	if (h->key) {
+		OPENSSL_cleanse(h->key, h->key_len);
+		free(h->key);
+	}
+	free(h->cert);
+	free(h);
+}

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/**
+ * @file httpd.h
+ * @brief The HTTPS front of the daemons: libmicrohttpd with TLS, an epoll
+ *	  thread pool and bounded requests, behind one handler callback.
+ *
+ * The handler sees a complete request (method, path, query, headers, body
+ * already read and capped) and fills a response; it never touches
+ * libmicrohttpd. Limits enforced here: body size (413 before reading when
+ * Content-Length says so), connection count, per-IP connections, idle
+ * connection timeout (slow clients are dropped), memory per connection.
+ */
+#ifndef AR_HTTPD_H
+#define AR_HTTPD_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "err.h"
+
+typedef struct ar_httpd ar_httpd_t;
+typedef struct ar_http_req ar_http_req_t;
+
+/** Response being built by a handler. */
+typedef struct ar_http_resp {
+	int		status;
+	char		*body;		/**< malloc'd; owned by the response */
+	size_t		len;
+	char		content_type[96];
+	size_t		nheaders;
+	struct {
+		char	name[48];
+		char	value[512];
+	} headers[8];
+} ar_http_resp_t;
+
+typedef void (*ar_http_handler_t)(void *ctx, const ar_http_req_t *req, ar_http_resp_t *resp);
+
+typedef struct ar_httpd_opts {
+	const char	*address;	/**< IPv4 or IPv6 literal, default 127.0.0.1 */
+	int		port;		/**< 0 = ephemeral (see ar_httpd_port) */
+	const char	*cert_file;	/**< PEM certificate chain (required) */
+	const char	*key_file;	/**< PEM private key (required) */
+	unsigned	threads;	/**< epoll threads, default 2 */
+	unsigned	max_connections;	/**< default 1024 */
+	unsigned	max_per_ip;	/**< default 0 = unlimited */
+	unsigned	timeout_s;	/**< idle connection timeout, default 10 */
+	size_t		max_body;	/**< default 64 KiB */
+	const char	*problem_type;	/**< type of the 413 problem, default "about:blank" */
+} ar_httpd_opts_t;
+
+/** Start serving; returns NULL with AR_ERR_IO/AR_ERR_CONFIG on failure. */
+ar_httpd_t *ar_httpd_start(const ar_httpd_opts_t *opts, ar_http_handler_t handler, void *ctx,
+			   ar_err_t *err);
+
+/** The bound port (useful with port 0). */
+int ar_httpd_port(const ar_httpd_t *h);
+
+/** Stop accepting, finish, free. */
+void ar_httpd_stop(ar_httpd_t *h);
+
+/* Request accessors. */
+const char *ar_http_method(const ar_http_req_t *req);
+/** Path without the query string, e.g. "/challenge-response/v1/newSession". */
+const char *ar_http_path(const ar_http_req_t *req);
+const char *ar_http_header(const ar_http_req_t *req, const char *name);
+const char *ar_http_query(const ar_http_req_t *req, const char *name);
+const char *ar_http_body(const ar_http_req_t *req, size_t *len);
+/** Peer address as text ("127.0.0.1"). */
+const char *ar_http_peer(const ar_http_req_t *req);
+
+/**
+ * Media type of the request without parameters equals @p type
+ * (case-insensitive).
+ */
+int ar_http_content_type_is(const ar_http_req_t *req, const char *type);
+
+/* Response helpers. Each replaces any body set before. */
+void ar_http_resp_header(ar_http_resp_t *resp, const char *name, const char *value);
+/** JSON body (@p body is consumed). */
+void ar_http_resp_json(ar_http_resp_t *resp, int status, const char *content_type, json_t *body);
+/** Raw body (copied). */
+void ar_http_resp_text(ar_http_resp_t *resp, int status, const char *content_type,
+		       const char *body, size_t len);
+/** RFC 7807 problem document: {"type": type, "detail": detail, "status": status}. */
+void ar_http_resp_problem(ar_http_resp_t *resp, int status, const char *type,
+			  const char *detail_fmt, ...) __attribute__((format(printf, 4, 5)));
+
+#endif

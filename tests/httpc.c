@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+#include "httpc.h"
+
+#define HTTPC_MAX_BODY	(1 << 20)
+
+static size_t on_body(char *data, size_t size, size_t n, void *ctx)
+{
+	httpc_resp_t *r = ctx;
+	size_t len = size * n;
+	char *grown;
+
+	if (r->len + len > HTTPC_MAX_BODY)
+		return 0;
+	grown = realloc(r->body, r->len + len + 1);
+	if (!grown)
+		return 0;
+	r->body = grown;
+	memcpy(r->body + r->len, data, len);
+	r->len += len;
+	r->body[r->len] = '\0';
+	return len;
+}
+
+/* Keep Location and Content-Type, trimmed. */
+static size_t on_header(char *data, size_t size, size_t n, void *ctx)
+{
+	httpc_resp_t *r = ctx;
+	size_t len = size * n, vlen;
+	char *dst = NULL;
+	size_t cap = 0;
+	const char *v;
+
+	if (len > 9 && !strncasecmp(data, "Location:", 9)) {
+		dst = r->location;
+		cap = sizeof(r->location);
+		v = data + 9;
+	} else if (len > 13 && !strncasecmp(data, "Content-Type:", 13)) {
+		dst = r->content_type;
+		cap = sizeof(r->content_type);
+		v = data + 13;
+	} else {
+		return len;
+	}
+	while (v < data + len && (*v == ' ' || *v == '\t'))
+		v++;
+	vlen = (size_t)(data + len - v);
+	while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n'))
+		vlen--;
+	if (vlen >= cap)
+		vlen = cap - 1;
+	memcpy(dst, v, vlen);
+	dst[vlen] = '\0';
+	return len;
+}
+
+int httpc(const httpc_req_t *req, httpc_resp_t *out)
+{
+	struct curl_slist *hdrs = NULL;
+	char line[512];
+	CURLcode rc;
+	CURL *c;
+
+	memset(out, 0, sizeof(*out));
+	c = curl_easy_init();
+	if (!c)
+		return -1;
+	curl_easy_setopt(c, CURLOPT_URL, req->url);
+	curl_easy_setopt(c, CURLOPT_CAINFO, req->ca_file);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, out);
+	if (!strcmp(req->method, "POST")) {
+		curl_easy_setopt(c, CURLOPT_POST, 1L);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->len);
+	} else if (strcmp(req->method, "GET")) {
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
+	}
+	if (req->content_type) {
+		snprintf(line, sizeof(line), "Content-Type: %s", req->content_type);
+		hdrs = curl_slist_append(hdrs, line);
+	}
+	if (req->bearer) {
+		snprintf(line, sizeof(line), "Authorization: Bearer %s", req->bearer);
+		hdrs = curl_slist_append(hdrs, line);
+	}
+	hdrs = curl_slist_append(hdrs, "Expect:");
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(c);
+	if (!out->body) {
+		out->body = calloc(1, 1);
+		if (!out->body)
+			return -1;
+	}
+	return rc == CURLE_OK ? 0 : -1;
+}
+
+void httpc_free(httpc_resp_t *r)
+{
+	free(r->body);
+	memset(r, 0, sizeof(*r));
+}

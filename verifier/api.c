@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The challenge-response API (after Veraison's):
+ *
+ *   POST /challenge-response/v1/newSession[?nonce=B64|?nonceSize=N]
+ *	-> 201, Location: /challenge-response/v1/session/<id>,
+ *	   {"nonce", "expiry", "accept", "state": "waiting"}
+ *   POST /challenge-response/v1/session/<id>    evidence (plain or JWE)
+ *	-> 200 application/cmw+json: [EAR media type, base64url(EAR), 8]
+ *   GET  /challenge-response/v1/encryption-key  public JWK for evidence JWEs
+ *   GET  /challenge-response/v1/keys            JWK Set of EAR signing keys
+ *   POST /soc/v1/devices/<id>/posture           SOC action (soc.c)
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/rand.h>
+
+#include "b64.h"
+#include "cmw.h"
+#include "jwe.h"
+#include "log.h"
+#include "verifier.h"
+
+#define API_PREFIX	"/challenge-response/v1/"
+#define SESSION_PREFIX	API_PREFIX "session/"
+#define SOC_PREFIX	"/soc/v1/devices/"
+#define CT_JOSE		"application/jose+json"
+
+static void problem(ar_http_resp_t *resp, int status, const char *type, const char *detail)
+{
+	ar_http_resp_problem(resp, status, type, "%s", detail);
+}
+
+static void rfc3339(int64_t t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The nonce the relying party supplies (base64url or base64), or a random one. */
+static int session_nonce(const ar_http_req_t *req, session_t *s, ar_http_resp_t *resp)
+{
+	const char *given = ar_http_query(req, "nonce");
+	const char *size = ar_http_query(req, "nonceSize");
+	char norm[2 * SESSION_NONCE_MAX];
+	size_t i, n;
+	long want = 32;
+	char *end;
+
+	if (given) {
+		n = strlen(given);
+		while (n && given[n - 1] == '=')
+			n--;
+		if (n >= sizeof(norm)) {
+			problem(resp, 400, VERIFIER_PROBLEM "badNonce", "nonce is too long");
+			return -1;
+		}
+		for (i = 0; i < n; i++)
+			norm[i] = given[i] == '+' ? '-' : given[i] == '/' ? '_' : given[i];
+		if (ar_b64url_decode(norm, n, s->nonce, sizeof(s->nonce), &s->nonce_len, NULL) < 0 ||
+		    s->nonce_len < SESSION_NONCE_MIN) {
+			problem(resp, 400, VERIFIER_PROBLEM "badNonce",
+				"nonce must be base64url of 8 to 64 bytes");
+			return -1;
+		}
+		return 0;
+	}
+	if (size) {
+		want = strtol(size, &end, 10);
+		if (*end || want < SESSION_NONCE_MIN || want > SESSION_NONCE_MAX) {
+			problem(resp, 400, VERIFIER_PROBLEM "badNonce", "nonceSize must be 8..64");
+			return -1;
+		}
+	}
+	if (RAND_bytes(s->nonce, (int)want) != 1) {
+		problem(resp, 500, VERIFIER_PROBLEM "internal", "no randomness");
+		return -1;
+	}
+	s->nonce_len = (size_t)want;
+	return 0;
+}
+
+void api_new_session(verifier_t *v, const ar_http_req_t *req, ar_http_resp_t *resp)
+{
+	char id[SESSION_ID_MAX + 1], nonce[2 * SESSION_NONCE_MAX], expiry[32], loc[256];
+	session_t s = { .nonce_len = 0 };
+
+	if (session_nonce(req, &s, resp) < 0)
+		return;
+	s.expiry = time(NULL) + v->conf.session_ttl / 1000;
+	if (session_encode(&s, v->session_key, id, sizeof(id)) < 0 ||
+	    ar_b64url_encode(s.nonce, s.nonce_len, nonce, sizeof(nonce)) < 0) {
+		problem(resp, 500, VERIFIER_PROBLEM "internal", "cannot create session");
+		return;
+	}
+	rfc3339(s.expiry, expiry, sizeof(expiry));
+	snprintf(loc, sizeof(loc), SESSION_PREFIX "%s", id);
+	ar_http_resp_header(resp, "Location", loc);
+	ar_http_resp_json(resp, 201, "application/vnd.veraison.challenge-response-session+json",
+			  json_pack("{s:s,s:s,s:[s,s],s:s}", "nonce", nonce, "expiry", expiry,
+				    "accept", AR_MT_EVIDENCE, CT_JOSE, "state", "waiting"));
+}
+
+/* Evidence text from the body: plain JSON, or a JWE to our encryption key. */
+static uint8_t *evidence_text(verifier_t *v, const ar_http_req_t *req, size_t *len,
+			      ar_http_resp_t *resp)
+{
+	ar_err_t err = { 0 };
+	const char *body;
+	size_t blen;
+	uint8_t *pt;
+
+	body = ar_http_body(req, &blen);
+	if (ar_http_content_type_is(req, AR_MT_EVIDENCE)) {
+		pt = malloc(blen + 1);
+		if (!pt) {
+			problem(resp, 500, VERIFIER_PROBLEM "internal", "out of memory");
+			return NULL;
+		}
+		memcpy(pt, body, blen);
+		pt[blen] = '\0';
+		*len = blen;
+		return pt;
+	}
+	if (ar_http_content_type_is(req, CT_JOSE)) {
+		if (ar_jwe_decrypt_text(body, blen, v->encryption_key, AR_EVIDENCE_MAX_TEXT, &pt, len,
+					&err) < 0) {
+			ar_http_resp_problem(resp, 400, VERIFIER_PROBLEM "badEvidence",
+					     "encrypted evidence: %s", err.msg);
+			return NULL;
+		}
+		return pt;
+	}
+	problem(resp, 415, VERIFIER_PROBLEM "unsupportedMediaType",
+		"evidence must be " AR_MT_EVIDENCE " or " CT_JOSE);
+	return NULL;
+}
+
+/* Sign the EAR for appraised evidence and wrap it in a CMW record. */
+static json_t *issue_ear(verifier_t *v, const ar_evidence_t *ev, const char *nonce,
+			 const ar_ear_submod_t *sm, int64_t now, char **jwt_out, ar_err_t *err)
+{
+	ar_ear_t ear;
+	json_t *cmw;
+
+	memset(&ear, 0, sizeof(ear));
+	ear.profile = (ar_ear_profile_t)v->conf.ear_profile;
+	ear.iat = now;
+	ear.exp = v->conf.ear_ttl ? now + v->conf.ear_ttl / 1000 : 0;
+	snprintf(ear.nonce, sizeof(ear.nonce), "%s", nonce);
+	snprintf(ear.verifier_developer, sizeof(ear.verifier_developer), "%s", v->conf.developer);
+	snprintf(ear.verifier_build, sizeof(ear.verifier_build), "%s", v->conf.build);
+	snprintf(ear.jkt, sizeof(ear.jkt), "%s", ev->key_jkt);
+	snprintf(ear.subject, sizeof(ear.subject), "%s", ev->device_id);
+	ear.nsubmods = 1;
+	ear.submods[0] = *sm;
+	*jwt_out = ar_ear_sign(&ear, v->signing_key, err);
+	if (!*jwt_out)
+		return NULL;
+	cmw = ar_cmw_record(AR_MT_EAR, *jwt_out, strlen(*jwt_out), AR_CMW_IND_RESULTS);
+	if (!cmw)
+		ar_err_set(err, AR_ERR_NOMEM, "out of memory");
+	return cmw;
+}
+
+int verifier_event(ar_store_t *st, const char *type, const char *device, ar_status_t status,
+		   const char *reason, ar_err_t *err)
+{
+	ar_store_event_t ev;
+
+	memset(&ev, 0, sizeof(ev));
+	snprintf(ev.type, sizeof(ev.type), "%s", type);
+	snprintf(ev.device, sizeof(ev.device), "%s", device);
+	snprintf(ev.status, sizeof(ev.status), "%s", ar_status_name(status));
+	snprintf(ev.reason, sizeof(ev.reason), "%s", reason);
+	snprintf(ev.source, sizeof(ev.source), "verifier");
+	return ar_store_event_add(st, &ev, NULL, err);
+}
+
+/* Record the appraisal for the NOC: posture record and one stream entry. */
+static void record_posture(verifier_t *v, const ar_evidence_t *ev, const ar_ear_submod_t *sm,
+			   int64_t now, const char *reason)
+{
+	ar_store_posture_t p;
+	ar_err_t err = { 0 };
+	ar_store_t *st = verifier_store(v, &err);
+
+	memset(&p, 0, sizeof(p));
+	p.status = sm->status;
+	ar_tvec_format(&sm->tv, p.tv, sizeof(p.tv));
+	p.ear_iat = now;
+	p.ear_exp = v->conf.ear_ttl ? now + v->conf.ear_ttl / 1000 : 0;
+	snprintf(p.verifier, sizeof(p.verifier), "%s", v->conf.developer);
+	snprintf(p.profile, sizeof(p.profile), "%s", v->policy.name);
+	p.updated_at = now;
+	snprintf(p.reason, sizeof(p.reason), "%s", reason);
+	if (!st || ar_store_posture_put(st, ev->device_id, &p, &err) < 0 ||
+	    verifier_event(st, "appraisal", ev->device_id, p.status, reason, &err) < 0)
+		ar_warn("event=posture.store_failed device=%.64s error=\"%s\"", ev->device_id, err.msg);
+}
+
+void api_evidence(verifier_t *v, const char *sid, const ar_http_req_t *req, ar_http_resp_t *resp)
+{
+	char nonce[2 * SESSION_NONCE_MAX], reason[AR_STORE_REASON_MAX + 1], tv[96], dev[160];
+	int64_t now = time(NULL);
+	ar_err_t err = { 0 };
+	ar_ear_submod_t sm;
+	ar_evidence_t ev;
+	uint8_t *text;
+	char *jwt = NULL;
+	json_t *cmw;
+	session_t s;
+	size_t len;
+
+	if (session_decode(sid, v->session_key, &s) < 0 || s.expiry < now) {
+		problem(resp, 404, VERIFIER_PROBLEM "unknownSession",
+			"session unknown or expired: open a new one");
+		return;
+	}
+	text = evidence_text(v, req, &len, resp);
+	if (!text)
+		return;
+	if (ar_evidence_parse((const char *)text, len, &ev, &err) < 0) {
+		free(text);
+		ar_http_resp_problem(resp, 400, VERIFIER_PROBLEM "badEvidence", "%s", err.msg);
+		return;
+	}
+	free(text);
+	ar_b64url_encode(s.nonce, s.nonce_len, nonce, sizeof(nonce));
+	if (!ar_nonce_equal(ev.nonce, nonce)) {
+		problem(resp, 400, VERIFIER_PROBLEM "badNonce",
+			"evidence nonce does not match the session nonce");
+		return;
+	}
+
+	ar_evidence_appraise(&ev, &v->policy, now, &sm, reason, sizeof(reason));
+	cmw = issue_ear(v, &ev, nonce, &sm, now, &jwt, &err);
+	if (!cmw) {
+		ar_error("event=ear.sign_failed error=\"%s\"", err.msg);
+		problem(resp, 500, VERIFIER_PROBLEM "internal", "cannot sign the attestation result");
+		free(jwt);
+		return;
+	}
+	ar_tvec_format(&sm.tv, tv, sizeof(tv));
+	ar_info("event=appraisal device=%s status=%s tv=\"%s\" profile=%s nonce=%.8s... reason=\"%s\"",
+		ar_log_q(dev, sizeof(dev), ev.device_id), ar_status_name(sm.status), tv,
+		v->policy.name, nonce, reason);
+	record_posture(v, &ev, &sm, now, reason);
+	free(jwt);
+	ar_http_resp_json(resp, 200, "application/cmw+json", cmw);
+}
+
+void verifier_handle(void *ctx, const ar_http_req_t *req, ar_http_resp_t *resp)
+{
+	verifier_t *v = ctx;
+	const char *path = ar_http_path(req), *method = ar_http_method(req);
+	int get = !strcmp(method, "GET"), post = !strcmp(method, "POST");
+
+	if (post && !strcmp(path, API_PREFIX "newSession")) {
+		api_new_session(v, req, resp);
+	} else if (post && !strncmp(path, SESSION_PREFIX, strlen(SESSION_PREFIX))) {
+		api_evidence(v, path + strlen(SESSION_PREFIX), req, resp);
+	} else if (get && !strcmp(path, API_PREFIX "encryption-key")) {
+		ar_http_resp_text(resp, 200, "application/jwk+json", v->enc_jwk_text,
+				  strlen(v->enc_jwk_text));
+	} else if (get && !strcmp(path, API_PREFIX "keys")) {
+		ar_http_resp_text(resp, 200, "application/jwk-set+json", v->jwks_text,
+				  strlen(v->jwks_text));
+	} else if (!strncmp(path, SOC_PREFIX, strlen(SOC_PREFIX))) {
+		const char *dev = path + strlen(SOC_PREFIX);
+		const char *slash = strchr(dev, '/');
+		char id[160];
+
+		if (!slash || strcmp(slash, "/posture") || (size_t)(slash - dev) >= sizeof(id) ||
+		    slash == dev) {
+			problem(resp, 404, VERIFIER_PROBLEM "notFound", "no such resource");
+			return;
+		}
+		memcpy(id, dev, (size_t)(slash - dev));
+		id[slash - dev] = '\0';
+		soc_posture(v, id, req, resp);
+	} else if (!strcmp(path, API_PREFIX "newSession") || !strcmp(path, API_PREFIX "keys") ||
+		   !strcmp(path, API_PREFIX "encryption-key") ||
+		   !strncmp(path, SESSION_PREFIX, strlen(SESSION_PREFIX))) {
+		ar_http_resp_header(resp, "Allow", get ? "POST" : "GET");
+		problem(resp, 405, VERIFIER_PROBLEM "methodNotAllowed", "method not allowed");
+	} else {
+		problem(resp, 404, VERIFIER_PROBLEM "notFound", "no such resource");
+	}
+}

@@ -1,0 +1,26 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# acme-rats-verifier: the SOC's attestation verifier.
+
+noinst_LTLIBRARIES += common/libarhttpd.la
+common_libarhttpd_la_SOURCES = common/httpd.c common/httpd.h
+common_libarhttpd_la_CPPFLAGS = $(AM_CPPFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS)
+common_libarhttpd_la_LIBADD = lib/libacmerats.la $(MHD_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS)
+
+sbin_PROGRAMS += verifier/acme-rats-verifier
+verifier_acme_rats_verifier_SOURCES = \
+	verifier/main.c verifier/config.c verifier/api.c verifier/soc.c \
+	verifier/session.c verifier/session.h verifier/verifier.h
+verifier_acme_rats_verifier_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/common \
+	-DSYSCONFDIR='"$(sysconfdir)"' $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) $(JOSE_CFLAGS) \
+	$(HIREDIS_CFLAGS)
+verifier_acme_rats_verifier_LDADD = common/libarhttpd.la lib/libacmerats.la $(MHD_LIBS) \
+	$(JOSE_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS) $(HIREDIS_LIBS) -lpthread
+
+# Integration test: the real daemon and a real redis-server.
+check_PROGRAMS += tests/integration/test_verifier
+TESTS += tests/integration/test_verifier
+tests_integration_test_verifier_SOURCES = tests/integration/test_verifier.c \
+	tests/httpc.c tests/httpc.h tests/lab/lab.c tests/lab/lab.h
+tests_integration_test_verifier_CPPFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
+tests_integration_test_verifier_LDADD = $(TEST_LIBS) $(CURL_LIBS)
+EXTRA_DIST += tests/fixtures/mkverifier

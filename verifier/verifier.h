@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/**
+ * @file verifier.h
+ * @brief acme-rats-verifier: configuration and the state its handlers share.
+ */
+#ifndef AR_VERIFIER_H
+#define AR_VERIFIER_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "ear.h"
+#include "evidence.h"
+#include "httpd.h"
+#include "jwk.h"
+#include "session.h"
+#include "store.h"
+
+/** Settings, as bound from the configuration file (see verifier.conf(5)). */
+typedef struct verifier_conf {
+	/* [server] */
+	char		*listen;
+	int64_t		port;
+	char		*tls_cert;
+	char		*tls_key;
+	int64_t		threads;
+	int64_t		max_connections;
+	int64_t		max_per_ip;
+	int64_t		timeout;		/**< ms */
+	int64_t		max_body;		/**< bytes */
+	/* [verifier] */
+	char		*signing_key;
+	char		*signing_kid;
+	char		*encryption_key;
+	char		*developer;
+	char		*build;
+	int		ear_profile;		/**< ar_ear_profile_t */
+	char		*reference_values;
+	char		*policy;
+	int64_t		session_ttl;		/**< ms */
+	int64_t		ear_ttl;		/**< ms; 0 = no exp claim */
+	char		*session_key_file;
+	/* [soc] */
+	char		*soc_token_file;
+	/* [redis] */
+	char		*redis_host;
+	int64_t		redis_port;
+	char		*redis_unix;
+	char		*redis_user;
+	char		*redis_password_file;
+	int64_t		redis_connect_timeout;	/**< ms */
+	int64_t		redis_command_timeout;	/**< ms */
+	/* [log] */
+	int		log_level;
+} verifier_conf_t;
+
+/** Everything a request handler reads; immutable once serving starts. */
+typedef struct verifier {
+	verifier_conf_t	conf;
+	ar_jwk_t	*signing_key;
+	ar_jwk_t	*encryption_key;
+	char		*jwks_text;		/**< public signing keys, served as is */
+	char		*enc_jwk_text;		/**< public encryption key, served as is */
+	ar_refpolicy_t	policy;
+	uint8_t		session_key[SESSION_KEY_LEN];
+	char		soc_token[256];
+	char		redis_password[256];
+	ar_store_opts_t	store_opts;
+	pthread_key_t	store_key;		/**< per-thread Redis connection */
+	ar_httpd_t	*httpd;
+} verifier_t;
+
+/** Load configuration and keys; on error @p err says which file and line. */
+int verifier_load(verifier_t *v, const char *path, ar_err_t *err);
+void verifier_free(verifier_t *v);
+
+/** The HTTP entry point (ar_http_handler_t). */
+void verifier_handle(void *ctx, const ar_http_req_t *req, ar_http_resp_t *resp);
+
+/** This thread's Redis connection (opened on first use), or NULL. */
+ar_store_t *verifier_store(verifier_t *v, ar_err_t *err);
+
+/** Append one event to the stream (type, device, status, reason, source). */
+int verifier_event(ar_store_t *st, const char *type, const char *device, ar_status_t status,
+		   const char *reason, ar_err_t *err);
+
+/* Route handlers. */
+void api_new_session(verifier_t *v, const ar_http_req_t *req, ar_http_resp_t *resp);
+void api_evidence(verifier_t *v, const char *sid, const ar_http_req_t *req, ar_http_resp_t *resp);
+void soc_posture(verifier_t *v, const char *device, const ar_http_req_t *req, ar_http_resp_t *resp);
+
+/** Problem type prefix of the verifier's own errors. */
+#define VERIFIER_PROBLEM "urn:acme-rats:verifier:error:"
+
+#endif
