@@ -27,6 +27,7 @@ endif
 
 include fuzz/jose.mk
 include fuzz/conf.mk
+include fuzz/attest.mk
 
 if FUZZING
 noinst_PROGRAMS += $(FUZZ_PROGS)

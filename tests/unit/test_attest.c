@@ -15,7 +15,9 @@
 
 #include "testutil.h"
 #include "attest.h"
+#include "cmw.h"
 #include "fileio.h"
+#include "verifier_proto.h"
 
 #define NOW		1800000000
 #define NONCE		"q1XvVb3m0aAkF8JHxqI2ZA"
@@ -746,6 +748,232 @@ static void test_collected_evidence_is_what_the_verifier_parses(void **state)
 	assert_int_equal(back.secure_boot, 1);
 }
 
+
+/* --- the helper's parsers of verifier responses ------------------------------ */
+
+#define BASE	"https://verifier.test:8443"
+
+static void test_session_response_is_parsed(void **state)
+{
+	static const char body[] =
+		"{\"nonce\": \"" NONCE "\", \"expiry\": \"2026-11-23T09:10:00Z\","
+		" \"accept\": [\"application/vnd.acme-rats.evidence+json\", \"application/jose+json\"],"
+		" \"state\": \"waiting\", \"extension\": {\"ignored\": true}}";
+	static const char veraison[] = "{\"nonce\": \"q1XvVb3m0aAkF8JHxqI2ZA==\"}";
+	vp_session_t s;
+	ar_err_t err = { 0 };
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(vp_parse_session(body, sizeof(body) - 1, &s, &err), 0);
+	assert_string_equal(s.nonce, NONCE);
+	assert_string_equal(s.expiry, "2026-11-23T09:10:00Z");
+	assert_int_equal(s.naccept, 2);
+	assert_true(vp_session_accepts(&s, AR_MT_EVIDENCE));
+	assert_true(vp_session_accepts(&s, "Application/JOSE+JSON; charset=utf-8"));
+	assert_false(vp_session_accepts(&s, "application/json"));
+
+	/* Standard base64 (as Veraison writes nonces); no accept list: anything goes. */
+	assert_int_equal(vp_parse_session(veraison, sizeof(veraison) - 1, &s, &err), 0);
+	assert_string_equal(s.nonce, "q1XvVb3m0aAkF8JHxqI2ZA==");
+	assert_string_equal(s.expiry, "");
+	assert_true(vp_session_accepts(&s, AR_MT_EVIDENCE));
+}
+
+static void test_session_response_rejects_what_it_cannot_use(void **state)
+{
+	static const char *const bad[] = {
+		"",
+		"[]",
+		"{}",
+		"{\"nonce\": 5}",
+		"{\"nonce\": \"\"}",
+		"{\"nonce\": \"has space\"}",
+		"{\"nonce\": \"abc===\"}",
+		"{\"nonce\": \"" NONCE "\", \"state\": \"complete\"}",
+		"{\"nonce\": \"" NONCE "\", \"accept\": \"application/jose+json\"}",
+		"{\"nonce\": \"" NONCE "\", \"accept\": [7]}",
+		"{\"nonce\": \"" NONCE "\", \"expiry\": \"tomorrow at noon\"}",
+		"{\"nonce\": \"" NONCE "\", \"nonce\": \"" NONCE "\"}",
+		"{\"nonce\": \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}",
+	};
+	vp_session_t s;
+	ar_err_t err = { 0 };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (vp_parse_session(bad[i], strlen(bad[i]), &s, &err) == 0)
+			fail_msg("accepted session %zu: %s", i, bad[i]);
+		assert_int_equal(err.code, AR_ERR_MALFORMED);
+	}
+}
+
+static void test_session_location_stays_on_the_verifier_origin(void **state)
+{
+	static const char *const bad[] = {
+		"",
+		"session/abc",
+		"//evil.test/challenge-response/v1/session/abc",
+		"https://evil.test/challenge-response/v1/session/abc",
+		"https://verifier.test:8443.evil.test/session/abc",
+		"https://verifier.test:8444/session/abc",
+		"http://verifier.test:8443/session/abc",
+		"/challenge-response/v1/session/a b",
+		"/challenge-response/v1/session/abc#frag",
+	};
+	char url[VP_URL_MAX];
+	ar_err_t err = { 0 };
+	size_t i;
+
+	(void)state;
+	assert_int_equal(vp_resolve_location(BASE "/soc", "/challenge-response/v1/session/abc",
+					     url, sizeof(url), &err), 0);
+	assert_string_equal(url, BASE "/challenge-response/v1/session/abc");
+	assert_int_equal(vp_resolve_location(BASE, BASE "/challenge-response/v1/session/x?y=1",
+					     url, sizeof(url), &err), 0);
+	assert_string_equal(url, BASE "/challenge-response/v1/session/x?y=1");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (vp_resolve_location(BASE, bad[i], url, sizeof(url), &err) == 0)
+			fail_msg("accepted Location %zu: %s", i, bad[i]);
+		assert_int_equal(err.code, AR_ERR_MALFORMED);
+	}
+}
+
+static void test_verifier_url_is_https_and_normalised(void **state)
+{
+	static const char *const bad[] = {
+		"http://verifier.test", "https://", "verifier.test:8443", "https://u:p@verifier.test",
+		"https://verifier.test/?x=1", "https://verifier.test/#top", "https://verifier .test",
+	};
+	char url[VP_BASE_MAX];
+	ar_err_t err = { 0 };
+	size_t i;
+
+	(void)state;
+	assert_int_equal(vp_base_url(BASE "//", url, sizeof(url), &err), 0);
+	assert_string_equal(url, BASE);
+	assert_int_equal(vp_base_url("HTTPS://verifier.test/soc/", url, sizeof(url), &err), 0);
+	assert_string_equal(url, "HTTPS://verifier.test/soc");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (vp_base_url(bad[i], url, sizeof(url), &err) == 0)
+			fail_msg("accepted verifier URL %s", bad[i]);
+		assert_int_equal(err.code, AR_ERR_CONFIG);
+	}
+}
+
+/* A signed EAR for NONCE, bound to the device key, wrapped as the verifier does. */
+static char *signed_ear(ar_jwk_t *vkey, ar_status_t status)
+{
+	ar_ear_t ear;
+
+	memset(&ear, 0, sizeof(ear));
+	ear.iat = NOW;
+	snprintf(ear.nonce, sizeof(ear.nonce), "%s", NONCE);
+	snprintf(ear.verifier_developer, sizeof(ear.verifier_developer), "acme-rats");
+	snprintf(ear.jkt, sizeof(ear.jkt), "%s", ar_jwk_thumbprint(device_key));
+	ear.nsubmods = 1;
+	snprintf(ear.submods[0].name, sizeof(ear.submods[0].name), "device");
+	ear.submods[0].status = status;
+	ear.submods[0].tv.v[AR_TV_INSTANCE_IDENTITY] = 2;
+	ear.submods[0].tv.v[AR_TV_EXECUTABLES] = status == AR_STATUS_AFFIRMING ? 2 : 96;
+	return ar_ear_sign(&ear, vkey, NULL);
+}
+
+static char *cmw_text(const char *type, const char *value, unsigned ind)
+{
+	json_t *rec = ar_cmw_record(type, value, strlen(value), ind);
+	char *text = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
+
+	json_decref(rec);
+	assert_non_null(text);
+	return text;
+}
+
+static void test_result_cmw_yields_the_ear(void **state)
+{
+	ar_jwk_t *vkey = ar_jwk_generate("ES256", NULL);
+	char *ear_jwt, *body, *jwt = NULL, coll[8192];
+	ar_err_t err = { 0 };
+	ar_ear_t ear;
+
+	(void)state;
+	assert_non_null(vkey);
+	ear_jwt = signed_ear(vkey, AR_STATUS_CONTRAINDICATED);
+	assert_non_null(ear_jwt);
+
+	body = cmw_text(AR_MT_EAR, ear_jwt, AR_CMW_IND_RESULTS);
+	assert_int_equal(vp_parse_result("application/cmw+json", body, strlen(body), &jwt, &err), 0);
+	assert_string_equal(jwt, ear_jwt);
+	assert_int_equal(vp_ear_peek(jwt, strlen(jwt), &ear, &err), 0);
+	assert_string_equal(ear.nonce, NONCE);
+	assert_string_equal(ear.jkt, ar_jwk_thumbprint(device_key));
+	assert_int_equal(ear.nsubmods, 1);
+	assert_int_equal(ar_ear_status(&ear), AR_STATUS_CONTRAINDICATED);
+	free(jwt);
+
+	/* The collection form works too. */
+	snprintf(coll, sizeof(coll), "{\"__cmwc_t\": \"tag:acme-rats,2026:result\", \"ear\": %s}", body);
+	assert_int_equal(vp_parse_result("application/cmw+json; charset=utf-8", coll, strlen(coll),
+					 &jwt, &err), 0);
+	assert_string_equal(jwt, ear_jwt);
+	free(jwt);
+	free(body);
+	free(ear_jwt);
+	ar_jwk_free(vkey);
+}
+
+static void test_result_without_an_ear_is_rejected(void **state)
+{
+	char *body, *jwt = NULL;
+	ar_err_t err = { 0 };
+
+	(void)state;
+	body = cmw_text(AR_MT_EAR, "aaa.bbb.ccc", 0);
+	assert_int_equal(vp_parse_result("application/json", body, strlen(body), &jwt, &err), -1);
+	assert_err(&err, AR_ERR_MALFORMED, "Content-Type");
+	assert_null(jwt);
+	free(body);
+
+	body = cmw_text(AR_MT_EVIDENCE, "{}", AR_CMW_IND_EVIDENCE);
+	assert_int_equal(vp_parse_result(VP_MT_CMW, body, strlen(body), &jwt, &err), -1);
+	assert_err(&err, AR_ERR_NOT_FOUND, "EAR");
+	free(body);
+
+	body = cmw_text(AR_MT_EAR, "aaa.bbb.ccc", AR_CMW_IND_EVIDENCE);
+	assert_int_equal(vp_parse_result(VP_MT_CMW, body, strlen(body), &jwt, &err), -1);
+	assert_err(&err, AR_ERR_MALFORMED, "indicator");
+	free(body);
+
+	body = cmw_text(AR_MT_EAR, "not a jwt", AR_CMW_IND_RESULTS);
+	assert_int_equal(vp_parse_result(VP_MT_CMW, body, strlen(body), &jwt, &err), -1);
+	assert_err(&err, AR_ERR_MALFORMED, "compact JWT");
+	free(body);
+
+	assert_int_equal(vp_parse_result(VP_MT_CMW, "[1,2", 4, &jwt, &err), -1);
+	assert_int_equal(err.code, AR_ERR_MALFORMED);
+	assert_int_equal(vp_ear_peek("aaa.bbb.ccc", 11, &(ar_ear_t){ 0 }, &err), -1);
+}
+
+static void test_problem_text_shows_detail_and_hides_control_characters(void **state)
+{
+	static const char problem[] =
+		"{\"type\": \"urn:acme-rats:verifier:error:badEvidence\","
+		" \"detail\": \"nonce does not match\\u001b[2J the session\"}";
+	char text[256];
+
+	(void)state;
+	vp_problem_text("application/problem+json", problem, sizeof(problem) - 1, text,
+			sizeof(text));
+	assert_string_equal(text, "nonce does not match?[2J the session "
+			    "[urn:acme-rats:verifier:error:badEvidence]");
+	vp_problem_text("text/html", "<html>", 6, text, sizeof(text));
+	assert_string_equal(text, "no problem document (Content-Type \"text/html\")");
+	vp_problem_text("application/problem+json", "{\"detail\": 5}", 13, text, 16);
+	assert_int_equal(strlen(text), 15);
+}
+
 #define TREE_TEST(f)	cmocka_unit_test_setup_teardown(f, tree_setup, tree_teardown)
 
 int main(void)
@@ -777,6 +1005,13 @@ int main(void)
 		TREE_TEST(test_overrides_reject_malformed_documents),
 		TREE_TEST(test_malformed_override_file_fails_collection),
 		TREE_TEST(test_collected_evidence_is_what_the_verifier_parses),
+		cmocka_unit_test(test_session_response_is_parsed),
+		cmocka_unit_test(test_session_response_rejects_what_it_cannot_use),
+		cmocka_unit_test(test_session_location_stays_on_the_verifier_origin),
+		cmocka_unit_test(test_verifier_url_is_https_and_normalised),
+		cmocka_unit_test(test_result_cmw_yields_the_ear),
+		cmocka_unit_test(test_result_without_an_ear_is_rejected),
+		cmocka_unit_test(test_problem_text_shows_detail_and_hides_control_characters),
 	};
 
 	return cmocka_run_group_tests_name("attest", tests, group_setup, group_teardown);

@@ -1,0 +1,252 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Integration test (TAP): `acme-rats-helper attest` against a real
+# acme-rats-verifier and redis-server on 127.0.0.1 ephemeral ports, with
+# device trees generated here: healthy, aging, unpatched, and the failure
+# paths (untrusted TLS certificate, verifier down, bad override, a verifier
+# problem document). Everything started is stopped by PID, and the work
+# directory removed, however the test ends.
+set -u
+
+top_src=${AR_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_build=${AR_TOP_BUILDDIR:-$top_src}
+helper=$top_build/helper/acme-rats-helper
+verifier=$top_build/verifier/acme-rats-verifier
+redis_server=$(command -v redis-server || echo /usr/bin/redis-server)
+
+skip_all() {
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+[ -x "$helper" ] || skip_all "acme-rats-helper is not built"
+[ -x "$verifier" ] || skip_all "acme-rats-verifier is not built"
+[ -x "$redis_server" ] || skip_all "redis-server not installed (scripts/setup)"
+for tool in openssl curl base64; do
+	command -v "$tool" >/dev/null || skip_all "$tool not installed (scripts/setup)"
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/acmerats-attest.XXXXXX") || exit 1
+pids=()
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in "${pids[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+n=0
+failed=0
+ok() {
+	n=$((n + 1))
+	echo "ok $n - $1"
+}
+not_ok() {
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n - $1"
+	shift
+	[ $# -gt 0 ] && printf '# %s\n' "$@"
+	# The last lines each daemon and the helper wrote.
+	for log in "$work"/verifier.log "$work"/out "$work"/err; do
+		[ -s "$log" ] && tail -n 5 "$log" | sed "s|^|# ${log##*/}: |"
+	done
+}
+bail() {
+	echo "Bail out! $*"
+	for log in "$work"/redis.log "$work"/verifier.log; do
+		[ -s "$log" ] && tail -n 10 "$log" | sed "s|^|# ${log##*/}: |"
+	done
+	exit 1
+}
+
+# A TCP port nothing listens on (another process may still take it first:
+# the daemons then fail to start and the test bails out, it never hangs).
+free_port() {
+	local p i
+	for i in $(seq 1 50); do
+		p=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# Wait (at most $2 tenths of a second) until 127.0.0.1:$1 accepts.
+wait_tcp() {
+	local i
+	for i in $(seq 1 "$2"); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# --- the lab: redis-server and the verifier -------------------------------
+rport=$(free_port) || bail "no free port"
+mkdir -p "$work/redis"
+"$redis_server" --port "$rport" --bind 127.0.0.1 --dir "$work/redis" --save '' \
+	--appendonly no --daemonize no >>"$work/redis.log" 2>&1 &
+pids+=($!)
+wait_tcp "$rport" 50 || bail "redis-server did not start"
+
+vport=$(free_port) || bail "no free port"
+"$top_src/tests/fixtures/mkverifier" "$work/v" "$vport" "$rport" >/dev/null 2>&1 ||
+	bail "tests/fixtures/mkverifier failed"
+"$verifier" -c "$work/v/verifier.conf" >>"$work/verifier.log" 2>&1 &
+pids+=($!)
+wait_tcp "$vport" 50 || bail "acme-rats-verifier did not start"
+url=https://127.0.0.1:$vport
+ca=$work/v/ca.crt
+curl -sf --cacert "$ca" -o "$work/keys.jwks" "$url/challenge-response/v1/keys" ||
+	bail "cannot fetch the verifier's signing keys"
+
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/device.key" \
+	2>/dev/null || bail "openssl cannot make a key"
+
+# --- device trees ----------------------------------------------------------
+# tree DIR DAYS: a Debian 12 device whose last upgrade was DAYS days ago.
+tree() {
+	local d=$1 end
+	end=$(date -d "-$2 days" '+%Y-%m-%d  %H:%M:%S')
+	mkdir -p "$d/etc" "$d/var/log/apt" "$d/proc/sys/kernel" "$d/proc/412" \
+		"$d/sys/class/block/dm-0/dm" "$d/sys/firmware/efi/efivars"
+	printf 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n' \
+		>"$d/etc/os-release"
+	echo 4f1c2a9d5e6b7a8c9d0e1f2a3b4c5d6e >"$d/etc/machine-id"
+	echo inspector-7 >"$d/etc/hostname"
+	echo 6.1.0-26-amd64 >"$d/proc/sys/kernel/osrelease"
+	echo falcon-sensor >"$d/proc/412/comm"
+	echo '/dev/mapper/root / ext4 rw,relatime 0 0' >"$d/proc/mounts"
+	echo root >"$d/sys/class/block/dm-0/dm/name"
+	echo CRYPT-LUKS2-0f1e2d3c4b5a69788796a5b4c3d2e1f0-root >"$d/sys/class/block/dm-0/dm/uuid"
+	printf '\x06\x00\x00\x00\x01' \
+		>"$d/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
+	printf '\nStart-Date: %s\nCommandline: apt-get -y upgrade\nUpgrade: libssl3:amd64 (3.0.15-1~deb12u1, 3.0.16-1~deb12u1)\nEnd-Date: %s\n' \
+		"$end" "$end" >"$d/var/log/apt/history.log"
+}
+tree "$work/healthy" 3
+tree "$work/aging" 70
+
+# attest ARGS...: run the helper; exit status in $rc, output in out/err.
+attest() {
+	"$helper" attest --verifier "$url" --ca-bundle "$ca" --key "$work/device.key" \
+		--device-id SUB-0042 --edr falcon-sensor "$@" >"$work/out" 2>"$work/err"
+	rc=$?
+}
+
+# Claims of the JWT in file $1, as JSON text.
+claims() {
+	local p
+	p=$(cut -d. -f2 <"$1" | tr -- '-_' '+/' | tr -d '\n')
+	case $((${#p} % 4)) in
+	2) p="$p==" ;;
+	3) p="$p=" ;;
+	esac
+	printf '%s' "$p" | base64 -d 2>/dev/null
+}
+
+echo "1..9"
+
+# 1
+attest --root "$work/healthy" --trust-jwks "$work/keys.jwks" --output "$work/ear.jwt"
+if [ "$rc" -eq 0 ] && grep -q '^status      affirming' "$work/out" &&
+   grep -q 'signature verified' "$work/out" && [ -s "$work/ear.jwt" ]; then
+	ok "a healthy device gets an affirming, verified result (exit 0)"
+else
+	not_ok "a healthy device gets an affirming, verified result (exit 0)" "exit $rc"
+fi
+
+# 2
+nonce=$(openssl rand 32 | base64 -w0 | tr '+/' '-_' | tr -d '=')
+jkt_line=$(grep '^key ' "$work/out")
+attest --root "$work/healthy" --nonce "$nonce" --output "$work/ear2.jwt"
+c=$(claims "$work/ear2.jwt")
+if [ "$rc" -eq 0 ] && grep -q "\"eat_nonce\":\"$nonce\"" <<<"$c" &&
+   grep -q "\"jkt\":\"${jkt_line##* }\"" <<<"$c"; then
+	ok "the result carries the nonce asked for and the key's thumbprint"
+else
+	not_ok "the result carries the nonce asked for and the key's thumbprint" "exit $rc" "$c"
+fi
+
+# 3
+echo '{"patch": {"last_security_update": 1600000000}}' >"$work/unpatched.json"
+attest --root "$work/healthy" --override "$work/unpatched.json" --trust-jwks "$work/keys.jwks" \
+	--output "$work/ear3.jwt"
+if [ "$rc" -eq 2 ] && grep -q '^status      contraindicated' "$work/out"; then
+	ok "an unpatched device (override) is contraindicated (exit 2)"
+else
+	not_ok "an unpatched device (override) is contraindicated (exit 2)" "exit $rc"
+fi
+
+# 4
+attest --root "$work/aging" --trust-jwks "$work/keys.jwks" --output "$work/ear4.jwt"
+if [ "$rc" -eq 1 ] && grep -q '^status      warning' "$work/out"; then
+	ok "a device 70 days after its last upgrade gets a warning (exit 1)"
+else
+	not_ok "a device 70 days after its last upgrade gets a warning (exit 1)" "exit $rc"
+fi
+
+# 5
+attest --root "$work/healthy" --encrypt --trust-jwks "$work/keys.jwks"
+if [ "$rc" -eq 0 ] && [ "$(cut -d. -f1 <"$work/out" | head -c 2)" = "ey" ] &&
+   grep -q '^status      affirming' "$work/err"; then
+	ok "evidence encrypted to the verifier's key is appraised; the EAR goes to stdout"
+else
+	not_ok "evidence encrypted to the verifier's key is appraised; the EAR goes to stdout" \
+		"exit $rc"
+fi
+
+# 6
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+	-subj "/CN=other CA" -keyout "$work/other.key" -out "$work/other.crt" 2>/dev/null
+"$helper" attest --verifier "$url" --ca-bundle "$work/other.crt" --key "$work/device.key" \
+	--root "$work/healthy" >"$work/out" 2>"$work/err"
+rc=$?
+if [ "$rc" -eq 4 ] && [ ! -s "$work/out" ]; then
+	ok "a verifier whose certificate the CA bundle does not vouch for is refused (exit 4)"
+else
+	not_ok "a verifier whose certificate the CA bundle does not vouch for is refused (exit 4)" \
+		"exit $rc"
+fi
+
+# 7
+dead=$(free_port)
+"$helper" attest --verifier "https://127.0.0.1:$dead" --ca-bundle "$ca" \
+	--key "$work/device.key" --root "$work/healthy" --connect-timeout 2 \
+	>"$work/out" 2>"$work/err"
+rc=$?
+if [ "$rc" -eq 4 ]; then
+	ok "an unreachable verifier is exit 4"
+else
+	not_ok "an unreachable verifier is exit 4" "exit $rc"
+fi
+
+# 8
+echo '{"edr": {"running": "maybe"}}' >"$work/bad.json"
+attest --root "$work/healthy" --override "$work/bad.json"
+if [ "$rc" -eq 3 ] && grep -q 'edr.running' "$work/err"; then
+	ok "a malformed override file is a configuration error (exit 3)"
+else
+	not_ok "a malformed override file is a configuration error (exit 3)" "exit $rc"
+fi
+
+# 9
+echo '{"nonce": "AAAAAAAAAAAAAAAAAAAAAA"}' >"$work/wrong-nonce.json"
+attest --root "$work/healthy" --override "$work/wrong-nonce.json"
+if [ "$rc" -eq 4 ] && grep -q 'nonce does not match' "$work/err"; then
+	ok "the verifier's problem detail is shown (evidence for another nonce, exit 4)"
+else
+	not_ok "the verifier's problem detail is shown (evidence for another nonce, exit 4)" \
+		"exit $rc"
+fi
+
+[ "$failed" -eq 0 ]
