@@ -19,6 +19,7 @@
 struct ar_jwk {
 	json_t		*json;		/* full key, private members included */
 	EVP_PKEY	*pkey;		/* NULL for oct */
+	EVP_MD_CTX	*verify_ctx;	/* template, see ar_jwk_verify_ctx() */
 	ar_jwk_type_t	type;
 	const char	*alg;		/* implied signature algorithm */
 	int		private_part;
@@ -179,6 +180,14 @@ ar_jwk_t *ar_jwk_parse(const json_t *json, unsigned flags, ar_err_t *err)
 		}
 		if (check_pkey(key->pkey, key->private_part, err) < 0)
 			goto error;
+		key->verify_ctx = EVP_MD_CTX_new();
+		if (!key->verify_ctx ||
+		    EVP_DigestVerifyInit(key->verify_ctx, NULL,
+					 strcmp(key->alg, "ES384") ? EVP_sha256() : EVP_sha384(),
+					 NULL, key->pkey) != 1) {
+			ar_err_set(err, AR_ERR_CRYPTO, "cannot prepare signature verification");
+			goto error;
+		}
 	}
 
 	thp = jose_jwk_thp(NULL, key->json, "S256");
@@ -326,6 +335,7 @@ void ar_jwk_free(ar_jwk_t *key)
 {
 	if (!key)
 		return;
+	EVP_MD_CTX_free(key->verify_ctx);
 	EVP_PKEY_free(key->pkey);
 	json_decref(key->json);
 	free(key);
@@ -375,6 +385,11 @@ const char *ar_jwk_alg(const ar_jwk_t *key)
 EVP_PKEY *ar_jwk_pkey(const ar_jwk_t *key)
 {
 	return key->pkey;
+}
+
+const EVP_MD_CTX *ar_jwk_verify_ctx(const ar_jwk_t *key)
+{
+	return key->verify_ctx;
 }
 
 int ar_jwk_same_public(const ar_jwk_t *a, const ar_jwk_t *b)

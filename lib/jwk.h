@@ -90,6 +90,13 @@ const char *ar_jwk_alg(const ar_jwk_t *key);
 /** Borrowed OpenSSL key; NULL for oct keys. */
 EVP_PKEY *ar_jwk_pkey(const ar_jwk_t *key);
 
+/**
+ * A digest-verify context already initialised for this key and its
+ * algorithm, to be copied (EVP_MD_CTX_copy_ex) for each verification: it
+ * spares OpenSSL's per-call algorithm fetch. NULL for oct keys. Borrowed.
+ */
+const EVP_MD_CTX *ar_jwk_verify_ctx(const ar_jwk_t *key);
+
 /** Non-zero if both keys have the same public part (same thumbprint). */
 int ar_jwk_same_public(const ar_jwk_t *a, const ar_jwk_t *b);
 

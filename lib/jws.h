@@ -47,6 +47,8 @@ typedef struct ar_jws {
 	size_t		payload_len;	/**< payload length without the NUL */
 	ar_alg_t	alg;		/**< from the protected header */
 	json_t		*jose;		/**< flattened form as libjose reads it */
+	uint8_t		*sig;		/**< decoded signature */
+	size_t		sig_len;
 } ar_jws_t;
 
 /** "ES256" -> AR_ALG_ES256; AR_ALG_UNKNOWN for anything else, "none" included. */
