@@ -12,7 +12,7 @@
 enum helper_exit {
 	HELPER_EXIT_AFFIRMING = 0,	/**< done; the device is affirming */
 	HELPER_EXIT_WARNING = 1,	/**< done; the verifier returned a warning */
-	HELPER_EXIT_CONTRAINDICATED = 2,/**< done; contraindicated, or no assurance ("none") */
+	HELPER_EXIT_CONTRAINDICATED = 2, /**< done; contraindicated, or no assurance ("none") */
 	HELPER_EXIT_USAGE = 3,		/**< bad usage, configuration, key or local file */
 	HELPER_EXIT_PROTOCOL = 4,	/**< verifier unreachable, or its answer is not valid */
 };

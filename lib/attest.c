@@ -634,7 +634,7 @@ static int crypt_in_stack(const collector_t *c, const char *dir, int depth, char
 	return found;
 }
 
-/* sysfs directory (relative) of the dm device named @name, from */
+/* sysfs directory (relative to the root) of the dm device whose dm/name is @name. */
 static int dm_by_name(const collector_t *c, const char *name, char *dir, size_t size)
 {
 	static const char *const bases[] = { "sys/class/block", "sys/block" };
