@@ -5,3 +5,11 @@ bench_ear_verify_SOURCES = bench/ear_verify.c
 bench_ear_verify_CPPFLAGS = $(AM_CPPFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) $(JOSE_CFLAGS)
 bench_ear_verify_LDADD = lib/libacmerats.la $(JOSE_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS)
 CLEANFILES += bench/ear_verify
+
+EXTRA_PROGRAMS += bench/verifier_load
+bench_verifier_load_SOURCES = bench/verifier_load.c
+bench_verifier_load_CPPFLAGS = $(AM_CPPFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
+bench_verifier_load_LDADD = lib/libacmerats.la $(CURL_LIBS) $(JOSE_LIBS) $(JANSSON_LIBS) \
+	$(OPENSSL_LIBS) -lpthread
+CLEANFILES += bench/verifier_load
+EXTRA_DIST += bench/verifier.sh

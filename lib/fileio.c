@@ -39,7 +39,8 @@ int ar_file_read(const char *path, size_t max, char **buf, size_t *len, ar_err_t
 			   (long long)st.st_size, max);
 		goto out;
 	}
-	/* Room for one byte past the cap: the file may grow after fstat. */
+	/* Sizes from fstat are hints (procfs says 0, files grow): read until
+	 * EOF, growing the buffer, up to one byte past the cap. */
 	cap = (size_t)st.st_size + 4096;
 	if (cap > max + 1)
 		cap = max + 1;
@@ -48,7 +49,21 @@ int ar_file_read(const char *path, size_t max, char **buf, size_t *len, ar_err_t
 		ar_err_set(err, AR_ERR_NOMEM, "%s: out of memory", path);
 		goto out;
 	}
-	while (got < cap) {
+	for (;;) {
+		if (got == cap) {
+			size_t bigger = cap * 2 > max + 1 ? max + 1 : cap * 2;
+			char *grown;
+
+			if (bigger == cap)
+				break;
+			grown = realloc(data, bigger + 1);
+			if (!grown) {
+				ar_err_set(err, AR_ERR_NOMEM, "%s: out of memory", path);
+				goto out;
+			}
+			data = grown;
+			cap = bigger;
+		}
 		n = read(fd, data + got, cap - got);
 		if (n < 0 && errno == EINTR)
 			continue;

@@ -36,3 +36,7 @@ check_PROGRAMS += tests/unit/test_evidence
 TESTS += tests/unit/test_evidence
 tests_unit_test_evidence_CPPFLAGS = $(TEST_CFLAGS)
 tests_unit_test_evidence_LDADD = $(TEST_LIBS)
+check_PROGRAMS += tests/unit/test_fileio
+TESTS += tests/unit/test_fileio
+tests_unit_test_fileio_CPPFLAGS = $(TEST_CFLAGS)
+tests_unit_test_fileio_LDADD = $(TEST_LIBS)

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Verifier benchmarks: EAR verify+appraise on one core (vs the ES256 verify
+# limit of `openssl speed`), and end-to-end appraisals/s over HTTPS with
+# keep-alive against a real acme-rats-verifier and redis-server (AOF on).
+#
+#   bench/verifier.sh BUILDDIR [SECONDS]
+set -euo pipefail
+build=$(cd "$1" && pwd)
+secs=${2:-10}
+src=$(cd "$(dirname "$0")/.." && pwd)
+make -C "$build" -s bench/ear_verify bench/verifier_load verifier/acme-rats-verifier >/dev/null
+
+work=$(mktemp -d /tmp/acmerats-bench.XXXXXX)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() {
+	for _ in $(seq 100); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "port $1 did not open" >&2
+	return 1
+}
+
+echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+openssl speed -seconds "$secs" ecdsap256 2>/dev/null | awk '/256 bits ecdsa/ {printf "es256_verify_limit_per_s=%s es256_sign_limit_per_s=%s\n", $7, $6}'
+"$build/bench/ear_verify" "$secs"
+
+rport=$(free_port)
+vport=$(free_port)
+redis-server --port "$rport" --bind 127.0.0.1 --dir "$work" --appendonly yes \
+	--appendfsync everysec --save "" --daemonize no >"$work/redis.log" 2>&1 &
+pids+=($!)
+wait_port "$rport"
+"$src/tests/fixtures/mkverifier" "$work" "$vport" "$rport"
+sed -i 's/^level = info/level = warn/' "$work/verifier.conf"
+"$build/verifier/acme-rats-verifier" -c "$work/verifier.conf" 2>"$work/verifier.log" &
+pids+=($!)
+wait_port "$vport"
+for threads in 1 4 16; do
+	"$build/bench/verifier_load" "https://127.0.0.1:$vport" "$work/ca.crt" "$threads" "$secs"
+done

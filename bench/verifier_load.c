@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Load generator for acme-rats-verifier: each thread keeps one HTTPS
+ * connection alive and repeats newSession + evidence (one appraisal) for a
+ * bounded time. Prints appraisals/s and latency percentiles of the pair.
+ *
+ *   bench/verifier_load BASE_URL CA_FILE THREADS SECONDS
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "cmw.h"
+#include "evidence.h"
+#include "jwk.h"
+
+#define MAX_SAMPLES	200000
+
+struct worker {
+	pthread_t	tid;
+	const char	*base, *ca;
+	double		deadline;
+	const char	*jkt;
+	unsigned long	done, failed;
+	double		*lat;		/* seconds per appraisal */
+	size_t		nlat;
+};
+
+struct buf {
+	char	data[16384];
+	size_t	len;
+	char	location[512];
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static size_t collect(char *p, size_t size, size_t n, void *ctx)
+{
+	struct buf *b = ctx;
+	size_t len = size * n;
+
+	if (b->len + len >= sizeof(b->data))
+		return 0;
+	memcpy(b->data + b->len, p, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+	return len;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ctx)
+{
+	struct buf *b = ctx;
+	size_t len = size * n, v;
+
+	if (len > 10 && !strncasecmp(p, "Location: ", 10)) {
+		v = strcspn(p + 10, "\r\n");
+		if (v < sizeof(b->location)) {
+			memcpy(b->location, p + 10, v);
+			b->location[v] = '\0';
+		}
+	}
+	return len;
+}
+
+static long post(CURL *c, const char *url, const char *ct, const char *body, struct buf *out)
+{
+	struct curl_slist *h = NULL;
+	char line[128];
+	long status = 0;
+
+	out->len = 0;
+	out->data[0] = '\0';
+	out->location[0] = '\0';
+	snprintf(line, sizeof(line), "Content-Type: %s", ct);
+	h = curl_slist_append(h, line);
+	h = curl_slist_append(h, "Expect:");
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_slist_free_all(h);
+	return status;
+}
+
+static void *run(void *arg)
+{
+	struct worker *w = arg;
+	char url[512], loc[512], nonce[128];
+	ar_evidence_t ev;
+	struct buf b;
+	CURL *c = curl_easy_init();
+
+	curl_easy_setopt(c, CURLOPT_CAINFO, w->ca);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &b);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	memset(&ev, 0, sizeof(ev));
+	snprintf(ev.device_id, sizeof(ev.device_id), "BENCH-%lu", (unsigned long)pthread_self() % 1000);
+	snprintf(ev.os_id, sizeof(ev.os_id), "debian");
+	snprintf(ev.os_version, sizeof(ev.os_version), "12");
+	ev.disk_encrypted = ev.edr_running = ev.efi = ev.secure_boot = -1;
+	ev.key_non_exportable = 0;
+	snprintf(ev.key_jkt, sizeof(ev.key_jkt), "%s", w->jkt);
+
+	while (now_s() < w->deadline) {
+		double t0 = now_s();
+		json_t *j;
+		char *body;
+		const char *p;
+
+		snprintf(url, sizeof(url), "%s/challenge-response/v1/newSession", w->base);
+		if (post(c, url, "application/json", "", &b) != 201 ||
+		    !(p = strstr(b.data, "\"nonce\":\""))) {
+			w->failed++;
+			continue;
+		}
+		snprintf(loc, sizeof(loc), "%s%s", w->base, b.location);
+		p += 9;
+		snprintf(nonce, sizeof(nonce), "%.*s", (int)strcspn(p, "\""), p);
+		snprintf(ev.nonce, sizeof(ev.nonce), "%s", nonce);
+		ev.collected_at = time(NULL);
+		ev.last_security_update = ev.collected_at - 86400;
+		j = ar_evidence_to_json(&ev);
+		body = json_dumps(j, JSON_COMPACT);
+		json_decref(j);
+		if (post(c, loc, AR_MT_EVIDENCE, body, &b) == 200) {
+			w->done++;
+			if (w->nlat < MAX_SAMPLES)
+				w->lat[w->nlat++] = now_s() - t0;
+		} else {
+			w->failed++;
+		}
+		free(body);
+	}
+	curl_easy_cleanup(c);
+	return NULL;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long done = 0, failed = 0;
+	struct worker *w;
+	ar_jwk_t *key;
+	double t0, el, *all;
+	size_t nall = 0, i;
+	long threads;
+	double secs;
+
+	if (argc != 5) {
+		fprintf(stderr, "usage: verifier_load BASE_URL CA_FILE THREADS SECONDS\n");
+		return 2;
+	}
+	threads = strtol(argv[3], NULL, 10);
+	secs = strtod(argv[4], NULL);
+	if (threads < 1 || threads > 256 || secs <= 0 || secs > 300)
+		return 2;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	key = ar_jwk_generate("ES256", NULL);
+	w = calloc((size_t)threads, sizeof(*w));
+	all = calloc((size_t)threads * MAX_SAMPLES, sizeof(double));
+	if (!key || !w || !all)
+		return 1;
+	t0 = now_s();
+	for (i = 0; i < (size_t)threads; i++) {
+		w[i].base = argv[1];
+		w[i].ca = argv[2];
+		w[i].deadline = t0 + secs;
+		w[i].jkt = ar_jwk_thumbprint(key);
+		w[i].lat = all + i * MAX_SAMPLES;
+		pthread_create(&w[i].tid, NULL, run, &w[i]);
+	}
+	for (i = 0; i < (size_t)threads; i++) {
+		pthread_join(w[i].tid, NULL);
+		done += w[i].done;
+		failed += w[i].failed;
+		memmove(all + nall, w[i].lat, w[i].nlat * sizeof(double));
+		nall += w[i].nlat;
+	}
+	el = now_s() - t0;
+	qsort(all, nall, sizeof(double), cmp_double);
+	printf("verifier_appraisals_per_s=%.0f threads=%ld appraisals=%lu failed=%lu seconds=%.1f "
+	       "p50_ms=%.2f p99_ms=%.2f\n", (double)done / el, threads, done, failed, el,
+	       nall ? all[nall / 2] * 1000 : 0, nall ? all[nall * 99 / 100] * 1000 : 0);
+	free(all);
+	free(w);
+	ar_jwk_free(key);
+	curl_global_cleanup();
+	return failed && !done;
+}
