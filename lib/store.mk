@@ -1,1 +1,4 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# The Redis store: posture, certificates, sessions, devices, event stream.
+lib_libacmerats_la_SOURCES += lib/store.c lib/store.h
+pkginclude_HEADERS += lib/store.h

@@ -1,0 +1,1981 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The Redis store: one synchronous hiredis connection, every command built
+ * as an argument vector, every exchange pipelined (all commands written at
+ * once, then all replies read) and bounded by the command timeout.
+ *
+ * Records are described by field tables (name, type, offset, size); one
+ * table drives both the write (HSET / XADD arguments, session line) and the
+ * read (HGETALL / stream entry / session line), so the two cannot drift.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include <hiredis/hiredis.h>
+
+#include "store.h"
+
+#define DEFAULT_HOST		"127.0.0.1"
+#define DEFAULT_PORT		6379
+#define DEFAULT_CONNECT_MS	200
+#define DEFAULT_COMMAND_MS	100
+#define DEFAULT_PREFIX		"acmerats"
+#define DEFAULT_EVENT_MAXLEN	100000
+#define DEFAULT_CERT_GRACE	300
+#define MAX_TIMEOUT_MS		60000
+#define MAX_BLOCK_MS		60000
+#define MAX_GENERIC_KEY		256
+
+#define KEY_MAX		640	/* prefix + device + two hex strings + punctuation */
+#define MAX_ARGS	24	/* the longest command is XADD with every event field */
+#define SESSION_LINE_MAX 8192	/* every session field percent-encoded at worst */
+
+struct ar_store {
+	redisContext	*c;		/* NULL while disconnected */
+	char		*host;
+	int		port;
+	char		*unix_path;
+	char		*username;
+	char		*password;
+	int		connect_ms;
+	int		command_ms;
+	char		prefix[AR_STORE_PREFIX_MAX + 1];
+	long		event_maxlen;
+	int		cert_grace_s;
+	char		endpoint[160];	/* for messages: "host:port" or the socket path */
+};
+
+/*
+ *	Command vectors.
+ */
+typedef struct cmd {
+	int		argc;
+	int		overflow;
+	const char	*argv[MAX_ARGS];
+	size_t		argvlen[MAX_ARGS];
+	char		num[MAX_ARGS][24];
+} cmd_t;
+
+static void cmd_argn(cmd_t *cmd, const char *p, size_t len)
+{
+	if (cmd->argc >= MAX_ARGS) {
+		cmd->overflow = 1;
+		return;
+	}
+	cmd->argv[cmd->argc] = p;
+	cmd->argvlen[cmd->argc] = len;
+	cmd->argc++;
+}
+
+static void cmd_arg(cmd_t *cmd, const char *s)
+{
+	cmd_argn(cmd, s, strlen(s));
+}
+
+static void cmd_int(cmd_t *cmd, int64_t v)
+{
+	int n;
+
+	if (cmd->argc >= MAX_ARGS) {
+		cmd->overflow = 1;
+		return;
+	}
+	n = snprintf(cmd->num[cmd->argc], sizeof(cmd->num[0]), "%" PRId64, v);
+	cmd_argn(cmd, cmd->num[cmd->argc], (size_t)n);
+}
+
+static void cmd_start(cmd_t *cmd, const char *name)
+{
+	cmd->argc = 0;
+	cmd->overflow = 0;
+	cmd_arg(cmd, name);
+}
+
+/*
+ *	SIGPIPE: hiredis writes with write(2); a peer that closed the socket
+ *	would raise SIGPIPE. Block it around an exchange and swallow the one we
+ *	caused, leaving any that was already pending.
+ */
+typedef struct sigpipe_guard {
+	sigset_t	old;
+	int		was_pending;
+} sigpipe_guard_t;
+
+static void sigpipe_block(sigpipe_guard_t *g)
+{
+	sigset_t set, pend;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, &g->old);
+	g->was_pending = sigpending(&pend) == 0 && sigismember(&pend, SIGPIPE);
+}
+
+static void sigpipe_restore(sigpipe_guard_t *g)
+{
+	static const struct timespec zero = { 0, 0 };
+	sigset_t set, pend;
+	int saved = errno;
+
+	if (!g->was_pending && sigpending(&pend) == 0 && sigismember(&pend, SIGPIPE)) {
+		sigemptyset(&set);
+		sigaddset(&set, SIGPIPE);
+		while (sigtimedwait(&set, NULL, &zero) < 0 && errno == EINTR)
+			;
+	}
+	pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+	errno = saved;
+}
+
+/*
+ *	Connection and exchange.
+ */
+static struct timeval ms_tv(int ms)
+{
+	struct timeval tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	return tv;
+}
+
+static void store_drop(ar_store_t *s)
+{
+	if (s->c)
+		redisFree(s->c);
+	s->c = NULL;
+}
+
+/* The first word of an error reply decides the error code. */
+static int reply_error(const ar_store_t *s, const redisReply *r, ar_err_t *err)
+{
+	static const struct {
+		const char	*word;
+		ar_errc_t	code;
+	} map[] = {
+		{ "LOADING",	AR_ERR_UNAVAILABLE },
+		{ "MASTERDOWN",	AR_ERR_UNAVAILABLE },
+		{ "READONLY",	AR_ERR_UNAVAILABLE },
+		{ "BUSY",	AR_ERR_UNAVAILABLE },
+		{ "TRYAGAIN",	AR_ERR_UNAVAILABLE },
+		{ "CLUSTERDOWN", AR_ERR_UNAVAILABLE },
+		{ "NOAUTH",	AR_ERR_UNAUTHORIZED },
+		{ "WRONGPASS",	AR_ERR_UNAUTHORIZED },
+		{ "NOPERM",	AR_ERR_UNAUTHORIZED },
+	};
+	size_t i, wlen = strcspn(r->str, " ");
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if (wlen == strlen(map[i].word) && !strncmp(r->str, map[i].word, wlen))
+			return ar_err_set(err, map[i].code, "redis %s: %.160s", s->endpoint,
+					  r->str);
+	}
+	return ar_err_set(err, AR_ERR_IO, "redis %s: %.160s", s->endpoint, r->str);
+}
+
+/* Fail unless @r has type @type; error replies keep their own code. */
+static int reply_expect(const ar_store_t *s, const redisReply *r, int type, ar_err_t *err)
+{
+	if (r->type == type)
+		return 0;
+	if (r->type == REDIS_REPLY_ERROR)
+		return reply_error(s, r, err);
+	return ar_err_set(err, AR_ERR_IO, "redis %s: unexpected reply type %d", s->endpoint,
+			  r->type);
+}
+
+static int reply_ok(const ar_store_t *s, const redisReply *r, ar_err_t *err)
+{
+	if (reply_expect(s, r, REDIS_REPLY_STATUS, err) < 0)
+		return -1;
+	if (strcmp(r->str, "OK") != 0)
+		return ar_err_set(err, AR_ERR_IO, "redis %s: unexpected status %.64s",
+				  s->endpoint, r->str);
+	return 0;
+}
+
+static void replies_free(redisReply **replies, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (replies[i])
+			freeReplyObject(replies[i]);
+		replies[i] = NULL;
+	}
+}
+
+/*
+ * Write @n commands at once and read their replies. On an I/O failure the
+ * replies read so far are freed and *timed_out says whether the socket
+ * timeout expired (as opposed to the connection failing).
+ */
+static int exchange_once(ar_store_t *s, const cmd_t *cmds, size_t n, redisReply **replies,
+			 int *timed_out, ar_err_t *err)
+{
+	sigpipe_guard_t guard;
+	size_t i, got = 0;
+	int rc = -1, saved;
+
+	*timed_out = 0;
+	for (i = 0; i < n; i++) {
+		if (cmds[i].overflow)
+			return ar_err_set(err, AR_ERR_IO, "store: command has too many arguments");
+		/* hiredis 0.14 lacks the const; it does not write through argv */
+		if (redisAppendCommandArgv(s->c, cmds[i].argc, (const char **)cmds[i].argv,
+					   cmds[i].argvlen) != REDIS_OK)
+			return ar_err_set(err, AR_ERR_NOMEM, "store: cannot queue command");
+	}
+
+	sigpipe_block(&guard);
+	for (got = 0; got < n; got++) {
+		void *r = NULL;
+
+		errno = 0;
+		if (redisGetReply(s->c, &r) != REDIS_OK || !r) {
+			saved = errno;
+			if (s->c->err == REDIS_ERR_IO && (saved == EAGAIN || saved == EWOULDBLOCK))
+				*timed_out = 1;
+			if (*timed_out)
+				ar_err_set(err, AR_ERR_TIMEOUT, "redis %s: no answer within %d ms",
+					   s->endpoint, s->command_ms);
+			else
+				ar_err_set(err, AR_ERR_UNAVAILABLE, "redis %s: %s", s->endpoint,
+					   s->c->err ? s->c->errstr : "no reply");
+			goto out;
+		}
+		replies[got] = r;
+	}
+	rc = 0;
+out:
+	sigpipe_restore(&guard);
+	if (rc < 0)
+		replies_free(replies, got);
+	return rc;
+}
+
+static int store_connect(ar_store_t *s, ar_err_t *err)
+{
+	redisContext *c;
+	struct timeval ctv = ms_tv(s->connect_ms);
+
+	if (s->unix_path)
+		c = redisConnectUnixWithTimeout(s->unix_path, ctv);
+	else
+		c = redisConnectWithTimeout(s->host, s->port, ctv);
+	if (!c)
+		return ar_err_set(err, AR_ERR_NOMEM, "redis %s: out of memory", s->endpoint);
+	if (c->err) {
+		ar_err_set(err, AR_ERR_UNAVAILABLE, "redis %s: connect: %s", s->endpoint, c->errstr);
+		redisFree(c);
+		return -1;
+	}
+	if (redisSetTimeout(c, ms_tv(s->command_ms)) != REDIS_OK) {
+		ar_err_set(err, AR_ERR_IO, "redis %s: %s", s->endpoint, c->errstr);
+		redisFree(c);
+		return -1;
+	}
+	s->c = c;
+
+	if (s->password) {
+		cmd_t auth;
+		redisReply *r = NULL;
+		int timed_out, rc;
+
+		cmd_start(&auth, "AUTH");
+		if (s->username)
+			cmd_arg(&auth, s->username);
+		cmd_arg(&auth, s->password);
+		rc = exchange_once(s, &auth, 1, &r, &timed_out, err);
+		if (rc == 0) {
+			rc = reply_ok(s, r, err);
+			freeReplyObject(r);
+		}
+		if (rc < 0) {
+			store_drop(s);
+			return ar_err_prefix(err, "AUTH: ");
+		}
+	}
+	return 0;
+}
+
+/*
+ * Run @n pipelined commands. A connection that had worked before and fails
+ * now (Redis restarted, idle connection reset) is re-established and the
+ * commands are sent once more; a timeout is never retried. @extra_ms widens
+ * the socket timeout for a blocking command.
+ *
+ * On success every replies[i] is set (it may be an error reply).
+ */
+static int store_run(ar_store_t *s, const cmd_t *cmds, size_t n, redisReply **replies,
+		     int extra_ms, ar_err_t *err)
+{
+	int attempt, reused, timed_out;
+
+	for (attempt = 0; attempt < 2; attempt++) {
+		reused = s->c != NULL;
+		if (!s->c && store_connect(s, err) < 0)
+			return -1;
+		if (extra_ms > 0 && redisSetTimeout(s->c, ms_tv(s->command_ms + extra_ms)) != REDIS_OK) {
+			store_drop(s);
+			return ar_err_set(err, AR_ERR_IO, "redis %s: cannot set timeout", s->endpoint);
+		}
+		if (exchange_once(s, cmds, n, replies, &timed_out, err) == 0) {
+			if (extra_ms > 0 && redisSetTimeout(s->c, ms_tv(s->command_ms)) != REDIS_OK)
+				store_drop(s);	/* the replies are good; reconnect next time */
+			return 0;
+		}
+		store_drop(s);
+		if (timed_out || !reused)
+			return -1;
+	}
+	return -1;
+}
+
+/* One command, one reply. */
+static redisReply *store_cmd(ar_store_t *s, const cmd_t *cmd, ar_err_t *err)
+{
+	redisReply *r = NULL;
+
+	if (store_run(s, cmd, 1, &r, 0, err) < 0)
+		return NULL;
+	return r;
+}
+
+/*
+ * Check the replies of MULTI, @nq queued commands, EXEC starting at
+ * replies[0]: every command must have been queued and executed without an
+ * error reply.
+ */
+static int check_tx(const ar_store_t *s, redisReply **replies, size_t nq, ar_err_t *err)
+{
+	const redisReply *exec = replies[nq + 1];
+	size_t i;
+
+	if (reply_ok(s, replies[0], err) < 0)
+		return -1;
+	for (i = 1; i <= nq; i++) {
+		if (replies[i]->type == REDIS_REPLY_ERROR)
+			return reply_error(s, replies[i], err);
+	}
+	if (reply_expect(s, exec, REDIS_REPLY_ARRAY, err) < 0)
+		return -1;
+	if (exec->elements != nq)
+		return ar_err_set(err, AR_ERR_IO, "redis %s: transaction returned %zu results",
+				  s->endpoint, exec->elements);
+	for (i = 0; i < nq; i++) {
+		if (exec->element[i]->type == REDIS_REPLY_ERROR)
+			return reply_error(s, exec->element[i], err);
+	}
+	return 0;
+}
+
+/*
+ *	Validation and keys.
+ */
+static int printable_token(const char *v, size_t max, int braces_ok)
+{
+	size_t i, len;
+
+	if (!v)
+		return 0;
+	len = strnlen(v, max + 1);
+	if (len == 0 || len > max)
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)v[i];
+
+		if (ch < '!' || ch > '~')
+			return 0;
+		if (!braces_ok && (ch == '{' || ch == '}'))
+			return 0;
+	}
+	return 1;
+}
+
+int ar_store_device_valid(const char *device, ar_err_t *err)
+{
+	if (!printable_token(device, AR_STORE_DEVICE_MAX, 0))
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: device id must be 1..%d printable "
+				  "ASCII characters without space, '{' or '}'", AR_STORE_DEVICE_MAX);
+	return 0;
+}
+
+static int name_valid(const char *v, const char *what, ar_err_t *err)
+{
+	if (!printable_token(v, AR_STORE_NAME_MAX, 1))
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: %s must be 1..%d printable ASCII "
+				  "characters without space", what, AR_STORE_NAME_MAX);
+	return 0;
+}
+
+/* Copy hex digits lower-cased into @out (AR_STORE_HEX_MAX + 1 bytes). */
+static int hex_norm(const char *in, char *out, const char *what, ar_err_t *err)
+{
+	size_t i, len = in ? strnlen(in, AR_STORE_HEX_MAX + 1) : 0;
+
+	if (len == 0 || len > AR_STORE_HEX_MAX)
+		goto bad;
+	for (i = 0; i < len; i++) {
+		char ch = in[i];
+
+		if (ch >= 'A' && ch <= 'F')
+			ch = (char)(ch - 'A' + 'a');
+		else if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
+			goto bad;
+		out[i] = ch;
+	}
+	out[len] = '\0';
+	return 0;
+bad:
+	return ar_err_set(err, AR_ERR_MALFORMED, "store: %s must be 1..%d hex digits", what,
+			  AR_STORE_HEX_MAX);
+}
+
+static int key_fmt(char *buf, size_t size, ar_err_t *err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int key_fmt(char *buf, size_t size, ar_err_t *err, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= size)
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: key too long");
+	return 0;
+}
+
+static int dev_key(const ar_store_t *s, char *buf, size_t size, const char *device,
+		   const char *suffix, ar_err_t *err)
+{
+	return key_fmt(buf, size, err, "%s:{dev:%s}:%s", s->prefix, device, suffix);
+}
+
+static int cert_key(const ar_store_t *s, char *buf, size_t size, const char *device,
+		    const char *aki, const char *serial, ar_err_t *err)
+{
+	return key_fmt(buf, size, err, "%s:{dev:%s}:cert:%s:%s", s->prefix, device, aki, serial);
+}
+
+static int glob_key(const ar_store_t *s, char *buf, size_t size, const char *suffix,
+		    ar_err_t *err)
+{
+	return key_fmt(buf, size, err, "%s:%s", s->prefix, suffix);
+}
+
+static int64_t now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/*
+ *	Field tables.
+ */
+typedef enum ftype {
+	F_STR,		/* char array */
+	F_INT,		/* int64_t */
+	F_STATUS,	/* ar_status_t */
+	F_CERT_STATUS,	/* ar_cert_status_t */
+	F_BOOL,		/* int, 0 or 1 */
+} ftype_t;
+
+typedef struct field {
+	const char	*name;
+	ftype_t		type;
+	size_t		off;
+	size_t		size;	/* of the char array */
+	int		required;
+} field_t;
+
+#define FIELD(_st, _m, _type, _req) \
+	{ #_m, _type, offsetof(_st, _m), sizeof(((_st *)0)->_m), _req }
+
+static const field_t posture_fields[] = {
+	FIELD(ar_store_posture_t, status, F_STATUS, 1),
+	FIELD(ar_store_posture_t, tv, F_STR, 0),
+	FIELD(ar_store_posture_t, ear_iat, F_INT, 0),
+	FIELD(ar_store_posture_t, ear_exp, F_INT, 0),
+	FIELD(ar_store_posture_t, verifier, F_STR, 0),
+	FIELD(ar_store_posture_t, profile, F_STR, 0),
+	FIELD(ar_store_posture_t, updated_at, F_INT, 1),
+	FIELD(ar_store_posture_t, reason, F_STR, 0),
+};
+
+/* aki and serial are in the key, not in the hash. */
+static const field_t cert_fields[] = {
+	FIELD(ar_store_cert_t, device, F_STR, 1),
+	FIELD(ar_store_cert_t, order, F_STR, 0),
+	FIELD(ar_store_cert_t, not_after, F_INT, 1),
+	FIELD(ar_store_cert_t, status, F_CERT_STATUS, 1),
+	FIELD(ar_store_cert_t, renew_now, F_BOOL, 0),
+};
+
+static const field_t session_fields[] = {
+	FIELD(ar_store_session_t, nas_ip, F_STR, 0),
+	FIELD(ar_store_session_t, nas_id, F_STR, 1),
+	FIELD(ar_store_session_t, acct_session_id, F_STR, 1),
+	FIELD(ar_store_session_t, calling_station_id, F_STR, 0),
+	FIELD(ar_store_session_t, user_name, F_STR, 0),
+	FIELD(ar_store_session_t, serial, F_STR, 0),
+	FIELD(ar_store_session_t, started, F_INT, 0),
+	FIELD(ar_store_session_t, updated, F_INT, 0),
+};
+
+/* The id is the entry's, not a field; type may be missing from trimmed entries. */
+static const field_t event_fields[] = {
+	FIELD(ar_store_event_t, type, F_STR, 0),
+	FIELD(ar_store_event_t, device, F_STR, 0),
+	FIELD(ar_store_event_t, status, F_STR, 0),
+	FIELD(ar_store_event_t, reason, F_STR, 0),
+	FIELD(ar_store_event_t, serial, F_STR, 0),
+	FIELD(ar_store_event_t, ts, F_INT, 0),
+	FIELD(ar_store_event_t, source, F_STR, 0),
+};
+
+#define NFIELDS(t)	(sizeof(t) / sizeof((t)[0]))
+
+#define FPTR(rec, f)	((char *)(rec) + (f)->off)
+#define FCPTR(rec, f)	((const char *)(rec) + (f)->off)
+
+static const char *const cert_status_names[] = { "valid", "superseded", "revoked" };
+
+const char *ar_cert_status_name(ar_cert_status_t st)
+{
+	return (unsigned)st <= AR_CERT_REVOKED ? cert_status_names[st] : "unknown";
+}
+
+int ar_cert_status_parse(const char *str, ar_cert_status_t *out)
+{
+	size_t i;
+
+	for (i = 0; str && i < NFIELDS(cert_status_names); i++) {
+		if (!strcmp(str, cert_status_names[i])) {
+			*out = (ar_cert_status_t)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* A string member must be NUL-terminated inside its array. */
+static int field_str(const field_t *f, const void *rec, const char **p, size_t *len,
+		     ar_err_t *err)
+{
+	*p = FCPTR(rec, f);
+	*len = strnlen(*p, f->size);
+	if (*len == f->size)
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: field %s is not terminated",
+				  f->name);
+	if (f->required && *len == 0)
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: field %s is required", f->name);
+	return 0;
+}
+
+/* Append "name value" for each field of @rec to @cmd. */
+static int encode_args(cmd_t *cmd, const field_t *fields, size_t n, const void *rec,
+		       ar_err_t *err)
+{
+	size_t i, len = 0;
+	const char *p = NULL;
+
+	for (i = 0; i < n; i++) {
+		const field_t *f = &fields[i];
+
+		cmd_arg(cmd, f->name);
+		switch (f->type) {
+		case F_STR:
+			if (field_str(f, rec, &p, &len, err) < 0)
+				return -1;
+			cmd_argn(cmd, p, len);
+			break;
+		case F_INT:
+			cmd_int(cmd, *(const int64_t *)FCPTR(rec, f));
+			break;
+		case F_STATUS: {
+			ar_status_t st = *(const ar_status_t *)FCPTR(rec, f);
+
+			if ((unsigned)st > AR_STATUS_CONTRAINDICATED)
+				return ar_err_set(err, AR_ERR_MALFORMED, "store: bad %s", f->name);
+			cmd_arg(cmd, ar_status_name(st));
+			break;
+		}
+		case F_CERT_STATUS: {
+			ar_cert_status_t st = *(const ar_cert_status_t *)FCPTR(rec, f);
+
+			if ((unsigned)st > AR_CERT_REVOKED)
+				return ar_err_set(err, AR_ERR_MALFORMED, "store: bad %s", f->name);
+			cmd_arg(cmd, ar_cert_status_name(st));
+			break;
+		}
+		case F_BOOL:
+			cmd_arg(cmd, *(const int *)FCPTR(rec, f) ? "1" : "0");
+			break;
+		}
+	}
+	return 0;
+}
+
+static int parse_i64(const char *p, size_t len, int64_t *out)
+{
+	char buf[24], *end;
+	long long v;
+
+	if (len == 0 || len >= sizeof(buf))
+		return -1;
+	memcpy(buf, p, len);
+	buf[len] = '\0';
+	errno = 0;
+	v = strtoll(buf, &end, 10);
+	if (errno || *end != '\0')
+		return -1;
+	*out = (int64_t)v;
+	return 0;
+}
+
+/* Set one field of @rec from @len bytes at @val (NUL-terminated at val[len]). */
+static int field_set(const field_t *f, void *rec, const char *val, size_t len, ar_err_t *err)
+{
+	int64_t v;
+
+	switch (f->type) {
+	case F_STR:
+		if (len >= f->size || memchr(val, '\0', len))
+			goto bad;
+		memcpy(FPTR(rec, f), val, len);
+		FPTR(rec, f)[len] = '\0';
+		return 0;
+	case F_INT:
+		if (parse_i64(val, len, &v) < 0)
+			goto bad;
+		*(int64_t *)FPTR(rec, f) = v;
+		return 0;
+	case F_STATUS:
+		if (strlen(val) != len || ar_status_parse(val, (ar_status_t *)FPTR(rec, f)) < 0)
+			goto bad;
+		return 0;
+	case F_CERT_STATUS:
+		if (strlen(val) != len ||
+		    ar_cert_status_parse(val, (ar_cert_status_t *)FPTR(rec, f)) < 0)
+			goto bad;
+		return 0;
+	case F_BOOL:
+		if (len != 1 || (val[0] != '0' && val[0] != '1'))
+			goto bad;
+		*(int *)FPTR(rec, f) = val[0] == '1';
+		return 0;
+	}
+bad:
+	return ar_err_set(err, AR_ERR_MALFORMED, "store: stored field %s is not valid", f->name);
+}
+
+static const field_t *field_find(const field_t *fields, size_t n, const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (strlen(fields[i].name) == len && !memcmp(fields[i].name, name, len))
+			return &fields[i];
+	}
+	return NULL;
+}
+
+static int check_required(const field_t *fields, size_t n, uint32_t seen, ar_err_t *err)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (fields[i].required && !(seen & (1u << i)))
+			return ar_err_set(err, AR_ERR_MALFORMED, "store: stored record lacks %s",
+					  fields[i].name);
+	}
+	return 0;
+}
+
+/*
+ * Fill @rec from a flat name/value reply array (HGETALL, stream entry).
+ * Unknown names are ignored so a newer writer does not break an older reader.
+ */
+static int decode_pairs(const field_t *fields, size_t n, void *rec, redisReply *const *el,
+			size_t count, ar_err_t *err)
+{
+	uint32_t seen = 0;
+	size_t i;
+
+	if (count % 2)
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: odd field list");
+	for (i = 0; i < count; i += 2) {
+		const field_t *f;
+
+		if (el[i]->type != REDIS_REPLY_STRING || el[i + 1]->type != REDIS_REPLY_STRING)
+			return ar_err_set(err, AR_ERR_MALFORMED, "store: field is not a string");
+		f = field_find(fields, n, el[i]->str, el[i]->len);
+		if (!f)
+			continue;
+		if (field_set(f, rec, el[i + 1]->str, el[i + 1]->len, err) < 0)
+			return -1;
+		seen |= 1u << (f - fields);
+	}
+	return check_required(fields, n, seen, err);
+}
+
+/*
+ *	Session line: "k=v k=v ...", values percent-encoded (see store.h).
+ */
+static int pct_needed(unsigned char ch)
+{
+	return ch < '!' || ch > '~' || ch == '%' || ch == '=';
+}
+
+static int session_encode(const ar_store_session_t *ss, char *buf, size_t size, size_t *out_len,
+			  ar_err_t *err)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i, j, off = 0, len;
+	const char *p;
+
+	for (i = 0; i < NFIELDS(session_fields); i++) {
+		const field_t *f = &session_fields[i];
+		char num[24];
+		int n;
+
+		if (f->type == F_INT) {
+			n = snprintf(num, sizeof(num), "%" PRId64, *(const int64_t *)FCPTR(ss, f));
+			p = num;
+			len = (size_t)n;
+		} else if (field_str(f, ss, &p, &len, err) < 0) {
+			return -1;
+		}
+		n = snprintf(buf + off, size - off, "%s%s=", i ? " " : "", f->name);
+		if (n < 0 || (size_t)n >= size - off)
+			goto too_long;
+		off += (size_t)n;
+		for (j = 0; j < len; j++) {
+			unsigned char ch = (unsigned char)p[j];
+
+			if (off + 4 > size)
+				goto too_long;
+			if (pct_needed(ch)) {
+				buf[off++] = '%';
+				buf[off++] = hex[ch >> 4];
+				buf[off++] = hex[ch & 15];
+			} else {
+				buf[off++] = (char)ch;
+			}
+		}
+	}
+	buf[off] = '\0';
+	*out_len = off;
+	return 0;
+too_long:
+	return ar_err_set(err, AR_ERR_TOO_LARGE, "store: session record too long");
+}
+
+static int hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	return -1;
+}
+
+static int session_decode(const char *line, size_t len, ar_store_session_t *ss, ar_err_t *err)
+{
+	char val[AR_STORE_RADIUS_MAX + 2];
+	const char *p = line, *end = line + len;
+	uint32_t seen = 0;
+
+	memset(ss, 0, sizeof(*ss));
+	while (p < end) {
+		const char *tok_end = memchr(p, ' ', (size_t)(end - p));
+		const char *eq;
+		const field_t *f;
+		size_t vlen = 0;
+
+		if (!tok_end)
+			tok_end = end;
+		eq = memchr(p, '=', (size_t)(tok_end - p));
+		if (!eq)
+			return ar_err_set(err, AR_ERR_MALFORMED, "store: session record lacks '='");
+		f = field_find(session_fields, NFIELDS(session_fields), p, (size_t)(eq - p));
+		for (eq++; eq < tok_end; eq++) {
+			int hi, lo;
+
+			if (vlen + 1 >= sizeof(val))
+				return ar_err_set(err, AR_ERR_MALFORMED,
+						  "store: session value too long");
+			if (*eq != '%') {
+				val[vlen++] = *eq;
+				continue;
+			}
+			if (tok_end - eq < 3 || (hi = hexval(eq[1])) < 0 || (lo = hexval(eq[2])) < 0)
+				return ar_err_set(err, AR_ERR_MALFORMED,
+						  "store: bad escape in session record");
+			val[vlen++] = (char)(hi << 4 | lo);
+			eq += 2;
+		}
+		val[vlen] = '\0';
+		if (f) {
+			if (field_set(f, ss, val, vlen, err) < 0)
+				return -1;
+			seen |= 1u << (f - session_fields);
+		}
+		p = tok_end + 1;
+	}
+	return check_required(session_fields, NFIELDS(session_fields), seen, err);
+}
+
+/*
+ *	Open and close.
+ */
+static char *dup_opt(const char *v, int *failed)
+{
+	char *d;
+
+	if (!v)
+		return NULL;
+	d = strdup(v);
+	if (!d)
+		*failed = 1;
+	return d;
+}
+
+static int timeout_opt(int v, int def, const char *what, int *out, ar_err_t *err)
+{
+	if (v < 0 || v > MAX_TIMEOUT_MS)
+		return ar_err_set(err, AR_ERR_CONFIG, "store: %s must be 0..%d ms", what,
+				  MAX_TIMEOUT_MS);
+	*out = v ? v : def;
+	return 0;
+}
+
+ar_store_t *ar_store_open(const ar_store_opts_t *opts, ar_err_t *err)
+{
+	static const ar_store_opts_t defaults;
+	const ar_store_opts_t *o = opts ? opts : &defaults;
+	const char *prefix = o->prefix ? o->prefix : DEFAULT_PREFIX;
+	ar_store_t *s;
+	int nomem = 0;
+
+	if (!printable_token(prefix, AR_STORE_PREFIX_MAX, 0)) {
+		ar_err_set(err, AR_ERR_CONFIG, "store: prefix must be 1..%d printable ASCII "
+			   "characters without space, '{' or '}'", AR_STORE_PREFIX_MAX);
+		return NULL;
+	}
+	if (!o->unix_path && (o->port < 0 || o->port > 65535)) {
+		ar_err_set(err, AR_ERR_CONFIG, "store: port %d out of range", o->port);
+		return NULL;
+	}
+	if (o->event_maxlen < 0 || o->cert_grace_s < 0) {
+		ar_err_set(err, AR_ERR_CONFIG, "store: event_maxlen and cert_grace_s must not be "
+			   "negative");
+		return NULL;
+	}
+	if (o->username && !o->password) {
+		ar_err_set(err, AR_ERR_CONFIG, "store: a username needs a password");
+		return NULL;
+	}
+
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		ar_err_set(err, AR_ERR_NOMEM, "store: out of memory");
+		return NULL;
+	}
+	if (timeout_opt(o->connect_timeout_ms, DEFAULT_CONNECT_MS, "connect_timeout",
+			&s->connect_ms, err) < 0 ||
+	    timeout_opt(o->command_timeout_ms, DEFAULT_COMMAND_MS, "command_timeout",
+			&s->command_ms, err) < 0)
+		goto error;
+	s->host = dup_opt(o->host ? o->host : DEFAULT_HOST, &nomem);
+	s->port = o->port ? o->port : DEFAULT_PORT;
+	s->unix_path = dup_opt(o->unix_path, &nomem);
+	s->username = dup_opt(o->username, &nomem);
+	s->password = dup_opt(o->password, &nomem);
+	if (nomem) {
+		ar_err_set(err, AR_ERR_NOMEM, "store: out of memory");
+		goto error;
+	}
+	snprintf(s->prefix, sizeof(s->prefix), "%s", prefix);
+	s->event_maxlen = o->event_maxlen ? o->event_maxlen : DEFAULT_EVENT_MAXLEN;
+	s->cert_grace_s = o->cert_grace_s ? o->cert_grace_s : DEFAULT_CERT_GRACE;
+	if (s->unix_path)
+		snprintf(s->endpoint, sizeof(s->endpoint), "unix:%.150s", s->unix_path);
+	else
+		snprintf(s->endpoint, sizeof(s->endpoint), "%.140s:%d", s->host, s->port);
+
+	if (store_connect(s, err) < 0)
+		goto error;
+	return s;
+error:
+	ar_store_close(s);
+	return NULL;
+}
+
+void ar_store_close(ar_store_t *s)
+{
+	if (!s)
+		return;
+	store_drop(s);
+	if (s->password)
+		explicit_bzero(s->password, strlen(s->password));
+	free(s->host);
+	free(s->unix_path);
+	free(s->username);
+	free(s->password);
+	free(s);
+}
+
+int ar_store_err_is_down(const ar_err_t *err)
+{
+	return err && (err->code == AR_ERR_UNAVAILABLE || err->code == AR_ERR_TIMEOUT);
+}
+
+int ar_store_ping(ar_store_t *s, ar_err_t *err)
+{
+	cmd_t cmd;
+	redisReply *r;
+	int rc;
+
+	cmd_start(&cmd, "PING");
+	r = store_cmd(s, &cmd, err);
+	if (!r)
+		return -1;
+	rc = reply_expect(s, r, REDIS_REPLY_STATUS, err);
+	if (rc == 0 && strcmp(r->str, "PONG") != 0)
+		rc = ar_err_set(err, AR_ERR_IO, "redis %s: PING answered %.32s", s->endpoint, r->str);
+	freeReplyObject(r);
+	return rc;
+}
+
+/*
+ *	Generic values.
+ */
+static int generic_key(const ar_store_t *s, const char *key, char *buf, size_t size,
+		       ar_err_t *err)
+{
+	size_t len = key ? strnlen(key, MAX_GENERIC_KEY + 1) : 0;
+
+	if (len == 0 || len > MAX_GENERIC_KEY)
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: key must be 1..%d bytes",
+				  MAX_GENERIC_KEY);
+	return glob_key(s, buf, size, key, err);
+}
+
+int ar_store_set(ar_store_t *s, const char *key, const char *val, size_t len, int64_t ttl_ms,
+		 ar_err_t *err)
+{
+	char k[KEY_MAX];
+	cmd_t cmd;
+	redisReply *r;
+	int rc;
+
+	if (generic_key(s, key, k, sizeof(k), err) < 0)
+		return -1;
+	if (ttl_ms < 0)
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: negative ttl");
+	cmd_start(&cmd, "SET");
+	cmd_arg(&cmd, k);
+	cmd_argn(&cmd, val, len);
+	if (ttl_ms > 0) {
+		cmd_arg(&cmd, "PX");
+		cmd_int(&cmd, ttl_ms);
+	}
+	r = store_cmd(s, &cmd, err);
+	if (!r)
+		return -1;
+	rc = reply_ok(s, r, err);
+	freeReplyObject(r);
+	return rc;
+}
+
+int ar_store_get(ar_store_t *s, const char *key, char **val, size_t *len, ar_err_t *err)
+{
+	char k[KEY_MAX];
+	cmd_t cmd;
+	redisReply *r;
+	int rc = -1;
+
+	*val = NULL;
+	if (len)
+		*len = 0;
+	if (generic_key(s, key, k, sizeof(k), err) < 0)
+		return -1;
+	cmd_start(&cmd, "GET");
+	cmd_arg(&cmd, k);
+	r = store_cmd(s, &cmd, err);
+	if (!r)
+		return -1;
+	if (r->type == REDIS_REPLY_NIL) {
+		rc = 0;
+		goto out;
+	}
+	if (reply_expect(s, r, REDIS_REPLY_STRING, err) < 0)
+		goto out;
+	*val = malloc(r->len + 1);
+	if (!*val) {
+		ar_err_set(err, AR_ERR_NOMEM, "store: out of memory");
+		goto out;
+	}
+	memcpy(*val, r->str, r->len);
+	(*val)[r->len] = '\0';
+	if (len)
+		*len = r->len;
+	rc = 1;
+out:
+	freeReplyObject(r);
+	return rc;
+}
+
+/*
+ *	Posture.
+ */
+int ar_store_posture_put(ar_store_t *s, const char *device, const ar_store_posture_t *p,
+			 ar_err_t *err)
+{
+	char key[KEY_MAX], devices[KEY_MAX];
+	ar_store_posture_t rec = *p;
+	redisReply *replies[5] = { NULL };
+	cmd_t cmds[5];
+	int rc = -1;
+
+	if (ar_store_device_valid(device, err) < 0 ||
+	    dev_key(s, key, sizeof(key), device, "posture", err) < 0 ||
+	    glob_key(s, devices, sizeof(devices), "devices", err) < 0)
+		return -1;
+	if (!rec.updated_at)
+		rec.updated_at = now_s();
+
+	cmd_start(&cmds[0], "MULTI");
+	cmd_start(&cmds[1], "DEL");
+	cmd_arg(&cmds[1], key);
+	cmd_start(&cmds[2], "HSET");
+	cmd_arg(&cmds[2], key);
+	if (encode_args(&cmds[2], posture_fields, NFIELDS(posture_fields), &rec, err) < 0)
+		return -1;
+	cmd_start(&cmds[3], "EXEC");
+	cmd_start(&cmds[4], "SADD");
+	cmd_arg(&cmds[4], devices);
+	cmd_arg(&cmds[4], device);
+
+	if (store_run(s, cmds, 5, replies, 0, err) < 0)
+		return -1;
+	if (check_tx(s, replies, 2, err) < 0 ||
+	    reply_expect(s, replies[4], REDIS_REPLY_INTEGER, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	replies_free(replies, 5);
+	return rc;
+}
+
+/* HGETALL reply -> record; 1 found, 0 empty, -1 bad. */
+static int posture_from_reply(const ar_store_t *s, const redisReply *r, ar_store_posture_t *p,
+			      ar_err_t *err)
+{
+	memset(p, 0, sizeof(*p));
+	p->status = AR_STATUS_NONE;
+	if (reply_expect(s, r, REDIS_REPLY_ARRAY, err) < 0)
+		return -1;
+	if (r->elements == 0)
+		return 0;
+	if (decode_pairs(posture_fields, NFIELDS(posture_fields), p, r->element, r->elements,
+			 err) < 0)
+		return ar_err_prefix(err, "posture: ");
+	return 1;
+}
+
+int ar_store_posture_get(ar_store_t *s, const char *device, ar_store_posture_t *p, ar_err_t *err)
+{
+	char key[KEY_MAX];
+	cmd_t cmd;
+	redisReply *r;
+	int rc;
+
+	if (ar_store_device_valid(device, err) < 0 ||
+	    dev_key(s, key, sizeof(key), device, "posture", err) < 0)
+		return -1;
+	cmd_start(&cmd, "HGETALL");
+	cmd_arg(&cmd, key);
+	r = store_cmd(s, &cmd, err);
+	if (!r)
+		return -1;
+	rc = posture_from_reply(s, r, p, err);
+	freeReplyObject(r);
+	return rc;
+}
+
+/*
+ *	Certificates.
+ */
+static int cert_from_reply(const ar_store_t *s, const redisReply *r, const char *aki,
+			   const char *serial, ar_store_cert_t *c, ar_err_t *err)
+{
+	memset(c, 0, sizeof(*c));
+	if (reply_expect(s, r, REDIS_REPLY_ARRAY, err) < 0)
+		return -1;
+	if (r->elements == 0)
+		return 0;
+	if (decode_pairs(cert_fields, NFIELDS(cert_fields), c, r->element, r->elements, err) < 0)
+		return ar_err_prefix(err, "certificate: ");
+	snprintf(c->aki, sizeof(c->aki), "%s", aki);
+	snprintf(c->serial, sizeof(c->serial), "%s", serial);
+	return 1;
+}
+
+int ar_store_cert_put(ar_store_t *s, const ar_store_cert_t *c, ar_err_t *err)
+{
+	char aki[AR_STORE_HEX_MAX + 1], serial[AR_STORE_HEX_MAX + 1];
+	char key[KEY_MAX], certs[KEY_MAX], idx[KEY_MAX], devices[KEY_MAX];
+	char member[2 * AR_STORE_HEX_MAX + 2], prune[32];
+	redisReply *replies[10] = { NULL };
+	cmd_t cmds[10];
+	int64_t now = now_s(), expire_ms;
+	int rc = -1;
+
+	if (ar_store_device_valid(c->device, err) < 0 ||
+	    hex_norm(c->aki, aki, "AKI", err) < 0 ||
+	    hex_norm(c->serial, serial, "serial", err) < 0 ||
+	    cert_key(s, key, sizeof(key), c->device, aki, serial, err) < 0 ||
+	    dev_key(s, certs, sizeof(certs), c->device, "certs", err) < 0 ||
+	    key_fmt(idx, sizeof(idx), err, "%s:certidx:%s:%s", s->prefix, aki, serial) < 0 ||
+	    glob_key(s, devices, sizeof(devices), "devices", err) < 0)
+		return -1;
+	if (c->not_after <= 0 || c->not_after > INT64_MAX / 1000 - s->cert_grace_s)
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: bad not_after");
+	if (c->not_after + s->cert_grace_s <= now)
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: certificate %s expired", serial);
+	expire_ms = (c->not_after + s->cert_grace_s) * 1000;
+	snprintf(member, sizeof(member), "%s:%s", aki, serial);
+	snprintf(prune, sizeof(prune), "(%" PRId64, now - s->cert_grace_s);
+
+	cmd_start(&cmds[0], "MULTI");
+	cmd_start(&cmds[1], "DEL");
+	cmd_arg(&cmds[1], key);
+	cmd_start(&cmds[2], "HSET");
+	cmd_arg(&cmds[2], key);
+	if (encode_args(&cmds[2], cert_fields, NFIELDS(cert_fields), c, err) < 0)
+		return -1;
+	cmd_start(&cmds[3], "PEXPIREAT");
+	cmd_arg(&cmds[3], key);
+	cmd_int(&cmds[3], expire_ms);
+	cmd_start(&cmds[4], "ZADD");
+	cmd_arg(&cmds[4], certs);
+	cmd_int(&cmds[4], c->not_after);
+	cmd_arg(&cmds[4], member);
+	cmd_start(&cmds[5], "ZREMRANGEBYSCORE");
+	cmd_arg(&cmds[5], certs);
+	cmd_arg(&cmds[5], "-inf");
+	cmd_arg(&cmds[5], prune);
+	cmd_start(&cmds[6], "PEXPIREAT");
+	cmd_arg(&cmds[6], certs);
+	cmd_int(&cmds[6], expire_ms);
+	cmd_start(&cmds[7], "EXEC");
+	cmd_start(&cmds[8], "SET");
+	cmd_arg(&cmds[8], idx);
+	cmd_arg(&cmds[8], c->device);
+	cmd_arg(&cmds[8], "PXAT");
+	cmd_int(&cmds[8], expire_ms);
+	cmd_start(&cmds[9], "SADD");
+	cmd_arg(&cmds[9], devices);
+	cmd_arg(&cmds[9], c->device);
+
+	if (store_run(s, cmds, 10, replies, 0, err) < 0)
+		return -1;
+	if (check_tx(s, replies, 6, err) < 0 ||
+	    reply_ok(s, replies[8], err) < 0 ||
+	    reply_expect(s, replies[9], REDIS_REPLY_INTEGER, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	replies_free(replies, 10);
+	return rc;
+}
+
+int ar_store_cert_get(ar_store_t *s, const char *device, const char *aki_hex,
+		      const char *serial_hex, ar_store_cert_t *c, ar_err_t *err)
+{
+	char aki[AR_STORE_HEX_MAX + 1], serial[AR_STORE_HEX_MAX + 1], key[KEY_MAX];
+	cmd_t cmd;
+	redisReply *r;
+	int rc;
+
+	if (ar_store_device_valid(device, err) < 0 ||
+	    hex_norm(aki_hex, aki, "AKI", err) < 0 ||
+	    hex_norm(serial_hex, serial, "serial", err) < 0 ||
+	    cert_key(s, key, sizeof(key), device, aki, serial, err) < 0)
+		return -1;
+	cmd_start(&cmd, "HGETALL");
+	cmd_arg(&cmd, key);
+	r = store_cmd(s, &cmd, err);
+	if (!r)
+		return -1;
+	rc = cert_from_reply(s, r, aki, serial, c, err);
+	freeReplyObject(r);
+	return rc;
+}
+
+int ar_store_cert_find(ar_store_t *s, const char *aki_hex, const char *serial_hex,
+		       ar_store_cert_t *c, ar_err_t *err)
+{
+	char aki[AR_STORE_HEX_MAX + 1], serial[AR_STORE_HEX_MAX + 1], idx[KEY_MAX];
+	char device[AR_STORE_DEVICE_MAX + 1];
+	cmd_t cmd;
+	redisReply *r;
+	int rc = -1;
+
+	memset(c, 0, sizeof(*c));
+	if (hex_norm(aki_hex, aki, "AKI", err) < 0 ||
+	    hex_norm(serial_hex, serial, "serial", err) < 0 ||
+	    key_fmt(idx, sizeof(idx), err, "%s:certidx:%s:%s", s->prefix, aki, serial) < 0)
+		return -1;
+	cmd_start(&cmd, "GET");
+	cmd_arg(&cmd, idx);
+	r = store_cmd(s, &cmd, err);
+	if (!r)
+		return -1;
+	if (r->type == REDIS_REPLY_NIL) {
+		rc = 0;
+		goto out;
+	}
+	if (reply_expect(s, r, REDIS_REPLY_STRING, err) < 0)
+		goto out;
+	if (r->len > AR_STORE_DEVICE_MAX || memchr(r->str, '\0', r->len)) {
+		ar_err_set(err, AR_ERR_MALFORMED, "store: certificate index holds a bad device id");
+		goto out;
+	}
+	memcpy(device, r->str, r->len + 1);
+	rc = ar_store_cert_get(s, device, aki, serial, c, err);
+out:
+	freeReplyObject(r);
+	return rc;
+}
+
+/* Set the given hash fields only if the hash exists; returns 1 or 0. */
+static const char mark_script[] =
+	"if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end "
+	"redis.call('HSET', KEYS[1], unpack(ARGV)) return 1";
+
+int ar_store_cert_mark(ar_store_t *s, const char *device, const char *aki_hex,
+		       const char *serial_hex, int status, int renew_now, ar_err_t *err)
+{
+	char aki[AR_STORE_HEX_MAX + 1], serial[AR_STORE_HEX_MAX + 1], key[KEY_MAX];
+	cmd_t cmd;
+	redisReply *r;
+	int rc = -1;
+
+	if (ar_store_device_valid(device, err) < 0 ||
+	    hex_norm(aki_hex, aki, "AKI", err) < 0 ||
+	    hex_norm(serial_hex, serial, "serial", err) < 0 ||
+	    cert_key(s, key, sizeof(key), device, aki, serial, err) < 0)
+		return -1;
+	if (status < -1 || status > (int)AR_CERT_REVOKED || renew_now < -1 || renew_now > 1)
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: bad certificate mark");
+
+	if (status < 0 && renew_now < 0) {
+		cmd_start(&cmd, "EXISTS");
+		cmd_arg(&cmd, key);
+	} else {
+		cmd_start(&cmd, "EVAL");
+		cmd_arg(&cmd, mark_script);
+		cmd_arg(&cmd, "1");
+		cmd_arg(&cmd, key);
+		if (status >= 0) {
+			cmd_arg(&cmd, "status");
+			cmd_arg(&cmd, ar_cert_status_name((ar_cert_status_t)status));
+		}
+		if (renew_now >= 0) {
+			cmd_arg(&cmd, "renew_now");
+			cmd_arg(&cmd, renew_now ? "1" : "0");
+		}
+	}
+	r = store_cmd(s, &cmd, err);
+	if (!r)
+		return -1;
+	if (reply_expect(s, r, REDIS_REPLY_INTEGER, err) == 0)
+		rc = r->integer ? 1 : 0;
+	freeReplyObject(r);
+	return rc;
+}
+
+/* Split a `certs` member "aki:serial". */
+static int member_split(const redisReply *m, char *aki, char *serial)
+{
+	char buf[2 * AR_STORE_HEX_MAX + 2];
+	char *colon;
+
+	if (m->type != REDIS_REPLY_STRING || m->len >= sizeof(buf))
+		return -1;
+	memcpy(buf, m->str, m->len + 1);
+	colon = strchr(buf, ':');
+	if (!colon)
+		return -1;
+	*colon = '\0';
+	if (hex_norm(buf, aki, "AKI", NULL) < 0 || hex_norm(colon + 1, serial, "serial", NULL) < 0)
+		return -1;
+	return 0;
+}
+
+int ar_store_certs_of_device(ar_store_t *s, const char *device, ar_store_cert_t **out,
+			     size_t *n, ar_err_t *err)
+{
+	char certs[KEY_MAX], key[KEY_MAX];
+	char (*akis)[AR_STORE_HEX_MAX + 1] = NULL, (*serials)[AR_STORE_HEX_MAX + 1] = NULL;
+	redisReply *list = NULL, **replies = NULL;
+	ar_store_cert_t *res = NULL;
+	cmd_t cmd, *cmds = NULL;
+	size_t i, count = 0, found = 0;
+	int rc = -1;
+
+	*out = NULL;
+	*n = 0;
+	if (ar_store_device_valid(device, err) < 0 ||
+	    dev_key(s, certs, sizeof(certs), device, "certs", err) < 0)
+		return -1;
+	cmd_start(&cmd, "ZREVRANGE");
+	cmd_arg(&cmd, certs);
+	cmd_arg(&cmd, "0");
+	cmd_int(&cmd, AR_STORE_CERTS_MAX - 1);
+	list = store_cmd(s, &cmd, err);
+	if (!list)
+		return -1;
+	if (reply_expect(s, list, REDIS_REPLY_ARRAY, err) < 0)
+		goto out;
+	count = list->elements;
+	if (count == 0) {
+		rc = 0;
+		goto out;
+	}
+
+	cmds = calloc(count, sizeof(*cmds));
+	replies = calloc(count, sizeof(*replies));
+	akis = calloc(count, sizeof(*akis));
+	serials = calloc(count, sizeof(*serials));
+	res = calloc(count, sizeof(*res));
+	if (!cmds || !replies || !akis || !serials || !res) {
+		ar_err_set(err, AR_ERR_NOMEM, "store: out of memory");
+		goto out;
+	}
+	/* Each vector owns a heap copy of its key (the stack buffer is reused). */
+	for (i = 0; i < count; i++) {
+		char *k;
+
+		if (member_split(list->element[i], akis[i], serials[i]) < 0) {
+			ar_err_set(err, AR_ERR_MALFORMED, "store: bad member in %s", certs);
+			goto out;
+		}
+		if (cert_key(s, key, sizeof(key), device, akis[i], serials[i], err) < 0)
+			goto out;
+		k = strdup(key);
+		if (!k) {
+			ar_err_set(err, AR_ERR_NOMEM, "store: out of memory");
+			goto out;
+		}
+		cmd_start(&cmds[i], "HGETALL");
+		cmd_arg(&cmds[i], k);
+	}
+	if (store_run(s, cmds, count, replies, 0, err) < 0)
+		goto out;
+	for (i = 0; i < count; i++) {
+		int got = cert_from_reply(s, replies[i], akis[i], serials[i], &res[found], err);
+
+		if (got < 0)
+			goto out;
+		found += (size_t)got;
+	}
+	rc = 0;
+	if (found) {
+		*out = res;
+		*n = found;
+		res = NULL;
+	}
+out:
+	if (cmds) {
+		for (i = 0; i < count; i++) {
+			if (cmds[i].argc > 1)
+				free((char *)cmds[i].argv[1]);
+		}
+	}
+	if (replies)
+		replies_free(replies, count);
+	free(replies);
+	free(cmds);
+	free(akis);
+	free(serials);
+	free(res);
+	freeReplyObject(list);
+	return rc;
+}
+
+/*
+ *	The per-authentication lookup.
+ */
+int ar_store_auth_lookup(ar_store_t *s, const char *device, const char *aki_hex,
+			 const char *serial_hex, ar_store_posture_t *posture,
+			 ar_store_cert_t *cert, ar_err_t *err)
+{
+	char aki[AR_STORE_HEX_MAX + 1], serial[AR_STORE_HEX_MAX + 1];
+	char pkey[KEY_MAX], ckey[KEY_MAX];
+	redisReply *replies[2] = { NULL };
+	cmd_t cmds[2];
+	size_t ncmds = 1;
+	int rc = -1, got, found = 0;
+
+	if (ar_store_device_valid(device, err) < 0 ||
+	    dev_key(s, pkey, sizeof(pkey), device, "posture", err) < 0)
+		return -1;
+	if (aki_hex || serial_hex) {
+		if (hex_norm(aki_hex, aki, "AKI", err) < 0 ||
+		    hex_norm(serial_hex, serial, "serial", err) < 0 ||
+		    cert_key(s, ckey, sizeof(ckey), device, aki, serial, err) < 0)
+			return -1;
+		ncmds = 2;
+	}
+	cmd_start(&cmds[0], "HGETALL");
+	cmd_arg(&cmds[0], pkey);
+	if (ncmds == 2) {
+		cmd_start(&cmds[1], "HGETALL");
+		cmd_arg(&cmds[1], ckey);
+	}
+	if (store_run(s, cmds, ncmds, replies, 0, err) < 0)
+		return -1;
+
+	got = posture_from_reply(s, replies[0], posture, err);
+	if (got < 0)
+		goto out;
+	if (got)
+		found |= AR_STORE_FOUND_POSTURE;
+	if (ncmds == 2) {
+		got = cert_from_reply(s, replies[1], aki, serial, cert, err);
+		if (got < 0)
+			goto out;
+		if (got)
+			found |= AR_STORE_FOUND_CERT;
+	} else {
+		memset(cert, 0, sizeof(*cert));
+	}
+	rc = found;
+out:
+	replies_free(replies, ncmds);
+	return rc;
+}
+
+/*
+ *	Sessions.
+ */
+static int session_field(const char *nas_id, const char *acct_session_id, char *buf,
+			 size_t size, ar_err_t *err)
+{
+	size_t nlen = nas_id ? strnlen(nas_id, AR_STORE_RADIUS_MAX + 1) : 0;
+	size_t alen = acct_session_id ? strnlen(acct_session_id, AR_STORE_RADIUS_MAX + 1) : 0;
+
+	if (nlen == 0 || nlen > AR_STORE_RADIUS_MAX || memchr(nas_id, '|', nlen))
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: NAS id must be 1..%d bytes "
+				  "without '|'", AR_STORE_RADIUS_MAX);
+	if (alen == 0 || alen > AR_STORE_RADIUS_MAX)
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: Acct-Session-Id must be 1..%d "
+				  "bytes", AR_STORE_RADIUS_MAX);
+	return key_fmt(buf, size, err, "%s|%s", nas_id, acct_session_id);
+}
+
+int ar_store_session_put(ar_store_t *s, const char *device, const ar_store_session_t *ss,
+			 int ttl_s, ar_err_t *err)
+{
+	char key[KEY_MAX], devices[KEY_MAX], field[2 * AR_STORE_RADIUS_MAX + 2];
+	char line[SESSION_LINE_MAX];
+	ar_store_session_t rec = *ss;
+	redisReply *replies[5] = { NULL };
+	cmd_t cmds[5];
+	size_t len = 0;
+	int rc = -1;
+
+	if (ar_store_device_valid(device, err) < 0 ||
+	    dev_key(s, key, sizeof(key), device, "sessions", err) < 0 ||
+	    glob_key(s, devices, sizeof(devices), "devices", err) < 0)
+		return -1;
+	if (ttl_s <= 0)
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: session ttl must be positive");
+	if (strnlen(rec.nas_id, sizeof(rec.nas_id)) == sizeof(rec.nas_id) ||
+	    strnlen(rec.acct_session_id, sizeof(rec.acct_session_id)) == sizeof(rec.acct_session_id))
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: session strings not terminated");
+	if (session_field(rec.nas_id, rec.acct_session_id, field, sizeof(field), err) < 0)
+		return -1;
+	if (!rec.updated)
+		rec.updated = now_s();
+	if (session_encode(&rec, line, sizeof(line), &len, err) < 0)
+		return -1;
+
+	cmd_start(&cmds[0], "MULTI");
+	cmd_start(&cmds[1], "HSET");
+	cmd_arg(&cmds[1], key);
+	cmd_arg(&cmds[1], field);
+	cmd_argn(&cmds[1], line, len);
+	cmd_start(&cmds[2], "PEXPIRE");
+	cmd_arg(&cmds[2], key);
+	cmd_int(&cmds[2], (int64_t)ttl_s * 1000);
+	cmd_start(&cmds[3], "EXEC");
+	cmd_start(&cmds[4], "SADD");
+	cmd_arg(&cmds[4], devices);
+	cmd_arg(&cmds[4], device);
+
+	if (store_run(s, cmds, 5, replies, 0, err) < 0)
+		return -1;
+	if (check_tx(s, replies, 2, err) < 0 ||
+	    reply_expect(s, replies[4], REDIS_REPLY_INTEGER, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	replies_free(replies, 5);
+	return rc;
+}
+
+int ar_store_session_del(ar_store_t *s, const char *device, const char *nas_id,
+			 const char *acct_session_id, ar_err_t *err)
+{
+	char key[KEY_MAX], field[2 * AR_STORE_RADIUS_MAX + 2];
+	cmd_t cmd;
+	redisReply *r;
+	int rc = -1;
+
+	if (ar_store_device_valid(device, err) < 0 ||
+	    dev_key(s, key, sizeof(key), device, "sessions", err) < 0 ||
+	    session_field(nas_id, acct_session_id, field, sizeof(field), err) < 0)
+		return -1;
+	cmd_start(&cmd, "HDEL");
+	cmd_arg(&cmd, key);
+	cmd_arg(&cmd, field);
+	r = store_cmd(s, &cmd, err);
+	if (!r)
+		return -1;
+	if (reply_expect(s, r, REDIS_REPLY_INTEGER, err) == 0)
+		rc = r->integer ? 1 : 0;
+	freeReplyObject(r);
+	return rc;
+}
+
+int ar_store_session_list(ar_store_t *s, const char *device, ar_store_session_t **out,
+			  size_t *n, ar_err_t *err)
+{
+	char key[KEY_MAX];
+	ar_store_session_t *res = NULL;
+	cmd_t cmd;
+	redisReply *r;
+	size_t i, count;
+	int rc = -1;
+
+	*out = NULL;
+	*n = 0;
+	if (ar_store_device_valid(device, err) < 0 ||
+	    dev_key(s, key, sizeof(key), device, "sessions", err) < 0)
+		return -1;
+	cmd_start(&cmd, "HGETALL");
+	cmd_arg(&cmd, key);
+	r = store_cmd(s, &cmd, err);
+	if (!r)
+		return -1;
+	if (reply_expect(s, r, REDIS_REPLY_ARRAY, err) < 0)
+		goto out;
+	if (r->elements % 2) {
+		ar_err_set(err, AR_ERR_MALFORMED, "store: odd field list in %s", key);
+		goto out;
+	}
+	count = r->elements / 2;
+	if (count == 0) {
+		rc = 0;
+		goto out;
+	}
+	res = calloc(count, sizeof(*res));
+	if (!res) {
+		ar_err_set(err, AR_ERR_NOMEM, "store: out of memory");
+		goto out;
+	}
+	for (i = 0; i < count; i++) {
+		const redisReply *v = r->element[2 * i + 1];
+
+		if (v->type != REDIS_REPLY_STRING) {
+			ar_err_set(err, AR_ERR_MALFORMED, "store: session is not a string");
+			goto out;
+		}
+		if (session_decode(v->str, v->len, &res[i], err) < 0)
+			goto out;
+	}
+	*out = res;
+	*n = count;
+	res = NULL;
+	rc = 0;
+out:
+	free(res);
+	freeReplyObject(r);
+	return rc;
+}
+
+/*
+ *	Devices.
+ */
+static int devid_cmp(const void *a, const void *b)
+{
+	return strcmp(((const ar_store_devid_t *)a)->id, ((const ar_store_devid_t *)b)->id);
+}
+
+int ar_store_devices(ar_store_t *s, ar_store_devid_t **out, size_t *n, ar_err_t *err)
+{
+	char key[KEY_MAX];
+	ar_store_devid_t *res = NULL;
+	cmd_t cmd;
+	redisReply *r;
+	size_t i;
+	int rc = -1;
+
+	*out = NULL;
+	*n = 0;
+	if (glob_key(s, key, sizeof(key), "devices", err) < 0)
+		return -1;
+	cmd_start(&cmd, "SMEMBERS");
+	cmd_arg(&cmd, key);
+	r = store_cmd(s, &cmd, err);
+	if (!r)
+		return -1;
+	if (reply_expect(s, r, REDIS_REPLY_ARRAY, err) < 0)
+		goto out;
+	if (r->elements == 0) {
+		rc = 0;
+		goto out;
+	}
+	res = calloc(r->elements, sizeof(*res));
+	if (!res) {
+		ar_err_set(err, AR_ERR_NOMEM, "store: out of memory");
+		goto out;
+	}
+	for (i = 0; i < r->elements; i++) {
+		const redisReply *m = r->element[i];
+
+		if (m->type != REDIS_REPLY_STRING || m->len > AR_STORE_DEVICE_MAX ||
+		    memchr(m->str, '\0', m->len)) {
+			ar_err_set(err, AR_ERR_MALFORMED, "store: bad member in %s", key);
+			goto out;
+		}
+		memcpy(res[i].id, m->str, m->len + 1);
+	}
+	qsort(res, r->elements, sizeof(*res), devid_cmp);
+	*out = res;
+	*n = r->elements;
+	res = NULL;
+	rc = 0;
+out:
+	free(res);
+	freeReplyObject(r);
+	return rc;
+}
+
+/*
+ *	Event stream.
+ */
+int ar_store_event_add(ar_store_t *s, const ar_store_event_t *ev, char *id, ar_err_t *err)
+{
+	char key[KEY_MAX];
+	ar_store_event_t rec = *ev;
+	cmd_t cmd;
+	redisReply *r;
+	int rc = -1;
+
+	if (glob_key(s, key, sizeof(key), "events", err) < 0 ||
+	    name_valid(rec.type, "event type", err) < 0)
+		return -1;
+	if (rec.device[0] && ar_store_device_valid(rec.device, err) < 0)
+		return -1;
+	if (!rec.ts)
+		rec.ts = now_s();
+	cmd_start(&cmd, "XADD");
+	cmd_arg(&cmd, key);
+	cmd_arg(&cmd, "MAXLEN");
+	cmd_arg(&cmd, "~");
+	cmd_int(&cmd, s->event_maxlen);
+	cmd_arg(&cmd, "*");
+	if (encode_args(&cmd, event_fields, NFIELDS(event_fields), &rec, err) < 0)
+		return -1;
+	r = store_cmd(s, &cmd, err);
+	if (!r)
+		return -1;
+	if (reply_expect(s, r, REDIS_REPLY_STRING, err) < 0)
+		goto out;
+	if (id)
+		snprintf(id, AR_STORE_EVENT_ID_MAX + 1, "%s", r->str);
+	rc = 0;
+out:
+	freeReplyObject(r);
+	return rc;
+}
+
+int ar_store_event_group_create(ar_store_t *s, const char *group, const char *start,
+				ar_err_t *err)
+{
+	char key[KEY_MAX];
+	cmd_t cmd;
+	redisReply *r;
+	int rc = -1;
+
+	if (!start)
+		start = "$";
+	if (glob_key(s, key, sizeof(key), "events", err) < 0 ||
+	    name_valid(group, "group", err) < 0)
+		return -1;
+	if (!printable_token(start, AR_STORE_EVENT_ID_MAX, 0))
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: bad stream start id");
+	cmd_start(&cmd, "XGROUP");
+	cmd_arg(&cmd, "CREATE");
+	cmd_arg(&cmd, key);
+	cmd_arg(&cmd, group);
+	cmd_arg(&cmd, start);
+	cmd_arg(&cmd, "MKSTREAM");
+	r = store_cmd(s, &cmd, err);
+	if (!r)
+		return -1;
+	if (r->type == REDIS_REPLY_ERROR && !strncmp(r->str, "BUSYGROUP", 9))
+		rc = 0;
+	else if (reply_ok(s, r, err) == 0)
+		rc = 1;
+	freeReplyObject(r);
+	return rc;
+}
+
+/* One stream entry [id, [field, value, ...] | nil] into @ev. */
+static int event_from_entry(const redisReply *e, ar_store_event_t *ev, ar_err_t *err)
+{
+	const redisReply *id, *fields;
+
+	memset(ev, 0, sizeof(*ev));
+	if (e->type != REDIS_REPLY_ARRAY || e->elements != 2)
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: bad stream entry");
+	id = e->element[0];
+	fields = e->element[1];
+	if (id->type != REDIS_REPLY_STRING || id->len > AR_STORE_EVENT_ID_MAX)
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: bad stream entry id");
+	memcpy(ev->id, id->str, id->len + 1);
+	if (fields->type == REDIS_REPLY_NIL)	/* trimmed away while pending */
+		return 0;
+	if (fields->type != REDIS_REPLY_ARRAY)
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: bad stream entry fields");
+	if (decode_pairs(event_fields, NFIELDS(event_fields), ev, fields->element,
+			 fields->elements, err) < 0)
+		return ar_err_prefix(err, "event %s: ", ev->id);
+	return 0;
+}
+
+/* An array of entries into @out; returns how many were written. */
+static int events_from_list(const ar_store_t *s, const redisReply *list, ar_store_event_t *out,
+			    size_t max, ar_err_t *err)
+{
+	size_t i, n = 0;
+
+	if (reply_expect(s, list, REDIS_REPLY_ARRAY, err) < 0)
+		return -1;
+	for (i = 0; i < list->elements && n < max; i++) {
+		if (list->element[i]->type == REDIS_REPLY_NIL)
+			continue;
+		if (event_from_entry(list->element[i], &out[n], err) < 0)
+			return -1;
+		n++;
+	}
+	return (int)n;
+}
+
+static int64_t count_arg(size_t max)
+{
+	return max > 10000 ? 10000 : (int64_t)max;
+}
+
+int ar_store_event_read(ar_store_t *s, const char *group, const char *consumer, int pending,
+			int block_ms, ar_store_event_t *out, size_t max, ar_err_t *err)
+{
+	char key[KEY_MAX];
+	cmd_t cmd;
+	redisReply *r = NULL;
+	int rc = -1, extra = 0;
+
+	if (glob_key(s, key, sizeof(key), "events", err) < 0 ||
+	    name_valid(group, "group", err) < 0 ||
+	    name_valid(consumer, "consumer", err) < 0)
+		return -1;
+	if (block_ms < 0)
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: negative block time");
+	if (max == 0)
+		return 0;
+	cmd_start(&cmd, "XREADGROUP");
+	cmd_arg(&cmd, "GROUP");
+	cmd_arg(&cmd, group);
+	cmd_arg(&cmd, consumer);
+	cmd_arg(&cmd, "COUNT");
+	cmd_int(&cmd, count_arg(max));
+	if (!pending && block_ms > 0) {
+		extra = block_ms > MAX_BLOCK_MS ? MAX_BLOCK_MS : block_ms;
+		cmd_arg(&cmd, "BLOCK");
+		cmd_int(&cmd, extra);
+	}
+	cmd_arg(&cmd, "STREAMS");
+	cmd_arg(&cmd, key);
+	cmd_arg(&cmd, pending ? "0" : ">");
+	if (store_run(s, &cmd, 1, &r, extra, err) < 0)
+		return -1;
+	if (r->type == REDIS_REPLY_NIL) {
+		rc = 0;
+		goto out;
+	}
+	if (reply_expect(s, r, REDIS_REPLY_ARRAY, err) < 0)
+		goto out;
+	if (r->elements == 0) {
+		rc = 0;
+		goto out;
+	}
+	/* [[stream, [entries]]] */
+	if (r->element[0]->type != REDIS_REPLY_ARRAY || r->element[0]->elements != 2) {
+		ar_err_set(err, AR_ERR_MALFORMED, "store: bad XREADGROUP reply");
+		goto out;
+	}
+	rc = events_from_list(s, r->element[0]->element[1], out, max, err);
+out:
+	freeReplyObject(r);
+	return rc;
+}
+
+int ar_store_event_ack(ar_store_t *s, const char *group, const char *const *ids, size_t n,
+		       ar_err_t *err)
+{
+	enum { PER_CMD = MAX_ARGS - 3 };
+	char key[KEY_MAX];
+	redisReply **replies = NULL;
+	cmd_t *cmds = NULL;
+	size_t i, ncmds;
+	long long acked = 0;
+	int rc = -1;
+
+	if (glob_key(s, key, sizeof(key), "events", err) < 0 ||
+	    name_valid(group, "group", err) < 0)
+		return -1;
+	if (n == 0)
+		return 0;
+	if (n > INT32_MAX)
+		return ar_err_set(err, AR_ERR_TOO_LARGE, "store: too many ids");
+	for (i = 0; i < n; i++) {
+		if (!printable_token(ids[i], AR_STORE_EVENT_ID_MAX, 0))
+			return ar_err_set(err, AR_ERR_MALFORMED, "store: bad stream entry id");
+	}
+	ncmds = (n + PER_CMD - 1) / PER_CMD;
+	cmds = calloc(ncmds, sizeof(*cmds));
+	replies = calloc(ncmds, sizeof(*replies));
+	if (!cmds || !replies) {
+		ar_err_set(err, AR_ERR_NOMEM, "store: out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		cmd_t *c = &cmds[i / PER_CMD];
+
+		if (i % PER_CMD == 0) {
+			cmd_start(c, "XACK");
+			cmd_arg(c, key);
+			cmd_arg(c, group);
+		}
+		cmd_arg(c, ids[i]);
+	}
+	if (store_run(s, cmds, ncmds, replies, 0, err) < 0)
+		goto out;
+	for (i = 0; i < ncmds; i++) {
+		if (reply_expect(s, replies[i], REDIS_REPLY_INTEGER, err) < 0)
+			goto out;
+		acked += replies[i]->integer;
+	}
+	rc = (int)acked;
+out:
+	if (replies)
+		replies_free(replies, ncmds);
+	free(replies);
+	free(cmds);
+	return rc;
+}
+
+int ar_store_event_claim(ar_store_t *s, const char *group, const char *consumer,
+			 int64_t min_idle_ms, char *cursor, ar_store_event_t *out, size_t max,
+			 ar_err_t *err)
+{
+	char key[KEY_MAX];
+	const char *start = cursor && cursor[0] ? cursor : "0-0";
+	const redisReply *next;
+	cmd_t cmd;
+	redisReply *r;
+	int rc = -1;
+
+	if (glob_key(s, key, sizeof(key), "events", err) < 0 ||
+	    name_valid(group, "group", err) < 0 ||
+	    name_valid(consumer, "consumer", err) < 0)
+		return -1;
+	if (min_idle_ms < 0)
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: negative idle time");
+	if (!printable_token(start, AR_STORE_EVENT_ID_MAX, 0))
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: bad claim cursor");
+	if (max == 0)
+		return 0;
+	cmd_start(&cmd, "XAUTOCLAIM");
+	cmd_arg(&cmd, key);
+	cmd_arg(&cmd, group);
+	cmd_arg(&cmd, consumer);
+	cmd_int(&cmd, min_idle_ms);
+	cmd_arg(&cmd, start);
+	cmd_arg(&cmd, "COUNT");
+	cmd_int(&cmd, count_arg(max));
+	r = store_cmd(s, &cmd, err);
+	if (!r)
+		return -1;
+	/* [next-cursor, [entries], [deleted ids]] */
+	if (reply_expect(s, r, REDIS_REPLY_ARRAY, err) < 0)
+		goto out;
+	if (r->elements < 2 || r->element[0]->type != REDIS_REPLY_STRING ||
+	    r->element[0]->len > AR_STORE_EVENT_ID_MAX) {
+		ar_err_set(err, AR_ERR_MALFORMED, "store: bad XAUTOCLAIM reply");
+		goto out;
+	}
+	next = r->element[0];
+	rc = events_from_list(s, r->element[1], out, max, err);
+	if (rc >= 0 && cursor)
+		memcpy(cursor, next->str, next->len + 1);
+out:
+	freeReplyObject(r);
+	return rc;
+}
+
+int ar_store_event_recent(ar_store_t *s, ar_store_event_t *out, size_t max, ar_err_t *err)
+{
+	char key[KEY_MAX];
+	cmd_t cmd;
+	redisReply *r;
+	int rc;
+
+	if (glob_key(s, key, sizeof(key), "events", err) < 0)
+		return -1;
+	if (max == 0)
+		return 0;
+	cmd_start(&cmd, "XREVRANGE");
+	cmd_arg(&cmd, key);
+	cmd_arg(&cmd, "+");
+	cmd_arg(&cmd, "-");
+	cmd_arg(&cmd, "COUNT");
+	cmd_int(&cmd, count_arg(max));
+	r = store_cmd(s, &cmd, err);
+	if (!r)
+		return -1;
+	rc = events_from_list(s, r, out, max, err);
+	freeReplyObject(r);
+	return rc;
+}

@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/**
+ * @file store.h
+ * @brief The shared state in Redis: device posture, certificates issued to
+ *	  devices, live RADIUS sessions, and the SOC/NOC event stream.
+ *
+ * One ::ar_store_t is one synchronous hiredis connection with a connect and
+ * a command timeout. It is not thread-safe: use one per thread (or one per
+ * FreeRADIUS connection-pool slot).
+ *
+ * @section store_keys Key schema
+ *
+ * Every key starts with the configured prefix (default `acmerats`). Keys of
+ * one device carry the hash tag `{dev:<id>}`, so under Redis Cluster they
+ * share a slot and the per-device MULTI/EXEC stays valid:
+ *
+ * | key | type | content |
+ * |---|---|---|
+ * | `P:{dev:ID}:posture` | hash | status, tv, ear_iat, ear_exp, verifier, profile, updated_at, reason |
+ * | `P:{dev:ID}:cert:AKI:SERIAL` | hash | device, order, not_after, status, renew_now; expires at not_after + grace |
+ * | `P:{dev:ID}:certs` | zset | member `AKI:SERIAL`, score not_after |
+ * | `P:{dev:ID}:sessions` | hash | field `NAS_ID` `\|` `ACCT_SESSION_ID`, value a session record; the key expires when no session was refreshed for the TTL given |
+ * | `P:certidx:AKI:SERIAL` | string | device id; same expiry as the certificate hash (ARI looks certificates up by AKI and serial) |
+ * | `P:devices` | set | every device id ever written |
+ * | `P:events` | stream | posture and certificate events, trimmed to about ar_store_opts::event_maxlen entries |
+ *
+ * `P:certidx:*`, `P:devices` and `P:events` live in other slots than a
+ * device's keys; the store writes them next to (not inside) the device's
+ * transaction, in the same round trip.
+ *
+ * Integers are decimal text; times are unix seconds. AKI and serial are hex
+ * digits, stored lower-case: callers must agree on leading zeros, so both
+ * use the DER content octets (as FreeRADIUS's TLS-Client-Cert-Serial shows
+ * the serial). A session record is one line of `key=value` pairs separated by
+ * single spaces, in the order of ::ar_store_session_t, each value with bytes
+ * outside `!`..`~` and the characters `%` and `=` written as `%XX`, e.g.
+ * `nas_ip=192.0.2.1 nas_id=ap-7 acct_session_id=5F3A user_name=host%2Fpc7 ...`.
+ *
+ * @section store_errors Errors
+ *
+ * Every call returns -1 on failure and fills the ::ar_err_t:
+ * - AR_ERR_UNAVAILABLE: Redis refused or dropped the connection (after one
+ *   reconnect and retry on a connection that had worked before), or answered
+ *   LOADING / MASTERDOWN / READONLY / BUSY;
+ * - AR_ERR_TIMEOUT: Redis did not answer within the command timeout; the
+ *   connection is dropped and re-established by the next call (a timed-out
+ *   command is never retried, it may have been executed);
+ * - AR_ERR_UNAUTHORIZED: AUTH failed or the ACL user lacks a permission;
+ * - AR_ERR_MALFORMED: an argument (device id, hex, name) is not acceptable,
+ *   or a stored record does not parse;
+ * - AR_ERR_IO: any other error reply from Redis.
+ * Callers that degrade when the store is down treat AR_ERR_UNAVAILABLE and
+ * AR_ERR_TIMEOUT alike (see ar_store_err_is_down()).
+ *
+ * Writing to a socket the peer closed raises SIGPIPE; the store blocks it
+ * for the duration of each exchange and discards one it caused, so the
+ * process need not ignore SIGPIPE.
+ */
+#ifndef AR_STORE_H
+#define AR_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ear.h"
+#include "err.h"
+
+/** Bounds of the fixed-size strings below (bytes, without the NUL). */
+#define AR_STORE_DEVICE_MAX	128	/**< device id: printable ASCII, no space, `{` or `}` */
+#define AR_STORE_HEX_MAX	128	/**< AKI or serial in hex */
+#define AR_STORE_PREFIX_MAX	64	/**< key prefix */
+#define AR_STORE_NAME_MAX	63	/**< verifier, profile, event type/source, group, consumer */
+#define AR_STORE_TV_MAX		95	/**< compact trustworthiness vector */
+#define AR_STORE_REASON_MAX	255	/**< free text */
+#define AR_STORE_URL_MAX	511	/**< order URL */
+#define AR_STORE_RADIUS_MAX	253	/**< one RADIUS string attribute */
+#define AR_STORE_ADDR_MAX	63	/**< textual IPv4/IPv6 address */
+#define AR_STORE_EVENT_ID_MAX	47	/**< stream entry id "<ms>-<seq>" */
+#define AR_STORE_STATUS_MAX	23	/**< status word in an event */
+#define AR_STORE_CERTS_MAX	256	/**< certificates listed per device */
+
+/** Connection options. Zero values take the documented defaults. */
+typedef struct ar_store_opts {
+	const char	*host;			/**< default "127.0.0.1" */
+	int		port;			/**< default 6379 */
+	const char	*unix_path;		/**< Unix socket; wins over host/port when set */
+	const char	*username;		/**< ACL user for AUTH, or NULL */
+	const char	*password;		/**< AUTH password, or NULL; never logged */
+	int		connect_timeout_ms;	/**< default 200 */
+	int		command_timeout_ms;	/**< default 100 */
+	const char	*prefix;		/**< key namespace, default "acmerats" */
+	long		event_maxlen;		/**< approximate stream cap, default 100000 */
+	int		cert_grace_s;		/**< certificate keys outlive not_after by this, default 300 */
+} ar_store_opts_t;
+
+typedef struct ar_store ar_store_t;
+
+/**
+ * Connect (and AUTH) now. @p o may be NULL for every default.
+ *
+ * @return a store to release with ar_store_close(), or NULL with
+ *	   AR_ERR_CONFIG (bad option), AR_ERR_UNAVAILABLE, AR_ERR_TIMEOUT,
+ *	   AR_ERR_UNAUTHORIZED or AR_ERR_NOMEM.
+ */
+ar_store_t *ar_store_open(const ar_store_opts_t *o, ar_err_t *err);
+
+/** Disconnect and free. NULL is fine. */
+void ar_store_close(ar_store_t *s);
+
+/** True for the two codes that mean "Redis is not answering now". */
+int ar_store_err_is_down(const ar_err_t *err);
+
+/** PING. Reconnects if the connection was lost. */
+int ar_store_ping(ar_store_t *s, ar_err_t *err);
+
+/**
+ * Check a device id: 1..AR_STORE_DEVICE_MAX bytes of printable ASCII
+ * (`!`..`~`) without `{` or `}`. Returns 0, or -1 with AR_ERR_MALFORMED.
+ */
+int ar_store_device_valid(const char *device, ar_err_t *err);
+
+/** @name Generic values (tests and tools): key is taken below the prefix. */
+/** @{ */
+/**
+ * SET `<prefix>:<key>` to @p len bytes of @p val, expiring after @p ttl_ms
+ * milliseconds (0: no expiry).
+ */
+int ar_store_set(ar_store_t *s, const char *key, const char *val, size_t len, int64_t ttl_ms,
+		 ar_err_t *err);
+
+/**
+ * GET `<prefix>:<key>`.
+ *
+ * @param[out] val	malloc'd, NUL-terminated copy (free() it); NULL when absent.
+ * @param[out] len	its length (may be NULL).
+ * @return 1 found, 0 absent, -1 error.
+ */
+int ar_store_get(ar_store_t *s, const char *key, char **val, size_t *len, ar_err_t *err);
+/** @} */
+
+/** @name Posture */
+/** @{ */
+/**
+ * A device's posture as the SOC last set it.
+ *
+ * @c tv is the AR4SI trustworthiness vector in the compact text
+ * ar_tvec_format() writes: eight `abbrev=value` pairs separated by one space,
+ * in vector order, `ii` instance identity, `cfg` configuration, `ex`
+ * executables, `fs` file system, `hw` hardware, `rt` runtime opaque, `st`
+ * storage opaque, `sd` sourced data, each value a signed AR4SI claim value
+ * (0 = no claim), e.g. `ii=2 cfg=2 ex=2 fs=2 hw=2 rt=0 st=0 sd=0`.
+ */
+typedef struct ar_store_posture {
+	ar_status_t	status;				/**< required */
+	char		tv[AR_STORE_TV_MAX + 1];
+	int64_t		ear_iat;			/**< issued-at of the EAR behind it */
+	int64_t		ear_exp;			/**< 0: the EAR had no exp */
+	char		verifier[AR_STORE_NAME_MAX + 1];
+	char		profile[AR_STORE_NAME_MAX + 1];	/**< posture profile name */
+	int64_t		updated_at;			/**< 0 on put: now */
+	char		reason[AR_STORE_REASON_MAX + 1];
+} ar_store_posture_t;
+
+/** Write the whole record and add the device to `devices`. */
+int ar_store_posture_put(ar_store_t *s, const char *device, const ar_store_posture_t *p,
+			 ar_err_t *err);
+
+/** @return 1 found (@p p filled), 0 absent, -1 error. */
+int ar_store_posture_get(ar_store_t *s, const char *device, ar_store_posture_t *p, ar_err_t *err);
+/** @} */
+
+/** @name Certificates */
+/** @{ */
+typedef enum ar_cert_status {
+	AR_CERT_VALID = 0,
+	AR_CERT_SUPERSEDED,
+	AR_CERT_REVOKED,
+} ar_cert_status_t;
+
+/** "valid", "superseded", "revoked". */
+const char *ar_cert_status_name(ar_cert_status_t st);
+int ar_cert_status_parse(const char *s, ar_cert_status_t *out);
+
+/** A certificate the CA issued to a device. */
+typedef struct ar_store_cert {
+	char		device[AR_STORE_DEVICE_MAX + 1];
+	char		aki[AR_STORE_HEX_MAX + 1];	/**< lower-case hex (from the key) */
+	char		serial[AR_STORE_HEX_MAX + 1];	/**< lower-case hex (from the key) */
+	char		order[AR_STORE_URL_MAX + 1];	/**< ACME order URL */
+	int64_t		not_after;			/**< required, unix seconds */
+	ar_cert_status_t status;
+	int		renew_now;			/**< ARI should say "renew now" */
+} ar_store_cert_t;
+
+/**
+ * Record a certificate: its hash, its member in the device's `certs` (whose
+ * entries past not_after + grace are pruned here), the AKI+serial index and
+ * the device in `devices`. The hash and the index expire at not_after +
+ * grace, the `certs` set then too (certificates are put in issuance order,
+ * so the last put is the one that lives longest).
+ *
+ * @return 0, or -1 (AR_ERR_MALFORMED when not_after is already past grace).
+ */
+int ar_store_cert_put(ar_store_t *s, const ar_store_cert_t *c, ar_err_t *err);
+
+/** @return 1 found (@p c filled), 0 absent (or expired), -1 error. */
+int ar_store_cert_get(ar_store_t *s, const char *device, const char *aki_hex,
+		      const char *serial_hex, ar_store_cert_t *c, ar_err_t *err);
+
+/** Find a certificate by AKI and serial alone, through the index. Returns as above. */
+int ar_store_cert_find(ar_store_t *s, const char *aki_hex, const char *serial_hex,
+		       ar_store_cert_t *c, ar_err_t *err);
+
+/**
+ * Change an existing certificate's status and/or renew_now flag; a record
+ * that does not exist is not created.
+ *
+ * @param status	new status, or -1 to keep it.
+ * @param renew_now	0 or 1, or -1 to keep it.
+ * @return 1 changed, 0 no such certificate, -1 error.
+ */
+int ar_store_cert_mark(ar_store_t *s, const char *device, const char *aki_hex,
+		       const char *serial_hex, int status, int renew_now, ar_err_t *err);
+
+/**
+ * The device's certificates that still exist, newest not_after first, at
+ * most AR_STORE_CERTS_MAX.
+ *
+ * @param[out] out	malloc'd array (free() it), NULL when @p n is 0.
+ */
+int ar_store_certs_of_device(ar_store_t *s, const char *device, ar_store_cert_t **out,
+			     size_t *n, ar_err_t *err);
+/** @} */
+
+/** @name Per-authentication lookup */
+/** @{ */
+#define AR_STORE_FOUND_POSTURE	1	/**< ar_store_auth_lookup() filled the posture */
+#define AR_STORE_FOUND_CERT	2	/**< ar_store_auth_lookup() filled the certificate */
+
+/**
+ * Posture and certificate record of one device in a single pipelined round
+ * trip (what rlm_acme_rats asks at every authentication).
+ *
+ * @param aki_hex, serial_hex	the client certificate; both NULL to skip it.
+ * @return AR_STORE_FOUND_* bits for what exists, or -1 on error (nothing
+ *	   usable was read).
+ */
+int ar_store_auth_lookup(ar_store_t *s, const char *device, const char *aki_hex,
+			 const char *serial_hex, ar_store_posture_t *posture,
+			 ar_store_cert_t *cert, ar_err_t *err);
+/** @} */
+
+/** @name Live RADIUS sessions */
+/** @{ */
+typedef struct ar_store_session {
+	char		nas_ip[AR_STORE_ADDR_MAX + 1];
+	char		nas_id[AR_STORE_RADIUS_MAX + 1];	/**< required, no `|` */
+	char		acct_session_id[AR_STORE_RADIUS_MAX + 1];	/**< required */
+	char		calling_station_id[AR_STORE_RADIUS_MAX + 1];
+	char		user_name[AR_STORE_RADIUS_MAX + 1];
+	char		serial[AR_STORE_HEX_MAX + 1];		/**< client certificate */
+	int64_t		started;
+	int64_t		updated;				/**< 0 on put: now */
+} ar_store_session_t;
+
+/**
+ * Create or refresh a session (Accounting Start and Interim-Update) and set
+ * the device's `sessions` key to expire in @p ttl_s seconds (e.g. twice the
+ * interim interval; must be > 0).
+ */
+int ar_store_session_put(ar_store_t *s, const char *device, const ar_store_session_t *ss,
+			 int ttl_s, ar_err_t *err);
+
+/** Forget a session (Accounting Stop, or after a Disconnect). @return 1 removed, 0 absent, -1. */
+int ar_store_session_del(ar_store_t *s, const char *device, const char *nas_id,
+			 const char *acct_session_id, ar_err_t *err);
+
+/**
+ * The device's recorded sessions, in no particular order.
+ *
+ * @param[out] out	malloc'd array (free() it), NULL when @p n is 0.
+ */
+int ar_store_session_list(ar_store_t *s, const char *device, ar_store_session_t **out,
+			  size_t *n, ar_err_t *err);
+/** @} */
+
+/** @name Devices */
+/** @{ */
+typedef struct ar_store_devid {
+	char		id[AR_STORE_DEVICE_MAX + 1];
+} ar_store_devid_t;
+
+/**
+ * Every known device id, sorted (one SMEMBERS: meant for operator listings,
+ * not for a hot path). @p out is malloc'd (free() it), NULL when @p n is 0.
+ */
+int ar_store_devices(ar_store_t *s, ar_store_devid_t **out, size_t *n, ar_err_t *err);
+/** @} */
+
+/** @name Event stream */
+/** @{ */
+/** One stream entry. Absent fields read as "" / 0. */
+typedef struct ar_store_event {
+	char		id[AR_STORE_EVENT_ID_MAX + 1];	/**< assigned by Redis */
+	char		type[AR_STORE_NAME_MAX + 1];	/**< required, e.g. "posture" */
+	char		device[AR_STORE_DEVICE_MAX + 1];	/**< "" or a valid device id */
+	char		status[AR_STORE_STATUS_MAX + 1];	/**< e.g. an ar_status_name() */
+	char		reason[AR_STORE_REASON_MAX + 1];
+	char		serial[AR_STORE_HEX_MAX + 1];
+	int64_t		ts;				/**< 0 on add: now */
+	char		source[AR_STORE_NAME_MAX + 1];	/**< writer, e.g. "verifier" */
+} ar_store_event_t;
+
+/**
+ * XADD with MAXLEN ~ event_maxlen.
+ *
+ * @param[out] id	the new entry id (AR_STORE_EVENT_ID_MAX + 1 bytes), or NULL.
+ */
+int ar_store_event_add(ar_store_t *s, const ar_store_event_t *ev, char *id, ar_err_t *err);
+
+/**
+ * Create consumer group @p group on the stream (creating the stream too).
+ * An existing group is fine.
+ *
+ * @param start	"$" (only new entries, the default when NULL) or "0" (all).
+ * @return 1 created, 0 existed already, -1 error.
+ */
+int ar_store_event_group_create(ar_store_t *s, const char *group, const char *start,
+				ar_err_t *err);
+
+/**
+ * XREADGROUP for @p consumer: up to @p max entries never delivered to the
+ * group (or, with @p pending set, the consumer's own delivered-but-unacked
+ * ones, as after a restart). Waits up to @p block_ms for new entries
+ * (0: does not wait; capped at 60000); the socket timeout is raised by that
+ * much for this call.
+ *
+ * @return number of entries written to @p out (0 when none), or -1.
+ */
+int ar_store_event_read(ar_store_t *s, const char *group, const char *consumer, int pending,
+			int block_ms, ar_store_event_t *out, size_t max, ar_err_t *err);
+
+/** XACK. @return the number of entries acknowledged, or -1. */
+int ar_store_event_ack(ar_store_t *s, const char *group, const char *const *ids, size_t n,
+		       ar_err_t *err);
+
+/**
+ * XAUTOCLAIM: take over up to @p max entries pending for longer than
+ * @p min_idle_ms (their consumer crashed) for @p consumer.
+ *
+ * @param cursor	in: where to start ("0-0" or "" for the beginning);
+ *			out: where the next call continues ("0-0" when the scan is
+ *			complete). AR_STORE_EVENT_ID_MAX + 1 bytes, or NULL.
+ * @return number of entries written to @p out, or -1.
+ */
+int ar_store_event_claim(ar_store_t *s, const char *group, const char *consumer,
+			 int64_t min_idle_ms, char *cursor, ar_store_event_t *out, size_t max,
+			 ar_err_t *err);
+
+/** Up to @p max most recent entries, newest first (XREVRANGE). @return count or -1. */
+int ar_store_event_recent(ar_store_t *s, ar_store_event_t *out, size_t max, ar_err_t *err);
+/** @} */
+
+#endif

@@ -1,0 +1,1274 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Integration tests of the Redis store against a real redis-server started
+ * by the test lab, and of the lab itself.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+
+#include "lab/lab.h"
+#include "store.h"
+
+static lab_redis_t redis;	/* one server for the whole group */
+static ar_store_t *st;		/* opened by each test's setup */
+
+/*
+ *	Helpers.
+ */
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static ar_store_t *open_store(int grace, long maxlen, int command_ms)
+{
+	ar_store_opts_t o;
+	ar_err_t err = { 0 };
+	ar_store_t *s;
+
+	memset(&o, 0, sizeof(o));
+	o.port = redis.port;
+	o.cert_grace_s = grace;
+	o.event_maxlen = maxlen;
+	o.command_timeout_ms = command_ms;
+	s = ar_store_open(&o, &err);
+	if (!s)
+		fail_msg("ar_store_open: %s", err.msg);
+	return s;
+}
+
+/*
+ * A command on a fresh direct connection, to inspect what the store wrote
+ * without going through it. Arguments end with NULL.
+ */
+static redisReply *raw(const char *first, ...)
+{
+	const char *argv[16];
+	struct timeval tv = { 2, 0 };
+	redisContext *c;
+	redisReply *r;
+	va_list ap;
+	int argc = 0;
+
+	va_start(ap, first);
+	for (argv[argc] = first; argv[argc] && argc < 15; argv[++argc] = va_arg(ap, const char *))
+		;
+	va_end(ap);
+	c = redisConnectWithTimeout("127.0.0.1", redis.port, tv);
+	if (!c || c->err) {
+		if (c)
+			redisFree(c);
+		fail_msg("direct connection to redis failed");
+	}
+	redisSetTimeout(c, tv);
+	r = redisCommandArgv(c, argc, argv, NULL);
+	redisFree(c);
+	if (!r)
+		fail_msg("direct command %s failed", first);
+	return r;
+}
+
+#define RAW(...)	raw(__VA_ARGS__, (const char *)NULL)
+
+static long long raw_int(redisReply *r)
+{
+	long long v;
+
+	if (r->type != REDIS_REPLY_INTEGER) {
+		fail_msg("expected an integer reply, got type %d (%s)", r->type,
+			 r->type == REDIS_REPLY_ERROR ? r->str : "-");
+	}
+	v = r->integer;
+	freeReplyObject(r);
+	return v;
+}
+
+#define RAW_INT(...)	raw_int(raw(__VA_ARGS__, (const char *)NULL))
+
+static void raw_expect_str(redisReply *r, const char *want)
+{
+	if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS)
+		fail_msg("expected \"%s\", got reply type %d", want, r->type);
+	assert_string_equal(r->str, want);
+	freeReplyObject(r);
+}
+
+/* A numeric field of INFO @section, e.g. "total_connections_received". */
+static long long raw_info(const char *section, const char *field)
+{
+	redisReply *r = RAW("INFO", section);
+	char needle[96];
+	const char *p;
+	long long v;
+
+	if (r->type != REDIS_REPLY_STRING)
+		fail_msg("INFO %s failed", section);
+	snprintf(needle, sizeof(needle), "\r\n%s:", field);
+	p = strstr(r->str, needle);
+	if (!p)
+		fail_msg("INFO %s has no %s", section, field);
+	v = strtoll(p + strlen(needle), NULL, 10);
+	freeReplyObject(r);
+	return v;
+}
+
+#define RAW_STR(want, ...)	raw_expect_str(raw(__VA_ARGS__, (const char *)NULL), want)
+
+#define assert_errc(err, want) do {						\
+	if ((err)->code != (want))						\
+		fail_msg("expected %s, got %s \"%s\"", ar_errc_name(want),	\
+			 ar_errc_name((err)->code), (err)->msg);		\
+} while (0)
+
+static void posture_sample(ar_store_posture_t *p, ar_status_t status)
+{
+	memset(p, 0, sizeof(*p));
+	p->status = status;
+	snprintf(p->tv, sizeof(p->tv), "ii=2 cfg=2 ex=2 fs=2 hw=2 rt=0 st=0 sd=0");
+	p->ear_iat = 1800000000;
+	p->ear_exp = 1800000600;
+	snprintf(p->verifier, sizeof(p->verifier), "acme-rats-verifier");
+	snprintf(p->profile, sizeof(p->profile), "substation-laptop");
+	p->updated_at = 1800000005;
+	snprintf(p->reason, sizeof(p->reason), "EDR running; patch level current");
+}
+
+static void cert_sample(ar_store_cert_t *c, const char *device, const char *aki,
+			const char *serial, int64_t not_after)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->device, sizeof(c->device), "%s", device);
+	snprintf(c->aki, sizeof(c->aki), "%s", aki);
+	snprintf(c->serial, sizeof(c->serial), "%s", serial);
+	snprintf(c->order, sizeof(c->order), "https://ca.example/acme/order/%s", serial);
+	c->not_after = not_after;
+	c->status = AR_CERT_VALID;
+}
+
+static void session_sample(ar_store_session_t *ss, const char *nas_id, const char *acct)
+{
+	memset(ss, 0, sizeof(*ss));
+	snprintf(ss->nas_ip, sizeof(ss->nas_ip), "192.0.2.7");
+	snprintf(ss->nas_id, sizeof(ss->nas_id), "%s", nas_id);
+	snprintf(ss->acct_session_id, sizeof(ss->acct_session_id), "%s", acct);
+	snprintf(ss->calling_station_id, sizeof(ss->calling_station_id), "02-00-00-00-00-01");
+	snprintf(ss->user_name, sizeof(ss->user_name), "host/pc7.example");
+	snprintf(ss->serial, sizeof(ss->serial), "0a1b2c");
+	ss->started = 1800000100;
+	ss->updated = 1800000160;
+}
+
+static void event_sample(ar_store_event_t *ev, const char *device, const char *status)
+{
+	memset(ev, 0, sizeof(*ev));
+	snprintf(ev->type, sizeof(ev->type), "posture");
+	snprintf(ev->device, sizeof(ev->device), "%s", device);
+	snprintf(ev->status, sizeof(ev->status), "%s", status);
+	snprintf(ev->reason, sizeof(ev->reason), "SOC marked %s", status);
+	snprintf(ev->serial, sizeof(ev->serial), "0a1b2c");
+	snprintf(ev->source, sizeof(ev->source), "verifier");
+}
+
+/* 1 while @pid exists and is not a zombie. */
+static int proc_alive(pid_t pid)
+{
+	char path[64], buf[256], *paren;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	paren = strrchr(buf, ')');
+	return paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X';
+}
+
+/* 1 while @pid exists at all, zombie included. */
+static int proc_exists(pid_t pid)
+{
+	char path[64];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	return stat(path, &sb) == 0;
+}
+
+static int dir_exists(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+/*
+ *	Fixtures.
+ */
+static int group_setup(void **state)
+{
+	(void)state;
+	if (lab_init() < 0 || lab_redis_start(&redis) < 0)
+		return -1;
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	return lab_redis_stop(&redis);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	if (redis.pid <= 0 && lab_redis_restart(&redis) < 0)
+		return -1;
+	freeReplyObject(RAW("FLUSHALL"));
+	st = open_store(0, 0, 0);
+	return st ? 0 : -1;
+}
+
+/* Also undoes what a failed test may have left: a stopped or killed server. */
+static int teardown(void **state)
+{
+	redisReply *r;
+
+	(void)state;
+	ar_store_close(st);
+	st = NULL;
+	if (redis.pid > 0)
+		kill(redis.pid, SIGCONT);
+	else if (lab_redis_restart(&redis) < 0)
+		return -1;
+	r = RAW("ACL", "DELUSER", "acme");
+	freeReplyObject(r);
+	return 0;
+}
+
+/*
+ *	The lab.
+ */
+static void test_lab_free_port_is_bindable(void **state)
+{
+	struct sockaddr_in sin;
+	int port = lab_free_port(), fd;
+
+	(void)state;
+	assert_in_range(port, 1, 65535);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons((uint16_t)port);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	close(fd);
+}
+
+static void test_lab_spawn_and_stop_report_status(void **state)
+{
+	char dir[256], log[300];
+	char *sleeper[] = { (char *)"sleep", (char *)"30", NULL };
+	char *failing[] = { (char *)"false", NULL };
+	char *missing[] = { (char *)"/nonexistent/acme-rats-no-such-binary", NULL };
+	int64_t t0;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(lab_tmpdir(dir, sizeof(dir)), 0);
+	snprintf(log, sizeof(log), "%s/spawn.log", dir);
+
+	pid = lab_spawn(sleeper, log);
+	assert_true(pid > 0);
+	assert_true(proc_alive(pid));
+	t0 = now_ms();
+	assert_int_equal(lab_stop(pid, 2000), 128 + SIGTERM);
+	assert_true(now_ms() - t0 < 2000);
+	assert_false(proc_alive(pid));
+
+	pid = lab_spawn(failing, log);
+	assert_true(pid > 0);
+	t0 = now_ms();
+	while (proc_alive(pid) && now_ms() - t0 < 2000)
+		sleep_ms(5);
+	assert_int_equal(lab_stop(pid, 2000), 1);
+
+	assert_int_equal(lab_spawn(missing, log), -1);
+
+	lab_rmtree(dir);
+	assert_false(dir_exists(dir));
+}
+
+/* In a forked child: start a redis, report it, then end as @how says. */
+static void __attribute__((noreturn)) lab_child(int wfd, int how)
+{
+	lab_redis_t r;
+
+	if (lab_redis_start(&r) < 0)
+		_exit(2);
+	if (write(wfd, &r, sizeof(r)) != (ssize_t)sizeof(r))
+		_exit(3);
+	close(wfd);
+	if (how == 0)
+		exit(1);		/* a failing test: atexit cleanup */
+	raise(how);			/* a fatal signal: the handler, or nothing for SIGKILL */
+	_exit(4);
+}
+
+static void test_lab_leaves_no_process_behind(void **state)
+{
+	static const int endings[] = { 0, SIGTERM, SIGINT, SIGHUP, SIGABRT, SIGKILL };
+	size_t i;
+
+	(void)state;
+	/* Orphans of the dying child come to us, so we can see them die and reap them. */
+	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	for (i = 0; i < sizeof(endings) / sizeof(endings[0]); i++) {
+		struct pollfd pfd;
+		lab_redis_t child_redis;
+		int fds[2], status = 0;
+		int64_t deadline;
+		pid_t child, w;
+		ssize_t n;
+
+		assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+		fflush(NULL);
+		child = fork();
+		assert_true(child >= 0);
+		if (child == 0) {
+			close(fds[0]);
+			lab_child(fds[1], endings[i]);
+		}
+		close(fds[1]);
+		pfd.fd = fds[0];
+		pfd.events = POLLIN;
+		assert_int_equal(poll(&pfd, 1, 10000), 1);
+		n = read(fds[0], &child_redis, sizeof(child_redis));
+		close(fds[0]);
+		assert_int_equal(n, sizeof(child_redis));
+		assert_true(child_redis.pid > 0);
+
+		deadline = now_ms() + 5000;
+		while ((w = waitpid(child, &status, WNOHANG)) == 0 && now_ms() < deadline)
+			sleep_ms(10);
+		assert_int_equal(w, child);
+		if (endings[i] == 0)
+			assert_true(WIFEXITED(status));
+		else
+			assert_true(WIFSIGNALED(status) && WTERMSIG(status) == endings[i]);
+
+		/*
+		 * The server is gone. One orphaned by SIGKILL is ours to reap; it is
+		 * reapable only once all its threads have exited, after it shows 'Z'.
+		 */
+		deadline = now_ms() + 5000;
+		while (proc_exists(child_redis.pid) && now_ms() < deadline) {
+			if (waitpid(child_redis.pid, NULL, WNOHANG) == child_redis.pid)
+				break;
+			sleep_ms(10);
+		}
+		if (proc_exists(child_redis.pid))
+			fail_msg("ending %d left redis-server %d behind", endings[i],
+				 (int)child_redis.pid);
+
+		/* Its directory is gone too, except after SIGKILL, where no code runs. */
+		if (endings[i] == SIGKILL) {
+			assert_true(dir_exists(child_redis.dir));
+			lab_rmtree(child_redis.dir);
+		}
+		if (dir_exists(child_redis.dir))
+			fail_msg("ending %d left %s behind", endings[i], child_redis.dir);
+	}
+	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 0), 0);
+	/* The group's own server was not touched by its children's cleanup. */
+	assert_true(proc_alive(redis.pid));
+}
+
+/*
+ *	Connection and generic values.
+ */
+static void test_store_open_rejects_bad_options(void **state)
+{
+	ar_store_opts_t o;
+	ar_err_t err = { 0 };
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	o.port = redis.port;
+	o.prefix = "acme{rats}";
+	assert_null(ar_store_open(&o, &err));
+	assert_errc(&err, AR_ERR_CONFIG);
+
+	o.prefix = NULL;
+	o.port = 70000;
+	assert_null(ar_store_open(&o, &err));
+	assert_errc(&err, AR_ERR_CONFIG);
+
+	o.port = redis.port;
+	o.username = "acme";
+	assert_null(ar_store_open(&o, &err));
+	assert_errc(&err, AR_ERR_CONFIG);
+
+	o.username = NULL;
+	o.command_timeout_ms = -5;
+	assert_null(ar_store_open(&o, &err));
+	assert_errc(&err, AR_ERR_CONFIG);
+}
+
+static void test_store_set_get_roundtrip_with_timeouts(void **state)
+{
+	static const char bin[] = "v\0with\0nul\r\n";
+	ar_err_t err = { 0 };
+	char *val = NULL;
+	size_t len = 0;
+	long long pttl;
+
+	(void)state;
+	assert_int_equal(ar_store_ping(st, &err), 0);
+	assert_int_equal(ar_store_set(st, "k1", bin, sizeof(bin) - 1, 5000, &err), 0);
+	pttl = RAW_INT("PTTL", "acmerats:k1");
+	assert_in_range(pttl, 1, 5000);
+
+	assert_int_equal(ar_store_get(st, "k1", &val, &len, &err), 1);
+	assert_int_equal(len, sizeof(bin) - 1);
+	assert_memory_equal(val, bin, len);
+	assert_int_equal(val[len], '\0');
+	free(val);
+
+	assert_int_equal(ar_store_set(st, "k2", "x", 1, 0, &err), 0);
+	assert_int_equal(RAW_INT("PTTL", "acmerats:k2"), -1);
+
+	assert_int_equal(ar_store_get(st, "absent", &val, &len, &err), 0);
+	assert_null(val);
+	assert_int_equal(len, 0);
+
+	assert_int_equal(ar_store_set(st, "", "x", 1, 0, &err), -1);
+	assert_errc(&err, AR_ERR_MALFORMED);
+}
+
+static void test_store_auth_with_acl_user(void **state)
+{
+	ar_store_opts_t o;
+	ar_err_t err = { 0 };
+	ar_store_t *s;
+	char *val = NULL;
+
+	(void)state;
+	RAW_STR("OK", "ACL", "SETUSER", "acme", "reset", "on", ">s3cret-pw", "~acmerats:*",
+		"+@all");
+	memset(&o, 0, sizeof(o));
+	o.port = redis.port;
+	o.username = "acme";
+	o.password = "wrong-pw";
+	assert_null(ar_store_open(&o, &err));
+	assert_errc(&err, AR_ERR_UNAUTHORIZED);
+	assert_null(strstr(err.msg, "wrong-pw"));
+
+	o.password = "s3cret-pw";
+	s = ar_store_open(&o, &err);
+	if (!s)
+		fail_msg("AUTH as acme: %s", err.msg);
+	assert_int_equal(ar_store_set(s, "acl", "1", 1, 0, &err), 0);
+	assert_int_equal(ar_store_get(s, "acl", &val, NULL, &err), 1);
+	assert_string_equal(val, "1");
+	free(val);
+	ar_store_close(s);
+}
+
+/*
+ *	Device ids and posture.
+ */
+static void test_store_rejects_device_id_with_hash_tag_chars(void **state)
+{
+	char long_id[AR_STORE_DEVICE_MAX + 2];
+	const char *bad[] = { "dev{1}", "a{b", "a}b", "a b", "", "tab\tid", "del\x7f",
+			      "caf\xc3\xa9", long_id };
+	ar_store_posture_t p;
+	ar_store_session_t ss;
+	ar_store_cert_t c;
+	ar_err_t err = { 0 };
+	size_t i;
+
+	(void)state;
+	memset(long_id, 'x', sizeof(long_id) - 1);
+	long_id[sizeof(long_id) - 1] = '\0';
+	posture_sample(&p, AR_STATUS_AFFIRMING);
+	session_sample(&ss, "ap-1", "S1");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ar_err_clear(&err);
+		assert_int_equal(ar_store_posture_put(st, bad[i], &p, &err), -1);
+		assert_errc(&err, AR_ERR_MALFORMED);
+		assert_int_equal(ar_store_posture_get(st, bad[i], &p, &err), -1);
+		assert_int_equal(ar_store_session_put(st, bad[i], &ss, 60, &err), -1);
+		assert_errc(&err, AR_ERR_MALFORMED);
+		if (strlen(bad[i]) >= sizeof(c.device))
+			continue;	/* does not fit the record at all */
+		cert_sample(&c, "ok", "ab", "01", time(NULL) + 60);
+		snprintf(c.device, sizeof(c.device), "%s", bad[i]);
+		assert_int_equal(ar_store_cert_put(st, &c, &err), -1);
+		assert_errc(&err, AR_ERR_MALFORMED);
+	}
+	assert_int_equal(RAW_INT("DBSIZE"), 0);
+
+	/* The longest legal id, and punctuation that is not a hash tag, are fine. */
+	long_id[AR_STORE_DEVICE_MAX] = '\0';
+	assert_int_equal(ar_store_posture_put(st, long_id, &p, &err), 0);
+	assert_int_equal(ar_store_posture_put(st, "urn:dev|sn:42", &p, &err), 0);
+	assert_int_equal(RAW_INT("EXISTS", "acmerats:{dev:urn:dev|sn:42}:posture"), 1);
+}
+
+static void test_store_posture_roundtrip(void **state)
+{
+	ar_store_posture_t in, out;
+	ar_err_t err = { 0 };
+	int64_t before = (int64_t)time(NULL);
+
+	(void)state;
+	posture_sample(&in, AR_STATUS_WARNING);
+	assert_int_equal(ar_store_posture_put(st, "SUB-0042", &in, &err), 0);
+	assert_int_equal(ar_store_posture_get(st, "SUB-0042", &out, &err), 1);
+	assert_int_equal(out.status, AR_STATUS_WARNING);
+	assert_string_equal(out.tv, in.tv);
+	assert_int_equal(out.ear_iat, in.ear_iat);
+	assert_int_equal(out.ear_exp, in.ear_exp);
+	assert_string_equal(out.verifier, in.verifier);
+	assert_string_equal(out.profile, in.profile);
+	assert_int_equal(out.updated_at, in.updated_at);
+	assert_string_equal(out.reason, in.reason);
+
+	/* The schema, as other tools see it. */
+	RAW_STR("hash", "TYPE", "acmerats:{dev:SUB-0042}:posture");
+	RAW_STR("warning", "HGET", "acmerats:{dev:SUB-0042}:posture", "status");
+	RAW_STR("ii=2 cfg=2 ex=2 fs=2 hw=2 rt=0 st=0 sd=0", "HGET",
+		"acmerats:{dev:SUB-0042}:posture", "tv");
+	assert_int_equal(RAW_INT("SISMEMBER", "acmerats:devices", "SUB-0042"), 1);
+
+	/* A put replaces the whole record; updated_at defaults to now. */
+	memset(&in, 0, sizeof(in));
+	in.status = AR_STATUS_CONTRAINDICATED;
+	assert_int_equal(ar_store_posture_put(st, "SUB-0042", &in, &err), 0);
+	assert_int_equal(ar_store_posture_get(st, "SUB-0042", &out, &err), 1);
+	assert_int_equal(out.status, AR_STATUS_CONTRAINDICATED);
+	assert_string_equal(out.reason, "");
+	assert_string_equal(out.verifier, "");
+	assert_in_range(out.updated_at, before, before + 5);
+}
+
+static void test_store_posture_absent_or_corrupt(void **state)
+{
+	ar_store_posture_t p;
+	ar_err_t err = { 0 };
+
+	(void)state;
+	assert_int_equal(ar_store_posture_get(st, "nobody", &p, &err), 0);
+	assert_int_equal(p.status, AR_STATUS_NONE);
+
+	freeReplyObject(RAW("HSET", "acmerats:{dev:bad1}:posture", "status", "excellent",
+			    "updated_at", "1"));
+	assert_int_equal(ar_store_posture_get(st, "bad1", &p, &err), -1);
+	assert_errc(&err, AR_ERR_MALFORMED);
+
+	freeReplyObject(RAW("HSET", "acmerats:{dev:bad2}:posture", "status", "affirming"));
+	assert_int_equal(ar_store_posture_get(st, "bad2", &p, &err), -1);
+	assert_errc(&err, AR_ERR_MALFORMED);
+
+	freeReplyObject(RAW("HSET", "acmerats:{dev:bad3}:posture", "status", "affirming",
+			    "updated_at", "12x"));
+	assert_int_equal(ar_store_posture_get(st, "bad3", &p, &err), -1);
+	assert_errc(&err, AR_ERR_MALFORMED);
+}
+
+/*
+ *	Certificates.
+ */
+static void test_store_cert_expires_with_certificate(void **state)
+{
+	ar_store_cert_t c, got;
+	ar_err_t err = { 0 };
+	ar_store_t *s = open_store(1, 0, 0);
+	int64_t now = (int64_t)time(NULL);
+	long long pttl;
+
+	(void)state;
+	cert_sample(&c, "SUB-7", "aa01", "0c", now + 1);
+	assert_int_equal(ar_store_cert_put(s, &c, &err), 0);
+
+	/* not_after + 1 s grace, for the hash, the index and the per-device set */
+	pttl = RAW_INT("PTTL", "acmerats:{dev:SUB-7}:cert:aa01:0c");
+	assert_in_range(pttl, 1, 2000);
+	pttl = RAW_INT("PTTL", "acmerats:certidx:aa01:0c");
+	assert_in_range(pttl, 1, 2000);
+	pttl = RAW_INT("PTTL", "acmerats:{dev:SUB-7}:certs");
+	assert_in_range(pttl, 1, 2000);
+
+	assert_int_equal(ar_store_cert_get(s, "SUB-7", "aa01", "0c", &got, &err), 1);
+	sleep_ms((int)((now + 2) * 1000 - (int64_t)time(NULL) * 1000) + 1100);
+	assert_int_equal(ar_store_cert_get(s, "SUB-7", "aa01", "0c", &got, &err), 0);
+	assert_int_equal(ar_store_cert_find(s, "aa01", "0c", &got, &err), 0);
+	assert_int_equal(RAW_INT("EXISTS", "acmerats:{dev:SUB-7}:certs"), 0);
+
+	/* A certificate already past its grace is refused. */
+	cert_sample(&c, "SUB-7", "aa01", "0d", (int64_t)time(NULL) - 10);
+	assert_int_equal(ar_store_cert_put(s, &c, &err), -1);
+	assert_errc(&err, AR_ERR_MALFORMED);
+	ar_store_close(s);
+}
+
+static void test_store_cert_lookup_by_index(void **state)
+{
+	ar_store_cert_t c, got;
+	ar_err_t err = { 0 };
+	int64_t na = (int64_t)time(NULL) + 8 * 3600;
+
+	(void)state;
+	cert_sample(&c, "SUB-0042", "ABCDEF0123", "00FF10", na);
+	assert_int_equal(ar_store_cert_put(st, &c, &err), 0);
+
+	/* Stored lower-case, found whatever the case of the question. */
+	RAW_STR("SUB-0042", "GET", "acmerats:certidx:abcdef0123:00ff10");
+	assert_int_equal(RAW_INT("EXISTS", "acmerats:{dev:SUB-0042}:cert:abcdef0123:00ff10"), 1);
+	assert_int_equal(ar_store_cert_find(st, "abcdef0123", "00ff10", &got, &err), 1);
+	assert_string_equal(got.device, "SUB-0042");
+	assert_string_equal(got.aki, "abcdef0123");
+	assert_string_equal(got.serial, "00ff10");
+	assert_string_equal(got.order, c.order);
+	assert_int_equal(got.not_after, na);
+	assert_int_equal(got.status, AR_CERT_VALID);
+	assert_int_equal(got.renew_now, 0);
+	assert_int_equal(ar_store_cert_get(st, "SUB-0042", "AbCdEf0123", "00Ff10", &got, &err), 1);
+
+	assert_int_equal(ar_store_cert_find(st, "abcdef0123", "00ff11", &got, &err), 0);
+	assert_int_equal(ar_store_cert_find(st, "not-hex", "00ff10", &got, &err), -1);
+	assert_errc(&err, AR_ERR_MALFORMED);
+}
+
+static void test_store_cert_mark_changes_existing_only(void **state)
+{
+	ar_store_cert_t c, got;
+	ar_err_t err = { 0 };
+
+	(void)state;
+	cert_sample(&c, "SUB-1", "aa", "01", (int64_t)time(NULL) + 3600);
+	assert_int_equal(ar_store_cert_put(st, &c, &err), 0);
+
+	assert_int_equal(ar_store_cert_mark(st, "SUB-1", "aa", "01", -1, 1, &err), 1);
+	assert_int_equal(ar_store_cert_get(st, "SUB-1", "aa", "01", &got, &err), 1);
+	assert_int_equal(got.renew_now, 1);
+	assert_int_equal(got.status, AR_CERT_VALID);
+
+	assert_int_equal(ar_store_cert_mark(st, "SUB-1", "aa", "01", AR_CERT_SUPERSEDED, -1, &err), 1);
+	assert_int_equal(ar_store_cert_get(st, "SUB-1", "aa", "01", &got, &err), 1);
+	assert_int_equal(got.status, AR_CERT_SUPERSEDED);
+	assert_int_equal(got.renew_now, 1);
+	RAW_STR("superseded", "HGET", "acmerats:{dev:SUB-1}:cert:aa:01", "status");
+	assert_true(RAW_INT("PTTL", "acmerats:{dev:SUB-1}:cert:aa:01") > 0);
+
+	assert_int_equal(ar_store_cert_mark(st, "SUB-1", "aa", "02", AR_CERT_REVOKED, 1, &err), 0);
+	assert_int_equal(RAW_INT("EXISTS", "acmerats:{dev:SUB-1}:cert:aa:02"), 0);
+	assert_int_equal(ar_store_cert_mark(st, "SUB-1", "aa", "01", 7, -1, &err), -1);
+	assert_errc(&err, AR_ERR_MALFORMED);
+}
+
+static void test_store_certs_of_device_newest_first(void **state)
+{
+	static const char *const serials[] = { "01", "02", "03" };
+	static const int offsets[] = { 100, 300, 200 };
+	ar_store_cert_t c, *list = NULL;
+	ar_err_t err = { 0 };
+	int64_t now = (int64_t)time(NULL);
+	size_t i, n = 0;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		cert_sample(&c, "SUB-9", "bb", serials[i], now + offsets[i]);
+		assert_int_equal(ar_store_cert_put(st, &c, &err), 0);
+	}
+	assert_int_equal(ar_store_certs_of_device(st, "SUB-9", &list, &n, &err), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(list[0].serial, "02");
+	assert_string_equal(list[1].serial, "03");
+	assert_string_equal(list[2].serial, "01");
+	assert_int_equal(list[0].not_after, now + 300);
+	assert_string_equal(list[2].device, "SUB-9");
+	free(list);
+
+	assert_int_equal(ar_store_certs_of_device(st, "SUB-none", &list, &n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_null(list);
+}
+
+/*
+ *	The per-authentication lookup.
+ */
+static void test_store_auth_lookup_reads_posture_and_cert(void **state)
+{
+	ar_store_posture_t p, got_p;
+	ar_store_cert_t c, got_c;
+	ar_err_t err = { 0 };
+
+	(void)state;
+	posture_sample(&p, AR_STATUS_AFFIRMING);
+	assert_int_equal(ar_store_posture_put(st, "SUB-0042", &p, &err), 0);
+	cert_sample(&c, "SUB-0042", "c0ffee", "1234", (int64_t)time(NULL) + 3600);
+	assert_int_equal(ar_store_cert_put(st, &c, &err), 0);
+
+	assert_int_equal(ar_store_auth_lookup(st, "SUB-0042", "C0FFEE", "1234", &got_p, &got_c,
+					      &err), AR_STORE_FOUND_POSTURE | AR_STORE_FOUND_CERT);
+	assert_int_equal(got_p.status, AR_STATUS_AFFIRMING);
+	assert_string_equal(got_p.profile, "substation-laptop");
+	assert_string_equal(got_c.serial, "1234");
+	assert_int_equal(got_c.status, AR_CERT_VALID);
+
+	assert_int_equal(ar_store_auth_lookup(st, "SUB-0042", "c0ffee", "9999", &got_p, &got_c,
+					      &err), AR_STORE_FOUND_POSTURE);
+	assert_int_equal(ar_store_auth_lookup(st, "SUB-0042", NULL, NULL, &got_p, &got_c, &err),
+			 AR_STORE_FOUND_POSTURE);
+	assert_int_equal(ar_store_auth_lookup(st, "SUB-other", "c0ffee", "1234", &got_p, &got_c,
+					      &err), 0);
+	assert_int_equal(got_p.status, AR_STATUS_NONE);
+	assert_int_equal(ar_store_auth_lookup(st, "SUB-0042", "c0ffee", NULL, &got_p, &got_c,
+					      &err), -1);
+	assert_errc(&err, AR_ERR_MALFORMED);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The module's budget is 20 ms per authentication; one round trip is far below. */
+static void test_store_auth_lookup_fits_the_radius_budget(void **state)
+{
+	ar_store_posture_t p, got_p;
+	ar_store_cert_t c, got_c;
+	ar_err_t err = { 0 };
+	int64_t t0, dt[500];
+	long long calls;
+	int i;
+
+	(void)state;
+	posture_sample(&p, AR_STATUS_AFFIRMING);
+	assert_int_equal(ar_store_posture_put(st, "SUB-0042", &p, &err), 0);
+	cert_sample(&c, "SUB-0042", "c0ffee", "1234", (int64_t)time(NULL) + 3600);
+	assert_int_equal(ar_store_cert_put(st, &c, &err), 0);
+
+	freeReplyObject(RAW("CONFIG", "RESETSTAT"));
+	for (i = 0; i < 500; i++) {
+		t0 = now_ms();
+		assert_int_equal(ar_store_auth_lookup(st, "SUB-0042", "c0ffee", "1234", &got_p,
+						      &got_c, &err), 3);
+		dt[i] = now_ms() - t0;
+	}
+	/* The 99th percentile, so a scheduling hiccup on a busy machine does not count. */
+	qsort(dt, 500, sizeof(dt[0]), cmp_i64);
+	if (dt[494] >= 20)
+		fail_msg("99th percentile lookup took %lld ms", (long long)dt[494]);
+
+	/* Exactly two commands per lookup reached the server (and nothing else). */
+	{
+		redisReply *r = RAW("INFO", "commandstats");
+		const char *line;
+
+		assert_int_equal(r->type, REDIS_REPLY_STRING);
+		line = strstr(r->str, "cmdstat_hgetall:calls=");
+		assert_non_null(line);
+		calls = strtoll(line + strlen("cmdstat_hgetall:calls="), NULL, 10);
+		freeReplyObject(r);
+	}
+	assert_int_equal(calls, 1000);
+}
+
+/*
+ *	Sessions.
+ */
+static void test_store_session_put_list_del(void **state)
+{
+	ar_store_session_t a, b, *list = NULL;
+	ar_err_t err = { 0 };
+	size_t n = 0, i;
+	long long pttl;
+
+	(void)state;
+	session_sample(&a, "ap-1", "5F3A0001");
+	session_sample(&b, "ap-2", "77");
+	assert_int_equal(ar_store_session_put(st, "SUB-0042", &a, 60, &err), 0);
+	assert_int_equal(ar_store_session_put(st, "SUB-0042", &b, 60, &err), 0);
+	pttl = RAW_INT("PTTL", "acmerats:{dev:SUB-0042}:sessions");
+	assert_in_range(pttl, 1, 60000);
+	assert_int_equal(RAW_INT("HEXISTS", "acmerats:{dev:SUB-0042}:sessions", "ap-1|5F3A0001"), 1);
+
+	/* An interim update refreshes the record and the key's lifetime. */
+	a.updated += 300;
+	assert_int_equal(ar_store_session_put(st, "SUB-0042", &a, 120, &err), 0);
+	pttl = RAW_INT("PTTL", "acmerats:{dev:SUB-0042}:sessions");
+	assert_in_range(pttl, 60001, 120000);
+
+	assert_int_equal(ar_store_session_list(st, "SUB-0042", &list, &n, &err), 0);
+	assert_int_equal(n, 2);
+	for (i = 0; i < n; i++) {
+		const ar_store_session_t *want = !strcmp(list[i].nas_id, "ap-1") ? &a : &b;
+
+		assert_string_equal(list[i].acct_session_id, want->acct_session_id);
+		assert_string_equal(list[i].nas_ip, want->nas_ip);
+		assert_string_equal(list[i].calling_station_id, want->calling_station_id);
+		assert_string_equal(list[i].user_name, want->user_name);
+		assert_string_equal(list[i].serial, want->serial);
+		assert_int_equal(list[i].started, want->started);
+		assert_int_equal(list[i].updated, want->updated);
+	}
+	free(list);
+
+	assert_int_equal(ar_store_session_del(st, "SUB-0042", "ap-1", "5F3A0001", &err), 1);
+	assert_int_equal(ar_store_session_del(st, "SUB-0042", "ap-1", "5F3A0001", &err), 0);
+	assert_int_equal(ar_store_session_list(st, "SUB-0042", &list, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].nas_id, "ap-2");
+	free(list);
+}
+
+static void test_store_session_keeps_any_bytes_in_values(void **state)
+{
+	ar_store_session_t in, *list = NULL;
+	ar_err_t err = { 0 };
+	size_t n = 0;
+	redisReply *r;
+
+	(void)state;
+	session_sample(&in, "ap 7=north%", "id with spaces");
+	snprintf(in.user_name, sizeof(in.user_name), "Jos\xc3\xa9 = 100%% \"admin\"\t|x");
+	assert_int_equal(ar_store_session_put(st, "SUB-0042", &in, 60, &err), 0);
+	assert_int_equal(ar_store_session_list(st, "SUB-0042", &list, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].nas_id, in.nas_id);
+	assert_string_equal(list[0].acct_session_id, in.acct_session_id);
+	assert_string_equal(list[0].user_name, in.user_name);
+	free(list);
+
+	/* One line of key=value pairs: exactly one '=' per pair, eight pairs. */
+	r = RAW("HGET", "acmerats:{dev:SUB-0042}:sessions", "ap 7=north%|id with spaces");
+	assert_int_equal(r->type, REDIS_REPLY_STRING);
+	{
+		size_t i, eq = 0, sp = 0;
+
+		for (i = 0; i < r->len; i++) {
+			eq += r->str[i] == '=';
+			sp += r->str[i] == ' ';
+		}
+		assert_int_equal(eq, 8);
+		assert_int_equal(sp, 7);
+	}
+	assert_non_null(strstr(r->str, "user_name=Jos%C3%A9%20%3D%20100%25%20\"admin\"%09|x"));
+	freeReplyObject(r);
+}
+
+static void test_store_session_rejects_bad_identifiers(void **state)
+{
+	ar_store_session_t ss;
+	ar_err_t err = { 0 };
+
+	(void)state;
+	session_sample(&ss, "ap|1", "S1");
+	assert_int_equal(ar_store_session_put(st, "SUB-0042", &ss, 60, &err), -1);
+	assert_errc(&err, AR_ERR_MALFORMED);
+	session_sample(&ss, "ap-1", "");
+	assert_int_equal(ar_store_session_put(st, "SUB-0042", &ss, 60, &err), -1);
+	assert_errc(&err, AR_ERR_MALFORMED);
+	session_sample(&ss, "ap-1", "S1");
+	assert_int_equal(ar_store_session_put(st, "SUB-0042", &ss, 0, &err), -1);
+	assert_errc(&err, AR_ERR_MALFORMED);
+	assert_int_equal(RAW_INT("DBSIZE"), 0);
+}
+
+static void test_store_session_key_expires_without_refresh(void **state)
+{
+	ar_store_session_t ss, *list = NULL;
+	ar_err_t err = { 0 };
+	size_t n = 0;
+
+	(void)state;
+	session_sample(&ss, "ap-1", "S1");
+	assert_int_equal(ar_store_session_put(st, "SUB-0042", &ss, 1, &err), 0);
+	sleep_ms(1300);
+	assert_int_equal(ar_store_session_list(st, "SUB-0042", &list, &n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_null(list);
+}
+
+static void test_store_devices_lists_every_written_device(void **state)
+{
+	ar_store_posture_t p;
+	ar_store_cert_t c;
+	ar_store_session_t ss;
+	ar_store_devid_t *ids = NULL;
+	ar_err_t err = { 0 };
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(ar_store_devices(st, &ids, &n, &err), 0);
+	assert_int_equal(n, 0);
+	posture_sample(&p, AR_STATUS_AFFIRMING);
+	assert_int_equal(ar_store_posture_put(st, "dev-b", &p, &err), 0);
+	cert_sample(&c, "dev-a", "aa", "01", (int64_t)time(NULL) + 60);
+	assert_int_equal(ar_store_cert_put(st, &c, &err), 0);
+	session_sample(&ss, "ap-1", "S1");
+	assert_int_equal(ar_store_session_put(st, "dev-c", &ss, 60, &err), 0);
+	assert_int_equal(ar_store_posture_put(st, "dev-b", &p, &err), 0);
+
+	assert_int_equal(ar_store_devices(st, &ids, &n, &err), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(ids[0].id, "dev-a");
+	assert_string_equal(ids[1].id, "dev-b");
+	assert_string_equal(ids[2].id, "dev-c");
+	free(ids);
+}
+
+/*
+ *	Events.
+ */
+static void test_store_event_group_read_ack(void **state)
+{
+	ar_store_event_t ev, got[8];
+	ar_err_t err = { 0 };
+	char ids[3][AR_STORE_EVENT_ID_MAX + 1];
+	const char *ack[3] = { ids[0], ids[1], ids[2] };
+	int i, n;
+
+	(void)state;
+	assert_int_equal(ar_store_event_group_create(st, "noc", NULL, &err), 1);
+	assert_int_equal(ar_store_event_group_create(st, "noc", NULL, &err), 0);
+	for (i = 0; i < 3; i++) {
+		event_sample(&ev, "SUB-0042", i == 2 ? "contraindicated" : "warning");
+		ev.ts = 1800000000 + i;
+		assert_int_equal(ar_store_event_add(st, &ev, ids[i], &err), 0);
+	}
+	RAW_STR("stream", "TYPE", "acmerats:events");
+
+	n = ar_store_event_read(st, "noc", "worker-1", 0, 0, got, 8, &err);
+	assert_int_equal(n, 3);
+	for (i = 0; i < 3; i++) {
+		assert_string_equal(got[i].id, ids[i]);
+		assert_string_equal(got[i].type, "posture");
+		assert_string_equal(got[i].device, "SUB-0042");
+		assert_string_equal(got[i].serial, "0a1b2c");
+		assert_string_equal(got[i].source, "verifier");
+		assert_int_equal(got[i].ts, 1800000000 + i);
+	}
+	assert_string_equal(got[2].status, "contraindicated");
+	assert_string_equal(got[2].reason, "SOC marked contraindicated");
+
+	/* Delivered once per group. */
+	assert_int_equal(ar_store_event_read(st, "noc", "worker-2", 0, 0, got, 8, &err), 0);
+	assert_int_equal(ar_store_event_ack(st, "noc", ack, 3, &err), 3);
+	assert_int_equal(ar_store_event_ack(st, "noc", ack, 3, &err), 0);
+	{
+		redisReply *r = RAW("XPENDING", "acmerats:events", "noc");
+
+		assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+		assert_int_equal(r->element[0]->integer, 0);
+		freeReplyObject(r);
+	}
+	/* A second group sees everything from its start. */
+	assert_int_equal(ar_store_event_group_create(st, "audit", "0", &err), 1);
+	assert_int_equal(ar_store_event_read(st, "audit", "a1", 0, 0, got, 2, &err), 2);
+}
+
+static void test_store_event_claim_after_consumer_crash(void **state)
+{
+	ar_store_event_t ev, got[4], claimed[4];
+	ar_err_t err = { 0 };
+	char cursor[AR_STORE_EVENT_ID_MAX + 1] = "0-0";
+	const char *ack[2];
+
+	(void)state;
+	assert_int_equal(ar_store_event_group_create(st, "noc", "$", &err), 1);
+	event_sample(&ev, "SUB-1", "contraindicated");
+	assert_int_equal(ar_store_event_add(st, &ev, NULL, &err), 0);
+	event_sample(&ev, "SUB-2", "warning");
+	assert_int_equal(ar_store_event_add(st, &ev, NULL, &err), 0);
+
+	/* worker-1 reads and dies before acknowledging. */
+	assert_int_equal(ar_store_event_read(st, "noc", "worker-1", 0, 0, got, 4, &err), 2);
+	assert_int_equal(ar_store_event_read(st, "noc", "worker-2", 0, 0, got + 2, 2, &err), 0);
+
+	/* Not idle long enough yet: nothing to take over. */
+	assert_int_equal(ar_store_event_claim(st, "noc", "worker-2", 5000, cursor, claimed, 4,
+					      &err), 0);
+	sleep_ms(150);
+	snprintf(cursor, sizeof(cursor), "0-0");
+	assert_int_equal(ar_store_event_claim(st, "noc", "worker-2", 100, cursor, claimed, 4,
+					      &err), 2);
+	assert_string_equal(cursor, "0-0");
+	assert_string_equal(claimed[0].id, got[0].id);
+	assert_string_equal(claimed[1].id, got[1].id);
+	assert_string_equal(claimed[0].device, "SUB-1");
+	assert_string_equal(claimed[0].status, "contraindicated");
+
+	/* They now belong to worker-2: worker-1's pending list is empty. */
+	assert_int_equal(ar_store_event_read(st, "noc", "worker-1", 1, 0, got, 4, &err), 0);
+	ack[0] = claimed[0].id;
+	ack[1] = claimed[1].id;
+	assert_int_equal(ar_store_event_ack(st, "noc", ack, 2, &err), 2);
+	assert_int_equal(ar_store_event_claim(st, "noc", "worker-3", 0, NULL, claimed, 4, &err), 0);
+}
+
+static void test_store_event_pending_survive_consumer_restart(void **state)
+{
+	ar_store_event_t ev, got[4];
+	ar_err_t err = { 0 };
+	char id[AR_STORE_EVENT_ID_MAX + 1];
+
+	(void)state;
+	assert_int_equal(ar_store_event_group_create(st, "noc", NULL, &err), 1);
+	event_sample(&ev, "SUB-1", "warning");
+	assert_int_equal(ar_store_event_add(st, &ev, id, &err), 0);
+	assert_int_equal(ar_store_event_read(st, "noc", "worker-1", 0, 0, got, 4, &err), 1);
+
+	/* The same consumer, restarted, gets its unacknowledged entry again. */
+	assert_int_equal(ar_store_event_read(st, "noc", "worker-1", 1, 0, got, 4, &err), 1);
+	assert_string_equal(got[0].id, id);
+	assert_string_equal(got[0].device, "SUB-1");
+	assert_int_equal(ar_store_event_read(st, "noc", "worker-1", 0, 0, got, 4, &err), 0);
+}
+
+static void test_store_event_read_blocks_bounded(void **state)
+{
+	ar_store_event_t got[2];
+	ar_err_t err = { 0 };
+	int64_t t0, dt;
+
+	(void)state;
+	assert_int_equal(ar_store_event_group_create(st, "noc", NULL, &err), 1);
+	/* Longer than the 100 ms command timeout: the socket timeout follows. */
+	t0 = now_ms();
+	assert_int_equal(ar_store_event_read(st, "noc", "w", 0, 300, got, 2, &err), 0);
+	dt = now_ms() - t0;
+	assert_in_range(dt, 250, 1000);
+	assert_int_equal(ar_store_ping(st, &err), 0);
+}
+
+static void test_store_event_recent_newest_first_and_capped(void **state)
+{
+	ar_store_event_t ev, got[5];
+	ar_err_t err = { 0 };
+	ar_store_t *s = open_store(0, 10, 0);
+	char last[AR_STORE_EVENT_ID_MAX + 1];
+	long long len;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 1000; i++) {
+		event_sample(&ev, "SUB-1", "warning");
+		ev.ts = i;
+		assert_int_equal(ar_store_event_add(s, &ev, last, &err), 0);
+	}
+	/* MAXLEN ~ trims whole stream nodes: far below what was added. */
+	len = RAW_INT("XLEN", "acmerats:events");
+	assert_in_range(len, 10, 200);
+
+	assert_int_equal(ar_store_event_recent(s, got, 5, &err), 5);
+	assert_string_equal(got[0].id, last);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(got[i].ts, 999 - i);
+	ar_store_close(s);
+}
+
+static void test_store_event_rejects_bad_fields(void **state)
+{
+	ar_store_event_t ev, got[1];
+	ar_err_t err = { 0 };
+
+	(void)state;
+	event_sample(&ev, "SUB-1", "warning");
+	ev.type[0] = '\0';
+	assert_int_equal(ar_store_event_add(st, &ev, NULL, &err), -1);
+	assert_errc(&err, AR_ERR_MALFORMED);
+	event_sample(&ev, "a{b}", "warning");
+	assert_int_equal(ar_store_event_add(st, &ev, NULL, &err), -1);
+	assert_errc(&err, AR_ERR_MALFORMED);
+	assert_int_equal(ar_store_event_read(st, "no group", "w", 0, 0, got, 1, &err), -1);
+	assert_errc(&err, AR_ERR_MALFORMED);
+	/* A group that does not exist is Redis's error, not a crash. */
+	assert_int_equal(ar_store_event_read(st, "nogroup", "w", 0, 0, got, 1, &err), -1);
+	assert_errc(&err, AR_ERR_IO);
+	assert_int_equal(RAW_INT("DBSIZE"), 0);
+}
+
+/*
+ *	Failures of the server.
+ */
+static void test_store_reconnects_after_redis_restart(void **state)
+{
+	ar_store_posture_t p, got;
+	ar_err_t err = { 0 };
+
+	(void)state;
+	RAW_STR("OK", "CONFIG", "SET", "appendfsync", "always");
+	posture_sample(&p, AR_STATUS_WARNING);
+	assert_int_equal(ar_store_posture_put(st, "SUB-0042", &p, &err), 0);
+
+	assert_int_equal(lab_redis_kill(&redis), 0);
+	assert_int_equal(lab_redis_restart(&redis), 0);
+
+	/* The same store: the stale connection fails, one reconnect, the AOF kept the data. */
+	assert_int_equal(ar_store_posture_get(st, "SUB-0042", &got, &err), 1);
+	assert_int_equal(got.status, AR_STATUS_WARNING);
+	assert_string_equal(got.reason, p.reason);
+	assert_int_equal(ar_store_ping(st, &err), 0);
+}
+
+static void test_store_unavailable_fails_fast(void **state)
+{
+	ar_store_posture_t p;
+	ar_store_opts_t o;
+	ar_err_t err = { 0 };
+	int64_t t0, dt;
+
+	(void)state;
+	assert_int_equal(ar_store_ping(st, &err), 0);
+	assert_int_equal(lab_redis_kill(&redis), 0);
+
+	t0 = now_ms();
+	assert_int_equal(ar_store_posture_get(st, "SUB-0042", &p, &err), -1);
+	dt = now_ms() - t0;
+	assert_errc(&err, AR_ERR_UNAVAILABLE);
+	assert_true(ar_store_err_is_down(&err));
+	assert_in_range(dt, 0, 400);
+
+	memset(&o, 0, sizeof(o));
+	o.port = redis.port;
+	t0 = now_ms();
+	assert_null(ar_store_open(&o, &err));
+	dt = now_ms() - t0;
+	assert_errc(&err, AR_ERR_UNAVAILABLE);
+	assert_in_range(dt, 0, 400);
+
+	/* Calls keep failing fast while it is down, and work once it is back. */
+	assert_int_equal(ar_store_ping(st, &err), -1);
+	assert_errc(&err, AR_ERR_UNAVAILABLE);
+	assert_int_equal(lab_redis_restart(&redis), 0);
+	assert_int_equal(ar_store_ping(st, &err), 0);
+}
+
+static void test_store_command_timeout(void **state)
+{
+	ar_store_posture_t p;
+	ar_err_t err = { 0 };
+	int64_t t0, dt;
+	long long conns;
+
+	(void)state;
+	assert_int_equal(ar_store_ping(st, &err), 0);
+	conns = raw_info("stats", "total_connections_received");
+	/* A hung server: it accepts bytes but never answers. */
+	assert_int_equal(kill(redis.pid, SIGSTOP), 0);
+	t0 = now_ms();
+	assert_int_equal(ar_store_posture_get(st, "SUB-0042", &p, &err), -1);
+	dt = now_ms() - t0;
+	kill(redis.pid, SIGCONT);
+	assert_errc(&err, AR_ERR_TIMEOUT);
+	assert_true(ar_store_err_is_down(&err));
+	assert_in_range(dt, 90, 250);
+
+	/* The timed-out connection was dropped; the next call gets a fresh one. */
+	assert_int_equal(ar_store_ping(st, &err), 0);
+	assert_int_equal(ar_store_posture_get(st, "SUB-0042", &p, &err), 0);
+
+	/* No second try while hung (the command may have run): one new connection, plus ours. */
+	assert_int_equal(raw_info("stats", "total_connections_received") - conns, 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lab_free_port_is_bindable),
+		cmocka_unit_test(test_lab_spawn_and_stop_report_status),
+		cmocka_unit_test_setup_teardown(test_lab_leaves_no_process_behind, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_open_rejects_bad_options, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_set_get_roundtrip_with_timeouts, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_store_auth_with_acl_user, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_rejects_device_id_with_hash_tag_chars,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_posture_roundtrip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_posture_absent_or_corrupt, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_store_cert_expires_with_certificate, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_store_cert_lookup_by_index, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_cert_mark_changes_existing_only, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_store_certs_of_device_newest_first, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_store_auth_lookup_reads_posture_and_cert, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_store_auth_lookup_fits_the_radius_budget, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_store_session_put_list_del, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_session_keeps_any_bytes_in_values, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_store_session_rejects_bad_identifiers, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_store_session_key_expires_without_refresh,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_devices_lists_every_written_device, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_store_event_group_read_ack, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_event_claim_after_consumer_crash, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_store_event_pending_survive_consumer_restart,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_event_read_blocks_bounded, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_store_event_recent_newest_first_and_capped,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_event_rejects_bad_fields, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_store_reconnects_after_redis_restart, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_store_unavailable_fails_fast, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_command_timeout, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
