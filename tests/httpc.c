@@ -110,7 +110,9 @@ int httpc(const httpc_req_t *req, httpc_resp_t *out)
 		if (!out->body)
 			return -1;
 	}
-	return rc == CURLE_OK ? 0 : -1;
+	/* A server that answers early (413 before the body) and closes may make
+	 * the upload fail after the status arrived: that is still a response. */
+	return rc == CURLE_OK || out->status > 0 ? 0 : -1;
 }
 
 void httpc_free(httpc_resp_t *r)
