@@ -180,8 +180,18 @@ static void peer_text(struct MHD_Connection *conn, char *buf, size_t size)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, (socklen_t)size);
 }
 
-/* Answer early, before the body is read, when Content-Length is over the cap. */
-static int declared_too_large(struct MHD_Connection *conn, size_t max)
+/*
+ * Oversized bodies. Answering before the body is read and closing makes the
+ * kernel reset the connection while the client still sends, and the client
+ * then never sees the 413. So a body declared up to DISCARD_MAX is read and
+ * thrown away first (the idle timeout still bounds slow senders); only an
+ * absurd declared length gets the answer at once.
+ */
+#define DISCARD_MAX	(1024 * 1024)
+
+enum body_verdict { BODY_OK, BODY_DISCARD, BODY_REFUSE_NOW };
+
+static enum body_verdict declared_length(struct MHD_Connection *conn, size_t max)
 {
 	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						     MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -189,9 +199,11 @@ static int declared_too_large(struct MHD_Connection *conn, size_t max)
 	char *end;
 
 	if (!cl)
-		return 0;
+		return BODY_OK;
 	n = strtoull(cl, &end, 10);
-	return *end == '\0' && n > max;
+	if (*end != '\0' || n <= max)
+		return BODY_OK;
+	return n <= DISCARD_MAX ? BODY_DISCARD : BODY_REFUSE_NOW;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -213,9 +225,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		req->path = url;
 		peer_text(conn, req->peer, sizeof(req->peer));
 		*con_cls = req;
-		if (!declared_too_large(conn, h->max_body))
+		switch (declared_length(conn, h->max_body)) {
+		case BODY_OK:
 			return MHD_YES;
-		req->too_large = 1;
+		case BODY_DISCARD:
+			req->too_large = 1;
+			return MHD_YES;
+		case BODY_REFUSE_NOW:
+			req->too_large = 1;
+			break;
+		}
 	}
 
 	if (*upload_size) {
