@@ -32,7 +32,7 @@ wait_port() {
 }
 
 echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-openssl speed -seconds "$secs" ecdsap256 2>/dev/null | awk '/256 bits ecdsa/ {printf "es256_verify_limit_per_s=%s es256_sign_limit_per_s=%s\n", $7, $6}'
+openssl speed -seconds "$secs" ecdsap256 2>/dev/null | awk '/256 bits ecdsa/ {printf "es256_verify_limit_per_s=%s es256_sign_limit_per_s=%s\n", $8, $7}'
 "$build/bench/ear_verify" "$secs"
 
 rport=$(free_port)
