@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "json.h"
 #include "jws.h"
 #include "verifier_proto.h"
 
@@ -125,12 +126,9 @@ int vp_parse_session(const char *body, size_t len, vp_session_t *s, ar_err_t *er
 	s->nonce[0] = '\0';
 	s->expiry[0] = '\0';
 	s->naccept = 0;
-	if (len > VP_MAX_JSON)
-		return ar_err_set(err, AR_ERR_TOO_LARGE, "session of %zu bytes exceeds %d", len,
-				  VP_MAX_JSON);
-	doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	doc = ar_json_load(body, len, VP_MAX_JSON, "session", err);
 	if (!doc)
-		return ar_err_set(err, AR_ERR_MALFORMED, "session is not JSON: %s", jerr.text);
+		return -1;
 	if (json_unpack_ex(doc, &jerr, 0, "{s:s, s?s, s?o, s?s}", "nonce", &nonce,
 			   "expiry", &expiry, "accept", &accept, "state", &state) < 0) {
 		ar_err_set(err, AR_ERR_MALFORMED, "session: %s", jerr.text);

@@ -9,6 +9,7 @@
 
 #include "b64.h"
 #include "cmw.h"
+#include "json.h"
 
 /* Compare a media type's "type/subtype" with @want, ignoring case and spaces. */
 static int base_type_is(const char *mt, const char *want)
@@ -191,17 +192,13 @@ int ar_cmw_decode_json(const json_t *json, ar_cmw_t *out, ar_err_t *err)
 
 int ar_cmw_decode(const char *text, size_t len, ar_cmw_t *out, ar_err_t *err)
 {
-	json_error_t jerr;
 	json_t *json;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (len > AR_CMW_MAX_TEXT)
-		return ar_err_set(err, AR_ERR_TOO_LARGE, "CMW of %zu bytes exceeds %d", len,
-				  AR_CMW_MAX_TEXT);
-	json = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	json = ar_json_load(text, len, AR_CMW_MAX_TEXT, "CMW", err);
 	if (!json)
-		return ar_err_set(err, AR_ERR_MALFORMED, "CMW is not valid JSON: %s", jerr.text);
+		return -1;
 	rc = ar_cmw_decode_json(json, out, err);
 	json_decref(json);
 	return rc;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "evidence.h"
+#include "json.h"
 
 /* Claim values written for each tier (AR4SI ranges: 2-31, 32-95, 96-127). */
 #define TV_AFFIRMING		2
@@ -103,17 +104,13 @@ int ar_evidence_from_json(const json_t *json, ar_evidence_t *ev, ar_err_t *err)
 
 int ar_evidence_parse(const char *text, size_t len, ar_evidence_t *ev, ar_err_t *err)
 {
-	json_error_t jerr;
 	json_t *json;
 	int rc;
 
 	memset(ev, 0, sizeof(*ev));
-	if (len > AR_EVIDENCE_MAX_TEXT)
-		return ar_err_set(err, AR_ERR_TOO_LARGE, "evidence of %zu bytes exceeds %d", len,
-				  AR_EVIDENCE_MAX_TEXT);
-	json = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	json = ar_json_load(text, len, AR_EVIDENCE_MAX_TEXT, "evidence", err);
 	if (!json)
-		return ar_err_set(err, AR_ERR_MALFORMED, "evidence is not valid JSON: %s", jerr.text);
+		return -1;
 	rc = ar_evidence_from_json(json, ev, err);
 	json_decref(json);
 	return rc;

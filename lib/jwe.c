@@ -7,6 +7,7 @@
 #include <jose/jose.h>
 
 #include "b64.h"
+#include "json.h"
 #include "jwe.h"
 
 json_t *ar_jwe_encrypt(const void *pt, size_t len, const ar_jwk_t *recipient,
@@ -126,17 +127,15 @@ int ar_jwe_decrypt(const json_t *jwe, const ar_jwk_t *key, size_t max,
 int ar_jwe_decrypt_text(const char *text, size_t len, const ar_jwk_t *key, size_t max,
 			uint8_t **pt, size_t *ptlen, ar_err_t *err)
 {
-	json_error_t jerr;
 	json_t *jwe;
 	int rc;
 
 	*pt = NULL;
 	*ptlen = 0;
-	if (len > 2 * max + 4096)
-		return ar_err_set(err, AR_ERR_TOO_LARGE, "JWE of %zu bytes is too large", len);
-	jwe = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	/* base64url grows the plaintext by 4/3; the rest is headers. */
+	jwe = ar_json_load(text, len, 2 * max + 4096, "JWE", err);
 	if (!jwe)
-		return ar_err_set(err, AR_ERR_MALFORMED, "JWE is not valid JSON: %s", jerr.text);
+		return -1;
 	rc = ar_jwe_decrypt(jwe, key, max, pt, ptlen, err);
 	json_decref(jwe);
 	return rc;

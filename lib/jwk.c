@@ -11,6 +11,7 @@
 
 #include "b64.h"
 #include "fileio.h"
+#include "json.h"
 #include "jwk.h"
 
 #define JWKS_MAX_TEXT	(256 * 1024)
@@ -207,20 +208,12 @@ error:
 
 ar_jwk_t *ar_jwk_parse_text(const char *text, size_t len, unsigned flags, ar_err_t *err)
 {
-	json_error_t jerr;
 	json_t *json;
 	ar_jwk_t *key;
 
-	if (len > AR_JWK_MAX_TEXT) {
-		ar_err_set(err, AR_ERR_TOO_LARGE, "JWK text of %zu bytes exceeds %d", len,
-			   AR_JWK_MAX_TEXT);
+	json = ar_json_load(text, len, AR_JWK_MAX_TEXT, "JWK", err);
+	if (!json)
 		return NULL;
-	}
-	json = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!json) {
-		ar_err_set(err, AR_ERR_MALFORMED, "JWK is not valid JSON: %s", jerr.text);
-		return NULL;
-	}
 	key = ar_jwk_parse(json, flags, err);
 	json_decref(json);
 	return key;

@@ -9,6 +9,7 @@
 #include <openssl/ec.h>
 
 #include "b64.h"
+#include "json.h"
 #include "jws.h"
 
 static const char *const alg_names[] = {
@@ -150,16 +151,13 @@ int ar_jws_parse_json(const json_t *obj, ar_jws_t *out, ar_err_t *err)
 
 int ar_jws_parse_flat(const char *body, size_t len, size_t max, ar_jws_t *out, ar_err_t *err)
 {
-	json_error_t jerr;
 	json_t *obj;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (len > max)
-		return ar_err_set(err, AR_ERR_TOO_LARGE, "JWS of %zu bytes exceeds %zu", len, max);
-	obj = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	obj = ar_json_load(body, len, max, "JWS", err);
 	if (!obj)
-		return ar_err_set(err, AR_ERR_MALFORMED, "JWS is not valid JSON: %s", jerr.text);
+		return -1;
 	rc = ar_jws_parse_json(obj, out, err);
 	json_decref(obj);
 	return rc;
