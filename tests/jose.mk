@@ -40,3 +40,7 @@ check_PROGRAMS += tests/unit/test_fileio
 TESTS += tests/unit/test_fileio
 tests_unit_test_fileio_CPPFLAGS = $(TEST_CFLAGS)
 tests_unit_test_fileio_LDADD = $(TEST_LIBS)
+check_PROGRAMS += tests/unit/test_token
+TESTS += tests/unit/test_token
+tests_unit_test_token_CPPFLAGS = $(TEST_CFLAGS)
+tests_unit_test_token_LDADD = $(TEST_LIBS)

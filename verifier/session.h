@@ -16,9 +16,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "token.h"
+
 #define SESSION_NONCE_MIN	8
 #define SESSION_NONCE_MAX	64
-#define SESSION_KEY_LEN		32
+#define SESSION_KEY_LEN		AR_TOKEN_KEY_LEN
 #define SESSION_ID_MAX		160
 
 typedef struct session {
