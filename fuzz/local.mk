@@ -28,6 +28,7 @@ endif
 include fuzz/jose.mk
 include fuzz/conf.mk
 include fuzz/attest.mk
+include fuzz/x509.mk
 
 if FUZZING
 noinst_PROGRAMS += $(FUZZ_PROGS)

@@ -17,3 +17,4 @@ include lib/jose.mk
 include lib/conf.mk
 include lib/store.mk
 include lib/attest.mk
+include lib/x509.mk

@@ -11,3 +11,4 @@ include tests/jose.mk
 include tests/conf.mk
 include tests/lab/lab.mk
 include tests/attest.mk
+include tests/x509.mk

@@ -1,0 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Certificates: the attestation extension, CSR checks and issuance.
+lib_libacmerats_la_SOURCES += lib/certext.c lib/certext.h
+pkginclude_HEADERS += lib/certext.h
