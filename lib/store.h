@@ -136,6 +136,14 @@ int ar_store_set(ar_store_t *s, const char *key, const char *val, size_t len, in
  * @return 1 found, 0 absent, -1 error.
  */
 int ar_store_get(ar_store_t *s, const char *key, char **val, size_t *len, ar_err_t *err);
+
+/**
+ * Create @p key (value "1", expiring after @p ttl_ms) only if it does not
+ * exist: a cluster-wide "first use" test (SET NX PX).
+ *
+ * @return 1 when this call created it, 0 when it existed, -1 on error.
+ */
+int ar_store_set_once(ar_store_t *s, const char *key, int64_t ttl_ms, ar_err_t *err);
 /** @} */
 
 /** @name Posture */

@@ -191,7 +191,7 @@ static void record_posture(verifier_t *v, const ar_evidence_t *ev, const ar_ear_
 {
 	ar_store_posture_t p;
 	ar_err_t err = { 0 };
-	ar_store_t *st = verifier_store(v, &err);
+	ar_store_t *st = daemon_store(&v->stores, &err);
 
 	memset(&p, 0, sizeof(p));
 	p.status = sm->status;

@@ -2,9 +2,11 @@
 # acme-rats-verifier: the SOC's attestation verifier.
 
 noinst_LTLIBRARIES += common/libarhttpd.la
-common_libarhttpd_la_SOURCES = common/httpd.c common/httpd.h
-common_libarhttpd_la_CPPFLAGS = $(AM_CPPFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS)
-common_libarhttpd_la_LIBADD = lib/libacmerats.la $(MHD_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS)
+common_libarhttpd_la_SOURCES = common/httpd.c common/httpd.h common/daemon.c common/daemon.h
+common_libarhttpd_la_CPPFLAGS = $(AM_CPPFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS) \
+	$(HIREDIS_CFLAGS)
+common_libarhttpd_la_LIBADD = lib/libacmerats.la $(MHD_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS) \
+	$(HIREDIS_LIBS) -lpthread
 
 sbin_PROGRAMS += verifier/acme-rats-verifier
 verifier_acme_rats_verifier_SOURCES = \

@@ -7,7 +7,6 @@
 #include "config.h"
 
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,23 +28,6 @@ static void usage(FILE *out)
 		"SIGTERM or SIGINT stops it.\n");
 }
 
-static void close_store(void *p)
-{
-	ar_store_close(p);
-}
-
-ar_store_t *verifier_store(verifier_t *v, ar_err_t *err)
-{
-	ar_store_t *st = pthread_getspecific(v->store_key);
-
-	if (st)
-		return st;
-	st = ar_store_open(&v->store_opts, err);
-	if (st)
-		pthread_setspecific(v->store_key, st);
-	return st;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -60,7 +42,6 @@ int main(int argc, char **argv)
 	ar_err_t err = { 0 };
 	int c, check = 0, sig, rc = 1;
 	verifier_t v;
-	sigset_t set;
 
 	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
 		switch (c) {
@@ -82,7 +63,7 @@ int main(int argc, char **argv)
 		ar_error("event=config.invalid file=%s error=\"%s\"", path, err.msg);
 		goto out;
 	}
-	ar_log_setup("acme-rats-verifier", (ar_log_level_t)v.conf.log_level, 2);
+	ar_log_setup("acme-rats-verifier", (ar_log_level_t)v.conf.log.level, 2);
 	if (check) {
 		printf("%s: configuration OK (policy %s, EAR key %s)\n", path, v.policy.name,
 		       ar_jwk_thumbprint(v.signing_key));
@@ -91,46 +72,18 @@ int main(int argc, char **argv)
 	}
 
 	/* Signals are taken synchronously by the main thread only. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	if (pthread_key_create(&v.store_key, close_store) != 0) {
-		ar_error("event=start.failed error=\"no thread key\"");
-		goto out;
-	}
-
-	memset(&hopts, 0, sizeof(hopts));
-	hopts.address = v.conf.listen;
-	hopts.port = (int)v.conf.port;
-	hopts.cert_file = v.conf.tls_cert;
-	hopts.key_file = v.conf.tls_key;
-	hopts.threads = (unsigned)v.conf.threads;
-	hopts.max_connections = (unsigned)v.conf.max_connections;
-	hopts.max_per_ip = (unsigned)v.conf.max_per_ip;
-	hopts.timeout_s = (unsigned)((v.conf.timeout + 999) / 1000);
-	hopts.max_body = (size_t)v.conf.max_body;
-	hopts.problem_type = VERIFIER_PROBLEM "tooLarge";
+	daemon_signals_block();
+	daemon_httpd_opts(&v.conf.server, VERIFIER_PROBLEM "tooLarge", &hopts);
 	v.httpd = ar_httpd_start(&hopts, verifier_handle, &v, &err);
 	if (!v.httpd) {
 		ar_error("event=start.failed error=\"%s\"", err.msg);
 		goto out;
 	}
 	ar_info("event=listening address=%s port=%d policy=%s ear_key=%s soc_api=%s",
-		v.conf.listen, ar_httpd_port(v.httpd), v.policy.name,
+		v.conf.server.listen, ar_httpd_port(v.httpd), v.policy.name,
 		ar_jwk_thumbprint(v.signing_key), v.soc_token[0] ? "on" : "off");
 
-	for (;;) {
-		if (sigwait(&set, &sig) != 0)
-			continue;
-		if (sig == SIGHUP) {
-			ar_info("event=sighup note=\"restart to reload configuration\"");
-			continue;
-		}
-		break;
-	}
+	sig = daemon_wait();
 	ar_info("event=stopping signal=%d", sig);
 	ar_httpd_stop(v.httpd);
 	rc = 0;

@@ -139,7 +139,7 @@ void soc_posture(verifier_t *v, const char *device, const ar_http_req_t *req, ar
 				     "method not allowed");
 		return;
 	}
-	st = verifier_store(v, &err);
+	st = daemon_store(&v->stores, &err);
 	if (!st) {
 		ar_http_resp_problem(resp, 503, VERIFIER_PROBLEM "unavailable", "%s", err.msg);
 		return;

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "daemon.h"
 #include "ear.h"
 #include "evidence.h"
 #include "httpd.h"
@@ -18,18 +19,11 @@
 #include "session.h"
 #include "store.h"
 
-/** Settings, as bound from the configuration file (see verifier.conf(5)). */
+/** Settings, as bound from the configuration file (see docs/verifier.md). */
 typedef struct verifier_conf {
-	/* [server] */
-	char		*listen;
-	int64_t		port;
-	char		*tls_cert;
-	char		*tls_key;
-	int64_t		threads;
-	int64_t		max_connections;
-	int64_t		max_per_ip;
-	int64_t		timeout;		/**< ms */
-	int64_t		max_body;		/**< bytes */
+	daemon_server_conf_t	server;
+	daemon_redis_conf_t	redis;
+	daemon_log_conf_t	log;
 	/* [verifier] */
 	char		*signing_key;
 	char		*signing_kid;
@@ -44,16 +38,6 @@ typedef struct verifier_conf {
 	char		*session_key_file;
 	/* [soc] */
 	char		*soc_token_file;
-	/* [redis] */
-	char		*redis_host;
-	int64_t		redis_port;
-	char		*redis_unix;
-	char		*redis_user;
-	char		*redis_password_file;
-	int64_t		redis_connect_timeout;	/**< ms */
-	int64_t		redis_command_timeout;	/**< ms */
-	/* [log] */
-	int		log_level;
 } verifier_conf_t;
 
 /** Everything a request handler reads; immutable once serving starts. */
@@ -66,9 +50,7 @@ typedef struct verifier {
 	ar_refpolicy_t	policy;
 	uint8_t		session_key[SESSION_KEY_LEN];
 	char		soc_token[256];
-	char		redis_password[256];
-	ar_store_opts_t	store_opts;
-	pthread_key_t	store_key;		/**< per-thread Redis connection */
+	daemon_stores_t	stores;			/**< Redis, one connection per thread */
 	ar_httpd_t	*httpd;
 } verifier_t;
 
@@ -78,9 +60,6 @@ void verifier_free(verifier_t *v);
 
 /** The HTTP entry point (ar_http_handler_t). */
 void verifier_handle(void *ctx, const ar_http_req_t *req, ar_http_resp_t *resp);
-
-/** This thread's Redis connection (opened on first use), or NULL. */
-ar_store_t *verifier_store(verifier_t *v, ar_err_t *err);
 
 /** Append one event to the stream (type, device, status, reason, source). */
 int verifier_event(ar_store_t *st, const char *type, const char *device, ar_status_t status,

@@ -454,6 +454,21 @@ static void test_store_open_rejects_bad_options(void **state)
 	assert_errc(&err, AR_ERR_CONFIG);
 }
 
+static void test_store_set_once_is_true_only_for_the_first_caller(void **state)
+{
+	ar_err_t err = { 0 };
+	long long pttl;
+
+	(void)state;
+	assert_int_equal(ar_store_set_once(st, "nonce:abc", 60000, &err), 1);
+	assert_int_equal(ar_store_set_once(st, "nonce:abc", 60000, &err), 0);
+	assert_int_equal(ar_store_set_once(st, "nonce:abd", 60000, &err), 1);
+	pttl = RAW_INT("PTTL", "acmerats:nonce:abc");
+	assert_in_range(pttl, 1, 60000);
+	assert_int_equal(ar_store_set_once(st, "nonce:x", 0, &err), -1);
+	assert_int_equal(err.code, AR_ERR_MALFORMED);
+}
+
 static void test_store_set_get_roundtrip_with_timeouts(void **state)
 {
 	static const char bin[] = "v\0with\0nul\r\n";
@@ -1227,6 +1242,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_open_rejects_bad_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_set_get_roundtrip_with_timeouts, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_store_set_once_is_true_only_for_the_first_caller,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_auth_with_acl_user, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_rejects_device_id_with_hash_tag_chars,
 						setup, teardown),
