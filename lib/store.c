@@ -1003,7 +1003,8 @@ int ar_store_set(ar_store_t *s, const char *key, const char *val, size_t len, in
 	return rc;
 }
 
-int ar_store_set_once(ar_store_t *s, const char *key, int64_t ttl_ms, ar_err_t *err)
+int ar_store_set_once(ar_store_t *s, const char *key, const char *val, int64_t ttl_ms,
+		      ar_err_t *err)
 {
 	char k[KEY_MAX];
 	cmd_t cmd;
@@ -1012,14 +1013,16 @@ int ar_store_set_once(ar_store_t *s, const char *key, int64_t ttl_ms, ar_err_t *
 
 	if (generic_key(s, key, k, sizeof(k), err) < 0)
 		return -1;
-	if (ttl_ms <= 0)
-		return ar_err_set(err, AR_ERR_MALFORMED, "store: set_once needs a positive ttl");
+	if (ttl_ms < 0)
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: negative ttl");
 	cmd_start(&cmd, "SET");
 	cmd_arg(&cmd, k);
-	cmd_arg(&cmd, "1");
+	cmd_arg(&cmd, val);
 	cmd_arg(&cmd, "NX");
-	cmd_arg(&cmd, "PX");
-	cmd_int(&cmd, ttl_ms);
+	if (ttl_ms > 0) {
+		cmd_arg(&cmd, "PX");
+		cmd_int(&cmd, ttl_ms);
+	}
 	r = store_cmd(s, &cmd, err);
 	if (!r)
 		return -1;

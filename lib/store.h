@@ -138,12 +138,13 @@ int ar_store_set(ar_store_t *s, const char *key, const char *val, size_t len, in
 int ar_store_get(ar_store_t *s, const char *key, char **val, size_t *len, ar_err_t *err);
 
 /**
- * Create @p key (value "1", expiring after @p ttl_ms) only if it does not
- * exist: a cluster-wide "first use" test (SET NX PX).
+ * Create @p key with the string @p val only if it does not exist (SET NX):
+ * a cluster-wide "first one wins". @p ttl_ms 0 means no expiry.
  *
  * @return 1 when this call created it, 0 when it existed, -1 on error.
  */
-int ar_store_set_once(ar_store_t *s, const char *key, int64_t ttl_ms, ar_err_t *err);
+int ar_store_set_once(ar_store_t *s, const char *key, const char *val, int64_t ttl_ms,
+		      ar_err_t *err);
 /** @} */
 
 /** @name Posture */

@@ -30,26 +30,37 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 	return len;
 }
 
-/* Keep Location and Content-Type, trimmed. */
+/* Keep the headers tests look at, trimmed. */
 static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 {
 	httpc_resp_t *r = ctx;
-	size_t len = size * n, vlen;
+	const struct {
+		const char	*name;
+		char		*dst;
+		size_t		cap;
+	} keep[] = {
+		{ "Location:", r->location, sizeof(r->location) },
+		{ "Content-Type:", r->content_type, sizeof(r->content_type) },
+		{ "Replay-Nonce:", r->replay_nonce, sizeof(r->replay_nonce) },
+		{ "Link:", r->link, sizeof(r->link) },
+		{ "Cache-Control:", r->cache_control, sizeof(r->cache_control) },
+	};
+	size_t len = size * n, vlen, i, cap = 0;
 	char *dst = NULL;
-	size_t cap = 0;
-	const char *v;
+	const char *v = NULL;
 
-	if (len > 9 && !strncasecmp(data, "Location:", 9)) {
-		dst = r->location;
-		cap = sizeof(r->location);
-		v = data + 9;
-	} else if (len > 13 && !strncasecmp(data, "Content-Type:", 13)) {
-		dst = r->content_type;
-		cap = sizeof(r->content_type);
-		v = data + 13;
-	} else {
-		return len;
+	for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+		size_t k = strlen(keep[i].name);
+
+		if (len > k && !strncasecmp(data, keep[i].name, k)) {
+			dst = keep[i].dst;
+			cap = keep[i].cap;
+			v = data + k;
+			break;
+		}
 	}
+	if (!dst)
+		return len;
 	while (v < data + len && (*v == ' ' || *v == '\t'))
 		v++;
 	vlen = (size_t)(data + len - v);
@@ -88,6 +99,8 @@ int httpc(const httpc_req_t *req, httpc_resp_t *out)
 		curl_easy_setopt(c, CURLOPT_POST, 1L);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body ? req->body : "");
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->len);
+	} else if (!strcmp(req->method, "HEAD")) {
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
 	} else if (strcmp(req->method, "GET")) {
 		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
 	}

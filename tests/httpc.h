@@ -14,10 +14,13 @@ typedef struct httpc_resp {
 	size_t	len;
 	char	location[512];
 	char	content_type[160];
+	char	replay_nonce[128];
+	char	link[512];
+	char	cache_control[64];
 } httpc_resp_t;
 
 typedef struct httpc_req {
-	const char	*method;	/* "GET", "POST" */
+	const char	*method;	/* "GET", "HEAD", "POST" */
 	const char	*url;
 	const char	*ca_file;
 	const char	*content_type;	/* NULL: none */

@@ -460,12 +460,19 @@ static void test_store_set_once_is_true_only_for_the_first_caller(void **state)
 	long long pttl;
 
 	(void)state;
-	assert_int_equal(ar_store_set_once(st, "nonce:abc", 60000, &err), 1);
-	assert_int_equal(ar_store_set_once(st, "nonce:abc", 60000, &err), 0);
-	assert_int_equal(ar_store_set_once(st, "nonce:abd", 60000, &err), 1);
+	char *val = NULL;
+
+	assert_int_equal(ar_store_set_once(st, "nonce:abc", "1", 60000, &err), 1);
+	assert_int_equal(ar_store_set_once(st, "nonce:abc", "2", 60000, &err), 0);
+	assert_int_equal(ar_store_set_once(st, "nonce:abd", "1", 60000, &err), 1);
 	pttl = RAW_INT("PTTL", "acmerats:nonce:abc");
 	assert_in_range(pttl, 1, 60000);
-	assert_int_equal(ar_store_set_once(st, "nonce:x", 0, &err), -1);
+	assert_int_equal(ar_store_get(st, "nonce:abc", &val, NULL, &err), 1);
+	assert_string_equal(val, "1");
+	free(val);
+	assert_int_equal(ar_store_set_once(st, "idx:k", "acct-1", 0, &err), 1);
+	assert_int_equal(RAW_INT("PTTL", "acmerats:idx:k"), -1);
+	assert_int_equal(ar_store_set_once(st, "nonce:x", "1", -1, &err), -1);
 	assert_int_equal(err.code, AR_ERR_MALFORMED);
 }
 

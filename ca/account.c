@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * ACME accounts (RFC 8555 7.3): creation with optional External Account
+ * Binding, lookup by key, read, contact update and deactivation.
+ *
+ * Records, as generic store values below the prefix:
+ *   acct:<id>            {"status", "key" (public JWK), "contact", "eab", "created"}
+ *   acctkey:<thumbprint> <id>    (one account per key; created with SET NX)
+ *   eab:<kid>            set once: an EAB key binds exactly one account
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/rand.h>
+
+#include "b64.h"
+#include "ca.h"
+#include "json.h"
+#include "log.h"
+
+#define CONTACT_MAX	4
+#define CONTACT_LEN	254
+
+static void account_url(const ca_t *ca, const char *id, char *out, size_t size)
+{
+	snprintf(out, size, "%s" ACME_PATH "acct/%s", ca->conf.base_url, id);
+}
+
+/* The account object a client sees. */
+static json_t *account_view(const ca_t *ca, const char *id, const json_t *rec)
+{
+	char orders[600];
+
+	snprintf(orders, sizeof(orders), "%s" ACME_PATH "acct/%s/orders", ca->conf.base_url, id);
+	return json_pack("{s:O,s:O,s:s}", "status", json_object_get(rec, "status"),
+			 "contact", json_object_get(rec, "contact"), "orders", orders);
+}
+
+static void reply_account(acme_req_t *r, const char *id, const json_t *rec, int status,
+			  ar_http_resp_t *resp)
+{
+	char url[600];
+
+	account_url(r->ca, id, url, sizeof(url));
+	ar_http_resp_header(resp, "Location", url);
+	acme_json(r->ca, resp, status, account_view(r->ca, id, rec));
+}
+
+static int save(ar_store_t *st, const char *id, const json_t *rec, ar_err_t *err)
+{
+	char key[96], *text = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
+	int rc;
+
+	if (!text)
+		return ar_err_set(err, AR_ERR_NOMEM, "out of memory");
+	snprintf(key, sizeof(key), "acct:%s", id);
+	rc = ar_store_set(st, key, text, strlen(text), 0, err);
+	free(text);
+	return rc;
+}
+
+int account_load(ca_t *ca, ar_store_t *st, const char *kid, char *id, size_t idsize,
+		 json_t **account, ar_err_t *err)
+{
+	char prefix[600], key[96], *text = NULL;
+	size_t n, len;
+	int rc;
+
+	*account = NULL;
+	account_url(ca, "", prefix, sizeof(prefix));
+	n = strlen(prefix);
+	if (strncmp(kid, prefix, n) || strlen(kid + n) == 0 || strlen(kid + n) >= idsize ||
+	    strchr(kid + n, '/'))
+		return 0;
+	snprintf(id, idsize, "%s", kid + n);
+	snprintf(key, sizeof(key), "acct:%s", id);
+	rc = ar_store_get(st, key, &text, &len, err);
+	if (rc <= 0)
+		return rc;
+	*account = ar_json_load(text, len, 65536, "account record", err);
+	free(text);
+	return *account ? 1 : -1;
+}
+
+/* RFC 8555 7.3: mailto: URLs only, one address each, no header fields. */
+static int check_contacts(ca_t *ca, const json_t *contact, ar_http_resp_t *resp)
+{
+	size_t i;
+
+	if (!contact)
+		return 0;
+	if (!json_is_array(contact) || json_array_size(contact) > CONTACT_MAX) {
+		acme_problem(ca, resp, 400, "invalidContact", "contact must be a list of at most "
+			     "%d mailto: URLs", CONTACT_MAX);
+		return -1;
+	}
+	for (i = 0; i < json_array_size(contact); i++) {
+		const char *c = json_string_value(json_array_get(contact, i)), *at;
+
+		if (!c || strncmp(c, "mailto:", 7)) {
+			acme_problem(ca, resp, 400, "unsupportedContact",
+				     "contact %zu: only mailto: URLs are supported", i);
+			return -1;
+		}
+		at = strchr(c + 7, '@');
+		if (strlen(c) > CONTACT_LEN || !at || at == c + 7 || !at[1] || strchr(at + 1, '@') ||
+		    strpbrk(c + 7, "?,; \t\r\n<>\"")) {
+			acme_problem(ca, resp, 400, "invalidContact",
+				     "contact %zu: not a single plain e-mail address", i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* External Account Binding: kid known, MAC valid, binds this key, used once. */
+static int check_eab(acme_req_t *r, const json_t *eab, char *kid, size_t kidsize,
+		     ar_http_resp_t *resp)
+{
+	ar_err_t err = { 0 };
+	const ca_eab_t *entry;
+	char key[160];
+	int rc;
+
+	kid[0] = '\0';
+	if (!eab) {
+		if (r->ca->conf.eab_required) {
+			acme_problem(r->ca, resp, 400, "externalAccountRequired",
+				     "this CA requires an external account binding");
+			return -1;
+		}
+		return 0;
+	}
+	if (ar_acme_eab_check(eab, r->jws.jwk, r->url, NULL, kid, kidsize, &err) < 0) {
+		acme_problem_from(r->ca, resp, &err);
+		return -1;
+	}
+	entry = ca_eab_find(r->ca, kid);
+	if (!entry) {
+		acme_problem(r->ca, resp, 403, "unauthorized", "unknown external account key id");
+		return -1;
+	}
+	if (ar_acme_eab_check(eab, r->jws.jwk, r->url, entry->mac, kid, kidsize, &err) < 0) {
+		acme_problem(r->ca, resp, 403, "unauthorized", "%s", err.msg);
+		return -1;
+	}
+	snprintf(key, sizeof(key), "eab:%s", kid);
+	rc = ar_store_set_once(r->st, key, ar_jwk_thumbprint(r->jws.jwk), 0, &err);
+	if (rc < 0) {
+		acme_problem_from(r->ca, resp, &err);
+		return -1;
+	}
+	if (rc == 0) {
+		acme_problem(r->ca, resp, 403, "unauthorized",
+			     "this external account key is already bound to an account");
+		return -1;
+	}
+	return 0;
+}
+
+void account_new(acme_req_t *r, ar_http_resp_t *resp)
+{
+	const json_t *p = r->jws.payload, *contact;
+	char id[32], idx[96], eab_kid[128], qkid[160], *existing = NULL;
+	uint8_t raw[16];
+	ar_err_t err = { 0 };
+	json_t *rec = NULL;
+	size_t len;
+	int rc;
+
+	if (!p) {
+		acme_problem(r->ca, resp, 400, "malformed", "newAccount needs a JSON payload");
+		return;
+	}
+	snprintf(idx, sizeof(idx), "acctkey:%s", ar_jwk_thumbprint(r->jws.jwk));
+	rc = ar_store_get(r->st, idx, &existing, &len, &err);
+	if (rc < 0) {
+		acme_problem_from(r->ca, resp, &err);
+		return;
+	}
+	if (rc == 1) {		/* RFC 8555 7.3.1: the existing account, 200 */
+		json_t *cur = NULL;
+		char kid[600];
+
+		account_url(r->ca, existing, kid, sizeof(kid));
+		rc = account_load(r->ca, r->st, kid, id, sizeof(id), &cur, &err);
+		if (rc == 1)
+			reply_account(r, id, cur, 200, resp);
+		else if (rc < 0)
+			acme_problem_from(r->ca, resp, &err);
+		else
+			acme_problem(r->ca, resp, 500, "serverInternal", "account index inconsistent");
+		json_decref(cur);
+		free(existing);
+		return;
+	}
+	if (json_is_true(json_object_get(p, "onlyReturnExisting"))) {
+		acme_problem(r->ca, resp, 400, "accountDoesNotExist", "no account for this key");
+		return;
+	}
+	if (r->ca->conf.terms_of_service && !json_is_true(json_object_get(p, "termsOfServiceAgreed"))) {
+		acme_problem(r->ca, resp, 400, "malformed", "the terms of service must be agreed to "
+			     "(termsOfServiceAgreed: true)");
+		return;
+	}
+	contact = json_object_get(p, "contact");
+	if (check_contacts(r->ca, contact, resp) < 0 ||
+	    check_eab(r, json_object_get(p, "externalAccountBinding"), eab_kid, sizeof(eab_kid),
+		      resp) < 0)
+		return;
+
+	if (RAND_bytes(raw, sizeof(raw)) != 1 || ar_b64url_encode(raw, sizeof(raw), id, sizeof(id)) < 0) {
+		acme_problem(r->ca, resp, 500, "serverInternal", "no randomness");
+		return;
+	}
+	rec = json_pack("{s:s,s:o,s:O,s:s,s:I}", "status", "valid",
+			"key", ar_jwk_public_json(r->jws.jwk),
+			"contact", contact ? contact : json_array(), "eab", eab_kid,
+			"created", (json_int_t)time(NULL));
+	if (!rec) {
+		acme_problem(r->ca, resp, 500, "serverInternal", "out of memory");
+		return;
+	}
+	/* The record first, then the key index that makes it findable; the
+	 * index is created only if absent, so two racing newAccounts with one
+	 * key cannot both win. */
+	rc = save(r->st, id, rec, &err);
+	if (rc == 0)
+		rc = ar_store_set_once(r->st, idx, id, 0, &err);
+	if (rc <= 0) {
+		if (rc == 0)
+			acme_problem(r->ca, resp, 409, "malformed", "an account for this key was "
+				     "created concurrently; retry");
+		else
+			acme_problem_from(r->ca, resp, &err);
+		json_decref(rec);
+		return;
+	}
+	ar_info("event=account.created account=%s key=%s eab=%s", id, ar_jwk_thumbprint(r->jws.jwk),
+		ar_log_q(qkid, sizeof(qkid), eab_kid[0] ? eab_kid : NULL));
+	reply_account(r, id, rec, 201, resp);
+	json_decref(rec);
+}
+
+void account_post(acme_req_t *r, const char *id, ar_http_resp_t *resp)
+{
+	const json_t *p = r->jws.payload, *status, *contact;
+	ar_err_t err = { 0 };
+
+	if (strcmp(id, r->account_id)) {
+		acme_problem(r->ca, resp, 403, "unauthorized", "an account can only read or change "
+			     "itself");
+		return;
+	}
+	if (!p) {		/* POST-as-GET */
+		reply_account(r, id, r->account, 200, resp);
+		return;
+	}
+	status = json_object_get(p, "status");
+	contact = json_object_get(p, "contact");
+	if (status && (!json_is_string(status) || strcmp(json_string_value(status), "deactivated"))) {
+		acme_problem(r->ca, resp, 400, "malformed", "a client may only set status "
+			     "\"deactivated\"");
+		return;
+	}
+	if (check_contacts(r->ca, contact, resp) < 0)
+		return;
+	if (contact)
+		json_object_set(r->account, "contact", (json_t *)contact);
+	if (status)
+		json_object_set_new(r->account, "status", json_string("deactivated"));
+	if (save(r->st, id, r->account, &err) < 0) {
+		acme_problem_from(r->ca, resp, &err);
+		return;
+	}
+	ar_info("event=account.updated account=%s status=%s", id,
+		json_string_value(json_object_get(r->account, "status")));
+	reply_account(r, id, r->account, 200, resp);
+}

@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The ACME request pipeline (RFC 8555 6): every POST is checked here, in one
+ * place and one order, before an endpoint sees it:
+ *
+ *   Content-Type application/jose+json
+ *   -> route (which key reference the endpoint needs)
+ *   -> envelope: flattened JWS, alg, nonce, url = this URL, jwk xor kid
+ *   -> nonce authentic and unexpired (no lookup)
+ *   -> account named by kid exists and is valid
+ *   -> signature by the account key (or the jwk)
+ *   -> nonce spent (one SET NX in Redis), so forged requests burn nothing
+ *   -> endpoint
+ *
+ * Every response carries a fresh Replay-Nonce and the directory Link.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "ca.h"
+#include "log.h"
+#include "nonce.h"
+
+typedef void (*acme_post_fn)(acme_req_t *r, const char *rest, ar_http_resp_t *resp);
+
+static void post_new_account(acme_req_t *r, const char *rest, ar_http_resp_t *resp)
+{
+	(void)rest;
+	account_new(r, resp);
+}
+
+static void post_account(acme_req_t *r, const char *rest, ar_http_resp_t *resp)
+{
+	account_post(r, rest, resp);
+}
+
+static const struct route {
+	const char		*path;		/* below ACME_PATH */
+	int			prefix;		/* path is a prefix; the rest goes to the handler */
+	ar_acme_keyref_t	keyref;
+	acme_post_fn		post;
+} routes[] = {
+	{ "new-account", 0, AR_ACME_KEY_JWK, post_new_account },
+	{ "acct/", 1, AR_ACME_KEY_KID, post_account },
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void acme_headers(ca_t *ca, ar_http_resp_t *resp)
+{
+	char nonce[NONCE_TEXT_MAX], link[600];
+
+	if (nonce_issue(ca->nonce_key, now_ms(), nonce, sizeof(nonce)) == 0)
+		ar_http_resp_header(resp, "Replay-Nonce", nonce);
+	snprintf(link, sizeof(link), "<%s/directory>;rel=\"index\"", ca->conf.base_url);
+	ar_http_resp_header(resp, "Link", link);
+}
+
+void acme_json(ca_t *ca, ar_http_resp_t *resp, int status, json_t *body)
+{
+	ar_http_resp_json(resp, status, "application/json", body);
+	acme_headers(ca, resp);
+}
+
+void acme_problem(ca_t *ca, ar_http_resp_t *resp, int status, const char *type,
+		  const char *fmt, ...)
+{
+	char detail[512], urn[96];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	snprintf(urn, sizeof(urn), ACME_ERR "%s", type);
+	ar_http_resp_problem(resp, status, urn, "%s", detail);
+	acme_headers(ca, resp);
+	ar_debug("event=acme.problem type=%s status=%d", type, status);
+}
+
+/* One place maps library errors to ACME problem types and HTTP status. */
+void acme_problem_from(ca_t *ca, ar_http_resp_t *resp, const ar_err_t *err)
+{
+	switch (err->code) {
+	case AR_ERR_BAD_NONCE:
+		acme_problem(ca, resp, 400, "badNonce", "%s", err->msg);
+		break;
+	case AR_ERR_BAD_ALG:
+		acme_problem(ca, resp, 400, "badSignatureAlgorithm", "%s (accepted: ES256, ES384, "
+			     "RS256)", err->msg);
+		break;
+	case AR_ERR_UNAUTHORIZED:
+		acme_problem(ca, resp, 403, "unauthorized", "%s", err->msg);
+		break;
+	case AR_ERR_TOO_LARGE:
+		acme_problem(ca, resp, 413, "malformed", "%s", err->msg);
+		break;
+	case AR_ERR_UNAVAILABLE:
+	case AR_ERR_TIMEOUT:
+		ar_http_resp_header(resp, "Retry-After", "1");
+		acme_problem(ca, resp, 503, "serverInternal", "state store unavailable, retry");
+		break;
+	case AR_ERR_NOMEM:
+	case AR_ERR_CRYPTO:
+	case AR_ERR_IO:
+	case AR_ERR_CONFIG:
+		acme_problem(ca, resp, 500, "serverInternal", "internal error");
+		break;
+	default:	/* malformed, bad signature, unsupported, not found */
+		acme_problem(ca, resp, 400, "malformed", "%s", err->msg);
+		break;
+	}
+}
+
+static const struct route *find_route(const char *path, const char **rest)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		size_t n = strlen(routes[i].path);
+
+		if (routes[i].prefix ? !strncmp(path, routes[i].path, n) && path[n]
+				     : !strcmp(path, routes[i].path)) {
+			*rest = path + n;
+			return &routes[i];
+		}
+	}
+	return NULL;
+}
+
+/* Who signs: the account named by kid (loaded, must be valid) or the jwk. */
+static int signer_key(acme_req_t *r, ar_jwk_t **owned, const ar_jwk_t **key,
+		      ar_http_resp_t *resp)
+{
+	ar_err_t err = { 0 };
+	int rc;
+
+	*owned = NULL;
+	if (!r->jws.kid) {
+		*key = r->jws.jwk;
+		return 0;
+	}
+	rc = account_load(r->ca, r->st, r->jws.kid, r->account_id, sizeof(r->account_id),
+			  &r->account, &err);
+	if (rc < 0) {
+		acme_problem_from(r->ca, resp, &err);
+		return -1;
+	}
+	if (rc == 0) {
+		acme_problem(r->ca, resp, 400, "accountDoesNotExist", "no account at this \"kid\"");
+		return -1;
+	}
+	if (strcmp(json_string_value(json_object_get(r->account, "status")), "valid")) {
+		acme_problem(r->ca, resp, 403, "unauthorized", "account is not valid (%s)",
+			     json_string_value(json_object_get(r->account, "status")));
+		return -1;
+	}
+	*owned = ar_jwk_parse(json_object_get(r->account, "key"), AR_JWK_PUBLIC_ONLY, &err);
+	if (!*owned) {
+		ar_error("event=account.corrupt account=%s error=\"%s\"", r->account_id, err.msg);
+		acme_problem(r->ca, resp, 500, "serverInternal", "account record unusable");
+		return -1;
+	}
+	*key = *owned;
+	return 0;
+}
+
+static void acme_post(ca_t *ca, const ar_http_req_t *http, const char *path,
+		      ar_http_resp_t *resp)
+{
+	acme_req_t r = { .ca = ca, .http = http };
+	const struct route *route;
+	const ar_jwk_t *key = NULL;
+	ar_jwk_t *account_key = NULL;
+	ar_err_t err = { 0 };
+	const char *body, *rest = "";
+	size_t len;
+
+	if (!ar_http_content_type_is(http, "application/jose+json")) {
+		acme_problem(ca, resp, 415, "malformed", "Content-Type must be application/jose+json");
+		return;
+	}
+	route = find_route(path, &rest);
+	if (!route) {
+		acme_problem(ca, resp, 404, "malformed", "no such resource");
+		return;
+	}
+	snprintf(r.url, sizeof(r.url), "%s" ACME_PATH "%s", ca->conf.base_url, path);
+	body = ar_http_body(http, &len);
+	if (ar_acme_jws_parse(body, len, r.url, route->keyref, &r.jws, &err) < 0 ||
+	    nonce_check(ca->nonce_key, r.jws.nonce, now_ms(), ca->conf.nonce_lifetime, &err) < 0) {
+		acme_problem_from(ca, resp, &err);
+		goto out;
+	}
+	r.st = daemon_store(&ca->stores, &err);
+	if (!r.st) {
+		acme_problem_from(ca, resp, &err);
+		goto out;
+	}
+	if (signer_key(&r, &account_key, &key, resp) < 0)
+		goto out;
+	if (ar_acme_jws_verify(&r.jws, key, &err) < 0) {
+		acme_problem_from(ca, resp, &err);
+		goto out;
+	}
+	if (nonce_spend(r.st, r.jws.nonce, ca->conf.nonce_lifetime, &err) < 0) {
+		acme_problem_from(ca, resp, &err);
+		goto out;
+	}
+	route->post(&r, rest, resp);
+out:
+	ar_jwk_free(account_key);
+	json_decref(r.account);
+	ar_acme_jws_clear(&r.jws);
+}
+
+void ca_handle(void *ctx, const ar_http_req_t *req, ar_http_resp_t *resp)
+{
+	ca_t *ca = ctx;
+	const char *path = ar_http_path(req), *method = ar_http_method(req);
+
+	if (!strcmp(path, "/directory")) {
+		if (strcmp(method, "GET")) {
+			ar_http_resp_header(resp, "Allow", "GET");
+			acme_problem(ca, resp, 405, "malformed", "the directory is read with GET");
+			return;
+		}
+		ar_http_resp_text(resp, 200, "application/json", ca->directory, strlen(ca->directory));
+		acme_headers(ca, resp);
+		return;
+	}
+	if (!strncmp(path, ACME_PATH, strlen(ACME_PATH))) {
+		path += strlen(ACME_PATH);
+		if (!strcmp(path, "new-nonce") && (!strcmp(method, "HEAD") || !strcmp(method, "GET"))) {
+			/* RFC 8555 7.2: 200 for HEAD, 204 for GET. */
+			ar_http_resp_text(resp, strcmp(method, "HEAD") ? 204 : 200, "", "", 0);
+			acme_headers(ca, resp);
+			return;
+		}
+		if (!strcmp(method, "POST")) {
+			acme_post(ca, req, path, resp);
+			return;
+		}
+		ar_http_resp_header(resp, "Allow", "POST");
+		acme_problem(ca, resp, 405, "malformed",
+			     "ACME resources are read with POST-as-GET (RFC 8555 6.3)");
+		return;
+	}
+	acme_problem(ca, resp, 404, "malformed", "no such resource");
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/**
+ * @file ca.h
+ * @brief acme-rats-ca: configuration, shared state and the request pipeline
+ *	  every ACME endpoint goes through.
+ */
+#ifndef AR_CA_H
+#define AR_CA_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "acme_jws.h"
+#include "daemon.h"
+#include "httpd.h"
+#include "jwk.h"
+#include "store.h"
+#include "token.h"
+
+#define ACME_ERR "urn:ietf:params:acme:error:"
+#define ACME_PATH "/acme/"
+
+typedef struct ca_conf {
+	daemon_server_conf_t	server;
+	daemon_redis_conf_t	redis;
+	daemon_log_conf_t	log;
+	/* [acme] */
+	char		*base_url;		/**< e.g. https://ca.example:8444 */
+	char		*nonce_key_file;
+	int64_t		nonce_lifetime;		/**< ms */
+	char		*terms_of_service;
+	char		*website;
+	int		eab_required;
+	char		*eab_keys;		/**< JSON file: {"kid": {"hmac": b64url}, ...} */
+} ca_conf_t;
+
+/** One External Account Binding key from the inventory. */
+typedef struct ca_eab {
+	char		kid[128];
+	ar_jwk_t	*mac;			/**< oct key */
+} ca_eab_t;
+
+typedef struct ca {
+	ca_conf_t	conf;
+	uint8_t		nonce_key[AR_TOKEN_KEY_LEN];
+	daemon_stores_t	stores;
+	char		*directory;		/**< JSON text, built once */
+	size_t		neab;
+	ca_eab_t	*eab;
+	ar_httpd_t	*httpd;
+} ca_t;
+
+int ca_load(ca_t *ca, const char *path, ar_err_t *err);
+void ca_free(ca_t *ca);
+const ca_eab_t *ca_eab_find(const ca_t *ca, const char *kid);
+
+/** A verified ACME request, as a handler sees it. */
+typedef struct acme_req {
+	ca_t			*ca;
+	const ar_http_req_t	*http;
+	ar_store_t		*st;
+	ar_acme_jws_t		jws;		/**< parsed; signature verified */
+	char			url[512];	/**< absolute URL of this request */
+	char			account_id[64];	/**< "" for jwk-signed requests */
+	json_t			*account;	/**< account record, or NULL */
+} acme_req_t;
+
+/* Responses: every one carries a fresh Replay-Nonce and the index Link. */
+void acme_problem(ca_t *ca, ar_http_resp_t *resp, int status, const char *type,
+		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void acme_problem_from(ca_t *ca, ar_http_resp_t *resp, const ar_err_t *err);
+void acme_json(ca_t *ca, ar_http_resp_t *resp, int status, json_t *body);
+void acme_headers(ca_t *ca, ar_http_resp_t *resp);
+
+/** The HTTP entry point (ar_http_handler_t). */
+void ca_handle(void *ctx, const ar_http_req_t *req, ar_http_resp_t *resp);
+
+/* Accounts (account.c). */
+void account_new(acme_req_t *r, ar_http_resp_t *resp);
+void account_post(acme_req_t *r, const char *id, ar_http_resp_t *resp);
+/** Load the account named by a kid URL; 1 found, 0 absent, -1 error. */
+int account_load(ca_t *ca, ar_store_t *st, const char *kid, char *id, size_t idsize,
+		 json_t **account, ar_err_t *err);
+
+#endif

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Configuration of acme-rats-ca (docs/ca.md) and what it names: the nonce
+ * key, the External Account Binding inventory, the directory.
+ */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/crypto.h>
+
+#include "ca.h"
+#include "fileio.h"
+#include "json.h"
+
+#define OFF(f) offsetof(ca_conf_t, f)
+
+static const ar_conf_rule_t acme_rules[] = {
+	{ "base_url", AR_CONF_STRING, OFF(base_url), AR_CONF_REQUIRED, NULL, 0, 0, NULL },
+	{ "nonce_key_file", AR_CONF_STRING, OFF(nonce_key_file), 0, NULL, 0, 0, NULL },
+	{ "nonce_lifetime", AR_CONF_DURATION, OFF(nonce_lifetime), 0, "10m", 10000, 86400000, NULL },
+	{ "terms_of_service", AR_CONF_STRING, OFF(terms_of_service), 0, NULL, 0, 0, NULL },
+	{ "website", AR_CONF_STRING, OFF(website), 0, NULL, 0, 0, NULL },
+	{ "external_account_required", AR_CONF_BOOL, OFF(eab_required), 0, "no", 0, 0, NULL },
+	{ "eab_keys", AR_CONF_STRING, OFF(eab_keys), 0, NULL, 0, 0, NULL },
+	AR_CONF_END
+};
+
+static const daemon_section_t sections[] = {
+	{ "server", daemon_server_rules, offsetof(ca_conf_t, server) },
+	{ "acme", acme_rules, 0 },
+	{ "redis", daemon_redis_rules, offsetof(ca_conf_t, redis) },
+	{ "log", daemon_log_rules, offsetof(ca_conf_t, log) },
+};
+#define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
+
+/* {"kid": {"hmac": "<base64url key>"}, ...}; the file must not be world-readable. */
+static int load_eab(ca_t *ca, ar_err_t *err)
+{
+	const char *path = ca->conf.eab_keys, *kid;
+	json_t *root = NULL, *entry;
+	struct stat st;
+	size_t len, i = 0;
+	char *text;
+	int rc = -1;
+
+	if (!path)
+		return ca->conf.eab_required ?
+		       ar_err_set(err, AR_ERR_CONFIG, "external_account_required needs eab_keys") : 0;
+	if (stat(path, &st) == 0 && (st.st_mode & 0007))
+		return ar_err_set(err, AR_ERR_CONFIG, "%s: EAB keys are readable by others "
+				  "(chmod 600)", path);
+	if (ar_file_read(path, 1 << 20, &text, &len, err) < 0)
+		return -1;
+	root = ar_json_load(text, len, 1 << 20, path, err);
+	OPENSSL_cleanse(text, len);
+	free(text);
+	if (!root)
+		return -1;
+	if (!json_is_object(root)) {
+		ar_err_set(err, AR_ERR_CONFIG, "%s: must be an object of EAB key ids", path);
+		goto out;
+	}
+	ca->eab = calloc(json_object_size(root) + 1, sizeof(*ca->eab));
+	if (!ca->eab) {
+		ar_err_set(err, AR_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	json_object_foreach(root, kid, entry) {
+		const char *hmac = json_string_value(json_object_get(entry, "hmac"));
+		json_t *jwk;
+
+		if (!hmac || strlen(kid) >= sizeof(ca->eab[i].kid) || !*kid) {
+			ar_err_set(err, AR_ERR_CONFIG, "%s: entry \"%.64s\" needs a key id of 1..127 "
+				   "characters and an \"hmac\"", path, kid);
+			goto out;
+		}
+		jwk = json_pack("{s:s,s:s}", "kty", "oct", "k", hmac);
+		ca->eab[i].mac = ar_jwk_parse(jwk, AR_JWK_ALLOW_OCT, err);
+		json_decref(jwk);
+		if (!ca->eab[i].mac) {
+			ar_err_prefix(err, "%s: entry \"%.64s\": ", path, kid);
+			goto out;
+		}
+		memcpy(ca->eab[i].kid, kid, strlen(kid) + 1);
+		ca->neab = ++i;
+	}
+	rc = 0;
+out:
+	json_decref(root);
+	return rc;
+}
+
+const ca_eab_t *ca_eab_find(const ca_t *ca, const char *kid)
+{
+	size_t i;
+
+	for (i = 0; kid && i < ca->neab; i++)
+		if (!strcmp(ca->eab[i].kid, kid))
+			return &ca->eab[i];
+	return NULL;
+}
+
+/* The directory never changes while the CA runs: build its JSON once. */
+static int build_directory(ca_t *ca, ar_err_t *err)
+{
+	const char *b = ca->conf.base_url;
+	char url[512];
+	json_t *dir, *meta;
+	static const char *const names[] = {
+		"newNonce", "newAccount", "newOrder", "revokeCert", "keyChange", "renewalInfo",
+	};
+	static const char *const paths[] = {
+		"new-nonce", "new-account", "new-order", "revoke-cert", "key-change", "renewal-info",
+	};
+	size_t i;
+
+	if (strncmp(b, "https://", 8) || b[strlen(b) - 1] == '/')
+		return ar_err_set(err, AR_ERR_CONFIG, "base_url must be https://host[:port] without a "
+				  "trailing slash");
+	dir = json_object();
+	meta = json_pack("{s:b}", "externalAccountRequired", ca->conf.eab_required);
+	for (i = 0; dir && i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(url, sizeof(url), "%s" ACME_PATH "%s", b, paths[i]);
+		json_object_set_new(dir, names[i], json_string(url));
+	}
+	if (meta && ca->conf.terms_of_service)
+		json_object_set_new(meta, "termsOfService", json_string(ca->conf.terms_of_service));
+	if (meta && ca->conf.website)
+		json_object_set_new(meta, "website", json_string(ca->conf.website));
+	if (dir && meta)
+		json_object_set_new(dir, "meta", meta);
+	ca->directory = dir ? json_dumps(dir, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(dir);
+	return ca->directory ? 0 : ar_err_set(err, AR_ERR_NOMEM, "out of memory");
+}
+
+int ca_load(ca_t *ca, const char *path, ar_err_t *err)
+{
+	ca_conf_t *c = &ca->conf;
+
+	if (daemon_conf_load(path, sections, NSECTIONS, c, err) < 0 ||
+	    daemon_read_key(c->nonce_key_file, ca->nonce_key, err) < 0 ||
+	    load_eab(ca, err) < 0 || build_directory(ca, err) < 0)
+		return -1;
+	return daemon_stores_init(&ca->stores, &c->redis, err);
+}
+
+void ca_free(ca_t *ca)
+{
+	size_t i;
+
+	daemon_conf_free(sections, NSECTIONS, &ca->conf);
+	daemon_stores_free(&ca->stores);
+	for (i = 0; i < ca->neab; i++)
+		ar_jwk_free(ca->eab[i].mac);
+	free(ca->eab);
+	free(ca->directory);
+	OPENSSL_cleanse(ca->nonce_key, sizeof(ca->nonce_key));
+}

@@ -1,0 +1,19 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# acme-rats-ca: the ACME (RFC 8555) certificate authority with remote-attest-01.
+
+sbin_PROGRAMS += ca/acme-rats-ca
+ca_acme_rats_ca_SOURCES = \
+	ca/main.c ca/config.c ca/acme.c ca/account.c ca/nonce.c ca/nonce.h ca/ca.h
+ca_acme_rats_ca_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/common \
+	-DSYSCONFDIR='"$(sysconfdir)"' $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) $(JOSE_CFLAGS) \
+	$(HIREDIS_CFLAGS)
+ca_acme_rats_ca_LDADD = common/libarhttpd.la lib/libacmerats.la $(MHD_LIBS) \
+	$(JOSE_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS) $(HIREDIS_LIBS) -lpthread
+
+check_PROGRAMS += tests/integration/test_ca_account
+TESTS += tests/integration/test_ca_account
+tests_integration_test_ca_account_SOURCES = tests/integration/test_ca_account.c \
+	tests/acmec.c tests/acmec.h tests/httpc.c tests/httpc.h tests/lab/lab.c tests/lab/lab.h
+tests_integration_test_ca_account_CPPFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
+tests_integration_test_ca_account_LDADD = $(TEST_LIBS) $(CURL_LIBS)
+EXTRA_DIST += tests/fixtures/mkca

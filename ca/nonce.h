@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/**
+ * @file nonce.h
+ * @brief ACME Replay-Nonces (RFC 8555 6.5): issued without state, used once.
+ *
+ * A nonce is a token (lib/token.h) sealing its issue time and 8 random
+ * bytes under a key the CA replicas share. Checking one takes no lookup:
+ * the MAC proves the CA made it, the time bounds its life. Single use is
+ * one Redis `SET NX EX` on the nonce at the moment it is spent, so a nonce
+ * is spent once across all replicas, and the record expires with the nonce.
+ */
+#ifndef AR_CA_NONCE_H
+#define AR_CA_NONCE_H
+
+#include <stdint.h>
+
+#include "err.h"
+#include "store.h"
+#include "token.h"
+
+#define NONCE_TEXT_MAX	64
+
+/** Make a nonce issued at @p now_ms. */
+int nonce_issue(const uint8_t key[AR_TOKEN_KEY_LEN], int64_t now_ms, char *out, size_t size);
+
+/**
+ * Check a nonce: authentic and issued within @p lifetime_ms before @p now_ms
+ * (and not in the future). Does not spend it.
+ * @return 0, or -1 with AR_ERR_BAD_NONCE.
+ */
+int nonce_check(const uint8_t key[AR_TOKEN_KEY_LEN], const char *nonce, int64_t now_ms,
+		int64_t lifetime_ms, ar_err_t *err);
+
+/**
+ * Spend a nonce that passed nonce_check(): 0 when this was its first use,
+ * -1 with AR_ERR_BAD_NONCE when already used, or with the store's error
+ * (AR_ERR_UNAVAILABLE/AR_ERR_TIMEOUT) when Redis cannot say.
+ */
+int nonce_spend(ar_store_t *st, const char *nonce, int64_t lifetime_ms, ar_err_t *err);
+
+#endif

@@ -1,0 +1,570 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * acme-rats-ca, the ACME front: directory, nonces, the request pipeline's
+ * refusals with their problem types, and accounts (RFC 8555 7.3) with and
+ * without External Account Binding - the real daemon over HTTPS, a real
+ * redis-server.
+ */
+#include "config.h"
+
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "lab/lab.h"
+#include "acmec.h"
+#include "acme_jws.h"
+#include "b64.h"
+#include "fileio.h"
+#include "json.h"
+
+extern char **environ;
+
+struct ca_proc {
+	char	dir[256];
+	char	base[128];
+	char	cafile[300];
+	int	port;
+	pid_t	pid;
+};
+
+static struct {
+	lab_redis_t	redis;
+	struct ca_proc	open;		/* EAB optional */
+	struct ca_proc	eab;		/* EAB required */
+	ar_jwk_t	*key;
+	acmec_t		c;
+} t;
+
+static const char *top(const char *var)
+{
+	const char *v = getenv(var);
+
+	return v ? v : ".";
+}
+
+static int run(char *const argv[])
+{
+	pid_t pid;
+	int status;
+
+	if (posix_spawn(&pid, argv[0], NULL, NULL, argv, environ) != 0 || waitpid(pid, &status, 0) < 0)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int start_ca(struct ca_proc *p, const char *eab)
+{
+	char script[512], bin[512], conf[300], log[300], port[16], rport[16];
+
+	if (lab_tmpdir(p->dir, sizeof(p->dir)) < 0)
+		return -1;
+	p->port = lab_free_port();
+	snprintf(port, sizeof(port), "%d", p->port);
+	snprintf(rport, sizeof(rport), "%d", t.redis.port);
+	snprintf(script, sizeof(script), "%s/tests/fixtures/mkca", top("AR_TOP_SRCDIR"));
+	{
+		char *argv[] = { script, p->dir, port, rport, (char *)eab, NULL };
+
+		if (run(argv) != 0)
+			return -1;
+	}
+	snprintf(bin, sizeof(bin), "%s/ca/acme-rats-ca", top("AR_TOP_BUILDDIR"));
+	snprintf(conf, sizeof(conf), "%s/ca.conf", p->dir);
+	snprintf(log, sizeof(log), "%s/ca.log", p->dir);
+	{
+		char *argv[] = { bin, "-c", conf, NULL };
+
+		p->pid = lab_spawn(argv, log);
+	}
+	snprintf(p->base, sizeof(p->base), "https://127.0.0.1:%d", p->port);
+	snprintf(p->cafile, sizeof(p->cafile), "%s/ca.crt", p->dir);
+	return p->pid > 0 && lab_wait_tcp(p->port, 5000) == 0 ? 0 : -1;
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	if (lab_init() < 0 || lab_redis_start(&t.redis) < 0 || start_ca(&t.open, "no") < 0 ||
+	    start_ca(&t.eab, "yes") < 0)
+		return -1;
+	t.key = ar_jwk_generate("ES256", NULL);
+	return t.key ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	lab_stop(t.open.pid, 3000);
+	lab_stop(t.eab.pid, 3000);
+	lab_redis_stop(&t.redis);
+	lab_rmtree(t.open.dir);
+	lab_rmtree(t.eab.dir);
+	ar_jwk_free(t.key);
+	return 0;
+}
+
+/* Each test starts with a fresh client of the open CA and a new account key. */
+static int setup(void **state)
+{
+	(void)state;
+	ar_jwk_free(t.key);
+	t.key = ar_jwk_generate("ES256", NULL);
+	return acmec_init(&t.c, t.open.base, t.open.cafile, t.key);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	acmec_free(&t.c);
+	return 0;
+}
+
+static json_t *agree(void)
+{
+	return json_pack("{s:b,s:[s]}", "termsOfServiceAgreed", 1, "contact", "mailto:noc@example.net");
+}
+
+/* Assert an ACME problem of @type (without the urn prefix) and @status. */
+static void expect_problem(const httpc_resp_t *r, long status, const char *type)
+{
+	char urn[128];
+
+	snprintf(urn, sizeof(urn), "\"urn:ietf:params:acme:error:%s\"", type);
+	if (r->status != status || !strstr(r->body, urn))
+		fail_msg("want %ld %s, got %ld %s", status, type, r->status, r->body);
+	assert_string_equal(r->content_type, "application/problem+json");
+	assert_true(r->replay_nonce[0] != '\0');
+}
+
+static void new_account(httpc_resp_t *r)
+{
+	json_t *p = agree();
+
+	assert_int_equal(acmec_post(&t.c, acmec_url(&t.c, "newAccount"), p, 1, NULL, r), 0);
+	json_decref(p);
+}
+
+static void test_directory_lists_endpoints_with_nonce_and_index_link(void **state)
+{
+	httpc_req_t req = { "GET", NULL, t.open.cafile, NULL, NULL, NULL, 0 };
+	char url[256];
+	httpc_resp_t r;
+
+	(void)state;
+	assert_non_null(strstr(acmec_url(&t.c, "newNonce"), "/acme/new-nonce"));
+	assert_non_null(acmec_url(&t.c, "newAccount"));
+	assert_non_null(acmec_url(&t.c, "newOrder"));
+	assert_non_null(acmec_url(&t.c, "revokeCert"));
+	assert_non_null(acmec_url(&t.c, "keyChange"));
+	assert_non_null(acmec_url(&t.c, "renewalInfo"));
+	assert_true(json_is_false(json_object_get(json_object_get(t.c.dir, "meta"),
+						  "externalAccountRequired")));
+	assert_non_null(json_object_get(json_object_get(t.c.dir, "meta"), "termsOfService"));
+	snprintf(url, sizeof(url), "%s/directory", t.eab.base);
+	req.url = url;
+	req.ca_file = t.eab.cafile;
+	assert_int_equal(httpc(&req, &r), 0);
+	assert_non_null(strstr(r.body, "\"externalAccountRequired\":true"));
+	assert_non_null(strstr(r.link, "rel=\"index\""));
+	httpc_free(&r);
+}
+
+static void test_new_nonce_head_and_get(void **state)
+{
+	httpc_req_t req = { "HEAD", acmec_url(&t.c, "newNonce"), t.open.cafile, NULL, NULL, NULL, 0 };
+	httpc_resp_t r;
+	char first[128];
+
+	(void)state;
+	assert_int_equal(httpc(&req, &r), 0);
+	assert_int_equal(r.status, 200);
+	assert_true(strlen(r.replay_nonce) > 20);
+	assert_string_equal(r.cache_control, "no-store");
+	snprintf(first, sizeof(first), "%s", r.replay_nonce);
+	httpc_free(&r);
+	req.method = "GET";
+	assert_int_equal(httpc(&req, &r), 0);
+	assert_int_equal(r.status, 204);
+	assert_string_not_equal(r.replay_nonce, first);
+	httpc_free(&r);
+}
+
+static void test_new_account_created_then_found_by_key(void **state)
+{
+	httpc_resp_t r;
+	char location[512];
+	json_t *acct;
+
+	(void)state;
+	new_account(&r);
+	if (r.status != 201)
+		fail_msg("status %ld: %s", r.status, r.body);
+	assert_non_null(strstr(r.location, "/acme/acct/"));
+	snprintf(location, sizeof(location), "%s", r.location);
+	acct = json_loads(r.body, 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(acct, "status")), "valid");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(acct, "contact"), 0)),
+			    "mailto:noc@example.net");
+	assert_non_null(json_object_get(acct, "orders"));
+	json_decref(acct);
+	httpc_free(&r);
+
+	new_account(&r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.location, location);
+	httpc_free(&r);
+}
+
+static void test_only_return_existing_for_unknown_key(void **state)
+{
+	json_t *p = json_pack("{s:b}", "onlyReturnExisting", 1);
+	httpc_resp_t r;
+
+	(void)state;
+	assert_int_equal(acmec_post(&t.c, acmec_url(&t.c, "newAccount"), p, 1, NULL, &r), 0);
+	expect_problem(&r, 400, "accountDoesNotExist");
+	httpc_free(&r);
+	json_decref(p);
+}
+
+static void test_terms_of_service_must_be_agreed(void **state)
+{
+	json_t *p = json_pack("{s:[s]}", "contact", "mailto:noc@example.net");
+	httpc_resp_t r;
+
+	(void)state;
+	assert_int_equal(acmec_post(&t.c, acmec_url(&t.c, "newAccount"), p, 1, NULL, &r), 0);
+	expect_problem(&r, 400, "malformed");
+	assert_non_null(strstr(r.body, "terms of service"));
+	httpc_free(&r);
+	json_decref(p);
+}
+
+static void test_replayed_request_gets_bad_nonce(void **state)
+{
+	const char *url = acmec_url(&t.c, "newAccount");
+	json_t *p = agree();
+	char *body = acmec_body(&t.c, url, p, 1, NULL);
+	httpc_resp_t r;
+
+	(void)state;
+	assert_int_equal(acmec_send(&t.c, url, body, "application/jose+json", &r), 0);
+	assert_int_equal(r.status, 201);
+	httpc_free(&r);
+	assert_int_equal(acmec_send(&t.c, url, body, "application/jose+json", &r), 0);
+	expect_problem(&r, 400, "badNonce");
+	assert_non_null(strstr(r.body, "already been used"));
+	httpc_free(&r);
+	free(body);
+	json_decref(p);
+}
+
+static void test_forged_and_malformed_nonces_get_bad_nonce(void **state)
+{
+	json_t *p = agree();
+	json_t *forged = json_pack("{s:s}", "nonce", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+	json_t *garbage = json_pack("{s:s}", "nonce", "not a nonce");
+	httpc_resp_t r;
+
+	(void)state;
+	assert_int_equal(acmec_post(&t.c, acmec_url(&t.c, "newAccount"), p, 1, forged, &r), 0);
+	expect_problem(&r, 400, "badNonce");
+	httpc_free(&r);
+	assert_int_equal(acmec_post(&t.c, acmec_url(&t.c, "newAccount"), p, 1, garbage, &r), 0);
+	expect_problem(&r, 400, "badNonce");
+	httpc_free(&r);
+	json_decref(garbage);
+	json_decref(forged);
+	json_decref(p);
+}
+
+static void test_envelope_refusals_have_precise_types(void **state)
+{
+	const char *url = acmec_url(&t.c, "newAccount");
+	json_t *p = agree(), *h;
+	char *body, nowhere[256];
+	httpc_resp_t r;
+
+	(void)state;
+	/* Content type. */
+	body = acmec_body(&t.c, url, p, 1, NULL);
+	assert_int_equal(acmec_send(&t.c, url, body, "application/json", &r), 0);
+	expect_problem(&r, 415, "malformed");
+	httpc_free(&r);
+	free(body);
+	/* URL in the header is another endpoint's. */
+	h = json_pack("{s:s}", "url", acmec_url(&t.c, "newOrder"));
+	assert_int_equal(acmec_post(&t.c, url, p, 1, h, &r), 0);
+	expect_problem(&r, 403, "unauthorized");
+	httpc_free(&r);
+	json_decref(h);
+	/* jwk and kid together. */
+	h = json_pack("{s:s}", "kid", "https://127.0.0.1/acme/acct/x");
+	assert_int_equal(acmec_post(&t.c, url, p, 1, h, &r), 0);
+	expect_problem(&r, 400, "malformed");
+	assert_non_null(strstr(r.body, "both"));
+	httpc_free(&r);
+	json_decref(h);
+	/* Garbage body. */
+	assert_int_equal(acmec_send(&t.c, url, "{\"protected\":1}", "application/jose+json", &r), 0);
+	expect_problem(&r, 400, "malformed");
+	httpc_free(&r);
+	/* Unknown endpoint. */
+	snprintf(nowhere, sizeof(nowhere), "%s/acme/nowhere", t.open.base);
+	assert_int_equal(acmec_post(&t.c, nowhere, p, 1, NULL, &r), 0);
+	assert_int_equal(r.status, 404);
+	httpc_free(&r);
+	json_decref(p);
+}
+
+/* A flattened JWS with this protected header and a dummy signature. */
+static char *unsigned_body(const char *alg, const char *url)
+{
+	json_t *hdr = json_pack("{s:s,s:s,s:s,s:o}", "alg", alg, "nonce", t.c.nonce, "url", url,
+				"jwk", ar_jwk_public_json(t.key));
+	char *hdr_text = json_dumps(hdr, JSON_COMPACT), *b64, *body = NULL;
+
+	b64 = ar_b64url_encode_alloc(hdr_text, strlen(hdr_text));
+	assert_true(asprintf(&body, "{\"protected\":\"%s\",\"payload\":\"e30\","
+			     "\"signature\":\"AAAA\"}", b64) > 0);
+	free(b64);
+	free(hdr_text);
+	json_decref(hdr);
+	return body;
+}
+
+static void test_alg_none_and_mac_get_bad_signature_algorithm(void **state)
+{
+	static const char *const algs[] = { "HS256", "none", "ES512" };
+	const char *url = acmec_url(&t.c, "newAccount");
+	httpc_resp_t r;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(algs) / sizeof(algs[0]); i++) {
+		char *body = unsigned_body(algs[i], url);
+
+		assert_int_equal(acmec_send(&t.c, url, body, "application/jose+json", &r), 0);
+		expect_problem(&r, 400, "badSignatureAlgorithm");
+		httpc_free(&r);
+		free(body);
+	}
+}
+
+static void test_unknown_kid_is_account_does_not_exist(void **state)
+{
+	httpc_resp_t r;
+
+	(void)state;
+	snprintf(t.c.kid, sizeof(t.c.kid), "%s/acme/acct/nosuchaccount", t.open.base);
+	assert_int_equal(acmec_post(&t.c, t.c.kid, NULL, 0, NULL, &r), 0);
+	expect_problem(&r, 400, "accountDoesNotExist");
+	httpc_free(&r);
+}
+
+static void test_account_read_update_and_other_accounts(void **state)
+{
+	json_t *p;
+	httpc_resp_t r;
+	char mine[512], other[512];
+
+	(void)state;
+	new_account(&r);
+	assert_int_equal(r.status, 201);
+	snprintf(mine, sizeof(mine), "%s", r.location);
+	snprintf(t.c.kid, sizeof(t.c.kid), "%s", r.location);
+	httpc_free(&r);
+
+	assert_int_equal(acmec_post(&t.c, mine, NULL, 0, NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "\"valid\""));
+	httpc_free(&r);
+
+	p = json_pack("{s:[s,s]}", "contact", "mailto:a@example.net", "mailto:b@example.net");
+	assert_int_equal(acmec_post(&t.c, mine, p, 0, NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "b@example.net"));
+	httpc_free(&r);
+	json_decref(p);
+
+	p = json_pack("{s:[s]}", "contact", "tel:+1555");
+	assert_int_equal(acmec_post(&t.c, mine, p, 0, NULL, &r), 0);
+	expect_problem(&r, 400, "unsupportedContact");
+	httpc_free(&r);
+	json_decref(p);
+	p = json_pack("{s:[s]}", "contact", "mailto:a@example.net?subject=x");
+	assert_int_equal(acmec_post(&t.c, mine, p, 0, NULL, &r), 0);
+	expect_problem(&r, 400, "invalidContact");
+	httpc_free(&r);
+	json_decref(p);
+
+	snprintf(other, sizeof(other), "%s/acme/acct/someoneelse", t.open.base);
+	assert_int_equal(acmec_post(&t.c, other, NULL, 0, NULL, &r), 0);
+	expect_problem(&r, 403, "unauthorized");
+	httpc_free(&r);
+
+	{
+		httpc_req_t req = { "GET", mine, t.open.cafile, NULL, NULL, NULL, 0 };
+
+		assert_int_equal(httpc(&req, &r), 0);
+		assert_int_equal(r.status, 405);
+		httpc_free(&r);
+	}
+}
+
+static void test_signature_by_another_key_is_refused(void **state)
+{
+	ar_jwk_t *other = ar_jwk_generate("ES256", NULL);
+	httpc_resp_t r;
+	char mine[512];
+
+	(void)state;
+	new_account(&r);
+	snprintf(mine, sizeof(mine), "%s", r.location);
+	snprintf(t.c.kid, sizeof(t.c.kid), "%s", r.location);
+	httpc_free(&r);
+	t.c.key = other;
+	assert_int_equal(acmec_post(&t.c, mine, NULL, 0, NULL, &r), 0);
+	expect_problem(&r, 400, "malformed");
+	assert_non_null(strstr(r.body, "signature"));
+	httpc_free(&r);
+	t.c.key = t.key;
+	ar_jwk_free(other);
+}
+
+static void test_deactivated_account_is_refused_afterwards(void **state)
+{
+	json_t *p = json_pack("{s:s}", "status", "deactivated");
+	httpc_resp_t r;
+	char mine[512];
+
+	(void)state;
+	new_account(&r);
+	snprintf(mine, sizeof(mine), "%s", r.location);
+	snprintf(t.c.kid, sizeof(t.c.kid), "%s", r.location);
+	httpc_free(&r);
+	assert_int_equal(acmec_post(&t.c, mine, p, 0, NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "\"deactivated\""));
+	httpc_free(&r);
+	assert_int_equal(acmec_post(&t.c, mine, NULL, 0, NULL, &r), 0);
+	expect_problem(&r, 403, "unauthorized");
+	httpc_free(&r);
+	json_decref(p);
+}
+
+/* EAB against the CA that requires it: key ids from its eab.json. */
+static json_t *eab_for(const acmec_t *c, const char *kid, const char *hmac)
+{
+	json_t *jwk = json_pack("{s:s,s:s}", "kty", "oct", "k", hmac), *eab;
+	ar_jwk_t *mac = ar_jwk_parse(jwk, AR_JWK_ALLOW_OCT, NULL);
+
+	eab = ar_acme_eab_sign(c->key, kid, mac, acmec_url(c, "newAccount"), NULL);
+	ar_jwk_free(mac);
+	json_decref(jwk);
+	return eab;
+}
+
+static const char *eab_hmac(json_t *keys, const char *kid)
+{
+	return json_string_value(json_object_get(json_object_get(keys, kid), "hmac"));
+}
+
+static void test_eab_required_bound_once_and_verified(void **state)
+{
+	ar_jwk_t *k2 = ar_jwk_generate("ES256", NULL);
+	char path[300], *text;
+	json_t *keys, *p;
+	acmec_t c, c2;
+	httpc_resp_t r;
+	size_t len;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/eab.json", t.eab.dir);
+	assert_int_equal(ar_file_read(path, 4096, &text, &len, NULL), 0);
+	keys = json_loads(text, 0, NULL);
+	free(text);
+	assert_int_equal(acmec_init(&c, t.eab.base, t.eab.cafile, t.key), 0);
+
+	/* No binding. */
+	p = agree();
+	assert_int_equal(acmec_post(&c, acmec_url(&c, "newAccount"), p, 1, NULL, &r), 0);
+	expect_problem(&r, 400, "externalAccountRequired");
+	httpc_free(&r);
+	/* Unknown key id, then a wrong MAC key. */
+	json_object_set_new(p, "externalAccountBinding",
+			    eab_for(&c, "kid-unknown", eab_hmac(keys, "kid-substation-1")));
+	assert_int_equal(acmec_post(&c, acmec_url(&c, "newAccount"), p, 1, NULL, &r), 0);
+	expect_problem(&r, 403, "unauthorized");
+	httpc_free(&r);
+	json_object_set_new(p, "externalAccountBinding",
+			    eab_for(&c, "kid-substation-1", eab_hmac(keys, "kid-substation-2")));
+	assert_int_equal(acmec_post(&c, acmec_url(&c, "newAccount"), p, 1, NULL, &r), 0);
+	expect_problem(&r, 403, "unauthorized");
+	httpc_free(&r);
+	/* The right one. */
+	json_object_set_new(p, "externalAccountBinding",
+			    eab_for(&c, "kid-substation-1", eab_hmac(keys, "kid-substation-1")));
+	assert_int_equal(acmec_post(&c, acmec_url(&c, "newAccount"), p, 1, NULL, &r), 0);
+	if (r.status != 201)
+		fail_msg("status %ld: %s", r.status, r.body);
+	httpc_free(&r);
+	/* The same EAB key for another account key: refused. */
+	assert_int_equal(acmec_init(&c2, t.eab.base, t.eab.cafile, k2), 0);
+	json_object_set_new(p, "externalAccountBinding",
+			    eab_for(&c2, "kid-substation-1", eab_hmac(keys, "kid-substation-1")));
+	assert_int_equal(acmec_post(&c2, acmec_url(&c2, "newAccount"), p, 1, NULL, &r), 0);
+	expect_problem(&r, 403, "unauthorized");
+	assert_non_null(strstr(r.body, "already bound"));
+	httpc_free(&r);
+
+	json_decref(p);
+	json_decref(keys);
+	acmec_free(&c);
+	acmec_free(&c2);
+	ar_jwk_free(k2);
+}
+
+static void test_check_config_refuses_eab_required_without_keys(void **state)
+{
+	char bin[512], conf[300];
+	char *argv[] = { bin, "-c", conf, "--check-config", NULL };
+	FILE *f;
+
+	(void)state;
+	snprintf(bin, sizeof(bin), "%s/ca/acme-rats-ca", top("AR_TOP_BUILDDIR"));
+	snprintf(conf, sizeof(conf), "%s/ca.conf", t.eab.dir);
+	assert_int_equal(run(argv), 0);
+	snprintf(conf, sizeof(conf), "%s/bad.conf", t.eab.dir);
+	f = fopen(conf, "w");
+	assert_non_null(f);
+	fprintf(f, "[server]\nport = 1\ntls_cert = x\ntls_key = y\n[acme]\n"
+		"base_url = https://127.0.0.1:1\nexternal_account_required = yes\n");
+	fclose(f);
+	assert_int_not_equal(run(argv), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_directory_lists_endpoints_with_nonce_and_index_link, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_nonce_head_and_get, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_account_created_then_found_by_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_only_return_existing_for_unknown_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_terms_of_service_must_be_agreed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replayed_request_gets_bad_nonce, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forged_and_malformed_nonces_get_bad_nonce, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_envelope_refusals_have_precise_types, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alg_none_and_mac_get_bad_signature_algorithm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_kid_is_account_does_not_exist, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_account_read_update_and_other_accounts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_signature_by_another_key_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deactivated_account_is_refused_afterwards, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_eab_required_bound_once_and_verified, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_check_config_refuses_eab_required_without_keys, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("ca_account", tests, group_setup, group_teardown);
+}
