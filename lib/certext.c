@@ -238,10 +238,8 @@ int ar_certext_encode(const ar_certext_t *in, unsigned char **der, size_t *len, 
 		goto nomem;
 	for (i = 0; i < AR_TV_COUNT; i++)
 		tv[i] = (unsigned char)in->tv.v[i];
-	a->ear_issued_at = ASN1_GENERALIZEDTIME_set(NULL, (time_t)in->ear_iat);
-	if (!a->ear_issued_at)
-		goto nomem;
-	if (!ASN1_INTEGER_set_int64(a->version, AR_CERTEXT_VERSION) ||
+	if (!ASN1_GENERALIZEDTIME_set(a->ear_issued_at, (time_t)in->ear_iat) ||
+	    !ASN1_INTEGER_set_int64(a->version, AR_CERTEXT_VERSION) ||
 	    !ASN1_ENUMERATED_set_int64(a->ear_status, in->status) ||
 	    !ASN1_OCTET_STRING_set(a->trust_vector, tv, sizeof(tv)) ||
 	    set_str(a->order_url, in->order_url) || set_str(a->verifier_id, in->verifier) ||
