@@ -1,0 +1,746 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * CSR checks and short-lived certificate issuance. See x509.h.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/asn1t.h>
+#include <openssl/core_names.h>
+#include <openssl/objects.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+
+#include "b64.h"
+#include "x509.h"
+
+#define RSA_MIN_BITS	2048
+#define RSA_MAX_BITS	8192
+#define SERIAL_LEN	16
+
+/*
+ * RFC 4043 PermanentIdentifier ::= SEQUENCE {
+ *	identifierValue UTF8String OPTIONAL,
+ *	assigner OBJECT IDENTIFIER OPTIONAL }
+ * (OpenSSL 3.0 has the OID, id-on-permanentIdentifier, but no type.)
+ */
+typedef struct AR_PERMANENT_ID_st {
+	ASN1_UTF8STRING	*value;
+	ASN1_OBJECT	*assigner;
+} AR_PERMANENT_ID;
+
+ASN1_SEQUENCE(AR_PERMANENT_ID) = {
+	ASN1_OPT(AR_PERMANENT_ID, value, ASN1_UTF8STRING),
+	ASN1_OPT(AR_PERMANENT_ID, assigner, ASN1_OBJECT),
+} static_ASN1_SEQUENCE_END(AR_PERMANENT_ID)
+
+IMPLEMENT_STATIC_ASN1_ALLOC_FUNCTIONS(AR_PERMANENT_ID)
+IMPLEMENT_STATIC_ASN1_ENCODE_FUNCTIONS(AR_PERMANENT_ID)
+
+X509_REQ *ar_csr_parse_der(const unsigned char *der, size_t len, ar_err_t *err)
+{
+	const unsigned char *p = der;
+	X509_REQ *req;
+
+	if (len > AR_CSR_MAX_DER) {
+		ar_err_set(err, AR_ERR_TOO_LARGE, "CSR is %zu bytes, limit is %d", len,
+			   AR_CSR_MAX_DER);
+		return NULL;
+	}
+	req = d2i_X509_REQ(NULL, &p, (long)len);
+	if (!req) {
+		ar_err_set(err, AR_ERR_MALFORMED, "CSR is not a DER PKCS#10 request");
+		return NULL;
+	}
+	if ((size_t)(p - der) != len) {
+		ar_err_set(err, AR_ERR_MALFORMED, "CSR has %zu trailing bytes",
+			   len - (size_t)(p - der));
+		X509_REQ_free(req);
+		return NULL;
+	}
+	return req;
+}
+
+/* Key type and size acceptable for a client certificate. */
+static int check_key(EVP_PKEY *pkey, ar_csr_info_t *info, ar_err_t *err)
+{
+	char group[32];
+
+	switch (EVP_PKEY_get_base_id(pkey)) {
+	case EVP_PKEY_EC:
+		if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group,
+						    sizeof(group), NULL))
+			return ar_err_set(err, AR_ERR_UNSUPPORTED, "CSR EC key has no named curve");
+		if (!strcmp(group, "prime256v1") || !strcmp(group, "P-256"))
+			info->key_bits = 256;
+		else if (!strcmp(group, "secp384r1") || !strcmp(group, "P-384"))
+			info->key_bits = 384;
+		else
+			return ar_err_set(err, AR_ERR_UNSUPPORTED,
+					  "CSR EC key on curve %s; P-256 or P-384 required", group);
+		info->key_type = AR_JWK_EC;
+		return 0;
+	case EVP_PKEY_RSA:
+		info->key_bits = EVP_PKEY_get_bits(pkey);
+		if (info->key_bits < RSA_MIN_BITS || info->key_bits > RSA_MAX_BITS)
+			return ar_err_set(err, AR_ERR_UNSUPPORTED,
+					  "CSR RSA key of %d bits; %d to %d required",
+					  info->key_bits, RSA_MIN_BITS, RSA_MAX_BITS);
+		info->key_type = AR_JWK_RSA;
+		return 0;
+	default:
+		return ar_err_set(err, AR_ERR_UNSUPPORTED,
+				  "CSR key type %s; EC P-256/P-384 or RSA required",
+				  OBJ_nid2sn(EVP_PKEY_get_base_id(pkey)));
+	}
+}
+
+/* DNS name: labels of letters, digits and '-', a leading "*." allowed. */
+static int dns_name_ok(const char *s, size_t n)
+{
+	size_t i, label = 0;
+
+	if (n == 0 || n > 253)
+		return 0;
+	if (n > 2 && s[0] == '*' && s[1] == '.') {
+		s += 2;
+		n -= 2;
+	}
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      (c == '-' && label > 0)))
+			return 0;
+		if (++label > 63)
+			return 0;
+	}
+	return label > 0 && s[n - 1] != '-';
+}
+
+static int printable_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
+			return 0;
+	return n > 0;
+}
+
+static int same_id(const ar_identifier_t *a, const char *type, const char *value)
+{
+	if (strcmp(a->type, type) != 0)
+		return 0;
+	if (!strcmp(type, AR_ID_DNS))
+		return strcasecmp(a->value, value) == 0;
+	return strcmp(a->value, value) == 0;
+}
+
+/* Add an identifier (the value is raw CSR bytes), dropping duplicates. */
+static int add_id(ar_csr_info_t *info, const char *type, const unsigned char *v, int vlen,
+		  ar_err_t *err)
+{
+	char value[AR_ID_VALUE_MAX + 1];
+	size_t i, n;
+
+	if (vlen <= 0 || (size_t)vlen > AR_ID_VALUE_MAX || memchr(v, 0, (size_t)vlen))
+		return ar_err_set(err, AR_ERR_MALFORMED, "CSR %s identifier is empty or too long",
+				  type);
+	n = (size_t)vlen;
+	memcpy(value, v, n);
+	value[n] = '\0';
+	if (!strcmp(type, AR_ID_DNS)) {
+		if (!dns_name_ok(value, n))
+			return ar_err_set(err, AR_ERR_MALFORMED, "CSR dNSName \"%.64s\" is not valid",
+					  value);
+		for (i = 0; i < n; i++)
+			if (value[i] >= 'A' && value[i] <= 'Z')
+				value[i] = (char)(value[i] - 'A' + 'a');
+	} else if (!printable_ok(value, n) || n > AR_CERTEXT_DEVICE_MAX) {
+		return ar_err_set(err, AR_ERR_MALFORMED,
+				  "CSR permanent identifier must be 1 to %d printable ASCII characters",
+				  AR_CERTEXT_DEVICE_MAX);
+	}
+	for (i = 0; i < info->nids; i++)
+		if (same_id(&info->ids[i], type, value))
+			return 0;
+	if (info->nids == AR_CSR_MAX_IDS)
+		return ar_err_set(err, AR_ERR_TOO_LARGE, "CSR requests more than %d identifiers",
+				  AR_CSR_MAX_IDS);
+	snprintf(info->ids[info->nids].type, sizeof(info->ids[0].type), "%s", type);
+	memcpy(info->ids[info->nids].value, value, n + 1);
+	info->nids++;
+	return 0;
+}
+
+static int add_permanent_id(ar_csr_info_t *info, const OTHERNAME *on, ar_err_t *err)
+{
+	const unsigned char *p;
+	AR_PERMANENT_ID *pid;
+	long len;
+	int rc;
+
+	if (on->value->type != V_ASN1_SEQUENCE)
+		return ar_err_set(err, AR_ERR_MALFORMED, "CSR permanentIdentifier is not a SEQUENCE");
+	p = ASN1_STRING_get0_data(on->value->value.sequence);
+	len = ASN1_STRING_length(on->value->value.sequence);
+	pid = d2i_AR_PERMANENT_ID(NULL, &p, len);
+	if (!pid || p != ASN1_STRING_get0_data(on->value->value.sequence) + len) {
+		AR_PERMANENT_ID_free(pid);
+		return ar_err_set(err, AR_ERR_MALFORMED, "CSR permanentIdentifier is malformed");
+	}
+	if (!pid->value)
+		rc = ar_err_set(err, AR_ERR_MALFORMED,
+				"CSR permanentIdentifier has no identifierValue");
+	else
+		rc = add_id(info, AR_ID_PERMANENT, ASN1_STRING_get0_data(pid->value),
+			    ASN1_STRING_length(pid->value), err);
+	AR_PERMANENT_ID_free(pid);
+	return rc;
+}
+
+static int add_general_names(ar_csr_info_t *info, const GENERAL_NAMES *names, ar_err_t *err)
+{
+	const GENERAL_NAME *gn;
+	int i;
+
+	for (i = 0; i < sk_GENERAL_NAME_num(names); i++) {
+		gn = sk_GENERAL_NAME_value(names, i);
+		if (gn->type == GEN_DNS) {
+			if (add_id(info, AR_ID_DNS, ASN1_STRING_get0_data(gn->d.dNSName),
+				   ASN1_STRING_length(gn->d.dNSName), err))
+				return -1;
+		} else if (gn->type == GEN_OTHERNAME &&
+			   OBJ_obj2nid(gn->d.otherName->type_id) == NID_id_on_permanentIdentifier) {
+			if (add_permanent_id(info, gn->d.otherName, err))
+				return -1;
+		} else {
+			return ar_err_set(err, AR_ERR_UNSUPPORTED,
+					  "CSR subjectAltName of a type other than dNSName or "
+					  "permanentIdentifier");
+		}
+	}
+	return 0;
+}
+
+/* The subjectAltName of the extensionRequest attribute, at most one. */
+static int csr_sans(X509_REQ *req, ar_csr_info_t *info, ar_err_t *err)
+{
+	STACK_OF(X509_EXTENSION) *exts;
+	GENERAL_NAMES *names = NULL;
+	X509_EXTENSION *ext;
+	int i, found = 0, rc = -1;
+
+	exts = X509_REQ_get_extensions(req);
+	for (i = 0; i < sk_X509_EXTENSION_num(exts); i++) {
+		ext = sk_X509_EXTENSION_value(exts, i);
+		if (OBJ_obj2nid(X509_EXTENSION_get_object(ext)) != NID_subject_alt_name)
+			continue;
+		if (found++) {
+			ar_err_set(err, AR_ERR_MALFORMED, "CSR requests subjectAltName twice");
+			goto out;
+		}
+		names = X509V3_EXT_d2i(ext);
+		if (!names) {
+			ar_err_set(err, AR_ERR_MALFORMED, "CSR subjectAltName is malformed");
+			goto out;
+		}
+		if (add_general_names(info, names, err))
+			goto out;
+		GENERAL_NAMES_free(names);
+		names = NULL;
+	}
+	rc = 0;
+out:
+	GENERAL_NAMES_free(names);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	return rc;
+}
+
+/* The subject's commonName, at most one; added as a "dns" identifier when
+ * no SAN has its value. */
+static int csr_cn(X509_REQ *req, ar_csr_info_t *info, ar_err_t *err)
+{
+	const X509_NAME *name = X509_REQ_get_subject_name(req);
+	const ASN1_STRING *s;
+	size_t i;
+	int loc, len;
+
+	loc = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+	if (loc < 0)
+		return 0;
+	if (X509_NAME_get_index_by_NID(name, NID_commonName, loc) >= 0)
+		return ar_err_set(err, AR_ERR_MALFORMED, "CSR subject has more than one commonName");
+	s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, loc));
+	len = ASN1_STRING_length(s);
+	if (len <= 0 || len > AR_CN_MAX || !printable_ok((const char *)ASN1_STRING_get0_data(s),
+							 (size_t)len))
+		return ar_err_set(err, AR_ERR_MALFORMED,
+				  "CSR commonName must be 1 to %d printable ASCII characters",
+				  AR_CN_MAX);
+	memcpy(info->cn, ASN1_STRING_get0_data(s), (size_t)len);
+	info->cn[len] = '\0';
+	for (i = 0; i < info->nids; i++)
+		if (!strcasecmp(info->ids[i].value, info->cn))
+			return 0;
+	return add_id(info, AR_ID_DNS, ASN1_STRING_get0_data(s), len, err);
+}
+
+int ar_csr_check(X509_REQ *req, ar_csr_info_t *info, ar_err_t *err)
+{
+	ar_jwk_t *jwk = NULL;
+	EVP_PKEY *pkey;
+	int rc = -1;
+
+	memset(info, 0, sizeof(*info));
+	if (X509_REQ_get_version(req) != X509_REQ_VERSION_1)
+		return ar_err_set(err, AR_ERR_MALFORMED, "CSR version is not 1");
+	pkey = X509_REQ_get0_pubkey(req);
+	if (!pkey)
+		return ar_err_set(err, AR_ERR_MALFORMED, "CSR public key cannot be read");
+	if (check_key(pkey, info, err))
+		return -1;
+	if (X509_REQ_verify(req, pkey) != 1)
+		return ar_err_set(err, AR_ERR_BAD_SIGNATURE, "CSR signature does not verify");
+	jwk = ar_jwk_from_pkey(pkey, err);
+	if (!jwk) {
+		ar_err_prefix(err, "CSR key: ");
+		goto out;
+	}
+	snprintf(info->jkt, sizeof(info->jkt), "%s", ar_jwk_thumbprint(jwk));
+	if (csr_sans(req, info, err) || csr_cn(req, info, err))
+		goto out;
+	if (info->nids == 0) {
+		ar_err_set(err, AR_ERR_MALFORMED, "CSR requests no identifier");
+		goto out;
+	}
+	rc = 0;
+out:
+	ar_jwk_free(jwk);
+	return rc;
+}
+
+int ar_csr_identifiers_match(const ar_csr_info_t *info, const ar_identifier_t *ids, size_t n,
+			     char *why, size_t whysize)
+{
+	size_t i, j;
+	int found;
+
+	if (why && whysize)
+		why[0] = '\0';
+	if (info->cn[0]) {
+		for (found = 0, j = 0; j < n && !found; j++)
+			found = strcmp(ids[j].type, AR_ID_ATTESTATION) != 0 &&
+				same_id(&ids[j], ids[j].type, info->cn);
+		if (!found) {
+			if (why)
+				snprintf(why, whysize,
+					 "CSR commonName \"%s\" is not one of the order's identifiers",
+					 info->cn);
+			return 0;
+		}
+	}
+	for (i = 0; i < info->nids; i++) {
+		for (found = 0, j = 0; j < n && !found; j++)
+			found = same_id(&ids[j], info->ids[i].type, info->ids[i].value);
+		if (!found) {
+			if (why)
+				snprintf(why, whysize, "CSR requests %s:%s, which the order lacks",
+					 info->ids[i].type, info->ids[i].value);
+			return 0;
+		}
+	}
+	for (j = 0; j < n; j++) {
+		if (!strcmp(ids[j].type, AR_ID_ATTESTATION))
+			continue;
+		for (found = 0, i = 0; i < info->nids && !found; i++)
+			found = same_id(&info->ids[i], ids[j].type, ids[j].value);
+		if (!found) {
+			if (why)
+				snprintf(why, whysize, "CSR lacks %s:%s of the order", ids[j].type,
+					 ids[j].value);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* ---- issuance ---- */
+
+static int set_serial(X509 *x, ar_err_t *err)
+{
+	unsigned char buf[SERIAL_LEN];
+
+	do {
+		if (RAND_bytes(buf, sizeof(buf)) != 1)
+			return ar_err_set(err, AR_ERR_CRYPTO, "random serial: RAND_bytes failed");
+		buf[0] &= 0x7f;		/* positive */
+	} while (buf[0] == 0);		/* exactly SERIAL_LEN content octets */
+	if (!ASN1_STRING_set(X509_get_serialNumber(x), buf, sizeof(buf)))
+		return ar_err_set(err, AR_ERR_NOMEM, "random serial: out of memory");
+	return 0;
+}
+
+static int set_validity(X509 *x, const ar_issue_params_t *p, ar_err_t *err)
+{
+	int64_t nb = p->not_before - p->backdate_s;
+
+	if (p->lifetime_s <= 0 || p->lifetime_s > AR_CERT_MAX_LIFETIME || p->backdate_s < 0 ||
+	    p->backdate_s > p->lifetime_s || nb < 0)
+		return ar_err_set(err, AR_ERR_CONFIG,
+				  "certificate lifetime %lld s or backdate %lld s out of range",
+				  (long long)p->lifetime_s, (long long)p->backdate_s);
+	if (!ASN1_TIME_set(X509_getm_notBefore(x), (time_t)nb) ||
+	    !ASN1_TIME_set(X509_getm_notAfter(x), (time_t)(nb + p->lifetime_s)))
+		return ar_err_set(err, AR_ERR_CRYPTO, "cannot set the validity");
+	return 0;
+}
+
+static GENERAL_NAME *permanent_id_name(const char *value)
+{
+	AR_PERMANENT_ID *pid = AR_PERMANENT_ID_new();
+	ASN1_STRING *seq = NULL;
+	ASN1_TYPE *any = NULL;
+	GENERAL_NAME *gn = NULL;
+	unsigned char *der = NULL;
+	int len;
+
+	if (!pid)
+		return NULL;
+	pid->value = ASN1_UTF8STRING_new();
+	if (!pid->value || !ASN1_STRING_set(pid->value, value, (int)strlen(value)))
+		goto out;
+	len = i2d_AR_PERMANENT_ID(pid, &der);
+	if (len <= 0)
+		goto out;
+	seq = ASN1_STRING_new();
+	any = ASN1_TYPE_new();
+	gn = GENERAL_NAME_new();
+	if (!seq || !any || !gn || !ASN1_STRING_set(seq, der, len))
+		goto fail;
+	ASN1_TYPE_set(any, V_ASN1_SEQUENCE, seq);
+	seq = NULL;
+	if (!GENERAL_NAME_set0_othername(gn, OBJ_nid2obj(NID_id_on_permanentIdentifier), any))
+		goto fail;
+	any = NULL;
+	goto out;
+fail:
+	GENERAL_NAME_free(gn);
+	gn = NULL;
+out:
+	ASN1_STRING_free(seq);
+	ASN1_TYPE_free(any);
+	OPENSSL_free(der);
+	AR_PERMANENT_ID_free(pid);
+	return gn;
+}
+
+static GENERAL_NAME *dns_name(const char *value)
+{
+	ASN1_IA5STRING *s = ASN1_IA5STRING_new();
+	GENERAL_NAME *gn = GENERAL_NAME_new();
+
+	if (!s || !gn || !ASN1_STRING_set(s, value, (int)strlen(value))) {
+		ASN1_IA5STRING_free(s);
+		GENERAL_NAME_free(gn);
+		return NULL;
+	}
+	GENERAL_NAME_set0_value(gn, GEN_DNS, s);
+	return gn;
+}
+
+static int add_san(X509 *x, const ar_csr_info_t *info, int critical, ar_err_t *err)
+{
+	GENERAL_NAMES *names = GENERAL_NAMES_new();
+	GENERAL_NAME *gn;
+	size_t i;
+	int rc = -1;
+
+	if (!names)
+		goto nomem;
+	for (i = 0; i < info->nids; i++) {
+		if (!strcmp(info->ids[i].type, AR_ID_DNS))
+			gn = dns_name(info->ids[i].value);
+		else if (!strcmp(info->ids[i].type, AR_ID_PERMANENT))
+			gn = permanent_id_name(info->ids[i].value);
+		else {
+			ar_err_set(err, AR_ERR_UNSUPPORTED, "identifier type %s cannot be certified",
+				   info->ids[i].type);
+			goto out;
+		}
+		if (!gn || !sk_GENERAL_NAME_push(names, gn)) {
+			GENERAL_NAME_free(gn);
+			goto nomem;
+		}
+	}
+	if (X509_add1_ext_i2d(x, NID_subject_alt_name, names, critical, X509V3_ADD_DEFAULT) != 1)
+		goto nomem;
+	rc = 0;
+	goto out;
+nomem:
+	ar_err_set(err, AR_ERR_NOMEM, "cannot build subjectAltName");
+out:
+	GENERAL_NAMES_free(names);
+	return rc;
+}
+
+/* Subject: CN of the first identifier if it fits; else empty. */
+static int set_subject(X509 *x, const ar_csr_info_t *info, int *san_critical, ar_err_t *err)
+{
+	const char *v = info->ids[0].value;
+	X509_NAME *name = X509_get_subject_name(x);
+
+	*san_critical = strlen(v) > AR_CN_MAX;
+	if (*san_critical)
+		return 0;
+	if (!X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
+					(const unsigned char *)v, -1, -1, 0))
+		return ar_err_set(err, AR_ERR_NOMEM, "cannot set the subject");
+	return 0;
+}
+
+static int add_basic_and_usage(X509 *x, int rsa, int server_auth, ar_err_t *err)
+{
+	BASIC_CONSTRAINTS *bc = BASIC_CONSTRAINTS_new();
+	ASN1_BIT_STRING *ku = ASN1_BIT_STRING_new();
+	EXTENDED_KEY_USAGE *eku = sk_ASN1_OBJECT_new_null();
+	int rc = -1;
+
+	if (!bc || !ku || !eku || !ASN1_BIT_STRING_set_bit(ku, 0, 1) ||
+	    (rsa && !ASN1_BIT_STRING_set_bit(ku, 2, 1)) ||
+	    !sk_ASN1_OBJECT_push(eku, OBJ_nid2obj(NID_client_auth)) ||
+	    (server_auth && !sk_ASN1_OBJECT_push(eku, OBJ_nid2obj(NID_server_auth))))
+		goto out;
+	bc->ca = 0;
+	if (X509_add1_ext_i2d(x, NID_basic_constraints, bc, 1, X509V3_ADD_DEFAULT) != 1 ||
+	    X509_add1_ext_i2d(x, NID_key_usage, ku, 1, X509V3_ADD_DEFAULT) != 1 ||
+	    X509_add1_ext_i2d(x, NID_ext_key_usage, eku, 0, X509V3_ADD_DEFAULT) != 1)
+		goto out;
+	rc = 0;
+out:
+	if (rc)
+		ar_err_set(err, AR_ERR_NOMEM, "cannot build key usage extensions");
+	BASIC_CONSTRAINTS_free(bc);
+	ASN1_BIT_STRING_free(ku);
+	sk_ASN1_OBJECT_free(eku);	/* the objects are static */
+	return rc;
+}
+
+static int add_key_ids(X509 *x, X509 *issuer, ar_err_t *err)
+{
+	const ASN1_OCTET_STRING *issuer_ski = X509_get0_subject_key_id(issuer);
+	unsigned char md[EVP_MAX_MD_SIZE];
+	ASN1_OCTET_STRING *ski = NULL;
+	AUTHORITY_KEYID *aki = NULL;
+	unsigned int mdlen;
+	int rc = -1;
+
+	if (!issuer_ski)
+		return ar_err_set(err, AR_ERR_CONFIG, "issuer certificate has no subjectKeyIdentifier");
+	if (!X509_pubkey_digest(x, EVP_sha1(), md, &mdlen)) {
+		ar_err_set(err, AR_ERR_CRYPTO, "cannot hash the subject public key");
+		goto out;
+	}
+	ski = ASN1_OCTET_STRING_new();
+	aki = AUTHORITY_KEYID_new();
+	if (!ski || !aki || !ASN1_OCTET_STRING_set(ski, md, (int)mdlen))
+		goto nomem;
+	aki->keyid = ASN1_OCTET_STRING_dup(issuer_ski);
+	if (!aki->keyid ||
+	    X509_add1_ext_i2d(x, NID_subject_key_identifier, ski, 0, X509V3_ADD_DEFAULT) != 1 ||
+	    X509_add1_ext_i2d(x, NID_authority_key_identifier, aki, 0, X509V3_ADD_DEFAULT) != 1)
+		goto nomem;
+	rc = 0;
+	goto out;
+nomem:
+	ar_err_set(err, AR_ERR_NOMEM, "cannot build key identifiers");
+out:
+	ASN1_OCTET_STRING_free(ski);
+	AUTHORITY_KEYID_free(aki);
+	return rc;
+}
+
+/* RFC 9608 noRevAvail: extnValue is the DER of NULL, non-critical. */
+static int add_no_rev_avail(X509 *x, ar_err_t *err)
+{
+	ASN1_NULL *null = ASN1_NULL_new();
+	ASN1_OCTET_STRING *val = ASN1_OCTET_STRING_new();
+	X509_EXTENSION *ext = NULL;
+	unsigned char *der = NULL;
+	int len, rc = -1;
+
+	if (!null || !val)
+		goto out;
+	len = i2d_ASN1_NULL(null, &der);
+	if (len <= 0 || !ASN1_OCTET_STRING_set(val, der, len))
+		goto out;
+	ext = X509_EXTENSION_create_by_NID(NULL, NID_no_rev_avail, 0, val);
+	if (ext && X509_add_ext(x, ext, -1))
+		rc = 0;
+out:
+	if (rc)
+		ar_err_set(err, AR_ERR_NOMEM, "cannot build noRevAvail");
+	X509_EXTENSION_free(ext);
+	ASN1_OCTET_STRING_free(val);
+	OPENSSL_free(der);
+	ASN1_NULL_free(null);
+	return rc;
+}
+
+static int add_attestation(X509 *x, const ar_certext_t *att, ar_err_t *err)
+{
+	X509_EXTENSION *ext = ar_certext_to_extension(att, err);
+	int rc = 0;
+
+	if (!ext)
+		return -1;
+	if (!X509_add_ext(x, ext, -1))
+		rc = ar_err_set(err, AR_ERR_NOMEM, "cannot add the attestation extension");
+	X509_EXTENSION_free(ext);
+	return rc;
+}
+
+/* SHA-384 for P-384 issuers, SHA-256 for P-256 and RSA. */
+static const EVP_MD *sign_md(EVP_PKEY *key)
+{
+	if (EVP_PKEY_get_base_id(key) == EVP_PKEY_EC && EVP_PKEY_get_bits(key) >= 384)
+		return EVP_sha384();
+	return EVP_sha256();
+}
+
+X509 *ar_issue_cert(X509_REQ *req, const ar_csr_info_t *info, const ar_issue_params_t *p,
+		    ar_err_t *err)
+{
+	EVP_PKEY *pkey = X509_REQ_get0_pubkey(req);
+	int san_critical;
+	X509 *x;
+
+	if (!p->issuer_key || !p->issuer_cert || !pkey || info->nids == 0) {
+		ar_err_set(err, AR_ERR_CONFIG, "issuance needs an issuer, a CSR key and identifiers");
+		return NULL;
+	}
+	if (X509_check_private_key(p->issuer_cert, p->issuer_key) != 1) {
+		ar_err_set(err, AR_ERR_CONFIG, "issuer key does not match the issuer certificate");
+		return NULL;
+	}
+	x = X509_new();
+	if (!x) {
+		ar_err_set(err, AR_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	if (!X509_set_version(x, X509_VERSION_3) || set_serial(x, err) ||
+	    set_validity(x, p, err) ||
+	    !X509_set_issuer_name(x, X509_get_subject_name(p->issuer_cert)) ||
+	    set_subject(x, info, &san_critical, err) || !X509_set_pubkey(x, pkey) ||
+	    add_basic_and_usage(x, EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA, p->server_auth,
+				err) ||
+	    add_san(x, info, san_critical, err) || add_key_ids(x, p->issuer_cert, err) ||
+	    add_no_rev_avail(x, err) || (p->attestation && add_attestation(x, p->attestation, err)))
+		goto fail;
+	if (X509_sign(x, p->issuer_key, sign_md(p->issuer_key)) <= 0) {
+		ar_err_set(err, AR_ERR_CRYPTO, "signing the certificate failed");
+		goto fail;
+	}
+	return x;
+fail:
+	if (err && err->code == AR_OK)
+		ar_err_set(err, AR_ERR_NOMEM, "cannot build the certificate");
+	X509_free(x);
+	return NULL;
+}
+
+/* ---- certificate identifiers ---- */
+
+static int hex(const unsigned char *b, size_t n, char *out, size_t outsize, ar_err_t *err)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	if (outsize < 2 * n + 1)
+		return ar_err_set(err, AR_ERR_TOO_LARGE, "buffer too small for %zu bytes of hex", n);
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 0x0f];
+	}
+	out[2 * n] = '\0';
+	return 0;
+}
+
+/*
+ * Serial DER content octets: the magnitude, with a 00 in front when its
+ * first bit is set. Serials are positive (RFC 5280 4.1.2.2).
+ */
+static int serial_octets(const X509 *cert, unsigned char *out, size_t *len, ar_err_t *err)
+{
+	const ASN1_INTEGER *sn = X509_get0_serialNumber(cert);
+	const unsigned char *d = ASN1_STRING_get0_data(sn);
+	int n = ASN1_STRING_length(sn);
+	size_t pad;
+
+	if (ASN1_STRING_type(sn) != V_ASN1_INTEGER || n <= 0)
+		return ar_err_set(err, AR_ERR_MALFORMED, "certificate serial is not positive");
+	pad = d[0] & 0x80 ? 1 : 0;
+	if ((size_t)n + pad > 32)
+		return ar_err_set(err, AR_ERR_TOO_LARGE, "certificate serial longer than 32 bytes");
+	out[0] = 0;
+	memcpy(out + pad, d, (size_t)n);
+	*len = (size_t)n + pad;
+	return 0;
+}
+
+static const ASN1_OCTET_STRING *aki_keyid(X509 *cert, ar_err_t *err)
+{
+	const ASN1_OCTET_STRING *id = X509_get0_authority_key_id(cert);
+
+	if (!id || ASN1_STRING_length(id) <= 0 || ASN1_STRING_length(id) > 32)
+		ar_err_set(err, AR_ERR_NOT_FOUND, "certificate has no usable authorityKeyIdentifier");
+	return id && ASN1_STRING_length(id) > 0 && ASN1_STRING_length(id) <= 32 ? id : NULL;
+}
+
+int ar_cert_ids(X509 *cert, char *aki_hex, size_t akisize, char *serial_hex,
+		size_t serialsize, ar_err_t *err)
+{
+	const ASN1_OCTET_STRING *aki;
+	unsigned char sn[32];
+	size_t snlen;
+
+	if (aki_hex) {
+		aki = aki_keyid(cert, err);
+		if (!aki || hex(ASN1_STRING_get0_data(aki), (size_t)ASN1_STRING_length(aki), aki_hex,
+				akisize, err))
+			return -1;
+	}
+	if (serial_hex &&
+	    (serial_octets(cert, sn, &snlen, err) || hex(sn, snlen, serial_hex, serialsize, err)))
+		return -1;
+	return 0;
+}
+
+int ar_cert_ari_id(X509 *cert, char *out, size_t outsize, ar_err_t *err)
+{
+	const ASN1_OCTET_STRING *aki = aki_keyid(cert, err);
+	unsigned char sn[32];
+	size_t snlen, alen, need;
+
+	if (!aki || serial_octets(cert, sn, &snlen, err))
+		return -1;
+	alen = ar_b64url_enc_len((size_t)ASN1_STRING_length(aki));
+	need = alen + 1 + ar_b64url_enc_len(snlen) + 1;
+	if (outsize < need)
+		return ar_err_set(err, AR_ERR_TOO_LARGE, "ARI identifier needs %zu bytes", need);
+	if (ar_b64url_encode(ASN1_STRING_get0_data(aki), (size_t)ASN1_STRING_length(aki), out,
+			     outsize) ||
+	    ar_b64url_encode(sn, snlen, out + alen + 1, outsize - alen - 1))
+		return ar_err_set(err, AR_ERR_TOO_LARGE, "ARI identifier does not fit");
+	out[alen] = '.';
+	return 0;
+}
