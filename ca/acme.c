@@ -33,9 +33,11 @@ static void post_new_account(acme_req_t *r, const char *rest, ar_http_resp_t *re
 	account_new(r, resp);
 }
 
-static void post_account(acme_req_t *r, const char *rest, ar_http_resp_t *resp)
+
+static void post_new_order(acme_req_t *r, const char *rest, ar_http_resp_t *resp)
 {
-	account_post(r, rest, resp);
+	(void)rest;
+	order_new(r, resp);
 }
 
 static const struct route {
@@ -45,7 +47,10 @@ static const struct route {
 	acme_post_fn		post;
 } routes[] = {
 	{ "new-account", 0, AR_ACME_KEY_JWK, post_new_account },
-	{ "acct/", 1, AR_ACME_KEY_KID, post_account },
+	{ "acct/", 1, AR_ACME_KEY_KID, account_post },
+	{ "new-order", 0, AR_ACME_KEY_KID, post_new_order },
+	{ "order/", 1, AR_ACME_KEY_KID, order_post },
+	{ "authz/", 1, AR_ACME_KEY_KID, authz_post },
 };
 
 static int64_t now_ms(void)

@@ -13,6 +13,7 @@
 
 #include "acme_jws.h"
 #include "daemon.h"
+#include "ear.h"
 #include "httpd.h"
 #include "jwk.h"
 #include "store.h"
@@ -32,13 +33,57 @@ typedef struct ca_conf {
 	char		*terms_of_service;
 	char		*website;
 	int		eab_required;
-	char		*eab_keys;		/**< JSON file: {"kid": {"hmac": b64url}, ...} */
+	char		*eab_keys;		/**< JSON file: {"kid": {"hmac", "profile", "identifiers"}} */
+	char		*default_profile;	/**< for accounts without EAB (or EAB without one) */
+	int64_t		order_lifetime;		/**< ms: orders and authorizations expire */
+	struct ca_profile *profiles;		/**< [profile "name"] sections */
+	size_t		nprofiles;
 } ca_conf_t;
+
+/** remote-attestation property hints (draft-ietf-acme-rats registry). */
+enum ca_hint {
+	HINT_ANY = 0,		/**< "" */
+	HINT_HSM,
+	HINT_MEASURED_BOOT,
+	HINT_OS_PATCH_LEVEL,
+	HINT_SW_MANIFEST,
+	HINT_FIDO2,
+	HINT_COUNT
+};
+
+/** A certificate profile: what an account may order and what is challenged. */
+typedef struct ca_profile {
+	char		*name;
+	/* bound from [profile "name"] */
+	int64_t		lifetime;		/**< ms */
+	int64_t		max_lifetime;		/**< ms, the cap */
+	char		*identifiers;		/**< allowed types, space-separated */
+	char		*attest;		/**< hints challenged ("none", or "any os_patch_level ...") */
+	char		*policy;		/**< EAR appraisal policy (JSON file) */
+	char		*verifier_keys;		/**< JWK Set of trusted verifier keys */
+	char		*verifier_url;		/**< base URL of the verifier (encryption key, background check) */
+	char		*claims_hint;		/**< attestClaimsHint, space-separated */
+	int		server_auth;		/**< EKU serverAuth as well (dns profiles) */
+	/* derived */
+	unsigned	types;			/**< bit per PROFILE_ID_* */
+	unsigned	hints;			/**< bit per enum ca_hint */
+	ar_ear_policy_t	ear_policy;
+	ar_jwks_t	*trusted;
+} ca_profile_t;
+
+#define PROFILE_ID_DNS		0x1
+#define PROFILE_ID_PERMANENT	0x2
+
+const char *ca_hint_name(enum ca_hint h);
+/** Registry value (or its "measured-boot" spelling) to a hint; -1 if unknown. */
+int ca_hint_parse(const char *v);
 
 /** One External Account Binding key from the inventory. */
 typedef struct ca_eab {
 	char		kid[128];
 	ar_jwk_t	*mac;			/**< oct key */
+	const ca_profile_t *profile;		/**< NULL: the default profile */
+	json_t		*identifiers;		/**< pre-authorized permanent identifiers (array) */
 } ca_eab_t;
 
 typedef struct ca {
@@ -54,6 +99,9 @@ typedef struct ca {
 int ca_load(ca_t *ca, const char *path, ar_err_t *err);
 void ca_free(ca_t *ca);
 const ca_eab_t *ca_eab_find(const ca_t *ca, const char *kid);
+const ca_profile_t *ca_profile_find(const ca_t *ca, const char *name);
+/** The profile an account orders under: its EAB key's, else the default. */
+const ca_profile_t *ca_account_profile(const ca_t *ca, const json_t *account);
 
 /** A verified ACME request, as a handler sees it. */
 typedef struct acme_req {
@@ -79,6 +127,11 @@ void ca_handle(void *ctx, const ar_http_req_t *req, ar_http_resp_t *resp);
 /* Accounts (account.c). */
 void account_new(acme_req_t *r, ar_http_resp_t *resp);
 void account_post(acme_req_t *r, const char *id, ar_http_resp_t *resp);
+/* Orders and authorizations (order.c). */
+void order_new(acme_req_t *r, ar_http_resp_t *resp);
+void order_post(acme_req_t *r, const char *id, ar_http_resp_t *resp);
+void authz_post(acme_req_t *r, const char *id, ar_http_resp_t *resp);
+
 /** Load the account named by a kid URL; 1 found, 0 absent, -1 error. */
 int account_load(ca_t *ca, ar_store_t *st, const char *kid, char *id, size_t idsize,
 		 json_t **account, ar_err_t *err);

@@ -27,18 +27,28 @@ static const ar_conf_rule_t acme_rules[] = {
 	{ "website", AR_CONF_STRING, OFF(website), 0, NULL, 0, 0, NULL },
 	{ "external_account_required", AR_CONF_BOOL, OFF(eab_required), 0, "no", 0, 0, NULL },
 	{ "eab_keys", AR_CONF_STRING, OFF(eab_keys), 0, NULL, 0, 0, NULL },
+	{ "default_profile", AR_CONF_STRING, OFF(default_profile), 0, NULL, 0, 0, NULL },
+	{ "order_lifetime", AR_CONF_DURATION, OFF(order_lifetime), 0, "1h", 60000, 7 * 86400000LL, NULL },
 	AR_CONF_END
 };
 
+int ca_profile_bind(void *base, const ar_conf_section_t *s, ar_err_t *err);
+void ca_profiles_free(ca_conf_t *c);
+
 static const daemon_section_t sections[] = {
-	{ "server", daemon_server_rules, offsetof(ca_conf_t, server) },
-	{ "acme", acme_rules, 0 },
-	{ "redis", daemon_redis_rules, offsetof(ca_conf_t, redis) },
-	{ "log", daemon_log_rules, offsetof(ca_conf_t, log) },
+	{ "server", daemon_server_rules, offsetof(ca_conf_t, server), NULL },
+	{ "acme", acme_rules, 0, NULL },
+	{ "profile", NULL, 0, ca_profile_bind },
+	{ "redis", daemon_redis_rules, offsetof(ca_conf_t, redis), NULL },
+	{ "log", daemon_log_rules, offsetof(ca_conf_t, log), NULL },
 };
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
-/* {"kid": {"hmac": "<base64url key>"}, ...}; the file must not be world-readable. */
+/*
+ * {"kid": {"hmac": "<base64url key>", "profile": "name",
+ *          "identifiers": ["<permanent identifier>", ...]}, ...}
+ * The file must not be world-readable.
+ */
 static int load_eab(ca_t *ca, ar_err_t *err)
 {
 	const char *path = ca->conf.eab_keys, *kid;
@@ -71,14 +81,35 @@ static int load_eab(ca_t *ca, ar_err_t *err)
 		goto out;
 	}
 	json_object_foreach(root, kid, entry) {
-		const char *hmac = json_string_value(json_object_get(entry, "hmac"));
-		json_t *jwk;
+		const char *hmac = NULL, *profile = NULL;
+		json_t *jwk, *ids = NULL;
+		json_error_t jerr;
+		size_t j;
 
-		if (!hmac || strlen(kid) >= sizeof(ca->eab[i].kid) || !*kid) {
+		if (json_unpack_ex(entry, &jerr, JSON_STRICT, "{s:s, s?s, s?o}", "hmac", &hmac,
+				   "profile", &profile, "identifiers", &ids) < 0 ||
+		    strlen(kid) >= sizeof(ca->eab[i].kid) || !*kid) {
 			ar_err_set(err, AR_ERR_CONFIG, "%s: entry \"%.64s\" needs a key id of 1..127 "
-				   "characters and an \"hmac\"", path, kid);
+				   "characters, an \"hmac\", optionally \"profile\" and "
+				   "\"identifiers\"", path, kid);
 			goto out;
 		}
+		if (profile && !(ca->eab[i].profile = ca_profile_find(ca, profile))) {
+			ar_err_set(err, AR_ERR_CONFIG, "%s: entry \"%.64s\": no [profile \"%.64s\"]",
+				   path, kid, profile);
+			goto out;
+		}
+		for (j = 0; ids && j < json_array_size(ids); j++)
+			if (!json_is_string(json_array_get(ids, j)))
+				ids = NULL;
+		if (json_object_get(entry, "identifiers") && !json_is_array(ids)) {
+			ar_err_set(err, AR_ERR_CONFIG, "%s: entry \"%.64s\": identifiers must be a "
+				   "list of strings", path, kid);
+			goto out;
+		}
+		/* Counted from here on, so ca_free() releases a half-read entry. */
+		ca->eab[i].identifiers = ids ? json_incref(ids) : json_array();
+		ca->neab = i + 1;
 		jwk = json_pack("{s:s,s:s}", "kty", "oct", "k", hmac);
 		ca->eab[i].mac = ar_jwk_parse(jwk, AR_JWK_ALLOW_OCT, err);
 		json_decref(jwk);
@@ -87,7 +118,7 @@ static int load_eab(ca_t *ca, ar_err_t *err)
 			goto out;
 		}
 		memcpy(ca->eab[i].kid, kid, strlen(kid) + 1);
-		ca->neab = ++i;
+		i++;
 	}
 	rc = 0;
 out:
@@ -147,6 +178,9 @@ int ca_load(ca_t *ca, const char *path, ar_err_t *err)
 	    daemon_read_key(c->nonce_key_file, ca->nonce_key, err) < 0 ||
 	    load_eab(ca, err) < 0 || build_directory(ca, err) < 0)
 		return -1;
+	if (c->default_profile && !ca_profile_find(ca, c->default_profile))
+		return ar_err_set(err, AR_ERR_CONFIG, "default_profile \"%s\" has no [profile] section",
+				  c->default_profile);
 	return daemon_stores_init(&ca->stores, &c->redis, err);
 }
 
@@ -155,9 +189,12 @@ void ca_free(ca_t *ca)
 	size_t i;
 
 	daemon_conf_free(sections, NSECTIONS, &ca->conf);
+	ca_profiles_free(&ca->conf);
 	daemon_stores_free(&ca->stores);
-	for (i = 0; i < ca->neab; i++)
+	for (i = 0; i < ca->neab; i++) {
 		ar_jwk_free(ca->eab[i].mac);
+		json_decref(ca->eab[i].identifiers);
+	}
 	free(ca->eab);
 	free(ca->directory);
 	OPENSSL_cleanse(ca->nonce_key, sizeof(ca->nonce_key));

@@ -3,7 +3,8 @@
 
 sbin_PROGRAMS += ca/acme-rats-ca
 ca_acme_rats_ca_SOURCES = \
-	ca/main.c ca/config.c ca/acme.c ca/account.c ca/nonce.c ca/nonce.h ca/ca.h
+	ca/main.c ca/config.c ca/acme.c ca/account.c ca/profile.c ca/order.c \
+	ca/nonce.c ca/nonce.h ca/ca.h
 ca_acme_rats_ca_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/common \
 	-DSYSCONFDIR='"$(sysconfdir)"' $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) $(JOSE_CFLAGS) \
 	$(HIREDIS_CFLAGS)
@@ -12,8 +13,15 @@ ca_acme_rats_ca_LDADD = common/libarhttpd.la lib/libacmerats.la $(MHD_LIBS) \
 
 check_PROGRAMS += tests/integration/test_ca_account
 TESTS += tests/integration/test_ca_account
-tests_integration_test_ca_account_SOURCES = tests/integration/test_ca_account.c \
-	tests/acmec.c tests/acmec.h tests/httpc.c tests/httpc.h tests/lab/lab.c tests/lab/lab.h
+ca_test_sources = tests/catest.c tests/catest.h tests/acmec.c tests/acmec.h \
+	tests/httpc.c tests/httpc.h tests/lab/lab.c tests/lab/lab.h
+tests_integration_test_ca_account_SOURCES = tests/integration/test_ca_account.c $(ca_test_sources)
 tests_integration_test_ca_account_CPPFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
 tests_integration_test_ca_account_LDADD = $(TEST_LIBS) $(CURL_LIBS)
 EXTRA_DIST += tests/fixtures/mkca
+
+check_PROGRAMS += tests/integration/test_ca_order
+TESTS += tests/integration/test_ca_order
+tests_integration_test_ca_order_SOURCES = tests/integration/test_ca_order.c $(ca_test_sources)
+tests_integration_test_ca_order_CPPFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
+tests_integration_test_ca_order_LDADD = $(TEST_LIBS) $(CURL_LIBS)

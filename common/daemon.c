@@ -72,17 +72,22 @@ int daemon_conf_load(const char *path, const daemon_section_t *sections, size_t 
 	if (!cf)
 		return -1;
 	for (s = ar_conf_next(cf, NULL, NULL); s; s = ar_conf_next(cf, s, NULL)) {
-		if (!find_section(sections, n, ar_conf_section_type(s)) || ar_conf_section_name(s)) {
+		const daemon_section_t *d = find_section(sections, n, ar_conf_section_type(s));
+
+		if (!d || !ar_conf_section_name(s) != !d->each) {
 			ar_conf_error(s, NULL, err, "unknown section [%s%s%s]", ar_conf_section_type(s),
 				      ar_conf_section_name(s) ? " " : "",
 				      ar_conf_section_name(s) ? ar_conf_section_name(s) : "");
 			goto out;
 		}
+		if (d->each && d->each(base, s, err) < 0)
+			goto out;
 	}
 	if (ar_conf_bind(ar_conf_root(cf), none, base, err) < 0)
 		goto out;
 	for (i = 0; i < n; i++)
-		if (ar_conf_bind(ar_conf_find(cf, sections[i].name, NULL), sections[i].rules,
+		if (!sections[i].each &&
+		    ar_conf_bind(ar_conf_find(cf, sections[i].name, NULL), sections[i].rules,
 				 (char *)base + sections[i].offset, err) < 0)
 			goto out;
 	rc = 0;
@@ -96,7 +101,8 @@ void daemon_conf_free(const daemon_section_t *sections, size_t n, void *base)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		ar_conf_unbind(sections[i].rules, (char *)base + sections[i].offset);
+		if (!sections[i].each)
+			ar_conf_unbind(sections[i].rules, (char *)base + sections[i].offset);
 }
 
 int daemon_read_secret(const char *path, char *out, size_t size, ar_err_t *err)

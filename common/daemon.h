@@ -50,16 +50,21 @@ extern const ar_conf_rule_t daemon_server_rules[];
 extern const ar_conf_rule_t daemon_redis_rules[];
 extern const ar_conf_rule_t daemon_log_rules[];
 
-/** A configuration section bound into the struct at @c offset of the base. */
+/**
+ * A configuration section. Unnamed sections ([redis]) are bound into the
+ * struct at @c offset of the base; named ones ([profile "x"], any number)
+ * are handed to @c each, which binds them itself.
+ */
 typedef struct daemon_section {
 	const char		*name;
 	const ar_conf_rule_t	*rules;
 	size_t			offset;
+	int			(*each)(void *base, const ar_conf_section_t *s, ar_err_t *err);
 } daemon_section_t;
 
 /**
  * Load @p path and bind every listed section (absent ones get defaults).
- * Unknown sections, named sections and root keys are errors.
+ * Unknown sections, names on unnamed sections and root keys are errors.
  */
 int daemon_conf_load(const char *path, const daemon_section_t *sections, size_t n, void *base,
 		     ar_err_t *err);

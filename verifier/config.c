@@ -42,11 +42,11 @@ static const ar_conf_rule_t soc_rules[] = {
 };
 
 static const daemon_section_t sections[] = {
-	{ "server", daemon_server_rules, offsetof(verifier_conf_t, server) },
-	{ "verifier", verifier_rules, 0 },
-	{ "soc", soc_rules, 0 },
-	{ "redis", daemon_redis_rules, offsetof(verifier_conf_t, redis) },
-	{ "log", daemon_log_rules, offsetof(verifier_conf_t, log) },
+	{ "server", daemon_server_rules, offsetof(verifier_conf_t, server), NULL },
+	{ "verifier", verifier_rules, 0, NULL },
+	{ "soc", soc_rules, 0, NULL },
+	{ "redis", daemon_redis_rules, offsetof(verifier_conf_t, redis), NULL },
+	{ "log", daemon_log_rules, offsetof(verifier_conf_t, log), NULL },
 };
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 

@@ -7,87 +7,31 @@
  */
 #include "config.h"
 
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testutil.h"
 #include "lab/lab.h"
 #include "acmec.h"
+#include "catest.h"
 #include "acme_jws.h"
 #include "b64.h"
 #include "fileio.h"
 #include "json.h"
 
-extern char **environ;
-
-struct ca_proc {
-	char	dir[256];
-	char	base[128];
-	char	cafile[300];
-	int	port;
-	pid_t	pid;
-};
-
 static struct {
 	lab_redis_t	redis;
-	struct ca_proc	open;		/* EAB optional */
-	struct ca_proc	eab;		/* EAB required */
+	ca_proc_t	open;		/* EAB optional */
+	ca_proc_t	eab;		/* EAB required */
 	ar_jwk_t	*key;
 	acmec_t		c;
 } t;
 
-static const char *top(const char *var)
-{
-	const char *v = getenv(var);
-
-	return v ? v : ".";
-}
-
-static int run(char *const argv[])
-{
-	pid_t pid;
-	int status;
-
-	if (posix_spawn(&pid, argv[0], NULL, NULL, argv, environ) != 0 || waitpid(pid, &status, 0) < 0)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static int start_ca(struct ca_proc *p, const char *eab)
-{
-	char script[512], bin[512], conf[300], log[300], port[16], rport[16];
-
-	if (lab_tmpdir(p->dir, sizeof(p->dir)) < 0)
-		return -1;
-	p->port = lab_free_port();
-	snprintf(port, sizeof(port), "%d", p->port);
-	snprintf(rport, sizeof(rport), "%d", t.redis.port);
-	snprintf(script, sizeof(script), "%s/tests/fixtures/mkca", top("AR_TOP_SRCDIR"));
-	{
-		char *argv[] = { script, p->dir, port, rport, (char *)eab, NULL };
-
-		if (run(argv) != 0)
-			return -1;
-	}
-	snprintf(bin, sizeof(bin), "%s/ca/acme-rats-ca", top("AR_TOP_BUILDDIR"));
-	snprintf(conf, sizeof(conf), "%s/ca.conf", p->dir);
-	snprintf(log, sizeof(log), "%s/ca.log", p->dir);
-	{
-		char *argv[] = { bin, "-c", conf, NULL };
-
-		p->pid = lab_spawn(argv, log);
-	}
-	snprintf(p->base, sizeof(p->base), "https://127.0.0.1:%d", p->port);
-	snprintf(p->cafile, sizeof(p->cafile), "%s/ca.crt", p->dir);
-	return p->pid > 0 && lab_wait_tcp(p->port, 5000) == 0 ? 0 : -1;
-}
-
 static int group_setup(void **state)
 {
 	(void)state;
-	if (lab_init() < 0 || lab_redis_start(&t.redis) < 0 || start_ca(&t.open, "no") < 0 ||
-	    start_ca(&t.eab, "yes") < 0)
+	if (lab_init() < 0 || lab_redis_start(&t.redis) < 0 ||
+	    catest_start_ca(&t.open, t.redis.port, "no") < 0 ||
+	    catest_start_ca(&t.eab, t.redis.port, "yes") < 0)
 		return -1;
 	t.key = ar_jwk_generate("ES256", NULL);
 	return t.key ? 0 : -1;
@@ -96,11 +40,9 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	lab_stop(t.open.pid, 3000);
-	lab_stop(t.eab.pid, 3000);
+	catest_stop_ca(&t.open);
+	catest_stop_ca(&t.eab);
 	lab_redis_stop(&t.redis);
-	lab_rmtree(t.open.dir);
-	lab_rmtree(t.eab.dir);
 	ar_jwk_free(t.key);
 	return 0;
 }
@@ -126,17 +68,7 @@ static json_t *agree(void)
 	return json_pack("{s:b,s:[s]}", "termsOfServiceAgreed", 1, "contact", "mailto:noc@example.net");
 }
 
-/* Assert an ACME problem of @type (without the urn prefix) and @status. */
-static void expect_problem(const httpc_resp_t *r, long status, const char *type)
-{
-	char urn[128];
-
-	snprintf(urn, sizeof(urn), "\"urn:ietf:params:acme:error:%s\"", type);
-	if (r->status != status || !strstr(r->body, urn))
-		fail_msg("want %ld %s, got %ld %s", status, type, r->status, r->body);
-	assert_string_equal(r->content_type, "application/problem+json");
-	assert_true(r->replay_nonce[0] != '\0');
-}
+#define expect_problem catest_expect_problem
 
 static void new_account(httpc_resp_t *r)
 {
@@ -534,16 +466,16 @@ static void test_check_config_refuses_eab_required_without_keys(void **state)
 	FILE *f;
 
 	(void)state;
-	snprintf(bin, sizeof(bin), "%s/ca/acme-rats-ca", top("AR_TOP_BUILDDIR"));
+	snprintf(bin, sizeof(bin), "%s/ca/acme-rats-ca", catest_top("AR_TOP_BUILDDIR"));
 	snprintf(conf, sizeof(conf), "%s/ca.conf", t.eab.dir);
-	assert_int_equal(run(argv), 0);
+	assert_int_equal(catest_run(argv), 0);
 	snprintf(conf, sizeof(conf), "%s/bad.conf", t.eab.dir);
 	f = fopen(conf, "w");
 	assert_non_null(f);
 	fprintf(f, "[server]\nport = 1\ntls_cert = x\ntls_key = y\n[acme]\n"
 		"base_url = https://127.0.0.1:1\nexternal_account_required = yes\n");
 	fclose(f);
-	assert_int_not_equal(run(argv), 0);
+	assert_int_not_equal(catest_run(argv), 0);
 }
 
 int main(void)

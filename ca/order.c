@@ -1,0 +1,504 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Orders and authorizations (RFC 8555 7.4, 7.5; draft-ietf-acme-rats).
+ *
+ * An order carries the device's real identifiers (dns, permanent-identifier)
+ * plus remote-attestation identifiers whose values are property hints. The
+ * account's certificate profile decides which hints are challenged, whatever
+ * the client offered. Permanent identifiers come pre-authorized from the
+ * EAB inventory (authorizations created valid, RFC 8555 7.4); dns names get
+ * http-01 and dns-01; hints get remote-attest-01 with a fresh
+ * freshness_nonce. An order is ready only when every authorization is valid.
+ *
+ * Records (JSON, generic store values): order:<id>, authz:<id>.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/rand.h>
+
+#include "b64.h"
+#include "ca.h"
+#include "json.h"
+#include "log.h"
+
+#define ORDER_MAX_IDS	16
+#define RECORD_MAX	(256 * 1024)
+
+enum id_type { ID_DNS, ID_PERMANENT, ID_ATTEST };
+
+/* Random URL-safe id of 16 bytes (22 characters). */
+static int new_id(char *out, size_t size)
+{
+	uint8_t raw[16];
+
+	return RAND_bytes(raw, sizeof(raw)) == 1 ? ar_b64url_encode(raw, sizeof(raw), out, size) : -1;
+}
+
+static void rfc3339(int64_t t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void url_of(const ca_t *ca, const char *kind, const char *id, char *out, size_t size)
+{
+	snprintf(out, size, "%s" ACME_PATH "%s/%s", ca->conf.base_url, kind, id);
+}
+
+static int put_record(ar_store_t *st, const char *kind, const char *id, const json_t *rec,
+		      ar_err_t *err)
+{
+	char key[96], *text = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
+	int rc;
+
+	if (!text)
+		return ar_err_set(err, AR_ERR_NOMEM, "out of memory");
+	snprintf(key, sizeof(key), "%s:%s", kind, id);
+	rc = ar_store_set(st, key, text, strlen(text), 0, err);
+	free(text);
+	return rc;
+}
+
+/* 1 found, 0 absent (or not a plausible id), -1 error. */
+static int get_record(ar_store_t *st, const char *kind, const char *id, json_t **rec,
+		      ar_err_t *err)
+{
+	char key[96], *text;
+	size_t len;
+	int rc;
+
+	*rec = NULL;
+	if (strlen(id) == 0 || strlen(id) > 43 || strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			"abcdefghijklmnopqrstuvwxyz0123456789-_") != strlen(id))
+		return 0;
+	snprintf(key, sizeof(key), "%s:%s", kind, id);
+	rc = ar_store_get(st, key, &text, &len, err);
+	if (rc <= 0)
+		return rc;
+	*rec = ar_json_load(text, len, RECORD_MAX, kind, err);
+	free(text);
+	return *rec ? 1 : -1;
+}
+
+/* LDH host name, at least two labels, no wildcard, at most 253 characters. */
+static int dns_name_ok(const char *v)
+{
+	size_t len = strlen(v), label = 0, labels = 1, i;
+
+	if (len == 0 || len > 253 || v[0] == '.' || v[len - 1] == '.')
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (c == '.') {
+			if (label == 0 || v[i - 1] == '-')
+				return 0;
+			label = 0;
+			labels++;
+			continue;
+		}
+		if (!(isalnum(c) || (c == '-' && label > 0)) || isupper(c) || ++label > 63)
+			return 0;
+	}
+	return labels >= 2 && v[len - 1] != '-';
+}
+
+static int eab_preauthorized(const ca_t *ca, const json_t *account, const char *value)
+{
+	const ca_eab_t *eab = ca_eab_find(ca, json_string_value(json_object_get(account, "eab")));
+	size_t i;
+
+	for (i = 0; eab && i < json_array_size(eab->identifiers); i++)
+		if (!strcmp(json_string_value(json_array_get(eab->identifiers, i)), value))
+			return 1;
+	return 0;
+}
+
+/* Add a subproblem for one identifier. */
+static void subproblem(json_t *subs, const char *type, const json_t *id, const char *detail)
+{
+	char urn[96];
+
+	snprintf(urn, sizeof(urn), ACME_ERR "%s", type);
+	json_array_append_new(subs, json_pack("{s:s,s:s,s:O}", "type", urn, "detail", detail,
+					      "identifier", id));
+}
+
+/*
+ * Check the requested identifiers against the profile; fill @real with the
+ * certificate's identifiers and @hints with the offered attestation hints.
+ * Problems go to @subs (one per identifier).
+ */
+static void check_identifiers(acme_req_t *r, const ca_profile_t *prof, const json_t *ids,
+			      json_t *real, unsigned *hints, json_t *subs)
+{
+	size_t i, j;
+
+	for (i = 0; i < json_array_size(ids); i++) {
+		const json_t *id = json_array_get(ids, i);
+		const char *type = json_string_value(json_object_get(id, "type"));
+		const char *value = json_string_value(json_object_get(id, "value"));
+
+		if (!json_is_object(id) || !type || !value || json_object_size(id) != 2) {
+			subproblem(subs, "malformed", id, "an identifier is {\"type\", \"value\"}");
+		} else if (!strcmp(type, "remote-attestation")) {
+			int h = ca_hint_parse(value);
+
+			if (h < 0)
+				subproblem(subs, "unsupportedIdentifier", id,
+					   "unknown remote-attestation property hint");
+			else if (!prof->hints)
+				subproblem(subs, "rejectedIdentifier", id,
+					   "this account's certificate profile does not attest");
+			else
+				*hints |= 1u << h;
+		} else if (!strcmp(type, "dns")) {
+			if (!(prof->types & PROFILE_ID_DNS))
+				subproblem(subs, "rejectedIdentifier", id,
+					   "this account's profile does not issue for dns names");
+			else if (!dns_name_ok(value))
+				subproblem(subs, "rejectedIdentifier", id,
+					   "not a lower-case host name (wildcards are not issued)");
+			else
+				json_array_append(real, (json_t *)id);
+		} else if (!strcmp(type, "permanent-identifier")) {
+			if (!(prof->types & PROFILE_ID_PERMANENT))
+				subproblem(subs, "rejectedIdentifier", id,
+					   "this account's profile does not issue for permanent "
+					   "identifiers");
+			else if (!eab_preauthorized(r->ca, r->account, value))
+				subproblem(subs, "rejectedIdentifier", id,
+					   "not in this account's device inventory");
+			else
+				json_array_append(real, (json_t *)id);
+		} else {
+			subproblem(subs, "unsupportedIdentifier", id, "identifier type not supported");
+		}
+		for (j = 0; j < i; j++)
+			if (json_equal(json_array_get(ids, j), (json_t *)id))
+				subproblem(subs, "malformed", id, "identifier listed twice");
+	}
+}
+
+static json_t *challenge(const char *type, int with_nonce, const ca_profile_t *prof)
+{
+	uint8_t raw[32];
+	char token[64], nonce[64];
+	json_t *c;
+
+	if (RAND_bytes(raw, 16) != 1 || ar_b64url_encode(raw, 16, token, sizeof(token)) < 0)
+		return NULL;
+	c = json_pack("{s:s,s:s,s:s}", "type", type, "token", token, "status", "pending");
+	if (c && with_nonce) {
+		/* 256 bits, single use, expires with the authorization. */
+		if (RAND_bytes(raw, sizeof(raw)) != 1 ||
+		    ar_b64url_encode(raw, sizeof(raw), nonce, sizeof(nonce)) < 0) {
+			json_decref(c);
+			return NULL;
+		}
+		json_object_set_new(c, "freshness_nonce", json_string(nonce));
+		if (prof->claims_hint && *prof->claims_hint) {
+			json_t *hint = json_array();
+			const char *p = prof->claims_hint;
+
+			while (*p) {
+				size_t n = strcspn(p, " \t");
+
+				if (n)
+					json_array_append_new(hint, json_stringn(p, n));
+				p += n + strspn(p + n, " \t");
+			}
+			json_object_set_new(c, "attestClaimsHint", hint);
+		}
+	}
+	return c;
+}
+
+/* One authorization record for @id, pending with its challenges or pre-authorized. */
+static json_t *authz_record(acme_req_t *r, const ca_profile_t *prof, json_t *id, int64_t expires,
+			    enum id_type kind)
+{
+	json_t *rec = json_pack("{s:s,s:O,s:I,s:s,s:[]}", "account", r->account_id, "identifier", id,
+				"expires", (json_int_t)expires, "profile", prof->name, "challenges");
+	json_t *ch = json_object_get(rec, "challenges");
+
+	if (!rec)
+		return NULL;
+	switch (kind) {
+	case ID_PERMANENT:		/* pre-authorized through the EAB inventory */
+		json_object_set_new(rec, "status", json_string("valid"));
+		break;
+	case ID_DNS:
+		json_object_set_new(rec, "status", json_string("pending"));
+		json_array_append_new(ch, challenge("http-01", 0, prof));
+		json_array_append_new(ch, challenge("dns-01", 0, prof));
+		break;
+	case ID_ATTEST:
+		json_object_set_new(rec, "status", json_string("pending"));
+		json_array_append_new(ch, challenge("remote-attest-01", 1, prof));
+		break;
+	}
+	return rec;
+}
+
+/*
+ * The order's status follows its authorizations (RFC 8555 7.1.6), written
+ * once: any invalid -> invalid; all valid -> ready; expired -> invalid.
+ * States after "ready" (processing, valid) are the finalizer's.
+ */
+static const char *derive_status(const char *current, const char *const *authz, size_t n,
+				 int64_t expires, int64_t now)
+{
+	size_t i, valid = 0;
+
+	if (strcmp(current, "pending") && strcmp(current, "ready"))
+		return current;
+	if (now > expires)
+		return "invalid";
+	for (i = 0; i < n; i++) {
+		if (!strcmp(authz[i], "valid"))
+			valid++;
+		else if (strcmp(authz[i], "pending"))
+			return "invalid";
+	}
+	return valid == n ? "ready" : "pending";
+}
+
+static json_t *order_view(const ca_t *ca, const char *id, const json_t *order)
+{
+	char url[600], exp[32];
+	json_t *view, *urls = json_array();
+	size_t i;
+
+	for (i = 0; i < json_array_size(json_object_get(order, "authorizations")); i++) {
+		url_of(ca, "authz", json_string_value(json_array_get(
+			json_object_get(order, "authorizations"), i)), url, sizeof(url));
+		json_array_append_new(urls, json_string(url));
+	}
+	rfc3339(json_integer_value(json_object_get(order, "expires")), exp, sizeof(exp));
+	url_of(ca, "order", id, url, sizeof(url));
+	strncat(url, "/finalize", sizeof(url) - strlen(url) - 1);
+	view = json_pack("{s:O,s:s,s:O,s:o,s:s}", "status", json_object_get(order, "status"),
+			 "expires", exp, "identifiers", json_object_get(order, "identifiers"),
+			 "authorizations", urls, "finalize", url);
+	if (view && json_object_get(order, "error"))
+		json_object_set(view, "error", json_object_get(order, "error"));
+	return view;
+}
+
+/* Load the order's authorizations and bring its status up to date. */
+static int refresh_status(acme_req_t *r, json_t *order, ar_err_t *err)
+{
+	const json_t *ids = json_object_get(order, "authorizations");
+	const char *st[ORDER_MAX_IDS + HINT_COUNT];
+	json_t *authz[ORDER_MAX_IDS + HINT_COUNT] = { 0 };
+	size_t i, n = json_array_size(ids);
+	int rc = 0;
+
+	if (n > sizeof(st) / sizeof(st[0]))
+		return ar_err_set(err, AR_ERR_MALFORMED, "order record corrupt");
+	for (i = 0; i < n && rc == 0; i++) {
+		rc = get_record(r->st, "authz", json_string_value(json_array_get(ids, i)), &authz[i],
+				err) == 1 ? 0 : -1;
+		st[i] = rc == 0 ? json_string_value(json_object_get(authz[i], "status")) : "invalid";
+	}
+	if (rc == 0)
+		json_object_set_new(order, "status", json_string(derive_status(
+			json_string_value(json_object_get(order, "status")), st, n,
+			json_integer_value(json_object_get(order, "expires")), time(NULL))));
+	for (i = 0; i < n; i++)
+		json_decref(authz[i]);
+	return rc;
+}
+
+void order_new(acme_req_t *r, ar_http_resp_t *resp)
+{
+	const ca_profile_t *prof = ca_account_profile(r->ca, r->account);
+	const json_t *p = r->jws.payload, *ids;
+	json_t *real = json_array(), *subs = json_array(), *order = NULL, *authz_ids = json_array();
+	json_t *all_ids = NULL;
+	int64_t expires = time(NULL) + r->ca->conf.order_lifetime / 1000;
+	char oid[32], aid[32], url[600];
+	unsigned hints = 0;
+	ar_err_t err = { 0 };
+	size_t i;
+	int h;
+
+	ids = p ? json_object_get(p, "identifiers") : NULL;
+	if (!prof) {
+		acme_problem(r->ca, resp, 403, "unauthorized", "no certificate profile for this account");
+		goto out;
+	}
+	if (!json_is_array(ids) || json_array_size(ids) == 0 || json_array_size(ids) > ORDER_MAX_IDS) {
+		acme_problem(r->ca, resp, 400, "malformed", "newOrder needs 1..%d identifiers",
+			     ORDER_MAX_IDS);
+		goto out;
+	}
+	if (json_object_get(p, "notBefore") || json_object_get(p, "notAfter")) {
+		acme_problem(r->ca, resp, 400, "malformed", "notBefore/notAfter are not accepted: the "
+			     "profile sets the lifetime");
+		goto out;
+	}
+	check_identifiers(r, prof, ids, real, &hints, subs);
+	if (json_array_size(subs)) {
+		json_t *first = json_array_get(subs, 0), *doc;
+		const char *type = json_string_value(json_object_get(first, "type"));
+
+		acme_problem(r->ca, resp, 400, type + strlen(ACME_ERR), "%s",
+			     json_string_value(json_object_get(first, "detail")));
+		doc = json_loadb(resp->body, resp->len, 0, NULL);
+		if (doc) {	/* RFC 8555 6.7.1: one subproblem per identifier */
+			json_object_set(doc, "subproblems", subs);
+			ar_http_resp_json(resp, 400, "application/problem+json", doc);
+		}
+		goto out;
+	}
+	if (json_array_size(real) == 0) {
+		acme_problem(r->ca, resp, 400, "rejectedIdentifier", "an order needs an identifier "
+			     "besides remote-attestation");
+		goto out;
+	}
+
+	/* The profile decides what is attested; offered hints it lacks are challenged too. */
+	hints |= prof->hints;
+	all_ids = json_deep_copy(real);
+	for (h = 0; h < HINT_COUNT; h++)
+		if (hints & (1u << h))
+			json_array_append_new(all_ids, json_pack("{s:s,s:s}", "type", "remote-attestation",
+								 "value", ca_hint_name(h)));
+	for (i = 0; i < json_array_size(all_ids); i++) {
+		json_t *id = json_array_get(all_ids, i), *rec;
+		const char *type = json_string_value(json_object_get(id, "type"));
+		enum id_type kind = !strcmp(type, "dns") ? ID_DNS :
+				    !strcmp(type, "permanent-identifier") ? ID_PERMANENT : ID_ATTEST;
+
+		rec = authz_record(r, prof, id, expires, kind);
+		if (!rec || new_id(aid, sizeof(aid)) < 0 || put_record(r->st, "authz", aid, rec, &err) < 0) {
+			json_decref(rec);
+			goto fail;
+		}
+		json_decref(rec);
+		json_array_append_new(authz_ids, json_string(aid));
+	}
+	order = json_pack("{s:s,s:s,s:I,s:O,s:O,s:s}", "account", r->account_id, "status", "pending",
+			  "expires", (json_int_t)expires, "identifiers", all_ids,
+			  "authorizations", authz_ids, "profile", prof->name);
+	if (order && json_is_string(json_object_get(p, "replaces")))
+		json_object_set(order, "replaces", json_object_get(p, "replaces"));
+	if (!order || new_id(oid, sizeof(oid)) < 0 || refresh_status(r, order, &err) < 0 ||
+	    put_record(r->st, "order", oid, order, &err) < 0)
+		goto fail;
+	ar_info("event=order.created order=%s account=%s profile=%s identifiers=%zu attested=%s",
+		oid, r->account_id, prof->name, json_array_size(all_ids), hints ? "yes" : "no");
+	url_of(r->ca, "order", oid, url, sizeof(url));
+	ar_http_resp_header(resp, "Location", url);
+	acme_json(r->ca, resp, 201, order_view(r->ca, oid, order));
+	goto out;
+fail:
+	if (err.code)
+		acme_problem_from(r->ca, resp, &err);
+	else
+		acme_problem(r->ca, resp, 500, "serverInternal", "cannot create the order");
+out:
+	json_decref(order);
+	json_decref(all_ids);
+	json_decref(authz_ids);
+	json_decref(real);
+	json_decref(subs);
+}
+
+/* Load a record of this account, or answer with the problem. */
+static json_t *own_record(acme_req_t *r, const char *kind, const char *id, ar_http_resp_t *resp)
+{
+	ar_err_t err = { 0 };
+	json_t *rec;
+	int rc = get_record(r->st, kind, id, &rec, &err);
+
+	if (rc < 0) {
+		acme_problem_from(r->ca, resp, &err);
+		return NULL;
+	}
+	if (rc == 0 || strcmp(json_string_value(json_object_get(rec, "account")), r->account_id)) {
+		/* Another account's resource looks absent: nothing to learn from probing. */
+		acme_problem(r->ca, resp, 404, "malformed", "no such %s", kind);
+		json_decref(rec);
+		return NULL;
+	}
+	return rec;
+}
+
+void order_post(acme_req_t *r, const char *id, ar_http_resp_t *resp)
+{
+	ar_err_t err = { 0 };
+	json_t *order;
+
+	if (r->jws.payload) {
+		acme_problem(r->ca, resp, 400, "malformed", "orders are read with POST-as-GET");
+		return;
+	}
+	order = own_record(r, "order", id, resp);
+	if (!order)
+		return;
+	if (refresh_status(r, order, &err) < 0)
+		acme_problem_from(r->ca, resp, &err);
+	else
+		acme_json(r->ca, resp, 200, order_view(r->ca, id, order));
+	json_decref(order);
+}
+
+static json_t *authz_view(const ca_t *ca, const char *id, const json_t *authz)
+{
+	const json_t *chs = json_object_get(authz, "challenges");
+	const ca_profile_t *prof = ca_profile_find(ca, json_string_value(json_object_get(authz,
+											  "profile")));
+	const char *status = json_string_value(json_object_get(authz, "status"));
+	int64_t expires = json_integer_value(json_object_get(authz, "expires"));
+	json_t *view, *list = json_array();
+	char url[600], exp[32];
+	size_t i;
+
+	if (!strcmp(status, "pending") && time(NULL) > expires)
+		status = "expired";
+	for (i = 0; i < json_array_size(chs); i++) {
+		json_t *c = json_deep_copy(json_array_get(chs, i));
+
+		snprintf(url, sizeof(url), "%s" ACME_PATH "chall/%s/%zu", ca->conf.base_url, id, i);
+		json_object_set_new(c, "url", json_string(url));
+		if (prof && prof->verifier_url &&
+		    !strcmp(json_string_value(json_object_get(c, "type")), "remote-attest-01")) {
+			snprintf(url, sizeof(url), "%s/challenge-response/v1/encryption-key",
+				 prof->verifier_url);
+			json_object_set_new(c, "verifierEncryptionCredential", json_string(url));
+		}
+		json_array_append_new(list, c);
+	}
+	rfc3339(expires, exp, sizeof(exp));
+	view = json_pack("{s:O,s:s,s:s,s:o}", "identifier", json_object_get(authz, "identifier"),
+			 "status", status, "expires", exp, "challenges", list);
+	return view;
+}
+
+void authz_post(acme_req_t *r, const char *id, ar_http_resp_t *resp)
+{
+	json_t *authz;
+
+	if (r->jws.payload) {
+		acme_problem(r->ca, resp, 400, "malformed", "deactivating authorizations is not "
+			     "supported; read them with POST-as-GET");
+		return;
+	}
+	authz = own_record(r, "authz", id, resp);
+	if (!authz)
+		return;
+	acme_json(r->ca, resp, 200, authz_view(r->ca, id, authz));
+	json_decref(authz);
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "catest.h"
+#include "lab/lab.h"
+
+extern char **environ;
+
+const char *catest_top(const char *var)
+{
+	const char *v = getenv(var);
+
+	return v ? v : ".";
+}
+
+int catest_run(char *const argv[])
+{
+	pid_t pid;
+	int status;
+
+	if (posix_spawn(&pid, argv[0], NULL, NULL, argv, environ) != 0 || waitpid(pid, &status, 0) < 0)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int catest_start_ca(ca_proc_t *p, int redis_port, const char *eab_required)
+{
+	char script[512], bin[512], conf[300], log[300], port[16], rport[16];
+
+	if (lab_tmpdir(p->dir, sizeof(p->dir)) < 0)
+		return -1;
+	p->port = lab_free_port();
+	snprintf(port, sizeof(port), "%d", p->port);
+	snprintf(rport, sizeof(rport), "%d", redis_port);
+	snprintf(script, sizeof(script), "%s/tests/fixtures/mkca", catest_top("AR_TOP_SRCDIR"));
+	{
+		char *argv[] = { script, p->dir, port, rport, (char *)eab_required, NULL };
+
+		if (catest_run(argv) != 0)
+			return -1;
+	}
+	snprintf(bin, sizeof(bin), "%s/ca/acme-rats-ca", catest_top("AR_TOP_BUILDDIR"));
+	snprintf(conf, sizeof(conf), "%s/ca.conf", p->dir);
+	snprintf(log, sizeof(log), "%s/ca.log", p->dir);
+	{
+		char *argv[] = { bin, "-c", conf, NULL };
+
+		p->pid = lab_spawn(argv, log);
+	}
+	snprintf(p->base, sizeof(p->base), "https://127.0.0.1:%d", p->port);
+	snprintf(p->cafile, sizeof(p->cafile), "%s/ca.crt", p->dir);
+	return p->pid > 0 && lab_wait_tcp(p->port, 5000) == 0 ? 0 : -1;
+}
+
+void catest_stop_ca(ca_proc_t *p)
+{
+	if (p->pid > 0)
+		lab_stop(p->pid, 3000);
+	if (p->dir[0])
+		lab_rmtree(p->dir);
+}
+
+void catest_expect_problem(const httpc_resp_t *r, long status, const char *type)
+{
+	char urn[128];
+
+	snprintf(urn, sizeof(urn), "\"urn:ietf:params:acme:error:%s\"", type);
+	if (r->status != status || !strstr(r->body, urn))
+		fail_msg("want %ld %s, got %ld %s", status, type, r->status, r->body);
+	assert_string_equal(r->content_type, "application/problem+json");
+	assert_true(r->replay_nonce[0] != '\0');
+}

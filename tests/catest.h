@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Shared pieces of the acme-rats-ca integration tests.
+ */
+#ifndef AR_TEST_CATEST_H
+#define AR_TEST_CATEST_H
+
+#include <sys/types.h>
+
+#include "httpc.h"
+
+typedef struct ca_proc {
+	char	dir[256];
+	char	base[128];
+	char	cafile[300];
+	int	port;
+	pid_t	pid;
+} ca_proc_t;
+
+/* $AR_TOP_SRCDIR or $AR_TOP_BUILDDIR (or "."). */
+const char *catest_top(const char *var);
+
+/* Run a program to completion; its exit status, or -1. */
+int catest_run(char *const argv[]);
+
+/*
+ * Make a CA's files with tests/fixtures/mkca (MKCA_* variables in the
+ * environment apply) and start it against Redis on @redis_port.
+ */
+int catest_start_ca(ca_proc_t *p, int redis_port, const char *eab_required);
+void catest_stop_ca(ca_proc_t *p);
+
+/* Fail unless @r is an ACME problem of @type (no urn prefix) with @status. */
+void catest_expect_problem(const httpc_resp_t *r, long status, const char *type);
+
+#endif

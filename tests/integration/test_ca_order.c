@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * acme-rats-ca orders and authorizations: identifiers checked per profile
+ * with one subproblem each, permanent identifiers pre-authorized from the
+ * EAB inventory, remote-attestation hints chosen by the profile and
+ * challenged with remote-attest-01 - the real daemon, a real redis-server.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "lab/lab.h"
+#include "acmec.h"
+#include "acme_jws.h"
+#include "catest.h"
+#include "fileio.h"
+
+static struct {
+	lab_redis_t	redis;
+	ca_proc_t	ca;
+	char		dir[256];	/* verifier keys, policy, profiles */
+	json_t		*eab_keys;
+	ar_jwk_t	*key;
+	ar_jwk_t	*substation_key;	/* an EAB key binds one account: reuse it */
+	acmec_t		c;
+} t;
+
+#define expect_problem catest_expect_problem
+
+static int write_text(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return ar_file_write_atomic(path, text, strlen(text), 0600, NULL);
+}
+
+static int group_setup(void **state)
+{
+	char extra[2048], path[512], *text;
+	ar_jwk_t *vkey;
+	json_t *set;
+	size_t len;
+	int rc;
+
+	(void)state;
+	if (lab_init() < 0 || lab_redis_start(&t.redis) < 0 || lab_tmpdir(t.dir, sizeof(t.dir)) < 0)
+		return -1;
+	vkey = ar_jwk_generate("ES256", NULL);
+	set = json_pack("{s:[o]}", "keys", ar_jwk_public_json(vkey));
+	text = json_dumps(set, 0);
+	rc = write_text(t.dir, "verifier-keys.json", text);
+	free(text);
+	json_decref(set);
+	ar_jwk_free(vkey);
+	if (rc < 0 || write_text(t.dir, "policy.json", "{\"min_status\": \"affirming\", "
+				 "\"max_age\": 300, \"require_key_binding\": true}") < 0)
+		return -1;
+	snprintf(extra, sizeof(extra),
+		 "[profile \"substation\"]\n"
+		 "lifetime = 8h\n"
+		 "identifiers = permanent-identifier\n"
+		 "attest = any os_patch_level\n"
+		 "policy = %s/policy.json\n"
+		 "verifier_keys = %s/verifier-keys.json\n"
+		 "verifier_url = https://verifier.test:8443\n"
+		 "claims_hint = swversion hwmodel\n"
+		 "\n[profile \"web\"]\n"
+		 "identifiers = dns\n"
+		 "attest = none\n"
+		 "server_auth = yes\n", t.dir, t.dir);
+	if (write_text(t.dir, "profiles.conf", extra) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/profiles.conf", t.dir);
+	setenv("MKCA_EXTRA", path, 1);
+	setenv("MKCA_DEFAULT_PROFILE", "web", 1);
+	setenv("MKCA_EAB_PROFILE", "substation", 1);
+	if (catest_start_ca(&t.ca, t.redis.port, "no") < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/eab.json", t.ca.dir);
+	if (ar_file_read(path, 4096, &text, &len, NULL) < 0)
+		return -1;
+	t.eab_keys = json_loads(text, 0, NULL);
+	free(text);
+	return t.eab_keys ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	catest_stop_ca(&t.ca);
+	lab_redis_stop(&t.redis);
+	lab_rmtree(t.dir);
+	json_decref(t.eab_keys);
+	ar_jwk_free(t.substation_key);
+	return 0;
+}
+
+/*
+ * A fresh account, or with @eab_kid the account that EAB key binds (created
+ * on first use, found again by its key afterwards).
+ */
+static void account(const char *eab_kid)
+{
+	json_t *p = json_pack("{s:b}", "termsOfServiceAgreed", 1);
+	const ar_jwk_t *key;
+	httpc_resp_t r;
+
+	ar_jwk_free(t.key);
+	t.key = NULL;
+	if (eab_kid) {
+		if (!t.substation_key)
+			t.substation_key = ar_jwk_generate("ES256", NULL);
+		key = t.substation_key;
+	} else {
+		t.key = ar_jwk_generate("ES256", NULL);
+		key = t.key;
+	}
+	assert_int_equal(acmec_init(&t.c, t.ca.base, t.ca.cafile, key), 0);
+	if (eab_kid) {
+		const char *hmac = json_string_value(json_object_get(json_object_get(t.eab_keys, eab_kid),
+								     "hmac"));
+		json_t *jwk = json_pack("{s:s,s:s}", "kty", "oct", "k", hmac);
+		ar_jwk_t *mac = ar_jwk_parse(jwk, AR_JWK_ALLOW_OCT, NULL);
+
+		json_object_set_new(p, "externalAccountBinding",
+				    ar_acme_eab_sign(key, eab_kid, mac, acmec_url(&t.c, "newAccount"),
+						     NULL));
+		ar_jwk_free(mac);
+		json_decref(jwk);
+	}
+	assert_int_equal(acmec_post(&t.c, acmec_url(&t.c, "newAccount"), p, 1, NULL, &r), 0);
+	if (r.status != 201 && r.status != 200)
+		fail_msg("newAccount: %ld %s", r.status, r.body);
+	snprintf(t.c.kid, sizeof(t.c.kid), "%s", r.location);
+	httpc_free(&r);
+	json_decref(p);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	acmec_free(&t.c);
+	ar_jwk_free(t.key);
+	t.key = NULL;
+	return 0;
+}
+
+/* newOrder for @ids (JSON text of the identifiers array). */
+static void order(const char *ids, httpc_resp_t *r)
+{
+	json_t *p = json_pack("{s:o}", "identifiers", json_loads(ids, 0, NULL));
+
+	assert_int_equal(acmec_post(&t.c, acmec_url(&t.c, "newOrder"), p, 0, NULL, r), 0);
+	json_decref(p);
+}
+
+static json_t *read_json(const char *url, long want)
+{
+	httpc_resp_t r;
+	json_t *j;
+
+	assert_int_equal(acmec_post(&t.c, url, NULL, 0, NULL, &r), 0);
+	if (r.status != want)
+		fail_msg("%s: %ld %s", url, r.status, r.body);
+	j = json_loads(r.body, 0, NULL);
+	httpc_free(&r);
+	return j;
+}
+
+static void test_dns_order_gets_http01_and_dns01(void **state)
+{
+	json_t *o, *a, *ch;
+	httpc_resp_t r;
+	size_t i;
+
+	(void)state;
+	account(NULL);
+	order("[{\"type\":\"dns\",\"value\":\"device.example.net\"}]", &r);
+	if (r.status != 201)
+		fail_msg("%ld %s", r.status, r.body);
+	assert_non_null(strstr(r.location, "/acme/order/"));
+	o = json_loads(r.body, 0, NULL);
+	httpc_free(&r);
+	assert_string_equal(json_string_value(json_object_get(o, "status")), "pending");
+	assert_int_equal(json_array_size(json_object_get(o, "identifiers")), 1);
+	assert_int_equal(json_array_size(json_object_get(o, "authorizations")), 1);
+	assert_non_null(strstr(json_string_value(json_object_get(o, "finalize")), "/finalize"));
+	assert_non_null(json_object_get(o, "expires"));
+
+	a = read_json(json_string_value(json_array_get(json_object_get(o, "authorizations"), 0)), 200);
+	assert_string_equal(json_string_value(json_object_get(a, "status")), "pending");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(a, "identifier"),
+							      "value")), "device.example.net");
+	ch = json_object_get(a, "challenges");
+	assert_int_equal(json_array_size(ch), 2);
+	for (i = 0; i < 2; i++) {
+		json_t *c = json_array_get(ch, i);
+
+		assert_true(strlen(json_string_value(json_object_get(c, "token"))) >= 22);
+		assert_non_null(strstr(json_string_value(json_object_get(c, "url")), "/acme/chall/"));
+		assert_null(json_object_get(c, "freshness_nonce"));
+	}
+	assert_string_equal(json_string_value(json_object_get(json_array_get(ch, 0), "type")), "http-01");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(ch, 1), "type")), "dns-01");
+	json_decref(a);
+	json_decref(o);
+}
+
+static void test_identifiers_refused_each_with_a_subproblem(void **state)
+{
+	httpc_resp_t r;
+	json_t *doc;
+
+	(void)state;
+	account(NULL);
+	order("[{\"type\":\"dns\",\"value\":\"*.example.net\"},"
+	      "{\"type\":\"dns\",\"value\":\"UPPER.example.net\"},"
+	      "{\"type\":\"permanent-identifier\",\"value\":\"SUB-0042\"},"
+	      "{\"type\":\"remote-attestation\",\"value\":\"\"},"
+	      "{\"type\":\"ip\",\"value\":\"192.0.2.1\"}]", &r);
+	expect_problem(&r, 400, "rejectedIdentifier");
+	doc = json_loads(r.body, 0, NULL);
+	assert_int_equal(json_array_size(json_object_get(doc, "subproblems")), 5);
+	assert_non_null(strstr(r.body, "unsupportedIdentifier"));
+	assert_non_null(strstr(r.body, "wildcards"));
+	assert_non_null(strstr(r.body, "does not attest"));
+	json_decref(doc);
+	httpc_free(&r);
+}
+
+static void test_malformed_order_requests(void **state)
+{
+	json_t *p = json_pack("{s:[{s:s,s:s}],s:s}", "identifiers", "type", "dns", "value",
+			      "a.example.net", "notAfter", "2030-01-01T00:00:00Z");
+	httpc_resp_t r;
+
+	(void)state;
+	account(NULL);
+	order("[]", &r);
+	expect_problem(&r, 400, "malformed");
+	httpc_free(&r);
+	order("[{\"type\":\"dns\",\"value\":\"a.example.net\"},{\"type\":\"dns\",\"value\":\"a.example.net\"}]", &r);
+	expect_problem(&r, 400, "malformed");
+	assert_non_null(strstr(r.body, "twice"));
+	httpc_free(&r);
+	assert_int_equal(acmec_post(&t.c, acmec_url(&t.c, "newOrder"), p, 0, NULL, &r), 0);
+	expect_problem(&r, 400, "malformed");
+	assert_non_null(strstr(r.body, "lifetime"));
+	httpc_free(&r);
+	json_decref(p);
+}
+
+static void test_attested_order_preauthorizes_device_and_challenges_profile_hints(void **state)
+{
+	json_t *o, *auths, *ids;
+	size_t i, attest = 0, valid = 0;
+	httpc_resp_t r;
+
+	(void)state;
+	account("kid-substation-1");
+	/* The client offers no hint; the profile challenges "" and os_patch_level. */
+	order("[{\"type\":\"permanent-identifier\",\"value\":\"SUB-0042\"}]", &r);
+	if (r.status != 201)
+		fail_msg("%ld %s", r.status, r.body);
+	o = json_loads(r.body, 0, NULL);
+	httpc_free(&r);
+	assert_string_equal(json_string_value(json_object_get(o, "status")), "pending");
+	ids = json_object_get(o, "identifiers");
+	assert_int_equal(json_array_size(ids), 3);
+	auths = json_object_get(o, "authorizations");
+	for (i = 0; i < json_array_size(auths); i++) {
+		json_t *a = read_json(json_string_value(json_array_get(auths, i)), 200);
+		const char *type = json_string_value(json_object_get(json_object_get(a, "identifier"),
+									"type"));
+		json_t *c = json_array_get(json_object_get(a, "challenges"), 0);
+
+		if (!strcmp(type, "permanent-identifier")) {
+			assert_string_equal(json_string_value(json_object_get(a, "status")), "valid");
+			valid++;
+		} else {
+			const char *nonce = json_string_value(json_object_get(c, "freshness_nonce"));
+
+			assert_string_equal(type, "remote-attestation");
+			assert_string_equal(json_string_value(json_object_get(c, "type")), "remote-attest-01");
+			assert_string_equal(json_string_value(json_object_get(a, "status")), "pending");
+			assert_non_null(nonce);
+			assert_true(strlen(nonce) >= 22);	/* >= 128 bits */
+			assert_string_not_equal(nonce, json_string_value(json_object_get(c, "token")));
+			assert_int_equal(json_array_size(json_object_get(c, "attestClaimsHint")), 2);
+			assert_string_equal(json_string_value(json_object_get(c, "verifierEncryptionCredential")),
+					    "https://verifier.test:8443/challenge-response/v1/encryption-key");
+			attest++;
+		}
+		json_decref(a);
+	}
+	assert_int_equal(valid, 1);
+	assert_int_equal(attest, 2);
+	json_decref(o);
+}
+
+static void test_attestation_hint_spellings_and_unknown_hints(void **state)
+{
+	httpc_resp_t r;
+
+	(void)state;
+	account("kid-substation-1");
+	order("[{\"type\":\"permanent-identifier\",\"value\":\"SUB-0043\"},"
+	      "{\"type\":\"remote-attestation\",\"value\":\"measured-boot\"}]", &r);
+	assert_int_equal(r.status, 201);
+	assert_non_null(strstr(r.body, "\"measured_boot\""));
+	assert_null(strstr(r.body, "measured-boot"));
+	httpc_free(&r);
+	order("[{\"type\":\"permanent-identifier\",\"value\":\"SUB-0043\"},"
+	      "{\"type\":\"remote-attestation\",\"value\":\"karma\"}]", &r);
+	expect_problem(&r, 400, "unsupportedIdentifier");
+	httpc_free(&r);
+	order("[{\"type\":\"remote-attestation\",\"value\":\"\"}]", &r);
+	expect_problem(&r, 400, "rejectedIdentifier");
+	assert_non_null(strstr(r.body, "besides remote-attestation"));
+	httpc_free(&r);
+}
+
+static void test_device_outside_the_inventory_is_rejected(void **state)
+{
+	httpc_resp_t r;
+
+	(void)state;
+	account("kid-substation-1");
+	order("[{\"type\":\"permanent-identifier\",\"value\":\"SUB-9999\"}]", &r);
+	expect_problem(&r, 400, "rejectedIdentifier");
+	assert_non_null(strstr(r.body, "inventory"));
+	httpc_free(&r);
+}
+
+static void test_orders_and_authorizations_are_private_to_their_account(void **state)
+{
+	char order_url[600], authz_url[600];
+	httpc_resp_t r;
+	json_t *o;
+
+	(void)state;
+	account(NULL);
+	order("[{\"type\":\"dns\",\"value\":\"private.example.net\"}]", &r);
+	assert_int_equal(r.status, 201);
+	snprintf(order_url, sizeof(order_url), "%s", r.location);
+	o = json_loads(r.body, 0, NULL);
+	snprintf(authz_url, sizeof(authz_url), "%s",
+		 json_string_value(json_array_get(json_object_get(o, "authorizations"), 0)));
+	json_decref(o);
+	httpc_free(&r);
+	o = read_json(order_url, 200);
+	json_decref(o);
+
+	acmec_free(&t.c);
+	account(NULL);			/* someone else */
+	assert_int_equal(acmec_post(&t.c, order_url, NULL, 0, NULL, &r), 0);
+	expect_problem(&r, 404, "malformed");
+	httpc_free(&r);
+	assert_int_equal(acmec_post(&t.c, authz_url, NULL, 0, NULL, &r), 0);
+	expect_problem(&r, 404, "malformed");
+	httpc_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_dns_order_gets_http01_and_dns01, teardown),
+		cmocka_unit_test_teardown(test_identifiers_refused_each_with_a_subproblem, teardown),
+		cmocka_unit_test_teardown(test_malformed_order_requests, teardown),
+		cmocka_unit_test_teardown(test_attested_order_preauthorizes_device_and_challenges_profile_hints, teardown),
+		cmocka_unit_test_teardown(test_attestation_hint_spellings_and_unknown_hints, teardown),
+		cmocka_unit_test_teardown(test_device_outside_the_inventory_is_rejected, teardown),
+		cmocka_unit_test_teardown(test_orders_and_authorizations_are_private_to_their_account, teardown),
+	};
+
+	return cmocka_run_group_tests_name("ca_order", tests, group_setup, group_teardown);
+}
