@@ -44,13 +44,15 @@ static const struct route {
 	const char		*path;		/* below ACME_PATH */
 	int			prefix;		/* path is a prefix; the rest goes to the handler */
 	ar_acme_keyref_t	keyref;
+	int			array_ok;	/* payload may be an array (a CMW record) */
 	acme_post_fn		post;
 } routes[] = {
-	{ "new-account", 0, AR_ACME_KEY_JWK, post_new_account },
-	{ "acct/", 1, AR_ACME_KEY_KID, account_post },
-	{ "new-order", 0, AR_ACME_KEY_KID, post_new_order },
-	{ "order/", 1, AR_ACME_KEY_KID, order_post },
-	{ "authz/", 1, AR_ACME_KEY_KID, authz_post },
+	{ "new-account", 0, AR_ACME_KEY_JWK, 0, post_new_account },
+	{ "acct/", 1, AR_ACME_KEY_KID, 0, account_post },
+	{ "new-order", 0, AR_ACME_KEY_KID, 0, post_new_order },
+	{ "order/", 1, AR_ACME_KEY_KID, 0, order_post },
+	{ "authz/", 1, AR_ACME_KEY_KID, 0, authz_post },
+	{ "chall/", 1, AR_ACME_KEY_KID, 1, challenge_post },
 };
 
 static int64_t now_ms(void)
@@ -204,6 +206,10 @@ static void acme_post(ca_t *ca, const ar_http_req_t *http, const char *path,
 	if (ar_acme_jws_parse(body, len, r.url, route->keyref, &r.jws, &err) < 0 ||
 	    nonce_check(ca->nonce_key, r.jws.nonce, now_ms(), ca->conf.nonce_lifetime, &err) < 0) {
 		acme_problem_from(ca, resp, &err);
+		goto out;
+	}
+	if (json_is_array(r.jws.payload) && !route->array_ok) {
+		acme_problem(ca, resp, 400, "malformed", "payload must be a JSON object");
 		goto out;
 	}
 	r.st = daemon_store(&ca->stores, &err);

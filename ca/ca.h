@@ -127,10 +127,27 @@ void ca_handle(void *ctx, const ar_http_req_t *req, ar_http_resp_t *resp);
 /* Accounts (account.c). */
 void account_new(acme_req_t *r, ar_http_resp_t *resp);
 void account_post(acme_req_t *r, const char *id, ar_http_resp_t *resp);
+/* Records in the store (record.c). */
+int ca_new_id(char *out, size_t size);
+void ca_rfc3339(int64_t t, char *buf, size_t size);
+/** "<base_url>/acme/<kind>/<id>". */
+void ca_url(const ca_t *ca, const char *kind, const char *id, char *out, size_t size);
+int ca_record_put(ar_store_t *st, const char *kind, const char *id, const json_t *rec,
+		  ar_err_t *err);
+/** 1 found, 0 absent (or not a plausible id), -1 error. */
+int ca_record_get(ar_store_t *st, const char *kind, const char *id, json_t **rec, ar_err_t *err);
+/** The record if it belongs to the request's account; else answers 404 and returns NULL. */
+json_t *ca_record_own(acme_req_t *r, const char *kind, const char *id, ar_http_resp_t *resp);
+/** Recompute an order's status from its authorizations (written once, order.c). */
+int order_refresh(acme_req_t *r, json_t *order, ar_err_t *err);
+json_t *authz_view(const ca_t *ca, const char *id, const json_t *authz);
+
 /* Orders and authorizations (order.c). */
 void order_new(acme_req_t *r, ar_http_resp_t *resp);
 void order_post(acme_req_t *r, const char *id, ar_http_resp_t *resp);
 void authz_post(acme_req_t *r, const char *id, ar_http_resp_t *resp);
+/** POST to a challenge: "<authz id>/<index>" (challenge.c). */
+void challenge_post(acme_req_t *r, const char *path, ar_http_resp_t *resp);
 
 /** Load the account named by a kid URL; 1 found, 0 absent, -1 error. */
 int account_load(ca_t *ca, ar_store_t *st, const char *kid, char *id, size_t idsize,

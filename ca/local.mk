@@ -3,7 +3,8 @@
 
 sbin_PROGRAMS += ca/acme-rats-ca
 ca_acme_rats_ca_SOURCES = \
-	ca/main.c ca/config.c ca/acme.c ca/account.c ca/profile.c ca/order.c \
+	ca/main.c ca/config.c ca/acme.c ca/account.c ca/profile.c ca/order.c ca/record.c \
+	ca/challenge.c \
 	ca/nonce.c ca/nonce.h ca/ca.h
 ca_acme_rats_ca_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/common \
 	-DSYSCONFDIR='"$(sysconfdir)"' $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) $(JOSE_CFLAGS) \
@@ -25,3 +26,9 @@ TESTS += tests/integration/test_ca_order
 tests_integration_test_ca_order_SOURCES = tests/integration/test_ca_order.c $(ca_test_sources)
 tests_integration_test_ca_order_CPPFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
 tests_integration_test_ca_order_LDADD = $(TEST_LIBS) $(CURL_LIBS)
+
+check_PROGRAMS += tests/integration/test_ca_challenge
+TESTS += tests/integration/test_ca_challenge
+tests_integration_test_ca_challenge_SOURCES = tests/integration/test_ca_challenge.c $(ca_test_sources)
+tests_integration_test_ca_challenge_CPPFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
+tests_integration_test_ca_challenge_LDADD = $(TEST_LIBS) $(CURL_LIBS)

@@ -28,66 +28,8 @@
 #include "log.h"
 
 #define ORDER_MAX_IDS	16
-#define RECORD_MAX	(256 * 1024)
 
 enum id_type { ID_DNS, ID_PERMANENT, ID_ATTEST };
-
-/* Random URL-safe id of 16 bytes (22 characters). */
-static int new_id(char *out, size_t size)
-{
-	uint8_t raw[16];
-
-	return RAND_bytes(raw, sizeof(raw)) == 1 ? ar_b64url_encode(raw, sizeof(raw), out, size) : -1;
-}
-
-static void rfc3339(int64_t t, char *buf, size_t size)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static void url_of(const ca_t *ca, const char *kind, const char *id, char *out, size_t size)
-{
-	snprintf(out, size, "%s" ACME_PATH "%s/%s", ca->conf.base_url, kind, id);
-}
-
-static int put_record(ar_store_t *st, const char *kind, const char *id, const json_t *rec,
-		      ar_err_t *err)
-{
-	char key[96], *text = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
-	int rc;
-
-	if (!text)
-		return ar_err_set(err, AR_ERR_NOMEM, "out of memory");
-	snprintf(key, sizeof(key), "%s:%s", kind, id);
-	rc = ar_store_set(st, key, text, strlen(text), 0, err);
-	free(text);
-	return rc;
-}
-
-/* 1 found, 0 absent (or not a plausible id), -1 error. */
-static int get_record(ar_store_t *st, const char *kind, const char *id, json_t **rec,
-		      ar_err_t *err)
-{
-	char key[96], *text;
-	size_t len;
-	int rc;
-
-	*rec = NULL;
-	if (strlen(id) == 0 || strlen(id) > 43 || strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			"abcdefghijklmnopqrstuvwxyz0123456789-_") != strlen(id))
-		return 0;
-	snprintf(key, sizeof(key), "%s:%s", kind, id);
-	rc = ar_store_get(st, key, &text, &len, err);
-	if (rc <= 0)
-		return rc;
-	*rec = ar_json_load(text, len, RECORD_MAX, kind, err);
-	free(text);
-	return *rec ? 1 : -1;
-}
 
 /* LDH host name, at least two labels, no wildcard, at most 253 characters. */
 static int dns_name_ok(const char *v)
@@ -224,11 +166,12 @@ static json_t *challenge(const char *type, int with_nonce, const ca_profile_t *p
 }
 
 /* One authorization record for @id, pending with its challenges or pre-authorized. */
-static json_t *authz_record(acme_req_t *r, const ca_profile_t *prof, json_t *id, int64_t expires,
-			    enum id_type kind)
+static json_t *authz_record(acme_req_t *r, const ca_profile_t *prof, const char *order_id,
+			    json_t *id, int64_t expires, enum id_type kind)
 {
-	json_t *rec = json_pack("{s:s,s:O,s:I,s:s,s:[]}", "account", r->account_id, "identifier", id,
-				"expires", (json_int_t)expires, "profile", prof->name, "challenges");
+	json_t *rec = json_pack("{s:s,s:s,s:O,s:I,s:s,s:[]}", "account", r->account_id,
+				"order", order_id, "identifier", id, "expires", (json_int_t)expires,
+				"profile", prof->name, "challenges");
 	json_t *ch = json_object_get(rec, "challenges");
 
 	if (!rec)
@@ -280,12 +223,12 @@ static json_t *order_view(const ca_t *ca, const char *id, const json_t *order)
 	size_t i;
 
 	for (i = 0; i < json_array_size(json_object_get(order, "authorizations")); i++) {
-		url_of(ca, "authz", json_string_value(json_array_get(
+		ca_url(ca, "authz", json_string_value(json_array_get(
 			json_object_get(order, "authorizations"), i)), url, sizeof(url));
 		json_array_append_new(urls, json_string(url));
 	}
-	rfc3339(json_integer_value(json_object_get(order, "expires")), exp, sizeof(exp));
-	url_of(ca, "order", id, url, sizeof(url));
+	ca_rfc3339(json_integer_value(json_object_get(order, "expires")), exp, sizeof(exp));
+	ca_url(ca, "order", id, url, sizeof(url));
 	strncat(url, "/finalize", sizeof(url) - strlen(url) - 1);
 	view = json_pack("{s:O,s:s,s:O,s:o,s:s}", "status", json_object_get(order, "status"),
 			 "expires", exp, "identifiers", json_object_get(order, "identifiers"),
@@ -296,7 +239,7 @@ static json_t *order_view(const ca_t *ca, const char *id, const json_t *order)
 }
 
 /* Load the order's authorizations and bring its status up to date. */
-static int refresh_status(acme_req_t *r, json_t *order, ar_err_t *err)
+int order_refresh(acme_req_t *r, json_t *order, ar_err_t *err)
 {
 	const json_t *ids = json_object_get(order, "authorizations");
 	const char *st[ORDER_MAX_IDS + HINT_COUNT];
@@ -307,7 +250,7 @@ static int refresh_status(acme_req_t *r, json_t *order, ar_err_t *err)
 	if (n > sizeof(st) / sizeof(st[0]))
 		return ar_err_set(err, AR_ERR_MALFORMED, "order record corrupt");
 	for (i = 0; i < n && rc == 0; i++) {
-		rc = get_record(r->st, "authz", json_string_value(json_array_get(ids, i)), &authz[i],
+		rc = ca_record_get(r->st, "authz", json_string_value(json_array_get(ids, i)), &authz[i],
 				err) == 1 ? 0 : -1;
 		st[i] = rc == 0 ? json_string_value(json_object_get(authz[i], "status")) : "invalid";
 	}
@@ -370,6 +313,8 @@ void order_new(acme_req_t *r, ar_http_resp_t *resp)
 
 	/* The profile decides what is attested; offered hints it lacks are challenged too. */
 	hints |= prof->hints;
+	if (ca_new_id(oid, sizeof(oid)) < 0)
+		goto fail;
 	all_ids = json_deep_copy(real);
 	for (h = 0; h < HINT_COUNT; h++)
 		if (hints & (1u << h))
@@ -381,8 +326,8 @@ void order_new(acme_req_t *r, ar_http_resp_t *resp)
 		enum id_type kind = !strcmp(type, "dns") ? ID_DNS :
 				    !strcmp(type, "permanent-identifier") ? ID_PERMANENT : ID_ATTEST;
 
-		rec = authz_record(r, prof, id, expires, kind);
-		if (!rec || new_id(aid, sizeof(aid)) < 0 || put_record(r->st, "authz", aid, rec, &err) < 0) {
+		rec = authz_record(r, prof, oid, id, expires, kind);
+		if (!rec || ca_new_id(aid, sizeof(aid)) < 0 || ca_record_put(r->st, "authz", aid, rec, &err) < 0) {
 			json_decref(rec);
 			goto fail;
 		}
@@ -394,12 +339,12 @@ void order_new(acme_req_t *r, ar_http_resp_t *resp)
 			  "authorizations", authz_ids, "profile", prof->name);
 	if (order && json_is_string(json_object_get(p, "replaces")))
 		json_object_set(order, "replaces", json_object_get(p, "replaces"));
-	if (!order || new_id(oid, sizeof(oid)) < 0 || refresh_status(r, order, &err) < 0 ||
-	    put_record(r->st, "order", oid, order, &err) < 0)
+	if (!order || order_refresh(r, order, &err) < 0 ||
+	    ca_record_put(r->st, "order", oid, order, &err) < 0)
 		goto fail;
 	ar_info("event=order.created order=%s account=%s profile=%s identifiers=%zu attested=%s",
 		oid, r->account_id, prof->name, json_array_size(all_ids), hints ? "yes" : "no");
-	url_of(r->ca, "order", oid, url, sizeof(url));
+	ca_url(r->ca, "order", oid, url, sizeof(url));
 	ar_http_resp_header(resp, "Location", url);
 	acme_json(r->ca, resp, 201, order_view(r->ca, oid, order));
 	goto out;
@@ -416,26 +361,6 @@ out:
 	json_decref(subs);
 }
 
-/* Load a record of this account, or answer with the problem. */
-static json_t *own_record(acme_req_t *r, const char *kind, const char *id, ar_http_resp_t *resp)
-{
-	ar_err_t err = { 0 };
-	json_t *rec;
-	int rc = get_record(r->st, kind, id, &rec, &err);
-
-	if (rc < 0) {
-		acme_problem_from(r->ca, resp, &err);
-		return NULL;
-	}
-	if (rc == 0 || strcmp(json_string_value(json_object_get(rec, "account")), r->account_id)) {
-		/* Another account's resource looks absent: nothing to learn from probing. */
-		acme_problem(r->ca, resp, 404, "malformed", "no such %s", kind);
-		json_decref(rec);
-		return NULL;
-	}
-	return rec;
-}
-
 void order_post(acme_req_t *r, const char *id, ar_http_resp_t *resp)
 {
 	ar_err_t err = { 0 };
@@ -445,17 +370,17 @@ void order_post(acme_req_t *r, const char *id, ar_http_resp_t *resp)
 		acme_problem(r->ca, resp, 400, "malformed", "orders are read with POST-as-GET");
 		return;
 	}
-	order = own_record(r, "order", id, resp);
+	order = ca_record_own(r, "order", id, resp);
 	if (!order)
 		return;
-	if (refresh_status(r, order, &err) < 0)
+	if (order_refresh(r, order, &err) < 0)
 		acme_problem_from(r->ca, resp, &err);
 	else
 		acme_json(r->ca, resp, 200, order_view(r->ca, id, order));
 	json_decref(order);
 }
 
-static json_t *authz_view(const ca_t *ca, const char *id, const json_t *authz)
+json_t *authz_view(const ca_t *ca, const char *id, const json_t *authz)
 {
 	const json_t *chs = json_object_get(authz, "challenges");
 	const ca_profile_t *prof = ca_profile_find(ca, json_string_value(json_object_get(authz,
@@ -481,7 +406,7 @@ static json_t *authz_view(const ca_t *ca, const char *id, const json_t *authz)
 		}
 		json_array_append_new(list, c);
 	}
-	rfc3339(expires, exp, sizeof(exp));
+	ca_rfc3339(expires, exp, sizeof(exp));
 	view = json_pack("{s:O,s:s,s:s,s:o}", "identifier", json_object_get(authz, "identifier"),
 			 "status", status, "expires", exp, "challenges", list);
 	return view;
@@ -496,7 +421,7 @@ void authz_post(acme_req_t *r, const char *id, ar_http_resp_t *resp)
 			     "supported; read them with POST-as-GET");
 		return;
 	}
-	authz = own_record(r, "authz", id, resp);
+	authz = ca_record_own(r, "authz", id, resp);
 	if (!authz)
 		return;
 	acme_json(r->ca, resp, 200, authz_view(r->ca, id, authz));

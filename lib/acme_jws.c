@@ -100,8 +100,9 @@ int ar_acme_jws_parse(const char *body, size_t len, const char *url,
 	if (!out->post_as_get) {
 		out->payload = json_loadb((const char *)out->jws.payload, out->jws.payload_len,
 					  JSON_REJECT_DUPLICATES, &jerr);
-		if (!json_is_object(out->payload)) {
-			ar_err_set(err, AR_ERR_MALFORMED, "payload is not a JSON object%s%s",
+		/* Arrays too: a remote-attest-01 response is a CMW record. */
+		if (!json_is_object(out->payload) && !json_is_array(out->payload)) {
+			ar_err_set(err, AR_ERR_MALFORMED, "payload is not a JSON object or array%s%s",
 				   out->payload ? "" : ": ", out->payload ? "" : jerr.text);
 			goto error;
 		}

@@ -42,7 +42,8 @@ typedef struct ar_acme_jws {
 	const char	*kid;		/**< borrowed; NULL when jwk is used */
 	ar_jwk_t	*jwk;		/**< owned; NULL when kid is used */
 	int		post_as_get;	/**< payload is the empty string */
-	json_t		*payload;	/**< parsed JSON payload, NULL for POST-as-GET */
+	json_t		*payload;	/**< parsed JSON payload (an object, or an array
+					     such as a CMW record), NULL for POST-as-GET */
 } ar_acme_jws_t;
 
 /**

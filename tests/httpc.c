@@ -66,6 +66,16 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 	vlen = (size_t)(data + len - v);
 	while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n'))
 		vlen--;
+	/* A repeated Link header adds to the list (RFC 8288). */
+	if (dst == r->link && dst[0]) {
+		size_t used = strlen(dst);
+
+		if (used + 2 < cap) {
+			memcpy(dst + used, ", ", 2);
+			dst += used + 2;
+			cap -= used + 2;
+		}
+	}
 	if (vlen >= cap)
 		vlen = cap - 1;
 	memcpy(dst, v, vlen);

@@ -188,15 +188,21 @@ static void test_acme_rejects_mac_signed_request(void **state)
 	ar_jwk_free(mac);
 }
 
-static void test_acme_rejects_payload_that_is_not_an_object(void **state)
+static void test_acme_payload_must_be_an_object_or_array(void **state)
 {
-	char *body = request(hdr_kid(URL_ORDER), "[1,2,3]");
+	char *body = request(hdr_kid(URL_ORDER), "\"just a string\"");
 	ar_err_t err = { 0 };
 	ar_acme_jws_t req;
 
 	(void)state;
 	assert_int_equal(parse(body, URL_ORDER, AR_ACME_KEY_KID, &req, &err), -1);
-	assert_err(&err, AR_ERR_MALFORMED, "payload is not a JSON object");
+	assert_err(&err, AR_ERR_MALFORMED, "payload is not a JSON object or array");
+	free(body);
+	/* A CMW record (the remote-attest-01 response) is an array. */
+	body = request(hdr_kid(URL_ORDER), "[\"application/eat+jwt\",\"e30\",8]");
+	assert_int_equal(parse(body, URL_ORDER, AR_ACME_KEY_KID, &req, &err), 0);
+	assert_true(json_is_array(req.payload));
+	ar_acme_jws_clear(&req);
 	free(body);
 }
 
@@ -322,7 +328,7 @@ int main(void)
 		cmocka_unit_test(test_acme_missing_or_malformed_nonce_is_bad_nonce),
 		cmocka_unit_test(test_acme_url_mismatch_is_unauthorized),
 		cmocka_unit_test(test_acme_rejects_mac_signed_request),
-		cmocka_unit_test(test_acme_rejects_payload_that_is_not_an_object),
+		cmocka_unit_test(test_acme_payload_must_be_an_object_or_array),
 		cmocka_unit_test(test_acme_rejects_jwk_with_private_part),
 		cmocka_unit_test(test_acme_signature_by_other_key_fails),
 		cmocka_unit_test(test_acme_eab_roundtrip_binds_account_key),

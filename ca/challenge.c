@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Challenge responses. remote-attest-01, passport model: the JWS payload is
+ * a CMW carrying the EAR the device got from the verifier for this
+ * challenge's freshness_nonce. The CA accepts it only if the EAR is signed
+ * by a verifier key the profile trusts and passes the profile's appraisal
+ * policy with eat_nonce = freshness_nonce; the key the EAR binds (cnf.jkt)
+ * is recorded on the order, and finalize will take a CSR for that key only.
+ * Any failure makes the challenge invalid with badAttestationStatement and a
+ * precise detail. The freshness_nonce is stored with its authorization,
+ * which belongs to one account, and is spent by the first response.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ca.h"
+#include "cmw.h"
+#include "log.h"
+
+#define MAX_CHALLENGES	8
+
+/* The attestation the order will put into its certificate: the worst status
+ * and the oldest EAR of all its remote-attest-01 responses. */
+static void record_attestation(json_t *order, const ar_ear_t *ear)
+{
+	json_t *cur = json_object_get(order, "attestation");
+	ar_status_t st = ar_ear_status(ear);
+	json_t *tv = json_array();
+	size_t i;
+
+	for (i = 0; i < AR_TV_COUNT; i++)
+		json_array_append_new(tv, json_integer(ear->submods[0].tv.v[i]));
+	if (cur) {
+		ar_status_t old;
+
+		if (ar_status_parse(json_string_value(json_object_get(cur, "status")), &old) == 0 &&
+		    old > st) {
+			json_decref(tv);
+			return;
+		}
+	}
+	json_object_set_new(order, "attestation",
+			    json_pack("{s:s,s:s,s:I,s:o}", "verifier", ear->verifier_developer,
+				      "status", ar_status_name(st), "iat", (json_int_t)ear->iat,
+				      "tv", tv));
+}
+
+/*
+ * Check a passport-model response. 0: valid (the order is updated);
+ * -1: @detail says why the attestation is refused.
+ */
+static int attest_passport(acme_req_t *r, const ca_profile_t *prof, const json_t *challenge,
+			   json_t *order, char *detail, size_t size)
+{
+	ar_ear_expect_t expect = { .now = time(NULL), .nonce = NULL, .jkt = NULL };
+	const ar_cmw_rec_t *rec;
+	ar_err_t err = { 0 };
+	ar_appraisal_t a;
+	ar_cmw_t cmw;
+	ar_ear_t ear;
+	const char *bound;
+	int rc = -1;
+
+	expect.nonce = json_string_value(json_object_get(challenge, "freshness_nonce"));
+	if (ar_cmw_decode_json(r->jws.payload, &cmw, &err) < 0) {
+		snprintf(detail, size, "response is not a CMW: %s", err.msg);
+		return -1;
+	}
+	rec = ar_cmw_find(&cmw, AR_CMW_EAR);
+	if (!rec) {
+		snprintf(detail, size, "the CMW carries no attestation result (%s)",
+			 cmw.count ? cmw.recs[0].type : "empty");
+		goto out;
+	}
+	if (!prof->trusted || ar_ear_verify((const char *)rec->value, rec->len, prof->trusted,
+					    &ear, &err) < 0) {
+		snprintf(detail, size, "%s", prof->trusted ? err.msg : "no trusted verifier keys");
+		goto out;
+	}
+	ar_ear_appraise(&ear, &prof->ear_policy, &expect, &a);
+	if (!a.acceptable) {
+		snprintf(detail, size, "attestation result %s: %s", ar_verdict_name(a.verdict), a.reason);
+		goto out;
+	}
+	bound = json_string_value(json_object_get(order, "jkt"));
+	if (ear.jkt[0] && bound && strcmp(bound, ear.jkt)) {
+		snprintf(detail, size, "attestation result binds another key than this order's other "
+			 "attestations");
+		goto out;
+	}
+	if (ear.jkt[0])
+		json_object_set_new(order, "jkt", json_string(ear.jkt));
+	record_attestation(order, &ear);
+	ar_info("event=challenge.attested account=%s order=%s verdict=%s verifier=%s jkt=%.12s...",
+		r->account_id, json_string_value(json_object_get(order, "id")),
+		ar_verdict_name(a.verdict), ear.verifier_developer, ear.jkt);
+	rc = 0;
+out:
+	ar_cmw_clear(&cmw);
+	return rc;
+}
+
+static int looks_like_jwe(const json_t *p)
+{
+	return json_is_object(p) && json_object_get(p, "ciphertext") && json_object_get(p, "protected");
+}
+
+static void answer(acme_req_t *r, const char *aid, const json_t *authz, size_t idx,
+		   ar_http_resp_t *resp)
+{
+	json_t *view = authz_view(r->ca, aid, authz);
+	char url[600], up[640];
+
+	ca_url(r->ca, "authz", aid, url, sizeof(url));
+	snprintf(up, sizeof(up), "<%s>;rel=\"up\"", url);
+	ar_http_resp_header(resp, "Link", up);
+	acme_json(r->ca, resp, 200, json_incref(json_array_get(json_object_get(view, "challenges"),
+							       idx)));
+	json_decref(view);
+}
+
+void challenge_post(acme_req_t *r, const char *path, ar_http_resp_t *resp)
+{
+	char aid[48], detail[512];
+	json_t *authz = NULL, *order = NULL, *ch;
+	const ca_profile_t *prof;
+	ar_err_t err = { 0 };
+	const char *type;
+	size_t n = strcspn(path, "/");
+	unsigned long idx;
+	char *end;
+
+	if (n == 0 || n >= sizeof(aid) || path[n] != '/')
+		goto notfound;
+	memcpy(aid, path, n);
+	aid[n] = '\0';
+	idx = strtoul(path + n + 1, &end, 10);
+	if (*end || end == path + n + 1 || idx >= MAX_CHALLENGES)
+		goto notfound;
+	authz = ca_record_own(r, "authz", aid, resp);
+	if (!authz)
+		return;
+	ch = json_array_get(json_object_get(authz, "challenges"), idx);
+	if (!ch)
+		goto notfound;
+	type = json_string_value(json_object_get(ch, "type"));
+
+	/* RFC 8555 7.5.1: a challenge no longer pending is answered as it is. */
+	if (strcmp(json_string_value(json_object_get(ch, "status")), "pending") ||
+	    strcmp(json_string_value(json_object_get(authz, "status")), "pending")) {
+		answer(r, aid, authz, idx, resp);
+		goto out;
+	}
+	if (time(NULL) > json_integer_value(json_object_get(authz, "expires"))) {
+		acme_problem(r->ca, resp, 400, "malformed", "this authorization has expired");
+		goto out;
+	}
+	if (strcmp(type, "remote-attest-01")) {
+		acme_problem(r->ca, resp, 400, "malformed", "%s validation is not offered by this "
+			     "server yet", type);
+		goto out;
+	}
+	if (!r->jws.payload || looks_like_jwe(r->jws.payload)) {
+		acme_problem(r->ca, resp, 400, "malformed", r->jws.payload ?
+			     "encrypted evidence (background-check model) is not accepted yet; send "
+			     "the verifier's attestation result" :
+			     "the response must carry a CMW with the attestation result");
+		goto out;
+	}
+	prof = ca_profile_find(r->ca, json_string_value(json_object_get(authz, "profile")));
+	if (!prof || ca_record_get(r->st, "order", json_string_value(json_object_get(authz, "order")),
+				   &order, &err) != 1) {
+		if (err.code)
+			acme_problem_from(r->ca, resp, &err);
+		else
+			acme_problem(r->ca, resp, 500, "serverInternal", "authorization without order");
+		goto out;
+	}
+	json_object_set_new(order, "id", json_string(json_string_value(json_object_get(authz,
+										       "order"))));
+
+	if (attest_passport(r, prof, ch, order, detail, sizeof(detail)) == 0) {
+		char when[32];
+
+		ca_rfc3339(time(NULL), when, sizeof(when));
+		json_object_set_new(ch, "status", json_string("valid"));
+		json_object_set_new(ch, "validated", json_string(when));
+		json_object_set_new(authz, "status", json_string("valid"));
+	} else {
+		json_object_set_new(ch, "status", json_string("invalid"));
+		json_object_set_new(ch, "error", json_pack("{s:s,s:s,s:i}", "type",
+			ACME_ERR "badAttestationStatement", "detail", detail, "status", 400));
+		json_object_set_new(authz, "status", json_string("invalid"));
+		ar_info("event=challenge.refused account=%s authz=%s reason=\"%s\"", r->account_id,
+			aid, detail);
+	}
+	/* The nonce is spent: the challenge left "pending" for good. */
+	json_object_del(order, "id");
+	if (ca_record_put(r->st, "authz", aid, authz, &err) < 0 ||
+	    order_refresh(r, order, &err) < 0 ||
+	    ca_record_put(r->st, "order", json_string_value(json_object_get(authz, "order")), order,
+			  &err) < 0) {
+		acme_problem_from(r->ca, resp, &err);
+		goto out;
+	}
+	answer(r, aid, authz, idx, resp);
+	goto out;
+notfound:
+	acme_problem(r->ca, resp, 404, "malformed", "no such challenge");
+out:
+	json_decref(order);
+	json_decref(authz);
+}

@@ -1,0 +1,420 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * remote-attest-01, passport model, end to end: a device attests to the real
+ * acme-rats-verifier with the challenge's freshness_nonce and posts the EAR
+ * (in a CMW) to the real acme-rats-ca; Redis is real too.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "lab/lab.h"
+#include "acmec.h"
+#include "acme_jws.h"
+#include "catest.h"
+#include "cmw.h"
+#include "evidence.h"
+#include "fileio.h"
+#include "jwe.h"
+
+static struct {
+	lab_redis_t	redis;
+	ca_proc_t	ca;
+	char		vdir[256];
+	char		vbase[128];
+	char		vca[300];
+	pid_t		vpid;
+	json_t		*eab_keys;
+	ar_jwk_t	*account_key;
+	ar_jwk_t	*device_key;
+	acmec_t		c;
+} t;
+
+#define expect_problem catest_expect_problem
+
+static int start_verifier(void)
+{
+	char script[512], bin[512], conf[300], log[300], port[16], rport[16], path[300];
+	int vport = lab_free_port();
+	httpc_req_t req = { "GET", NULL, NULL, NULL, NULL, NULL, 0 };
+	char url[256];
+	httpc_resp_t r;
+	int rc;
+
+	if (lab_tmpdir(t.vdir, sizeof(t.vdir)) < 0)
+		return -1;
+	snprintf(port, sizeof(port), "%d", vport);
+	snprintf(rport, sizeof(rport), "%d", t.redis.port);
+	snprintf(script, sizeof(script), "%s/tests/fixtures/mkverifier", catest_top("AR_TOP_SRCDIR"));
+	{
+		char *argv[] = { script, t.vdir, port, rport, NULL };
+
+		if (catest_run(argv) != 0)
+			return -1;
+	}
+	snprintf(bin, sizeof(bin), "%s/verifier/acme-rats-verifier", catest_top("AR_TOP_BUILDDIR"));
+	snprintf(conf, sizeof(conf), "%s/verifier.conf", t.vdir);
+	snprintf(log, sizeof(log), "%s/verifier.log", t.vdir);
+	{
+		char *argv[] = { bin, "-c", conf, NULL };
+
+		t.vpid = lab_spawn(argv, log);
+	}
+	if (t.vpid <= 0 || lab_wait_tcp(vport, 5000) < 0)
+		return -1;
+	snprintf(t.vbase, sizeof(t.vbase), "https://127.0.0.1:%d", vport);
+	snprintf(t.vca, sizeof(t.vca), "%s/ca.crt", t.vdir);
+	/* The CA pins the verifier's EAR keys: fetch them once, write them down. */
+	snprintf(url, sizeof(url), "%s/challenge-response/v1/keys", t.vbase);
+	req.url = url;
+	req.ca_file = t.vca;
+	if (httpc(&req, &r) < 0 || r.status != 200)
+		return -1;
+	snprintf(path, sizeof(path), "%s/verifier-keys.json", t.vdir);
+	rc = ar_file_write_atomic(path, r.body, r.len, 0644, NULL);
+	httpc_free(&r);
+	return rc;
+}
+
+static int group_setup(void **state)
+{
+	char extra[2048], path[512], *text;
+	size_t len;
+
+	(void)state;
+	if (lab_init() < 0 || lab_redis_start(&t.redis) < 0 || start_verifier() < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/policy.json", t.vdir);
+	text = "{\"min_status\": \"affirming\", \"max_age\": 300, \"require_key_binding\": true}";
+	if (ar_file_write_atomic(path, text, strlen(text), 0644, NULL) < 0)
+		return -1;
+	snprintf(extra, sizeof(extra),
+		 "[profile \"substation\"]\n"
+		 "identifiers = permanent-identifier\n"
+		 "attest = any os_patch_level\n"
+		 "policy = %s/policy.json\n"
+		 "verifier_keys = %s/verifier-keys.json\n"
+		 "verifier_url = %s\n", t.vdir, t.vdir, t.vbase);
+	snprintf(path, sizeof(path), "%s/profiles.conf", t.vdir);
+	if (ar_file_write_atomic(path, extra, strlen(extra), 0644, NULL) < 0)
+		return -1;
+	setenv("MKCA_EXTRA", path, 1);
+	setenv("MKCA_EAB_PROFILE", "substation", 1);
+	if (catest_start_ca(&t.ca, t.redis.port, "no") < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/eab.json", t.ca.dir);
+	if (ar_file_read(path, 4096, &text, &len, NULL) < 0)
+		return -1;
+	t.eab_keys = json_loads(text, 0, NULL);
+	free(text);
+	t.account_key = ar_jwk_generate("ES256", NULL);
+	t.device_key = ar_jwk_generate("ES256", NULL);
+	return t.eab_keys && t.account_key && t.device_key ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	catest_stop_ca(&t.ca);
+	if (t.vpid > 0)
+		lab_stop(t.vpid, 3000);
+	lab_rmtree(t.vdir);
+	lab_redis_stop(&t.redis);
+	json_decref(t.eab_keys);
+	ar_jwk_free(t.account_key);
+	ar_jwk_free(t.device_key);
+	return 0;
+}
+
+/* The inspector's account (bound through kid-substation-1), fresh client. */
+static int setup(void **state)
+{
+	json_t *p = json_pack("{s:b}", "termsOfServiceAgreed", 1), *jwk;
+	const char *hmac = json_string_value(json_object_get(json_object_get(t.eab_keys,
+								       "kid-substation-1"), "hmac"));
+	ar_jwk_t *mac;
+	httpc_resp_t r;
+	int rc;
+
+	(void)state;
+	if (acmec_init(&t.c, t.ca.base, t.ca.cafile, t.account_key) < 0)
+		return -1;
+	jwk = json_pack("{s:s,s:s}", "kty", "oct", "k", hmac);
+	mac = ar_jwk_parse(jwk, AR_JWK_ALLOW_OCT, NULL);
+	json_object_set_new(p, "externalAccountBinding",
+			    ar_acme_eab_sign(t.account_key, "kid-substation-1", mac,
+					     acmec_url(&t.c, "newAccount"), NULL));
+	rc = acmec_post(&t.c, acmec_url(&t.c, "newAccount"), p, 1, NULL, &r);
+	snprintf(t.c.kid, sizeof(t.c.kid), "%s", r.location);
+	rc = rc == 0 && (r.status == 201 || r.status == 200) ? 0 : -1;
+	httpc_free(&r);
+	ar_jwk_free(mac);
+	json_decref(jwk);
+	json_decref(p);
+	return rc;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	acmec_free(&t.c);
+	return 0;
+}
+
+/* An order for SUB-0042; returns it and its remote-attest-01 challenge URLs/nonces. */
+static json_t *attested_order(char urls[2][600], char nonces[2][128], char *order_url, size_t size)
+{
+	json_t *p = json_pack("{s:[{s:s,s:s}]}", "identifiers", "type", "permanent-identifier",
+			      "value", "SUB-0042"), *o, *auths;
+	httpc_resp_t r;
+	size_t i, k = 0;
+
+	assert_int_equal(acmec_post(&t.c, acmec_url(&t.c, "newOrder"), p, 0, NULL, &r), 0);
+	if (r.status != 201)
+		fail_msg("newOrder %ld %s", r.status, r.body);
+	snprintf(order_url, size, "%s", r.location);
+	o = json_loads(r.body, 0, NULL);
+	httpc_free(&r);
+	json_decref(p);
+	auths = json_object_get(o, "authorizations");
+	for (i = 0; i < json_array_size(auths); i++) {
+		json_t *a, *c;
+
+		assert_int_equal(acmec_post(&t.c, json_string_value(json_array_get(auths, i)), NULL, 0,
+					    NULL, &r), 0);
+		a = json_loads(r.body, 0, NULL);
+		httpc_free(&r);
+		c = json_array_get(json_object_get(a, "challenges"), 0);
+		if (c && !strcmp(json_string_value(json_object_get(c, "type")), "remote-attest-01")) {
+			assert_true(k < 2);
+			snprintf(urls[k], 600, "%s", json_string_value(json_object_get(c, "url")));
+			snprintf(nonces[k], 128, "%s",
+				 json_string_value(json_object_get(c, "freshness_nonce")));
+			k++;
+		}
+		json_decref(a);
+	}
+	assert_int_equal(k, 2);
+	return o;
+}
+
+/* Attest to the verifier with @nonce; returns the CMW (EAR) as JSON. */
+static json_t *passport(const char *nonce, const ar_jwk_t *key, int64_t patched)
+{
+	httpc_req_t req = { "POST", NULL, t.vca, NULL, NULL, "", 0 };
+	char url[700], loc[700];
+	ar_evidence_t ev;
+	httpc_resp_t r;
+	json_t *s, *j, *cmw;
+	char *body;
+
+	snprintf(url, sizeof(url), "%s/challenge-response/v1/newSession?nonce=%s", t.vbase, nonce);
+	req.url = url;
+	assert_int_equal(httpc(&req, &r), 0);
+	assert_int_equal(r.status, 201);
+	snprintf(loc, sizeof(loc), "%s%s", t.vbase, r.location);
+	s = json_loads(r.body, 0, NULL);
+	httpc_free(&r);
+
+	memset(&ev, 0, sizeof(ev));
+	snprintf(ev.nonce, sizeof(ev.nonce), "%s", json_string_value(json_object_get(s, "nonce")));
+	ev.collected_at = time(NULL);
+	snprintf(ev.device_id, sizeof(ev.device_id), "SUB-0042");
+	snprintf(ev.os_id, sizeof(ev.os_id), "debian");
+	snprintf(ev.os_version, sizeof(ev.os_version), "12");
+	ev.last_security_update = patched;
+	ev.disk_encrypted = ev.edr_running = ev.efi = ev.secure_boot = -1;
+	ev.key_non_exportable = 0;
+	snprintf(ev.key_jkt, sizeof(ev.key_jkt), "%s", ar_jwk_thumbprint(key));
+	j = ar_evidence_to_json(&ev);
+	body = json_dumps(j, JSON_COMPACT);
+	req.url = loc;
+	req.content_type = AR_MT_EVIDENCE;
+	req.body = body;
+	req.len = strlen(body);
+	assert_int_equal(httpc(&req, &r), 0);
+	assert_int_equal(r.status, 200);
+	cmw = json_loads(r.body, 0, NULL);
+	httpc_free(&r);
+	free(body);
+	json_decref(j);
+	json_decref(s);
+	return cmw;
+}
+
+static json_t *respond(const char *url, const json_t *payload, long want)
+{
+	httpc_resp_t r;
+	json_t *c;
+
+	assert_int_equal(acmec_post(&t.c, url, payload, 0, NULL, &r), 0);
+	if (r.status != want)
+		fail_msg("%s: %ld %s", url, r.status, r.body);
+	c = json_loads(r.body, 0, NULL);
+	if (want == 200)
+		assert_non_null(strstr(r.link, "rel=\"up\""));
+	httpc_free(&r);
+	return c;
+}
+
+static const char *status_of(const json_t *j)
+{
+	return json_string_value(json_object_get(j, "status"));
+}
+
+static json_t *read_order(const char *url)
+{
+	httpc_resp_t r;
+	json_t *o;
+
+	assert_int_equal(acmec_post(&t.c, url, NULL, 0, NULL, &r), 0);
+	o = json_loads(r.body, 0, NULL);
+	httpc_free(&r);
+	return o;
+}
+
+static void test_healthy_device_wins_both_challenges_and_the_order_is_ready(void **state)
+{
+	char urls[2][600], nonces[2][128], order_url[600];
+	json_t *o = attested_order(urls, nonces, order_url, sizeof(order_url)), *c, *cmw;
+	size_t i;
+
+	(void)state;
+	json_decref(o);
+	for (i = 0; i < 2; i++) {
+		cmw = passport(nonces[i], t.device_key, time(NULL) - 86400);
+		c = respond(urls[i], cmw, 200);
+		assert_string_equal(status_of(c), "valid");
+		assert_non_null(json_object_get(c, "validated"));
+		json_decref(c);
+		/* Posting again changes nothing: the nonce is spent. */
+		c = respond(urls[i], cmw, 200);
+		assert_string_equal(status_of(c), "valid");
+		json_decref(c);
+		json_decref(cmw);
+		o = read_order(order_url);
+		assert_string_equal(status_of(o), i == 0 ? "pending" : "ready");
+		json_decref(o);
+	}
+}
+
+static void test_ear_for_another_nonce_is_a_bad_attestation_statement(void **state)
+{
+	char urls[2][600], nonces[2][128], order_url[600];
+	json_t *o = attested_order(urls, nonces, order_url, sizeof(order_url)), *c, *cmw;
+
+	(void)state;
+	json_decref(o);
+	/* The other challenge's nonce: valid EAR, wrong challenge. */
+	cmw = passport(nonces[1], t.device_key, time(NULL) - 86400);
+	c = respond(urls[0], cmw, 200);
+	assert_string_equal(status_of(c), "invalid");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(c, "error"), "type")),
+			    "urn:ietf:params:acme:error:badAttestationStatement");
+	assert_non_null(strstr(json_string_value(json_object_get(json_object_get(c, "error"), "detail")),
+			       "nonce"));
+	json_decref(c);
+	json_decref(cmw);
+	o = read_order(order_url);
+	assert_string_equal(status_of(o), "invalid");
+	json_decref(o);
+}
+
+static void test_unpatched_device_is_refused(void **state)
+{
+	char urls[2][600], nonces[2][128], order_url[600];
+	json_t *o = attested_order(urls, nonces, order_url, sizeof(order_url)), *c, *cmw;
+
+	(void)state;
+	json_decref(o);
+	cmw = passport(nonces[0], t.device_key, time(NULL) - 200 * 86400);
+	c = respond(urls[0], cmw, 200);
+	assert_string_equal(status_of(c), "invalid");
+	assert_non_null(strstr(json_string_value(json_object_get(json_object_get(c, "error"), "detail")),
+			       "contraindicated"));
+	json_decref(c);
+	json_decref(cmw);
+}
+
+static void test_attestations_binding_different_keys_are_refused(void **state)
+{
+	char urls[2][600], nonces[2][128], order_url[600];
+	json_t *o = attested_order(urls, nonces, order_url, sizeof(order_url)), *c, *cmw;
+	ar_jwk_t *other = ar_jwk_generate("ES256", NULL);
+
+	(void)state;
+	json_decref(o);
+	cmw = passport(nonces[0], t.device_key, time(NULL) - 86400);
+	c = respond(urls[0], cmw, 200);
+	assert_string_equal(status_of(c), "valid");
+	json_decref(c);
+	json_decref(cmw);
+	cmw = passport(nonces[1], other, time(NULL) - 86400);
+	c = respond(urls[1], cmw, 200);
+	assert_string_equal(status_of(c), "invalid");
+	assert_non_null(strstr(json_string_value(json_object_get(json_object_get(c, "error"), "detail")),
+			       "another key"));
+	json_decref(c);
+	json_decref(cmw);
+	ar_jwk_free(other);
+}
+
+static void test_forged_ear_and_wrong_forms_are_refused(void **state)
+{
+	char urls[2][600], nonces[2][128], order_url[600], *jwt;
+	json_t *o = attested_order(urls, nonces, order_url, sizeof(order_url)), *c, *cmw, *kidjwk;
+	ar_jwk_t *rogue = ar_jwk_generate("ES256", NULL), *rogue_kid;
+	json_t *jwe;
+	ar_ear_t ear;
+
+	(void)state;
+	json_decref(o);
+	/* Not a CMW at all, or encrypted evidence: 400, the challenge stays pending. */
+	o = json_pack("{s:s}", "hello", "world");
+	jwe = ar_jwe_encrypt("x", 1, t.device_key, NULL, NULL);
+	c = respond(urls[0], jwe, 400);
+	json_decref(c);
+	json_decref(jwe);
+	json_decref(o);
+
+	/* An EAR with the trusted kid but signed by another key. */
+	memset(&ear, 0, sizeof(ear));
+	ear.iat = time(NULL);
+	snprintf(ear.nonce, sizeof(ear.nonce), "%s", nonces[0]);
+	snprintf(ear.verifier_developer, sizeof(ear.verifier_developer), "acme-rats-verifier");
+	snprintf(ear.jkt, sizeof(ear.jkt), "%s", ar_jwk_thumbprint(t.device_key));
+	ear.nsubmods = 1;
+	snprintf(ear.submods[0].name, sizeof(ear.submods[0].name), "device");
+	ear.submods[0].tv.v[AR_TV_EXECUTABLES] = 2;
+	kidjwk = json_deep_copy(ar_jwk_json(rogue));
+	json_object_set_new(kidjwk, "kid", json_string("test-verifier-1"));
+	rogue_kid = ar_jwk_parse(kidjwk, 0, NULL);
+	jwt = ar_ear_sign(&ear, rogue_kid, NULL);
+	cmw = ar_cmw_record(AR_MT_EAR, jwt, strlen(jwt), AR_CMW_IND_RESULTS);
+	c = respond(urls[0], cmw, 200);
+	assert_string_equal(status_of(c), "invalid");
+	assert_non_null(strstr(json_string_value(json_object_get(json_object_get(c, "error"), "detail")),
+			       "signature"));
+	json_decref(c);
+	json_decref(cmw);
+	free(jwt);
+	json_decref(kidjwk);
+	ar_jwk_free(rogue_kid);
+	ar_jwk_free(rogue);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_healthy_device_wins_both_challenges_and_the_order_is_ready, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ear_for_another_nonce_is_a_bad_attestation_statement, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unpatched_device_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_attestations_binding_different_keys_are_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forged_ear_and_wrong_forms_are_refused, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("ca_challenge", tests, group_setup, group_teardown);
+}
