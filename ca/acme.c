@@ -53,6 +53,7 @@ static const struct route {
 	{ "order/", 1, AR_ACME_KEY_KID, 0, order_post },
 	{ "authz/", 1, AR_ACME_KEY_KID, 0, authz_post },
 	{ "chall/", 1, AR_ACME_KEY_KID, 1, challenge_post },
+	{ "cert/", 1, AR_ACME_KEY_KID, 0, cert_post },
 };
 
 static int64_t now_ms(void)

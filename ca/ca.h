@@ -14,6 +14,7 @@
 #include "acme_jws.h"
 #include "daemon.h"
 #include "ear.h"
+#include <openssl/x509.h>
 #include "httpd.h"
 #include "jwk.h"
 #include "store.h"
@@ -35,6 +36,8 @@ typedef struct ca_conf {
 	int		eab_required;
 	char		*eab_keys;		/**< JSON file: {"kid": {"hmac", "profile", "identifiers"}} */
 	char		*default_profile;	/**< for accounts without EAB (or EAB without one) */
+	char		*issuer_cert;		/**< PEM: the issuing CA certificate (with SKI) */
+	char		*issuer_key;		/**< PEM: its private key */
 	int64_t		order_lifetime;		/**< ms: orders and authorizations expire */
 	struct ca_profile *profiles;		/**< [profile "name"] sections */
 	size_t		nprofiles;
@@ -91,6 +94,9 @@ typedef struct ca {
 	uint8_t		nonce_key[AR_TOKEN_KEY_LEN];
 	daemon_stores_t	stores;
 	char		*directory;		/**< JSON text, built once */
+	X509		*issuer;		/**< issuing certificate */
+	EVP_PKEY	*issuer_key;
+	char		*issuer_pem;		/**< appended to every certificate chain */
 	size_t		neab;
 	ca_eab_t	*eab;
 	ar_httpd_t	*httpd;
@@ -146,6 +152,11 @@ json_t *authz_view(const ca_t *ca, const char *id, const json_t *authz);
 void order_new(acme_req_t *r, ar_http_resp_t *resp);
 void order_post(acme_req_t *r, const char *id, ar_http_resp_t *resp);
 void authz_post(acme_req_t *r, const char *id, ar_http_resp_t *resp);
+/** POST to an order's finalize URL (finalize.c). */
+void order_finalize(acme_req_t *r, const char *id, json_t *order, ar_http_resp_t *resp);
+/** POST-as-GET of a certificate chain (finalize.c). */
+void cert_post(acme_req_t *r, const char *id, ar_http_resp_t *resp);
+json_t *order_view(const ca_t *ca, const char *id, const json_t *order);
 /** POST to a challenge: "<authz id>/<index>" (challenge.c). */
 void challenge_post(acme_req_t *r, const char *path, ar_http_resp_t *resp);
 

@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 
 #include <openssl/crypto.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include "ca.h"
 #include "fileio.h"
@@ -28,6 +30,8 @@ static const ar_conf_rule_t acme_rules[] = {
 	{ "external_account_required", AR_CONF_BOOL, OFF(eab_required), 0, "no", 0, 0, NULL },
 	{ "eab_keys", AR_CONF_STRING, OFF(eab_keys), 0, NULL, 0, 0, NULL },
 	{ "default_profile", AR_CONF_STRING, OFF(default_profile), 0, NULL, 0, 0, NULL },
+	{ "issuer_cert", AR_CONF_STRING, OFF(issuer_cert), 0, NULL, 0, 0, NULL },
+	{ "issuer_key", AR_CONF_STRING, OFF(issuer_key), 0, NULL, 0, 0, NULL },
 	{ "order_lifetime", AR_CONF_DURATION, OFF(order_lifetime), 0, "1h", 60000, 7 * 86400000LL, NULL },
 	AR_CONF_END
 };
@@ -170,13 +174,50 @@ static int build_directory(ca_t *ca, ar_err_t *err)
 	return ca->directory ? 0 : ar_err_set(err, AR_ERR_NOMEM, "out of memory");
 }
 
+/* The issuing certificate and key: they must match, the certificate needs an SKI. */
+static int load_issuer(ca_t *ca, ar_err_t *err)
+{
+	const char *cert = ca->conf.issuer_cert, *key = ca->conf.issuer_key;
+	ar_jwk_t *jwk;
+	size_t len;
+	BIO *bio;
+
+	if (!cert && !key)
+		return 0;
+	if (!cert || !key)
+		return ar_err_set(err, AR_ERR_CONFIG, "issuer_cert and issuer_key go together");
+	if (ar_file_read(cert, 1 << 20, &ca->issuer_pem, &len, err) < 0)
+		return -1;
+	bio = BIO_new_mem_buf(ca->issuer_pem, (int)len);
+	ca->issuer = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+	BIO_free(bio);
+	if (!ca->issuer)
+		return ar_err_set(err, AR_ERR_CONFIG, "%s: no PEM certificate", cert);
+	if (!X509_get0_subject_key_id(ca->issuer))
+		return ar_err_set(err, AR_ERR_CONFIG, "%s: the issuing certificate needs a "
+				  "subjectKeyIdentifier", cert);
+	jwk = ar_jwk_load_pem(key, err);
+	if (!jwk)
+		return -1;
+	if (!ar_jwk_is_private(jwk)) {
+		ar_jwk_free(jwk);
+		return ar_err_set(err, AR_ERR_CONFIG, "%s: not a private key", key);
+	}
+	ca->issuer_key = ar_jwk_pkey(jwk);
+	EVP_PKEY_up_ref(ca->issuer_key);
+	ar_jwk_free(jwk);
+	if (X509_check_private_key(ca->issuer, ca->issuer_key) != 1)
+		return ar_err_set(err, AR_ERR_CONFIG, "%s does not belong to %s", key, cert);
+	return 0;
+}
+
 int ca_load(ca_t *ca, const char *path, ar_err_t *err)
 {
 	ca_conf_t *c = &ca->conf;
 
 	if (daemon_conf_load(path, sections, NSECTIONS, c, err) < 0 ||
 	    daemon_read_key(c->nonce_key_file, ca->nonce_key, err) < 0 ||
-	    load_eab(ca, err) < 0 || build_directory(ca, err) < 0)
+	    load_eab(ca, err) < 0 || load_issuer(ca, err) < 0 || build_directory(ca, err) < 0)
 		return -1;
 	if (c->default_profile && !ca_profile_find(ca, c->default_profile))
 		return ar_err_set(err, AR_ERR_CONFIG, "default_profile \"%s\" has no [profile] section",
@@ -197,5 +238,8 @@ void ca_free(ca_t *ca)
 	}
 	free(ca->eab);
 	free(ca->directory);
+	X509_free(ca->issuer);
+	EVP_PKEY_free(ca->issuer_key);
+	free(ca->issuer_pem);
 	OPENSSL_cleanse(ca->nonce_key, sizeof(ca->nonce_key));
 }

@@ -216,7 +216,7 @@ static const char *derive_status(const char *current, const char *const *authz, 
 	return valid == n ? "ready" : "pending";
 }
 
-static json_t *order_view(const ca_t *ca, const char *id, const json_t *order)
+json_t *order_view(const ca_t *ca, const char *id, const json_t *order)
 {
 	char url[600], exp[32];
 	json_t *view, *urls = json_array();
@@ -235,6 +235,11 @@ static json_t *order_view(const ca_t *ca, const char *id, const json_t *order)
 			 "authorizations", urls, "finalize", url);
 	if (view && json_object_get(order, "error"))
 		json_object_set(view, "error", json_object_get(order, "error"));
+	if (view && json_object_get(order, "certificate")) {
+		ca_url(ca, "cert", json_string_value(json_object_get(order, "certificate")), url,
+		       sizeof(url));
+		json_object_set_new(view, "certificate", json_string(url));
+	}
 	return view;
 }
 
@@ -361,19 +366,29 @@ out:
 	json_decref(subs);
 }
 
-void order_post(acme_req_t *r, const char *id, ar_http_resp_t *resp)
+void order_post(acme_req_t *r, const char *path, ar_http_resp_t *resp)
 {
+	size_t n = strcspn(path, "/");
 	ar_err_t err = { 0 };
+	char id[48];
 	json_t *order;
 
-	if (r->jws.payload) {
+	if (n == 0 || n >= sizeof(id) || (path[n] && strcmp(path + n, "/finalize"))) {
+		acme_problem(r->ca, resp, 404, "malformed", "no such order resource");
+		return;
+	}
+	memcpy(id, path, n);
+	id[n] = '\0';
+	if (!path[n] && r->jws.payload) {
 		acme_problem(r->ca, resp, 400, "malformed", "orders are read with POST-as-GET");
 		return;
 	}
 	order = ca_record_own(r, "order", id, resp);
 	if (!order)
 		return;
-	if (order_refresh(r, order, &err) < 0)
+	if (path[n])
+		order_finalize(r, id, order, resp);
+	else if (order_refresh(r, order, &err) < 0)
 		acme_problem_from(r->ca, resp, &err);
 	else
 		acme_json(r->ca, resp, 200, order_view(r->ca, id, order));

@@ -19,6 +19,12 @@
 #include "evidence.h"
 #include "fileio.h"
 #include "jwe.h"
+#include "b64.h"
+#include "certext.h"
+#include "store.h"
+#include "x509.h"
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 static struct {
 	lab_redis_t	redis;
@@ -276,6 +282,48 @@ static json_t *read_order(const char *url)
 	return o;
 }
 
+
+/* A CSR for @key naming @device as permanent-identifier, made by openssl req. */
+static char *csr_b64(const ar_jwk_t *key, const char *device)
+{
+	char keyp[300], cnf[300], out[300], text[512], *pem, *der, *b64;
+	size_t len;
+
+	snprintf(keyp, sizeof(keyp), "%s/device.key", t.vdir);
+	snprintf(cnf, sizeof(cnf), "%s/csr.cnf", t.vdir);
+	snprintf(out, sizeof(out), "%s/csr.der", t.vdir);
+	pem = ar_jwk_to_pem(key, 1, NULL);
+	assert_int_equal(ar_file_write_atomic(keyp, pem, strlen(pem), 0600, NULL), 0);
+	free(pem);
+	snprintf(text, sizeof(text), "[req]\ndistinguished_name = dn\nprompt = no\n"
+		 "req_extensions = ext\n[dn]\nO = acme-rats test\n[ext]\n"
+		 "subjectAltName = otherName:1.3.6.1.5.5.7.8.3;SEQUENCE:permid\n"
+		 "[permid]\nvalue = UTF8:%s\n", device);
+	assert_int_equal(ar_file_write_atomic(cnf, text, strlen(text), 0600, NULL), 0);
+	{
+		char *argv[] = { "/usr/bin/openssl", "req", "-new", "-key", keyp, "-config", cnf,
+				 "-outform", "DER", "-out", out, NULL };
+
+		assert_int_equal(catest_run(argv), 0);
+	}
+	assert_int_equal(ar_file_read(out, 16384, &der, &len, NULL), 0);
+	b64 = ar_b64url_encode_alloc(der, len);
+	free(der);
+	return b64;
+}
+
+static void finalize(const char *order_url, const char *csr, long want, httpc_resp_t *r)
+{
+	char url[700];
+	json_t *p = json_pack("{s:s}", "csr", csr);
+
+	snprintf(url, sizeof(url), "%s/finalize", order_url);
+	assert_int_equal(acmec_post(&t.c, url, p, 0, NULL, r), 0);
+	if (r->status != want)
+		fail_msg("finalize: %ld %s", r->status, r->body);
+	json_decref(p);
+}
+
 static void test_healthy_device_wins_both_challenges_and_the_order_is_ready(void **state)
 {
 	char urls[2][600], nonces[2][128], order_url[600];
@@ -299,6 +347,104 @@ static void test_healthy_device_wins_both_challenges_and_the_order_is_ready(void
 		assert_string_equal(status_of(o), i == 0 ? "pending" : "ready");
 		json_decref(o);
 	}
+}
+
+static void test_finalize_issues_short_lived_attested_certificate(void **state)
+{
+	char urls[2][600], nonces[2][128], order_url[600], *csr, aki[80], serial[80];
+	json_t *o = attested_order(urls, nonces, order_url, sizeof(order_url)), *c, *cmw;
+	ar_jwk_t *other = ar_jwk_generate("ES256", NULL);
+	ar_store_opts_t so = { .host = "127.0.0.1" };
+	ar_certext_t ext;
+	ar_store_cert_t rec;
+	ar_store_posture_t posture;
+	ar_store_t *st;
+	httpc_resp_t r;
+	X509 *cert;
+	BIO *bio;
+	size_t i;
+
+	(void)state;
+	json_decref(o);
+	/* Not ready yet. */
+	csr = csr_b64(t.device_key, "SUB-0042");
+	finalize(order_url, csr, 403, &r);
+	expect_problem(&r, 403, "orderNotReady");
+	httpc_free(&r);
+	for (i = 0; i < 2; i++) {
+		cmw = passport(nonces[i], t.device_key, time(NULL) - 86400);
+		c = respond(urls[i], cmw, 200);
+		json_decref(c);
+		json_decref(cmw);
+	}
+	/* Another key than the attested one; another device than the order's. */
+	free(csr);
+	csr = csr_b64(other, "SUB-0042");
+	finalize(order_url, csr, 400, &r);
+	expect_problem(&r, 400, "badCSR");
+	if (!strstr(r.body, "cnf.jkt"))
+		fail_msg("%s", r.body);
+	httpc_free(&r);
+	free(csr);
+	csr = csr_b64(t.device_key, "SUB-0043");
+	finalize(order_url, csr, 400, &r);
+	expect_problem(&r, 400, "badCSR");
+	httpc_free(&r);
+	finalize(order_url, "AAAA", 400, &r);
+	expect_problem(&r, 400, "badCSR");
+	httpc_free(&r);
+
+	free(csr);
+	csr = csr_b64(t.device_key, "SUB-0042");
+	finalize(order_url, csr, 200, &r);
+	o = json_loads(r.body, 0, NULL);
+	httpc_free(&r);
+	assert_string_equal(status_of(o), "valid");
+	assert_non_null(json_object_get(o, "certificate"));
+	assert_int_equal(acmec_post(&t.c, json_string_value(json_object_get(o, "certificate")), NULL, 0,
+				    NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.content_type, "application/pem-certificate-chain");
+	json_decref(o);
+
+	bio = BIO_new_mem_buf(r.body, (int)r.len);
+	cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	assert_non_null(cert);
+	assert_non_null(strstr(r.body + 100, "BEGIN CERTIFICATE"));	/* the issuer follows */
+	{
+		int days, secs;
+
+		assert_int_equal(ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(cert),
+						X509_get0_notAfter(cert)), 1);
+		assert_int_equal(days * 86400 + secs, 8 * 3600);	/* the profile's 8 h */
+	}
+	assert_true(X509_get_ext_by_NID(cert, NID_no_rev_avail, -1) >= 0);
+	assert_int_equal(X509_get_extended_key_usage(cert) & (XKU_SSL_CLIENT | XKU_SSL_SERVER),
+			 XKU_SSL_CLIENT);
+	assert_int_equal(ar_certext_from_cert(cert, &ext, NULL), 1);
+	assert_int_equal(ext.status, AR_STATUS_AFFIRMING);
+	assert_string_equal(ext.order_url, order_url);
+	assert_string_equal(ext.device_id, "SUB-0042");
+	assert_string_equal(ext.profile, "substation");
+	assert_string_equal(ext.verifier, "acme-rats-verifier");
+	assert_true(time(NULL) - ext.ear_iat < 60);
+
+	/* The records the RADIUS servers will read. */
+	assert_int_equal(ar_cert_ids(cert, aki, sizeof(aki), serial, sizeof(serial), NULL), 0);
+	so.port = t.redis.port;
+	st = ar_store_open(&so, NULL);
+	assert_non_null(st);
+	assert_int_equal(ar_store_cert_find(st, aki, serial, &rec, NULL), 1);
+	assert_string_equal(rec.device, "SUB-0042");
+	assert_int_equal(rec.status, AR_CERT_VALID);
+	assert_int_equal(ar_store_posture_get(st, "SUB-0042", &posture, NULL), 1);
+	assert_int_equal(posture.status, AR_STATUS_AFFIRMING);
+	ar_store_close(st);
+	X509_free(cert);
+	BIO_free(bio);
+	httpc_free(&r);
+	free(csr);
+	ar_jwk_free(other);
 }
 
 static void test_ear_for_another_nonce_is_a_bad_attestation_statement(void **state)
@@ -410,6 +556,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_healthy_device_wins_both_challenges_and_the_order_is_ready, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_finalize_issues_short_lived_attested_certificate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ear_for_another_nonce_is_a_bad_attestation_statement, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unpatched_device_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attestations_binding_different_keys_are_refused, setup, teardown),

@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Finalization and certificates (RFC 8555 7.4, 7.4.2).
+ *
+ * A ready order is finalized with a CSR that must name exactly the order's
+ * identifiers and whose key must be the one the attestation bound (cnf.jkt):
+ * a device cannot win the challenge with one key and certify another. The
+ * certificate lives as long as the profile says, carries RFC 9608
+ * noRevAvail and the attestation extension, and is recorded (certificate
+ * and posture) for the RADIUS servers that will see it.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/pem.h>
+
+#include "b64.h"
+#include "ca.h"
+#include "log.h"
+#include "x509.h"
+
+/* The order's certificate identifiers (remote-attestation adds none). */
+static size_t order_identifiers(const json_t *order, ar_identifier_t *ids, size_t max)
+{
+	const json_t *list = json_object_get(order, "identifiers");
+	size_t i, n = 0;
+
+	for (i = 0; i < json_array_size(list) && n < max; i++) {
+		const json_t *id = json_array_get(list, i);
+		const char *type = json_string_value(json_object_get(id, "type"));
+
+		if (!strcmp(type, AR_ID_ATTESTATION))
+			continue;
+		snprintf(ids[n].type, sizeof(ids[n].type), "%s", type);
+		snprintf(ids[n].value, sizeof(ids[n].value), "%s",
+			 json_string_value(json_object_get(id, "value")));
+		n++;
+	}
+	return n;
+}
+
+/* The attestation extension from what the order's challenges recorded. */
+static int attestation_ext(const ca_t *ca, const char *order_id, const json_t *order,
+			   const ar_identifier_t *ids, size_t nids, ar_certext_t *ext)
+{
+	const json_t *att = json_object_get(order, "attestation"), *tv;
+	size_t i;
+
+	if (!att)
+		return 0;
+	memset(ext, 0, sizeof(*ext));
+	ca_url(ca, "order", order_id, ext->order_url, sizeof(ext->order_url));
+	snprintf(ext->verifier, sizeof(ext->verifier), "%s",
+		 json_string_value(json_object_get(att, "verifier")));
+	if (ar_status_parse(json_string_value(json_object_get(att, "status")), &ext->status) < 0)
+		return -1;
+	tv = json_object_get(att, "tv");
+	for (i = 0; i < AR_TV_COUNT; i++)
+		ext->tv.v[i] = (int8_t)json_integer_value(json_array_get(tv, i));
+	ext->ear_iat = json_integer_value(json_object_get(att, "iat"));
+	snprintf(ext->profile, sizeof(ext->profile), "%s",
+		 json_string_value(json_object_get(order, "profile")));
+	for (i = 0; i < nids; i++)
+		if (!strcmp(ids[i].type, AR_ID_PERMANENT) && strlen(ids[i].value) < sizeof(ext->device_id)) {
+			memcpy(ext->device_id, ids[i].value, strlen(ids[i].value) + 1);
+			break;
+		}
+	return 1;
+}
+
+/* Certificate and posture records, for the module and the NOC. */
+static int record_certificate(acme_req_t *r, X509 *cert, const char *order_id,
+			      const json_t *order, const ar_identifier_t *device, ar_err_t *err)
+{
+	const json_t *att = json_object_get(order, "attestation");
+	ar_store_posture_t posture;
+	ar_store_cert_t rec;
+	const ASN1_TIME *na = X509_get0_notAfter(cert);
+	struct tm tm;
+
+	memset(&rec, 0, sizeof(rec));
+	if (strlen(device->value) >= sizeof(rec.device))
+		return ar_err_set(err, AR_ERR_MALFORMED, "device identifier too long for the store");
+	memcpy(rec.device, device->value, strlen(device->value) + 1);
+	if (ar_cert_ids(cert, rec.aki, sizeof(rec.aki), rec.serial, sizeof(rec.serial), err) < 0 ||
+	    ASN1_TIME_to_tm(na, &tm) != 1)
+		return -1;
+	rec.not_after = (int64_t)timegm(&tm);
+	ca_url(r->ca, "order", order_id, rec.order, sizeof(rec.order));
+	rec.status = AR_CERT_VALID;
+	if (ar_store_cert_put(r->st, &rec, err) < 0)
+		return -1;
+	if (!att)
+		return 0;
+	memset(&posture, 0, sizeof(posture));
+	if (ar_status_parse(json_string_value(json_object_get(att, "status")), &posture.status) < 0)
+		return ar_err_set(err, AR_ERR_MALFORMED, "order attestation record corrupt");
+	{
+		ar_tvec_t tv;
+		size_t i;
+
+		for (i = 0; i < AR_TV_COUNT; i++)
+			tv.v[i] = (int8_t)json_integer_value(json_array_get(json_object_get(att, "tv"), i));
+		ar_tvec_format(&tv, posture.tv, sizeof(posture.tv));
+	}
+	posture.ear_iat = json_integer_value(json_object_get(att, "iat"));
+	snprintf(posture.verifier, sizeof(posture.verifier), "%s",
+		 json_string_value(json_object_get(att, "verifier")));
+	snprintf(posture.profile, sizeof(posture.profile), "%s",
+		 json_string_value(json_object_get(order, "profile")));
+	snprintf(posture.reason, sizeof(posture.reason), "certificate issued for order %s", order_id);
+	return ar_store_posture_put(r->st, device->value, &posture, err);
+}
+
+static char *pem_chain(const ca_t *ca, X509 *cert)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *data, *out = NULL;
+	long len;
+
+	if (bio && PEM_write_bio_X509(bio, cert) == 1 &&
+	    BIO_write(bio, ca->issuer_pem, (int)strlen(ca->issuer_pem)) > 0) {
+		len = BIO_get_mem_data(bio, &data);
+		out = malloc((size_t)len + 1);
+		if (out) {
+			memcpy(out, data, (size_t)len);
+			out[len] = '\0';
+		}
+	}
+	BIO_free(bio);
+	return out;
+}
+
+static X509_REQ *read_csr(acme_req_t *r, ar_csr_info_t *info, ar_http_resp_t *resp)
+{
+	const char *b64 = json_string_value(json_object_get(r->jws.payload, "csr"));
+	ar_err_t err = { 0 };
+	X509_REQ *req;
+	uint8_t *der;
+	size_t len;
+
+	if (!b64) {
+		acme_problem(r->ca, resp, 400, "malformed", "finalize needs {\"csr\": base64url DER}");
+		return NULL;
+	}
+	if (strlen(b64) > ar_b64url_enc_len(AR_CSR_MAX_DER)) {
+		acme_problem(r->ca, resp, 400, "badCSR", "CSR larger than %d bytes", AR_CSR_MAX_DER);
+		return NULL;
+	}
+	der = ar_b64url_decode_alloc(b64, strlen(b64), &len, &err);
+	req = der ? ar_csr_parse_der(der, len, &err) : NULL;
+	free(der);
+	if (!req || ar_csr_check(req, info, &err) < 0) {
+		acme_problem(r->ca, resp, 400, "badCSR", "%s", err.msg);
+		X509_REQ_free(req);
+		return NULL;
+	}
+	return req;
+}
+
+void order_finalize(acme_req_t *r, const char *id, json_t *order, ar_http_resp_t *resp)
+{
+	const ca_profile_t *prof = ca_profile_find(r->ca, json_string_value(json_object_get(order,
+										  "profile")));
+	ar_identifier_t ids[AR_CSR_MAX_IDS];
+	ar_issue_params_t params;
+	ar_certext_t ext;
+	ar_csr_info_t info;
+	ar_err_t err = { 0 };
+	X509_REQ *req = NULL;
+	X509 *cert = NULL;
+	const char *jkt, *status;
+	char why[256], cid[32], *chain = NULL, serial[AR_CERT_HEX_MAX], aki[AR_CERT_HEX_MAX];
+	json_t *rec = NULL;
+	size_t nids;
+	int has_ext;
+
+	if (order_refresh(r, order, &err) < 0) {
+		acme_problem_from(r->ca, resp, &err);
+		return;
+	}
+	status = json_string_value(json_object_get(order, "status"));
+	if (strcmp(status, "ready")) {
+		acme_problem(r->ca, resp, 403, "orderNotReady", "the order is %s, not ready", status);
+		return;
+	}
+	if (!prof || !r->ca->issuer) {
+		acme_problem(r->ca, resp, 500, "serverInternal", "no issuing certificate configured");
+		return;
+	}
+	req = read_csr(r, &info, resp);
+	if (!req)
+		return;
+	nids = order_identifiers(order, ids, AR_CSR_MAX_IDS);
+	if (!ar_csr_identifiers_match(&info, ids, nids, why, sizeof(why))) {
+		acme_problem(r->ca, resp, 400, "badCSR", "%s", why);
+		goto out;
+	}
+	jkt = json_string_value(json_object_get(order, "jkt"));
+	if ((prof->hints && !jkt) || (jkt && strcmp(jkt, info.jkt))) {
+		acme_problem(r->ca, resp, 400, "badCSR", "the CSR key is not the key the attestation "
+			     "bound (cnf.jkt)");
+		goto out;
+	}
+	has_ext = attestation_ext(r->ca, id, order, ids, nids, &ext);
+	if (has_ext < 0) {
+		acme_problem(r->ca, resp, 500, "serverInternal", "order attestation record corrupt");
+		goto out;
+	}
+
+	memset(&params, 0, sizeof(params));
+	params.issuer_key = r->ca->issuer_key;
+	params.issuer_cert = r->ca->issuer;
+	params.not_before = time(NULL);
+	params.lifetime_s = (prof->lifetime < prof->max_lifetime ? prof->lifetime
+								  : prof->max_lifetime) / 1000;
+	params.server_auth = prof->server_auth;
+	params.attestation = has_ext ? &ext : NULL;
+	cert = ar_issue_cert(req, &info, &params, &err);
+	chain = cert ? pem_chain(r->ca, cert) : NULL;
+	if (!chain || ca_new_id(cid, sizeof(cid)) < 0) {
+		ar_error("event=issue.failed order=%s error=\"%s\"", id, err.msg);
+		acme_problem(r->ca, resp, 500, "serverInternal", "certificate issuance failed");
+		goto out;
+	}
+	rec = json_pack("{s:s,s:s,s:s}", "account", r->account_id, "order", id, "chain", chain);
+	if (!rec)
+		ar_err_set(&err, AR_ERR_NOMEM, "out of memory");
+	if (!rec || ca_record_put(r->st, "cert", cid, rec, &err) < 0 ||
+	    record_certificate(r, cert, id, order, &ids[0], &err) < 0) {
+		acme_problem_from(r->ca, resp, &err);
+		goto out;
+	}
+	json_object_set_new(order, "status", json_string("valid"));
+	json_object_set_new(order, "certificate", json_string(cid));
+	if (ca_record_put(r->st, "order", id, order, &err) < 0) {
+		acme_problem_from(r->ca, resp, &err);
+		goto out;
+	}
+	ar_cert_ids(cert, aki, sizeof(aki), serial, sizeof(serial), NULL);
+	ar_info("event=certificate.issued order=%s account=%s device=%s serial=%s lifetime_s=%lld "
+		"attested=%s profile=%s", id, r->account_id, ids[0].value, serial,
+		(long long)params.lifetime_s, has_ext ? ar_status_name(ext.status) : "no", prof->name);
+	acme_json(r->ca, resp, 200, order_view(r->ca, id, order));
+out:
+	json_decref(rec);
+	free(chain);
+	X509_free(cert);
+	X509_REQ_free(req);
+}
+
+void cert_post(acme_req_t *r, const char *id, ar_http_resp_t *resp)
+{
+	const char *chain;
+	json_t *rec;
+
+	if (r->jws.payload) {
+		acme_problem(r->ca, resp, 400, "malformed", "certificates are read with POST-as-GET");
+		return;
+	}
+	rec = ca_record_own(r, "cert", id, resp);
+	if (!rec)
+		return;
+	chain = json_string_value(json_object_get(rec, "chain"));
+	ar_http_resp_text(resp, 200, "application/pem-certificate-chain", chain, strlen(chain));
+	acme_headers(r->ca, resp);
+	json_decref(rec);
+}
