@@ -99,7 +99,6 @@ typedef struct ca {
 	char		*issuer_pem;		/**< appended to every certificate chain */
 	size_t		neab;
 	ca_eab_t	*eab;
-	ar_httpd_t	*httpd;
 } ca_t;
 
 int ca_load(ca_t *ca, const char *path, ar_err_t *err);

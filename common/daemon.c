@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -253,4 +254,78 @@ int daemon_wait(void)
 			return sig;
 		ar_info("event=sighup note=\"restart to reload configuration\"");
 	}
+}
+
+static void usage(const daemon_spec_t *spec, FILE *out)
+{
+	fprintf(out,
+		"Usage: %s [-c FILE] [--check-config] [-h] [-V]\n"
+		"\n"
+		"  -c, --config FILE   configuration (default %s)\n"
+		"      --check-config  load configuration and keys, then exit\n"
+		"  -h, --help          this text\n"
+		"  -V, --version       print the version\n"
+		"\n"
+		"Runs in the foreground and logs to standard error (key=value lines).\n"
+		"SIGTERM or SIGINT stops it.\n", spec->name, spec->config);
+}
+
+int daemon_main(int argc, char **argv, const daemon_spec_t *spec)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = spec->config;
+	ar_httpd_opts_t hopts;
+	ar_err_t err = { 0 };
+	ar_httpd_t *httpd;
+	char facts[512];
+	int c, check = 0, rc = 1;
+
+	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': path = optarg; break;
+		case 'C': check = 1; break;
+		case 'h': usage(spec, stdout); return 0;
+		case 'V': printf("%s %s\n", spec->name, PACKAGE_VERSION); return 0;
+		default: usage(spec, stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(spec, stderr);
+		return 2;
+	}
+
+	ar_log_setup(spec->name, AR_LOG_INFO, 2);
+	if (spec->load(spec->ctx, path, &err) < 0) {
+		ar_error("event=config.invalid file=%s error=\"%s\"", path, err.msg);
+		goto out;
+	}
+	ar_log_setup(spec->name, (ar_log_level_t)spec->log(spec->ctx)->level, 2);
+	spec->describe(spec->ctx, facts, sizeof(facts));
+	if (check) {
+		printf("%s: configuration OK (%s)\n", path, facts);
+		rc = 0;
+		goto out;
+	}
+
+	/* Signals are taken synchronously by the main thread only. */
+	daemon_signals_block();
+	daemon_httpd_opts(spec->server(spec->ctx), spec->problem_type, &hopts);
+	httpd = ar_httpd_start(&hopts, spec->handler, spec->ctx, &err);
+	if (!httpd) {
+		ar_error("event=start.failed error=\"%s\"", err.msg);
+		goto out;
+	}
+	ar_info("event=listening address=%s port=%d %s", hopts.address, ar_httpd_port(httpd), facts);
+	ar_info("event=stopping signal=%d", daemon_wait());
+	ar_httpd_stop(httpd);
+	rc = 0;
+out:
+	spec->release(spec->ctx);
+	return rc;
 }

@@ -101,4 +101,28 @@ void daemon_signals_block(void);
 /** Wait for SIGTERM or SIGINT (SIGHUP is logged and ignored); returns it. */
 int daemon_wait(void);
 
+/** What daemon_main() needs to know of a daemon. */
+typedef struct daemon_spec {
+	const char		*name;		/**< program name, e.g. "acme-rats-ca" */
+	const char		*config;	/**< default configuration path */
+	const char		*problem_type;	/**< type of the 413 problem */
+	void			*ctx;		/**< the daemon's state, passed back */
+	/** Load configuration and keys; on failure @p err names file and line. */
+	int			(*load)(void *ctx, const char *path, ar_err_t *err);
+	/** The [server] and [log] sections once loaded. */
+	const daemon_server_conf_t *(*server)(void *ctx);
+	const daemon_log_conf_t	*(*log)(void *ctx);
+	/** One line of key=value facts for the start-up and --check-config lines. */
+	void			(*describe)(void *ctx, char *buf, size_t size);
+	ar_http_handler_t	handler;
+	void			(*release)(void *ctx);
+} daemon_spec_t;
+
+/**
+ * The whole life of an HTTPS daemon: options (-c, --check-config, -h, -V),
+ * configuration, logging, signals, serving until SIGTERM/SIGINT, release.
+ * Returns the process exit status.
+ */
+int daemon_main(int argc, char **argv, const daemon_spec_t *spec);
+
 #endif

@@ -51,7 +51,6 @@ typedef struct verifier {
 	uint8_t		session_key[SESSION_KEY_LEN];
 	char		soc_token[256];
 	daemon_stores_t	stores;			/**< Redis, one connection per thread */
-	ar_httpd_t	*httpd;
 } verifier_t;
 
 /** Load configuration and keys; on error @p err says which file and line. */
