@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,9 +29,21 @@ int catest_run(char *const argv[])
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+static int spawn_ca(ca_proc_t *p)
+{
+	char bin[512], conf[300], log[300];
+	char *argv[] = { bin, "-c", conf, NULL };
+
+	snprintf(bin, sizeof(bin), "%s/ca/acme-rats-ca", catest_top("AR_TOP_BUILDDIR"));
+	snprintf(conf, sizeof(conf), "%s/ca.conf", p->dir);
+	snprintf(log, sizeof(log), "%s/ca.log", p->dir);
+	p->pid = lab_spawn(argv, log);
+	return p->pid > 0 && lab_wait_tcp(p->port, 5000) == 0 ? 0 : -1;
+}
+
 int catest_start_ca(ca_proc_t *p, int redis_port, const char *eab_required)
 {
-	char script[512], bin[512], conf[300], log[300], port[16], rport[16];
+	char script[512], port[16], rport[16];
 
 	if (lab_tmpdir(p->dir, sizeof(p->dir)) < 0)
 		return -1;
@@ -44,17 +57,17 @@ int catest_start_ca(ca_proc_t *p, int redis_port, const char *eab_required)
 		if (catest_run(argv) != 0)
 			return -1;
 	}
-	snprintf(bin, sizeof(bin), "%s/ca/acme-rats-ca", catest_top("AR_TOP_BUILDDIR"));
-	snprintf(conf, sizeof(conf), "%s/ca.conf", p->dir);
-	snprintf(log, sizeof(log), "%s/ca.log", p->dir);
-	{
-		char *argv[] = { bin, "-c", conf, NULL };
-
-		p->pid = lab_spawn(argv, log);
-	}
 	snprintf(p->base, sizeof(p->base), "https://127.0.0.1:%d", p->port);
 	snprintf(p->cafile, sizeof(p->cafile), "%s/ca.crt", p->dir);
-	return p->pid > 0 && lab_wait_tcp(p->port, 5000) == 0 ? 0 : -1;
+	return spawn_ca(p);
+}
+
+int catest_crash_restart_ca(ca_proc_t *p)
+{
+	if (kill(p->pid, SIGKILL) < 0)
+		return -1;
+	lab_stop(p->pid, 3000);		/* reaps it */
+	return spawn_ca(p);
 }
 
 void catest_stop_ca(ca_proc_t *p)

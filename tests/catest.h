@@ -30,6 +30,9 @@ int catest_run(char *const argv[]);
 int catest_start_ca(ca_proc_t *p, int redis_port, const char *eab_required);
 void catest_stop_ca(ca_proc_t *p);
 
+/* SIGKILL the CA (no chance to clean up) and start it again on the same files. */
+int catest_crash_restart_ca(ca_proc_t *p);
+
 /* Fail unless @r is an ACME problem of @type (no urn prefix) with @status. */
 void catest_expect_problem(const httpc_resp_t *r, long status, const char *type);
 

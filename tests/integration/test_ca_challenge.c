@@ -447,6 +447,59 @@ static void test_finalize_issues_short_lived_attested_certificate(void **state)
 	ar_jwk_free(other);
 }
 
+/* A nonce from the CA as it runs now (a restarted CA has a new nonce key). */
+static void fresh_nonce(void)
+{
+	httpc_req_t req = { "HEAD", acmec_url(&t.c, "newNonce"), t.ca.cafile, NULL, NULL, NULL, 0 };
+	httpc_resp_t r;
+
+	assert_int_equal(httpc(&req, &r), 0);
+	snprintf(t.c.nonce, sizeof(t.c.nonce), "%s", r.replay_nonce);
+	httpc_free(&r);
+}
+
+static void test_ca_killed_mid_order_resumes_and_loses_nothing(void **state)
+{
+	char urls[2][600], nonces[2][128], order_url[600], *csr;
+	json_t *o = attested_order(urls, nonces, order_url, sizeof(order_url)), *c, *cmw;
+	httpc_resp_t r;
+
+	(void)state;
+	json_decref(o);
+	cmw = passport(nonces[0], t.device_key, time(NULL) - 86400);
+	c = respond(urls[0], cmw, 200);
+	assert_string_equal(status_of(c), "valid");
+	json_decref(c);
+	json_decref(cmw);
+
+	assert_int_equal(catest_crash_restart_ca(&t.ca), 0);
+	fresh_nonce();
+	o = read_order(order_url);
+	assert_string_equal(status_of(o), "pending");	/* one challenge won, one to go */
+	json_decref(o);
+	cmw = passport(nonces[1], t.device_key, time(NULL) - 86400);
+	c = respond(urls[1], cmw, 200);
+	assert_string_equal(status_of(c), "valid");
+	json_decref(c);
+	json_decref(cmw);
+	csr = csr_b64(t.device_key, "SUB-0042");
+	finalize(order_url, csr, 200, &r);
+	httpc_free(&r);
+	free(csr);
+
+	/* Crash again after issuance: the certificate is still there. */
+	assert_int_equal(catest_crash_restart_ca(&t.ca), 0);
+	fresh_nonce();
+	o = read_order(order_url);
+	assert_string_equal(status_of(o), "valid");
+	assert_int_equal(acmec_post(&t.c, json_string_value(json_object_get(o, "certificate")), NULL, 0,
+				    NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "BEGIN CERTIFICATE"));
+	httpc_free(&r);
+	json_decref(o);
+}
+
 static void test_ear_for_another_nonce_is_a_bad_attestation_statement(void **state)
 {
 	char urls[2][600], nonces[2][128], order_url[600];
@@ -557,6 +610,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_healthy_device_wins_both_challenges_and_the_order_is_ready, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_finalize_issues_short_lived_attested_certificate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ca_killed_mid_order_resumes_and_loses_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ear_for_another_nonce_is_a_bad_attestation_statement, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unpatched_device_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attestations_binding_different_keys_are_refused, setup, teardown),
