@@ -252,6 +252,10 @@ void ca_handle(void *ctx, const ar_http_req_t *req, ar_http_resp_t *resp)
 	}
 	if (!strncmp(path, ACME_PATH, strlen(ACME_PATH))) {
 		path += strlen(ACME_PATH);
+		if (!strncmp(path, "renewal-info/", 13) && !strcmp(method, "GET")) {
+			ari_get(ca, path + 13, resp);
+			return;
+		}
 		if (!strcmp(path, "new-nonce") && (!strcmp(method, "HEAD") || !strcmp(method, "GET"))) {
 			/* RFC 8555 7.2: 200 for HEAD, 204 for GET. */
 			ar_http_resp_text(resp, strcmp(method, "HEAD") ? 204 : 200, "", "", 0);

@@ -156,6 +156,12 @@ void order_finalize(acme_req_t *r, const char *id, json_t *order, ar_http_resp_t
 /** POST-as-GET of a certificate chain (finalize.c). */
 void cert_post(acme_req_t *r, const char *id, ar_http_resp_t *resp);
 json_t *order_view(const ca_t *ca, const char *id, const json_t *order);
+
+/* Renewal information, RFC 9773 (ari.c). */
+void ari_get(ca_t *ca, const char *certid, ar_http_resp_t *resp);
+/** Remember a certificate's validity for its renewal window. */
+int ari_record(ar_store_t *st, const char *aki, const char *serial, int64_t not_before,
+	       int64_t not_after, ar_err_t *err);
 /** POST to a challenge: "<authz id>/<index>" (challenge.c). */
 void challenge_post(acme_req_t *r, const char *path, ar_http_resp_t *resp);
 

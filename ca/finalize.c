@@ -92,7 +92,10 @@ static int record_certificate(acme_req_t *r, X509 *cert, const char *order_id,
 	rec.not_after = (int64_t)timegm(&tm);
 	ca_url(r->ca, "order", order_id, rec.order, sizeof(rec.order));
 	rec.status = AR_CERT_VALID;
-	if (ar_store_cert_put(r->st, &rec, err) < 0)
+	if (ASN1_TIME_to_tm(X509_get0_notBefore(cert), &tm) != 1)
+		return ar_err_set(err, AR_ERR_CRYPTO, "certificate notBefore unreadable");
+	if (ar_store_cert_put(r->st, &rec, err) < 0 ||
+	    ari_record(r->st, rec.aki, rec.serial, (int64_t)timegm(&tm), rec.not_after, err) < 0)
 		return -1;
 	if (!att)
 		return 0;

@@ -324,6 +324,64 @@ static void finalize(const char *order_url, const char *csr, long want, httpc_re
 	json_decref(p);
 }
 
+/* RFC 9773: GET renewalInfo/<certID>; returns the window as RFC 3339 strings. */
+static long renewal_info(const char *certid, char *start, char *end)
+{
+	char url[600];
+	httpc_req_t req = { "GET", url, t.ca.cafile, NULL, NULL, NULL, 0 };
+	httpc_resp_t r;
+	json_t *j, *w;
+	long status;
+
+	snprintf(url, sizeof(url), "%s/%s", acmec_url(&t.c, "renewalInfo"), certid);
+	assert_int_equal(httpc(&req, &r), 0);
+	status = r.status;
+	j = json_loads(r.body, 0, NULL);
+	w = json_object_get(j, "suggestedWindow");
+	if (status == 200) {
+		snprintf(start, 32, "%s", json_string_value(json_object_get(w, "start")));
+		snprintf(end, 32, "%s", json_string_value(json_object_get(w, "end")));
+	}
+	json_decref(j);
+	httpc_free(&r);
+	return status;
+}
+
+static void rfc3339_of(const ASN1_TIME *at, int64_t plus, char *out)
+{
+	struct tm tm;
+	time_t tt;
+
+	assert_int_equal(ASN1_TIME_to_tm(at, &tm), 1);
+	tt = timegm(&tm) + plus;
+	gmtime_r(&tt, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void check_renewal_info(X509 *cert, ar_store_t *st, const char *aki, const char *serial)
+{
+	char id[200], start[32], end[32], want[32], now[32];
+	time_t tt = time(NULL);
+	struct tm tm;
+
+	assert_int_equal(ar_cert_ari_id(cert, id, sizeof(id), NULL), 0);
+	assert_int_equal(renewal_info(id, start, end), 200);
+	rfc3339_of(X509_get0_notBefore(cert), 8 * 3600 / 3, want);
+	assert_string_equal(start, want);		/* the middle third */
+	rfc3339_of(X509_get0_notBefore(cert), 2 * 8 * 3600 / 3, want);
+	assert_string_equal(end, want);
+
+	/* The NOC marks it "renew now": the window moves into the past. */
+	assert_int_equal(ar_store_cert_mark(st, "SUB-0042", aki, serial, -1, 1, NULL), 1);
+	assert_int_equal(renewal_info(id, start, end), 200);
+	gmtime_r(&tt, &tm);
+	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	assert_true(strcmp(end, now) < 0);
+
+	assert_int_equal(renewal_info("AAAA.AAAA", start, end), 404);
+	assert_int_equal(renewal_info("not-a-cert-id", start, end), 400);
+}
+
 static void test_healthy_device_wins_both_challenges_and_the_order_is_ready(void **state)
 {
 	char urls[2][600], nonces[2][128], order_url[600];
@@ -439,6 +497,7 @@ static void test_finalize_issues_short_lived_attested_certificate(void **state)
 	assert_int_equal(rec.status, AR_CERT_VALID);
 	assert_int_equal(ar_store_posture_get(st, "SUB-0042", &posture, NULL), 1);
 	assert_int_equal(posture.status, AR_STATUS_AFFIRMING);
+	check_renewal_info(cert, st, aki, serial);
 	ar_store_close(st);
 	X509_free(cert);
 	BIO_free(bio);

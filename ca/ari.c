@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * ACME Renewal Information (RFC 9773): GET <renewalInfo>/<certID>, no
+ * authentication. The suggested window is the middle third of the
+ * certificate's lifetime; when the NOC marked the certificate "renew now"
+ * (the SOC flagged the device, or it was superseded or revoked) the window
+ * lies in the past, which tells the device to renew at once.
+ *
+ * Record, written at issuance: certlife:<aki>:<serial> = "<notBefore> <notAfter>".
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "b64.h"
+#include "ca.h"
+
+/* base64url of up to @max bytes to lower-case hex. */
+static int b64_to_hex(const char *b64, size_t len, size_t max, char *hex, size_t size)
+{
+	uint8_t raw[64];
+	size_t n, i;
+
+	if (max > sizeof(raw) || ar_b64url_decode(b64, len, raw, max, &n, NULL) < 0 || n == 0 ||
+	    2 * n + 1 > size)
+		return -1;
+	for (i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+	return 0;
+}
+
+int ari_record(ar_store_t *st, const char *aki, const char *serial, int64_t not_before,
+	       int64_t not_after, ar_err_t *err)
+{
+	char key[200], val[64];
+	int64_t ttl = (not_after - time(NULL) + 86400) * 1000;
+
+	snprintf(key, sizeof(key), "certlife:%s:%s", aki, serial);
+	snprintf(val, sizeof(val), "%" PRId64 " %" PRId64, not_before, not_after);
+	return ar_store_set(st, key, val, strlen(val), ttl > 0 ? ttl : 1000, err);
+}
+
+void ari_get(ca_t *ca, const char *certid, ar_http_resp_t *resp)
+{
+	char aki[130], serial[70], key[220], start[32], end[32], retry[24], *life = NULL;
+	const char *dot = strchr(certid, '.');
+	int64_t nb, na, lifetime, s, e, now = time(NULL);
+	ar_store_cert_t cert;
+	ar_err_t err = { 0 };
+	ar_store_t *st;
+	int rc;
+
+	if (!dot || b64_to_hex(certid, (size_t)(dot - certid), 64, aki, sizeof(aki)) < 0 ||
+	    b64_to_hex(dot + 1, strlen(dot + 1), 32, serial, sizeof(serial)) < 0) {
+		acme_problem(ca, resp, 400, "malformed", "certID is base64url(AKI).base64url(serial)");
+		return;
+	}
+	st = daemon_store(&ca->stores, &err);
+	rc = st ? ar_store_cert_find(st, aki, serial, &cert, &err) : -1;
+	if (rc == 1) {
+		snprintf(key, sizeof(key), "certlife:%s:%s", aki, serial);
+		rc = ar_store_get(st, key, &life, NULL, &err);
+	}
+	if (rc < 0) {
+		acme_problem_from(ca, resp, &err);
+		return;
+	}
+	if (rc == 0 || sscanf(life, "%" SCNd64 " %" SCNd64, &nb, &na) != 2 || na <= nb) {
+		free(life);
+		acme_problem(ca, resp, 404, "malformed", "no certificate with this certID");
+		return;
+	}
+	free(life);
+	lifetime = na - nb;
+	if (cert.renew_now || cert.status != AR_CERT_VALID) {
+		s = now - 2 * 3600;		/* in the past: renew now */
+		e = now - 3600;
+	} else {
+		s = nb + lifetime / 3;
+		e = nb + 2 * lifetime / 3;
+	}
+	ca_rfc3339(s, start, sizeof(start));
+	ca_rfc3339(e, end, sizeof(end));
+	/* Ask again often enough to hear "renew now" well within the lifetime. */
+	snprintf(retry, sizeof(retry), "%" PRId64,
+		 lifetime / 10 < 60 ? (int64_t)60 : lifetime / 10 > 21600 ? (int64_t)21600 : lifetime / 10);
+	ar_http_resp_header(resp, "Retry-After", retry);
+	acme_json(ca, resp, 200, json_pack("{s:{s:s,s:s}}", "suggestedWindow", "start", start,
+					   "end", end));
+}
