@@ -3,7 +3,7 @@
 FUZZ_PROGS += fuzz/fuzz_verifier_response
 FUZZ_TESTS += fuzz/replay-verifier_response.test
 fuzz_fuzz_verifier_response_SOURCES = fuzz/fuzz_verifier_response.c \
-	helper/verifier_proto.c helper/verifier_proto.h $(fuzz_driver)
-fuzz_fuzz_verifier_response_CPPFLAGS = $(FUZZ_CFLAGS) -I$(top_srcdir)/helper
+	common/verifier_proto.c common/verifier_proto.h $(fuzz_driver)
+fuzz_fuzz_verifier_response_CPPFLAGS = $(FUZZ_CFLAGS) -I$(top_srcdir)/common
 fuzz_fuzz_verifier_response_LDADD = $(FUZZ_LIBS)
 fuzz_fuzz_verifier_response_LDFLAGS = $(fuzz_ldflags)

@@ -1,6 +1,15 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # acme-rats-verifier: the SOC's attestation verifier.
 
+# HTTPS client pieces shared by the helper and the CA (libcurl).
+noinst_LTLIBRARIES += common/libarclient.la
+common_libarclient_la_SOURCES = common/http.c common/http.h \
+	common/verifier_client.c common/verifier_client.h \
+	common/verifier_proto.c common/verifier_proto.h
+common_libarclient_la_CPPFLAGS = $(AM_CPPFLAGS) $(CURL_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS) \
+	$(JOSE_CFLAGS)
+common_libarclient_la_LIBADD = lib/libacmerats.la $(CURL_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS)
+
 noinst_LTLIBRARIES += common/libarhttpd.la
 common_libarhttpd_la_SOURCES = common/httpd.c common/httpd.h common/daemon.c common/daemon.h
 common_libarhttpd_la_CPPFLAGS = $(AM_CPPFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS) \

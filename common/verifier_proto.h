@@ -17,8 +17,8 @@
  * errors: application/problem+json {"type": "...", "detail": "..."}
  * @endcode
  */
-#ifndef AR_HELPER_VERIFIER_PROTO_H
-#define AR_HELPER_VERIFIER_PROTO_H
+#ifndef AR_COMMON_VERIFIER_PROTO_H
+#define AR_COMMON_VERIFIER_PROTO_H
 
 #include <stddef.h>
 

@@ -10,8 +10,8 @@
  * protocol says (the message carries its problem document's detail), and
  * AR_ERR_CONFIG for a bad verifier URL or CA bundle.
  */
-#ifndef AR_HELPER_VERIFIER_CLIENT_H
-#define AR_HELPER_VERIFIER_CLIENT_H
+#ifndef AR_COMMON_VERIFIER_CLIENT_H
+#define AR_COMMON_VERIFIER_CLIENT_H
 
 #include <stddef.h>
 

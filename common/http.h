@@ -9,8 +9,8 @@
  * Redirects are not followed. Each request is bounded by a connect timeout,
  * a total timeout and a response body cap.
  */
-#ifndef AR_HELPER_HTTP_H
-#define AR_HELPER_HTTP_H
+#ifndef AR_COMMON_HTTP_H
+#define AR_COMMON_HTTP_H
 
 #include <stddef.h>
 
