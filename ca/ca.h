@@ -65,6 +65,7 @@ typedef struct ca_profile {
 	char		*policy;		/**< EAR appraisal policy (JSON file) */
 	char		*verifier_keys;		/**< JWK Set of trusted verifier keys */
 	char		*verifier_url;		/**< base URL of the verifier (encryption key, background check) */
+	char		*verifier_ca;		/**< PEM trust anchors for the verifier's TLS; NULL: system */
 	char		*claims_hint;		/**< attestClaimsHint, space-separated */
 	int		server_auth;		/**< EKU serverAuth as well (dns profiles) */
 	/* derived */
@@ -97,6 +98,7 @@ typedef struct ca {
 	X509		*issuer;		/**< issuing certificate */
 	EVP_PKEY	*issuer_key;
 	char		*issuer_pem;		/**< appended to every certificate chain */
+	int		curl_ready;
 	size_t		neab;
 	ca_eab_t	*eab;
 } ca_t;

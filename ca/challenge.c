@@ -2,7 +2,9 @@
 /*
  * Challenge responses. remote-attest-01, passport model: the JWS payload is
  * a CMW carrying the EAR the device got from the verifier for this
- * challenge's freshness_nonce. The CA accepts it only if the EAR is signed
+ * challenge's freshness_nonce. Background-check model: the payload is a
+ * JWE of the device's evidence to the verifier's key, which the CA relays
+ * to the verifier in a session opened with the freshness_nonce. The CA accepts it only if the EAR is signed
  * by a verifier key the profile trusts and passes the profile's appraisal
  * policy with eat_nonce = freshness_nonce; the key the EAR binds (cnf.jkt)
  * is recorded on the order, and finalize will take a CSR for that key only.
@@ -19,6 +21,7 @@
 
 #include "ca.h"
 #include "cmw.h"
+#include "verifier_client.h"
 #include "log.h"
 
 #define MAX_CHALLENGES	8
@@ -50,57 +53,108 @@ static void record_attestation(json_t *order, const ar_ear_t *ear)
 }
 
 /*
- * Check a passport-model response. 0: valid (the order is updated);
- * -1: @detail says why the attestation is refused.
+ * Accept an EAR for this challenge: signed by a key the profile pins, passes
+ * its policy with eat_nonce = freshness_nonce, binds the order's key.
+ * 0: valid (the order is updated); -1: @detail says why not.
  */
-static int attest_passport(acme_req_t *r, const ca_profile_t *prof, const json_t *challenge,
-			   json_t *order, char *detail, size_t size)
+static int accept_ear(acme_req_t *r, const ca_profile_t *prof, const json_t *challenge,
+		      json_t *order, const char *jwt, size_t len, const char *model,
+		      char *detail, size_t size)
 {
 	ar_ear_expect_t expect = { .now = time(NULL), .nonce = NULL, .jkt = NULL };
-	const ar_cmw_rec_t *rec;
 	ar_err_t err = { 0 };
 	ar_appraisal_t a;
-	ar_cmw_t cmw;
 	ar_ear_t ear;
 	const char *bound;
-	int rc = -1;
 
 	expect.nonce = json_string_value(json_object_get(challenge, "freshness_nonce"));
-	if (ar_cmw_decode_json(r->jws.payload, &cmw, &err) < 0) {
-		snprintf(detail, size, "response is not a CMW: %s", err.msg);
-		return -1;
-	}
-	rec = ar_cmw_find(&cmw, AR_CMW_EAR);
-	if (!rec) {
-		snprintf(detail, size, "the CMW carries no attestation result (%s)",
-			 cmw.count ? cmw.recs[0].type : "empty");
-		goto out;
-	}
-	if (!prof->trusted || ar_ear_verify((const char *)rec->value, rec->len, prof->trusted,
-					    &ear, &err) < 0) {
+	if (!prof->trusted || ar_ear_verify(jwt, len, prof->trusted, &ear, &err) < 0) {
 		snprintf(detail, size, "%s", prof->trusted ? err.msg : "no trusted verifier keys");
-		goto out;
+		return -1;
 	}
 	ar_ear_appraise(&ear, &prof->ear_policy, &expect, &a);
 	if (!a.acceptable) {
 		snprintf(detail, size, "attestation result %s: %s", ar_verdict_name(a.verdict), a.reason);
-		goto out;
+		return -1;
 	}
 	bound = json_string_value(json_object_get(order, "jkt"));
 	if (ear.jkt[0] && bound && strcmp(bound, ear.jkt)) {
 		snprintf(detail, size, "attestation result binds another key than this order's other "
 			 "attestations");
-		goto out;
+		return -1;
 	}
 	if (ear.jkt[0])
 		json_object_set_new(order, "jkt", json_string(ear.jkt));
 	record_attestation(order, &ear);
-	ar_info("event=challenge.attested account=%s order=%s verdict=%s verifier=%s jkt=%.12s...",
-		r->account_id, json_string_value(json_object_get(order, "id")),
+	ar_info("event=challenge.attested account=%s order=%s model=%s verdict=%s verifier=%s "
+		"jkt=%.12s...", r->account_id, json_string_value(json_object_get(order, "id")), model,
 		ar_verdict_name(a.verdict), ear.verifier_developer, ear.jkt);
-	rc = 0;
-out:
+	return 0;
+}
+
+/* Passport model: the payload is the CMW with the verifier's EAR. */
+static int attest_passport(acme_req_t *r, const ca_profile_t *prof, const json_t *challenge,
+			   json_t *order, char *detail, size_t size)
+{
+	const ar_cmw_rec_t *rec;
+	ar_err_t err = { 0 };
+	ar_cmw_t cmw;
+	int rc;
+
+	if (ar_cmw_decode_json(r->jws.payload, &cmw, &err) < 0) {
+		snprintf(detail, size, "response is not a CMW: %s", err.msg);
+		return -1;
+	}
+	rec = ar_cmw_find(&cmw, AR_CMW_EAR);
+	if (rec)
+		rc = accept_ear(r, prof, challenge, order, (const char *)rec->value, rec->len,
+				"passport", detail, size);
+	else {
+		snprintf(detail, size, "the CMW carries no attestation result (%s)",
+			 cmw.count ? cmw.recs[0].type : "empty");
+		rc = -1;
+	}
 	ar_cmw_clear(&cmw);
+	return rc;
+}
+
+/*
+ * Background-check model: the payload is evidence encrypted to the
+ * verifier; relay it in a session opened with the freshness_nonce and
+ * appraise the EAR that comes back. -2: the verifier could not be reached
+ * (the challenge stays pending).
+ */
+static int attest_background(acme_req_t *r, const ca_profile_t *prof, const json_t *challenge,
+			     json_t *order, char *detail, size_t size)
+{
+	http_opts_t o = { .ca_bundle = prof->verifier_ca, .connect_ms = 2000, .total_ms = 10000,
+			  .max_body = 0 };
+	verifier_client_t vc;
+	ar_err_t err = { 0 };
+	vp_session_t s;
+	char *body = NULL, *jwt = NULL;
+	int rc = -1;
+
+	if (vc_open(&vc, prof->verifier_url, &o, &err) < 0) {
+		snprintf(detail, size, "verifier client: %s", err.msg);
+		return -2;
+	}
+	body = json_dumps(r->jws.payload, JSON_COMPACT);
+	if (body && vc_new_session(&vc, json_string_value(json_object_get(challenge,
+									  "freshness_nonce")),
+				   &s, &err) == 0 &&
+	    vc_submit(&vc, &s, "application/jose+json", body, strlen(body), &jwt, &err) == 0) {
+		rc = accept_ear(r, prof, challenge, order, jwt, strlen(jwt), "background-check",
+				detail, size);
+	} else {
+		snprintf(detail, size, "verifier: %s", body ? err.msg : "out of memory");
+		/* Unreachable or not answering: not the device's fault, try again later. */
+		rc = err.code == AR_ERR_UNAVAILABLE || err.code == AR_ERR_TIMEOUT ||
+		     err.code == AR_ERR_CONFIG || !body ? -2 : -1;
+	}
+	free(jwt);
+	free(body);
+	vc_close(&vc);
 	return rc;
 }
 
@@ -131,6 +185,7 @@ void challenge_post(acme_req_t *r, const char *path, ar_http_resp_t *resp)
 	ar_err_t err = { 0 };
 	const char *type;
 	size_t n = strcspn(path, "/");
+	int background, rc;
 	unsigned long idx;
 	char *end;
 
@@ -164,14 +219,18 @@ void challenge_post(acme_req_t *r, const char *path, ar_http_resp_t *resp)
 			     "server yet", type);
 		goto out;
 	}
-	if (!r->jws.payload || looks_like_jwe(r->jws.payload)) {
-		acme_problem(r->ca, resp, 400, "malformed", r->jws.payload ?
-			     "encrypted evidence (background-check model) is not accepted yet; send "
-			     "the verifier's attestation result" :
-			     "the response must carry a CMW with the attestation result");
+	if (!r->jws.payload) {
+		acme_problem(r->ca, resp, 400, "malformed", "the response must carry a CMW with the "
+			     "attestation result, or a JWE of evidence for the verifier");
 		goto out;
 	}
 	prof = ca_profile_find(r->ca, json_string_value(json_object_get(authz, "profile")));
+	background = looks_like_jwe(r->jws.payload);
+	if (background && prof && !prof->verifier_url) {
+		acme_problem(r->ca, resp, 400, "malformed", "this profile takes attestation results "
+			     "only (no verifier to relay evidence to)");
+		goto out;
+	}
 	if (!prof || ca_record_get(r->st, "order", json_string_value(json_object_get(authz, "order")),
 				   &order, &err) != 1) {
 		if (err.code)
@@ -183,7 +242,17 @@ void challenge_post(acme_req_t *r, const char *path, ar_http_resp_t *resp)
 	json_object_set_new(order, "id", json_string(json_string_value(json_object_get(authz,
 										       "order"))));
 
-	if (attest_passport(r, prof, ch, order, detail, sizeof(detail)) == 0) {
+	rc = background ? attest_background(r, prof, ch, order, detail, sizeof(detail))
+			: attest_passport(r, prof, ch, order, detail, sizeof(detail));
+	if (rc == -2) {
+		ar_warn("event=challenge.verifier_unavailable account=%s authz=%s error=\"%s\"",
+			r->account_id, aid, detail);
+		ar_http_resp_header(resp, "Retry-After", "5");
+		acme_problem(r->ca, resp, 503, "serverInternal", "the verifier cannot be reached; the "
+			     "challenge stays pending, retry");
+		goto out;
+	}
+	if (rc == 0) {
 		char when[32];
 
 		ca_rfc3339(time(NULL), when, sizeof(when));

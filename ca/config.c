@@ -17,6 +17,7 @@
 
 #include "ca.h"
 #include "fileio.h"
+#include "http.h"
 #include "json.h"
 
 #define OFF(f) offsetof(ca_conf_t, f)
@@ -219,6 +220,10 @@ int ca_load(ca_t *ca, const char *path, ar_err_t *err)
 	    daemon_read_key(c->nonce_key_file, ca->nonce_key, err) < 0 ||
 	    load_eab(ca, err) < 0 || load_issuer(ca, err) < 0 || build_directory(ca, err) < 0)
 		return -1;
+	/* libcurl (background-check relay) initialised once, before any thread. */
+	if (http_global_init(err) < 0)
+		return -1;
+	ca->curl_ready = 1;
 	if (c->default_profile && !ca_profile_find(ca, c->default_profile))
 		return ar_err_set(err, AR_ERR_CONFIG, "default_profile \"%s\" has no [profile] section",
 				  c->default_profile);
@@ -238,6 +243,8 @@ void ca_free(ca_t *ca)
 	}
 	free(ca->eab);
 	free(ca->directory);
+	if (ca->curl_ready)
+		http_global_cleanup();
 	X509_free(ca->issuer);
 	EVP_PKEY_free(ca->issuer_key);
 	free(ca->issuer_pem);

@@ -8,9 +8,10 @@ ca_acme_rats_ca_SOURCES = \
 	ca/nonce.c ca/nonce.h ca/ca.h
 ca_acme_rats_ca_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/common \
 	-DSYSCONFDIR='"$(sysconfdir)"' $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) $(JOSE_CFLAGS) \
-	$(HIREDIS_CFLAGS)
-ca_acme_rats_ca_LDADD = common/libarhttpd.la lib/libacmerats.la $(MHD_LIBS) \
-	$(JOSE_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS) $(HIREDIS_LIBS) -lpthread
+	$(HIREDIS_CFLAGS) $(CURL_CFLAGS)
+ca_acme_rats_ca_LDADD = common/libarhttpd.la common/libarclient.la lib/libacmerats.la \
+	$(MHD_LIBS) $(CURL_LIBS) $(JOSE_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS) $(HIREDIS_LIBS) \
+	-lpthread
 
 check_PROGRAMS += tests/integration/test_ca_account
 TESTS += tests/integration/test_ca_account

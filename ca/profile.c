@@ -25,6 +25,7 @@ static const ar_conf_rule_t profile_rules[] = {
 	{ "policy", AR_CONF_STRING, OFF(policy), 0, NULL, 0, 0, NULL },
 	{ "verifier_keys", AR_CONF_STRING, OFF(verifier_keys), 0, NULL, 0, 0, NULL },
 	{ "verifier_url", AR_CONF_STRING, OFF(verifier_url), 0, NULL, 0, 0, NULL },
+	{ "verifier_ca", AR_CONF_STRING, OFF(verifier_ca), 0, NULL, 0, 0, NULL },
 	{ "claims_hint", AR_CONF_STRING, OFF(claims_hint), 0, NULL, 0, 0, NULL },
 	{ "server_auth", AR_CONF_BOOL, OFF(server_auth), 0, "no", 0, 0, NULL },
 	AR_CONF_END

@@ -103,7 +103,8 @@ static int group_setup(void **state)
 		 "attest = any os_patch_level\n"
 		 "policy = %s/policy.json\n"
 		 "verifier_keys = %s/verifier-keys.json\n"
-		 "verifier_url = %s\n", t.vdir, t.vdir, t.vbase);
+		 "verifier_url = %s\n"
+		 "verifier_ca = %s/ca.crt\n", t.vdir, t.vdir, t.vbase, t.vdir);
 	snprintf(path, sizeof(path), "%s/profiles.conf", t.vdir);
 	if (ar_file_write_atomic(path, extra, strlen(extra), 0644, NULL) < 0)
 		return -1;
@@ -207,26 +208,15 @@ static json_t *attested_order(char urls[2][600], char nonces[2][128], char *orde
 	return o;
 }
 
-/* Attest to the verifier with @nonce; returns the CMW (EAR) as JSON. */
-static json_t *passport(const char *nonce, const ar_jwk_t *key, int64_t patched)
+/* Evidence JSON text for SUB-0042 bound to @nonce and @key (caller frees). */
+static char *evidence_text(const char *nonce, const ar_jwk_t *key, int64_t patched)
 {
-	httpc_req_t req = { "POST", NULL, t.vca, NULL, NULL, "", 0 };
-	char url[700], loc[700];
 	ar_evidence_t ev;
-	httpc_resp_t r;
-	json_t *s, *j, *cmw;
+	json_t *j;
 	char *body;
 
-	snprintf(url, sizeof(url), "%s/challenge-response/v1/newSession?nonce=%s", t.vbase, nonce);
-	req.url = url;
-	assert_int_equal(httpc(&req, &r), 0);
-	assert_int_equal(r.status, 201);
-	snprintf(loc, sizeof(loc), "%s%s", t.vbase, r.location);
-	s = json_loads(r.body, 0, NULL);
-	httpc_free(&r);
-
 	memset(&ev, 0, sizeof(ev));
-	snprintf(ev.nonce, sizeof(ev.nonce), "%s", json_string_value(json_object_get(s, "nonce")));
+	snprintf(ev.nonce, sizeof(ev.nonce), "%s", nonce);
 	ev.collected_at = time(NULL);
 	snprintf(ev.device_id, sizeof(ev.device_id), "SUB-0042");
 	snprintf(ev.os_id, sizeof(ev.os_id), "debian");
@@ -237,6 +227,28 @@ static json_t *passport(const char *nonce, const ar_jwk_t *key, int64_t patched)
 	snprintf(ev.key_jkt, sizeof(ev.key_jkt), "%s", ar_jwk_thumbprint(key));
 	j = ar_evidence_to_json(&ev);
 	body = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	return body;
+}
+
+/* Attest to the verifier with @nonce; returns the CMW (EAR) as JSON. */
+static json_t *passport(const char *nonce, const ar_jwk_t *key, int64_t patched)
+{
+	httpc_req_t req = { "POST", NULL, t.vca, NULL, NULL, "", 0 };
+	char url[700], loc[700];
+	httpc_resp_t r;
+	json_t *s, *cmw;
+	char *body;
+
+	snprintf(url, sizeof(url), "%s/challenge-response/v1/newSession?nonce=%s", t.vbase, nonce);
+	req.url = url;
+	assert_int_equal(httpc(&req, &r), 0);
+	assert_int_equal(r.status, 201);
+	snprintf(loc, sizeof(loc), "%s%s", t.vbase, r.location);
+	s = json_loads(r.body, 0, NULL);
+	httpc_free(&r);
+
+	body = evidence_text(json_string_value(json_object_get(s, "nonce")), key, patched);
 	req.url = loc;
 	req.content_type = AR_MT_EVIDENCE;
 	req.body = body;
@@ -246,9 +258,53 @@ static json_t *passport(const char *nonce, const ar_jwk_t *key, int64_t patched)
 	cmw = json_loads(r.body, 0, NULL);
 	httpc_free(&r);
 	free(body);
-	json_decref(j);
 	json_decref(s);
 	return cmw;
+}
+
+/* The port of "https://127.0.0.1:PORT". */
+static int url_port(const char *base)
+{
+	const char *colon = strrchr(base, ':');
+
+	return colon ? (int)strtol(colon + 1, NULL, 10) : -1;
+}
+
+/* Background-check model: evidence encrypted to the verifier's key. */
+static json_t *sealed_evidence(const char *nonce, int64_t patched)
+{
+	char url[300];
+	httpc_req_t req = { "GET", url, NULL, NULL, NULL, NULL, 0 };
+	httpc_resp_t r;
+	ar_jwk_t *enc;
+	json_t *jwe;
+	char *body;
+
+	snprintf(url, sizeof(url), "%s/challenge-response/v1/encryption-key", t.vbase);
+	req.ca_file = t.vca;
+	assert_int_equal(httpc(&req, &r), 0);
+	enc = ar_jwk_parse_text(r.body, r.len, AR_JWK_PUBLIC_ONLY, NULL);
+	httpc_free(&r);
+	assert_non_null(enc);
+	body = evidence_text(nonce, t.device_key, patched);
+	jwe = ar_jwe_encrypt(body, strlen(body), enc, AR_MT_EVIDENCE, NULL);
+	free(body);
+	ar_jwk_free(enc);
+	return jwe;
+}
+
+static void restart_verifier(void)
+{
+	char bin[512], conf[300], log[300];
+	char *argv[] = { bin, "-c", conf, NULL };
+	int port = url_port(t.vbase);
+
+	snprintf(bin, sizeof(bin), "%s/verifier/acme-rats-verifier", catest_top("AR_TOP_BUILDDIR"));
+	snprintf(conf, sizeof(conf), "%s/verifier.conf", t.vdir);
+	snprintf(log, sizeof(log), "%s/verifier-2.log", t.vdir);
+	t.vpid = lab_spawn(argv, log);
+	assert_true(t.vpid > 0);
+	assert_int_equal(lab_wait_tcp(port, 5000), 0);
 }
 
 static json_t *respond(const char *url, const json_t *payload, long want)
@@ -559,6 +615,51 @@ static void test_ca_killed_mid_order_resumes_and_loses_nothing(void **state)
 	json_decref(o);
 }
 
+static void test_background_check_relays_evidence_to_the_verifier(void **state)
+{
+	char urls[2][600], nonces[2][128], order_url[600];
+	json_t *o = attested_order(urls, nonces, order_url, sizeof(order_url)), *c, *jwe;
+
+	(void)state;
+	json_decref(o);
+	jwe = sealed_evidence(nonces[0], time(NULL) - 86400);
+	c = respond(urls[0], jwe, 200);
+	assert_string_equal(status_of(c), "valid");
+	json_decref(c);
+	json_decref(jwe);
+	/* An unpatched device's evidence: the verifier says contraindicated. */
+	jwe = sealed_evidence(nonces[1], time(NULL) - 200 * 86400);
+	c = respond(urls[1], jwe, 200);
+	assert_string_equal(status_of(c), "invalid");
+	assert_non_null(strstr(json_string_value(json_object_get(json_object_get(c, "error"), "detail")),
+			       "contraindicated"));
+	json_decref(c);
+	json_decref(jwe);
+}
+
+static void test_verifier_down_keeps_the_challenge_pending(void **state)
+{
+	char urls[2][600], nonces[2][128], order_url[600];
+	json_t *o = attested_order(urls, nonces, order_url, sizeof(order_url)), *c, *jwe;
+	httpc_resp_t r;
+
+	(void)state;
+	json_decref(o);
+	jwe = sealed_evidence(nonces[0], time(NULL) - 86400);
+	lab_stop(t.vpid, 3000);
+	assert_int_equal(acmec_post(&t.c, urls[0], jwe, 0, NULL, &r), 0);
+	expect_problem(&r, 503, "serverInternal");
+	httpc_free(&r);
+	restart_verifier();
+	o = read_order(order_url);
+	assert_string_equal(status_of(o), "pending");
+	json_decref(o);
+	c = respond(urls[0], jwe, 200);
+	assert_string_equal(status_of(c), "valid");
+	json_decref(c);
+	json_decref(jwe);
+}
+
 static void test_ear_for_another_nonce_is_a_bad_attestation_statement(void **state)
 {
 	char urls[2][600], nonces[2][128], order_url[600];
@@ -625,17 +726,17 @@ static void test_forged_ear_and_wrong_forms_are_refused(void **state)
 	char urls[2][600], nonces[2][128], order_url[600], *jwt;
 	json_t *o = attested_order(urls, nonces, order_url, sizeof(order_url)), *c, *cmw, *kidjwk;
 	ar_jwk_t *rogue = ar_jwk_generate("ES256", NULL), *rogue_kid;
-	json_t *jwe;
 	ar_ear_t ear;
 
 	(void)state;
 	json_decref(o);
-	/* Not a CMW at all, or encrypted evidence: 400, the challenge stays pending. */
+	/* Not a CMW: the attestation is refused. */
 	o = json_pack("{s:s}", "hello", "world");
-	jwe = ar_jwe_encrypt("x", 1, t.device_key, NULL, NULL);
-	c = respond(urls[0], jwe, 400);
+	c = respond(urls[1], o, 200);
+	assert_string_equal(status_of(c), "invalid");
+	assert_non_null(strstr(json_string_value(json_object_get(json_object_get(c, "error"), "detail")),
+			       "not a CMW"));
 	json_decref(c);
-	json_decref(jwe);
 	json_decref(o);
 
 	/* An EAR with the trusted kid but signed by another key. */
@@ -670,6 +771,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_healthy_device_wins_both_challenges_and_the_order_is_ready, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_finalize_issues_short_lived_attested_certificate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ca_killed_mid_order_resumes_and_loses_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_background_check_relays_evidence_to_the_verifier, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verifier_down_keeps_the_challenge_pending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ear_for_another_nonce_is_a_bad_attestation_statement, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unpatched_device_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attestations_binding_different_keys_are_refused, setup, teardown),
