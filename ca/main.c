@@ -15,16 +15,6 @@ static int load(void *ctx, const char *path, ar_err_t *err)
 	return ca_load(ctx, path, err);
 }
 
-static const daemon_server_conf_t *server(void *ctx)
-{
-	return &((ca_t *)ctx)->conf.server;
-}
-
-static const daemon_log_conf_t *log_conf(void *ctx)
-{
-	return &((ca_t *)ctx)->conf.log;
-}
-
 static void describe(void *ctx, char *buf, size_t size)
 {
 	const ca_t *ca = ctx;
@@ -48,8 +38,8 @@ int main(int argc, char **argv)
 		.problem_type = ACME_ERR "malformed",
 		.ctx = &ca,
 		.load = load,
-		.server = server,
-		.log = log_conf,
+		.server = &ca.conf.server,
+		.log = &ca.conf.log,
 		.describe = describe,
 		.handler = ca_handle,
 		.release = release,

@@ -305,7 +305,7 @@ int daemon_main(int argc, char **argv, const daemon_spec_t *spec)
 		ar_error("event=config.invalid file=%s error=\"%s\"", path, err.msg);
 		goto out;
 	}
-	ar_log_setup(spec->name, (ar_log_level_t)spec->log(spec->ctx)->level, 2);
+	ar_log_setup(spec->name, (ar_log_level_t)spec->log->level, 2);
 	spec->describe(spec->ctx, facts, sizeof(facts));
 	if (check) {
 		printf("%s: configuration OK (%s)\n", path, facts);
@@ -315,7 +315,7 @@ int daemon_main(int argc, char **argv, const daemon_spec_t *spec)
 
 	/* Signals are taken synchronously by the main thread only. */
 	daemon_signals_block();
-	daemon_httpd_opts(spec->server(spec->ctx), spec->problem_type, &hopts);
+	daemon_httpd_opts(spec->server, spec->problem_type, &hopts);
 	httpd = ar_httpd_start(&hopts, spec->handler, spec->ctx, &err);
 	if (!httpd) {
 		ar_error("event=start.failed error=\"%s\"", err.msg);

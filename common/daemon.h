@@ -109,9 +109,9 @@ typedef struct daemon_spec {
 	void			*ctx;		/**< the daemon's state, passed back */
 	/** Load configuration and keys; on failure @p err names file and line. */
 	int			(*load)(void *ctx, const char *path, ar_err_t *err);
-	/** The [server] and [log] sections once loaded. */
-	const daemon_server_conf_t *(*server)(void *ctx);
-	const daemon_log_conf_t	*(*log)(void *ctx);
+	/** Where load() puts the [server] and [log] sections. */
+	const daemon_server_conf_t *server;
+	const daemon_log_conf_t	*log;
 	/** One line of key=value facts for the start-up and --check-config lines. */
 	void			(*describe)(void *ctx, char *buf, size_t size);
 	ar_http_handler_t	handler;

@@ -16,16 +16,6 @@ static int load(void *ctx, const char *path, ar_err_t *err)
 	return verifier_load(ctx, path, err);
 }
 
-static const daemon_server_conf_t *server(void *ctx)
-{
-	return &((verifier_t *)ctx)->conf.server;
-}
-
-static const daemon_log_conf_t *log_conf(void *ctx)
-{
-	return &((verifier_t *)ctx)->conf.log;
-}
-
 static void describe(void *ctx, char *buf, size_t size)
 {
 	const verifier_t *v = ctx;
@@ -48,8 +38,8 @@ int main(int argc, char **argv)
 		.problem_type = VERIFIER_PROBLEM "tooLarge",
 		.ctx = &v,
 		.load = load,
-		.server = server,
-		.log = log_conf,
+		.server = &v.conf.server,
+		.log = &v.conf.log,
 		.describe = describe,
 		.handler = verifier_handle,
 		.release = release,
