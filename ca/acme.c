@@ -54,6 +54,7 @@ static const struct route {
 	{ "authz/", 1, AR_ACME_KEY_KID, 0, authz_post },
 	{ "chall/", 1, AR_ACME_KEY_KID, 1, challenge_post },
 	{ "cert/", 1, AR_ACME_KEY_KID, 0, cert_post },
+	{ "revoke-cert", 0, AR_ACME_KEY_EITHER, 0, revoke_post },
 };
 
 static int64_t now_ms(void)

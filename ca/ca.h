@@ -159,6 +159,9 @@ void order_finalize(acme_req_t *r, const char *id, json_t *order, ar_http_resp_t
 void cert_post(acme_req_t *r, const char *id, ar_http_resp_t *resp);
 json_t *order_view(const ca_t *ca, const char *id, const json_t *order);
 
+/** revokeCert, RFC 8555 7.6 (revoke.c). */
+void revoke_post(acme_req_t *r, const char *rest, ar_http_resp_t *resp);
+
 /* Renewal information, RFC 9773 (ari.c). */
 void ari_get(ca_t *ca, const char *certid, ar_http_resp_t *resp);
 /** Remember a certificate's validity for its renewal window. */

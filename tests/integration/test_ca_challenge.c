@@ -438,6 +438,62 @@ static void check_renewal_info(X509 *cert, ar_store_t *st, const char *aki, cons
 	assert_int_equal(renewal_info("not-a-cert-id", start, end), 400);
 }
 
+/* revokeCert: by the owner or the certificate's key only; once. */
+static void check_revocation(X509 *cert, ar_store_t *st, const char *aki, const char *serial)
+{
+	unsigned char *der = NULL;
+	int len = i2d_X509(cert, &der);
+	char *b64 = ar_b64url_encode_alloc(der, (size_t)len);
+	json_t *p = json_pack("{s:s,s:i}", "certificate", b64, "reason", 4);
+	ar_jwk_t *stranger = ar_jwk_generate("ES256", NULL);
+	ar_store_event_t ev[4];
+	ar_store_cert_t rec;
+	httpc_resp_t r;
+	acmec_t other;
+
+	/* Another account. */
+	assert_int_equal(acmec_init(&other, t.ca.base, t.ca.cafile, stranger), 0);
+	{
+		json_t *a = json_pack("{s:b}", "termsOfServiceAgreed", 1);
+
+		assert_int_equal(acmec_post(&other, acmec_url(&other, "newAccount"), a, 1, NULL, &r), 0);
+		snprintf(other.kid, sizeof(other.kid), "%s", r.location);
+		httpc_free(&r);
+		json_decref(a);
+	}
+	assert_int_equal(acmec_post(&other, acmec_url(&other, "revokeCert"), p, 0, NULL, &r), 0);
+	expect_problem(&r, 403, "unauthorized");
+	httpc_free(&r);
+	acmec_free(&other);
+
+	/* The certificate's own key, signing with jwk. */
+	assert_int_equal(acmec_init(&other, t.ca.base, t.ca.cafile, t.device_key), 0);
+	assert_int_equal(acmec_post(&other, acmec_url(&other, "revokeCert"), p, 1, NULL, &r), 0);
+	if (r.status != 200)
+		fail_msg("revokeCert: %ld %s", r.status, r.body);
+	httpc_free(&r);
+	acmec_free(&other);
+	assert_int_equal(ar_store_cert_find(st, aki, serial, &rec, NULL), 1);
+	assert_int_equal(rec.status, AR_CERT_REVOKED);
+	assert_true(ar_store_event_recent(st, ev, 4, NULL) >= 1);
+	assert_string_equal(ev[0].type, "revoked");
+	assert_string_equal(ev[0].serial, serial);
+
+	/* The owner, now: already revoked. Garbage: malformed. */
+	assert_int_equal(acmec_post(&t.c, acmec_url(&t.c, "revokeCert"), p, 0, NULL, &r), 0);
+	expect_problem(&r, 400, "alreadyRevoked");
+	httpc_free(&r);
+	json_object_set_new(p, "certificate", json_string("AAAA"));
+	assert_int_equal(acmec_post(&t.c, acmec_url(&t.c, "revokeCert"), p, 0, NULL, &r), 0);
+	expect_problem(&r, 400, "malformed");
+	httpc_free(&r);
+
+	ar_jwk_free(stranger);
+	json_decref(p);
+	free(b64);
+	OPENSSL_free(der);
+}
+
 static void test_healthy_device_wins_both_challenges_and_the_order_is_ready(void **state)
 {
 	char urls[2][600], nonces[2][128], order_url[600];
@@ -554,6 +610,7 @@ static void test_finalize_issues_short_lived_attested_certificate(void **state)
 	assert_int_equal(ar_store_posture_get(st, "SUB-0042", &posture, NULL), 1);
 	assert_int_equal(posture.status, AR_STATUS_AFFIRMING);
 	check_renewal_info(cert, st, aki, serial);
+	check_revocation(cert, st, aki, serial);
 	ar_store_close(st);
 	X509_free(cert);
 	BIO_free(bio);
