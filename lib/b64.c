@@ -101,6 +101,23 @@ int ar_b64url_decode(const char *in, size_t n, uint8_t *out, size_t outsz,
 	return 0;
 }
 
+int ar_b64_decode_lenient(const char *in, uint8_t *out, size_t outsz, size_t *outlen,
+			  ar_err_t *err)
+{
+	char norm[AR_B64_LENIENT_MAX];
+	size_t i, n = strnlen(in, AR_B64_LENIENT_MAX + 1);
+
+	*outlen = 0;
+	while (n && in[n - 1] == '=')
+		n--;
+	if (n > AR_B64_LENIENT_MAX)
+		return ar_err_set(err, AR_ERR_TOO_LARGE, "base64: longer than %d characters",
+				  AR_B64_LENIENT_MAX);
+	for (i = 0; i < n; i++)
+		norm[i] = in[i] == '+' ? '-' : in[i] == '/' ? '_' : in[i];
+	return ar_b64url_decode(norm, n, out, outsz, outlen, err);
+}
+
 uint8_t *ar_b64url_decode_alloc(const char *in, size_t n, size_t *outlen, ar_err_t *err)
 {
 	size_t size = ar_b64url_dec_max(n) + 1;

@@ -49,4 +49,19 @@ int ar_b64url_decode(const char *in, size_t n, uint8_t *out, size_t outsz,
  */
 uint8_t *ar_b64url_decode_alloc(const char *in, size_t n, size_t *outlen, ar_err_t *err);
 
+/** Longest input ar_b64_decode_lenient() takes. */
+#define AR_B64_LENIENT_MAX	256
+
+/**
+ * Decode base64url or standard base64, padded or not: for values peers
+ * spell either way (Veraison writes nonces in standard base64, ACME in
+ * base64url). Still strict on everything else (alphabet per position,
+ * length, trailing bits).
+ *
+ * @return 0, or -1 with AR_ERR_MALFORMED or AR_ERR_TOO_LARGE (input over
+ *	   AR_B64_LENIENT_MAX characters or output over @p outsz).
+ */
+int ar_b64_decode_lenient(const char *in, uint8_t *out, size_t outsz, size_t *outlen,
+			  ar_err_t *err);
+
 #endif

@@ -519,28 +519,14 @@ int ar_ear_policy_from_json(const json_t *json, ar_ear_policy_t *p, ar_err_t *er
 	return 0;
 }
 
-/* Decode base64url or standard base64, padded or not, into @out. */
-static int nonce_bytes(const char *s, uint8_t *out, size_t size, size_t *len)
-{
-	char norm[AR_EAR_NONCE_MAX + 1];
-	size_t i, n = strlen(s);
-
-	while (n && s[n - 1] == '=')
-		n--;
-	if (n == 0 || n > AR_EAR_NONCE_MAX)
-		return -1;
-	for (i = 0; i < n; i++)
-		norm[i] = s[i] == '+' ? '-' : s[i] == '/' ? '_' : s[i];
-	return ar_b64url_decode(norm, n, out, size, len, NULL);
-}
-
 int ar_nonce_equal(const char *a, const char *b)
 {
 	uint8_t ba[AR_EAR_NONCE_MAX], bb[AR_EAR_NONCE_MAX];
 	size_t la, lb;
 
-	if (!a || !b || nonce_bytes(a, ba, sizeof(ba), &la) < 0 ||
-	    nonce_bytes(b, bb, sizeof(bb), &lb) < 0)
+	if (!a || !b || strlen(a) > AR_EAR_NONCE_MAX || strlen(b) > AR_EAR_NONCE_MAX ||
+	    ar_b64_decode_lenient(a, ba, sizeof(ba), &la, NULL) < 0 ||
+	    ar_b64_decode_lenient(b, bb, sizeof(bb), &lb, NULL) < 0 || la == 0)
 		return 0;
 	return la == lb && CRYPTO_memcmp(ba, bb, la) == 0;
 }

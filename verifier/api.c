@@ -50,23 +50,18 @@ static int session_nonce(const ar_http_req_t *req, session_t *s, ar_http_resp_t 
 {
 	const char *given = ar_http_query(req, "nonce");
 	const char *size = ar_http_query(req, "nonceSize");
-	char norm[2 * SESSION_NONCE_MAX];
-	size_t i, n;
 	long want = 32;
 	char *end;
 
 	if (given) {
-		n = strlen(given);
-		while (n && given[n - 1] == '=')
-			n--;
-		if (n >= sizeof(norm)) {
+		ar_err_t err = { 0 };
+
+		if (ar_b64_decode_lenient(given, s->nonce, sizeof(s->nonce), &s->nonce_len, &err) < 0 &&
+		    err.code == AR_ERR_TOO_LARGE) {
 			problem(resp, 400, VERIFIER_PROBLEM "badNonce", "nonce is too long");
 			return -1;
 		}
-		for (i = 0; i < n; i++)
-			norm[i] = given[i] == '+' ? '-' : given[i] == '/' ? '_' : given[i];
-		if (ar_b64url_decode(norm, n, s->nonce, sizeof(s->nonce), &s->nonce_len, NULL) < 0 ||
-		    s->nonce_len < SESSION_NONCE_MIN) {
+		if (err.code || s->nonce_len < SESSION_NONCE_MIN) {
 			problem(resp, 400, VERIFIER_PROBLEM "badNonce",
 				"nonce must be base64url of 8 to 64 bytes");
 			return -1;

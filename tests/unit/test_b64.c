@@ -113,6 +113,28 @@ static void test_b64url_roundtrips_every_length_and_byte(void **state)
 	}
 }
 
+static void test_b64_lenient_takes_both_alphabets_padded_or_not(void **state)
+{
+	uint8_t a[32], b[32];
+	size_t la, lb;
+	ar_err_t err = { 0 };
+	char big[AR_B64_LENIENT_MAX + 8];
+
+	(void)state;
+	assert_int_equal(ar_b64_decode_lenient("3q2-7wAAAAAAAAAAAAAAAQ", a, sizeof(a), &la, NULL), 0);
+	assert_int_equal(ar_b64_decode_lenient("3q2+7wAAAAAAAAAAAAAAAQ==", b, sizeof(b), &lb, NULL), 0);
+	assert_int_equal(la, 16);
+	assert_int_equal(lb, 16);
+	assert_memory_equal(a, b, 16);
+	assert_int_equal(ar_b64_decode_lenient("!!", a, sizeof(a), &la, &err), -1);
+	assert_int_equal(err.code, AR_ERR_MALFORMED);
+	assert_int_equal(ar_b64_decode_lenient("Zh", a, sizeof(a), &la, NULL), -1);
+	memset(big, 'A', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(ar_b64_decode_lenient(big, a, sizeof(a), &la, &err), -1);
+	assert_int_equal(err.code, AR_ERR_TOO_LARGE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -123,6 +145,7 @@ int main(void)
 		cmocka_unit_test(test_b64url_rejects_noncanonical_trailing_bits),
 		cmocka_unit_test(test_b64url_decode_reports_small_buffer),
 		cmocka_unit_test(test_b64url_roundtrips_every_length_and_byte),
+		cmocka_unit_test(test_b64_lenient_takes_both_alphabets_padded_or_not),
 	};
 
 	return cmocka_run_group_tests_name("b64", tests, NULL, NULL);
