@@ -38,22 +38,6 @@ static ar_store_t *st;		/* opened by each test's setup */
 /*
  *	Helpers.
  */
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 static ar_store_t *open_store(int grace, long maxlen, int command_ms)
 {
 	ar_store_opts_t o;
@@ -320,16 +304,16 @@ static void test_lab_spawn_and_stop_report_status(void **state)
 	pid = lab_spawn(sleeper, log);
 	assert_true(pid > 0);
 	assert_true(proc_alive(pid));
-	t0 = now_ms();
+	t0 = lab_now_ms();
 	assert_int_equal(lab_stop(pid, 2000), 128 + SIGTERM);
-	assert_true(now_ms() - t0 < 2000);
+	assert_true(lab_now_ms() - t0 < 2000);
 	assert_false(proc_alive(pid));
 
 	pid = lab_spawn(failing, log);
 	assert_true(pid > 0);
-	t0 = now_ms();
-	while (proc_alive(pid) && now_ms() - t0 < 2000)
-		sleep_ms(5);
+	t0 = lab_now_ms();
+	while (proc_alive(pid) && lab_now_ms() - t0 < 2000)
+		lab_sleep_ms(5);
 	assert_int_equal(lab_stop(pid, 2000), 1);
 
 	assert_int_equal(lab_spawn(missing, log), -1);
@@ -387,9 +371,9 @@ static void test_lab_leaves_no_process_behind(void **state)
 		assert_int_equal(n, sizeof(child_redis));
 		assert_true(child_redis.pid > 0);
 
-		deadline = now_ms() + 5000;
-		while ((w = waitpid(child, &status, WNOHANG)) == 0 && now_ms() < deadline)
-			sleep_ms(10);
+		deadline = lab_now_ms() + 5000;
+		while ((w = waitpid(child, &status, WNOHANG)) == 0 && lab_now_ms() < deadline)
+			lab_sleep_ms(10);
 		assert_int_equal(w, child);
 		if (endings[i] == 0)
 			assert_true(WIFEXITED(status));
@@ -400,11 +384,11 @@ static void test_lab_leaves_no_process_behind(void **state)
 		 * The server is gone. One orphaned by SIGKILL is ours to reap; it is
 		 * reapable only once all its threads have exited, after it shows 'Z'.
 		 */
-		deadline = now_ms() + 5000;
-		while (proc_exists(child_redis.pid) && now_ms() < deadline) {
+		deadline = lab_now_ms() + 5000;
+		while (proc_exists(child_redis.pid) && lab_now_ms() < deadline) {
 			if (waitpid(child_redis.pid, NULL, WNOHANG) == child_redis.pid)
 				break;
-			sleep_ms(10);
+			lab_sleep_ms(10);
 		}
 		if (proc_exists(child_redis.pid))
 			fail_msg("ending %d left redis-server %d behind", endings[i],
@@ -663,7 +647,7 @@ static void test_store_cert_expires_with_certificate(void **state)
 	assert_in_range(pttl, 1, 2000);
 
 	assert_int_equal(ar_store_cert_get(s, "SUB-7", "aa01", "0c", &got, &err), 1);
-	sleep_ms((int)((now + 2) * 1000 - (int64_t)time(NULL) * 1000) + 1100);
+	lab_sleep_ms((int)((now + 2) * 1000 - (int64_t)time(NULL) * 1000) + 1100);
 	assert_int_equal(ar_store_cert_get(s, "SUB-7", "aa01", "0c", &got, &err), 0);
 	assert_int_equal(ar_store_cert_find(s, "aa01", "0c", &got, &err), 0);
 	assert_int_equal(RAW_INT("EXISTS", "acmerats:{dev:SUB-7}:certs"), 0);
@@ -817,10 +801,10 @@ static void test_store_auth_lookup_fits_the_radius_budget(void **state)
 
 	freeReplyObject(RAW("CONFIG", "RESETSTAT"));
 	for (i = 0; i < 500; i++) {
-		t0 = now_ms();
+		t0 = lab_now_ms();
 		assert_int_equal(ar_store_auth_lookup(st, "SUB-0042", "c0ffee", "1234", &got_p,
 						      &got_c, &err), 3);
-		dt[i] = now_ms() - t0;
+		dt[i] = lab_now_ms() - t0;
 	}
 	/* The 99th percentile, so a scheduling hiccup on a busy machine does not count. */
 	qsort(dt, 500, sizeof(dt[0]), cmp_i64);
@@ -951,7 +935,7 @@ static void test_store_session_key_expires_without_refresh(void **state)
 	(void)state;
 	session_sample(&ss, "ap-1", "S1");
 	assert_int_equal(ar_store_session_put(st, "SUB-0042", &ss, 1, &err), 0);
-	sleep_ms(1300);
+	lab_sleep_ms(1300);
 	assert_int_equal(ar_store_session_list(st, "SUB-0042", &list, &n, &err), 0);
 	assert_int_equal(n, 0);
 	assert_null(list);
@@ -1056,7 +1040,7 @@ static void test_store_event_claim_after_consumer_crash(void **state)
 	/* Not idle long enough yet: nothing to take over. */
 	assert_int_equal(ar_store_event_claim(st, "noc", "worker-2", 5000, cursor, claimed, 4,
 					      &err), 0);
-	sleep_ms(150);
+	lab_sleep_ms(150);
 	snprintf(cursor, sizeof(cursor), "0-0");
 	assert_int_equal(ar_store_event_claim(st, "noc", "worker-2", 100, cursor, claimed, 4,
 					      &err), 2);
@@ -1102,9 +1086,9 @@ static void test_store_event_read_blocks_bounded(void **state)
 	(void)state;
 	assert_int_equal(ar_store_event_group_create(st, "noc", NULL, &err), 1);
 	/* Longer than the 100 ms command timeout: the socket timeout follows. */
-	t0 = now_ms();
+	t0 = lab_now_ms();
 	assert_int_equal(ar_store_event_read(st, "noc", "w", 0, 300, got, 2, &err), 0);
-	dt = now_ms() - t0;
+	dt = lab_now_ms() - t0;
 	assert_in_range(dt, 250, 1000);
 	assert_int_equal(ar_store_ping(st, &err), 0);
 }
@@ -1190,18 +1174,18 @@ static void test_store_unavailable_fails_fast(void **state)
 	assert_int_equal(ar_store_ping(st, &err), 0);
 	assert_int_equal(lab_redis_kill(&redis), 0);
 
-	t0 = now_ms();
+	t0 = lab_now_ms();
 	assert_int_equal(ar_store_posture_get(st, "SUB-0042", &p, &err), -1);
-	dt = now_ms() - t0;
+	dt = lab_now_ms() - t0;
 	assert_errc(&err, AR_ERR_UNAVAILABLE);
 	assert_true(ar_store_err_is_down(&err));
 	assert_in_range(dt, 0, 400);
 
 	memset(&o, 0, sizeof(o));
 	o.port = redis.port;
-	t0 = now_ms();
+	t0 = lab_now_ms();
 	assert_null(ar_store_open(&o, &err));
-	dt = now_ms() - t0;
+	dt = lab_now_ms() - t0;
 	assert_errc(&err, AR_ERR_UNAVAILABLE);
 	assert_in_range(dt, 0, 400);
 
@@ -1224,9 +1208,9 @@ static void test_store_command_timeout(void **state)
 	conns = raw_info("stats", "total_connections_received");
 	/* A hung server: it accepts bytes but never answers. */
 	assert_int_equal(kill(redis.pid, SIGSTOP), 0);
-	t0 = now_ms();
+	t0 = lab_now_ms();
 	assert_int_equal(ar_store_posture_get(st, "SUB-0042", &p, &err), -1);
-	dt = now_ms() - t0;
+	dt = lab_now_ms() - t0;
 	kill(redis.pid, SIGCONT);
 	assert_errc(&err, AR_ERR_TIMEOUT);
 	assert_true(ar_store_err_is_down(&err));

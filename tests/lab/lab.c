@@ -59,7 +59,7 @@ static int lab_ready;
 /*
  *	Time and signals.
  */
-static int64_t now_ms(void)
+int64_t lab_now_ms(void)
 {
 	struct timespec ts;
 
@@ -67,7 +67,7 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void sleep_ms(int ms)
+void lab_sleep_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
 
@@ -224,7 +224,7 @@ static void kill_all_now(void)
 			kill(procs[i].pid, SIGKILL);
 		}
 	}
-	deadline = now_ms() + LAB_KILL_WAIT_MS;
+	deadline = lab_now_ms() + LAB_KILL_WAIT_MS;
 	for (i = 0; i < LAB_MAX_PROCS; i++) {
 		pid_t pid = procs[i].pid;
 
@@ -233,9 +233,9 @@ static void kill_all_now(void)
 		for (;;) {
 			pid_t w = waitpid(pid, NULL, WNOHANG);
 
-			if (w == pid || (w < 0 && errno != EINTR) || now_ms() > deadline)
+			if (w == pid || (w < 0 && errno != EINTR) || lab_now_ms() > deadline)
 				break;
-			sleep_ms(5);
+			lab_sleep_ms(5);
 		}
 		procs[i].pid = 0;
 	}
@@ -494,7 +494,7 @@ pid_t lab_spawn(char *const argv[], const char *log_path)
 /* Wait until @pid has exited, leaving it unreaped: 1 exited, 0 timeout, -1 not ours. */
 static int wait_exit(pid_t pid, int timeout_ms)
 {
-	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	int64_t deadline = lab_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 
 	for (;;) {
 		siginfo_t si;
@@ -507,9 +507,9 @@ static int wait_exit(pid_t pid, int timeout_ms)
 		}
 		if (si.si_pid == pid)
 			return 1;
-		if (now_ms() >= deadline)
+		if (lab_now_ms() >= deadline)
 			return 0;
-		sleep_ms(5);
+		lab_sleep_ms(5);
 	}
 }
 
@@ -552,7 +552,7 @@ int lab_stop(pid_t pid, int timeout_ms)
 int lab_wait_tcp(int port, int timeout_ms)
 {
 	struct sockaddr_in sin;
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = lab_now_ms() + timeout_ms;
 
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
@@ -568,12 +568,12 @@ int lab_wait_tcp(int port, int timeout_ms)
 		close(fd);
 		if (ok)
 			return 0;
-		if (now_ms() >= deadline) {
+		if (lab_now_ms() >= deadline) {
 			fprintf(stderr, "# lab: nothing accepts on 127.0.0.1:%d after %d ms\n", port,
 				timeout_ms);
 			return -1;
 		}
-		sleep_ms(10);
+		lab_sleep_ms(10);
 	}
 }
 
@@ -656,7 +656,7 @@ static int redis_launch(lab_redis_t *r)
 		r->pid = 0;
 		return -1;
 	}
-	deadline = now_ms() + LAB_REDIS_WAIT_MS;
+	deadline = lab_now_ms() + LAB_REDIS_WAIT_MS;
 	for (;;) {
 		int gone = wait_exit(r->pid, 0);
 
@@ -671,14 +671,14 @@ static int redis_launch(lab_redis_t *r)
 				(int)r->pid, r->port, r->dir);
 			return 0;
 		}
-		if (now_ms() >= deadline) {
+		if (lab_now_ms() >= deadline) {
 			fprintf(stderr, "# lab: redis-server on port %d: no PONG within %d ms\n",
 				r->port, LAB_REDIS_WAIT_MS);
 			lab_stop(r->pid, 1000);
 			r->pid = 0;
 			return -1;
 		}
-		sleep_ms(20);
+		lab_sleep_ms(20);
 	}
 }
 

@@ -25,10 +25,17 @@
 #define AR_LAB_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /** Install the exit and signal cleanup. Call once per test process. */
 int lab_init(void);
+
+/** CLOCK_MONOTONIC in milliseconds. Async-signal-safe. */
+int64_t lab_now_ms(void);
+
+/** Sleep @p ms, resuming after signals. Async-signal-safe. */
+void lab_sleep_ms(int ms);
 
 /** An unused TCP port on 127.0.0.1 (bind port 0, read it, close), or -1. */
 int lab_free_port(void);
