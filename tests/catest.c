@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include "testutil.h"
+#include "acme_jws.h"
 #include "catest.h"
+#include "fileio.h"
 #include "lab/lab.h"
 
 extern char **environ;
@@ -76,6 +78,36 @@ void catest_stop_ca(ca_proc_t *p)
 		lab_stop(p->pid, 3000);
 	if (p->dir[0])
 		lab_rmtree(p->dir);
+}
+
+json_t *catest_eab_keys(const ca_proc_t *p)
+{
+	char path[300], *text;
+	json_t *keys;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/eab.json", p->dir);
+	if (ar_file_read(path, 4096, &text, &len, NULL) < 0)
+		return NULL;
+	keys = json_loadb(text, len, 0, NULL);
+	free(text);
+	return keys;
+}
+
+const char *catest_eab_hmac(const json_t *keys, const char *kid)
+{
+	return json_string_value(json_object_get(json_object_get(keys, kid), "hmac"));
+}
+
+json_t *catest_eab(const acmec_t *c, const char *kid, const char *hmac)
+{
+	json_t *jwk = json_pack("{s:s,s:s}", "kty", "oct", "k", hmac), *eab;
+	ar_jwk_t *mac = ar_jwk_parse(jwk, AR_JWK_ALLOW_OCT, NULL);
+
+	eab = mac ? ar_acme_eab_sign(c->key, kid, mac, acmec_url(c, "newAccount"), NULL) : NULL;
+	ar_jwk_free(mac);
+	json_decref(jwk);
+	return eab;
 }
 
 void catest_expect_problem(const httpc_resp_t *r, long status, const char *type)

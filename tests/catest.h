@@ -7,6 +7,9 @@
 
 #include <sys/types.h>
 
+#include <jansson.h>
+
+#include "acmec.h"
 #include "httpc.h"
 
 typedef struct ca_proc {
@@ -32,6 +35,16 @@ void catest_stop_ca(ca_proc_t *p);
 
 /* SIGKILL the CA (no chance to clean up) and start it again on the same files. */
 int catest_crash_restart_ca(ca_proc_t *p);
+
+/* The EAB inventory mkca wrote for @p (caller decrefs), or NULL. */
+json_t *catest_eab_keys(const ca_proc_t *p);
+
+/* The HMAC (base64url) of @kid in @keys, or NULL. */
+const char *catest_eab_hmac(const json_t *keys, const char *kid);
+
+/* An externalAccountBinding of @c's key to @kid, MAC'd with @hmac (which
+ * need not be @kid's, for negative tests), for @c's newAccount URL. */
+json_t *catest_eab(const acmec_t *c, const char *kid, const char *hmac);
 
 /* Fail unless @r is an ACME problem of @type (no urn prefix) with @status. */
 void catest_expect_problem(const httpc_resp_t *r, long status, const char *type);

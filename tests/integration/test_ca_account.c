@@ -387,37 +387,15 @@ static void test_deactivated_account_is_refused_afterwards(void **state)
 	json_decref(p);
 }
 
-/* EAB against the CA that requires it: key ids from its eab.json. */
-static json_t *eab_for(const acmec_t *c, const char *kid, const char *hmac)
-{
-	json_t *jwk = json_pack("{s:s,s:s}", "kty", "oct", "k", hmac), *eab;
-	ar_jwk_t *mac = ar_jwk_parse(jwk, AR_JWK_ALLOW_OCT, NULL);
-
-	eab = ar_acme_eab_sign(c->key, kid, mac, acmec_url(c, "newAccount"), NULL);
-	ar_jwk_free(mac);
-	json_decref(jwk);
-	return eab;
-}
-
-static const char *eab_hmac(json_t *keys, const char *kid)
-{
-	return json_string_value(json_object_get(json_object_get(keys, kid), "hmac"));
-}
-
 static void test_eab_required_bound_once_and_verified(void **state)
 {
 	ar_jwk_t *k2 = ar_jwk_generate("ES256", NULL);
-	char path[300], *text;
-	json_t *keys, *p;
+	json_t *keys = catest_eab_keys(&t.eab), *p;
 	acmec_t c, c2;
 	httpc_resp_t r;
-	size_t len;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/eab.json", t.eab.dir);
-	assert_int_equal(ar_file_read(path, 4096, &text, &len, NULL), 0);
-	keys = json_loads(text, 0, NULL);
-	free(text);
+	assert_non_null(keys);
 	assert_int_equal(acmec_init(&c, t.eab.base, t.eab.cafile, t.key), 0);
 
 	/* No binding. */
@@ -427,18 +405,18 @@ static void test_eab_required_bound_once_and_verified(void **state)
 	httpc_free(&r);
 	/* Unknown key id, then a wrong MAC key. */
 	json_object_set_new(p, "externalAccountBinding",
-			    eab_for(&c, "kid-unknown", eab_hmac(keys, "kid-substation-1")));
+			    catest_eab(&c, "kid-unknown", catest_eab_hmac(keys, "kid-substation-1")));
 	assert_int_equal(acmec_post(&c, acmec_url(&c, "newAccount"), p, 1, NULL, &r), 0);
 	expect_problem(&r, 403, "unauthorized");
 	httpc_free(&r);
 	json_object_set_new(p, "externalAccountBinding",
-			    eab_for(&c, "kid-substation-1", eab_hmac(keys, "kid-substation-2")));
+			    catest_eab(&c, "kid-substation-1", catest_eab_hmac(keys, "kid-substation-2")));
 	assert_int_equal(acmec_post(&c, acmec_url(&c, "newAccount"), p, 1, NULL, &r), 0);
 	expect_problem(&r, 403, "unauthorized");
 	httpc_free(&r);
 	/* The right one. */
 	json_object_set_new(p, "externalAccountBinding",
-			    eab_for(&c, "kid-substation-1", eab_hmac(keys, "kid-substation-1")));
+			    catest_eab(&c, "kid-substation-1", catest_eab_hmac(keys, "kid-substation-1")));
 	assert_int_equal(acmec_post(&c, acmec_url(&c, "newAccount"), p, 1, NULL, &r), 0);
 	if (r.status != 201)
 		fail_msg("status %ld: %s", r.status, r.body);
@@ -446,7 +424,7 @@ static void test_eab_required_bound_once_and_verified(void **state)
 	/* The same EAB key for another account key: refused. */
 	assert_int_equal(acmec_init(&c2, t.eab.base, t.eab.cafile, k2), 0);
 	json_object_set_new(p, "externalAccountBinding",
-			    eab_for(&c2, "kid-substation-1", eab_hmac(keys, "kid-substation-1")));
+			    catest_eab(&c2, "kid-substation-1", catest_eab_hmac(keys, "kid-substation-1")));
 	assert_int_equal(acmec_post(&c2, acmec_url(&c2, "newAccount"), p, 1, NULL, &r), 0);
 	expect_problem(&r, 403, "unauthorized");
 	assert_non_null(strstr(r.body, "already bound"));

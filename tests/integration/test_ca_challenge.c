@@ -87,8 +87,8 @@ static int start_verifier(void)
 
 static int group_setup(void **state)
 {
-	char extra[2048], path[512], *text;
-	size_t len;
+	char extra[2048], path[512];
+	const char *text;
 
 	(void)state;
 	if (lab_init() < 0 || lab_redis_start(&t.redis) < 0 || start_verifier() < 0)
@@ -112,11 +112,7 @@ static int group_setup(void **state)
 	setenv("MKCA_EAB_PROFILE", "substation", 1);
 	if (catest_start_ca(&t.ca, t.redis.port, "no") < 0)
 		return -1;
-	snprintf(path, sizeof(path), "%s/eab.json", t.ca.dir);
-	if (ar_file_read(path, 4096, &text, &len, NULL) < 0)
-		return -1;
-	t.eab_keys = json_loads(text, 0, NULL);
-	free(text);
+	t.eab_keys = catest_eab_keys(&t.ca);
 	t.account_key = ar_jwk_generate("ES256", NULL);
 	t.device_key = ar_jwk_generate("ES256", NULL);
 	return t.eab_keys && t.account_key && t.device_key ? 0 : -1;
@@ -139,27 +135,20 @@ static int group_teardown(void **state)
 /* The inspector's account (bound through kid-substation-1), fresh client. */
 static int setup(void **state)
 {
-	json_t *p = json_pack("{s:b}", "termsOfServiceAgreed", 1), *jwk;
-	const char *hmac = json_string_value(json_object_get(json_object_get(t.eab_keys,
-								       "kid-substation-1"), "hmac"));
-	ar_jwk_t *mac;
+	json_t *p = json_pack("{s:b}", "termsOfServiceAgreed", 1);
 	httpc_resp_t r;
 	int rc;
 
 	(void)state;
 	if (acmec_init(&t.c, t.ca.base, t.ca.cafile, t.account_key) < 0)
 		return -1;
-	jwk = json_pack("{s:s,s:s}", "kty", "oct", "k", hmac);
-	mac = ar_jwk_parse(jwk, AR_JWK_ALLOW_OCT, NULL);
 	json_object_set_new(p, "externalAccountBinding",
-			    ar_acme_eab_sign(t.account_key, "kid-substation-1", mac,
-					     acmec_url(&t.c, "newAccount"), NULL));
+			    catest_eab(&t.c, "kid-substation-1",
+				       catest_eab_hmac(t.eab_keys, "kid-substation-1")));
 	rc = acmec_post(&t.c, acmec_url(&t.c, "newAccount"), p, 1, NULL, &r);
 	snprintf(t.c.kid, sizeof(t.c.kid), "%s", r.location);
 	rc = rc == 0 && (r.status == 201 || r.status == 200) ? 0 : -1;
 	httpc_free(&r);
-	ar_jwk_free(mac);
-	json_decref(jwk);
 	json_decref(p);
 	return rc;
 }
@@ -171,8 +160,8 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* An order for SUB-0042; returns it and its remote-attest-01 challenge URLs/nonces. */
-static json_t *attested_order(char urls[2][600], char nonces[2][128], char *order_url, size_t size)
+/* An order for SUB-0042: its URL and its remote-attest-01 challenge URLs and nonces. */
+static void attested_order(char urls[2][600], char nonces[2][128], char *order_url, size_t size)
 {
 	json_t *p = json_pack("{s:[{s:s,s:s}]}", "identifiers", "type", "permanent-identifier",
 			      "value", "SUB-0042"), *o, *auths;
@@ -205,7 +194,7 @@ static json_t *attested_order(char urls[2][600], char nonces[2][128], char *orde
 		json_decref(a);
 	}
 	assert_int_equal(k, 2);
-	return o;
+	json_decref(o);
 }
 
 /* Evidence JSON text for SUB-0042 bound to @nonce and @key (caller frees). */
@@ -497,11 +486,11 @@ static void check_revocation(X509 *cert, ar_store_t *st, const char *aki, const 
 static void test_healthy_device_wins_both_challenges_and_the_order_is_ready(void **state)
 {
 	char urls[2][600], nonces[2][128], order_url[600];
-	json_t *o = attested_order(urls, nonces, order_url, sizeof(order_url)), *c, *cmw;
+	json_t *o, *c, *cmw;
 	size_t i;
 
 	(void)state;
-	json_decref(o);
+	attested_order(urls, nonces, order_url, sizeof(order_url));
 	for (i = 0; i < 2; i++) {
 		cmw = passport(nonces[i], t.device_key, time(NULL) - 86400);
 		c = respond(urls[i], cmw, 200);
@@ -522,7 +511,7 @@ static void test_healthy_device_wins_both_challenges_and_the_order_is_ready(void
 static void test_finalize_issues_short_lived_attested_certificate(void **state)
 {
 	char urls[2][600], nonces[2][128], order_url[600], *csr, aki[80], serial[80];
-	json_t *o = attested_order(urls, nonces, order_url, sizeof(order_url)), *c, *cmw;
+	json_t *o, *c, *cmw;
 	ar_jwk_t *other = ar_jwk_generate("ES256", NULL);
 	ar_store_opts_t so = { .host = "127.0.0.1" };
 	ar_certext_t ext;
@@ -535,7 +524,7 @@ static void test_finalize_issues_short_lived_attested_certificate(void **state)
 	size_t i;
 
 	(void)state;
-	json_decref(o);
+	attested_order(urls, nonces, order_url, sizeof(order_url));
 	/* Not ready yet. */
 	csr = csr_b64(t.device_key, "SUB-0042");
 	finalize(order_url, csr, 403, &r);
@@ -633,11 +622,11 @@ static void fresh_nonce(void)
 static void test_ca_killed_mid_order_resumes_and_loses_nothing(void **state)
 {
 	char urls[2][600], nonces[2][128], order_url[600], *csr;
-	json_t *o = attested_order(urls, nonces, order_url, sizeof(order_url)), *c, *cmw;
+	json_t *o, *c, *cmw;
 	httpc_resp_t r;
 
 	(void)state;
-	json_decref(o);
+	attested_order(urls, nonces, order_url, sizeof(order_url));
 	cmw = passport(nonces[0], t.device_key, time(NULL) - 86400);
 	c = respond(urls[0], cmw, 200);
 	assert_string_equal(status_of(c), "valid");
@@ -675,10 +664,10 @@ static void test_ca_killed_mid_order_resumes_and_loses_nothing(void **state)
 static void test_background_check_relays_evidence_to_the_verifier(void **state)
 {
 	char urls[2][600], nonces[2][128], order_url[600];
-	json_t *o = attested_order(urls, nonces, order_url, sizeof(order_url)), *c, *jwe;
+	json_t *c, *jwe;
 
 	(void)state;
-	json_decref(o);
+	attested_order(urls, nonces, order_url, sizeof(order_url));
 	jwe = sealed_evidence(nonces[0], time(NULL) - 86400);
 	c = respond(urls[0], jwe, 200);
 	assert_string_equal(status_of(c), "valid");
@@ -697,11 +686,11 @@ static void test_background_check_relays_evidence_to_the_verifier(void **state)
 static void test_verifier_down_keeps_the_challenge_pending(void **state)
 {
 	char urls[2][600], nonces[2][128], order_url[600];
-	json_t *o = attested_order(urls, nonces, order_url, sizeof(order_url)), *c, *jwe;
+	json_t *o, *c, *jwe;
 	httpc_resp_t r;
 
 	(void)state;
-	json_decref(o);
+	attested_order(urls, nonces, order_url, sizeof(order_url));
 	jwe = sealed_evidence(nonces[0], time(NULL) - 86400);
 	lab_stop(t.vpid, 3000);
 	assert_int_equal(acmec_post(&t.c, urls[0], jwe, 0, NULL, &r), 0);
@@ -720,10 +709,10 @@ static void test_verifier_down_keeps_the_challenge_pending(void **state)
 static void test_ear_for_another_nonce_is_a_bad_attestation_statement(void **state)
 {
 	char urls[2][600], nonces[2][128], order_url[600];
-	json_t *o = attested_order(urls, nonces, order_url, sizeof(order_url)), *c, *cmw;
+	json_t *o, *c, *cmw;
 
 	(void)state;
-	json_decref(o);
+	attested_order(urls, nonces, order_url, sizeof(order_url));
 	/* The other challenge's nonce: valid EAR, wrong challenge. */
 	cmw = passport(nonces[1], t.device_key, time(NULL) - 86400);
 	c = respond(urls[0], cmw, 200);
@@ -742,10 +731,10 @@ static void test_ear_for_another_nonce_is_a_bad_attestation_statement(void **sta
 static void test_unpatched_device_is_refused(void **state)
 {
 	char urls[2][600], nonces[2][128], order_url[600];
-	json_t *o = attested_order(urls, nonces, order_url, sizeof(order_url)), *c, *cmw;
+	json_t *c, *cmw;
 
 	(void)state;
-	json_decref(o);
+	attested_order(urls, nonces, order_url, sizeof(order_url));
 	cmw = passport(nonces[0], t.device_key, time(NULL) - 200 * 86400);
 	c = respond(urls[0], cmw, 200);
 	assert_string_equal(status_of(c), "invalid");
@@ -758,11 +747,11 @@ static void test_unpatched_device_is_refused(void **state)
 static void test_attestations_binding_different_keys_are_refused(void **state)
 {
 	char urls[2][600], nonces[2][128], order_url[600];
-	json_t *o = attested_order(urls, nonces, order_url, sizeof(order_url)), *c, *cmw;
+	json_t *c, *cmw;
 	ar_jwk_t *other = ar_jwk_generate("ES256", NULL);
 
 	(void)state;
-	json_decref(o);
+	attested_order(urls, nonces, order_url, sizeof(order_url));
 	cmw = passport(nonces[0], t.device_key, time(NULL) - 86400);
 	c = respond(urls[0], cmw, 200);
 	assert_string_equal(status_of(c), "valid");
@@ -781,12 +770,12 @@ static void test_attestations_binding_different_keys_are_refused(void **state)
 static void test_forged_ear_and_wrong_forms_are_refused(void **state)
 {
 	char urls[2][600], nonces[2][128], order_url[600], *jwt;
-	json_t *o = attested_order(urls, nonces, order_url, sizeof(order_url)), *c, *cmw, *kidjwk;
+	json_t *o, *c, *cmw, *kidjwk;
 	ar_jwk_t *rogue = ar_jwk_generate("ES256", NULL), *rogue_kid;
 	ar_ear_t ear;
 
 	(void)state;
-	json_decref(o);
+	attested_order(urls, nonces, order_url, sizeof(order_url));
 	/* Not a CMW: the attestation is refused. */
 	o = json_pack("{s:s}", "hello", "world");
 	c = respond(urls[1], o, 200);

@@ -42,7 +42,6 @@ static int group_setup(void **state)
 	char extra[2048], path[512], *text;
 	ar_jwk_t *vkey;
 	json_t *set;
-	size_t len;
 	int rc;
 
 	(void)state;
@@ -79,11 +78,7 @@ static int group_setup(void **state)
 	setenv("MKCA_EAB_PROFILE", "substation", 1);
 	if (catest_start_ca(&t.ca, t.redis.port, "no") < 0)
 		return -1;
-	snprintf(path, sizeof(path), "%s/eab.json", t.ca.dir);
-	if (ar_file_read(path, 4096, &text, &len, NULL) < 0)
-		return -1;
-	t.eab_keys = json_loads(text, 0, NULL);
-	free(text);
+	t.eab_keys = catest_eab_keys(&t.ca);
 	return t.eab_keys ? 0 : -1;
 }
 
@@ -119,18 +114,9 @@ static void account(const char *eab_kid)
 		key = t.key;
 	}
 	assert_int_equal(acmec_init(&t.c, t.ca.base, t.ca.cafile, key), 0);
-	if (eab_kid) {
-		const char *hmac = json_string_value(json_object_get(json_object_get(t.eab_keys, eab_kid),
-								     "hmac"));
-		json_t *jwk = json_pack("{s:s,s:s}", "kty", "oct", "k", hmac);
-		ar_jwk_t *mac = ar_jwk_parse(jwk, AR_JWK_ALLOW_OCT, NULL);
-
+	if (eab_kid)
 		json_object_set_new(p, "externalAccountBinding",
-				    ar_acme_eab_sign(key, eab_kid, mac, acmec_url(&t.c, "newAccount"),
-						     NULL));
-		ar_jwk_free(mac);
-		json_decref(jwk);
-	}
+				    catest_eab(&t.c, eab_kid, catest_eab_hmac(t.eab_keys, eab_kid)));
 	assert_int_equal(acmec_post(&t.c, acmec_url(&t.c, "newAccount"), p, 1, NULL, &r), 0);
 	if (r.status != 201 && r.status != 200)
 		fail_msg("newAccount: %ld %s", r.status, r.body);
