@@ -15,7 +15,7 @@ ca_acme_rats_ca_LDADD = common/libarhttpd.la common/libarclient.la lib/libacmera
 
 check_PROGRAMS += tests/integration/test_ca_account
 TESTS += tests/integration/test_ca_account
-ca_test_sources = tests/catest.c tests/catest.h tests/acmec.c tests/acmec.h \
+ca_test_sources = tests/catest.c tests/catest.h tests/acmec.c tests/acmec.h tests/evfix.c tests/evfix.h \
 	tests/httpc.c tests/httpc.h tests/lab/lab.c tests/lab/lab.h
 tests_integration_test_ca_account_SOURCES = tests/integration/test_ca_account.c $(ca_test_sources)
 tests_integration_test_ca_account_CPPFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)

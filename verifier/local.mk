@@ -31,7 +31,7 @@ verifier_acme_rats_verifier_LDADD = common/libarhttpd.la lib/libacmerats.la $(MH
 check_PROGRAMS += tests/integration/test_verifier
 TESTS += tests/integration/test_verifier
 tests_integration_test_verifier_SOURCES = tests/integration/test_verifier.c \
-	tests/httpc.c tests/httpc.h tests/lab/lab.c tests/lab/lab.h
+	tests/httpc.c tests/httpc.h tests/lab/lab.c tests/lab/lab.h tests/evfix.c tests/evfix.h
 tests_integration_test_verifier_CPPFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
 tests_integration_test_verifier_LDADD = $(TEST_LIBS) $(CURL_LIBS)
 EXTRA_DIST += tests/fixtures/mkverifier

@@ -15,6 +15,7 @@
 #include "acmec.h"
 #include "acme_jws.h"
 #include "catest.h"
+#include "evfix.h"
 #include "cmw.h"
 #include "evidence.h"
 #include "fileio.h"
@@ -197,29 +198,6 @@ static void attested_order(char urls[2][600], char nonces[2][128], char *order_u
 	json_decref(o);
 }
 
-/* Evidence JSON text for SUB-0042 bound to @nonce and @key (caller frees). */
-static char *evidence_text(const char *nonce, const ar_jwk_t *key, int64_t patched)
-{
-	ar_evidence_t ev;
-	json_t *j;
-	char *body;
-
-	memset(&ev, 0, sizeof(ev));
-	snprintf(ev.nonce, sizeof(ev.nonce), "%s", nonce);
-	ev.collected_at = time(NULL);
-	snprintf(ev.device_id, sizeof(ev.device_id), "SUB-0042");
-	snprintf(ev.os_id, sizeof(ev.os_id), "debian");
-	snprintf(ev.os_version, sizeof(ev.os_version), "12");
-	ev.last_security_update = patched;
-	ev.disk_encrypted = ev.edr_running = ev.efi = ev.secure_boot = -1;
-	ev.key_non_exportable = 0;
-	snprintf(ev.key_jkt, sizeof(ev.key_jkt), "%s", ar_jwk_thumbprint(key));
-	j = ar_evidence_to_json(&ev);
-	body = json_dumps(j, JSON_COMPACT);
-	json_decref(j);
-	return body;
-}
-
 /* Attest to the verifier with @nonce; returns the CMW (EAR) as JSON. */
 static json_t *passport(const char *nonce, const ar_jwk_t *key, int64_t patched)
 {
@@ -237,7 +215,7 @@ static json_t *passport(const char *nonce, const ar_jwk_t *key, int64_t patched)
 	s = json_loads(r.body, 0, NULL);
 	httpc_free(&r);
 
-	body = evidence_text(json_string_value(json_object_get(s, "nonce")), key, patched);
+	body = evfix_json(json_string_value(json_object_get(s, "nonce")), "SUB-0042", key, patched);
 	req.url = loc;
 	req.content_type = AR_MT_EVIDENCE;
 	req.body = body;
@@ -275,7 +253,7 @@ static json_t *sealed_evidence(const char *nonce, int64_t patched)
 	enc = ar_jwk_parse_text(r.body, r.len, AR_JWK_PUBLIC_ONLY, NULL);
 	httpc_free(&r);
 	assert_non_null(enc);
-	body = evidence_text(nonce, t.device_key, patched);
+	body = evfix_json(nonce, "SUB-0042", t.device_key, patched);
 	jwe = ar_jwe_encrypt(body, strlen(body), enc, AR_MT_EVIDENCE, NULL);
 	free(body);
 	ar_jwk_free(enc);

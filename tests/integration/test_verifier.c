@@ -12,6 +12,7 @@
 
 #include "testutil.h"
 #include "lab/lab.h"
+#include "evfix.h"
 #include "httpc.h"
 #include "b64.h"
 #include "cmw.h"
@@ -158,29 +159,6 @@ static void new_session(const char *query, char *path, size_t psize, char *nonce
 	httpc_free(&r);
 }
 
-static char *evidence_json(const char *nonce, const char *device, int64_t patched)
-{
-	ar_evidence_t ev;
-	json_t *j;
-	char *text;
-
-	memset(&ev, 0, sizeof(ev));
-	snprintf(ev.nonce, sizeof(ev.nonce), "%s", nonce);
-	ev.collected_at = time(NULL);
-	snprintf(ev.device_id, sizeof(ev.device_id), "%s", device);
-	snprintf(ev.os_id, sizeof(ev.os_id), "debian");
-	snprintf(ev.os_version, sizeof(ev.os_version), "12");
-	ev.last_security_update = patched;
-	ev.disk_encrypted = ev.edr_running = ev.efi = ev.secure_boot = -1;
-	ev.key_non_exportable = 0;
-	ev.key_storage = AR_KEY_FILE;
-	snprintf(ev.key_jkt, sizeof(ev.key_jkt), "%s", ar_jwk_thumbprint(t.device_key));
-	j = ar_evidence_to_json(&ev);
-	text = json_dumps(j, JSON_COMPACT);
-	json_decref(j);
-	return text;
-}
-
 /* Post evidence, expect 200 and a CMW with an EAR that verifies; decode it. */
 static void attest(const char *path, const char *ct, const char *body, ar_ear_t *ear)
 {
@@ -244,7 +222,7 @@ static void test_healthy_device_gets_affirming_ear_bound_to_nonce_and_key(void *
 
 	(void)state;
 	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
-	body = evidence_json(nonce, "SUB-0001", time(NULL) - 5 * 86400);
+	body = evfix_json(nonce, "SUB-0001", t.device_key, time(NULL) - 5 * 86400);
 	attest(path, AR_MT_EVIDENCE, body, &ear);
 	free(body);
 	assert_true(ar_nonce_equal(ear.nonce, nonce));
@@ -269,7 +247,7 @@ static void test_unpatched_device_is_contraindicated(void **state)
 
 	(void)state;
 	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
-	body = evidence_json(nonce, "SUB-0002", time(NULL) - 120 * 86400);
+	body = evfix_json(nonce, "SUB-0002", t.device_key, time(NULL) - 120 * 86400);
 	attest(path, AR_MT_EVIDENCE, body, &ear);
 	free(body);
 	assert_int_equal(ar_ear_status(&ear), AR_STATUS_CONTRAINDICATED);
@@ -285,7 +263,7 @@ static void test_lapsing_patch_level_is_warning(void **state)
 
 	(void)state;
 	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
-	body = evidence_json(nonce, "SUB-0003", time(NULL) - 70 * 86400);
+	body = evfix_json(nonce, "SUB-0003", t.device_key, time(NULL) - 70 * 86400);
 	attest(path, AR_MT_EVIDENCE, body, &ear);
 	free(body);
 	assert_int_equal(ar_ear_status(&ear), AR_STATUS_WARNING);
@@ -307,7 +285,7 @@ static void test_encrypted_evidence_is_accepted(void **state)
 	httpc_free(&r);
 
 	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
-	body = evidence_json(nonce, "SUB-0004", time(NULL) - 86400);
+	body = evfix_json(nonce, "SUB-0004", t.device_key, time(NULL) - 86400);
 	jwe = ar_jwe_encrypt(body, strlen(body), enc, AR_MT_EVIDENCE, NULL);
 	jwe_text = json_dumps(jwe, JSON_COMPACT);
 	attest(path, "application/jose+json", jwe_text, &ear);
@@ -339,7 +317,7 @@ static void test_evidence_for_another_nonce_is_refused(void **state)
 
 	(void)state;
 	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
-	body = evidence_json("AAAAAAAAAAAAAAAAAAAAAA", "SUB-0005", time(NULL));
+	body = evfix_json("AAAAAAAAAAAAAAAAAAAAAA", "SUB-0005", t.device_key, time(NULL));
 	expect_problem("POST", path, AR_MT_EVIDENCE, NULL, body, 400, "does not match the session");
 	free(body);
 }
@@ -350,7 +328,7 @@ static void test_forged_or_unknown_session_is_refused(void **state)
 
 	(void)state;
 	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
-	body = evidence_json(nonce, "SUB-0006", time(NULL));
+	body = evfix_json(nonce, "SUB-0006", t.device_key, time(NULL));
 	path[strlen(path) - 3] = path[strlen(path) - 3] == 'A' ? 'B' : 'A';
 	expect_problem("POST", path, AR_MT_EVIDENCE, NULL, body, 404, "unknownSession");
 	expect_problem("POST", "/challenge-response/v1/session/nonsense", AR_MT_EVIDENCE, NULL, body,
