@@ -29,6 +29,9 @@ include fuzz/jose.mk
 include fuzz/conf.mk
 include fuzz/attest.mk
 include fuzz/x509.mk
+include fuzz/helper.mk
+include fuzz/module.mk
+include fuzz/ca.mk
 
 if FUZZING
 noinst_PROGRAMS += $(FUZZ_PROGS)
