@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -126,6 +127,25 @@ static int header_value(const char *v, size_t len, char *out, size_t size)
 	return 0;
 }
 
+/* Retry-After (RFC 9110 10.2.3): delay-seconds or an HTTP-date; -1 if neither. */
+static long retry_after(const char *v, size_t len)
+{
+	char text[64], *end;
+	long secs;
+	time_t when, now = time(NULL);
+
+	if (header_value(v, len, text, sizeof(text)) < 0 || !text[0])
+		return -1;
+	if (isdigit((unsigned char)text[0])) {
+		secs = strtol(text, &end, 10);
+		return *end || secs < 0 ? -1 : secs;
+	}
+	when = curl_getdate(text, NULL);
+	if (when < 0)
+		return -1;
+	return when > now ? (long)(when - now) : 0;
+}
+
 static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 {
 	transfer_t *t = ctx;
@@ -137,6 +157,12 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 		r->content_type[0] = '\0';
 		r->location[0] = '\0';
 		r->location_too_long = 0;
+		r->replay_nonce[0] = '\0';
+		r->retry_after = -1;
+	} else if (len > 13 && !strncasecmp(data, "Replay-Nonce:", 13)) {
+		(void)header_value(data + 13, len - 13, r->replay_nonce, sizeof(r->replay_nonce));
+	} else if (len > 12 && !strncasecmp(data, "Retry-After:", 12)) {
+		r->retry_after = retry_after(data + 12, len - 12);
 	} else if (len > 13 && !strncasecmp(data, "Content-Type:", 13)) {
 		(void)header_value(data + 13, len - 13, r->content_type, sizeof(r->content_type));
 	} else if (len > 9 && !strncasecmp(data, "Location:", 9)) {
@@ -237,6 +263,7 @@ int http_request(http_client_t *c, const char *method, const char *url, const ch
 	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
+	out->retry_after = -1;
 	memset(&t, 0, sizeof(t));
 	t.resp = out;
 	t.max = c->max_body;

@@ -34,6 +34,8 @@ typedef struct http_resp {
 	char	content_type[160];	/**< "" when absent or too long */
 	char	location[HTTP_URL_MAX];	/**< "" when absent */
 	int	location_too_long;
+	char	replay_nonce[128];	/**< ACME Replay-Nonce; "" when absent or too long */
+	long	retry_after;		/**< Retry-After in seconds from now; -1 when absent */
 	char	*body;			/**< NUL-terminated, never NULL after success */
 	size_t	len;
 } http_resp_t;

@@ -617,6 +617,70 @@ static const EVP_MD *sign_md(EVP_PKEY *key)
 	return EVP_sha256();
 }
 
+int ar_csr_make(EVP_PKEY *key, const ar_identifier_t *ids, size_t n, unsigned char **der,
+		size_t *len, ar_err_t *err)
+{
+	GENERAL_NAMES *names = sk_GENERAL_NAME_new_null();
+	STACK_OF(X509_EXTENSION) *exts = NULL;
+	X509_REQ *req = X509_REQ_new();
+	X509_NAME *subject = NULL;
+	const char *cn = NULL;
+	GENERAL_NAME *gn;
+	int rc = -1, dlen;
+	size_t i;
+
+	*der = NULL;
+	if (!names || !req) {
+		ar_err_set(err, AR_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (!strcmp(ids[i].type, AR_ID_ATTESTATION))
+			continue;
+		if (!strcmp(ids[i].type, AR_ID_DNS))
+			gn = dns_name(ids[i].value);
+		else if (!strcmp(ids[i].type, AR_ID_PERMANENT))
+			gn = permanent_id_name(ids[i].value);
+		else {
+			ar_err_set(err, AR_ERR_MALFORMED, "CSR: unknown identifier type \"%.31s\"",
+				   ids[i].type);
+			goto out;
+		}
+		if (!gn || !sk_GENERAL_NAME_push(names, gn)) {
+			GENERAL_NAME_free(gn);
+			ar_err_set(err, AR_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		if (!cn && strlen(ids[i].value) <= AR_CN_MAX)
+			cn = ids[i].value;
+	}
+	if (sk_GENERAL_NAME_num(names) == 0) {
+		ar_err_set(err, AR_ERR_MALFORMED, "CSR: no identifier to name");
+		goto out;
+	}
+	subject = X509_NAME_new();
+	if (!subject || (cn && !X509_NAME_add_entry_by_NID(subject, NID_commonName, MBSTRING_UTF8,
+							     (const unsigned char *)cn, -1, -1, 0)) ||
+	    !X509_REQ_set_version(req, 0) || !X509_REQ_set_subject_name(req, subject) ||
+	    !X509_REQ_set_pubkey(req, key) ||
+	    !(exts = sk_X509_EXTENSION_new_null()) ||
+	    !X509V3_add1_i2d(&exts, NID_subject_alt_name, names, 0, X509V3_ADD_DEFAULT) ||
+	    !X509_REQ_add_extensions(req, exts) || X509_REQ_sign(req, key, sign_md(key)) <= 0 ||
+	    (dlen = i2d_X509_REQ(req, der)) <= 0) {
+		ar_err_set(err, AR_ERR_CRYPTO, "cannot make the CSR");
+		goto out;
+	}
+	*len = (size_t)dlen;
+	rc = 0;
+out:
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	GENERAL_NAMES_free(names);
+	X509_NAME_free(subject);
+	X509_REQ_free(req);
+	return rc;
+}
+
+
 X509 *ar_issue_cert(X509_REQ *req, const ar_csr_info_t *info, const ar_issue_params_t *p,
 		    ar_err_t *err)
 {

@@ -116,6 +116,20 @@ int ar_csr_check(X509_REQ *req, ar_csr_info_t *info, ar_err_t *err);
 int ar_csr_identifiers_match(const ar_csr_info_t *info, const ar_identifier_t *ids, size_t n,
 			     char *why, size_t whysize);
 
+/**
+ * Make a CSR for @p key (a client's side of finalize): no subject but,
+ * when the first identifier fits AR_CN_MAX, a commonName of its value; a
+ * subjectAltName of every identifier (dNSName, or otherName
+ * id-on-permanentIdentifier with an identifierValue; "remote-attestation"
+ * identifiers are skipped); signed with SHA-256 (SHA-384 for P-384).
+ *
+ * @param[out] der	malloc'd DER (caller frees with OPENSSL_free()).
+ * @return 0, or -1 with AR_ERR_MALFORMED (no identifier to name, unknown
+ *	   type), AR_ERR_CRYPTO or AR_ERR_NOMEM.
+ */
+int ar_csr_make(EVP_PKEY *key, const ar_identifier_t *ids, size_t n, unsigned char **der,
+		size_t *len, ar_err_t *err);
+
 /** Longest lifetime ar_issue_cert() accepts (RFC 9608 short-lived certificates are far below). */
 #define AR_CERT_MAX_LIFETIME	(397 * 86400)
 
