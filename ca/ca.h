@@ -39,6 +39,9 @@ typedef struct ca_conf {
 	char		*issuer_cert;		/**< PEM: the issuing CA certificate (with SKI) */
 	char		*issuer_key;		/**< PEM: its private key */
 	int64_t		order_lifetime;		/**< ms: orders and authorizations expire */
+	int64_t		http01_port;		/**< port http-01 fetches from (80) */
+	char		*dns_resolver;		/**< "ip[:port]" for dns-01 and http-01; NULL: system */
+	int64_t		validation_timeout;	/**< ms, per http-01 fetch or DNS query */
 	struct ca_profile *profiles;		/**< [profile "name"] sections */
 	size_t		nprofiles;
 } ca_conf_t;
@@ -167,6 +170,17 @@ void ari_get(ca_t *ca, const char *certid, ar_http_resp_t *resp);
 /** Remember a certificate's validity for its renewal window. */
 int ari_record(ar_store_t *st, const char *aki, const char *serial, int64_t not_before,
 	       int64_t not_after, ar_err_t *err);
+/*
+ * Domain validation (validate.c): 0 valid; -1 invalid, @problem is the ACME
+ * error type (dns, connection, incorrectResponse) and @detail says why.
+ */
+int validate_http01(const ca_t *ca, const char *name, const char *token, const char *keyauth,
+		    const char **problem, char *detail, size_t size);
+int validate_dns01(const ca_t *ca, const char *name, const char *keyauth, const char **problem,
+		   char *detail, size_t size);
+/** Check dns_resolver at start-up. */
+int validate_conf(const ca_t *ca, ar_err_t *err);
+
 /** POST to a challenge: "<authz id>/<index>" (challenge.c). */
 void challenge_post(acme_req_t *r, const char *path, ar_http_resp_t *resp);
 

@@ -163,6 +163,43 @@ static int looks_like_jwe(const json_t *p)
 	return json_is_object(p) && json_object_get(p, "ciphertext") && json_object_get(p, "protected");
 }
 
+/*
+ * http-01 or dns-01 for a dns identifier (validate.c). The response payload
+ * is {} (RFC 8555 7.5.1); the proof is the key authorization of the
+ * account's key, served by the name's web server or DNS.
+ */
+static int validate_domain(acme_req_t *r, const json_t *authz, const json_t *ch, const char *type,
+			   const char **problem, char *detail, size_t size)
+{
+	const char *name = json_string_value(json_object_get(json_object_get(authz, "identifier"),
+							     "value"));
+	const char *token = json_string_value(json_object_get(ch, "token"));
+	char keyauth[160];
+	ar_err_t err = { 0 };
+	ar_jwk_t *key;
+	int rc;
+
+	if (!json_is_object(r->jws.payload) || json_object_size(r->jws.payload)) {
+		*problem = "malformed";
+		snprintf(detail, size, "the %s response payload is {}", type);
+		return -3;
+	}
+	key = ar_jwk_parse(json_object_get(r->account, "key"), AR_JWK_PUBLIC_ONLY, &err);
+	if (!key) {
+		*problem = "serverInternal";
+		snprintf(detail, size, "account key unusable");
+		return -3;
+	}
+	snprintf(keyauth, sizeof(keyauth), "%s.%s", token, ar_jwk_thumbprint(key));
+	ar_jwk_free(key);
+	rc = !strcmp(type, "http-01") ? validate_http01(r->ca, name, token, keyauth, problem, detail,
+							 size)
+				      : validate_dns01(r->ca, name, keyauth, problem, detail, size);
+	ar_info("event=challenge.%s account=%s name=%s type=%s%s%s%s", rc == 0 ? "validated" : "refused",
+		r->account_id, name, type, rc ? " reason=\"" : "", rc ? detail : "", rc ? "\"" : "");
+	return rc;
+}
+
 static void answer(acme_req_t *r, const char *aid, const json_t *authz, size_t idx,
 		   ar_http_resp_t *resp)
 {
@@ -183,7 +220,7 @@ void challenge_post(acme_req_t *r, const char *path, ar_http_resp_t *resp)
 	json_t *authz = NULL, *order = NULL, *ch;
 	const ca_profile_t *prof;
 	ar_err_t err = { 0 };
-	const char *type;
+	const char *type, *problem = "badAttestationStatement";
 	size_t n = strcspn(path, "/");
 	int background, rc;
 	unsigned long idx;
@@ -204,8 +241,8 @@ void challenge_post(acme_req_t *r, const char *path, ar_http_resp_t *resp)
 		goto notfound;
 	type = json_string_value(json_object_get(ch, "type"));
 
-	/* RFC 8555 7.5.1: a challenge no longer pending is answered as it is. */
-	if (strcmp(json_string_value(json_object_get(ch, "status")), "pending") ||
+	/* RFC 8555 7.5.1: POST-as-GET, or a challenge no longer pending, is answered as it is. */
+	if (!r->jws.payload || strcmp(json_string_value(json_object_get(ch, "status")), "pending") ||
 	    strcmp(json_string_value(json_object_get(authz, "status")), "pending")) {
 		answer(r, aid, authz, idx, resp);
 		goto out;
@@ -214,14 +251,27 @@ void challenge_post(acme_req_t *r, const char *path, ar_http_resp_t *resp)
 		acme_problem(r->ca, resp, 400, "malformed", "this authorization has expired");
 		goto out;
 	}
-	if (strcmp(type, "remote-attest-01")) {
-		acme_problem(r->ca, resp, 400, "malformed", "%s validation is not offered by this "
-			     "server yet", type);
+	if (ca_record_get(r->st, "order", json_string_value(json_object_get(authz, "order")), &order,
+			  &err) != 1) {
+		if (err.code)
+			acme_problem_from(r->ca, resp, &err);
+		else
+			acme_problem(r->ca, resp, 500, "serverInternal", "authorization without order");
 		goto out;
 	}
-	if (!r->jws.payload) {
-		acme_problem(r->ca, resp, 400, "malformed", "the response must carry a CMW with the "
-			     "attestation result, or a JWE of evidence for the verifier");
+	json_object_set_new(order, "id", json_string(json_string_value(json_object_get(authz,
+										       "order"))));
+	if (!strcmp(type, "http-01") || !strcmp(type, "dns-01")) {
+		rc = validate_domain(r, authz, ch, type, &problem, detail, sizeof(detail));
+		if (rc == -3) {
+			acme_problem(r->ca, resp, strcmp(problem, "malformed") ? 500 : 400, problem, "%s",
+				     detail);
+			goto out;
+		}
+		goto settle;
+	}
+	if (strcmp(type, "remote-attest-01")) {
+		acme_problem(r->ca, resp, 400, "malformed", "%s validation is not offered", type);
 		goto out;
 	}
 	prof = ca_profile_find(r->ca, json_string_value(json_object_get(authz, "profile")));
@@ -231,19 +281,13 @@ void challenge_post(acme_req_t *r, const char *path, ar_http_resp_t *resp)
 			     "only (no verifier to relay evidence to)");
 		goto out;
 	}
-	if (!prof || ca_record_get(r->st, "order", json_string_value(json_object_get(authz, "order")),
-				   &order, &err) != 1) {
-		if (err.code)
-			acme_problem_from(r->ca, resp, &err);
-		else
-			acme_problem(r->ca, resp, 500, "serverInternal", "authorization without order");
+	if (!prof) {
+		acme_problem(r->ca, resp, 500, "serverInternal", "authorization without profile");
 		goto out;
 	}
-	json_object_set_new(order, "id", json_string(json_string_value(json_object_get(authz,
-										       "order"))));
-
 	rc = background ? attest_background(r, prof, ch, order, detail, sizeof(detail))
 			: attest_passport(r, prof, ch, order, detail, sizeof(detail));
+settle:
 	if (rc == -2) {
 		ar_warn("event=challenge.verifier_unavailable account=%s authz=%s error=\"%s\"",
 			r->account_id, aid, detail);
@@ -261,8 +305,8 @@ void challenge_post(acme_req_t *r, const char *path, ar_http_resp_t *resp)
 		json_object_set_new(authz, "status", json_string("valid"));
 	} else {
 		json_object_set_new(ch, "status", json_string("invalid"));
-		json_object_set_new(ch, "error", json_pack("{s:s,s:s,s:i}", "type",
-			ACME_ERR "badAttestationStatement", "detail", detail, "status", 400));
+		json_object_set_new(ch, "error", json_pack("{s:s+,s:s,s:i}", "type", ACME_ERR,
+			problem, "detail", detail, "status", 400));
 		json_object_set_new(authz, "status", json_string("invalid"));
 		ar_info("event=challenge.refused account=%s authz=%s reason=\"%s\"", r->account_id,
 			aid, detail);

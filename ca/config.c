@@ -34,6 +34,9 @@ static const ar_conf_rule_t acme_rules[] = {
 	{ "issuer_cert", AR_CONF_STRING, OFF(issuer_cert), 0, NULL, 0, 0, NULL },
 	{ "issuer_key", AR_CONF_STRING, OFF(issuer_key), 0, NULL, 0, 0, NULL },
 	{ "order_lifetime", AR_CONF_DURATION, OFF(order_lifetime), 0, "1h", 60000, 7 * 86400000LL, NULL },
+	{ "http01_port", AR_CONF_INT, OFF(http01_port), 0, "80", 1, 65535, NULL },
+	{ "dns_resolver", AR_CONF_STRING, OFF(dns_resolver), 0, NULL, 0, 0, NULL },
+	{ "validation_timeout", AR_CONF_DURATION, OFF(validation_timeout), 0, "10s", 500, 60000, NULL },
 	AR_CONF_END
 };
 
@@ -218,7 +221,8 @@ int ca_load(ca_t *ca, const char *path, ar_err_t *err)
 
 	if (daemon_conf_load(path, sections, NSECTIONS, c, err) < 0 ||
 	    daemon_read_key(c->nonce_key_file, ca->nonce_key, err) < 0 ||
-	    load_eab(ca, err) < 0 || load_issuer(ca, err) < 0 || build_directory(ca, err) < 0)
+	    load_eab(ca, err) < 0 || load_issuer(ca, err) < 0 || build_directory(ca, err) < 0 ||
+	    validate_conf(ca, err) < 0)
 		return -1;
 	/* libcurl (background-check relay) initialised once, before any thread. */
 	if (http_global_init(err) < 0)

@@ -4,14 +4,14 @@
 sbin_PROGRAMS += ca/acme-rats-ca
 ca_acme_rats_ca_SOURCES = \
 	ca/main.c ca/config.c ca/acme.c ca/account.c ca/profile.c ca/order.c ca/record.c \
-	ca/challenge.c ca/finalize.c ca/ari.c ca/revoke.c \
+	ca/challenge.c ca/validate.c ca/finalize.c ca/ari.c ca/revoke.c \
 	ca/nonce.c ca/nonce.h ca/ca.h
 ca_acme_rats_ca_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/common \
 	-DSYSCONFDIR='"$(sysconfdir)"' $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) $(JOSE_CFLAGS) \
 	$(HIREDIS_CFLAGS) $(CURL_CFLAGS)
 ca_acme_rats_ca_LDADD = common/libarhttpd.la common/libarclient.la lib/libacmerats.la \
 	$(MHD_LIBS) $(CURL_LIBS) $(JOSE_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS) $(HIREDIS_LIBS) \
-	-lpthread
+	-lresolv -lpthread
 
 check_PROGRAMS += tests/integration/test_ca_account
 TESTS += tests/integration/test_ca_account
@@ -33,3 +33,9 @@ TESTS += tests/integration/test_ca_challenge
 tests_integration_test_ca_challenge_SOURCES = tests/integration/test_ca_challenge.c $(ca_test_sources)
 tests_integration_test_ca_challenge_CPPFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
 tests_integration_test_ca_challenge_LDADD = $(TEST_LIBS) $(CURL_LIBS)
+
+check_PROGRAMS += tests/integration/test_ca_validate
+TESTS += tests/integration/test_ca_validate
+tests_integration_test_ca_validate_SOURCES = tests/integration/test_ca_validate.c $(ca_test_sources)
+tests_integration_test_ca_validate_CPPFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
+tests_integration_test_ca_validate_LDADD = $(TEST_LIBS) $(CURL_LIBS)

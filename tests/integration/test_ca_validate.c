@@ -1,0 +1,374 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * acme-rats-ca domain validation (RFC 8555 8.3, 8.4) for dns identifiers:
+ * http-01 fetched over real HTTP and dns-01 read from a real DNS server.
+ * pebble-challtestsrv plays the site's DNS (every name resolves to
+ * 127.0.0.1; TXT records set through its management API) and its web
+ * server (key authorizations added the same way); the CA is configured to
+ * use that resolver and port, as a site would point it at its own DNS.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+#include <openssl/x509v3.h>
+
+#include "testutil.h"
+#include "lab/lab.h"
+#include "acmec.h"
+#include "b64.h"
+#include "catest.h"
+#include "fileio.h"
+#include "x509.h"
+
+static struct {
+	lab_redis_t	redis;
+	ca_proc_t	ca;
+	pid_t		chall;
+	int		dns_port, http_port, mgmt_port;
+	char		dir[256];
+	ar_jwk_t	*key;
+	acmec_t		c;
+} t;
+
+#define expect_problem catest_expect_problem
+
+/* POST a JSON command to pebble-challtestsrv's management interface. */
+static void chall(const char *what, json_t *body)
+{
+	char url[128], *text = json_dumps(body, JSON_COMPACT);
+	httpc_req_t req = { "POST", url, NULL, "application/json", NULL, text, strlen(text) };
+	httpc_resp_t r;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/%s", t.mgmt_port, what);
+	assert_int_equal(httpc(&req, &r), 0);
+	if (r.status != 200)
+		fail_msg("challtestsrv %s: %ld %s", what, r.status, r.body);
+	httpc_free(&r);
+	free(text);
+	json_decref(body);
+}
+
+static int group_setup(void **state)
+{
+	static const char profile[] = "[profile \"web\"]\nidentifiers = dns\nattest = none\n"
+				      "server_auth = yes\nlifetime = 8h\n";
+	char dns[32], http[32], mgmt[32], acme[256], path[300];
+	char *argv[] = { "/usr/bin/pebble-challtestsrv", "-dns01", dns, "-http01", http,
+			 "-management", mgmt, "-https01", "", "-tlsalpn01", "",
+			 "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "", NULL };
+
+	(void)state;
+	if (lab_init() < 0 || lab_redis_start(&t.redis) < 0 || lab_tmpdir(t.dir, sizeof(t.dir)) < 0)
+		return -1;
+	t.dns_port = lab_free_port();
+	t.http_port = lab_free_port();
+	t.mgmt_port = lab_free_port();
+	snprintf(dns, sizeof(dns), "127.0.0.1:%d", t.dns_port);
+	snprintf(http, sizeof(http), "127.0.0.1:%d", t.http_port);
+	snprintf(mgmt, sizeof(mgmt), "127.0.0.1:%d", t.mgmt_port);
+	snprintf(path, sizeof(path), "%s/challtestsrv.log", t.dir);
+	t.chall = lab_spawn(argv, path);
+	if (t.chall < 0 || lab_wait_tcp(t.mgmt_port, 5000) < 0 || lab_wait_tcp(t.http_port, 5000) < 0)
+		return -1;
+	snprintf(acme, sizeof(acme), "http01_port = %d\ndns_resolver = 127.0.0.1:%d\n"
+		 "validation_timeout = 3s\n", t.http_port, t.dns_port);
+	snprintf(path, sizeof(path), "%s/profiles.conf", t.dir);
+	if (ar_file_write_atomic(path, profile, strlen(profile), 0600, NULL) < 0)
+		return -1;
+	setenv("MKCA_EXTRA", path, 1);
+	setenv("MKCA_ACME_EXTRA", acme, 1);
+	setenv("MKCA_DEFAULT_PROFILE", "web", 1);
+	return catest_start_ca(&t.ca, t.redis.port, "no");
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	catest_stop_ca(&t.ca);
+	if (t.chall > 0)
+		lab_stop(t.chall, 3000);
+	lab_redis_stop(&t.redis);
+	lab_rmtree(t.dir);
+	return 0;
+}
+
+static int setup(void **state)
+{
+	json_t *p = json_pack("{s:b}", "termsOfServiceAgreed", 1);
+	httpc_resp_t r;
+
+	(void)state;
+	t.key = ar_jwk_generate("ES256", NULL);
+	assert_int_equal(acmec_init(&t.c, t.ca.base, t.ca.cafile, t.key), 0);
+	assert_int_equal(acmec_post(&t.c, acmec_url(&t.c, "newAccount"), p, 1, NULL, &r), 0);
+	assert_int_equal(r.status, 201);
+	snprintf(t.c.kid, sizeof(t.c.kid), "%s", r.location);
+	httpc_free(&r);
+	json_decref(p);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	acmec_free(&t.c);
+	ar_jwk_free(t.key);
+	t.key = NULL;
+	return 0;
+}
+
+static json_t *post_json(const char *url, json_t *payload, long want, char *location, size_t size)
+{
+	httpc_resp_t r;
+	json_t *j;
+
+	assert_int_equal(acmec_post(&t.c, url, payload, 0, NULL, &r), 0);
+	if (r.status != want)
+		fail_msg("%s: %ld %s", url, r.status, r.body);
+	if (location)
+		snprintf(location, size, "%s", r.location);
+	j = json_loads(r.body, 0, NULL);
+	assert_non_null(j);
+	httpc_free(&r);
+	json_decref(payload);
+	return j;
+}
+
+/* newOrder for one dns name; returns the order, its URL in @url and its authz. */
+static json_t *dns_order(const char *name, char *url, size_t size, json_t **authz)
+{
+	json_t *order = post_json(acmec_url(&t.c, "newOrder"),
+				  json_pack("{s:[{s:s,s:s}]}", "identifiers", "type", "dns", "value",
+					    name), 201, url, size);
+
+	assert_string_equal(json_string_value(json_object_get(order, "status")), "pending");
+	*authz = post_json(json_string_value(json_array_get(json_object_get(order, "authorizations"),
+							    0)), NULL, 200, NULL, 0);
+	return order;
+}
+
+static const json_t *challenge_of(const json_t *authz, const char *type)
+{
+	const json_t *chs = json_object_get(authz, "challenges");
+	size_t i;
+
+	for (i = 0; i < json_array_size(chs); i++)
+		if (!strcmp(json_string_value(json_object_get(json_array_get(chs, i), "type")), type))
+			return json_array_get(chs, i);
+	fail_msg("no %s challenge", type);
+	return NULL;
+}
+
+static void keyauth(const char *token, char *out, size_t size)
+{
+	snprintf(out, size, "%s.%s", token, ar_jwk_thumbprint(t.key));
+}
+
+/* Finalize with a CSR for a new key naming @name; returns the leaf certificate. */
+static X509 *finalize_and_fetch(const char *order_url, const char *name)
+{
+	ar_identifier_t id = { .type = "dns" };
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	unsigned char *der;
+	size_t len;
+	char url[700], *b64;
+	json_t *order;
+	httpc_resp_t r;
+	BIO *bio;
+	X509 *cert;
+
+	snprintf(id.value, sizeof(id.value), "%s", name);
+	assert_int_equal(ar_csr_make(key, &id, 1, &der, &len, NULL), 0);
+	b64 = ar_b64url_encode_alloc(der, len);
+	OPENSSL_free(der);
+	snprintf(url, sizeof(url), "%s/finalize", order_url);
+	order = post_json(url, json_pack("{s:s}", "csr", b64), 200, NULL, 0);
+	free(b64);
+	assert_string_equal(json_string_value(json_object_get(order, "status")), "valid");
+	assert_int_equal(acmec_post(&t.c, json_string_value(json_object_get(order, "certificate")),
+				    NULL, 0, NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	bio = BIO_new_mem_buf(r.body, (int)r.len);
+	cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	assert_non_null(cert);
+	BIO_free(bio);
+	httpc_free(&r);
+	json_decref(order);
+	EVP_PKEY_free(key);
+	return cert;
+}
+
+static void expect_dns_san_and_server_auth(X509 *cert, const char *name)
+{
+	assert_int_equal(X509_check_host(cert, name, 0, 0, NULL), 1);
+	assert_true(X509_get_extended_key_usage(cert) & XKU_SSL_SERVER);
+	assert_true(X509_get_extended_key_usage(cert) & XKU_SSL_CLIENT);
+}
+
+static void test_http01_issues(void **state)
+{
+	char order_url[600], ka[200];
+	json_t *authz, *order = dns_order("www.substation-7.example", order_url, sizeof(order_url),
+					  &authz), *ch;
+	const json_t *c = challenge_of(authz, "http-01");
+	X509 *cert;
+
+	(void)state;
+	keyauth(json_string_value(json_object_get(c, "token")), ka, sizeof(ka));
+	chall("add-http01", json_pack("{s:s,s:s}", "token",
+				      json_string_value(json_object_get(c, "token")), "content", ka));
+	ch = post_json(json_string_value(json_object_get(c, "url")), json_object(), 200, NULL, 0);
+	assert_string_equal(json_string_value(json_object_get(ch, "status")), "valid");
+	assert_non_null(json_object_get(ch, "validated"));
+	cert = finalize_and_fetch(order_url, "www.substation-7.example");
+	expect_dns_san_and_server_auth(cert, "www.substation-7.example");
+	X509_free(cert);
+	json_decref(ch);
+	json_decref(authz);
+	json_decref(order);
+}
+
+static void test_dns01_issues(void **state)
+{
+	unsigned char digest[SHA256_DIGEST_LENGTH];
+	char order_url[600], ka[200], txt[64];
+	json_t *authz, *order = dns_order("radius.substation-7.example", order_url,
+					  sizeof(order_url), &authz), *ch;
+	const json_t *c = challenge_of(authz, "dns-01");
+	X509 *cert;
+
+	(void)state;
+	keyauth(json_string_value(json_object_get(c, "token")), ka, sizeof(ka));
+	SHA256((const unsigned char *)ka, strlen(ka), digest);
+	assert_int_equal(ar_b64url_encode(digest, sizeof(digest), txt, sizeof(txt)), 0);
+	chall("set-txt", json_pack("{s:s,s:s}", "host", "_acme-challenge.radius.substation-7.example.",
+				   "value", txt));
+	ch = post_json(json_string_value(json_object_get(c, "url")), json_object(), 200, NULL, 0);
+	assert_string_equal(json_string_value(json_object_get(ch, "status")), "valid");
+	cert = finalize_and_fetch(order_url, "radius.substation-7.example");
+	expect_dns_san_and_server_auth(cert, "radius.substation-7.example");
+	X509_free(cert);
+	json_decref(ch);
+	json_decref(authz);
+	json_decref(order);
+}
+
+/* A failed validation: the challenge and authorization are invalid, the order too. */
+static void expect_invalid(const char *order_url, const json_t *ch, const char *type,
+			   const char *detail_part)
+{
+	const json_t *err = json_object_get(ch, "error");
+	char urn[96];
+	json_t *order;
+
+	snprintf(urn, sizeof(urn), "urn:ietf:params:acme:error:%s", type);
+	assert_string_equal(json_string_value(json_object_get(ch, "status")), "invalid");
+	assert_string_equal(json_string_value(json_object_get(err, "type")), urn);
+	if (!strstr(json_string_value(json_object_get(err, "detail")), detail_part))
+		fail_msg("detail \"%s\" lacks \"%s\"", json_string_value(json_object_get(err, "detail")),
+			 detail_part);
+	order = post_json(order_url, NULL, 200, NULL, 0);
+	assert_string_equal(json_string_value(json_object_get(order, "status")), "invalid");
+	json_decref(order);
+}
+
+static void test_http01_wrong_content_refused(void **state)
+{
+	char order_url[600];
+	json_t *authz, *order = dns_order("wrong.substation-7.example", order_url, sizeof(order_url),
+					  &authz), *ch;
+	const json_t *c = challenge_of(authz, "http-01");
+
+	(void)state;
+	/* Another account's key authorization for the same token. */
+	chall("add-http01", json_pack("{s:s,s:s}", "token",
+				      json_string_value(json_object_get(c, "token")), "content",
+				      "not-the-key-authorization"));
+	ch = post_json(json_string_value(json_object_get(c, "url")), json_object(), 200, NULL, 0);
+	expect_invalid(order_url, ch, "incorrectResponse", "does not serve the key authorization");
+	json_decref(ch);
+	json_decref(authz);
+	json_decref(order);
+}
+
+static void test_http01_not_served_refused(void **state)
+{
+	char order_url[600];
+	json_t *authz, *order = dns_order("absent.substation-7.example", order_url, sizeof(order_url),
+					  &authz), *ch;
+	const json_t *c = challenge_of(authz, "http-01");
+
+	(void)state;
+	ch = post_json(json_string_value(json_object_get(c, "url")), json_object(), 200, NULL, 0);
+	expect_invalid(order_url, ch, "incorrectResponse", "does not serve");
+	json_decref(ch);
+	json_decref(authz);
+	json_decref(order);
+}
+
+static void test_dns01_wrong_and_missing_txt_refused(void **state)
+{
+	char order_url[600];
+	json_t *authz, *order = dns_order("txt.substation-7.example", order_url, sizeof(order_url),
+					  &authz), *ch;
+	const json_t *c = challenge_of(authz, "dns-01");
+
+	(void)state;
+	chall("set-txt", json_pack("{s:s,s:s}", "host", "_acme-challenge.txt.substation-7.example.",
+				   "value", "a-stale-digest-from-an-earlier-order-xxxxxxxxx"));
+	ch = post_json(json_string_value(json_object_get(c, "url")), json_object(), 200, NULL, 0);
+	expect_invalid(order_url, ch, "incorrectResponse", "none is the digest");
+	json_decref(ch);
+	json_decref(authz);
+	json_decref(order);
+
+	order = dns_order("notxt.substation-7.example", order_url, sizeof(order_url), &authz);
+	c = challenge_of(authz, "dns-01");
+	ch = post_json(json_string_value(json_object_get(c, "url")), json_object(), 200, NULL, 0);
+	expect_invalid(order_url, ch, "dns", "no TXT record for _acme-challenge.notxt");
+	json_decref(ch);
+	json_decref(authz);
+	json_decref(order);
+}
+
+static void test_response_payload_must_be_empty(void **state)
+{
+	char order_url[600];
+	json_t *authz, *order = dns_order("payload.substation-7.example", order_url,
+					  sizeof(order_url), &authz), *ch;
+	const json_t *c = challenge_of(authz, "http-01");
+	httpc_resp_t r;
+	json_t *p = json_pack("{s:s}", "keyAuthorization", "legacy-field");
+
+	(void)state;
+	assert_int_equal(acmec_post(&t.c, json_string_value(json_object_get(c, "url")), p, 0, NULL,
+				    &r), 0);
+	expect_problem(&r, 400, "malformed");
+	httpc_free(&r);
+	json_decref(p);
+	/* POST-as-GET reads the challenge, which is still pending. */
+	ch = post_json(json_string_value(json_object_get(c, "url")), NULL, 200, NULL, 0);
+	assert_string_equal(json_string_value(json_object_get(ch, "status")), "pending");
+	json_decref(ch);
+	json_decref(authz);
+	json_decref(order);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_http01_issues, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dns01_issues, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_http01_wrong_content_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_http01_not_served_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dns01_wrong_and_missing_txt_refused, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_response_payload_must_be_empty, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
