@@ -39,3 +39,7 @@ TESTS += tests/integration/test_ca_validate
 tests_integration_test_ca_validate_SOURCES = tests/integration/test_ca_validate.c $(ca_test_sources)
 tests_integration_test_ca_validate_CPPFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
 tests_integration_test_ca_validate_LDADD = $(TEST_LIBS) $(CURL_LIBS)
+
+# certbot and lego against acme-rats-ca (http-01, dns-01, EAB, revocation).
+TESTS += tests/integration/test_interop.sh
+EXTRA_DIST += tests/integration/test_interop.sh

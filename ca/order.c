@@ -429,16 +429,35 @@ json_t *authz_view(const ca_t *ca, const char *id, const json_t *authz)
 
 void authz_post(acme_req_t *r, const char *id, ar_http_resp_t *resp)
 {
+	const json_t *p = r->jws.payload;
+	const char *want = p ? json_string_value(json_object_get(p, "status")) : NULL;
+	ar_err_t err = { 0 };
 	json_t *authz;
 
-	if (r->jws.payload) {
-		acme_problem(r->ca, resp, 400, "malformed", "deactivating authorizations is not "
-			     "supported; read them with POST-as-GET");
+	if (p && (!want || strcmp(want, "deactivated") || json_object_size(p) != 1)) {
+		acme_problem(r->ca, resp, 400, "malformed", "an authorization is read with POST-as-GET "
+			     "or deactivated with {\"status\": \"deactivated\"}");
 		return;
 	}
 	authz = ca_record_own(r, "authz", id, resp);
 	if (!authz)
 		return;
+	if (want) {	/* RFC 8555 7.5.2: pending or valid -> deactivated, for good */
+		const char *cur = json_string_value(json_object_get(authz, "status"));
+
+		if (strcmp(cur, "pending") && strcmp(cur, "valid")) {
+			acme_problem(r->ca, resp, 403, "unauthorized", "a %s authorization cannot be "
+				     "deactivated", cur);
+			goto out;
+		}
+		json_object_set_new(authz, "status", json_string("deactivated"));
+		if (ca_record_put(r->st, "authz", id, authz, &err) < 0) {
+			acme_problem_from(r->ca, resp, &err);
+			goto out;
+		}
+		ar_info("event=authz.deactivated account=%s authz=%s", r->account_id, id);
+	}
 	acme_json(r->ca, resp, 200, authz_view(r->ca, id, authz));
+out:
 	json_decref(authz);
 }

@@ -358,6 +358,37 @@ static void test_response_payload_must_be_empty(void **state)
 	json_decref(order);
 }
 
+/* RFC 8555 7.5.2: a client gives up an authorization; the order cannot complete. */
+static void test_authz_deactivation(void **state)
+{
+	char order_url[600];
+	json_t *authz, *order = dns_order("gone.substation-7.example", order_url, sizeof(order_url),
+					  &authz), *after;
+	const char *url = json_string_value(json_array_get(json_object_get(order, "authorizations"),
+							   0));
+	httpc_resp_t r;
+	json_t *p = json_pack("{s:s}", "status", "valid");
+
+	(void)state;
+	assert_int_equal(acmec_post(&t.c, url, p, 0, NULL, &r), 0);
+	expect_problem(&r, 400, "malformed");
+	httpc_free(&r);
+	json_decref(p);
+	after = post_json(url, json_pack("{s:s}", "status", "deactivated"), 200, NULL, 0);
+	assert_string_equal(json_string_value(json_object_get(after, "status")), "deactivated");
+	json_decref(after);
+	after = post_json(order_url, NULL, 200, NULL, 0);
+	assert_string_equal(json_string_value(json_object_get(after, "status")), "invalid");
+	json_decref(after);
+	p = json_pack("{s:s}", "status", "deactivated");
+	assert_int_equal(acmec_post(&t.c, url, p, 0, NULL, &r), 0);
+	expect_problem(&r, 403, "unauthorized");
+	httpc_free(&r);
+	json_decref(p);
+	json_decref(authz);
+	json_decref(order);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -368,6 +399,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dns01_wrong_and_missing_txt_refused, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_response_payload_must_be_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_authz_deactivation, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

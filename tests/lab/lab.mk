@@ -10,3 +10,4 @@ TESTS += tests/integration/test_store
 tests_integration_test_store_SOURCES = tests/integration/test_store.c $(lab_sources)
 tests_integration_test_store_CPPFLAGS = $(TEST_CFLAGS)
 tests_integration_test_store_LDADD = $(TEST_LIBS)
+EXTRA_DIST += tests/lab/lab.sh

@@ -1,0 +1,116 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# The shell side of the test lab (tests/lab/lab.c is the C side): TAP
+# output, free ports, bounded waits, a real redis-server, and cleanup of
+# everything started, however the test ends. Sourced by the integration
+# scripts after they set $lab_name:
+#
+#   lab_name=interop; . "$top_src/tests/lab/lab.sh"
+#   lab_redis              -> $redis_port (AOF on, in $work/redis)
+#   lab_bg LOG cmd args... -> runs cmd in the background, stopped at exit
+#   ok "what" / not_ok "what" "detail" ... / bail "why" / lab_done
+#
+# $work is a private directory, removed at exit; logs named in
+# $lab_logs (space-separated paths) are shown after a failure.
+
+top_src=${AR_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_build=${AR_TOP_BUILDDIR:-$top_src}
+work=$(mktemp -d "${TMPDIR:-/tmp}/acmerats-${lab_name:-lab}.XXXXXX") || exit 1
+lab_pids=()
+lab_logs=${lab_logs:-}
+lab_n=0
+lab_failed=0
+
+lab_cleanup() {
+	local p
+	for p in "${lab_pids[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in "${lab_pids[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	rm -rf "$work"
+}
+trap lab_cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+lab_show_logs() {
+	local log
+	for log in $lab_logs; do
+		[ -s "$log" ] && tail -n "${1:-5}" "$log" | sed "s|^|# ${log##*/}: |"
+	done
+	return 0
+}
+
+ok() {
+	lab_n=$((lab_n + 1))
+	echo "ok $lab_n - $1"
+}
+
+not_ok() {
+	lab_n=$((lab_n + 1))
+	lab_failed=$((lab_failed + 1))
+	echo "not ok $lab_n - $1"
+	shift
+	[ $# -gt 0 ] && printf '# %s\n' "$@"
+	lab_show_logs 5
+}
+
+# check "what" command...: ok when the command succeeds.
+check() {
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else not_ok "$what"; fi
+}
+
+bail() {
+	echo "Bail out! $*"
+	lab_show_logs 10
+	exit 1
+}
+
+# The plan goes last (TAP allows it), so scripts need not count ahead.
+lab_done() {
+	echo "1..$lab_n"
+	[ "$lab_failed" -eq 0 ]
+}
+
+# A TCP port nothing listens on (another process may still take it first:
+# the daemons then fail to start and the test bails out, it never hangs).
+free_port() {
+	local p i
+	for i in $(seq 1 50); do
+		p=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# Wait (at most $2 tenths of a second) until 127.0.0.1:$1 accepts.
+wait_tcp() {
+	local i
+	for i in $(seq 1 "$2"); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+lab_bg() {
+	local log=$1
+	shift
+	"$@" >>"$log" 2>&1 &
+	lab_pids+=($!)
+	lab_logs="$lab_logs $log"
+}
+
+lab_redis() {
+	redis_port=$(free_port) || bail "no free port"
+	mkdir -p "$work/redis"
+	lab_bg "$work/redis.log" redis-server --port "$redis_port" --bind 127.0.0.1 \
+		--dir "$work/redis" --save '' --appendonly yes --daemonize no
+	wait_tcp "$redis_port" 50 || bail "redis-server did not start"
+}
