@@ -281,3 +281,111 @@ void account_post(acme_req_t *r, const char *id, ar_http_resp_t *resp)
 		json_string_value(json_object_get(r->account, "status")));
 	reply_account(r, id, r->account, 200, resp);
 }
+
+/*
+ * The inner JWS of a key change (RFC 8555 7.3.5): signed by the new key
+ * (jwk, no kid, no nonce), for this URL, naming this account and its
+ * current key. Returns the new key, or NULL after answering the problem.
+ */
+static ar_jwk_t *key_change_inner(acme_req_t *r, ar_jws_t *inner, ar_http_resp_t *resp)
+{
+	ar_err_t err = { 0 };
+	ar_jwk_t *key = NULL, *old = NULL;
+	json_t *payload = NULL;
+	const char *url, *account;
+
+	if (!json_is_object(r->jws.payload) || ar_jws_parse_json(r->jws.payload, inner, &err) < 0) {
+		acme_problem(r->ca, resp, 400, err.code == AR_ERR_BAD_ALG ? "badSignatureAlgorithm" :
+			     "malformed", "keyChange: the payload must be a flattened JWS signed by "
+			     "the new key%s%s", err.code ? ": " : "", err.msg);
+		return NULL;
+	}
+	url = ar_jws_header_str(inner, "url");
+	if (!json_object_get(inner->header, "jwk") || json_object_get(inner->header, "kid") ||
+	    json_object_get(inner->header, "nonce") || !url || strcmp(url, r->url)) {
+		acme_problem(r->ca, resp, 400, "malformed", "keyChange: the inner JWS carries \"jwk\", "
+			     "no \"kid\" or \"nonce\", and the same \"url\" as the request");
+		return NULL;
+	}
+	key = ar_jwk_parse(json_object_get(inner->header, "jwk"), AR_JWK_PUBLIC_ONLY, &err);
+	if (!key || ar_jws_verify(inner, key, AR_ALGS_ASYMMETRIC, &err) < 0) {
+		acme_problem(r->ca, resp, 400, err.code == AR_ERR_BAD_ALG ? "badSignatureAlgorithm" :
+			     "malformed", "keyChange: new key: %s", err.msg);
+		goto fail;
+	}
+	payload = ar_json_load((const char *)inner->payload, inner->payload_len, 16384,
+			       "keyChange payload", &err);
+	account = payload ? json_string_value(json_object_get(payload, "account")) : NULL;
+	old = payload ? ar_jwk_parse(json_object_get(payload, "oldKey"), AR_JWK_PUBLIC_ONLY, &err)
+		      : NULL;
+	if (!account || !old || strcmp(account, r->jws.kid)) {
+		acme_problem(r->ca, resp, 400, "malformed", "keyChange: the inner payload is "
+			     "{\"account\": <this account's URL>, \"oldKey\": <its current JWK>}");
+		goto fail;
+	}
+	{
+		ar_jwk_t *cur = ar_jwk_parse(json_object_get(r->account, "key"), AR_JWK_PUBLIC_ONLY,
+					     &err);
+		int same = cur && !strcmp(ar_jwk_thumbprint(cur), ar_jwk_thumbprint(old));
+
+		ar_jwk_free(cur);
+		if (!same) {
+			acme_problem(r->ca, resp, 400, "malformed", "keyChange: oldKey is not this "
+				     "account's current key");
+			goto fail;
+		}
+	}
+	ar_jwk_free(old);
+	json_decref(payload);
+	return key;
+fail:
+	ar_jwk_free(old);
+	ar_jwk_free(key);
+	json_decref(payload);
+	return NULL;
+}
+
+void account_key_change(acme_req_t *r, ar_http_resp_t *resp)
+{
+	char new_idx[96], old_idx[96], url[600], *owner = NULL;
+	ar_err_t err = { 0 };
+	ar_jws_t inner = { 0 };
+	ar_jwk_t *key = key_change_inner(r, &inner, resp);
+	json_t *old_key;
+	int rc;
+
+	if (!key)
+		goto out;
+	snprintf(new_idx, sizeof(new_idx), "acctkey:%s", ar_jwk_thumbprint(key));
+	old_key = json_object_get(r->account, "key");
+	{
+		ar_jwk_t *cur = ar_jwk_parse(old_key, AR_JWK_PUBLIC_ONLY, &err);
+
+		snprintf(old_idx, sizeof(old_idx), "acctkey:%s", cur ? ar_jwk_thumbprint(cur) : "");
+		ar_jwk_free(cur);
+	}
+	/* Claim the new key first: one account per key, even under races. */
+	rc = ar_store_set_once(r->st, new_idx, r->account_id, 0, &err);
+	if (rc == 0) {
+		if (ar_store_get(r->st, new_idx, &owner, NULL, &err) == 1) {
+			account_url(r->ca, owner, url, sizeof(url));
+			ar_http_resp_header(resp, "Location", url);
+		}
+		acme_problem(r->ca, resp, 409, "malformed", "keyChange: the new key already belongs "
+			     "to an account");
+		goto out;
+	}
+	json_object_set_new(r->account, "key", ar_jwk_public_json(key));
+	if (rc < 0 || save(r->st, r->account_id, r->account, &err) < 0) {
+		acme_problem_from(r->ca, resp, &err);
+		goto out;
+	}
+	if (ar_store_del(r->st, old_idx, &err) < 0)
+		ar_warn("event=account.key_index_stale account=%s error=\"%s\"", r->account_id, err.msg);
+	ar_info("event=account.key_changed account=%s key=%s", r->account_id, ar_jwk_thumbprint(key));
+	reply_account(r, r->account_id, r->account, 200, resp);
+out:
+	free(owner);
+	ar_jwk_free(key);
+	ar_jws_clear(&inner);
+}

@@ -34,6 +34,12 @@ static void post_new_account(acme_req_t *r, const char *rest, ar_http_resp_t *re
 }
 
 
+static void post_key_change(acme_req_t *r, const char *rest, ar_http_resp_t *resp)
+{
+	(void)rest;
+	account_key_change(r, resp);
+}
+
 static void post_new_order(acme_req_t *r, const char *rest, ar_http_resp_t *resp)
 {
 	(void)rest;
@@ -49,6 +55,7 @@ static const struct route {
 } routes[] = {
 	{ "new-account", 0, AR_ACME_KEY_JWK, 0, post_new_account },
 	{ "acct/", 1, AR_ACME_KEY_KID, 0, account_post },
+	{ "key-change", 0, AR_ACME_KEY_KID, 0, post_key_change },
 	{ "new-order", 0, AR_ACME_KEY_KID, 0, post_new_order },
 	{ "order/", 1, AR_ACME_KEY_KID, 0, order_post },
 	{ "authz/", 1, AR_ACME_KEY_KID, 0, authz_post },

@@ -137,6 +137,8 @@ void ca_handle(void *ctx, const ar_http_req_t *req, ar_http_resp_t *resp);
 /* Accounts (account.c). */
 void account_new(acme_req_t *r, ar_http_resp_t *resp);
 void account_post(acme_req_t *r, const char *id, ar_http_resp_t *resp);
+/** keyChange, RFC 8555 7.3.5. */
+void account_key_change(acme_req_t *r, ar_http_resp_t *resp);
 /* Records in the store (record.c). */
 int ca_new_id(char *out, size_t size);
 void ca_rfc3339(int64_t t, char *buf, size_t size);

@@ -1031,6 +1031,25 @@ int ar_store_set_once(ar_store_t *s, const char *key, const char *val, int64_t t
 	return rc;
 }
 
+int ar_store_del(ar_store_t *s, const char *key, ar_err_t *err)
+{
+	char k[KEY_MAX];
+	cmd_t cmd;
+	redisReply *r;
+	int rc;
+
+	if (generic_key(s, key, k, sizeof(k), err) < 0)
+		return -1;
+	cmd_start(&cmd, "DEL");
+	cmd_arg(&cmd, k);
+	r = store_cmd(s, &cmd, err);
+	if (!r)
+		return -1;
+	rc = reply_expect(s, r, REDIS_REPLY_INTEGER, err) < 0 ? -1 : r->integer > 0;
+	freeReplyObject(r);
+	return rc;
+}
+
 int ar_store_get(ar_store_t *s, const char *key, char **val, size_t *len, ar_err_t *err)
 {
 	char k[KEY_MAX];

@@ -145,6 +145,9 @@ int ar_store_get(ar_store_t *s, const char *key, char **val, size_t *len, ar_err
  */
 int ar_store_set_once(ar_store_t *s, const char *key, const char *val, int64_t ttl_ms,
 		      ar_err_t *err);
+
+/** Delete a generic value. @return 1 deleted, 0 absent, -1 error. */
+int ar_store_del(ar_store_t *s, const char *key, ar_err_t *err);
 /** @} */
 
 /** @name Posture */

@@ -17,6 +17,7 @@
 #include "b64.h"
 #include "fileio.h"
 #include "json.h"
+#include "jws.h"
 
 static struct {
 	lab_redis_t	redis;
@@ -456,6 +457,108 @@ static void test_check_config_refuses_eab_required_without_keys(void **state)
 	assert_int_not_equal(catest_run(argv), 0);
 }
 
+/* The inner JWS of a key change: signed by @nkey, naming @old as the old key. */
+static json_t *key_change_inner(const ar_jwk_t *nkey, const ar_jwk_t *old, const char *url,
+				const char *account)
+{
+	json_t *hdr = json_pack("{s:s,s:o,s:s}", "alg", ar_jwk_alg(nkey), "jwk",
+				ar_jwk_public_json(nkey), "url", url);
+	json_t *p = json_pack("{s:s,s:o}", "account", account, "oldKey", ar_jwk_public_json(old));
+	char *text = json_dumps(p, JSON_COMPACT);
+	json_t *jws = ar_jws_sign(hdr, text, strlen(text), nkey, NULL);
+
+	free(text);
+	json_decref(p);
+	json_decref(hdr);
+	assert_non_null(jws);
+	return jws;
+}
+
+static void test_key_change(void **state)
+{
+	ar_jwk_t *nkey = ar_jwk_generate("ES384", NULL), *other_key = ar_jwk_generate("ES256", NULL);
+	const char *url = acmec_url(&t.c, "keyChange");
+	json_t *inner, *p;
+	httpc_resp_t r;
+	acmec_t other;
+	char kid[600];
+
+	(void)state;
+	new_account(&r);
+	assert_int_equal(r.status, 201);
+	snprintf(t.c.kid, sizeof(t.c.kid), "%s", r.location);
+	snprintf(kid, sizeof(kid), "%s", r.location);
+	httpc_free(&r);
+
+	/* Refused: wrong oldKey, another URL, a payload that is no JWS, an HMAC. */
+	inner = key_change_inner(nkey, nkey, url, kid);
+	assert_int_equal(acmec_post(&t.c, url, inner, 0, NULL, &r), 0);
+	expect_problem(&r, 400, "malformed");
+	assert_non_null(strstr(r.body, "oldKey"));
+	httpc_free(&r);
+	json_decref(inner);
+	inner = key_change_inner(nkey, t.key, acmec_url(&t.c, "newOrder"), kid);
+	assert_int_equal(acmec_post(&t.c, url, inner, 0, NULL, &r), 0);
+	expect_problem(&r, 400, "malformed");
+	httpc_free(&r);
+	json_decref(inner);
+	p = json_pack("{s:s}", "account", kid);
+	assert_int_equal(acmec_post(&t.c, url, p, 0, NULL, &r), 0);
+	expect_problem(&r, 400, "malformed");
+	httpc_free(&r);
+	json_decref(p);
+
+	/* Refused: the new key already holds another account (409 + its Location). */
+	assert_int_equal(acmec_init(&other, t.open.base, t.open.cafile, other_key), 0);
+	p = agree();
+	assert_int_equal(acmec_post(&other, acmec_url(&other, "newAccount"), p, 1, NULL, &r), 0);
+	assert_int_equal(r.status, 201);
+	json_decref(p);
+	{
+		char other_url[600];
+
+		snprintf(other_url, sizeof(other_url), "%s", r.location);
+		httpc_free(&r);
+		inner = key_change_inner(other_key, t.key, url, kid);
+		assert_int_equal(acmec_post(&t.c, url, inner, 0, NULL, &r), 0);
+		assert_int_equal(r.status, 409);
+		assert_string_equal(r.location, other_url);
+		httpc_free(&r);
+		json_decref(inner);
+	}
+	acmec_free(&other);
+
+	/* Accepted: the account now answers to the new key only. */
+	inner = key_change_inner(nkey, t.key, url, kid);
+	assert_int_equal(acmec_post(&t.c, url, inner, 0, NULL, &r), 0);
+	if (r.status != 200)
+		fail_msg("keyChange: %ld %s", r.status, r.body);
+	httpc_free(&r);
+	json_decref(inner);
+	assert_int_equal(acmec_post(&t.c, kid, NULL, 0, NULL, &r), 0);
+	/* The old key no longer signs for the account (here also another curve). */
+	expect_problem(&r, 400, "badSignatureAlgorithm");
+	httpc_free(&r);
+	t.c.key = nkey;
+	assert_int_equal(acmec_post(&t.c, kid, NULL, 0, NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	httpc_free(&r);
+	p = json_pack("{s:b}", "onlyReturnExisting", 1);
+	assert_int_equal(acmec_post(&t.c, acmec_url(&t.c, "newAccount"), p, 1, NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.location, kid);
+	httpc_free(&r);
+	json_decref(p);
+	t.c.key = t.key;
+	p = json_pack("{s:b}", "onlyReturnExisting", 1);
+	assert_int_equal(acmec_post(&t.c, acmec_url(&t.c, "newAccount"), p, 1, NULL, &r), 0);
+	expect_problem(&r, 400, "accountDoesNotExist");
+	httpc_free(&r);
+	json_decref(p);
+	ar_jwk_free(nkey);
+	ar_jwk_free(other_key);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -472,6 +575,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_account_read_update_and_other_accounts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_signature_by_another_key_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deactivated_account_is_refused_afterwards, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eab_required_bound_once_and_verified, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_config_refuses_eab_required_without_keys, setup, teardown),
 	};
