@@ -1,2 +1,40 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # rlm_acme_rats: the FreeRADIUS 3.2 module, its raddb files and its tests.
+#
+# The module links the libacmerats units it needs statically, from a
+# convenience library compiled here (libtool builds convenience objects
+# position-independent, so they can go into a shared module; the installed
+# libacmerats.la is for the daemons). Only the module_t symbol is exported.
+
+# The decision (check.c) and the library units it needs: FreeRADIUS-free,
+# shared by the module, its tests, its fuzz target and its benchmark.
+noinst_LTLIBRARIES += rlm_acme_rats/libarmod.la
+rlm_acme_rats_libarmod_la_SOURCES = rlm_acme_rats/check.c rlm_acme_rats/check.h \
+	lib/err.c lib/log.c lib/store.c lib/certext.c lib/ear.c lib/b64.c lib/jws.c \
+	lib/json.c lib/jwk.c lib/fileio.c
+rlm_acme_rats_libarmod_la_CPPFLAGS = $(AM_CPPFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) \
+	$(JOSE_CFLAGS) $(HIREDIS_CFLAGS)
+armod_libs = rlm_acme_rats/libarmod.la $(JOSE_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS) \
+	$(HIREDIS_LIBS)
+
+# FreeRADIUS's module directory (Debian: /usr/lib/freeradius). Override at
+# install time: make install frmoddir=/usr/lib/freeradius
+frmoddir = $(libdir)/freeradius
+
+# Compile flags of an out-of-tree FreeRADIUS 3.2 module (they mirror the
+# upstream in-tree build). The overlay comes in as a system include
+# directory: its headers are not ours to hold to our warning flags.
+FREERADIUS_MODULE_CPPFLAGS = $(FREERADIUS_CPPFLAGS:-I%=-isystem %) -DIS_MODULE=1 \
+	-include freeradius/autoconf.h -include freeradius/build.h \
+	-include freeradius/features.h -include freeradius/radpaths.h
+
+if BUILD_MODULE
+frmod_LTLIBRARIES = rlm_acme_rats/rlm_acme_rats.la
+rlm_acme_rats_rlm_acme_rats_la_SOURCES = rlm_acme_rats/rlm_acme_rats.c
+rlm_acme_rats_rlm_acme_rats_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/rlm_acme_rats \
+	$(FREERADIUS_MODULE_CPPFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) $(JOSE_CFLAGS) \
+	$(HIREDIS_CFLAGS)
+rlm_acme_rats_rlm_acme_rats_la_LIBADD = $(armod_libs)
+rlm_acme_rats_rlm_acme_rats_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared \
+	-rpath $(frmoddir) -export-symbols-regex '^rlm_acme_rats$$'
+endif

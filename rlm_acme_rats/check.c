@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The per-authentication decision of rlm_acme_rats (see check.h).
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <openssl/asn1.h>
+
+#include "check.h"
+
+#define CLASS_PREFIX	"acme-rats:"
+
+const char *armod_decision_name(armod_decision_t d)
+{
+	switch (d) {
+	case ARMOD_ACCEPT:	return "accept";
+	case ARMOD_QUARANTINE:	return "quarantine";
+	case ARMOD_REJECT:	return "reject";
+	case ARMOD_PASS:	return "pass";
+	}
+	return "reject";
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+int armod_parse_serial(const char *in, char *out, size_t size, ar_err_t *err)
+{
+	size_t i, n = in ? strlen(in) : 0;
+
+	if (n < 2 || n > AR_STORE_HEX_MAX || n % 2 || n + 1 > size)
+		return ar_err_set(err, AR_ERR_MALFORMED, "certificate serial has a bad length (%zu)", n);
+	for (i = 0; i < n; i++) {
+		if (hexval((unsigned char)in[i]) < 0)
+			return ar_err_set(err, AR_ERR_MALFORMED, "certificate serial is not hex");
+		out[i] = (char)tolower((unsigned char)in[i]);
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+int armod_parse_aki(const char *in, char *out, size_t size, ar_err_t *err)
+{
+	size_t n = 0;
+	const char *p = in;
+
+	if (!p)
+		return ar_err_set(err, AR_ERR_MALFORMED, "no authority key identifier");
+	if (!strncasecmp(p, "keyid:", 6))
+		p += 6;
+	for (;;) {
+		int hi = hexval((unsigned char)p[0]), lo = hi < 0 ? -1 : hexval((unsigned char)p[1]);
+
+		if (hi < 0 || lo < 0 || n + 3 > size || n + 2 > AR_STORE_HEX_MAX)
+			return ar_err_set(err, AR_ERR_MALFORMED, "authority key identifier is not "
+					  "colon-separated hex");
+		out[n++] = (char)tolower((unsigned char)p[0]);
+		out[n++] = (char)tolower((unsigned char)p[1]);
+		p += 2;
+		if (*p != ':')
+			break;
+		p++;
+	}
+	/* OpenSSL may follow the key id with DirName/serial lines. */
+	if (*p && *p != '\n' && *p != '\r')
+		return ar_err_set(err, AR_ERR_MALFORMED, "authority key identifier has trailing text");
+	out[n] = '\0';
+	return 0;
+}
+
+int armod_parse_time(const char *in, int64_t *out, ar_err_t *err)
+{
+	ASN1_TIME *t;
+	struct tm tm;
+	size_t n = in ? strlen(in) : 0;
+	int ok;
+
+	if (n != 13 && n != 15)
+		return ar_err_set(err, AR_ERR_MALFORMED, "certificate time has a bad length (%zu)", n);
+	t = ASN1_TIME_new();
+	if (!t)
+		return ar_err_set(err, AR_ERR_NOMEM, "out of memory");
+	/* The form is chosen by the length, as RFC 5280 writes them. */
+	ok = (n == 13 ? ASN1_UTCTIME_set_string(t, in) : ASN1_GENERALIZEDTIME_set_string(t, in)) == 1
+	     && ASN1_TIME_to_tm(t, &tm) == 1;
+	ASN1_TIME_free(t);
+	if (!ok)
+		return ar_err_set(err, AR_ERR_MALFORMED, "certificate time is not a valid UTC time");
+	*out = (int64_t)timegm(&tm);
+	return 0;
+}
+
+static void decide(armod_result_t *res, armod_decision_t d, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void decide(armod_result_t *res, armod_decision_t d, const char *fmt, ...)
+{
+	va_list ap;
+
+	res->decision = d;
+	va_start(ap, fmt);
+	vsnprintf(res->reason, sizeof(res->reason), fmt, ap);
+	va_end(ap);
+}
+
+static const armod_issuer_t *find_issuer(const armod_policy_t *pol, const char *aki,
+					 const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < pol->nissuers; i++)
+		if (!strcmp(pol->issuers[i].aki, aki) && name && !strcmp(pol->issuers[i].name, name))
+			return &pol->issuers[i];
+	return NULL;
+}
+
+/* Posture status and age from the store's records (when read) and the extension. */
+static void grade(const armod_policy_t *pol, const ar_certext_t *ext,
+		  const ar_store_posture_t *posture, int64_t now, armod_result_t *res)
+{
+	int64_t iat = ext->ear_iat;
+
+	res->status = ext->status;
+	if (posture) {
+		/* The SOC's last word wins; the freshest attestation dates it. */
+		res->status = posture->status;
+		if (posture->ear_iat > iat)
+			iat = posture->ear_iat;
+	}
+	res->posture_age = now > iat ? now - iat : 0;
+	switch (res->status) {
+	case AR_STATUS_CONTRAINDICATED:
+		decide(res, ARMOD_REJECT, "posture contraindicated");
+		return;
+	case AR_STATUS_NONE:
+		decide(res, ARMOD_REJECT, "posture has no appraisal");
+		return;
+	case AR_STATUS_AFFIRMING:
+	case AR_STATUS_WARNING:
+		break;
+	}
+	if (res->posture_age > pol->grace_s)
+		decide(res, ARMOD_REJECT, "posture age %llds above grace %llds",
+		       (long long)res->posture_age, (long long)pol->grace_s);
+	else if (res->posture_age > pol->fresh_s)
+		decide(res, ARMOD_QUARANTINE, "posture age %llds above fresh %llds, re-attest",
+		       (long long)res->posture_age, (long long)pol->fresh_s);
+	else if (res->status == AR_STATUS_WARNING)
+		decide(res, ARMOD_QUARANTINE, "posture warning, re-attest");
+	else
+		decide(res, ARMOD_ACCEPT, "posture fresh");
+	if (res->degraded && res->decision != ARMOD_REJECT) {
+		size_t n = strlen(res->reason);
+
+		snprintf(res->reason + n, sizeof(res->reason) - n, " (certificate only: %s)",
+			 res->store_msg);
+	}
+}
+
+/* Redis said what it knows of this certificate; anything but "valid, ours" rejects. */
+static int cert_record_ok(const ar_store_cert_t *rec, int found, armod_result_t *res)
+{
+	if (!(found & AR_STORE_FOUND_CERT)) {
+		decide(res, ARMOD_REJECT, "certificate unknown to the posture store");
+		return 0;
+	}
+	if (strcmp(rec->device, res->device)) {
+		decide(res, ARMOD_REJECT, "certificate record belongs to another device");
+		return 0;
+	}
+	if (rec->status != AR_CERT_VALID) {
+		decide(res, ARMOD_REJECT, "certificate %s", ar_cert_status_name(rec->status));
+		return 0;
+	}
+	return 1;
+}
+
+static void store_failed(armod_result_t *res, const ar_err_t *err)
+{
+	res->store_error = 1;
+	res->degraded = 1;
+	snprintf(res->store_msg, sizeof(res->store_msg), "%.120s", err->msg);
+}
+
+void armod_check(const armod_policy_t *pol, const armod_cert_t *cert, ar_store_t *store,
+		 int64_t now, armod_result_t *res, ar_certext_t *ext_out)
+{
+	ar_store_posture_t posture;
+	ar_store_cert_t rec;
+	ar_certext_t ext;
+	int64_t since, until;
+	ar_err_t err;
+	int found;
+
+	memset(res, 0, sizeof(*res));
+	memset(&ext, 0, sizeof(ext));
+	res->posture_age = -1;
+	res->status = AR_STATUS_NONE;
+	if (ext_out)
+		memset(ext_out, 0, sizeof(*ext_out));
+
+	if (armod_parse_serial(cert->serial, res->serial, sizeof(res->serial), &err) < 0 ||
+	    armod_parse_aki(cert->aki, res->aki, sizeof(res->aki), &err) < 0 ||
+	    armod_parse_time(cert->valid_since, &since, &err) < 0 ||
+	    armod_parse_time(cert->expiration, &until, &err) < 0) {
+		/* A certificate we cannot name is not one of ours. */
+		if (pol->pass_non_acme)
+			decide(res, ARMOD_PASS, "not an ACME-RATS certificate: %s", err.msg);
+		else
+			decide(res, ARMOD_REJECT, "%s", err.msg);
+		return;
+	}
+	if (!find_issuer(pol, res->aki, cert->issuer)) {
+		if (pol->pass_non_acme)
+			decide(res, ARMOD_PASS, "issuer is not an ACME-RATS CA");
+		else
+			decide(res, ARMOD_REJECT, "issuer is not an ACME-RATS CA");
+		return;
+	}
+	if (!cert->ext) {
+		decide(res, ARMOD_REJECT, "attestation extension missing");
+		return;
+	}
+	if (ar_certext_decode(cert->ext, cert->ext_len, &ext, &err) < 0) {
+		decide(res, ARMOD_REJECT, "attestation extension invalid: %s", err.msg);
+		return;
+	}
+	if (ext_out)
+		*ext_out = ext;
+	if (until - since > pol->max_lifetime_s) {
+		decide(res, ARMOD_REJECT, "lifetime %llds above max_cert_lifetime %llds",
+		       (long long)(until - since), (long long)pol->max_lifetime_s);
+		return;
+	}
+	if (now >= until || now < since) {
+		decide(res, ARMOD_REJECT, "certificate outside its validity");
+		return;
+	}
+	if (!ext.device_id[0]) {
+		decide(res, ARMOD_REJECT, "attestation extension names no device");
+		return;
+	}
+	snprintf(res->device, sizeof(res->device), "%s", ext.device_id);
+	if (ar_store_device_valid(res->device, &err) < 0) {
+		decide(res, ARMOD_REJECT, "device id unusable: %s", err.msg);
+		return;
+	}
+
+	if (!store) {
+		ar_err_set(&err, AR_ERR_UNAVAILABLE, "no connection to Redis");
+		store_failed(res, &err);
+	} else {
+		found = ar_store_auth_lookup(store, res->device, res->aki, res->serial, &posture, &rec,
+					     &err);
+		if (found < 0) {
+			store_failed(res, &err);
+		} else {
+			if (!cert_record_ok(&rec, found, res))
+				return;
+			grade(pol, &ext, found & AR_STORE_FOUND_POSTURE ? &posture : NULL, now, res);
+			return;
+		}
+	}
+	if (pol->fail_closed) {
+		decide(res, ARMOD_REJECT, "posture store unavailable (fail_closed): %s", res->store_msg);
+		return;
+	}
+	grade(pol, &ext, NULL, now, res);
+}
+
+void armod_reattest_event(const armod_result_t *res, ar_store_event_t *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	snprintf(ev->type, sizeof(ev->type), "reattest");
+	snprintf(ev->device, sizeof(ev->device), "%s", res->device);
+	snprintf(ev->status, sizeof(ev->status), "%s", ar_status_name(res->status));
+	snprintf(ev->reason, sizeof(ev->reason), "%s", res->reason);
+	snprintf(ev->serial, sizeof(ev->serial), "%s", res->serial);
+	snprintf(ev->source, sizeof(ev->source), "rlm_acme_rats");
+}
+
+int armod_class_encode(const char *device, const char *serial, char *out, size_t size)
+{
+	int n = snprintf(out, size, CLASS_PREFIX "%s:%s", device, serial);
+
+	return n < 0 || (size_t)n >= size || n > ARMOD_CLASS_MAX ? -1 : n;
+}
+
+int armod_class_decode(const unsigned char *in, size_t len, char *device, size_t devsize,
+		       char *serial, size_t sersize)
+{
+	const size_t plen = sizeof(CLASS_PREFIX) - 1;
+	const unsigned char *colon;
+	size_t dlen, slen;
+
+	if (len < plen || memcmp(in, CLASS_PREFIX, plen))
+		return 0;
+	in += plen;
+	len -= plen;
+	/* The serial is hex: the last colon separates it from the device. */
+	colon = NULL;
+	for (size_t i = len; i > 0; i--)
+		if (in[i - 1] == ':') {
+			colon = in + i - 1;
+			break;
+		}
+	if (!colon)
+		return -1;
+	dlen = (size_t)(colon - in);
+	slen = len - dlen - 1;
+	if (!dlen || dlen >= devsize || slen >= sersize || memchr(in, '\0', len))
+		return -1;
+	memcpy(device, in, dlen);
+	device[dlen] = '\0';
+	memcpy(serial, colon + 1, slen);
+	serial[slen] = '\0';
+	if (ar_store_device_valid(device, NULL) < 0 ||
+	    armod_parse_serial(serial, serial, sersize, NULL) < 0)
+		return -1;
+	return 1;
+}

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/**
+ * @file check.h
+ * @brief The per-authentication decision of rlm_acme_rats, free of
+ *	  FreeRADIUS: parse what the server exports about the client
+ *	  certificate, look the device up in Redis, apply the decision table.
+ *
+ * The FreeRADIUS glue (rlm_acme_rats.c) copies the request's
+ * TLS-Client-Cert-* values into an ::armod_cert_t, takes a store handle
+ * from its connection pool and calls armod_check(). The fuzz target, the
+ * benchmark and the unit tests call the same functions.
+ *
+ * Decision table (docs/module.md has the operator's version):
+ * | condition | outcome |
+ * |---|---|
+ * | issuer (AKI and name) not a configured ACME-RATS CA | reject, or pass when non_acme_rats = pass |
+ * | configured CA, but no attestation extension, or one that does not decode | reject |
+ * | notAfter - notBefore above max_cert_lifetime, or expired | reject |
+ * | certificate record absent, for another device, superseded or revoked | reject |
+ * | posture contraindicated (or "none") | reject |
+ * | posture age above grace | reject |
+ * | posture age above fresh, or status warning | quarantine (+ re-attest event) |
+ * | otherwise | accept |
+ * | Redis down or timed out | fail_closed: reject; certificate_only: the rows above from the extension alone, flagged degraded |
+ */
+#ifndef ARMOD_CHECK_H
+#define ARMOD_CHECK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "certext.h"
+#include "store.h"
+
+/** Outcomes, in the order the glue maps them to rcodes. */
+typedef enum armod_decision {
+	ARMOD_ACCEPT = 0,	/**< ok: normal access */
+	ARMOD_QUARANTINE,	/**< updated: quarantine VLAN, Reply-Message, re-attest event */
+	ARMOD_REJECT,		/**< reject, reason in Reply-Message */
+	ARMOD_PASS,		/**< noop: not an ACME-RATS certificate, let other policy decide */
+} armod_decision_t;
+
+/** "accept", "quarantine", "reject", "pass" (also the dictionary VALUE names). */
+const char *armod_decision_name(armod_decision_t d);
+
+/** Most issuing CAs a module instance trusts as ACME-RATS CAs. */
+#define ARMOD_ISSUERS_MAX	16
+/** Longest issuer name (X509_NAME_oneline form, as TLS-Client-Cert-Issuer). */
+#define ARMOD_NAME_MAX		255
+
+typedef struct armod_issuer {
+	char	aki[AR_STORE_HEX_MAX + 1];	/**< its subjectKeyIdentifier, lower-case hex */
+	char	name[ARMOD_NAME_MAX + 1];	/**< its subject, X509_NAME_oneline() */
+} armod_issuer_t;
+
+/** What the operator configured. */
+typedef struct armod_policy {
+	int64_t		fresh_s;		/**< posture age still fully trusted */
+	int64_t		grace_s;		/**< posture age still admitted to quarantine */
+	int64_t		max_lifetime_s;		/**< cap on notAfter - notBefore */
+	int		fail_closed;		/**< Redis down: reject instead of certificate_only */
+	int		pass_non_acme;		/**< non_acme_rats = pass */
+	size_t		nissuers;
+	armod_issuer_t	issuers[ARMOD_ISSUERS_MAX];
+} armod_policy_t;
+
+/**
+ * The client certificate as FreeRADIUS exports it (all values untrusted,
+ * any may be NULL when the attribute is absent).
+ */
+typedef struct armod_cert {
+	const char		*serial;	/**< TLS-Client-Cert-Serial: hex of the magnitude */
+	const char		*valid_since;	/**< TLS-Client-Cert-Valid-Since: YYMMDDHHMMSSZ or YYYYMMDDHHMMSSZ */
+	const char		*expiration;	/**< TLS-Client-Cert-Expiration: likewise */
+	const char		*issuer;	/**< TLS-Client-Cert-Issuer: "/CN=..." */
+	const char		*aki;		/**< ...-X509v3-Authority-Key-Identifier: "keyid:AB:CD..." or "AB:CD..." */
+	const unsigned char	*ext;		/**< TLS-Client-Cert-<OID>: extnValue, or NULL */
+	size_t			ext_len;
+} armod_cert_t;
+
+/** What the check found and decided. Plain data. */
+typedef struct armod_result {
+	armod_decision_t decision;
+	char		reason[160];			/**< one phrase, for Reply-Message and the log */
+	char		device[AR_STORE_DEVICE_MAX + 1];	/**< "" when unknown */
+	char		serial[AR_STORE_HEX_MAX + 1];	/**< normalised, "" when unusable */
+	char		aki[AR_STORE_HEX_MAX + 1];
+	ar_status_t	status;				/**< posture status the decision used */
+	int64_t		posture_age;			/**< seconds, -1 when unknown */
+	int		degraded;			/**< Redis was not usable: extension only */
+	int		store_error;			/**< the store call failed (see store_msg) */
+	char		store_msg[128];
+} armod_result_t;
+
+/**
+ * Normalise a serial: hex digits only (either case), 2..AR_STORE_HEX_MAX,
+ * even length; written lower-case.
+ * @return 0, or -1 with AR_ERR_MALFORMED.
+ */
+int armod_parse_serial(const char *in, char *out, size_t size, ar_err_t *err);
+
+/**
+ * Normalise an Authority-Key-Identifier as FreeRADIUS prints it (OpenSSL's
+ * X509V3_EXT_print: "keyid:" optional, colon-separated hex pairs, maybe
+ * followed by a newline and DirName/serial lines, which are ignored) to
+ * lower-case hex without colons.
+ * @return 0, or -1 with AR_ERR_MALFORMED.
+ */
+int armod_parse_aki(const char *in, char *out, size_t size, ar_err_t *err);
+
+/** UTCTime or GeneralizedTime text (Z only) to unix seconds. @return 0 or -1. */
+int armod_parse_time(const char *in, int64_t *out, ar_err_t *err);
+
+/**
+ * The whole check. @p store may be NULL: Redis is unavailable (no pool
+ * connection). @p now is unix seconds. Never fails: every problem becomes
+ * a decision with a reason.
+ *
+ * @param ext_out	when not NULL, receives the decoded extension (zeroed
+ *			when absent or malformed).
+ */
+void armod_check(const armod_policy_t *pol, const armod_cert_t *cert, ar_store_t *store,
+		 int64_t now, armod_result_t *res, ar_certext_t *ext_out);
+
+/**
+ * The event the module appends to the stream after a quarantine: type
+ * "reattest", the device, posture status, reason, serial, source
+ * "rlm_acme_rats".
+ */
+void armod_reattest_event(const armod_result_t *res, ar_store_event_t *ev);
+
+/** Most bytes of the Class value armod_class_encode() writes. */
+#define ARMOD_CLASS_MAX		253
+
+/**
+ * The Class attribute (RFC 2865 5.25) the module puts in an Access-Accept,
+ * which the NAS echoes in accounting: "acme-rats:<device>:<serial>".
+ * @return its length, or -1 when it does not fit.
+ */
+int armod_class_encode(const char *device, const char *serial, char *out, size_t size);
+
+/**
+ * Read a Class value back. Values of other writers are not ours: 0.
+ * @return 1 and fills @p device and @p serial, 0 not ours, -1 ours but malformed.
+ */
+int armod_class_decode(const unsigned char *in, size_t len, char *device, size_t devsize,
+		       char *serial, size_t sersize);
+
+#endif
