@@ -6,6 +6,14 @@
  * (the SOC flagged the device, or it was superseded or revoked) the window
  * lies in the past, which tells the device to renew at once.
  *
+ * The device's posture pulls the window in as well:
+ *   - posture no longer affirming, or changed since the certificate was
+ *     issued (the SOC flagged the device, or it was appraised again):
+ *     renew now, so the new certificate carries what is true today;
+ *   - posture_fresh set on the profile: the window ends before the posture
+ *     behind the certificate stops being fresh for the network, so the
+ *     device re-attests in time instead of landing in quarantine.
+ *
  * Record, written at issuance: certlife:<aki>:<serial> = "<notBefore> <notAfter>".
  */
 #include "config.h"
@@ -33,6 +41,17 @@ static int b64_to_hex(const char *b64, size_t len, size_t max, char *hex, size_t
 	return 0;
 }
 
+int ari_certid_parse(const char *certid, char *aki, size_t akisize, char *serial,
+		     size_t serialsize)
+{
+	const char *dot = certid ? strchr(certid, '.') : NULL;
+
+	if (!dot || b64_to_hex(certid, (size_t)(dot - certid), 64, aki, akisize) < 0 ||
+	    b64_to_hex(dot + 1, strlen(dot + 1), 32, serial, serialsize) < 0)
+		return -1;
+	return 0;
+}
+
 int ari_record(ar_store_t *st, const char *aki, const char *serial, int64_t not_before,
 	       int64_t not_after, ar_err_t *err)
 {
@@ -44,18 +63,52 @@ int ari_record(ar_store_t *st, const char *aki, const char *serial, int64_t not_
 	return ar_store_set(st, key, val, strlen(val), ttl > 0 ? ttl : 1000, err);
 }
 
+/* Posture recorded more than this after issuance counts as a change. */
+#define POSTURE_CHANGE_SLACK	60
+
+/*
+ * The suggested window [*s, *e] of a certificate valid [nb, na]; 1 when the
+ * device should renew now.
+ */
+static int renewal_window(const ca_t *ca, ar_store_t *st, const ar_store_cert_t *cert, int64_t nb,
+			  int64_t na, int64_t *s, int64_t *e)
+{
+	const ca_profile_t *prof;
+	ar_store_posture_t posture;
+	ar_err_t err = { 0 };
+	int64_t lifetime = na - nb, lapse, margin;
+
+	*s = nb + lifetime / 3;
+	*e = nb + 2 * lifetime / 3;
+	if (cert->renew_now || cert->status != AR_CERT_VALID)
+		return 1;
+	if (ar_store_posture_get(st, cert->device, &posture, &err) != 1)
+		return 0;	/* not attested, or the store is down: the plain window */
+	if (posture.status != AR_STATUS_AFFIRMING ||
+	    posture.updated_at > nb + POSTURE_CHANGE_SLACK)
+		return 1;
+	prof = ca_profile_find(ca, posture.profile);
+	if (!prof || !prof->posture_fresh || !posture.ear_iat)
+		return 0;
+	lapse = posture.ear_iat + prof->posture_fresh / 1000;
+	margin = prof->posture_fresh / 1000 / 10 < 600 ? prof->posture_fresh / 1000 / 10 : 600;
+	if (lapse - margin < *e) {
+		*e = lapse - margin > nb ? lapse - margin : nb;
+		*s = *e - (*e - nb) / 2;
+	}
+	return 0;
+}
+
 void ari_get(ca_t *ca, const char *certid, ar_http_resp_t *resp)
 {
 	char aki[130], serial[70], key[220], start[32], end[32], retry[24], *life = NULL;
-	const char *dot = strchr(certid, '.');
 	int64_t nb, na, lifetime, s, e, now = time(NULL);
 	ar_store_cert_t cert;
 	ar_err_t err = { 0 };
 	ar_store_t *st;
 	int rc;
 
-	if (!dot || b64_to_hex(certid, (size_t)(dot - certid), 64, aki, sizeof(aki)) < 0 ||
-	    b64_to_hex(dot + 1, strlen(dot + 1), 32, serial, sizeof(serial)) < 0) {
+	if (ari_certid_parse(certid, aki, sizeof(aki), serial, sizeof(serial)) < 0) {
 		acme_problem(ca, resp, 400, "malformed", "certID is base64url(AKI).base64url(serial)");
 		return;
 	}
@@ -76,12 +129,9 @@ void ari_get(ca_t *ca, const char *certid, ar_http_resp_t *resp)
 	}
 	free(life);
 	lifetime = na - nb;
-	if (cert.renew_now || cert.status != AR_CERT_VALID) {
+	if (renewal_window(ca, st, &cert, nb, na, &s, &e)) {
 		s = now - 2 * 3600;		/* in the past: renew now */
 		e = now - 3600;
-	} else {
-		s = nb + lifetime / 3;
-		e = nb + 2 * lifetime / 3;
 	}
 	ca_rfc3339(s, start, sizeof(start));
 	ca_rfc3339(e, end, sizeof(end));

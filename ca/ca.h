@@ -71,6 +71,7 @@ typedef struct ca_profile {
 	char		*verifier_ca;		/**< PEM trust anchors for the verifier's TLS; NULL: system */
 	char		*claims_hint;		/**< attestClaimsHint, space-separated */
 	int		server_auth;		/**< EKU serverAuth as well (dns profiles) */
+	int64_t		posture_fresh;		/**< ms the network takes a posture as fresh; 0: unset */
 	/* derived */
 	unsigned	types;			/**< bit per PROFILE_ID_* */
 	unsigned	hints;			/**< bit per enum ca_hint */
@@ -169,6 +170,9 @@ void revoke_post(acme_req_t *r, const char *rest, ar_http_resp_t *resp);
 
 /* Renewal information, RFC 9773 (ari.c). */
 void ari_get(ca_t *ca, const char *certid, ar_http_resp_t *resp);
+/** certID = base64url(AKI) "." base64url(serial) to lower-case hex; -1 if malformed. */
+int ari_certid_parse(const char *certid, char *aki, size_t akisize, char *serial,
+		     size_t serialsize);
 /** Remember a certificate's validity for its renewal window. */
 int ari_record(ar_store_t *st, const char *aki, const char *serial, int64_t not_before,
 	       int64_t not_after, ar_err_t *err);

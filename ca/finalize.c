@@ -119,6 +119,45 @@ static int record_certificate(acme_req_t *r, X509 *cert, const char *order_id,
 	return ar_store_posture_put(r->st, device->value, &posture, err);
 }
 
+/*
+ * RFC 9773 7: the order replaced an earlier certificate. The first order to
+ * be finalized claims it (alreadyReplaced for any other); the old
+ * certificate is then superseded, which the RADIUS servers see at once.
+ * 1 claimed (now or by this same order before), 0 replaced by another
+ * order, -1 error.
+ */
+static int claim_replaced(acme_req_t *r, const char *order_id, const json_t *order, ar_err_t *err)
+{
+	const json_t *rep = json_object_get(order, "replaces");
+	char key[300], *owner = NULL;
+	int rc;
+
+	if (!rep)
+		return 1;
+	snprintf(key, sizeof(key), "replaced:%s:%s", json_string_value(json_object_get(rep, "aki")),
+		 json_string_value(json_object_get(rep, "serial")));
+	rc = ar_store_set_once(r->st, key, order_id, 0, err);
+	if (rc == 0 && ar_store_get(r->st, key, &owner, NULL, err) == 1)
+		rc = !strcmp(owner, order_id);	/* this order, finalized again after a failure */
+	free(owner);
+	return rc;
+}
+
+static int supersede_replaced(acme_req_t *r, const json_t *order, ar_err_t *err)
+{
+	const json_t *rep = json_object_get(order, "replaces");
+
+	if (!rep)
+		return 0;
+	ar_info("event=certificate.superseded device=%s serial=%s",
+		json_string_value(json_object_get(rep, "device")),
+		json_string_value(json_object_get(rep, "serial")));
+	return ar_store_cert_mark(r->st, json_string_value(json_object_get(rep, "device")),
+				  json_string_value(json_object_get(rep, "aki")),
+				  json_string_value(json_object_get(rep, "serial")), AR_CERT_SUPERSEDED,
+				  -1, err) < 0 ? -1 : 0;
+}
+
 static char *pem_chain(const ca_t *ca, X509 *cert)
 {
 	BIO *bio = BIO_new(BIO_s_mem());
@@ -209,6 +248,15 @@ void order_finalize(acme_req_t *r, const char *id, json_t *order, ar_http_resp_t
 			     "bound (cnf.jkt)");
 		goto out;
 	}
+	switch (claim_replaced(r, id, order, &err)) {
+	case 0:
+		acme_problem(r->ca, resp, 409, "alreadyReplaced", "another order already replaced "
+			     "the certificate this order names in \"replaces\"");
+		goto out;
+	case -1:
+		acme_problem_from(r->ca, resp, &err);
+		goto out;
+	}
 	has_ext = attestation_ext(r->ca, id, order, ids, nids, &ext);
 	if (has_ext < 0) {
 		acme_problem(r->ca, resp, 500, "serverInternal", "order attestation record corrupt");
@@ -234,7 +282,8 @@ void order_finalize(acme_req_t *r, const char *id, json_t *order, ar_http_resp_t
 	if (!rec)
 		ar_err_set(&err, AR_ERR_NOMEM, "out of memory");
 	if (!rec || ca_record_put(r->st, "cert", cid, rec, &err) < 0 ||
-	    record_certificate(r, cert, id, order, &ids[0], &err) < 0) {
+	    record_certificate(r, cert, id, order, &ids[0], &err) < 0 ||
+	    supersede_replaced(r, order, &err) < 0) {
 		acme_problem_from(r->ca, resp, &err);
 		goto out;
 	}

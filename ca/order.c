@@ -268,12 +268,63 @@ int order_refresh(acme_req_t *r, json_t *order, ar_err_t *err)
 	return rc;
 }
 
+/*
+ * RFC 9773 7: "replaces" names a certificate of this account that no other
+ * order has replaced yet. Returns the record to keep on the order
+ * ({"aki", "serial", "device"}), or NULL after answering the problem.
+ */
+static json_t *check_replaces(acme_req_t *r, const json_t *replaces, ar_http_resp_t *resp)
+{
+	char aki[AR_STORE_HEX_MAX + 1], serial[AR_STORE_HEX_MAX + 1], key[300], *done = NULL;
+	const char *order_id;
+	ar_store_cert_t cert;
+	ar_err_t err = { 0 };
+	json_t *old = NULL, *out = NULL;
+	int rc;
+
+	if (!json_is_string(replaces) || ari_certid_parse(json_string_value(replaces), aki,
+							  sizeof(aki), serial, sizeof(serial)) < 0) {
+		acme_problem(r->ca, resp, 400, "malformed", "replaces is a certID: "
+			     "base64url(AKI).base64url(serial)");
+		return NULL;
+	}
+	rc = ar_store_cert_find(r->st, aki, serial, &cert, &err);
+	order_id = rc == 1 ? strrchr(cert.order, '/') : NULL;
+	if (rc == 1 && order_id)
+		rc = ca_record_get(r->st, "order", order_id + 1, &old, &err);
+	if (rc < 0) {
+		acme_problem_from(r->ca, resp, &err);
+		return NULL;
+	}
+	if (rc == 0 || !order_id ||
+	    strcmp(json_string_value(json_object_get(old, "account")), r->account_id)) {
+		acme_problem(r->ca, resp, 400, "malformed", "replaces names no current certificate "
+			     "of this account");
+		goto out;
+	}
+	snprintf(key, sizeof(key), "replaced:%s:%s", aki, serial);
+	rc = ar_store_get(r->st, key, &done, NULL, &err);
+	if (rc != 0) {
+		if (rc < 0)
+			acme_problem_from(r->ca, resp, &err);
+		else
+			acme_problem(r->ca, resp, 409, "alreadyReplaced", "order %s already replaced "
+				     "this certificate", done);
+		goto out;
+	}
+	out = json_pack("{s:s,s:s,s:s}", "aki", aki, "serial", serial, "device", cert.device);
+out:
+	free(done);
+	json_decref(old);
+	return out;
+}
+
 void order_new(acme_req_t *r, ar_http_resp_t *resp)
 {
 	const ca_profile_t *prof = ca_account_profile(r->ca, r->account);
 	const json_t *p = r->jws.payload, *ids;
 	json_t *real = json_array(), *subs = json_array(), *order = NULL, *authz_ids = json_array();
-	json_t *all_ids = NULL;
+	json_t *all_ids = NULL, *replaces = NULL;
 	int64_t expires = time(NULL) + r->ca->conf.order_lifetime / 1000;
 	char oid[32], aid[32], url[600];
 	unsigned hints = 0;
@@ -296,6 +347,9 @@ void order_new(acme_req_t *r, ar_http_resp_t *resp)
 			     "profile sets the lifetime");
 		goto out;
 	}
+	if (json_object_get(p, "replaces") &&
+	    !(replaces = check_replaces(r, json_object_get(p, "replaces"), resp)))
+		goto out;
 	check_identifiers(r, prof, ids, real, &hints, subs);
 	if (json_array_size(subs)) {
 		json_t *first = json_array_get(subs, 0), *doc;
@@ -342,8 +396,8 @@ void order_new(acme_req_t *r, ar_http_resp_t *resp)
 	order = json_pack("{s:s,s:s,s:I,s:O,s:O,s:s}", "account", r->account_id, "status", "pending",
 			  "expires", (json_int_t)expires, "identifiers", all_ids,
 			  "authorizations", authz_ids, "profile", prof->name);
-	if (order && json_is_string(json_object_get(p, "replaces")))
-		json_object_set(order, "replaces", json_object_get(p, "replaces"));
+	if (order && replaces)
+		json_object_set(order, "replaces", replaces);
 	if (!order || order_refresh(r, order, &err) < 0 ||
 	    ca_record_put(r->st, "order", oid, order, &err) < 0)
 		goto fail;
@@ -359,6 +413,7 @@ fail:
 	else
 		acme_problem(r->ca, resp, 500, "serverInternal", "cannot create the order");
 out:
+	json_decref(replaces);
 	json_decref(order);
 	json_decref(all_ids);
 	json_decref(authz_ids);

@@ -28,6 +28,7 @@ static const ar_conf_rule_t profile_rules[] = {
 	{ "verifier_ca", AR_CONF_STRING, OFF(verifier_ca), 0, NULL, 0, 0, NULL },
 	{ "claims_hint", AR_CONF_STRING, OFF(claims_hint), 0, NULL, 0, 0, NULL },
 	{ "server_auth", AR_CONF_BOOL, OFF(server_auth), 0, "no", 0, 0, NULL },
+	{ "posture_fresh", AR_CONF_DURATION, OFF(posture_fresh), 0, "0", 0, 7 * 86400000LL, NULL },
 	AR_CONF_END
 };
 

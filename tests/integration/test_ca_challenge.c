@@ -102,6 +102,7 @@ static int group_setup(void **state)
 		 "[profile \"substation\"]\n"
 		 "identifiers = permanent-identifier\n"
 		 "attest = any os_patch_level\n"
+		 "posture_fresh = 12h\n"
 		 "policy = %s/policy.json\n"
 		 "verifier_keys = %s/verifier-keys.json\n"
 		 "verifier_url = %s\n"
@@ -161,14 +162,20 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* An order for SUB-0042: its URL and its remote-attest-01 challenge URLs and nonces. */
-static void attested_order(char urls[2][600], char nonces[2][128], char *order_url, size_t size)
+/*
+ * An order for SUB-0042 (replacing the certificate @replaces names, if
+ * any): its URL and its remote-attest-01 challenge URLs and nonces.
+ */
+static void attested_order_replacing(const char *replaces, char urls[2][600], char nonces[2][128],
+				     char *order_url, size_t size)
 {
 	json_t *p = json_pack("{s:[{s:s,s:s}]}", "identifiers", "type", "permanent-identifier",
 			      "value", "SUB-0042"), *o, *auths;
 	httpc_resp_t r;
 	size_t i, k = 0;
 
+	if (replaces)
+		json_object_set_new(p, "replaces", json_string(replaces));
 	assert_int_equal(acmec_post(&t.c, acmec_url(&t.c, "newOrder"), p, 0, NULL, &r), 0);
 	if (r.status != 201)
 		fail_msg("newOrder %ld %s", r.status, r.body);
@@ -196,6 +203,11 @@ static void attested_order(char urls[2][600], char nonces[2][128], char *order_u
 	}
 	assert_int_equal(k, 2);
 	json_decref(o);
+}
+
+static void attested_order(char urls[2][600], char nonces[2][128], char *order_url, size_t size)
+{
+	attested_order_replacing(NULL, urls, nonces, order_url, size);
 }
 
 /* Attest to the verifier with @nonce; returns the CMW (EAR) as JSON. */
@@ -381,6 +393,54 @@ static void rfc3339_of(const ASN1_TIME *at, int64_t plus, char *out)
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* Rewrite the device's posture: @status, EAR issued @iat_ago s ago, recorded @updated_in s from now. */
+static void set_posture(ar_store_t *st, ar_status_t status, int64_t iat_ago, int64_t updated_in)
+{
+	ar_store_posture_t p;
+
+	assert_int_equal(ar_store_posture_get(st, "SUB-0042", &p, NULL), 1);
+	p.status = status;
+	p.ear_iat = time(NULL) - iat_ago;
+	p.updated_at = time(NULL) + updated_in;
+	assert_int_equal(ar_store_posture_put(st, "SUB-0042", &p, NULL), 0);
+}
+
+/* The posture pulls the window in; @now is the current time, RFC 3339. */
+static void check_posture_moves_window(ar_store_t *st, const char *id, const char *now)
+{
+	char start[32], end[32], want[32];
+	ar_store_posture_t saved;
+	time_t lapse;
+	struct tm tm;
+
+	assert_int_equal(ar_store_posture_get(st, "SUB-0042", &saved, NULL), 1);
+	/* The SOC flagged the device (warning): renew now. */
+	set_posture(st, AR_STATUS_WARNING, 0, 0);
+	assert_int_equal(renewal_info(id, start, end), 200);
+	assert_true(strcmp(end, now) < 0);
+	/* Appraised again after issuance, still affirming: renew now, with the new result. */
+	set_posture(st, AR_STATUS_AFFIRMING, 0, 3600);
+	assert_int_equal(renewal_info(id, start, end), 200);
+	assert_true(strcmp(end, now) < 0);
+	/* The posture behind the certificate is 11 h old and the profile's
+	 * posture_fresh is 12 h: the window ends 10 minutes before it lapses. */
+	set_posture(st, AR_STATUS_AFFIRMING, 11 * 3600, -3600);
+	saved.updated_at = 0;
+	assert_int_equal(renewal_info(id, start, end), 200);
+	lapse = time(NULL) + 3600 - 600;
+	gmtime_r(&lapse, &tm);
+	strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (strcmp(end, want) && strcmp(end, now) > 0) {
+		/* a second may have passed between the two clocks */
+		lapse--;
+		gmtime_r(&lapse, &tm);
+		strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
+	assert_string_equal(end, want);
+	assert_true(strcmp(start, end) < 0);
+	assert_int_equal(ar_store_posture_put(st, "SUB-0042", &saved, NULL), 0);
+}
+
 static void check_renewal_info(X509 *cert, ar_store_t *st, const char *aki, const char *serial)
 {
 	char id[200], start[32], end[32], want[32], now[32];
@@ -393,6 +453,9 @@ static void check_renewal_info(X509 *cert, ar_store_t *st, const char *aki, cons
 	assert_string_equal(start, want);		/* the middle third */
 	rfc3339_of(X509_get0_notBefore(cert), 2 * 8 * 3600 / 3, want);
 	assert_string_equal(end, want);
+	gmtime_r(&tt, &tm);
+	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	check_posture_moves_window(st, id, now);
 
 	/* The NOC marks it "renew now": the window moves into the past. */
 	assert_int_equal(ar_store_cert_mark(st, "SUB-0042", aki, serial, -1, 1, NULL), 1);
@@ -789,6 +852,97 @@ static void test_forged_ear_and_wrong_forms_are_refused(void **state)
 	ar_jwk_free(rogue);
 }
 
+/* A complete passport order for SUB-0042 with the device key; the leaf certificate. */
+static X509 *issue_certificate(const char *replaces)
+{
+	char urls[2][600], nonces[2][128], order_url[600], *csr;
+	httpc_resp_t r;
+	json_t *c, *o;
+	X509 *cert;
+	BIO *bio;
+	size_t i;
+
+	attested_order_replacing(replaces, urls, nonces, order_url, sizeof(order_url));
+	for (i = 0; i < 2; i++) {
+		json_t *cmw = passport(nonces[i], t.device_key, time(NULL) - 86400);
+
+		c = respond(urls[i], cmw, 200);
+		assert_string_equal(status_of(c), "valid");
+		json_decref(c);
+		json_decref(cmw);
+	}
+	csr = csr_b64(t.device_key, "SUB-0042");
+	finalize(order_url, csr, 200, &r);
+	httpc_free(&r);
+	free(csr);
+	o = read_order(order_url);
+	assert_int_equal(acmec_post(&t.c, json_string_value(json_object_get(o, "certificate")), NULL, 0,
+				    NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	bio = BIO_new_mem_buf(r.body, (int)r.len);
+	cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	assert_non_null(cert);
+	BIO_free(bio);
+	httpc_free(&r);
+	json_decref(o);
+	return cert;
+}
+
+/* RFC 9773 7: an order replaces one certificate, once; the old one is superseded. */
+static void test_replacement_supersedes_the_old_certificate(void **state)
+{
+	X509 *old = issue_certificate(NULL), *renewed;
+	ar_store_opts_t so = { .host = "127.0.0.1", .port = t.redis.port };
+	char id[200], aki[80], serial[80], start[32], end[32];
+	ar_store_cert_t rec;
+	ar_store_t *st = ar_store_open(&so, NULL);
+	json_t *p;
+	httpc_resp_t r;
+
+	(void)state;
+	assert_non_null(st);
+	assert_int_equal(ar_cert_ari_id(old, id, sizeof(id), NULL), 0);
+	assert_int_equal(ar_cert_ids(old, aki, sizeof(aki), serial, sizeof(serial), NULL), 0);
+
+	/* Not a certID; a certID of no certificate here. */
+	p = json_pack("{s:[{s:s,s:s}],s:s}", "identifiers", "type", "permanent-identifier", "value",
+		      "SUB-0042", "replaces", "not-a-cert-id");
+	assert_int_equal(acmec_post(&t.c, acmec_url(&t.c, "newOrder"), p, 0, NULL, &r), 0);
+	expect_problem(&r, 400, "malformed");
+	httpc_free(&r);
+	json_object_set_new(p, "replaces", json_string("AAAA.AAAA"));
+	assert_int_equal(acmec_post(&t.c, acmec_url(&t.c, "newOrder"), p, 0, NULL, &r), 0);
+	expect_problem(&r, 400, "malformed");
+	httpc_free(&r);
+
+	renewed = issue_certificate(id);
+	assert_int_equal(ar_store_cert_find(st, aki, serial, &rec, NULL), 1);
+	assert_int_equal(rec.status, AR_CERT_SUPERSEDED);
+	assert_int_equal(renewal_info(id, start, end), 200);	/* renew now, if asked again */
+	{
+		char now[32];
+		time_t tt = time(NULL);
+		struct tm tm;
+
+		gmtime_r(&tt, &tm);
+		strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		assert_true(strcmp(end, now) < 0);
+	}
+	assert_int_equal(ar_cert_ids(renewed, aki, sizeof(aki), serial, sizeof(serial), NULL), 0);
+	assert_int_equal(ar_store_cert_find(st, aki, serial, &rec, NULL), 1);
+	assert_int_equal(rec.status, AR_CERT_VALID);
+
+	/* The same certificate cannot be replaced twice. */
+	json_object_set_new(p, "replaces", json_string(id));
+	assert_int_equal(acmec_post(&t.c, acmec_url(&t.c, "newOrder"), p, 0, NULL, &r), 0);
+	expect_problem(&r, 409, "alreadyReplaced");
+	httpc_free(&r);
+	json_decref(p);
+	ar_store_close(st);
+	X509_free(renewed);
+	X509_free(old);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -801,6 +955,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unpatched_device_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attestations_binding_different_keys_are_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forged_ear_and_wrong_forms_are_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replacement_supersedes_the_old_certificate, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("ca_challenge", tests, group_setup, group_teardown);
