@@ -13,6 +13,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/pem.h>
+#include <openssl/store.h>
 #include <openssl/x509v3.h>
 
 #include "ca.h"
@@ -178,6 +179,45 @@ static int build_directory(ca_t *ca, ar_err_t *err)
 	return ca->directory ? 0 : ar_err_set(err, AR_ERR_NOMEM, "out of memory");
 }
 
+/*
+ * The issuing key from an OpenSSL store URI ("file:/...", or with the
+ * matching provider configured in openssl.cnf "pkcs11:..." or
+ * "handle:0x81000001" for a TPM): the key may never leave its token.
+ */
+static EVP_PKEY *load_key_uri(const char *uri, ar_err_t *err)
+{
+	OSSL_STORE_CTX *store = OSSL_STORE_open(uri, NULL, NULL, NULL, NULL);
+	EVP_PKEY *key = NULL;
+
+	if (!store) {
+		ar_err_set(err, AR_ERR_CONFIG, "issuer_key %s: no OpenSSL store opens this URI (is "
+			   "its provider loaded in openssl.cnf?)", uri);
+		return NULL;
+	}
+	OSSL_STORE_expect(store, OSSL_STORE_INFO_PKEY);
+	while (!key && !OSSL_STORE_eof(store)) {
+		OSSL_STORE_INFO *info = OSSL_STORE_load(store);
+
+		if (info && OSSL_STORE_INFO_get_type(info) == OSSL_STORE_INFO_PKEY)
+			key = OSSL_STORE_INFO_get1_PKEY(info);
+		OSSL_STORE_INFO_free(info);
+		if (!info && OSSL_STORE_error(store))
+			break;
+	}
+	OSSL_STORE_close(store);
+	if (!key)
+		ar_err_set(err, AR_ERR_CONFIG, "issuer_key %s: no private key there", uri);
+	return key;
+}
+
+/* A URI names a key in an OpenSSL store; anything else is a PEM file path. */
+static int is_uri(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789+-.");
+
+	return n > 1 && s[n] == ':';
+}
+
 /* The issuing certificate and key: they must match, the certificate needs an SKI. */
 static int load_issuer(ca_t *ca, ar_err_t *err)
 {
@@ -200,16 +240,22 @@ static int load_issuer(ca_t *ca, ar_err_t *err)
 	if (!X509_get0_subject_key_id(ca->issuer))
 		return ar_err_set(err, AR_ERR_CONFIG, "%s: the issuing certificate needs a "
 				  "subjectKeyIdentifier", cert);
-	jwk = ar_jwk_load_pem(key, err);
-	if (!jwk)
-		return -1;
-	if (!ar_jwk_is_private(jwk)) {
+	if (is_uri(key)) {
+		ca->issuer_key = load_key_uri(key, err);
+		if (!ca->issuer_key)
+			return -1;
+	} else {
+		jwk = ar_jwk_load_pem(key, err);
+		if (!jwk)
+			return -1;
+		if (!ar_jwk_is_private(jwk)) {
+			ar_jwk_free(jwk);
+			return ar_err_set(err, AR_ERR_CONFIG, "%s: not a private key", key);
+		}
+		ca->issuer_key = ar_jwk_pkey(jwk);
+		EVP_PKEY_up_ref(ca->issuer_key);
 		ar_jwk_free(jwk);
-		return ar_err_set(err, AR_ERR_CONFIG, "%s: not a private key", key);
 	}
-	ca->issuer_key = ar_jwk_pkey(jwk);
-	EVP_PKEY_up_ref(ca->issuer_key);
-	ar_jwk_free(jwk);
 	if (X509_check_private_key(ca->issuer, ca->issuer_key) != 1)
 		return ar_err_set(err, AR_ERR_CONFIG, "%s does not belong to %s", key, cert);
 	return 0;

@@ -457,6 +457,47 @@ static void test_check_config_refuses_eab_required_without_keys(void **state)
 	assert_int_not_equal(catest_run(argv), 0);
 }
 
+/* Write @t.eab's configuration to @out with "issuer_key = @key"; run --check-config on it. */
+static int check_config_with_issuer_key(const char *key)
+{
+	char bin[512], conf[300], out[300], *text, *line, *eol, *edited;
+	char *argv[] = { bin, "-c", out, "--check-config", NULL };
+	size_t len;
+	int rc;
+
+	snprintf(bin, sizeof(bin), "%s/ca/acme-rats-ca", catest_top("AR_TOP_BUILDDIR"));
+	snprintf(conf, sizeof(conf), "%s/ca.conf", t.eab.dir);
+	snprintf(out, sizeof(out), "%s/uri.conf", t.eab.dir);
+	assert_int_equal(ar_file_read(conf, 65536, &text, &len, NULL), 0);
+	line = strstr(text, "issuer_key = ");
+	assert_non_null(line);
+	eol = strchr(line, '\n');
+	edited = malloc(len + strlen(key) + 32);
+	assert_non_null(edited);
+	snprintf(edited, len + strlen(key) + 32, "%.*sissuer_key = %s%s", (int)(line - text), text,
+		 key, eol);
+	assert_int_equal(ar_file_write_atomic(out, edited, strlen(edited), 0600, NULL), 0);
+	rc = catest_run(argv);
+	free(edited);
+	free(text);
+	return rc;
+}
+
+/* issuer_key as an OpenSSL store URI: file: works, an unknown store or the wrong key does not. */
+static void test_issuer_key_from_a_store_uri(void **state)
+{
+	char uri[400];
+
+	(void)state;
+	snprintf(uri, sizeof(uri), "file:%s/issuer.key", t.eab.dir);
+	assert_int_equal(check_config_with_issuer_key(uri), 0);
+	snprintf(uri, sizeof(uri), "file:%s/acme.key", t.eab.dir);
+	assert_int_not_equal(check_config_with_issuer_key(uri), 0);
+	assert_int_not_equal(check_config_with_issuer_key("pkcs11:token=none;object=issuer"), 0);
+	snprintf(uri, sizeof(uri), "file:%s/no-such.key", t.eab.dir);
+	assert_int_not_equal(check_config_with_issuer_key(uri), 0);
+}
+
 /* The inner JWS of a key change: signed by @nkey, naming @old as the old key. */
 static json_t *key_change_inner(const ar_jwk_t *nkey, const ar_jwk_t *old, const char *url,
 				const char *account)
@@ -576,6 +617,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_signature_by_another_key_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deactivated_account_is_refused_afterwards, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key_change, setup, teardown),
+		cmocka_unit_test(test_issuer_key_from_a_store_uri),
 		cmocka_unit_test_setup_teardown(test_eab_required_bound_once_and_verified, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_config_refuses_eab_required_without_keys, setup, teardown),
 	};

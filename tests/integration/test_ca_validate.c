@@ -82,6 +82,7 @@ static int group_setup(void **state)
 	setenv("MKCA_EXTRA", path, 1);
 	setenv("MKCA_ACME_EXTRA", acme, 1);
 	setenv("MKCA_DEFAULT_PROFILE", "web", 1);
+	setenv("MKCA_ISSUER_KEY_URI", "yes", 1);	/* issuer_key = file:... (OSSL_STORE) */
 	return catest_start_ca(&t.ca, t.redis.port, "no");
 }
 
