@@ -6,7 +6,13 @@
 #ifndef AR_HELPER_H
 #define AR_HELPER_H
 
+#include <stdint.h>
 #include <stdio.h>
+
+#include "certstore.h"
+#include "enroll.h"
+#include "hconf.h"
+#include "schedule.h"
 
 /** Exit codes, documented in acme-rats-helper(1). */
 enum helper_exit {
@@ -14,7 +20,8 @@ enum helper_exit {
 	HELPER_EXIT_WARNING = 1,	/**< done; the verifier returned a warning */
 	HELPER_EXIT_CONTRAINDICATED = 2, /**< done; contraindicated, or no assurance ("none") */
 	HELPER_EXIT_USAGE = 3,		/**< bad usage, configuration, key or local file */
-	HELPER_EXIT_PROTOCOL = 4,	/**< verifier unreachable, or its answer is not valid */
+	HELPER_EXIT_PROTOCOL = 4,	/**< CA or verifier unreachable, or its answer is not valid */
+	HELPER_EXIT_REFUSED = 5,	/**< the CA refused for another reason than posture */
 };
 
 /** A subcommand: gets argv with its own name at argv[0]; returns an exit code. */
@@ -22,5 +29,23 @@ typedef int (*helper_cmd_fn)(int argc, char **argv);
 
 int cmd_attest(int argc, char **argv);
 void cmd_attest_usage(FILE *f);
+int cmd_enroll(int argc, char **argv);
+void cmd_enroll_usage(FILE *f);
+int cmd_renew(int argc, char **argv);
+void cmd_renew_usage(FILE *f);
+int cmd_status(int argc, char **argv);
+void cmd_status_usage(FILE *f);
+int cmd_run(int argc, char **argv);
+void cmd_run_usage(FILE *f);
+
+/** Load the configuration and set the log level; 0 or an exit code (message printed). */
+int helper_load(const char *prog, const char *path, int verbose, helper_conf_t *conf);
+
+/** The exit code of an enrollment result. */
+int helper_exit_for(enroll_result_t r);
+
+/** The schedule's input from the configuration, state and installed certificate. */
+void helper_sched_input(const helper_conf_t *c, const cs_state_t *st, const cs_cert_t *cert,
+			int have_cert, int64_t now, sched_in_t *in);
 
 #endif

@@ -1,13 +1,34 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# acme-rats-helper: the device side (attester and, later, ACME client).
+# acme-rats-helper: the device side (attester and ACME-RATS client).
+
+# Everything but main(), so the tests link the same code.
+noinst_LTLIBRARIES += helper/libhelper.la
+helper_libhelper_la_SOURCES = \
+	helper/helper.h \
+	helper/acme_msg.c helper/acme_msg.h \
+	helper/acme.c helper/acme.h \
+	helper/certstore.c helper/certstore.h \
+	helper/schedule.c helper/schedule.h \
+	helper/hconf.c helper/hconf.h \
+	helper/http01.c helper/http01.h \
+	helper/hooks.c helper/hooks.h \
+	helper/enroll.c helper/enroll.h \
+	helper/cmd_attest.c helper/cmd_acme.c helper/run.c
+helper_libhelper_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/common \
+	-DSYSCONFDIR='"$(sysconfdir)"' $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) $(JOSE_CFLAGS) \
+	$(CURL_CFLAGS) $(MHD_CFLAGS) $(HIREDIS_CFLAGS)
+helper_libs = helper/libhelper.la common/libarclient.la common/libarhttpd.la \
+	lib/libacmerats.la $(CURL_LIBS) $(MHD_LIBS) $(JOSE_LIBS) $(JANSSON_LIBS) \
+	$(OPENSSL_LIBS) $(HIREDIS_LIBS) -lpthread
+
 bin_PROGRAMS += helper/acme-rats-helper
-helper_acme_rats_helper_SOURCES = \
-	helper/main.c helper/helper.h \
-	helper/cmd_attest.c
-helper_acme_rats_helper_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/common $(OPENSSL_CFLAGS) \
-	$(JANSSON_CFLAGS) $(JOSE_CFLAGS) $(CURL_CFLAGS)
-helper_acme_rats_helper_LDADD = common/libarclient.la lib/libacmerats.la $(CURL_LIBS) \
-	$(JOSE_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS)
+helper_acme_rats_helper_SOURCES = helper/main.c
+helper_acme_rats_helper_CPPFLAGS = $(helper_libhelper_la_CPPFLAGS)
+helper_acme_rats_helper_LDADD = $(helper_libs)
 
 dist_man1_MANS = helper/acme-rats-helper.1
 dist_doc_DATA += docs/evidence.md
+
+# Integration tests: real acme-rats-ca, acme-rats-verifier, redis-server (and pebble).
+TESTS += tests/helper/test_helper_enroll.sh
+EXTRA_DIST += tests/helper/lab.sh tests/helper/test_helper_enroll.sh

@@ -21,6 +21,14 @@ typedef struct helper_cmd {
 } helper_cmd_t;
 
 static const helper_cmd_t commands[] = {
+	{ "enroll", cmd_enroll, cmd_enroll_usage,
+	  "attest and get a certificate from the ACME-RATS CA now" },
+	{ "renew", cmd_renew, cmd_renew_usage,
+	  "renew the certificate if due (--force: now)" },
+	{ "run", cmd_run, cmd_run_usage,
+	  "daemon: keep an attested certificate fresh, renew on schedule" },
+	{ "status", cmd_status, cmd_status_usage,
+	  "certificate, posture age, next action, last error" },
 	{ "attest", cmd_attest, cmd_attest_usage,
 	  "collect evidence and get an attestation result from the verifier" },
 };

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/**
+ * @file hconf.h
+ * @brief acme-rats-helper.conf: what the device enrolls as, where, and when
+ *	  it renews (docs/helper.md has the reference).
+ */
+#ifndef AR_HELPER_HCONF_H
+#define AR_HELPER_HCONF_H
+
+#include <stdint.h>
+
+#include "daemon.h"
+#include "err.h"
+#include "evidence.h"
+#include "x509.h"
+
+#define HELPER_DEFAULT_CONFIG	SYSCONFDIR "/acme-rats-helper/acme-rats-helper.conf"
+#define HELPER_MAX_HINTS	6
+
+/** How the device proves its posture in remote-attest-01. */
+typedef enum helper_model {
+	HELPER_MODEL_PASSPORT = 0,	/**< EAR from the verifier, posted to the CA */
+	HELPER_MODEL_BACKGROUND,	/**< evidence encrypted to the verifier, relayed by the CA */
+} helper_model_t;
+
+typedef struct helper_conf {
+	/* [acme] */
+	char		*directory;
+	char		*account_key;		/**< NULL: dir/account.key */
+	char		*acme_ca_bundle;
+	char		*eab_kid;
+	char		*eab_hmac_file;
+	char		*contact;
+	int64_t		connect_timeout;	/**< ms */
+	int64_t		timeout;		/**< ms */
+	int64_t		validation_timeout;	/**< ms, waiting for challenges and issuance */
+	/* [device] */
+	char		*identifiers;		/**< "type:value ..." */
+	char		*attest;		/**< hints, or "none" */
+	int		model;			/**< helper_model_t */
+	char		*dir;			/**< state and certificate directory */
+	int		reuse_key;
+	char		*http01_listen;		/**< "address:port", or NULL */
+	/* [verifier] */
+	char		*verifier_url;
+	char		*verifier_ca_bundle;
+	char		*device_id;
+	char		*edr;
+	char		*root;
+	char		*override;
+	int		key_storage;		/**< ar_key_storage_t */
+	/* [schedule] */
+	int64_t		fresh;			/**< ms; 0: no posture limit */
+	int64_t		fresh_margin;		/**< ms */
+	int64_t		ari_poll_min;		/**< ms */
+	int64_t		ari_poll_max;		/**< ms */
+	int64_t		backoff_min;		/**< ms */
+	int64_t		backoff_max;		/**< ms */
+	/* [hooks] */
+	char		*post_renew;
+	char		*on_failure;
+	int64_t		hook_timeout;		/**< ms */
+	/* [log] */
+	daemon_log_conf_t log;
+
+	/* Derived by helper_conf_load(). */
+	size_t		nids;
+	ar_identifier_t	ids[AR_CSR_MAX_IDS];	/**< main identifiers, then the hints */
+	char		eab_hmac[256];		/**< from eab_hmac_file; secret */
+	char		http01_addr[64];
+	int		http01_port;
+} helper_conf_t;
+
+/** Load and check @p path; on failure @p err names file and line. */
+int helper_conf_load(const char *path, helper_conf_t *c, ar_err_t *err);
+void helper_conf_free(helper_conf_t *c);
+
+/** Number of main (not remote-attestation) identifiers. */
+size_t helper_conf_main_ids(const helper_conf_t *c);
+
+#endif

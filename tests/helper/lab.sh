@@ -1,0 +1,199 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Sourced by the acme-rats-helper integration tests (bash): TAP output, a
+# work directory, and the real servers on 127.0.0.1 ephemeral ports -
+# redis-server, acme-rats-verifier, acme-rats-ca - each stopped by PID, and
+# the directory removed, however the test ends.
+#
+#   lab_start_all PROFILE_TEXT   redis + verifier + CA whose kid-substation-1
+#                                orders under the [profile "substation"] given
+#   helper_conf FILE [EXTRA]     a helper configuration for SUB-0042
+
+top_src=${AR_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_build=${AR_TOP_BUILDDIR:-$top_src}
+helper=$top_build/helper/acme-rats-helper
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/acmerats-helper.XXXXXX") || exit 1
+pids=()
+lab_cleanup() {
+	local p
+	for p in "${pids[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in "${pids[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	rm -rf "$work"
+}
+trap lab_cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+n=0
+failed=0
+ok() {
+	n=$((n + 1))
+	echo "ok $n - $1"
+}
+not_ok() {
+	local log
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n - $1"
+	shift
+	[ $# -gt 0 ] && printf '# %s\n' "$@"
+	for log in "$work"/*.log "$work"/out "$work"/err; do
+		[ -s "$log" ] && tail -n 8 "$log" | sed "s|^|# ${log##*/}: |"
+	done
+}
+# check NAME COMMAND...: ok when the command succeeds.
+check() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+bail() {
+	echo "Bail out! $*"
+	for log in "$work"/*.log; do
+		[ -s "$log" ] && tail -n 10 "$log" | sed "s|^|# ${log##*/}: |"
+	done
+	exit 1
+}
+finish() {
+	[ "$failed" -eq 0 ]
+	exit
+}
+
+# An unused TCP port (bind to port 0 and read what the kernel chose).
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# wait_tcp PORT TENTHS
+wait_tcp() {
+	local i
+	for i in $(seq 1 "$2"); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_for TENTHS COMMAND...: until the command succeeds.
+wait_for() {
+	local t=$1 i
+	shift
+	for i in $(seq 1 "$t"); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+lab_redis() {
+	rport=$(free_port)
+	mkdir -p "$work/redis"
+	redis-server --port "$rport" --bind 127.0.0.1 --dir "$work/redis" --save '' \
+		--appendonly no --daemonize no >>"$work/redis.log" 2>&1 &
+	pids+=($!)
+	wait_tcp "$rport" 50 || bail "redis-server did not start"
+}
+
+lab_verifier() {
+	vport=$(free_port)
+	"$top_src/tests/fixtures/mkverifier" "$work/v" "$vport" "$rport" >/dev/null 2>&1 ||
+		bail "tests/fixtures/mkverifier failed"
+	"$top_build/verifier/acme-rats-verifier" -c "$work/v/verifier.conf" >>"$work/verifier.log" 2>&1 &
+	pids+=($!)
+	wait_tcp "$vport" 50 || bail "acme-rats-verifier did not start"
+	vurl=https://127.0.0.1:$vport
+	curl -sf --cacert "$work/v/ca.crt" -o "$work/v/keys.jwks" \
+		"$vurl/challenge-response/v1/keys" || bail "cannot fetch the verifier's keys"
+}
+
+# lab_ca PROFILE_BODY: the CA, with [profile "substation"] = PROFILE_BODY plus the verifier.
+lab_ca() {
+	cport=$(free_port)
+	echo '{"min_status": "affirming", "max_age": 300, "require_key_binding": true}' \
+		>"$work/policy.json"
+	{
+		echo '[profile "substation"]'
+		printf '%s\n' "$1"
+		echo "policy = $work/policy.json"
+		echo "verifier_keys = $work/v/keys.jwks"
+		echo "verifier_url = $vurl"
+		echo "verifier_ca = $work/v/ca.crt"
+	} >"$work/profiles.conf"
+	MKCA_EXTRA=$work/profiles.conf MKCA_EAB_PROFILE=substation \
+		"$top_src/tests/fixtures/mkca" "$work/ca" "$cport" "$rport" yes >/dev/null 2>&1 ||
+		bail "tests/fixtures/mkca failed"
+	"$top_build/ca/acme-rats-ca" -c "$work/ca/ca.conf" >>"$work/ca.log" 2>&1 &
+	capid=$!
+	pids+=($capid)
+	wait_tcp "$cport" 50 || bail "acme-rats-ca did not start"
+	jq -r '."kid-substation-1".hmac' "$work/ca/eab.json" >"$work/eab.hmac"
+	chmod 600 "$work/eab.hmac"
+}
+
+# device_tree DIR DAYS: a Debian 12 device last upgraded DAYS days ago.
+device_tree() {
+	local d=$1 end
+	end=$(date -d "-$2 days" '+%Y-%m-%d  %H:%M:%S')
+	mkdir -p "$d/etc" "$d/var/log/apt" "$d/proc/sys/kernel"
+	printf 'ID=debian\nVERSION_ID="12"\n' >"$d/etc/os-release"
+	echo 0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f >"$d/etc/machine-id"
+	echo inspector-7 >"$d/etc/hostname"
+	echo 6.1.0-26-amd64 >"$d/proc/sys/kernel/osrelease"
+	printf 'Start-Date: %s\nUpgrade: openssl:amd64 (3.0.15-1, 3.0.16-1)\nEnd-Date: %s\n' \
+		"$end" "$end" >"$d/var/log/apt/history.log"
+}
+
+lab_start_all() {
+	lab_redis
+	lab_verifier
+	lab_ca "$1"
+	device_tree "$work/device" 3
+}
+
+# helper_conf FILE STATE_DIR [EXTRA_LINES]: SUB-0042 enrolling with attestation.
+# EXTRA_LINES are whole sections appended at the end.
+helper_conf() {
+	cat >"$1" <<CONF
+[acme]
+directory = https://127.0.0.1:$cport/directory
+ca_bundle = $work/ca/ca.crt
+account_key = $work/account.key
+eab_kid = kid-substation-1
+eab_hmac_file = $work/eab.hmac
+connect_timeout = 2s
+timeout = 10s
+validation_timeout = 20s
+
+[device]
+identifiers = permanent-identifier:SUB-0042
+attest = any os_patch_level
+dir = $2
+${MODEL:+model = $MODEL}
+
+[verifier]
+url = $vurl
+ca_bundle = $work/v/ca.crt
+device_id = SUB-0042
+root = $work/device
+${OVERRIDE:+override = $OVERRIDE}
+${3:-}
+CONF
+}
+
+# The key in $1/live/key.pem is the one certified in $1/live/cert.pem.
+pair_matches() {
+	local a b
+	a=$(openssl pkey -in "$1/live/key.pem" -pubout 2>/dev/null) || return 1
+	b=$(openssl x509 -in "$1/live/cert.pem" -noout -pubkey 2>/dev/null) || return 1
+	[ -n "$a" ] && [ "$a" = "$b" ]
+}
+
+# Serial of the live certificate (lower-case hex, as status prints it).
+live_serial() {
+	openssl x509 -in "$1/live/cert.pem" -noout -serial 2>/dev/null | sed 's/serial=//' |
+		tr 'A-F' 'a-f' | sed 's/^0*//'
+}
