@@ -134,9 +134,14 @@ static void grade(const armod_policy_t *pol, const ar_certext_t *ext,
 
 	res->status = ext->status;
 	if (posture) {
-		/* The SOC's last word wins; the freshest attestation dates it. */
+		/*
+		 * Redis holds the SOC's last word (the verifier, or an operator
+		 * through the SOC API): it wins over what the certificate
+		 * recorded at issuance, and dates the posture when it has an
+		 * attestation time.
+		 */
 		res->status = posture->status;
-		if (posture->ear_iat > iat)
+		if (posture->ear_iat > 0)
 			iat = posture->ear_iat;
 	}
 	res->posture_age = now > iat ? now - iat : 0;

@@ -38,3 +38,21 @@ rlm_acme_rats_rlm_acme_rats_la_LIBADD = $(armod_libs)
 rlm_acme_rats_rlm_acme_rats_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared \
 	-rpath $(frmoddir) -export-symbols-regex '^rlm_acme_rats$$'
 endif
+
+# ---- Tests ------------------------------------------------------------------
+# Under --enable-sanitizers, freeradius (not instrumented) loads the
+# instrumented module with the sanitizer runtimes preloaded.
+ARMOD_SAN_CPPFLAGS = -DARMOD_ASAN_RUNTIME='"$(shell $(CC) -print-file-name=libasan.so)"' \
+	-DARMOD_UBSAN_RUNTIME='"$(shell $(CC) -print-file-name=libubsan.so)"'
+radtest_sources = tests/module/radtest.c tests/module/radtest.h $(ca_test_sources)
+
+if BUILD_MODULE
+# The scenario matrix: real redis, acme-rats-ca, freeradius -X, eapol_test.
+check_PROGRAMS += tests/module/test_module
+TESTS += tests/module/test_module
+tests_module_test_module_SOURCES = tests/module/test_module.c $(radtest_sources)
+tests_module_test_module_CPPFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS) $(ARMOD_SAN_CPPFLAGS)
+tests_module_test_module_LDADD = $(TEST_LIBS) $(CURL_LIBS)
+endif
+
+EXTRA_DIST += raddb tests/fixtures/mkraddb

@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The eapol_test scenario matrix of rlm_acme_rats: real redis-server, real
+ * acme-rats-ca issuing the device certificates through remote-attest-01,
+ * real `freeradius -X` with the module and the shipped raddb files, real
+ * eapol_test as the supplicant and NAS. Each scenario asserts the
+ * RADIUS outcome, the reply attributes and the module's log line.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "testutil.h"
+#include "radtest.h"
+#include "store.h"
+#include "x509.h"
+
+#define HOUR	3600
+
+static struct {
+	enroll_env_t	e;
+	rad_proc_t	rad;
+	char		other[300];	/* another enterprise CA */
+	char		trust_extra[340];
+	char		path[10][300];
+	char		serial[10][80];
+	char		out[1 << 16];
+	ar_store_t	*st;
+} t;
+
+/* Certificates of the matrix, by index into t.path / t.serial. */
+enum { FRESH, REVOKED, SUPERSEDED, RENEWED, LONG_LIVED, GARBLED, NO_EXT, OTHER_CA, EXPIRED, NCERTS };
+
+static const char *names[NCERTS] = { "fresh", "revoked", "superseded", "renewed", "long", "garbled",
+				     "noext", "other", "expired" };
+
+static int start_radius(const char *s1, const char *s2)
+{
+	static char trust[400];
+	const char *settings[4] = { trust, s1, s2, NULL };
+
+	snprintf(trust, sizeof(trust), "MKRADDB_TRUST_EXTRA=%s", t.trust_extra);
+	rad_stop(&t.rad);
+	return rad_start(&t.rad, &t.e, settings);
+}
+
+static int enroll_all(void)
+{
+	ar_certext_t ext;
+	X509 *x, *old;
+	char certid[200];
+	int64_t now = time(NULL);
+	int i, rc = 0;
+
+	for (i = 0; i < NCERTS; i++)
+		snprintf(t.path[i], sizeof(t.path[i]), "%s/%s.pem", t.e.dir, names[i]);
+	/* Issued by the CA. */
+	if (!(x = enroll_cert(&t.e, "SUB-0042", now, NULL, t.path[REVOKED])))
+		return -1;
+	cert_serial_hex(x, t.serial[REVOKED], sizeof(t.serial[REVOKED]));
+	rc |= enroll_revoke(&t.e, x);
+	X509_free(x);
+	if (!(old = enroll_cert(&t.e, "SUB-0042", now, NULL, t.path[SUPERSEDED])))
+		return -1;
+	cert_serial_hex(old, t.serial[SUPERSEDED], sizeof(t.serial[SUPERSEDED]));
+	rc |= ar_cert_ari_id(old, certid, sizeof(certid), NULL);
+	X509_free(old);
+	x = enroll_cert(&t.e, "SUB-0042", now, certid, t.path[RENEWED]);	/* supersedes it */
+	if (!x)
+		return -1;
+	X509_free(x);
+	if (!(x = enroll_cert(&t.e, "SUB-0042", now, NULL, t.path[FRESH])))
+		return -1;
+	cert_serial_hex(x, t.serial[FRESH], sizeof(t.serial[FRESH]));
+	rc |= ar_certext_from_cert(x, &ext, NULL) == 1 ? 0 : -1;
+	X509_free(x);
+
+	/* Minted with the CA's issuer key: what the CA refuses to issue. */
+	{
+		static const unsigned char garbage[] = { 0x30, 0x03, 0x02, 0x01, 0x07 };
+		mint_spec_t lng = { now - 60, 30 * HOUR, &ext, NULL, 0, NULL };
+		mint_spec_t garbled = { now - 60, 8 * HOUR, NULL, garbage, sizeof(garbage), NULL };
+		mint_spec_t noext = { now - 60, 8 * HOUR, NULL, NULL, 0, NULL };
+		mint_spec_t other = { now - 60, 8 * HOUR, NULL, NULL, 0, t.other };
+		mint_spec_t expired = { now - 10 * HOUR, 8 * HOUR, &ext, NULL, 0, NULL };
+
+		rc |= mint_cert(&t.e, &lng, t.path[LONG_LIVED]);
+		rc |= mint_cert(&t.e, &garbled, t.path[GARBLED]);
+		rc |= mint_cert(&t.e, &noext, t.path[NO_EXT]);
+		rc |= mint_other_ca(t.other);
+		rc |= mint_cert(&t.e, &other, t.path[OTHER_CA]);
+		rc |= mint_cert(&t.e, &expired, t.path[EXPIRED]);
+	}
+	return rc ? -1 : 0;
+}
+
+static int group_setup(void **state)
+{
+	ar_store_opts_t so = { .host = "127.0.0.1" };
+
+	(void)state;
+	if (enroll_setup(&t.e) < 0)
+		return -1;
+	snprintf(t.other, sizeof(t.other), "%s/other", t.e.dir);
+	snprintf(t.trust_extra, sizeof(t.trust_extra), "%s/issuer.crt", t.other);
+	if (mkdir(t.other, 0700) < 0 || enroll_all() < 0)
+		return -1;
+	so.port = t.e.redis.port;
+	t.st = ar_store_open(&so, NULL);
+	return t.st && start_radius(NULL, NULL) == 0 ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	rad_stop(&t.rad);
+	ar_store_close(t.st);
+	enroll_teardown(&t.e);
+	return 0;
+}
+
+/* The one decision line the authentication logged; fails unless it has @want. */
+static void expect_decision(int cert, const char *outcome, const char *reason)
+{
+	char needle[200];
+	char *log = rad_log_since(&t.rad, "acme_rats: decision", 3000), *line, *next;
+	int n = 0;
+
+	snprintf(needle, sizeof(needle), "acme_rats: decision device=SUB-0042 serial=%s outcome=%s ",
+		 t.serial[cert][0] ? t.serial[cert] : "", outcome);
+	for (line = strstr(log, "acme_rats: decision"); line; line = next) {
+		next = strstr(line + 1, "acme_rats: decision");
+		n++;
+		if (cert >= 0 && t.serial[cert][0] && strncmp(line, needle, strlen(needle)))
+			fail_msg("decision line \"%.300s\" lacks \"%s\"", line, needle);
+		if (!strstr(line, "latency_us=") || !strstr(line, "posture_age="))
+			fail_msg("decision line without latency or posture age: %.300s", line);
+		if (reason && !strstr(line, reason))
+			fail_msg("decision line \"%.300s\" lacks reason \"%s\"", line, reason);
+		if (!strstr(line, outcome))
+			fail_msg("decision line \"%.300s\" is not %s", line, outcome);
+	}
+	if (n != 1)
+		fail_msg("%d decision lines, want 1:\n%s", n, log);
+	free(log);
+}
+
+static void authenticate(int cert, int want_accept)
+{
+	char sess[64];
+	int rc;
+
+	free(rad_log_since(&t.rad, NULL, 0));	/* only this authentication's lines from here */
+	snprintf(sess, sizeof(sess), "sess-%s-%lld", names[cert], (long long)lab_now_ms());
+	rc = rad_eap(&t.rad, &t.e, t.path[cert], sess, NULL, t.out, sizeof(t.out));
+	if ((want_accept && rc != 0) || (!want_accept && (rc == 0 || !strstr(t.out, "Access-Reject")))) {
+		char *log = rad_log_since(&t.rad, NULL, 0);
+		size_t n = strlen(log);
+
+		fail_msg("%s: eapol_test exit %d, want Access-%s; server log:\n%s", names[cert], rc,
+			 want_accept ? "Accept" : "Reject", n > 6000 ? log + n - 6000 : log);
+	}
+}
+
+/* eapol_test prints each attribute of the last RADIUS message it received. */
+static void expect_reply(const char *attr_text)
+{
+	if (!strstr(t.out, attr_text))
+		fail_msg("reply lacks \"%s\":\n%.6000s", attr_text, t.out);
+}
+
+static void set_posture(ar_status_t status, int64_t age)
+{
+	ar_store_posture_t p;
+
+	assert_int_equal(ar_store_posture_get(t.st, "SUB-0042", &p, NULL), 1);
+	p.status = status;
+	p.ear_iat = time(NULL) - age;
+	p.updated_at = 0;
+	assert_int_equal(ar_store_posture_put(t.st, "SUB-0042", &p, NULL), 0);
+}
+
+static void test_fresh_attested_certificate_is_accepted_and_its_session_recorded(void **state)
+{
+	ar_store_session_t *ss = NULL;
+	size_t n = 0, i;
+	int found = 0;
+
+	(void)state;
+	set_posture(AR_STATUS_AFFIRMING, 60);
+	authenticate(FRESH, 1);
+	expect_decision(FRESH, "accept", "posture fresh");
+	assert_null(strstr(t.out, "Tunnel-Private-Group"));
+	assert_int_equal(ar_store_session_list(t.st, "SUB-0042", &ss, &n, NULL), 0);
+	for (i = 0; i < n; i++)
+		if (!strcmp(ss[i].nas_id, "ap-substation-7") && !strcmp(ss[i].serial, t.serial[FRESH]) &&
+		    !strncmp(ss[i].acct_session_id, "sess-fresh-", 11))
+			found = 1;
+	free(ss);
+	assert_true(found);
+}
+
+static void test_posture_in_grace_is_quarantined_with_vlan_attributes(void **state)
+{
+	ar_store_event_t ev[4];
+
+	(void)state;
+	set_posture(AR_STATUS_AFFIRMING, 8 * HOUR);
+	authenticate(FRESH, 1);
+	expect_decision(FRESH, "quarantine", "above fresh 21600s");
+	expect_reply("Tunnel-Private-Group-Id");
+	expect_reply("999");
+	expect_reply("Tunnel-Type");
+	expect_reply("Tunnel-Medium-Type");
+	expect_reply("Reply-Message");
+	assert_true(ar_store_event_recent(t.st, ev, 4, NULL) >= 1);
+	assert_string_equal(ev[0].type, "reattest");
+	assert_string_equal(ev[0].device, "SUB-0042");
+	assert_string_equal(ev[0].serial, t.serial[FRESH]);
+
+	/* A SOC "warning" quarantines a fresh posture too. */
+	set_posture(AR_STATUS_WARNING, 60);
+	authenticate(FRESH, 1);
+	expect_decision(FRESH, "quarantine", "posture warning");
+	expect_reply("Tunnel-Private-Group-Id");
+}
+
+static void test_posture_beyond_grace_is_rejected(void **state)
+{
+	(void)state;
+	set_posture(AR_STATUS_AFFIRMING, 13 * HOUR);
+	authenticate(FRESH, 0);
+	expect_decision(FRESH, "reject", "above grace 43200s");
+	expect_reply("Access denied: posture age");
+	set_posture(AR_STATUS_AFFIRMING, 60);
+}
+
+static void test_soc_contraindicated_is_rejected(void **state)
+{
+	(void)state;
+	set_posture(AR_STATUS_CONTRAINDICATED, 60);
+	authenticate(FRESH, 0);
+	expect_decision(FRESH, "reject", "posture contraindicated");
+	expect_reply("Access denied: posture contraindicated");
+	set_posture(AR_STATUS_AFFIRMING, 60);
+}
+
+static void test_other_ca_without_attestation_is_rejected_or_passed(void **state)
+{
+	(void)state;
+	authenticate(OTHER_CA, 0);
+	expect_decision(-1, "reject", "issuer is not an ACME-RATS CA");
+
+	assert_int_equal(start_radius("MKRADDB_NON_ACME=pass", NULL), 0);
+	authenticate(OTHER_CA, 1);
+	expect_decision(-1, "pass", "issuer is not an ACME-RATS CA");
+	/* Our own CA's certificate without extension is never passed. */
+	authenticate(NO_EXT, 0);
+	expect_decision(-1, "reject", "attestation extension missing");
+	assert_int_equal(start_radius(NULL, NULL), 0);
+}
+
+static void test_lifetime_above_cap_is_rejected(void **state)
+{
+	(void)state;
+	authenticate(LONG_LIVED, 0);
+	expect_decision(-1, "reject", "lifetime 108000s above max_cert_lifetime 86400s");
+}
+
+static void test_missing_or_garbled_extension_is_rejected(void **state)
+{
+	(void)state;
+	authenticate(NO_EXT, 0);
+	expect_decision(-1, "reject", "attestation extension missing");
+	authenticate(GARBLED, 0);
+	expect_decision(-1, "reject", "attestation extension invalid");
+}
+
+static void test_redis_stopped_degrades_per_configuration(void **state)
+{
+	char *log;
+
+	(void)state;
+	assert_int_equal(lab_redis_kill(&t.e.redis), 0);
+	/* certificate_only (the default): decided from the extension, loudly. */
+	authenticate(FRESH, 1);
+	log = rad_log_since(&t.rad, "acme_rats: decision", 3000);
+	if (!strstr(log, "outcome=accept") || !strstr(log, "degraded=yes") ||
+	    !strstr(log, "certificate only"))
+		fail_msg("no degraded accept:\n%s", log);
+	free(log);
+
+	assert_int_equal(start_radius("MKRADDB_REDIS_UNAVAILABLE=fail_closed", NULL), 0);
+	authenticate(FRESH, 0);
+	expect_decision(FRESH, "reject", "posture store unavailable (fail_closed)");
+	expect_reply("Access denied: posture store unavailable");
+
+	assert_int_equal(lab_redis_restart(&t.e.redis), 0);
+	authenticate(FRESH, 1);
+	expect_decision(FRESH, "accept", "posture fresh");
+	assert_int_equal(start_radius(NULL, NULL), 0);
+}
+
+static void test_expired_certificate_is_rejected_by_eap_tls(void **state)
+{
+	char *log;
+
+	(void)state;
+	authenticate(EXPIRED, 0);
+	log = rad_log_since(&t.rad, "expired", 3000);
+	if (!strstr(log, "certificate has expired"))
+		fail_msg("no expiry in the log:\n%s", log);
+	if (strstr(log, "acme_rats: decision"))
+		fail_msg("the module decided on an expired certificate:\n%s", log);
+	free(log);
+}
+
+static void test_revoked_and_superseded_serials_are_rejected(void **state)
+{
+	(void)state;
+	authenticate(REVOKED, 0);
+	expect_decision(REVOKED, "reject", "certificate revoked");
+	authenticate(SUPERSEDED, 0);
+	expect_decision(SUPERSEDED, "reject", "certificate superseded");
+}
+
+/* The shipped configuration disables resumption: every re-authentication
+ * is a full handshake through check-eap-tls, and decided again. */
+static void test_reauthentication_is_decided_again(void **state)
+{
+	char *log, *p;
+	int validations = 0, decisions = 0;
+
+	(void)state;
+	assert_int_equal(rad_eap(&t.rad, &t.e, t.path[FRESH], "sess-reauth", "-r1", t.out,
+				 sizeof(t.out)), 0);
+	lab_sleep_ms(200);
+	log = rad_log_since(&t.rad, NULL, 0);
+	for (p = log; (p = strstr(p, "Validating certificate")); p++)
+		validations++;
+	for (p = log; (p = strstr(p, "acme_rats: decision")); p++)
+		decisions++;
+	if (validations != 2 || decisions != 2 || strstr(log, "EAP-Session-Resumed"))
+		fail_msg("%d certificate checks and %d decisions for 2 authentications:\n%s",
+			 validations, decisions, log);
+	free(log);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fresh_attested_certificate_is_accepted_and_its_session_recorded),
+		cmocka_unit_test(test_posture_in_grace_is_quarantined_with_vlan_attributes),
+		cmocka_unit_test(test_posture_beyond_grace_is_rejected),
+		cmocka_unit_test(test_soc_contraindicated_is_rejected),
+		cmocka_unit_test(test_other_ca_without_attestation_is_rejected_or_passed),
+		cmocka_unit_test(test_lifetime_above_cap_is_rejected),
+		cmocka_unit_test(test_missing_or_garbled_extension_is_rejected),
+		cmocka_unit_test(test_redis_stopped_degrades_per_configuration),
+		cmocka_unit_test(test_expired_certificate_is_rejected_by_eap_tls),
+		cmocka_unit_test(test_revoked_and_superseded_serials_are_rejected),
+		cmocka_unit_test(test_reauthentication_is_decided_again),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
