@@ -30,5 +30,5 @@ dist_man1_MANS = helper/acme-rats-helper.1
 dist_doc_DATA += docs/evidence.md
 
 # Integration tests: real acme-rats-ca, acme-rats-verifier, redis-server (and pebble).
-TESTS += tests/helper/test_helper_enroll.sh
-EXTRA_DIST += tests/helper/lab.sh tests/helper/test_helper_enroll.sh
+TESTS += tests/helper/test_helper_enroll.sh tests/helper/test_helper_run.sh
+EXTRA_DIST += tests/helper/lab.sh tests/helper/test_helper_enroll.sh tests/helper/test_helper_run.sh

@@ -71,7 +71,8 @@ void sched_next(const sched_in_t *in, sched_out_t *out)
 	/* Rule 3: never hammer the CA after failures. */
 	if (in->failures) {
 		base = sched_backoff(in->failures, in->backoff_min, in->backoff_max);
-		t = in->last_failure + base / 2 + (int64_t)(in->jitter % (uint64_t)(base / 2 + 1));
+		t = base / 2 + (int64_t)(in->jitter % (uint64_t)(base / 2 + 1));
+		t = in->last_failure + (t < 1 ? 1 : t);
 		if (t > out->at) {
 			out->at = t;
 			out->reason = "backoff";

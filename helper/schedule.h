@@ -15,7 +15,7 @@
  *    last attestation reaches that age.
  * 3. Failures push the time to the end of an exponential backoff with
  *    jitter: base = min(backoff_max, backoff_min * 2^(failures-1)), the
- *    wait is a draw in [base/2, base].
+ *    wait is a draw in [base/2, base], and at least one second.
  * 4. An ARI poll due before that renewal time comes first.
  */
 #ifndef AR_HELPER_SCHEDULE_H

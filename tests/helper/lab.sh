@@ -192,8 +192,31 @@ pair_matches() {
 	[ -n "$a" ] && [ "$a" = "$b" ]
 }
 
-# Serial of the live certificate (lower-case hex, as status prints it).
+# Serial of the live certificate (lower-case hex, as status prints it and
+# the CA names it in Redis).
 live_serial() {
 	openssl x509 -in "$1/live/cert.pem" -noout -serial 2>/dev/null | sed 's/serial=//' |
-		tr 'A-F' 'a-f' | sed 's/^0*//'
+		tr 'A-F' 'a-f'
+}
+
+# NOC: mark the live certificate of $1 "renew now" in Redis, as the CA's
+# event worker does when the SOC flags the device.
+noc_renew_now() {
+	local key
+	key=$(redis-cli -p "$rport" --scan --pattern "acmerats:{dev:SUB-0042}:cert:*:$(live_serial "$1")")
+	[ -n "$key" ] && redis-cli -p "$rport" HSET "$key" renew_now 1 >/dev/null
+}
+
+# soc_flag STATUS: the SOC's verdict on SUB-0042 through the verifier's API.
+soc_flag() {
+	curl -sf --cacert "$work/v/ca.crt" -H "Authorization: Bearer $(cat "$work/v/soc-token")" \
+		-H 'Content-Type: application/json' -d "{\"status\": \"$1\", \"reason\": \"test\"}" \
+		"$vurl/soc/v1/devices/SUB-0042/posture" >/dev/null
+}
+
+# start_daemon CONF LOG: acme-rats-helper run in the background; its pid in $hpid.
+start_daemon() {
+	"$helper" run -c "$1" -v >>"$2" 2>&1 &
+	hpid=$!
+	pids+=($hpid)
 }
