@@ -46,6 +46,13 @@ ARMOD_SAN_CPPFLAGS = -DARMOD_ASAN_RUNTIME='"$(shell $(CC) -print-file-name=libas
 	-DARMOD_UBSAN_RUNTIME='"$(shell $(CC) -print-file-name=libubsan.so)"'
 radtest_sources = tests/module/radtest.c tests/module/radtest.h $(ca_test_sources)
 
+# The decision table, row by row, against a real redis-server.
+check_PROGRAMS += tests/module/test_check
+TESTS += tests/module/test_check
+tests_module_test_check_SOURCES = tests/module/test_check.c $(lab_sources)
+tests_module_test_check_CPPFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/rlm_acme_rats
+tests_module_test_check_LDADD = $(armod_libs) $(CMOCKA_LIBS)
+
 if BUILD_MODULE
 # The scenario matrix: real redis, acme-rats-ca, freeradius -X, eapol_test.
 check_PROGRAMS += tests/module/test_module

@@ -1,0 +1,340 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * rlm_acme_rats's decision (rlm_acme_rats/check.c) row by row against a
+ * real redis-server, and its parsers of FreeRADIUS attribute values with
+ * the inputs a hostile certificate could produce.
+ */
+#include "config.h"
+
+#include <time.h>
+
+#include "testutil.h"
+#include "lab/lab.h"
+#include "check.h"
+
+#define HOUR	3600
+#define AKI	"00112233445566778899aabbccddeeff00112233"
+#define SERIAL	"5a0b1c2d3e4f50617283940a1b2c3d4e"
+
+static struct {
+	lab_redis_t	redis;
+	ar_store_t	*st;
+	armod_policy_t	pol;
+	unsigned char	*der;		/* a good extension for SUB-0042 */
+	size_t		der_len;
+	char		since[16], until[16];
+	armod_cert_t	cert;
+	int64_t		now;
+} t;
+
+static void utc(int64_t when, char out[16])
+{
+	time_t tt = (time_t)when;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	/* UTCTime, as FreeRADIUS copies it out of the certificate. */
+	snprintf(out, 16, "%02u%02u%02u%02u%02u%02uZ", (unsigned)tm.tm_year % 100u,
+		 (unsigned)tm.tm_mon % 12u + 1u, (unsigned)tm.tm_mday % 32u, (unsigned)tm.tm_hour % 24u,
+		 (unsigned)tm.tm_min % 60u, (unsigned)tm.tm_sec % 61u);
+}
+
+static int group_setup(void **state)
+{
+	ar_store_opts_t so = { .host = "127.0.0.1", .command_timeout_ms = 200 };
+	ar_certext_t ext = { .status = AR_STATUS_AFFIRMING, .tv = { { 2, 2, 2, 2, 2, 0, 0, 0 } } };
+
+	(void)state;
+	if (lab_init() < 0 || lab_redis_start(&t.redis) < 0)
+		return -1;
+	so.port = t.redis.port;
+	t.st = ar_store_open(&so, NULL);
+	t.now = time(NULL);
+	snprintf(ext.order_url, sizeof(ext.order_url), "https://ca.example/acme/order/1");
+	snprintf(ext.verifier, sizeof(ext.verifier), "acme-rats-verifier");
+	snprintf(ext.profile, sizeof(ext.profile), "substation");
+	snprintf(ext.device_id, sizeof(ext.device_id), "SUB-0042");
+	ext.ear_iat = t.now - 60;
+	if (!t.st || ar_certext_encode(&ext, &t.der, &t.der_len, NULL) < 0)
+		return -1;
+	t.pol.fresh_s = 6 * HOUR;
+	t.pol.grace_s = 12 * HOUR;
+	t.pol.max_lifetime_s = 24 * HOUR;
+	t.pol.nissuers = 1;
+	snprintf(t.pol.issuers[0].aki, sizeof(t.pol.issuers[0].aki), "%s", AKI);
+	snprintf(t.pol.issuers[0].name, sizeof(t.pol.issuers[0].name), "/CN=acme-rats issuing CA");
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	ar_store_close(t.st);
+	lab_redis_stop(&t.redis);
+	OPENSSL_free(t.der);
+	return 0;
+}
+
+/* Each test starts from: a good 8 h certificate, its valid record, fresh affirming posture. */
+static int setup(void **state)
+{
+	ar_store_cert_t c = { .device = "SUB-0042", .aki = AKI, .serial = SERIAL };
+	ar_store_posture_t p = { .status = AR_STATUS_AFFIRMING };
+
+	(void)state;
+	utc(t.now - 60, t.since);
+	utc(t.now - 60 + 8 * HOUR, t.until);
+	memset(&t.cert, 0, sizeof(t.cert));
+	t.cert.serial = "5A0B1C2D3E4F50617283940A1B2C3D4E";	/* either case */
+	t.cert.valid_since = t.since;
+	t.cert.expiration = t.until;
+	t.cert.issuer = "/CN=acme-rats issuing CA";
+	t.cert.aki = "keyid:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33";
+	t.cert.ext = t.der;
+	t.cert.ext_len = t.der_len;
+	t.pol.fail_closed = 0;
+	t.pol.pass_non_acme = 0;
+	c.not_after = t.now + 8 * HOUR;
+	p.ear_iat = t.now - 60;
+	return ar_store_cert_put(t.st, &c, NULL) == 0 &&
+	       ar_store_posture_put(t.st, "SUB-0042", &p, NULL) == 0 ? 0 : -1;
+}
+
+static armod_result_t decide(armod_decision_t want, const char *reason)
+{
+	armod_result_t r;
+
+	armod_check(&t.pol, &t.cert, t.st, t.now, &r, NULL);
+	if (r.decision != want || !strstr(r.reason, reason))
+		fail_msg("want %s \"%s\", got %s \"%s\"", armod_decision_name(want), reason,
+			 armod_decision_name(r.decision), r.reason);
+	return r;
+}
+
+static void posture(ar_status_t status, int64_t age)
+{
+	ar_store_posture_t p = { .status = status, .ear_iat = t.now - age };
+
+	assert_int_equal(ar_store_posture_put(t.st, "SUB-0042", &p, NULL), 0);
+}
+
+static void test_fresh_affirming_posture_is_accepted(void **state)
+{
+	armod_result_t r;
+
+	(void)state;
+	r = decide(ARMOD_ACCEPT, "posture fresh");
+	assert_string_equal(r.device, "SUB-0042");
+	assert_string_equal(r.serial, SERIAL);
+	assert_string_equal(r.aki, AKI);
+	assert_int_equal(r.posture_age, 60);
+	assert_false(r.degraded);
+}
+
+static void test_stale_or_warning_posture_is_quarantined(void **state)
+{
+	ar_store_event_t ev;
+	armod_result_t r;
+
+	(void)state;
+	posture(AR_STATUS_AFFIRMING, 6 * HOUR + 1);
+	r = decide(ARMOD_QUARANTINE, "above fresh 21600s");
+	armod_reattest_event(&r, &ev);
+	assert_string_equal(ev.type, "reattest");
+	assert_string_equal(ev.device, "SUB-0042");
+	assert_string_equal(ev.serial, SERIAL);
+	assert_string_equal(ev.source, "rlm_acme_rats");
+	posture(AR_STATUS_AFFIRMING, 6 * HOUR);		/* the boundary is still fresh */
+	decide(ARMOD_ACCEPT, "posture fresh");
+	posture(AR_STATUS_WARNING, 60);
+	decide(ARMOD_QUARANTINE, "posture warning");
+	posture(AR_STATUS_AFFIRMING, 12 * HOUR);
+	decide(ARMOD_QUARANTINE, "above fresh");
+}
+
+static void test_posture_beyond_grace_contraindicated_or_none_is_rejected(void **state)
+{
+	(void)state;
+	posture(AR_STATUS_AFFIRMING, 12 * HOUR + 1);
+	decide(ARMOD_REJECT, "above grace 43200s");
+	posture(AR_STATUS_CONTRAINDICATED, 60);
+	decide(ARMOD_REJECT, "posture contraindicated");
+	posture(AR_STATUS_NONE, 60);
+	decide(ARMOD_REJECT, "no appraisal");
+}
+
+static void test_certificate_record_must_be_valid_and_the_devices(void **state)
+{
+	ar_store_cert_t other = { .device = "SUB-0043", .aki = AKI, .serial = "77" };
+
+	(void)state;
+	assert_int_equal(ar_store_cert_mark(t.st, "SUB-0042", AKI, SERIAL, AR_CERT_SUPERSEDED, -1, NULL), 1);
+	decide(ARMOD_REJECT, "certificate superseded");
+	assert_int_equal(ar_store_cert_mark(t.st, "SUB-0042", AKI, SERIAL, AR_CERT_REVOKED, -1, NULL), 1);
+	decide(ARMOD_REJECT, "certificate revoked");
+	t.cert.serial = "77";		/* a record exists, but under another device */
+	other.not_after = t.now + HOUR;
+	assert_int_equal(ar_store_cert_put(t.st, &other, NULL), 0);
+	decide(ARMOD_REJECT, "unknown to the posture store");
+	t.cert.serial = "0123";
+	decide(ARMOD_REJECT, "unknown to the posture store");
+}
+
+static void test_issuer_must_match_by_key_id_and_name(void **state)
+{
+	(void)state;
+	t.cert.issuer = "/CN=someone else";
+	decide(ARMOD_REJECT, "issuer is not an ACME-RATS CA");
+	t.pol.pass_non_acme = 1;
+	decide(ARMOD_PASS, "issuer is not an ACME-RATS CA");
+	t.cert.issuer = "/CN=acme-rats issuing CA";
+	t.cert.aki = "keyid:01:02";
+	decide(ARMOD_PASS, "issuer is not an ACME-RATS CA");
+	t.cert.aki = NULL;
+	decide(ARMOD_PASS, "no authority key identifier");
+	t.pol.pass_non_acme = 0;
+	decide(ARMOD_REJECT, "no authority key identifier");
+}
+
+static void test_extension_must_be_present_and_decode(void **state)
+{
+	unsigned char bad[600];
+
+	(void)state;
+	t.pol.pass_non_acme = 1;	/* never passes a certificate of our CA */
+	t.cert.ext = NULL;
+	decide(ARMOD_REJECT, "attestation extension missing");
+	t.cert.ext = t.der;
+	t.cert.ext_len = t.der_len - 1;
+	decide(ARMOD_REJECT, "attestation extension invalid");
+	memset(bad, 0x30, sizeof(bad));
+	t.cert.ext = bad;
+	t.cert.ext_len = sizeof(bad);	/* what FreeRADIUS would have truncated */
+	decide(ARMOD_REJECT, "attestation extension invalid");
+}
+
+static void test_lifetime_and_validity_are_enforced(void **state)
+{
+	char until[16], since[16];
+
+	(void)state;
+	utc(t.now - 60 + 24 * HOUR + 1, until);
+	t.cert.expiration = until;
+	decide(ARMOD_REJECT, "lifetime 86401s above max_cert_lifetime 86400s");
+	utc(t.now - 9 * HOUR, since);
+	utc(t.now - HOUR, until);
+	t.cert.valid_since = since;
+	t.cert.expiration = until;
+	decide(ARMOD_REJECT, "outside its validity");
+	utc(t.now + 60, since);
+	utc(t.now + HOUR, until);
+	decide(ARMOD_REJECT, "outside its validity");
+}
+
+static void test_redis_unavailable_follows_the_configuration(void **state)
+{
+	armod_result_t r;
+
+	(void)state;
+	armod_check(&t.pol, &t.cert, NULL, t.now, &r, NULL);
+	assert_int_equal(r.decision, ARMOD_ACCEPT);
+	assert_true(r.degraded);
+	assert_non_null(strstr(r.reason, "certificate only"));
+	t.pol.fail_closed = 1;
+	armod_check(&t.pol, &t.cert, NULL, t.now, &r, NULL);
+	assert_int_equal(r.decision, ARMOD_REJECT);
+	assert_non_null(strstr(r.reason, "fail_closed"));
+
+	/* A live connection to a Redis that stops answering: the same, within the timeout. */
+	t.pol.fail_closed = 0;
+	assert_int_equal(lab_redis_kill(&t.redis), 0);
+	armod_check(&t.pol, &t.cert, t.st, t.now, &r, NULL);
+	assert_int_equal(r.decision, ARMOD_ACCEPT);
+	assert_true(r.degraded && r.store_error);
+	assert_int_equal(lab_redis_restart(&t.redis), 0);
+	decide(ARMOD_ACCEPT, "posture fresh");
+}
+
+static void test_attribute_parsers_reject_what_freeradius_never_prints(void **state)
+{
+	char out[AR_STORE_HEX_MAX + 1];
+	int64_t when;
+	ar_err_t err;
+
+	(void)state;
+	assert_int_equal(armod_parse_serial("0A", out, sizeof(out), NULL), 0);
+	assert_string_equal(out, "0a");
+	assert_int_equal(armod_parse_serial("0a1", out, sizeof(out), &err), -1);
+	assert_err(&err, AR_ERR_MALFORMED, "bad length");
+	assert_int_equal(armod_parse_serial("0x", out, sizeof(out), &err), -1);
+	assert_err(&err, AR_ERR_MALFORMED, "not hex");
+	assert_int_equal(armod_parse_serial(NULL, out, sizeof(out), &err), -1);
+
+	assert_int_equal(armod_parse_aki("keyid:AB:cd", out, sizeof(out), NULL), 0);
+	assert_string_equal(out, "abcd");
+	assert_int_equal(armod_parse_aki("AB:CD\nDirName:/CN=x\nserial:01", out, sizeof(out), NULL), 0);
+	assert_string_equal(out, "abcd");
+	assert_int_equal(armod_parse_aki("AB:CD:", out, sizeof(out), &err), -1);
+	assert_int_equal(armod_parse_aki("ABC", out, sizeof(out), &err), -1);
+	assert_int_equal(armod_parse_aki("keyid:", out, sizeof(out), &err), -1);
+	assert_int_equal(armod_parse_aki("AB CD", out, sizeof(out), &err), -1);
+	assert_err(&err, AR_ERR_MALFORMED, "trailing text");
+
+	assert_int_equal(armod_parse_time("261123080000Z", &when, NULL), 0);
+	assert_int_equal(when, 1795420800);
+	assert_int_equal(armod_parse_time("20261123080000Z", &when, NULL), 0);
+	assert_int_equal(when, 1795420800);
+	assert_int_equal(armod_parse_time("261323080000Z", &when, &err), -1);
+	assert_err(&err, AR_ERR_MALFORMED, "not a valid UTC time");
+	assert_int_equal(armod_parse_time("2611230800Z", &when, &err), -1);
+	assert_int_equal(armod_parse_time(NULL, &when, &err), -1);
+}
+
+static void test_class_round_trips_and_ignores_other_writers(void **state)
+{
+	char cls[ARMOD_CLASS_MAX + 1], dev[AR_STORE_DEVICE_MAX + 1], ser[AR_STORE_HEX_MAX + 1];
+	char big[300];
+	int n;
+
+	(void)state;
+	n = armod_class_encode("SUB-0042", SERIAL, cls, sizeof(cls));
+	assert_int_equal(n, (int)strlen("acme-rats:SUB-0042:" SERIAL));
+	assert_int_equal(armod_class_decode((unsigned char *)cls, (size_t)n, dev, sizeof(dev), ser,
+					    sizeof(ser)), 1);
+	assert_string_equal(dev, "SUB-0042");
+	assert_string_equal(ser, SERIAL);
+	/* Device ids may contain colons: the serial is after the last one. */
+	n = armod_class_encode("urn:dev:7", "0a", cls, sizeof(cls));
+	assert_int_equal(armod_class_decode((unsigned char *)cls, (size_t)n, dev, sizeof(dev), ser,
+					    sizeof(ser)), 1);
+	assert_string_equal(dev, "urn:dev:7");
+	assert_int_equal(armod_class_decode((const unsigned char *)"CLASS-1", 7, dev, sizeof(dev), ser,
+					    sizeof(ser)), 0);
+	assert_int_equal(armod_class_decode((const unsigned char *)"acme-rats:SUB", 13, dev,
+					    sizeof(dev), ser, sizeof(ser)), -1);
+	assert_int_equal(armod_class_decode((const unsigned char *)"acme-rats:SUB:zz", 16, dev,
+					    sizeof(dev), ser, sizeof(ser)), -1);
+	assert_int_equal(armod_class_decode((const unsigned char *)"acme-rats:S{B:0a", 16, dev,
+					    sizeof(dev), ser, sizeof(ser)), -1);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(armod_class_encode(big, "0a", cls, sizeof(cls)), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_fresh_affirming_posture_is_accepted, setup),
+		cmocka_unit_test_setup(test_stale_or_warning_posture_is_quarantined, setup),
+		cmocka_unit_test_setup(test_posture_beyond_grace_contraindicated_or_none_is_rejected, setup),
+		cmocka_unit_test_setup(test_certificate_record_must_be_valid_and_the_devices, setup),
+		cmocka_unit_test_setup(test_issuer_must_match_by_key_id_and_name, setup),
+		cmocka_unit_test_setup(test_extension_must_be_present_and_decode, setup),
+		cmocka_unit_test_setup(test_lifetime_and_validity_are_enforced, setup),
+		cmocka_unit_test_setup(test_redis_unavailable_follows_the_configuration, setup),
+		cmocka_unit_test(test_attribute_parsers_reject_what_freeradius_never_prints),
+		cmocka_unit_test(test_class_round_trips_and_ignores_other_writers),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
