@@ -17,11 +17,10 @@
 
 #include <curl/curl.h>
 
+#include "benchutil.h"
 #include "cmw.h"
 #include "evidence.h"
 #include "jwk.h"
-
-#define MAX_SAMPLES	200000
 
 struct worker {
 	pthread_t	tid;
@@ -29,8 +28,7 @@ struct worker {
 	double		deadline;
 	const char	*jkt;
 	unsigned long	done, failed;
-	double		*lat;		/* seconds per appraisal */
-	size_t		nlat;
+	bu_samples_t	lat;		/* seconds per appraisal */
 };
 
 struct buf {
@@ -38,14 +36,6 @@ struct buf {
 	size_t	len;
 	char	location[512];
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static size_t collect(char *p, size_t size, size_t n, void *ctx)
 {
@@ -120,8 +110,8 @@ static void *run(void *arg)
 	ev.key_non_exportable = 0;
 	snprintf(ev.key_jkt, sizeof(ev.key_jkt), "%s", w->jkt);
 
-	while (now_s() < w->deadline) {
-		double t0 = now_s();
+	while (bu_now() < w->deadline) {
+		double t0 = bu_now();
 		json_t *j;
 		char *body;
 		const char *p;
@@ -143,8 +133,7 @@ static void *run(void *arg)
 		json_decref(j);
 		if (post(c, loc, AR_MT_EVIDENCE, body, &b) == 200) {
 			w->done++;
-			if (w->nlat < MAX_SAMPLES)
-				w->lat[w->nlat++] = now_s() - t0;
+			bu_samples_add(&w->lat, bu_now() - t0);
 		} else {
 			w->failed++;
 		}
@@ -154,20 +143,14 @@ static void *run(void *arg)
 	return NULL;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 int main(int argc, char **argv)
 {
 	unsigned long done = 0, failed = 0;
 	struct worker *w;
 	ar_jwk_t *key;
-	double t0, el, *all;
-	size_t nall = 0, i;
+	bu_samples_t all = { 0 };
+	double t0, el;
+	size_t i;
 	long threads;
 	double secs;
 
@@ -182,31 +165,28 @@ int main(int argc, char **argv)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	key = ar_jwk_generate("ES256", NULL);
 	w = calloc((size_t)threads, sizeof(*w));
-	all = calloc((size_t)threads * MAX_SAMPLES, sizeof(double));
-	if (!key || !w || !all)
+	if (!key || !w)
 		return 1;
-	t0 = now_s();
+	t0 = bu_now();
 	for (i = 0; i < (size_t)threads; i++) {
 		w[i].base = argv[1];
 		w[i].ca = argv[2];
 		w[i].deadline = t0 + secs;
 		w[i].jkt = ar_jwk_thumbprint(key);
-		w[i].lat = all + i * MAX_SAMPLES;
 		pthread_create(&w[i].tid, NULL, run, &w[i]);
 	}
 	for (i = 0; i < (size_t)threads; i++) {
 		pthread_join(w[i].tid, NULL);
 		done += w[i].done;
 		failed += w[i].failed;
-		memmove(all + nall, w[i].lat, w[i].nlat * sizeof(double));
-		nall += w[i].nlat;
+		bu_samples_merge(&all, &w[i].lat);
+		bu_samples_free(&w[i].lat);
 	}
-	el = now_s() - t0;
-	qsort(all, nall, sizeof(double), cmp_double);
+	el = bu_now() - t0;
 	printf("verifier_appraisals_per_s=%.0f threads=%ld appraisals=%lu failed=%lu seconds=%.1f "
 	       "p50_ms=%.2f p99_ms=%.2f\n", (double)done / el, threads, done, failed, el,
-	       nall ? all[nall / 2] * 1000 : 0, nall ? all[nall * 99 / 100] * 1000 : 0);
-	free(all);
+	       bu_samples_quantile(&all, 0.50) * 1000, bu_samples_quantile(&all, 0.99) * 1000);
+	bu_samples_free(&all);
 	free(w);
 	ar_jwk_free(key);
 	curl_global_cleanup();

@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# CA issuance benchmark: end-to-end issuances per second against a real
+# acme-rats-ca (attested: remote-attest-01 passport; plain: a profile that
+# attests nothing) with redis-server (AOF, appendfsync everysec), and
+# against pebble (plain dns issuance) in the same run, with the same load
+# generator (bench/ca_load) at the same concurrency. Also measures the
+# ECDSA P-256 limit of the machine and the ceiling it sets.
+#
+#   bench/ca.sh BUILDDIR [-d SECONDS] [-c "1 8 64 256"] [-m "attested plain pebble"]
+#                        [-t CA_THREADS] [-o OUTFILE] [-P PERFDIR]
+#
+# With -P, `perf record -g` samples the server during each run into
+# PERFDIR/<mode>-<concurrency>.data (the CA, or pebble).
+#
+# Every figure is printed as one line of key=value (and appended to
+# OUTFILE); the last line, "ca_bench_summary ...", compares the best
+# attested rate with the best pebble rate and the ECDSA ceiling.
+set -euo pipefail
+build=$(cd "$1" && pwd)
+shift
+secs=10 concurrency="1 8 64 256" modes="attested plain pebble" ca_threads=2 out="" perfdir=""
+while getopts d:c:m:t:o:P: opt; do
+	case $opt in
+	d) secs=$OPTARG ;;
+	c) concurrency=$OPTARG ;;
+	m) modes=$OPTARG ;;
+	t) ca_threads=$OPTARG ;;
+	o) out=$OPTARG ;;
+	P) perfdir=$(mkdir -p "$OPTARG" && cd "$OPTARG" && pwd) ;;
+	*) echo "usage: $0 BUILDDIR [-d SECONDS] [-c LIST] [-m MODES] [-t CA_THREADS] [-o OUTFILE]" >&2
+	   exit 2 ;;
+	esac
+done
+src=$(cd "$(dirname "$0")/.." && pwd)
+make -C "$build" -s bench/ca_load ca/acme-rats-ca >/dev/null
+
+work=$(mktemp -d /tmp/acmerats-cabench.XXXXXX)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+emit() {
+	echo "$*"
+	[ -z "$out" ] || echo "$*" >> "$out"
+}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() {
+	for _ in $(seq 200); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "port $1 did not open" >&2
+	return 1
+}
+
+# The machine and its ECDSA P-256 limit. One attested issuance costs, over
+# both sides, 8 signatures (6 JWS by the client, the EAR, the certificate)
+# and 8 verifications (6 JWS, the EAR, the CSR); one plain issuance 5 and 5.
+emit "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(openssl version | cut -d' ' -f1-2)"
+read -r sign verify < <(openssl speed -seconds 3 ecdsap256 2>/dev/null | awk '/256 bits ecdsa/ {print $7, $8}')
+ceiling() { awk -v s="$sign" -v v="$verify" -v n="$1" -v c="$(nproc)" 'BEGIN {printf "%.0f", c / (n / s + n / v)}'; }
+attested_ceiling=$(ceiling 8)
+emit "es256_sign_limit_per_s=$sign es256_verify_limit_per_s=$verify cores=$(nproc) attested_ceiling_per_s=$attested_ceiling plain_ceiling_per_s=$(ceiling 5)"
+
+# Redis with persistence on.
+rport=$(free_port)
+redis-server --port "$rport" --bind 127.0.0.1 --dir "$work" --appendonly yes \
+	--appendfsync everysec --save "" --daemonize no >"$work/redis.log" 2>&1 &
+redis_pid=$!
+pids+=("$redis_pid")
+wait_port "$rport"
+
+# acme-rats-ca: two profiles, an EAB inventory with one key (and device) per
+# client thread of every run, and the verifier key the attested profile pins.
+cport=$(free_port)
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/verifier.pem" 2>/dev/null
+"$build/bench/ca_load" jwks "$work/verifier.pem" bench-verifier > "$work/verifier-keys.json"
+echo '{"min_status": "affirming", "max_age": 300, "require_key_binding": true}' > "$work/policy.json"
+cat > "$work/profiles.conf" <<CONF
+[profile "attested"]
+identifiers = permanent-identifier
+attest = any
+policy = $work/policy.json
+verifier_keys = $work/verifier-keys.json
+
+[profile "plain"]
+identifiers = permanent-identifier
+attest = none
+CONF
+MKCA_EXTRA="$work/profiles.conf" "$src/tests/fixtures/mkca" "$work/ca" "$cport" "$rport" yes
+total=0
+for c in $concurrency; do total=$((total + c)); done
+python3 - "$work/ca/eab.json" "$total" <<'PY'
+import base64, json, os, sys
+path, n = sys.argv[1], int(sys.argv[2])
+inv = {}
+for kind, profile in (("a", "attested"), ("p", "plain")):
+    for i in range(n):
+        inv["bench-%s-%d" % (kind, i)] = {
+            "hmac": base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("="),
+            "profile": profile, "identifiers": ["BENCH-%s-%06d" % (kind.upper(), i)]}
+fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+with os.fdopen(fd, "w") as f:
+    json.dump(inv, f)
+os.replace(path + ".tmp", path)
+PY
+sed -i -e 's/^level = info/level = warn/' -e "s/^timeout = 5s/timeout = 5s\nthreads = $ca_threads\nmax_connections = 2048/" "$work/ca/ca.conf"
+"$build/ca/acme-rats-ca" -c "$work/ca/ca.conf" 2>"$work/ca.log" &
+ca_pid=$!
+pids+=("$ca_pid")
+wait_port "$cport"
+
+# pebble, the peer: its deliberate delays and failures off, so that its
+# throughput is measured, not its test features.
+pport=$(free_port)
+cat > "$work/pebble.json" <<JSON
+{"pebble": {"listenAddress": "127.0.0.1:$pport", "managementListenAddress": "127.0.0.1:$(free_port)",
+  "certificate": "$work/ca/acme.crt", "privateKey": "$work/ca/acme.key",
+  "httpPort": $(free_port), "tlsPort": $(free_port), "ocspResponderURL": "",
+  "externalAccountBindingRequired": false}}
+JSON
+PEBBLE_VA_ALWAYS_VALID=1 PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0 \
+	pebble -config "$work/pebble.json" >"$work/pebble.log" 2>&1 &
+pebble_pid=$!
+pids+=("$pebble_pid")
+wait_port "$pport"
+
+best_attested=0 best_plain=0 best_pebble=0
+first=0
+for c in $concurrency; do
+	# Enough device keys that none is certified twice at ~2,000 issuances/s.
+	pool=$(( (2000 * secs + c - 1) / c ))
+	[ "$pool" -ge 16 ] || pool=16
+	for mode in $modes; do
+		perf_pid=""
+		if [ -n "$perfdir" ]; then
+			target=$ca_pid
+			[ "$mode" != pebble ] || target=$pebble_pid
+			perf record -F 499 -g -p "$target" -o "$perfdir/$mode-$c.data" 2>/dev/null &
+			perf_pid=$!
+			pids+=("$perf_pid")
+		fi
+		case $mode in
+		attested)
+			line=$("$build/bench/ca_load" -t "$c" -d "$secs" -k "$pool" -e "$work/ca/eab.json" \
+				-p bench-a- -f "$first" -v "$work/verifier.pem" -i bench-verifier \
+				-c "ca=$ca_pid" -c "redis=$redis_pid" attested \
+				"https://127.0.0.1:$cport/directory" "$work/ca/ca.crt") ;;
+		plain)
+			line=$("$build/bench/ca_load" -t "$c" -d "$secs" -k "$pool" -e "$work/ca/eab.json" \
+				-p bench-p- -f "$first" -c "ca=$ca_pid" -c "redis=$redis_pid" plain \
+				"https://127.0.0.1:$cport/directory" "$work/ca/ca.crt") ;;
+		pebble)
+			line=$("$build/bench/ca_load" -t "$c" -d "$secs" -k "$pool" -c "pebble=$pebble_pid" \
+				pebble "https://127.0.0.1:$pport/dir" "$work/ca/ca.crt") ;;
+		*)
+			echo "unknown mode $mode" >&2
+			exit 2 ;;
+		esac
+		if [ -n "$perf_pid" ]; then
+			kill -INT "$perf_pid"
+			wait "$perf_pid" || true
+		fi
+		emit "$line"
+		rate=${line#ca_issuances_per_s=}
+		rate=${rate%% *}
+		case $mode in
+		attested) [ "$rate" -le "$best_attested" ] || best_attested=$rate ;;
+		plain) [ "$rate" -le "$best_plain" ] || best_plain=$rate ;;
+		pebble) [ "$rate" -le "$best_pebble" ] || best_pebble=$rate ;;
+		esac
+	done
+	first=$((first + c))
+done
+emit "ca_bench_summary best_attested_per_s=$best_attested best_plain_per_s=$best_plain" \
+	"best_pebble_per_s=$best_pebble attested_vs_pebble=$(awk -v a="$best_attested" -v p="$best_pebble" \
+	'BEGIN {printf "%.1f", p ? a / p : 0}') attested_vs_ceiling=$(awk -v a="$best_attested" \
+	-v c="$attested_ceiling" 'BEGIN {printf "%.2f", a / c}') ca_threads=$ca_threads seconds=$secs"
