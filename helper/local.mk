@@ -32,3 +32,11 @@ dist_doc_DATA += docs/evidence.md
 # Integration tests: real acme-rats-ca, acme-rats-verifier, redis-server (and pebble).
 TESTS += tests/helper/test_helper_enroll.sh tests/helper/test_helper_run.sh
 EXTRA_DIST += tests/helper/lab.sh tests/helper/test_helper_enroll.sh tests/helper/test_helper_run.sh
+
+# Unit tests of the schedule and the ACME response parsers.
+check_PROGRAMS += tests/helper/test_helper_unit
+TESTS += tests/helper/test_helper_unit
+tests_helper_test_helper_unit_SOURCES = tests/helper/test_helper_unit.c \
+	helper/schedule.c helper/acme_msg.c
+tests_helper_test_helper_unit_CPPFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/helper
+tests_helper_test_helper_unit_LDADD = $(TEST_LIBS)
