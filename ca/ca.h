@@ -17,6 +17,7 @@
 #include <openssl/x509.h>
 #include "httpd.h"
 #include "jwk.h"
+#include "noc.h"
 #include "store.h"
 #include "token.h"
 
@@ -44,6 +45,7 @@ typedef struct ca_conf {
 	int64_t		validation_timeout;	/**< ms, per http-01 fetch or DNS query */
 	struct ca_profile *profiles;		/**< [profile "name"] sections */
 	size_t		nprofiles;
+	noc_conf_t	events;			/**< [events] and [nas "name"] */
 } ca_conf_t;
 
 /** remote-attestation property hints (draft-ietf-acme-rats registry). */
@@ -105,6 +107,7 @@ typedef struct ca {
 	int		curl_ready;
 	size_t		neab;
 	ca_eab_t	*eab;
+	noc_t		noc;			/**< the event worker */
 } ca_t;
 
 int ca_load(ca_t *ca, const char *path, ar_err_t *err);

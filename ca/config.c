@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/pem.h>
@@ -20,6 +21,7 @@
 #include "fileio.h"
 #include "http.h"
 #include "json.h"
+#include "log.h"
 
 #define OFF(f) offsetof(ca_conf_t, f)
 
@@ -44,10 +46,17 @@ static const ar_conf_rule_t acme_rules[] = {
 int ca_profile_bind(void *base, const ar_conf_section_t *s, ar_err_t *err);
 void ca_profiles_free(ca_conf_t *c);
 
+static int nas_bind(void *base, const ar_conf_section_t *s, ar_err_t *err)
+{
+	return noc_nas_bind(&((ca_conf_t *)base)->events, s, err);
+}
+
 static const daemon_section_t sections[] = {
 	{ "server", daemon_server_rules, offsetof(ca_conf_t, server), NULL },
 	{ "acme", acme_rules, 0, NULL },
 	{ "profile", NULL, 0, ca_profile_bind },
+	{ "events", noc_event_rules, offsetof(ca_conf_t, events), NULL },
+	{ "nas", NULL, 0, nas_bind },
 	{ "redis", daemon_redis_rules, offsetof(ca_conf_t, redis), NULL },
 	{ "log", daemon_log_rules, offsetof(ca_conf_t, log), NULL },
 };
@@ -274,6 +283,17 @@ int ca_load(ca_t *ca, const char *path, ar_err_t *err)
 	if (http_global_init(err) < 0)
 		return -1;
 	ca->curl_ready = 1;
+	if (!c->events.consumer) {
+		char host[64] = "acme-rats-ca";
+
+		gethostname(host, sizeof(host) - 1);
+		c->events.consumer = strdup(host);
+		if (!c->events.consumer)
+			return ar_err_set(err, AR_ERR_NOMEM, "out of memory");
+	}
+	if (c->events.worker && !c->events.nnas && c->events.disconnect)
+		ar_warn("event=config.warning reason=\"[events] worker without any [nas] section: "
+			"sessions cannot be disconnected\"");
 	if (c->default_profile && !ca_profile_find(ca, c->default_profile))
 		return ar_err_set(err, AR_ERR_CONFIG, "default_profile \"%s\" has no [profile] section",
 				  c->default_profile);
@@ -286,6 +306,7 @@ void ca_free(ca_t *ca)
 
 	daemon_conf_free(sections, NSECTIONS, &ca->conf);
 	ca_profiles_free(&ca->conf);
+	noc_conf_free(&ca->conf.events);
 	daemon_stores_free(&ca->stores);
 	for (i = 0; i < ca->neab; i++) {
 		ar_jwk_free(ca->eab[i].mac);

@@ -5,7 +5,7 @@ sbin_PROGRAMS += ca/acme-rats-ca
 ca_acme_rats_ca_SOURCES = \
 	ca/main.c ca/config.c ca/acme.c ca/account.c ca/profile.c ca/order.c ca/record.c \
 	ca/challenge.c ca/validate.c ca/finalize.c ca/ari.c ca/revoke.c \
-	ca/nonce.c ca/nonce.h ca/ca.h
+	ca/nonce.c ca/nonce.h ca/noc.c ca/noc.h ca/ca.h
 ca_acme_rats_ca_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/common \
 	-DSYSCONFDIR='"$(sysconfdir)"' $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) $(JOSE_CFLAGS) \
 	$(HIREDIS_CFLAGS) $(CURL_CFLAGS)
@@ -43,3 +43,10 @@ tests_integration_test_ca_validate_LDADD = $(TEST_LIBS) $(CURL_LIBS)
 # certbot and lego against acme-rats-ca (http-01, dns-01, EAB, revocation).
 TESTS += tests/integration/test_interop.sh
 EXTRA_DIST += tests/integration/test_interop.sh
+
+check_PROGRAMS += tests/integration/test_ca_noc
+TESTS += tests/integration/test_ca_noc
+tests_integration_test_ca_noc_SOURCES = tests/integration/test_ca_noc.c $(ca_test_sources)
+tests_integration_test_ca_noc_CPPFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
+tests_integration_test_ca_noc_LDADD = $(TEST_LIBS) $(CURL_LIBS)
+EXTRA_DIST += tests/fixtures/mkdas

@@ -20,8 +20,22 @@ static void describe(void *ctx, char *buf, size_t size)
 	const ca_t *ca = ctx;
 
 	snprintf(buf, size, "directory=%s/directory profiles=%zu eab_keys=%zu eab_required=%s "
-		 "issuer=%s", ca->conf.base_url, ca->conf.nprofiles, ca->neab,
-		 ca->conf.eab_required ? "yes" : "no", ca->issuer ? "yes" : "no");
+		 "issuer=%s event_worker=%s nas=%zu", ca->conf.base_url, ca->conf.nprofiles, ca->neab,
+		 ca->conf.eab_required ? "yes" : "no", ca->issuer ? "yes" : "no",
+		 ca->conf.events.worker ? "yes" : "no", ca->conf.events.nnas);
+}
+
+/* The NOC event worker uses its own Redis connection. */
+static int start(void *ctx, ar_err_t *err)
+{
+	ca_t *ca = ctx;
+
+	return noc_start(&ca->noc, &ca->conf.events, &ca->stores.opts, err);
+}
+
+static void stop(void *ctx)
+{
+	noc_stop(&((ca_t *)ctx)->noc);
 }
 
 static void release(void *ctx)
@@ -42,6 +56,8 @@ int main(int argc, char **argv)
 		.log = &ca.conf.log,
 		.describe = describe,
 		.handler = ca_handle,
+		.start = start,
+		.stop = stop,
 		.release = release,
 	};
 

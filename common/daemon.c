@@ -322,7 +322,14 @@ int daemon_main(int argc, char **argv, const daemon_spec_t *spec)
 		goto out;
 	}
 	ar_info("event=listening address=%s port=%d %s", hopts.address, ar_httpd_port(httpd), facts);
+	if (spec->start && spec->start(spec->ctx, &err) < 0) {
+		ar_error("event=start.failed error=\"%s\"", err.msg);
+		ar_httpd_stop(httpd);
+		goto out;
+	}
 	ar_info("event=stopping signal=%d", daemon_wait());
+	if (spec->stop)
+		spec->stop(spec->ctx);
 	ar_httpd_stop(httpd);
 	rc = 0;
 out:

@@ -115,6 +115,9 @@ typedef struct daemon_spec {
 	/** One line of key=value facts for the start-up and --check-config lines. */
 	void			(*describe)(void *ctx, char *buf, size_t size);
 	ar_http_handler_t	handler;
+	/** Optional: background work started once the listener runs, stopped before it stops. */
+	int			(*start)(void *ctx, ar_err_t *err);
+	void			(*stop)(void *ctx);
 	void			(*release)(void *ctx);
 } daemon_spec_t;
 

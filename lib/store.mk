@@ -2,3 +2,7 @@
 # The Redis store: posture, certificates, sessions, devices, event stream.
 lib_libacmerats_la_SOURCES += lib/store.c lib/store.h
 pkginclude_HEADERS += lib/store.h
+
+# RADIUS Dynamic Authorization (Disconnect-Request), for the NOC's event worker.
+lib_libacmerats_la_SOURCES += lib/radius.c lib/radius.h
+pkginclude_HEADERS += lib/radius.h

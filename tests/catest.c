@@ -72,6 +72,11 @@ int catest_crash_restart_ca(ca_proc_t *p)
 	return spawn_ca(p);
 }
 
+int catest_restart_ca(ca_proc_t *p)
+{
+	return spawn_ca(p);
+}
+
 void catest_stop_ca(ca_proc_t *p)
 {
 	if (p->pid > 0)

@@ -36,6 +36,9 @@ void catest_stop_ca(ca_proc_t *p);
 /* SIGKILL the CA (no chance to clean up) and start it again on the same files. */
 int catest_crash_restart_ca(ca_proc_t *p);
 
+/* Start it again on the same files after the test stopped it. */
+int catest_restart_ca(ca_proc_t *p);
+
 /* The EAB inventory mkca wrote for @p (caller decrefs), or NULL. */
 json_t *catest_eab_keys(const ca_proc_t *p);
 

@@ -12,3 +12,4 @@ include tests/conf.mk
 include tests/lab/lab.mk
 include tests/attest.mk
 include tests/x509.mk
+include tests/radius.mk
