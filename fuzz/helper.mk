@@ -1,2 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Fuzz targets of the helper parsers.
+# Fuzz targets of the helper parsers: the ACME server responses of acme-rats-helper.
+FUZZ_PROGS += fuzz/fuzz_acme_response
+FUZZ_TESTS += fuzz/replay-acme_response.test
+fuzz_fuzz_acme_response_SOURCES = fuzz/fuzz_acme_response.c \
+	helper/acme_msg.c helper/acme_msg.h $(fuzz_driver)
+fuzz_fuzz_acme_response_CPPFLAGS = $(FUZZ_CFLAGS) -I$(top_srcdir)/helper
+fuzz_fuzz_acme_response_LDADD = $(FUZZ_LIBS)
+fuzz_fuzz_acme_response_LDFLAGS = $(fuzz_ldflags)
