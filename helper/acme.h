@@ -22,7 +22,7 @@
 #include "jwk.h"
 
 /** badNonce answers retried per request before giving up. */
-#define ACME_BADNONCE_RETRIES	8
+#define ACME_BADNONCE_RETRIES	16
 
 typedef struct acme_client {
 	http_client_t	*http;

@@ -30,8 +30,10 @@ dist_man1_MANS = helper/acme-rats-helper.1
 dist_doc_DATA += docs/evidence.md
 
 # Integration tests: real acme-rats-ca, acme-rats-verifier, redis-server (and pebble).
-TESTS += tests/helper/test_helper_enroll.sh tests/helper/test_helper_run.sh
-EXTRA_DIST += tests/helper/lab.sh tests/helper/test_helper_enroll.sh tests/helper/test_helper_run.sh
+TESTS += tests/helper/test_helper_enroll.sh tests/helper/test_helper_run.sh \
+	tests/helper/test_helper_pebble.sh
+EXTRA_DIST += tests/helper/lab.sh tests/helper/test_helper_enroll.sh tests/helper/test_helper_run.sh \
+	tests/helper/test_helper_pebble.sh
 
 # Unit tests of the schedule and the ACME response parsers.
 check_PROGRAMS += tests/helper/test_helper_unit
