@@ -397,19 +397,8 @@ void cert_serial_hex(X509 *cert, char *out, size_t size)
 
 /* ---- FreeRADIUS and eapol_test ------------------------------------------ */
 
-#ifdef AR_SANITIZERS
-/*
- * freeradius is not built with ASan, the module is: the runtime must come
- * first (LD_PRELOAD). Leak detection stays off: it would report
- * FreeRADIUS's own process-lifetime allocations at exit, not the module's
- * (the module's own frees are covered by mod_detach under -X, which runs
- * it at exit).
- */
-#define RAD_PRELOAD	"LD_PRELOAD=" ARMOD_ASAN_RUNTIME " " ARMOD_UBSAN_RUNTIME
-#define RAD_ASAN	"ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:verify_asan_link_order=0"
-#endif
-
-int rad_start(rad_proc_t *r, const enroll_env_t *e, const char *const *settings)
+int rad_start(rad_proc_t *r, const enroll_env_t *e, const char *const *settings,
+	      const char *memcheck_log)
 {
 	char script[512], moddir[512], auth[16], acct[16], redis[16], log[300];
 	int i;
@@ -443,19 +432,23 @@ int rad_start(rad_proc_t *r, const enroll_env_t *e, const char *const *settings)
 	if (i != 0)
 		return -1;
 	snprintf(log, sizeof(log), "%s", r->log);
-	{
-#ifdef AR_SANITIZERS
-		char *argv[] = { "/usr/bin/env", RAD_PRELOAD, RAD_ASAN, "/usr/sbin/freeradius", "-X", "-d",
-				 r->raddb, NULL };
-#else
+	if (memcheck_log) {
+		char vlog[320];
+		char *argv[] = { "/usr/bin/valgrind", "--tool=memcheck", "--leak-check=no",
+				 "--num-callers=30", vlog, "/usr/sbin/freeradius", "-X", "-d", r->raddb,
+				 NULL };
+
+		snprintf(vlog, sizeof(vlog), "--log-file=%s", memcheck_log);
+		r->pid = lab_spawn(argv, log);
+	} else {
 		char *argv[] = { "/usr/sbin/freeradius", "-X", "-d", r->raddb, NULL };
-#endif
+
 		r->pid = lab_spawn(argv, log);
 	}
 	if (r->pid <= 0)
 		return -1;
 	{
-		char *text = rad_log_since(r, "Ready to process requests", 15000);
+		char *text = rad_log_since(r, "Ready to process requests", memcheck_log ? 60000 : 15000);
 		int ok = text && strstr(text, "Ready to process requests");
 
 		if (!ok)
@@ -548,4 +541,25 @@ int rad_eap(const rad_proc_t *r, const enroll_env_t *e, const char *cert_pem,
 		free(res);
 	}
 	return rc;
+}
+
+int rad_acct(const rad_proc_t *r, const enroll_env_t *e, const char *status, const char *device,
+	     const char *serial, const char *acct_session)
+{
+	char text[1024], req[300], outp[300], server[64];
+
+	snprintf(text, sizeof(text), "Acct-Status-Type = %s\nUser-Name = \"SUB-0042\"\n"
+		 "NAS-IP-Address = 127.0.0.1\nNAS-Identifier = \"ap-substation-7\"\n"
+		 "Acct-Session-Id = \"%s\"\nCalling-Station-Id = \"02-00-00-00-00-01\"\n"
+		 "Class = \"acme-rats:%s:%s\"\n", status, acct_session, device, serial);
+	if (write_file(e->dir, "acct.txt", text, req, sizeof(req)) < 0)
+		return -1;
+	snprintf(server, sizeof(server), "127.0.0.1:%d", r->acct_port);
+	snprintf(outp, sizeof(outp), "%s/radclient.out", e->dir);
+	{
+		char *argv[] = { "/usr/bin/radclient", "-r", "1", "-t", "5", "-f", req, server, "acct",
+				 "testing123", NULL };
+
+		return run_to_file(argv, outp);
+	}
 }

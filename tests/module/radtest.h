@@ -74,8 +74,10 @@ typedef struct rad_proc {
 	long	log_off;
 } rad_proc_t;
 
-/* @settings: NULL-terminated "MKRADDB_X=value" strings for mkraddb. */
-int rad_start(rad_proc_t *r, const enroll_env_t *e, const char *const *settings);
+/* @settings: NULL-terminated "MKRADDB_X=value" strings for mkraddb.
+ * @memcheck_log: run freeradius under valgrind memcheck, its report there. */
+int rad_start(rad_proc_t *r, const enroll_env_t *e, const char *const *settings,
+	      const char *memcheck_log);
 void rad_stop(rad_proc_t *r);
 
 /* One EAP-TLS authentication with eapol_test, as NAS "ap-substation-7",
@@ -83,6 +85,12 @@ void rad_stop(rad_proc_t *r);
  * Access-Accept); its output goes to @out (NUL-terminated, truncated). */
 int rad_eap(const rad_proc_t *r, const enroll_env_t *e, const char *cert_pem,
 	    const char *acct_session, const char *extra_args, char *out, size_t outsize);
+
+/* Accounting-Request @status (Start, Interim-Update, Stop) for the session,
+ * with the Class the module gave @device's Access-Accept. radclient's
+ * exit status (0: Accounting-Response). */
+int rad_acct(const rad_proc_t *r, const enroll_env_t *e, const char *status, const char *device,
+	     const char *serial, const char *acct_session);
 
 /* What freeradius logged since the previous call (malloc'd), waiting up to
  * @wait_ms for @needle to appear (NULL: no wait). */

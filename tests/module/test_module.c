@@ -44,7 +44,7 @@ static int start_radius(const char *s1, const char *s2)
 
 	snprintf(trust, sizeof(trust), "MKRADDB_TRUST_EXTRA=%s", t.trust_extra);
 	rad_stop(&t.rad);
-	return rad_start(&t.rad, &t.e, settings);
+	return rad_start(&t.rad, &t.e, settings, NULL);
 }
 
 static int enroll_all(void)
@@ -165,11 +165,39 @@ static void authenticate(int cert, int want_accept)
 	}
 }
 
-/* eapol_test prints each attribute of the last RADIUS message it received. */
-static void expect_reply(const char *attr_text)
+/*
+ * eapol_test prints each attribute of the RADIUS messages it receives as
+ * "Attribute N (Name) length=L" and "Value: " + 'text' or hex. Fails unless
+ * the last message has attribute @name whose value starts with @hex (lower
+ * case) or, when @text is set, with @text (printed either way).
+ */
+static void expect_reply_hex(const char *name, const char *hex, const char *text)
 {
-	if (!strstr(t.out, attr_text))
-		fail_msg("reply lacks \"%s\":\n%.6000s", attr_text, t.out);
+	const char *p = NULL, *q, *v;
+	char want[128];
+
+	for (q = strstr(t.out, "Received RADIUS message"); q; q = strstr(q + 1, "Received RADIUS message"))
+		p = q;
+	assert_non_null(p);
+	snprintf(want, sizeof(want), "(%s) length=", name);
+	for (q = strstr(p, want); q; q = strstr(q + 1, want)) {
+		v = strstr(q, "Value: ");
+		if (v && (!strncmp(v + 7, hex, strlen(hex)) ||
+			  (text && v[7] == '\'' && !strncmp(v + 8, text, strlen(text)))))
+			return;
+	}
+	fail_msg("reply lacks %s = %s:\n%.2500s", name, text ? text : hex, p);
+}
+
+static void expect_reply(const char *name, const char *text)
+{
+	char hex[300];
+	size_t i;
+
+	for (i = 0; text[i] && i < sizeof(hex) / 2 - 1; i++)
+		snprintf(hex + 2 * i, 3, "%02x", (unsigned char)text[i]);
+	hex[2 * i] = '\0';
+	expect_reply_hex(name, hex, text);
 }
 
 static void set_posture(ar_status_t status, int64_t age)
@@ -211,11 +239,10 @@ static void test_posture_in_grace_is_quarantined_with_vlan_attributes(void **sta
 	set_posture(AR_STATUS_AFFIRMING, 8 * HOUR);
 	authenticate(FRESH, 1);
 	expect_decision(FRESH, "quarantine", "above fresh 21600s");
-	expect_reply("Tunnel-Private-Group-Id");
-	expect_reply("999");
-	expect_reply("Tunnel-Type");
-	expect_reply("Tunnel-Medium-Type");
-	expect_reply("Reply-Message");
+	expect_reply("Tunnel-Private-Group-Id", "999");
+	expect_reply_hex("Tunnel-Type", "0000000d", NULL);		/* VLAN (13) */
+	expect_reply_hex("Tunnel-Medium-Type", "00000006", NULL);	/* IEEE-802 (6) */
+	expect_reply("Reply-Message", "Device posture needs re-attestation");
 	assert_true(ar_store_event_recent(t.st, ev, 4, NULL) >= 1);
 	assert_string_equal(ev[0].type, "reattest");
 	assert_string_equal(ev[0].device, "SUB-0042");
@@ -225,7 +252,7 @@ static void test_posture_in_grace_is_quarantined_with_vlan_attributes(void **sta
 	set_posture(AR_STATUS_WARNING, 60);
 	authenticate(FRESH, 1);
 	expect_decision(FRESH, "quarantine", "posture warning");
-	expect_reply("Tunnel-Private-Group-Id");
+	expect_reply("Tunnel-Private-Group-Id", "999");
 }
 
 static void test_posture_beyond_grace_is_rejected(void **state)
@@ -234,7 +261,7 @@ static void test_posture_beyond_grace_is_rejected(void **state)
 	set_posture(AR_STATUS_AFFIRMING, 13 * HOUR);
 	authenticate(FRESH, 0);
 	expect_decision(FRESH, "reject", "above grace 43200s");
-	expect_reply("Access denied: posture age");
+	expect_reply("Reply-Message", "Access denied: posture age");
 	set_posture(AR_STATUS_AFFIRMING, 60);
 }
 
@@ -244,7 +271,7 @@ static void test_soc_contraindicated_is_rejected(void **state)
 	set_posture(AR_STATUS_CONTRAINDICATED, 60);
 	authenticate(FRESH, 0);
 	expect_decision(FRESH, "reject", "posture contraindicated");
-	expect_reply("Access denied: posture contraindicated");
+	expect_reply("Reply-Message", "Access denied: posture contraindicated");
 	set_posture(AR_STATUS_AFFIRMING, 60);
 }
 
@@ -296,7 +323,7 @@ static void test_redis_stopped_degrades_per_configuration(void **state)
 	assert_int_equal(start_radius("MKRADDB_REDIS_UNAVAILABLE=fail_closed", NULL), 0);
 	authenticate(FRESH, 0);
 	expect_decision(FRESH, "reject", "posture store unavailable (fail_closed)");
-	expect_reply("Access denied: posture store unavailable");
+	expect_reply("Reply-Message", "Access denied: posture store unavailable");
 
 	assert_int_equal(lab_redis_restart(&t.e.redis), 0);
 	authenticate(FRESH, 1);
@@ -349,6 +376,41 @@ static void test_reauthentication_is_decided_again(void **state)
 	free(log);
 }
 
+static int has_session(const char *acct_session)
+{
+	ar_store_session_t *ss = NULL;
+	size_t n = 0, i;
+	int found = 0;
+
+	assert_int_equal(ar_store_session_list(t.st, "SUB-0042", &ss, &n, NULL), 0);
+	for (i = 0; i < n; i++)
+		if (!strcmp(ss[i].acct_session_id, acct_session) && !strcmp(ss[i].nas_ip, "127.0.0.1"))
+			found = 1;
+	free(ss);
+	return found;
+}
+
+/* Accounting keeps the NOC's list of live sessions: Start and Interim
+ * record, Stop removes; the device comes from the Access-Accept's Class. */
+static void test_accounting_records_and_removes_the_session(void **state)
+{
+	(void)state;
+	authenticate(FRESH, 1);
+	{
+		char cls[120];
+
+		snprintf(cls, sizeof(cls), "acme-rats:SUB-0042:%s", t.serial[FRESH]);
+		expect_reply("Class", cls);	/* what the NAS echoes in accounting */
+	}
+	assert_int_equal(rad_acct(&t.rad, &t.e, "Start", "SUB-0042", t.serial[FRESH], "acct-77"), 0);
+	assert_true(has_session("acct-77"));
+	assert_int_equal(rad_acct(&t.rad, &t.e, "Interim-Update", "SUB-0042", t.serial[FRESH],
+				  "acct-77"), 0);
+	assert_true(has_session("acct-77"));
+	assert_int_equal(rad_acct(&t.rad, &t.e, "Stop", "SUB-0042", t.serial[FRESH], "acct-77"), 0);
+	assert_false(has_session("acct-77"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -363,6 +425,7 @@ int main(void)
 		cmocka_unit_test(test_expired_certificate_is_rejected_by_eap_tls),
 		cmocka_unit_test(test_revoked_and_superseded_serials_are_rejected),
 		cmocka_unit_test(test_reauthentication_is_decided_again),
+		cmocka_unit_test(test_accounting_records_and_removes_the_session),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
