@@ -14,6 +14,8 @@
  *                                       of that certificate
  *   SOC flag warning, reattest          certificates "renew now" only
  *     (the RADIUS module quarantined it)
+ *   disconnect (acme-rats-ctl)          Disconnect-Request for every live
+ *                                       session, nothing else
  *
  * A session's NAS is found in the [nas] table by its NAS-IP-Address or
  * NAS-Identifier - never from the event or the session record itself, so
@@ -288,6 +290,8 @@ int noc_handle(const noc_conf_t *c, ar_store_t *st, const ar_store_event_t *ev, 
 		rc = renew_now(st, ev, NULL, res);
 		if (rc == 0 && c->disconnect)
 			rc = disconnect_sessions(c, st, ev, NULL, res);
+	} else if (!strcmp(ev->type, "disconnect")) {	/* the operator (acme-rats-ctl) */
+		rc = disconnect_sessions(c, st, ev, NULL, res);
 	} else if (!strcmp(ev->type, "revoked")) {
 		if (c->disconnect)
 			rc = disconnect_sessions(c, st, ev, ev->serial, res);

@@ -257,6 +257,13 @@ int http_request(http_client_t *c, const char *method, const char *url, const ch
 		 const void *body, size_t len, const char *accept, http_resp_t *out,
 		 ar_err_t *err)
 {
+	return http_request_auth(c, method, url, ctype, body, len, accept, NULL, out, err);
+}
+
+int http_request_auth(http_client_t *c, const char *method, const char *url, const char *ctype,
+		      const void *body, size_t len, const char *accept, const char *authorization,
+		      http_resp_t *out, ar_err_t *err)
+{
 	struct curl_slist *hdrs = NULL;
 	transfer_t t;
 	CURLcode rc;
@@ -271,6 +278,7 @@ int http_request(http_client_t *c, const char *method, const char *url, const ch
 		return ar_err_set(err, AR_ERR_CONFIG, "%.200s: only https:// URLs are allowed", url);
 	if ((ctype && add_header(&hdrs, "Content-Type", ctype) < 0) ||
 	    (accept && add_header(&hdrs, "Accept", accept) < 0) ||
+	    (authorization && add_header(&hdrs, "Authorization", authorization) < 0) ||
 	    /* No "Expect: 100-continue" round trip for small bodies. */
 	    add_line(&hdrs, "Expect:") < 0) {
 		ar_err_set(err, AR_ERR_NOMEM, "out of memory");

@@ -65,6 +65,11 @@ int http_request(http_client_t *c, const char *method, const char *url, const ch
 		 const void *body, size_t len, const char *accept, http_resp_t *out,
 		 ar_err_t *err);
 
+/** As http_request(), with an Authorization header value (e.g. "Bearer ..."), or NULL. */
+int http_request_auth(http_client_t *c, const char *method, const char *url, const char *ctype,
+		      const void *body, size_t len, const char *accept, const char *authorization,
+		      http_resp_t *out, ar_err_t *err);
+
 void http_resp_free(http_resp_t *r);
 
 #endif

@@ -1,2 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # acme-rats-ctl: the operator CLI.
+bin_PROGRAMS += tools/acme-rats-ctl
+tools_acme_rats_ctl_SOURCES = tools/ctl.c
+tools_acme_rats_ctl_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/common \
+	-DSYSCONFDIR='"$(sysconfdir)"' $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) $(HIREDIS_CFLAGS) \
+	$(CURL_CFLAGS)
+tools_acme_rats_ctl_LDADD = common/libarhttpd.la common/libarclient.la lib/libacmerats.la \
+	$(MHD_LIBS) $(CURL_LIBS) $(JOSE_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS) $(HIREDIS_LIBS) \
+	-lpthread
+dist_man8_MANS += tools/acme-rats-ctl.8

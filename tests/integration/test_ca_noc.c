@@ -14,6 +14,8 @@
 #include "config.h"
 
 #include <signal.h>
+#include <stdarg.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -26,6 +28,8 @@
 static struct {
 	lab_redis_t	redis;
 	ca_proc_t	ca;
+	pid_t		verifier;
+	char		ctl_conf[300];
 	pid_t		das;
 	int		das_port;
 	char		dir[256];
@@ -57,6 +61,71 @@ static int wait_for_text(const char *file, const char *needle, int ms)
 		lab_sleep_ms(20);
 	} while (lab_now_ms() < end);
 	return -1;
+}
+
+/* The verifier, for the SOC API that acme-rats-ctl flag speaks to; and ctl.conf. */
+static int start_verifier(void)
+{
+	char script[512], dir[300], port[16], rport[16], bin[512], conf[320], log[320], text[1200];
+	int p = lab_free_port();
+
+	snprintf(script, sizeof(script), "%s/tests/fixtures/mkverifier", catest_top("AR_TOP_SRCDIR"));
+	snprintf(dir, sizeof(dir), "%s/verifier", t.dir);
+	snprintf(port, sizeof(port), "%d", p);
+	snprintf(rport, sizeof(rport), "%d", t.redis.port);
+	{
+		char *argv[] = { script, dir, port, rport, NULL };
+
+		if (catest_run(argv) != 0)
+			return -1;
+	}
+	snprintf(bin, sizeof(bin), "%s/verifier/acme-rats-verifier", catest_top("AR_TOP_BUILDDIR"));
+	snprintf(conf, sizeof(conf), "%s/verifier.conf", dir);
+	snprintf(log, sizeof(log), "%s/verifier.log", t.dir);
+	{
+		char *argv[] = { bin, "-c", conf, NULL };
+
+		t.verifier = lab_spawn(argv, log);
+	}
+	if (t.verifier < 0 || lab_wait_tcp(p, 5000) < 0)
+		return -1;
+	snprintf(text, sizeof(text), "[redis]\nhost = 127.0.0.1\nport = %d\n\n[soc]\n"
+		 "verifier_url = https://127.0.0.1:%d\ntoken_file = %s/soc-token\n"
+		 "verifier_ca = %s/ca.crt\n", t.redis.port, p, dir, dir);
+	return write_file("ctl.conf", text, t.ctl_conf, sizeof(t.ctl_conf));
+}
+
+/* Run acme-rats-ctl with @args (NULL-terminated); its exit status, output in @out. */
+static int ctl(char *out, size_t size, ...)
+{
+	char bin[512], log[320], *argv[12], *text = NULL;
+	va_list ap;
+	size_t n = 0, len;
+	int status, i = 0;
+	pid_t pid;
+
+	snprintf(bin, sizeof(bin), "%s/tools/acme-rats-ctl", catest_top("AR_TOP_BUILDDIR"));
+	snprintf(log, sizeof(log), "%s/ctl.out", t.dir);
+	unlink(log);
+	argv[i++] = bin;
+	argv[i++] = "-c";
+	argv[i++] = t.ctl_conf;
+	va_start(ap, size);
+	while (i < 11 && (argv[i] = va_arg(ap, char *)) != NULL)
+		i++;
+	va_end(ap);
+	argv[i] = NULL;
+	pid = lab_spawn(argv, log);
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	out[0] = '\0';
+	if (ar_file_read(log, size - 1, &text, &len, NULL) == 0) {
+		n = len < size - 1 ? len : size - 1;
+		memcpy(out, text, n);
+		out[n] = '\0';
+	}
+	free(text);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 static int group_setup(void **state)
@@ -99,7 +168,7 @@ static int group_setup(void **state)
 	if (write_file("events.conf", extra, path, sizeof(path)) < 0)
 		return -1;
 	setenv("MKCA_EXTRA", path, 1);
-	if (catest_start_ca(&t.ca, t.redis.port, "no") < 0)
+	if (catest_start_ca(&t.ca, t.redis.port, "no") < 0 || start_verifier() < 0)
 		return -1;
 	so.port = t.redis.port;
 	t.st = ar_store_open(&so, NULL);
@@ -113,6 +182,8 @@ static int group_teardown(void **state)
 	(void)state;
 	ar_store_close(t.st);
 	catest_stop_ca(&t.ca);
+	if (t.verifier > 0)
+		lab_stop(t.verifier, 3000);
 	if (t.das > 0)
 		lab_stop(t.das, 3000);
 	lab_redis_stop(&t.redis);
@@ -278,12 +349,75 @@ static void test_events_survive_a_crash_of_the_worker(void **state)
 	assert_int_equal(wait_for_text(log, "type=soc_flag device=SUB-0044", 3000), 0);
 }
 
+/* The operator's view and actions: acme-rats-ctl over Redis, the SOC API and the worker. */
+static void test_ctl_views_and_actions(void **state)
+{
+	char out[16384], log[300];
+	json_t *j;
+	size_t i;
+	int found = 0;
+
+	(void)state;
+	certificate("SUB-0046", "0e01");
+	session("SUB-0046", "ap-7", "sess-ctl", "0e01");
+	session("SUB-0046", "ap-7", "sess-soc", "0e01");
+
+	assert_int_equal(ctl(out, sizeof(out), "--json", "devices", NULL), 0);
+	j = json_loads(out, 0, NULL);
+	assert_true(json_is_array(j));
+	for (i = 0; i < json_array_size(j); i++) {
+		json_t *d = json_array_get(j, i);
+
+		if (!strcmp(json_string_value(json_object_get(d, "device")), "SUB-0046")) {
+			found = 1;
+			assert_int_equal(json_integer_value(json_object_get(d, "sessions")), 2);
+		}
+	}
+	assert_true(found);
+	json_decref(j);
+	assert_int_equal(ctl(out, sizeof(out), "devices", NULL), 0);
+	assert_non_null(strstr(out, "DEVICE"));
+	assert_non_null(strstr(out, "SUB-0046"));
+
+	assert_int_equal(ctl(out, sizeof(out), "device", "SUB-0043", NULL), 0);
+	assert_non_null(strstr(out, "CERTIFICATES"));
+	assert_non_null(strstr(out, "0b01"));
+	assert_non_null(strstr(out, "reattest"));		/* its last events */
+	assert_int_equal(ctl(out, sizeof(out), "device", "NO-SUCH-DEVICE", NULL), 1);
+	assert_int_equal(ctl(out, sizeof(out), "device", "bad device{", NULL), 2);
+	assert_int_equal(ctl(out, sizeof(out), "flag", "SUB-0046", "purple", "--reason", "x", NULL), 2);
+
+	/* disconnect: the worker acts on the operator's request. */
+	assert_int_equal(ctl(out, sizeof(out), "disconnect", "SUB-0046", "--reason",
+			     "maintenance", NULL), 0);
+	ca_log(log, sizeof(log));
+	assert_int_equal(wait_for_text(log, "type=disconnect device=SUB-0046", 5000), 0);
+	assert_false(has_session("SUB-0046", "sess-ctl"));
+
+	/* flag: SOC API -> soc_flag event -> worker -> Disconnect-Request. */
+	session("SUB-0046", "ap-7", "sess-soc", "0e01");
+	assert_int_equal(ctl(out, sizeof(out), "flag", "SUB-0046", "contraindicated", "--reason",
+			     "EDR alert 4711", NULL), 0);
+	assert_int_equal(wait_for_text(log, "type=soc_flag device=SUB-0046 status=contraindicated",
+				       5000), 0);
+	assert_false(has_session("SUB-0046", "sess-soc"));
+	assert_int_equal(renew_now_of("SUB-0046", "0e01"), 1);
+	assert_int_equal(ctl(out, sizeof(out), "--json", "device", "SUB-0046", NULL), 0);
+	j = json_loads(out, 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "posture"),
+								"status")), "contraindicated");
+	json_decref(j);
+	assert_int_equal(ctl(out, sizeof(out), "events", "--count", "50", NULL), 0);
+	assert_non_null(strstr(out, "EDR alert 4711"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_contraindicated_disconnects_every_session),
 		cmocka_unit_test(test_quarantine_marks_renew_now_without_disconnecting),
 		cmocka_unit_test(test_events_survive_a_crash_of_the_worker),
+		cmocka_unit_test(test_ctl_views_and_actions),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -1,0 +1,532 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * acme-rats-ctl: the operator's view of the fleet and the SOC/NOC actions.
+ *
+ *   acme-rats-ctl [-c FILE] [--json] devices
+ *   acme-rats-ctl [-c FILE] [--json] device ID
+ *   acme-rats-ctl [-c FILE] [--json] events [--count N] [--follow]
+ *   acme-rats-ctl [-c FILE] flag ID affirming|warning|contraindicated --reason TEXT
+ *   acme-rats-ctl [-c FILE] disconnect ID [--reason TEXT]
+ *
+ * Reads go straight to Redis. "flag" is the SOC's verdict and goes through
+ * the verifier's SOC API (bearer token), which records it and announces it
+ * on the event stream; "disconnect" asks the NOC event worker, which holds
+ * the NAS secrets, to disconnect the device's live sessions. Tables are
+ * for people, --json for scripts.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+
+#include "daemon.h"
+#include "ear.h"
+#include "http.h"
+#include "log.h"
+#include "store.h"
+
+#define EXIT_USAGE	2
+#define EXIT_FAIL	1
+#define RECENT_MAX	500
+
+typedef struct ctl_conf {
+	daemon_redis_conf_t	redis;
+	char			*soc_url;	/* the verifier's base URL */
+	char			*soc_token_file;
+	char			*soc_ca;	/* PEM trust anchors for its TLS */
+} ctl_conf_t;
+
+static const ar_conf_rule_t soc_rules[] = {
+	{ "verifier_url", AR_CONF_STRING, offsetof(ctl_conf_t, soc_url), 0, NULL, 0, 0, NULL },
+	{ "token_file", AR_CONF_STRING, offsetof(ctl_conf_t, soc_token_file), 0, NULL, 0, 0, NULL },
+	{ "verifier_ca", AR_CONF_STRING, offsetof(ctl_conf_t, soc_ca), 0, NULL, 0, 0, NULL },
+	AR_CONF_END
+};
+
+static const daemon_section_t sections[] = {
+	{ "redis", daemon_redis_rules, offsetof(ctl_conf_t, redis), NULL },
+	{ "soc", soc_rules, 0, NULL },
+};
+#define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
+
+typedef struct ctl {
+	ctl_conf_t	conf;
+	daemon_stores_t	stores;
+	ar_store_t	*st;
+	int		json;
+} ctl_t;
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: acme-rats-ctl [-c FILE] [--json] COMMAND\n\n"
+		"  devices                         every device: posture, age, certificates, sessions\n"
+		"  device ID                       posture, certificates, live sessions, last events\n"
+		"  events [--count N] [--follow]   the event stream, newest last\n"
+		"  flag ID STATUS --reason TEXT    the SOC's verdict: affirming, warning, contraindicated\n"
+		"  disconnect ID [--reason TEXT]   disconnect the device's live sessions (NOC worker)\n\n"
+		"  -c, --config FILE   default %s/acme-rats/ctl.conf\n"
+		"  -j, --json          machine-readable output\n"
+		"  -h, --help\n\n"
+		"Exit status: 0 done, 1 failed (store, API, unknown device), 2 usage.\n",
+		SYSCONFDIR);
+}
+
+static const char *age_text(int64_t then, char *buf, size_t size)
+{
+	int64_t a = time(NULL) - then;
+
+	if (then <= 0)
+		snprintf(buf, size, "-");
+	else if (a < 120)
+		snprintf(buf, size, "%" PRId64 "s", a);
+	else if (a < 7200)
+		snprintf(buf, size, "%" PRId64 "m", a / 60);
+	else if (a < 172800)
+		snprintf(buf, size, "%" PRId64 "h%02" PRId64 "m", a / 3600, a / 60 % 60);
+	else
+		snprintf(buf, size, "%" PRId64 "d", a / 86400);
+	return buf;
+}
+
+static const char *time_text(int64_t t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t <= 0 || !gmtime_r(&tt, &tm) || !strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, size, "-");
+	return buf;
+}
+
+static void print_json(json_t *j)
+{
+	char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+	if (text)
+		puts(text);
+	free(text);
+	json_decref(j);
+}
+
+static json_t *posture_json(const ar_store_posture_t *p)
+{
+	return json_pack("{s:s,s:s,s:I,s:I,s:s,s:s,s:I,s:s}", "status", ar_status_name(p->status),
+			 "trust_vector", p->tv, "ear_iat", (json_int_t)p->ear_iat,
+			 "ear_exp", (json_int_t)p->ear_exp, "verifier", p->verifier,
+			 "profile", p->profile, "updated_at", (json_int_t)p->updated_at,
+			 "reason", p->reason);
+}
+
+static json_t *cert_json(const ar_store_cert_t *c)
+{
+	return json_pack("{s:s,s:s,s:s,s:I,s:s,s:b}", "serial", c->serial, "aki", c->aki,
+			 "order", c->order, "not_after", (json_int_t)c->not_after,
+			 "status", ar_cert_status_name(c->status), "renew_now", c->renew_now);
+}
+
+static json_t *session_json(const ar_store_session_t *s)
+{
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I}", "nas_ip", s->nas_ip, "nas_id",
+			 s->nas_id, "acct_session_id", s->acct_session_id, "calling_station_id",
+			 s->calling_station_id, "user_name", s->user_name, "serial", s->serial,
+			 "started", (json_int_t)s->started, "updated", (json_int_t)s->updated);
+}
+
+static json_t *event_json(const ar_store_event_t *e)
+{
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:s}", "id", e->id, "type", e->type,
+			 "device", e->device, "status", e->status, "reason", e->reason,
+			 "serial", e->serial, "ts", (json_int_t)e->ts, "source", e->source);
+}
+
+/* Stream entry ids "<ms>-<seq>" in order. */
+static int id_cmp(const char *a, const char *b)
+{
+	unsigned long long am = strtoull(a, NULL, 10), bm = strtoull(b, NULL, 10);
+	const char *ad = strchr(a, '-'), *bd = strchr(b, '-');
+	unsigned long long as = ad ? strtoull(ad + 1, NULL, 10) : 0, bs = bd ? strtoull(bd + 1, NULL, 10) : 0;
+
+	return am != bm ? (am < bm ? -1 : 1) : as != bs ? (as < bs ? -1 : 1) : 0;
+}
+
+static int fail(const char *what, const ar_err_t *err)
+{
+	fprintf(stderr, "acme-rats-ctl: %s: %s\n", what, err->msg);
+	return EXIT_FAIL;
+}
+
+static int cmp_devid(const void *a, const void *b)
+{
+	return strcmp(((const ar_store_devid_t *)a)->id, ((const ar_store_devid_t *)b)->id);
+}
+
+static int cmd_devices(ctl_t *c)
+{
+	ar_store_devid_t *ids = NULL;
+	ar_err_t err = { 0 };
+	json_t *out = c->json ? json_array() : NULL;
+	size_t n = 0, i;
+	int rc = 0;
+
+	if (ar_store_devices(c->st, &ids, &n, &err) < 0)
+		return fail("devices", &err);
+	qsort(ids, n, sizeof(*ids), cmp_devid);
+	if (!c->json)
+		printf("%-24s %-16s %-8s %-6s %-8s %s\n", "DEVICE", "POSTURE", "AGE", "CERTS",
+		       "SESSIONS", "REASON");
+	for (i = 0; i < n && rc == 0; i++) {
+		ar_store_posture_t p;
+		ar_store_cert_t *certs = NULL;
+		ar_store_session_t *ss = NULL;
+		size_t nc = 0, ns = 0, valid = 0, k;
+		int have;
+		char age[32];
+
+		have = ar_store_posture_get(c->st, ids[i].id, &p, &err);
+		if (have < 0 || ar_store_certs_of_device(c->st, ids[i].id, &certs, &nc, &err) < 0 ||
+		    ar_store_session_list(c->st, ids[i].id, &ss, &ns, &err) < 0) {
+			rc = fail(ids[i].id, &err);
+		} else {
+			for (k = 0; k < nc; k++)
+				valid += certs[k].status == AR_CERT_VALID;
+			if (c->json)
+				json_array_append_new(out, json_pack(
+					"{s:s,s:o,s:i,s:i,s:i}", "device", ids[i].id,
+					"posture", have ? posture_json(&p) : json_null(),
+					"certificates", (int)nc, "valid_certificates", (int)valid,
+					"sessions", (int)ns));
+			else
+				printf("%-24s %-16s %-8s %zu/%-4zu %-8zu %s\n", ids[i].id,
+				       have ? ar_status_name(p.status) : "-",
+				       have ? age_text(p.ear_iat, age, sizeof(age)) : "-", valid, nc, ns,
+				       have ? p.reason : "");
+		}
+		free(certs);
+		free(ss);
+	}
+	free(ids);
+	if (c->json && rc == 0)
+		print_json(out);
+	else
+		json_decref(out);
+	return rc;
+}
+
+/* The device's last @max events (newest last) among the stream's recent ones. */
+static size_t device_events(ctl_t *c, const char *device, ar_store_event_t *out, size_t max,
+			    ar_err_t *err)
+{
+	ar_store_event_t *recent = calloc(RECENT_MAX, sizeof(*recent));
+	size_t k = 0;
+	int n, i;
+
+	if (!recent)
+		return 0;
+	n = ar_store_event_recent(c->st, recent, RECENT_MAX, err);
+	for (i = 0; i < n && k < max; i++)	/* newest first */
+		if (!strcmp(recent[i].device, device))
+			out[k++] = recent[i];
+	free(recent);
+	for (i = 0; i < (int)k / 2; i++) {	/* oldest first */
+		ar_store_event_t tmp = out[i];
+
+		out[i] = out[k - 1 - (size_t)i];
+		out[k - 1 - (size_t)i] = tmp;
+	}
+	return k;
+}
+
+static void print_event(const ar_store_event_t *e)
+{
+	char when[32];
+
+	printf("%-20s %-10s %-20s %-16s %-14s %s\n", time_text(e->ts, when, sizeof(when)), e->type,
+	       e->device[0] ? e->device : "-", e->status[0] ? e->status : "-",
+	       e->source[0] ? e->source : "-", e->reason);
+}
+
+static int cmd_device(ctl_t *c, const char *device)
+{
+	ar_store_posture_t p;
+	ar_store_cert_t *certs = NULL;
+	ar_store_session_t *ss = NULL;
+	ar_store_event_t evs[10];
+	ar_err_t err = { 0 };
+	size_t nc = 0, ns = 0, ne, i;
+	char a[32], b[32];
+	int have;
+
+	if (ar_store_device_valid(device, &err) < 0) {
+		fprintf(stderr, "acme-rats-ctl: %s\n", err.msg);
+		return EXIT_USAGE;
+	}
+	have = ar_store_posture_get(c->st, device, &p, &err);
+	if (have < 0 || ar_store_certs_of_device(c->st, device, &certs, &nc, &err) < 0 ||
+	    ar_store_session_list(c->st, device, &ss, &ns, &err) < 0) {
+		free(certs);
+		return fail(device, &err);
+	}
+	ne = device_events(c, device, evs, 10, &err);
+	if (!have && !nc && !ns && !ne) {
+		fprintf(stderr, "acme-rats-ctl: %s: no such device\n", device);
+		free(certs);
+		free(ss);
+		return EXIT_FAIL;
+	}
+	if (c->json) {
+		json_t *j = json_pack("{s:s,s:o,s:[],s:[],s:[]}", "device", device, "posture",
+				      have ? posture_json(&p) : json_null(), "certificates",
+				      "sessions", "events");
+
+		for (i = 0; i < nc; i++)
+			json_array_append_new(json_object_get(j, "certificates"), cert_json(&certs[i]));
+		for (i = 0; i < ns; i++)
+			json_array_append_new(json_object_get(j, "sessions"), session_json(&ss[i]));
+		for (i = 0; i < ne; i++)
+			json_array_append_new(json_object_get(j, "events"), event_json(&evs[i]));
+		print_json(j);
+	} else {
+		printf("device      %s\n", device);
+		if (have)
+			printf("posture     %s (EAR issued %s ago by %s, profile %s, trust vector %s)\n"
+			       "            updated %s: %s\n", ar_status_name(p.status),
+			       age_text(p.ear_iat, a, sizeof(a)), p.verifier[0] ? p.verifier : "-",
+			       p.profile[0] ? p.profile : "-", p.tv[0] ? p.tv : "-",
+			       time_text(p.updated_at, b, sizeof(b)), p.reason);
+		else
+			printf("posture     none recorded\n");
+		printf("\nCERTIFICATES\n%-34s %-11s %-20s %s\n", "SERIAL", "STATUS", "NOT AFTER",
+		       "RENEW NOW");
+		for (i = 0; i < nc; i++)
+			printf("%-34s %-11s %-20s %s\n", certs[i].serial,
+			       ar_cert_status_name(certs[i].status),
+			       time_text(certs[i].not_after, a, sizeof(a)),
+			       certs[i].renew_now ? "yes" : "no");
+		printf("\nSESSIONS\n%-20s %-15s %-24s %-18s %s\n", "NAS", "NAS IP", "ACCT-SESSION-ID",
+		       "STATION", "SINCE");
+		for (i = 0; i < ns; i++)
+			printf("%-20s %-15s %-24s %-18s %s\n", ss[i].nas_id, ss[i].nas_ip,
+			       ss[i].acct_session_id, ss[i].calling_station_id,
+			       time_text(ss[i].started, a, sizeof(a)));
+		printf("\nEVENTS\n");
+		for (i = 0; i < ne; i++)
+			print_event(&evs[i]);
+	}
+	free(certs);
+	free(ss);
+	return 0;
+}
+
+static int cmd_events(ctl_t *c, int count, int follow)
+{
+	ar_store_event_t *evs = calloc(RECENT_MAX, sizeof(*evs));
+	char last[AR_STORE_EVENT_ID_MAX + 1] = "";
+	ar_err_t err = { 0 };
+	int n, i, first = 1;
+
+	if (!evs)
+		return EXIT_FAIL;
+	if (!c->json)
+		printf("%-20s %-10s %-20s %-16s %-14s %s\n", "TIME", "TYPE", "DEVICE", "STATUS",
+		       "SOURCE", "REASON");
+	do {
+		n = ar_store_event_recent(c->st, evs, first ? (size_t)count : RECENT_MAX, &err);
+		if (n < 0) {
+			free(evs);
+			return fail("events", &err);
+		}
+		/* Newest first from the store; print oldest first, only what is new. */
+		for (i = n - 1; i >= 0; i--) {
+			if (last[0] && id_cmp(evs[i].id, last) <= 0)
+				continue;
+			if (c->json) {
+				char *line = json_dumps(event_json(&evs[i]) , JSON_COMPACT);
+
+				/* one object per line (JSON Lines), so --follow can stream */
+				if (line)
+					puts(line);
+				free(line);
+			} else {
+				print_event(&evs[i]);
+			}
+		}
+		if (n > 0 && (!last[0] || id_cmp(evs[0].id, last) > 0))
+			snprintf(last, sizeof(last), "%s", evs[0].id);
+		fflush(stdout);
+		first = 0;
+		if (follow && !interrupted)
+			sleep(1);
+	} while (follow && !interrupted);
+	free(evs);
+	return 0;
+}
+
+static int read_token(const ctl_conf_t *conf, char *token, size_t size, ar_err_t *err)
+{
+	if (!conf->soc_url || !conf->soc_token_file)
+		return ar_err_set(err, AR_ERR_CONFIG, "[soc] verifier_url and token_file are needed "
+				  "to flag devices");
+	return daemon_read_secret(conf->soc_token_file, token, size, err);
+}
+
+static int cmd_flag(ctl_t *c, const char *device, const char *status, const char *reason)
+{
+	http_opts_t o = { .ca_bundle = c->conf.soc_ca, .connect_ms = 3000, .total_ms = 10000 };
+	char token[256], url[HTTP_URL_MAX], auth[300];
+	ar_err_t err = { 0 };
+	ar_status_t s;
+	http_client_t *hc;
+	http_resp_t r = { 0 };
+	json_t *body;
+	char *text;
+	int rc = EXIT_FAIL;
+
+	if (ar_status_parse(status, &s) < 0 || !reason || !*reason) {
+		fprintf(stderr, "acme-rats-ctl: flag ID affirming|warning|contraindicated --reason TEXT\n");
+		return EXIT_USAGE;
+	}
+	if (ar_store_device_valid(device, &err) < 0) {
+		fprintf(stderr, "acme-rats-ctl: %s\n", err.msg);
+		return EXIT_USAGE;
+	}
+	if (read_token(&c->conf, token, sizeof(token), &err) < 0)
+		return fail("flag", &err);
+	snprintf(url, sizeof(url), "%s/soc/v1/devices/%s/posture", c->conf.soc_url, device);
+	snprintf(auth, sizeof(auth), "Bearer %s", token);
+	body = json_pack("{s:s,s:s}", "status", status, "reason", reason);
+	text = json_dumps(body, JSON_COMPACT);
+	hc = http_client_new(&o, &err);
+	if (hc && text && http_request_auth(hc, "POST", url, "application/json", text, strlen(text),
+					     "application/json", auth, &r, &err) == 0) {
+		if (r.status == 200 || r.status == 201 || r.status == 204) {
+			if (c->json)
+				puts(r.body[0] ? r.body : "{}");
+			else
+				printf("%s: %s (%s)\n", device, status, reason);
+			rc = 0;
+		} else {
+			fprintf(stderr, "acme-rats-ctl: the SOC API answered %ld: %s\n", r.status, r.body);
+		}
+	} else {
+		rc = fail("flag", &err);
+	}
+	OPENSSL_cleanse(token, sizeof(token));
+	OPENSSL_cleanse(auth, sizeof(auth));
+	http_resp_free(&r);
+	http_client_free(hc);
+	free(text);
+	json_decref(body);
+	return rc;
+}
+
+static int cmd_disconnect(ctl_t *c, const char *device, const char *reason)
+{
+	ar_store_event_t ev;
+	ar_err_t err = { 0 };
+	char id[AR_STORE_EVENT_ID_MAX + 1];
+
+	if (ar_store_device_valid(device, &err) < 0) {
+		fprintf(stderr, "acme-rats-ctl: %s\n", err.msg);
+		return EXIT_USAGE;
+	}
+	memset(&ev, 0, sizeof(ev));
+	snprintf(ev.type, sizeof(ev.type), "disconnect");
+	snprintf(ev.device, sizeof(ev.device), "%s", device);
+	snprintf(ev.reason, sizeof(ev.reason), "%s", reason ? reason : "operator request");
+	snprintf(ev.source, sizeof(ev.source), "acme-rats-ctl");
+	if (ar_store_event_add(c->st, &ev, id, &err) < 0)
+		return fail("disconnect", &err);
+	if (c->json)
+		printf("{\"event\": \"%s\"}\n", id);
+	else
+		printf("%s: disconnect requested (event %s); the NOC event worker acts on it\n",
+		       device, id);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "reason", required_argument, NULL, 'r' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "follow", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = SYSCONFDIR "/acme-rats/ctl.conf", *reason = NULL, *cmd;
+	ctl_t c;
+	ar_err_t err = { 0 };
+	int o, rc = EXIT_USAGE, count = 20, follow = 0;
+	char *end;
+
+	memset(&c, 0, sizeof(c));
+	while ((o = getopt_long(argc, argv, "c:jr:n:fh", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c': path = optarg; break;
+		case 'j': c.json = 1; break;
+		case 'r': reason = optarg; break;
+		case 'n':
+			count = (int)strtol(optarg, &end, 10);
+			if (*end || count < 1 || count > RECENT_MAX) {
+				fprintf(stderr, "acme-rats-ctl: --count 1..%d\n", RECENT_MAX);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'f': follow = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	cmd = argv[optind];
+	ar_log_setup("acme-rats-ctl", AR_LOG_WARN, 2);
+	if (daemon_conf_load(path, sections, NSECTIONS, &c.conf, &err) < 0 ||
+	    daemon_stores_init(&c.stores, &c.conf.redis, &err) < 0 ||
+	    !(c.st = daemon_store(&c.stores, &err))) {
+		fprintf(stderr, "acme-rats-ctl: %s\n", err.msg);
+		rc = EXIT_FAIL;
+		goto out;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (!strcmp(cmd, "devices") && argc - optind == 1)
+		rc = cmd_devices(&c);
+	else if (!strcmp(cmd, "device") && argc - optind == 2)
+		rc = cmd_device(&c, argv[optind + 1]);
+	else if (!strcmp(cmd, "events") && argc - optind == 1)
+		rc = cmd_events(&c, count, follow);
+	else if (!strcmp(cmd, "flag") && argc - optind == 3)
+		rc = cmd_flag(&c, argv[optind + 1], argv[optind + 2], reason);
+	else if (!strcmp(cmd, "disconnect") && argc - optind == 2)
+		rc = cmd_disconnect(&c, argv[optind + 1], reason);
+	else
+		usage(stderr);
+out:
+	daemon_stores_free(&c.stores);
+	daemon_conf_free(sections, NSECTIONS, &c.conf);
+	return rc;
+}
