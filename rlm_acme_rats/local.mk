@@ -69,6 +69,13 @@ TESTS += tests/module/test_module
 tests_module_test_module_SOURCES = tests/module/test_module.c $(radtest_sources)
 tests_module_test_module_CPPFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
 tests_module_test_module_LDADD = $(TEST_LIBS) $(CURL_LIBS)
+
+# The module under valgrind memcheck inside freeradius.
+check_PROGRAMS += tests/module/test_module_memcheck
+TESTS += tests/module/test_module_memcheck
+tests_module_test_module_memcheck_SOURCES = tests/module/test_module_memcheck.c $(radtest_sources)
+tests_module_test_module_memcheck_CPPFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
+tests_module_test_module_memcheck_LDADD = $(TEST_LIBS) $(CURL_LIBS)
 endif
 
 EXTRA_DIST += raddb tests/fixtures/mkraddb
