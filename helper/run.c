@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +24,8 @@
 
 /* Longest single sleep: the clock is looked at again at least this often. */
 #define MAX_SLEEP_S	3600
+/* Sleeps at least this long are worth trimming memory for. */
+#define IDLE_TRIM_S	30
 
 static const struct option options[] = {
 	{ "config",	required_argument, NULL, 'c' },
@@ -45,6 +48,12 @@ void cmd_run_usage(FILE *f)
 	      "  -v, --verbose           log at info level (twice: debug) whatever [log] says\n"
 	      "  -h, --help              this text\n"
 	      "\nExit status: 0 stopped by a signal, 3 configuration error.\n", f);
+}
+
+/* Before a long sleep: give the heap an enrollment freed back to the kernel. */
+static void idle_trim(void)
+{
+	malloc_trim(0);
 }
 
 /* Decide, record the decision for `status`, and return it. */
@@ -152,6 +161,8 @@ int cmd_run(int argc, char **argv)
 			act(&conf, &out);
 			continue;
 		}
+		if (wait_s >= IDLE_TRIM_S)
+			idle_trim();
 		ts.tv_sec = wait_s > MAX_SLEEP_S ? MAX_SLEEP_S : (time_t)wait_s;
 		ts.tv_nsec = 0;
 		sig = sigtimedwait(&set, NULL, &ts);
