@@ -237,6 +237,12 @@ void api_evidence(verifier_t *v, const char *sid, const ar_http_req_t *req, ar_h
 	}
 
 	ar_evidence_appraise(&ev, &v->policy, now, &sm, reason, sizeof(reason));
+	{	/* a device the SOC flagged cannot attest its way back */
+		ar_err_t serr = { 0 };
+
+		soc_verdict_caps(daemon_store(&v->stores, &serr), ev.device_id, &sm.status, reason,
+				 sizeof(reason));
+	}
 	cmw = issue_ear(v, &ev, nonce, &sm, now, &jwt, &err);
 	if (!cmw) {
 		ar_error("event=ear.sign_failed error=\"%s\"", err.msg);

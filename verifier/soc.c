@@ -62,10 +62,23 @@ static int set_verdict(ar_store_t *st, const char *device, ar_store_posture_t *p
 {
 	p->status = s;
 	p->updated_at = 0;
-	snprintf(p->reason, sizeof(p->reason), "SOC: %s", reason);
+	snprintf(p->reason, sizeof(p->reason), SOC_REASON_PREFIX "%s", reason);
 	if (ar_store_posture_put(st, device, p, err) < 0)
 		return -1;
 	return verifier_event(st, "soc_flag", device, s, reason, err);
+}
+
+int soc_verdict_caps(ar_store_t *st, const char *device, ar_status_t *status, char *reason,
+		     size_t size)
+{
+	ar_store_posture_t p;
+
+	if (!st || ar_store_posture_get(st, device, &p, NULL) != 1 ||
+	    strncmp(p.reason, SOC_REASON_PREFIX, strlen(SOC_REASON_PREFIX)) || p.status <= *status)
+		return 0;
+	*status = p.status;
+	snprintf(reason, size, "%s", p.reason);	/* keeps the prefix: the verdict keeps standing */
+	return 1;
 }
 
 static void soc_set(ar_store_t *st, const char *device, const ar_http_req_t *req,

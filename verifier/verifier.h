@@ -69,6 +69,18 @@ void api_new_session(verifier_t *v, const ar_http_req_t *req, ar_http_resp_t *re
 void api_evidence(verifier_t *v, const char *sid, const ar_http_req_t *req, ar_http_resp_t *resp);
 void soc_posture(verifier_t *v, const char *device, const ar_http_req_t *req, ar_http_resp_t *resp);
 
+/** Prefix of the reason of a posture the SOC set: its verdict, not an appraisal's. */
+#define SOC_REASON_PREFIX	"SOC: "
+
+/**
+ * A SOC verdict stands until the SOC changes it: an appraisal that comes
+ * out better than the device's standing verdict (warning, contraindicated)
+ * is lowered to it, and @p reason becomes the verdict's ("SOC: ..."), so
+ * the recorded posture still carries it. Returns 1 when it lowered.
+ */
+int soc_verdict_caps(ar_store_t *st, const char *device, ar_status_t *status, char *reason,
+		     size_t size);
+
 /** Problem type prefix of the verifier's own errors. */
 #define VERIFIER_PROBLEM "urn:acme-rats:verifier:error:"
 

@@ -395,6 +395,53 @@ static void test_soc_flag_writes_posture_and_stream(void **state)
 	httpc_free(&r);
 }
 
+/* Attest SUB-0077 as a healthy device; the EAR's status. */
+static ar_status_t healthy_appraisal(void)
+{
+	char path[512], nonce[128], *body;
+	ar_ear_t ear;
+
+	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
+	body = evfix_json(nonce, "SUB-0077", t.device_key, time(NULL) - 5 * 86400);
+	attest(path, AR_MT_EVIDENCE, body, &ear);
+	free(body);
+	return ar_ear_status(&ear);
+}
+
+static void soc_verdict(const char *status)
+{
+	char body[160];
+	httpc_resp_t r;
+
+	snprintf(body, sizeof(body), "{\"status\":\"%s\",\"reason\":\"case 88\"}", status);
+	assert_int_equal(request("POST", "/soc/v1/devices/SUB-0077/posture", "application/json",
+				 t.token, body, &r), 0);
+	assert_int_equal(r.status, 200);
+	httpc_free(&r);
+}
+
+/* A flagged device cannot attest its way back: the verdict stands until the SOC clears it. */
+static void test_soc_verdict_stands_over_new_appraisals(void **state)
+{
+	ar_store_posture_t p;
+
+	(void)state;
+	assert_int_equal(healthy_appraisal(), AR_STATUS_AFFIRMING);
+	soc_verdict("contraindicated");
+	assert_int_equal(healthy_appraisal(), AR_STATUS_CONTRAINDICATED);
+	assert_int_equal(healthy_appraisal(), AR_STATUS_CONTRAINDICATED);	/* and again */
+	assert_int_equal(ar_store_posture_get(t.store, "SUB-0077", &p, NULL), 1);
+	assert_int_equal(p.status, AR_STATUS_CONTRAINDICATED);
+	assert_non_null(strstr(p.reason, "case 88"));
+	soc_verdict("warning");
+	assert_int_equal(healthy_appraisal(), AR_STATUS_WARNING);
+	soc_verdict("affirming");
+	assert_int_equal(healthy_appraisal(), AR_STATUS_AFFIRMING);
+	assert_int_equal(ar_store_posture_get(t.store, "SUB-0077", &p, NULL), 1);
+	assert_null(strstr(p.reason, "SOC"));		/* an appraisal again */
+	assert_int_equal(healthy_appraisal(), AR_STATUS_AFFIRMING);
+}
+
 static void test_soc_rejects_bad_verdicts_and_device_ids(void **state)
 {
 	(void)state;
@@ -436,6 +483,7 @@ int main(void)
 		cmocka_unit_test(test_soc_api_requires_the_bearer_token),
 		cmocka_unit_test(test_soc_flag_writes_posture_and_stream),
 		cmocka_unit_test(test_soc_rejects_bad_verdicts_and_device_ids),
+		cmocka_unit_test(test_soc_verdict_stands_over_new_appraisals),
 		cmocka_unit_test(test_check_config_reports_errors),
 	};
 
