@@ -16,6 +16,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -63,6 +64,29 @@ static const struct route {
 	{ "cert/", 1, AR_ACME_KEY_KID, 0, cert_post },
 	{ "revoke-cert", 0, AR_ACME_KEY_EITHER, 0, revoke_post },
 };
+
+/*
+ * Account keys, parsed once: an account signs every request with the same
+ * key, and parsing and validating it costs more than the signature check.
+ * Process-wide (the HTTP threads share it), lives as long as the process.
+ */
+#define ACCOUNT_KEY_SLOTS	8192
+
+static ar_jwk_cache_t *account_keys;
+static pthread_once_t account_keys_once = PTHREAD_ONCE_INIT;
+
+static void account_keys_init(void)
+{
+	account_keys = ar_jwk_cache_new(ACCOUNT_KEY_SLOTS);
+}
+
+static ar_jwk_t *account_key(const json_t *jwk, ar_err_t *err)
+{
+	pthread_once(&account_keys_once, account_keys_init);
+	if (!account_keys)
+		return ar_jwk_parse(jwk, AR_JWK_PUBLIC_ONLY, err);
+	return ar_jwk_cache_parse(account_keys, jwk, AR_JWK_PUBLIC_ONLY, err);
+}
 
 static int64_t now_ms(void)
 {
@@ -180,7 +204,7 @@ static int signer_key(acme_req_t *r, ar_jwk_t **owned, const ar_jwk_t **key,
 			     json_string_value(json_object_get(r->account, "status")));
 		return -1;
 	}
-	*owned = ar_jwk_parse(json_object_get(r->account, "key"), AR_JWK_PUBLIC_ONLY, &err);
+	*owned = account_key(json_object_get(r->account, "key"), &err);
 	if (!*owned) {
 		ar_error("event=account.corrupt account=%s error=\"%s\"", r->account_id, err.msg);
 		acme_problem(r->ca, resp, 500, "serverInternal", "account record unusable");

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +28,7 @@ struct ar_jwk {
 	const char	*alg;		/* implied signature algorithm */
 	int		private_part;
 	char		thumbprint[AR_JWK_THUMBPRINT_LEN + 1];
+	atomic_uint	extra_refs;	/* references besides the first (ar_jwk_cache_parse) */
 };
 
 struct ar_jwks {
@@ -206,6 +210,103 @@ error:
 	return NULL;
 }
 
+/* One slot of the cache: the JWK's canonical text and flags, and the key. */
+struct jwk_slot {
+	char		*text;
+	unsigned	flags;
+	ar_jwk_t	*key;
+};
+
+struct ar_jwk_cache {
+	pthread_mutex_t	lock;
+	size_t		nslots;
+	struct jwk_slot	slots[];
+};
+
+ar_jwk_cache_t *ar_jwk_cache_new(size_t slots)
+{
+	ar_jwk_cache_t *c;
+
+	if (slots == 0 || slots > AR_JWK_CACHE_MAX_SLOTS)
+		return NULL;
+	c = calloc(1, sizeof(*c) + slots * sizeof(c->slots[0]));
+	if (!c)
+		return NULL;
+	if (pthread_mutex_init(&c->lock, NULL)) {
+		free(c);
+		return NULL;
+	}
+	c->nslots = slots;
+	return c;
+}
+
+void ar_jwk_cache_free(ar_jwk_cache_t *c)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->nslots; i++) {
+		free(c->slots[i].text);
+		ar_jwk_free(c->slots[i].key);
+	}
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+/* FNV-1a: spreads JWK texts (mostly base64url) over the slots. */
+static size_t text_hash(const char *text, unsigned flags)
+{
+	uint64_t h = 14695981039346656037ULL ^ flags;
+
+	for (; *text; text++)
+		h = (h ^ (unsigned char)*text) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+static ar_jwk_t *take_ref(ar_jwk_t *key)
+{
+	atomic_fetch_add(&key->extra_refs, 1);
+	return key;
+}
+
+ar_jwk_t *ar_jwk_cache_parse(ar_jwk_cache_t *c, const json_t *json, unsigned flags,
+			     ar_err_t *err)
+{
+	char *text = json_dumps(json, JSON_COMPACT | JSON_SORT_KEYS);
+	struct jwk_slot *slot;
+	ar_jwk_t *key = NULL;
+
+	if (!text) {
+		ar_err_set(err, json_is_object(json) ? AR_ERR_NOMEM : AR_ERR_MALFORMED,
+			   json_is_object(json) ? "out of memory" : "JWK is not a JSON object");
+		return NULL;
+	}
+	slot = &c->slots[text_hash(text, flags) % c->nslots];
+	pthread_mutex_lock(&c->lock);
+	if (slot->key && slot->flags == flags && !strcmp(slot->text, text))
+		key = take_ref(slot->key);
+	pthread_mutex_unlock(&c->lock);
+	if (key) {
+		free(text);
+		return key;
+	}
+	/* Parse outside the lock: that is the expensive part. */
+	key = ar_jwk_parse(json, flags, err);
+	if (!key) {
+		free(text);
+		return NULL;
+	}
+	pthread_mutex_lock(&c->lock);
+	free(slot->text);
+	ar_jwk_free(slot->key);		/* holders of the old key keep their references */
+	slot->text = text;
+	slot->flags = flags;
+	slot->key = take_ref(key);
+	pthread_mutex_unlock(&c->lock);
+	return key;
+}
+
 ar_jwk_t *ar_jwk_parse_text(const char *text, size_t len, unsigned flags, ar_err_t *err)
 {
 	json_t *json;
@@ -326,8 +427,15 @@ out:
 
 void ar_jwk_free(ar_jwk_t *key)
 {
+	unsigned refs;
+
 	if (!key)
 		return;
+	/* Drop one of the extra references, if any; the last one frees. */
+	refs = atomic_load(&key->extra_refs);
+	while (refs > 0)
+		if (atomic_compare_exchange_weak(&key->extra_refs, &refs, refs - 1))
+			return;
 	EVP_MD_CTX_free(key->verify_ctx);
 	EVP_PKEY_free(key->pkey);
 	json_decref(key->json);

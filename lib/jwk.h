@@ -50,6 +50,35 @@ ar_jwk_t *ar_jwk_parse(const json_t *json, unsigned flags, ar_err_t *err);
 /** As ar_jwk_parse(), from JSON text of at most AR_JWK_MAX_TEXT bytes. */
 ar_jwk_t *ar_jwk_parse_text(const char *text, size_t len, unsigned flags, ar_err_t *err);
 
+/**
+ * A cache of parsed keys, for a server that sees the same JWKs again and
+ * again (an ACME account's key on each of its requests): parsing and
+ * validating a key costs more than verifying a signature with it. A hit
+ * costs serializing the JSON and one comparison. Thread-safe; direct
+ * mapped (a colliding key replaces the slot's).
+ */
+typedef struct ar_jwk_cache ar_jwk_cache_t;
+
+/** Most slots a cache may have. */
+#define AR_JWK_CACHE_MAX_SLOTS	(1u << 20)
+
+/** A cache of @p slots keys (1..AR_JWK_CACHE_MAX_SLOTS); NULL on failure. */
+ar_jwk_cache_t *ar_jwk_cache_new(size_t slots);
+
+/** Free the cache; keys handed out stay valid until their holders free them. */
+void ar_jwk_cache_free(ar_jwk_cache_t *c);
+
+/**
+ * As ar_jwk_parse(), through the cache: a JWK with the same members and
+ * the same @p flags as one parsed before gives that key. Failures are not
+ * cached.
+ *
+ * @return a reference the caller releases with ar_jwk_free() (the key is
+ *	   shared: do not modify it), or NULL with ar_jwk_parse()'s errors.
+ */
+ar_jwk_t *ar_jwk_cache_parse(ar_jwk_cache_t *c, const json_t *json, unsigned flags,
+			     ar_err_t *err);
+
 /** Build a key from an OpenSSL key (EC or RSA). @p pkey is not consumed. */
 ar_jwk_t *ar_jwk_from_pkey(EVP_PKEY *pkey, ar_err_t *err);
 
@@ -65,6 +94,7 @@ ar_jwk_t *ar_jwk_load_pem(const char *path, ar_err_t *err);
  */
 char *ar_jwk_to_pem(const ar_jwk_t *key, int private_part, ar_err_t *err);
 
+/** Release the key (one reference, for keys from ar_jwk_cache_parse()); NULL is a no-op. */
 void ar_jwk_free(ar_jwk_t *key);
 
 /** New reference to the public members only (drops d, p, q, ... and k). */

@@ -243,6 +243,59 @@ static void test_jwks_finds_keys_by_kid_and_rejects_duplicates(void **state)
 	json_decref(set);
 }
 
+/* The cache hands out the key parsed first for the same JWK, and a key outlives its slot. */
+static void test_jwk_cache_returns_the_same_key_for_the_same_jwk(void **state)
+{
+	ar_jwk_cache_t *c = ar_jwk_cache_new(1);
+	json_t *a = json_loads(RFC7638_JWK, 0, NULL), *b;
+	ar_jwk_t *k1, *k2, *k3, *other = ar_jwk_generate("ES256", NULL);
+	ar_err_t err = { 0 };
+
+	(void)state;
+	assert_non_null(c);
+	assert_null(ar_jwk_cache_new(0));
+	k1 = ar_jwk_cache_parse(c, a, 0, &err);
+	assert_non_null(k1);
+	/* Same members in another order: the same key. */
+	b = json_deep_copy(a);
+	json_object_del(b, "kid");
+	json_object_set_new(b, "kid", json_string("2011-04-29"));
+	k2 = ar_jwk_cache_parse(c, b, 0, &err);
+	assert_ptr_equal(k1, k2);
+	assert_string_equal(ar_jwk_thumbprint(k2), RFC7638_THUMBPRINT);
+	/* Other flags are another entry: the private-only check still runs. */
+	assert_null(ar_jwk_cache_parse(c, ar_jwk_json(other), AR_JWK_PUBLIC_ONLY, &err));
+	assert_int_equal(err.code, AR_ERR_MALFORMED);
+	/* A new key takes the only slot; the old one stays usable by its holders. */
+	k3 = ar_jwk_cache_parse(c, ar_jwk_json(other), 0, &err);
+	assert_non_null(k3);
+	assert_ptr_not_equal(k3, k1);
+	ar_jwk_free(k1);
+	ar_jwk_cache_free(c);
+	assert_string_equal(ar_jwk_kid(k2), "2011-04-29");
+	assert_string_equal(ar_jwk_thumbprint(k3), ar_jwk_thumbprint(other));
+	ar_jwk_free(k2);
+	ar_jwk_free(k3);
+	ar_jwk_free(other);
+	json_decref(a);
+	json_decref(b);
+}
+
+/* Garbage is refused, and not cached. */
+static void test_jwk_cache_refuses_what_parse_refuses(void **state)
+{
+	ar_jwk_cache_t *c = ar_jwk_cache_new(8);
+	json_t *bad = json_pack("{s:s,s:s}", "kty", "EC", "crv", "P-256");
+	ar_err_t err = { 0 };
+
+	(void)state;
+	assert_null(ar_jwk_cache_parse(c, bad, 0, &err));
+	assert_int_equal(err.code, AR_ERR_MALFORMED);
+	assert_null(ar_jwk_cache_parse(c, bad, 0, &err));
+	json_decref(bad);
+	ar_jwk_cache_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -259,6 +312,8 @@ int main(void)
 		cmocka_unit_test(test_jwk_load_pem_reports_missing_and_garbage_files),
 		cmocka_unit_test(test_jwk_rejects_duplicate_members_and_oversized_text),
 		cmocka_unit_test(test_jwks_finds_keys_by_kid_and_rejects_duplicates),
+		cmocka_unit_test(test_jwk_cache_returns_the_same_key_for_the_same_jwk),
+		cmocka_unit_test(test_jwk_cache_refuses_what_parse_refuses),
 	};
 
 	return cmocka_run_group_tests_name("jwk", tests, NULL, NULL);
