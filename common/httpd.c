@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -313,6 +314,18 @@ static int parse_address(const char *addr, int port, struct sockaddr_storage *ss
 	return -1;
 }
 
+/*
+ * 1 when the process ignores SIGPIPE (the daemons do): libmicrohttpd then
+ * skips blocking and unblocking it around every TLS send, three system
+ * calls per response.
+ */
+static int sigpipe_ignored(void)
+{
+	struct sigaction sa;
+
+	return sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN;
+}
+
 ar_httpd_t *ar_httpd_start(const ar_httpd_opts_t *o, ar_http_handler_t handler, void *ctx,
 			   ar_err_t *err)
 {
@@ -361,6 +374,7 @@ ar_httpd_t *ar_httpd_start(const ar_httpd_opts_t *o, ar_http_handler_t handler, 
 				  MHD_OPTION_HTTPS_MEM_KEY, h->key,
 				  MHD_OPTION_HTTPS_PRIORITIES, "SECURE256:+SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+				  MHD_OPTION_SIGPIPE_HANDLED_BY_APP, sigpipe_ignored(),
 				  MHD_OPTION_END);
 	if (!h->mhd) {
 		ar_err_set(err, AR_ERR_IO, "cannot serve HTTPS on %s port %d (address in use, or "

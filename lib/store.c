@@ -53,6 +53,7 @@ struct ar_store {
 	long		event_maxlen;
 	int		cert_grace_s;
 	char		endpoint[160];	/* for messages: "host:port" or the socket path */
+	int		sigpipe_ignored;	/* the process ignored SIGPIPE when we connected */
 };
 
 /*
@@ -237,7 +238,10 @@ static int exchange_once(ar_store_t *s, const cmd_t *cmds, size_t n, redisReply 
 			return ar_err_set(err, AR_ERR_NOMEM, "store: cannot queue command");
 	}
 
-	sigpipe_block(&guard);
+	/* A process that ignores SIGPIPE needs no guard: four system calls
+	 * less per exchange. */
+	if (!s->sigpipe_ignored)
+		sigpipe_block(&guard);
 	for (got = 0; got < n; got++) {
 		void *r = NULL;
 
@@ -258,7 +262,8 @@ static int exchange_once(ar_store_t *s, const cmd_t *cmds, size_t n, redisReply 
 	}
 	rc = 0;
 out:
-	sigpipe_restore(&guard);
+	if (!s->sigpipe_ignored)
+		sigpipe_restore(&guard);
 	if (rc < 0)
 		replies_free(replies, got);
 	return rc;
@@ -286,6 +291,11 @@ static int store_connect(ar_store_t *s, ar_err_t *err)
 		return -1;
 	}
 	s->c = c;
+	{
+		struct sigaction sa;
+
+		s->sigpipe_ignored = sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN;
+	}
 
 	if (s->password) {
 		cmd_t auth;
