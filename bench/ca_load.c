@@ -521,7 +521,7 @@ static void *run(void *arg)
 {
 	worker_t *w = arg;
 	cfg_t *cfg = w->cfg;
-	http_opts_t o = { .ca_bundle = cfg->ca_file, .connect_ms = 5000, .total_ms = 30000 };
+	http_opts_t o = { .ca_bundle = cfg->ca_file, .connect_ms = 5000, .total_ms = 10000 };
 	ar_err_t err = { 0 };
 
 	w->http = http_client_new(&o, &err);
