@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,7 @@ http01_t *http01_start(const char *addr, int port, ar_err_t *err)
 		return NULL;
 	}
 	memset(&ss, 0, sizeof(ss));
+	errno = 0;
 	if (inet_pton(AF_INET, addr, &in4->sin_addr) == 1) {
 		in4->sin_family = AF_INET;
 		in4->sin_port = htons((uint16_t)port);
@@ -94,8 +96,8 @@ http01_t *http01_start(const char *addr, int port, ar_err_t *err)
 				MHD_OPTION_END);
 	if (!h->d) {
 		free(h);
-		ar_err_set(err, AR_ERR_IO, "http-01 listener: cannot listen on %.64s port %d", addr,
-			   port);
+		ar_err_set(err, AR_ERR_IO, "http-01 listener: cannot listen on %.64s port %d: %s", addr,
+			   port, errno ? strerror(errno) : "refused by libmicrohttpd");
 		return NULL;
 	}
 	return h;

@@ -27,7 +27,9 @@ helper_acme_rats_helper_CPPFLAGS = $(helper_libhelper_la_CPPFLAGS)
 helper_acme_rats_helper_LDADD = $(helper_libs)
 
 dist_man1_MANS = helper/acme-rats-helper.1
-dist_doc_DATA += docs/evidence.md
+dist_doc_DATA += docs/evidence.md docs/helper.md
+# Samples: the configuration and the systemd unit.
+EXTRA_DIST += helper/acme-rats-helper.conf helper/acme-rats-helper.service
 
 # Integration tests: real acme-rats-ca, acme-rats-verifier, redis-server (and pebble).
 TESTS += tests/helper/test_helper_enroll.sh tests/helper/test_helper_run.sh \

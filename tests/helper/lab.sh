@@ -65,11 +65,15 @@ finish() {
 
 # A TCP port nothing listens on, not handed out before by this test (a
 # daemon that still loses the race fails to start and the test bails out).
-# (Called in $(...): the ports handed out are remembered in a file.)
+# (Called in $(...): the ports handed out are remembered in a file.) Ports
+# come from below the kernel's ephemeral range, so no outgoing connection's
+# local port can take one before the daemon binds it.
 free_port() {
-	local p i
+	local p i lo
+	read -r lo _ </proc/sys/net/ipv4/ip_local_port_range
+	[ "$lo" -gt 12000 ] || lo=32768
 	for i in $(seq 1 100); do
-		p=$((20000 + RANDOM % 40000))
+		p=$((10000 + RANDOM % (lo - 10000)))
 		grep -qx "$p" "$work/ports" 2>/dev/null && continue
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p" >>"$work/ports"
@@ -134,6 +138,8 @@ lab_ca() {
 		echo "verifier_keys = $work/v/keys.jwks"
 		echo "verifier_url = $vurl"
 		echo "verifier_ca = $work/v/ca.crt"
+		# more sections (e.g. the NOC event worker's), from a file
+		[ -z "${LAB_CA_EXTRA:-}" ] || cat "$LAB_CA_EXTRA"
 	} >"$work/profiles.conf"
 	MKCA_EXTRA=$work/profiles.conf MKCA_EAB_PROFILE=substation \
 		"$top_src/tests/fixtures/mkca" "$work/ca" "$cport" "$rport" yes >/dev/null 2>&1 ||

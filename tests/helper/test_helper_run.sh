@@ -116,14 +116,18 @@ if [ "$fails" -ge 3 ] && [ "$fails" -le 5 ] && grep -q 'contraindicated' "$work/
 else
 	not_ok "run: an unpatched device is refused, on_failure runs, 3..5 attempts in 9 s" "$fails attempts"
 fi
-# The waits between attempts grow (2 s, 4 s bases with jitter in [base/2, base]).
+# Each wait is a backoff draw: base 2 s then 4 s, a draw in [base/2, base] of
+# whole seconds, plus the attempt itself; never back to back. (The doubling
+# and the jitter bounds are proven exactly in test_helper_unit.)
 gaps=$(grep 'event=renew.start' "$work/bad.log" | sed 's/^ts=\([^ ]*\) .*/\1/' |
 	while read -r t; do date -d "$t" +%s.%N; done |
 	awk 'NR > 1 { printf "%.1f ", $1 - prev } { prev = $1 }')
-if awk -v g="$gaps" 'BEGIN { n = split(g, a, " "); exit !(n >= 2 && a[n] >= a[1] && a[n] >= 1.5) }'
-then
-	ok "run: the waits between refused attempts grow (exponential backoff: $gaps s)"
+count=$(sed -n 's/.*"failures": \([0-9]*\).*/\1/p' "$work/bad/state.json")
+if awk -v g="$gaps" 'BEGIN { n = split(g, a, " "); if (n < 2) exit 1
+	for (i = 1; i <= n; i++) if (a[i] < 0.9 || a[i] > 6) exit 1 }' &&
+   [ "$count" = "$fails" ]; then
+	ok "run: refused attempts are spaced by the backoff ($gaps s) and counted ($count)"
 else
-	not_ok "run: the waits between refused attempts grow (exponential backoff)" "gaps: $gaps"
+	not_ok "run: refused attempts are spaced by the backoff and counted" "gaps: $gaps, count $count"
 fi
 finish
