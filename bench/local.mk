@@ -22,3 +22,20 @@ bench_ca_load_LDADD = common/libarclient.la lib/libacmerats.la $(CURL_LIBS) $(JO
 	$(JANSSON_LIBS) $(OPENSSL_LIBS) -lpthread
 CLEANFILES += bench/ca_load
 EXTRA_DIST += bench/ca.sh
+
+# rlm_acme_rats: the per-authentication check in process, Redis on loopback;
+# EAP-TLS authentications with and without the module (bench/module.sh).
+EXTRA_PROGRAMS += bench/module_check
+bench_module_check_SOURCES = bench/module_check.c tests/lab/lab.c tests/lab/lab.h
+bench_module_check_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/rlm_acme_rats -I$(top_srcdir)/tests \
+	$(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) $(JOSE_CFLAGS) $(HIREDIS_CFLAGS)
+bench_module_check_LDADD = $(armod_libs)
+CLEANFILES += bench/module_check
+
+EXTRA_PROGRAMS += bench/module_eap
+bench_module_eap_SOURCES = bench/module_eap.c $(radtest_sources)
+bench_module_eap_CPPFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
+bench_module_eap_LDADD = $(TEST_LIBS) $(CURL_LIBS)
+CLEANFILES += bench/module_eap
+EXTRA_DIST += bench/module.sh
+EXTRA_DIST += bench/helper.sh

@@ -76,6 +76,28 @@ TESTS += tests/module/test_module_memcheck
 tests_module_test_module_memcheck_SOURCES = tests/module/test_module_memcheck.c $(radtest_sources)
 tests_module_test_module_memcheck_CPPFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
 tests_module_test_module_memcheck_LDADD = $(TEST_LIBS) $(CURL_LIBS)
+
+# freeradius -XC with the shipped raddb; bad settings; install-raddb.
+TESTS += tests/module/test_raddb.sh
 endif
 
-EXTRA_DIST += raddb tests/fixtures/mkraddb
+EXTRA_DIST += raddb tests/fixtures/mkraddb tests/module/test_raddb.sh
+
+# ---- raddb ------------------------------------------------------------------
+# `make install` keeps a copy of the FreeRADIUS files under
+# $(pkgdatadir)/raddb; `make install-raddb` places them into the live
+# configuration without clobbering local changes (raddb/install-raddb):
+#   make install-raddb RADDB=/etc/freeradius/3.0
+RADDB = /etc/freeradius/3.0
+raddbdatadir = $(pkgdatadir)
+nobase_dist_raddbdata_DATA = raddb/mods-available/acme_rats raddb/sites-available/check-eap-tls \
+	raddb/dictionary.acme_rats raddb/acme-rats/eap-tls.conf raddb/acme-rats/tls-cache.conf \
+	raddb/acme-rats/post-auth.conf raddb/acme-rats/post-auth-reject.conf \
+	raddb/acme-rats/accounting.conf
+raddbscriptdir = $(pkgdatadir)/raddb
+dist_raddbscript_SCRIPTS = raddb/install-raddb
+dist_doc_DATA += docs/module.md
+
+install-raddb:
+	$(SHELL) $(srcdir)/raddb/install-raddb $(DESTDIR)$(RADDB)
+.PHONY: install-raddb

@@ -398,7 +398,7 @@ void cert_serial_hex(X509 *cert, char *out, size_t size)
 /* ---- FreeRADIUS and eapol_test ------------------------------------------ */
 
 int rad_start(rad_proc_t *r, const enroll_env_t *e, const char *const *settings,
-	      const char *memcheck_log)
+	      const char *memcheck_log, int quiet)
 {
 	char script[512], moddir[512], auth[16], acct[16], redis[16], log[300];
 	int i;
@@ -441,7 +441,9 @@ int rad_start(rad_proc_t *r, const enroll_env_t *e, const char *const *settings,
 		snprintf(vlog, sizeof(vlog), "--log-file=%s", memcheck_log);
 		r->pid = lab_spawn(argv, log);
 	} else {
-		char *argv[] = { "/usr/sbin/freeradius", "-X", "-d", r->raddb, NULL };
+		/* quiet: normal logging (decision lines), no debug output. */
+		char *argv[] = { "/usr/sbin/freeradius", quiet ? "-f" : "-X", "-d", r->raddb,
+				 quiet ? "-lstdout" : NULL, NULL };
 
 		r->pid = lab_spawn(argv, log);
 	}

@@ -75,9 +75,10 @@ typedef struct rad_proc {
 } rad_proc_t;
 
 /* @settings: NULL-terminated "MKRADDB_X=value" strings for mkraddb.
- * @memcheck_log: run freeradius under valgrind memcheck, its report there. */
+ * @memcheck_log: run freeradius under valgrind memcheck, its report there.
+ * @quiet: `freeradius -f -l stdout` (the normal log) instead of -X. */
 int rad_start(rad_proc_t *r, const enroll_env_t *e, const char *const *settings,
-	      const char *memcheck_log);
+	      const char *memcheck_log, int quiet);
 void rad_stop(rad_proc_t *r);
 
 /* One EAP-TLS authentication with eapol_test, as NAS "ap-substation-7",

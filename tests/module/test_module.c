@@ -44,7 +44,7 @@ static int start_radius(const char *s1, const char *s2)
 
 	snprintf(trust, sizeof(trust), "MKRADDB_TRUST_EXTRA=%s", t.trust_extra);
 	rad_stop(&t.rad);
-	return rad_start(&t.rad, &t.e, settings, NULL);
+	return rad_start(&t.rad, &t.e, settings, NULL, 0);
 }
 
 static int enroll_all(void)

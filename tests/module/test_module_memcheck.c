@@ -46,7 +46,7 @@ static int group_setup(void **state)
 	t.st = ar_store_open(&so, NULL);
 	if (!t.st || mint_cert(&t.e, &noext, t.noext) < 0)
 		return -1;
-	return rad_start(&t.rad, &t.e, NULL, t.vglog);
+	return rad_start(&t.rad, &t.e, NULL, t.vglog, 0);
 }
 
 static int group_teardown(void **state)

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# The shipped raddb files: `freeradius -XC` loads rlm_acme_rats with them,
+# refuses bad module settings with a message naming the option, and
+# raddb/install-raddb never clobbers a locally changed file.
+set -u
+top=${AR_TOP_SRCDIR:-.}
+build=${AR_TOP_BUILDDIR:-.}
+dir=$(mktemp -d "${TMPDIR:-/tmp}/acmerats-raddb.XXXXXX")
+trap 'rm -rf "$dir"' EXIT INT TERM
+n=0 failed=0
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+
+echo "1..7"
+"$top/tests/fixtures/mkca" "$dir/ca" 1 1 no >/dev/null 2>&1 || { echo "Bail out! mkca failed"; exit 1; }
+mk() { "$top/tests/fixtures/mkraddb" "$dir/raddb" "$top" "$build/rlm_acme_rats/.libs" 1812 1813 6379 "$dir/ca"; }
+check() { freeradius -XC -d "$dir/raddb" > "$dir/xc.log" 2>&1; }
+
+mk
+if check && grep -q 'Configuration appears to be OK' "$dir/xc.log" &&
+	grep -q 'rlm_acme_rats (acme_rats): Initialising connection pool' "$dir/xc.log"; then
+	ok "freeradius -XC loads rlm_acme_rats with the shipped configuration"
+else
+	not_ok "freeradius -XC loads rlm_acme_rats with the shipped configuration" "$(tail -20 "$dir/xc.log")"
+fi
+
+# A bad value for each validated option is refused, naming the option.
+bad() { # description, sed expression, expected message
+	mk
+	sed -i "$2" "$dir/raddb/mods-available/acme_rats"
+	if check; then
+		not_ok "$1" "freeradius -XC accepted it"
+	elif grep -q -- "$3" "$dir/xc.log"; then
+		ok "$1"
+	else
+		not_ok "$1" "$(tail -5 "$dir/xc.log")"
+	fi
+}
+bad "redis_unavailable must be fail_closed or certificate_only" \
+	's/redis_unavailable = certificate_only/redis_unavailable = fail_open/' \
+	'expected fail_closed or certificate_only'
+bad "grace below fresh is refused" 's/grace = 43200/grace = 60/' 'grace (60) >= fresh'
+bad "a missing issuer_certs file is refused" \
+	's|issuer_certs = .*|issuer_certs = /nonexistent/issuer.pem|' 'issuer_certs'
+
+mk
+sed -i '/\$INCLUDE dictionary.acme_rats/d' "$dir/raddb/dictionary"
+if ! check && grep -q 'attribute TLS-Client-Cert-1.3.6.1.4.1.59371.1.1 is not defined' "$dir/xc.log"; then
+	ok "without dictionary.acme_rats the module refuses to start"
+else
+	not_ok "without dictionary.acme_rats the module refuses to start" "$(tail -5 "$dir/xc.log")"
+fi
+
+# install-raddb: new files installed; a local change kept, the new version beside it.
+mkdir -p "$dir/etc"
+printf 'ATTRIBUTE\tSite-Local\t3000\tstring\n' > "$dir/etc/dictionary"
+"$top/raddb/install-raddb" "$dir/etc" > "$dir/install.log"
+echo "# local change" >> "$dir/etc/mods-available/acme_rats"
+"$top/raddb/install-raddb" "$dir/etc" > "$dir/install2.log"
+if grep -q '# local change' "$dir/etc/mods-available/acme_rats" &&
+	cmp -s "$top/raddb/mods-available/acme_rats" "$dir/etc/mods-available/acme_rats.acme-rats-new" &&
+	grep -q 'has local changes' "$dir/install2.log"; then
+	ok "install-raddb keeps a locally changed file and puts the new one beside it"
+else
+	not_ok "install-raddb keeps a locally changed file" "$(cat "$dir/install2.log")"
+fi
+if [ "$(grep -c 'INCLUDE dictionary.acme_rats' "$dir/etc/dictionary")" = 1 ] &&
+	grep -q 'Site-Local' "$dir/etc/dictionary" &&
+	cmp -s "$top/raddb/sites-available/check-eap-tls" "$dir/etc/sites-available/check-eap-tls"; then
+	ok "install-raddb adds the dictionary include once and keeps the local dictionary"
+else
+	not_ok "install-raddb adds the dictionary include once" "$(cat "$dir/etc/dictionary")"
+fi
+exit $((failed > 0))
