@@ -19,7 +19,7 @@ run_helper() {
 	rc=$?
 }
 
-echo "1..14"
+echo "1..15"
 
 # 1-3: passport model
 helper_conf "$work/h.conf" "$work/state"
@@ -159,5 +159,15 @@ if [ "$rc" -eq 0 ] && [ "$k1" = "$k2" ] && pair_matches "$work/state"; then
 	ok "reuse_key = yes renews for the same key (attested again)"
 else
 	not_ok "reuse_key = yes renews for the same key (attested again)" "exit $rc"
+fi
+
+# 15: the sample configuration in the tree is valid
+sed -e "s|^eab_hmac_file = .*|eab_hmac_file = $work/eab.hmac|" \
+    -e "s|^dir = .*|dir = $work/sample|" "$top_src/helper/acme-rats-helper.conf" >"$work/sample.conf"
+run_helper status -c "$work/sample.conf"
+if [ "$rc" -eq 1 ] && grep -q '^certificate   none' "$work/out"; then
+	ok "the sample configuration (helper/acme-rats-helper.conf) loads"
+else
+	not_ok "the sample configuration (helper/acme-rats-helper.conf) loads" "exit $rc" "$(cat "$work/err")"
 fi
 finish
