@@ -39,4 +39,3 @@ bench_module_eap_LDADD = $(TEST_LIBS) $(CURL_LIBS)
 CLEANFILES += bench/module_eap
 EXTRA_DIST += bench/module.sh
 EXTRA_DIST += bench/helper.sh
-EXTRA_DIST += bench/helper.sh
