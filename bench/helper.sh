@@ -36,9 +36,8 @@ for model in passport background-check; do
 done
 
 helper_conf "$work/d.conf" "$work/passport"
-"$bin" run -c "$work/d.conf" >>"$work/daemon.log" 2>&1 &
+lab_bg "$work/daemon.log" "$bin" run -c "$work/d.conf"
 pid=$!
-pids+=($pid)
 wait_for 100 grep -q 'event=schedule next=ari-poll' "$work/daemon.log" || bail "the daemon did not settle"
 sleep 2
 ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }

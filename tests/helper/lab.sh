@@ -1,21 +1,26 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# Sourced by the acme-rats-helper integration tests (bash): TAP output, a
-# work directory, and the real servers on 127.0.0.1 ephemeral ports -
-# redis-server, acme-rats-verifier, acme-rats-ca - each stopped by PID, and
-# the directory removed, however the test ends.
+# Sourced by the acme-rats-helper integration tests (bash), on top of the
+# shared shell lab (tests/lab/lab.sh: TAP, $work, cleanup, redis-server):
+# the verifier, the CA and a device for the helper to enroll.
 #
 #   lab_start_all PROFILE_TEXT   redis + verifier + CA whose kid-substation-1
 #                                orders under the [profile "substation"] given
-#   helper_conf FILE [EXTRA]     a helper configuration for SUB-0042
+#   helper_conf FILE DIR [EXTRA] a helper configuration for SUB-0042
+#   start_daemon CONF LOG        acme-rats-helper run, pid in $hpid
 
-top_src=${AR_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_build=${AR_TOP_BUILDDIR:-$top_src}
+lab_name=helper
+. "${AR_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lab/lab.sh"
 helper=$top_build/helper/acme-rats-helper
+# Shown after a failure, with the daemons' logs: what the last command printed.
+lab_logs="$lab_logs $work/out $work/err"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/acmerats-helper.XXXXXX") || exit 1
+# Names of this file's first version, still used by scripts built on it:
+# $rport (= $redis_port), pids+=(...) (stopped at exit like lab_bg's), $n
+# and $failed (the TAP counters), finish (= lab_done).
 pids=()
-lab_cleanup() {
+declare -n n=lab_n failed=lab_failed
+helper_lab_cleanup() {
 	local p
 	for p in "${pids[@]}"; do
 		kill -TERM "$p" 2>/dev/null
@@ -23,51 +28,18 @@ lab_cleanup() {
 	for p in "${pids[@]}"; do
 		wait "$p" 2>/dev/null
 	done
-	rm -rf "$work"
+	lab_cleanup
 }
-trap lab_cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
-n=0
-failed=0
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-not_ok() {
-	local log
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $1"
-	shift
-	[ $# -gt 0 ] && printf '# %s\n' "$@"
-	for log in "$work"/*.log "$work"/out "$work"/err; do
-		[ -s "$log" ] && tail -n 8 "$log" | sed "s|^|# ${log##*/}: |"
-	done
-}
-# check NAME COMMAND...: ok when the command succeeds.
-check() {
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else not_ok "$name"; fi
-}
-bail() {
-	echo "Bail out! $*"
-	for log in "$work"/*.log; do
-		[ -s "$log" ] && tail -n 10 "$log" | sed "s|^|# ${log##*/}: |"
-	done
-	exit 1
-}
+trap helper_lab_cleanup EXIT
 finish() {
-	[ "$failed" -eq 0 ]
+	lab_done
 	exit
 }
 
-# A TCP port nothing listens on, not handed out before by this test (a
-# daemon that still loses the race fails to start and the test bails out).
-# (Called in $(...): the ports handed out are remembered in a file.) Ports
-# come from below the kernel's ephemeral range, so no outgoing connection's
-# local port can take one before the daemon binds it.
+# Ports from below the kernel's ephemeral range, so that no outgoing
+# connection's local port takes one before the daemon binds it (an http-01
+# listener lost such a race), and none handed out twice in a test (they
+# are remembered in a file, as this runs in $(...)).
 free_port() {
 	local p i lo
 	read -r lo _ </proc/sys/net/ipv4/ip_local_port_range
@@ -84,16 +56,6 @@ free_port() {
 	return 1
 }
 
-# wait_tcp PORT TENTHS
-wait_tcp() {
-	local i
-	for i in $(seq 1 "$2"); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # wait_for TENTHS COMMAND...: until the command succeeds.
 wait_for() {
 	local t=$1 i
@@ -105,21 +67,11 @@ wait_for() {
 	return 1
 }
 
-lab_redis() {
-	rport=$(free_port)
-	mkdir -p "$work/redis"
-	redis-server --port "$rport" --bind 127.0.0.1 --dir "$work/redis" --save '' \
-		--appendonly no --daemonize no >>"$work/redis.log" 2>&1 &
-	pids+=($!)
-	wait_tcp "$rport" 50 || bail "redis-server did not start"
-}
-
 lab_verifier() {
-	vport=$(free_port)
-	"$top_src/tests/fixtures/mkverifier" "$work/v" "$vport" "$rport" >/dev/null 2>&1 ||
+	vport=$(free_port) || bail "no free port"
+	"$top_src/tests/fixtures/mkverifier" "$work/v" "$vport" "$redis_port" >/dev/null 2>&1 ||
 		bail "tests/fixtures/mkverifier failed"
-	"$top_build/verifier/acme-rats-verifier" -c "$work/v/verifier.conf" >>"$work/verifier.log" 2>&1 &
-	pids+=($!)
+	lab_bg "$work/verifier.log" "$top_build/verifier/acme-rats-verifier" -c "$work/v/verifier.conf"
 	wait_tcp "$vport" 50 || bail "acme-rats-verifier did not start"
 	vurl=https://127.0.0.1:$vport
 	curl -sf --cacert "$work/v/ca.crt" -o "$work/v/keys.jwks" \
@@ -128,7 +80,7 @@ lab_verifier() {
 
 # lab_ca PROFILE_BODY: the CA, with [profile "substation"] = PROFILE_BODY plus the verifier.
 lab_ca() {
-	cport=$(free_port)
+	cport=$(free_port) || bail "no free port"
 	echo '{"min_status": "affirming", "max_age": 300, "require_key_binding": true}' \
 		>"$work/policy.json"
 	{
@@ -142,11 +94,9 @@ lab_ca() {
 		[ -z "${LAB_CA_EXTRA:-}" ] || cat "$LAB_CA_EXTRA"
 	} >"$work/profiles.conf"
 	MKCA_EXTRA=$work/profiles.conf MKCA_EAB_PROFILE=substation \
-		"$top_src/tests/fixtures/mkca" "$work/ca" "$cport" "$rport" yes >/dev/null 2>&1 ||
+		"$top_src/tests/fixtures/mkca" "$work/ca" "$cport" "$redis_port" yes >/dev/null 2>&1 ||
 		bail "tests/fixtures/mkca failed"
-	"$top_build/ca/acme-rats-ca" -c "$work/ca/ca.conf" >>"$work/ca.log" 2>&1 &
-	capid=$!
-	pids+=($capid)
+	lab_bg "$work/ca.log" "$top_build/ca/acme-rats-ca" -c "$work/ca/ca.conf"
 	wait_tcp "$cport" 50 || bail "acme-rats-ca did not start"
 	sed -n 's/.*"kid-substation-1": {"hmac": "\([^"]*\)".*/\1/p' "$work/ca/eab.json" \
 		>"$work/eab.hmac"
@@ -169,6 +119,7 @@ device_tree() {
 
 lab_start_all() {
 	lab_redis
+	rport=$redis_port
 	lab_verifier
 	lab_ca "$1"
 	device_tree "$work/device" 3
@@ -223,8 +174,8 @@ live_serial() {
 # event worker does when the SOC flags the device.
 noc_renew_now() {
 	local key
-	key=$(redis-cli -p "$rport" --scan --pattern "acmerats:{dev:SUB-0042}:cert:*:$(live_serial "$1")")
-	[ -n "$key" ] && redis-cli -p "$rport" HSET "$key" renew_now 1 >/dev/null
+	key=$(redis-cli -p "$redis_port" --scan --pattern "acmerats:{dev:SUB-0042}:cert:*:$(live_serial "$1")")
+	[ -n "$key" ] && redis-cli -p "$redis_port" HSET "$key" renew_now 1 >/dev/null
 }
 
 # soc_flag STATUS: the SOC's verdict on SUB-0042 through the verifier's API.
@@ -236,7 +187,6 @@ soc_flag() {
 
 # start_daemon CONF LOG: acme-rats-helper run in the background; its pid in $hpid.
 start_daemon() {
-	"$helper" run -c "$1" -v >>"$2" 2>&1 &
+	lab_bg "$2" "$helper" run -c "$1" -v
 	hpid=$!
-	pids+=($hpid)
 }

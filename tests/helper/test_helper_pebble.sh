@@ -27,11 +27,10 @@ mkdir -p "$work/pebble"
 		-extfile ext.cnf -out tls.crt 2>/dev/null
 ) || bail "cannot make pebble's TLS certificate"
 
-dnsport=$(free_port)
-pebble-challtestsrv -defaultIPv4 127.0.0.1 -defaultIPv6 "" -dns01 "127.0.0.1:$dnsport" \
-	-http01 "" -https01 "" -tlsalpn01 "" -management "127.0.0.1:$(free_port)" \
-	>>"$work/challtestsrv.log" 2>&1 &
-pids+=($!)
+dnsport=$(free_port) || bail "no free port"
+lab_bg "$work/challtestsrv.log" pebble-challtestsrv -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
+	-dns01 "127.0.0.1:$dnsport" -http01 "" -https01 "" -tlsalpn01 "" \
+	-management "127.0.0.1:$(free_port)"
 
 # start_pebble REJECT_PERCENT|default: pebble on fresh ports; $pport, $ppid, $httpport.
 start_pebble() {
@@ -45,14 +44,13 @@ start_pebble() {
  "externalAccountBindingRequired": false}}
 JSON
 	if [ "$1" = default ]; then
-		PEBBLE_VA_NOSLEEP=1 pebble -config "$work/pebble/config.json" \
-			-dnsserver "127.0.0.1:$dnsport" >>"$work/pebble.log" 2>&1 &
+		lab_bg "$work/pebble.log" env PEBBLE_VA_NOSLEEP=1 \
+			pebble -config "$work/pebble/config.json" -dnsserver "127.0.0.1:$dnsport"
 	else
-		PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=$1 pebble -config "$work/pebble/config.json" \
-			-dnsserver "127.0.0.1:$dnsport" >>"$work/pebble.log" 2>&1 &
+		lab_bg "$work/pebble.log" env PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT="$1" \
+			pebble -config "$work/pebble/config.json" -dnsserver "127.0.0.1:$dnsport"
 	fi
 	ppid=$!
-	pids+=($ppid)
 	wait_tcp "$pport" 100 || bail "pebble did not start"
 	wait_tcp "$mport" 50 || bail "pebble's management interface did not start"
 }
@@ -83,7 +81,6 @@ chain_verifies() {
 		"$1/live/cert.pem" >/dev/null 2>&1
 }
 
-echo "1..4"
 
 start_pebble default
 pebble_conf "$work/p.conf" "$work/state"
