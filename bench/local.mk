@@ -26,7 +26,8 @@ EXTRA_DIST += bench/ca.sh
 # rlm_acme_rats: the per-authentication check in process, Redis on loopback;
 # EAP-TLS authentications with and without the module (bench/module.sh).
 EXTRA_PROGRAMS += bench/module_check
-bench_module_check_SOURCES = bench/module_check.c tests/lab/lab.c tests/lab/lab.h
+bench_module_check_SOURCES = bench/module_check.c tests/module/modfix.c tests/module/modfix.h \
+	tests/lab/lab.c tests/lab/lab.h
 bench_module_check_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/rlm_acme_rats -I$(top_srcdir)/tests \
 	$(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) $(JOSE_CFLAGS) $(HIREDIS_CFLAGS)
 bench_module_check_LDADD = $(armod_libs)

@@ -90,6 +90,12 @@ int enroll_setup(enroll_env_t *e)
 	setenv("MKCA_EAB_PROFILE", "substation", 1);
 	if (catest_start_ca(&e->ca, e->redis.port, "no") < 0)
 		return -1;
+	{
+		ar_store_opts_t so = { .host = "127.0.0.1", .port = e->redis.port };
+
+		if (!(e->st = ar_store_open(&so, NULL)))
+			return -1;
+	}
 	pem = ar_jwk_to_pem(e->device, 1, NULL);
 	rc = pem ? write_file(e->dir, "device.key", pem, e->device_key, sizeof(e->device_key)) : -1;
 	free(pem);
@@ -100,6 +106,7 @@ int enroll_setup(enroll_env_t *e)
 void enroll_teardown(enroll_env_t *e)
 {
 	acmec_free(&e->c);
+	ar_store_close(e->st);
 	catest_stop_ca(&e->ca);
 	lab_redis_stop(&e->redis);
 	if (e->dir[0])

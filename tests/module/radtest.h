@@ -19,6 +19,7 @@
 #include "certext.h"
 #include "jwk.h"
 #include "lab/lab.h"
+#include "store.h"
 
 /* Redis, the CA (profile "substation", EAB kid-substation-1 for SUB-0042
  * and SUB-0043, EARs signed by a verifier key the test holds) and one
@@ -33,6 +34,7 @@ typedef struct enroll_env {
 	ar_jwk_t	*device;
 	acmec_t		c;
 	json_t		*eab;
+	ar_store_t	*st;		/* the CA's Redis, for the tests' own reads and writes */
 } enroll_env_t;
 
 int enroll_setup(enroll_env_t *e);

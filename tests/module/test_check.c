@@ -10,39 +10,24 @@
 
 #include "testutil.h"
 #include "lab/lab.h"
-#include "check.h"
+#include "modfix.h"
 
 #define HOUR	3600
-#define AKI	"00112233445566778899aabbccddeeff00112233"
-#define SERIAL	"5a0b1c2d3e4f50617283940a1b2c3d4e"
+#define AKI	MODFIX_AKI
+#define SERIAL	MODFIX_SERIAL
 
 static struct {
 	lab_redis_t	redis;
 	ar_store_t	*st;
+	modfix_t	f;
 	armod_policy_t	pol;
-	unsigned char	*der;		/* a good extension for SUB-0042 */
-	size_t		der_len;
-	char		since[16], until[16];
 	armod_cert_t	cert;
 	int64_t		now;
 } t;
 
-static void utc(int64_t when, char out[16])
-{
-	time_t tt = (time_t)when;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	/* UTCTime, as FreeRADIUS copies it out of the certificate. */
-	snprintf(out, 16, "%02u%02u%02u%02u%02u%02uZ", (unsigned)tm.tm_year % 100u,
-		 (unsigned)tm.tm_mon % 12u + 1u, (unsigned)tm.tm_mday % 32u, (unsigned)tm.tm_hour % 24u,
-		 (unsigned)tm.tm_min % 60u, (unsigned)tm.tm_sec % 61u);
-}
-
 static int group_setup(void **state)
 {
 	ar_store_opts_t so = { .host = "127.0.0.1", .command_timeout_ms = 200 };
-	ar_certext_t ext = { .status = AR_STATUS_AFFIRMING, .tv = { { 2, 2, 2, 2, 2, 0, 0, 0 } } };
 
 	(void)state;
 	if (lab_init() < 0 || lab_redis_start(&t.redis) < 0)
@@ -50,20 +35,7 @@ static int group_setup(void **state)
 	so.port = t.redis.port;
 	t.st = ar_store_open(&so, NULL);
 	t.now = time(NULL);
-	snprintf(ext.order_url, sizeof(ext.order_url), "https://ca.example/acme/order/1");
-	snprintf(ext.verifier, sizeof(ext.verifier), "acme-rats-verifier");
-	snprintf(ext.profile, sizeof(ext.profile), "substation");
-	snprintf(ext.device_id, sizeof(ext.device_id), "SUB-0042");
-	ext.ear_iat = t.now - 60;
-	if (!t.st || ar_certext_encode(&ext, &t.der, &t.der_len, NULL) < 0)
-		return -1;
-	t.pol.fresh_s = 6 * HOUR;
-	t.pol.grace_s = 12 * HOUR;
-	t.pol.max_lifetime_s = 24 * HOUR;
-	t.pol.nissuers = 1;
-	snprintf(t.pol.issuers[0].aki, sizeof(t.pol.issuers[0].aki), "%s", AKI);
-	snprintf(t.pol.issuers[0].name, sizeof(t.pol.issuers[0].name), "/CN=acme-rats issuing CA");
-	return 0;
+	return t.st && modfix_init(&t.f, t.now) == 0 ? 0 : -1;
 }
 
 static int group_teardown(void **state)
@@ -71,33 +43,17 @@ static int group_teardown(void **state)
 	(void)state;
 	ar_store_close(t.st);
 	lab_redis_stop(&t.redis);
-	OPENSSL_free(t.der);
+	modfix_free(&t.f);
 	return 0;
 }
 
-/* Each test starts from: a good 8 h certificate, its valid record, fresh affirming posture. */
+/* Each test starts from the fixture: a good 8 h certificate, its valid record, fresh posture. */
 static int setup(void **state)
 {
-	ar_store_cert_t c = { .device = "SUB-0042", .aki = AKI, .serial = SERIAL };
-	ar_store_posture_t p = { .status = AR_STATUS_AFFIRMING };
-
 	(void)state;
-	utc(t.now - 60, t.since);
-	utc(t.now - 60 + 8 * HOUR, t.until);
-	memset(&t.cert, 0, sizeof(t.cert));
-	t.cert.serial = "5A0B1C2D3E4F50617283940A1B2C3D4E";	/* either case */
-	t.cert.valid_since = t.since;
-	t.cert.expiration = t.until;
-	t.cert.issuer = "/CN=acme-rats issuing CA";
-	t.cert.aki = "keyid:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33";
-	t.cert.ext = t.der;
-	t.cert.ext_len = t.der_len;
-	t.pol.fail_closed = 0;
-	t.pol.pass_non_acme = 0;
-	c.not_after = t.now + 8 * HOUR;
-	p.ear_iat = t.now - 60;
-	return ar_store_cert_put(t.st, &c, NULL) == 0 &&
-	       ar_store_posture_put(t.st, "SUB-0042", &p, NULL) == 0 ? 0 : -1;
+	t.pol = t.f.pol;
+	t.cert = t.f.cert;
+	return modfix_records(&t.f, t.st);
 }
 
 static armod_result_t decide(armod_decision_t want, const char *reason)
@@ -204,8 +160,8 @@ static void test_extension_must_be_present_and_decode(void **state)
 	t.pol.pass_non_acme = 1;	/* never passes a certificate of our CA */
 	t.cert.ext = NULL;
 	decide(ARMOD_REJECT, "attestation extension missing");
-	t.cert.ext = t.der;
-	t.cert.ext_len = t.der_len - 1;
+	t.cert.ext = t.f.der;
+	t.cert.ext_len = t.f.der_len - 1;
 	decide(ARMOD_REJECT, "attestation extension invalid");
 	memset(bad, 0x30, sizeof(bad));
 	t.cert.ext = bad;
@@ -218,16 +174,16 @@ static void test_lifetime_and_validity_are_enforced(void **state)
 	char until[16], since[16];
 
 	(void)state;
-	utc(t.now - 60 + 24 * HOUR + 1, until);
+	modfix_utc(t.now - 60 + 24 * HOUR + 1, until);
 	t.cert.expiration = until;
 	decide(ARMOD_REJECT, "lifetime 86401s above max_cert_lifetime 86400s");
-	utc(t.now - 9 * HOUR, since);
-	utc(t.now - HOUR, until);
+	modfix_utc(t.now - 9 * HOUR, since);
+	modfix_utc(t.now - HOUR, until);
 	t.cert.valid_since = since;
 	t.cert.expiration = until;
 	decide(ARMOD_REJECT, "outside its validity");
-	utc(t.now + 60, since);
-	utc(t.now + HOUR, until);
+	modfix_utc(t.now + 60, since);
+	modfix_utc(t.now + HOUR, until);
 	decide(ARMOD_REJECT, "outside its validity");
 }
 

@@ -28,7 +28,6 @@ static struct {
 	char		path[10][300];
 	char		serial[10][80];
 	char		out[1 << 16];
-	ar_store_t	*st;
 } t;
 
 /* Certificates of the matrix, by index into t.path / t.serial. */
@@ -99,8 +98,6 @@ static int enroll_all(void)
 
 static int group_setup(void **state)
 {
-	ar_store_opts_t so = { .host = "127.0.0.1" };
-
 	(void)state;
 	if (enroll_setup(&t.e) < 0)
 		return -1;
@@ -108,16 +105,13 @@ static int group_setup(void **state)
 	snprintf(t.trust_extra, sizeof(t.trust_extra), "%s/issuer.crt", t.other);
 	if (mkdir(t.other, 0700) < 0 || enroll_all() < 0)
 		return -1;
-	so.port = t.e.redis.port;
-	t.st = ar_store_open(&so, NULL);
-	return t.st && start_radius(NULL, NULL) == 0 ? 0 : -1;
+	return start_radius(NULL, NULL);
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
 	rad_stop(&t.rad);
-	ar_store_close(t.st);
 	enroll_teardown(&t.e);
 	return 0;
 }
@@ -204,11 +198,11 @@ static void set_posture(ar_status_t status, int64_t age)
 {
 	ar_store_posture_t p;
 
-	assert_int_equal(ar_store_posture_get(t.st, "SUB-0042", &p, NULL), 1);
+	assert_int_equal(ar_store_posture_get(t.e.st, "SUB-0042", &p, NULL), 1);
 	p.status = status;
 	p.ear_iat = time(NULL) - age;
 	p.updated_at = 0;
-	assert_int_equal(ar_store_posture_put(t.st, "SUB-0042", &p, NULL), 0);
+	assert_int_equal(ar_store_posture_put(t.e.st, "SUB-0042", &p, NULL), 0);
 }
 
 static void test_fresh_attested_certificate_is_accepted_and_its_session_recorded(void **state)
@@ -222,7 +216,7 @@ static void test_fresh_attested_certificate_is_accepted_and_its_session_recorded
 	authenticate(FRESH, 1);
 	expect_decision(FRESH, "accept", "posture fresh");
 	assert_null(strstr(t.out, "Tunnel-Private-Group"));
-	assert_int_equal(ar_store_session_list(t.st, "SUB-0042", &ss, &n, NULL), 0);
+	assert_int_equal(ar_store_session_list(t.e.st, "SUB-0042", &ss, &n, NULL), 0);
 	for (i = 0; i < n; i++)
 		if (!strcmp(ss[i].nas_id, "ap-substation-7") && !strcmp(ss[i].serial, t.serial[FRESH]) &&
 		    !strncmp(ss[i].acct_session_id, "sess-fresh-", 11))
@@ -243,7 +237,7 @@ static void test_posture_in_grace_is_quarantined_with_vlan_attributes(void **sta
 	expect_reply_hex("Tunnel-Type", "0000000d", NULL);		/* VLAN (13) */
 	expect_reply_hex("Tunnel-Medium-Type", "00000006", NULL);	/* IEEE-802 (6) */
 	expect_reply("Reply-Message", "Device posture needs re-attestation");
-	assert_true(ar_store_event_recent(t.st, ev, 4, NULL) >= 1);
+	assert_true(ar_store_event_recent(t.e.st, ev, 4, NULL) >= 1);
 	assert_string_equal(ev[0].type, "reattest");
 	assert_string_equal(ev[0].device, "SUB-0042");
 	assert_string_equal(ev[0].serial, t.serial[FRESH]);
@@ -382,7 +376,7 @@ static int has_session(const char *acct_session)
 	size_t n = 0, i;
 	int found = 0;
 
-	assert_int_equal(ar_store_session_list(t.st, "SUB-0042", &ss, &n, NULL), 0);
+	assert_int_equal(ar_store_session_list(t.e.st, "SUB-0042", &ss, &n, NULL), 0);
 	for (i = 0; i < n; i++)
 		if (!strcmp(ss[i].acct_session_id, acct_session) && !strcmp(ss[i].nas_ip, "127.0.0.1"))
 			found = 1;

@@ -21,12 +21,10 @@ static struct {
 	rad_proc_t	rad;
 	char		fresh[300], noext[300], vglog[300], serial[80];
 	char		out[1 << 16];
-	ar_store_t	*st;
 } t;
 
 static int group_setup(void **state)
 {
-	ar_store_opts_t so = { .host = "127.0.0.1" };
 	mint_spec_t noext = { 0, 8 * 3600, NULL, NULL, 0, NULL };
 	X509 *x;
 
@@ -42,9 +40,7 @@ static int group_setup(void **state)
 	cert_serial_hex(x, t.serial, sizeof(t.serial));
 	X509_free(x);
 	noext.not_before = time(NULL) - 60;
-	so.port = t.e.redis.port;
-	t.st = ar_store_open(&so, NULL);
-	if (!t.st || mint_cert(&t.e, &noext, t.noext) < 0)
+	if (mint_cert(&t.e, &noext, t.noext) < 0)
 		return -1;
 	return rad_start(&t.rad, &t.e, NULL, t.vglog, 0);
 }
@@ -53,7 +49,6 @@ static int group_teardown(void **state)
 {
 	(void)state;
 	rad_stop(&t.rad);
-	ar_store_close(t.st);
 	enroll_teardown(&t.e);
 	return 0;
 }
@@ -62,7 +57,7 @@ static void posture(ar_status_t status, int64_t age)
 {
 	ar_store_posture_t p = { .status = status, .ear_iat = time(NULL) - age };
 
-	assert_int_equal(ar_store_posture_put(t.st, "SUB-0042", &p, NULL), 0);
+	assert_int_equal(ar_store_posture_put(t.e.st, "SUB-0042", &p, NULL), 0);
 }
 
 static void decided(const char *outcome)
