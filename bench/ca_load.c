@@ -107,6 +107,7 @@ typedef struct worker {
 	size_t		npool, next;
 	int		ready;
 	unsigned long	done, failed, retries, requests, reused;
+	double		last_done;		/* when the last certificate arrived */
 	bu_samples_t	lat[REQ_COUNT];
 	bu_samples_t	issuance;
 } worker_t;
@@ -455,7 +456,7 @@ static int open_account(worker_t *w)
 	const cfg_t *cfg = w->cfg;
 	json_t *dir, *p = json_pack("{s:b}", "termsOfServiceAgreed", 1);
 	http_resp_t r;
-	int rc = -1;
+	int rc = -1, attempt;
 
 	if (!p || get(w, cfg->dir_url, &r) < 0)
 		goto out;
@@ -500,8 +501,16 @@ static int open_account(worker_t *w)
 				    ar_acme_eab_sign(w->key, kid, mac, w->new_account, NULL));
 		ar_jwk_free(mac);
 	}
-	if (post(w, -1, w->new_account, p, 1, &r) < 0)
-		goto fail;
+	/* A loaded server may answer 503 with Retry-After: a client tries again. */
+	for (attempt = 0; attempt < 5; attempt++) {
+		if (post(w, -1, w->new_account, p, 1, &r) < 0)
+			goto fail;
+		if (r.status != 503)
+			break;
+		http_resp_free(&r);
+		sleep(1);
+	}
+	rc = -1;
 	if ((r.status == 201 || r.status == 200) && r.location[0]) {
 		snprintf(w->account, sizeof(w->account), "%s", r.location);
 		rc = 0;
@@ -533,7 +542,8 @@ static void *run(void *arg)
 
 		if (issue(w) == 0) {
 			w->done++;
-			bu_samples_add(&w->issuance, bu_now() - t0);
+			w->last_done = bu_now();
+			bu_samples_add(&w->issuance, w->last_done - t0);
 		} else {
 			w->failed++;
 		}
@@ -707,10 +717,11 @@ static int load_inputs(cfg_t *cfg, const char *eab_file, const char *vkey, const
 	return 0;
 }
 
-static void print_summary(cfg_t *cfg, worker_t *w, double elapsed, double cpu_self,
+static void print_summary(cfg_t *cfg, worker_t *w, double t0, double elapsed, double cpu_self,
 			  double busy, double load)
 {
 	unsigned long done = 0, failed = 0, retries = 0, requests = 0, reused = 0;
+	double last = t0;
 	bu_samples_t all = { 0 }, per[REQ_COUNT];
 	double cpu_named = 0;
 	long i;
@@ -723,17 +734,20 @@ static void print_summary(cfg_t *cfg, worker_t *w, double elapsed, double cpu_se
 		retries += w[i].retries;
 		requests += w[i].requests;
 		reused += w[i].reused;
+		if (w[i].last_done > last)
+			last = w[i].last_done;
 		bu_samples_merge(&all, &w[i].issuance);
 		for (k = 0; k < REQ_COUNT; k++)
 			bu_samples_merge(&per[k], &w[i].lat[k]);
 	}
 	printf("ca_issuances_per_s=%.0f server=%s mode=%s threads=%ld issuances=%lu failed=%lu "
 	       "seconds=%.1f p50_ms=%.2f p99_ms=%.2f requests_per_issuance=%.2f bad_nonce_retries=%lu "
-	       "keys_reused=%lu loadavg=%.2f cpu_loadgen=%.2f",
+	       "keys_reused=%lu last_issuance_s=%.1f loadavg=%.2f cpu_loadgen=%.2f",
 	       (double)done / elapsed, cfg->mode == MODE_PEBBLE ? "pebble" : "acme-rats-ca",
 	       mode_names[cfg->mode], cfg->threads, done, failed, elapsed,
 	       bu_samples_quantile(&all, 0.50) * 1000, bu_samples_quantile(&all, 0.99) * 1000,
-	       done ? (double)requests / (double)done : 0, retries, reused, load, cpu_self / elapsed);
+	       done ? (double)requests / (double)done : 0, retries, reused, last - t0, load,
+	       cpu_self / elapsed);
 	for (k = 0; k < cfg->nwatch; k++) {
 		double c = bu_proc_cpu(cfg->watch[k].pid) - cfg->watch[k].cpu0;
 
@@ -819,7 +833,7 @@ int main(int argc, char **argv)
 			cfg.threads);
 		goto out;
 	}
-	print_summary(&cfg, w, elapsed, bu_proc_cpu(0) - cpu0, bu_machine_busy() - busy0, load);
+	print_summary(&cfg, w, t0, elapsed, bu_proc_cpu(0) - cpu0, bu_machine_busy() - busy0, load);
 	rc = 0;
 	for (i = 0; i < cfg.threads; i++)
 		rc |= w[i].failed && !w[i].done;

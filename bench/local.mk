@@ -21,7 +21,7 @@ bench_ca_load_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/common $(OPENSSL_CFLAGS)
 bench_ca_load_LDADD = common/libarclient.la lib/libacmerats.la $(CURL_LIBS) $(JOSE_LIBS) \
 	$(JANSSON_LIBS) $(OPENSSL_LIBS) -lpthread
 CLEANFILES += bench/ca_load
-EXTRA_DIST += bench/ca.sh
+EXTRA_DIST += bench/ca.sh bench/lib.sh
 
 # rlm_acme_rats: the per-authentication check in process, Redis on loopback;
 # EAP-TLS authentications with and without the module (bench/module.sh).
