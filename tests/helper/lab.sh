@@ -18,19 +18,7 @@ lab_logs="$lab_logs $work/out $work/err"
 # Names of this file's first version, still used by scripts built on it:
 # $rport (= $redis_port), pids+=(...) (stopped at exit like lab_bg's), $n
 # and $failed (the TAP counters), finish (= lab_done).
-pids=()
-declare -n n=lab_n failed=lab_failed
-helper_lab_cleanup() {
-	local p
-	for p in "${pids[@]}"; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	for p in "${pids[@]}"; do
-		wait "$p" 2>/dev/null
-	done
-	lab_cleanup
-}
-trap helper_lab_cleanup EXIT
+declare -n pids=lab_pids n=lab_n failed=lab_failed
 finish() {
 	lab_done
 	exit
