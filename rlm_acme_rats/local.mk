@@ -98,6 +98,7 @@ nobase_dist_raddbdata_DATA = raddb/mods-available/acme_rats raddb/sites-availabl
 raddbscriptdir = $(pkgdatadir)/raddb
 dist_raddbscript_SCRIPTS = raddb/install-raddb
 dist_doc_DATA += docs/module.md
+dist_man5_MANS = rlm_acme_rats/rlm_acme_rats.5
 
 install-raddb:
 	$(SHELL) $(srcdir)/raddb/install-raddb $(DESTDIR)$(RADDB)
