@@ -13,3 +13,4 @@ include tests/lab/lab.mk
 include tests/attest.mk
 include tests/x509.mk
 include tests/radius.mk
+include tests/e2e/e2e.mk

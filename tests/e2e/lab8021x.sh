@@ -1,0 +1,154 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# A real wired 802.1X site on one machine, for the end-to-end tests and the
+# demo (sourced by bash after tests/helper/lab.sh, which brings redis-server,
+# acme-rats-verifier and acme-rats-ca):
+#
+#   the device   wpa_supplicant (wired driver) in a network namespace this
+#                script creates, on one end of a veth pair, with the
+#                certificate acme-rats-helper keeps in $dev_state/live/
+#   the NAS      hostapd (wired driver) on the other end, NAS-Identifier
+#                ap-substation-7, RADIUS to FreeRADIUS on loopback, and its
+#                Dynamic Authorization Server for Disconnect-Requests
+#   RADIUS       freeradius -X with rlm_acme_rats and the shipped raddb files
+#                (tests/fixtures/mkraddb)
+#
+# Everything is torn down by PID and by name, also on failure or signal.
+# Needs root (namespaces, veth) - the README's commands run as root.
+
+site_tag=ar$$
+site_ns=${site_tag}dev
+site_nas_if=${site_tag}n
+site_dev_if=${site_tag}d
+site_dev_mac=02:00:5e:00:53:07
+site_nas_mac=02:00:5e:00:53:01
+site_secret=testing123		# the loopback client of Debian's clients.conf
+das_secret=das-lab-$$
+
+site_cleanup() {
+	# E2E_KEEP=DIR keeps a copy of every log and file of the run, for a post-mortem.
+	[ -z "${E2E_KEEP:-}" ] || cp -a "$work" "$E2E_KEEP" 2>/dev/null
+	[ -n "${hostapd_pid:-}" ] && kill -TERM "$hostapd_pid" 2>/dev/null
+	[ -n "${supp_pid:-}" ] && kill -TERM "$supp_pid" 2>/dev/null
+	ip netns pids "$site_ns" 2>/dev/null | xargs -r kill -TERM 2>/dev/null
+	ip link del "$site_nas_if" 2>/dev/null
+	ip netns del "$site_ns" 2>/dev/null
+	return 0
+}
+
+# The NOC event worker and the NAS it may disconnect: CA configuration text.
+site_ca_extra() {
+	das_port=$(free_port)
+	printf '%s\n' "$das_secret" >"$work/das.secret"
+	chmod 600 "$work/das.secret"
+	cat <<CONF
+
+[events]
+worker = yes
+consumer = lab
+reclaim_after = 5s
+
+[nas "ap-substation-7"]
+address = 127.0.0.1
+das_port = $das_port
+secret_file = $work/das.secret
+nas_identifier = ap-substation-7
+timeout = 500ms
+retries = 2
+CONF
+}
+
+# site_radius [MKRADDB_VAR=value ...]: freeradius with the module.
+site_radius() {
+	auth_port=$(free_port)
+	acct_port=$(free_port)
+	env "$@" "$top_src/tests/fixtures/mkraddb" "$work/raddb" "$top_src" \
+		"$top_build/rlm_acme_rats/.libs" "$auth_port" "$acct_port" "$rport" "$work/ca" \
+		>/dev/null || bail "tests/fixtures/mkraddb failed"
+	freeradius -X -d "$work/raddb" >>"$work/radius.log" 2>&1 &
+	radius_pid=$!
+	pids+=($radius_pid)
+	wait_for 100 grep -q 'Ready to process requests' "$work/radius.log" ||
+		bail "freeradius did not start"
+}
+
+# The veth pair, the device's namespace, hostapd as the NAS.
+site_nas() {
+	ip netns add "$site_ns" || bail "cannot create network namespace $site_ns"
+	ip link add "$site_nas_if" address "$site_nas_mac" type veth \
+		peer name "$site_dev_if" address "$site_dev_mac" || bail "cannot create veth pair"
+	ip link set "$site_dev_if" netns "$site_ns"
+	ip link set "$site_nas_if" up
+	ip netns exec "$site_ns" ip link set "$site_dev_if" up
+	ip netns exec "$site_ns" ip link set lo up
+	mkdir -p "$work/hostapd"
+	cat >"$work/hostapd.conf" <<CONF
+interface=$site_nas_if
+driver=wired
+ctrl_interface=$work/hostapd
+ieee8021x=1
+eapol_version=2
+use_pae_group_addr=1
+eap_reauth_period=0
+own_ip_addr=127.0.0.1
+nas_identifier=ap-substation-7
+auth_server_addr=127.0.0.1
+auth_server_port=$auth_port
+auth_server_shared_secret=$site_secret
+acct_server_addr=127.0.0.1
+acct_server_port=$acct_port
+acct_server_shared_secret=$site_secret
+radius_das_port=$das_port
+radius_das_client=127.0.0.1 $das_secret
+radius_das_require_event_timestamp=1
+radius_das_require_message_authenticator=1
+dynamic_vlan=0
+CONF
+	hostapd -dd "$work/hostapd.conf" >>"$work/hostapd.log" 2>&1 &
+	hostapd_pid=$!
+	pids+=($hostapd_pid)
+	wait_for 50 test -S "$work/hostapd/$site_nas_if" || bail "hostapd did not start"
+}
+
+# The device: wpa_supplicant presenting the helper's live certificate.
+site_device() {
+	mkdir -p "$work/wpa"
+	cat >"$work/wpa_supplicant.conf" <<CONF
+ctrl_interface=$work/wpa
+ap_scan=0
+network={
+	key_mgmt=IEEE8021X
+	eap=TLS
+	identity="SUB-0042"
+	ca_cert="$work/ca/ca.crt"
+	client_cert="$dev_state/live/cert.pem"
+	private_key="$dev_state/live/key.pem"
+	eapol_flags=0
+}
+CONF
+	ip netns exec "$site_ns" wpa_supplicant -D wired -i "$site_dev_if" \
+		-c "$work/wpa_supplicant.conf" -dd >>"$work/wpa_supplicant.log" 2>&1 &
+	supp_pid=$!
+	pids+=($supp_pid)
+	wait_for 50 test -S "$work/wpa/$site_dev_if" || bail "wpa_supplicant did not start"
+}
+
+# wpa_cli against the device (its control socket is a file: no namespace needed).
+dev_cli() {
+	wpa_cli -p "$work/wpa" -i "$site_dev_if" "$@"
+}
+
+# The station's state at the NAS: "authorized" or "unauthorized".
+nas_station() {
+	if hostapd_cli -p "$work/hostapd" -i "$site_nas_if" sta "$site_dev_mac" 2>/dev/null |
+		grep -q '\[AUTHORIZED\]'; then
+		echo authorized
+	else
+		echo unauthorized
+	fi
+}
+
+# Count of lines matching $1 in a log (to wait for the next one).
+log_count() {
+	grep -c -- "$1" "$2" 2>/dev/null || true
+}
