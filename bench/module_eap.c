@@ -124,8 +124,9 @@ static int round_run(enroll_env_t *e, const char *cert, int with_module, int cli
 
 int main(int argc, char **argv)
 {
-	int clients = argc > 1 ? atoi(argv[1]) : 4, seconds = argc > 2 ? atoi(argv[2]) : 10;
-	int rounds = argc > 3 ? atoi(argv[3]) : 2, r, rc = 0;
+	int clients = argc > 1 ? (int)strtol(argv[1], NULL, 10) : 4;
+	int seconds = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 10;
+	int rounds = argc > 3 ? (int)strtol(argv[3], NULL, 10) : 2, r, rc = 0;
 	char cert[300];
 	enroll_env_t e;
 	X509 *x;

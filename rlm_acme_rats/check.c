@@ -38,16 +38,24 @@ static int hexval(int c)
 
 int armod_parse_serial(const char *in, char *out, size_t size, ar_err_t *err)
 {
-	size_t i, n = in ? strlen(in) : 0;
+	size_t i, n = in ? strlen(in) : 0, pad;
 
-	if (n < 2 || n > AR_STORE_HEX_MAX || n % 2 || n + 1 > size)
+	if (n < 2 || n % 2)
 		return ar_err_set(err, AR_ERR_MALFORMED, "certificate serial has a bad length (%zu)", n);
+	/*
+	 * FreeRADIUS prints the magnitude; the store keys use the DER content
+	 * octets, which carry a leading 00 when the top bit is set.
+	 */
+	pad = hexval((unsigned char)in[0]) >= 8 ? 2 : 0;
+	if (n + pad > AR_STORE_HEX_MAX || n + pad + 1 > size)
+		return ar_err_set(err, AR_ERR_MALFORMED, "certificate serial has a bad length (%zu)", n);
+	memcpy(out, "00", pad);
 	for (i = 0; i < n; i++) {
 		if (hexval((unsigned char)in[i]) < 0)
 			return ar_err_set(err, AR_ERR_MALFORMED, "certificate serial is not hex");
-		out[i] = (char)tolower((unsigned char)in[i]);
+		out[pad + i] = (char)tolower((unsigned char)in[i]);
 	}
-	out[n] = '\0';
+	out[pad + n] = '\0';
 	return 0;
 }
 

@@ -93,8 +93,10 @@ typedef struct armod_result {
 } armod_result_t;
 
 /**
- * Normalise a serial: hex digits only (either case), 2..AR_STORE_HEX_MAX,
- * even length; written lower-case.
+ * Normalise a serial as FreeRADIUS prints it (hex of the magnitude, even
+ * length, either case) to the store's form, the lower-case hex of the DER
+ * content octets (ar_cert_ids()): "00" is prepended when the top bit of
+ * the first byte is set. At most AR_STORE_HEX_MAX digits in the end.
  * @return 0, or -1 with AR_ERR_MALFORMED.
  */
 int armod_parse_serial(const char *in, char *out, size_t size, ar_err_t *err);

@@ -59,7 +59,7 @@ radtest_sources = tests/module/radtest.c tests/module/radtest.h $(ca_test_source
 check_PROGRAMS += tests/module/test_check
 TESTS += tests/module/test_check
 tests_module_test_check_SOURCES = tests/module/test_check.c tests/module/modfix.c \
-	tests/module/modfix.h $(lab_sources)
+	tests/module/modfix.h lib/x509.c $(lab_sources)
 tests_module_test_check_CPPFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/rlm_acme_rats
 tests_module_test_check_LDADD = $(armod_libs) $(CMOCKA_LIBS)
 

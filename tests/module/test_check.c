@@ -11,6 +11,7 @@
 #include "testutil.h"
 #include "lab/lab.h"
 #include "modfix.h"
+#include "x509.h"
 
 #define HOUR	3600
 #define AKI	MODFIX_AKI
@@ -220,6 +221,9 @@ static void test_attribute_parsers_reject_what_freeradius_never_prints(void **st
 	(void)state;
 	assert_int_equal(armod_parse_serial("0A", out, sizeof(out), NULL), 0);
 	assert_string_equal(out, "0a");
+	/* The DER content octets of a serial with the top bit set start with 00. */
+	assert_int_equal(armod_parse_serial("8F01", out, sizeof(out), NULL), 0);
+	assert_string_equal(out, "008f01");
 	assert_int_equal(armod_parse_serial("0a1", out, sizeof(out), &err), -1);
 	assert_err(&err, AR_ERR_MALFORMED, "bad length");
 	assert_int_equal(armod_parse_serial("0x", out, sizeof(out), &err), -1);
@@ -244,6 +248,28 @@ static void test_attribute_parsers_reject_what_freeradius_never_prints(void **st
 	assert_err(&err, AR_ERR_MALFORMED, "not a valid UTC time");
 	assert_int_equal(armod_parse_time("2611230800Z", &when, &err), -1);
 	assert_int_equal(armod_parse_time(NULL, &when, &err), -1);
+}
+
+/* The serial FreeRADIUS prints finds the record the CA wrote (ar_cert_ids), top bit or not. */
+static void test_freeradius_serial_matches_the_store_key(void **state)
+{
+	static const char *const printed[] = { "5a0b1c", "8f0102" };	/* "%02x" of the magnitude */
+	char ids[AR_STORE_HEX_MAX + 1], mod[AR_STORE_HEX_MAX + 1];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		X509 *x = X509_new();
+		BIGNUM *bn = NULL;
+
+		assert_true(BN_hex2bn(&bn, printed[i]) > 0);
+		assert_non_null(BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)));
+		assert_int_equal(ar_cert_ids(x, NULL, 0, ids, sizeof(ids), NULL), 0);
+		assert_int_equal(armod_parse_serial(printed[i], mod, sizeof(mod), NULL), 0);
+		assert_string_equal(mod, ids);
+		BN_free(bn);
+		X509_free(x);
+	}
 }
 
 static void test_class_round_trips_and_ignores_other_writers(void **state)
@@ -289,6 +315,7 @@ int main(void)
 		cmocka_unit_test_setup(test_lifetime_and_validity_are_enforced, setup),
 		cmocka_unit_test_setup(test_redis_unavailable_follows_the_configuration, setup),
 		cmocka_unit_test(test_attribute_parsers_reject_what_freeradius_never_prints),
+		cmocka_unit_test(test_freeradius_serial_matches_the_store_key),
 		cmocka_unit_test(test_class_round_trips_and_ignores_other_writers),
 	};
 
