@@ -152,3 +152,150 @@ nas_station() {
 log_count() {
 	grep -c -- "$1" "$2" 2>/dev/null || true
 }
+
+# --- the whole site, and the steps of the scenario ------------------------------
+# Shared by tests/e2e/test_8021x.sh (asserts each step) and
+# tests/e2e/substation-demo (narrates it). Each step_* returns 0 when what it
+# waited for happened, and leaves its duration in $step_ms.
+
+ctl=$top_build/tools/acme-rats-ctl
+fresh=${fresh:-20}		# seconds a posture stays fresh on this network
+dev_state=$work/state
+
+site_checks() {
+	[ "$(id -u)" = 0 ] || bail "the 802.1X site needs root (network namespaces)"
+	local tool
+	for tool in hostapd hostapd_cli wpa_supplicant wpa_cli freeradius ip redis-server openssl; do
+		command -v "$tool" >/dev/null || bail "$tool is missing: run scripts/setup"
+	done
+}
+
+# Redis, verifier, CA with its event worker, FreeRADIUS with the module, the
+# NAS, acme-rats-ctl's and the helper's configuration. Posture is fresh for
+# $fresh s on the network (the module's fresh and the CA's posture_fresh agree).
+site_up() {
+	site_checks
+	site_ca_extra >"$work/ca-extra.conf"
+	LAB_CA_EXTRA=$work/ca-extra.conf lab_start_all "lifetime = 10m
+attest = any os_patch_level
+posture_fresh = ${fresh}s"
+	site_radius MKRADDB_FRESH="$fresh" MKRADDB_GRACE=600
+	site_nas
+	cat >"$work/ctl.conf" <<CONF
+[redis]
+host = 127.0.0.1
+port = $rport
+[soc]
+verifier_url = $vurl
+token_file = $work/v/soc-token
+verifier_ca = $work/v/ca.crt
+CONF
+	# The hook makes the supplicant start over with the new certificate
+	# ("reconfigure": a fresh TLS handshake, no resumption of the old one).
+	helper_conf "$work/helper.conf" "$dev_state" "[schedule]
+fresh = ${fresh}s
+fresh_margin = 8s
+ari_poll_min = 1s
+ari_poll_max = 2s
+backoff_min = 1s
+backoff_max = 3s
+
+[hooks]
+post_renew = wpa_cli -p $work/wpa -i $site_dev_if reconfigure
+timeout = 5s"
+}
+
+ms() { date +%s%3N; }
+# Authentications the module decided so far, and the last one.
+decisions() { log_count 'acme_rats: decision device=SUB-0042' "$work/radius.log"; }
+last_decision() { grep 'acme_rats: decision device=SUB-0042' "$work/radius.log" | tail -1; }
+# (wait_for runs a command again and again: these look afresh each time)
+decided_more() { [ "$(decisions)" -gt "$1" ]; }
+station_is() { [ "$(nas_station)" = "$1" ]; }
+serial_not() { [ "$(live_serial "$dev_state")" != "$1" ]; }
+last_outcome_is() { last_decision | grep -q "outcome=$1 "; }
+more_lines() { [ "$(log_count "$1" "$2")" -gt "$3" ]; }
+session_count() { "$ctl" -c "$work/ctl.conf" --json device SUB-0042 | grep -c '"acct_session_id"'; }
+sessions_at_least() { [ "$(session_count)" -ge "$1" ]; }
+old_enough() { [ $(( $(date +%s) - $1 )) -gt "$2" ]; }
+
+helper_start() { start_daemon "$work/helper.conf" "$work/helper.log"; }
+helper_stop() {
+	kill -TERM "$hpid" 2>/dev/null
+	wait "$hpid" 2>/dev/null
+	return 0
+}
+
+step_enroll() {
+	local t0
+	t0=$(ms)
+	"$helper" enroll -c "$work/helper.conf" >"$work/out" 2>"$work/err" && pair_matches "$dev_state"
+	local rc=$?
+	step_ms=$(( $(ms) - t0 ))
+	return $rc
+}
+
+# The device comes up: first authentication, accepted.
+step_connect() {
+	local t0
+	t0=$(ms)
+	site_device
+	wait_for 150 station_is authorized && wait_for 20 last_outcome_is accept
+	local rc=$?
+	step_ms=$(( $(ms) - t0 ))
+	return $rc
+}
+
+# step_flag STATUS REASON: the SOC's verdict through acme-rats-ctl.
+step_flag() {
+	flag_t0=$(ms)
+	"$ctl" -c "$work/ctl.conf" flag SUB-0042 "$1" --reason "$2" >/dev/null
+}
+
+# The NOC worker's Disconnect-Request is acknowledged, the NAS drops the station.
+step_disconnected() {
+	wait_for 50 grep -q 'nas=ap-substation-7 result=ack' "$work/ca.log" &&
+		wait_for 20 station_is unauthorized
+	local rc=$?
+	step_ms=$(( $(ms) - flag_t0 ))
+	return $rc
+}
+
+# step_reauth OUTCOME: the device authenticates again; the module decides OUTCOME.
+step_reauth() {
+	local n t0
+	n=$(decisions)
+	t0=$(ms)
+	dev_cli reauthenticate >/dev/null
+	wait_for 80 decided_more "$n" && last_outcome_is "$1"
+	local rc=$?
+	step_ms=$(( $(ms) - t0 ))
+	return $rc
+}
+
+# The helper renewed the certificate and the supplicant is back on with it.
+# $1: the serial before; the clock runs from $2 (ms).
+step_renewed_admitted() {
+	wait_for 300 serial_not "$1" && wait_for 200 station_is authorized &&
+		wait_for 20 last_outcome_is accept
+	local rc=$?
+	step_ms=$(( $(ms) - $2 ))
+	return $rc
+}
+
+# The posture lapses while the helper is not running: wait until the live
+# certificate's attestation is older than the network's fresh limit.
+step_lapse() {
+	local iat
+	helper_stop
+	iat=$(stat -c %Y "$dev_state/live/cert.pem")
+	wait_for $(( (fresh + 10) * 10 )) old_enough "$iat" $((fresh + 1))
+}
+
+# A re-authentication is accepted into the quarantine VLAN, which hostapd receives.
+step_quarantined() {
+	local vlans
+	vlans=$(log_count 'Tunnel-Private-Group-Id' "$work/hostapd.log")
+	step_reauth quarantine &&
+		wait_for 20 more_lines 'Tunnel-Private-Group-Id' "$work/hostapd.log" "$vlans"
+}
