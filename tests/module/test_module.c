@@ -36,14 +36,19 @@ enum { FRESH, REVOKED, SUPERSEDED, RENEWED, LONG_LIVED, GARBLED, NO_EXT, OTHER_C
 static const char *names[NCERTS] = { "fresh", "revoked", "superseded", "renewed", "long", "garbled",
 				     "noext", "other", "expired" };
 
-static int start_radius(const char *s1, const char *s2)
+static int start_radius_as(const char *s1, const char *s2, int quiet)
 {
 	static char trust[400];
 	const char *settings[4] = { trust, s1, s2, NULL };
 
 	snprintf(trust, sizeof(trust), "MKRADDB_TRUST_EXTRA=%s", t.trust_extra);
 	rad_stop(&t.rad);
-	return rad_start(&t.rad, &t.e, settings, NULL, 0);
+	return rad_start(&t.rad, &t.e, settings, NULL, quiet);
+}
+
+static int start_radius(const char *s1, const char *s2)
+{
+	return start_radius_as(s1, s2, 0);
 }
 
 static int enroll_all(void)
@@ -405,6 +410,22 @@ static void test_accounting_records_and_removes_the_session(void **state)
 	assert_false(has_session("acct-77"));
 }
 
+/* Without -X: the decision line is in the normal log, at info level. */
+static void test_decision_line_is_in_the_normal_log(void **state)
+{
+	char *log;
+
+	(void)state;
+	assert_int_equal(start_radius_as(NULL, NULL, 1), 0);
+	authenticate(FRESH, 1);
+	log = rad_log_since(&t.rad, "acme_rats: decision", 3000);
+	if (!strstr(log, "Info: (") || !strstr(log, "acme_rats: decision device=SUB-0042 serial=") ||
+	    !strstr(log, "outcome=accept") || strstr(log, "Executing section"))
+		fail_msg("no info-level decision line in the normal log:\n%s", log);
+	free(log);
+	assert_int_equal(start_radius(NULL, NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -420,6 +441,7 @@ int main(void)
 		cmocka_unit_test(test_revoked_and_superseded_serials_are_rejected),
 		cmocka_unit_test(test_reauthentication_is_decided_again),
 		cmocka_unit_test(test_accounting_records_and_removes_the_session),
+		cmocka_unit_test(test_decision_line_is_in_the_normal_log),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
