@@ -182,8 +182,8 @@ for c in $concurrency; do
 		if [ "$mode" = pebble ]; then
 			stop_pebble
 		else
-			issued=${line#* issuances=}
-			issued=${issued%% *}
+			issued=0
+			case $line in *" issuances="*) issued=${line#* issuances=}; issued=${issued%% *} ;; esac
 			line="$line redis_commands_per_issuance=$(awk -v a="$cmds0" -v b="$(redis_commands)" \
 				-v n="$issued" 'BEGIN {printf "%.1f", n ? (b - a) / n : 0}')"
 		fi

@@ -458,8 +458,14 @@ static int open_account(worker_t *w)
 	http_resp_t r;
 	int rc = -1, attempt;
 
-	if (!p || get(w, cfg->dir_url, &r) < 0)
+	if (!p)
 		goto out;
+	/* Hundreds of TLS handshakes at once may overrun a loaded server: retry. */
+	for (attempt = 0; get(w, cfg->dir_url, &r) < 0; attempt++) {
+		if (attempt == 4)
+			goto out;
+		sleep(1);
+	}
 	dir = expect(w, "directory", &r, 200);
 	http_resp_free(&r);
 	if (!dir)
@@ -530,7 +536,7 @@ static void *run(void *arg)
 {
 	worker_t *w = arg;
 	cfg_t *cfg = w->cfg;
-	http_opts_t o = { .ca_bundle = cfg->ca_file, .connect_ms = 5000, .total_ms = 10000 };
+	http_opts_t o = { .ca_bundle = cfg->ca_file, .connect_ms = 10000, .total_ms = 10000 };
 	ar_err_t err = { 0 };
 
 	w->http = http_client_new(&o, &err);
