@@ -10,7 +10,13 @@
 #
 #   bench/ca.sh BUILDDIR [-d SECONDS] [-c "1 8 64 256"] [-m "attested plain pebble"]
 #                        [-t CA_THREADS] [-o OUTFILE] [-P PERFDIR]
+#                        [-R "10000 100000 1000000"] [-S CLIENTS]
 #
+# With -R, after the runs above, Redis is filled step by step with that
+# many devices (posture and certificate records, written by the store's
+# own code) and attested and plain issuance are measured again at each
+# step with CLIENTS clients (default 64): how the CA scales with the fleet.
+# Filling runs at roughly 4,000 devices/s here, so 1M takes minutes.
 # With -P, `perf record -g` samples the server during each run into
 # PERFDIR/<mode>-<concurrency>.data (the CA, or pebble).
 #
@@ -21,7 +27,8 @@ set -euo pipefail
 build=$(cd "$1" && pwd)
 shift
 secs=10 concurrency="1 8 64 256" modes="attested plain pebble" ca_threads=2 out="" perfdir=""
-while getopts d:c:m:t:o:P: opt; do
+records="" scale_clients=64
+while getopts d:c:m:t:o:P:R:S: opt; do
 	case $opt in
 	d) secs=$OPTARG ;;
 	c) concurrency=$OPTARG ;;
@@ -29,6 +36,8 @@ while getopts d:c:m:t:o:P: opt; do
 	t) ca_threads=$OPTARG ;;
 	o) out=$OPTARG ;;
 	P) perfdir=$(mkdir -p "$OPTARG" && cd "$OPTARG" && pwd) ;;
+	R) records=$OPTARG ;;
+	S) scale_clients=$OPTARG ;;
 	*) echo "usage: $0 BUILDDIR [-d SECONDS] [-c LIST] [-m MODES] [-t CA_THREADS] [-o OUTFILE]" >&2
 	   exit 2 ;;
 	esac
@@ -89,6 +98,7 @@ CONF
 MKCA_EXTRA="$work/profiles.conf" "$src/tests/fixtures/mkca" "$work/ca" "$cport" "$rport" yes
 total=0
 for c in $concurrency; do total=$((total + c)); done
+[ -z "$records" ] || for _ in $records; do total=$((total + scale_clients)); done
 python3 - "$work/ca/eab.json" "$total" <<'PY'
 import base64, json, os, sys
 path, n = sys.argv[1], int(sys.argv[2])
@@ -198,6 +208,28 @@ for c in $concurrency; do
 	done
 	first=$((first + c))
 done
+# Scaling with the fleet: the same runs over more and more device records.
+loaded=0
+for n in $records; do
+	if [ "$n" -gt "$loaded" ]; then
+		emit "$("$build/bench/ca_load" preload "$rport" "$n" "$loaded")"
+		loaded=$n
+	fi
+	c=$scale_clients
+	pool=$(( (2500 * secs + c - 1) / c ))
+	for mode in attested plain; do
+		prefix=bench-a- key=(-v "$work/verifier.pem" -i bench-verifier)
+		[ "$mode" = attested ] || { prefix=bench-p-; key=(); }
+		cmds0=$(redis_commands)
+		line=$("$build/bench/ca_load" -t "$c" -d "$secs" -k "$pool" -e "$work/ca/eab.json" \
+			-p "$prefix" -f "$first" "${key[@]}" -c "ca=$ca_pid" -c "redis=$redis_pid" "$mode" \
+			"https://127.0.0.1:$cport/directory" "$work/ca/ca.crt") || true
+		[ -n "$line" ] || line="ca_issuances_per_s=0 mode=$mode threads=$c run_failed=1"
+		emit "$line redis_devices=$n redis_keys=$(redis-cli -p "$rport" dbsize)"
+	done
+	first=$((first + c))
+done
+
 emit "ca_bench_summary best_attested_per_s=$best_attested best_plain_per_s=$best_plain" \
 	"best_pebble_per_s=$best_pebble attested_vs_pebble=$(awk -v a="$best_attested" -v p="$best_pebble" \
 	'BEGIN {printf "%.1f", p ? a / p : 0}') attested_vs_ceiling=$(awk -v a="$best_attested" \

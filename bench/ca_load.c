@@ -16,6 +16,7 @@
  *
  *   ca_load [options] attested|plain|pebble DIRECTORY_URL CA_FILE
  *   ca_load jwks KEY_PEM KID	print the JWK Set the CA pins for KEY_PEM
+ *   ca_load preload REDIS_PORT N [FROM]	devices FROM..N-1 with posture and certificate records
  *
  * Prints one line of key=value figures: issuances/s, latency percentiles
  * of the whole issuance and of each request type, and where the CPU went
@@ -42,6 +43,7 @@
 #include "fileio.h"
 #include "http.h"
 #include "jws.h"
+#include "store.h"
 #include "x509.h"
 
 #define URL_MAX		HTTP_URL_MAX
@@ -600,11 +602,93 @@ static ar_jwk_t *load_verifier(const char *pem, const char *kid)
 	return with_kid;
 }
 
+/* @s as a number in lo..hi, else lo - 1. */
+static long num(const char *s, long lo, long hi)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	return *s && !*end && v >= lo && v <= hi ? v : lo - 1;
+}
+
+/*
+ * Fill Redis with @n devices (PRELOAD-<i>), each with a posture record and
+ * a certificate record as the CA writes them, through the store's own
+ * functions, for measuring how the CA scales with the fleet's size.
+ */
+#define PRELOAD_THREADS	8
+
+typedef struct preload {
+	pthread_t	tid;
+	int		port;
+	long		first, step, n;
+	int		rc;
+} preload_t;
+
+static void *preload_run(void *arg)
+{
+	preload_t *p = arg;
+	ar_store_opts_t o = { .host = "127.0.0.1", .port = p->port, .command_timeout_ms = 5000 };
+	ar_store_posture_t posture = { .status = AR_STATUS_AFFIRMING, .ear_iat = time(NULL) };
+	ar_store_cert_t cert = { .status = AR_CERT_VALID, .not_after = time(NULL) + 8 * 3600 };
+	ar_err_t err = { 0 };
+	ar_store_t *st = ar_store_open(&o, &err);
+	char device[64];
+	long i;
+
+	snprintf(posture.tv, sizeof(posture.tv), "ii=2 cfg=2 ex=2 fs=0 hw=0 rt=0 st=0 sd=0");
+	snprintf(posture.verifier, sizeof(posture.verifier), "bench-ca-load");
+	snprintf(posture.profile, sizeof(posture.profile), "attested");
+	snprintf(cert.aki, sizeof(cert.aki), "%040x", 0x5eed);
+	for (i = p->first; st && i < p->n; i += p->step) {
+		snprintf(device, sizeof(device), "PRELOAD-%08ld", i);
+		snprintf(cert.device, sizeof(cert.device), "%s", device);
+		snprintf(cert.serial, sizeof(cert.serial), "%032lx", (unsigned long)i + 1);
+		if (ar_store_posture_put(st, device, &posture, &err) < 0 ||
+		    ar_store_cert_put(st, &cert, &err) < 0)
+			break;
+	}
+	p->rc = st && i >= p->n ? 0 : -1;
+	if (p->rc < 0)
+		fprintf(stderr, "ca_load: preload: %s\n", err.msg);
+	ar_store_close(st);
+	return NULL;
+}
+
+static int preload(const char *port, const char *count, const char *from)
+{
+	preload_t p[PRELOAD_THREADS];
+	long n = num(count, 1, 10000000), rport = num(port, 1, 65535);
+	long first = from ? num(from, 0, 10000000) : 0;
+	double t0 = bu_now();
+	int i, rc = 0;
+
+	if (n < 1 || rport < 1 || first < 0) {
+		fprintf(stderr, "ca_load: preload REDIS_PORT N [FROM] (N up to 10000000)\n");
+		return 2;
+	}
+	for (i = 0; i < PRELOAD_THREADS; i++) {
+		p[i] = (preload_t){ .port = (int)rport, .first = first + i, .step = PRELOAD_THREADS,
+				    .n = n };
+		if (pthread_create(&p[i].tid, NULL, preload_run, &p[i]))
+			return 1;
+	}
+	for (i = 0; i < PRELOAD_THREADS; i++) {
+		pthread_join(p[i].tid, NULL);
+		rc |= p[i].rc;
+	}
+	if (rc == 0)
+		printf("preloaded_devices=%ld written=%ld seconds=%.1f\n", n, n > first ? n - first : 0,
+		       bu_now() - t0);
+	return rc ? 1 : 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
 		"usage: ca_load [options] attested|plain|pebble DIRECTORY_URL CA_FILE\n"
 		"       ca_load jwks KEY_PEM KID\n"
+		"       ca_load preload REDIS_PORT N [FROM]\n"
 		"  -t, --threads N          client threads, one account each (1)\n"
 		"  -d, --seconds S          timed run (10)\n"
 		"  -k, --pool N             device keys+CSRs made per thread before timing (256)\n"
@@ -614,14 +698,6 @@ static void usage(void)
 		"  -v, --verifier-key PEM   EAR signing key the CA's profile pins (attested)\n"
 		"  -i, --verifier-kid KID   its kid (bench-verifier)\n"
 		"  -c, --cpu NAME=PID       also report the CPU PID uses while timed (up to 4)\n");
-}
-
-static long num(const char *s, long lo, long hi)
-{
-	char *end;
-	long v = strtol(s, &end, 10);
-
-	return *s && !*end && v >= lo && v <= hi ? v : lo - 1;
 }
 
 static int parse_args(int argc, char **argv, cfg_t *cfg, const char **eab_file,
@@ -800,6 +876,8 @@ int main(int argc, char **argv)
 
 	if (argc == 4 && !strcmp(argv[1], "jwks"))
 		return print_jwks(argv[2], argv[3]);
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "preload"))
+		return preload(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
 	if (parse_args(argc, argv, &cfg, &eab_file, &vkey, &vkid) < 0) {
 		usage();
 		return 2;
