@@ -121,19 +121,24 @@ static int group_teardown(void **state)
 	return 0;
 }
 
-/* The one decision line the authentication logged; fails unless it has @want. */
+/*
+ * The one decision line the authentication logged; fails unless it has
+ * @outcome and @reason, and, for a certificate of the CA (@cert >= 0 with a
+ * known serial), names the device and that serial.
+ */
 static void expect_decision(int cert, const char *outcome, const char *reason)
 {
+	const char *serial = cert >= 0 ? t.serial[cert] : "";
 	char needle[200];
 	char *log = rad_log_since(&t.rad, "acme_rats: decision", 3000), *line, *next;
 	int n = 0;
 
 	snprintf(needle, sizeof(needle), "acme_rats: decision device=SUB-0042 serial=%s outcome=%s ",
-		 t.serial[cert][0] ? t.serial[cert] : "", outcome);
+		 serial, outcome);
 	for (line = strstr(log, "acme_rats: decision"); line; line = next) {
 		next = strstr(line + 1, "acme_rats: decision");
 		n++;
-		if (cert >= 0 && t.serial[cert][0] && strncmp(line, needle, strlen(needle)))
+		if (serial[0] && strncmp(line, needle, strlen(needle)))
 			fail_msg("decision line \"%.300s\" lacks \"%s\"", line, needle);
 		if (!strstr(line, "latency_us=") || !strstr(line, "posture_age="))
 			fail_msg("decision line without latency or posture age: %.300s", line);
@@ -294,6 +299,7 @@ static void test_lifetime_above_cap_is_rejected(void **state)
 	(void)state;
 	authenticate(LONG_LIVED, 0);
 	expect_decision(-1, "reject", "lifetime 108000s above max_cert_lifetime 86400s");
+	expect_reply("Reply-Message", "Access denied: lifetime 108000s");
 }
 
 static void test_missing_or_garbled_extension_is_rejected(void **state)
@@ -303,6 +309,7 @@ static void test_missing_or_garbled_extension_is_rejected(void **state)
 	expect_decision(-1, "reject", "attestation extension missing");
 	authenticate(GARBLED, 0);
 	expect_decision(-1, "reject", "attestation extension invalid");
+	expect_reply("Reply-Message", "Access denied: attestation extension invalid");
 }
 
 static void test_redis_stopped_degrades_per_configuration(void **state)
