@@ -28,6 +28,7 @@
 #include "verifier_client.h"
 
 #define ACME_ERR_ATTESTATION	"urn:ietf:params:acme:error:badAttestationStatement"
+#define ARI_RETRY_AFTER_ERROR_S	600
 
 static const char *const result_names[] = {
 	[ENROLL_OK] = "ok", [ENROLL_POSTURE] = "posture-refused", [ENROLL_REFUSED] = "refused",
@@ -258,10 +259,10 @@ static enroll_result_t authorize(attempt_t *a, const char *url, ar_err_t *err)
 	if (az.status == ACME_VALID)
 		return ENROLL_OK;
 	ch = find_chall(&az, attest ? "remote-attest-01" : "http-01");
-	ar_err_set(err, AR_ERR_UNAUTHORIZED, "%s for %s%s%s refused: %s%s%s", ch ? ch->type : "?",
-		   attest ? "attestation" : az.id.value, attest && az.id.value[0] ? " " : "",
-		   attest ? az.id.value : "", ch && ch->error.type[0] ? ch->error.type : "",
-		   ch && ch->error.detail[0] ? ": " : "", ch ? ch->error.detail : "");
+	ar_err_set(err, AR_ERR_UNAUTHORIZED, "%s for %s:%s refused: %s%s%s", ch ? ch->type : "?",
+		   az.id.type, az.id.value[0] ? az.id.value : "\"\"",
+		   ch && ch->error.type[0] ? ch->error.type : "", ch && ch->error.detail[0] ? ": " : "",
+		   ch ? ch->error.detail : "");
 	if (a->ear_status[0] && attest)
 		ar_err_prefix(err, "the verifier found this device %s; ", a->ear_status);
 	return attest && ch && !strcmp(ch->error.type, ACME_ERR_ATTESTATION) ? ENROLL_POSTURE
@@ -471,7 +472,9 @@ int enroll_ari_poll(const helper_conf_t *c, const cs_cert_t *cert, ar_err_t *err
 	if (!acme.dir.renewal_info[0] && rc < 0 && err->code == AR_ERR_NOT_FOUND) {
 		st.ari_next_poll = 0;		/* the CA has no ARI: stop asking */
 	} else {
-		next = sched_ari_interval(retry, c->ari_poll_min / 1000, c->ari_poll_max / 1000);
+		/* After a failed poll ask again in 10 minutes (within the bounds), not 6 hours. */
+		next = sched_ari_interval(rc == 0 || retry >= 0 ? retry : ARI_RETRY_AFTER_ERROR_S,
+					  c->ari_poll_min / 1000, c->ari_poll_max / 1000);
 		st.ari_next_poll = time(NULL) + next;
 	}
 	if (cs_state_save(c->dir, &st, err) < 0)

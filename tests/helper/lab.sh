@@ -158,14 +158,6 @@ live_serial() {
 		tr 'A-F' 'a-f'
 }
 
-# NOC: mark the live certificate of $1 "renew now" in Redis, as the CA's
-# event worker does when the SOC flags the device.
-noc_renew_now() {
-	local key
-	key=$(redis-cli -p "$redis_port" --scan --pattern "acmerats:{dev:SUB-0042}:cert:*:$(live_serial "$1")")
-	[ -n "$key" ] && redis-cli -p "$redis_port" HSET "$key" renew_now 1 >/dev/null
-}
-
 # soc_flag STATUS: the SOC's verdict on SUB-0042 through the verifier's API.
 soc_flag() {
 	curl -sf --cacert "$work/v/ca.crt" -H "Authorization: Bearer $(cat "$work/v/soc-token")" \

@@ -6,15 +6,18 @@
 # - with 1-minute certificates it renews inside the ARI window, by itself,
 #   and runs the post_renew hook with the new certificate's facts;
 # - SIGUSR1 renews now, SIGHUP reloads the configuration;
-# - a SOC "contraindicated" then "affirming" verdict (the NOC marks the
-#   certificate renew-now) makes it renew at once through ARI;
+# - a SOC "contraindicated" then "affirming" verdict makes it renew at once
+#   through ARI (the CA's NOC event worker marks the certificate renew-now);
 # - an unpatched device is refused, the on_failure hook runs, and the
 #   retries back off instead of hammering the CA.
 # The timing assertions allow generous slack; nothing waits unbounded.
 set -u
 . "$(dirname "$0")/lab.sh"
 
-lab_start_all "identifiers = permanent-identifier
+# The CA runs its NOC event worker: a SOC "contraindicated" marks the
+# device's certificates "renew now" (no NAS here, so no disconnects).
+printf '[events]\nworker = yes\ndisconnect = no\nreclaim_after = 5s\n' >"$work/events.conf"
+LAB_CA_EXTRA=$work/events.conf lab_start_all "identifiers = permanent-identifier
 attest = any os_patch_level
 lifetime = 1m"
 
@@ -74,7 +77,8 @@ kill -TERM "$hpid"
 wait "$hpid"
 check "run: SIGTERM stops it (exit 0)" [ $? -eq 0 ]
 
-# 6: the SOC flags the device, then clears it: ARI says renew now
+# 6: the SOC flags the device, then clears it: the CA's event worker marks
+# the certificate renew-now, ARI says so, the daemon renews
 helper_conf "$work/soc.conf" "$work/soc" "$(hook_conf)
 [schedule]
 ari_poll_min = 1s
@@ -85,7 +89,7 @@ ari_poll_max = 2s"
 start_daemon "$work/soc.conf" "$work/soc.log"
 wait_for 50 grep -q 'event=schedule next=ari-poll' "$work/soc.log"
 soc_before=$(live_serial "$work/soc")
-soc_flag contraindicated && soc_flag affirming && noc_renew_now "$work/soc" || bail "SOC/NOC step failed"
+soc_flag contraindicated && soc_flag affirming || bail "the SOC API refused the verdicts"
 t0=$(date +%s)
 soc_changed() { [ "$(live_serial "$work/soc")" != "$soc_before" ]; }
 if wait_for 100 soc_changed && grep -q 'reason=ari-renew-now' "$work/soc.log" &&
