@@ -8,7 +8,9 @@
  *   bench/module_check [ITERATIONS]
  *
  * prints "module_check_us p50=.. p99=.. p999=.. max=.. iterations=N" for the
- * Redis path and "module_check_cert_only_us ..." for the path without Redis.
+ * Redis path, "module_check_cert_only_us ..." for the path without Redis and
+ * "module_post_auth_us ..." for the check plus the session record (post-auth
+ * after an accept).
  */
 #include "config.h"
 
@@ -35,9 +37,17 @@ static int cmp64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/*
+ * @with_session: also record the session, as post-auth does after an
+ * accept (what one authentication costs the module: this plus one more
+ * check in check-eap-tls).
+ */
 static int run(const char *label, const armod_policy_t *pol, const armod_cert_t *cert,
-	       ar_store_t *st, long n, armod_decision_t want)
+	       ar_store_t *st, long n, armod_decision_t want, int with_session)
 {
+	ar_store_session_t ss = { .nas_ip = "192.0.2.7", .nas_id = "ap-substation-7",
+				  .acct_session_id = "5F3A0001", .calling_station_id = "02-00-00-00-00-01",
+				  .user_name = "SUB-0042", .serial = MODFIX_SERIAL };
 	int64_t *lat = calloc((size_t)n, sizeof(*lat));
 	armod_result_t r;
 	long i;
@@ -48,6 +58,8 @@ static int run(const char *label, const armod_policy_t *pol, const armod_cert_t 
 		int64_t t0 = now_ns();
 
 		armod_check(pol, cert, st, time(NULL), &r, NULL);
+		if (with_session && ar_store_session_put(st, r.device, &ss, 7200, NULL) < 0)
+			r.decision = ARMOD_REJECT;
 		if (i >= 0)
 			lat[i] = now_ns() - t0;
 		if (r.decision != want) {
@@ -80,8 +92,9 @@ int main(int argc, char **argv)
 	so.port = redis.port;
 	st = ar_store_open(&so, NULL);
 	if (st && modfix_records(&f, st) == 0 &&
-	    run("module_check_us", &f.pol, &f.cert, st, n, ARMOD_ACCEPT) == 0 &&
-	    run("module_check_cert_only_us", &f.pol, &f.cert, NULL, n, ARMOD_ACCEPT) == 0)
+	    run("module_check_us", &f.pol, &f.cert, st, n, ARMOD_ACCEPT, 0) == 0 &&
+	    run("module_check_cert_only_us", &f.pol, &f.cert, NULL, n, ARMOD_ACCEPT, 0) == 0 &&
+	    run("module_post_auth_us", &f.pol, &f.cert, st, n, ARMOD_ACCEPT, 1) == 0)
 		rc = 0;
 	modfix_free(&f);
 	ar_store_close(st);
