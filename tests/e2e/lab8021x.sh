@@ -220,8 +220,14 @@ sessions_at_least() { [ "$(session_count)" -ge "$1" ]; }
 old_enough() { [ $(( $(date +%s) - $1 )) -gt "$2" ]; }
 
 helper_start() { start_daemon "$work/helper.conf" "$work/helper.log"; }
+alive() { kill -0 "$1" 2>/dev/null; }
 helper_stop() {
 	kill -TERM "$hpid" 2>/dev/null
+	# It must stop within its hook timeout; a hang would be a failure of its own.
+	if ! wait_for 80 eval '! alive $hpid'; then
+		echo "# acme-rats-helper did not stop on SIGTERM within 8 s" >&2
+		kill -KILL "$hpid" 2>/dev/null
+	fi
 	wait "$hpid" 2>/dev/null
 	return 0
 }
