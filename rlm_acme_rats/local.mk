@@ -102,4 +102,3 @@ dist_man5_MANS = rlm_acme_rats/rlm_acme_rats.5
 
 install-raddb:
 	$(SHELL) $(srcdir)/raddb/install-raddb $(DESTDIR)$(RADDB)
-.PHONY: install-raddb
