@@ -190,7 +190,7 @@ static int post(worker_t *w, int type, const char *url, const json_t *payload, i
 	return rc;
 }
 
-/* The response's JSON if it has status @want, else NULL (reported; @r freed). */
+/* The response's JSON if it has status @want, else NULL (reported). The caller frees @r. */
 static json_t *expect(worker_t *w, const char *what, http_resp_t *r, long want)
 {
 	json_t *j = NULL;
