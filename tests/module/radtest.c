@@ -327,16 +327,6 @@ static X509 *load_x509(const char *path)
 	return x;
 }
 
-static EVP_PKEY *load_key(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	EVP_PKEY *k = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
-
-	if (f)
-		fclose(f);
-	return k;
-}
-
 /* Replace the attestation extension with raw bytes and sign again. */
 static int put_raw_ext(X509 *cert, EVP_PKEY *key, const unsigned char *raw, size_t len)
 {
@@ -367,6 +357,7 @@ int mint_cert(enroll_env_t *e, const mint_spec_t *spec, const char *pem_path)
 	X509_REQ *req = NULL;
 	ar_csr_info_t info;
 	ar_issue_params_t ip;
+	ar_jwk_t *issuer_key;
 	X509 *cert = NULL;
 	int rc = -1;
 
@@ -374,7 +365,8 @@ int mint_cert(enroll_env_t *e, const mint_spec_t *spec, const char *pem_path)
 	snprintf(crt, sizeof(crt), "%s/issuer.crt", spec->issuer_dir ? spec->issuer_dir : e->ca.dir);
 	snprintf(key, sizeof(key), "%s/issuer.key", spec->issuer_dir ? spec->issuer_dir : e->ca.dir);
 	ip.issuer_cert = load_x509(crt);
-	ip.issuer_key = load_key(key);
+	issuer_key = ar_jwk_load_pem(key, NULL);
+	ip.issuer_key = issuer_key ? ar_jwk_pkey(issuer_key) : NULL;
 	ip.not_before = spec->not_before;
 	ip.lifetime_s = spec->lifetime_s;
 	ip.attestation = spec->ext;
@@ -390,7 +382,7 @@ out:
 	X509_free(cert);
 	X509_REQ_free(req);
 	X509_free(ip.issuer_cert);
-	EVP_PKEY_free(ip.issuer_key);
+	ar_jwk_free(issuer_key);
 	free(der);
 	free(csr);
 	return rc;
