@@ -35,7 +35,14 @@ include fuzz/ca.mk
 
 if FUZZING
 noinst_PROGRAMS += $(FUZZ_PROGS)
+
+# Every target for FUZZ_SECONDS from its seeds (part of scripts/test).
+FUZZ_SECONDS = 30
+fuzz-smoke: $(FUZZ_PROGS)
+	$(SHELL) $(top_srcdir)/fuzz/run --seconds $(FUZZ_SECONDS) $(FUZZ_PROGS:%=$(abs_builddir)/%)
 else
+fuzz-smoke:
+	@echo "fuzz-smoke needs a fuzzing build: ./configure CC=clang --enable-fuzzing" >&2; exit 1
 check_PROGRAMS += $(FUZZ_PROGS)
 TESTS += $(FUZZ_TESTS)
 endif
@@ -48,4 +55,4 @@ fuzz/replay-%.test: Makefile
 	} >$@ && chmod +x $@
 CLEANFILES += $(FUZZ_TESTS)
 
-EXTRA_DIST += fuzz/corpus fuzz/dict
+EXTRA_DIST += fuzz/corpus fuzz/dict fuzz/run

@@ -148,8 +148,9 @@ static int gentime_parse(const ASN1_GENERALIZEDTIME *t, int64_t *out)
 	hh = digits(p + 8, 2);
 	mm = digits(p + 10, 2);
 	ss = digits(p + 12, 2);
-	if (mon < 1 || mon > 12 || day < 1 || day > mdays[mon - 1] || hh > 23 || mm > 59 ||
-	    ss > 59)
+	/* Before 1970 no attestation result was issued (and the encoder refuses it). */
+	if (year < 1970 || mon < 1 || mon > 12 || day < 1 || day > mdays[mon - 1] || hh > 23 ||
+	    mm > 59 || ss > 59)
 		return -1;
 	if (mon == 2 && day == 29 && !(year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)))
 		return -1;
