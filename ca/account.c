@@ -246,11 +246,42 @@ void account_new(acme_req_t *r, ar_http_resp_t *resp)
 	json_decref(rec);
 }
 
+/* RFC 8555 7.1.2.1: the account's orders, newest first (POST-as-GET). */
+static void account_orders(acme_req_t *r, ar_http_resp_t *resp)
+{
+	char key[96], url[600], **ids = NULL;
+	ar_err_t err = { 0 };
+	json_t *list;
+	size_t n = 0, i;
+
+	if (r->jws.payload) {
+		acme_problem(r->ca, resp, 400, "malformed", "the orders list is read with POST-as-GET");
+		return;
+	}
+	snprintf(key, sizeof(key), "acctorders:%s", r->account_id);
+	if (ar_store_list_get(r->st, key, ACCOUNT_ORDERS_MAX, &ids, &n, &err) < 0) {
+		acme_problem_from(r->ca, resp, &err);
+		return;
+	}
+	list = json_array();
+	for (i = 0; i < n; i++) {
+		ca_url(r->ca, "order", ids[i], url, sizeof(url));
+		json_array_append_new(list, json_string(url));
+	}
+	ar_store_list_free(ids, n);
+	acme_json(r->ca, resp, 200, json_pack("{s:o}", "orders", list));
+}
+
 void account_post(acme_req_t *r, const char *id, ar_http_resp_t *resp)
 {
 	const json_t *p = r->jws.payload, *status, *contact;
+	size_t n = strlen(r->account_id);
 	ar_err_t err = { 0 };
 
+	if (!strncmp(id, r->account_id, n) && !strcmp(id + n, "/orders")) {
+		account_orders(r, resp);
+		return;
+	}
 	if (strcmp(id, r->account_id)) {
 		acme_problem(r->ca, resp, 403, "unauthorized", "an account can only read or change "
 			     "itself");

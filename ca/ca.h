@@ -22,6 +22,8 @@
 #include "token.h"
 
 #define ACME_ERR "urn:ietf:params:acme:error:"
+/** Orders listed per account (the newest). */
+#define ACCOUNT_ORDERS_MAX	1000
 #define ACME_PATH "/acme/"
 
 typedef struct ca_conf {

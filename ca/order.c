@@ -401,6 +401,13 @@ void order_new(acme_req_t *r, ar_http_resp_t *resp)
 	if (!order || order_refresh(r, order, &err) < 0 ||
 	    ca_record_put(r->st, "order", oid, order, &err) < 0)
 		goto fail;
+	{	/* the account's orders list (RFC 8555 7.1.2.1) */
+		char key[96];
+
+		snprintf(key, sizeof(key), "acctorders:%s", r->account_id);
+		if (ar_store_list_push(r->st, key, oid, ACCOUNT_ORDERS_MAX, &err) < 0)
+			goto fail;
+	}
 	ar_info("event=order.created order=%s account=%s profile=%s identifiers=%zu attested=%s",
 		oid, r->account_id, prof->name, json_array_size(all_ids), hints ? "yes" : "no");
 	ca_url(r->ca, "order", oid, url, sizeof(url));

@@ -1041,6 +1041,87 @@ int ar_store_set_once(ar_store_t *s, const char *key, const char *val, int64_t t
 	return rc;
 }
 
+int ar_store_list_push(ar_store_t *s, const char *key, const char *val, long max,
+		       ar_err_t *err)
+{
+	redisReply *replies[4] = { 0 };
+	char k[KEY_MAX];
+	cmd_t cmds[4];
+	int rc = -1;
+
+	if (generic_key(s, key, k, sizeof(k), err) < 0)
+		return -1;
+	if (max < 1)
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: list bound must be positive");
+	cmd_start(&cmds[0], "MULTI");
+	cmd_start(&cmds[1], "LPUSH");
+	cmd_arg(&cmds[1], k);
+	cmd_arg(&cmds[1], val);
+	cmd_start(&cmds[2], "LTRIM");
+	cmd_arg(&cmds[2], k);
+	cmd_int(&cmds[2], 0);
+	cmd_int(&cmds[2], max - 1);
+	cmd_start(&cmds[3], "EXEC");
+	if (store_run(s, cmds, 4, replies, 0, err) < 0)
+		return -1;
+	if (check_tx(s, replies, 2, err) == 0)
+		rc = 0;
+	replies_free(replies, 4);
+	return rc;
+}
+
+int ar_store_list_get(ar_store_t *s, const char *key, long max, char ***items, size_t *n,
+		      ar_err_t *err)
+{
+	char k[KEY_MAX];
+	cmd_t cmd;
+	redisReply *r;
+	size_t i;
+	int rc = -1;
+
+	*items = NULL;
+	*n = 0;
+	if (generic_key(s, key, k, sizeof(k), err) < 0)
+		return -1;
+	cmd_start(&cmd, "LRANGE");
+	cmd_arg(&cmd, k);
+	cmd_int(&cmd, 0);
+	cmd_int(&cmd, max - 1);
+	r = store_cmd(s, &cmd, err);
+	if (!r)
+		return -1;
+	if (reply_expect(s, r, REDIS_REPLY_ARRAY, err) < 0)
+		goto out;
+	*items = calloc(r->elements + 1, sizeof(**items));
+	if (!*items) {
+		ar_err_set(err, AR_ERR_NOMEM, "store: out of memory");
+		goto out;
+	}
+	for (i = 0; i < r->elements; i++) {
+		if (r->element[i]->type != REDIS_REPLY_STRING ||
+		    !((*items)[i] = strndup(r->element[i]->str, r->element[i]->len))) {
+			ar_store_list_free(*items, i);
+			*items = NULL;
+			ar_err_set(err, AR_ERR_IO, "store: unexpected list element");
+			goto out;
+		}
+	}
+	*n = r->elements;
+	rc = 0;
+out:
+	freeReplyObject(r);
+	return rc;
+}
+
+void ar_store_list_free(char **items, size_t n)
+{
+	size_t i;
+
+	for (i = 0; items && i < n; i++)
+		free(items[i]);
+	free(items);
+}
+
 int ar_store_del(ar_store_t *s, const char *key, ar_err_t *err)
 {
 	char k[KEY_MAX];

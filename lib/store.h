@@ -148,6 +148,15 @@ int ar_store_get(ar_store_t *s, const char *key, char **val, size_t *len, ar_err
 int ar_store_set_once(ar_store_t *s, const char *key, const char *val, int64_t ttl_ms,
 		      ar_err_t *err);
 
+/** Prepend @p val to a generic list, keeping its @p max newest entries (one transaction). */
+int ar_store_list_push(ar_store_t *s, const char *key, const char *val, long max,
+		       ar_err_t *err);
+
+/** Up to @p max newest entries of a generic list; free with ar_store_list_free(). */
+int ar_store_list_get(ar_store_t *s, const char *key, long max, char ***items, size_t *n,
+		      ar_err_t *err);
+void ar_store_list_free(char **items, size_t n);
+
 /** Delete a generic value. @return 1 deleted, 0 absent, -1 error. */
 int ar_store_del(ar_store_t *s, const char *key, ar_err_t *err);
 /** @} */

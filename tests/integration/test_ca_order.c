@@ -350,6 +350,42 @@ static void test_orders_and_authorizations_are_private_to_their_account(void **s
 	httpc_free(&r);
 }
 
+/* RFC 8555 7.1.2.1: the account object's "orders" URL lists its orders, newest first. */
+static void test_account_orders_list(void **state)
+{
+	char first[600], second[600], orders_url[600];
+	json_t *acct, *list;
+	httpc_resp_t r;
+
+	(void)state;
+	account(NULL);
+	order("[{\"type\":\"dns\",\"value\":\"one.example.net\"}]", &r);
+	assert_int_equal(r.status, 201);
+	snprintf(first, sizeof(first), "%s", r.location);
+	httpc_free(&r);
+	order("[{\"type\":\"dns\",\"value\":\"two.example.net\"}]", &r);
+	assert_int_equal(r.status, 201);
+	snprintf(second, sizeof(second), "%s", r.location);
+	httpc_free(&r);
+	acct = read_json(t.c.kid, 200);
+	snprintf(orders_url, sizeof(orders_url), "%s",
+		 json_string_value(json_object_get(acct, "orders")));
+	json_decref(acct);
+	list = read_json(orders_url, 200);
+	assert_int_equal(json_array_size(json_object_get(list, "orders")), 2);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(list, "orders"), 0)),
+			    second);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(list, "orders"), 1)),
+			    first);
+	json_decref(list);
+	/* Another account cannot list them. */
+	teardown(NULL);
+	account(NULL);
+	assert_int_equal(acmec_post(&t.c, orders_url, NULL, 0, NULL, &r), 0);
+	catest_expect_problem(&r, 403, "unauthorized");
+	httpc_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -360,6 +396,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_attestation_hint_spellings_and_unknown_hints, teardown),
 		cmocka_unit_test_teardown(test_device_outside_the_inventory_is_rejected, teardown),
 		cmocka_unit_test_teardown(test_orders_and_authorizations_are_private_to_their_account, teardown),
+		cmocka_unit_test_teardown(test_account_orders_list, teardown),
 	};
 
 	return cmocka_run_group_tests_name("ca_order", tests, group_setup, group_teardown);
