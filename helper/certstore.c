@@ -49,9 +49,9 @@ static int path_of(char *out, size_t size, const char *dir, const char *name, ar
 	return 0;
 }
 
-static int write_key(const char *path, const ar_jwk_t *key, ar_err_t *err)
+/* Write key text (consumed: cleansed and freed; NULL = the producer failed) 0600. */
+static int write_pem(const char *path, char *pem, ar_err_t *err)
 {
-	char *pem = ar_jwk_to_pem(key, 1, err);
 	int rc;
 
 	if (!pem)
@@ -74,24 +74,23 @@ ar_jwk_t *cs_account_key(const char *dir, const char *file, ar_err_t *err)
 	if (access(path, F_OK) == 0)
 		return ar_jwk_load_pem(path, err);
 	key = ar_jwk_generate("ES256", err);
-	if (key && write_key(path, key, err) < 0) {
+	if (key && write_pem(path, ar_jwk_to_pem(key, 1, err), err) < 0) {
 		ar_jwk_free(key);
 		return NULL;
 	}
 	return key;
 }
 
-ar_jwk_t *cs_live_key(const char *dir, ar_err_t *err)
+int cs_live_key(const char *dir, devkey_t *key, ar_err_t *err)
 {
 	char path[PATH_MAX];
 
+	memset(key, 0, sizeof(*key));
 	if (path_of(path, sizeof(path), dir, LIVE "/key.pem", err) < 0)
-		return NULL;
-	if (access(path, F_OK) < 0) {
-		ar_err_set(err, AR_ERR_NOT_FOUND, "%s: no key installed", path);
-		return NULL;
-	}
-	return ar_jwk_load_pem(path, err);
+		return -1;
+	if (access(path, F_OK) < 0)
+		return ar_err_set(err, AR_ERR_NOT_FOUND, "%s: no key installed", path);
+	return devkey_load(path, key, err);
 }
 
 static int cert_facts(X509 *x, cs_cert_t *out, ar_err_t *err)
@@ -243,7 +242,7 @@ static int fsync_dir(const char *dir, ar_err_t *err)
 }
 
 /* Split the CA's PEM chain into the leaf and the rest; check the leaf carries @key. */
-static int split_chain(const char *pem, const ar_jwk_t *key, char **leaf, const char **rest,
+static int split_chain(const char *pem, const devkey_t *key, char **leaf, const char **rest,
 		       cs_cert_t *facts, ar_err_t *err)
 {
 	const char *end = strstr(pem, "-----END CERTIFICATE-----");
@@ -262,7 +261,7 @@ static int split_chain(const char *pem, const ar_jwk_t *key, char **leaf, const 
 		return ar_err_prefix(err, "certificate chain: ");
 	}
 	X509_free(x);
-	if (strcmp(facts->jkt, ar_jwk_thumbprint(key)))
+	if (strcmp(facts->jkt, ar_jwk_thumbprint(key->jwk)))
 		return ar_err_set(err, AR_ERR_MALFORMED, "the CA certified another key than ours");
 	*leaf = strndup(pem, n);
 	if (!*leaf)
@@ -271,7 +270,7 @@ static int split_chain(const char *pem, const ar_jwk_t *key, char **leaf, const 
 	return 0;
 }
 
-int cs_install(const char *dir, const ar_jwk_t *key, const char *chain_pem, cs_cert_t *out,
+int cs_install(const char *dir, const devkey_t *key, const char *chain_pem, cs_cert_t *out,
 	       ar_err_t *err)
 {
 	unsigned prev = live_generation(dir), g = prev + 1;
@@ -291,7 +290,7 @@ int cs_install(const char *dir, const ar_jwk_t *key, const char *chain_pem, cs_c
 	}
 	crash_point(2);
 	snprintf(path, sizeof(path), "%s/key.pem", gdir);
-	if (write_key(path, key, err) < 0)
+	if (write_pem(path, devkey_pem(key, err), err) < 0)
 		goto out;
 	crash_point(3);
 	snprintf(path, sizeof(path), "%s/cert.pem", gdir);

@@ -7,7 +7,8 @@
  * Layout under the configured directory:
  * @code
  * account.key            ACME account key (0600)
- * gen-N/key.pem          the device key (0600, created so before any byte)
+ * gen-N/key.pem          the device key (0600, created so before any byte),
+ *                        or the TPM's blob of it
  * gen-N/cert.pem         the certificate
  * gen-N/chain.pem        the issuer chain
  * gen-N/fullchain.pem    certificate then chain
@@ -23,6 +24,7 @@
 
 #include <stdint.h>
 
+#include "devkey.h"
 #include "err.h"
 #include "jwk.h"
 
@@ -67,8 +69,8 @@ int cs_init(const char *dir, ar_err_t *err);
  */
 ar_jwk_t *cs_account_key(const char *dir, const char *path, ar_err_t *err);
 
-/** The key of the live generation, or NULL (AR_ERR_NOT_FOUND when none). */
-ar_jwk_t *cs_live_key(const char *dir, ar_err_t *err);
+/** Load the key of the live generation; -1 (AR_ERR_NOT_FOUND when none). */
+int cs_live_key(const char *dir, devkey_t *key, ar_err_t *err);
 
 /**
  * Read the live certificate. Returns 1 with @p out filled, 0 when there is
@@ -82,7 +84,7 @@ int cs_live_cert(const char *dir, cs_cert_t *out, ar_err_t *err);
  * certificate must carry the key. On success `live` names the new
  * generation and the one before it is kept; older ones are removed.
  */
-int cs_install(const char *dir, const ar_jwk_t *key, const char *chain_pem, cs_cert_t *out,
+int cs_install(const char *dir, const devkey_t *key, const char *chain_pem, cs_cert_t *out,
 	       ar_err_t *err);
 
 int cs_state_load(const char *dir, cs_state_t *st, ar_err_t *err);

@@ -45,7 +45,7 @@ typedef struct attempt {
 	const helper_conf_t	*c;
 	acme_client_t		acme;
 	ar_jwk_t		*account_key;
-	ar_jwk_t		*device_key;
+	devkey_t		device_key;
 	http01_t		*http01;
 	int			attested;
 	char			ear_status[24];	/* what the verifier said, passport model */
@@ -86,14 +86,18 @@ static int collect(attempt_t *a, const char *nonce, ar_evidence_t *ev, ar_err_t 
 	o.root = a->c->root;
 	o.device_id = a->c->device_id;
 	o.edr_process = a->c->edr;
-	o.key = a->device_key;
-	o.key_storage = (ar_key_storage_t)a->c->key_storage;
+	o.key = a->device_key.jwk;
+	/* A TPM key is reported as one, whatever [verifier] key_storage declares. */
+	o.key_storage = a->c->key_store == HELPER_KEY_TPM ? AR_KEY_TPM
+							  : (ar_key_storage_t)a->c->key_storage;
 	o.override_path = a->c->override;
 	if (ar_attest_collect(&o, nonce, (int64_t)time(NULL), ev, err) < 0) {
 		ar_err_prefix(err, "collecting evidence: ");
 		err->code = AR_ERR_CONFIG;
 		return -1;
 	}
+	ar_info("event=attest.evidence key_storage=%s non_exportable=%s",
+		ar_key_storage_name(ev->key_storage), ev->key_non_exportable == 1 ? "yes" : "no");
 	return 0;
 }
 
@@ -302,7 +306,7 @@ static enroll_result_t order(attempt_t *a, const cs_cert_t *current, char **pem,
 		return ENROLL_REFUSED;
 	}
 	if (o.status == ACME_READY) {
-		if (ar_csr_make(ar_jwk_pkey(a->device_key), a->c->ids, a->c->nids, &csr, &csr_len,
+		if (ar_csr_make(devkey_pkey(&a->device_key), a->c->ids, a->c->nids, &csr, &csr_len,
 				err) < 0)
 			return ENROLL_LOCAL;
 		rc = acme_finalize(&a->acme, url, &o, csr, csr_len,
@@ -322,9 +326,12 @@ static enroll_result_t attempt(attempt_t *a, const cs_cert_t *current, char **pe
 
 	if (cs_init(a->c->dir, err) < 0 || !(a->account_key = cs_account_key(a->c->dir, a->c->account_key, err)))
 		return ENROLL_LOCAL;
-	if (a->c->reuse_key && current)
-		a->device_key = cs_live_key(a->c->dir, err);
-	if (!a->device_key && !(a->device_key = ar_jwk_generate("ES256", err)))
+	if (a->c->key_store == HELPER_KEY_TPM && devkey_tpm_init(a->c->tpm_tcti, err) < 0)
+		return ENROLL_LOCAL;
+	if (a->c->reuse_key && current && cs_live_key(a->c->dir, &a->device_key, err) < 0)
+		ar_warn("event=key.reuse_failed error=\"%s\" action=new-key", err->msg);
+	if (!a->device_key.jwk &&
+	    devkey_generate(a->c->key_store == HELPER_KEY_TPM, &a->device_key, err) < 0)
 		return ENROLL_LOCAL;
 	http_opts(a->c, a->c->acme_ca_bundle, &ho);
 	if (acme_open(&a->acme, a->c->directory, &ho, a->account_key, err) < 0)
@@ -390,12 +397,12 @@ enroll_result_t enroll_run(const helper_conf_t *c, const char *reason, cs_cert_t
 	have = cs_live_cert(c->dir, &current, &serr);
 	ar_info("event=renew.start reason=%s current=%s", reason, have == 1 ? current.serial : "none");
 	rc = attempt(&a, have == 1 ? &current : NULL, &pem, err);
-	if (rc == ENROLL_OK && cs_install(c->dir, a.device_key, pem, cert, err) < 0)
+	if (rc == ENROLL_OK && cs_install(c->dir, &a.device_key, pem, cert, err) < 0)
 		rc = ENROLL_LOCAL;
 	free(pem);
 	http01_stop(a.http01);
 	acme_close(&a.acme);
-	ar_jwk_free(a.device_key);
+	devkey_free(&a.device_key);
 	ar_jwk_free(a.account_key);
 
 	st.last_attempt = now;

@@ -14,6 +14,7 @@
 
 static const char *const models[] = { "passport", "background-check", NULL };
 static const char *const storages[] = { "file", "tpm", "pkcs11", NULL };
+static const char *const key_stores[] = { "file", "tpm", NULL };
 
 static const ar_conf_rule_t acme_rules[] = {
 	{ "directory", AR_CONF_STRING, OFF(directory), AR_CONF_REQUIRED, NULL, 0, 0, NULL },
@@ -35,6 +36,8 @@ static const ar_conf_rule_t device_rules[] = {
 	{ "model", AR_CONF_ENUM, OFF(model), 0, "passport", 0, 0, models },
 	{ "dir", AR_CONF_STRING, OFF(dir), 0, "/var/lib/acme-rats-helper", 0, 0, NULL },
 	{ "reuse_key", AR_CONF_BOOL, OFF(reuse_key), 0, "no", 0, 0, NULL },
+	{ "key_store", AR_CONF_ENUM, OFF(key_store), 0, "file", 0, 0, key_stores },
+	{ "tpm_tcti", AR_CONF_STRING, OFF(tpm_tcti), 0, NULL, 0, 0, NULL },
 	{ "http01_listen", AR_CONF_STRING, OFF(http01_listen), 0, NULL, 0, 0, NULL },
 	AR_CONF_END
 };

@@ -23,6 +23,12 @@ typedef enum helper_model {
 	HELPER_MODEL_BACKGROUND,	/**< evidence encrypted to the verifier, relayed by the CA */
 } helper_model_t;
 
+/** Where the device key lives. */
+typedef enum helper_key_store {
+	HELPER_KEY_FILE = 0,		/**< PEM file, 0600 */
+	HELPER_KEY_TPM,			/**< in the TPM, through the tpm2 OpenSSL provider */
+} helper_key_store_t;
+
 typedef struct helper_conf {
 	/* [acme] */
 	char		*directory;
@@ -40,6 +46,8 @@ typedef struct helper_conf {
 	int		model;			/**< helper_model_t */
 	char		*dir;			/**< state and certificate directory */
 	int		reuse_key;
+	int		key_store;		/**< helper_key_store_t */
+	char		*tpm_tcti;		/**< TPM2OPENSSL_TCTI, or NULL */
 	char		*http01_listen;		/**< "address:port", or NULL */
 	/* [verifier] */
 	char		*verifier_url;

@@ -8,6 +8,7 @@ helper_libhelper_la_SOURCES = \
 	helper/acme_msg.c helper/acme_msg.h \
 	helper/acme.c helper/acme.h \
 	helper/certstore.c helper/certstore.h \
+	helper/devkey.c helper/devkey.h \
 	helper/schedule.c helper/schedule.h \
 	helper/hconf.c helper/hconf.h \
 	helper/http01.c helper/http01.h \
@@ -33,9 +34,9 @@ EXTRA_DIST += helper/acme-rats-helper.conf helper/acme-rats-helper.service
 
 # Integration tests: real acme-rats-ca, acme-rats-verifier, redis-server (and pebble).
 TESTS += tests/helper/test_helper_enroll.sh tests/helper/test_helper_run.sh \
-	tests/helper/test_helper_pebble.sh
+	tests/helper/test_helper_pebble.sh tests/helper/test_helper_tpm.sh
 EXTRA_DIST += tests/helper/lab.sh tests/helper/test_helper_enroll.sh tests/helper/test_helper_run.sh \
-	tests/helper/test_helper_pebble.sh
+	tests/helper/test_helper_pebble.sh tests/helper/test_helper_tpm.sh
 
 # Unit tests of the schedule and the ACME response parsers.
 check_PROGRAMS += tests/helper/test_helper_unit

@@ -11,6 +11,7 @@
 #include <openssl/core_names.h>
 #include <openssl/objects.h>
 #include <openssl/rand.h>
+#include <openssl/provider.h>
 #include <openssl/x509v3.h>
 
 #include "b64.h"
@@ -617,6 +618,27 @@ static const EVP_MD *sign_md(EVP_PKEY *key)
 	return EVP_sha256();
 }
 
+/*
+ * Sign with the provider that holds the key: the default provider's ECDSA
+ * cannot use a key that lives in a TPM or a token.
+ */
+static int csr_sign(X509_REQ *req, EVP_PKEY *key)
+{
+	const OSSL_PROVIDER *prov = EVP_PKEY_get0_provider(key);
+	EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+	char propq[80] = "";
+	int rc = -1;
+
+	if (prov)
+		snprintf(propq, sizeof(propq), "?provider=%s", OSSL_PROVIDER_get0_name(prov));
+	if (mctx && EVP_DigestSignInit_ex(mctx, NULL, EVP_MD_get0_name(sign_md(key)), NULL,
+					  propq[0] ? propq : NULL, key, NULL) > 0 &&
+	    X509_REQ_sign_ctx(req, mctx) > 0)
+		rc = 0;
+	EVP_MD_CTX_free(mctx);
+	return rc;
+}
+
 int ar_csr_make(EVP_PKEY *key, const ar_identifier_t *ids, size_t n, unsigned char **der,
 		size_t *len, ar_err_t *err)
 {
@@ -665,7 +687,7 @@ int ar_csr_make(EVP_PKEY *key, const ar_identifier_t *ids, size_t n, unsigned ch
 	    !X509_REQ_set_pubkey(req, key) ||
 	    !(exts = sk_X509_EXTENSION_new_null()) ||
 	    !X509V3_add1_i2d(&exts, NID_subject_alt_name, names, 0, X509V3_ADD_DEFAULT) ||
-	    !X509_REQ_add_extensions(req, exts) || X509_REQ_sign(req, key, sign_md(key)) <= 0 ||
+	    !X509_REQ_add_extensions(req, exts) || csr_sign(req, key) < 0 ||
 	    (dlen = i2d_X509_REQ(req, der)) <= 0) {
 		ar_err_set(err, AR_ERR_CRYPTO, "cannot make the CSR");
 		goto out;
