@@ -50,3 +50,4 @@ tests_integration_test_ca_noc_SOURCES = tests/integration/test_ca_noc.c $(ca_tes
 tests_integration_test_ca_noc_CPPFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
 tests_integration_test_ca_noc_LDADD = $(TEST_LIBS) $(CURL_LIBS)
 EXTRA_DIST += tests/fixtures/mkdas
+dist_doc_DATA += docs/security.md
