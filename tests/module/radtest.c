@@ -91,7 +91,8 @@ int enroll_setup(enroll_env_t *e)
 	if (catest_start_ca(&e->ca, e->redis.port, "no") < 0)
 		return -1;
 	{
-		ar_store_opts_t so = { .host = "127.0.0.1", .port = e->redis.port };
+		ar_store_opts_t so = { .host = "127.0.0.1", .port = e->redis.port,
+				       .command_timeout_ms = 2000 };
 
 		if (!(e->st = ar_store_open(&so, NULL)))
 			return -1;
