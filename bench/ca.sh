@@ -38,21 +38,13 @@ while getopts d:c:m:t:o:P:R:S: opt; do
 	P) perfdir=$(mkdir -p "$OPTARG" && cd "$OPTARG" && pwd) ;;
 	R) records=$OPTARG ;;
 	S) scale_clients=$OPTARG ;;
-	*) echo "usage: $0 BUILDDIR [-d SECONDS] [-c LIST] [-m MODES] [-t CA_THREADS] [-o OUTFILE]" >&2
+	*) echo "usage: $0 BUILDDIR [-d SECONDS] [-c LIST] [-m MODES] [-t CA_THREADS] [-o OUTFILE]" \
+		"[-P PERFDIR] [-R RECORDS] [-S CLIENTS]" >&2
 	   exit 2 ;;
 	esac
 done
 src=$(cd "$(dirname "$0")/.." && pwd)
 make -C "$build" -s bench/ca_load ca/acme-rats-ca >/dev/null
-
-work=$(mktemp -d /tmp/acmerats-cabench.XXXXXX)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
 
 emit() {
 	echo "$*"
@@ -60,6 +52,7 @@ emit() {
 }
 # shellcheck source=bench/lib.sh
 . "$src/bench/lib.sh"
+bench_scratch acmerats-cabench
 
 # The machine and its ECDSA P-256 limit. One attested issuance costs, over
 # both sides, 8 signatures (6 JWS by the client, the EAR, the certificate)

@@ -14,3 +14,16 @@ wait_port() {
 	echo "port $1 did not open" >&2
 	return 1
 }
+
+# A scratch directory in $work and the processes in $pids (append each
+# one you start): both go away when the script exits, however it exits.
+pids=()
+bench_scratch() {
+	work=$(mktemp -d "/tmp/$1.XXXXXX")
+	trap bench_cleanup EXIT INT TERM
+}
+bench_cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}

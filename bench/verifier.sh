@@ -12,17 +12,9 @@ secs=${2:-10}
 src=$(cd "$(dirname "$0")/.." && pwd)
 make -C "$build" -s bench/ear_verify bench/verifier_load verifier/acme-rats-verifier >/dev/null
 
-work=$(mktemp -d /tmp/acmerats-bench.XXXXXX)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
 # shellcheck source=bench/lib.sh
 . "$src/bench/lib.sh"
+bench_scratch acmerats-bench
 
 echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 openssl speed -seconds "$secs" ecdsap256 2>/dev/null | awk '/256 bits ecdsa/ {printf "es256_verify_limit_per_s=%s es256_sign_limit_per_s=%s\n", $8, $7}'
