@@ -310,9 +310,10 @@ static int run_check(rlm_acme_rats_t *inst, REQUEST *request, armod_result_t *re
 		     ar_certext_t *ext, int64_t *latency_us, ar_store_t ***handle)
 {
 	VALUE_PAIR *vps = request->packet->vps, *vp;
-	armod_cert_t cert = { NULL };
+	armod_cert_t cert;
 	int64_t t0;
 
+	memset(&cert, 0, sizeof(cert));
 	cert.serial = str_of(vps, inst->da_serial);
 	if (!cert.serial)
 		return 0;
