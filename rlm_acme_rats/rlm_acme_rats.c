@@ -333,8 +333,9 @@ static int run_check(rlm_acme_rats_t *inst, REQUEST *request, armod_result_t *re
 	return 1;
 }
 
-static void log_decision(rlm_acme_rats_t *inst, REQUEST *request, armod_result_t const *res,
-			 int64_t latency_us, char const *stage)
+/* The one line per decision: info, or warning when Redis was not usable. */
+static void log_decision(REQUEST *request, armod_result_t const *res, int64_t latency_us,
+			 char const *stage)
 {
 	char reason[200];
 
@@ -349,7 +350,6 @@ static void log_decision(rlm_acme_rats_t *inst, REQUEST *request, armod_result_t
 		      "latency_us=%lld stage=%s", res->device[0] ? res->device : "-",
 		      res->serial[0] ? res->serial : "-", armod_decision_name(res->decision), reason,
 		      (long long)res->posture_age, (long long)latency_us, stage);
-	(void)inst;
 }
 
 static void add_str(TALLOC_CTX *ctx, VALUE_PAIR **list, DICT_ATTR const *da, char const *value)
@@ -456,7 +456,7 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 	if (handle)
 		fr_connection_release(inst->pool, handle);
 	if (res.decision == ARMOD_REJECT) {
-		log_decision(inst, request, &res, latency, "check-eap-tls");
+		log_decision(request, &res, latency, "check-eap-tls");
 		expose(inst, request, &res);
 	} else {
 		RDEBUG2("acme_rats: certificate check: %s (%s)", armod_decision_name(res.decision),
@@ -510,7 +510,7 @@ static rlm_rcode_t CC_HINT(nonnull) mod_post_auth(void *instance, REQUEST *reque
 	}
 	if (handle)
 		fr_connection_release(inst->pool, handle);
-	log_decision(inst, request, &res, latency, "post-auth");
+	log_decision(request, &res, latency, "post-auth");
 	return rcode_of(res.decision);
 }
 
