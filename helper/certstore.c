@@ -333,8 +333,9 @@ int cs_state_load(const char *dir, cs_state_t *st, ar_err_t *err)
 {
 	char path[PATH_MAX], *text;
 	const char *le = NULL, *na = NULL, *nr = NULL;
-	json_int_t pa = 0, la = 0, ls = 0, lf = 0, fl = 0, hw = 0, ws = 0, we = 0, np = 0,
-		   dr = 0, ji = 0, nt = 0;
+	json_int_t pa = 0, la = 0, ls = 0, lf = 0, fl = 0, ws = 0, we = 0, np = 0, dr = 0, ji = 0,
+		   nt = 0;
+	int hw = 0;
 	json_error_t je;
 	size_t len;
 	json_t *j;
@@ -365,7 +366,7 @@ int cs_state_load(const char *dir, cs_state_t *st, ar_err_t *err)
 	st->last_failure = lf;
 	st->failures = fl > 0 && fl < 1000 ? (unsigned)fl : 0;
 	snprintf(st->last_error, sizeof(st->last_error), "%s", le ? le : "");
-	st->have_window = (int)hw;
+	st->have_window = hw;
 	st->window_start = ws;
 	st->window_end = we;
 	st->ari_next_poll = np;

@@ -84,17 +84,15 @@ static void decide(const helper_conf_t *c, sched_out_t *out)
 	}
 }
 
-static void act(const helper_conf_t *c, const sched_out_t *out)
+/* Returns 0, or -1 when the action failed. */
+static int act(const helper_conf_t *c, const sched_out_t *out)
 {
 	ar_err_t err = { 0 };
 	cs_cert_t cert;
 
-	if (out->action == SCHED_ARI_POLL) {
-		if (cs_live_cert(c->dir, &cert, &err) == 1)
-			(void)enroll_ari_poll(c, &cert, &err);
-		return;
-	}
-	(void)enroll_run(c, out->reason, &cert, &err);
+	if (out->action == SCHED_ARI_POLL)
+		return cs_live_cert(c->dir, &cert, &err) == 1 ? enroll_ari_poll(c, &cert, &err) : -1;
+	return enroll_run(c, out->reason, &cert, &err) == ENROLL_OK ? 0 : -1;
 }
 
 static void reload(const char *path, int verbose, helper_conf_t *c)
@@ -120,7 +118,7 @@ int cmd_run(int argc, char **argv)
 	sigset_t set;
 	sched_out_t out;
 	struct timespec ts;
-	int64_t wait_s;
+	int64_t wait_s, not_before = 0;
 	int verbose = 0, ch, sig, rc;
 
 	optind = 1;
@@ -157,8 +155,14 @@ int cmd_run(int argc, char **argv)
 	for (;;) {
 		decide(&conf, &out);
 		wait_s = out.at - (int64_t)time(NULL);
+		/*
+		 * The backoff lives in state.json; should it not be written (a
+		 * full disk), a failed action still waits backoff_min here.
+		 */
+		if (wait_s <= 0 && (int64_t)time(NULL) < not_before)
+			wait_s = not_before - (int64_t)time(NULL);
 		if (wait_s <= 0) {
-			act(&conf, &out);
+			not_before = act(&conf, &out) < 0 ? (int64_t)time(NULL) + conf.backoff_min / 1000 : 0;
 			continue;
 		}
 		if (wait_s >= IDLE_TRIM_S)
@@ -179,7 +183,7 @@ int cmd_run(int argc, char **argv)
 			ar_info("event=signal signal=USR1 action=renew");
 			out.action = SCHED_RENEW;
 			out.reason = "forced";
-			act(&conf, &out);
+			(void)act(&conf, &out);
 		}
 	}
 	ar_info("event=stop signal=%d", sig);
