@@ -217,9 +217,9 @@ void account_new(acme_req_t *r, ar_http_resp_t *resp)
 		acme_problem(r->ca, resp, 500, "serverInternal", "no randomness");
 		return;
 	}
-	rec = json_pack("{s:s,s:o,s:O,s:s,s:I}", "status", "valid",
+	rec = json_pack("{s:s,s:o,s:o,s:s,s:I}", "status", "valid",
 			"key", ar_jwk_public_json(r->jws.jwk),
-			"contact", contact ? contact : json_array(), "eab", eab_kid,
+			"contact", contact ? json_incref((json_t *)contact) : json_array(), "eab", eab_kid,
 			"created", (json_int_t)time(NULL));
 	if (!rec) {
 		acme_problem(r->ca, resp, 500, "serverInternal", "out of memory");

@@ -152,12 +152,21 @@ void ca_rfc3339(int64_t t, char *buf, size_t size);
 void ca_url(const ca_t *ca, const char *kind, const char *id, char *out, size_t size);
 int ca_record_put(ar_store_t *st, const char *kind, const char *id, const json_t *rec,
 		  ar_err_t *err);
+/** Several records in one transaction (e.g. an order and its authorizations). */
+int ca_records_put(ar_store_t *st, const char *const *kinds, const char *const *ids,
+		   json_t *const *recs, size_t n, ar_err_t *err);
+/** Several records of one kind in one round trip; any missing one is an error. */
+int ca_records_get(ar_store_t *st, const char *kind, const char *const *ids, size_t n,
+		   json_t **recs, ar_err_t *err);
 /** 1 found, 0 absent (or not a plausible id), -1 error. */
 int ca_record_get(ar_store_t *st, const char *kind, const char *id, json_t **rec, ar_err_t *err);
 /** The record if it belongs to the request's account; else answers 404 and returns NULL. */
 json_t *ca_record_own(acme_req_t *r, const char *kind, const char *id, ar_http_resp_t *resp);
 /** Recompute an order's status from its authorizations (written once, order.c). */
 int order_refresh(acme_req_t *r, json_t *order, ar_err_t *err);
+/** As order_refresh(), with authorization @p changed_id taken from @p changed (newer). */
+int order_refresh_with(acme_req_t *r, json_t *order, const char *changed_id,
+		       const json_t *changed, ar_err_t *err);
 json_t *authz_view(const ca_t *ca, const char *id, const json_t *authz);
 
 /* Orders and authorizations (order.c). */

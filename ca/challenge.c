@@ -313,12 +313,16 @@ settle:
 	}
 	/* The nonce is spent: the challenge left "pending" for good. */
 	json_object_del(order, "id");
-	if (ca_record_put(r->st, "authz", aid, authz, &err) < 0 ||
-	    order_refresh(r, order, &err) < 0 ||
-	    ca_record_put(r->st, "order", json_string_value(json_object_get(authz, "order")), order,
-			  &err) < 0) {
-		acme_problem_from(r->ca, resp, &err);
-		goto out;
+	{	/* the authorization and its order in one transaction */
+		const char *kinds[2] = { "authz", "order" };
+		const char *ids[2] = { aid, json_string_value(json_object_get(authz, "order")) };
+		json_t *recs[2] = { authz, order };
+
+		if (order_refresh_with(r, order, aid, authz, &err) < 0 ||
+		    ca_records_put(r->st, kinds, ids, recs, 2, &err) < 0) {
+			acme_problem_from(r->ca, resp, &err);
+			goto out;
+		}
 	}
 	answer(r, aid, authz, idx, resp);
 	goto out;

@@ -278,7 +278,8 @@ void order_finalize(acme_req_t *r, const char *id, json_t *order, ar_http_resp_t
 		acme_problem(r->ca, resp, 500, "serverInternal", "certificate issuance failed");
 		goto out;
 	}
-	rec = json_pack("{s:s,s:s,s:s}", "account", r->account_id, "order", id, "chain", chain);
+	rec = json_pack("{s:s,s:s,s:s,s:I}", "account", r->account_id, "order", id, "chain", chain,
+			"not_after", (json_int_t)(params.not_before + params.lifetime_s));
 	if (!rec)
 		ar_err_set(&err, AR_ERR_NOMEM, "out of memory");
 	if (!rec || ca_record_put(r->st, "cert", cid, rec, &err) < 0 ||

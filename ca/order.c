@@ -243,29 +243,39 @@ json_t *order_view(const ca_t *ca, const char *id, const json_t *order)
 	return view;
 }
 
-/* Load the order's authorizations and bring its status up to date. */
-int order_refresh(acme_req_t *r, json_t *order, ar_err_t *err)
+/*
+ * Load the order's authorizations (one round trip) and bring its status up
+ * to date. @p changed_id / @p changed: an authorization the caller holds in
+ * a newer state than the store (it writes both afterwards), or NULL.
+ */
+int order_refresh_with(acme_req_t *r, json_t *order, const char *changed_id,
+		       const json_t *changed, ar_err_t *err)
 {
 	const json_t *ids = json_object_get(order, "authorizations");
-	const char *st[ORDER_MAX_IDS + HINT_COUNT];
+	const char *st[ORDER_MAX_IDS + HINT_COUNT], *idv[ORDER_MAX_IDS + HINT_COUNT];
 	json_t *authz[ORDER_MAX_IDS + HINT_COUNT] = { 0 };
 	size_t i, n = json_array_size(ids);
-	int rc = 0;
 
-	if (n > sizeof(st) / sizeof(st[0]))
+	if (n == 0 || n > sizeof(st) / sizeof(st[0]))
 		return ar_err_set(err, AR_ERR_MALFORMED, "order record corrupt");
-	for (i = 0; i < n && rc == 0; i++) {
-		rc = ca_record_get(r->st, "authz", json_string_value(json_array_get(ids, i)), &authz[i],
-				err) == 1 ? 0 : -1;
-		st[i] = rc == 0 ? json_string_value(json_object_get(authz[i], "status")) : "invalid";
-	}
-	if (rc == 0)
-		json_object_set_new(order, "status", json_string(derive_status(
-			json_string_value(json_object_get(order, "status")), st, n,
-			json_integer_value(json_object_get(order, "expires")), time(NULL))));
+	for (i = 0; i < n; i++)
+		idv[i] = json_string_value(json_array_get(ids, i));
+	if (ca_records_get(r->st, "authz", idv, n, authz, err) < 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		st[i] = json_string_value(json_object_get(changed_id && !strcmp(idv[i], changed_id)
+							  ? changed : authz[i], "status"));
+	json_object_set_new(order, "status", json_string(derive_status(
+		json_string_value(json_object_get(order, "status")), st, n,
+		json_integer_value(json_object_get(order, "expires")), time(NULL))));
 	for (i = 0; i < n; i++)
 		json_decref(authz[i]);
-	return rc;
+	return 0;
+}
+
+int order_refresh(acme_req_t *r, json_t *order, ar_err_t *err)
+{
+	return order_refresh_with(r, order, NULL, NULL, err);
 }
 
 /*
@@ -324,9 +334,13 @@ void order_new(acme_req_t *r, ar_http_resp_t *resp)
 	const ca_profile_t *prof = ca_account_profile(r->ca, r->account);
 	const json_t *p = r->jws.payload, *ids;
 	json_t *real = json_array(), *subs = json_array(), *order = NULL, *authz_ids = json_array();
-	json_t *all_ids = NULL, *replaces = NULL;
+	json_t *all_ids = NULL, *replaces = NULL, *recs[ORDER_MAX_IDS + HINT_COUNT + 1] = { 0 };
+	const char *kinds[ORDER_MAX_IDS + HINT_COUNT + 1], *idp[ORDER_MAX_IDS + HINT_COUNT + 1];
+	const char *statuses[ORDER_MAX_IDS + HINT_COUNT];
+	char aids[ORDER_MAX_IDS + HINT_COUNT][32];
+	size_t nrec = 0;
 	int64_t expires = time(NULL) + r->ca->conf.order_lifetime / 1000;
-	char oid[32], aid[32], url[600];
+	char oid[32], url[600];
 	unsigned hints = 0;
 	ar_err_t err = { 0 };
 	size_t i;
@@ -379,28 +393,36 @@ void order_new(acme_req_t *r, ar_http_resp_t *resp)
 		if (hints & (1u << h))
 			json_array_append_new(all_ids, json_pack("{s:s,s:s}", "type", "remote-attestation",
 								 "value", ca_hint_name(h)));
+	/* The authorizations and the order in one transaction: all or nothing. */
 	for (i = 0; i < json_array_size(all_ids); i++) {
-		json_t *id = json_array_get(all_ids, i), *rec;
+		json_t *id = json_array_get(all_ids, i);
 		const char *type = json_string_value(json_object_get(id, "type"));
 		enum id_type kind = !strcmp(type, "dns") ? ID_DNS :
 				    !strcmp(type, "permanent-identifier") ? ID_PERMANENT : ID_ATTEST;
 
-		rec = authz_record(r, prof, oid, id, expires, kind);
-		if (!rec || ca_new_id(aid, sizeof(aid)) < 0 || ca_record_put(r->st, "authz", aid, rec, &err) < 0) {
-			json_decref(rec);
+		recs[nrec] = authz_record(r, prof, oid, id, expires, kind);
+		if (!recs[nrec] || ca_new_id(aids[nrec], sizeof(aids[nrec])) < 0)
 			goto fail;
-		}
-		json_decref(rec);
-		json_array_append_new(authz_ids, json_string(aid));
+		statuses[nrec] = json_string_value(json_object_get(recs[nrec], "status"));
+		kinds[nrec] = "authz";
+		idp[nrec] = aids[nrec];
+		json_array_append_new(authz_ids, json_string(aids[nrec]));
+		nrec++;
 	}
-	order = json_pack("{s:s,s:s,s:I,s:O,s:O,s:s}", "account", r->account_id, "status", "pending",
+	order = json_pack("{s:s,s:s,s:I,s:O,s:O,s:s}", "account", r->account_id, "status",
+			  derive_status("pending", statuses, nrec, expires, time(NULL)),
 			  "expires", (json_int_t)expires, "identifiers", all_ids,
 			  "authorizations", authz_ids, "profile", prof->name);
 	if (order && replaces)
 		json_object_set(order, "replaces", replaces);
-	if (!order || order_refresh(r, order, &err) < 0 ||
-	    ca_record_put(r->st, "order", oid, order, &err) < 0)
+	if (!order)
 		goto fail;
+	recs[nrec] = json_incref(order);
+	kinds[nrec] = "order";
+	idp[nrec] = oid;
+	if (ca_records_put(r->st, kinds, idp, recs, nrec + 1, &err) < 0)
+		goto fail;
+	nrec++;
 	{	/* the account's orders list (RFC 8555 7.1.2.1) */
 		char key[96];
 
@@ -420,6 +442,8 @@ fail:
 	else
 		acme_problem(r->ca, resp, 500, "serverInternal", "cannot create the order");
 out:
+	for (i = 0; i < sizeof(recs) / sizeof(recs[0]); i++)
+		json_decref(recs[i]);
 	json_decref(replaces);
 	json_decref(order);
 	json_decref(all_ids);

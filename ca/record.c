@@ -40,17 +40,101 @@ void ca_url(const ca_t *ca, const char *kind, const char *id, char *out, size_t 
 	snprintf(out, size, "%s" ACME_PATH "%s/%s", ca->conf.base_url, kind, id);
 }
 
-int ca_record_put(ar_store_t *st, const char *kind, const char *id, const json_t *rec,
-		      ar_err_t *err)
-{
-	char key[96], *text = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
-	int rc;
+/*
+ * Records outlive what they describe by a day (an order or authorization
+ * its "expires", a certificate its "not_after"), then Redis drops them.
+ */
+#define RECORD_RETAIN_S	86400
 
-	if (!text)
-		return ar_err_set(err, AR_ERR_NOMEM, "out of memory");
-	snprintf(key, sizeof(key), "%s:%s", kind, id);
-	rc = ar_store_set(st, key, text, strlen(text), 0, err);
-	free(text);
+static int64_t record_ttl_ms(const json_t *rec)
+{
+	json_int_t until = json_integer_value(json_object_get(rec, "expires"));
+
+	if (!until)
+		until = json_integer_value(json_object_get(rec, "not_after"));
+	if (!until)
+		return 0;
+	until += RECORD_RETAIN_S - (json_int_t)time(NULL);
+	return until > 0 ? (int64_t)until * 1000 : 1000;
+}
+
+int ca_records_put(ar_store_t *st, const char *const *kinds, const char *const *ids,
+		   json_t *const *recs, size_t n, ar_err_t *err)
+{
+	char keys[AR_STORE_BATCH_MAX][96], *texts[AR_STORE_BATCH_MAX] = { 0 };
+	const char *kp[AR_STORE_BATCH_MAX], *vp[AR_STORE_BATCH_MAX];
+	size_t lens[AR_STORE_BATCH_MAX], i;
+	int64_t ttl[AR_STORE_BATCH_MAX];
+	int rc = -1;
+
+	if (n > AR_STORE_BATCH_MAX)
+		return ar_err_set(err, AR_ERR_MALFORMED, "too many records at once");
+	for (i = 0; i < n; i++) {
+		texts[i] = json_dumps(recs[i], JSON_COMPACT | JSON_SORT_KEYS);
+		if (!texts[i]) {
+			ar_err_set(err, AR_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		snprintf(keys[i], sizeof(keys[i]), "%s:%s", kinds[i], ids[i]);
+		kp[i] = keys[i];
+		vp[i] = texts[i];
+		lens[i] = strlen(texts[i]);
+		ttl[i] = record_ttl_ms(recs[i]);
+	}
+	rc = ar_store_set_many(st, kp, vp, lens, ttl, n, err);
+out:
+	for (i = 0; i < n; i++)
+		free(texts[i]);
+	return rc;
+}
+
+int ca_record_put(ar_store_t *st, const char *kind, const char *id, const json_t *rec,
+		  ar_err_t *err)
+{
+	json_t *r = (json_t *)rec;
+
+	return ca_records_put(st, &kind, &id, &r, 1, err);
+}
+
+static int plausible_id(const char *id)
+{
+	return strlen(id) > 0 && strlen(id) <= 43 && strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		"abcdefghijklmnopqrstuvwxyz0123456789-_") == strlen(id);
+}
+
+int ca_records_get(ar_store_t *st, const char *kind, const char *const *ids, size_t n,
+		   json_t **recs, ar_err_t *err)
+{
+	char keys[AR_STORE_BATCH_MAX][96], *texts[AR_STORE_BATCH_MAX];
+	const char *kp[AR_STORE_BATCH_MAX];
+	size_t lens[AR_STORE_BATCH_MAX], i;
+	int rc = 0;
+
+	if (n == 0 || n > AR_STORE_BATCH_MAX)
+		return ar_err_set(err, AR_ERR_MALFORMED, "1..%d records at once", AR_STORE_BATCH_MAX);
+	for (i = 0; i < n; i++) {
+		recs[i] = NULL;
+		if (!plausible_id(ids[i]))
+			return ar_err_set(err, AR_ERR_MALFORMED, "%s record id corrupt", kind);
+		snprintf(keys[i], sizeof(keys[i]), "%s:%s", kind, ids[i]);
+		kp[i] = keys[i];
+	}
+	if (ar_store_get_many(st, kp, n, texts, lens, err) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (!texts[i]) {
+			rc = ar_err_set(err, AR_ERR_NOT_FOUND, "%s record %s missing", kind, ids[i]);
+		} else if (rc == 0 && !(recs[i] = ar_json_load(texts[i], lens[i], RECORD_MAX, kind,
+							       err))) {
+			rc = -1;
+		}
+		free(texts[i]);
+	}
+	if (rc < 0)
+		for (i = 0; i < n; i++) {
+			json_decref(recs[i]);
+			recs[i] = NULL;
+		}
 	return rc;
 }
 
@@ -63,8 +147,7 @@ int ca_record_get(ar_store_t *st, const char *kind, const char *id, json_t **rec
 	int rc;
 
 	*rec = NULL;
-	if (strlen(id) == 0 || strlen(id) > 43 || strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			"abcdefghijklmnopqrstuvwxyz0123456789-_") != strlen(id))
+	if (!plausible_id(id))
 		return 0;
 	snprintf(key, sizeof(key), "%s:%s", kind, id);
 	rc = ar_store_get(st, key, &text, &len, err);

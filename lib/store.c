@@ -1041,6 +1041,94 @@ int ar_store_set_once(ar_store_t *s, const char *key, const char *val, int64_t t
 	return rc;
 }
 
+int ar_store_set_many(ar_store_t *s, const char *const *keys, const char *const *vals,
+		      const size_t *lens, const int64_t *ttl_ms, size_t n, ar_err_t *err)
+{
+	redisReply *replies[AR_STORE_BATCH_MAX + 2] = { 0 };
+	char k[AR_STORE_BATCH_MAX][KEY_MAX];
+	cmd_t cmds[AR_STORE_BATCH_MAX + 2];
+	size_t i;
+	int rc = -1;
+
+	if (n == 0 || n > AR_STORE_BATCH_MAX)
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: 1..%d values per batch",
+				  AR_STORE_BATCH_MAX);
+	cmd_start(&cmds[0], "MULTI");
+	for (i = 0; i < n; i++) {
+		if (generic_key(s, keys[i], k[i], sizeof(k[i]), err) < 0)
+			return -1;
+		if (ttl_ms && ttl_ms[i] < 0)
+			return ar_err_set(err, AR_ERR_MALFORMED, "store: negative ttl");
+		cmd_start(&cmds[i + 1], "SET");
+		cmd_arg(&cmds[i + 1], k[i]);
+		cmd_argn(&cmds[i + 1], vals[i], lens[i]);
+		if (ttl_ms && ttl_ms[i] > 0) {
+			cmd_arg(&cmds[i + 1], "PX");
+			cmd_int(&cmds[i + 1], ttl_ms[i]);
+		}
+	}
+	cmd_start(&cmds[n + 1], "EXEC");
+	if (store_run(s, cmds, n + 2, replies, 0, err) < 0)
+		return -1;
+	if (check_tx(s, replies, n, err) == 0)
+		rc = 0;
+	replies_free(replies, n + 2);
+	return rc;
+}
+
+int ar_store_get_many(ar_store_t *s, const char *const *keys, size_t n, char **vals, size_t *lens,
+		      ar_err_t *err)
+{
+	char k[AR_STORE_BATCH_MAX][KEY_MAX];
+	cmd_t cmd;
+	redisReply *r;
+	size_t i;
+	int rc = -1;
+
+	for (i = 0; i < n; i++)
+		vals[i] = NULL;
+	if (n == 0 || n > AR_STORE_BATCH_MAX || n + 1 > MAX_ARGS)
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: 1..%d keys per batch",
+				  AR_STORE_BATCH_MAX < MAX_ARGS - 1 ? AR_STORE_BATCH_MAX : MAX_ARGS - 1);
+	cmd_start(&cmd, "MGET");
+	for (i = 0; i < n; i++) {
+		if (generic_key(s, keys[i], k[i], sizeof(k[i]), err) < 0)
+			return -1;
+		cmd_arg(&cmd, k[i]);
+	}
+	r = store_cmd(s, &cmd, err);
+	if (!r)
+		return -1;
+	if (reply_expect(s, r, REDIS_REPLY_ARRAY, err) < 0 || r->elements != n) {
+		if (!err || !err->code)
+			ar_err_set(err, AR_ERR_IO, "store: MGET answered %zu values", r->elements);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		const redisReply *e = r->element[i];
+
+		if (e->type == REDIS_REPLY_NIL)
+			continue;
+		if (e->type != REDIS_REPLY_STRING || !(vals[i] = malloc(e->len + 1))) {
+			ar_err_set(err, AR_ERR_NOMEM, "store: out of memory");
+			goto out;
+		}
+		memcpy(vals[i], e->str, e->len);
+		vals[i][e->len] = '\0';
+		if (lens)
+			lens[i] = e->len;
+	}
+	rc = 0;
+out:
+	if (rc < 0)
+		for (i = 0; i < n; i++) {
+			free(vals[i]);
+			vals[i] = NULL;
+		}
+	freeReplyObject(r);
+	return rc;
+}
+
 int ar_store_list_push(ar_store_t *s, const char *key, const char *val, long max,
 		       ar_err_t *err)
 {

@@ -148,6 +148,23 @@ int ar_store_get(ar_store_t *s, const char *key, char **val, size_t *len, ar_err
 int ar_store_set_once(ar_store_t *s, const char *key, const char *val, int64_t ttl_ms,
 		      ar_err_t *err);
 
+/** Most values ar_store_set_many() and ar_store_get_many() take at once. */
+#define AR_STORE_BATCH_MAX	23
+
+/**
+ * Write @p n generic values in one transaction (one round trip): all or none.
+ * @param ttl_ms	per value (0: none), or NULL for none at all.
+ */
+int ar_store_set_many(ar_store_t *s, const char *const *keys, const char *const *vals,
+		      const size_t *lens, const int64_t *ttl_ms, size_t n, ar_err_t *err);
+
+/**
+ * Read @p n generic values in one round trip (MGET). @p vals[i] is a malloc'd
+ * NUL-terminated copy, or NULL when the key is absent; @p lens may be NULL.
+ */
+int ar_store_get_many(ar_store_t *s, const char *const *keys, size_t n, char **vals, size_t *lens,
+		      ar_err_t *err);
+
 /** Prepend @p val to a generic list, keeping its @p max newest entries (one transaction). */
 int ar_store_list_push(ar_store_t *s, const char *key, const char *val, long max,
 		       ar_err_t *err);
