@@ -1053,6 +1053,8 @@ int ar_store_set_many(ar_store_t *s, const char *const *keys, const char *const 
 	if (n == 0 || n > AR_STORE_BATCH_MAX)
 		return ar_err_set(err, AR_ERR_MALFORMED, "store: 1..%d values per batch",
 				  AR_STORE_BATCH_MAX);
+	if (n == 1)	/* one SET is atomic by itself */
+		return ar_store_set(s, keys[0], vals[0], lens[0], ttl_ms ? ttl_ms[0] : 0, err);
 	cmd_start(&cmds[0], "MULTI");
 	for (i = 0; i < n; i++) {
 		if (generic_key(s, keys[i], k[i], sizeof(k[i]), err) < 0)
@@ -1132,29 +1134,29 @@ out:
 int ar_store_list_push(ar_store_t *s, const char *key, const char *val, long max,
 		       ar_err_t *err)
 {
-	redisReply *replies[4] = { 0 };
+	redisReply *replies[2] = { 0 };
 	char k[KEY_MAX];
-	cmd_t cmds[4];
+	cmd_t cmds[2];
 	int rc = -1;
 
 	if (generic_key(s, key, k, sizeof(k), err) < 0)
 		return -1;
 	if (max < 1)
 		return ar_err_set(err, AR_ERR_MALFORMED, "store: list bound must be positive");
-	cmd_start(&cmds[0], "MULTI");
-	cmd_start(&cmds[1], "LPUSH");
+	/* Pipelined, not a transaction: a list a little longer for a moment is harmless. */
+	cmd_start(&cmds[0], "LPUSH");
+	cmd_arg(&cmds[0], k);
+	cmd_arg(&cmds[0], val);
+	cmd_start(&cmds[1], "LTRIM");
 	cmd_arg(&cmds[1], k);
-	cmd_arg(&cmds[1], val);
-	cmd_start(&cmds[2], "LTRIM");
-	cmd_arg(&cmds[2], k);
-	cmd_int(&cmds[2], 0);
-	cmd_int(&cmds[2], max - 1);
-	cmd_start(&cmds[3], "EXEC");
-	if (store_run(s, cmds, 4, replies, 0, err) < 0)
+	cmd_int(&cmds[1], 0);
+	cmd_int(&cmds[1], max - 1);
+	if (store_run(s, cmds, 2, replies, 0, err) < 0)
 		return -1;
-	if (check_tx(s, replies, 2, err) == 0)
+	if (reply_expect(s, replies[0], REDIS_REPLY_INTEGER, err) == 0 &&
+	    reply_ok(s, replies[1], err) == 0)
 		rc = 0;
-	replies_free(replies, 4);
+	replies_free(replies, 2);
 	return rc;
 }
 

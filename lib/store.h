@@ -165,7 +165,7 @@ int ar_store_set_many(ar_store_t *s, const char *const *keys, const char *const 
 int ar_store_get_many(ar_store_t *s, const char *const *keys, size_t n, char **vals, size_t *lens,
 		      ar_err_t *err);
 
-/** Prepend @p val to a generic list, keeping its @p max newest entries (one transaction). */
+/** Prepend @p val to a generic list, keeping its @p max newest entries (one round trip). */
 int ar_store_list_push(ar_store_t *s, const char *key, const char *val, long max,
 		       ar_err_t *err);
 
