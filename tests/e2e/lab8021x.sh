@@ -63,11 +63,11 @@ site_radius() {
 	auth_port=$(free_port)
 	acct_port=$(free_port)
 	env "$@" "$top_src/tests/fixtures/mkraddb" "$work/raddb" "$top_src" \
-		"$top_build/rlm_acme_rats/.libs" "$auth_port" "$acct_port" "$rport" "$work/ca" \
+		"$top_build/rlm_acme_rats/.libs" "$auth_port" "$acct_port" "$redis_port" "$work/ca" \
 		>/dev/null || bail "tests/fixtures/mkraddb failed"
 	freeradius -X -d "$work/raddb" >>"$work/radius.log" 2>&1 &
 	radius_pid=$!
-	pids+=($radius_pid)
+	lab_pids+=($radius_pid)
 	wait_for 100 grep -q 'Ready to process requests' "$work/radius.log" ||
 		bail "freeradius did not start"
 }
@@ -106,7 +106,7 @@ dynamic_vlan=0
 CONF
 	hostapd -dd "$work/hostapd.conf" >>"$work/hostapd.log" 2>&1 &
 	hostapd_pid=$!
-	pids+=($hostapd_pid)
+	lab_pids+=($hostapd_pid)
 	wait_for 50 test -S "$work/hostapd/$site_nas_if" || bail "hostapd did not start"
 }
 
@@ -129,7 +129,7 @@ CONF
 	ip netns exec "$site_ns" wpa_supplicant -D wired -i "$site_dev_if" \
 		-c "$work/wpa_supplicant.conf" -dd >>"$work/wpa_supplicant.log" 2>&1 &
 	supp_pid=$!
-	pids+=($supp_pid)
+	lab_pids+=($supp_pid)
 	wait_for 50 test -S "$work/wpa/$site_dev_if" || bail "wpa_supplicant did not start"
 }
 
@@ -184,7 +184,7 @@ posture_fresh = ${fresh}s"
 	cat >"$work/ctl.conf" <<CONF
 [redis]
 host = 127.0.0.1
-port = $rport
+port = $redis_port
 [soc]
 verifier_url = $vurl
 token_file = $work/v/soc-token
@@ -269,11 +269,11 @@ step_disconnected() {
 
 # step_reauth OUTCOME: the device authenticates again; the module decides OUTCOME.
 step_reauth() {
-	local n t0
-	n=$(decisions)
+	local before t0
+	before=$(decisions)
 	t0=$(ms)
 	dev_cli reauthenticate >/dev/null
-	wait_for 80 decided_more "$n" && last_outcome_is "$1"
+	wait_for 80 decided_more "$before" && last_outcome_is "$1"
 	local rc=$?
 	step_ms=$(( $(ms) - t0 ))
 	return $rc

@@ -15,44 +15,10 @@ helper=$top_build/helper/acme-rats-helper
 # Shown after a failure, with the daemons' logs: what the last command printed.
 lab_logs="$lab_logs $work/out $work/err"
 
-# Names of this file's first version, still used by scripts built on it:
-# $rport (= $redis_port), pids+=(...) (stopped at exit like lab_bg's), $n
-# and $failed (the TAP counters), finish (= lab_done).
-declare -n pids=lab_pids n=lab_n failed=lab_failed
+# finish: the plan line and the exit status (lab_done), then exit.
 finish() {
 	lab_done
 	exit
-}
-
-# Ports from below the kernel's ephemeral range, so that no outgoing
-# connection's local port takes one before the daemon binds it (an http-01
-# listener lost such a race), and none handed out twice in a test (they
-# are remembered in a file, as this runs in $(...)).
-free_port() {
-	local p i lo
-	read -r lo _ </proc/sys/net/ipv4/ip_local_port_range
-	[ "$lo" -gt 12000 ] || lo=32768
-	for i in $(seq 1 100); do
-		p=$((10000 + RANDOM % (lo - 10000)))
-		grep -qx "$p" "$work/ports" 2>/dev/null && continue
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p" >>"$work/ports"
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
-
-# wait_for TENTHS COMMAND...: until the command succeeds.
-wait_for() {
-	local t=$1 i
-	shift
-	for i in $(seq 1 "$t"); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
 }
 
 lab_verifier() {
@@ -107,7 +73,6 @@ device_tree() {
 
 lab_start_all() {
 	lab_redis
-	rport=$redis_port
 	lab_verifier
 	lab_ca "$1"
 	device_tree "$work/device" 3

@@ -9,100 +9,22 @@
 # directory removed, however the test ends.
 set -u
 
-top_src=${AR_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_build=${AR_TOP_BUILDDIR:-$top_src}
+lab_name=attest
+. "${AR_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lab/lab.sh"
 helper=$top_build/helper/acme-rats-helper
 verifier=$top_build/verifier/acme-rats-verifier
-redis_server=$(command -v redis-server || echo /usr/bin/redis-server)
-
-skip_all() {
-	echo "1..0 # SKIP $*"
-	exit 0
-}
-[ -x "$helper" ] || skip_all "acme-rats-helper is not built"
-[ -x "$verifier" ] || skip_all "acme-rats-verifier is not built"
-[ -x "$redis_server" ] || skip_all "redis-server not installed (scripts/setup)"
-for tool in openssl curl base64; do
-	command -v "$tool" >/dev/null || skip_all "$tool not installed (scripts/setup)"
+for tool in redis-server openssl curl base64; do
+	command -v "$tool" >/dev/null || bail "$tool is missing: run scripts/setup"
 done
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/acmerats-attest.XXXXXX") || exit 1
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	for p in "${pids[@]}"; do
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
-n=0
-failed=0
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $1"
-	shift
-	[ $# -gt 0 ] && printf '# %s\n' "$@"
-	# The last lines each daemon and the helper wrote.
-	for log in "$work"/verifier.log "$work"/out "$work"/err; do
-		[ -s "$log" ] && tail -n 5 "$log" | sed "s|^|# ${log##*/}: |"
-	done
-}
-bail() {
-	echo "Bail out! $*"
-	for log in "$work"/redis.log "$work"/verifier.log; do
-		[ -s "$log" ] && tail -n 10 "$log" | sed "s|^|# ${log##*/}: |"
-	done
-	exit 1
-}
-
-# A TCP port nothing listens on (another process may still take it first:
-# the daemons then fail to start and the test bails out, it never hangs).
-free_port() {
-	local p i
-	for i in $(seq 1 50); do
-		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
-
-# Wait (at most $2 tenths of a second) until 127.0.0.1:$1 accepts.
-wait_tcp() {
-	local i
-	for i in $(seq 1 "$2"); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
+[ -x "$helper" ] && [ -x "$verifier" ] || bail "acme-rats-helper and acme-rats-verifier are not built"
+lab_logs="$lab_logs $work/out $work/err"
 
 # --- the lab: redis-server and the verifier -------------------------------
-rport=$(free_port) || bail "no free port"
-mkdir -p "$work/redis"
-"$redis_server" --port "$rport" --bind 127.0.0.1 --dir "$work/redis" --save '' \
-	--appendonly no --daemonize no >>"$work/redis.log" 2>&1 &
-pids+=($!)
-wait_tcp "$rport" 50 || bail "redis-server did not start"
-
+lab_redis
 vport=$(free_port) || bail "no free port"
-"$top_src/tests/fixtures/mkverifier" "$work/v" "$vport" "$rport" >/dev/null 2>&1 ||
+"$top_src/tests/fixtures/mkverifier" "$work/v" "$vport" "$redis_port" >/dev/null 2>&1 ||
 	bail "tests/fixtures/mkverifier failed"
-"$verifier" -c "$work/v/verifier.conf" >>"$work/verifier.log" 2>&1 &
-pids+=($!)
+lab_bg "$work/verifier.log" "$verifier" -c "$work/v/verifier.conf"
 wait_tcp "$vport" 50 || bail "acme-rats-verifier did not start"
 url=https://127.0.0.1:$vport
 ca=$work/v/ca.crt
@@ -154,7 +76,6 @@ claims() {
 	printf '%s' "$p" | base64 -d 2>/dev/null
 }
 
-echo "1..9"
 
 # 1
 attest --root "$work/healthy" --trust-jwks "$work/keys.jwks" --output "$work/ear.jwt"
@@ -249,4 +170,4 @@ else
 		"exit $rc"
 fi
 
-[ "$failed" -eq 0 ]
+lab_done

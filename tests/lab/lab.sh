@@ -75,16 +75,35 @@ lab_done() {
 	[ "$lab_failed" -eq 0 ]
 }
 
-# A TCP port nothing listens on (another process may still take it first:
-# the daemons then fail to start and the test bails out, it never hangs).
+# A TCP port nothing listens on, from below the kernel's ephemeral range (so
+# that no outgoing connection's local port takes it before the daemon binds
+# it), never handed out twice in one test (remembered in a file, as this runs
+# in $(...)). Another process may still take it first: the daemon then fails
+# to start and the test bails out, it never hangs.
 free_port() {
-	local p i
-	for i in $(seq 1 50); do
-		p=$((20000 + RANDOM % 40000))
+	local p i lo
+	read -r lo _ </proc/sys/net/ipv4/ip_local_port_range
+	[ "$lo" -gt 12000 ] || lo=32768
+	for i in $(seq 1 100); do
+		p=$((10000 + RANDOM % (lo - 10000)))
+		grep -qx "$p" "$work/ports" 2>/dev/null && continue
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p" >>"$work/ports"
 			echo "$p"
 			return 0
 		fi
+	done
+	return 1
+}
+
+# wait_for TENTHS COMMAND...: run the command until it succeeds, at most
+# TENTHS tenths of a second.
+wait_for() {
+	local t=$1 i
+	shift
+	for i in $(seq 1 "$t"); do
+		"$@" && return 0
+		sleep 0.1
 	done
 	return 1
 }
