@@ -40,3 +40,11 @@ bench_module_eap_LDADD = $(TEST_LIBS) $(CURL_LIBS)
 CLEANFILES += bench/module_eap
 EXTRA_DIST += bench/module.sh
 EXTRA_DIST += bench/helper.sh
+
+# SOC flag -> RADIUS Disconnect acknowledged by the NAS (bench/noc.sh).
+EXTRA_PROGRAMS += bench/noc_flag
+bench_noc_flag_SOURCES = bench/noc_flag.c bench/benchutil.c bench/benchutil.h
+bench_noc_flag_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/bench $(HIREDIS_CFLAGS) $(OPENSSL_CFLAGS)
+bench_noc_flag_LDADD = lib/libacmerats.la $(HIREDIS_LIBS) $(OPENSSL_LIBS) $(JANSSON_LIBS) $(JOSE_LIBS)
+CLEANFILES += bench/noc_flag
+EXTRA_DIST += bench/noc.sh
