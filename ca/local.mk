@@ -51,3 +51,8 @@ tests_integration_test_ca_noc_CPPFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
 tests_integration_test_ca_noc_LDADD = $(TEST_LIBS) $(CURL_LIBS)
 EXTRA_DIST += tests/fixtures/mkdas
 dist_doc_DATA += docs/security.md
+dist_doc_DATA += docs/operations.md
+EXTRA_DIST += docs/diagrams/enrollment.msc docs/diagrams/authentication.msc \
+	docs/diagrams/lapse.msc docs/diagrams/flagging.msc docs/diagrams/render \
+	docs/diagrams/enrollment.png docs/diagrams/authentication.png docs/diagrams/lapse.png \
+	docs/diagrams/flagging.png
