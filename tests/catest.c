@@ -9,6 +9,8 @@
 #include "testutil.h"
 #include "acme_jws.h"
 #include "catest.h"
+
+#include <openssl/pem.h>
 #include "fileio.h"
 #include "lab/lab.h"
 
@@ -70,6 +72,22 @@ int catest_crash_restart_ca(ca_proc_t *p)
 		return -1;
 	lab_stop(p->pid, 3000);		/* reaps it */
 	return spawn_ca(p);
+}
+
+X509 *catest_download_cert(acmec_t *c, const char *url)
+{
+	httpc_resp_t r;
+	X509 *cert = NULL;
+	BIO *bio;
+
+	if (acmec_post(c, url, NULL, 0, NULL, &r) < 0)
+		return NULL;
+	if (r.status == 200 && (bio = BIO_new_mem_buf(r.body, (int)r.len)) != NULL) {
+		cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+		BIO_free(bio);
+	}
+	httpc_free(&r);
+	return cert;
 }
 
 int catest_restart_ca(ca_proc_t *p)

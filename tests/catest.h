@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <jansson.h>
+#include <openssl/x509.h>
 
 #include "acmec.h"
 #include "httpc.h"
@@ -35,6 +36,9 @@ void catest_stop_ca(ca_proc_t *p);
 
 /* SIGKILL the CA (no chance to clean up) and start it again on the same files. */
 int catest_crash_restart_ca(ca_proc_t *p);
+
+/* POST-as-GET the certificate chain at @url; its leaf, or NULL. */
+X509 *catest_download_cert(acmec_t *c, const char *url);
 
 /* Start it again on the same files after the test stopped it. */
 int catest_restart_ca(ca_proc_t *p);

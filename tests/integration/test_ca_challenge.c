@@ -859,7 +859,6 @@ static X509 *issue_certificate(const char *replaces)
 	httpc_resp_t r;
 	json_t *c, *o;
 	X509 *cert;
-	BIO *bio;
 	size_t i;
 
 	attested_order_replacing(replaces, urls, nonces, order_url, sizeof(order_url));
@@ -876,14 +875,8 @@ static X509 *issue_certificate(const char *replaces)
 	httpc_free(&r);
 	free(csr);
 	o = read_order(order_url);
-	assert_int_equal(acmec_post(&t.c, json_string_value(json_object_get(o, "certificate")), NULL, 0,
-				    NULL, &r), 0);
-	assert_int_equal(r.status, 200);
-	bio = BIO_new_mem_buf(r.body, (int)r.len);
-	cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	cert = catest_download_cert(&t.c, json_string_value(json_object_get(o, "certificate")));
 	assert_non_null(cert);
-	BIO_free(bio);
-	httpc_free(&r);
 	json_decref(o);
 	return cert;
 }

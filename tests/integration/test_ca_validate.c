@@ -178,8 +178,6 @@ static X509 *finalize_and_fetch(const char *order_url, const char *name)
 	size_t len;
 	char url[700], *b64;
 	json_t *order;
-	httpc_resp_t r;
-	BIO *bio;
 	X509 *cert;
 
 	snprintf(id.value, sizeof(id.value), "%s", name);
@@ -190,14 +188,8 @@ static X509 *finalize_and_fetch(const char *order_url, const char *name)
 	order = post_json(url, json_pack("{s:s}", "csr", b64), 200, NULL, 0);
 	free(b64);
 	assert_string_equal(json_string_value(json_object_get(order, "status")), "valid");
-	assert_int_equal(acmec_post(&t.c, json_string_value(json_object_get(order, "certificate")),
-				    NULL, 0, NULL, &r), 0);
-	assert_int_equal(r.status, 200);
-	bio = BIO_new_mem_buf(r.body, (int)r.len);
-	cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	cert = catest_download_cert(&t.c, json_string_value(json_object_get(order, "certificate")));
 	assert_non_null(cert);
-	BIO_free(bio);
-	httpc_free(&r);
 	json_decref(order);
 	EVP_PKEY_free(key);
 	return cert;
