@@ -41,9 +41,13 @@ int main(int argc, char **argv)
 	ar_store_opts_t so = { .host = "127.0.0.1" };
 	bu_samples_t lat = { 0 };
 	ar_store_t *st;
-	int count, i, failed = 0;
+	int count = 0, i, failed = 0;
 
-	if (argc != 3 || (so.port = atoi(argv[1])) <= 0 || (count = atoi(argv[2])) <= 0) {
+	if (argc == 3) {
+		so.port = (int)strtol(argv[1], NULL, 10);
+		count = (int)strtol(argv[2], NULL, 10);
+	}
+	if (argc != 3 || so.port <= 0 || count <= 0) {
 		fprintf(stderr, "usage: noc_flag REDIS_PORT COUNT\n");
 		return 2;
 	}
