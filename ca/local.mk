@@ -41,7 +41,9 @@ tests_integration_test_ca_validate_CPPFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
 tests_integration_test_ca_validate_LDADD = $(TEST_LIBS) $(CURL_LIBS)
 
 # certbot and lego against acme-rats-ca (http-01, dns-01, EAB, revocation).
+if LONG_TESTS
 TESTS += tests/integration/test_interop.sh
+endif
 EXTRA_DIST += tests/integration/test_interop.sh
 
 check_PROGRAMS += tests/integration/test_ca_noc
