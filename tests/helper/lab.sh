@@ -21,17 +21,6 @@ finish() {
 	exit
 }
 
-lab_verifier() {
-	vport=$(free_port) || bail "no free port"
-	"$top_src/tests/fixtures/mkverifier" "$work/v" "$vport" "$redis_port" >/dev/null 2>&1 ||
-		bail "tests/fixtures/mkverifier failed"
-	lab_bg "$work/verifier.log" "$top_build/verifier/acme-rats-verifier" -c "$work/v/verifier.conf"
-	wait_tcp "$vport" 50 || bail "acme-rats-verifier did not start"
-	vurl=https://127.0.0.1:$vport
-	curl -sf --cacert "$work/v/ca.crt" -o "$work/v/keys.jwks" \
-		"$vurl/challenge-response/v1/keys" || bail "cannot fetch the verifier's keys"
-}
-
 # lab_ca PROFILE_BODY: the CA, with [profile "substation"] = PROFILE_BODY plus the verifier.
 lab_ca() {
 	cport=$(free_port) || bail "no free port"

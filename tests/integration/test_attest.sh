@@ -21,15 +21,9 @@ lab_logs="$lab_logs $work/out $work/err"
 
 # --- the lab: redis-server and the verifier -------------------------------
 lab_redis
-vport=$(free_port) || bail "no free port"
-"$top_src/tests/fixtures/mkverifier" "$work/v" "$vport" "$redis_port" >/dev/null 2>&1 ||
-	bail "tests/fixtures/mkverifier failed"
-lab_bg "$work/verifier.log" "$verifier" -c "$work/v/verifier.conf"
-wait_tcp "$vport" 50 || bail "acme-rats-verifier did not start"
-url=https://127.0.0.1:$vport
+lab_verifier
+url=$vurl
 ca=$work/v/ca.crt
-curl -sf --cacert "$ca" -o "$work/keys.jwks" "$url/challenge-response/v1/keys" ||
-	bail "cannot fetch the verifier's signing keys"
 
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/device.key" \
 	2>/dev/null || bail "openssl cannot make a key"
@@ -78,7 +72,7 @@ claims() {
 
 
 # 1
-attest --root "$work/healthy" --trust-jwks "$work/keys.jwks" --output "$work/ear.jwt"
+attest --root "$work/healthy" --trust-jwks "$work/v/keys.jwks" --output "$work/ear.jwt"
 if [ "$rc" -eq 0 ] && grep -q '^status      affirming' "$work/out" &&
    grep -q 'signature verified' "$work/out" && [ -s "$work/ear.jwt" ]; then
 	ok "a healthy device gets an affirming, verified result (exit 0)"
@@ -100,7 +94,7 @@ fi
 
 # 3
 echo '{"patch": {"last_security_update": 1600000000}}' >"$work/unpatched.json"
-attest --root "$work/healthy" --override "$work/unpatched.json" --trust-jwks "$work/keys.jwks" \
+attest --root "$work/healthy" --override "$work/unpatched.json" --trust-jwks "$work/v/keys.jwks" \
 	--output "$work/ear3.jwt"
 if [ "$rc" -eq 2 ] && grep -q '^status      contraindicated' "$work/out"; then
 	ok "an unpatched device (override) is contraindicated (exit 2)"
@@ -109,7 +103,7 @@ else
 fi
 
 # 4
-attest --root "$work/aging" --trust-jwks "$work/keys.jwks" --output "$work/ear4.jwt"
+attest --root "$work/aging" --trust-jwks "$work/v/keys.jwks" --output "$work/ear4.jwt"
 if [ "$rc" -eq 1 ] && grep -q '^status      warning' "$work/out"; then
 	ok "a device 70 days after its last upgrade gets a warning (exit 1)"
 else
@@ -117,7 +111,7 @@ else
 fi
 
 # 5
-attest --root "$work/healthy" --encrypt --trust-jwks "$work/keys.jwks"
+attest --root "$work/healthy" --encrypt --trust-jwks "$work/v/keys.jwks"
 if [ "$rc" -eq 0 ] && [ "$(cut -d. -f1 <"$work/out" | head -c 2)" = "ey" ] &&
    grep -q '^status      affirming' "$work/err"; then
 	ok "evidence encrypted to the verifier's key is appraised; the EAR goes to stdout"

@@ -133,3 +133,17 @@ lab_redis() {
 		--dir "$work/redis" --save '' --appendonly yes --daemonize no
 	wait_tcp "$redis_port" 50 || bail "redis-server did not start"
 }
+
+# acme-rats-verifier (tests/fixtures/mkverifier) on a free port, Redis at
+# $redis_port: sets $vport and $vurl; its CA in $work/v/ca.crt, its signing
+# keys (JWK Set) in $work/v/keys.jwks.
+lab_verifier() {
+	vport=$(free_port) || bail "no free port"
+	"$top_src/tests/fixtures/mkverifier" "$work/v" "$vport" "$redis_port" >/dev/null 2>&1 ||
+		bail "tests/fixtures/mkverifier failed"
+	lab_bg "$work/verifier.log" "$top_build/verifier/acme-rats-verifier" -c "$work/v/verifier.conf"
+	wait_tcp "$vport" 50 || bail "acme-rats-verifier did not start"
+	vurl=https://127.0.0.1:$vport
+	curl -sf --cacert "$work/v/ca.crt" -o "$work/v/keys.jwks" \
+		"$vurl/challenge-response/v1/keys" || bail "cannot fetch the verifier's keys"
+}
