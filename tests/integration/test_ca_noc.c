@@ -411,6 +411,23 @@ static void test_ctl_views_and_actions(void **state)
 	assert_non_null(strstr(out, "EDR alert 4711"));
 }
 
+/* Redis dies and comes back: the worker reconnects by itself and acts on what follows. */
+static void test_worker_survives_a_redis_restart(void **state)
+{
+	char log[300];
+
+	(void)state;
+	assert_int_equal(lab_redis_kill(&t.redis), 0);
+	lab_sleep_ms(1500);			/* the worker notices and backs off */
+	assert_int_equal(lab_redis_restart(&t.redis), 0);
+	certificate("SUB-0047", "0f01");
+	session("SUB-0047", "ap-7", "sess-after", "0f01");
+	event("soc_flag", "SUB-0047", "contraindicated", "");
+	ca_log(log, sizeof(log));
+	assert_int_equal(wait_for_text(log, "type=soc_flag device=SUB-0047", 10000), 0);
+	assert_false(has_session("SUB-0047", "sess-after"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -418,6 +435,7 @@ int main(void)
 		cmocka_unit_test(test_quarantine_marks_renew_now_without_disconnecting),
 		cmocka_unit_test(test_events_survive_a_crash_of_the_worker),
 		cmocka_unit_test(test_ctl_views_and_actions),
+		cmocka_unit_test(test_worker_survives_a_redis_restart),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -386,6 +386,40 @@ static void test_account_orders_list(void **state)
 	httpc_free(&r);
 }
 
+/*
+ * Redis dies and comes back: meanwhile the CA answers 503 with Retry-After
+ * (never a half-written order), afterwards it serves again by itself and
+ * what was written before is still there (AOF).
+ */
+static void test_redis_restart_during_issuance(void **state)
+{
+	char before[600];
+	json_t *o;
+	httpc_resp_t r;
+
+	(void)state;
+	account(NULL);
+	order("[{\"type\":\"dns\",\"value\":\"kept.example.net\"}]", &r);
+	assert_int_equal(r.status, 201);
+	snprintf(before, sizeof(before), "%s", r.location);
+	httpc_free(&r);
+	lab_sleep_ms(1100);			/* appendfsync everysec */
+	assert_int_equal(lab_redis_kill(&t.redis), 0);
+	order("[{\"type\":\"dns\",\"value\":\"lost.example.net\"}]", &r);
+	catest_expect_problem(&r, 503, "serverInternal");
+	assert_string_not_equal(r.replay_nonce, "");	/* the client can retry */
+	snprintf(t.c.nonce, sizeof(t.c.nonce), "%s", r.replay_nonce);
+	httpc_free(&r);
+	assert_int_equal(lab_redis_restart(&t.redis), 0);
+	order("[{\"type\":\"dns\",\"value\":\"after.example.net\"}]", &r);
+	if (r.status != 201)
+		fail_msg("after the restart: %ld %s", r.status, r.body);
+	httpc_free(&r);
+	o = read_json(before, 200);
+	assert_string_equal(json_string_value(json_object_get(o, "status")), "pending");
+	json_decref(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -397,6 +431,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_device_outside_the_inventory_is_rejected, teardown),
 		cmocka_unit_test_teardown(test_orders_and_authorizations_are_private_to_their_account, teardown),
 		cmocka_unit_test_teardown(test_account_orders_list, teardown),
+		cmocka_unit_test_teardown(test_redis_restart_during_issuance, teardown),
 	};
 
 	return cmocka_run_group_tests_name("ca_order", tests, group_setup, group_teardown);
