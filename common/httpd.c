@@ -359,7 +359,13 @@ ar_httpd_t *ar_httpd_start(const ar_httpd_opts_t *o, ar_http_handler_t handler, 
 	    ar_file_read(o->key_file, 1 << 16, &h->key, &h->key_len, err) < 0)
 		goto error;
 
-	flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TLS | MHD_USE_TURBO;
+	/*
+	 * Not MHD_USE_TURBO: with it, libmicrohttpd 0.9.75 never times out a
+	 * connection that stays silent or stops inside the TLS handshake, so a
+	 * slow-loris could hold every connection slot (measured; tested in
+	 * test_ca_account's silent connections).
+	 */
+	flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TLS;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	h->mhd = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, on_request, h,

@@ -7,6 +7,10 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -600,6 +604,64 @@ static void test_key_change(void **state)
 	ar_jwk_free(other_key);
 }
 
+/*
+ * Hostile connections: an oversized body is refused with 413 and a problem
+ * document before it is read whole; connections that never speak (a
+ * slow-loris) do not stop others from being served, and the server closes
+ * them after its timeout (5 s in the test configuration).
+ */
+static void test_oversize_and_silent_connections(void **state)
+{
+	size_t big = 200 * 1024;
+	char *body = malloc(big), url[300];
+	httpc_req_t req = { "POST", url, t.open.cafile, "application/jose+json", NULL, body, big };
+	httpc_resp_t r;
+	int fds[40], i, closed = 0;
+	int64_t end;
+
+	(void)state;
+	assert_non_null(body);
+	memset(body, 'a', big);
+	snprintf(url, sizeof(url), "%s/acme/new-order", t.open.base);
+	assert_int_equal(httpc(&req, &r), 0);
+	assert_int_equal(r.status, 413);
+	assert_non_null(strstr(r.content_type, "problem+json"));
+	httpc_free(&r);
+	free(body);
+
+	for (i = 0; i < 40; i++) {
+		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)t.open.port) };
+
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+		assert_true(fds[i] >= 0);
+		assert_int_equal(connect(fds[i], (struct sockaddr *)&sin, sizeof(sin)), 0);
+	}
+	req.method = "GET";
+	req.content_type = NULL;
+	req.body = NULL;
+	req.len = 0;
+	snprintf(url, sizeof(url), "%s/directory", t.open.base);
+	assert_int_equal(httpc(&req, &r), 0);		/* still served */
+	assert_int_equal(r.status, 200);
+	httpc_free(&r);
+	end = lab_now_ms() + 9000;
+	while (closed < 40 && lab_now_ms() < end) {
+		closed = 0;
+		for (i = 0; i < 40; i++) {
+			struct pollfd p = { .fd = fds[i], .events = POLLIN };
+			char c;
+
+			if (poll(&p, 1, 0) == 1 && recv(fds[i], &c, 1, MSG_DONTWAIT) <= 0)
+				closed++;
+		}
+		lab_sleep_ms(200);
+	}
+	assert_int_equal(closed, 40);			/* timed out by the server */
+	for (i = 0; i < 40; i++)
+		close(fds[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -618,6 +680,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_deactivated_account_is_refused_afterwards, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key_change, setup, teardown),
 		cmocka_unit_test(test_issuer_key_from_a_store_uri),
+		cmocka_unit_test(test_oversize_and_silent_connections),
 		cmocka_unit_test_setup_teardown(test_eab_required_bound_once_and_verified, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_config_refuses_eab_required_without_keys, setup, teardown),
 	};
