@@ -34,10 +34,11 @@ EXTRA_DIST += helper/acme-rats-helper.conf helper/acme-rats-helper.service
 
 # Integration tests: real acme-rats-ca, acme-rats-verifier, redis-server (and pebble).
 TESTS += tests/helper/test_helper_enroll.sh tests/helper/test_helper_pebble.sh \
-	tests/helper/test_helper_tpm.sh
+	tests/helper/test_helper_tpm.sh tests/helper/test_helper_memcheck.sh
 if LONG_TESTS
 TESTS += tests/helper/test_helper_run.sh
 endif
+EXTRA_DIST += tests/helper/test_helper_memcheck.sh
 EXTRA_DIST += tests/helper/lab.sh tests/helper/test_helper_enroll.sh tests/helper/test_helper_run.sh \
 	tests/helper/test_helper_pebble.sh tests/helper/test_helper_tpm.sh
 
