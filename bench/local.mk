@@ -48,3 +48,4 @@ bench_noc_flag_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/bench $(HIREDIS_CFLAGS)
 bench_noc_flag_LDADD = lib/libacmerats.la $(HIREDIS_LIBS) $(OPENSSL_LIBS) $(JANSSON_LIBS) $(JOSE_LIBS)
 CLEANFILES += bench/noc_flag
 EXTRA_DIST += bench/noc.sh
+EXTRA_DIST += bench/run
