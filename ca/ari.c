@@ -14,7 +14,8 @@
  *     behind the certificate stops being fresh for the network, so the
  *     device re-attests in time instead of landing in quarantine.
  *
- * Record, written at issuance: certlife:<aki>:<serial> = "<notBefore> <notAfter>".
+ * Record, written with the certificate: certlife:<aki>:<serial> =
+ * {"not_before", "not_after"} (expiring a day after not_after).
  */
 #include "config.h"
 
@@ -26,6 +27,7 @@
 
 #include "b64.h"
 #include "ca.h"
+#include "json.h"
 
 /* base64url of up to @max bytes to lower-case hex. */
 static int b64_to_hex(const char *b64, size_t len, size_t max, char *hex, size_t size)
@@ -52,15 +54,10 @@ int ari_certid_parse(const char *certid, char *aki, size_t akisize, char *serial
 	return 0;
 }
 
-int ari_record(ar_store_t *st, const char *aki, const char *serial, int64_t not_before,
-	       int64_t not_after, ar_err_t *err)
+json_t *ari_life_record(int64_t not_before, int64_t not_after)
 {
-	char key[200], val[64];
-	int64_t ttl = (not_after - time(NULL) + 86400) * 1000;
-
-	snprintf(key, sizeof(key), "certlife:%s:%s", aki, serial);
-	snprintf(val, sizeof(val), "%" PRId64 " %" PRId64, not_before, not_after);
-	return ar_store_set(st, key, val, strlen(val), ttl > 0 ? ttl : 1000, err);
+	return json_pack("{s:I,s:I}", "not_before", (json_int_t)not_before, "not_after",
+			 (json_int_t)not_after);
 }
 
 /* Posture recorded more than this after issuance counts as a change. */
@@ -102,7 +99,7 @@ static int renewal_window(const ca_t *ca, ar_store_t *st, const ar_store_cert_t 
 void ari_get(ca_t *ca, const char *certid, ar_http_resp_t *resp)
 {
 	char aki[130], serial[70], key[220], start[32], end[32], retry[24], *life = NULL;
-	int64_t nb, na, lifetime, s, e, now = time(NULL);
+	int64_t nb = 0, na = 0, lifetime, s, e, now = time(NULL);
 	ar_store_cert_t cert;
 	ar_err_t err = { 0 };
 	ar_store_t *st;
@@ -122,7 +119,14 @@ void ari_get(ca_t *ca, const char *certid, ar_http_resp_t *resp)
 		acme_problem_from(ca, resp, &err);
 		return;
 	}
-	if (rc == 0 || sscanf(life, "%" SCNd64 " %" SCNd64, &nb, &na) != 2 || na <= nb) {
+	if (rc == 1) {
+		json_t *j = ar_json_load(life, strlen(life), 1024, "certlife record", NULL);
+
+		nb = json_integer_value(json_object_get(j, "not_before"));
+		na = json_integer_value(json_object_get(j, "not_after"));
+		json_decref(j);
+	}
+	if (rc == 0 || na <= nb) {
 		free(life);
 		acme_problem(ca, resp, 404, "malformed", "no certificate with this certID");
 		return;

@@ -187,9 +187,8 @@ void ari_get(ca_t *ca, const char *certid, ar_http_resp_t *resp);
 /** certID = base64url(AKI) "." base64url(serial) to lower-case hex; -1 if malformed. */
 int ari_certid_parse(const char *certid, char *aki, size_t akisize, char *serial,
 		     size_t serialsize);
-/** Remember a certificate's validity for its renewal window. */
-int ari_record(ar_store_t *st, const char *aki, const char *serial, int64_t not_before,
-	       int64_t not_after, ar_err_t *err);
+/** The certlife record of a certificate (its validity, for the renewal window). */
+json_t *ari_life_record(int64_t not_before, int64_t not_after);
 /*
  * Domain validation (validate.c): 0 valid; -1 invalid, @problem is the ACME
  * error type (dns, connection, incorrectResponse) and @detail says why.

@@ -92,10 +92,7 @@ static int record_certificate(acme_req_t *r, X509 *cert, const char *order_id,
 	rec.not_after = (int64_t)timegm(&tm);
 	ca_url(r->ca, "order", order_id, rec.order, sizeof(rec.order));
 	rec.status = AR_CERT_VALID;
-	if (ASN1_TIME_to_tm(X509_get0_notBefore(cert), &tm) != 1)
-		return ar_err_set(err, AR_ERR_CRYPTO, "certificate notBefore unreadable");
-	if (ar_store_cert_put(r->st, &rec, err) < 0 ||
-	    ari_record(r->st, rec.aki, rec.serial, (int64_t)timegm(&tm), rec.not_after, err) < 0)
+	if (ar_store_cert_put(r->st, &rec, err) < 0)
 		return -1;
 	if (!att)
 		return 0;
@@ -217,7 +214,8 @@ void order_finalize(acme_req_t *r, const char *id, json_t *order, ar_http_resp_t
 	X509 *cert = NULL;
 	const char *jkt, *status;
 	char why[256], cid[32], *chain = NULL, serial[AR_CERT_HEX_MAX], aki[AR_CERT_HEX_MAX];
-	json_t *rec = NULL;
+	char life_id[2 * AR_CERT_HEX_MAX + 2];
+	json_t *rec = NULL, *life = NULL;
 	size_t nids;
 	int has_ext;
 
@@ -282,24 +280,32 @@ void order_finalize(acme_req_t *r, const char *id, json_t *order, ar_http_resp_t
 			"not_after", (json_int_t)(params.not_before + params.lifetime_s));
 	if (!rec)
 		ar_err_set(&err, AR_ERR_NOMEM, "out of memory");
-	if (!rec || ca_record_put(r->st, "cert", cid, rec, &err) < 0 ||
-	    record_certificate(r, cert, id, order, &ids[0], &err) < 0 ||
+	ar_cert_ids(cert, aki, sizeof(aki), serial, sizeof(serial), NULL);
+	snprintf(life_id, sizeof(life_id), "%s:%s", aki, serial);
+	life = ari_life_record(params.not_before, params.not_before + params.lifetime_s);
+	if (!rec || !life || record_certificate(r, cert, id, order, &ids[0], &err) < 0 ||
 	    supersede_replaced(r, order, &err) < 0) {
 		acme_problem_from(r->ca, resp, &err);
 		goto out;
 	}
+	/* The chain, its renewal record and the valid order in one transaction. */
 	json_object_set_new(order, "status", json_string("valid"));
 	json_object_set_new(order, "certificate", json_string(cid));
-	if (ca_record_put(r->st, "order", id, order, &err) < 0) {
-		acme_problem_from(r->ca, resp, &err);
-		goto out;
+	{
+		const char *kinds[3] = { "cert", "certlife", "order" }, *rids[3] = { cid, life_id, id };
+		json_t *recs[3] = { rec, life, order };
+
+		if (ca_records_put(r->st, kinds, rids, recs, 3, &err) < 0) {
+			acme_problem_from(r->ca, resp, &err);
+			goto out;
+		}
 	}
-	ar_cert_ids(cert, aki, sizeof(aki), serial, sizeof(serial), NULL);
 	ar_info("event=certificate.issued order=%s account=%s device=%s serial=%s lifetime_s=%lld "
 		"attested=%s profile=%s", id, r->account_id, ids[0].value, serial,
 		(long long)params.lifetime_s, has_ext ? ar_status_name(ext.status) : "no", prof->name);
 	acme_json(r->ca, resp, 200, order_view(r->ca, id, order));
 out:
+	json_decref(life);
 	json_decref(rec);
 	free(chain);
 	X509_free(cert);
