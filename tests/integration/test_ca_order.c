@@ -350,6 +350,20 @@ static void test_orders_and_authorizations_are_private_to_their_account(void **s
 	httpc_free(&r);
 }
 
+/* A new order for the dns name @name (201 expected); its URL in @url. */
+static void dns_order(const char *name, char *url, size_t size)
+{
+	char ids[200];
+	httpc_resp_t r;
+
+	snprintf(ids, sizeof(ids), "[{\"type\":\"dns\",\"value\":\"%s\"}]", name);
+	order(ids, &r);
+	if (r.status != 201)
+		fail_msg("newOrder %s: %ld %s", name, r.status, r.body);
+	snprintf(url, size, "%s", r.location);
+	httpc_free(&r);
+}
+
 /* RFC 8555 7.1.2.1: the account object's "orders" URL lists its orders, newest first. */
 static void test_account_orders_list(void **state)
 {
@@ -359,14 +373,8 @@ static void test_account_orders_list(void **state)
 
 	(void)state;
 	account(NULL);
-	order("[{\"type\":\"dns\",\"value\":\"one.example.net\"}]", &r);
-	assert_int_equal(r.status, 201);
-	snprintf(first, sizeof(first), "%s", r.location);
-	httpc_free(&r);
-	order("[{\"type\":\"dns\",\"value\":\"two.example.net\"}]", &r);
-	assert_int_equal(r.status, 201);
-	snprintf(second, sizeof(second), "%s", r.location);
-	httpc_free(&r);
+	dns_order("one.example.net", first, sizeof(first));
+	dns_order("two.example.net", second, sizeof(second));
 	acct = read_json(t.c.kid, 200);
 	snprintf(orders_url, sizeof(orders_url), "%s",
 		 json_string_value(json_object_get(acct, "orders")));
@@ -393,16 +401,13 @@ static void test_account_orders_list(void **state)
  */
 static void test_redis_restart_during_issuance(void **state)
 {
-	char before[600];
+	char before[600], after[600];
 	json_t *o;
 	httpc_resp_t r;
 
 	(void)state;
 	account(NULL);
-	order("[{\"type\":\"dns\",\"value\":\"kept.example.net\"}]", &r);
-	assert_int_equal(r.status, 201);
-	snprintf(before, sizeof(before), "%s", r.location);
-	httpc_free(&r);
+	dns_order("kept.example.net", before, sizeof(before));
 	lab_sleep_ms(1100);			/* appendfsync everysec */
 	assert_int_equal(lab_redis_kill(&t.redis), 0);
 	order("[{\"type\":\"dns\",\"value\":\"lost.example.net\"}]", &r);
@@ -411,10 +416,7 @@ static void test_redis_restart_during_issuance(void **state)
 	snprintf(t.c.nonce, sizeof(t.c.nonce), "%s", r.replay_nonce);
 	httpc_free(&r);
 	assert_int_equal(lab_redis_restart(&t.redis), 0);
-	order("[{\"type\":\"dns\",\"value\":\"after.example.net\"}]", &r);
-	if (r.status != 201)
-		fail_msg("after the restart: %ld %s", r.status, r.body);
-	httpc_free(&r);
+	dns_order("after.example.net", after, sizeof(after));
 	o = read_json(before, 200);
 	assert_string_equal(json_string_value(json_object_get(o, "status")), "pending");
 	json_decref(o);
