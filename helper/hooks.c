@@ -38,6 +38,8 @@ int hook_run(const char *what, const char *command, const hook_env_t *e, long ti
 {
 	char *envp[MAX_ENV + HOOK_MAX_VARS + 1], *argv[] = { "/bin/sh", "-c", (char *)command, NULL };
 	long until = now_ms() + timeout_ms;
+	posix_spawnattr_t attr;
+	sigset_t none;
 	size_t n = 0, i;
 	pid_t pid, w;
 	int status, rc;
@@ -48,7 +50,13 @@ int hook_run(const char *what, const char *command, const hook_env_t *e, long ti
 	for (i = 0; i < (size_t)e->n; i++)
 		envp[n++] = (char *)e->var[i];
 	envp[n] = NULL;
-	rc = posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, envp);
+	/* The daemon holds its signals blocked; the hook starts with none. */
+	sigemptyset(&none);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+	rc = posix_spawn(&pid, "/bin/sh", NULL, &attr, argv, envp);
+	posix_spawnattr_destroy(&attr);
 	if (rc) {
 		ar_error("event=hook.failed hook=%s error=\"%s\"", what, strerror(rc));
 		return -1;

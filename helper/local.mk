@@ -12,11 +12,11 @@ helper_libhelper_la_SOURCES = \
 	helper/schedule.c helper/schedule.h \
 	helper/hconf.c helper/hconf.h \
 	helper/http01.c helper/http01.h \
-	helper/hooks.c helper/hooks.h \
+	helper/hooks.c helper/hooks.h helper/monitor.h \
 	helper/enroll.c helper/enroll.h \
 	helper/cmd_attest.c helper/cmd_acme.c helper/run.c
 helper_libhelper_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/common \
-	-DSYSCONFDIR='"$(sysconfdir)"' $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) $(JOSE_CFLAGS) \
+	-DSYSCONFDIR='"$(sysconfdir)"' -DPKGLIBEXECDIR='"$(pkglibexecdir)"' $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) $(JOSE_CFLAGS) \
 	$(CURL_CFLAGS) $(MHD_CFLAGS) $(HIREDIS_CFLAGS)
 helper_libs = helper/libhelper.la common/libarclient.la common/libarhttpd.la \
 	lib/libacmerats.la $(CURL_LIBS) $(MHD_LIBS) $(JOSE_LIBS) $(JANSSON_LIBS) \
@@ -26,6 +26,12 @@ bin_PROGRAMS += helper/acme-rats-helper
 helper_acme_rats_helper_SOURCES = helper/main.c
 helper_acme_rats_helper_CPPFLAGS = $(helper_libhelper_la_CPPFLAGS)
 helper_acme_rats_helper_LDADD = $(helper_libs)
+
+# The daemon's waiting image: the C library only (helper/monitor.c).
+pkglibexec_PROGRAMS = helper/acme-rats-helper-monitor
+helper_acme_rats_helper_monitor_SOURCES = helper/monitor.c helper/monitor.h lib/log.c lib/log.h
+helper_acme_rats_helper_monitor_CPPFLAGS = $(AM_CPPFLAGS)
+helper_acme_rats_helper_monitor_LDADD =
 
 dist_man1_MANS = helper/acme-rats-helper.1
 dist_doc_DATA += docs/evidence.md docs/helper.md

@@ -12,6 +12,8 @@
 lab_name=helper
 . "${AR_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lab/lab.sh"
 helper=$top_build/helper/acme-rats-helper
+# `run` hands over to the monitor, which is installed in pkglibexecdir.
+export ACME_RATS_HELPER_MONITOR=$top_build/helper/acme-rats-helper-monitor
 # Shown after a failure, with the daemons' logs: what the last command printed.
 lab_logs="$lab_logs $work/out $work/err"
 

@@ -49,7 +49,20 @@ else
 	not_ok "run: renews inside the ARI window and calls post_renew" "$(cat "$work/hooks.out" 2>/dev/null)"
 fi
 
-# 3: SIGUSR1
+# 3: idle, the daemon is one process in its small image: the monitor,
+# mapping the C library and no libcurl or OpenSSL, same pid as started
+idle_small() {
+	[ "$(readlink "/proc/$hpid/exe")" = "$(readlink -f "$ACME_RATS_HELPER_MONITOR")" ] &&
+		! grep -qE 'libcurl|libcrypto|libjose' "/proc/$hpid/maps"
+}
+if wait_for 100 idle_small && [ -z "$(pgrep -P "$hpid")" ]; then
+	ok "run: idle it is one process, the monitor image ($(awk '/^VmRSS/ { print $2 }' "/proc/$hpid/status") kB resident), without libcurl or OpenSSL"
+else
+	not_ok "run: idle it is one process, the monitor image, without libcurl or OpenSSL" \
+		"$(readlink "/proc/$hpid/exe"); $(pgrep -P "$hpid" | tr '\n' ' ')"
+fi
+
+# 4: SIGUSR1
 before=$(live_serial "$work/state")
 kill -USR1 "$hpid"
 changed() { [ "$(live_serial "$work/state")" != "$before" ]; }
@@ -59,7 +72,7 @@ else
 	not_ok "run: SIGUSR1 renews now"
 fi
 
-# 4: SIGHUP with a broken file keeps the old configuration; a good one is taken
+# 5: SIGHUP with a broken file keeps the old configuration; a good one is taken
 cp "$work/h.conf" "$work/h.conf.good"
 echo 'typo_key = 1' >>"$work/h.conf"
 kill -HUP "$hpid"
@@ -77,7 +90,7 @@ kill -TERM "$hpid"
 wait "$hpid"
 check "run: SIGTERM stops it (exit 0)" [ $? -eq 0 ]
 
-# 6: the SOC flags the device, then clears it: the CA's event worker marks
+# 7: the SOC flags the device, then clears it: the CA's event worker marks
 # the certificate renew-now, ARI says so, the daemon renews
 helper_conf "$work/soc.conf" "$work/soc" "$(hook_conf)
 [schedule]
@@ -101,7 +114,7 @@ fi
 kill -TERM "$hpid"
 wait "$hpid" 2>/dev/null
 
-# 7-8: an unpatched device is refused and backs off
+# 8-9: an unpatched device is refused and backs off
 echo '{"patch": {"last_security_update": 1600000000}}' >"$work/unpatched.json"
 : >"$work/hooks.out"
 OVERRIDE=$work/unpatched.json helper_conf "$work/bad.conf" "$work/bad" "$(hook_conf)
