@@ -24,6 +24,7 @@
 #define MAX_PEM		(64 * 1024)
 #define MAX_STATE	(16 * 1024)
 #define LIVE		"live"
+#define ROOM		".room"		/* cs_check_room()'s probe, removed at once */
 
 /* The kill -9 test drives this: die right before step @n of cs_install(). */
 static void crash_point(int n)
@@ -46,6 +47,26 @@ static int path_of(char *out, size_t size, const char *dir, const char *name, ar
 {
 	if (snprintf(out, size, "%s/%s", dir, name) >= (int)size)
 		return ar_err_set(err, AR_ERR_CONFIG, "%s: path too long", dir);
+	return 0;
+}
+
+int cs_check_room(const char *dir, ar_err_t *err)
+{
+	char path[PATH_MAX];
+	int fd, rc;
+
+	if (path_of(path, sizeof(path), dir, ROOM, err) < 0)
+		return -1;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return ar_err_set(err, AR_ERR_IO, "%s: cannot store a new certificate: %s", dir,
+				  strerror(errno));
+	rc = posix_fallocate(fd, 0, CS_ROOM);
+	close(fd);
+	(void)unlink(path);
+	if (rc)
+		return ar_err_set(err, AR_ERR_IO, "%s: cannot store a new certificate (%d KiB "
+				  "needed): %s", dir, CS_ROOM / 1024, strerror(rc));
 	return 0;
 }
 
@@ -277,11 +298,12 @@ int cs_install(const char *dir, const devkey_t *key, const char *chain_pem, cs_c
 	char gdir[PATH_MAX], path[PATH_MAX + 32], link_tmp[PATH_MAX], link[PATH_MAX], target[32];
 	char *leaf = NULL;
 	const char *rest = "";
-	int rc = -1;
+	int rc = -1, switched = 0;
 
 	if (split_chain(chain_pem, key, &leaf, &rest, out, err) < 0)
 		return -1;
 	snprintf(gdir, sizeof(gdir), "%s/gen-%u", dir, g);
+	snprintf(link_tmp, sizeof(link_tmp), "%s/" LIVE ".tmp", dir);
 	(void)rmtree_gen(dir, g);	/* left over by an install that died */
 	crash_point(1);
 	if (mkdir(gdir, 0700) < 0) {
@@ -306,7 +328,6 @@ int cs_install(const char *dir, const devkey_t *key, const char *chain_pem, cs_c
 		goto out;
 	crash_point(5);
 	/* The switch: a new link, renamed over the old one. */
-	snprintf(link_tmp, sizeof(link_tmp), "%s/" LIVE ".tmp", dir);
 	snprintf(link, sizeof(link), "%s/" LIVE, dir);
 	snprintf(target, sizeof(target), "gen-%u", g);
 	(void)unlink(link_tmp);
@@ -319,12 +340,19 @@ int cs_install(const char *dir, const devkey_t *key, const char *chain_pem, cs_c
 		ar_err_set(err, AR_ERR_IO, "%s: %s", link, strerror(errno));
 		goto out;
 	}
+	switched = 1;
 	if (fsync_dir(dir, err) < 0)
 		goto out;
 	crash_point(7);
 	prune(dir, g, prev);
 	rc = 0;
 out:
+	if (rc < 0 && !switched) {
+		/* A full or read-only disk: `live` still names the old generation;
+		 * leave nothing of the new one behind. */
+		(void)unlink(link_tmp);
+		(void)rmtree_gen(dir, g);
+	}
 	free(leaf);
 	return rc;
 }

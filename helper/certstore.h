@@ -63,6 +63,17 @@ typedef struct cs_state {
 /** Make the directory (0700) if needed. */
 int cs_init(const char *dir, ar_err_t *err);
 
+/** Room a new generation needs at most: five small files, a 4 KiB block each, and spare. */
+#define CS_ROOM		(32 * 1024)
+
+/**
+ * Check, before ordering, that @p dir can take a new generation: writable
+ * and with CS_ROOM bytes free (a probe file is allocated and removed). A
+ * renewal the device could not install would still supersede its current
+ * certificate at the CA. -1 with AR_ERR_IO naming the directory and errno.
+ */
+int cs_check_room(const char *dir, ar_err_t *err);
+
 /**
  * The account key at @p path (NULL: dir/account.key): loaded, or generated
  * (ES256) and stored 0600. Caller frees.
@@ -82,7 +93,9 @@ int cs_live_cert(const char *dir, cs_cert_t *out, ar_err_t *err);
  * Install a new generation: @p key (private) and the PEM chain the CA
  * returned (first certificate = the device's, the rest = the chain). The
  * certificate must carry the key. On success `live` names the new
- * generation and the one before it is kept; older ones are removed.
+ * generation and the one before it is kept; older ones are removed. On
+ * failure (a full or read-only disk) `live` is unchanged and nothing of the
+ * new generation is left behind; the error names the file and errno.
  */
 int cs_install(const char *dir, const devkey_t *key, const char *chain_pem, cs_cert_t *out,
 	       ar_err_t *err);

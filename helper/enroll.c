@@ -324,7 +324,8 @@ static enroll_result_t attempt(attempt_t *a, const cs_cert_t *current, char **pe
 {
 	http_opts_t ho;
 
-	if (cs_init(a->c->dir, err) < 0 || !(a->account_key = cs_account_key(a->c->dir, a->c->account_key, err)))
+	if (cs_init(a->c->dir, err) < 0 || cs_check_room(a->c->dir, err) < 0 ||
+	    !(a->account_key = cs_account_key(a->c->dir, a->c->account_key, err)))
 		return ENROLL_LOCAL;
 	if (a->c->key_store == HELPER_KEY_TPM && devkey_tpm_init(a->c->tpm_tcti, err) < 0)
 		return ENROLL_LOCAL;
