@@ -418,6 +418,24 @@ static int8_t appraise_hardware(const ar_evidence_t *ev, const ar_refpolicy_t *p
 	return TV_AFFIRMING;
 }
 
+int ar_evidence_check_time(const ar_evidence_t *ev, const ar_refpolicy_t *p, int64_t now,
+			   char *why, size_t size)
+{
+	if (ev->collected_at > now + AR_EVIDENCE_MAX_AHEAD) {
+		snprintf(why, size, "evidence collected_at is %lld s ahead of the verifier's clock "
+			 "(tolerance %d s): check the device's clock",
+			 (long long)(ev->collected_at - now), AR_EVIDENCE_MAX_AHEAD);
+		return -1;
+	}
+	if (now - ev->collected_at > p->max_evidence_age) {
+		snprintf(why, size, "evidence collected_at is %lld s behind the verifier's clock "
+			 "(max_evidence_age %lld s): stale evidence, or the device's clock is behind",
+			 (long long)(now - ev->collected_at), (long long)p->max_evidence_age);
+		return -1;
+	}
+	return 0;
+}
+
 void ar_evidence_appraise(const ar_evidence_t *ev, const ar_refpolicy_t *p, int64_t now,
 			  ar_ear_submod_t *out, char *reason, size_t size)
 {
@@ -429,9 +447,7 @@ void ar_evidence_appraise(const ar_evidence_t *ev, const ar_refpolicy_t *p, int6
 	if (size)
 		reason[0] = '\0';
 
-	if (ev->collected_at > now + 300 || now - ev->collected_at > p->max_evidence_age) {
-		note(reason, size, "evidence collected %lld s ago (limit %lld s)",
-		     (long long)(now - ev->collected_at), (long long)p->max_evidence_age);
+	if (ar_evidence_check_time(ev, p, now, reason, size) < 0) {
 		out->status = AR_STATUS_NONE;
 		return;
 	}

@@ -107,6 +107,21 @@ void ar_refpolicy_init(ar_refpolicy_t *p);
 int ar_refpolicy_from_json(const char *name, const json_t *json, ar_refpolicy_t *p,
 			   ar_err_t *err);
 
+/** How far ahead of the verifier's clock evidence may say it was collected. */
+#define AR_EVIDENCE_MAX_AHEAD	300
+
+/**
+ * Was @p ev collected within [now - max_evidence_age, now +
+ * AR_EVIDENCE_MAX_AHEAD]? The nonce proves freshness; this bounds the
+ * device's claim about time, and names the clock skew when it is off.
+ *
+ * @return 0, or -1 with @p why set (e.g. "evidence collected_at is 600 s
+ *	   ahead of the verifier's clock (tolerance 300 s): check the device's
+ *	   clock").
+ */
+int ar_evidence_check_time(const ar_evidence_t *ev, const ar_refpolicy_t *p, int64_t now,
+			   char *why, size_t size);
+
 /**
  * Appraise evidence into one EAR submodule (status + trustworthiness
  * vector) and a short reason naming every check that did not pass.

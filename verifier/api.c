@@ -235,6 +235,14 @@ void api_evidence(verifier_t *v, const char *sid, const ar_http_req_t *req, ar_h
 			"evidence nonce does not match the session nonce");
 		return;
 	}
+	/* Evidence that cannot be placed in time is no appraisal: refused, the
+	 * device's posture record untouched, the skew named. */
+	if (ar_evidence_check_time(&ev, &v->policy, now, reason, sizeof(reason)) < 0) {
+		ar_info("event=evidence.refused device=%s reason=\"%s\"",
+			ar_log_q(dev, sizeof(dev), ev.device_id), reason);
+		problem(resp, 400, VERIFIER_PROBLEM "badEvidence", reason);
+		return;
+	}
 
 	ar_evidence_appraise(&ev, &v->policy, now, &sm, reason, sizeof(reason));
 	{	/* a device the SOC flagged cannot attest its way back */

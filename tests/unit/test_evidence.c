@@ -208,6 +208,29 @@ static void test_stale_evidence_gives_no_assurance(void **state)
 	assert_non_null(strstr(reason, "evidence collected"));
 }
 
+static void test_evidence_time_bounds_name_the_skew(void **state)
+{
+	ar_evidence_t ev;
+	ar_refpolicy_t p;
+	char why[256];
+
+	(void)state;
+	healthy(&ev);
+	ar_refpolicy_init(&p);
+	ev.collected_at = NOW + AR_EVIDENCE_MAX_AHEAD;
+	assert_int_equal(ar_evidence_check_time(&ev, &p, NOW, why, sizeof(why)), 0);
+	ev.collected_at = NOW + AR_EVIDENCE_MAX_AHEAD + 1;
+	assert_int_equal(ar_evidence_check_time(&ev, &p, NOW, why, sizeof(why)), -1);
+	assert_string_equal(why, "evidence collected_at is 301 s ahead of the verifier's clock "
+			    "(tolerance 300 s): check the device's clock");
+	ev.collected_at = NOW - p.max_evidence_age;
+	assert_int_equal(ar_evidence_check_time(&ev, &p, NOW, why, sizeof(why)), 0);
+	ev.collected_at = NOW - p.max_evidence_age - 1;
+	assert_int_equal(ar_evidence_check_time(&ev, &p, NOW, why, sizeof(why)), -1);
+	assert_string_equal(why, "evidence collected_at is 301 s behind the verifier's clock "
+			    "(max_evidence_age 300 s): stale evidence, or the device's clock is behind");
+}
+
 static void test_refpolicy_json_and_its_errors(void **state)
 {
 	ar_refpolicy_t p;
@@ -267,6 +290,7 @@ int main(void)
 		cmocka_unit_test(test_unapproved_os_is_contraindicated),
 		cmocka_unit_test(test_missing_disk_encryption_edr_and_key_store),
 		cmocka_unit_test(test_stale_evidence_gives_no_assurance),
+		cmocka_unit_test(test_evidence_time_bounds_name_the_skew),
 		cmocka_unit_test(test_refpolicy_json_and_its_errors),
 		cmocka_unit_test(test_version_compare_is_numeric_per_component),
 	};
