@@ -24,6 +24,12 @@
 #define ACME_ERR "urn:ietf:params:acme:error:"
 /** Orders listed per account (the newest). */
 #define ACCOUNT_ORDERS_MAX	1000
+/*
+ * notBefore is set this far before issuance (lifetime unchanged), so a
+ * certificate is already valid for RADIUS servers and devices whose clocks
+ * are up to a minute behind the CA's.
+ */
+#define CA_BACKDATE_S		60
 #define ACME_PATH "/acme/"
 
 typedef struct ca_conf {

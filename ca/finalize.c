@@ -265,6 +265,7 @@ void order_finalize(acme_req_t *r, const char *id, json_t *order, ar_http_resp_t
 	params.issuer_key = r->ca->issuer_key;
 	params.issuer_cert = r->ca->issuer;
 	params.not_before = time(NULL);
+	params.backdate_s = CA_BACKDATE_S;
 	params.lifetime_s = (prof->lifetime < prof->max_lifetime ? prof->lifetime
 								  : prof->max_lifetime) / 1000;
 	params.server_auth = prof->server_auth;
@@ -277,12 +278,14 @@ void order_finalize(acme_req_t *r, const char *id, json_t *order, ar_http_resp_t
 		goto out;
 	}
 	rec = json_pack("{s:s,s:s,s:s,s:I}", "account", r->account_id, "order", id, "chain", chain,
-			"not_after", (json_int_t)(params.not_before + params.lifetime_s));
+			"not_after", (json_int_t)(params.not_before - params.backdate_s +
+						  params.lifetime_s));
 	if (!rec)
 		ar_err_set(&err, AR_ERR_NOMEM, "out of memory");
 	ar_cert_ids(cert, aki, sizeof(aki), serial, sizeof(serial), NULL);
 	snprintf(life_id, sizeof(life_id), "%s:%s", aki, serial);
-	life = ari_life_record(params.not_before, params.not_before + params.lifetime_s);
+	life = ari_life_record(params.not_before - params.backdate_s,
+			       params.not_before - params.backdate_s + params.lifetime_s);
 	if (!rec || !life || record_certificate(r, cert, id, order, &ids[0], &err) < 0 ||
 	    supersede_replaced(r, order, &err) < 0) {
 		acme_problem_from(r->ca, resp, &err);
