@@ -175,7 +175,7 @@ out:
 /* Become the worker: `run --once`, or `run --check` of the new configuration. */
 static void exec_worker(const monitor_t *m, int check, int force)
 {
-	char conf[32], worker[PATH_WORD], config[PATH_WORD], level[16], verbose[16], retry[32];
+	char conf[32], worker[PATH_WORD], config[PATH_WORD], level[32], verbose[32], retry[32];
 	const char *argv[16];
 	int i = 0;
 

@@ -207,7 +207,7 @@ static int exec_monitor(char **words, int nwords, const char *const *result)
 /* `run` itself: hand over to the monitor with a snapshot of @p path. */
 static int start_monitor(const char *path, int verbose, const helper_conf_t *c)
 {
-	char self[PATH_MAX], worker[PATH_MAX + 8], config[PATH_MAX + 8], level[16], verb[16];
+	char self[PATH_MAX], worker[PATH_MAX + 8], config[PATH_MAX + 8], level[32], verb[32];
 	char *words[] = { worker, config, level, verb, "load=1" };
 	const char *none[] = { NULL };
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -234,7 +234,7 @@ int cmd_run(int argc, char **argv)
 	const char *path = HELPER_DEFAULT_CONFIG;
 	helper_conf_t conf;
 	sched_out_t out;
-	char next[32], level[16];
+	char next[32], level[32];
 	int verbose = 0, once = 0, force = 0, check = 0, resume = 0, ch, rc;
 
 	optind = 1;
