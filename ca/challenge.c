@@ -127,8 +127,11 @@ static int attest_passport(acme_req_t *r, const ca_profile_t *prof, const json_t
 static int attest_background(acme_req_t *r, const ca_profile_t *prof, const json_t *challenge,
 			     json_t *order, char *detail, size_t size)
 {
-	http_opts_t o = { .ca_bundle = prof->verifier_ca, .connect_ms = 2000, .total_ms = 10000,
-			  .max_body = 0 };
+	/* Each request to the verifier is bounded like any validation (a stopped
+	 * verifier holds the challenge POST for no longer). */
+	long bound = (long)r->ca->conf.validation_timeout;
+	http_opts_t o = { .ca_bundle = prof->verifier_ca, .connect_ms = bound < 2000 ? bound : 2000,
+			  .total_ms = bound, .max_body = 0 };
 	verifier_client_t vc;
 	ar_err_t err = { 0 };
 	vp_session_t s;

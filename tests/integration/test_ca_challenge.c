@@ -6,7 +6,9 @@
  */
 #include "config.h"
 
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,6 +43,9 @@ static struct {
 } t;
 
 #define expect_problem catest_expect_problem
+/* The CA's validation_timeout here, and in milliseconds. */
+#define RELAY_TIMEOUT_TEXT	"4s"
+#define RELAY_TIMEOUT_MS	4000
 
 static int start_verifier(void)
 {
@@ -112,6 +117,8 @@ static int group_setup(void **state)
 		return -1;
 	setenv("MKCA_EXTRA", path, 1);
 	setenv("MKCA_EAB_PROFILE", "substation", 1);
+	/* Bounds each request relaying evidence to the verifier. */
+	setenv("MKCA_ACME_EXTRA", "validation_timeout = " RELAY_TIMEOUT_TEXT, 1);
 	if (catest_start_ca(&t.ca, t.redis.port, "no") < 0)
 		return -1;
 	t.eab_keys = catest_eab_keys(&t.ca);
@@ -747,6 +754,75 @@ static void test_verifier_down_keeps_the_challenge_pending(void **state)
 	json_decref(jwe);
 }
 
+/* The challenge, read back: pending, no error. */
+static void check_still_pending(const char *order_url, const char *url)
+{
+	json_t *o = read_order(order_url), *c = read_order(url);
+
+	assert_string_equal(status_of(o), "pending");
+	assert_null(json_object_get(o, "certificate"));
+	assert_string_equal(status_of(c), "pending");
+	assert_null(json_object_get(c, "error"));
+	json_decref(c);
+	json_decref(o);
+}
+
+/* POST @jwe to @url while the verifier is stopped; a 503 within @min..@max ms. */
+static void relay_fails_within(const char *url, const json_t *jwe, int64_t min, int64_t max)
+{
+	httpc_resp_t r;
+	int64_t t0 = lab_now_ms(), took;
+
+	assert_int_equal(acmec_post(&t.c, url, jwe, 0, NULL, &r), 0);
+	took = lab_now_ms() - t0;
+	expect_problem(&r, 503, "serverInternal");
+	assert_non_null(strstr(r.body, "the challenge stays pending"));
+	httpc_free(&r);
+	if (took < min || took > max)
+		fail_msg("the CA answered in %lld ms, expected %lld..%lld", (long long)took,
+			 (long long)min, (long long)max);
+}
+
+/*
+ * The verifier stops answering in the middle of a background check
+ * (SIGSTOP): the CA gives up within its bounds (the TLS handshake is part of
+ * the 2 s connect bound, the whole request of validation_timeout) with 503,
+ * the challenge stays pending and nothing is issued. Killed while stopped
+ * (SIGKILL during the next relay), the CA answers 503 at once, well before
+ * any timeout. Restarted, the same challenge is won with the same evidence.
+ */
+static void test_verifier_stopped_then_killed_mid_relay_keeps_the_challenge_pending(void **state)
+{
+	char urls[2][600], nonces[2][128], order_url[600];
+	json_t *c, *jwe;
+	pid_t killer;
+
+	(void)state;
+	attested_order(urls, nonces, order_url, sizeof(order_url));
+	jwe = sealed_evidence(nonces[0], time(NULL) - 86400);
+	assert_int_equal(kill(t.vpid, SIGSTOP), 0);
+	relay_fails_within(urls[0], jwe, 1500, RELAY_TIMEOUT_MS + 2500);
+	check_still_pending(order_url, urls[0]);
+
+	killer = fork();
+	assert_true(killer >= 0);
+	if (killer == 0) {
+		lab_sleep_ms(300);
+		kill(t.vpid, SIGKILL);
+		_exit(0);
+	}
+	relay_fails_within(urls[0], jwe, 250, 1500);
+	assert_int_equal(waitpid(killer, NULL, 0), killer);
+	assert_int_equal(lab_stop(t.vpid, 1000), 128 + SIGKILL);
+	check_still_pending(order_url, urls[0]);
+
+	restart_verifier();
+	c = respond(urls[0], jwe, 200);
+	assert_string_equal(status_of(c), "valid");
+	json_decref(c);
+	json_decref(jwe);
+}
+
 static void test_ear_for_another_nonce_is_a_bad_attestation_statement(void **state)
 {
 	char urls[2][600], nonces[2][128], order_url[600];
@@ -944,6 +1020,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ca_killed_mid_order_resumes_and_loses_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_background_check_relays_evidence_to_the_verifier, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verifier_down_keeps_the_challenge_pending, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verifier_stopped_then_killed_mid_relay_keeps_the_challenge_pending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ear_for_another_nonce_is_a_bad_attestation_statement, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unpatched_device_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attestations_binding_different_keys_are_refused, setup, teardown),
