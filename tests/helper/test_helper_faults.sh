@@ -13,6 +13,8 @@
 #   ordered (a certificate the device cannot install would still supersede
 #   its current one at the CA): the renewal fails at once naming the
 #   directory and errno, the CA is not asked; once writable, `renew` succeeds;
+# - the verifier stopped, then killed, while the helper attests: the renewal
+#   gives up within its connect bound and nothing changes; restarted, it works;
 # - `run` on a full disk backs off (backoff_min apart, the CA never asked)
 #   instead of hammering, and enrolls by itself once there is room.
 set -u
@@ -101,7 +103,30 @@ check "disk full during the install: status shows the old certificate and the er
 rm -f "$disk/filler"
 check "disk full during the install: with room again, renew installs a new certificate" renew_ok
 
-# 5-7: full before the renewal starts: refused before anything is ordered.
+# 5-6: the verifier stops (then dies) while the helper asks it for its
+# passport: the renewal gives up within connect_timeout (2 s, the TLS
+# handshake included), exit 4, nothing on disk changes; restarted, renew works.
+snapshot
+kill -STOP "$vpid"
+t0=$(date +%s%N)
+"$helper" renew --force -c "$work/h.conf" >"$work/out" 2>"$work/err"
+rc=$?
+took=$((($(date +%s%N) - t0) / 1000000))
+kill -KILL "$vpid"
+wait "$vpid" 2>/dev/null
+if [ "$rc" -eq 4 ] && [ "$took" -ge 1500 ] && [ "$took" -le 5000 ] &&
+   grep -q "not completed, try again later: verifier session: .*$vport" "$work/err" && intact; then
+	ok "verifier stopped mid-attestation: exit 4 after $took ms, the old certificate intact"
+else
+	not_ok "verifier stopped mid-attestation: exit 4 within the connect bound, the old certificate intact" \
+		"rc $rc after $took ms"
+fi
+lab_bg "$work/verifier.log" "$top_build/verifier/acme-rats-verifier" -c "$work/v/verifier.conf"
+vpid=$!
+wait_tcp "$vport" 50 || bail "acme-rats-verifier did not restart"
+check "verifier killed and restarted: renew succeeds" renew_ok
+
+# 7-9: full before the renewal starts: refused before anything is ordered.
 snapshot
 fill_disk 0
 "$helper" renew --force -v -c "$work/h.conf" >"$work/out" 2>"$work/err"
@@ -121,7 +146,7 @@ fi
 rm -f "$disk/filler"
 check "disk full: with room again, renew succeeds" renew_ok
 
-# 8-10: the directory remounted read-only.
+# 10-12: the directory remounted read-only.
 snapshot
 mount -o remount,ro "$disk" || bail "cannot remount the tmpfs read-only"
 "$helper" renew --force -v -c "$work/h.conf" >"$work/out" 2>"$work/err"
@@ -142,7 +167,7 @@ fi
 mount -o remount,rw "$disk" || bail "cannot remount the tmpfs read-write"
 check "read-only: writable again, renew succeeds" renew_ok
 
-# 11-13: the daemon, with no certificate yet, on a full disk: it backs off
+# 13-15: the daemon, with no certificate yet, on a full disk: it backs off
 # and never reaches the CA; once there is room it enrolls by itself.
 helper_conf "$work/d.conf" "$disk/d" "[schedule]
 backoff_min = 2s
