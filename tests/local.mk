@@ -14,3 +14,4 @@ include tests/attest.mk
 include tests/x509.mk
 include tests/radius.mk
 include tests/e2e/e2e.mk
+include tests/faults.mk
