@@ -146,13 +146,15 @@ void acme_problem_from(ca_t *ca, ar_http_resp_t *resp, const ar_err_t *err)
 		break;
 	case AR_ERR_UNAVAILABLE:
 	case AR_ERR_TIMEOUT:
+		ar_warn("event=acme.unavailable error=\"%s\"", err->msg);
 		ar_http_resp_header(resp, "Retry-After", "1");
 		acme_problem(ca, resp, 503, "serverInternal", "state store unavailable, retry");
 		break;
 	case AR_ERR_NOMEM:
 	case AR_ERR_CRYPTO:
 	case AR_ERR_IO:
-	case AR_ERR_CONFIG:
+	case AR_ERR_CONFIG:	/* also Redis refusing our credentials or ACL */
+		ar_error("event=acme.internal_error error=\"%s\"", err->msg);
 		acme_problem(ca, resp, 500, "serverInternal", "internal error");
 		break;
 	default:	/* malformed, bad signature, unsupported, not found */

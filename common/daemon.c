@@ -182,6 +182,9 @@ static void close_store(void *p)
 int daemon_stores_init(daemon_stores_t *s, const daemon_redis_conf_t *c, ar_err_t *err)
 {
 	memset(s, 0, sizeof(*s));
+	if (c->username && !c->password_file)
+		return ar_err_set(err, AR_ERR_CONFIG, "[redis] username %s needs password_file",
+				  c->username);
 	if (c->password_file && daemon_read_secret(c->password_file, s->password,
 						   sizeof(s->password), err) < 0)
 		return -1;

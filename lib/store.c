@@ -170,9 +170,11 @@ static int reply_error(const ar_store_t *s, const redisReply *r, ar_err_t *err)
 		{ "BUSY",	AR_ERR_UNAVAILABLE },
 		{ "TRYAGAIN",	AR_ERR_UNAVAILABLE },
 		{ "CLUSTERDOWN", AR_ERR_UNAVAILABLE },
-		{ "NOAUTH",	AR_ERR_UNAUTHORIZED },
-		{ "WRONGPASS",	AR_ERR_UNAUTHORIZED },
-		{ "NOPERM",	AR_ERR_UNAUTHORIZED },
+		/* Redis refused our credentials or the ACL lacks a permission:
+		 * the deployment's configuration, not the caller's request. */
+		{ "NOAUTH",	AR_ERR_CONFIG },
+		{ "WRONGPASS",	AR_ERR_CONFIG },
+		{ "NOPERM",	AR_ERR_CONFIG },
 	};
 	size_t i, wlen = strcspn(r->str, " ");
 

@@ -45,7 +45,9 @@
  * - AR_ERR_TIMEOUT: Redis did not answer within the command timeout; the
  *   connection is dropped and re-established by the next call (a timed-out
  *   command is never retried, it may have been executed);
- * - AR_ERR_UNAUTHORIZED: AUTH failed or the ACL user lacks a permission;
+ * - AR_ERR_CONFIG: AUTH failed (NOAUTH, WRONGPASS) or the ACL user lacks a
+ *   permission (NOPERM): the credentials or the ACL need fixing, retrying
+ *   will not help;
  * - AR_ERR_MALFORMED: an argument (device id, hex, name) is not acceptable,
  *   or a stored record does not parse;
  * - AR_ERR_IO: any other error reply from Redis.
@@ -102,7 +104,7 @@ typedef struct ar_store ar_store_t;
  *
  * @return a store to release with ar_store_close(), or NULL with
  *	   AR_ERR_CONFIG (bad option), AR_ERR_UNAVAILABLE, AR_ERR_TIMEOUT,
- *	   AR_ERR_UNAUTHORIZED or AR_ERR_NOMEM.
+ *	   AR_ERR_CONFIG (also: AUTH refused) or AR_ERR_NOMEM.
  */
 ar_store_t *ar_store_open(const ar_store_opts_t *o, ar_err_t *err);
 

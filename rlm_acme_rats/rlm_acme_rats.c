@@ -26,15 +26,19 @@
 #include <freeradius/modules.h>
 #include <freeradius/connection.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "check.h"
+#include "fileio.h"
 #include "log.h"
 #include "store.h"
 
@@ -44,7 +48,9 @@
 typedef struct rlm_acme_rats_redis {
 	char const	*server;
 	uint32_t	port;
+	char const	*username;
 	char const	*password;
+	char const	*password_file;
 	char const	*prefix;
 	uint32_t	timeout_ms;
 	uint32_t	connect_timeout_ms;
@@ -76,7 +82,9 @@ typedef struct rlm_acme_rats {
 static const CONF_PARSER redis_config[] = {
 	{ "server", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_NOT_EMPTY, rlm_acme_rats_t, redis.server), "127.0.0.1" },
 	{ "port", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_acme_rats_t, redis.port), "6379" },
+	{ "username", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_NOT_EMPTY, rlm_acme_rats_t, redis.username), NULL },
 	{ "password", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_SECRET, rlm_acme_rats_t, redis.password), NULL },
+	{ "password_file", FR_CONF_OFFSET(PW_TYPE_FILE_INPUT, rlm_acme_rats_t, redis.password_file), NULL },
 	{ "prefix", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_NOT_EMPTY, rlm_acme_rats_t, redis.prefix), "acmerats" },
 	{ "timeout", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_acme_rats_t, redis.timeout_ms), "20" },
 	{ "connect_timeout", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_acme_rats_t, redis.connect_timeout_ms), "100" },
@@ -135,6 +143,38 @@ static int mod_conn_alive(void *instance, void *handle)
 }
 
 /* ---- Instantiation ------------------------------------------------------ */
+
+/* redis.password_file: the first line is the password, as the daemons read theirs. */
+static int read_password_file(rlm_acme_rats_t *inst, CONF_SECTION *conf)
+{
+	char const *path = inst->redis.password_file;
+	struct stat st;
+	ar_err_t err;
+	char *text = NULL;
+	size_t len;
+	int rc = -1;
+
+	if (inst->redis.password) {
+		cf_log_err_cs(conf, "redis: set password or password_file, not both");
+		return -1;
+	}
+	if (stat(path, &st) == 0 && (st.st_mode & 0007)) {
+		cf_log_err_cs(conf, "redis: password_file %s is readable by others (chmod o-rwx)", path);
+		return -1;
+	}
+	if (ar_file_read(path, 1024, &text, &len, &err) < 0) {
+		cf_log_err_cs(conf, "redis: password_file: %s", err.msg);
+		return -1;
+	}
+	len = strcspn(text, "\r\n");
+	if (len == 0)
+		cf_log_err_cs(conf, "redis: password_file %s: the first line is empty", path);
+	else if ((inst->redis.password = talloc_strndup(inst, text, len)) != NULL)
+		rc = 0;
+	OPENSSL_cleanse(text, strlen(text));
+	free(text);
+	return rc;
+}
 
 /* Every certificate in the PEM file becomes a trusted ACME-RATS issuer. */
 static int load_issuers(rlm_acme_rats_t *inst, CONF_SECTION *conf)
@@ -255,6 +295,12 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 		cf_log_err_cs(conf, "redis: port must be 1..65535, timeout and connect_timeout 1..10000 ms");
 		return -1;
 	}
+	if (inst->redis.password_file && read_password_file(inst, conf) < 0)
+		return -1;
+	if (inst->redis.username && !inst->redis.password) {
+		cf_log_err_cs(conf, "redis: username \"%s\" needs a password", inst->redis.username);
+		return -1;
+	}
 	pol->fresh_s = inst->fresh;
 	pol->grace_s = inst->grace;
 	pol->max_lifetime_s = inst->max_cert_lifetime;
@@ -263,6 +309,7 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 
 	inst->store_opts.host = inst->redis.server;
 	inst->store_opts.port = (int)inst->redis.port;
+	inst->store_opts.username = inst->redis.username;
 	inst->store_opts.password = inst->redis.password;
 	inst->store_opts.prefix = inst->redis.prefix;
 	inst->store_opts.command_timeout_ms = (int)inst->redis.timeout_ms;

@@ -116,6 +116,8 @@ static void soc_set(ar_store_t *st, const char *device, const ar_http_req_t *req
 	/* The verdict replaces the status; the last appraisal's vector stays. */
 	if (ar_store_posture_get(st, device, &p, &err) < 0 || set_verdict(st, device, &p, s, reason,
 									  &err) < 0) {
+		ar_warn("event=soc.flag_failed device=%s status=%s error=\"%s\"",
+			ar_log_q(qdev, sizeof(qdev), device), status, err.msg);
 		ar_http_resp_problem(resp, err.code == AR_ERR_MALFORMED ? 400 : 503,
 				     VERIFIER_PROBLEM "unavailable", "%s", err.msg);
 		goto out;
@@ -154,6 +156,7 @@ void soc_posture(verifier_t *v, const char *device, const ar_http_req_t *req, ar
 	}
 	st = daemon_store(&v->stores, &err);
 	if (!st) {
+		ar_warn("event=soc.store_unavailable error=\"%s\"", err.msg);
 		ar_http_resp_problem(resp, 503, VERIFIER_PROBLEM "unavailable", "%s", err.msg);
 		return;
 	}

@@ -506,7 +506,7 @@ static void test_store_auth_with_acl_user(void **state)
 	o.username = "acme";
 	o.password = "wrong-pw";
 	assert_null(ar_store_open(&o, &err));
-	assert_errc(&err, AR_ERR_UNAUTHORIZED);
+	assert_errc(&err, AR_ERR_CONFIG);
 	assert_null(strstr(err.msg, "wrong-pw"));
 
 	o.password = "s3cret-pw";

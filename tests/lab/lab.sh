@@ -6,7 +6,8 @@
 # scripts after they set $lab_name:
 #
 #   lab_name=interop; . "$top_src/tests/lab/lab.sh"
-#   lab_redis              -> $redis_port (AOF on, in $work/redis)
+#   lab_redis [ARGS...]    -> $redis_port (AOF on, in $work/redis; ARGS go
+#                             to redis-server, e.g. --aclfile FILE)
 #   lab_bg LOG cmd args... -> runs cmd in the background, stopped at exit
 #   ok "what" / not_ok "what" "detail" ... / bail "why" / lab_done
 #
@@ -130,7 +131,7 @@ lab_redis() {
 	redis_port=$(free_port) || bail "no free port"
 	mkdir -p "$work/redis"
 	lab_bg "$work/redis.log" redis-server --port "$redis_port" --bind 127.0.0.1 \
-		--dir "$work/redis" --save '' --appendonly yes --daemonize no
+		--dir "$work/redis" --save '' --appendonly yes --daemonize no "$@"
 	wait_tcp "$redis_port" 50 || bail "redis-server did not start"
 }
 
