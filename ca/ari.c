@@ -60,7 +60,7 @@ json_t *ari_life_record(int64_t not_before, int64_t not_after)
 			 (json_int_t)not_after);
 }
 
-/* Posture recorded more than this after issuance (notBefore + CA_BACKDATE_S)
+/* Posture recorded more than this after issuance (notBefore + the backdate)
  * counts as a change. */
 #define POSTURE_CHANGE_SLACK	60
 
@@ -83,7 +83,7 @@ static int renewal_window(const ca_t *ca, ar_store_t *st, const ar_store_cert_t 
 	if (ar_store_posture_get(st, cert->device, &posture, &err) != 1)
 		return 0;	/* not attested, or the store is down: the plain window */
 	if (posture.status != AR_STATUS_AFFIRMING ||
-	    posture.updated_at > nb + CA_BACKDATE_S + POSTURE_CHANGE_SLACK)
+	    posture.updated_at > nb + ca_backdate(lifetime) + POSTURE_CHANGE_SLACK)
 		return 1;
 	prof = ca_profile_find(ca, posture.profile);
 	if (!prof || !prof->posture_fresh || !posture.ear_iat)

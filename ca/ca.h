@@ -25,11 +25,17 @@
 /** Orders listed per account (the newest). */
 #define ACCOUNT_ORDERS_MAX	1000
 /*
- * notBefore is set this far before issuance (lifetime unchanged), so a
- * certificate is already valid for RADIUS servers and devices whose clocks
- * are up to a minute behind the CA's.
+ * notBefore is set this far before issuance (at most an eighth of the
+ * lifetime; the lifetime unchanged), so a certificate is already valid for
+ * RADIUS servers and devices whose clocks are up to a minute behind the CA's.
  */
 #define CA_BACKDATE_S		60
+
+/** The backdate of a certificate living @p lifetime_s seconds. */
+static inline int64_t ca_backdate(int64_t lifetime_s)
+{
+	return CA_BACKDATE_S < lifetime_s / 8 ? CA_BACKDATE_S : lifetime_s / 8;
+}
 #define ACME_PATH "/acme/"
 
 typedef struct ca_conf {

@@ -265,9 +265,9 @@ void order_finalize(acme_req_t *r, const char *id, json_t *order, ar_http_resp_t
 	params.issuer_key = r->ca->issuer_key;
 	params.issuer_cert = r->ca->issuer;
 	params.not_before = time(NULL);
-	params.backdate_s = CA_BACKDATE_S;
 	params.lifetime_s = (prof->lifetime < prof->max_lifetime ? prof->lifetime
 								  : prof->max_lifetime) / 1000;
+	params.backdate_s = ca_backdate(params.lifetime_s);
 	params.server_auth = prof->server_auth;
 	params.attestation = has_ext ? &ext : NULL;
 	cert = ar_issue_cert(req, &info, &params, &err);
