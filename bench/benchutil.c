@@ -110,6 +110,22 @@ double bu_proc_cpu(pid_t pid)
 	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
 }
 
+int bu_proc_mem(pid_t pid, long *hwm_kb, long *rss_kb)
+{
+	char path[64], buf[4096];
+	const char *hwm, *rss;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/status");
+	if (read_proc(path, buf, sizeof(buf)) < 0 || !(hwm = strstr(buf, "\nVmHWM:")) ||
+	    !(rss = strstr(buf, "\nVmRSS:")) || sscanf(hwm, "\nVmHWM: %ld kB", hwm_kb) != 1 ||
+	    sscanf(rss, "\nVmRSS: %ld kB", rss_kb) != 1)
+		return -1;
+	return 0;
+}
+
 double bu_machine_busy(void)
 {
 	unsigned long long user, nice, sys, idle, iowait, irq, softirq, steal;

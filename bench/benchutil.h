@@ -41,6 +41,13 @@ void bu_samples_free(bu_samples_t *s);
  */
 double bu_proc_cpu(pid_t pid);
 
+/**
+ * Peak and current resident memory of process @p pid (0: this process) in
+ * kB: VmHWM and VmRSS of /proc/<pid>/status. -1 when unreadable (the
+ * process is gone, or a kernel thread).
+ */
+int bu_proc_mem(pid_t pid, long *hwm_kb, long *rss_kb);
+
 /** Busy CPU seconds of the whole machine so far, all cores (/proc/stat). */
 double bu_machine_busy(void);
 

@@ -10,15 +10,22 @@
 #
 #   bench/ca.sh BUILDDIR [-d SECONDS] [-c "1 8 64 256"] [-m "attested plain pebble"]
 #                        [-t CA_THREADS] [-o OUTFILE] [-P PERFDIR]
-#                        [-R "10000 100000 1000000"] [-S CLIENTS]
+#                        [-R "10000 100000 1000000"] [-S CLIENTS] [-C DIR]
 #
 # With -R, after the runs above, Redis is filled step by step with that
 # many devices (posture and certificate records, written by the store's
 # own code) and attested and plain issuance are measured again at each
 # step with CLIENTS clients (default 64): how the CA scales with the fleet.
 # Filling runs at roughly 4,000 devices/s here, so 1M takes minutes.
+# With -C as well, rlm_acme_rats's check is timed against the same Redis at
+# each step (bench/module_check -r), its sorted samples written to
+# DIR/module-check-<devices>.txt: how the module scales with the fleet.
 # With -P, `perf record -g` samples the server during each run into
 # PERFDIR/<mode>-<concurrency>.data (the CA, or pebble).
+#
+# After the runs at each concurrency and after each fleet step, the peak
+# and current RSS of acme-rats-ca and redis-server (pebble's after its own
+# runs) are printed as "daemon_rss ..." lines.
 #
 # Every figure is printed as one line of key=value (and appended to
 # OUTFILE); the last line, "ca_bench_summary ...", compares the best
@@ -27,8 +34,8 @@ set -euo pipefail
 build=$(cd "$1" && pwd)
 shift
 secs=10 concurrency="1 8 64 256" modes="attested plain pebble" ca_threads=2 out="" perfdir=""
-records="" scale_clients=64
-while getopts d:c:m:t:o:P:R:S: opt; do
+records="" scale_clients=64 module_dir=""
+while getopts d:c:m:t:o:P:R:S:C: opt; do
 	case $opt in
 	d) secs=$OPTARG ;;
 	c) concurrency=$OPTARG ;;
@@ -38,13 +45,14 @@ while getopts d:c:m:t:o:P:R:S: opt; do
 	P) perfdir=$(mkdir -p "$OPTARG" && cd "$OPTARG" && pwd) ;;
 	R) records=$OPTARG ;;
 	S) scale_clients=$OPTARG ;;
+	C) module_dir=$(mkdir -p "$OPTARG" && cd "$OPTARG" && pwd) ;;
 	*) echo "usage: $0 BUILDDIR [-d SECONDS] [-c LIST] [-m MODES] [-t CA_THREADS] [-o OUTFILE]" \
-		"[-P PERFDIR] [-R RECORDS] [-S CLIENTS]" >&2
+		"[-P PERFDIR] [-R RECORDS] [-S CLIENTS] [-C DIR]" >&2
 	   exit 2 ;;
 	esac
 done
 src=$(cd "$(dirname "$0")/.." && pwd)
-make -C "$build" -s bench/ca_load ca/acme-rats-ca >/dev/null
+make -C "$build" -s bench/ca_load ca/acme-rats-ca ${module_dir:+bench/module_check} >/dev/null
 
 emit() {
 	echo "$*"
@@ -133,7 +141,9 @@ JSON
 	pids+=("$pebble_pid")
 	wait_port "$pport"
 }
+# stop_pebble AT: its memory at the end of the runs named AT, then stop it.
 stop_pebble() {
+	emit "$(daemon_rss ca pebble "$pebble_pid" "$1")"
 	kill "$pebble_pid" 2>/dev/null || true
 	wait "$pebble_pid" 2>/dev/null || true
 }
@@ -183,7 +193,7 @@ for c in $concurrency; do
 			wait "$perf_pid" || true
 		fi
 		if [ "$mode" = pebble ]; then
-			stop_pebble
+			stop_pebble "c$c"
 		else
 			issued=0
 			case $line in *" issuances="*) issued=${line#* issuances=}; issued=${issued%% *} ;; esac
@@ -199,6 +209,8 @@ for c in $concurrency; do
 		pebble) [ "$rate" -le "$best_pebble" ] || best_pebble=$rate ;;
 		esac
 	done
+	emit "$(daemon_rss ca acme-rats-ca "$ca_pid" "c$c")"
+	emit "$(daemon_rss ca redis-server "$redis_pid" "c$c")"
 	first=$((first + c))
 done
 # Scaling with the fleet: the same runs over more and more device records.
@@ -220,6 +232,13 @@ for n in $records; do
 		[ -n "$line" ] || line="ca_issuances_per_s=0 mode=$mode threads=$c run_failed=1"
 		emit "$line redis_devices=$n redis_keys=$(redis-cli -p "$rport" dbsize)"
 	done
+	if [ -n "$module_dir" ]; then
+		line=$("$build/bench/module_check" -r "$rport" -s "$module_dir/module-check-$n.txt" 50000) ||
+			line="module_check_us run_failed=1"
+		emit "$line redis_devices=$n"
+	fi
+	emit "$(daemon_rss ca acme-rats-ca "$ca_pid" "devices-$n")"
+	emit "$(daemon_rss ca redis-server "$redis_pid" "devices-$n")"
 	first=$((first + c))
 done
 

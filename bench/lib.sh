@@ -27,3 +27,13 @@ bench_cleanup() {
 	wait 2>/dev/null || true
 	rm -rf "$work"
 }
+
+# daemon_rss BENCH DAEMON PID AT: one line with the peak and the current
+# resident memory of PID (VmHWM, VmRSS of /proc/PID/status, kB) - AT names
+# the moment (e.g. c256: after the runs with 256 clients).
+daemon_rss() {
+	awk -v b="$1" -v d="$2" -v at="$4" '/^VmHWM:/ { h = $2 } /^VmRSS:/ { r = $2 }
+		END { if (h == "") exit 1
+		      printf "daemon_rss bench=%s daemon=%s at=%s hwm_kb=%d rss_kb=%d\n", b, d, at, h, r }' \
+		"/proc/$3/status" 2>/dev/null || echo "daemon_rss bench=$1 daemon=$2 at=$4 gone=1"
+}

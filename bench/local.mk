@@ -26,15 +26,15 @@ EXTRA_DIST += bench/ca.sh bench/lib.sh
 # rlm_acme_rats: the per-authentication check in process, Redis on loopback;
 # EAP-TLS authentications with and without the module (bench/module.sh).
 EXTRA_PROGRAMS += bench/module_check
-bench_module_check_SOURCES = bench/module_check.c tests/module/modfix.c tests/module/modfix.h \
-	tests/lab/lab.c tests/lab/lab.h
+bench_module_check_SOURCES = bench/module_check.c bench/benchutil.c bench/benchutil.h \
+	tests/module/modfix.c tests/module/modfix.h tests/lab/lab.c tests/lab/lab.h
 bench_module_check_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/rlm_acme_rats -I$(top_srcdir)/tests \
 	$(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) $(JOSE_CFLAGS) $(HIREDIS_CFLAGS)
 bench_module_check_LDADD = $(armod_libs)
 CLEANFILES += bench/module_check
 
 EXTRA_PROGRAMS += bench/module_eap
-bench_module_eap_SOURCES = bench/module_eap.c $(radtest_sources)
+bench_module_eap_SOURCES = bench/module_eap.c bench/benchutil.c bench/benchutil.h $(radtest_sources)
 bench_module_eap_CPPFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
 bench_module_eap_LDADD = $(TEST_LIBS) $(CURL_LIBS)
 CLEANFILES += bench/module_eap
@@ -49,3 +49,6 @@ bench_noc_flag_LDADD = lib/libacmerats.la $(HIREDIS_LIBS) $(OPENSSL_LIBS) $(JANS
 CLEANFILES += bench/noc_flag
 EXTRA_DIST += bench/noc.sh
 EXTRA_DIST += bench/run
+
+# posture lapse -> re-admitted, SOC flag -> disconnected on the real 802.1X site.
+EXTRA_DIST += bench/lapse.sh

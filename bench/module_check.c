@@ -5,12 +5,19 @@
  * parse the certificate attributes, decode the attestation extension, one
  * pipelined Redis round trip for posture and certificate record, decide).
  *
- *   bench/module_check [ITERATIONS]
+ *   bench/module_check [-r REDIS_PORT] [-s SAMPLES_FILE] [ITERATIONS]
  *
  * prints "module_check_us p50=.. p99=.. p999=.. max=.. iterations=N" for the
  * Redis path, "module_check_cert_only_us ..." for the path without Redis and
  * "module_post_auth_us ..." for the check plus the session record (post-auth
  * after an accept).
+ *
+ * -r: use the redis-server listening on 127.0.0.1:REDIS_PORT (e.g. one the
+ *     CA benchmark filled with a fleet of devices) instead of starting one;
+ *     the device's two records are added to it and only the Redis path is
+ *     timed.
+ * -s: write the Redis path's latencies, sorted, one per line in
+ *     microseconds, to SAMPLES_FILE (for a distribution plot).
  */
 #include "config.h"
 
@@ -18,86 +25,137 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "benchutil.h"
 #include "lab/lab.h"
 #include "module/modfix.h"
 
-static int64_t now_ns(void)
+/* The sorted samples in microseconds, one per line, written atomically. */
+static int write_samples(const char *path, const bu_samples_t *s)
 {
-	struct timespec ts;
+	char tmp[4096];
+	size_t i;
+	FILE *f;
+	int rc;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int cmp64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp) || !(f = fopen(tmp, "w")))
+		return -1;
+	for (i = 0; i < s->n; i++)
+		fprintf(f, "%.2f\n", s->v[i] * 1e6);
+	rc = ferror(f);
+	if (fclose(f) != 0 || rc || rename(tmp, path) < 0) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
 }
 
 /*
  * @with_session: also record the session, as post-auth does after an
  * accept (what one authentication costs the module: this plus one more
- * check in check-eap-tls).
+ * check in check-eap-tls). @samples_path: where to write the sorted
+ * samples, or NULL.
  */
 static int run(const char *label, const armod_policy_t *pol, const armod_cert_t *cert,
-	       ar_store_t *st, long n, armod_decision_t want, int with_session)
+	       ar_store_t *st, long n, armod_decision_t want, int with_session,
+	       const char *samples_path)
 {
 	ar_store_session_t ss = { .nas_ip = "192.0.2.7", .nas_id = "ap-substation-7",
 				  .acct_session_id = "5F3A0001", .calling_station_id = "02-00-00-00-00-01",
 				  .user_name = "SUB-0042", .serial = MODFIX_SERIAL };
-	int64_t *lat = calloc((size_t)n, sizeof(*lat));
+	bu_samples_t lat = { 0 };
 	armod_result_t r;
+	int rc = 0;
 	long i;
 
-	if (!lat)
-		return -1;
-	for (i = -n / 10; i < n; i++) {		/* the first tenth warms up */
-		int64_t t0 = now_ns();
+	for (i = -n / 10; i < n && rc == 0; i++) {	/* the first tenth warms up */
+		double t0 = bu_now();
 
 		armod_check(pol, cert, st, time(NULL), &r, NULL);
 		if (with_session && ar_store_session_put(st, r.device, &ss, 7200, NULL) < 0)
 			r.decision = ARMOD_REJECT;
-		if (i >= 0)
-			lat[i] = now_ns() - t0;
+		if (i >= 0 && bu_samples_add(&lat, bu_now() - t0) < 0)
+			rc = -1;
 		if (r.decision != want) {
 			fprintf(stderr, "unexpected decision %s: %s\n", armod_decision_name(r.decision),
 				r.reason);
-			free(lat);
-			return -1;
+			rc = -1;
 		}
 	}
-	qsort(lat, (size_t)n, sizeof(*lat), cmp64);
-	printf("%s p50=%.1f p99=%.1f p999=%.1f max=%.1f iterations=%ld\n", label,
-	       lat[n / 2] / 1e3, lat[n * 99 / 100] / 1e3, lat[n * 999 / 1000] / 1e3, lat[n - 1] / 1e3, n);
-	free(lat);
-	return 0;
+	if (rc == 0) {
+		printf("%s p50=%.1f p99=%.1f p999=%.1f max=%.1f iterations=%ld\n", label,
+		       bu_samples_quantile(&lat, 0.5) * 1e6, bu_samples_quantile(&lat, 0.99) * 1e6,
+		       bu_samples_quantile(&lat, 0.999) * 1e6, bu_samples_quantile(&lat, 1) * 1e6, n);
+		fflush(stdout);
+	}
+	if (rc == 0 && samples_path && write_samples(samples_path, &lat) < 0) {
+		fprintf(stderr, "module_check: cannot write %s\n", samples_path);
+		rc = -1;
+	}
+	bu_samples_free(&lat);
+	return rc;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: module_check [-r REDIS_PORT] [-s SAMPLES_FILE] [ITERATIONS (1000..10000000)]\n");
 }
 
 int main(int argc, char **argv)
 {
-	long n = argc > 1 ? strtol(argv[1], NULL, 10) : 20000;
 	ar_store_opts_t so = { .host = "127.0.0.1", .command_timeout_ms = 20 };
-	lab_redis_t redis;
-	ar_store_t *st;
+	const char *samples = NULL;
+	lab_redis_t redis = { 0 };
+	long n = 20000, port = 0;
+	ar_store_t *st = NULL;
+	ar_err_t err = { 0 };
+	char *end;
 	modfix_t f;
-	int rc = 1;
+	int opt, rc = 1;
 
-	if (n < 1000 || n > 10000000)
-		n = 20000;
-	if (lab_init() < 0 || lab_redis_start(&redis) < 0 || modfix_init(&f, time(NULL)) < 0)
+	while ((opt = getopt(argc, argv, "r:s:")) != -1) {
+		switch (opt) {
+		case 'r':
+			port = strtol(optarg, &end, 10);
+			if (*end || port < 1 || port > 65535) {
+				usage();
+				return 2;
+			}
+			break;
+		case 's':
+			samples = optarg;
+			break;
+		default:
+			usage();
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		n = strtol(argv[optind], &end, 10);
+		if (*end || n < 1000 || n > 10000000 || optind + 1 < argc) {
+			usage();
+			return 2;
+		}
+	}
+	if (lab_init() < 0 || modfix_init(&f, time(NULL)) < 0)
 		return 1;
-	so.port = redis.port;
-	st = ar_store_open(&so, NULL);
-	if (st && modfix_records(&f, st) == 0 &&
-	    run("module_check_us", &f.pol, &f.cert, st, n, ARMOD_ACCEPT, 0) == 0 &&
-	    run("module_check_cert_only_us", &f.pol, &f.cert, NULL, n, ARMOD_ACCEPT, 0) == 0 &&
-	    run("module_post_auth_us", &f.pol, &f.cert, st, n, ARMOD_ACCEPT, 1) == 0)
+	if (!port && lab_redis_start(&redis) == 0)
+		port = redis.port;
+	so.port = (int)port;
+	if (!port || !(st = ar_store_open(&so, &err)))
+		fprintf(stderr, "module_check: Redis on 127.0.0.1:%ld: %s\n", port,
+			port ? err.msg : "cannot start redis-server");
+	else if (modfix_records(&f, st) < 0)
+		fprintf(stderr, "module_check: cannot write the device's records to Redis\n");
+	else if (run("module_check_us", &f.pol, &f.cert, st, n, ARMOD_ACCEPT, 0, samples) == 0 &&
+		 (redis.pid == 0 ||
+		  (run("module_check_cert_only_us", &f.pol, &f.cert, NULL, n, ARMOD_ACCEPT, 0, NULL) == 0 &&
+		   run("module_post_auth_us", &f.pol, &f.cert, st, n, ARMOD_ACCEPT, 1, NULL) == 0)))
 		rc = 0;
 	modfix_free(&f);
 	ar_store_close(st);
-	lab_redis_stop(&redis);
+	if (redis.pid)
+		lab_redis_stop(&redis);
 	return rc;
 }

@@ -5,7 +5,8 @@
  * eapol_test clients, with the module enabled and disabled in the same run,
  * alternating, plus the server's CPU time per authentication from
  * /proc/PID/stat (the client side dominates wall-clock rate on a small
- * machine; the CPU figure shows the module's share).
+ * machine; the CPU figure shows the module's share), and the server's peak
+ * and final resident memory in each round (VmHWM, VmRSS).
  *
  *   bench/module_eap [CLIENTS] [SECONDS] [ROUNDS]
  *
@@ -23,29 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "benchutil.h"
 #include "module/radtest.h"
-
-/* utime + stime of @pid in clock ticks, or -1. */
-static long long cpu_ticks(pid_t pid)
-{
-	char path[64], buf[2048], *p;
-	unsigned long long ut, st;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	/* fields after the command: state(3) ... utime(14) stime(15) */
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-		return -1;
-	return (long long)(ut + st);
-}
 
 /* One client: authenticate in a loop until @deadline_ms; exit status = successes (capped). */
 static int client(enroll_env_t *e, const rad_proc_t *rad, const char *cert, int id,
@@ -77,8 +57,8 @@ static int round_run(enroll_env_t *e, const char *cert, int with_module, int cli
 {
 	static const char *without[] = { "MKRADDB_MODULE=no", NULL };
 	rad_proc_t rad;
-	long long c0, c1;
-	long ok = 0, fail = 0;
+	double c0, c1;
+	long ok = 0, fail = 0, hwm = -1, rss = -1;
 	int64_t t0, deadline;
 	char path[340];
 	pid_t pids[64];
@@ -86,7 +66,7 @@ static int round_run(enroll_env_t *e, const char *cert, int with_module, int cli
 
 	if (rad_start(&rad, e, with_module ? NULL : without, NULL, 1) < 0)
 		return -1;
-	c0 = cpu_ticks(rad.pid);
+	c0 = bu_proc_cpu(rad.pid);
 	t0 = lab_now_ms();
 	deadline = t0 + seconds * 1000LL;
 	for (i = 0; i < clients; i++) {
@@ -100,7 +80,8 @@ static int round_run(enroll_env_t *e, const char *cert, int with_module, int cli
 		if (pids[i] > 0)
 			waitpid(pids[i], NULL, 0);
 	t0 = lab_now_ms() - t0;
-	c1 = cpu_ticks(rad.pid);
+	c1 = bu_proc_cpu(rad.pid);
+	bu_proc_mem(rad.pid, &hwm, &rss);
 	for (i = 0; i < clients; i++) {
 		long a = 0, b = 0;
 		FILE *f;
@@ -117,7 +98,9 @@ static int round_run(enroll_env_t *e, const char *cert, int with_module, int cli
 	rad_stop(&rad);
 	printf("module=%s clients=%d seconds=%.1f auths=%ld failed=%ld auths_per_s=%.1f "
 	       "server_cpu_ms_per_auth=%.3f\n", with_module ? "on" : "off", clients, t0 / 1e3, ok, fail,
-	       ok * 1e3 / (double)t0, ok ? (c1 - c0) * 1e3 / (double)sysconf(_SC_CLK_TCK) / ok : 0.0);
+	       ok * 1e3 / (double)t0, ok ? (c1 - c0) * 1e3 / (double)ok : 0.0);
+	printf("daemon_rss bench=module daemon=freeradius at=module-%s hwm_kb=%ld rss_kb=%ld\n",
+	       with_module ? "on" : "off", hwm, rss);
 	fflush(stdout);
 	return fail ? -1 : 0;
 }

@@ -3,7 +3,8 @@
 #
 # Verifier benchmarks: EAR verify+appraise on one core (vs the ES256 verify
 # limit of `openssl speed`), and end-to-end appraisals/s over HTTPS with
-# keep-alive against a real acme-rats-verifier and redis-server (AOF on).
+# keep-alive against a real acme-rats-verifier and redis-server (AOF on),
+# and the two daemons' peak and current RSS after the runs (daemon_rss).
 #
 #   bench/verifier.sh BUILDDIR [SECONDS]
 set -euo pipefail
@@ -24,13 +25,17 @@ rport=$(free_port)
 vport=$(free_port)
 redis-server --port "$rport" --bind 127.0.0.1 --dir "$work" --appendonly yes \
 	--appendfsync everysec --save "" --daemonize no >"$work/redis.log" 2>&1 &
-pids+=($!)
+redis_pid=$!
+pids+=("$redis_pid")
 wait_port "$rport"
 "$src/tests/fixtures/mkverifier" "$work" "$vport" "$rport"
 sed -i 's/^level = info/level = warn/' "$work/verifier.conf"
 "$build/verifier/acme-rats-verifier" -c "$work/verifier.conf" 2>"$work/verifier.log" &
-pids+=($!)
+verifier_pid=$!
+pids+=("$verifier_pid")
 wait_port "$vport"
 for threads in 1 4 16; do
 	"$build/bench/verifier_load" "https://127.0.0.1:$vport" "$work/ca.crt" "$threads" "$secs"
 done
+daemon_rss verifier acme-rats-verifier "$verifier_pid" "c$threads"
+daemon_rss verifier redis-server "$redis_pid" "c$threads"
