@@ -147,6 +147,15 @@ stop_pebble() {
 	kill "$pebble_pid" 2>/dev/null || true
 	wait "$pebble_pid" 2>/dev/null || true
 }
+# Wait (at most 120 s) for an AOF rewrite the preload's growth started: a
+# fleet step measures the fleet's size, not Redis rewriting its log.
+aof_settle() {
+	for _ in $(seq 1200); do
+		redis-cli -p "$rport" info persistence | tr -d '\r' |
+			grep -qE '^aof_rewrite_(in_progress|scheduled):1' || return 0
+		sleep 0.1
+	done
+}
 redis_commands() { redis-cli -p "$rport" info stats | tr -d '\r' | awk -F: '/^total_commands_processed:/ {print $2}'; }
 
 best_attested=0 best_plain=0 best_pebble=0
@@ -217,7 +226,10 @@ done
 loaded=0
 for n in $records; do
 	if [ "$n" -gt "$loaded" ]; then
-		emit "$("$build/bench/ca_load" preload "$rport" "$n" "$loaded")"
+		line=$("$build/bench/ca_load" preload "$rport" "$n" "$loaded") || line="preload_failed devices=$n"
+		t0=$(date +%s%N)
+		aof_settle
+		emit "$line aof_rewrite_wait_s=$(awk -v t=$(($(date +%s%N) - t0)) 'BEGIN {printf "%.1f", t / 1e9}')"
 		loaded=$n
 	fi
 	c=$scale_clients
