@@ -158,6 +158,9 @@ static int conf_snapshot(const char *path, int at)
 			goto out;
 		}
 	}
+	/* The file may sit at @p at itself: closed before anything lands there. */
+	close(in);
+	in = -1;
 	/* Open across exec(): dup2() onto itself would leave close-on-exec set. */
 	if (fcntl(out, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0 ||
 	    dup2(out, at) < 0 || fcntl(at, F_SETFD, 0) < 0) {
@@ -166,7 +169,8 @@ static int conf_snapshot(const char *path, int at)
 	}
 	rc = 0;
 out:
-	close(in);
+	if (in >= 0)
+		close(in);
 	if (out != at)
 		close(out);
 	return rc;
