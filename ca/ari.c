@@ -74,7 +74,7 @@ static int renewal_window(const ca_t *ca, ar_store_t *st, const ar_store_cert_t 
 	const ca_profile_t *prof;
 	ar_store_posture_t posture;
 	ar_err_t err = { 0 };
-	int64_t lifetime = na - nb, lapse, margin;
+	int64_t lifetime = na - nb, issued = nb + ca_backdate(lifetime), lapse, margin;
 
 	*s = nb + lifetime / 3;
 	*e = nb + 2 * lifetime / 3;
@@ -83,16 +83,17 @@ static int renewal_window(const ca_t *ca, ar_store_t *st, const ar_store_cert_t 
 	if (ar_store_posture_get(st, cert->device, &posture, &err) != 1)
 		return 0;	/* not attested, or the store is down: the plain window */
 	if (posture.status != AR_STATUS_AFFIRMING ||
-	    posture.updated_at > nb + ca_backdate(lifetime) + POSTURE_CHANGE_SLACK)
+	    posture.updated_at > issued + POSTURE_CHANGE_SLACK)
 		return 1;
 	prof = ca_profile_find(ca, posture.profile);
 	if (!prof || !prof->posture_fresh || !posture.ear_iat)
 		return 0;
 	lapse = posture.ear_iat + prof->posture_fresh / 1000;
 	margin = prof->posture_fresh / 1000 / 10 < 600 ? prof->posture_fresh / 1000 / 10 : 600;
+	/* From the issuance, not the backdated notBefore: a window just issued is not already open. */
 	if (lapse - margin < *e) {
-		*e = lapse - margin > nb ? lapse - margin : nb;
-		*s = *e - (*e - nb) / 2;
+		*e = lapse - margin > issued ? lapse - margin : issued;
+		*s = *e - (*e - issued) / 2;
 	}
 	return 0;
 }

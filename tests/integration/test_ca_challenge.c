@@ -445,6 +445,11 @@ static void check_posture_moves_window(ar_store_t *st, const char *id, const cha
 	}
 	assert_string_equal(end, want);
 	assert_true(strcmp(start, end) < 0);
+	/* Its end only 40 s away: the window starts halfway from the issuance
+	 * (not from the backdated notBefore), so it is not open already. */
+	set_posture(st, AR_STATUS_AFFIRMING, 12 * 3600 - 640, -3600);
+	assert_int_equal(renewal_info(id, start, end), 200);
+	assert_true(strcmp(start, now) > 0);
 	assert_int_equal(ar_store_posture_put(st, "SUB-0042", &saved, NULL), 0);
 }
 
