@@ -287,6 +287,13 @@ int main(int argc, char **argv)
 		return 3;
 	}
 	set_level(&m);
+	/*
+	 * Only the standard streams and our two descriptors cross the
+	 * exec()s: whatever else an image left open would pile up, one set
+	 * per action, over months of renewals.
+	 */
+	close_range(3, MONITOR_FD_CONF - 1, 0);
+	close_range(MONITOR_FD_NEWCONF + (m.checked ? 1 : 0), ~0U, 0);
 	sigemptyset(&m.signals);
 	sigaddset(&m.signals, SIGHUP);
 	sigaddset(&m.signals, SIGUSR1);

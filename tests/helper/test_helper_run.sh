@@ -55,11 +55,13 @@ idle_small() {
 	[ "$(readlink "/proc/$hpid/exe")" = "$(readlink -f "$ACME_RATS_HELPER_MONITOR")" ] &&
 		! grep -qE 'libcurl|libcrypto|libjose' "/proc/$hpid/maps"
 }
-if wait_for 100 idle_small && [ -z "$(pgrep -P "$hpid")" ]; then
-	ok "run: idle it is one process, the monitor image ($(awk '/^VmRSS/ { print $2 }' "/proc/$hpid/status") kB resident), without libcurl or OpenSSL"
+# and after its actions it holds the standard streams and the configuration only
+fds() { ls "/proc/$hpid/fd" | sort -n | tr '\n' ' '; }
+if wait_for 100 idle_small && [ -z "$(pgrep -P "$hpid")" ] && [ "$(fds)" = "0 1 2 4 " ]; then
+	ok "run: idle it is one process, the monitor image ($(awk '/^VmRSS/ { print $2 }' "/proc/$hpid/status") kB resident), without libcurl or OpenSSL, descriptors $(fds)"
 else
-	not_ok "run: idle it is one process, the monitor image, without libcurl or OpenSSL" \
-		"$(readlink "/proc/$hpid/exe"); $(pgrep -P "$hpid" | tr '\n' ' ')"
+	not_ok "run: idle it is one process, the monitor image, without libcurl or OpenSSL, descriptors 0 1 2 4" \
+		"$(readlink "/proc/$hpid/exe"); children: $(pgrep -P "$hpid" | tr '\n' ' '); descriptors: $(fds)"
 fi
 
 # 4: SIGUSR1
