@@ -40,9 +40,10 @@ fi
 first=$(live_serial "$work/state")
 start=$(date +%s)
 renewed() { [ -e "$work/state/live/cert.pem" ] && [ "$(live_serial "$work/state")" != "$first" ]; }
+# The hook runs just after the new pair is live: wait for its line too.
 if wait_for 600 renewed && grep -q 'event=ari.window' "$work/helper.log" &&
    grep -q 'event=renew.start reason=ari-window' "$work/helper.log" &&
-   grep -q "^renewed $(live_serial "$work/state") ari-window $work/state/live/cert.pem" \
+   wait_for 50 grep -q "^renewed $(live_serial "$work/state") ari-window $work/state/live/cert.pem" \
 	"$work/hooks.out"; then
 	ok "run: renews inside the ARI window ($(($(date +%s) - start)) s) and calls post_renew"
 else
