@@ -45,8 +45,9 @@ static void renewal_time(const sched_in_t *in, sched_out_t *out)
 		out->at = in->now;
 		out->reason = "ari-renew-now";
 	} else if (in->have_window) {
+		/* Strictly before the end: acting on time is still inside the window. */
 		span = in->window_end - in->window_start;
-		out->at = in->window_start + (span > 0 ? (int64_t)(in->draw % (uint64_t)(span + 1)) : 0);
+		out->at = in->window_start + (span > 0 ? (int64_t)(in->draw % (uint64_t)span) : 0);
 		out->reason = "ari-window";
 	} else {
 		out->at = in->not_before + 2 * (in->not_after - in->not_before) / 3;

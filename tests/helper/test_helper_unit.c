@@ -86,7 +86,7 @@ static void test_ari_window_point_is_stable_and_inside(void **state)
 	for (d = 0; d < 100000; d += 977) {
 		in.draw = d * 2654435761u;
 		sched_next(&in, &out);
-		assert_true(out.at >= in.window_start && out.at <= in.window_end);
+		assert_true(out.at >= in.window_start && out.at < in.window_end);
 		assert_string_equal(out.reason, "ari-window");
 		sched_next(&in, &again);
 		assert_int_equal(out.at, again.at);	/* same draw, same point */
@@ -94,9 +94,12 @@ static void test_ari_window_point_is_stable_and_inside(void **state)
 	in.draw = 0;
 	sched_next(&in, &out);
 	assert_int_equal(out.at, in.window_start);
-	in.draw = 2 * H;
+	in.draw = 2 * H - 1;
 	sched_next(&in, &out);
-	assert_int_equal(out.at, in.window_end);
+	assert_int_equal(out.at, in.window_end - 1);
+	in.draw = 2 * H;		/* never the end itself: that second is "renew now" */
+	sched_next(&in, &out);
+	assert_int_equal(out.at, in.window_start);
 }
 
 static void test_ari_window_in_the_past_means_renew_now(void **state)
