@@ -180,7 +180,7 @@ out:
 static void exec_worker(const monitor_t *m, int check, int force)
 {
 	char conf[32], worker[PATH_WORD], config[PATH_WORD], level[32], verbose[32], retry[32];
-	const char *argv[16];
+	const char *argv[20];	/* 10 options and 5 words at most */
 	int i = 0;
 
 	snprintf(conf, sizeof(conf), "/proc/self/fd/%d", check ? MONITOR_FD_NEWCONF : MONITOR_FD_CONF);
