@@ -174,7 +174,7 @@ for c in $concurrency; do
 		if [ -n "$perfdir" ]; then
 			target=$ca_pid
 			[ "$mode" != pebble ] || target=$pebble_pid
-			perf record -F 499 -g -p "$target" -o "$perfdir/$mode-$c.data" 2>/dev/null &
+			perf record -F 499 ${PERF_CALLGRAPH:--g} -p "$target" -o "$perfdir/$mode-$c.data" 2>/dev/null &
 			perf_pid=$!
 			pids+=("$perf_pid")
 		fi

@@ -9,7 +9,10 @@
  *   -> nonce authentic and unexpired (no lookup)
  *   -> account named by kid exists and is valid
  *   -> signature by the account key (or the jwk)
- *   -> nonce spent (one SET NX in Redis), so forged requests burn nothing
+ *   -> nonce spent (one SET NX in Redis), so forged requests burn nothing;
+ *      it travels with the endpoint's first read (or goes ahead of its
+ *      first write), and an endpoint that did not touch the store has it
+ *      sent after: a reused nonce is badNonce whatever the endpoint did
  *   -> endpoint
  *
  * Every response carries a fresh Replay-Nonce and the directory Link.
@@ -263,6 +266,10 @@ static void acme_post(ca_t *ca, const ar_http_req_t *http, const char *path,
 		goto out;
 	}
 	route->post(&r, rest, resp);
+	if (ar_store_settle(r.st, &err) < 0) {
+		resp->nheaders = 0;
+		acme_problem_from(ca, resp, &err);
+	}
 out:
 	ar_jwk_free(account_key);
 	json_decref(r.account);

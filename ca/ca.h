@@ -164,11 +164,18 @@ void ca_rfc3339(int64_t t, char *buf, size_t size);
 void ca_url(const ca_t *ca, const char *kind, const char *id, char *out, size_t size);
 int ca_record_put(ar_store_t *st, const char *kind, const char *id, const json_t *rec,
 		  ar_err_t *err);
+/**
+ * Queue records on a write batch (the caller runs it, with other writes, in
+ * one transaction). -1 only when a record cannot be serialized; a failure of
+ * the batch itself is reported by ar_store_batch_exec().
+ */
+int ca_records_queue(ar_store_batch_t *b, const char *const *kinds, const char *const *ids,
+		     json_t *const *recs, size_t n, ar_err_t *err);
 /** Several records in one transaction (e.g. an order and its authorizations). */
 int ca_records_put(ar_store_t *st, const char *const *kinds, const char *const *ids,
 		   json_t *const *recs, size_t n, ar_err_t *err);
-/** Several records of one kind in one round trip; any missing one is an error. */
-int ca_records_get(ar_store_t *st, const char *kind, const char *const *ids, size_t n,
+/** Several records in one round trip; any missing one is an error. */
+int ca_records_get(ar_store_t *st, const char *const *kinds, const char *const *ids, size_t n,
 		   json_t **recs, ar_err_t *err);
 /** 1 found, 0 absent (or not a plausible id), -1 error. */
 int ca_record_get(ar_store_t *st, const char *kind, const char *id, json_t **rec, ar_err_t *err);
@@ -179,6 +186,21 @@ int order_refresh(acme_req_t *r, json_t *order, ar_err_t *err);
 /** As order_refresh(), with authorization @p changed_id taken from @p changed (newer). */
 int order_refresh_with(acme_req_t *r, json_t *order, const char *changed_id,
 		       const json_t *changed, ar_err_t *err);
+/**
+ * Order @p order_id and its authorizations @p authz_ids (as an authorization
+ * record names them, "order_authzs") in one round trip; @p authzs gets the
+ * authorization records as a JSON array. AR_ERR_NOT_FOUND when a record is
+ * missing.
+ */
+int order_load_with_authzs(acme_req_t *r, const char *order_id, const json_t *authz_ids,
+			   json_t **order, json_t **authzs, ar_err_t *err);
+/**
+ * An order's status from its authorization records @p authzs (a JSON array
+ * in the order of its "authorizations"), authorization @p changed_id taken
+ * from @p changed (newer), or NULL.
+ */
+void order_derive(json_t *order, const json_t *authzs, const char *changed_id,
+		  const json_t *changed);
 json_t *authz_view(const ca_t *ca, const char *id, const json_t *authz);
 
 /* Orders and authorizations (order.c). */

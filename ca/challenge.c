@@ -217,10 +217,37 @@ static void answer(acme_req_t *r, const char *aid, const json_t *authz, size_t i
 	json_decref(view);
 }
 
+/*
+ * The authorization's order and, when the authorization names them (since
+ * "order_authzs"), the order's authorizations, in the same round trip;
+ * *authzs is NULL for an older record. Answers the problem on failure.
+ */
+static int load_order(acme_req_t *r, const json_t *authz, json_t **order, json_t **authzs,
+		      ar_http_resp_t *resp)
+{
+	const char *oid = json_string_value(json_object_get(authz, "order"));
+	const json_t *ids = json_object_get(authz, "order_authzs");
+	ar_err_t err = { 0 };
+	int rc;
+
+	*authzs = NULL;
+	if (ids)
+		rc = order_load_with_authzs(r, oid, ids, order, authzs, &err) < 0 ? -1 : 1;
+	else
+		rc = ca_record_get(r->st, "order", oid, order, &err);
+	if (rc == 1)
+		return 0;
+	if (rc == 0 || err.code == AR_ERR_NOT_FOUND)
+		acme_problem(r->ca, resp, 500, "serverInternal", "authorization without order");
+	else
+		acme_problem_from(r->ca, resp, &err);
+	return -1;
+}
+
 void challenge_post(acme_req_t *r, const char *path, ar_http_resp_t *resp)
 {
 	char aid[48], detail[512];
-	json_t *authz = NULL, *order = NULL, *ch;
+	json_t *authz = NULL, *order = NULL, *authzs = NULL, *ch;
 	const ca_profile_t *prof;
 	ar_err_t err = { 0 };
 	const char *type, *problem = "badAttestationStatement";
@@ -254,14 +281,8 @@ void challenge_post(acme_req_t *r, const char *path, ar_http_resp_t *resp)
 		acme_problem(r->ca, resp, 400, "malformed", "this authorization has expired");
 		goto out;
 	}
-	if (ca_record_get(r->st, "order", json_string_value(json_object_get(authz, "order")), &order,
-			  &err) != 1) {
-		if (err.code)
-			acme_problem_from(r->ca, resp, &err);
-		else
-			acme_problem(r->ca, resp, 500, "serverInternal", "authorization without order");
+	if (load_order(r, authz, &order, &authzs, resp) < 0)
 		goto out;
-	}
 	json_object_set_new(order, "id", json_string(json_string_value(json_object_get(authz,
 										       "order"))));
 	if (!strcmp(type, "http-01") || !strcmp(type, "dns-01")) {
@@ -321,7 +342,9 @@ settle:
 		const char *ids[2] = { aid, json_string_value(json_object_get(authz, "order")) };
 		json_t *recs[2] = { authz, order };
 
-		if (order_refresh_with(r, order, aid, authz, &err) < 0 ||
+		if (authzs)
+			order_derive(order, authzs, aid, authz);
+		if ((!authzs && order_refresh_with(r, order, aid, authz, &err) < 0) ||
 		    ca_records_put(r->st, kinds, ids, recs, 2, &err) < 0) {
 			acme_problem_from(r->ca, resp, &err);
 			goto out;
@@ -332,6 +355,7 @@ settle:
 notfound:
 	acme_problem(r->ca, resp, 404, "malformed", "no such challenge");
 out:
+	json_decref(authzs);
 	json_decref(order);
 	json_decref(authz);
 }

@@ -72,9 +72,9 @@ static int attestation_ext(const ca_t *ca, const char *order_id, const json_t *o
 	return 1;
 }
 
-/* Certificate and posture records, for the module and the NOC. */
-static int record_certificate(acme_req_t *r, X509 *cert, const char *order_id,
-			      const json_t *order, const ar_identifier_t *device, ar_err_t *err)
+/* Certificate and posture records, for the module and the NOC, queued on @p b. */
+static int queue_certificate(acme_req_t *r, ar_store_batch_t *b, X509 *cert, const char *order_id,
+			     const json_t *order, const ar_identifier_t *device, ar_err_t *err)
 {
 	const json_t *att = json_object_get(order, "attestation");
 	ar_store_posture_t posture;
@@ -92,8 +92,7 @@ static int record_certificate(acme_req_t *r, X509 *cert, const char *order_id,
 	rec.not_after = (int64_t)timegm(&tm);
 	ca_url(r->ca, "order", order_id, rec.order, sizeof(rec.order));
 	rec.status = AR_CERT_VALID;
-	if (ar_store_cert_put(r->st, &rec, err) < 0)
-		return -1;
+	ar_store_batch_cert(b, &rec);
 	if (!att)
 		return 0;
 	memset(&posture, 0, sizeof(posture));
@@ -113,7 +112,8 @@ static int record_certificate(acme_req_t *r, X509 *cert, const char *order_id,
 	snprintf(posture.profile, sizeof(posture.profile), "%s",
 		 json_string_value(json_object_get(order, "profile")));
 	snprintf(posture.reason, sizeof(posture.reason), "certificate issued for order %s", order_id);
-	return ar_store_posture_put(r->st, device->value, &posture, err);
+	ar_store_batch_posture(b, device->value, &posture);
+	return 0;
 }
 
 /*
@@ -140,19 +140,16 @@ static int claim_replaced(acme_req_t *r, const char *order_id, const json_t *ord
 	return rc;
 }
 
-static int supersede_replaced(acme_req_t *r, const json_t *order, ar_err_t *err)
+static void queue_supersede(ar_store_batch_t *b, const json_t *order)
 {
 	const json_t *rep = json_object_get(order, "replaces");
 
 	if (!rep)
-		return 0;
-	ar_info("event=certificate.superseded device=%s serial=%s",
-		json_string_value(json_object_get(rep, "device")),
-		json_string_value(json_object_get(rep, "serial")));
-	return ar_store_cert_mark(r->st, json_string_value(json_object_get(rep, "device")),
-				  json_string_value(json_object_get(rep, "aki")),
-				  json_string_value(json_object_get(rep, "serial")), AR_CERT_SUPERSEDED,
-				  -1, err) < 0 ? -1 : 0;
+		return;
+	ar_store_batch_cert_mark(b, json_string_value(json_object_get(rep, "device")),
+				 json_string_value(json_object_get(rep, "aki")),
+				 json_string_value(json_object_get(rep, "serial")), AR_CERT_SUPERSEDED,
+				 -1);
 }
 
 static char *pem_chain(const ca_t *ca, X509 *cert)
@@ -286,23 +283,35 @@ void order_finalize(acme_req_t *r, const char *id, json_t *order, ar_http_resp_t
 	snprintf(life_id, sizeof(life_id), "%s:%s", aki, serial);
 	life = ari_life_record(params.not_before - params.backdate_s,
 			       params.not_before - params.backdate_s + params.lifetime_s);
-	if (!rec || !life || record_certificate(r, cert, id, order, &ids[0], &err) < 0 ||
-	    supersede_replaced(r, order, &err) < 0) {
-		acme_problem_from(r->ca, resp, &err);
-		goto out;
-	}
-	/* The chain, its renewal record and the valid order in one transaction. */
+	/*
+	 * One transaction: the certificate and posture records, the old
+	 * certificate superseded, the chain, its renewal record and the valid
+	 * order - the device is admitted and the order done, or neither.
+	 */
 	json_object_set_new(order, "status", json_string("valid"));
 	json_object_set_new(order, "certificate", json_string(cid));
 	{
 		const char *kinds[3] = { "cert", "certlife", "order" }, *rids[3] = { cid, life_id, id };
 		json_t *recs[3] = { rec, life, order };
+		ar_store_batch_t *b = ar_store_batch_new(r->st);
 
-		if (ca_records_put(r->st, kinds, rids, recs, 3, &err) < 0) {
+		if (!rec || !life ||
+		    queue_certificate(r, b, cert, id, order, &ids[0], &err) < 0 ||
+		    ca_records_queue(b, kinds, rids, recs, 3, &err) < 0) {
+			ar_store_batch_free(b);
+			acme_problem_from(r->ca, resp, &err);
+			goto out;
+		}
+		queue_supersede(b, order);
+		if (ar_store_batch_exec(b, &err) < 0) {
 			acme_problem_from(r->ca, resp, &err);
 			goto out;
 		}
 	}
+	if (json_object_get(order, "replaces"))
+		ar_info("event=certificate.superseded device=%s serial=%s",
+			json_string_value(json_object_get(json_object_get(order, "replaces"), "device")),
+			json_string_value(json_object_get(json_object_get(order, "replaces"), "serial")));
 	ar_info("event=certificate.issued order=%s account=%s device=%s serial=%s lifetime_s=%lld "
 		"attested=%s profile=%s", id, r->account_id, ids[0].value, serial,
 		(long long)params.lifetime_s, has_ext ? ar_status_name(ext.status) : "no", prof->name);

@@ -43,12 +43,9 @@ int nonce_check(const uint8_t key[AR_TOKEN_KEY_LEN], const char *nonce, int64_t 
 int nonce_spend(ar_store_t *st, const char *nonce, int64_t lifetime_ms, ar_err_t *err)
 {
 	char key[NONCE_TEXT_MAX + 16];
-	int rc;
 
 	snprintf(key, sizeof(key), "nonce:%s", nonce);
 	/* Outlive the nonce's own lifetime so a spent nonce never comes back. */
-	rc = ar_store_set_once(st, key, "1", lifetime_ms + 60000, err);
-	if (rc == 0)
-		return ar_err_set(err, AR_ERR_BAD_NONCE, "nonce has already been used");
-	return rc < 0 ? -1 : 0;
+	return ar_store_set_once_deferred(st, key, lifetime_ms + 60000, AR_ERR_BAD_NONCE,
+					  "nonce has already been used", err);
 }

@@ -32,9 +32,11 @@ int nonce_check(const uint8_t key[AR_TOKEN_KEY_LEN], const char *nonce, int64_t 
 		int64_t lifetime_ms, ar_err_t *err);
 
 /**
- * Spend a nonce that passed nonce_check(): 0 when this was its first use,
- * -1 with AR_ERR_BAD_NONCE when already used, or with the store's error
- * (AR_ERR_UNAVAILABLE/AR_ERR_TIMEOUT) when Redis cannot say.
+ * Spend a nonce that passed nonce_check(), with the store's next command
+ * (ar_store_set_once_deferred()): that command - the endpoint's first read,
+ * which shares its round trip, or the write it precedes - fails with
+ * AR_ERR_BAD_NONCE when the nonce was used before. ar_store_settle() spends
+ * it when the endpoint did not touch the store.
  */
 int nonce_spend(ar_store_t *st, const char *nonce, int64_t lifetime_ms, ar_err_t *err);
 

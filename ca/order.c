@@ -243,33 +243,90 @@ json_t *order_view(const ca_t *ca, const char *id, const json_t *order)
 	return view;
 }
 
+void order_derive(json_t *order, const json_t *authzs, const char *changed_id,
+		  const json_t *changed)
+{
+	const json_t *ids = json_object_get(order, "authorizations");
+	const char *st[ORDER_MAX_IDS + HINT_COUNT];
+	size_t i, n = json_array_size(authzs);
+
+	if (n > ORDER_MAX_IDS + HINT_COUNT)
+		n = ORDER_MAX_IDS + HINT_COUNT;
+	for (i = 0; i < n; i++)
+		st[i] = json_string_value(json_object_get(changed_id && !strcmp(json_string_value(
+			json_array_get(ids, i)), changed_id) ? changed : json_array_get(authzs, i),
+			"status"));
+	json_object_set_new(order, "status", json_string(derive_status(
+		json_string_value(json_object_get(order, "status")), st, n,
+		json_integer_value(json_object_get(order, "expires")), time(NULL))));
+}
+
 /*
- * Load the order's authorizations (one round trip) and bring its status up
- * to date. @p changed_id / @p changed: an authorization the caller holds in
- * a newer state than the store (it writes both afterwards), or NULL.
+ * Records @p ids[0..n) in one round trip, @p first of kind @p kind0 and
+ * the rest authorizations, into @p out (the first) and a JSON array.
  */
+static int load_authzs(acme_req_t *r, const char *kind0, const char *const *ids, size_t n,
+		       json_t **first, json_t **authzs, ar_err_t *err)
+{
+	const char *kinds[1 + ORDER_MAX_IDS + HINT_COUNT];
+	json_t *recs[1 + ORDER_MAX_IDS + HINT_COUNT] = { 0 };
+	size_t i;
+
+	if (n == 0 || n > sizeof(kinds) / sizeof(kinds[0]))
+		return ar_err_set(err, AR_ERR_IO, "order record corrupt");
+	for (i = 0; i < n; i++)
+		kinds[i] = i == 0 && kind0 ? kind0 : "authz";
+	if (ca_records_get(r->st, kinds, ids, n, recs, err) < 0)
+		return -1;
+	*authzs = json_array();
+	for (i = kind0 ? 1 : 0; i < n; i++)
+		json_array_append_new(*authzs, recs[i]);
+	if (kind0)
+		*first = recs[0];
+	return 0;
+}
+
 int order_refresh_with(acme_req_t *r, json_t *order, const char *changed_id,
 		       const json_t *changed, ar_err_t *err)
 {
 	const json_t *ids = json_object_get(order, "authorizations");
-	const char *st[ORDER_MAX_IDS + HINT_COUNT], *idv[ORDER_MAX_IDS + HINT_COUNT];
-	json_t *authz[ORDER_MAX_IDS + HINT_COUNT] = { 0 };
+	const char *idv[ORDER_MAX_IDS + HINT_COUNT];
+	json_t *authzs = NULL;
 	size_t i, n = json_array_size(ids);
 
-	if (n == 0 || n > sizeof(st) / sizeof(st[0]))
-		return ar_err_set(err, AR_ERR_MALFORMED, "order record corrupt");
+	if (n == 0 || n > sizeof(idv) / sizeof(idv[0]))
+		return ar_err_set(err, AR_ERR_IO, "order record corrupt");
 	for (i = 0; i < n; i++)
 		idv[i] = json_string_value(json_array_get(ids, i));
-	if (ca_records_get(r->st, "authz", idv, n, authz, err) < 0)
+	if (load_authzs(r, NULL, idv, n, NULL, &authzs, err) < 0)
 		return -1;
+	order_derive(order, authzs, changed_id, changed);
+	json_decref(authzs);
+	return 0;
+}
+
+int order_load_with_authzs(acme_req_t *r, const char *order_id, const json_t *authz_ids,
+			   json_t **order, json_t **authzs, ar_err_t *err)
+{
+	const char *idv[1 + ORDER_MAX_IDS + HINT_COUNT];
+	size_t i, n = json_array_size(authz_ids);
+
+	*order = *authzs = NULL;
+	if (!order_id || n == 0 || n > ORDER_MAX_IDS + HINT_COUNT)
+		return ar_err_set(err, AR_ERR_IO, "authorization record corrupt");
+	idv[0] = order_id;
 	for (i = 0; i < n; i++)
-		st[i] = json_string_value(json_object_get(changed_id && !strcmp(idv[i], changed_id)
-							  ? changed : authz[i], "status"));
-	json_object_set_new(order, "status", json_string(derive_status(
-		json_string_value(json_object_get(order, "status")), st, n,
-		json_integer_value(json_object_get(order, "expires")), time(NULL))));
-	for (i = 0; i < n; i++)
-		json_decref(authz[i]);
+		if (!(idv[i + 1] = json_string_value(json_array_get(authz_ids, i))))
+			return ar_err_set(err, AR_ERR_IO, "authorization record corrupt");
+	if (load_authzs(r, "order", idv, n + 1, order, authzs, err) < 0)
+		return -1;
+	if (!json_equal(json_object_get(*order, "authorizations"), authz_ids)) {
+		json_decref(*order);
+		json_decref(*authzs);
+		*order = *authzs = NULL;
+		return ar_err_set(err, AR_ERR_IO, "order %s does not list the authorizations its "
+				  "authorization names", order_id);
+	}
 	return 0;
 }
 
@@ -409,6 +466,9 @@ void order_new(acme_req_t *r, ar_http_resp_t *resp)
 		json_array_append_new(authz_ids, json_string(aids[nrec]));
 		nrec++;
 	}
+	/* Each authorization names its order's: a challenge reads them all with the order. */
+	for (i = 0; i < nrec; i++)
+		json_object_set(recs[i], "order_authzs", authz_ids);
 	order = json_pack("{s:s,s:s,s:I,s:O,s:O,s:s}", "account", r->account_id, "status",
 			  derive_status("pending", statuses, nrec, expires, time(NULL)),
 			  "expires", (json_int_t)expires, "identifiers", all_ids,
@@ -420,14 +480,18 @@ void order_new(acme_req_t *r, ar_http_resp_t *resp)
 	recs[nrec] = json_incref(order);
 	kinds[nrec] = "order";
 	idp[nrec] = oid;
-	if (ca_records_put(r->st, kinds, idp, recs, nrec + 1, &err) < 0)
-		goto fail;
 	nrec++;
-	{	/* the account's orders list (RFC 8555 7.1.2.1) */
+	{	/* with the account's orders list (RFC 8555 7.1.2.1), in one transaction */
+		ar_store_batch_t *b = ar_store_batch_new(r->st);
 		char key[96];
 
 		snprintf(key, sizeof(key), "acctorders:%s", r->account_id);
-		if (ar_store_list_push(r->st, key, oid, ACCOUNT_ORDERS_MAX, &err) < 0)
+		if (ca_records_queue(b, kinds, idp, recs, nrec, &err) < 0) {
+			ar_store_batch_free(b);
+			goto fail;
+		}
+		ar_store_batch_list_push(b, key, oid, ACCOUNT_ORDERS_MAX);
+		if (ar_store_batch_exec(b, &err) < 0)
 			goto fail;
 	}
 	ar_info("event=order.created order=%s account=%s profile=%s identifiers=%zu attested=%s",

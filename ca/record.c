@@ -58,34 +58,35 @@ static int64_t record_ttl_ms(const json_t *rec)
 	return until > 0 ? (int64_t)until * 1000 : 1000;
 }
 
+int ca_records_queue(ar_store_batch_t *b, const char *const *kinds, const char *const *ids,
+		     json_t *const *recs, size_t n, ar_err_t *err)
+{
+	char key[96], *text;
+	size_t i;
+
+	if (!b)
+		return ar_err_set(err, AR_ERR_NOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		text = json_dumps(recs[i], JSON_COMPACT | JSON_SORT_KEYS);
+		if (!text)
+			return ar_err_set(err, AR_ERR_NOMEM, "out of memory");
+		snprintf(key, sizeof(key), "%s:%s", kinds[i], ids[i]);
+		ar_store_batch_set(b, key, text, strlen(text), record_ttl_ms(recs[i]));
+		free(text);
+	}
+	return 0;
+}
+
 int ca_records_put(ar_store_t *st, const char *const *kinds, const char *const *ids,
 		   json_t *const *recs, size_t n, ar_err_t *err)
 {
-	char keys[AR_STORE_BATCH_MAX][96], *texts[AR_STORE_BATCH_MAX] = { 0 };
-	const char *kp[AR_STORE_BATCH_MAX], *vp[AR_STORE_BATCH_MAX];
-	size_t lens[AR_STORE_BATCH_MAX], i;
-	int64_t ttl[AR_STORE_BATCH_MAX];
-	int rc = -1;
+	ar_store_batch_t *b = ar_store_batch_new(st);
 
-	if (n > AR_STORE_BATCH_MAX)
-		return ar_err_set(err, AR_ERR_MALFORMED, "too many records at once");
-	for (i = 0; i < n; i++) {
-		texts[i] = json_dumps(recs[i], JSON_COMPACT | JSON_SORT_KEYS);
-		if (!texts[i]) {
-			ar_err_set(err, AR_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		snprintf(keys[i], sizeof(keys[i]), "%s:%s", kinds[i], ids[i]);
-		kp[i] = keys[i];
-		vp[i] = texts[i];
-		lens[i] = strlen(texts[i]);
-		ttl[i] = record_ttl_ms(recs[i]);
+	if (ca_records_queue(b, kinds, ids, recs, n, err) < 0) {
+		ar_store_batch_free(b);
+		return -1;
 	}
-	rc = ar_store_set_many(st, kp, vp, lens, ttl, n, err);
-out:
-	for (i = 0; i < n; i++)
-		free(texts[i]);
-	return rc;
+	return ar_store_batch_exec(b, err);
 }
 
 int ca_record_put(ar_store_t *st, const char *kind, const char *id, const json_t *rec,
@@ -102,7 +103,7 @@ static int plausible_id(const char *id)
 		"abcdefghijklmnopqrstuvwxyz0123456789-_") == strlen(id);
 }
 
-int ca_records_get(ar_store_t *st, const char *kind, const char *const *ids, size_t n,
+int ca_records_get(ar_store_t *st, const char *const *kinds, const char *const *ids, size_t n,
 		   json_t **recs, ar_err_t *err)
 {
 	char keys[AR_STORE_BATCH_MAX][96], *texts[AR_STORE_BATCH_MAX];
@@ -115,17 +116,17 @@ int ca_records_get(ar_store_t *st, const char *kind, const char *const *ids, siz
 	for (i = 0; i < n; i++) {
 		recs[i] = NULL;
 		if (!plausible_id(ids[i]))
-			return ar_err_set(err, AR_ERR_MALFORMED, "%s record id corrupt", kind);
-		snprintf(keys[i], sizeof(keys[i]), "%s:%s", kind, ids[i]);
+			return ar_err_set(err, AR_ERR_MALFORMED, "%s record id corrupt", kinds[i]);
+		snprintf(keys[i], sizeof(keys[i]), "%s:%s", kinds[i], ids[i]);
 		kp[i] = keys[i];
 	}
 	if (ar_store_get_many(st, kp, n, texts, lens, err) < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
 		if (!texts[i]) {
-			rc = ar_err_set(err, AR_ERR_NOT_FOUND, "%s record %s missing", kind, ids[i]);
-		} else if (rc == 0 && !(recs[i] = ar_json_load(texts[i], lens[i], RECORD_MAX, kind,
-							       err))) {
+			rc = ar_err_set(err, AR_ERR_NOT_FOUND, "%s record %s missing", kinds[i], ids[i]);
+		} else if (rc == 0 && !(recs[i] = ar_json_load(texts[i], lens[i], RECORD_MAX,
+							       kinds[i], err))) {
 			rc = -1;
 		}
 		free(texts[i]);

@@ -131,11 +131,24 @@ static int check_pkey(EVP_PKEY *pkey, int private_part, ar_err_t *err)
 	return 0;
 }
 
+/* RFC 7638 thumbprint (SHA-256, base64url) of a public JWK. */
+static int thumbprint(const json_t *jwk, char out[AR_JWK_THUMBPRINT_LEN + 1], ar_err_t *err)
+{
+	json_t *thp = jose_jwk_thp(NULL, jwk, "S256");
+
+	if (!json_is_string(thp) || json_string_length(thp) != AR_JWK_THUMBPRINT_LEN) {
+		json_decref(thp);
+		return ar_err_set(err, AR_ERR_CRYPTO, "cannot compute the JWK thumbprint");
+	}
+	memcpy(out, json_string_value(thp), AR_JWK_THUMBPRINT_LEN + 1);
+	json_decref(thp);
+	return 0;
+}
+
 ar_jwk_t *ar_jwk_parse(const json_t *json, unsigned flags, ar_err_t *err)
 {
 	ar_jwk_t *key = NULL;
 	const char *kty;
-	json_t *thp = NULL;
 	int rc;
 
 	if (!json_is_object(json)) {
@@ -195,17 +208,11 @@ ar_jwk_t *ar_jwk_parse(const json_t *json, unsigned flags, ar_err_t *err)
 		}
 	}
 
-	thp = jose_jwk_thp(NULL, key->json, "S256");
-	if (!json_is_string(thp) || json_string_length(thp) != AR_JWK_THUMBPRINT_LEN) {
-		ar_err_set(err, AR_ERR_CRYPTO, "cannot compute the JWK thumbprint");
+	if (thumbprint(key->json, key->thumbprint, err) < 0)
 		goto error;
-	}
-	memcpy(key->thumbprint, json_string_value(thp), AR_JWK_THUMBPRINT_LEN + 1);
-	json_decref(thp);
 	return key;
 
 error:
-	json_decref(thp);
 	ar_jwk_free(key);
 	return NULL;
 }
@@ -332,6 +339,18 @@ ar_jwk_t *ar_jwk_from_pkey(EVP_PKEY *pkey, ar_err_t *err)
 	key = ar_jwk_parse(json, 0, err);
 	json_decref(json);
 	return key;
+}
+
+int ar_jwk_pkey_thumbprint(EVP_PKEY *pkey, char out[AR_JWK_THUMBPRINT_LEN + 1], ar_err_t *err)
+{
+	json_t *json = jose_openssl_jwk_from_EVP_PKEY(NULL, pkey);
+	int rc;
+
+	if (!json)
+		return ar_err_set(err, AR_ERR_UNSUPPORTED, "key type cannot be expressed as a JWK");
+	rc = thumbprint(json, out, err);
+	json_decref(json);
+	return rc;
 }
 
 ar_jwk_t *ar_jwk_generate(const char *alg, ar_err_t *err)

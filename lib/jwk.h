@@ -82,6 +82,14 @@ ar_jwk_t *ar_jwk_cache_parse(ar_jwk_cache_t *c, const json_t *json, unsigned fla
 /** Build a key from an OpenSSL key (EC or RSA). @p pkey is not consumed. */
 ar_jwk_t *ar_jwk_from_pkey(EVP_PKEY *pkey, ar_err_t *err);
 
+/**
+ * The RFC 7638 thumbprint of an OpenSSL key's public part, as
+ * ar_jwk_thumbprint() gives it, without building an ::ar_jwk_t (no key
+ * validation: for a key already checked, such as a CSR's after its
+ * signature verified).
+ */
+int ar_jwk_pkey_thumbprint(EVP_PKEY *pkey, char out[AR_JWK_THUMBPRINT_LEN + 1], ar_err_t *err);
+
 /** Generate a private key for "ES256", "ES384" or "RS256" (3072 bits). */
 ar_jwk_t *ar_jwk_generate(const char *alg, ar_err_t *err);
 

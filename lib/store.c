@@ -54,6 +54,21 @@ struct ar_store {
 	int		cert_grace_s;
 	char		endpoint[160];	/* for messages: "host:port" or the socket path */
 	int		sigpipe_ignored;	/* the process ignored SIGPIPE when we connected */
+	struct {			/* ar_store_set_once_deferred(): a SET NX waiting */
+		char		*cmd;	/* RESP text; NULL when none is waiting */
+		size_t		len;
+		ar_errc_t	code;	/* reported when the key existed */
+		char		msg[128];
+	} once;
+};
+
+/* A write batch: MULTI and the queued commands, already in RESP form. */
+struct ar_store_batch {
+	ar_store_t	*s;
+	char		*buf;
+	size_t		len, cap;
+	size_t		n;		/* commands in buf, MULTI included */
+	ar_err_t	err;		/* the first failure while queueing */
 };
 
 /*
@@ -219,24 +234,58 @@ static void replies_free(redisReply **replies, size_t n)
 }
 
 /*
- * Write @n commands at once and read their replies. On an I/O failure the
- * replies read so far are freed and *timed_out says whether the socket
- * timeout expired (as opposed to the connection failing).
+ * One exchange: @pre_n commands already in RESP form (a deferred SET NX, a
+ * batch), then @n argument vectors, all written at once; then every reply
+ * read, the first @pre_n into pre_r, the others into r.
  */
-static int exchange_once(ar_store_t *s, const cmd_t *cmds, size_t n, redisReply **replies,
-			 int *timed_out, ar_err_t *err)
+typedef struct xchg {
+	const char	*pre;
+	size_t		pre_len;
+	size_t		pre_n;
+	redisReply	**pre_r;
+	const cmd_t	*cmds;
+	size_t		n;
+	redisReply	**r;
+	int		extra_ms;	/* widens the socket timeout (blocking commands) */
+} xchg_t;
+
+static redisReply **xchg_slot(const xchg_t *x, size_t i)
+{
+	return i < x->pre_n ? &x->pre_r[i] : &x->r[i - x->pre_n];
+}
+
+static void xchg_free(const xchg_t *x, size_t got)
+{
+	size_t i;
+
+	for (i = 0; i < got; i++) {
+		redisReply **slot = xchg_slot(x, i);
+
+		if (*slot)
+			freeReplyObject(*slot);
+		*slot = NULL;
+	}
+}
+
+/*
+ * On an I/O failure the replies read so far are freed and *timed_out says
+ * whether the socket timeout expired (as opposed to the connection failing).
+ */
+static int exchange_once(ar_store_t *s, const xchg_t *x, int *timed_out, ar_err_t *err)
 {
 	sigpipe_guard_t guard;
-	size_t i, got = 0;
+	size_t i, got = 0, total = x->pre_n + x->n;
 	int rc = -1, saved;
 
 	*timed_out = 0;
-	for (i = 0; i < n; i++) {
-		if (cmds[i].overflow)
+	if (x->pre_n && redisAppendFormattedCommand(s->c, x->pre, x->pre_len) != REDIS_OK)
+		return ar_err_set(err, AR_ERR_NOMEM, "store: cannot queue command");
+	for (i = 0; i < x->n; i++) {
+		if (x->cmds[i].overflow)
 			return ar_err_set(err, AR_ERR_IO, "store: command has too many arguments");
 		/* hiredis 0.14 lacks the const; it does not write through argv */
-		if (redisAppendCommandArgv(s->c, cmds[i].argc, (const char **)cmds[i].argv,
-					   cmds[i].argvlen) != REDIS_OK)
+		if (redisAppendCommandArgv(s->c, x->cmds[i].argc, (const char **)x->cmds[i].argv,
+					   x->cmds[i].argvlen) != REDIS_OK)
 			return ar_err_set(err, AR_ERR_NOMEM, "store: cannot queue command");
 	}
 
@@ -244,7 +293,7 @@ static int exchange_once(ar_store_t *s, const cmd_t *cmds, size_t n, redisReply 
 	 * less per exchange. */
 	if (!s->sigpipe_ignored)
 		sigpipe_block(&guard);
-	for (got = 0; got < n; got++) {
+	for (got = 0; got < total; got++) {
 		void *r = NULL;
 
 		errno = 0;
@@ -260,14 +309,14 @@ static int exchange_once(ar_store_t *s, const cmd_t *cmds, size_t n, redisReply 
 					   s->c->err ? s->c->errstr : "no reply");
 			goto out;
 		}
-		replies[got] = r;
+		*xchg_slot(x, got) = r;
 	}
 	rc = 0;
 out:
 	if (!s->sigpipe_ignored)
 		sigpipe_restore(&guard);
 	if (rc < 0)
-		replies_free(replies, got);
+		xchg_free(x, got);
 	return rc;
 }
 
@@ -303,12 +352,13 @@ static int store_connect(ar_store_t *s, ar_err_t *err)
 		cmd_t auth;
 		redisReply *r = NULL;
 		int timed_out, rc;
+		xchg_t x = { .cmds = &auth, .n = 1, .r = &r };
 
 		cmd_start(&auth, "AUTH");
 		if (s->username)
 			cmd_arg(&auth, s->username);
 		cmd_arg(&auth, s->password);
-		rc = exchange_once(s, &auth, 1, &r, &timed_out, err);
+		rc = exchange_once(s, &x, &timed_out, err);
 		if (rc == 0) {
 			rc = reply_ok(s, r, err);
 			freeReplyObject(r);
@@ -322,15 +372,13 @@ static int store_connect(ar_store_t *s, ar_err_t *err)
 }
 
 /*
- * Run @n pipelined commands. A connection that had worked before and fails
- * now (Redis restarted, idle connection reset) is re-established and the
- * commands are sent once more; a timeout is never retried. @extra_ms widens
- * the socket timeout for a blocking command.
+ * Run one exchange. A connection that had worked before and fails now
+ * (Redis restarted, idle connection reset) is re-established and the
+ * commands are sent once more; a timeout is never retried.
  *
- * On success every replies[i] is set (it may be an error reply).
+ * On success every reply is set (it may be an error reply).
  */
-static int store_run(ar_store_t *s, const cmd_t *cmds, size_t n, redisReply **replies,
-		     int extra_ms, ar_err_t *err)
+static int store_xchg(ar_store_t *s, const xchg_t *x, ar_err_t *err)
 {
 	int attempt, reused, timed_out;
 
@@ -338,12 +386,13 @@ static int store_run(ar_store_t *s, const cmd_t *cmds, size_t n, redisReply **re
 		reused = s->c != NULL;
 		if (!s->c && store_connect(s, err) < 0)
 			return -1;
-		if (extra_ms > 0 && redisSetTimeout(s->c, ms_tv(s->command_ms + extra_ms)) != REDIS_OK) {
+		if (x->extra_ms > 0 &&
+		    redisSetTimeout(s->c, ms_tv(s->command_ms + x->extra_ms)) != REDIS_OK) {
 			store_drop(s);
 			return ar_err_set(err, AR_ERR_IO, "redis %s: cannot set timeout", s->endpoint);
 		}
-		if (exchange_once(s, cmds, n, replies, &timed_out, err) == 0) {
-			if (extra_ms > 0 && redisSetTimeout(s->c, ms_tv(s->command_ms)) != REDIS_OK)
+		if (exchange_once(s, x, &timed_out, err) == 0) {
+			if (x->extra_ms > 0 && redisSetTimeout(s->c, ms_tv(s->command_ms)) != REDIS_OK)
 				store_drop(s);	/* the replies are good; reconnect next time */
 			return 0;
 		}
@@ -354,12 +403,106 @@ static int store_run(ar_store_t *s, const cmd_t *cmds, size_t n, redisReply **re
 	return -1;
 }
 
+/*
+ * The reply to a deferred SET NX decides it: OK created by us, nil there
+ * before (reported with the caller's error). It is over either way.
+ */
+static int once_result(ar_store_t *s, redisReply *r, ar_err_t *err)
+{
+	int rc;
+
+	if (r->type == REDIS_REPLY_NIL)
+		rc = ar_err_set(err, s->once.code, "%s", s->once.msg);
+	else
+		rc = reply_ok(s, r, err);
+	return rc;
+}
+
+static void once_clear(ar_store_t *s)
+{
+	if (s->once.cmd)
+		redisFreeCommand(s->once.cmd);
+	s->once.cmd = NULL;
+}
+
+/* Send a deferred SET NX on its own. */
+static int once_settle(ar_store_t *s, ar_err_t *err)
+{
+	redisReply *r = NULL;
+	xchg_t x;
+	int rc;
+
+	if (!s->once.cmd)
+		return 0;
+	x = (xchg_t){ .pre = s->once.cmd, .pre_len = s->once.len, .pre_n = 1, .pre_r = &r };
+	rc = store_xchg(s, &x, err);
+	if (rc == 0) {
+		rc = once_result(s, r, err);
+		freeReplyObject(r);
+	}
+	once_clear(s);
+	return rc;
+}
+
+/*
+ * Run @n pipelined commands that may write: a deferred SET NX goes first,
+ * in a round trip of its own, so nothing is written when it fails. @extra_ms widens the socket timeout for a blocking command.
+ */
+static int store_run(ar_store_t *s, const cmd_t *cmds, size_t n, redisReply **replies,
+		     int extra_ms, ar_err_t *err)
+{
+	xchg_t x = { .cmds = cmds, .n = n, .r = replies, .extra_ms = extra_ms };
+
+	if (once_settle(s, err) < 0)
+		return -1;
+	return store_xchg(s, &x, err);
+}
+
+/*
+ * Run @n pipelined commands that only read: a deferred SET NX travels in
+ * the same round trip, ahead of them, and when it fails their replies are
+ * dropped and its error returned.
+ */
+static int store_read(ar_store_t *s, const cmd_t *cmds, size_t n, redisReply **replies,
+		      ar_err_t *err)
+{
+	redisReply *cr = NULL;
+	xchg_t x = { .cmds = cmds, .n = n, .r = replies };
+	int rc;
+
+	if (!s->once.cmd)
+		return store_xchg(s, &x, err);
+	x.pre = s->once.cmd;
+	x.pre_len = s->once.len;
+	x.pre_n = 1;
+	x.pre_r = &cr;
+	rc = store_xchg(s, &x, err);
+	if (rc == 0) {
+		rc = once_result(s, cr, err);
+		freeReplyObject(cr);
+		if (rc < 0)
+			replies_free(replies, n);
+	}
+	once_clear(s);
+	return rc;
+}
+
 /* One command, one reply. */
 static redisReply *store_cmd(ar_store_t *s, const cmd_t *cmd, ar_err_t *err)
 {
 	redisReply *r = NULL;
 
 	if (store_run(s, cmd, 1, &r, 0, err) < 0)
+		return NULL;
+	return r;
+}
+
+/* One read-only command, one reply. */
+static redisReply *store_get(ar_store_t *s, const cmd_t *cmd, ar_err_t *err)
+{
+	redisReply *r = NULL;
+
+	if (store_read(s, cmd, 1, &r, err) < 0)
 		return NULL;
 	return r;
 }
@@ -943,6 +1086,7 @@ void ar_store_close(ar_store_t *s)
 	if (!s)
 		return;
 	store_drop(s);
+	once_clear(s);
 	if (s->password)
 		explicit_bzero(s->password, strlen(s->password));
 	free(s->host);
@@ -1015,6 +1159,24 @@ int ar_store_set(ar_store_t *s, const char *key, const char *val, size_t len, in
 	return rc;
 }
 
+static int set_once_cmd(ar_store_t *s, const char *key, const char *val, int64_t ttl_ms,
+			cmd_t *cmd, char *k, ar_err_t *err)
+{
+	if (generic_key(s, key, k, KEY_MAX, err) < 0)
+		return -1;
+	if (ttl_ms < 0)
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: negative ttl");
+	cmd_start(cmd, "SET");
+	cmd_arg(cmd, k);
+	cmd_arg(cmd, val);
+	cmd_arg(cmd, "NX");
+	if (ttl_ms > 0) {
+		cmd_arg(cmd, "PX");
+		cmd_int(cmd, ttl_ms);
+	}
+	return 0;
+}
+
 int ar_store_set_once(ar_store_t *s, const char *key, const char *val, int64_t ttl_ms,
 		      ar_err_t *err)
 {
@@ -1023,18 +1185,8 @@ int ar_store_set_once(ar_store_t *s, const char *key, const char *val, int64_t t
 	redisReply *r;
 	int rc;
 
-	if (generic_key(s, key, k, sizeof(k), err) < 0)
+	if (set_once_cmd(s, key, val, ttl_ms, &cmd, k, err) < 0)
 		return -1;
-	if (ttl_ms < 0)
-		return ar_err_set(err, AR_ERR_MALFORMED, "store: negative ttl");
-	cmd_start(&cmd, "SET");
-	cmd_arg(&cmd, k);
-	cmd_arg(&cmd, val);
-	cmd_arg(&cmd, "NX");
-	if (ttl_ms > 0) {
-		cmd_arg(&cmd, "PX");
-		cmd_int(&cmd, ttl_ms);
-	}
 	r = store_cmd(s, &cmd, err);
 	if (!r)
 		return -1;
@@ -1043,40 +1195,183 @@ int ar_store_set_once(ar_store_t *s, const char *key, const char *val, int64_t t
 	return rc;
 }
 
+int ar_store_set_once_deferred(ar_store_t *s, const char *key, int64_t ttl_ms, ar_errc_t code,
+			       const char *msg, ar_err_t *err)
+{
+	char k[KEY_MAX];
+	cmd_t cmd;
+	int len;
+
+	if (once_settle(s, err) < 0 || set_once_cmd(s, key, "1", ttl_ms, &cmd, k, err) < 0)
+		return -1;
+	len = redisFormatCommandArgv(&s->once.cmd, cmd.argc, (const char **)cmd.argv, cmd.argvlen);
+	if (len < 0) {
+		s->once.cmd = NULL;
+		return ar_err_set(err, AR_ERR_NOMEM, "store: out of memory");
+	}
+	s->once.len = (size_t)len;
+	s->once.code = code;
+	snprintf(s->once.msg, sizeof(s->once.msg), "%s", msg);
+	return 0;
+}
+
+int ar_store_settle(ar_store_t *s, ar_err_t *err)
+{
+	return once_settle(s, err);
+}
+
 int ar_store_set_many(ar_store_t *s, const char *const *keys, const char *const *vals,
 		      const size_t *lens, const int64_t *ttl_ms, size_t n, ar_err_t *err)
 {
-	redisReply *replies[AR_STORE_BATCH_MAX + 2] = { 0 };
-	char k[AR_STORE_BATCH_MAX][KEY_MAX];
-	cmd_t cmds[AR_STORE_BATCH_MAX + 2];
+	ar_store_batch_t *b;
 	size_t i;
-	int rc = -1;
 
 	if (n == 0 || n > AR_STORE_BATCH_MAX)
 		return ar_err_set(err, AR_ERR_MALFORMED, "store: 1..%d values per batch",
 				  AR_STORE_BATCH_MAX);
 	if (n == 1)	/* one SET is atomic by itself */
 		return ar_store_set(s, keys[0], vals[0], lens[0], ttl_ms ? ttl_ms[0] : 0, err);
-	cmd_start(&cmds[0], "MULTI");
-	for (i = 0; i < n; i++) {
-		if (generic_key(s, keys[i], k[i], sizeof(k[i]), err) < 0)
-			return -1;
-		if (ttl_ms && ttl_ms[i] < 0)
-			return ar_err_set(err, AR_ERR_MALFORMED, "store: negative ttl");
-		cmd_start(&cmds[i + 1], "SET");
-		cmd_arg(&cmds[i + 1], k[i]);
-		cmd_argn(&cmds[i + 1], vals[i], lens[i]);
-		if (ttl_ms && ttl_ms[i] > 0) {
-			cmd_arg(&cmds[i + 1], "PX");
-			cmd_int(&cmds[i + 1], ttl_ms[i]);
-		}
-	}
-	cmd_start(&cmds[n + 1], "EXEC");
-	if (store_run(s, cmds, n + 2, replies, 0, err) < 0)
+	b = ar_store_batch_new(s);
+	for (i = 0; i < n; i++)
+		ar_store_batch_set(b, keys[i], vals[i], lens[i], ttl_ms ? ttl_ms[i] : 0);
+	return ar_store_batch_exec(b, err);
+}
+
+/*
+ *	Write batches.
+ */
+static int batch_add(ar_store_batch_t *b, const cmd_t *cmd)
+{
+	char *text;
+	int len;
+
+	if (!b || b->err.code)
 		return -1;
-	if (check_tx(s, replies, n, err) == 0)
-		rc = 0;
-	replies_free(replies, n + 2);
+	if (cmd->overflow)
+		return ar_err_set(&b->err, AR_ERR_IO, "store: command has too many arguments");
+	/* hiredis 0.14 lacks the const; it does not write through argv */
+	len = redisFormatCommandArgv(&text, cmd->argc, (const char **)cmd->argv, cmd->argvlen);
+	if (len < 0)
+		return ar_err_set(&b->err, AR_ERR_NOMEM, "store: out of memory");
+	if (b->cap - b->len < (size_t)len) {
+		size_t cap = b->cap * 2 > b->len + (size_t)len ? b->cap * 2 : b->len + (size_t)len;
+		char *buf = realloc(b->buf, cap);
+
+		if (!buf) {
+			redisFreeCommand(text);
+			return ar_err_set(&b->err, AR_ERR_NOMEM, "store: out of memory");
+		}
+		b->buf = buf;
+		b->cap = cap;
+	}
+	memcpy(b->buf + b->len, text, (size_t)len);
+	b->len += (size_t)len;
+	b->n++;
+	redisFreeCommand(text);
+	return 0;
+}
+
+ar_store_batch_t *ar_store_batch_new(ar_store_t *s)
+{
+	ar_store_batch_t *b = calloc(1, sizeof(*b));
+	cmd_t multi;
+
+	if (!b)
+		return NULL;
+	b->s = s;
+	cmd_start(&multi, "MULTI");
+	batch_add(b, &multi);
+	return b;
+}
+
+void ar_store_batch_free(ar_store_batch_t *b)
+{
+	if (!b)
+		return;
+	free(b->buf);
+	free(b);
+}
+
+int ar_store_batch_set(ar_store_batch_t *b, const char *key, const char *val, size_t len,
+		       int64_t ttl_ms)
+{
+	char k[KEY_MAX];
+	cmd_t cmd;
+
+	if (!b || b->err.code)
+		return -1;
+	if (generic_key(b->s, key, k, sizeof(k), &b->err) < 0)
+		return -1;
+	if (ttl_ms < 0)
+		return ar_err_set(&b->err, AR_ERR_MALFORMED, "store: negative ttl");
+	cmd_start(&cmd, "SET");
+	cmd_arg(&cmd, k);
+	cmd_argn(&cmd, val, len);
+	if (ttl_ms > 0) {
+		cmd_arg(&cmd, "PX");
+		cmd_int(&cmd, ttl_ms);
+	}
+	return batch_add(b, &cmd);
+}
+
+/* LPUSH and LTRIM: the list keeps its @max newest entries. */
+static int list_push_cmds(ar_store_t *s, const char *key, const char *val, long max, char *k,
+			  cmd_t cmds[2], ar_err_t *err)
+{
+	if (generic_key(s, key, k, KEY_MAX, err) < 0)
+		return -1;
+	if (max < 1)
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: list bound must be positive");
+	cmd_start(&cmds[0], "LPUSH");
+	cmd_arg(&cmds[0], k);
+	cmd_arg(&cmds[0], val);
+	cmd_start(&cmds[1], "LTRIM");
+	cmd_arg(&cmds[1], k);
+	cmd_int(&cmds[1], 0);
+	cmd_int(&cmds[1], max - 1);
+	return 0;
+}
+
+int ar_store_batch_list_push(ar_store_batch_t *b, const char *key, const char *val, long max)
+{
+	char k[KEY_MAX];
+	cmd_t cmds[2];
+
+	if (!b || b->err.code || list_push_cmds(b->s, key, val, max, k, cmds, &b->err) < 0)
+		return -1;
+	return batch_add(b, &cmds[0]) < 0 ? -1 : batch_add(b, &cmds[1]);
+}
+
+int ar_store_batch_exec(ar_store_batch_t *b, ar_err_t *err)
+{
+	redisReply **replies = NULL;
+	cmd_t exec;
+	xchg_t x;
+	int rc = -1;
+
+	if (!b)
+		return ar_err_set(err, AR_ERR_NOMEM, "store: out of memory");
+	cmd_start(&exec, "EXEC");
+	if (batch_add(b, &exec) < 0) {
+		if (err)
+			*err = b->err;
+		goto out;
+	}
+	replies = calloc(b->n, sizeof(*replies));
+	if (!replies) {
+		ar_err_set(err, AR_ERR_NOMEM, "store: out of memory");
+		goto out;
+	}
+	if (once_settle(b->s, err) < 0)
+		goto out;
+	x = (xchg_t){ .pre = b->buf, .pre_len = b->len, .pre_n = b->n, .pre_r = replies };
+	if (store_xchg(b->s, &x, err) < 0)
+		goto out;
+	rc = check_tx(b->s, replies, b->n - 2, err);
+	replies_free(replies, b->n);
+out:
+	free(replies);
+	ar_store_batch_free(b);
 	return rc;
 }
 
@@ -1100,7 +1395,7 @@ int ar_store_get_many(ar_store_t *s, const char *const *keys, size_t n, char **v
 			return -1;
 		cmd_arg(&cmd, k[i]);
 	}
-	r = store_cmd(s, &cmd, err);
+	r = store_get(s, &cmd, err);
 	if (!r)
 		return -1;
 	if (reply_expect(s, r, REDIS_REPLY_ARRAY, err) < 0 || r->elements != n) {
@@ -1141,18 +1436,9 @@ int ar_store_list_push(ar_store_t *s, const char *key, const char *val, long max
 	cmd_t cmds[2];
 	int rc = -1;
 
-	if (generic_key(s, key, k, sizeof(k), err) < 0)
+	if (list_push_cmds(s, key, val, max, k, cmds, err) < 0)
 		return -1;
-	if (max < 1)
-		return ar_err_set(err, AR_ERR_MALFORMED, "store: list bound must be positive");
 	/* Pipelined, not a transaction: a list a little longer for a moment is harmless. */
-	cmd_start(&cmds[0], "LPUSH");
-	cmd_arg(&cmds[0], k);
-	cmd_arg(&cmds[0], val);
-	cmd_start(&cmds[1], "LTRIM");
-	cmd_arg(&cmds[1], k);
-	cmd_int(&cmds[1], 0);
-	cmd_int(&cmds[1], max - 1);
 	if (store_run(s, cmds, 2, replies, 0, err) < 0)
 		return -1;
 	if (reply_expect(s, replies[0], REDIS_REPLY_INTEGER, err) == 0 &&
@@ -1179,7 +1465,7 @@ int ar_store_list_get(ar_store_t *s, const char *key, long max, char ***items, s
 	cmd_arg(&cmd, k);
 	cmd_int(&cmd, 0);
 	cmd_int(&cmd, max - 1);
-	r = store_cmd(s, &cmd, err);
+	r = store_get(s, &cmd, err);
 	if (!r)
 		return -1;
 	if (reply_expect(s, r, REDIS_REPLY_ARRAY, err) < 0)
@@ -1247,7 +1533,7 @@ int ar_store_get(ar_store_t *s, const char *key, char **val, size_t *len, ar_err
 		return -1;
 	cmd_start(&cmd, "GET");
 	cmd_arg(&cmd, k);
-	r = store_cmd(s, &cmd, err);
+	r = store_get(s, &cmd, err);
 	if (!r)
 		return -1;
 	if (r->type == REDIS_REPLY_NIL) {
@@ -1274,35 +1560,51 @@ out:
 /*
  *	Posture.
  */
+/*
+ * A posture record as commands: MULTI, DEL and HSET on the device's key,
+ * EXEC, then the device added to `devices` (another slot) next to it.
+ */
+typedef struct posture_cmds {
+	char			key[KEY_MAX], devices[KEY_MAX];
+	ar_store_posture_t	rec;
+	cmd_t			cmd[5];
+} posture_cmds_t;
+
+static int posture_cmds(ar_store_t *s, const char *device, const ar_store_posture_t *p,
+			posture_cmds_t *pc, ar_err_t *err)
+{
+	cmd_t *cmd = pc->cmd;
+
+	if (ar_store_device_valid(device, err) < 0 ||
+	    dev_key(s, pc->key, sizeof(pc->key), device, "posture", err) < 0 ||
+	    glob_key(s, pc->devices, sizeof(pc->devices), "devices", err) < 0)
+		return -1;
+	pc->rec = *p;
+	if (!pc->rec.updated_at)
+		pc->rec.updated_at = now_s();
+	cmd_start(&cmd[0], "MULTI");
+	cmd_start(&cmd[1], "DEL");
+	cmd_arg(&cmd[1], pc->key);
+	cmd_start(&cmd[2], "HSET");
+	cmd_arg(&cmd[2], pc->key);
+	if (encode_args(&cmd[2], posture_fields, NFIELDS(posture_fields), &pc->rec, err) < 0)
+		return -1;
+	cmd_start(&cmd[3], "EXEC");
+	cmd_start(&cmd[4], "SADD");
+	cmd_arg(&cmd[4], pc->devices);
+	cmd_arg(&cmd[4], device);
+	return 0;
+}
+
 int ar_store_posture_put(ar_store_t *s, const char *device, const ar_store_posture_t *p,
 			 ar_err_t *err)
 {
-	char key[KEY_MAX], devices[KEY_MAX];
-	ar_store_posture_t rec = *p;
 	redisReply *replies[5] = { NULL };
-	cmd_t cmds[5];
+	posture_cmds_t pc;
 	int rc = -1;
 
-	if (ar_store_device_valid(device, err) < 0 ||
-	    dev_key(s, key, sizeof(key), device, "posture", err) < 0 ||
-	    glob_key(s, devices, sizeof(devices), "devices", err) < 0)
-		return -1;
-	if (!rec.updated_at)
-		rec.updated_at = now_s();
-
-	cmd_start(&cmds[0], "MULTI");
-	cmd_start(&cmds[1], "DEL");
-	cmd_arg(&cmds[1], key);
-	cmd_start(&cmds[2], "HSET");
-	cmd_arg(&cmds[2], key);
-	if (encode_args(&cmds[2], posture_fields, NFIELDS(posture_fields), &rec, err) < 0)
-		return -1;
-	cmd_start(&cmds[3], "EXEC");
-	cmd_start(&cmds[4], "SADD");
-	cmd_arg(&cmds[4], devices);
-	cmd_arg(&cmds[4], device);
-
-	if (store_run(s, cmds, 5, replies, 0, err) < 0)
+	if (posture_cmds(s, device, p, &pc, err) < 0 ||
+	    store_run(s, pc.cmd, 5, replies, 0, err) < 0)
 		return -1;
 	if (check_tx(s, replies, 2, err) < 0 ||
 	    reply_expect(s, replies[4], REDIS_REPLY_INTEGER, err) < 0)
@@ -1311,6 +1613,16 @@ int ar_store_posture_put(ar_store_t *s, const char *device, const ar_store_postu
 out:
 	replies_free(replies, 5);
 	return rc;
+}
+
+int ar_store_batch_posture(ar_store_batch_t *b, const char *device, const ar_store_posture_t *p)
+{
+	posture_cmds_t pc;
+
+	if (!b || b->err.code || posture_cmds(b->s, device, p, &pc, &b->err) < 0)
+		return -1;
+	return batch_add(b, &pc.cmd[1]) < 0 || batch_add(b, &pc.cmd[2]) < 0 ? -1
+										: batch_add(b, &pc.cmd[4]);
 }
 
 /* HGETALL reply -> record; 1 found, 0 empty, -1 bad. */
@@ -1341,7 +1653,7 @@ int ar_store_posture_get(ar_store_t *s, const char *device, ar_store_posture_t *
 		return -1;
 	cmd_start(&cmd, "HGETALL");
 	cmd_arg(&cmd, key);
-	r = store_cmd(s, &cmd, err);
+	r = store_get(s, &cmd, err);
 	if (!r)
 		return -1;
 	rc = posture_from_reply(s, r, p, err);
@@ -1367,64 +1679,79 @@ static int cert_from_reply(const ar_store_t *s, const redisReply *r, const char 
 	return 1;
 }
 
-int ar_store_cert_put(ar_store_t *s, const ar_store_cert_t *c, ar_err_t *err)
+/*
+ * A certificate record as commands: MULTI, the hash, its expiry, the
+ * member in `certs` (pruned, same expiry), EXEC on the device's slot; then
+ * the AKI+serial index and the device in `devices` next to it.
+ */
+typedef struct cert_cmds {
+	char	key[KEY_MAX], certs[KEY_MAX], idx[KEY_MAX], devices[KEY_MAX];
+	char	member[2 * AR_STORE_HEX_MAX + 2], prune[32];
+	cmd_t	cmd[10];
+} cert_cmds_t;
+
+static int cert_cmds(ar_store_t *s, const ar_store_cert_t *c, cert_cmds_t *cc, ar_err_t *err)
 {
 	char aki[AR_STORE_HEX_MAX + 1], serial[AR_STORE_HEX_MAX + 1];
-	char key[KEY_MAX], certs[KEY_MAX], idx[KEY_MAX], devices[KEY_MAX];
-	char member[2 * AR_STORE_HEX_MAX + 2], prune[32];
-	redisReply *replies[10] = { NULL };
-	cmd_t cmds[10];
+	cmd_t *cmd = cc->cmd;
 	int64_t now = now_s(), expire_ms;
-	int rc = -1;
 
 	if (ar_store_device_valid(c->device, err) < 0 ||
 	    hex_norm(c->aki, aki, "AKI", err) < 0 ||
 	    hex_norm(c->serial, serial, "serial", err) < 0 ||
-	    cert_key(s, key, sizeof(key), c->device, aki, serial, err) < 0 ||
-	    dev_key(s, certs, sizeof(certs), c->device, "certs", err) < 0 ||
-	    key_fmt(idx, sizeof(idx), err, "%s:certidx:%s:%s", s->prefix, aki, serial) < 0 ||
-	    glob_key(s, devices, sizeof(devices), "devices", err) < 0)
+	    cert_key(s, cc->key, sizeof(cc->key), c->device, aki, serial, err) < 0 ||
+	    dev_key(s, cc->certs, sizeof(cc->certs), c->device, "certs", err) < 0 ||
+	    key_fmt(cc->idx, sizeof(cc->idx), err, "%s:certidx:%s:%s", s->prefix, aki, serial) < 0 ||
+	    glob_key(s, cc->devices, sizeof(cc->devices), "devices", err) < 0)
 		return -1;
 	if (c->not_after <= 0 || c->not_after > INT64_MAX / 1000 - s->cert_grace_s)
 		return ar_err_set(err, AR_ERR_MALFORMED, "store: bad not_after");
 	if (c->not_after + s->cert_grace_s <= now)
 		return ar_err_set(err, AR_ERR_MALFORMED, "store: certificate %s expired", serial);
 	expire_ms = (c->not_after + s->cert_grace_s) * 1000;
-	snprintf(member, sizeof(member), "%s:%s", aki, serial);
-	snprintf(prune, sizeof(prune), "(%" PRId64, now - s->cert_grace_s);
+	snprintf(cc->member, sizeof(cc->member), "%s:%s", aki, serial);
+	snprintf(cc->prune, sizeof(cc->prune), "(%" PRId64, now - s->cert_grace_s);
 
-	cmd_start(&cmds[0], "MULTI");
-	cmd_start(&cmds[1], "DEL");
-	cmd_arg(&cmds[1], key);
-	cmd_start(&cmds[2], "HSET");
-	cmd_arg(&cmds[2], key);
-	if (encode_args(&cmds[2], cert_fields, NFIELDS(cert_fields), c, err) < 0)
+	cmd_start(&cmd[0], "MULTI");
+	cmd_start(&cmd[1], "DEL");
+	cmd_arg(&cmd[1], cc->key);
+	cmd_start(&cmd[2], "HSET");
+	cmd_arg(&cmd[2], cc->key);
+	if (encode_args(&cmd[2], cert_fields, NFIELDS(cert_fields), c, err) < 0)
 		return -1;
-	cmd_start(&cmds[3], "PEXPIREAT");
-	cmd_arg(&cmds[3], key);
-	cmd_int(&cmds[3], expire_ms);
-	cmd_start(&cmds[4], "ZADD");
-	cmd_arg(&cmds[4], certs);
-	cmd_int(&cmds[4], c->not_after);
-	cmd_arg(&cmds[4], member);
-	cmd_start(&cmds[5], "ZREMRANGEBYSCORE");
-	cmd_arg(&cmds[5], certs);
-	cmd_arg(&cmds[5], "-inf");
-	cmd_arg(&cmds[5], prune);
-	cmd_start(&cmds[6], "PEXPIREAT");
-	cmd_arg(&cmds[6], certs);
-	cmd_int(&cmds[6], expire_ms);
-	cmd_start(&cmds[7], "EXEC");
-	cmd_start(&cmds[8], "SET");
-	cmd_arg(&cmds[8], idx);
-	cmd_arg(&cmds[8], c->device);
-	cmd_arg(&cmds[8], "PXAT");
-	cmd_int(&cmds[8], expire_ms);
-	cmd_start(&cmds[9], "SADD");
-	cmd_arg(&cmds[9], devices);
-	cmd_arg(&cmds[9], c->device);
+	cmd_start(&cmd[3], "PEXPIREAT");
+	cmd_arg(&cmd[3], cc->key);
+	cmd_int(&cmd[3], expire_ms);
+	cmd_start(&cmd[4], "ZADD");
+	cmd_arg(&cmd[4], cc->certs);
+	cmd_int(&cmd[4], c->not_after);
+	cmd_arg(&cmd[4], cc->member);
+	cmd_start(&cmd[5], "ZREMRANGEBYSCORE");
+	cmd_arg(&cmd[5], cc->certs);
+	cmd_arg(&cmd[5], "-inf");
+	cmd_arg(&cmd[5], cc->prune);
+	cmd_start(&cmd[6], "PEXPIREAT");
+	cmd_arg(&cmd[6], cc->certs);
+	cmd_int(&cmd[6], expire_ms);
+	cmd_start(&cmd[7], "EXEC");
+	cmd_start(&cmd[8], "SET");
+	cmd_arg(&cmd[8], cc->idx);
+	cmd_arg(&cmd[8], c->device);
+	cmd_arg(&cmd[8], "PXAT");
+	cmd_int(&cmd[8], expire_ms);
+	cmd_start(&cmd[9], "SADD");
+	cmd_arg(&cmd[9], cc->devices);
+	cmd_arg(&cmd[9], c->device);
+	return 0;
+}
 
-	if (store_run(s, cmds, 10, replies, 0, err) < 0)
+int ar_store_cert_put(ar_store_t *s, const ar_store_cert_t *c, ar_err_t *err)
+{
+	redisReply *replies[10] = { NULL };
+	cert_cmds_t cc;
+	int rc = -1;
+
+	if (cert_cmds(s, c, &cc, err) < 0 || store_run(s, cc.cmd, 10, replies, 0, err) < 0)
 		return -1;
 	if (check_tx(s, replies, 6, err) < 0 ||
 	    reply_ok(s, replies[8], err) < 0 ||
@@ -1434,6 +1761,19 @@ int ar_store_cert_put(ar_store_t *s, const ar_store_cert_t *c, ar_err_t *err)
 out:
 	replies_free(replies, 10);
 	return rc;
+}
+
+int ar_store_batch_cert(ar_store_batch_t *b, const ar_store_cert_t *c)
+{
+	cert_cmds_t cc;
+	size_t i;
+
+	if (!b || b->err.code || cert_cmds(b->s, c, &cc, &b->err) < 0)
+		return -1;
+	for (i = 1; i < 10; i++)
+		if (i != 7 && batch_add(b, &cc.cmd[i]) < 0)
+			return -1;
+	return 0;
 }
 
 int ar_store_cert_get(ar_store_t *s, const char *device, const char *aki_hex,
@@ -1451,7 +1791,7 @@ int ar_store_cert_get(ar_store_t *s, const char *device, const char *aki_hex,
 		return -1;
 	cmd_start(&cmd, "HGETALL");
 	cmd_arg(&cmd, key);
-	r = store_cmd(s, &cmd, err);
+	r = store_get(s, &cmd, err);
 	if (!r)
 		return -1;
 	rc = cert_from_reply(s, r, aki, serial, c, err);
@@ -1475,7 +1815,7 @@ int ar_store_cert_find(ar_store_t *s, const char *aki_hex, const char *serial_he
 		return -1;
 	cmd_start(&cmd, "GET");
 	cmd_arg(&cmd, idx);
-	r = store_cmd(s, &cmd, err);
+	r = store_get(s, &cmd, err);
 	if (!r)
 		return -1;
 	if (r->type == REDIS_REPLY_NIL) {
@@ -1500,39 +1840,50 @@ static const char mark_script[] =
 	"if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end "
 	"redis.call('HSET', KEYS[1], unpack(ARGV)) return 1";
 
-int ar_store_cert_mark(ar_store_t *s, const char *device, const char *aki_hex,
-		       const char *serial_hex, int status, int renew_now, ar_err_t *err)
+static int cert_mark_cmd(ar_store_t *s, const char *device, const char *aki_hex,
+			 const char *serial_hex, int status, int renew_now, char *key, cmd_t *cmd,
+			 ar_err_t *err)
 {
-	char aki[AR_STORE_HEX_MAX + 1], serial[AR_STORE_HEX_MAX + 1], key[KEY_MAX];
-	cmd_t cmd;
-	redisReply *r;
-	int rc = -1;
+	char aki[AR_STORE_HEX_MAX + 1], serial[AR_STORE_HEX_MAX + 1];
 
 	if (ar_store_device_valid(device, err) < 0 ||
 	    hex_norm(aki_hex, aki, "AKI", err) < 0 ||
 	    hex_norm(serial_hex, serial, "serial", err) < 0 ||
-	    cert_key(s, key, sizeof(key), device, aki, serial, err) < 0)
+	    cert_key(s, key, KEY_MAX, device, aki, serial, err) < 0)
 		return -1;
 	if (status < -1 || status > (int)AR_CERT_REVOKED || renew_now < -1 || renew_now > 1)
 		return ar_err_set(err, AR_ERR_MALFORMED, "store: bad certificate mark");
 
 	if (status < 0 && renew_now < 0) {
-		cmd_start(&cmd, "EXISTS");
-		cmd_arg(&cmd, key);
-	} else {
-		cmd_start(&cmd, "EVAL");
-		cmd_arg(&cmd, mark_script);
-		cmd_arg(&cmd, "1");
-		cmd_arg(&cmd, key);
-		if (status >= 0) {
-			cmd_arg(&cmd, "status");
-			cmd_arg(&cmd, ar_cert_status_name((ar_cert_status_t)status));
-		}
-		if (renew_now >= 0) {
-			cmd_arg(&cmd, "renew_now");
-			cmd_arg(&cmd, renew_now ? "1" : "0");
-		}
+		cmd_start(cmd, "EXISTS");
+		cmd_arg(cmd, key);
+		return 0;
 	}
+	cmd_start(cmd, "EVAL");
+	cmd_arg(cmd, mark_script);
+	cmd_arg(cmd, "1");
+	cmd_arg(cmd, key);
+	if (status >= 0) {
+		cmd_arg(cmd, "status");
+		cmd_arg(cmd, ar_cert_status_name((ar_cert_status_t)status));
+	}
+	if (renew_now >= 0) {
+		cmd_arg(cmd, "renew_now");
+		cmd_arg(cmd, renew_now ? "1" : "0");
+	}
+	return 0;
+}
+
+int ar_store_cert_mark(ar_store_t *s, const char *device, const char *aki_hex,
+		       const char *serial_hex, int status, int renew_now, ar_err_t *err)
+{
+	char key[KEY_MAX];
+	cmd_t cmd;
+	redisReply *r;
+	int rc = -1;
+
+	if (cert_mark_cmd(s, device, aki_hex, serial_hex, status, renew_now, key, &cmd, err) < 0)
+		return -1;
 	r = store_cmd(s, &cmd, err);
 	if (!r)
 		return -1;
@@ -1540,6 +1891,19 @@ int ar_store_cert_mark(ar_store_t *s, const char *device, const char *aki_hex,
 		rc = r->integer ? 1 : 0;
 	freeReplyObject(r);
 	return rc;
+}
+
+int ar_store_batch_cert_mark(ar_store_batch_t *b, const char *device, const char *aki_hex,
+			     const char *serial_hex, int status, int renew_now)
+{
+	char key[KEY_MAX];
+	cmd_t cmd;
+
+	if (!b || b->err.code ||
+	    cert_mark_cmd(b->s, device, aki_hex, serial_hex, status, renew_now, key, &cmd,
+			  &b->err) < 0)
+		return -1;
+	return batch_add(b, &cmd);
 }
 
 /* Split a `certs` member "aki:serial". */
@@ -1580,7 +1944,7 @@ int ar_store_certs_of_device(ar_store_t *s, const char *device, ar_store_cert_t 
 	cmd_arg(&cmd, certs);
 	cmd_arg(&cmd, "0");
 	cmd_int(&cmd, AR_STORE_CERTS_MAX - 1);
-	list = store_cmd(s, &cmd, err);
+	list = store_get(s, &cmd, err);
 	if (!list)
 		return -1;
 	if (reply_expect(s, list, REDIS_REPLY_ARRAY, err) < 0)
@@ -1618,7 +1982,7 @@ int ar_store_certs_of_device(ar_store_t *s, const char *device, ar_store_cert_t 
 		cmd_start(&cmds[i], "HGETALL");
 		cmd_arg(&cmds[i], k);
 	}
-	if (store_run(s, cmds, count, replies, 0, err) < 0)
+	if (store_read(s, cmds, count, replies, err) < 0)
 		goto out;
 	for (i = 0; i < count; i++) {
 		int got = cert_from_reply(s, replies[i], akis[i], serials[i], &res[found], err);
@@ -1681,7 +2045,7 @@ int ar_store_auth_lookup(ar_store_t *s, const char *device, const char *aki_hex,
 		cmd_start(&cmds[1], "HGETALL");
 		cmd_arg(&cmds[1], ckey);
 	}
-	if (store_run(s, cmds, ncmds, replies, 0, err) < 0)
+	if (store_read(s, cmds, ncmds, replies, err) < 0)
 		return -1;
 
 	got = posture_from_reply(s, replies[0], posture, err);
@@ -1814,7 +2178,7 @@ int ar_store_session_list(ar_store_t *s, const char *device, ar_store_session_t 
 		return -1;
 	cmd_start(&cmd, "HGETALL");
 	cmd_arg(&cmd, key);
-	r = store_cmd(s, &cmd, err);
+	r = store_get(s, &cmd, err);
 	if (!r)
 		return -1;
 	if (reply_expect(s, r, REDIS_REPLY_ARRAY, err) < 0)
@@ -1876,7 +2240,7 @@ int ar_store_devices(ar_store_t *s, ar_store_devid_t **out, size_t *n, ar_err_t 
 		return -1;
 	cmd_start(&cmd, "SMEMBERS");
 	cmd_arg(&cmd, key);
-	r = store_cmd(s, &cmd, err);
+	r = store_get(s, &cmd, err);
 	if (!r)
 		return -1;
 	if (reply_expect(s, r, REDIS_REPLY_ARRAY, err) < 0)
@@ -2202,7 +2566,7 @@ int ar_store_event_recent(ar_store_t *s, ar_store_event_t *out, size_t max, ar_e
 	cmd_arg(&cmd, "-");
 	cmd_arg(&cmd, "COUNT");
 	cmd_int(&cmd, count_arg(max));
-	r = store_cmd(s, &cmd, err);
+	r = store_get(s, &cmd, err);
 	if (!r)
 		return -1;
 	rc = events_from_list(s, r, out, max, err);

@@ -150,6 +150,24 @@ int ar_store_get(ar_store_t *s, const char *key, char **val, size_t *len, ar_err
 int ar_store_set_once(ar_store_t *s, const char *key, const char *val, int64_t ttl_ms,
 		      ar_err_t *err);
 
+/**
+ * SET NX @p key later: the command waits and goes out with this store's
+ * next one. Ahead of a read (ar_store_get(), ar_store_get_many(), the
+ * record lookups) it shares that read's round trip, and when @p key existed
+ * the read returns -1 with @p code and @p msg instead of its result; ahead
+ * of a write it is sent first, on its own, and the write is not sent when
+ * it fails. ar_store_settle() sends one still waiting. One at a time: a
+ * second call settles the first.
+ *
+ * For a request that must spend a token (an ACME nonce) only after its
+ * signature verified, without a round trip of its own.
+ */
+int ar_store_set_once_deferred(ar_store_t *s, const char *key, int64_t ttl_ms, ar_errc_t code,
+			       const char *msg, ar_err_t *err);
+
+/** Send the deferred SET NX if one waits: 0 created (or none waiting), -1 as above. */
+int ar_store_settle(ar_store_t *s, ar_err_t *err);
+
 /** Most values ar_store_set_many() and ar_store_get_many() take at once. */
 #define AR_STORE_BATCH_MAX	23
 
@@ -272,6 +290,52 @@ int ar_store_cert_mark(ar_store_t *s, const char *device, const char *aki_hex,
  */
 int ar_store_certs_of_device(ar_store_t *s, const char *device, ar_store_cert_t **out,
 			     size_t *n, ar_err_t *err);
+/** @} */
+
+/**
+ * @name Write batches
+ *
+ * Writes of different kinds - generic values, list entries, certificate
+ * and posture records - sent as one transaction (MULTI ... EXEC) in one
+ * round trip: all or none. A failure while queueing is kept and returned
+ * by ar_store_batch_exec(), so callers queue without checking each step.
+ * Unlike ar_store_cert_put() and ar_store_posture_put(), a batch puts the
+ * `certidx` and `devices` keys inside the transaction: it spans slots and is
+ * for a single Redis (or Sentinel), not Redis Cluster.
+ * @{
+ */
+typedef struct ar_store_batch ar_store_batch_t;
+
+/** An empty batch on @p s, or NULL when out of memory (the calls below accept NULL). */
+ar_store_batch_t *ar_store_batch_new(ar_store_t *s);
+
+/** Queue a generic SET (as ar_store_set()). */
+int ar_store_batch_set(ar_store_batch_t *b, const char *key, const char *val, size_t len,
+		       int64_t ttl_ms);
+
+/** Queue a list push (as ar_store_list_push()). */
+int ar_store_batch_list_push(ar_store_batch_t *b, const char *key, const char *val, long max);
+
+/** Queue a certificate record (as ar_store_cert_put()). */
+int ar_store_batch_cert(ar_store_batch_t *b, const ar_store_cert_t *c);
+
+/** Queue a change of an existing certificate record (as ar_store_cert_mark()). */
+int ar_store_batch_cert_mark(ar_store_batch_t *b, const char *device, const char *aki_hex,
+			     const char *serial_hex, int status, int renew_now);
+
+/** Queue a posture record (as ar_store_posture_put()). */
+int ar_store_batch_posture(ar_store_batch_t *b, const char *device, const ar_store_posture_t *p);
+
+/**
+ * Run the batch and free it. 0: every write was done. -1: nothing was
+ * written when the failure came while queueing, from the connection or from
+ * a deferred SET NX; Redis does not roll back a command that fails inside
+ * the transaction (a key of the wrong type), which is reported as well.
+ */
+int ar_store_batch_exec(ar_store_batch_t *b, ar_err_t *err);
+
+/** Free a batch without running it. NULL is fine. */
+void ar_store_batch_free(ar_store_batch_t *b);
 /** @} */
 
 /** @name Per-authentication lookup */

@@ -298,9 +298,7 @@ static int csr_cn(X509_REQ *req, ar_csr_info_t *info, ar_err_t *err)
 
 int ar_csr_check(X509_REQ *req, ar_csr_info_t *info, ar_err_t *err)
 {
-	ar_jwk_t *jwk = NULL;
 	EVP_PKEY *pkey;
-	int rc = -1;
 
 	memset(info, 0, sizeof(*info));
 	if (X509_REQ_get_version(req) != X509_REQ_VERSION_1)
@@ -312,22 +310,13 @@ int ar_csr_check(X509_REQ *req, ar_csr_info_t *info, ar_err_t *err)
 		return -1;
 	if (X509_REQ_verify(req, pkey) != 1)
 		return ar_err_set(err, AR_ERR_BAD_SIGNATURE, "CSR signature does not verify");
-	jwk = ar_jwk_from_pkey(pkey, err);
-	if (!jwk) {
-		ar_err_prefix(err, "CSR key: ");
-		goto out;
-	}
-	snprintf(info->jkt, sizeof(info->jkt), "%s", ar_jwk_thumbprint(jwk));
+	if (ar_jwk_pkey_thumbprint(pkey, info->jkt, err) < 0)
+		return ar_err_prefix(err, "CSR key: ");
 	if (csr_sans(req, info, err) || csr_cn(req, info, err))
-		goto out;
-	if (info->nids == 0) {
-		ar_err_set(err, AR_ERR_MALFORMED, "CSR requests no identifier");
-		goto out;
-	}
-	rc = 0;
-out:
-	ar_jwk_free(jwk);
-	return rc;
+		return -1;
+	if (info->nids == 0)
+		return ar_err_set(err, AR_ERR_MALFORMED, "CSR requests no identifier");
+	return 0;
 }
 
 int ar_csr_identifiers_match(const ar_csr_info_t *info, const ar_identifier_t *ids, size_t n,
@@ -703,6 +692,54 @@ out:
 }
 
 
+/*
+ * The certificate's subjectPublicKeyInfo: the CSR's, copied as it is.
+ * X509_set_pubkey() would re-encode the decoded key, which with OpenSSL 3's
+ * provider keys goes through an encoder and a decoder (a third of the cost
+ * of issuing).
+ */
+static int copy_pubkey(X509 *x, X509_REQ *req)
+{
+	const ASN1_OBJECT *alg;
+	const unsigned char *bits;
+	const X509_ALGOR *algor;
+	const void *pval;
+	unsigned char *penc = NULL;
+	void *param = NULL;
+	int len, ptype;
+
+	if (!X509_PUBKEY_get0_param(NULL, &bits, &len, (X509_ALGOR **)&algor,
+				    X509_REQ_get_X509_PUBKEY(req)) || len <= 0)
+		return -1;
+	X509_ALGOR_get0(&alg, &ptype, &pval, algor);
+	switch (ptype) {
+	case V_ASN1_OBJECT:		/* EC: the named curve */
+		param = OBJ_dup(pval);
+		break;
+	case V_ASN1_SEQUENCE:
+		param = ASN1_STRING_dup(pval);
+		break;
+	case V_ASN1_NULL:		/* RSA */
+	case V_ASN1_UNDEF:
+		break;
+	default:
+		return -1;
+	}
+	penc = OPENSSL_memdup(bits, (size_t)len);
+	if ((ptype == V_ASN1_OBJECT || ptype == V_ASN1_SEQUENCE) && !param)
+		goto fail;
+	if (penc && X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(x), OBJ_dup(alg), ptype, param,
+					   penc, len))
+		return 0;
+fail:
+	if (ptype == V_ASN1_OBJECT)
+		ASN1_OBJECT_free(param);
+	else
+		ASN1_STRING_free(param);
+	OPENSSL_free(penc);
+	return -1;
+}
+
 X509 *ar_issue_cert(X509_REQ *req, const ar_csr_info_t *info, const ar_issue_params_t *p,
 		    ar_err_t *err)
 {
@@ -726,7 +763,7 @@ X509 *ar_issue_cert(X509_REQ *req, const ar_csr_info_t *info, const ar_issue_par
 	if (!X509_set_version(x, X509_VERSION_3) || set_serial(x, err) ||
 	    set_validity(x, p, err) ||
 	    !X509_set_issuer_name(x, X509_get_subject_name(p->issuer_cert)) ||
-	    set_subject(x, info, &san_critical, err) || !X509_set_pubkey(x, pkey) ||
+	    set_subject(x, info, &san_critical, err) || copy_pubkey(x, req) < 0 ||
 	    add_basic_and_usage(x, EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA, p->server_auth,
 				err) ||
 	    add_san(x, info, san_critical, err) || add_key_ids(x, p->issuer_cert, err) ||

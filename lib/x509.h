@@ -161,6 +161,10 @@ typedef struct ar_issue_params {
  * CSR is copied but its key and the identifiers in @p info. Signed with
  * SHA-384 for a P-384 issuer key, SHA-256 otherwise.
  *
+ * The key is copied as the CSR encodes it, not decoded again (with OpenSSL
+ * 3.0 that would cost a third of the issuance): X509_get0_pubkey() of the
+ * result is NULL. Encode it (i2d, PEM) and parse that for a decoded view.
+ *
  * @return a new certificate (free with X509_free()), or NULL with
  *	   AR_ERR_CONFIG (issuer key does not match its certificate, issuer
  *	   without SKI, bad lifetime), the errors of ar_certext_encode(),

@@ -395,6 +395,66 @@ static void test_account_orders_list(void **state)
 }
 
 /*
+ * The nonce is spent with the endpoint's first read, ahead of its first
+ * write, or after an endpoint that did not touch the store: a replay gets
+ * badNonce from each kind of endpoint and changes nothing.
+ */
+static void test_replayed_nonce_refused_at_every_kind_of_endpoint(void **state)
+{
+	char order_url[600], nosuch[640], *body;
+	const char *urls[5];
+	const long first[5] = { 200, 200, 200, 200, 404 };
+	json_t *o, *acct, *p, *list;
+	httpc_resp_t r;
+	size_t i;
+
+	(void)state;
+	account(NULL);
+	dns_order("replay.example.net", order_url, sizeof(order_url));
+	o = read_json(order_url, 200);
+	acct = read_json(t.c.kid, 200);
+	snprintf(nosuch, sizeof(nosuch), "%s/nosuch", order_url);
+	urls[0] = order_url;		/* the order and its authorizations: reads */
+	urls[1] = json_string_value(json_array_get(json_object_get(o, "authorizations"), 0));
+	urls[2] = json_string_value(json_object_get(acct, "orders"));	/* a list read */
+	urls[3] = t.c.kid;		/* the account, already loaded: no store */
+	urls[4] = nosuch;		/* refused before any store access */
+	for (i = 0; i < 5; i++) {
+		body = acmec_body(&t.c, urls[i], NULL, 0, NULL);
+		assert_int_equal(acmec_send(&t.c, urls[i], body, "application/jose+json", &r), 0);
+		if (r.status != first[i])
+			fail_msg("%s: %ld %s", urls[i], r.status, r.body);
+		httpc_free(&r);
+		assert_int_equal(acmec_send(&t.c, urls[i], body, "application/jose+json", &r), 0);
+		catest_expect_problem(&r, 400, "badNonce");
+		assert_non_null(strstr(r.body, "already been used"));
+		assert_string_not_equal(r.replay_nonce, "");
+		assert_null(strstr(r.body, "\"identifiers\""));
+		httpc_free(&r);
+		free(body);
+	}
+
+	/* A write: the replayed newOrder creates no second order. */
+	p = json_pack("{s:[{s:s,s:s}]}", "identifiers", "type", "dns", "value", "again.example.net");
+	body = acmec_body(&t.c, acmec_url(&t.c, "newOrder"), p, 0, NULL);
+	assert_int_equal(acmec_send(&t.c, acmec_url(&t.c, "newOrder"), body, "application/jose+json",
+				    &r), 0);
+	assert_int_equal(r.status, 201);
+	httpc_free(&r);
+	assert_int_equal(acmec_send(&t.c, acmec_url(&t.c, "newOrder"), body, "application/jose+json",
+				    &r), 0);
+	catest_expect_problem(&r, 400, "badNonce");
+	httpc_free(&r);
+	list = read_json(urls[2], 200);
+	assert_int_equal(json_array_size(json_object_get(list, "orders")), 2);
+	json_decref(list);
+	free(body);
+	json_decref(p);
+	json_decref(acct);
+	json_decref(o);
+}
+
+/*
  * Redis dies and comes back: meanwhile the CA answers 503 with Retry-After
  * (never a half-written order), afterwards it serves again by itself and
  * what was written before is still there (AOF).
@@ -433,6 +493,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_device_outside_the_inventory_is_rejected, teardown),
 		cmocka_unit_test_teardown(test_orders_and_authorizations_are_private_to_their_account, teardown),
 		cmocka_unit_test_teardown(test_account_orders_list, teardown),
+		cmocka_unit_test_teardown(test_replayed_nonce_refused_at_every_kind_of_endpoint,
+					  teardown),
 		cmocka_unit_test_teardown(test_redis_restart_during_issuance, teardown),
 	};
 

@@ -460,6 +460,193 @@ static void test_store_set_once_is_true_only_for_the_first_caller(void **state)
 	assert_int_equal(err.code, AR_ERR_MALFORMED);
 }
 
+/*
+ * A deferred SET NX goes out with the next command: ahead of a read in the
+ * same round trip, ahead of a write on its own; when the key existed, that
+ * command reports the caller's error and a write is not sent.
+ */
+static void test_store_deferred_set_once(void **state)
+{
+	ar_err_t err = { 0 };
+	char *val = NULL;
+	long long pttl;
+
+	(void)state;
+	assert_int_equal(ar_store_set(st, "rec", "r1", 2, 0, &err), 0);
+
+	/* Ahead of a read: the read answers, the key is created with its ttl. */
+	assert_int_equal(ar_store_set_once_deferred(st, "nonce:d1", 60000, AR_ERR_BAD_NONCE,
+						    "nonce has already been used", &err), 0);
+	assert_int_equal(RAW_INT("EXISTS", "acmerats:nonce:d1"), 0);
+	assert_int_equal(ar_store_get(st, "rec", &val, NULL, &err), 1);
+	assert_string_equal(val, "r1");
+	free(val);
+	val = NULL;
+	pttl = RAW_INT("PTTL", "acmerats:nonce:d1");
+	assert_in_range(pttl, 1, 60000);
+
+	/* The same key again: the read fails with the caller's error, no value. */
+	assert_int_equal(ar_store_set_once_deferred(st, "nonce:d1", 60000, AR_ERR_BAD_NONCE,
+						    "nonce has already been used", &err), 0);
+	assert_int_equal(ar_store_get(st, "rec", &val, NULL, &err), -1);
+	assert_null(val);
+	assert_errc(&err, AR_ERR_BAD_NONCE);
+	assert_string_equal(err.msg, "nonce has already been used");
+	/* It is over: the next read is a plain one. */
+	assert_int_equal(ar_store_get(st, "rec", &val, NULL, &err), 1);
+	free(val);
+	val = NULL;
+
+	/* Multi-key reads too. */
+	{
+		const char *keys[2] = { "rec", "absent" };
+		char *vals[2];
+
+		assert_int_equal(ar_store_set_once_deferred(st, "nonce:d1", 60000, AR_ERR_BAD_NONCE,
+							    "used", &err), 0);
+		assert_int_equal(ar_store_get_many(st, keys, 2, vals, NULL, &err), -1);
+		assert_errc(&err, AR_ERR_BAD_NONCE);
+		assert_null(vals[0]);
+	}
+
+	/* Ahead of a write: created first, then the write is done ... */
+	assert_int_equal(ar_store_set_once_deferred(st, "nonce:d2", 60000, AR_ERR_BAD_NONCE,
+						    "used", &err), 0);
+	assert_int_equal(ar_store_set(st, "rec", "r2", 2, 0, &err), 0);
+	assert_int_equal(RAW_INT("EXISTS", "acmerats:nonce:d2"), 1);
+	RAW_STR("r2", "GET", "acmerats:rec");
+	/* ... and when the key existed, the write is not sent. */
+	assert_int_equal(ar_store_set_once_deferred(st, "nonce:d2", 60000, AR_ERR_BAD_NONCE,
+						    "used", &err), 0);
+	assert_int_equal(ar_store_set(st, "rec", "r3", 2, 0, &err), -1);
+	assert_errc(&err, AR_ERR_BAD_NONCE);
+	RAW_STR("r2", "GET", "acmerats:rec");
+	/* A batch likewise. */
+	{
+		ar_store_batch_t *b;
+
+		assert_int_equal(ar_store_set_once_deferred(st, "nonce:d2", 60000,
+							    AR_ERR_BAD_NONCE, "used", &err), 0);
+		b = ar_store_batch_new(st);
+		ar_store_batch_set(b, "rec", "r4", 2, 0);
+		assert_int_equal(ar_store_batch_exec(b, &err), -1);
+		assert_errc(&err, AR_ERR_BAD_NONCE);
+		RAW_STR("r2", "GET", "acmerats:rec");
+	}
+
+	/* Settled on its own; nothing waiting settles to 0. */
+	assert_int_equal(ar_store_settle(st, &err), 0);
+	assert_int_equal(ar_store_set_once_deferred(st, "nonce:d3", 0, AR_ERR_BAD_NONCE, "used",
+						    &err), 0);
+	assert_int_equal(ar_store_settle(st, &err), 0);
+	assert_int_equal(RAW_INT("PTTL", "acmerats:nonce:d3"), -1);
+	assert_int_equal(ar_store_set_once_deferred(st, "nonce:d3", 0, AR_ERR_BAD_NONCE, "used",
+						    &err), 0);
+	assert_int_equal(ar_store_settle(st, &err), -1);
+	assert_errc(&err, AR_ERR_BAD_NONCE);
+
+	/* A second one settles the first. */
+	assert_int_equal(ar_store_set_once_deferred(st, "nonce:d4", 0, AR_ERR_BAD_NONCE, "used",
+						    &err), 0);
+	assert_int_equal(ar_store_set_once_deferred(st, "nonce:d5", 0, AR_ERR_BAD_NONCE, "used",
+						    &err), 0);
+	assert_int_equal(RAW_INT("EXISTS", "acmerats:nonce:d4"), 1);
+	assert_int_equal(ar_store_set_once_deferred(st, "nonce:d4", 0, AR_ERR_BAD_NONCE, "used",
+						    &err), 0);
+	assert_int_equal(RAW_INT("EXISTS", "acmerats:nonce:d5"), 1);
+	assert_int_equal(ar_store_settle(st, &err), -1);
+	assert_errc(&err, AR_ERR_BAD_NONCE);
+
+	/* Bad arguments are refused at once; one left waiting is freed by close. */
+	assert_int_equal(ar_store_set_once_deferred(st, "", 0, AR_ERR_BAD_NONCE, "used", &err), -1);
+	assert_errc(&err, AR_ERR_MALFORMED);
+	assert_int_equal(ar_store_set_once_deferred(st, "nonce:d6", -1, AR_ERR_BAD_NONCE, "used",
+						    &err), -1);
+	assert_errc(&err, AR_ERR_MALFORMED);
+	assert_int_equal(ar_store_set_once_deferred(st, "nonce:d7", 0, AR_ERR_BAD_NONCE, "used",
+						    &err), 0);
+}
+
+/* Writes of every kind in one transaction; a failure while queueing sends nothing. */
+static void test_store_batch_writes_all_or_nothing(void **state)
+{
+	ar_store_posture_t p, pout;
+	ar_store_cert_t c, cout;
+	ar_store_batch_t *b;
+	ar_err_t err = { 0 };
+	int64_t na = (int64_t)time(NULL) + 3600;
+
+	(void)state;
+	posture_sample(&p, AR_STATUS_AFFIRMING);
+	cert_sample(&c, "SUB-B1", "ab12", "0f", na);
+	b = ar_store_batch_new(st);
+	assert_non_null(b);
+	assert_int_equal(ar_store_batch_set(b, "order:o1", "{}", 2, 60000), 0);
+	assert_int_equal(ar_store_batch_list_push(b, "acctorders:a1", "o1", 2), 0);
+	assert_int_equal(ar_store_batch_list_push(b, "acctorders:a1", "o2", 2), 0);
+	assert_int_equal(ar_store_batch_list_push(b, "acctorders:a1", "o3", 2), 0);
+	assert_int_equal(ar_store_batch_cert(b, &c), 0);
+	assert_int_equal(ar_store_batch_posture(b, "SUB-B1", &p), 0);
+	assert_int_equal(ar_store_batch_exec(b, &err), 0);
+
+	RAW_STR("{}", "GET", "acmerats:order:o1");
+	assert_in_range(RAW_INT("PTTL", "acmerats:order:o1"), 1, 60000);
+	assert_int_equal(RAW_INT("LLEN", "acmerats:acctorders:a1"), 2);
+	RAW_STR("o3", "LINDEX", "acmerats:acctorders:a1", "0");
+	assert_int_equal(ar_store_cert_find(st, "ab12", "0f", &cout, &err), 1);
+	assert_string_equal(cout.device, "SUB-B1");
+	assert_int_equal(cout.not_after, na);
+	assert_in_range(RAW_INT("PTTL", "acmerats:{dev:SUB-B1}:certs"), 1, (na + 400 -
+		(int64_t)time(NULL) + 1) * 1000);
+	assert_int_equal(ar_store_posture_get(st, "SUB-B1", &pout, &err), 1);
+	assert_int_equal(pout.status, AR_STATUS_AFFIRMING);
+	assert_int_equal(RAW_INT("SISMEMBER", "acmerats:devices", "SUB-B1"), 1);
+
+	/* A mark changes the record queued before it in the same transaction, and
+	 * only an existing one. */
+	cert_sample(&c, "SUB-B1", "ab12", "1f", na);
+	b = ar_store_batch_new(st);
+	assert_int_equal(ar_store_batch_cert(b, &c), 0);
+	assert_int_equal(ar_store_batch_cert_mark(b, "SUB-B1", "ab12", "0f", AR_CERT_SUPERSEDED,
+						  -1), 0);
+	assert_int_equal(ar_store_batch_cert_mark(b, "SUB-B1", "ab12", "ee", AR_CERT_REVOKED, 1),
+			 0);
+	assert_int_equal(ar_store_batch_exec(b, &err), 0);
+	assert_int_equal(ar_store_cert_get(st, "SUB-B1", "ab12", "0f", &cout, &err), 1);
+	assert_int_equal(cout.status, AR_CERT_SUPERSEDED);
+	assert_int_equal(ar_store_cert_get(st, "SUB-B1", "ab12", "1f", &cout, &err), 1);
+	assert_int_equal(cout.status, AR_CERT_VALID);
+	assert_int_equal(RAW_INT("EXISTS", "acmerats:{dev:SUB-B1}:cert:ab12:ee"), 0);
+
+	/* A bad record anywhere: the first error is returned, nothing is written. */
+	b = ar_store_batch_new(st);
+	assert_int_equal(ar_store_batch_set(b, "order:o2", "{}", 2, 0), 0);
+	assert_int_equal(ar_store_batch_posture(b, "bad{id}", &p), -1);
+	assert_int_equal(ar_store_batch_set(b, "order:o3", "{}", 2, 0), -1);
+	assert_int_equal(ar_store_batch_exec(b, &err), -1);
+	assert_errc(&err, AR_ERR_MALFORMED);
+	assert_int_equal(RAW_INT("EXISTS", "acmerats:order:o2"), 0);
+	assert_int_equal(RAW_INT("EXISTS", "acmerats:order:o3"), 0);
+
+	cert_sample(&c, "SUB-B2", "ab12", "10", (int64_t)time(NULL) - 3600);
+	b = ar_store_batch_new(st);
+	assert_int_equal(ar_store_batch_set(b, "order:o4", "{}", 2, 0), 0);
+	assert_int_equal(ar_store_batch_cert(b, &c), -1);
+	assert_int_equal(ar_store_batch_exec(b, &err), -1);
+	assert_errc(&err, AR_ERR_MALFORMED);
+	assert_int_equal(RAW_INT("EXISTS", "acmerats:order:o4"), 0);
+
+	/* Freed unrun, and NULL is accepted everywhere. */
+	b = ar_store_batch_new(st);
+	ar_store_batch_set(b, "order:o5", "{}", 2, 0);
+	ar_store_batch_free(b);
+	assert_int_equal(RAW_INT("EXISTS", "acmerats:order:o5"), 0);
+	assert_int_equal(ar_store_batch_set(NULL, "k", "v", 1, 0), -1);
+	assert_int_equal(ar_store_batch_exec(NULL, &err), -1);
+	assert_errc(&err, AR_ERR_NOMEM);
+	ar_store_batch_free(NULL);
+}
+
 static void test_store_set_get_roundtrip_with_timeouts(void **state)
 {
 	static const char bin[] = "v\0with\0nul\r\n";
@@ -1235,6 +1422,9 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_store_set_once_is_true_only_for_the_first_caller,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_deferred_set_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_batch_writes_all_or_nothing, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_store_auth_with_acl_user, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_rejects_device_id_with_hash_tag_chars,
 						setup, teardown),

@@ -158,6 +158,27 @@ static ar_issue_params_t params(const ca_t *ca, const ar_certext_t *att)
 }
 
 /* Checked CSR for DNS1 + PERM1 with CN DNS1, and the certificate issued for it. */
+/*
+ * The certificate as its holder and relying parties get it: encoded and
+ * parsed again (ar_issue_cert() copies the CSR's key without decoding it).
+ */
+static X509 *as_received(X509 *x)
+{
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	int n = i2d_X509(x, &der);
+	X509 *y;
+
+	assert_true(n > 0);
+	p = der;
+	y = d2i_X509(NULL, &p, n);
+	assert_non_null(y);
+	assert_non_null(X509_get0_pubkey(y));
+	OPENSSL_free(der);
+	X509_free(x);
+	return y;
+}
+
 static X509 *issue(const ca_t *ca, const ar_certext_t *att, int server_auth, EVP_PKEY **subject)
 {
 	ar_issue_params_t p = params(ca, att);
@@ -174,6 +195,7 @@ static X509 *issue(const ca_t *ca, const ar_certext_t *att, int server_auth, EVP
 	if (!x)
 		fail_msg("issue: %s", err.msg);
 	X509_REQ_free(req);
+	x = as_received(x);
 	if (subject)
 		*subject = key;
 	else
@@ -767,6 +789,8 @@ static void test_rsa_subject_key_gets_key_encipherment_rsa_issuer_sha256(void **
 	assert_int_equal(info.key_bits, 2048);
 	x = ar_issue_cert(req, &info, &p, NULL);
 	assert_non_null(x);
+	x = as_received(x);
+	assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(x), key), 1);
 	assert_int_equal(X509_get_key_usage(x), KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT);
 	assert_int_equal(X509_get_signature_nid(x), NID_sha256WithRSAEncryption);
 	X509_free(x);
