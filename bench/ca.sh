@@ -156,7 +156,10 @@ aof_settle() {
 		sleep 0.1
 	done
 }
-redis_commands() { redis-cli -p "$rport" info stats | tr -d '\r' | awk -F: '/^total_commands_processed:/ {print $2}'; }
+# Commands, and socket reads: one per round trip (a pipeline arrives in one read).
+redis_stat() { redis-cli -p "$rport" info stats | tr -d '\r' | awk -F: -v k="$1" '$1 == k {print $2}'; }
+redis_commands() { redis_stat total_commands_processed; }
+redis_reads() { redis_stat total_reads_processed; }
 
 best_attested=0 best_plain=0 best_pebble=0
 first=0
@@ -169,7 +172,7 @@ for c in $concurrency; do
 	[ "$pool" -ge 16 ] || pool=16
 	for mode in $modes; do
 		[ "$mode" != pebble ] || start_pebble
-		cmds0=$(redis_commands)
+		cmds0=$(redis_commands) reads0=$(redis_reads)
 		perf_pid=""
 		if [ -n "$perfdir" ]; then
 			target=$ca_pid
@@ -207,6 +210,8 @@ for c in $concurrency; do
 			issued=0
 			case $line in *" issuances="*) issued=${line#* issuances=}; issued=${issued%% *} ;; esac
 			line="$line redis_commands_per_issuance=$(awk -v a="$cmds0" -v b="$(redis_commands)" \
+				-v n="$issued" 'BEGIN {printf "%.1f", n ? (b - a) / n : 0}')"
+			line="$line redis_round_trips_per_issuance=$(awk -v a="$reads0" -v b="$(redis_reads)" \
 				-v n="$issued" 'BEGIN {printf "%.1f", n ? (b - a) / n : 0}')"
 		fi
 		emit "$line"
