@@ -1132,6 +1132,26 @@ static int generic_key(const ar_store_t *s, const char *key, char *buf, size_t s
 	return glob_key(s, buf, size, key, err);
 }
 
+/* SET key val [NX] [PX ttl] of a generic value; @k holds the key (KEY_MAX). */
+static int set_cmd(ar_store_t *s, const char *key, const char *val, size_t len, int64_t ttl_ms,
+		   int nx, cmd_t *cmd, char *k, ar_err_t *err)
+{
+	if (generic_key(s, key, k, KEY_MAX, err) < 0)
+		return -1;
+	if (ttl_ms < 0)
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: negative ttl");
+	cmd_start(cmd, "SET");
+	cmd_arg(cmd, k);
+	cmd_argn(cmd, val, len);
+	if (nx)
+		cmd_arg(cmd, "NX");
+	if (ttl_ms > 0) {
+		cmd_arg(cmd, "PX");
+		cmd_int(cmd, ttl_ms);
+	}
+	return 0;
+}
+
 int ar_store_set(ar_store_t *s, const char *key, const char *val, size_t len, int64_t ttl_ms,
 		 ar_err_t *err)
 {
@@ -1140,41 +1160,14 @@ int ar_store_set(ar_store_t *s, const char *key, const char *val, size_t len, in
 	redisReply *r;
 	int rc;
 
-	if (generic_key(s, key, k, sizeof(k), err) < 0)
+	if (set_cmd(s, key, val, len, ttl_ms, 0, &cmd, k, err) < 0)
 		return -1;
-	if (ttl_ms < 0)
-		return ar_err_set(err, AR_ERR_MALFORMED, "store: negative ttl");
-	cmd_start(&cmd, "SET");
-	cmd_arg(&cmd, k);
-	cmd_argn(&cmd, val, len);
-	if (ttl_ms > 0) {
-		cmd_arg(&cmd, "PX");
-		cmd_int(&cmd, ttl_ms);
-	}
 	r = store_cmd(s, &cmd, err);
 	if (!r)
 		return -1;
 	rc = reply_ok(s, r, err);
 	freeReplyObject(r);
 	return rc;
-}
-
-static int set_once_cmd(ar_store_t *s, const char *key, const char *val, int64_t ttl_ms,
-			cmd_t *cmd, char *k, ar_err_t *err)
-{
-	if (generic_key(s, key, k, KEY_MAX, err) < 0)
-		return -1;
-	if (ttl_ms < 0)
-		return ar_err_set(err, AR_ERR_MALFORMED, "store: negative ttl");
-	cmd_start(cmd, "SET");
-	cmd_arg(cmd, k);
-	cmd_arg(cmd, val);
-	cmd_arg(cmd, "NX");
-	if (ttl_ms > 0) {
-		cmd_arg(cmd, "PX");
-		cmd_int(cmd, ttl_ms);
-	}
-	return 0;
 }
 
 int ar_store_set_once(ar_store_t *s, const char *key, const char *val, int64_t ttl_ms,
@@ -1185,7 +1178,7 @@ int ar_store_set_once(ar_store_t *s, const char *key, const char *val, int64_t t
 	redisReply *r;
 	int rc;
 
-	if (set_once_cmd(s, key, val, ttl_ms, &cmd, k, err) < 0)
+	if (set_cmd(s, key, val, strlen(val), ttl_ms, 1, &cmd, k, err) < 0)
 		return -1;
 	r = store_cmd(s, &cmd, err);
 	if (!r)
@@ -1202,7 +1195,7 @@ int ar_store_set_once_deferred(ar_store_t *s, const char *key, int64_t ttl_ms, a
 	cmd_t cmd;
 	int len;
 
-	if (once_settle(s, err) < 0 || set_once_cmd(s, key, "1", ttl_ms, &cmd, k, err) < 0)
+	if (once_settle(s, err) < 0 || set_cmd(s, key, "1", 1, ttl_ms, 1, &cmd, k, err) < 0)
 		return -1;
 	len = redisFormatCommandArgv(&s->once.cmd, cmd.argc, (const char **)cmd.argv, cmd.argvlen);
 	if (len < 0) {
@@ -1298,19 +1291,8 @@ int ar_store_batch_set(ar_store_batch_t *b, const char *key, const char *val, si
 	char k[KEY_MAX];
 	cmd_t cmd;
 
-	if (!b || b->err.code)
+	if (!b || b->err.code || set_cmd(b->s, key, val, len, ttl_ms, 0, &cmd, k, &b->err) < 0)
 		return -1;
-	if (generic_key(b->s, key, k, sizeof(k), &b->err) < 0)
-		return -1;
-	if (ttl_ms < 0)
-		return ar_err_set(&b->err, AR_ERR_MALFORMED, "store: negative ttl");
-	cmd_start(&cmd, "SET");
-	cmd_arg(&cmd, k);
-	cmd_argn(&cmd, val, len);
-	if (ttl_ms > 0) {
-		cmd_arg(&cmd, "PX");
-		cmd_int(&cmd, ttl_ms);
-	}
 	return batch_add(b, &cmd);
 }
 
