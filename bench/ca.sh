@@ -33,7 +33,7 @@
 set -euo pipefail
 build=$(cd "$1" && pwd)
 shift
-secs=10 concurrency="1 8 64 256" modes="attested plain pebble" ca_threads=2 out="" perfdir=""
+secs=10 concurrency="1 8 64 256" modes="attested plain pebble" ca_threads=8 out="" perfdir=""
 records="" scale_clients=64 module_dir=""
 while getopts d:c:m:t:o:P:R:S:C: opt; do
 	case $opt in

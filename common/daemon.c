@@ -23,7 +23,7 @@ const ar_conf_rule_t daemon_server_rules[] = {
 	{ "port", AR_CONF_INT, SRV(port), AR_CONF_REQUIRED, NULL, 0, 65535, NULL },
 	{ "tls_cert", AR_CONF_STRING, SRV(tls_cert), AR_CONF_REQUIRED, NULL, 0, 0, NULL },
 	{ "tls_key", AR_CONF_STRING, SRV(tls_key), AR_CONF_REQUIRED, NULL, 0, 0, NULL },
-	{ "threads", AR_CONF_INT, SRV(threads), 0, "2", 1, 64, NULL },
+	{ "threads", AR_CONF_INT, SRV(threads), 0, "8", 1, 64, NULL },
 	{ "max_connections", AR_CONF_INT, SRV(max_connections), 0, "1024", 1, 65536, NULL },
 	{ "max_connections_per_ip", AR_CONF_INT, SRV(max_per_ip), 0, "0", 0, 65536, NULL },
 	{ "timeout", AR_CONF_DURATION, SRV(timeout), 0, "10s", 1000, 300000, NULL },

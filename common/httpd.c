@@ -370,7 +370,7 @@ ar_httpd_t *ar_httpd_start(const ar_httpd_opts_t *o, ar_http_handler_t handler, 
 		flags |= MHD_USE_IPv6;
 	h->mhd = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, on_request, h,
 				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				  MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads ? o->threads : 2),
+				  MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads ? o->threads : 8),
 				  MHD_OPTION_CONNECTION_LIMIT,
 				  (unsigned)(o->max_connections ? o->max_connections : 1024),
 				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)o->max_per_ip,

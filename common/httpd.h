@@ -42,7 +42,7 @@ typedef struct ar_httpd_opts {
 	int		port;		/**< 0 = ephemeral (see ar_httpd_port) */
 	const char	*cert_file;	/**< PEM certificate chain (required) */
 	const char	*key_file;	/**< PEM private key (required) */
-	unsigned	threads;	/**< epoll threads, default 2 */
+	unsigned	threads;	/**< epoll threads, default 8 */
 	unsigned	max_connections;	/**< default 1024 */
 	unsigned	max_per_ip;	/**< default 0 = unlimited */
 	unsigned	timeout_s;	/**< idle connection timeout, default 10 */
