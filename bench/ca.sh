@@ -149,12 +149,16 @@ stop_pebble() {
 }
 # Wait (at most 120 s) for an AOF rewrite the preload's growth started: a
 # fleet step measures the fleet's size, not Redis rewriting its log.
+# After a preload: wait for the AOF rewrite it set off, then for the disk
+# to take the rewritten file (gigabytes at 1M devices) - otherwise the
+# kernel's writeback competes with Redis during the next measurement.
 aof_settle() {
 	for _ in $(seq 1200); do
 		redis-cli -p "$rport" info persistence | tr -d '\r' |
-			grep -qE '^aof_rewrite_(in_progress|scheduled):1' || return 0
+			grep -qE '^aof_rewrite_(in_progress|scheduled):1' || break
 		sleep 0.1
 	done
+	sync
 }
 # Commands, and socket reads: one per round trip (a pipeline arrives in one read).
 redis_stat() { redis-cli -p "$rport" info stats | tr -d '\r' | awk -F: -v k="$1" '$1 == k {print $2}'; }
