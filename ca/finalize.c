@@ -213,6 +213,7 @@ void order_finalize(acme_req_t *r, const char *id, json_t *order, ar_http_resp_t
 	char why[256], cid[32], *chain = NULL, serial[AR_CERT_HEX_MAX], aki[AR_CERT_HEX_MAX];
 	char life_id[2 * AR_CERT_HEX_MAX + 2];
 	json_t *rec = NULL, *life = NULL;
+	const json_t *rep;
 	size_t nids;
 	int has_ext;
 
@@ -308,10 +309,10 @@ void order_finalize(acme_req_t *r, const char *id, json_t *order, ar_http_resp_t
 			goto out;
 		}
 	}
-	if (json_object_get(order, "replaces"))
+	if ((rep = json_object_get(order, "replaces")))
 		ar_info("event=certificate.superseded device=%s serial=%s",
-			json_string_value(json_object_get(json_object_get(order, "replaces"), "device")),
-			json_string_value(json_object_get(json_object_get(order, "replaces"), "serial")));
+			json_string_value(json_object_get(rep, "device")),
+			json_string_value(json_object_get(rep, "serial")));
 	ar_info("event=certificate.issued order=%s account=%s device=%s serial=%s lifetime_s=%lld "
 		"attested=%s profile=%s", id, r->account_id, ids[0].value, serial,
 		(long long)params.lifetime_s, has_ext ? ar_status_name(ext.status) : "no", prof->name);
