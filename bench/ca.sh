@@ -164,6 +164,18 @@ aof_settle() {
 redis_stat() { redis-cli -p "$rport" info stats | tr -d '\r' | awk -F: -v k="$1" '$1 == k {print $2}'; }
 redis_commands() { redis_stat total_commands_processed; }
 redis_reads() { redis_stat total_reads_processed; }
+# Redis's own time per command type ("cmd usec"), to compare two moments.
+redis_usec() {
+	redis-cli -p "$rport" info commandstats | tr -d '\r' |
+		sed -n 's/^cmdstat_\([a-z|]*\):calls=[0-9]*,usec=\([0-9]*\),.*/\1 \2/p' | sort
+}
+# The three command types that took Redis most time since snapshot $1, in
+# microseconds per issuance ($2 issuances): "redis_usec_per_issuance=hset:210,..."
+redis_usec_top() {
+	join -a 2 -e 0 -o 0,1.2,2.2 "$1" <(redis_usec) |
+		awk -v n="$2" '$1 != "info" {d = $3 - $2; if (d > 0 && n > 0) printf "%s %.0f\n", $1, d / n}' |
+		sort -k2,2nr | head -3 | awk '{printf "%s%s:%s", (NR > 1 ? "," : ""), $1, $2}'
+}
 
 best_attested=0 best_plain=0 best_pebble=0
 first=0
@@ -247,11 +259,15 @@ for n in $records; do
 		prefix=bench-a- key=(-v "$work/verifier.pem" -i bench-verifier)
 		[ "$mode" = attested ] || { prefix=bench-p-; key=(); }
 		cmds0=$(redis_commands)
+		redis_usec >"$work/usec0"
 		line=$("$build/bench/ca_load" -t "$c" -d "$secs" -k "$pool" -e "$work/ca/eab.json" \
 			-p "$prefix" -f "$first" "${key[@]}" -c "ca=$ca_pid" -c "redis=$redis_pid" "$mode" \
 			"https://127.0.0.1:$cport/directory" "$work/ca/ca.crt") || true
 		[ -n "$line" ] || line="ca_issuances_per_s=0 mode=$mode threads=$c run_failed=1"
-		emit "$line redis_devices=$n redis_keys=$(redis-cli -p "$rport" dbsize)"
+		issued=0
+		case $line in *" issuances="*) issued=${line#* issuances=}; issued=${issued%% *} ;; esac
+		emit "$line redis_devices=$n redis_keys=$(redis-cli -p "$rport" dbsize)" \
+			"redis_usec_per_issuance=$(redis_usec_top "$work/usec0" "$issued")"
 	done
 	if [ -n "$module_dir" ]; then
 		line=$("$build/bench/module_check" -r "$rport" -s "$module_dir/module-check-$n.txt" 50000) ||
