@@ -409,13 +409,9 @@ static int store_xchg(ar_store_t *s, const xchg_t *x, ar_err_t *err)
  */
 static int once_result(ar_store_t *s, redisReply *r, ar_err_t *err)
 {
-	int rc;
-
 	if (r->type == REDIS_REPLY_NIL)
-		rc = ar_err_set(err, s->once.code, "%s", s->once.msg);
-	else
-		rc = reply_ok(s, r, err);
-	return rc;
+		return ar_err_set(err, s->once.code, "%s", s->once.msg);
+	return reply_ok(s, r, err);
 }
 
 static void once_clear(ar_store_t *s)
@@ -423,39 +419,6 @@ static void once_clear(ar_store_t *s)
 	if (s->once.cmd)
 		redisFreeCommand(s->once.cmd);
 	s->once.cmd = NULL;
-}
-
-/* Send a deferred SET NX on its own. */
-static int once_settle(ar_store_t *s, ar_err_t *err)
-{
-	redisReply *r = NULL;
-	xchg_t x;
-	int rc;
-
-	if (!s->once.cmd)
-		return 0;
-	x = (xchg_t){ .pre = s->once.cmd, .pre_len = s->once.len, .pre_n = 1, .pre_r = &r };
-	rc = store_xchg(s, &x, err);
-	if (rc == 0) {
-		rc = once_result(s, r, err);
-		freeReplyObject(r);
-	}
-	once_clear(s);
-	return rc;
-}
-
-/*
- * Run @n pipelined commands that may write: a deferred SET NX goes first,
- * in a round trip of its own, so nothing is written when it fails. @extra_ms widens the socket timeout for a blocking command.
- */
-static int store_run(ar_store_t *s, const cmd_t *cmds, size_t n, redisReply **replies,
-		     int extra_ms, ar_err_t *err)
-{
-	xchg_t x = { .cmds = cmds, .n = n, .r = replies, .extra_ms = extra_ms };
-
-	if (once_settle(s, err) < 0)
-		return -1;
-	return store_xchg(s, &x, err);
 }
 
 /*
@@ -485,6 +448,27 @@ static int store_read(ar_store_t *s, const cmd_t *cmds, size_t n, redisReply **r
 	}
 	once_clear(s);
 	return rc;
+}
+
+/* Send a deferred SET NX on its own (@n 0 above: the SET NX alone). */
+static int once_settle(ar_store_t *s, ar_err_t *err)
+{
+	return s->once.cmd ? store_read(s, NULL, 0, NULL, err) : 0;
+}
+
+/*
+ * Run @n pipelined commands that may write: a deferred SET NX goes first,
+ * in a round trip of its own, so nothing is written when it fails.
+ * @extra_ms widens the socket timeout for a blocking command.
+ */
+static int store_run(ar_store_t *s, const cmd_t *cmds, size_t n, redisReply **replies,
+		     int extra_ms, ar_err_t *err)
+{
+	xchg_t x = { .cmds = cmds, .n = n, .r = replies, .extra_ms = extra_ms };
+
+	if (once_settle(s, err) < 0)
+		return -1;
+	return store_xchg(s, &x, err);
 }
 
 /* One command, one reply. */
