@@ -262,8 +262,9 @@ void order_derive(json_t *order, const json_t *authzs, const char *changed_id,
 }
 
 /*
- * Records @p ids[0..n) in one round trip, @p first of kind @p kind0 and
- * the rest authorizations, into @p out (the first) and a JSON array.
+ * Records @p ids[0..n) in one round trip: authorizations, into the JSON
+ * array @p authzs, after a first record of kind @p kind0 (into @p first)
+ * when @p kind0 is not NULL.
  */
 static int load_authzs(acme_req_t *r, const char *kind0, const char *const *ids, size_t n,
 		       json_t **first, json_t **authzs, ar_err_t *err)

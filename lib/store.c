@@ -1197,23 +1197,6 @@ int ar_store_settle(ar_store_t *s, ar_err_t *err)
 	return once_settle(s, err);
 }
 
-int ar_store_set_many(ar_store_t *s, const char *const *keys, const char *const *vals,
-		      const size_t *lens, const int64_t *ttl_ms, size_t n, ar_err_t *err)
-{
-	ar_store_batch_t *b;
-	size_t i;
-
-	if (n == 0 || n > AR_STORE_BATCH_MAX)
-		return ar_err_set(err, AR_ERR_MALFORMED, "store: 1..%d values per batch",
-				  AR_STORE_BATCH_MAX);
-	if (n == 1)	/* one SET is atomic by itself */
-		return ar_store_set(s, keys[0], vals[0], lens[0], ttl_ms ? ttl_ms[0] : 0, err);
-	b = ar_store_batch_new(s);
-	for (i = 0; i < n; i++)
-		ar_store_batch_set(b, keys[i], vals[i], lens[i], ttl_ms ? ttl_ms[i] : 0);
-	return ar_store_batch_exec(b, err);
-}
-
 /*
  *	Write batches.
  */

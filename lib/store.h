@@ -168,15 +168,8 @@ int ar_store_set_once_deferred(ar_store_t *s, const char *key, int64_t ttl_ms, a
 /** Send the deferred SET NX if one waits: 0 created (or none waiting), -1 as above. */
 int ar_store_settle(ar_store_t *s, ar_err_t *err);
 
-/** Most values ar_store_set_many() and ar_store_get_many() take at once. */
+/** Most values ar_store_get_many() reads at once (writes of many: ar_store_batch_new()). */
 #define AR_STORE_BATCH_MAX	23
-
-/**
- * Write @p n generic values in one transaction (one round trip): all or none.
- * @param ttl_ms	per value (0: none), or NULL for none at all.
- */
-int ar_store_set_many(ar_store_t *s, const char *const *keys, const char *const *vals,
-		      const size_t *lens, const int64_t *ttl_ms, size_t n, ar_err_t *err);
 
 /**
  * Read @p n generic values in one round trip (MGET). @p vals[i] is a malloc'd
