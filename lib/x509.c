@@ -702,14 +702,14 @@ static int copy_pubkey(X509 *x, X509_REQ *req)
 {
 	const ASN1_OBJECT *alg;
 	const unsigned char *bits;
-	const X509_ALGOR *algor;
+	X509_ALGOR *algor;
 	const void *pval;
 	unsigned char *penc = NULL;
 	void *param = NULL;
 	int len, ptype;
 
-	if (!X509_PUBKEY_get0_param(NULL, &bits, &len, (X509_ALGOR **)&algor,
-				    X509_REQ_get_X509_PUBKEY(req)) || len <= 0)
+	if (!X509_PUBKEY_get0_param(NULL, &bits, &len, &algor, X509_REQ_get_X509_PUBKEY(req)) ||
+	    len <= 0)
 		return -1;
 	X509_ALGOR_get0(&alg, &ptype, &pval, algor);
 	switch (ptype) {
