@@ -64,10 +64,11 @@ static int save(ar_store_t *st, const char *id, const json_t *rec, ar_err_t *err
 }
 
 int account_load(ca_t *ca, ar_store_t *st, const char *kid, char *id, size_t idsize,
-		 json_t **account, ar_err_t *err)
+		 json_t **account, ca_prefetch_t *pre, ar_err_t *err)
 {
-	char prefix[600], key[96], *text = NULL;
-	size_t n, len;
+	char prefix[600], key[96], prekey[96], *text = NULL, *vals[2];
+	const char *keys[2] = { key, prekey };
+	size_t n, len, lens[2] = { 0, 0 };
 	int rc;
 
 	*account = NULL;
@@ -78,9 +79,22 @@ int account_load(ca_t *ca, ar_store_t *st, const char *kid, char *id, size_t ids
 		return 0;
 	snprintf(id, idsize, "%s", kid + n);
 	snprintf(key, sizeof(key), "acct:%s", id);
-	rc = ar_store_get(st, key, &text, &len, err);
-	if (rc <= 0)
-		return rc;
+	if (pre && pre->kind) {
+		snprintf(prekey, sizeof(prekey), "%s:%s", pre->kind, pre->id);
+		if (ar_store_get_many(st, keys, 2, vals, lens, err) < 0)
+			return -1;
+		pre->done = 1;
+		pre->text = vals[1];
+		pre->len = lens[1];
+		text = vals[0];
+		len = lens[0];
+		if (!text)
+			return 0;
+	} else {
+		rc = ar_store_get(st, key, &text, &len, err);
+		if (rc <= 0)
+			return rc;
+	}
 	*account = ar_json_load(text, len, 65536, "account record", err);
 	free(text);
 	return *account ? 1 : -1;
@@ -187,7 +201,7 @@ void account_new(acme_req_t *r, ar_http_resp_t *resp)
 		char kid[600];
 
 		account_url(r->ca, existing, kid, sizeof(kid));
-		rc = account_load(r->ca, r->st, kid, id, sizeof(id), &cur, &err);
+		rc = account_load(r->ca, r->st, kid, id, sizeof(id), &cur, NULL, &err);
 		if (rc == 1)
 			reply_account(r, id, cur, 200, resp);
 		else if (rc < 0)

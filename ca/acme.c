@@ -7,13 +7,16 @@
  *   -> route (which key reference the endpoint needs)
  *   -> envelope: flattened JWS, alg, nonce, url = this URL, jwk xor kid
  *   -> nonce authentic and unexpired (no lookup)
- *   -> account named by kid exists and is valid
+ *   -> nonce spent (one SET NX in Redis), account named by kid exists and
+ *      is valid, and the record the endpoint's URL names: one round trip
  *   -> signature by the account key (or the jwk)
- *   -> nonce spent (one SET NX in Redis), so forged requests burn nothing;
- *      it travels with the endpoint's first read (or goes ahead of its
- *      first write), and an endpoint that did not touch the store has it
- *      sent after: a reused nonce is badNonce whatever the endpoint did
  *   -> endpoint
+ *
+ * The nonce's SET NX waits for the store's next command: the account read
+ * (with the endpoint's record) for kid-signed requests, else the endpoint's
+ * first read or write, or it is sent after an endpoint that did not touch
+ * the store. A reused nonce is badNonce whatever the endpoint did, and is
+ * found before the signature costs a verification.
  *
  * Every response carries a fresh Replay-Nonce and the directory Link.
  */
@@ -55,17 +58,18 @@ static const struct route {
 	int			prefix;		/* path is a prefix; the rest goes to the handler */
 	ar_acme_keyref_t	keyref;
 	int			array_ok;	/* payload may be an array (a CMW record) */
+	const char		*record;	/* read with the account: kind, id from the rest */
 	acme_post_fn		post;
 } routes[] = {
-	{ "new-account", 0, AR_ACME_KEY_JWK, 0, post_new_account },
-	{ "acct/", 1, AR_ACME_KEY_KID, 0, account_post },
-	{ "key-change", 0, AR_ACME_KEY_KID, 0, post_key_change },
-	{ "new-order", 0, AR_ACME_KEY_KID, 0, post_new_order },
-	{ "order/", 1, AR_ACME_KEY_KID, 0, order_post },
-	{ "authz/", 1, AR_ACME_KEY_KID, 0, authz_post },
-	{ "chall/", 1, AR_ACME_KEY_KID, 1, challenge_post },
-	{ "cert/", 1, AR_ACME_KEY_KID, 0, cert_post },
-	{ "revoke-cert", 0, AR_ACME_KEY_EITHER, 0, revoke_post },
+	{ "new-account", 0, AR_ACME_KEY_JWK, 0, NULL, post_new_account },
+	{ "acct/", 1, AR_ACME_KEY_KID, 0, NULL, account_post },
+	{ "key-change", 0, AR_ACME_KEY_KID, 0, NULL, post_key_change },
+	{ "new-order", 0, AR_ACME_KEY_KID, 0, NULL, post_new_order },
+	{ "order/", 1, AR_ACME_KEY_KID, 0, "order", order_post },
+	{ "authz/", 1, AR_ACME_KEY_KID, 0, "authz", authz_post },
+	{ "chall/", 1, AR_ACME_KEY_KID, 1, "authz", challenge_post },
+	{ "cert/", 1, AR_ACME_KEY_KID, 0, "cert", cert_post },
+	{ "revoke-cert", 0, AR_ACME_KEY_EITHER, 0, NULL, revoke_post },
 };
 
 /*
@@ -195,7 +199,7 @@ static int signer_key(acme_req_t *r, ar_jwk_t **owned, const ar_jwk_t **key,
 		return 0;
 	}
 	rc = account_load(r->ca, r->st, r->jws.kid, r->account_id, sizeof(r->account_id),
-			  &r->account, &err);
+			  &r->account, &r->pre, &err);
 	if (rc < 0) {
 		acme_problem_from(r->ca, resp, &err);
 		return -1;
@@ -251,26 +255,24 @@ static void acme_post(ca_t *ca, const ar_http_req_t *http, const char *path,
 		goto out;
 	}
 	r.st = daemon_store(&ca->stores, &err);
-	if (!r.st) {
+	if (!r.st || nonce_spend(r.st, r.jws.nonce, ca->conf.nonce_lifetime, &err) < 0) {
 		acme_problem_from(ca, resp, &err);
 		goto out;
 	}
-	if (signer_key(&r, &account_key, &key, resp) < 0)
-		goto out;
-	if (ar_acme_jws_verify(&r.jws, key, &err) < 0) {
-		acme_problem_from(ca, resp, &err);
-		goto out;
+	if (route->record)
+		ca_record_prefetch(&r, route->record, rest);
+	if (signer_key(&r, &account_key, &key, resp) == 0) {
+		if (ar_acme_jws_verify(&r.jws, key, &err) < 0)
+			acme_problem_from(ca, resp, &err);
+		else
+			route->post(&r, rest, resp);
 	}
-	if (nonce_spend(r.st, r.jws.nonce, ca->conf.nonce_lifetime, &err) < 0) {
-		acme_problem_from(ca, resp, &err);
-		goto out;
-	}
-	route->post(&r, rest, resp);
 	if (ar_store_settle(r.st, &err) < 0) {
 		resp->nheaders = 0;
 		acme_problem_from(ca, resp, &err);
 	}
 out:
+	free(r.pre.text);
 	ar_jwk_free(account_key);
 	json_decref(r.account);
 	ar_acme_jws_clear(&r.jws);

@@ -131,6 +131,19 @@ const ca_profile_t *ca_profile_find(const ca_t *ca, const char *name);
 /** The profile an account orders under: its EAB key's, else the default. */
 const ca_profile_t *ca_account_profile(const ca_t *ca, const json_t *account);
 
+/**
+ * The record an endpoint reads first (the order, authorization or
+ * certificate its URL names), read in the round trip that loads the
+ * account; ca_record_own() takes it instead of asking the store again.
+ */
+typedef struct ca_prefetch {
+	const char	*kind;			/**< NULL: nothing to read ahead */
+	char		id[48];
+	int		done;			/**< read: @text is the record, or NULL if absent */
+	char		*text;
+	size_t		len;
+} ca_prefetch_t;
+
 /** A verified ACME request, as a handler sees it. */
 typedef struct acme_req {
 	ca_t			*ca;
@@ -140,6 +153,7 @@ typedef struct acme_req {
 	char			url[512];	/**< absolute URL of this request */
 	char			account_id[64];	/**< "" for jwk-signed requests */
 	json_t			*account;	/**< account record, or NULL */
+	ca_prefetch_t		pre;		/**< the endpoint's record, read with the account */
 } acme_req_t;
 
 /* Responses: every one carries a fresh Replay-Nonce and the index Link. */
@@ -179,7 +193,15 @@ int ca_records_get(ar_store_t *st, const char *const *kinds, const char *const *
 		   json_t **recs, ar_err_t *err);
 /** 1 found, 0 absent (or not a plausible id), -1 error. */
 int ca_record_get(ar_store_t *st, const char *kind, const char *id, json_t **rec, ar_err_t *err);
-/** The record if it belongs to the request's account; else answers 404 and returns NULL. */
+/**
+ * Ask for record @p kind whose id starts @p path (up to a '/') to be read
+ * with the account; nothing when the id cannot be one.
+ */
+void ca_record_prefetch(acme_req_t *r, const char *kind, const char *path);
+/**
+ * The record if it belongs to the request's account (the prefetched one
+ * when it is the one asked for); else answers 404 and returns NULL.
+ */
 json_t *ca_record_own(acme_req_t *r, const char *kind, const char *id, ar_http_resp_t *resp);
 /** Recompute an order's status from its authorizations (written once, order.c). */
 int order_refresh(acme_req_t *r, json_t *order, ar_err_t *err);
@@ -237,8 +259,11 @@ int validate_conf(const ca_t *ca, ar_err_t *err);
 /** POST to a challenge: "<authz id>/<index>" (challenge.c). */
 void challenge_post(acme_req_t *r, const char *path, ar_http_resp_t *resp);
 
-/** Load the account named by a kid URL; 1 found, 0 absent, -1 error. */
+/**
+ * Load the account named by a kid URL, and @p pre's record (may be NULL) in
+ * the same round trip; 1 found, 0 absent, -1 error.
+ */
 int account_load(ca_t *ca, ar_store_t *st, const char *kid, char *id, size_t idsize,
-		 json_t **account, ar_err_t *err);
+		 json_t **account, ca_prefetch_t *pre, ar_err_t *err);
 
 #endif

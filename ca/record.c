@@ -139,6 +139,14 @@ int ca_records_get(ar_store_t *st, const char *const *kinds, const char *const *
 	return rc;
 }
 
+/* A record read as @text (freed here; NULL: absent): 1, 0 or -1 as ca_record_get(). */
+static int record_parse(const char *kind, char *text, size_t len, json_t **rec, ar_err_t *err)
+{
+	*rec = text ? ar_json_load(text, len, RECORD_MAX, kind, err) : NULL;
+	free(text);
+	return !text ? 0 : *rec ? 1 : -1;
+}
+
 /* 1 found, 0 absent (or not a plausible id), -1 error. */
 int ca_record_get(ar_store_t *st, const char *kind, const char *id, json_t **rec,
 		      ar_err_t *err)
@@ -154,9 +162,19 @@ int ca_record_get(ar_store_t *st, const char *kind, const char *id, json_t **rec
 	rc = ar_store_get(st, key, &text, &len, err);
 	if (rc <= 0)
 		return rc;
-	*rec = ar_json_load(text, len, RECORD_MAX, kind, err);
-	free(text);
-	return *rec ? 1 : -1;
+	return record_parse(kind, text, len, rec, err);
+}
+
+void ca_record_prefetch(acme_req_t *r, const char *kind, const char *path)
+{
+	size_t n = strcspn(path, "/");
+
+	if (n >= sizeof(r->pre.id))
+		return;
+	memcpy(r->pre.id, path, n);
+	r->pre.id[n] = '\0';
+	if (plausible_id(r->pre.id))
+		r->pre.kind = kind;
 }
 
 /* Load a record of this account, or answer with the problem. */
@@ -164,7 +182,15 @@ json_t *ca_record_own(acme_req_t *r, const char *kind, const char *id, ar_http_r
 {
 	ar_err_t err = { 0 };
 	json_t *rec;
-	int rc = ca_record_get(r->st, kind, id, &rec, &err);
+	int rc;
+
+	if (r->pre.done && !strcmp(r->pre.kind, kind) && !strcmp(r->pre.id, id)) {
+		r->pre.done = 0;
+		rc = record_parse(kind, r->pre.text, r->pre.len, &rec, &err);
+		r->pre.text = NULL;
+	} else {
+		rc = ca_record_get(r->st, kind, id, &rec, &err);
+	}
 
 	if (rc < 0) {
 		acme_problem_from(r->ca, resp, &err);

@@ -159,8 +159,8 @@ int ar_store_set_once(ar_store_t *s, const char *key, const char *val, int64_t t
  * it fails. ar_store_settle() sends one still waiting. One at a time: a
  * second call settles the first.
  *
- * For a request that must spend a token (an ACME nonce) only after its
- * signature verified, without a round trip of its own.
+ * For spending a single-use token (an ACME nonce) without a round trip of
+ * its own.
  */
 int ar_store_set_once_deferred(ar_store_t *s, const char *key, int64_t ttl_ms, ar_errc_t code,
 			       const char *msg, ar_err_t *err);

@@ -401,9 +401,9 @@ static void test_account_orders_list(void **state)
  */
 static void test_replayed_nonce_refused_at_every_kind_of_endpoint(void **state)
 {
-	char order_url[600], nosuch[640], *body;
-	const char *urls[5];
-	const long first[5] = { 200, 200, 200, 200, 404 };
+	char order_url[600], nosuch[640], absent[640], *body;
+	const char *urls[6];
+	const long first[6] = { 200, 200, 200, 200, 404, 404 };
 	json_t *o, *acct, *p, *list;
 	httpc_resp_t r;
 	size_t i;
@@ -419,7 +419,9 @@ static void test_replayed_nonce_refused_at_every_kind_of_endpoint(void **state)
 	urls[2] = json_string_value(json_object_get(acct, "orders"));	/* a list read */
 	urls[3] = t.c.kid;		/* the account, already loaded: no store */
 	urls[4] = nosuch;		/* refused before any store access */
-	for (i = 0; i < 5; i++) {
+	snprintf(absent, sizeof(absent), "%s/acme/authz/AAAAAAAAAAAAAAAAAAAAAA", t.c.base);
+	urls[5] = absent;		/* read with the account, and absent */
+	for (i = 0; i < 6; i++) {
 		body = acmec_body(&t.c, urls[i], NULL, 0, NULL);
 		assert_int_equal(acmec_send(&t.c, urls[i], body, "application/jose+json", &r), 0);
 		if (r.status != first[i])
@@ -452,6 +454,45 @@ static void test_replayed_nonce_refused_at_every_kind_of_endpoint(void **state)
 	json_decref(p);
 	json_decref(acct);
 	json_decref(o);
+}
+
+/*
+ * The nonce is spent before the signature is checked: a request whose
+ * signature fails uses up its nonce (and gets a fresh one), so the same
+ * nonce under a good signature is badNonce.
+ */
+static void test_bad_signature_spends_its_nonce(void **state)
+{
+	char order_url[600], nonce[128], *body, *sig;
+	json_t *jws;
+	httpc_resp_t r;
+
+	(void)state;
+	account(NULL);
+	dns_order("forged.example.net", order_url, sizeof(order_url));
+	snprintf(nonce, sizeof(nonce), "%s", t.c.nonce);
+	body = acmec_body(&t.c, order_url, NULL, 0, NULL);
+	jws = json_loads(body, 0, NULL);
+	assert_non_null(jws);
+	sig = strdup(json_string_value(json_object_get(jws, "signature")));
+	sig[5] = sig[5] == 'A' ? 'B' : 'A';
+	json_object_set_new(jws, "signature", json_string(sig));
+	free(body);
+	body = json_dumps(jws, JSON_COMPACT);
+	assert_int_equal(acmec_send(&t.c, order_url, body, "application/jose+json", &r), 0);
+	catest_expect_problem(&r, 400, "malformed");
+	assert_string_not_equal(r.replay_nonce, "");
+	httpc_free(&r);
+	free(body);
+
+	snprintf(t.c.nonce, sizeof(t.c.nonce), "%s", nonce);
+	body = acmec_body(&t.c, order_url, NULL, 0, NULL);
+	assert_int_equal(acmec_send(&t.c, order_url, body, "application/jose+json", &r), 0);
+	catest_expect_problem(&r, 400, "badNonce");
+	httpc_free(&r);
+	free(body);
+	free(sig);
+	json_decref(jws);
 }
 
 /*
@@ -495,6 +536,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_account_orders_list, teardown),
 		cmocka_unit_test_teardown(test_replayed_nonce_refused_at_every_kind_of_endpoint,
 					  teardown),
+		cmocka_unit_test_teardown(test_bad_signature_spends_its_nonce, teardown),
 		cmocka_unit_test_teardown(test_redis_restart_during_issuance, teardown),
 	};
 
