@@ -181,9 +181,9 @@ best_attested=0 best_plain=0 best_pebble=0
 first=0
 for c in $concurrency; do
 	# Device keys made before timing: enough that none is certified twice
-	# at up to 250 issuances/s per client and 2,500/s in all.
-	expect=$((250 * c))
-	[ "$expect" -le 2500 ] || expect=2500
+	# at up to 500 issuances/s per client and 3,000/s in all.
+	expect=$((500 * c))
+	[ "$expect" -le 3000 ] || expect=3000
 	pool=$(( (expect * secs + c - 1) / c ))
 	[ "$pool" -ge 16 ] || pool=16
 	for mode in $modes; do
@@ -254,7 +254,7 @@ for n in $records; do
 		loaded=$n
 	fi
 	c=$scale_clients
-	pool=$(( (2500 * secs + c - 1) / c ))
+	pool=$(( (3000 * secs + c - 1) / c ))
 	for mode in attested plain; do
 		prefix=bench-a- key=(-v "$work/verifier.pem" -i bench-verifier)
 		[ "$mode" = attested ] || { prefix=bench-p-; key=(); }

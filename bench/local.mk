@@ -15,11 +15,12 @@ CLEANFILES += bench/verifier_load
 EXTRA_DIST += bench/verifier.sh
 
 EXTRA_PROGRAMS += bench/ca_load
-bench_ca_load_SOURCES = bench/ca_load.c bench/benchutil.c bench/benchutil.h
+bench_ca_load_SOURCES = bench/ca_load.c bench/benchutil.c bench/benchutil.h bench/hclient.c \
+	bench/hclient.h
 bench_ca_load_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/common $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) \
-	$(JOSE_CFLAGS) $(CURL_CFLAGS)
-bench_ca_load_LDADD = common/libarclient.la lib/libacmerats.la $(CURL_LIBS) $(JOSE_LIBS) \
-	$(JANSSON_LIBS) $(OPENSSL_LIBS) -lpthread
+	$(JOSE_CFLAGS)
+bench_ca_load_LDADD = common/libarclient.la lib/libacmerats.la $(JOSE_LIBS) $(JANSSON_LIBS) \
+	$(OPENSSL_LIBS) -lpthread
 CLEANFILES += bench/ca_load
 EXTRA_DIST += bench/ca.sh bench/lib.sh
 
