@@ -10,6 +10,8 @@
 #include <jose/jose.h>
 #include <jose/openssl.h>
 #include <openssl/bio.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/pem.h>
 
 #include "b64.h"
@@ -341,11 +343,47 @@ ar_jwk_t *ar_jwk_from_pkey(EVP_PKEY *pkey, ar_err_t *err)
 	return key;
 }
 
+/*
+ * The public JWK of an EC key on a NIST curve whose point is held
+ * uncompressed, straight from its parameters; NULL for anything else (the
+ * general conversion, which goes through a legacy EC_KEY, takes it).
+ */
+static json_t *ec_public_jwk(EVP_PKEY *pkey)
+{
+	static const struct {
+		const char	*group, *crv;
+		size_t		len;		/* bytes per coordinate */
+	} curves[] = {
+		{ "prime256v1", "P-256", 32 }, { "secp384r1", "P-384", 48 }, { "secp521r1", "P-521", 66 },
+	};
+	unsigned char pt[1 + 2 * 66];
+	char group[32], x[96], y[96];
+	size_t n, i;
+
+	if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_EC ||
+	    !EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+					    NULL) ||
+	    !EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pt, sizeof(pt),
+					     &n) || pt[0] != POINT_CONVERSION_UNCOMPRESSED)
+		return NULL;
+	for (i = 0; i < sizeof(curves) / sizeof(curves[0]); i++) {
+		if (strcmp(group, curves[i].group) || n != 1 + 2 * curves[i].len)
+			continue;
+		if (ar_b64url_encode(pt + 1, curves[i].len, x, sizeof(x)) < 0 ||
+		    ar_b64url_encode(pt + 1 + curves[i].len, curves[i].len, y, sizeof(y)) < 0)
+			return NULL;
+		return json_pack("{s:s,s:s,s:s,s:s}", "kty", "EC", "crv", curves[i].crv, "x", x, "y", y);
+	}
+	return NULL;
+}
+
 int ar_jwk_pkey_thumbprint(EVP_PKEY *pkey, char out[AR_JWK_THUMBPRINT_LEN + 1], ar_err_t *err)
 {
-	json_t *json = jose_openssl_jwk_from_EVP_PKEY(NULL, pkey);
+	json_t *json = ec_public_jwk(pkey);
 	int rc;
 
+	if (!json)
+		json = jose_openssl_jwk_from_EVP_PKEY(NULL, pkey);
 	if (!json)
 		return ar_err_set(err, AR_ERR_UNSUPPORTED, "key type cannot be expressed as a JWK");
 	rc = thumbprint(json, out, err);

@@ -4,6 +4,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jose/jose.h>
+#include <jose/openssl.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+
 #include "testutil.h"
 #include "vectors.h"
 #include "fileio.h"
@@ -296,6 +301,35 @@ static void test_jwk_cache_refuses_what_parse_refuses(void **state)
 	ar_jwk_cache_free(c);
 }
 
+/* The thumbprint of a bare key is the one its JWK has, on every curve and point form. */
+static void test_pkey_thumbprint_equals_the_jwk_thumbprint(void **state)
+{
+	static const char *const curves[] = { "P-256", "P-384", "P-521", "P-256" };
+	char got[AR_JWK_THUMBPRINT_LEN + 1];
+	ar_err_t err = { 0 };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 5; i++) {
+		EVP_PKEY *pkey = i < 4 ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", curves[i])
+				       : EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+		json_t *jwk, *want;
+
+		assert_non_null(pkey);
+		if (i == 3)	/* a compressed point takes the general path */
+			assert_int_equal(EVP_PKEY_set_utf8_string_param(pkey,
+					 OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT, "compressed"), 1);
+		jwk = jose_openssl_jwk_from_EVP_PKEY(NULL, pkey);
+		assert_non_null(jwk);
+		want = jose_jwk_thp(NULL, jwk, "S256");
+		assert_int_equal(ar_jwk_pkey_thumbprint(pkey, got, &err), 0);
+		assert_string_equal(got, json_string_value(want));
+		json_decref(want);
+		json_decref(jwk);
+		EVP_PKEY_free(pkey);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -309,6 +343,7 @@ int main(void)
 		cmocka_unit_test(test_jwk_public_only_rejects_private_members),
 		cmocka_unit_test(test_jwk_public_json_drops_private_members),
 		cmocka_unit_test(test_jwk_pem_file_roundtrip_keeps_thumbprint),
+		cmocka_unit_test(test_pkey_thumbprint_equals_the_jwk_thumbprint),
 		cmocka_unit_test(test_jwk_load_pem_reports_missing_and_garbage_files),
 		cmocka_unit_test(test_jwk_rejects_duplicate_members_and_oversized_text),
 		cmocka_unit_test(test_jwks_finds_keys_by_kid_and_rejects_duplicates),

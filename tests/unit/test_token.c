@@ -25,6 +25,38 @@ static void test_token_roundtrip_keeps_data(void **state)
 	assert_int_equal(len, 0);
 }
 
+/*
+ * Known answers: data, then HMAC-SHA256 truncated to 16 bytes, base64url.
+ * Replicas of different versions share tokens, so the MAC never changes.
+ * Two keys in turn, each twice: the keyed contexts are kept per key.
+ */
+static void test_token_is_hmac_sha256_of_its_data(void **state)
+{
+	const uint8_t data[] = "nonce-and-expiry";
+	char tok[256];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(ar_token_seal(key, data, sizeof(data) - 1, tok, sizeof(tok)), 0);
+		assert_string_equal(tok, "bm9uY2UtYW5kLWV4cGlyeYaSwQyB-EYIQbY0FOA7ISs");
+		assert_int_equal(ar_token_seal(other, data, sizeof(data) - 1, tok, sizeof(tok)), 0);
+		assert_string_equal(tok, "bm9uY2UtYW5kLWV4cGlyeQjTsJer7QQpMU6PBj2vIJ4");
+	}
+	/* More keys than are kept keyed: each still seals and opens its own tokens only. */
+	for (i = 0; i < 8; i++) {
+		uint8_t k[AR_TOKEN_KEY_LEN] = { (uint8_t)(100 + i) }, out[32];
+		size_t len;
+
+		assert_int_equal(ar_token_seal(k, data, sizeof(data), tok, sizeof(tok)), 0);
+		assert_int_equal(ar_token_open(k, tok, out, sizeof(out), &len), 0);
+		assert_int_equal(len, sizeof(data));
+		assert_int_equal(ar_token_open(key, tok, out, sizeof(out), &len), -1);
+	}
+	assert_int_equal(ar_token_seal(key, data, sizeof(data) - 1, tok, sizeof(tok)), 0);
+	assert_string_equal(tok, "bm9uY2UtYW5kLWV4cGlyeYaSwQyB-EYIQbY0FOA7ISs");
+}
+
 static void test_token_refuses_other_key_and_any_altered_character(void **state)
 {
 	const uint8_t data[24] = { 0 };
@@ -69,6 +101,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_token_roundtrip_keeps_data),
+		cmocka_unit_test(test_token_is_hmac_sha256_of_its_data),
 		cmocka_unit_test(test_token_refuses_other_key_and_any_altered_character),
 		cmocka_unit_test(test_token_refuses_truncated_empty_and_oversized),
 	};
