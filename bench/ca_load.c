@@ -831,9 +831,9 @@ static void print_summary(cfg_t *cfg, worker_t *w, double t0, double elapsed, do
 	 * answered, which favours the peer, and the stall is reported.
 	 * acme-rats-ca is always measured over the whole run.
 	 */
-	if (cfg->mode == MODE_PEBBLE && failed && last - t0 < elapsed - 1 && last > t0) {
-		printf("ca_issuances_per_s=%.0f stalled_s=%.1f ", (double)done / (last - t0),
-		       elapsed - (last - t0));
+	if (cfg->mode == MODE_PEBBLE && failed && last - t0 < elapsed - 1) {
+		printf("ca_issuances_per_s=%.0f stalled_s=%.1f ",
+		       done ? (double)done / (last - t0) : 0, elapsed - (last - t0));
 	} else {
 		printf("ca_issuances_per_s=%.0f ", (double)done / elapsed);
 	}

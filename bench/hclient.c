@@ -292,8 +292,8 @@ static void copy_value(char *dst, size_t size, const char *v, int *too_long)
 static int read_head(hc_t *c, http_resp_t *out, int *chunked, long long *clen, int *close_after,
 		     ar_err_t *err)
 {
-	size_t start = c->off;
 	char *s = line(c, HEAD_MAX, err), *v;
+	size_t total = 0;
 
 	if (!s)
 		return -1;
@@ -302,7 +302,8 @@ static int read_head(hc_t *c, http_resp_t *out, int *chunked, long long *clen, i
 	out->status = strtol(s + 9, NULL, 10);
 	*close_after = !strncmp(s, "HTTP/1.0", 8);
 	while ((s = line(c, HEAD_MAX, err)) && *s) {
-		if (c->off - start > HEAD_MAX)
+		total += strlen(s) + 2;
+		if (total > HEAD_MAX)
 			return ar_err_set(err, AR_ERR_TOO_LARGE, "response header above %d bytes",
 					  HEAD_MAX);
 		v = strchr(s, ':');
@@ -348,6 +349,8 @@ static int read_body(hc_t *c, const char *method, http_resp_t *out, int chunked,
 				break;
 			if (take(c, out, (size_t)n, err) < 0 || !(s = line(c, 2, err)))
 				return -1;
+			if (*s)
+				return ar_err_set(err, AR_ERR_MALFORMED, "chunk not followed by CRLF");
 		}
 		for (;;) {			/* trailers, then the empty line */
 			char *s = line(c, HEAD_MAX, err);
