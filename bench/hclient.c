@@ -115,7 +115,7 @@ static int split_url(const char *url, char *host, char *port, const char **path)
 		return -1;
 	memcpy(host, h, n);
 	host[n] = '\0';
-	strcpy(port, "443");
+	memcpy(port, "443", 4);
 	if (*p == ':') {
 		n = strspn(p + 1, "0123456789");
 		if (n == 0 || n > 5)
