@@ -53,3 +53,10 @@ EXTRA_DIST += bench/run
 
 # posture lapse -> re-admitted, SOC flag -> disconnected on the real 802.1X site.
 EXTRA_DIST += bench/lapse.sh
+
+# The CA benchmark, briefly and untimed, in the test suite: it still runs,
+# and its figures rest on what they should (tests/integration/test_bench_ca.sh).
+if LONG_TESTS
+TESTS += tests/integration/test_bench_ca.sh
+endif
+EXTRA_DIST += tests/integration/test_bench_ca.sh
