@@ -66,10 +66,9 @@ static int save(ar_store_t *st, const char *id, const json_t *rec, ar_err_t *err
 int account_load(ca_t *ca, ar_store_t *st, const char *kid, char *id, size_t idsize,
 		 json_t **account, ca_prefetch_t *pre, ar_err_t *err)
 {
-	char prefix[600], key[96], prekey[96], *text = NULL, *vals[2];
+	char prefix[600], key[96], prekey[96], *vals[2];
 	const char *keys[2] = { key, prekey };
-	size_t n, len, lens[2] = { 0, 0 };
-	int rc;
+	size_t n, lens[2] = { 0, 0 }, nkeys = pre && pre->kind ? 2 : 1;
 
 	*account = NULL;
 	account_url(ca, "", prefix, sizeof(prefix));
@@ -79,24 +78,19 @@ int account_load(ca_t *ca, ar_store_t *st, const char *kid, char *id, size_t ids
 		return 0;
 	snprintf(id, idsize, "%s", kid + n);
 	snprintf(key, sizeof(key), "acct:%s", id);
-	if (pre && pre->kind) {
+	if (nkeys == 2)
 		snprintf(prekey, sizeof(prekey), "%s:%s", pre->kind, pre->id);
-		if (ar_store_get_many(st, keys, 2, vals, lens, err) < 0)
-			return -1;
+	if (ar_store_get_many(st, keys, nkeys, vals, lens, err) < 0)
+		return -1;
+	if (nkeys == 2) {
 		pre->done = 1;
 		pre->text = vals[1];
 		pre->len = lens[1];
-		text = vals[0];
-		len = lens[0];
-		if (!text)
-			return 0;
-	} else {
-		rc = ar_store_get(st, key, &text, &len, err);
-		if (rc <= 0)
-			return rc;
 	}
-	*account = ar_json_load(text, len, 65536, "account record", err);
-	free(text);
+	if (!vals[0])
+		return 0;
+	*account = ar_json_load(vals[0], lens[0], 65536, "account record", err);
+	free(vals[0]);
 	return *account ? 1 : -1;
 }
 

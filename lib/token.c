@@ -65,7 +65,6 @@ static EVP_MAC_CTX *keyed_copy(const uint8_t key[AR_TOKEN_KEY_LEN])
 	fresh = keyed_new(key);
 	if (!fresh)
 		return NULL;
-	copy = EVP_MAC_CTX_dup(fresh);
 	pthread_rwlock_wrlock(&keyed_lock);
 	for (i = 0; i < nkeyed; i++)
 		if (!memcmp(keyed[i].key, key, AR_TOKEN_KEY_LEN))
@@ -73,10 +72,11 @@ static EVP_MAC_CTX *keyed_copy(const uint8_t key[AR_TOKEN_KEY_LEN])
 	if (i == nkeyed && nkeyed < KEYED_MAX) {	/* another thread may have won */
 		memcpy(keyed[nkeyed].key, key, AR_TOKEN_KEY_LEN);
 		keyed[nkeyed++].ctx = fresh;
-		fresh = NULL;
+		copy = EVP_MAC_CTX_dup(fresh);
+	} else {
+		copy = fresh;				/* not kept: used once */
 	}
 	pthread_rwlock_unlock(&keyed_lock);
-	EVP_MAC_CTX_free(fresh);
 	return copy;
 }
 
