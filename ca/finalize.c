@@ -171,11 +171,11 @@ static char *pem_chain(const ca_t *ca, X509 *cert)
 	return out;
 }
 
-static X509_REQ *read_csr(acme_req_t *r, ar_csr_info_t *info, ar_http_resp_t *resp)
+static ar_csr_t *read_csr(acme_req_t *r, ar_csr_info_t *info, ar_http_resp_t *resp)
 {
 	const char *b64 = json_string_value(json_object_get(r->jws.payload, "csr"));
 	ar_err_t err = { 0 };
-	X509_REQ *req;
+	ar_csr_t *req;
 	uint8_t *der;
 	size_t len;
 
@@ -192,7 +192,7 @@ static X509_REQ *read_csr(acme_req_t *r, ar_csr_info_t *info, ar_http_resp_t *re
 	free(der);
 	if (!req || ar_csr_check(req, info, &err) < 0) {
 		acme_problem(r->ca, resp, 400, "badCSR", "%s", err.msg);
-		X509_REQ_free(req);
+		ar_csr_free(req);
 		return NULL;
 	}
 	return req;
@@ -207,7 +207,7 @@ void order_finalize(acme_req_t *r, const char *id, json_t *order, ar_http_resp_t
 	ar_certext_t ext;
 	ar_csr_info_t info;
 	ar_err_t err = { 0 };
-	X509_REQ *req = NULL;
+	ar_csr_t *req = NULL;
 	X509 *cert = NULL;
 	const char *jkt, *status;
 	char why[256], cid[32], *chain = NULL, serial[AR_CERT_HEX_MAX], aki[AR_CERT_HEX_MAX];
@@ -322,7 +322,7 @@ out:
 	json_decref(rec);
 	free(chain);
 	X509_free(cert);
-	X509_REQ_free(req);
+	ar_csr_free(req);
 }
 
 void cert_post(acme_req_t *r, const char *id, ar_http_resp_t *resp)

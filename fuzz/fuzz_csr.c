@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		{ AR_ID_ATTESTATION, "" },
 	};
 	ar_csr_info_t info;
-	X509_REQ *req;
+	ar_csr_t *req;
 	char why[256];
 
 	req = ar_csr_parse_der(data, size, NULL);
@@ -28,6 +28,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ar_csr_check(req, &info, NULL) == 0)
 		(void)ar_csr_identifiers_match(&info, order, sizeof(order) / sizeof(order[0]), why,
 					       sizeof(why));
-	X509_REQ_free(req);
+	ar_csr_free(req);
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include <openssl/asn1t.h>
 #include <openssl/core_names.h>
 #include <openssl/objects.h>
+#include <openssl/param_build.h>
 #include <openssl/rand.h>
 #include <openssl/provider.h>
 #include <openssl/x509v3.h>
@@ -40,61 +41,233 @@ ASN1_SEQUENCE(AR_PERMANENT_ID) = {
 IMPLEMENT_STATIC_ASN1_ALLOC_FUNCTIONS(AR_PERMANENT_ID)
 IMPLEMENT_STATIC_ASN1_ENCODE_FUNCTIONS(AR_PERMANENT_ID)
 
-X509_REQ *ar_csr_parse_der(const unsigned char *der, size_t len, ar_err_t *err)
+/*
+ * RFC 2986 CertificationRequest, with the subjectPublicKeyInfo kept as
+ * algorithm and bit string. OpenSSL's X509_REQ decodes the key as it
+ * parses, and OpenSSL 3.0 does that through its decoder framework (a tenth
+ * of the CA's work per issuance); the key is made here from its parameters
+ * instead (csr_key()). CertificationRequestInfo keeps its received
+ * encoding (ASN1_SEQUENCE_enc), so the signature is checked over the bytes
+ * that were signed. The attributes are OPTIONAL as in OpenSSL's own
+ * template, which accepts requests that omit the empty SET.
+ */
+typedef struct AR_SPKI_st {
+	X509_ALGOR	*alg;
+	ASN1_BIT_STRING	*key;
+} AR_SPKI;
+
+typedef struct AR_CSR_INFO_st {
+	ASN1_ENCODING			enc;
+	ASN1_INTEGER			*version;
+	X509_NAME			*subject;
+	AR_SPKI				*spki;
+	STACK_OF(X509_ATTRIBUTE)	*attributes;
+} AR_CSR_INFO;
+
+typedef struct AR_CSR_st {
+	AR_CSR_INFO	*info;
+	X509_ALGOR	*sig_alg;
+	ASN1_BIT_STRING	*signature;
+} AR_CSR;
+
+/* RFC 8017 RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER } */
+typedef struct AR_RSA_PUB_st {
+	ASN1_INTEGER	*n;
+	ASN1_INTEGER	*e;
+} AR_RSA_PUB;
+
+ASN1_SEQUENCE(AR_SPKI) = {
+	ASN1_SIMPLE(AR_SPKI, alg, X509_ALGOR),
+	ASN1_SIMPLE(AR_SPKI, key, ASN1_BIT_STRING),
+} static_ASN1_SEQUENCE_END(AR_SPKI)
+
+ASN1_SEQUENCE_enc(AR_CSR_INFO, enc, NULL) = {
+	ASN1_SIMPLE(AR_CSR_INFO, version, ASN1_INTEGER),
+	ASN1_SIMPLE(AR_CSR_INFO, subject, X509_NAME),
+	ASN1_SIMPLE(AR_CSR_INFO, spki, AR_SPKI),
+	ASN1_IMP_SET_OF_OPT(AR_CSR_INFO, attributes, X509_ATTRIBUTE, 0),
+} static_ASN1_SEQUENCE_END_ref(AR_CSR_INFO, AR_CSR_INFO)
+
+ASN1_SEQUENCE(AR_CSR) = {
+	ASN1_SIMPLE(AR_CSR, info, AR_CSR_INFO),
+	ASN1_SIMPLE(AR_CSR, sig_alg, X509_ALGOR),
+	ASN1_SIMPLE(AR_CSR, signature, ASN1_BIT_STRING),
+} static_ASN1_SEQUENCE_END(AR_CSR)
+
+ASN1_SEQUENCE(AR_RSA_PUB) = {
+	ASN1_SIMPLE(AR_RSA_PUB, n, ASN1_INTEGER),
+	ASN1_SIMPLE(AR_RSA_PUB, e, ASN1_INTEGER),
+} static_ASN1_SEQUENCE_END(AR_RSA_PUB)
+
+static void *asn1_d2i(const ASN1_ITEM *it, const unsigned char **p, long len)
+{
+	return ASN1_item_d2i(NULL, p, len, it);
+}
+
+static void asn1_free(const ASN1_ITEM *it, void *a)
+{
+	ASN1_item_free(a, it);
+}
+
+struct ar_csr {
+	AR_CSR		*asn;
+	EVP_PKEY	*pkey;	/* set by ar_csr_check() */
+};
+
+ar_csr_t *ar_csr_parse_der(const unsigned char *der, size_t len, ar_err_t *err)
 {
 	const unsigned char *p = der;
-	X509_REQ *req;
+	ar_csr_t *csr;
 
 	if (len > AR_CSR_MAX_DER) {
 		ar_err_set(err, AR_ERR_TOO_LARGE, "CSR is %zu bytes, limit is %d", len,
 			   AR_CSR_MAX_DER);
 		return NULL;
 	}
-	req = d2i_X509_REQ(NULL, &p, (long)len);
-	if (!req) {
-		ar_err_set(err, AR_ERR_MALFORMED, "CSR is not a DER PKCS#10 request");
+	csr = calloc(1, sizeof(*csr));
+	if (!csr) {
+		ar_err_set(err, AR_ERR_NOMEM, "out of memory");
 		return NULL;
+	}
+	csr->asn = asn1_d2i(ASN1_ITEM_rptr(AR_CSR), &p, (long)len);
+	if (!csr->asn) {
+		ar_err_set(err, AR_ERR_MALFORMED, "CSR is not a DER PKCS#10 request");
+		goto fail;
 	}
 	if ((size_t)(p - der) != len) {
 		ar_err_set(err, AR_ERR_MALFORMED, "CSR has %zu trailing bytes",
 			   len - (size_t)(p - der));
-		X509_REQ_free(req);
-		return NULL;
+		goto fail;
 	}
-	return req;
+	return csr;
+fail:
+	ar_csr_free(csr);
+	return NULL;
 }
 
-/* Key type and size acceptable for a client certificate. */
-static int check_key(EVP_PKEY *pkey, ar_csr_info_t *info, ar_err_t *err)
+void ar_csr_free(ar_csr_t *csr)
 {
-	char group[32];
+	if (!csr)
+		return;
+	asn1_free(ASN1_ITEM_rptr(AR_CSR), csr->asn);
+	EVP_PKEY_free(csr->pkey);
+	free(csr);
+}
 
-	switch (EVP_PKEY_get_base_id(pkey)) {
-	case EVP_PKEY_EC:
-		if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group,
-						    sizeof(group), NULL))
-			return ar_err_set(err, AR_ERR_UNSUPPORTED, "CSR EC key has no named curve");
-		if (!strcmp(group, "prime256v1") || !strcmp(group, "P-256"))
-			info->key_bits = 256;
-		else if (!strcmp(group, "secp384r1") || !strcmp(group, "P-384"))
-			info->key_bits = 384;
-		else
-			return ar_err_set(err, AR_ERR_UNSUPPORTED,
-					  "CSR EC key on curve %s; P-256 or P-384 required", group);
-		info->key_type = AR_JWK_EC;
-		return 0;
-	case EVP_PKEY_RSA:
-		info->key_bits = EVP_PKEY_get_bits(pkey);
-		if (info->key_bits < RSA_MIN_BITS || info->key_bits > RSA_MAX_BITS)
-			return ar_err_set(err, AR_ERR_UNSUPPORTED,
-					  "CSR RSA key of %d bits; %d to %d required",
-					  info->key_bits, RSA_MIN_BITS, RSA_MAX_BITS);
-		info->key_type = AR_JWK_RSA;
-		return 0;
+/* A key from its type's parameters, as a provider key. */
+static EVP_PKEY *key_fromdata(const char *type, OSSL_PARAM *params)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
+	EVP_PKEY *pkey = NULL;
+
+	if (!ctx || EVP_PKEY_fromdata_init(ctx) <= 0 ||
+	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
+		pkey = NULL;
+	EVP_PKEY_CTX_free(ctx);
+	return pkey;
+}
+
+/* An EC public key on P-256 or P-384: the curve's OID and the point. */
+static EVP_PKEY *ec_key(const AR_SPKI *spki, ar_csr_info_t *info, ar_err_t *err)
+{
+	OSSL_PARAM params[3];
+	const ASN1_OBJECT *curve;
+	const void *pval;
+	const char *group;
+	EVP_PKEY *pkey;
+	int ptype, nid;
+
+	X509_ALGOR_get0(NULL, &ptype, &pval, spki->alg);
+	if (ptype != V_ASN1_OBJECT) {
+		ar_err_set(err, AR_ERR_UNSUPPORTED, "CSR EC key has no named curve");
+		return NULL;
+	}
+	curve = pval;
+	nid = OBJ_obj2nid(curve);
+	if (nid == NID_X9_62_prime256v1) {
+		info->key_bits = 256;
+	} else if (nid == NID_secp384r1) {
+		info->key_bits = 384;
+	} else {
+		ar_err_set(err, AR_ERR_UNSUPPORTED, "CSR EC key on curve %s; P-256 or P-384 required",
+			   nid == NID_undef ? "(unknown)" : OBJ_nid2sn(nid));
+		return NULL;
+	}
+	group = OBJ_nid2sn(nid);
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, spki->key->data,
+						      (size_t)spki->key->length);
+	params[2] = OSSL_PARAM_construct_end();
+	pkey = key_fromdata("EC", params);	/* checks the point is on the curve */
+	if (!pkey)
+		ar_err_set(err, AR_ERR_MALFORMED, "CSR EC public key is not a point on %s", group);
+	info->key_type = AR_JWK_EC;
+	return pkey;
+}
+
+/* An RSA public key of RSA_MIN_BITS to RSA_MAX_BITS. */
+static EVP_PKEY *rsa_key(const AR_SPKI *spki, ar_csr_info_t *info, ar_err_t *err)
+{
+	const unsigned char *p = spki->key->data;
+	OSSL_PARAM_BLD *bld = NULL;
+	OSSL_PARAM *params = NULL;
+	BIGNUM *n = NULL, *e = NULL;
+	AR_RSA_PUB *pub;
+	EVP_PKEY *pkey = NULL;
+
+	pub = asn1_d2i(ASN1_ITEM_rptr(AR_RSA_PUB), &p, spki->key->length);
+	if (!pub || p != spki->key->data + spki->key->length ||
+	    !(n = ASN1_INTEGER_to_BN(pub->n, NULL)) || !(e = ASN1_INTEGER_to_BN(pub->e, NULL)) ||
+	    BN_is_negative(n) || BN_is_negative(e)) {
+		ar_err_set(err, AR_ERR_MALFORMED, "CSR RSA public key is malformed");
+		goto out;
+	}
+	info->key_type = AR_JWK_RSA;
+	info->key_bits = BN_num_bits(n);
+	if (info->key_bits < RSA_MIN_BITS || info->key_bits > RSA_MAX_BITS) {
+		ar_err_set(err, AR_ERR_UNSUPPORTED, "CSR RSA key of %d bits; %d to %d required",
+			   info->key_bits, RSA_MIN_BITS, RSA_MAX_BITS);
+		goto out;
+	}
+	bld = OSSL_PARAM_BLD_new();
+	if (!bld || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) ||
+	    !(params = OSSL_PARAM_BLD_to_param(bld))) {
+		ar_err_set(err, AR_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	pkey = key_fromdata("RSA", params);
+	if (!pkey)
+		ar_err_set(err, AR_ERR_MALFORMED, "CSR RSA public key is not usable");
+out:
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	BN_free(n);
+	BN_free(e);
+	asn1_free(ASN1_ITEM_rptr(AR_RSA_PUB), pub);
+	return pkey;
+}
+
+/* The CSR's key, if of a type and size acceptable for a client certificate. */
+static EVP_PKEY *csr_key(const AR_SPKI *spki, ar_csr_info_t *info, ar_err_t *err)
+{
+	const ASN1_OBJECT *alg;
+	int nid;
+
+	X509_ALGOR_get0(&alg, NULL, NULL, spki->alg);
+	if ((spki->key->flags & 0x07) || spki->key->length <= 0) {
+		ar_err_set(err, AR_ERR_MALFORMED, "CSR public key is not a whole number of bytes");
+		return NULL;
+	}
+	switch (nid = OBJ_obj2nid(alg)) {
+	case NID_X9_62_id_ecPublicKey:
+		return ec_key(spki, info, err);
+	case NID_rsaEncryption:
+		return rsa_key(spki, info, err);
 	default:
-		return ar_err_set(err, AR_ERR_UNSUPPORTED,
-				  "CSR key type %s; EC P-256/P-384 or RSA required",
-				  OBJ_nid2sn(EVP_PKEY_get_base_id(pkey)));
+		ar_err_set(err, AR_ERR_UNSUPPORTED, "CSR key type %s; EC P-256/P-384 or RSA required",
+			   nid == NID_undef ? "(unknown)" : OBJ_nid2sn(nid));
+		return NULL;
 	}
 }
 
@@ -233,15 +406,60 @@ static int add_general_names(ar_csr_info_t *info, const GENERAL_NAMES *names, ar
 	return 0;
 }
 
+/*
+ * The extensions of the PKCS#9 extensionRequest attribute (or Microsoft's
+ * older one), an empty list when there is none. Only one such attribute,
+ * with one value, is accepted.
+ */
+static STACK_OF(X509_EXTENSION) *csr_extensions(const AR_CSR_INFO *ri, ar_err_t *err)
+{
+	STACK_OF(X509_EXTENSION) *exts = NULL;
+	const ASN1_TYPE *value = NULL;
+	const unsigned char *p;
+	int i, nid;
+
+	for (i = 0; i < sk_X509_ATTRIBUTE_num(ri->attributes); i++) {
+		X509_ATTRIBUTE *attr = sk_X509_ATTRIBUTE_value(ri->attributes, i);
+
+		nid = OBJ_obj2nid(X509_ATTRIBUTE_get0_object(attr));
+		if (nid != NID_ext_req && nid != NID_ms_ext_req)
+			continue;
+		if (value || X509_ATTRIBUTE_count(attr) != 1) {
+			ar_err_set(err, AR_ERR_MALFORMED, "CSR requests extensions more than once");
+			return NULL;
+		}
+		value = X509_ATTRIBUTE_get0_type(attr, 0);
+	}
+	if (!value) {
+		exts = sk_X509_EXTENSION_new_null();
+		if (!exts)
+			ar_err_set(err, AR_ERR_NOMEM, "out of memory");
+		return exts;
+	}
+	if (value->type == V_ASN1_SEQUENCE) {
+		p = value->value.sequence->data;
+		exts = d2i_X509_EXTENSIONS(NULL, &p, value->value.sequence->length);
+		if (exts && p != value->value.sequence->data + value->value.sequence->length) {
+			sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+			exts = NULL;
+		}
+	}
+	if (!exts)
+		ar_err_set(err, AR_ERR_MALFORMED, "CSR extensionRequest is malformed");
+	return exts;
+}
+
 /* The subjectAltName of the extensionRequest attribute, at most one. */
-static int csr_sans(X509_REQ *req, ar_csr_info_t *info, ar_err_t *err)
+static int csr_sans(const AR_CSR_INFO *ri, ar_csr_info_t *info, ar_err_t *err)
 {
 	STACK_OF(X509_EXTENSION) *exts;
 	GENERAL_NAMES *names = NULL;
 	X509_EXTENSION *ext;
 	int i, found = 0, rc = -1;
 
-	exts = X509_REQ_get_extensions(req);
+	exts = csr_extensions(ri, err);
+	if (!exts)
+		return -1;
 	for (i = 0; i < sk_X509_EXTENSION_num(exts); i++) {
 		ext = sk_X509_EXTENSION_value(exts, i);
 		if (OBJ_obj2nid(X509_EXTENSION_get_object(ext)) != NID_subject_alt_name)
@@ -269,9 +487,9 @@ out:
 
 /* The subject's commonName, at most one; added as a "dns" identifier when
  * no SAN has its value. */
-static int csr_cn(X509_REQ *req, ar_csr_info_t *info, ar_err_t *err)
+static int csr_cn(const AR_CSR_INFO *ri, ar_csr_info_t *info, ar_err_t *err)
 {
-	const X509_NAME *name = X509_REQ_get_subject_name(req);
+	const X509_NAME *name = ri->subject;
 	const ASN1_STRING *s;
 	size_t i;
 	int loc, len;
@@ -296,27 +514,38 @@ static int csr_cn(X509_REQ *req, ar_csr_info_t *info, ar_err_t *err)
 	return add_id(info, AR_ID_DNS, ASN1_STRING_get0_data(s), len, err);
 }
 
-int ar_csr_check(X509_REQ *req, ar_csr_info_t *info, ar_err_t *err)
+int ar_csr_check(ar_csr_t *csr, ar_csr_info_t *info, ar_err_t *err)
 {
-	EVP_PKEY *pkey;
+	const AR_CSR_INFO *ri = csr->asn->info;
 
 	memset(info, 0, sizeof(*info));
-	if (X509_REQ_get_version(req) != X509_REQ_VERSION_1)
+	EVP_PKEY_free(csr->pkey);
+	csr->pkey = NULL;
+	if (ASN1_INTEGER_get(ri->version) != X509_REQ_VERSION_1)
 		return ar_err_set(err, AR_ERR_MALFORMED, "CSR version is not 1");
-	pkey = X509_REQ_get0_pubkey(req);
-	if (!pkey)
-		return ar_err_set(err, AR_ERR_MALFORMED, "CSR public key cannot be read");
-	if (check_key(pkey, info, err))
+	csr->pkey = csr_key(ri->spki, info, err);
+	if (!csr->pkey)
 		return -1;
-	if (X509_REQ_verify(req, pkey) != 1)
-		return ar_err_set(err, AR_ERR_BAD_SIGNATURE, "CSR signature does not verify");
-	if (ar_jwk_pkey_thumbprint(pkey, info->jkt, err) < 0)
-		return ar_err_prefix(err, "CSR key: ");
-	if (csr_sans(req, info, err) || csr_cn(req, info, err))
-		return -1;
-	if (info->nids == 0)
-		return ar_err_set(err, AR_ERR_MALFORMED, "CSR requests no identifier");
+	if (ASN1_item_verify_ex(ASN1_ITEM_rptr(AR_CSR_INFO), csr->asn->sig_alg,
+				csr->asn->signature, ri, NULL, csr->pkey, NULL, NULL) != 1)
+		goto fail_sig;
+	if (ar_jwk_pkey_thumbprint(csr->pkey, info->jkt, err) < 0) {
+		ar_err_prefix(err, "CSR key: ");
+		goto fail;
+	}
+	if (csr_sans(ri, info, err) || csr_cn(ri, info, err))
+		goto fail;
+	if (info->nids == 0) {
+		ar_err_set(err, AR_ERR_MALFORMED, "CSR requests no identifier");
+		goto fail;
+	}
 	return 0;
+fail_sig:
+	ar_err_set(err, AR_ERR_BAD_SIGNATURE, "CSR signature does not verify");
+fail:
+	EVP_PKEY_free(csr->pkey);	/* only a checked CSR is issued for */
+	csr->pkey = NULL;
+	return -1;
 }
 
 int ar_csr_identifiers_match(const ar_csr_info_t *info, const ar_identifier_t *ids, size_t n,
@@ -698,20 +927,18 @@ out:
  * provider keys goes through an encoder and a decoder (a third of the cost
  * of issuing).
  */
-static int copy_pubkey(X509 *x, X509_REQ *req)
+static int copy_pubkey(X509 *x, const AR_SPKI *spki)
 {
+	const unsigned char *bits = spki->key->data;
 	const ASN1_OBJECT *alg;
-	const unsigned char *bits;
-	X509_ALGOR *algor;
 	const void *pval;
 	unsigned char *penc = NULL;
 	void *param = NULL;
-	int len, ptype;
+	int len = spki->key->length, ptype;
 
-	if (!X509_PUBKEY_get0_param(NULL, &bits, &len, &algor, X509_REQ_get_X509_PUBKEY(req)) ||
-	    len <= 0)
+	if (len <= 0)
 		return -1;
-	X509_ALGOR_get0(&alg, &ptype, &pval, algor);
+	X509_ALGOR_get0(&alg, &ptype, &pval, spki->alg);
 	switch (ptype) {
 	case V_ASN1_OBJECT:		/* EC: the named curve */
 		param = OBJ_dup(pval);
@@ -740,15 +967,15 @@ fail:
 	return -1;
 }
 
-X509 *ar_issue_cert(X509_REQ *req, const ar_csr_info_t *info, const ar_issue_params_t *p,
+X509 *ar_issue_cert(const ar_csr_t *csr, const ar_csr_info_t *info, const ar_issue_params_t *p,
 		    ar_err_t *err)
 {
-	EVP_PKEY *pkey = X509_REQ_get0_pubkey(req);
 	int san_critical;
 	X509 *x;
 
-	if (!p->issuer_key || !p->issuer_cert || !pkey || info->nids == 0) {
-		ar_err_set(err, AR_ERR_CONFIG, "issuance needs an issuer, a CSR key and identifiers");
+	if (!p->issuer_key || !p->issuer_cert || !csr->pkey || info->nids == 0) {
+		ar_err_set(err, AR_ERR_CONFIG,
+			   "issuance needs an issuer, a checked CSR and identifiers");
 		return NULL;
 	}
 	if (X509_check_private_key(p->issuer_cert, p->issuer_key) != 1) {
@@ -763,8 +990,8 @@ X509 *ar_issue_cert(X509_REQ *req, const ar_csr_info_t *info, const ar_issue_par
 	if (!X509_set_version(x, X509_VERSION_3) || set_serial(x, err) ||
 	    set_validity(x, p, err) ||
 	    !X509_set_issuer_name(x, X509_get_subject_name(p->issuer_cert)) ||
-	    set_subject(x, info, &san_critical, err) || copy_pubkey(x, req) < 0 ||
-	    add_basic_and_usage(x, EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA, p->server_auth,
+	    set_subject(x, info, &san_critical, err) || copy_pubkey(x, csr->asn->info->spki) < 0 ||
+	    add_basic_and_usage(x, info->key_type == AR_JWK_RSA, p->server_auth,
 				err) ||
 	    add_san(x, info, san_critical, err) || add_key_ids(x, p->issuer_cert, err) ||
 	    add_no_rev_avail(x, err) || (p->attestation && add_attestation(x, p->attestation, err)))

@@ -72,34 +72,46 @@ typedef struct ar_csr_info {
 	ar_identifier_t	ids[AR_CSR_MAX_IDS];
 } ar_csr_info_t;
 
+/** A parsed PKCS#10 certificate signing request (opaque). */
+typedef struct ar_csr ar_csr_t;
+
 /**
  * Parse a DER CSR.
  *
+ * Only the structure is decoded here; the key is decoded, and the
+ * signature checked, by ar_csr_check(). The signed part keeps its
+ * received encoding.
+ *
  * @param der	untrusted bytes (ACME's base64url, already decoded).
- * @return a new request (free with X509_REQ_free()), or NULL with
- *	   AR_ERR_TOO_LARGE (over AR_CSR_MAX_DER) or AR_ERR_MALFORMED (not a
- *	   CSR, or trailing bytes).
+ * @return a new request (free with ar_csr_free()), or NULL with
+ *	   AR_ERR_TOO_LARGE (over AR_CSR_MAX_DER), AR_ERR_MALFORMED (not a
+ *	   CSR, or trailing bytes) or AR_ERR_NOMEM.
  */
-X509_REQ *ar_csr_parse_der(const unsigned char *der, size_t len, ar_err_t *err);
+ar_csr_t *ar_csr_parse_der(const unsigned char *der, size_t len, ar_err_t *err);
+
+/** Free a CSR; NULL is ignored. */
+void ar_csr_free(ar_csr_t *csr);
 
 /**
  * Check a CSR and extract what it requests.
  *
- * Checks, in order: version 1 (value 0); the key is EC P-256, EC P-384 or
- * RSA of 2048 to 8192 bits; the self-signature verifies with that key; at
- * most one commonName, of 1..AR_CN_MAX bytes; at most one subjectAltName
- * request, holding only dNSName and id-on-permanentIdentifier (RFC 4043)
+ * Checks, in order: version 1 (value 0); the key is EC P-256, EC P-384
+ * (a named curve and a point on it) or RSA (rsaEncryption) of 2048 to 8192
+ * bits; the self-signature verifies with that key; at
+ * most one commonName, of 1..AR_CN_MAX bytes; at most one extensionRequest
+ * attribute and in it at most one subjectAltName, holding only dNSName and id-on-permanentIdentifier (RFC 4043)
  * otherNames with an identifierValue; valid DNS names (letters, digits,
  * '-', '.', a leading "*." label) and printable-ASCII permanent
  * identifiers of at most AR_CERTEXT_DEVICE_MAX bytes; at least one and at
  * most AR_CSR_MAX_IDS identifiers.
  *
  * @param info	filled on success.
- * @return 0, or -1 with AR_ERR_MALFORMED, AR_ERR_UNSUPPORTED (key type or
+ * @return 0 (the CSR is then ready for ar_issue_cert()), or -1 with
+ *	   AR_ERR_MALFORMED, AR_ERR_UNSUPPORTED (key type or
  *	   size, SAN type), AR_ERR_BAD_SIGNATURE, AR_ERR_TOO_LARGE or
  *	   AR_ERR_NOMEM; the message suits an ACME badCSR detail.
  */
-int ar_csr_check(X509_REQ *req, ar_csr_info_t *info, ar_err_t *err);
+int ar_csr_check(ar_csr_t *csr, ar_csr_info_t *info, ar_err_t *err);
 
 /**
  * Compare a CSR's identifiers with an order's.
@@ -145,7 +157,8 @@ typedef struct ar_issue_params {
 } ar_issue_params_t;
 
 /**
- * Issue a certificate for a checked CSR.
+ * Issue a certificate for a CSR that passed ar_csr_check(), with the
+ * @p info that check filled.
  *
  * The certificate has: a positive 16-byte random serial (first bit clear,
  * first byte non-zero); notBefore = not_before - backdate_s and notAfter =
@@ -166,11 +179,11 @@ typedef struct ar_issue_params {
  * result is NULL. Encode it (i2d, PEM) and parse that for a decoded view.
  *
  * @return a new certificate (free with X509_free()), or NULL with
- *	   AR_ERR_CONFIG (issuer key does not match its certificate, issuer
- *	   without SKI, bad lifetime), the errors of ar_certext_encode(),
+ *	   AR_ERR_CONFIG (a CSR not checked, issuer key does not match its
+ *	   certificate, issuer without SKI, bad lifetime), the errors of ar_certext_encode(),
  *	   AR_ERR_CRYPTO or AR_ERR_NOMEM.
  */
-X509 *ar_issue_cert(X509_REQ *req, const ar_csr_info_t *info, const ar_issue_params_t *p,
+X509 *ar_issue_cert(const ar_csr_t *csr, const ar_csr_info_t *info, const ar_issue_params_t *p,
 		    ar_err_t *err);
 
 /** Room for the hex of a key identifier or serial of up to 32 bytes, plus NUL. */

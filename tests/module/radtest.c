@@ -355,7 +355,7 @@ int mint_cert(enroll_env_t *e, const mint_spec_t *spec, const char *pem_path)
 	char crt[300], key[300], *csr = csr_for(e, "SUB-0042");
 	size_t dlen = 0;
 	unsigned char *der = NULL;
-	X509_REQ *req = NULL;
+	ar_csr_t *req = NULL;
 	ar_csr_info_t info;
 	ar_issue_params_t ip;
 	ar_jwk_t *issuer_key;
@@ -381,7 +381,7 @@ int mint_cert(enroll_env_t *e, const mint_spec_t *spec, const char *pem_path)
 	rc = write_cert(cert, pem_path);
 out:
 	X509_free(cert);
-	X509_REQ_free(req);
+	ar_csr_free(req);
 	X509_free(ip.issuer_cert);
 	ar_jwk_free(issuer_key);
 	free(der);

@@ -3,6 +3,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/conf.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
@@ -62,8 +63,8 @@ static STACK_OF(X509_EXTENSION) *conf_exts(const char *san, const char *sections
 #define PERM_SECTION	"[pid]\nv=UTF8:" PERM1 "\n"
 #define PERM_SAN	"otherName:1.3.6.1.5.5.7.8.3;SEQUENCE:pid"
 
-/* A CSR for @key, signed by @signer (normally the same key). */
-static X509_REQ *make_csr(EVP_PKEY *key, EVP_PKEY *signer, const char *cn, const char *san,
+/* A CSR for @key, signed by @signer (normally the same key), as OpenSSL builds it. */
+static X509_REQ *make_req(EVP_PKEY *key, EVP_PKEY *signer, const char *cn, const char *san,
 			  const char *sections)
 {
 	STACK_OF(X509_EXTENSION) *exts;
@@ -82,8 +83,33 @@ static X509_REQ *make_csr(EVP_PKEY *key, EVP_PKEY *signer, const char *cn, const
 		assert_int_equal(X509_REQ_add_extensions(req, exts), 1);
 		sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 	}
-	assert_true(X509_REQ_sign(req, signer, EVP_sha256()) > 0);
+	/* EdDSA takes no separate digest. */
+	assert_true(X509_REQ_sign(req, signer, EVP_PKEY_is_a(signer, "ED25519") ? NULL
+									  : EVP_sha256()) > 0);
 	return req;
+}
+
+/* An OpenSSL-built request as the CA receives it: DER, parsed; consumes @req. */
+static ar_csr_t *received(X509_REQ *req)
+{
+	unsigned char *der = NULL;
+	ar_err_t err = { 0 };
+	ar_csr_t *csr;
+	int n = i2d_X509_REQ(req, &der);
+
+	assert_true(n > 0);
+	csr = ar_csr_parse_der(der, (size_t)n, &err);
+	if (!csr)
+		fail_msg("parse: %s", err.msg);
+	OPENSSL_free(der);
+	X509_REQ_free(req);
+	return csr;
+}
+
+static ar_csr_t *make_csr(EVP_PKEY *key, EVP_PKEY *signer, const char *cn, const char *san,
+			  const char *sections)
+{
+	return received(make_req(key, signer, cn, san, sections));
 }
 
 typedef struct ca {
@@ -184,7 +210,7 @@ static X509 *issue(const ca_t *ca, const ar_certext_t *att, int server_auth, EVP
 	ar_issue_params_t p = params(ca, att);
 	ar_err_t err = { 0 };
 	ar_csr_info_t info;
-	X509_REQ *req;
+	ar_csr_t *req;
 	EVP_PKEY *key = ec_key("P-256");
 	X509 *x;
 
@@ -194,27 +220,13 @@ static X509 *issue(const ca_t *ca, const ar_certext_t *att, int server_auth, EVP
 	x = ar_issue_cert(req, &info, &p, &err);
 	if (!x)
 		fail_msg("issue: %s", err.msg);
-	X509_REQ_free(req);
+	ar_csr_free(req);
 	x = as_received(x);
 	if (subject)
 		*subject = key;
 	else
 		EVP_PKEY_free(key);
 	return x;
-}
-
-static X509_REQ *roundtrip_der(X509_REQ *req)
-{
-	unsigned char *der = NULL;
-	ar_err_t err = { 0 };
-	X509_REQ *out;
-	int n = i2d_X509_REQ(req, &der);
-
-	assert_true(n > 0);
-	out = ar_csr_parse_der(der, (size_t)n, &err);
-	assert_non_null(out);
-	OPENSSL_free(der);
-	return out;
 }
 
 /* ---- CSR parsing and checks ---- */
@@ -226,10 +238,11 @@ static void test_csr_parse_rejects_oversize_trailing_and_garbage(void **state)
 	EVP_PKEY *key = ec_key("P-256");
 	ar_err_t err = { 0 };
 	X509_REQ *req;
+	ar_csr_t *csr;
 	int n;
 
 	(void)state;
-	req = make_csr(key, key, DNS1, NULL, NULL);
+	req = make_req(key, key, DNS1, NULL, NULL);
 	n = i2d_X509_REQ(req, &der);
 	buf = calloc(1, AR_CSR_MAX_DER + 1);
 	assert_non_null(buf);
@@ -242,9 +255,9 @@ static void test_csr_parse_rejects_oversize_trailing_and_garbage(void **state)
 	assert_err(&err, AR_ERR_MALFORMED, "not a DER PKCS#10");
 	assert_null(ar_csr_parse_der(der, (size_t)n - 1, &err));
 	X509_REQ_free(req);
-	req = ar_csr_parse_der(der, (size_t)n, &err);
-	assert_non_null(req);
-	X509_REQ_free(req);
+	csr = ar_csr_parse_der(der, (size_t)n, &err);
+	assert_non_null(csr);
+	ar_csr_free(csr);
 	OPENSSL_free(der);
 	free(buf);
 	EVP_PKEY_free(key);
@@ -255,15 +268,13 @@ static void test_csr_with_bad_self_signature_is_rejected(void **state)
 	EVP_PKEY *key = ec_key("P-256"), *other = ec_key("P-256");
 	ar_err_t err = { 0 };
 	ar_csr_info_t info;
-	X509_REQ *req, *parsed;
+	ar_csr_t *req;
 
 	(void)state;
 	req = make_csr(key, other, DNS1, NULL, NULL);
-	parsed = roundtrip_der(req);
-	assert_int_equal(ar_csr_check(parsed, &info, &err), -1);
+	assert_int_equal(ar_csr_check(req, &info, &err), -1);
 	assert_err(&err, AR_ERR_BAD_SIGNATURE, "CSR signature does not verify");
-	X509_REQ_free(parsed);
-	X509_REQ_free(req);
+	ar_csr_free(req);
 	EVP_PKEY_free(key);
 	EVP_PKEY_free(other);
 }
@@ -273,17 +284,17 @@ static void test_csr_rsa_1024_and_p521_keys_are_rejected(void **state)
 	EVP_PKEY *rsa = rsa_key(1024), *p521 = ec_key("P-521");
 	ar_err_t err = { 0 };
 	ar_csr_info_t info;
-	X509_REQ *req;
+	ar_csr_t *req;
 
 	(void)state;
 	req = make_csr(rsa, rsa, DNS1, NULL, NULL);
 	assert_int_equal(ar_csr_check(req, &info, &err), -1);
 	assert_err(&err, AR_ERR_UNSUPPORTED, "RSA key of 1024 bits");
-	X509_REQ_free(req);
+	ar_csr_free(req);
 	req = make_csr(p521, p521, DNS1, NULL, NULL);
 	assert_int_equal(ar_csr_check(req, &info, &err), -1);
 	assert_err(&err, AR_ERR_UNSUPPORTED, "secp521r1");
-	X509_REQ_free(req);
+	ar_csr_free(req);
 	EVP_PKEY_free(rsa);
 	EVP_PKEY_free(p521);
 }
@@ -293,12 +304,11 @@ static void test_csr_thumbprint_equals_the_keys(void **state)
 	EVP_PKEY *key = ec_key("P-384");
 	ar_csr_info_t info;
 	ar_jwk_t *jwk;
-	X509_REQ *req, *parsed;
+	ar_csr_t *req;
 
 	(void)state;
 	req = make_csr(key, key, DNS1, NULL, NULL);
-	parsed = roundtrip_der(req);
-	assert_int_equal(ar_csr_check(parsed, &info, NULL), 0);
+	assert_int_equal(ar_csr_check(req, &info, NULL), 0);
 	jwk = ar_jwk_from_pkey(key, NULL);
 	assert_non_null(jwk);
 	assert_string_equal(info.jkt, ar_jwk_thumbprint(jwk));
@@ -306,8 +316,7 @@ static void test_csr_thumbprint_equals_the_keys(void **state)
 	assert_int_equal(info.key_type, AR_JWK_EC);
 	assert_int_equal(info.key_bits, 384);
 	ar_jwk_free(jwk);
-	X509_REQ_free(parsed);
-	X509_REQ_free(req);
+	ar_csr_free(req);
 	EVP_PKEY_free(key);
 }
 
@@ -315,14 +324,13 @@ static void test_csr_extracts_dns_and_permanent_identifier_sans(void **state)
 {
 	EVP_PKEY *key = ec_key("P-256");
 	ar_csr_info_t info;
-	X509_REQ *req, *parsed;
+	ar_csr_t *req;
 
 	(void)state;
 	req = make_csr(key, key, PERM1,
 		       "DNS:Laptop-7.Example.NET," PERM_SAN ",DNS:laptop-7.example.net,DNS:b.example",
 		       PERM_SECTION);
-	parsed = roundtrip_der(req);
-	assert_int_equal(ar_csr_check(parsed, &info, NULL), 0);
+	assert_int_equal(ar_csr_check(req, &info, NULL), 0);
 	/* Case-folded and without the duplicate; the CN is the permanent id. */
 	assert_int_equal(info.nids, 3);
 	assert_string_equal(info.ids[0].type, AR_ID_DNS);
@@ -331,8 +339,7 @@ static void test_csr_extracts_dns_and_permanent_identifier_sans(void **state)
 	assert_string_equal(info.ids[1].value, PERM1);
 	assert_string_equal(info.ids[2].value, "b.example");
 	assert_string_equal(info.cn, PERM1);
-	X509_REQ_free(parsed);
-	X509_REQ_free(req);
+	ar_csr_free(req);
 	EVP_PKEY_free(key);
 }
 
@@ -340,7 +347,7 @@ static void test_csr_cn_alone_is_a_dns_identifier(void **state)
 {
 	EVP_PKEY *key = ec_key("P-256");
 	ar_csr_info_t info;
-	X509_REQ *req;
+	ar_csr_t *req;
 
 	(void)state;
 	req = make_csr(key, key, DNS1, NULL, NULL);
@@ -348,7 +355,7 @@ static void test_csr_cn_alone_is_a_dns_identifier(void **state)
 	assert_int_equal(info.nids, 1);
 	assert_string_equal(info.ids[0].type, AR_ID_DNS);
 	assert_string_equal(info.ids[0].value, DNS1);
-	X509_REQ_free(req);
+	ar_csr_free(req);
 	EVP_PKEY_free(key);
 }
 
@@ -370,7 +377,7 @@ static void test_csr_rejects_unsupported_or_invalid_names(void **state)
 	EVP_PKEY *key = ec_key("P-256");
 	ar_err_t err;
 	ar_csr_info_t info;
-	X509_REQ *req;
+	ar_csr_t *req;
 	size_t i;
 
 	(void)state;
@@ -379,7 +386,7 @@ static void test_csr_rejects_unsupported_or_invalid_names(void **state)
 		ar_err_clear(&err);
 		assert_int_equal(ar_csr_check(req, &info, &err), -1);
 		assert_err(&err, bad[i].code, bad[i].needle);
-		X509_REQ_free(req);
+		ar_csr_free(req);
 	}
 	EVP_PKEY_free(key);
 }
@@ -391,7 +398,7 @@ static void test_csr_more_than_16_identifiers_rejected(void **state)
 	ar_csr_info_t info;
 	char san[1024];
 	size_t off = 0;
-	X509_REQ *req;
+	ar_csr_t *req;
 	int i;
 
 	(void)state;
@@ -401,8 +408,101 @@ static void test_csr_more_than_16_identifiers_rejected(void **state)
 	req = make_csr(key, key, NULL, san, NULL);
 	assert_int_equal(ar_csr_check(req, &info, &err), -1);
 	assert_err(&err, AR_ERR_TOO_LARGE, "more than 16 identifiers");
-	X509_REQ_free(req);
+	ar_csr_free(req);
 	EVP_PKEY_free(key);
+}
+
+static void test_csr_key_off_the_curve_or_of_another_type_is_rejected(void **state)
+{
+	unsigned char point[65], *der = NULL, *at;
+	EVP_PKEY *key = ec_key("P-256"), *ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	ar_err_t err = { 0 };
+	ar_csr_info_t info;
+	X509_REQ *req;
+	ar_csr_t *csr;
+	size_t plen;
+	int n;
+
+	(void)state;
+	/* The point's last byte changed: no longer on P-256. */
+	assert_int_equal(EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, point,
+							 sizeof(point), &plen), 1);
+	assert_int_equal(plen, 65);
+	req = make_req(key, key, DNS1, NULL, NULL);
+	n = i2d_X509_REQ(req, &der);
+	at = memmem(der, (size_t)n, point, plen);
+	assert_non_null(at);
+	at[plen - 1] ^= 0x01;
+	csr = ar_csr_parse_der(der, (size_t)n, &err);
+	assert_non_null(csr);
+	assert_int_equal(ar_csr_check(csr, &info, &err), -1);
+	assert_err(&err, AR_ERR_MALFORMED, "not a point on prime256v1");
+	ar_csr_free(csr);
+	OPENSSL_free(der);
+	X509_REQ_free(req);
+
+	assert_non_null(ed);
+	csr = make_csr(ed, ed, DNS1, NULL, NULL);
+	assert_int_equal(ar_csr_check(csr, &info, &err), -1);
+	assert_err(&err, AR_ERR_UNSUPPORTED, "key type ED25519");
+	ar_csr_free(csr);
+	EVP_PKEY_free(ed);
+	EVP_PKEY_free(key);
+}
+
+static void test_csr_extension_request_twice_or_malformed_is_rejected(void **state)
+{
+	EVP_PKEY *key = ec_key("P-256");
+	STACK_OF(X509_EXTENSION) *exts;
+	ar_err_t err = { 0 };
+	ar_csr_info_t info;
+	X509_REQ *req;
+	ar_csr_t *csr;
+
+	(void)state;
+	req = make_req(key, key, NULL, "DNS:" DNS1, NULL);
+	exts = conf_exts("DNS:b.example", NULL);
+	/* a second request, in Microsoft's attribute */
+	assert_int_equal(X509_REQ_add_extensions_nid(req, exts, NID_ms_ext_req), 1);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	assert_true(X509_REQ_sign(req, key, EVP_sha256()) > 0);
+	csr = received(req);
+	assert_int_equal(ar_csr_check(csr, &info, &err), -1);
+	assert_err(&err, AR_ERR_MALFORMED, "requests extensions more than once");
+	ar_csr_free(csr);
+
+	req = make_req(key, key, DNS1, NULL, NULL);
+	assert_int_equal(X509_REQ_add1_attr_by_NID(req, NID_ext_req, V_ASN1_UTF8STRING,
+						   (const unsigned char *)"x", 1), 1);
+	assert_true(X509_REQ_sign(req, key, EVP_sha256()) > 0);
+	csr = received(req);
+	assert_int_equal(ar_csr_check(csr, &info, &err), -1);
+	assert_err(&err, AR_ERR_MALFORMED, "extensionRequest is malformed");
+	ar_csr_free(csr);
+	EVP_PKEY_free(key);
+}
+
+static void test_csr_signed_with_sha384_and_rsa_is_accepted(void **state)
+{
+	EVP_PKEY *rsa = rsa_key(2048), *p256 = ec_key("P-256");
+	ar_csr_info_t info;
+	X509_REQ *req;
+	ar_csr_t *csr;
+
+	(void)state;
+	req = make_req(p256, p256, DNS1, NULL, NULL);
+	assert_true(X509_REQ_sign(req, p256, EVP_sha384()) > 0);
+	csr = received(req);
+	assert_int_equal(ar_csr_check(csr, &info, NULL), 0);
+	assert_int_equal(info.key_bits, 256);
+	ar_csr_free(csr);
+	csr = make_csr(rsa, rsa, DNS1, NULL, NULL);
+	assert_int_equal(ar_csr_check(csr, &info, NULL), 0);
+	assert_int_equal(info.key_type, AR_JWK_RSA);
+	assert_int_equal(info.key_bits, 2048);
+	ar_csr_free(csr);
+	EVP_PKEY_free(rsa);
+	EVP_PKEY_free(p256);
 }
 
 /* ---- identifiers against the order ---- */
@@ -410,10 +510,10 @@ static void test_csr_more_than_16_identifiers_rejected(void **state)
 static void checked(const char *cn, const char *san, ar_csr_info_t *info)
 {
 	EVP_PKEY *key = ec_key("P-256");
-	X509_REQ *req = make_csr(key, key, cn, san, PERM_SECTION);
+	ar_csr_t *req = make_csr(key, key, cn, san, PERM_SECTION);
 
 	assert_int_equal(ar_csr_check(req, info, NULL), 0);
-	X509_REQ_free(req);
+	ar_csr_free(req);
 	EVP_PKEY_free(key);
 }
 
@@ -512,7 +612,7 @@ static void test_issued_cert_lifetime_is_exact_and_backdate_keeps_it(void **stat
 	ca_t ca = make_ca(ec_key("P-256"), 1);
 	ar_issue_params_t p = params(&ca, NULL);
 	EVP_PKEY *key = ec_key("P-256");
-	X509_REQ *req = make_csr(key, key, DNS1, NULL, NULL);
+	ar_csr_t *req = make_csr(key, key, DNS1, NULL, NULL);
 	ar_err_t err = { 0 };
 	ar_csr_info_t info;
 	int64_t nb, na;
@@ -538,7 +638,7 @@ static void test_issued_cert_lifetime_is_exact_and_backdate_keeps_it(void **stat
 	p.lifetime_s = AR_CERT_MAX_LIFETIME + 1;
 	assert_null(ar_issue_cert(req, &info, &p, &err));
 	assert_err(&err, AR_ERR_CONFIG, "out of range");
-	X509_REQ_free(req);
+	ar_csr_free(req);
 	EVP_PKEY_free(key);
 	free_ca(&ca);
 }
@@ -690,7 +790,7 @@ static void test_long_identifier_gives_empty_subject_and_critical_san(void **sta
 			   "example.net";
 	char san[128];
 	ar_csr_info_t info;
-	X509_REQ *req;
+	ar_csr_t *req;
 	X509 *x;
 	int loc;
 
@@ -704,7 +804,7 @@ static void test_long_identifier_gives_empty_subject_and_critical_san(void **sta
 	loc = X509_get_ext_by_NID(x, NID_subject_alt_name, -1);
 	assert_int_equal(X509_EXTENSION_get_critical(X509_get_ext(x, loc)), 1);
 	X509_free(x);
-	X509_REQ_free(req);
+	ar_csr_free(req);
 	EVP_PKEY_free(key);
 	free_ca(&ca);
 }
@@ -734,12 +834,18 @@ static void test_issue_refuses_bad_issuer_setups(void **state)
 	ca_t ca = make_ca(ec_key("P-256"), 0), good = make_ca(ec_key("P-256"), 1);
 	ar_issue_params_t p = params(&ca, NULL);
 	EVP_PKEY *key = ec_key("P-256");
-	X509_REQ *req = make_csr(key, key, DNS1, NULL, NULL);
+	ar_csr_t *req = make_csr(key, key, DNS1, NULL, NULL);
 	ar_err_t err = { 0 };
 	ar_certext_t att;
 	ar_csr_info_t info;
 
 	(void)state;
+	memset(&info, 0, sizeof(info));
+	info.nids = 1;
+	p = params(&good, NULL);
+	assert_null(ar_issue_cert(req, &info, &p, &err));	/* not checked yet */
+	assert_err(&err, AR_ERR_CONFIG, "a checked CSR");
+	p = params(&ca, NULL);
 	assert_int_equal(ar_csr_check(req, &info, NULL), 0);
 	assert_null(ar_issue_cert(req, &info, &p, &err));
 	assert_err(&err, AR_ERR_CONFIG, "no subjectKeyIdentifier");
@@ -751,7 +857,7 @@ static void test_issue_refuses_bad_issuer_setups(void **state)
 	att.order_url[0] = '\0';
 	assert_null(ar_issue_cert(req, &info, &p, &err));
 	assert_err(&err, AR_ERR_MALFORMED, "orderURL is empty");
-	X509_REQ_free(req);
+	ar_csr_free(req);
 	EVP_PKEY_free(key);
 	free_ca(&ca);
 	free_ca(&good);
@@ -779,7 +885,7 @@ static void test_rsa_subject_key_gets_key_encipherment_rsa_issuer_sha256(void **
 	EVP_PKEY *key = rsa_key(2048);
 	ca_t ca = make_ca(rsa_key(2048), 1);
 	ar_issue_params_t p = params(&ca, NULL);
-	X509_REQ *req = make_csr(key, key, DNS1, NULL, NULL);
+	ar_csr_t *req = make_csr(key, key, DNS1, NULL, NULL);
 	ar_csr_info_t info;
 	X509 *x;
 
@@ -794,7 +900,7 @@ static void test_rsa_subject_key_gets_key_encipherment_rsa_issuer_sha256(void **
 	assert_int_equal(X509_get_key_usage(x), KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT);
 	assert_int_equal(X509_get_signature_nid(x), NID_sha256WithRSAEncryption);
 	X509_free(x);
-	X509_REQ_free(req);
+	ar_csr_free(req);
 	EVP_PKEY_free(key);
 	free_ca(&ca);
 }
@@ -884,6 +990,9 @@ int main(void)
 		cmocka_unit_test(test_csr_cn_alone_is_a_dns_identifier),
 		cmocka_unit_test(test_csr_rejects_unsupported_or_invalid_names),
 		cmocka_unit_test(test_csr_more_than_16_identifiers_rejected),
+		cmocka_unit_test(test_csr_key_off_the_curve_or_of_another_type_is_rejected),
+		cmocka_unit_test(test_csr_extension_request_twice_or_malformed_is_rejected),
+		cmocka_unit_test(test_csr_signed_with_sha384_and_rsa_is_accepted),
 		cmocka_unit_test(test_identifiers_match_as_a_set_ignoring_attestation),
 		cmocka_unit_test(test_identifiers_mismatch_extra_is_explained),
 		cmocka_unit_test(test_identifiers_mismatch_missing_is_explained),
