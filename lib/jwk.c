@@ -26,6 +26,7 @@ struct ar_jwk {
 	json_t		*json;		/* full key, private members included */
 	EVP_PKEY	*pkey;		/* NULL for oct */
 	EVP_MD_CTX	*verify_ctx;	/* template, see ar_jwk_verify_ctx() */
+	EVP_MD_CTX	*sign_ctx;	/* template for private keys, see ar_jwk_sign_ctx() */
 	ar_jwk_type_t	type;
 	const char	*alg;		/* implied signature algorithm */
 	int		private_part;
@@ -150,6 +151,7 @@ static int thumbprint(const json_t *jwk, char out[AR_JWK_THUMBPRINT_LEN + 1], ar
 ar_jwk_t *ar_jwk_parse(const json_t *json, unsigned flags, ar_err_t *err)
 {
 	ar_jwk_t *key = NULL;
+	const EVP_MD *md;
 	const char *kty;
 	int rc;
 
@@ -200,12 +202,17 @@ ar_jwk_t *ar_jwk_parse(const json_t *json, unsigned flags, ar_err_t *err)
 		}
 		if (check_pkey(key->pkey, key->private_part, err) < 0)
 			goto error;
+		md = strcmp(key->alg, "ES384") ? EVP_sha256() : EVP_sha384();
 		key->verify_ctx = EVP_MD_CTX_new();
 		if (!key->verify_ctx ||
-		    EVP_DigestVerifyInit(key->verify_ctx, NULL,
-					 strcmp(key->alg, "ES384") ? EVP_sha256() : EVP_sha384(),
-					 NULL, key->pkey) != 1) {
+		    EVP_DigestVerifyInit(key->verify_ctx, NULL, md, NULL, key->pkey) != 1) {
 			ar_err_set(err, AR_ERR_CRYPTO, "cannot prepare signature verification");
+			goto error;
+		}
+		if (key->private_part &&
+		    (!(key->sign_ctx = EVP_MD_CTX_new()) ||
+		     EVP_DigestSignInit(key->sign_ctx, NULL, md, NULL, key->pkey) != 1)) {
+			ar_err_set(err, AR_ERR_CRYPTO, "cannot prepare signing");
 			goto error;
 		}
 	}
@@ -494,6 +501,7 @@ void ar_jwk_free(ar_jwk_t *key)
 		if (atomic_compare_exchange_weak(&key->extra_refs, &refs, refs - 1))
 			return;
 	EVP_MD_CTX_free(key->verify_ctx);
+	EVP_MD_CTX_free(key->sign_ctx);
 	EVP_PKEY_free(key->pkey);
 	json_decref(key->json);
 	free(key);
@@ -548,6 +556,11 @@ EVP_PKEY *ar_jwk_pkey(const ar_jwk_t *key)
 const EVP_MD_CTX *ar_jwk_verify_ctx(const ar_jwk_t *key)
 {
 	return key->verify_ctx;
+}
+
+const EVP_MD_CTX *ar_jwk_sign_ctx(const ar_jwk_t *key)
+{
+	return key->sign_ctx;
 }
 
 int ar_jwk_same_public(const ar_jwk_t *a, const ar_jwk_t *b)

@@ -135,6 +135,13 @@ EVP_PKEY *ar_jwk_pkey(const ar_jwk_t *key);
  */
 const EVP_MD_CTX *ar_jwk_verify_ctx(const ar_jwk_t *key);
 
+/**
+ * The same for signing: a digest-sign context initialised for this private
+ * key, to be copied for each signature. NULL for public and oct keys.
+ * Borrowed.
+ */
+const EVP_MD_CTX *ar_jwk_sign_ctx(const ar_jwk_t *key);
+
 /** Non-zero if both keys have the same public part (same thumbprint). */
 int ar_jwk_same_public(const ar_jwk_t *a, const ar_jwk_t *b);
 

@@ -275,10 +275,12 @@ static int ecdsa_raw(const unsigned char *der, size_t len, size_t half, uint8_t 
 }
 
 /*
- * Sign "<protected>.<payload>" (both base64url) with the key's OpenSSL key;
- * returns the base64url signature. libjose's jose_jws_sig() would rebuild
- * and re-validate the key from its JWK on every call, which costs more than
- * the signature itself.
+ * Sign "<protected>.<payload>" (both base64url) with the key's OpenSSL key,
+ * from a copy of its prepared context (an EVP_DigestSignInit() per
+ * signature fetches the algorithms again); returns the base64url
+ * signature. libjose's jose_jws_sig() would rebuild and re-validate the
+ * key from its JWK on every call, which costs more than the signature
+ * itself.
  */
 static char *sign_evp(const ar_jwk_t *key, const char *prot, const char *payload)
 {
@@ -290,8 +292,7 @@ static char *sign_evp(const ar_jwk_t *key, const char *prot, const char *payload
 	size_t siglen = 0;
 	char *out = NULL;
 
-	if (ctx && EVP_DigestSignInit(ctx, NULL, strcmp(alg, "ES384") ? EVP_sha256() : EVP_sha384(),
-				      NULL, ar_jwk_pkey(key)) == 1 &&
+	if (ctx && ar_jwk_sign_ctx(key) && EVP_MD_CTX_copy_ex(ctx, ar_jwk_sign_ctx(key)) == 1 &&
 	    EVP_DigestSignUpdate(ctx, prot, strlen(prot)) == 1 &&
 	    EVP_DigestSignUpdate(ctx, ".", 1) == 1 &&
 	    EVP_DigestSignUpdate(ctx, payload, strlen(payload)) == 1 &&
