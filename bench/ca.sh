@@ -27,6 +27,10 @@
 # and current RSS of acme-rats-ca and redis-server (pebble's after its own
 # runs) are printed as "daemon_rss ..." lines.
 #
+# Each measurement starts once the machine has been idle for a second
+# (at most BENCH_SETTLE_S seconds, default 30, are waited; a "# ..." line
+# says when it was not).
+#
 # Every figure is printed as one line of key=value (and appended to
 # OUTFILE); the last line, "ca_bench_summary ...", compares the best
 # attested rate with the best pebble rate and the ECDSA ceiling.
@@ -177,6 +181,13 @@ redis_usec_top() {
 		sort -k2,2nr | head -3 | awk '{printf "%s%s:%s", (NR > 1 ? "," : ""), $1, $2}'
 }
 
+# Each measurement starts on a quiet machine (bench_settle), saying so if it cannot.
+emit_settle() {
+	local note
+	note=$(bench_settle "${BENCH_SETTLE_S:-30}")
+	[ -z "$note" ] || emit "$note"
+}
+
 best_attested=0 best_plain=0 best_pebble=0
 first=0
 for c in $concurrency; do
@@ -188,6 +199,7 @@ for c in $concurrency; do
 	[ "$pool" -ge 16 ] || pool=16
 	for mode in $modes; do
 		[ "$mode" != pebble ] || start_pebble
+		emit_settle
 		cmds0=$(redis_commands) reads0=$(redis_reads)
 		perf_pid=""
 		if [ -n "$perfdir" ]; then
@@ -258,6 +270,7 @@ for n in $records; do
 	for mode in attested plain; do
 		prefix=bench-a- key=(-v "$work/verifier.pem" -i bench-verifier)
 		[ "$mode" = attested ] || { prefix=bench-p-; key=(); }
+		emit_settle
 		cmds0=$(redis_commands)
 		redis_usec >"$work/usec0"
 		line=$("$build/bench/ca_load" -t "$c" -d "$secs" -k "$pool" -e "$work/ca/eab.json" \

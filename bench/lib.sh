@@ -37,3 +37,20 @@ daemon_rss() {
 		      printf "daemon_rss bench=%s daemon=%s at=%s hwm_kb=%d rss_kb=%d\n", b, d, at, h, r }' \
 		"/proc/$3/status" 2>/dev/null || echo "daemon_rss bench=$1 daemon=$2 at=$4 gone=1"
 }
+
+# Wait until the machine has been all but idle (under 5 % of one core busy,
+# the hypervisor's steal not counted) for a whole second, at most $1
+# seconds (default $BENCH_SETTLE_S, else 30; 0 does not wait): a
+# measurement should not start while what ran before it - a previous
+# benchmark's daemons going away, a log being written out - still holds a
+# core. Prints a "# ..." line if it gave up.
+bench_settle() {
+	local max=${1:-${BENCH_SETTLE_S:-30}} i busy=0
+	[ "$max" -gt 0 ] || return 0
+	for ((i = 0; i < max; i++)); do
+		busy=$( { head -1 /proc/stat; sleep 1; head -1 /proc/stat; } |
+			awk '{ b[NR] = $2 + $3 + $4 + $7 + $8 } END { print b[2] - b[1] }')
+		[ "$busy" -gt 5 ] || return 0
+	done
+	echo "# machine still busy after ${max} s (${busy} % of one core in use); measuring anyway"
+}
