@@ -9,8 +9,13 @@
 # ECDSA P-256 limit of the machine and the ceiling it sets.
 #
 #   bench/ca.sh BUILDDIR [-d SECONDS] [-c "1 8 64 256"] [-m "attested plain pebble"]
-#                        [-t CA_THREADS] [-o OUTFILE] [-P PERFDIR]
+#                        [-t CA_THREADS] [-o OUTFILE] [-P PERFDIR] [-1]
 #                        [-R "10000 100000 1000000"] [-S CLIENTS] [-C DIR]
+#
+# With -1, the server measured (acme-rats-ca or pebble) runs on core 0 alone
+# and Redis and the load generator on core 1: the server's rate on one
+# core of its own, which the generator and Redis do not share. The run
+# lines then say pinned=1.
 #
 # With -R, after the runs above, Redis is filled step by step with that
 # many devices (posture and certificate records, written by the store's
@@ -38,8 +43,8 @@ set -euo pipefail
 build=$(cd "$1" && pwd)
 shift
 secs=10 concurrency="1 8 64 256" modes="attested plain pebble" ca_threads=8 out="" perfdir=""
-records="" scale_clients=64 module_dir=""
-while getopts d:c:m:t:o:P:R:S:C: opt; do
+records="" scale_clients=64 module_dir="" pin=0
+while getopts d:c:m:t:o:P:R:S:C:1 opt; do
 	case $opt in
 	d) secs=$OPTARG ;;
 	c) concurrency=$OPTARG ;;
@@ -50,12 +55,23 @@ while getopts d:c:m:t:o:P:R:S:C: opt; do
 	R) records=$OPTARG ;;
 	S) scale_clients=$OPTARG ;;
 	C) module_dir=$(mkdir -p "$OPTARG" && cd "$OPTARG" && pwd) ;;
+	1) pin=1 ;;
 	*) echo "usage: $0 BUILDDIR [-d SECONDS] [-c LIST] [-m MODES] [-t CA_THREADS] [-o OUTFILE]" \
-		"[-P PERFDIR] [-R RECORDS] [-S CLIENTS] [-C DIR]" >&2
+		"[-P PERFDIR] [-R RECORDS] [-S CLIENTS] [-C DIR] [-1]" >&2
 	   exit 2 ;;
 	esac
 done
 src=$(cd "$(dirname "$0")/.." && pwd)
+if [ $pin -eq 1 ] && [ "$(nproc)" -lt 2 ]; then
+	echo "$0: -1 needs 2 cores" >&2
+	exit 2
+fi
+# server_core PID / aside_core PID: pin every thread of PID to core 0 (the
+# server measured) or core 1 (Redis); loadgen: the generator's command prefix.
+server_core() { [ $pin -eq 0 ] || taskset -apc 0 "$1" >/dev/null; }
+aside_core() { [ $pin -eq 0 ] || taskset -apc 1 "$1" >/dev/null; }
+loadgen=()
+[ $pin -eq 0 ] || loadgen=(taskset -c 1)
 make -C "$build" -s bench/ca_load ca/acme-rats-ca ${module_dir:+bench/module_check} >/dev/null
 
 emit() {
@@ -81,6 +97,7 @@ redis-server --port "$rport" --bind 127.0.0.1 --dir "$work" --appendonly yes \
 	--appendfsync everysec --save "" --daemonize no >"$work/redis.log" 2>&1 &
 redis_pid=$!
 pids+=("$redis_pid")
+aside_core "$redis_pid"
 wait_port "$rport"
 
 # acme-rats-ca: two profiles, an EAB inventory with one key (and device) per
@@ -125,6 +142,7 @@ sed -i -e 's/^level = info/level = warn/' -e 's/^command_timeout = 200ms/command
 "$build/ca/acme-rats-ca" -c "$work/ca/ca.conf" 2>"$work/ca.log" &
 ca_pid=$!
 pids+=("$ca_pid")
+server_core "$ca_pid"
 wait_port "$cport"
 
 # pebble, the peer: its deliberate delays and failures off, so that its
@@ -143,6 +161,7 @@ JSON
 		pebble -config "$work/pebble.json" >>"$work/pebble.log" 2>&1 &
 	pebble_pid=$!
 	pids+=("$pebble_pid")
+	server_core "$pebble_pid"
 	wait_port "$pport"
 }
 # stop_pebble AT: its memory at the end of the runs named AT, then stop it.
@@ -225,7 +244,7 @@ for c in $concurrency; do
 			echo "unknown mode $mode" >&2
 			exit 2 ;;
 		esac
-		line=$("$build/bench/ca_load" -t "$c" -d "$secs" -k "$pool" "${args[@]}" "$mode" "$url" \
+		line=$("${loadgen[@]}" "$build/bench/ca_load" -t "$c" -d "$secs" -k "$pool" "${args[@]}" "$mode" "$url" \
 			"$work/ca/ca.crt") || true
 		[ -n "$line" ] || line="ca_issuances_per_s=0 mode=$mode threads=$c run_failed=1"
 		if [ -n "$perf_pid" ]; then
@@ -242,6 +261,7 @@ for c in $concurrency; do
 			line="$line redis_round_trips_per_issuance=$(awk -v a="$reads0" -v b="$(redis_reads)" \
 				-v n="$issued" 'BEGIN {printf "%.1f", n ? (b - a) / n : 0}')"
 		fi
+		[ $pin -eq 0 ] || line="$line pinned=1"
 		emit "$line"
 		rate=${line#ca_issuances_per_s=}
 		rate=${rate%% *}
@@ -273,7 +293,7 @@ for n in $records; do
 		emit_settle
 		cmds0=$(redis_commands)
 		redis_usec >"$work/usec0"
-		line=$("$build/bench/ca_load" -t "$c" -d "$secs" -k "$pool" -e "$work/ca/eab.json" \
+		line=$("${loadgen[@]}" "$build/bench/ca_load" -t "$c" -d "$secs" -k "$pool" -e "$work/ca/eab.json" \
 			-p "$prefix" -f "$first" "${key[@]}" -c "ca=$ca_pid" -c "redis=$redis_pid" "$mode" \
 			"https://127.0.0.1:$cport/directory" "$work/ca/ca.crt") || true
 		[ -n "$line" ] || line="ca_issuances_per_s=0 mode=$mode threads=$c run_failed=1"
@@ -295,4 +315,5 @@ done
 emit "ca_bench_summary best_attested_per_s=$best_attested best_plain_per_s=$best_plain" \
 	"best_pebble_per_s=$best_pebble attested_vs_pebble=$(awk -v a="$best_attested" -v p="$best_pebble" \
 	'BEGIN {printf "%.1f", p ? a / p : 0}') attested_vs_ceiling=$(awk -v a="$best_attested" \
-	-v c="$attested_ceiling" 'BEGIN {printf "%.2f", a / c}') ca_threads=$ca_threads seconds=$secs"
+	-v c="$attested_ceiling" 'BEGIN {printf "%.2f", a / c}') ca_threads=$ca_threads seconds=$secs" \
+	"pinned=$pin"
