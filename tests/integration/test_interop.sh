@@ -152,7 +152,7 @@ else
 fi
 
 if certbot_certonly eab "$name" --eab-kid kid-substation-1 \
-	--eab-hmac-key "$(eab_hmac kid-substation-1)" &&
+	--eab-hmac-key="$(eab_hmac kid-substation-1)" &&
    issued_for "$work/certbot-eab/etc/live/$name/fullchain.pem" "$name" &&
    grep -q 'eab=kid-substation-1' "$work/eab.log"; then
 	ok "certbot with EAB: account bound to kid-substation-1, certificate issued"
@@ -161,7 +161,7 @@ else
 fi
 
 name=lego-eab.substation-7.example
-if lego_run eab --eab --kid kid-substation-2 --hmac "$(eab_hmac kid-substation-2)" \
+if lego_run eab --eab --kid kid-substation-2 --hmac="$(eab_hmac kid-substation-2)" \
 	--domains "$name" --http --http.port "127.0.0.1:$http_port" &&
    issued_for "$work/lego-eab/certificates/$name.crt" "$name"; then
 	ok "lego with EAB: certificate issued"
@@ -170,7 +170,7 @@ else
 fi
 
 # An EAB key binds one account: a second account with kid-substation-2 is refused.
-if ! lego_run eab2 --eab --kid kid-substation-2 --hmac "$(eab_hmac kid-substation-2)" \
+if ! lego_run eab2 --eab --kid kid-substation-2 --hmac="$(eab_hmac kid-substation-2)" \
 	--domains "$name" --http --http.port "127.0.0.1:$http_port"; then
 	ok "lego: a used EAB key cannot bind a second account"
 else
