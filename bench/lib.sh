@@ -2,8 +2,10 @@
 #
 # What the benchmark scripts share; sourced, not run.
 
-# A TCP port free on 127.0.0.1 right now.
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# free_port: a port of 127.0.0.1 claimed for this run (tests/lab/ports.sh),
+# after bench_scratch.
+. "$(dirname "${BASH_SOURCE[0]}")/../tests/lab/ports.sh"
+free_port() { claim_port "$work/ports"; }
 
 # Wait up to 10 s for something to listen on 127.0.0.1:PORT.
 wait_port() {
@@ -25,6 +27,7 @@ bench_scratch() {
 bench_cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
+	release_ports "$work/ports"
 	rm -rf "$work"
 }
 

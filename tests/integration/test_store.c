@@ -288,6 +288,23 @@ static void test_lab_free_port_is_bindable(void **state)
 	close(fd);
 }
 
+/* Each port is claimed where every other test sees it, and handed out once. */
+static void test_lab_free_port_claims(void **state)
+{
+	const char *base = getenv("TMPDIR");
+	char claim[512];
+	struct stat sb;
+	int a = lab_free_port(), b = lab_free_port();
+
+	(void)state;
+	assert_in_range(a, 10000, 65535);
+	assert_in_range(b, 10000, 65535);
+	assert_int_not_equal(a, b);
+	snprintf(claim, sizeof(claim), "%s/acmerats-ports/%d", base && *base ? base : "/tmp", a);
+	assert_int_equal(stat(claim, &sb), 0);
+	assert_true(S_ISDIR(sb.st_mode));
+}
+
 static void test_lab_spawn_and_stop_report_status(void **state)
 {
 	char dir[256], log[300];
@@ -1415,6 +1432,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lab_free_port_is_bindable),
+		cmocka_unit_test(test_lab_free_port_claims),
 		cmocka_unit_test(test_lab_spawn_and_stop_report_status),
 		cmocka_unit_test_setup_teardown(test_lab_leaves_no_process_behind, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_open_rejects_bad_options, setup, teardown),

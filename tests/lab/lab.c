@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -320,24 +321,80 @@ int lab_init(void)
 /*
  *	Ports and directories.
  */
-int lab_free_port(void)
+static uint32_t lab_random(void)
+{
+	uint32_t r;
+
+	if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		r = (uint32_t)getpid() * 2654435761u ^ (uint32_t)lab_now_ms();
+	return r;
+}
+
+/* Can a listener bind 127.0.0.1:@p port now (as the daemons do, reusing addresses)? */
+static int port_bindable(int port)
 {
 	struct sockaddr_in sin;
-	socklen_t len = sizeof(sin);
-	int fd, port = -1;
+	int fd, one = 1, ok;
 
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return -1;
+		return 0;
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sin.sin_port = 0;
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sin, &len) == 0)
-		port = ntohs(sin.sin_port);
+	sin.sin_port = htons((uint16_t)port);
+	ok = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 &&
+	     bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
 	close(fd);
-	return port;
+	return ok;
+}
+
+/*
+ * A port below the kernel's ephemeral range (no outgoing connection takes it
+ * as its local port before the daemon binds it), claimed for this process by
+ * making the directory $TMPDIR/acmerats-ports/<port>. mkdir is atomic, so no
+ * other test - C or shell (tests/lab/lab.sh), of this build or another one
+ * running at the same time - is handed the same port. The claim is removed at
+ * exit with the lab's directories; one a killed test left is taken back after
+ * an hour.
+ */
+int lab_free_port(void)
+{
+	char dir[LAB_PATH_MAX - 16], claim[LAB_PATH_MAX];
+	const char *base = getenv("TMPDIR");
+	unsigned lo = 32768, hi;
+	struct stat st;
+	FILE *f;
+	int i;
+
+	if (!base || !*base)
+		base = "/tmp";
+	if (snprintf(dir, sizeof(dir), "%s/acmerats-ports", base) >= (int)sizeof(dir))
+		return -1;
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -1;
+	f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	if (f) {
+		if (fscanf(f, "%u %u", &lo, &hi) != 2 || lo <= 12000 || lo > 65535)
+			lo = 32768;
+		fclose(f);
+	}
+	for (i = 0; i < 400; i++) {
+		unsigned port = 10000 + lab_random() % (lo - 10000);
+
+		snprintf(claim, sizeof(claim), "%s/%u", dir, port & 0xffff);
+		if (mkdir(claim, 0700) < 0) {
+			if (errno != EEXIST || stat(claim, &st) < 0 || time(NULL) - st.st_mtime < 3600 ||
+			    rmdir(claim) < 0 || mkdir(claim, 0700) < 0)
+				continue;
+		}
+		if (!port_bindable((int)port) || reg_dir(claim) < 0) {
+			rmdir(claim);
+			continue;
+		}
+		return (int)port;
+	}
+	return -1;
 }
 
 int lab_tmpdir(char *out, size_t size)

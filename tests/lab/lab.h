@@ -37,7 +37,10 @@ int64_t lab_now_ms(void);
 /** Sleep @p ms, resuming after signals. Async-signal-safe. */
 void lab_sleep_ms(int ms);
 
-/** An unused TCP port on 127.0.0.1 (bind port 0, read it, close), or -1. */
+/**
+ * An unused TCP port on 127.0.0.1, below the ephemeral range and claimed for
+ * this process against every other test running at the same time, or -1.
+ */
 int lab_free_port(void);
 
 /**

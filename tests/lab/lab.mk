@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Test lab (tests/lab): real servers on 127.0.0.1 ephemeral ports for the
+# Test lab (tests/lab): real servers on 127.0.0.1 ports claimed per test for the
 # integration tests, cleaned up however a test ends. Each integration test
 # links the lab sources.
 lab_sources = tests/lab/lab.c tests/lab/lab.h
@@ -10,4 +10,4 @@ TESTS += tests/integration/test_store
 tests_integration_test_store_SOURCES = tests/integration/test_store.c $(lab_sources)
 tests_integration_test_store_CPPFLAGS = $(TEST_CFLAGS)
 tests_integration_test_store_LDADD = $(TEST_LIBS)
-EXTRA_DIST += tests/lab/lab.sh
+EXTRA_DIST += tests/lab/lab.sh tests/lab/ports.sh

@@ -30,6 +30,7 @@ lab_cleanup() {
 	for p in "${lab_pids[@]}"; do
 		wait "$p" 2>/dev/null
 	done
+	release_ports "$work/ports"
 	rm -rf "$work"
 }
 trap lab_cleanup EXIT
@@ -76,26 +77,9 @@ lab_done() {
 	[ "$lab_failed" -eq 0 ]
 }
 
-# A TCP port nothing listens on, from below the kernel's ephemeral range (so
-# that no outgoing connection's local port takes it before the daemon binds
-# it), never handed out twice in one test (remembered in a file, as this runs
-# in $(...)). Another process may still take it first: the daemon then fails
-# to start and the test bails out, it never hangs.
-free_port() {
-	local p i lo
-	read -r lo _ </proc/sys/net/ipv4/ip_local_port_range
-	[ "$lo" -gt 12000 ] || lo=32768
-	for i in $(seq 1 100); do
-		p=$((10000 + RANDOM % (lo - 10000)))
-		grep -qx "$p" "$work/ports" 2>/dev/null && continue
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p" >>"$work/ports"
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
+# free_port: a port of 127.0.0.1 claimed for this test (tests/lab/ports.sh).
+. "$top_src/tests/lab/ports.sh"
+free_port() { claim_port "$work/ports"; }
 
 # wait_for TENTHS COMMAND...: run the command until it succeeds, at most
 # TENTHS tenths of a second.
