@@ -12,6 +12,9 @@
 #                        [-t CA_THREADS] [-o OUTFILE] [-P PERFDIR] [-1]
 #                        [-R "10000 100000 1000000"] [-S CLIENTS] [-C DIR]
 #
+# -t sets the CA's HTTP threads; the default, 0, is the CA's own default
+# (twice the cores).
+#
 # With -1, the server measured (acme-rats-ca or pebble) runs on core 0 alone
 # and Redis and the load generator on core 1: the server's rate on one
 # core of its own, which the generator and Redis do not share. The run
@@ -42,7 +45,7 @@
 set -euo pipefail
 build=$(cd "$1" && pwd)
 shift
-secs=10 concurrency="1 8 64 256" modes="attested plain pebble" ca_threads=8 out="" perfdir=""
+secs=10 concurrency="1 8 64 256" modes="attested plain pebble" ca_threads=0 out="" perfdir=""
 records="" scale_clients=64 module_dir="" pin=0
 while getopts d:c:m:t:o:P:R:S:C:1 opt; do
 	case $opt in

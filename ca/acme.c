@@ -58,18 +58,21 @@ static const struct route {
 	int			prefix;		/* path is a prefix; the rest goes to the handler */
 	ar_acme_keyref_t	keyref;
 	int			array_ok;	/* payload may be an array (a CMW record) */
+	int			waits;		/* an object payload waits on other servers */
 	const char		*record;	/* read with the account: kind, id from the rest */
 	acme_post_fn		post;
 } routes[] = {
-	{ "new-account", 0, AR_ACME_KEY_JWK, 0, NULL, post_new_account },
-	{ "acct/", 1, AR_ACME_KEY_KID, 0, NULL, account_post },
-	{ "key-change", 0, AR_ACME_KEY_KID, 0, NULL, post_key_change },
-	{ "new-order", 0, AR_ACME_KEY_KID, 0, NULL, post_new_order },
-	{ "order/", 1, AR_ACME_KEY_KID, 0, "order", order_post },
-	{ "authz/", 1, AR_ACME_KEY_KID, 0, "authz", authz_post },
-	{ "chall/", 1, AR_ACME_KEY_KID, 1, "authz", challenge_post },
-	{ "cert/", 1, AR_ACME_KEY_KID, 0, "cert", cert_post },
-	{ "revoke-cert", 0, AR_ACME_KEY_EITHER, 0, NULL, revoke_post },
+	{ "new-account", 0, AR_ACME_KEY_JWK, 0, 0, NULL, post_new_account },
+	{ "acct/", 1, AR_ACME_KEY_KID, 0, 0, NULL, account_post },
+	{ "key-change", 0, AR_ACME_KEY_KID, 0, 0, NULL, post_key_change },
+	{ "new-order", 0, AR_ACME_KEY_KID, 0, 0, NULL, post_new_order },
+	{ "order/", 1, AR_ACME_KEY_KID, 0, 0, "order", order_post },
+	{ "authz/", 1, AR_ACME_KEY_KID, 0, 0, "authz", authz_post },
+	/* {} starts http-01 or dns-01, a JWE is relayed to the verifier; a
+	 * passport (a CMW array) is checked here and now. */
+	{ "chall/", 1, AR_ACME_KEY_KID, 1, 1, "authz", challenge_post },
+	{ "cert/", 1, AR_ACME_KEY_KID, 0, 0, "cert", cert_post },
+	{ "revoke-cert", 0, AR_ACME_KEY_EITHER, 0, 0, NULL, revoke_post },
 };
 
 /*
@@ -254,6 +257,10 @@ static void acme_post(ca_t *ca, const ar_http_req_t *http, const char *path,
 		acme_problem(ca, resp, 400, "malformed", "payload must be a JSON object");
 		goto out;
 	}
+	/* Validation that fetches, resolves or asks the verifier runs on a
+	 * worker thread, called again from the start: nothing is spent yet. */
+	if (route->waits && json_is_object(r.jws.payload) && ar_http_resp_defer(http, resp) == 0)
+		goto out;
 	r.st = daemon_store(&ca->stores, &err);
 	if (!r.st || nonce_spend(r.st, r.jws.nonce, ca->conf.nonce_lifetime, &err) < 0) {
 		acme_problem_from(ca, resp, &err);

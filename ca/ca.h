@@ -57,6 +57,7 @@ typedef struct ca_conf {
 	int64_t		http01_port;		/**< port http-01 fetches from (80) */
 	char		*dns_resolver;		/**< "ip[:port]" for dns-01 and http-01; NULL: system */
 	int64_t		validation_timeout;	/**< ms, per http-01 fetch or DNS query */
+	int64_t		validation_threads;	/**< threads for challenges that wait on others */
 	struct ca_profile *profiles;		/**< [profile "name"] sections */
 	size_t		nprofiles;
 	noc_conf_t	events;			/**< [events] and [nas "name"] */

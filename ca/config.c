@@ -40,6 +40,7 @@ static const ar_conf_rule_t acme_rules[] = {
 	{ "http01_port", AR_CONF_INT, OFF(http01_port), 0, "80", 1, 65535, NULL },
 	{ "dns_resolver", AR_CONF_STRING, OFF(dns_resolver), 0, NULL, 0, 0, NULL },
 	{ "validation_timeout", AR_CONF_DURATION, OFF(validation_timeout), 0, "10s", 500, 60000, NULL },
+	{ "validation_threads", AR_CONF_INT, OFF(validation_threads), 0, "16", 0, 256, NULL },
 	AR_CONF_END
 };
 

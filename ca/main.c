@@ -53,6 +53,7 @@ int main(int argc, char **argv)
 		.ctx = &ca,
 		.load = load,
 		.server = &ca.conf.server,
+		.workers = &ca.conf.validation_threads,
 		.log = &ca.conf.log,
 		.describe = describe,
 		.handler = ca_handle,

@@ -23,7 +23,7 @@ const ar_conf_rule_t daemon_server_rules[] = {
 	{ "port", AR_CONF_INT, SRV(port), AR_CONF_REQUIRED, NULL, 0, 65535, NULL },
 	{ "tls_cert", AR_CONF_STRING, SRV(tls_cert), AR_CONF_REQUIRED, NULL, 0, 0, NULL },
 	{ "tls_key", AR_CONF_STRING, SRV(tls_key), AR_CONF_REQUIRED, NULL, 0, 0, NULL },
-	{ "threads", AR_CONF_INT, SRV(threads), 0, "8", 1, 64, NULL },
+	{ "threads", AR_CONF_INT, SRV(threads), 0, "0", 0, 64, NULL },
 	{ "max_connections", AR_CONF_INT, SRV(max_connections), 0, "1024", 1, 65536, NULL },
 	{ "max_connections_per_ip", AR_CONF_INT, SRV(max_per_ip), 0, "0", 0, 65536, NULL },
 	{ "timeout", AR_CONF_DURATION, SRV(timeout), 0, "10s", 1000, 300000, NULL },
@@ -319,12 +319,15 @@ int daemon_main(int argc, char **argv, const daemon_spec_t *spec)
 	/* Signals are taken synchronously by the main thread only. */
 	daemon_signals_block();
 	daemon_httpd_opts(spec->server, spec->problem_type, &hopts);
+	if (spec->workers)
+		hopts.workers = (unsigned)*spec->workers;
 	httpd = ar_httpd_start(&hopts, spec->handler, spec->ctx, &err);
 	if (!httpd) {
 		ar_error("event=start.failed error=\"%s\"", err.msg);
 		goto out;
 	}
-	ar_info("event=listening address=%s port=%d %s", hopts.address, ar_httpd_port(httpd), facts);
+	ar_info("event=listening address=%s port=%d threads=%u workers=%u %s", hopts.address,
+		ar_httpd_port(httpd), ar_httpd_threads(hopts.threads), hopts.workers, facts);
 	if (spec->start && spec->start(spec->ctx, &err) < 0) {
 		ar_error("event=start.failed error=\"%s\"", err.msg);
 		ar_httpd_stop(httpd);

@@ -112,6 +112,8 @@ typedef struct daemon_spec {
 	/** Where load() puts the [server] and [log] sections. */
 	const daemon_server_conf_t *server;
 	const daemon_log_conf_t	*log;
+	/** Optional: threads for requests handed over by ar_http_resp_defer(). */
+	const int64_t		*workers;
 	/** One line of key=value facts for the start-up and --check-config lines. */
 	void			(*describe)(void *ctx, char *buf, size_t size);
 	ar_http_handler_t	handler;

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 #include <openssl/crypto.h>
@@ -28,6 +30,15 @@ struct ar_httpd {
 	char			*key;
 	size_t			key_len;
 	int			port;
+
+	/* Workers: requests handed over by ar_http_resp_defer(), FIFO. */
+	pthread_mutex_t		lock;
+	pthread_cond_t		more;
+	ar_http_req_t		*head;
+	ar_http_req_t		*tail;
+	pthread_t		*workers;
+	unsigned		nworkers;
+	int			stopping;
 };
 
 /* Per-request state, kept across libmicrohttpd's upload callbacks. */
@@ -40,7 +51,16 @@ struct ar_http_req {
 	size_t			cap;
 	int			too_large;
 	char			peer[INET6_ADDRSTRLEN];
+
+	ar_httpd_t		*h;
+	ar_http_req_t		*next;		/* in the workers' queue */
+	int			on_worker;	/* the handler runs on a worker */
+	int			answered;	/* resp holds the worker's answer */
+	ar_http_resp_t		resp;
 };
+
+/* ar_http_resp_t.status of a request handed to a worker. */
+#define STATUS_DEFERRED	(-1)
 
 const char *ar_http_method(const ar_http_req_t *req)
 {
@@ -82,6 +102,19 @@ int ar_http_content_type_is(const ar_http_req_t *req, const char *type)
 		return 0;
 	n = strcspn(ct, "; \t");
 	return n == strlen(type) && !strncasecmp(ct, type, n);
+}
+
+int ar_http_resp_defer(const ar_http_req_t *req, ar_http_resp_t *resp)
+{
+	if (req->on_worker || !req->h->nworkers)
+		return -1;
+	resp->status = STATUS_DEFERRED;
+	return 0;
+}
+
+int ar_http_on_worker(const ar_http_req_t *req)
+{
+	return req->on_worker;
 }
 
 static void resp_set_body(ar_http_resp_t *resp, int status, const char *content_type,
@@ -152,6 +185,7 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, ar_http_resp_t
 	r = MHD_create_response_from_buffer(resp->len, resp->body, MHD_RESPMEM_MUST_FREE);
 	if (!r) {
 		free(resp->body);
+		resp->body = NULL;
 		return MHD_NO;
 	}
 	resp->body = NULL;
@@ -207,6 +241,19 @@ static enum body_verdict declared_length(struct MHD_Connection *conn, size_t max
 	return n <= DISCARD_MAX ? BODY_DISCARD : BODY_REFUSE_NOW;
 }
 
+/* Send the handler's answer (a missing or deferred one is a 500). */
+static enum MHD_Result answer(ar_http_req_t *req, ar_http_resp_t *resp)
+{
+	if (resp->status <= 0) {
+		free(resp->body);
+		memset(resp, 0, sizeof(*resp));
+		ar_http_resp_problem(resp, 500, req->h->problem_type, "no response");
+	}
+	ar_debug("event=http.request peer=%s method=%s path=%.128s status=%d bytes_in=%zu",
+		 req->peer, req->method, req->path, resp->status, req->len);
+	return send_response(req->conn, resp);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version,
 				  const char *upload, size_t *upload_size, void **con_cls)
@@ -214,7 +261,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	ar_httpd_t *h = cls;
 	ar_http_req_t *req = *con_cls;
 	ar_http_resp_t resp;
-	enum MHD_Result ret;
 
 	(void)version;
 	if (!req) {
@@ -222,6 +268,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (!req)
 			return MHD_NO;
 		req->conn = conn;
+		req->h = h;
 		req->method = method;
 		req->path = url;
 		peer_text(conn, req->peer, sizeof(req->peer));
@@ -266,18 +313,71 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 
+	if (req->answered)	/* resumed: the worker's answer */
+		return answer(req, &req->resp);
 	memset(&resp, 0, sizeof(resp));
 	if (req->too_large)
 		ar_http_resp_problem(&resp, MHD_HTTP_CONTENT_TOO_LARGE, h->problem_type,
 				     "request body exceeds %zu bytes", h->max_body);
 	else
 		h->handler(h->ctx, req, &resp);
-	if (!resp.status)
-		ar_http_resp_problem(&resp, 500, h->problem_type, "no response");
-	ar_debug("event=http.request peer=%s method=%s path=%.128s status=%d bytes_in=%zu",
-		 req->peer, method, url, resp.status, req->len);
-	ret = send_response(conn, &resp);
-	return ret;
+	if (resp.status == STATUS_DEFERRED) {
+		pthread_mutex_lock(&h->lock);
+		if (!h->stopping) {
+			/* Suspended before queued, so no worker resumes it first. */
+			MHD_suspend_connection(conn);
+			if (h->tail)
+				h->tail->next = req;
+			else
+				h->head = req;
+			h->tail = req;
+			pthread_cond_signal(&h->more);
+			pthread_mutex_unlock(&h->lock);
+			return MHD_YES;
+		}
+		pthread_mutex_unlock(&h->lock);
+		memset(&resp, 0, sizeof(resp));
+		ar_http_resp_problem(&resp, 503, h->problem_type, "the server is shutting down");
+	}
+	return answer(req, &resp);
+}
+
+/*
+ * A worker: takes suspended requests in order, calls the handler for each
+ * and resumes its connection, whose thread then sends the answer. Once the
+ * server stops, what is still queued is answered 503 at once.
+ */
+static void *worker_main(void *arg)
+{
+	ar_httpd_t *h = arg;
+	ar_http_req_t *req;
+	int stopping;
+
+	for (;;) {
+		pthread_mutex_lock(&h->lock);
+		while (!h->head && !h->stopping)
+			pthread_cond_wait(&h->more, &h->lock);
+		req = h->head;
+		if (req) {
+			h->head = req->next;
+			if (!h->head)
+				h->tail = NULL;
+			req->next = NULL;
+		}
+		stopping = h->stopping;
+		pthread_mutex_unlock(&h->lock);
+		if (!req)
+			return NULL;
+		memset(&req->resp, 0, sizeof(req->resp));
+		req->on_worker = 1;
+		if (stopping)
+			ar_http_resp_problem(&req->resp, 503, h->problem_type,
+					     "the server is shutting down");
+		else
+			h->handler(h->ctx, req, &req->resp);
+		req->answered = 1;
+		MHD_resume_connection(req->conn);
+	}
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -291,6 +391,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (!req)
 		return;
 	free(req->body);
+	free(req->resp.body);
 	free(req);
 	*con_cls = NULL;
 }
@@ -326,6 +427,31 @@ static int sigpipe_ignored(void)
 	return sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN;
 }
 
+unsigned ar_httpd_threads(unsigned configured)
+{
+	long cores;
+
+	if (configured)
+		return configured;
+	cores = sysconf(_SC_NPROCESSORS_ONLN);
+	if (cores < 2)
+		return 4;
+	return cores > 32 ? 64 : (unsigned)(2 * cores);
+}
+
+static int start_workers(ar_httpd_t *h, unsigned n, ar_err_t *err)
+{
+	h->workers = calloc(n, sizeof(*h->workers));
+	if (!h->workers)
+		return ar_err_set(err, AR_ERR_NOMEM, "out of memory");
+	for (; h->nworkers < n; h->nworkers++) {
+		if (pthread_create(&h->workers[h->nworkers], NULL, worker_main, h) != 0)
+			return ar_err_set(err, AR_ERR_NOMEM, "cannot start worker thread %u of %u",
+					  h->nworkers + 1, n);
+	}
+	return 0;
+}
+
 ar_httpd_t *ar_httpd_start(const ar_httpd_opts_t *o, ar_http_handler_t handler, void *ctx,
 			   ar_err_t *err)
 {
@@ -350,6 +476,8 @@ ar_httpd_t *ar_httpd_start(const ar_httpd_opts_t *o, ar_http_handler_t handler, 
 		ar_err_set(err, AR_ERR_NOMEM, "out of memory");
 		return NULL;
 	}
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_cond_init(&h->more, NULL);
 	h->handler = handler;
 	h->ctx = ctx;
 	h->max_body = o->max_body ? o->max_body : 64 * 1024;
@@ -368,9 +496,14 @@ ar_httpd_t *ar_httpd_start(const ar_httpd_opts_t *o, ar_http_handler_t handler, 
 	flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TLS;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	if (o->workers) {
+		flags |= MHD_ALLOW_SUSPEND_RESUME;
+		if (start_workers(h, o->workers, err) < 0)
+			goto error;
+	}
 	h->mhd = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, on_request, h,
 				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				  MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads ? o->threads : 8),
+				  MHD_OPTION_THREAD_POOL_SIZE, ar_httpd_threads(o->threads),
 				  MHD_OPTION_CONNECTION_LIMIT,
 				  (unsigned)(o->max_connections ? o->max_connections : 1024),
 				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)o->max_per_ip,
@@ -402,10 +535,23 @@ int ar_httpd_port(const ar_httpd_t *h)
 
 void ar_httpd_stop(ar_httpd_t *h)
 {
+	unsigned i;
+
 	if (!h)
 		return;
+	/* The workers finish what they run and answer the rest 503; every
+	 * suspended connection is resumed before libmicrohttpd stops. */
+	pthread_mutex_lock(&h->lock);
+	h->stopping = 1;
+	pthread_cond_broadcast(&h->more);
+	pthread_mutex_unlock(&h->lock);
+	for (i = 0; i < h->nworkers; i++)
+		pthread_join(h->workers[i], NULL);
+	free(h->workers);
 	if (h->mhd)
 		MHD_stop_daemon(h->mhd);
+	pthread_cond_destroy(&h->more);
+	pthread_mutex_destroy(&h->lock);
 	if (h->key) {
 		OPENSSL_cleanse(h->key, h->key_len);
 		free(h->key);

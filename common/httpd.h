@@ -42,7 +42,8 @@ typedef struct ar_httpd_opts {
 	int		port;		/**< 0 = ephemeral (see ar_httpd_port) */
 	const char	*cert_file;	/**< PEM certificate chain (required) */
 	const char	*key_file;	/**< PEM private key (required) */
-	unsigned	threads;	/**< epoll threads, default 8 */
+	unsigned	threads;	/**< epoll threads; 0: ar_httpd_threads(0) */
+	unsigned	workers;	/**< threads for ar_http_resp_defer(); 0: none */
 	unsigned	max_connections;	/**< default 1024 */
 	unsigned	max_per_ip;	/**< default 0 = unlimited */
 	unsigned	timeout_s;	/**< idle connection timeout, default 10 */
@@ -53,6 +54,9 @@ typedef struct ar_httpd_opts {
 /** Start serving; returns NULL with AR_ERR_IO/AR_ERR_CONFIG on failure. */
 ar_httpd_t *ar_httpd_start(const ar_httpd_opts_t *opts, ar_http_handler_t handler, void *ctx,
 			   ar_err_t *err);
+
+/** The HTTP threads for @p configured: itself, or for 0 twice the online cores (4 to 64). */
+unsigned ar_httpd_threads(unsigned configured);
 
 /** The bound port (useful with port 0). */
 int ar_httpd_port(const ar_httpd_t *h);
@@ -75,6 +79,21 @@ const char *ar_http_peer(const ar_http_req_t *req);
  * (case-insensitive).
  */
 int ar_http_content_type_is(const ar_http_req_t *req, const char *type);
+
+/**
+ * Answer on a worker thread: for a request that will wait on other servers
+ * (an HTTP fetch, a DNS query), so that it never holds one of the HTTP
+ * threads and the connections they serve. The handler returns at once,
+ * leaving @p resp otherwise untouched; its connection is suspended and the
+ * handler is called again for the same request on one of opts.workers
+ * threads (ar_http_on_worker() is then 1), whose answer is sent.
+ * @return 0, or -1 when there are no workers or this already runs on one:
+ *	   the handler answers itself.
+ */
+int ar_http_resp_defer(const ar_http_req_t *req, ar_http_resp_t *resp);
+
+/** 1 while the handler runs on a worker (see ar_http_resp_defer()). */
+int ar_http_on_worker(const ar_http_req_t *req);
 
 /* Response helpers. Each replaces any body set before. */
 void ar_http_resp_header(ar_http_resp_t *resp, const char *name, const char *value);

@@ -9,7 +9,11 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <openssl/pem.h>
@@ -382,6 +386,156 @@ static void test_authz_deactivation(void **state)
 	json_decref(order);
 }
 
+/*
+ * Validations that wait on a silent web server run on the CA's validation
+ * threads: with its 2 HTTP threads, 4 of them at once (each waiting out
+ * validation_timeout) leave the CA answering everything else at once.
+ */
+#define SLOW_CLIENTS	4
+
+static struct {
+	ca_proc_t		ca;
+	pthread_barrier_t	ready;
+	int64_t			took_ms[SLOW_CLIENTS];
+	json_t			*answer[SLOW_CLIENTS];
+} slow;
+
+static void *slow_client(void *arg)
+{
+	size_t i = (size_t)arg;
+	ar_jwk_t *key = ar_jwk_generate("ES256", NULL);
+	json_t *p = json_pack("{s:b}", "termsOfServiceAgreed", 1), *authz;
+	char name[64], body[256];
+	const char *url = NULL;
+	acmec_t c;
+	httpc_resp_t r;
+	int64_t t0;
+
+	snprintf(name, sizeof(name), "slow-%zu.substation-7.example", i);
+	if (key && acmec_init(&c, slow.ca.base, slow.ca.cafile, key) == 0) {
+		if (acmec_post(&c, acmec_url(&c, "newAccount"), p, 1, NULL, &r) == 0) {
+			snprintf(c.kid, sizeof(c.kid), "%s", r.location);
+			httpc_free(&r);
+		}
+		json_decref(p);
+		p = json_pack("{s:[{s:s,s:s}]}", "identifiers", "type", "dns", "value", name);
+		if (acmec_post(&c, acmec_url(&c, "newOrder"), p, 0, NULL, &r) == 0) {
+			json_t *order = json_loads(r.body, 0, NULL);
+
+			httpc_free(&r);
+			if (acmec_post(&c, json_string_value(json_array_get(json_object_get(order,
+					"authorizations"), 0)), NULL, 0, NULL, &r) == 0) {
+				authz = json_loads(r.body, 0, NULL);
+				httpc_free(&r);
+				url = authz ? json_string_value(json_object_get(
+					json_array_get(json_object_get(authz, "challenges"), 0), "url")) : NULL;
+				snprintf(body, sizeof(body), "%s", url ? url : "");
+				url = url ? body : NULL;
+				json_decref(authz);
+			}
+			json_decref(order);
+		}
+	}
+	json_decref(p);
+	pthread_barrier_wait(&slow.ready);
+	if (url) {
+		json_t *empty = json_object();
+
+		t0 = lab_now_ms();
+		if (acmec_post(&c, url, empty, 0, NULL, &r) == 0) {
+			slow.took_ms[i] = lab_now_ms() - t0;
+			slow.answer[i] = json_loads(r.body, 0, NULL);
+			httpc_free(&r);
+		}
+		json_decref(empty);
+	}
+	if (key)
+		acmec_free(&c);
+	ar_jwk_free(key);
+	return NULL;
+}
+
+static void test_slow_validations_leave_the_server_free(void **state)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	char extra[256], server[64], *old = getenv("MKCA_ACME_EXTRA");
+	pthread_t th[SLOW_CLIENTS];
+	int silent, port = lab_free_port(), rc;
+	size_t i;
+	int64_t t0, took;
+	httpc_resp_t r;
+	char url[200];
+	httpc_req_t get = { "GET", url, NULL, NULL, NULL, NULL, 0 };
+
+	(void)state;
+	/* A web server that takes connections and never answers. */
+	silent = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons((uint16_t)port);
+	assert_int_equal(bind(silent, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(silent, 64), 0);
+
+	old = old ? strdup(old) : NULL;
+	snprintf(extra, sizeof(extra), "http01_port = %d\ndns_resolver = 127.0.0.1:%d\n"
+		 "validation_timeout = 3s\nvalidation_threads = %d\n", port, t.dns_port, SLOW_CLIENTS);
+	snprintf(server, sizeof(server), "threads = 2\n");
+	setenv("MKCA_ACME_EXTRA", extra, 1);
+	setenv("MKCA_SERVER_EXTRA", server, 1);
+	rc = catest_start_ca(&slow.ca, t.redis.port, "no");
+	setenv("MKCA_ACME_EXTRA", old ? old : "", 1);
+	unsetenv("MKCA_SERVER_EXTRA");
+	free(old);
+	assert_int_equal(rc, 0);
+
+	pthread_barrier_init(&slow.ready, NULL, SLOW_CLIENTS + 1);
+	for (i = 0; i < SLOW_CLIENTS; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, slow_client, (void *)i), 0);
+	pthread_barrier_wait(&slow.ready);
+	lab_sleep_ms(500);	/* every challenge POST is waiting on the silent server */
+
+	snprintf(url, sizeof(url), "%s/directory", slow.ca.base);
+	get.ca_file = slow.ca.cafile;
+	t0 = lab_now_ms();
+	assert_int_equal(httpc(&get, &r), 0);
+	took = lab_now_ms() - t0;
+	assert_int_equal(r.status, 200);
+	httpc_free(&r);
+	if (took > 1000)
+		fail_msg("the directory took %lld ms while validations waited", (long long)took);
+
+	for (i = 0; i < SLOW_CLIENTS; i++) {
+		const json_t *err;
+
+		pthread_join(th[i], NULL);
+		assert_non_null(slow.answer[i]);
+		err = json_object_get(slow.answer[i], "error");
+		assert_string_equal(json_string_value(json_object_get(slow.answer[i], "status")),
+				    "invalid");
+		assert_string_equal(json_string_value(json_object_get(err, "type")),
+				    "urn:ietf:params:acme:error:connection");
+		/* Each waited out validation_timeout, side by side. */
+		assert_in_range(slow.took_ms[i], 2500, 6000);
+		json_decref(slow.answer[i]);
+	}
+	pthread_barrier_destroy(&slow.ready);
+
+	/* Stopped while a validation waits: it ends once that one is done. */
+	pthread_barrier_init(&slow.ready, NULL, 2);
+	slow.answer[0] = NULL;
+	assert_int_equal(pthread_create(&th[0], NULL, slow_client, (void *)0), 0);
+	pthread_barrier_wait(&slow.ready);
+	lab_sleep_ms(500);
+	t0 = lab_now_ms();
+	assert_int_equal(lab_stop(slow.ca.pid, 8000), 0);
+	assert_in_range(lab_now_ms() - t0, 0, 5000);
+	slow.ca.pid = 0;
+	pthread_join(th[0], NULL);
+	json_decref(slow.answer[0]);
+	pthread_barrier_destroy(&slow.ready);
+	close(silent);
+	catest_stop_ca(&slow.ca);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -393,6 +547,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_response_payload_must_be_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_authz_deactivation, setup, teardown),
+		cmocka_unit_test(test_slow_validations_leave_the_server_free),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
