@@ -41,7 +41,7 @@ lab_ca() {
 	MKCA_EXTRA=$work/profiles.conf MKCA_EAB_PROFILE=substation \
 		"$top_src/tests/fixtures/mkca" "$work/ca" "$cport" "$redis_port" yes >/dev/null 2>&1 ||
 		bail "tests/fixtures/mkca failed"
-	lab_bg "$work/ca.log" "$top_build/ca/acme-rats-ca" -c "$work/ca/ca.conf"
+	lab_bg "$work/ca.log" "${lab_launch[@]}" "$top_build/ca/acme-rats-ca" -c "$work/ca/ca.conf"
 	wait_tcp "$cport" 50 || bail "acme-rats-ca did not start"
 	sed -n 's/.*"kid-substation-1": {"hmac": "\([^"]*\)".*/\1/p' "$work/ca/eab.json" \
 		>"$work/eab.hmac"

@@ -24,12 +24,19 @@ ft=$(ls /usr/lib/*/faketime/libfaketimeMT.so.1 2>/dev/null | head -n 1)
 # ASan must come first among the libraries unless told otherwise.
 faked_asan=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
 
+# libfaketime is loaded into our programs themselves, never into the libtool
+# wrapper scripts before them: libfaketime 0.9.10 shares memory between a
+# process and its children, and a shell's subshells, exiting, remove it
+# under their parent - which then failed now and then ("sem_open failed").
+# `libtool --mode=execute env VAR=... PROGRAM` execs the real PROGRAM.
+lt_env=("$top_build/libtool" --mode=execute env)
+
 # faked OFFSET CMD...: run CMD with its clock OFFSET seconds off ("+600", "-400").
 faked() {
 	local offset=$1
 	shift
-	LD_PRELOAD=$ft FAKETIME=$offset FAKETIME_DONT_FAKE_MONOTONIC=1 \
-		ASAN_OPTIONS=$faked_asan "$@"
+	"${lt_env[@]}" LD_PRELOAD="$ft" FAKETIME="$offset" FAKETIME_DONT_FAKE_MONOTONIC=1 \
+		ASAN_OPTIONS="$faked_asan" "$@"
 }
 
 # The fixtures (mkca, mkverifier) are made an hour early.
@@ -42,8 +49,10 @@ chmod +x "$work/bin/openssl"
 echo +0 >"$work/verifier.clock"
 echo +0 >"$work/ca.clock"
 clocked() {
-	LD_PRELOAD=$ft FAKETIME_TIMESTAMP_FILE=$1 FAKETIME_NO_CACHE=1 FAKETIME_DONT_FAKE_MONOTONIC=1 \
-		ASAN_OPTIONS=$faked_asan "${@:2}"
+	lab_launch=("${lt_env[@]}" LD_PRELOAD="$ft" FAKETIME_TIMESTAMP_FILE="$1" FAKETIME_NO_CACHE=1
+		    FAKETIME_DONT_FAKE_MONOTONIC=1 ASAN_OPTIONS="$faked_asan")
+	"${@:2}"
+	lab_launch=()
 }
 real_path=$PATH
 PATH=$work/bin:$PATH

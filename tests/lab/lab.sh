@@ -103,6 +103,10 @@ wait_tcp() {
 	return 1
 }
 
+# Put before the daemons lab_verifier and lab_ca start (e.g. a libtool
+# --mode=execute env VAR=... prefix), empty by default.
+lab_launch=()
+
 lab_bg() {
 	local log=$1
 	shift
@@ -126,7 +130,8 @@ lab_verifier() {
 	vport=$(free_port) || bail "no free port"
 	"$top_src/tests/fixtures/mkverifier" "$work/v" "$vport" "$redis_port" >/dev/null 2>&1 ||
 		bail "tests/fixtures/mkverifier failed"
-	lab_bg "$work/verifier.log" "$top_build/verifier/acme-rats-verifier" -c "$work/v/verifier.conf"
+	lab_bg "$work/verifier.log" "${lab_launch[@]}" "$top_build/verifier/acme-rats-verifier" \
+		-c "$work/v/verifier.conf"
 	wait_tcp "$vport" 50 || bail "acme-rats-verifier did not start"
 	vurl=https://127.0.0.1:$vport
 	curl -sf --cacert "$work/v/ca.crt" -o "$work/v/keys.jwks" \
