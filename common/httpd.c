@@ -112,11 +112,6 @@ int ar_http_resp_defer(const ar_http_req_t *req, ar_http_resp_t *resp)
 	return 0;
 }
 
-int ar_http_on_worker(const ar_http_req_t *req)
-{
-	return req->on_worker;
-}
-
 static void resp_set_body(ar_http_resp_t *resp, int status, const char *content_type,
 			  char *body, size_t len)
 {

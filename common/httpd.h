@@ -86,14 +86,11 @@ int ar_http_content_type_is(const ar_http_req_t *req, const char *type);
  * threads and the connections they serve. The handler returns at once,
  * leaving @p resp otherwise untouched; its connection is suspended and the
  * handler is called again for the same request on one of opts.workers
- * threads (ar_http_on_worker() is then 1), whose answer is sent.
+ * threads, whose answer is sent.
  * @return 0, or -1 when there are no workers or this already runs on one:
  *	   the handler answers itself.
  */
 int ar_http_resp_defer(const ar_http_req_t *req, ar_http_resp_t *resp);
-
-/** 1 while the handler runs on a worker (see ar_http_resp_defer()). */
-int ar_http_on_worker(const ar_http_req_t *req);
 
 /* Response helpers. Each replaces any body set before. */
 void ar_http_resp_header(ar_http_resp_t *resp, const char *name, const char *value);
