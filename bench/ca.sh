@@ -8,9 +8,13 @@
 # generator (bench/ca_load) at the same concurrency. Also measures the
 # ECDSA P-256 limit of the machine and the ceiling it sets.
 #
-#   bench/ca.sh BUILDDIR [-d SECONDS] [-c "1 8 64 256"] [-m "attested plain pebble"]
+#   bench/ca.sh BUILDDIR [-d SECONDS] [-c "1 8 64 256"] [-m "attested plain pebble nonce"]
 #                        [-t CA_THREADS] [-o OUTFILE] [-P PERFDIR] [-1]
 #                        [-R "10000 100000 1000000"] [-S CLIENTS] [-C DIR]
+#
+# Mode nonce (not run by default) is GET newNonce in a loop over the same
+# keep-alive HTTPS: no JWS, no store, the floor under each of the six
+# requests of an issuance. Its lines say ca_requests_per_s.
 #
 # -t sets the CA's HTTP threads; the default, 0, is the CA's own default
 # (twice the cores).
@@ -243,6 +247,9 @@ for c in $concurrency; do
 		pebble)
 			args=(-c "pebble=$pebble_pid")
 			url="https://127.0.0.1:$pport/dir" ;;
+		nonce)
+			args=(-c "ca=$ca_pid" -c "redis=$redis_pid")
+			url="https://127.0.0.1:$cport/directory" ;;
 		*)
 			echo "unknown mode $mode" >&2
 			exit 2 ;;
@@ -256,7 +263,7 @@ for c in $concurrency; do
 		fi
 		if [ "$mode" = pebble ]; then
 			stop_pebble "c$c"
-		else
+		elif [ "$mode" != nonce ]; then
 			issued=0
 			case $line in *" issuances="*) issued=${line#* issuances=}; issued=${issued%% *} ;; esac
 			line="$line redis_commands_per_issuance=$(awk -v a="$cmds0" -v b="$(redis_commands)" \
@@ -268,6 +275,7 @@ for c in $concurrency; do
 		emit "$line"
 		rate=${line#ca_issuances_per_s=}
 		rate=${rate%% *}
+		case $rate in *[!0-9]*) rate=0 ;; esac
 		case $mode in
 		attested) [ "$rate" -le "$best_attested" ] || best_attested=$rate ;;
 		plain) [ "$rate" -le "$best_plain" ] || best_plain=$rate ;;

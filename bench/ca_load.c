@@ -52,15 +52,20 @@
 #define MAX_WATCH	4
 #define POLL_LIMIT_S	10.0
 
-enum mode { MODE_ATTESTED, MODE_PLAIN, MODE_PEBBLE };
+/*
+ * nonce: GET newNonce in a loop over the same keep-alive HTTPS, no JWS and
+ * no store - the floor one request of an issuance stands on.
+ */
+enum mode { MODE_ATTESTED, MODE_PLAIN, MODE_PEBBLE, MODE_NONCE };
 
-static const char *const mode_names[] = { "attested", "plain", "pebble" };
+static const char *const mode_names[] = { "attested", "plain", "pebble", "nonce" };
 
 /* Request types, each with its own latency figures. */
-enum req { REQ_NEW_ORDER, REQ_AUTHZ, REQ_CHALLENGE, REQ_POLL, REQ_FINALIZE, REQ_CERT, REQ_COUNT };
+enum req { REQ_NEW_ORDER, REQ_AUTHZ, REQ_CHALLENGE, REQ_POLL, REQ_FINALIZE, REQ_CERT, REQ_NONCE,
+	   REQ_COUNT };
 
 static const char *const req_names[REQ_COUNT] = {
-	"new_order", "authz", "challenge", "poll", "finalize", "cert",
+	"new_order", "authz", "challenge", "poll", "finalize", "cert", "nonce",
 };
 
 /* A device key made before timing: its CSR and the RFC 7638 thumbprint. */
@@ -341,6 +346,7 @@ static json_t *identifiers(const worker_t *w, const device_key_t *dk)
 	case MODE_PLAIN:
 		return json_pack("[{s:s,s:s}]", "type", AR_ID_PERMANENT, "value", w->device);
 	case MODE_PEBBLE:
+	case MODE_NONCE:		/* issues nothing */
 		break;
 	}
 	return json_pack("[{s:s,s:s}]", "type", AR_ID_DNS, "value", dk->name);
@@ -535,6 +541,47 @@ out:
 	return rc;
 }
 
+/* One GET newNonce: a fresh Replay-Nonce, nothing else. */
+static int fetch_nonce(worker_t *w)
+{
+	double t0 = bu_now();
+	http_resp_t r;
+	int rc = -1;
+
+	if (get(w, w->new_nonce, &r) < 0)
+		return -1;
+	w->requests++;
+	bu_samples_add(&w->lat[REQ_NONCE], bu_now() - t0);
+	if ((r.status == 200 || r.status == 204) && r.replay_nonce[0] &&
+	    strcmp(r.replay_nonce, w->nonce)) {
+		snprintf(w->nonce, sizeof(w->nonce), "%s", r.replay_nonce);
+		rc = 0;
+	} else {
+		report(w, "newNonce", "no fresh Replay-Nonce:", r.body);
+	}
+	http_resp_free(&r);
+	return rc;
+}
+
+/* The directory and a first nonce, all the nonce mode needs. */
+static int open_directory(worker_t *w)
+{
+	http_resp_t r;
+	json_t *dir;
+	int rc;
+
+	if (get(w, w->cfg->dir_url, &r) < 0)
+		return -1;
+	dir = expect(w, "directory", &r, 200);
+	http_resp_free(&r);
+	rc = dir ? json_str(dir, "newNonce", w->new_nonce, sizeof(w->new_nonce)) : -1;
+	json_decref(dir);
+	if (rc < 0 || fetch_nonce(w) < 0)
+		return -1;
+	w->requests = 0;			/* the timed loop's alone */
+	return 0;
+}
+
 static void *run(void *arg)
 {
 	worker_t *w = arg;
@@ -544,13 +591,16 @@ static void *run(void *arg)
 	w->http = hc_new(cfg->ca_file, 10000, &err);
 	if (!w->http)
 		report(w, cfg->ca_file, "no HTTPS client:", err.msg);
-	w->ready = w->http && open_account(w) == 0 && make_pool(w) == 0;
+	if (cfg->mode == MODE_NONCE)
+		w->ready = w->http && open_directory(w) == 0;
+	else
+		w->ready = w->http && open_account(w) == 0 && make_pool(w) == 0;
 	pthread_barrier_wait(&cfg->ready);
 	pthread_barrier_wait(&cfg->go);
 	while (!cfg->abort && bu_now() < cfg->deadline) {
 		double t0 = bu_now();
 
-		if (issue(w) == 0) {
+		if ((cfg->mode == MODE_NONCE ? fetch_nonce(w) : issue(w)) == 0) {
 			w->done++;
 			w->last_done = bu_now();
 			bu_samples_add(&w->issuance, w->last_done - t0);
@@ -688,7 +738,7 @@ static int preload(const char *port, const char *count, const char *from)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: ca_load [options] attested|plain|pebble DIRECTORY_URL CA_FILE\n"
+		"usage: ca_load [options] attested|plain|pebble|nonce DIRECTORY_URL CA_FILE\n"
 		"       ca_load jwks KEY_PEM KID\n"
 		"       ca_load preload REDIS_PORT N [FROM]\n"
 		"  -t, --threads N          client threads, one account each (1)\n"
@@ -763,10 +813,10 @@ static int parse_args(int argc, char **argv, cfg_t *cfg, const char **eab_file,
 	if (argc - optind != 3 || cfg->threads < 1 || cfg->seconds < 1 || cfg->pool < 1 ||
 	    cfg->eab_first < 0)
 		return -1;
-	for (cfg->mode = MODE_ATTESTED; cfg->mode <= MODE_PEBBLE; cfg->mode++)
+	for (cfg->mode = MODE_ATTESTED; cfg->mode <= MODE_NONCE; cfg->mode++)
 		if (!strcmp(argv[optind], mode_names[cfg->mode]))
 			break;
-	if (cfg->mode > MODE_PEBBLE)
+	if (cfg->mode > MODE_NONCE)
 		return -1;
 	cfg->dir_url = argv[optind + 1];
 	cfg->ca_file = argv[optind + 2];
@@ -779,7 +829,7 @@ static int load_inputs(cfg_t *cfg, const char *eab_file, const char *vkey, const
 	char *text;
 	size_t len;
 
-	if (cfg->mode != MODE_PEBBLE) {
+	if (cfg->mode == MODE_ATTESTED || cfg->mode == MODE_PLAIN) {
 		if (!eab_file || ar_file_read(eab_file, 1 << 24, &text, &len, &err) < 0) {
 			fprintf(stderr, "ca_load: the acme-rats-ca modes need --eab FILE %s\n", err.msg);
 			return -1;
@@ -835,7 +885,8 @@ static void print_summary(cfg_t *cfg, worker_t *w, double t0, double elapsed, do
 		printf("ca_issuances_per_s=%.0f stalled_s=%.1f ",
 		       done ? (double)done / (last - t0) : 0, elapsed - (last - t0));
 	} else {
-		printf("ca_issuances_per_s=%.0f ", (double)done / elapsed);
+		printf("%s=%.0f ", cfg->mode == MODE_NONCE ? "ca_requests_per_s" : "ca_issuances_per_s",
+		       (double)done / elapsed);
 	}
 	printf("server=%s mode=%s threads=%ld issuances=%lu failed=%lu "
 	       "seconds=%.1f p50_ms=%.2f p99_ms=%.2f requests_per_issuance=%.2f bad_nonce_retries=%lu "
