@@ -134,8 +134,13 @@ int httpc(const httpc_req_t *req, httpc_resp_t *out)
 			return -1;
 	}
 	/* A server that answers early (413 before the body) and closes may make
-	 * the upload fail after the status arrived: that is still a response. */
-	return rc == CURLE_OK || out->status > 0 ? 0 : -1;
+	 * the upload fail after the status arrived: that is still a response.
+	 * On failure the caller owns nothing. */
+	if (rc != CURLE_OK && out->status <= 0) {
+		httpc_free(out);
+		return -1;
+	}
+	return 0;
 }
 
 void httpc_free(httpc_resp_t *r)
