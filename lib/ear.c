@@ -102,16 +102,57 @@ const char *ar_verdict_name(ar_verdict_t v)
 
 int ar_tv_tier(int value)
 {
+	int mag;
+
 	if (value == 0)
 		return -1;
-	if (value >= 2 && value <= 31)
+	if (value == 1 || value == -1)
+		return AR_STATUS_NONE;
+	/* The negative ranges are the positive ones shifted by one:
+	 * -2..-32 affirming, -33..-96 warning, -97..-128 contraindicated. */
+	mag = value > 0 ? value : -value - 1;
+	if (mag <= 31)
 		return AR_STATUS_AFFIRMING;
-	if (value >= 32 && value <= 95)
+	if (mag <= 95)
 		return AR_STATUS_WARNING;
-	if (value >= 96 && value <= 127)
-		return AR_STATUS_CONTRAINDICATED;
-	/* 1 and negative values: the verifier could not appraise. */
-	return AR_STATUS_NONE;
+	return AR_STATUS_CONTRAINDICATED;
+}
+
+int ar_tv_rank(int value)
+{
+	switch (ar_tv_tier(value)) {
+	case AR_STATUS_AFFIRMING:
+		return 0;
+	case -1:
+		return 1;
+	case AR_STATUS_WARNING:
+		return 2;
+	case AR_STATUS_NONE:
+		return 3;
+	default:
+		return 4;
+	}
+}
+
+void ar_tvec_worsen(ar_tvec_t *acc, const ar_tvec_t *other)
+{
+	size_t i;
+
+	for (i = 0; i < AR_TV_COUNT; i++)
+		if (ar_tv_rank(other->v[i]) > ar_tv_rank(acc->v[i]))
+			acc->v[i] = other->v[i];
+}
+
+void ar_ear_worst_tvec(const ar_ear_t *ear, ar_tvec_t *out)
+{
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (ear->nsubmods == 0)
+		return;
+	*out = ear->submods[0].tv;
+	for (i = 1; i < ear->nsubmods; i++)
+		ar_tvec_worsen(out, &ear->submods[i].tv);
 }
 
 static ar_status_t worst(ar_status_t a, ar_status_t b)

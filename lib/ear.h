@@ -97,8 +97,37 @@ const char *ar_tv_claim_name(ar_tv_claim_t c);
 /** Accepts hyphens or underscores. Returns -1 if unknown. */
 int ar_tv_claim_parse(const char *name, ar_tv_claim_t *out);
 
-/** AR4SI tier of one claim value: 0 -> -1 (no claim), else a status. */
+/**
+ * AR4SI tier of one claim value (draft-ietf-rats-ar4si): 2..31 and -2..-32
+ * affirming, 32..95 and -33..-96 warning, 96..127 and -97..-128
+ * contraindicated (negative values are non-standard reasons in the same
+ * tier), -1 and 1 the "none" tier (the verifier could not tell, or failed).
+ *
+ * @return -1 for 0 (no claim, which is also the value of an absent claim),
+ *	   otherwise an ::ar_status_t (AR_STATUS_NONE for -1 and 1).
+ */
 int ar_tv_tier(int value);
+
+/**
+ * Rank of a claim value from best to worst, for comparing claims across
+ * submodules: affirming < no claim (0) < warning < none tier (-1, 1) <
+ * contraindicated. A claim that a submodule does not make is not affirmed
+ * for the whole attester, so 0 ranks below affirming.
+ */
+int ar_tv_rank(int value);
+
+/**
+ * Fold @p other into @p acc claim by claim, keeping in each position the
+ * worse value by ar_tv_rank() (on a tie, the value already in @p acc).
+ */
+void ar_tvec_worsen(ar_tvec_t *acc, const ar_tvec_t *other);
+
+/**
+ * The worst vector over all submodules of @p ear, claim by claim (see
+ * ar_tvec_worsen()); all zeros when there are no submodules. This, with
+ * ar_ear_status(), is what an EAR says of the attester as a whole.
+ */
+void ar_ear_worst_tvec(const ar_ear_t *ear, ar_tvec_t *out);
 
 /** Worst status over the submodule's declared status and its vector. */
 ar_status_t ar_ear_submod_status(const ar_ear_submod_t *sm);

@@ -485,6 +485,101 @@ static void test_tier_boundaries_follow_ar4si(void **state)
 	assert_int_equal(ar_tv_tier(127), AR_STATUS_CONTRAINDICATED);
 }
 
+/*
+ * A verifier writes a non-standard reason as a negative value: it stays in
+ * its tier. Before, every negative value fell into "none" and a
+ * contraindicated -100 read as no assurance instead of contraindicated.
+ */
+static void test_negative_trust_tiers(void **state)
+{
+	static const struct {
+		int value, tier;
+	} v[] = {
+		{ -1, AR_STATUS_NONE }, { 0, -1 }, { 1, AR_STATUS_NONE },
+		{ 2, AR_STATUS_AFFIRMING }, { 31, AR_STATUS_AFFIRMING },
+		{ 32, AR_STATUS_WARNING }, { 95, AR_STATUS_WARNING },
+		{ 96, AR_STATUS_CONTRAINDICATED }, { 127, AR_STATUS_CONTRAINDICATED },
+		{ -2, AR_STATUS_AFFIRMING }, { -32, AR_STATUS_AFFIRMING },
+		{ -33, AR_STATUS_WARNING }, { -96, AR_STATUS_WARNING },
+		{ -97, AR_STATUS_CONTRAINDICATED }, { -128, AR_STATUS_CONTRAINDICATED },
+	};
+	ar_ear_policy_t p;
+	ar_appraisal_t a;
+	ar_ear_t ear;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (ar_tv_tier(v[i].value) != v[i].tier)
+			fail_msg("ar_tv_tier(%d) = %d, want %d", v[i].value, ar_tv_tier(v[i].value),
+				 v[i].tier);
+	/* A negative contraindicated claim decides the appraisal. */
+	healthy(&ear);
+	ear.submods[0].tv.v[AR_TV_EXECUTABLES] = -100;
+	ar_ear_policy_init(&p);
+	appraise(&ear, &p, &a);
+	assert_int_equal(a.verdict, AR_VERDICT_CONTRAINDICATED);
+	assert_false(a.acceptable);
+	/* A negative affirming claim is affirming. */
+	healthy(&ear);
+	ear.submods[0].tv.v[AR_TV_EXECUTABLES] = -5;
+	appraise(&ear, &p, &a);
+	assert_int_equal(a.verdict, AR_VERDICT_AFFIRMING);
+	assert_true(a.acceptable);
+	/* A negative warning is a warning. */
+	ear.submods[0].tv.v[AR_TV_EXECUTABLES] = -40;
+	assert_int_equal(ar_ear_status(&ear), AR_STATUS_WARNING);
+}
+
+/*
+ * An EAR whose first submodule is healthy and whose second is not: the
+ * worst vector takes, claim by claim, the worse value, so the second
+ * submodule's warnings (and a claim it does not make) cannot hide behind
+ * the first's.
+ */
+static void test_worst_vector_over_submodules_claim_by_claim(void **state)
+{
+	ar_tvec_t tv;
+	ar_ear_t ear;
+
+	(void)state;
+	healthy(&ear);
+	ear.nsubmods = 2;
+	ear.submods[1] = ear.submods[0];
+	snprintf(ear.submods[1].name, sizeof(ear.submods[1].name), "tpm");
+	ear.submods[1].tv.v[AR_TV_EXECUTABLES] = 33;		/* warning */
+	ear.submods[1].tv.v[AR_TV_HARDWARE] = 0;		/* no claim */
+	ear.submods[1].tv.v[AR_TV_STORAGE_OPAQUE] = 2;		/* only the second claims it */
+	ear.submods[0].tv.v[AR_TV_CONFIGURATION] = -97;		/* contraindicated, first */
+	ear.submods[1].tv.v[AR_TV_SOURCED_DATA] = 1;		/* none tier */
+	ar_ear_worst_tvec(&ear, &tv);
+	assert_int_equal(tv.v[AR_TV_INSTANCE_IDENTITY], 2);
+	assert_int_equal(tv.v[AR_TV_CONFIGURATION], -97);
+	assert_int_equal(tv.v[AR_TV_EXECUTABLES], 33);
+	assert_int_equal(tv.v[AR_TV_HARDWARE], 0);
+	assert_int_equal(tv.v[AR_TV_STORAGE_OPAQUE], 0);
+	assert_int_equal(tv.v[AR_TV_SOURCED_DATA], 1);
+	assert_int_equal(ar_ear_status(&ear), AR_STATUS_CONTRAINDICATED);
+	/* The rank order itself. */
+	assert_true(ar_tv_rank(2) < ar_tv_rank(0));
+	assert_true(ar_tv_rank(0) < ar_tv_rank(32));
+	assert_true(ar_tv_rank(32) < ar_tv_rank(1));
+	assert_true(ar_tv_rank(-1) < ar_tv_rank(96));
+	/* Folding an affirming vector into a warning one changes nothing. */
+	tv.v[AR_TV_EXECUTABLES] = 40;
+	{
+		ar_tvec_t good = { { 2, 2, 2, 2, 2, 2, 2, 2 } };
+
+		ar_tvec_worsen(&tv, &good);
+		assert_int_equal(tv.v[AR_TV_EXECUTABLES], 40);
+		assert_int_equal(tv.v[AR_TV_HARDWARE], 0);
+	}
+	/* No submodules: no claims. */
+	ear.nsubmods = 0;
+	ar_ear_worst_tvec(&ear, &tv);
+	assert_int_equal(tv.v[AR_TV_INSTANCE_IDENTITY], 0);
+}
+
 static void test_tvec_format_is_compact(void **state)
 {
 	ar_tvec_t tv = { { 2, 2, 32, 0, 2, 0, 0, 96 } };
@@ -518,6 +613,8 @@ int main(void)
 		cmocka_unit_test(test_ear_policy_json_is_strict),
 		cmocka_unit_test(test_tier_boundaries_follow_ar4si),
 		cmocka_unit_test(test_tvec_format_is_compact),
+		cmocka_unit_test(test_negative_trust_tiers),
+		cmocka_unit_test(test_worst_vector_over_submodules_claim_by_claim),
 	};
 
 	return cmocka_run_group_tests_name("ear", tests, setup, teardown);
