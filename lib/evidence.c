@@ -375,8 +375,17 @@ static int os_approved(const ar_evidence_t *ev, const ar_refpolicy_t *p)
 	return 0;
 }
 
-static int8_t appraise_executables(const ar_evidence_t *ev, const ar_refpolicy_t *p,
-				   int64_t now, char *reason, size_t size)
+/* The worse of two claim values: no claim < affirming < warning < contraindicated. */
+static int8_t worse(int8_t a, int8_t b)
+{
+	int ta = a ? ar_tv_tier(a) : -1, tb = b ? ar_tv_tier(b) : -1;
+
+	return tb > ta ? b : a;
+}
+
+/* configuration: the operating system release and how recently it was patched. */
+static int8_t appraise_configuration(const ar_evidence_t *ev, const ar_refpolicy_t *p,
+				     int64_t now, char *reason, size_t size)
 {
 	int64_t age;
 
@@ -404,18 +413,71 @@ static int8_t appraise_executables(const ar_evidence_t *ev, const ar_refpolicy_t
 	return TV_AFFIRMING;
 }
 
-static int8_t appraise_hardware(const ar_evidence_t *ev, const ar_refpolicy_t *p,
-				char *reason, size_t size)
+/* executables: boot integrity (secure boot) and the EDR agent at run time. */
+static int8_t appraise_executables(const ar_evidence_t *ev, const ar_refpolicy_t *p,
+				   char *reason, size_t size)
 {
+	int8_t boot = 0, runtime = 0;
+
+	if (ev->secure_boot == 1) {
+		boot = TV_AFFIRMING;
+	} else if (p->require_secure_boot) {
+		note(reason, size, "secure boot %s", ev->secure_boot == 0 ? "disabled" : "unknown");
+		boot = tier_value(p->secure_boot_severity);
+	}
+	if (p->edr_name[0]) {
+		if (ev->edr_running == 1 && !strcmp(ev->edr_name, p->edr_name)) {
+			runtime = TV_AFFIRMING;
+		} else {
+			note(reason, size, "endpoint agent %s not running", p->edr_name);
+			runtime = tier_value(p->edr_severity);
+		}
+	}
+	return worse(boot, runtime);
+}
+
+/* Does the policy ask for a key that only hardware can hold? */
+static int wants_hardware_key(const ar_refpolicy_t *p)
+{
+	return p->require_non_exportable || !(p->key_storage_allowed & (1u << AR_KEY_FILE));
+}
+
+/*
+ * storage-opaque: where the key to be certified is kept, and the disk it
+ * may sit on. Affirming needs a key proven to be in hardware (key_attested,
+ * TPM key certification); a key store the device only declares is no
+ * proof, and an encrypted disk alone is not key storage: a policy that
+ * asks for a hardware key gets warning at best, one that does not gets no
+ * claim. A failed requirement gets its severity.
+ */
+static int8_t appraise_key_storage(const ar_evidence_t *ev, const ar_refpolicy_t *p,
+				   char *reason, size_t size)
+{
+	int8_t tv = 0;
+
 	if (!(p->key_storage_allowed & (1u << ev->key_storage))) {
 		note(reason, size, "key storage %s is not allowed", ar_key_storage_name(ev->key_storage));
-		return tier_value(p->key_severity);
+		tv = worse(tv, tier_value(p->key_severity));
 	}
 	if (p->require_non_exportable && ev->key_non_exportable != 1) {
 		note(reason, size, "key is exportable");
-		return tier_value(p->key_severity);
+		tv = worse(tv, tier_value(p->key_severity));
 	}
-	return TV_AFFIRMING;
+	if (p->require_disk_encryption && ev->disk_encrypted != 1) {
+		note(reason, size, "disk %s", ev->disk_encrypted == 0 ? "not encrypted"
+								     : "encryption unknown");
+		tv = worse(tv, tier_value(p->disk_severity));
+	}
+	if (tv)
+		return tv;
+	if (ev->key_attested)
+		return TV_AFFIRMING;
+	if (wants_hardware_key(p)) {
+		note(reason, size, "key storage %s is declared, not proven (no key attestation)",
+		     ar_key_storage_name(ev->key_storage));
+		return TV_WARNING;
+	}
+	return 0;
 }
 
 int ar_evidence_check_time(const ar_evidence_t *ev, const ar_refpolicy_t *p, int64_t now,
@@ -452,33 +514,11 @@ void ar_evidence_appraise(const ar_evidence_t *ev, const ar_refpolicy_t *p, int6
 		return;
 	}
 
-	tv[AR_TV_INSTANCE_IDENTITY] = TV_AFFIRMING;
-	tv[AR_TV_EXECUTABLES] = appraise_executables(ev, p, now, reason, size);
-	tv[AR_TV_HARDWARE] = appraise_hardware(ev, p, reason, size);
-
-	if (ev->disk_encrypted == 1) {
-		tv[AR_TV_STORAGE_OPAQUE] = TV_AFFIRMING;
-	} else if (p->require_disk_encryption) {
-		note(reason, size, "disk %s", ev->disk_encrypted == 0 ? "not encrypted"
-								       : "encryption unknown");
-		tv[AR_TV_STORAGE_OPAQUE] = tier_value(p->disk_severity);
-	}
-
-	if (p->edr_name[0]) {
-		if (ev->edr_running == 1 && !strcmp(ev->edr_name, p->edr_name)) {
-			tv[AR_TV_RUNTIME_OPAQUE] = TV_AFFIRMING;
-		} else {
-			note(reason, size, "endpoint agent %s not running", p->edr_name);
-			tv[AR_TV_RUNTIME_OPAQUE] = tier_value(p->edr_severity);
-		}
-	}
-
-	if (ev->secure_boot == 1) {
-		tv[AR_TV_CONFIGURATION] = TV_AFFIRMING;
-	} else if (p->require_secure_boot) {
-		note(reason, size, "secure boot %s", ev->secure_boot == 0 ? "disabled" : "unknown");
-		tv[AR_TV_CONFIGURATION] = tier_value(p->secure_boot_severity);
-	}
+	/* Each check feeds one claim (docs/verifier.md, "What each claim means"). */
+	tv[AR_TV_INSTANCE_IDENTITY] = ev->identity_verified ? TV_AFFIRMING : 0;
+	tv[AR_TV_CONFIGURATION] = appraise_configuration(ev, p, now, reason, size);
+	tv[AR_TV_EXECUTABLES] = appraise_executables(ev, p, reason, size);
+	tv[AR_TV_STORAGE_OPAQUE] = appraise_key_storage(ev, p, reason, size);
 
 	out->status = AR_STATUS_AFFIRMING;
 	out->status = ar_ear_submod_status(out);

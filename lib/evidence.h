@@ -20,7 +20,9 @@
  * operating systems are approved, how old the last security update may be,
  * and what is required of disk encryption, the EDR agent, the key store and
  * secure boot, each with the tier a failure earns (warning or
- * contraindicated). Each check maps to one AR4SI trustworthiness claim.
+ * contraindicated). Each check feeds one AR4SI trustworthiness claim, and
+ * no claim is affirming beyond what was proven (see ar_evidence_appraise()).
+ * Evidence reaches the verifier signed (evidence_jws.h).
  */
 #ifndef AR_EVIDENCE_H
 #define AR_EVIDENCE_H
@@ -61,6 +63,13 @@ typedef struct ar_evidence {
 	ar_key_storage_t key_storage;
 	int		key_non_exportable;
 	char		key_jkt[AR_JWK_THUMBPRINT_LEN + 1];
+	/* What the verifier proved, never read from the document (parsing
+	 * clears them): the appraisal affirms only what is set here. */
+	int		identity_verified;	/**< signed by the device's enrolled identity key
+						     (ar_evidence_verify(), evidence_jws.h) */
+	char		identity_jkt[AR_JWK_THUMBPRINT_LEN + 1]; /**< that key's thumbprint */
+	int		key_attested;		/**< key.jkt proven non-exportable in hardware
+						     (TPM key certification); nothing sets it yet */
 } ar_evidence_t;
 
 const char *ar_key_storage_name(ar_key_storage_t s);
@@ -125,6 +134,18 @@ int ar_evidence_check_time(const ar_evidence_t *ev, const ar_refpolicy_t *p, int
 /**
  * Appraise evidence into one EAR submodule (status + trustworthiness
  * vector) and a short reason naming every check that did not pass.
+ *
+ * Claims (values 2 affirming, 32 warning, 96 contraindicated, 0 no claim;
+ * a failed check gets its policy severity; docs/verifier.md has the table):
+ * - instance-identity: 2 when @p ev->identity_verified, else 0;
+ * - configuration: approved OS release and security-update age;
+ * - executables: secure boot (boot integrity) and the EDR agent (run time);
+ * - storage-opaque: the key store (allowed class, non-exportable) and disk
+ *   encryption when required; 2 only with @p ev->key_attested; a declared
+ *   hardware key under a policy that wants one is 32; otherwise 0;
+ * - file-system, hardware, runtime-opaque, sourced-data: 0 (nothing in the
+ *   evidence proves them).
+ * The status is the worst tier of the vector.
  *
  * @param now	unix seconds.
  */

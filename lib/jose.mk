@@ -12,5 +12,6 @@ lib_libacmerats_la_SOURCES += \
 pkginclude_HEADERS += lib/b64.h lib/json.h lib/token.h lib/fileio.h lib/jwk.h lib/jws.h lib/jwe.h lib/acme_jws.h
 
 # Attestation formats: CMW and EAT Attestation Results.
-lib_libacmerats_la_SOURCES += lib/cmw.c lib/cmw.h lib/ear.c lib/ear.h lib/evidence.c lib/evidence.h
-pkginclude_HEADERS += lib/cmw.h lib/ear.h lib/evidence.h
+lib_libacmerats_la_SOURCES += lib/cmw.c lib/cmw.h lib/ear.c lib/ear.h lib/evidence.c lib/evidence.h \
+	lib/evidence_jws.c lib/evidence_jws.h
+pkginclude_HEADERS += lib/cmw.h lib/ear.h lib/evidence.h lib/evidence_jws.h
