@@ -68,6 +68,7 @@ const char *ar_errc_name(ar_errc_t code)
 	case AR_ERR_UNAVAILABLE:	return "unavailable";
 	case AR_ERR_BAD_NONCE:		return "bad_nonce";
 	case AR_ERR_UNAUTHORIZED:	return "unauthorized";
+	case AR_ERR_CONFLICT:		return "conflict";
 	}
 	return "unknown";
 }

@@ -30,6 +30,7 @@ typedef enum ar_errc {
 	AR_ERR_UNAVAILABLE,	/**< a dependency (Redis, verifier) is unreachable */
 	AR_ERR_BAD_NONCE,	/**< anti-replay nonce missing, malformed or not valid */
 	AR_ERR_UNAUTHORIZED,	/**< signer or URL not entitled to this request */
+	AR_ERR_CONFLICT,	/**< a compare-and-set lost: the state changed meanwhile */
 } ar_errc_t;
 
 /** Error record. Zero-initialise before use or let ar_err_clear() do it. */

@@ -69,6 +69,8 @@ struct ar_store_batch {
 	size_t		len, cap;
 	size_t		n;		/* commands in buf, MULTI included */
 	ar_err_t	err;		/* the first failure while queueing */
+	char		*guard;		/* ar_store_batch_guard_verdict(): key WATCHed, or NULL */
+	char		*guard_dev;
 };
 
 /*
@@ -247,6 +249,7 @@ typedef struct xchg {
 	size_t		n;
 	redisReply	**r;
 	int		extra_ms;	/* widens the socket timeout (blocking commands) */
+	int		same_conn;	/* only on the open connection, never on a new one */
 } xchg_t;
 
 static redisReply **xchg_slot(const xchg_t *x, size_t i)
@@ -384,6 +387,10 @@ static int store_xchg(ar_store_t *s, const xchg_t *x, ar_err_t *err)
 
 	for (attempt = 0; attempt < 2; attempt++) {
 		reused = s->c != NULL;
+		/* A WATCH lives on its connection: a new one would run unguarded. */
+		if (!s->c && x->same_conn)
+			return ar_err_set(err, AR_ERR_UNAVAILABLE, "redis %s: connection lost "
+					  "during a guarded transaction", s->endpoint);
 		if (!s->c && store_connect(s, err) < 0)
 			return -1;
 		if (x->extra_ms > 0 &&
@@ -397,7 +404,7 @@ static int store_xchg(ar_store_t *s, const xchg_t *x, ar_err_t *err)
 			return 0;
 		}
 		store_drop(s);
-		if (timed_out || !reused)
+		if (timed_out || !reused || x->same_conn)
 			return -1;
 	}
 	return -1;
@@ -651,6 +658,22 @@ static const field_t posture_fields[] = {
 	FIELD(ar_store_posture_t, profile, F_STR, 0),
 	FIELD(ar_store_posture_t, updated_at, F_INT, 1),
 	FIELD(ar_store_posture_t, reason, F_STR, 0),
+};
+
+static const field_t identity_fields[] = {
+	FIELD(ar_store_identity_t, jkt, F_STR, 1),
+	FIELD(ar_store_identity_t, jwk, F_STR, 1),
+	FIELD(ar_store_identity_t, account, F_STR, 0),
+	FIELD(ar_store_identity_t, eab_kid, F_STR, 0),
+	FIELD(ar_store_identity_t, enrolled_at, F_INT, 1),
+};
+
+static const field_t verdict_fields[] = {
+	FIELD(ar_store_verdict_t, status, F_STATUS, 1),
+	FIELD(ar_store_verdict_t, reason, F_STR, 0),
+	FIELD(ar_store_verdict_t, source, F_STR, 0),
+	FIELD(ar_store_verdict_t, identity, F_STR, 0),
+	FIELD(ar_store_verdict_t, set_at, F_INT, 1),
 };
 
 /* aki and serial are in the key, not in the hash. */
@@ -1249,6 +1272,8 @@ void ar_store_batch_free(ar_store_batch_t *b)
 	if (!b)
 		return;
 	free(b->buf);
+	free(b->guard);
+	free(b->guard_dev);
 	free(b);
 }
 
@@ -1291,6 +1316,46 @@ int ar_store_batch_list_push(ar_store_batch_t *b, const char *key, const char *v
 	return batch_add(b, &cmds[0]) < 0 ? -1 : batch_add(b, &cmds[1]);
 }
 
+static int verdict_from_reply(const ar_store_t *s, const redisReply *r, ar_store_verdict_t *v,
+			      ar_err_t *err);
+
+/*
+ * The guard of a batch: WATCH the verdict and read it, in one round trip.
+ * 0 when the batch may go ahead (the WATCH stays on the connection); -1
+ * when the verdict forbids it (UNWATCHed) or on error.
+ */
+static int batch_guard_check(ar_store_batch_t *b, ar_err_t *err)
+{
+	redisReply *replies[2] = { NULL }, *r;
+	ar_store_verdict_t v;
+	cmd_t cmds[2], unwatch;
+	int rc = -1, got;
+
+	cmd_start(&cmds[0], "WATCH");
+	cmd_arg(&cmds[0], b->guard);
+	cmd_start(&cmds[1], "HGETALL");
+	cmd_arg(&cmds[1], b->guard);
+	if (store_run(b->s, cmds, 2, replies, 0, err) < 0)
+		return -1;
+	if (reply_ok(b->s, replies[0], err) < 0)
+		goto out;
+	got = verdict_from_reply(b->s, replies[1], &v, err);
+	if (got == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (got > 0)
+		ar_err_set(err, AR_ERR_UNAUTHORIZED, "the SOC's verdict on %s is %s (%s)",
+			   b->guard_dev, ar_status_name(v.status), v.reason);
+	cmd_start(&unwatch, "UNWATCH");
+	r = store_cmd(b->s, &unwatch, NULL);
+	if (r)
+		freeReplyObject(r);
+out:
+	replies_free(replies, 2);
+	return rc;
+}
+
 int ar_store_batch_exec(ar_store_batch_t *b, ar_err_t *err)
 {
 	redisReply **replies = NULL;
@@ -1313,15 +1378,43 @@ int ar_store_batch_exec(ar_store_batch_t *b, ar_err_t *err)
 	}
 	if (once_settle(b->s, err) < 0)
 		goto out;
-	x = (xchg_t){ .pre = b->buf, .pre_len = b->len, .pre_n = b->n, .pre_r = replies };
+	if (b->guard && batch_guard_check(b, err) < 0)
+		goto out;
+	x = (xchg_t){ .pre = b->buf, .pre_len = b->len, .pre_n = b->n, .pre_r = replies,
+		      .same_conn = b->guard != NULL };
 	if (store_xchg(b->s, &x, err) < 0)
 		goto out;
+	if (b->guard && replies[b->n - 1]->type == REDIS_REPLY_NIL) {
+		/* EXEC aborted: the WATCHed verdict changed after it was read */
+		ar_err_set(err, AR_ERR_CONFLICT, "the SOC's verdict on %s changed during the "
+			   "transaction", b->guard_dev);
+		replies_free(replies, b->n);
+		goto out;
+	}
 	rc = check_tx(b->s, replies, b->n - 2, err);
 	replies_free(replies, b->n);
 out:
 	free(replies);
 	ar_store_batch_free(b);
 	return rc;
+}
+
+int ar_store_batch_guard_verdict(ar_store_batch_t *b, const char *device)
+{
+	char key[KEY_MAX];
+
+	if (!b || b->err.code)
+		return -1;
+	if (b->guard)
+		return ar_err_set(&b->err, AR_ERR_MALFORMED, "store: one guard per batch");
+	if (ar_store_device_valid(device, &b->err) < 0 ||
+	    dev_key(b->s, key, sizeof(key), device, "verdict", &b->err) < 0)
+		return -1;
+	b->guard = strdup(key);
+	b->guard_dev = strdup(device);
+	if (!b->guard || !b->guard_dev)
+		return ar_err_set(&b->err, AR_ERR_NOMEM, "store: out of memory");
+	return 0;
 }
 
 int ar_store_get_many(ar_store_t *s, const char *const *keys, size_t n, char **vals, size_t *lens,
@@ -1608,6 +1701,215 @@ int ar_store_posture_get(ar_store_t *s, const char *device, ar_store_posture_t *
 	rc = posture_from_reply(s, r, p, err);
 	freeReplyObject(r);
 	return rc;
+}
+
+/*
+ *	Device identity.
+ */
+/* KEYS[1] the identity hash; ARGV[1] the jkt to bind, ARGV[2..] its fields. */
+static const char bind_script[] =
+	"local cur = redis.call('HGET', KEYS[1], 'jkt') "
+	"if cur then if cur == ARGV[1] then return 1 end return 0 end "
+	"redis.call('HSET', KEYS[1], unpack(ARGV, 2)) return 1";
+
+/* As bind, but only over ARGV[1], the jkt it must still have. */
+static const char rekey_script[] =
+	"if redis.call('HGET', KEYS[1], 'jkt') ~= ARGV[1] then return 0 end "
+	"redis.call('DEL', KEYS[1]) redis.call('HSET', KEYS[1], unpack(ARGV, 2)) return 1";
+
+static int identity_from_reply(const ar_store_t *s, const redisReply *r, ar_store_identity_t *id,
+			       ar_err_t *err)
+{
+	memset(id, 0, sizeof(*id));
+	if (reply_expect(s, r, REDIS_REPLY_ARRAY, err) < 0)
+		return -1;
+	if (r->elements == 0)
+		return 0;
+	if (decode_pairs(identity_fields, NFIELDS(identity_fields), id, r->element, r->elements,
+			 err) < 0)
+		return ar_err_prefix(err, "identity: ");
+	return 1;
+}
+
+/* EVAL @script 1 <identity key> @guard_jkt <fields of @id>: its integer answer. */
+static int identity_eval(ar_store_t *s, const char *script, const char *device,
+			 const char *guard_jkt, const ar_store_identity_t *id, ar_err_t *err)
+{
+	char key[KEY_MAX];
+	ar_store_identity_t rec = *id;
+	redisReply *r;
+	cmd_t cmd;
+	int rc;
+
+	if (ar_store_device_valid(device, err) < 0 ||
+	    dev_key(s, key, sizeof(key), device, "identity", err) < 0)
+		return -1;
+	if (strlen(rec.jkt) != AR_JWK_THUMBPRINT_LEN)
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: identity jkt is not a thumbprint");
+	if (!rec.enrolled_at)
+		rec.enrolled_at = now_s();
+	cmd_start(&cmd, "EVAL");
+	cmd_arg(&cmd, script);
+	cmd_arg(&cmd, "1");
+	cmd_arg(&cmd, key);
+	cmd_arg(&cmd, guard_jkt);
+	if (encode_args(&cmd, identity_fields, NFIELDS(identity_fields), &rec, err) < 0)
+		return -1;
+	r = store_cmd(s, &cmd, err);
+	if (!r)
+		return -1;
+	rc = reply_expect(s, r, REDIS_REPLY_INTEGER, err) < 0 ? -1 : r->integer != 0;
+	freeReplyObject(r);
+	return rc;
+}
+
+int ar_store_identity_bind(ar_store_t *s, const char *device, const ar_store_identity_t *id,
+			   ar_store_identity_t *current, ar_err_t *err)
+{
+	int rc = identity_eval(s, bind_script, device, id->jkt, id, err);
+
+	if (rc == 0 && current && ar_store_identity_get(s, device, current, err) < 0)
+		return -1;
+	return rc;
+}
+
+int ar_store_identity_rekey(ar_store_t *s, const char *device, const char *old_jkt,
+			    const ar_store_identity_t *id, ar_err_t *err)
+{
+	return identity_eval(s, rekey_script, device, old_jkt, id, err);
+}
+
+/* HGETALL of one device hash into @rec through @from. */
+static int dev_hash_get(ar_store_t *s, const char *device, const char *suffix, void *rec,
+			int (*from)(const ar_store_t *, const redisReply *, void *, ar_err_t *),
+			ar_err_t *err)
+{
+	char key[KEY_MAX];
+	redisReply *r;
+	cmd_t cmd;
+	int rc;
+
+	if (ar_store_device_valid(device, err) < 0 ||
+	    dev_key(s, key, sizeof(key), device, suffix, err) < 0)
+		return -1;
+	cmd_start(&cmd, "HGETALL");
+	cmd_arg(&cmd, key);
+	r = store_get(s, &cmd, err);
+	if (!r)
+		return -1;
+	rc = from(s, r, rec, err);
+	freeReplyObject(r);
+	return rc;
+}
+
+/* DEL of one device key: 1 removed, 0 absent. */
+static int dev_key_del(ar_store_t *s, const char *device, const char *suffix, ar_err_t *err)
+{
+	char key[KEY_MAX];
+	redisReply *r;
+	cmd_t cmd;
+	int rc;
+
+	if (ar_store_device_valid(device, err) < 0 ||
+	    dev_key(s, key, sizeof(key), device, suffix, err) < 0)
+		return -1;
+	cmd_start(&cmd, "DEL");
+	cmd_arg(&cmd, key);
+	r = store_cmd(s, &cmd, err);
+	if (!r)
+		return -1;
+	rc = reply_expect(s, r, REDIS_REPLY_INTEGER, err) < 0 ? -1 : r->integer > 0;
+	freeReplyObject(r);
+	return rc;
+}
+
+static int identity_from_any(const ar_store_t *s, const redisReply *r, void *rec, ar_err_t *err)
+{
+	return identity_from_reply(s, r, rec, err);
+}
+
+int ar_store_identity_get(ar_store_t *s, const char *device, ar_store_identity_t *id,
+			  ar_err_t *err)
+{
+	return dev_hash_get(s, device, "identity", id, identity_from_any, err);
+}
+
+int ar_store_identity_del(ar_store_t *s, const char *device, ar_err_t *err)
+{
+	return dev_key_del(s, device, "identity", err);
+}
+
+/*
+ *	SOC verdicts.
+ */
+static int verdict_from_reply(const ar_store_t *s, const redisReply *r, ar_store_verdict_t *v,
+			      ar_err_t *err)
+{
+	memset(v, 0, sizeof(*v));
+	if (reply_expect(s, r, REDIS_REPLY_ARRAY, err) < 0)
+		return -1;
+	if (r->elements == 0)
+		return 0;
+	if (decode_pairs(verdict_fields, NFIELDS(verdict_fields), v, r->element, r->elements,
+			 err) < 0)
+		return ar_err_prefix(err, "verdict: ");
+	if (v->status != AR_STATUS_WARNING && v->status != AR_STATUS_CONTRAINDICATED)
+		return ar_err_set(err, AR_ERR_MALFORMED, "verdict: stored status is %s",
+				  ar_status_name(v->status));
+	return 1;
+}
+
+static int verdict_from_any(const ar_store_t *s, const redisReply *r, void *rec, ar_err_t *err)
+{
+	return verdict_from_reply(s, r, rec, err);
+}
+
+int ar_store_verdict_put(ar_store_t *s, const char *device, const ar_store_verdict_t *v,
+			 ar_err_t *err)
+{
+	char key[KEY_MAX], devices[KEY_MAX];
+	redisReply *replies[5] = { NULL };
+	ar_store_verdict_t rec = *v;
+	cmd_t cmd[5];
+	int rc = -1;
+
+	if (v->status != AR_STATUS_WARNING && v->status != AR_STATUS_CONTRAINDICATED)
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: a verdict is warning or "
+				  "contraindicated");
+	if (ar_store_device_valid(device, err) < 0 ||
+	    dev_key(s, key, sizeof(key), device, "verdict", err) < 0 ||
+	    glob_key(s, devices, sizeof(devices), "devices", err) < 0)
+		return -1;
+	if (!rec.set_at)
+		rec.set_at = now_s();
+	cmd_start(&cmd[0], "MULTI");
+	cmd_start(&cmd[1], "DEL");
+	cmd_arg(&cmd[1], key);
+	cmd_start(&cmd[2], "HSET");
+	cmd_arg(&cmd[2], key);
+	if (encode_args(&cmd[2], verdict_fields, NFIELDS(verdict_fields), &rec, err) < 0)
+		return -1;
+	cmd_start(&cmd[3], "EXEC");
+	cmd_start(&cmd[4], "SADD");
+	cmd_arg(&cmd[4], devices);
+	cmd_arg(&cmd[4], device);
+	if (store_run(s, cmd, 5, replies, 0, err) < 0)
+		return -1;
+	if (check_tx(s, replies, 2, err) == 0 &&
+	    reply_expect(s, replies[4], REDIS_REPLY_INTEGER, err) == 0)
+		rc = 0;
+	replies_free(replies, 5);
+	return rc;
+}
+
+int ar_store_verdict_get(ar_store_t *s, const char *device, ar_store_verdict_t *v, ar_err_t *err)
+{
+	return dev_hash_get(s, device, "verdict", v, verdict_from_any, err);
+}
+
+int ar_store_verdict_clear(ar_store_t *s, const char *device, ar_err_t *err)
+{
+	return dev_key_del(s, device, "verdict", err);
 }
 
 /*
@@ -1967,32 +2269,52 @@ out:
 /*
  *	The per-authentication lookup.
  */
+/* The verdict stands over the posture: the worse of the two decides. */
+static void verdict_fold(const ar_store_verdict_t *v, ar_store_posture_t *p, int *found)
+{
+	if ((*found & AR_STORE_FOUND_POSTURE) && v->status <= p->status)
+		return;
+	if (!(*found & AR_STORE_FOUND_POSTURE)) {
+		memset(p, 0, sizeof(*p));
+		p->updated_at = v->set_at;
+		*found |= AR_STORE_FOUND_POSTURE;
+	}
+	p->status = v->status;
+	/* the verdict's reason, as far as it fits after the prefix */
+	snprintf(p->reason, sizeof(p->reason), "SOC: %.*s", (int)(sizeof(p->reason) - 6),
+		 v->reason);
+}
+
 int ar_store_auth_lookup(ar_store_t *s, const char *device, const char *aki_hex,
 			 const char *serial_hex, ar_store_posture_t *posture,
 			 ar_store_cert_t *cert, ar_err_t *err)
 {
 	char aki[AR_STORE_HEX_MAX + 1], serial[AR_STORE_HEX_MAX + 1];
-	char pkey[KEY_MAX], ckey[KEY_MAX];
-	redisReply *replies[2] = { NULL };
-	cmd_t cmds[2];
-	size_t ncmds = 1;
+	char pkey[KEY_MAX], vkey[KEY_MAX], ckey[KEY_MAX];
+	redisReply *replies[3] = { NULL };
+	ar_store_verdict_t v;
+	cmd_t cmds[3];
+	size_t ncmds = 2;
 	int rc = -1, got, found = 0;
 
 	if (ar_store_device_valid(device, err) < 0 ||
-	    dev_key(s, pkey, sizeof(pkey), device, "posture", err) < 0)
+	    dev_key(s, pkey, sizeof(pkey), device, "posture", err) < 0 ||
+	    dev_key(s, vkey, sizeof(vkey), device, "verdict", err) < 0)
 		return -1;
 	if (aki_hex || serial_hex) {
 		if (hex_norm(aki_hex, aki, "AKI", err) < 0 ||
 		    hex_norm(serial_hex, serial, "serial", err) < 0 ||
 		    cert_key(s, ckey, sizeof(ckey), device, aki, serial, err) < 0)
 			return -1;
-		ncmds = 2;
+		ncmds = 3;
 	}
 	cmd_start(&cmds[0], "HGETALL");
 	cmd_arg(&cmds[0], pkey);
-	if (ncmds == 2) {
-		cmd_start(&cmds[1], "HGETALL");
-		cmd_arg(&cmds[1], ckey);
+	cmd_start(&cmds[1], "HGETALL");
+	cmd_arg(&cmds[1], vkey);
+	if (ncmds == 3) {
+		cmd_start(&cmds[2], "HGETALL");
+		cmd_arg(&cmds[2], ckey);
 	}
 	if (store_read(s, cmds, ncmds, replies, err) < 0)
 		return -1;
@@ -2002,8 +2324,15 @@ int ar_store_auth_lookup(ar_store_t *s, const char *device, const char *aki_hex,
 		goto out;
 	if (got)
 		found |= AR_STORE_FOUND_POSTURE;
-	if (ncmds == 2) {
-		got = cert_from_reply(s, replies[1], aki, serial, cert, err);
+	got = verdict_from_reply(s, replies[1], &v, err);
+	if (got < 0)
+		goto out;
+	if (got) {
+		found |= AR_STORE_FOUND_VERDICT;
+		verdict_fold(&v, posture, &found);
+	}
+	if (ncmds == 3) {
+		got = cert_from_reply(s, replies[2], aki, serial, cert, err);
 		if (got < 0)
 			goto out;
 		if (got)

@@ -17,6 +17,8 @@
  * | key | type | content |
  * |---|---|---|
  * | `P:{dev:ID}:posture` | hash | status, tv, ear_iat, ear_exp, verifier, profile, updated_at, reason |
+ * | `P:{dev:ID}:identity` | hash | jkt, jwk, account, eab_kid, enrolled_at: the key that speaks for the device |
+ * | `P:{dev:ID}:verdict` | hash | status, reason, source, identity, set_at: the SOC's standing verdict |
  * | `P:{dev:ID}:cert:AKI:SERIAL` | hash | device, order, not_after, status, renew_now; expires at not_after + grace |
  * | `P:{dev:ID}:certs` | zset | member `AKI:SERIAL`, score not_after |
  * | `P:{dev:ID}:sessions` | hash | field `NAS_ID` `\|` `ACCT_SESSION_ID`, value a session record; the key expires when no session was refreshed for the TTL given |
@@ -222,6 +224,82 @@ int ar_store_posture_put(ar_store_t *s, const char *device, const ar_store_postu
 int ar_store_posture_get(ar_store_t *s, const char *device, ar_store_posture_t *p, ar_err_t *err);
 /** @} */
 
+/**
+ * @name Device identity
+ * The key that speaks for a device: the ACME account key that External
+ * Account Binding bound to the device's inventory entry, written by the CA
+ * when that account is created (docs/security.md, "Device identity").
+ * Evidence for the device must be signed by it; nothing else may write the
+ * device's posture.
+ * @{
+ */
+#define AR_STORE_JWK_MAX	1023	/**< a public JWK as compact JSON text */
+
+typedef struct ar_store_identity {
+	char		jkt[AR_JWK_THUMBPRINT_LEN + 1];	/**< required: RFC 7638 SHA-256 thumbprint */
+	char		jwk[AR_STORE_JWK_MAX + 1];	/**< required: the public JWK */
+	char		account[AR_STORE_NAME_MAX + 1];	/**< ACME account id, "" if the NOC enrolled it */
+	char		eab_kid[AR_STORE_NAME_MAX * 2 + 1];	/**< the EAB key id that bound it */
+	int64_t		enrolled_at;			/**< 0 on bind: now */
+} ar_store_identity_t;
+
+/**
+ * Bind @p device to @p id's key unless it is bound already: a
+ * compare-and-set in one Lua script, so two enrolments racing for a device
+ * cannot both win.
+ *
+ * @param[out] current	when not NULL and the device is bound to another
+ *			key, that identity.
+ * @return 1 bound now or already bound to the same jkt, 0 bound to another
+ *	   key, -1 error.
+ */
+int ar_store_identity_bind(ar_store_t *s, const char *device, const ar_store_identity_t *id,
+			   ar_store_identity_t *current, ar_err_t *err);
+
+/** @return 1 found (@p id filled), 0 not enrolled, -1 error. */
+int ar_store_identity_get(ar_store_t *s, const char *device, ar_store_identity_t *id,
+			  ar_err_t *err);
+
+/**
+ * Account key rollover: replace the identity only while its jkt is still
+ * @p old_jkt (compare-and-set).
+ * @return 1 replaced, 0 not enrolled with @p old_jkt, -1 error.
+ */
+int ar_store_identity_rekey(ar_store_t *s, const char *device, const char *old_jkt,
+			    const ar_store_identity_t *id, ar_err_t *err);
+
+/** Forget the identity (the NOC re-enrols the device). @return 1 removed, 0 none, -1. */
+int ar_store_identity_del(ar_store_t *s, const char *device, ar_err_t *err);
+/** @} */
+
+/**
+ * @name SOC verdicts
+ * The SOC's verdict on a device is a record of its own: only the SOC sets
+ * or clears it; appraisals, re-enrolment and issuance never write it. It
+ * stands over every appraisal, caps what the verifier signs, stops
+ * issuance (ar_store_batch_guard_verdict()) and is folded into what
+ * ar_store_auth_lookup() returns.
+ * @{
+ */
+typedef struct ar_store_verdict {
+	ar_status_t	status;				/**< AR_STATUS_WARNING or _CONTRAINDICATED */
+	char		reason[AR_STORE_REASON_MAX + 1];
+	char		source[AR_STORE_NAME_MAX + 1];	/**< who set it: "soc-api", "ctl", ... */
+	char		identity[AR_JWK_THUMBPRINT_LEN + 1];	/**< the device's enrolled jkt then, or "" */
+	int64_t		set_at;				/**< 0 on put: now */
+} ar_store_verdict_t;
+
+/** Set (replace) the verdict. AR_ERR_MALFORMED unless warning or contraindicated. */
+int ar_store_verdict_put(ar_store_t *s, const char *device, const ar_store_verdict_t *v,
+			 ar_err_t *err);
+
+/** @return 1 found (@p v filled), 0 none, -1 error. */
+int ar_store_verdict_get(ar_store_t *s, const char *device, ar_store_verdict_t *v, ar_err_t *err);
+
+/** Clear the verdict. @return 1 removed, 0 there was none, -1 error. */
+int ar_store_verdict_clear(ar_store_t *s, const char *device, ar_err_t *err);
+/** @} */
+
 /** @name Certificates */
 /** @{ */
 typedef enum ar_cert_status {
@@ -320,6 +398,18 @@ int ar_store_batch_cert_mark(ar_store_batch_t *b, const char *device, const char
 int ar_store_batch_posture(ar_store_batch_t *b, const char *device, const ar_store_posture_t *p);
 
 /**
+ * Make the batch conditional on @p device's SOC verdict, read atomically
+ * with the writes: ar_store_batch_exec() first WATCHes and reads the
+ * verdict (one round trip). When it is warning or contraindicated nothing is
+ * sent and exec fails with AR_ERR_UNAUTHORIZED ("the SOC's verdict on
+ * <device> is <status> (<reason>)"); otherwise MULTI ... EXEC runs on the
+ * same connection, and if the verdict changed in between Redis aborts it
+ * and exec fails with AR_ERR_CONFLICT. Nothing is written in either case.
+ * One guard per batch.
+ */
+int ar_store_batch_guard_verdict(ar_store_batch_t *b, const char *device);
+
+/**
  * Run the batch and free it. 0: every write was done. -1: nothing was
  * written when the failure came while queueing, from the connection or from
  * a deferred SET NX; Redis does not roll back a command that fails inside
@@ -335,10 +425,18 @@ void ar_store_batch_free(ar_store_batch_t *b);
 /** @{ */
 #define AR_STORE_FOUND_POSTURE	1	/**< ar_store_auth_lookup() filled the posture */
 #define AR_STORE_FOUND_CERT	2	/**< ar_store_auth_lookup() filled the certificate */
+#define AR_STORE_FOUND_VERDICT	4	/**< the device has a standing SOC verdict */
 
 /**
  * Posture and certificate record of one device in a single pipelined round
  * trip (what rlm_acme_rats asks at every authentication).
+ *
+ * The SOC verdict is read in the same round trip and folded into
+ * @p posture: a verdict worse than the posture's status replaces status and
+ * reason ("SOC: <reason>"); a verdict without a posture record yields
+ * AR_STORE_FOUND_POSTURE with the verdict's status and updated_at = its
+ * set_at, so a device flagged before its posture record vanished is not
+ * judged from its certificate alone.
  *
  * @param aki_hex, serial_hex	the client certificate; both NULL to skip it.
  * @return AR_STORE_FOUND_* bits for what exists, or -1 on error (nothing

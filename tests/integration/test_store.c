@@ -949,6 +949,235 @@ static void test_store_certs_of_device_newest_first(void **state)
 /*
  *	The per-authentication lookup.
  */
+/*
+ *	Device identity and SOC verdicts.
+ */
+static void fill_identity(ar_store_identity_t *id, char c, const char *account)
+{
+	memset(id, 0, sizeof(*id));
+	memset(id->jkt, c, AR_JWK_THUMBPRINT_LEN);
+	snprintf(id->jwk, sizeof(id->jwk), "{\"kty\":\"EC\",\"x\":\"%c\"}", c);
+	snprintf(id->account, sizeof(id->account), "%s", account);
+	snprintf(id->eab_kid, sizeof(id->eab_kid), "kid-%c", c);
+}
+
+/* Two enrolments race for one device: the first key wins, for good. */
+static void test_store_identity_bind_is_compare_and_set(void **state)
+{
+	ar_store_identity_t a, b, cur;
+	ar_err_t err = { 0 };
+
+	(void)state;
+	fill_identity(&a, 'A', "acct-a");
+	fill_identity(&b, 'B', "acct-b");
+	assert_int_equal(ar_store_identity_get(st, "ID-1", &cur, &err), 0);
+	assert_int_equal(ar_store_identity_bind(st, "ID-1", &a, NULL, &err), 1);
+	assert_int_equal(ar_store_identity_bind(st, "ID-1", &a, NULL, &err), 1);	/* same key */
+	assert_int_equal(ar_store_identity_bind(st, "ID-1", &b, &cur, &err), 0);
+	assert_string_equal(cur.jkt, a.jkt);
+	assert_string_equal(cur.account, "acct-a");
+	assert_int_equal(ar_store_identity_get(st, "ID-1", &cur, &err), 1);
+	assert_string_equal(cur.jkt, a.jkt);
+	assert_string_equal(cur.jwk, a.jwk);
+	assert_true(cur.enrolled_at > 0);
+	/* rollover only from the key it has now */
+	assert_int_equal(ar_store_identity_rekey(st, "ID-1", b.jkt, &b, &err), 0);
+	assert_int_equal(ar_store_identity_rekey(st, "ID-1", a.jkt, &b, &err), 1);
+	assert_int_equal(ar_store_identity_get(st, "ID-1", &cur, &err), 1);
+	assert_string_equal(cur.jkt, b.jkt);
+	assert_int_equal(ar_store_identity_del(st, "ID-1", &err), 1);
+	assert_int_equal(ar_store_identity_del(st, "ID-1", &err), 0);
+	assert_int_equal(ar_store_identity_rekey(st, "ID-1", b.jkt, &a, &err), 0);
+	/* a thumbprint that is not one is refused before Redis is asked */
+	a.jkt[3] = '\0';
+	assert_int_equal(ar_store_identity_bind(st, "ID-1", &a, NULL, &err), -1);
+	assert_int_equal(err.code, AR_ERR_MALFORMED);
+}
+
+static void test_store_verdict_roundtrip_and_clear(void **state)
+{
+	ar_store_verdict_t v, got;
+	ar_err_t err = { 0 };
+
+	(void)state;
+	memset(&v, 0, sizeof(v));
+	v.status = AR_STATUS_CONTRAINDICATED;
+	snprintf(v.reason, sizeof(v.reason), "EDR alert 4711");
+	snprintf(v.source, sizeof(v.source), "soc-api");
+	assert_int_equal(ar_store_verdict_get(st, "ID-2", &got, &err), 0);
+	assert_int_equal(ar_store_verdict_put(st, "ID-2", &v, &err), 0);
+	assert_int_equal(ar_store_verdict_get(st, "ID-2", &got, &err), 1);
+	assert_int_equal(got.status, AR_STATUS_CONTRAINDICATED);
+	assert_string_equal(got.reason, "EDR alert 4711");
+	assert_string_equal(got.source, "soc-api");
+	assert_true(got.set_at > 0);
+	/* a verdict is warning or contraindicated, nothing else */
+	v.status = AR_STATUS_AFFIRMING;
+	assert_int_equal(ar_store_verdict_put(st, "ID-2", &v, &err), -1);
+	assert_int_equal(err.code, AR_ERR_MALFORMED);
+	assert_int_equal(ar_store_verdict_clear(st, "ID-2", &err), 1);
+	assert_int_equal(ar_store_verdict_clear(st, "ID-2", &err), 0);
+	assert_int_equal(ar_store_verdict_get(st, "ID-2", &got, &err), 0);
+}
+
+static void put_verdict(const char *device, ar_status_t status, const char *reason)
+{
+	ar_store_verdict_t v;
+	ar_err_t err = { 0 };
+
+	memset(&v, 0, sizeof(v));
+	v.status = status;
+	snprintf(v.reason, sizeof(v.reason), "%s", reason);
+	if (ar_store_verdict_put(st, device, &v, &err) < 0)
+		fail_msg("verdict_put: %s", err.msg);
+}
+
+/* Issuance under a verdict writes nothing and says why. */
+static void test_store_guarded_batch_refused_under_verdict(void **state)
+{
+	ar_store_batch_t *b;
+	ar_err_t err = { 0 };
+	char *val = NULL;
+
+	(void)state;
+	put_verdict("ID-3", AR_STATUS_WARNING, "suspicious login");
+	b = ar_store_batch_new(st);
+	assert_int_equal(ar_store_batch_guard_verdict(b, "ID-3"), 0);
+	ar_store_batch_set(b, "guarded:ID-3", "issued", 6, 0);
+	assert_int_equal(ar_store_batch_exec(b, &err), -1);
+	assert_int_equal(err.code, AR_ERR_UNAUTHORIZED);
+	assert_non_null(strstr(err.msg, "warning"));
+	assert_non_null(strstr(err.msg, "suspicious login"));
+	assert_int_equal(ar_store_get(st, "guarded:ID-3", &val, NULL, &err), 0);
+	/* the connection is not left WATCHing: after a change of the verdict
+	 * key an ordinary batch on it still commits */
+	put_verdict("ID-3", AR_STATUS_WARNING, "still suspicious");
+	b = ar_store_batch_new(st);
+	ar_store_batch_set(b, "plain:ID-3", "x", 1, 0);
+	assert_int_equal(ar_store_batch_exec(b, &err), 0);
+	/* cleared, the same guarded batch goes through */
+	assert_int_equal(ar_store_verdict_clear(st, "ID-3", &err), 1);
+	b = ar_store_batch_new(st);
+	assert_int_equal(ar_store_batch_guard_verdict(b, "ID-3"), 0);
+	ar_store_batch_set(b, "guarded:ID-3", "issued", 6, 0);
+	assert_int_equal(ar_store_batch_exec(b, &err), 0);
+	assert_int_equal(ar_store_get(st, "guarded:ID-3", &val, NULL, &err), 1);
+	assert_string_equal(val, "issued");
+	free(val);
+}
+
+/* A child that sets and clears a verdict as fast as it can, until killed. */
+static pid_t flapping_verdict(const char *key)
+{
+	struct timeval tv = { 2, 0 };
+	redisContext *c;
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	c = redisConnectWithTimeout("127.0.0.1", redis.port, tv);
+	if (!c || c->err)
+		_exit(1);
+	for (;;) {
+		redisReply *r = redisCommand(c, "HSET %s status warning set_at 1 reason flap", key);
+
+		if (!r)
+			_exit(1);
+		freeReplyObject(r);
+		r = redisCommand(c, "DEL %s", key);
+		if (!r)
+			_exit(1);
+		freeReplyObject(r);
+	}
+}
+
+/*
+ * The SOC flags and clears the device while issuances run: every guarded
+ * batch either commits with no verdict in between, or is refused
+ * (verdict read) or aborted by Redis (verdict changed after the read) and
+ * wrote nothing. The race is forced, not hoped for: the verdict changes
+ * thousands of times a second, so aborted transactions must be seen.
+ */
+static void test_store_guarded_batch_aborts_when_verdict_changes(void **state)
+{
+	int committed = 0, refused = 0, conflicts = 0, i, status;
+	ar_err_t err = { 0 };
+	char key[64], val_key[64];
+	pid_t pid;
+
+	(void)state;
+	pid = flapping_verdict("acmerats:{dev:ID-4}:verdict");
+	assert_true(pid > 0);
+	usleep(20000);
+	for (i = 0; i < 2000 && (conflicts < 3 || committed < 3); i++) {
+		ar_store_batch_t *b = ar_store_batch_new(st);
+		char *val = NULL;
+		int rc;
+
+		snprintf(key, sizeof(key), "race:%d", i);
+		assert_int_equal(ar_store_batch_guard_verdict(b, "ID-4"), 0);
+		ar_store_batch_set(b, key, "issued", 6, 0);
+		rc = ar_store_batch_exec(b, &err);
+		snprintf(val_key, sizeof(val_key), "%s", key);
+		if (rc == 0) {
+			committed++;
+			continue;
+		}
+		if (err.code == AR_ERR_CONFLICT)
+			conflicts++;
+		else if (err.code == AR_ERR_UNAUTHORIZED)
+			refused++;
+		else
+			fail_msg("unexpected failure: %s", err.msg);
+		assert_int_equal(ar_store_get(st, val_key, &val, NULL, &err), 0);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	print_message("committed %d, refused %d, aborted %d\n", committed, refused, conflicts);
+	assert_true(conflicts >= 1);
+	assert_true(refused >= 1);
+}
+
+static void test_store_auth_lookup_folds_the_verdict(void **state)
+{
+	ar_store_posture_t p;
+	ar_store_cert_t c;
+	ar_err_t err = { 0 };
+	int rc;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	p.status = AR_STATUS_AFFIRMING;
+	snprintf(p.reason, sizeof(p.reason), "certificate issued");
+	assert_int_equal(ar_store_posture_put(st, "ID-5", &p, &err), 0);
+	rc = ar_store_auth_lookup(st, "ID-5", NULL, NULL, &p, &c, &err);
+	assert_int_equal(rc, AR_STORE_FOUND_POSTURE);
+	assert_int_equal(p.status, AR_STATUS_AFFIRMING);
+
+	put_verdict("ID-5", AR_STATUS_CONTRAINDICATED, "EDR alert");
+	rc = ar_store_auth_lookup(st, "ID-5", NULL, NULL, &p, &c, &err);
+	assert_int_equal(rc, AR_STORE_FOUND_POSTURE | AR_STORE_FOUND_VERDICT);
+	assert_int_equal(p.status, AR_STATUS_CONTRAINDICATED);
+	assert_string_equal(p.reason, "SOC: EDR alert");
+
+	/* the posture record gone, the verdict still decides */
+	freeReplyObject(raw("DEL", "acmerats:{dev:ID-5}:posture", NULL));
+	rc = ar_store_auth_lookup(st, "ID-5", NULL, NULL, &p, &c, &err);
+	assert_int_equal(rc, AR_STORE_FOUND_POSTURE | AR_STORE_FOUND_VERDICT);
+	assert_int_equal(p.status, AR_STATUS_CONTRAINDICATED);
+	assert_true(p.updated_at > 0);
+
+	/* a warning verdict does not improve a contraindicated appraisal */
+	p.status = AR_STATUS_CONTRAINDICATED;
+	snprintf(p.reason, sizeof(p.reason), "disk not encrypted");
+	assert_int_equal(ar_store_posture_put(st, "ID-5", &p, &err), 0);
+	put_verdict("ID-5", AR_STATUS_WARNING, "watch it");
+	rc = ar_store_auth_lookup(st, "ID-5", NULL, NULL, &p, &c, &err);
+	assert_int_equal(p.status, AR_STATUS_CONTRAINDICATED);
+	assert_string_equal(p.reason, "disk not encrypted");
+}
+
 static void test_store_auth_lookup_reads_posture_and_cert(void **state)
 {
 	ar_store_posture_t p, got_p;
@@ -1015,7 +1244,8 @@ static void test_store_auth_lookup_fits_the_radius_budget(void **state)
 	if (dt[494] >= 20)
 		fail_msg("99th percentile lookup took %lld ms", (long long)dt[494]);
 
-	/* Exactly two commands per lookup reached the server (and nothing else). */
+	/* Exactly three commands per lookup (posture, verdict, certificate) reached
+	 * the server, in one round trip, and nothing else. */
 	{
 		redisReply *r = RAW("INFO", "commandstats");
 		const char *line;
@@ -1026,7 +1256,7 @@ static void test_store_auth_lookup_fits_the_radius_budget(void **state)
 		calls = strtoll(line + strlen("cmdstat_hgetall:calls="), NULL, 10);
 		freeReplyObject(r);
 	}
-	assert_int_equal(calls, 1000);
+	assert_int_equal(calls, 1500);
 }
 
 /*
@@ -1455,6 +1685,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_cert_mark_changes_existing_only, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_store_certs_of_device_newest_first, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_store_identity_bind_is_compare_and_set, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_store_verdict_roundtrip_and_clear, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_store_guarded_batch_refused_under_verdict, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_store_guarded_batch_aborts_when_verdict_changes,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_auth_lookup_folds_the_verdict, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_store_auth_lookup_reads_posture_and_cert, setup,
 						teardown),
