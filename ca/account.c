@@ -170,6 +170,119 @@ static int check_eab(acme_req_t *r, const json_t *eab, char *kid, size_t kidsize
 	return 0;
 }
 
+/* The public JWK as compact text (malloc'd), or NULL. */
+static char *jwk_text(const ar_jwk_t *key)
+{
+	json_t *pub = ar_jwk_public_json(key);
+	char *text = pub ? json_dumps(pub, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+
+	json_decref(pub);
+	return text;
+}
+
+/*
+ * Enrolment: the key of a new account created through External Account
+ * Binding becomes the identity of every device its inventory entry names
+ * (docs/security.md, "Device identity"). A device already enrolled with
+ * another key is refused: only the NOC re-enrols a device, so a second
+ * EAB key for it, or a flagged device's own key, cannot take it over. On a
+ * refusal nothing stays bound and the EAB key is released for the real
+ * enrolment. 0, or -1 after answering the problem.
+ */
+static int bind_identities(acme_req_t *r, const char *eab_kid, const char *account_id,
+			   ar_http_resp_t *resp)
+{
+	const ca_eab_t *entry = ca_eab_find(r->ca, eab_kid);
+	const json_t *ids = entry ? entry->identifiers : NULL;
+	ar_store_identity_t id, cur;
+	char *text, qdev[160], eab_key[160];
+	ar_err_t err = { 0 };
+	size_t i, j;
+	int rc = 0;
+
+	memset(&id, 0, sizeof(id));
+	text = jwk_text(r->jws.jwk);
+	if (!text || strlen(text) >= sizeof(id.jwk)) {
+		free(text);
+		acme_problem(r->ca, resp, 400, "badPublicKey", "the account key is too large to "
+			     "enrol as a device identity");
+		return -1;
+	}
+	memcpy(id.jwk, text, strlen(text) + 1);
+	free(text);
+	snprintf(id.jkt, sizeof(id.jkt), "%s", ar_jwk_thumbprint(r->jws.jwk));
+	snprintf(id.account, sizeof(id.account), "%s", account_id);
+	snprintf(id.eab_kid, sizeof(id.eab_kid), "%s", eab_kid);
+	for (i = 0; i < json_array_size(ids) && rc == 0; i++) {
+		const char *dev = json_string_value(json_array_get(ids, i));
+
+		rc = ar_store_identity_bind(r->st, dev, &id, &cur, &err);
+		if (rc == 1) {
+			rc = 0;
+			continue;
+		}
+		if (rc == 0) {
+			ar_warn("event=enrol.refused device=%s eab=%s reason=\"enrolled with another "
+				"key\" enrolled_key=%.12s... enrolled_account=%s",
+				ar_log_q(qdev, sizeof(qdev), dev), eab_kid, cur.jkt, cur.account);
+			acme_problem(r->ca, resp, 403, "unauthorized", "device %s is already enrolled "
+				     "with another key; only the NOC can enrol it again", dev);
+		} else {
+			acme_problem_from(r->ca, resp, &err);
+		}
+		rc = -1;
+	}
+	if (rc == 0)
+		return 0;
+	/* Undo what this request bound, and give the EAB key back. */
+	for (j = 0; j + 1 < i; j++) {
+		const char *dev = json_string_value(json_array_get(ids, j));
+
+		if (ar_store_identity_get(r->st, dev, &cur, NULL) == 1 && !strcmp(cur.jkt, id.jkt) &&
+		    !strcmp(cur.account, account_id))
+			ar_store_identity_del(r->st, dev, NULL);
+	}
+	snprintf(eab_key, sizeof(eab_key), "eab:%s", eab_kid);
+	ar_store_del(r->st, eab_key, NULL);
+	return -1;
+}
+
+/* Account key rollover moves the identity of the account's devices along. */
+static void rekey_identities(acme_req_t *r, const char *old_jkt, const ar_jwk_t *key)
+{
+	const char *kid = json_string_value(json_object_get(r->account, "eab"));
+	const ca_eab_t *entry = kid && *kid ? ca_eab_find(r->ca, kid) : NULL;
+	ar_store_identity_t id;
+	ar_err_t err = { 0 };
+	char *text, qdev[160];
+	size_t i;
+
+	if (!entry)
+		return;
+	memset(&id, 0, sizeof(id));
+	text = jwk_text(key);
+	if (!text || strlen(text) >= sizeof(id.jwk)) {
+		free(text);
+		return;
+	}
+	memcpy(id.jwk, text, strlen(text) + 1);
+	free(text);
+	snprintf(id.jkt, sizeof(id.jkt), "%s", ar_jwk_thumbprint(key));
+	snprintf(id.account, sizeof(id.account), "%s", r->account_id);
+	snprintf(id.eab_kid, sizeof(id.eab_kid), "%s", kid);
+	for (i = 0; i < json_array_size(entry->identifiers); i++) {
+		const char *dev = json_string_value(json_array_get(entry->identifiers, i));
+		int rc = ar_store_identity_rekey(r->st, dev, old_jkt, &id, &err);
+
+		if (rc < 0)
+			ar_warn("event=enrol.rekey_failed device=%s account=%s error=\"%s\"",
+				ar_log_q(qdev, sizeof(qdev), dev), r->account_id, err.msg);
+		else if (rc == 1)
+			ar_info("event=enrol.rekeyed device=%s account=%s key=%.12s...",
+				ar_log_q(qdev, sizeof(qdev), dev), r->account_id, id.jkt);
+	}
+}
+
 void account_new(acme_req_t *r, ar_http_resp_t *resp)
 {
 	const json_t *p = r->jws.payload, *contact;
@@ -225,6 +338,8 @@ void account_new(acme_req_t *r, ar_http_resp_t *resp)
 		acme_problem(r->ca, resp, 500, "serverInternal", "no randomness");
 		return;
 	}
+	if (eab_kid[0] && bind_identities(r, eab_kid, id, resp) < 0)
+		return;
 	rec = json_pack("{s:s,s:o,s:o,s:s,s:I}", "status", "valid",
 			"key", ar_jwk_public_json(r->jws.jwk),
 			"contact", contact ? json_incref((json_t *)contact) : json_array(), "eab", eab_kid,
@@ -421,6 +536,7 @@ void account_key_change(acme_req_t *r, ar_http_resp_t *resp)
 	}
 	if (ar_store_del(r->st, old_idx, &err) < 0)
 		ar_warn("event=account.key_index_stale account=%s error=\"%s\"", r->account_id, err.msg);
+	rekey_identities(r, old_idx + strlen("acctkey:"), key);
 	ar_info("event=account.key_changed account=%s key=%s", r->account_id, ar_jwk_thumbprint(key));
 	reply_account(r, r->account_id, r->account, 200, resp);
 out:

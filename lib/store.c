@@ -1763,11 +1763,38 @@ static int identity_eval(ar_store_t *s, const char *script, const char *device,
 	return rc;
 }
 
+/*
+ * SADD or SREM @device in the set of devices a key speaks for (another
+ * slot than the device's: next to, not inside, its script).
+ */
+static int idkey_index(ar_store_t *s, const char *op, const char *jkt, const char *device,
+		       ar_err_t *err)
+{
+	char key[KEY_MAX];
+	redisReply *r;
+	cmd_t cmd;
+	int rc;
+
+	if (key_fmt(key, sizeof(key), err, "%s:idkey:%s", s->prefix, jkt) < 0)
+		return -1;
+	cmd_start(&cmd, op);
+	cmd_arg(&cmd, key);
+	cmd_arg(&cmd, device);
+	r = store_cmd(s, &cmd, err);
+	if (!r)
+		return -1;
+	rc = reply_expect(s, r, REDIS_REPLY_INTEGER, err);
+	freeReplyObject(r);
+	return rc;
+}
+
 int ar_store_identity_bind(ar_store_t *s, const char *device, const ar_store_identity_t *id,
 			   ar_store_identity_t *current, ar_err_t *err)
 {
 	int rc = identity_eval(s, bind_script, device, id->jkt, id, err);
 
+	if (rc == 1 && idkey_index(s, "SADD", id->jkt, device, err) < 0)
+		return -1;
 	if (rc == 0 && current && ar_store_identity_get(s, device, current, err) < 0)
 		return -1;
 	return rc;
@@ -1776,7 +1803,12 @@ int ar_store_identity_bind(ar_store_t *s, const char *device, const ar_store_ide
 int ar_store_identity_rekey(ar_store_t *s, const char *device, const char *old_jkt,
 			    const ar_store_identity_t *id, ar_err_t *err)
 {
-	return identity_eval(s, rekey_script, device, old_jkt, id, err);
+	int rc = identity_eval(s, rekey_script, device, old_jkt, id, err);
+
+	if (rc == 1 && (idkey_index(s, "SADD", id->jkt, device, err) < 0 ||
+			idkey_index(s, "SREM", old_jkt, device, err) < 0))
+		return -1;
+	return rc;
 }
 
 /* HGETALL of one device hash into @rec through @from. */
@@ -1836,7 +1868,15 @@ int ar_store_identity_get(ar_store_t *s, const char *device, ar_store_identity_t
 
 int ar_store_identity_del(ar_store_t *s, const char *device, ar_err_t *err)
 {
-	return dev_key_del(s, device, "identity", err);
+	ar_store_identity_t id;
+	int rc = ar_store_identity_get(s, device, &id, err);
+
+	if (rc <= 0)
+		return rc;
+	rc = dev_key_del(s, device, "identity", err);
+	if (rc >= 0 && idkey_index(s, "SREM", id.jkt, device, err) < 0)
+		return -1;
+	return rc;
 }
 
 /*
@@ -2503,9 +2543,10 @@ static int devid_cmp(const void *a, const void *b)
 	return strcmp(((const ar_store_devid_t *)a)->id, ((const ar_store_devid_t *)b)->id);
 }
 
-int ar_store_devices(ar_store_t *s, ar_store_devid_t **out, size_t *n, ar_err_t *err)
+/* The members of a set of device ids, sorted. */
+static int device_set(ar_store_t *s, const char *key, ar_store_devid_t **out, size_t *n,
+		      ar_err_t *err)
 {
-	char key[KEY_MAX];
 	ar_store_devid_t *res = NULL;
 	cmd_t cmd;
 	redisReply *r;
@@ -2514,8 +2555,6 @@ int ar_store_devices(ar_store_t *s, ar_store_devid_t **out, size_t *n, ar_err_t 
 
 	*out = NULL;
 	*n = 0;
-	if (glob_key(s, key, sizeof(key), "devices", err) < 0)
-		return -1;
 	cmd_start(&cmd, "SMEMBERS");
 	cmd_arg(&cmd, key);
 	r = store_get(s, &cmd, err);
@@ -2551,6 +2590,31 @@ out:
 	free(res);
 	freeReplyObject(r);
 	return rc;
+}
+
+int ar_store_devices(ar_store_t *s, ar_store_devid_t **out, size_t *n, ar_err_t *err)
+{
+	char key[KEY_MAX];
+
+	*out = NULL;
+	*n = 0;
+	if (glob_key(s, key, sizeof(key), "devices", err) < 0)
+		return -1;
+	return device_set(s, key, out, n, err);
+}
+
+int ar_store_identity_devices(ar_store_t *s, const char *jkt, ar_store_devid_t **out, size_t *n,
+			      ar_err_t *err)
+{
+	char key[KEY_MAX];
+
+	*out = NULL;
+	*n = 0;
+	if (!jkt || strlen(jkt) != AR_JWK_THUMBPRINT_LEN)
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: not a key thumbprint");
+	if (key_fmt(key, sizeof(key), err, "%s:idkey:%s", s->prefix, jkt) < 0)
+		return -1;
+	return device_set(s, key, out, n, err);
 }
 
 /*

@@ -19,6 +19,7 @@
  * | `P:{dev:ID}:posture` | hash | status, tv, ear_iat, ear_exp, verifier, profile, updated_at, reason |
  * | `P:{dev:ID}:identity` | hash | jkt, jwk, account, eab_kid, enrolled_at: the key that speaks for the device |
  * | `P:{dev:ID}:verdict` | hash | status, reason, source, identity, set_at: the SOC's standing verdict |
+ * | `P:idkey:JKT` | set | the devices whose identity is the key with thumbprint JKT |
  * | `P:{dev:ID}:cert:AKI:SERIAL` | hash | device, order, not_after, status, renew_now; expires at not_after + grace |
  * | `P:{dev:ID}:certs` | zset | member `AKI:SERIAL`, score not_after |
  * | `P:{dev:ID}:sessions` | hash | field `NAS_ID` `\|` `ACCT_SESSION_ID`, value a session record; the key expires when no session was refreshed for the TTL given |
@@ -270,6 +271,16 @@ int ar_store_identity_rekey(ar_store_t *s, const char *device, const char *old_j
 
 /** Forget the identity (the NOC re-enrols the device). @return 1 removed, 0 none, -1. */
 int ar_store_identity_del(ar_store_t *s, const char *device, ar_err_t *err);
+
+typedef struct ar_store_devid ar_store_devid_t;
+
+/**
+ * Every device @p jkt is the identity of (one inventory entry may name
+ * several), sorted. @p out is malloc'd (free() it), NULL when @p n is 0.
+ * A SOC verdict applies to all of them: the key, not the name, is flagged.
+ */
+int ar_store_identity_devices(ar_store_t *s, const char *jkt, ar_store_devid_t **out, size_t *n,
+			      ar_err_t *err);
 /** @} */
 
 /**
@@ -483,9 +494,9 @@ int ar_store_session_list(ar_store_t *s, const char *device, ar_store_session_t 
 
 /** @name Devices */
 /** @{ */
-typedef struct ar_store_devid {
+struct ar_store_devid {
 	char		id[AR_STORE_DEVICE_MAX + 1];
-} ar_store_devid_t;
+};
 
 /**
  * Every known device id, sorted (one SMEMBERS: meant for operator listings,

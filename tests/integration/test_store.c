@@ -985,6 +985,24 @@ static void test_store_identity_bind_is_compare_and_set(void **state)
 	assert_int_equal(ar_store_identity_rekey(st, "ID-1", a.jkt, &b, &err), 1);
 	assert_int_equal(ar_store_identity_get(st, "ID-1", &cur, &err), 1);
 	assert_string_equal(cur.jkt, b.jkt);
+	/* the key -> devices index follows: one key may speak for several */
+	{
+		ar_store_devid_t *devs = NULL;
+		size_t n = 0;
+
+		assert_int_equal(ar_store_identity_bind(st, "ID-1b", &b, NULL, &err), 1);
+		assert_int_equal(ar_store_identity_devices(st, b.jkt, &devs, &n, &err), 0);
+		assert_int_equal(n, 2);
+		assert_string_equal(devs[0].id, "ID-1");
+		assert_string_equal(devs[1].id, "ID-1b");
+		free(devs);
+		assert_int_equal(ar_store_identity_devices(st, a.jkt, &devs, &n, &err), 0);
+		assert_int_equal(n, 0);
+		assert_int_equal(ar_store_identity_del(st, "ID-1b", &err), 1);
+		assert_int_equal(ar_store_identity_devices(st, b.jkt, &devs, &n, &err), 0);
+		assert_int_equal(n, 1);
+		free(devs);
+	}
 	assert_int_equal(ar_store_identity_del(st, "ID-1", &err), 1);
 	assert_int_equal(ar_store_identity_del(st, "ID-1", &err), 0);
 	assert_int_equal(ar_store_identity_rekey(st, "ID-1", b.jkt, &a, &err), 0);
