@@ -264,8 +264,23 @@ static void print_event(const ar_store_event_t *e)
 	       e->source[0] ? e->source : "-", e->reason);
 }
 
+static json_t *verdict_json(const ar_store_verdict_t *v)
+{
+	return json_pack("{s:s,s:s,s:s,s:s,s:I}", "status", ar_status_name(v->status), "reason",
+			 v->reason, "source", v->source, "identity", v->identity, "set_at",
+			 (json_int_t)v->set_at);
+}
+
+static json_t *identity_json(const ar_store_identity_t *id)
+{
+	return json_pack("{s:s,s:s,s:s,s:I}", "jkt", id->jkt, "account", id->account, "eab_kid",
+			 id->eab_kid, "enrolled_at", (json_int_t)id->enrolled_at);
+}
+
 static int cmd_device(ctl_t *c, const char *device)
 {
+	ar_store_identity_t id;
+	ar_store_verdict_t vd;
 	ar_store_posture_t p;
 	ar_store_cert_t *certs = NULL;
 	ar_store_session_t *ss = NULL;
@@ -273,29 +288,36 @@ static int cmd_device(ctl_t *c, const char *device)
 	ar_err_t err = { 0 };
 	size_t nc = 0, ns = 0, ne, i;
 	char a[32], b[32];
-	int have;
+	int have, enrolled = 0, flagged = 0;
 
 	if (ar_store_device_valid(device, &err) < 0) {
 		fprintf(stderr, "acme-rats-ctl: %s\n", err.msg);
 		return EXIT_USAGE;
 	}
 	have = ar_store_posture_get(c->st, device, &p, &err);
-	if (have < 0 || ar_store_certs_of_device(c->st, device, &certs, &nc, &err) < 0 ||
+	if (have >= 0)
+		enrolled = ar_store_identity_get(c->st, device, &id, &err);
+	if (enrolled >= 0 && have >= 0)
+		flagged = ar_store_verdict_get(c->st, device, &vd, &err);
+	if (have < 0 || enrolled < 0 || flagged < 0 ||
+	    ar_store_certs_of_device(c->st, device, &certs, &nc, &err) < 0 ||
 	    ar_store_session_list(c->st, device, &ss, &ns, &err) < 0) {
 		free(certs);
 		return fail(device, &err);
 	}
 	ne = device_events(c, device, evs, 10, &err);
-	if (!have && !nc && !ns && !ne) {
+	if (!have && !enrolled && !flagged && !nc && !ns && !ne) {
 		fprintf(stderr, "acme-rats-ctl: %s: no such device\n", device);
 		free(certs);
 		free(ss);
 		return EXIT_FAIL;
 	}
 	if (c->json) {
-		json_t *j = json_pack("{s:s,s:o,s:[],s:[],s:[]}", "device", device, "posture",
-				      have ? posture_json(&p) : json_null(), "certificates",
-				      "sessions", "events");
+		json_t *j = json_pack("{s:s,s:o,s:o,s:o,s:[],s:[],s:[]}", "device", device,
+				      "identity", enrolled ? identity_json(&id) : json_null(),
+				      "verdict", flagged ? verdict_json(&vd) : json_null(),
+				      "posture", have ? posture_json(&p) : json_null(),
+				      "certificates", "sessions", "events");
 
 		for (i = 0; i < nc; i++)
 			json_array_append_new(json_object_get(j, "certificates"), cert_json(&certs[i]));
@@ -306,6 +328,18 @@ static int cmd_device(ctl_t *c, const char *device)
 		print_json(j);
 	} else {
 		printf("device      %s\n", device);
+		if (enrolled)
+			printf("identity    key %s (account %s, EAB %s, enrolled %s)\n", id.jkt,
+			       id.account[0] ? id.account : "-", id.eab_kid[0] ? id.eab_kid : "-",
+			       time_text(id.enrolled_at, a, sizeof(a)));
+		else
+			printf("identity    not enrolled\n");
+		if (flagged)
+			printf("verdict     %s since %s (%s): %s\n", ar_status_name(vd.status),
+			       time_text(vd.set_at, a, sizeof(a)), vd.source[0] ? vd.source : "-",
+			       vd.reason);
+		else
+			printf("verdict     none\n");
 		if (have)
 			printf("posture     %s (EAR issued %s ago by %s, profile %s, trust vector %s)\n"
 			       "            updated %s: %s\n", ar_status_name(p.status),
