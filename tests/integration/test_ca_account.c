@@ -22,6 +22,7 @@
 #include "fileio.h"
 #include "json.h"
 #include "jws.h"
+#include "store.h"
 
 static struct {
 	lab_redis_t	redis;
@@ -442,6 +443,94 @@ static void test_eab_required_bound_once_and_verified(void **state)
 	ar_jwk_free(k2);
 }
 
+static json_t *key_change_inner(const ar_jwk_t *nkey, const ar_jwk_t *old, const char *url,
+				const char *kid);
+
+/* The identity record of @device in the test's Redis (1 found, 0 none). */
+static int identity_of(const char *device, ar_store_identity_t *id)
+{
+	ar_store_opts_t o = { .port = t.redis.port };
+	ar_err_t err = { 0 };
+	ar_store_t *st = ar_store_open(&o, &err);
+	int rc;
+
+	if (!st)
+		fail_msg("store: %s", err.msg);
+	rc = ar_store_identity_get(st, device, id, &err);
+	ar_store_close(st);
+	if (rc < 0)
+		fail_msg("identity_get: %s", err.msg);
+	return rc;
+}
+
+/*
+ * Enrolment binds the device to the key that enrolled it. A second EAB
+ * credential naming the same device - a spare, or one in the hands of a
+ * flagged device that wants a clean identity - cannot take it over: 403,
+ * the identity unchanged, and the second credential not spent. Account key
+ * rollover moves the identity along.
+ */
+static void test_second_eab_key_cannot_take_over_an_enrolled_device(void **state)
+{
+	ar_jwk_t *kb = ar_jwk_generate("ES256", NULL), *kn = ar_jwk_generate("ES256", NULL);
+	json_t *keys = catest_eab_keys(&t.eab), *p, *inner;
+	ar_store_identity_t id;
+	acmec_t a, b;
+	httpc_resp_t r;
+	char kid[600];
+
+	(void)state;
+	assert_non_null(keys);
+	assert_int_equal(acmec_init(&a, t.eab.base, t.eab.cafile, t.key), 0);
+	assert_int_equal(acmec_init(&b, t.eab.base, t.eab.cafile, kb), 0);
+	p = agree();
+	json_object_set_new(p, "externalAccountBinding",
+			    catest_eab(&a, "kid-device-0077", catest_eab_hmac(keys, "kid-device-0077")));
+	assert_int_equal(acmec_post(&a, acmec_url(&a, "newAccount"), p, 1, NULL, &r), 0);
+	if (r.status != 201)
+		fail_msg("enrolment: %ld %s", r.status, r.body);
+	snprintf(kid, sizeof(kid), "%s", r.location);
+	snprintf(a.kid, sizeof(a.kid), "%s", r.location);
+	httpc_free(&r);
+	assert_int_equal(identity_of("SUB-0077", &id), 1);
+	assert_string_equal(id.jkt, ar_jwk_thumbprint(t.key));
+	assert_string_equal(id.eab_kid, "kid-device-0077");
+
+	/* the spare credential, another key: refused, nothing changes */
+	json_object_set_new(p, "externalAccountBinding",
+			    catest_eab(&b, "kid-spare-0077", catest_eab_hmac(keys, "kid-spare-0077")));
+	assert_int_equal(acmec_post(&b, acmec_url(&b, "newAccount"), p, 1, NULL, &r), 0);
+	expect_problem(&r, 403, "unauthorized");
+	assert_non_null(strstr(r.body, "SUB-0077 is already enrolled with another key"));
+	assert_null(r.location[0] ? r.location : NULL);
+	httpc_free(&r);
+	assert_int_equal(identity_of("SUB-0077", &id), 1);
+	assert_string_equal(id.jkt, ar_jwk_thumbprint(t.key));
+	/* no account was made for that key */
+	json_decref(p);
+	p = json_pack("{s:b}", "onlyReturnExisting", 1);
+	assert_int_equal(acmec_post(&b, acmec_url(&b, "newAccount"), p, 1, NULL, &r), 0);
+	expect_problem(&r, 400, "accountDoesNotExist");
+	httpc_free(&r);
+
+	/* rollover: the device's identity follows the account's new key */
+	inner = key_change_inner(kn, t.key, acmec_url(&a, "keyChange"), kid);
+	assert_int_equal(acmec_post(&a, acmec_url(&a, "keyChange"), inner, 0, NULL, &r), 0);
+	if (r.status != 200)
+		fail_msg("keyChange: %ld %s", r.status, r.body);
+	httpc_free(&r);
+	json_decref(inner);
+	assert_int_equal(identity_of("SUB-0077", &id), 1);
+	assert_string_equal(id.jkt, ar_jwk_thumbprint(kn));
+
+	json_decref(p);
+	json_decref(keys);
+	acmec_free(&a);
+	acmec_free(&b);
+	ar_jwk_free(kb);
+	ar_jwk_free(kn);
+}
+
 static void test_check_config_refuses_eab_required_without_keys(void **state)
 {
 	char bin[512], conf[300];
@@ -682,6 +771,8 @@ int main(void)
 		cmocka_unit_test(test_issuer_key_from_a_store_uri),
 		cmocka_unit_test(test_oversize_and_silent_connections),
 		cmocka_unit_test_setup_teardown(test_eab_required_bound_once_and_verified, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_second_eab_key_cannot_take_over_an_enrolled_device,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_config_refuses_eab_required_without_keys, setup, teardown),
 	};
 
