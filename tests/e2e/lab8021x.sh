@@ -241,6 +241,20 @@ step_enroll() {
 	return $rc
 }
 
+# step_enroll_as ID: the laptop, with its own account key (its enrolled
+# identity), tries to enroll under another identifier of its inventory entry.
+# Succeeds (returns 0) only when the CA refused; the helper's words in $work/err-as.
+step_enroll_as() {
+	local t0 conf=$work/helper-as.conf
+	t0=$(ms)
+	helper_conf "$conf" "$work/state-as"
+	sed -i "s/SUB-0042/$1/g" "$conf"
+	"$helper" enroll -c "$conf" >"$work/out-as" 2>"$work/err-as"
+	local rc=$?
+	step_ms=$(( $(ms) - t0 ))
+	[ $rc -ne 0 ] && [ ! -e "$work/state-as/live/cert.pem" ]
+}
+
 # The device comes up: first authentication, accepted.
 step_connect() {
 	local t0
