@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "b64.h"
 #include "cmw.h"
 #include "evidence_jws.h"
 #include "json.h"
@@ -135,6 +138,31 @@ out:
 	return rc;
 }
 
+int ar_evidence_claimed_device(const char *text, size_t len, char *out, size_t size)
+{
+	const char *dot1 = memchr(text, '.', len), *dot2;
+	ar_evidence_t ev;
+	uint8_t *payload;
+	size_t plen;
+	int rc = -1;
+
+	if (size)
+		out[0] = '\0';
+	if (!dot1 || len > AR_EVIDENCE_JWS_MAX)
+		return -1;
+	dot2 = memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - text));
+	if (!dot2)
+		return -1;
+	payload = ar_b64url_decode_alloc(dot1 + 1, (size_t)(dot2 - dot1 - 1), &plen, NULL);
+	if (payload && ar_evidence_parse((const char *)payload, plen, &ev, NULL) == 0 &&
+	    (size_t)snprintf(out, size, "%s", ev.device_id) < size)
+		rc = 0;
+	else if (size)
+		out[0] = '\0';
+	free(payload);
+	return rc;
+}
+
 json_t *ar_evidence_cmw_wrap(const char *jws)
 {
 	return ar_cmw_record(AR_MT_EVIDENCE_JWS, jws, strlen(jws), AR_CMW_IND_EVIDENCE);
@@ -151,7 +179,8 @@ int ar_evidence_cmw_unwrap(const char *text, size_t len, char **jws, size_t *jws
 	*jws = NULL;
 	json = ar_json_load(text, len, AR_EVIDENCE_CMW_MAX, "evidence CMW", err);
 	if (!json)
-		return -1;
+		return ar_err_prefix(err, "the plaintext must be one CMW record [\""
+				     AR_MT_EVIDENCE_JWS "\", base64url(JWS), 4]: ");
 	if (!json_is_array(json)) {
 		/* 2: an object that looks like evidence itself (it has a nonce). */
 		int object = !json_is_object(json) ? 0 : json_object_get(json, "nonce") ? 2 : 1;

@@ -84,6 +84,13 @@ int ar_evidence_verify(const char *text, size_t len, ar_evidence_key_fn lookup, 
 		       ar_evidence_t *out, ar_err_t *err);
 
 /**
+ * The device id a compact JWS's payload claims, read without any check:
+ * for naming the device in the log line of a refusal, never for a decision.
+ * @return 0 with @p out filled, or -1 (@p out "").
+ */
+int ar_evidence_claimed_device(const char *text, size_t len, char *out, size_t size);
+
+/**
  * The CMW record carrying signed evidence: `[AR_MT_EVIDENCE_JWS,
  * base64url(jws), AR_CMW_IND_EVIDENCE]`. Returns a new JSON array or NULL.
  */

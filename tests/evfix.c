@@ -2,11 +2,14 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "evfix.h"
 #include "evidence.h"
+#include "evidence_jws.h"
+#include "jwe.h"
 
 char *evfix_json(const char *nonce, const char *device, const ar_jwk_t *key, int64_t patched)
 {
@@ -29,4 +32,49 @@ char *evfix_json(const char *nonce, const char *device, const ar_jwk_t *key, int
 	text = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	return text;
+}
+
+char *evfix_signed(const char *nonce, const char *device, const ar_jwk_t *key, int64_t patched,
+		   const ar_jwk_t *identity)
+{
+	char *text = evfix_json(nonce, device, key, patched), *jws;
+
+	jws = text ? ar_evidence_sign_text(text, strlen(text), identity, NULL) : NULL;
+	free(text);
+	return jws;
+}
+
+char *evfix_sealed(const char *nonce, const char *device, const ar_jwk_t *key, int64_t patched,
+		   const ar_jwk_t *identity, const ar_jwk_t *enc)
+{
+	char *jws = evfix_signed(nonce, device, key, patched, identity), *cmw = NULL, *out = NULL;
+	json_t *rec = jws ? ar_evidence_cmw_wrap(jws) : NULL, *jwe = NULL;
+
+	cmw = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
+	jwe = cmw ? ar_jwe_encrypt(cmw, strlen(cmw), enc, "application/cmw+json", NULL) : NULL;
+	out = jwe ? json_dumps(jwe, JSON_COMPACT) : NULL;
+	json_decref(jwe);
+	json_decref(rec);
+	free(cmw);
+	free(jws);
+	return out;
+}
+
+int evfix_enroll(ar_store_t *st, const char *device, const ar_jwk_t *identity)
+{
+	ar_store_identity_t id;
+	json_t *pub = ar_jwk_public_json(identity);
+	char *text = pub ? json_dumps(pub, JSON_COMPACT) : NULL;
+	int rc = -1;
+
+	memset(&id, 0, sizeof(id));
+	if (text && strlen(text) < sizeof(id.jwk)) {
+		snprintf(id.jkt, sizeof(id.jkt), "%s", ar_jwk_thumbprint(identity));
+		memcpy(id.jwk, text, strlen(text) + 1);
+		snprintf(id.eab_kid, sizeof(id.eab_kid), "kid-test");
+		rc = ar_store_identity_bind(st, device, &id, NULL, NULL);
+	}
+	free(text);
+	json_decref(pub);
+	return rc;
 }

@@ -5,8 +5,13 @@
  *   POST /challenge-response/v1/newSession[?nonce=B64|?nonceSize=N]
  *	-> 201, Location: /challenge-response/v1/session/<id>,
  *	   {"nonce", "expiry", "accept", "state": "waiting"}
- *   POST /challenge-response/v1/session/<id>    evidence (plain or JWE)
+ *   POST /challenge-response/v1/session/<id>    signed evidence: the JWS
+ *	(application/vnd.acme-rats.evidence+jws), or a JWE whose plaintext is
+ *	the CMW record wrapping it (application/jose+json)
  *	-> 200 application/cmw+json: [EAR media type, base64url(EAR), 8]
+ *	Evidence speaks for a device only when the device's enrolled identity
+ *	key (the store's identity record) signed it; anything else is refused
+ *	and changes nothing.
  *   GET  /challenge-response/v1/encryption-key  public JWK for evidence JWEs
  *   GET  /challenge-response/v1/keys            JWK Set of EAR signing keys
  *   POST /soc/v1/devices/<id>/posture           SOC action (soc.c)
@@ -22,6 +27,7 @@
 
 #include "b64.h"
 #include "cmw.h"
+#include "evidence_jws.h"
 #include "jwe.h"
 #include "log.h"
 #include "verifier.h"
@@ -101,42 +107,198 @@ void api_new_session(verifier_t *v, const ar_http_req_t *req, ar_http_resp_t *re
 	ar_http_resp_header(resp, "Location", loc);
 	ar_http_resp_json(resp, 201, "application/vnd.veraison.challenge-response-session+json",
 			  json_pack("{s:s,s:s,s:[s,s],s:s}", "nonce", nonce, "expiry", expiry,
-				    "accept", AR_MT_EVIDENCE, CT_JOSE, "state", "waiting"));
+				    "accept", AR_MT_EVIDENCE_JWS, CT_JOSE, "state", "waiting"));
 }
 
-/* Evidence text from the body: plain JSON, or a JWE to our encryption key. */
-static uint8_t *evidence_text(verifier_t *v, const ar_http_req_t *req, size_t *len,
-			      ar_http_resp_t *resp)
+#define UNSIGNED_DETAIL	"evidence must be signed by the device's enrolled identity key"
+
+/* One line per refused evidence: who it claimed to be, and why it was refused. */
+static void refused(const char *device, const char *why, const char *detail)
+{
+	char dev[160], d[600];
+
+	ar_info("event=evidence.refused device=%s reason=%s detail=%s",
+		device && *device ? ar_log_q(dev, sizeof(dev), device) : "-", why,
+		ar_log_q(d, sizeof(d), detail));
+}
+
+/* Unsigned evidence: refused, naming the device it claimed to speak for. */
+static void refuse_unsigned(const char *text, size_t len, ar_http_resp_t *resp)
+{
+	ar_evidence_t ev;
+
+	if (ar_evidence_parse(text, len, &ev, NULL) < 0)
+		ev.device_id[0] = '\0';
+	refused(ev.device_id, "unsigned", UNSIGNED_DETAIL);
+	problem(resp, 401, VERIFIER_PROBLEM "unauthorized", UNSIGNED_DETAIL " (send "
+		AR_MT_EVIDENCE_JWS ", or a JWE of its CMW record)");
+}
+
+/* The signed evidence (a compact JWS) of a JWE to our encryption key. */
+static char *unseal(verifier_t *v, const char *body, size_t blen, size_t *len,
+		    ar_http_resp_t *resp)
 {
 	ar_err_t err = { 0 };
+	uint8_t *pt;
+	size_t ptlen;
+	char *jws = NULL;
+
+	if (ar_jwe_decrypt_text(body, blen, v->encryption_key, AR_EVIDENCE_CMW_MAX, &pt, &ptlen,
+				&err) < 0) {
+		refused(NULL, "undecryptable", err.msg);
+		ar_http_resp_problem(resp, 400, VERIFIER_PROBLEM "badEvidence",
+				     "encrypted evidence: %s", err.msg);
+		return NULL;
+	}
+	if (ar_evidence_cmw_unwrap((const char *)pt, ptlen, &jws, len, &err) < 0) {
+		if (err.code == AR_ERR_UNAUTHORIZED) {
+			refuse_unsigned((const char *)pt, ptlen, resp);
+		} else {
+			refused(NULL, "malformed", err.msg);
+			ar_http_resp_problem(resp, 400, VERIFIER_PROBLEM "badEvidence",
+					     "encrypted evidence: %s", err.msg);
+		}
+	}
+	free(pt);
+	return jws;
+}
+
+/* The signed evidence in the body: the JWS itself, or inside a JWE. */
+static char *signed_evidence(verifier_t *v, const ar_http_req_t *req, size_t *len,
+			     ar_http_resp_t *resp)
+{
 	const char *body;
 	size_t blen;
-	uint8_t *pt;
+	char *jws;
 
 	body = ar_http_body(req, &blen);
-	if (ar_http_content_type_is(req, AR_MT_EVIDENCE)) {
-		pt = malloc(blen + 1);
-		if (!pt) {
+	if (ar_http_content_type_is(req, AR_MT_EVIDENCE_JWS)) {
+		jws = malloc(blen + 1);
+		if (!jws) {
 			problem(resp, 500, VERIFIER_PROBLEM "internal", "out of memory");
 			return NULL;
 		}
-		memcpy(pt, body, blen);
-		pt[blen] = '\0';
+		memcpy(jws, body, blen);
+		jws[blen] = '\0';
 		*len = blen;
-		return pt;
+		return jws;
 	}
-	if (ar_http_content_type_is(req, CT_JOSE)) {
-		if (ar_jwe_decrypt_text(body, blen, v->encryption_key, AR_EVIDENCE_MAX_TEXT, &pt, len,
-					&err) < 0) {
-			ar_http_resp_problem(resp, 400, VERIFIER_PROBLEM "badEvidence",
-					     "encrypted evidence: %s", err.msg);
-			return NULL;
-		}
-		return pt;
+	if (ar_http_content_type_is(req, CT_JOSE))
+		return unseal(v, body, blen, len, resp);
+	if (ar_http_content_type_is(req, AR_MT_EVIDENCE)) {
+		refuse_unsigned(body, blen, resp);
+		return NULL;
 	}
 	problem(resp, 415, VERIFIER_PROBLEM "unsupportedMediaType",
-		"evidence must be " AR_MT_EVIDENCE " or " CT_JOSE);
+		"evidence must be " AR_MT_EVIDENCE_JWS " or " CT_JOSE);
 	return NULL;
+}
+
+/* The identity lookup of ar_evidence_verify(): the store's record, or why not. */
+typedef struct enrolled {
+	ar_store_t	*st;
+	int		failed;		/* the store, not the evidence, failed */
+	ar_errc_t	code;
+} enrolled_t;
+
+static int enrolled_key(void *ctx, const char *device, ar_jwk_t **key, ar_err_t *err)
+{
+	enrolled_t *e = ctx;
+	ar_store_identity_t id;
+	int rc;
+
+	e->failed = 1;
+	rc = ar_store_identity_get(e->st, device, &id, err);
+	if (rc < 0) {
+		e->code = err ? err->code : AR_ERR_UNAVAILABLE;
+		return ar_err_prefix(err, "identity of %.64s: ", device);
+	}
+	e->failed = 0;
+	if (rc == 0)
+		return 0;
+	*key = ar_jwk_parse_text(id.jwk, strlen(id.jwk), AR_JWK_PUBLIC_ONLY, err);
+	if (*key && strcmp(ar_jwk_thumbprint(*key), id.jkt)) {
+		ar_jwk_free(*key);
+		*key = NULL;
+		ar_err_set(err, AR_ERR_MALFORMED, "its jwk does not have its jkt");
+	}
+	if (!*key) {
+		e->failed = 1;
+		e->code = AR_ERR_MALFORMED;
+		return ar_err_prefix(err, "identity record of %.64s: ", device);
+	}
+	return 1;
+}
+
+/*
+ * Verify the evidence against the enrolled identity of the device it
+ * names. On failure the problem is answered and the refusal logged.
+ */
+static int authenticate(verifier_t *v, const char *jws, size_t len, ar_evidence_t *ev,
+			ar_http_resp_t *resp)
+{
+	enrolled_t e = { .st = NULL };
+	ar_err_t err = { 0 };
+	char claimed[AR_EV_STR];
+
+	e.st = daemon_store(&v->stores, &err);
+	if (!e.st) {
+		ar_warn("event=evidence.store_unavailable error=\"%s\"", err.msg);
+		ar_http_resp_header(resp, "Retry-After", "5");
+		problem(resp, 503, VERIFIER_PROBLEM "unavailable",
+			"the device identity store cannot be reached; retry");
+		return -1;
+	}
+	if (ar_evidence_verify(jws, len, enrolled_key, &e, ev, &err) == 0)
+		return 0;
+
+	/* For the log: the device the evidence claimed, when it can be read. */
+	ar_evidence_claimed_device(jws, len, claimed, sizeof(claimed));
+	if (e.failed) {
+		int down = e.code == AR_ERR_UNAVAILABLE || e.code == AR_ERR_TIMEOUT ||
+			   e.code == AR_ERR_IO;
+		char dev[160];
+
+		ar_warn("event=evidence.identity_lookup_failed device=%s error=\"%s\"",
+			claimed[0] ? ar_log_q(dev, sizeof(dev), claimed) : "-",
+			err.msg);
+		if (down)
+			ar_http_resp_header(resp, "Retry-After", "5");
+		if (down)
+			problem(resp, 503, VERIFIER_PROBLEM "unavailable",
+				"the device identity store cannot be reached; retry");
+		else
+			problem(resp, 500, VERIFIER_PROBLEM "internal",
+				"the device's identity record cannot be read");
+		return -1;
+	}
+	switch (err.code) {
+	case AR_ERR_NOT_FOUND:
+		refused(claimed, "unenrolled", err.msg);
+		ar_http_resp_problem(resp, 403, VERIFIER_PROBLEM "unenrolledDevice",
+				     "%s: enrol it (External Account Binding) first", err.msg);
+		break;
+	case AR_ERR_BAD_SIGNATURE:
+		refused(claimed, "wrong-key", err.msg);
+		ar_http_resp_problem(resp, 401, VERIFIER_PROBLEM "unauthorized", "%s", err.msg);
+		break;
+	case AR_ERR_BAD_ALG:
+		refused(claimed, "bad-alg", err.msg);
+		ar_http_resp_problem(resp, 401, VERIFIER_PROBLEM "unauthorized",
+				     UNSIGNED_DETAIL ": %s", err.msg);
+		break;
+	case AR_ERR_MALFORMED:
+	case AR_ERR_TOO_LARGE:
+		refused(claimed, "malformed", err.msg);
+		ar_http_resp_problem(resp, err.code == AR_ERR_TOO_LARGE ? 413 : 400,
+				     VERIFIER_PROBLEM "badEvidence", "%s", err.msg);
+		break;
+	default:
+		ar_error("event=evidence.verify_failed error=\"%s\"", err.msg);
+		problem(resp, 500, VERIFIER_PROBLEM "internal", "cannot verify the evidence");
+		break;
+	}
+	return -1;
 }
 
 /* Sign the EAR for appraised evidence and wrap it in a CMW record. */
@@ -160,7 +322,8 @@ static json_t *issue_ear(verifier_t *v, const ar_evidence_t *ev, const char *non
 	*jwt_out = ar_ear_sign(&ear, v->signing_key, err);
 	if (!*jwt_out)
 		return NULL;
-	cmw = ar_cmw_record(AR_MT_EAR, *jwt_out, strlen(*jwt_out), AR_CMW_IND_RESULTS);
+	cmw = ar_cmw_record(ear.profile == AR_EAR_PROFILE_IETF03 ? AR_MT_EAR_IETF : AR_MT_EAR,
+			    *jwt_out, strlen(*jwt_out), AR_CMW_IND_RESULTS);
 	if (!cmw)
 		ar_err_set(err, AR_ERR_NOMEM, "out of memory");
 	return cmw;
@@ -209,28 +372,28 @@ void api_evidence(verifier_t *v, const char *sid, const ar_http_req_t *req, ar_h
 	ar_err_t err = { 0 };
 	ar_ear_submod_t sm;
 	ar_evidence_t ev;
-	uint8_t *text;
-	char *jwt = NULL;
+	char *jws, *jwt = NULL;
 	json_t *cmw;
 	session_t s;
 	size_t len;
+	int rc;
 
 	if (session_decode(sid, v->session_key, &s) < 0 || s.expiry < now) {
 		problem(resp, 404, VERIFIER_PROBLEM "unknownSession",
 			"session unknown or expired: open a new one");
 		return;
 	}
-	text = evidence_text(v, req, &len, resp);
-	if (!text)
+	jws = signed_evidence(v, req, &len, resp);
+	if (!jws)
 		return;
-	if (ar_evidence_parse((const char *)text, len, &ev, &err) < 0) {
-		free(text);
-		ar_http_resp_problem(resp, 400, VERIFIER_PROBLEM "badEvidence", "%s", err.msg);
+	rc = authenticate(v, jws, len, &ev, resp);
+	free(jws);
+	if (rc < 0)
 		return;
-	}
-	free(text);
+	/* From here on the evidence is the enrolled device's own. */
 	ar_b64url_encode(s.nonce, s.nonce_len, nonce, sizeof(nonce));
 	if (!ar_nonce_equal(ev.nonce, nonce)) {
+		refused(ev.device_id, "nonce", "evidence nonce does not match the session nonce");
 		problem(resp, 400, VERIFIER_PROBLEM "badNonce",
 			"evidence nonce does not match the session nonce");
 		return;
@@ -238,8 +401,7 @@ void api_evidence(verifier_t *v, const char *sid, const ar_http_req_t *req, ar_h
 	/* Evidence that cannot be placed in time is no appraisal: refused, the
 	 * device's posture record untouched, the skew named. */
 	if (ar_evidence_check_time(&ev, &v->policy, now, reason, sizeof(reason)) < 0) {
-		ar_info("event=evidence.refused device=%s reason=\"%s\"",
-			ar_log_q(dev, sizeof(dev), ev.device_id), reason);
+		refused(ev.device_id, "time", reason);
 		problem(resp, 400, VERIFIER_PROBLEM "badEvidence", reason);
 		return;
 	}
@@ -259,9 +421,9 @@ void api_evidence(verifier_t *v, const char *sid, const ar_http_req_t *req, ar_h
 		return;
 	}
 	ar_tvec_format(&sm.tv, tv, sizeof(tv));
-	ar_info("event=appraisal device=%s status=%s tv=\"%s\" profile=%s nonce=%.8s... reason=\"%s\"",
-		ar_log_q(dev, sizeof(dev), ev.device_id), ar_status_name(sm.status), tv,
-		v->policy.name, nonce, reason);
+	ar_info("event=appraisal device=%s identity=%s status=%s tv=\"%s\" profile=%s nonce=%.8s... "
+		"reason=\"%s\"", ar_log_q(dev, sizeof(dev), ev.device_id), ev.identity_jkt,
+		ar_status_name(sm.status), tv, v->policy.name, nonce, reason);
 	record_posture(v, &ev, &sm, now, reason);
 	free(jwt);
 	ar_http_resp_json(resp, 200, "application/cmw+json", cmw);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * acme-rats-verifier end to end: a real redis-server and the real daemon on
- * 127.0.0.1 over HTTPS, driven as a device and as the SOC would drive it.
+ * 127.0.0.1 over HTTPS, driven as a device and as the SOC would drive it,
+ * and as callers that have no right to speak for a device.
  */
 #include "config.h"
 
@@ -18,8 +19,10 @@
 #include "cmw.h"
 #include "ear.h"
 #include "evidence.h"
+#include "evidence_jws.h"
 #include "fileio.h"
 #include "jwe.h"
+#include "jws.h"
 #include "store.h"
 
 extern char **environ;
@@ -33,6 +36,7 @@ static struct {
 	int		port;
 	pid_t		pid;
 	ar_jwk_t	*device_key;
+	ar_jwk_t	*identity;	/* the enrolled identity of the SUB-* devices */
 	ar_jwks_t	*trusted;
 	ar_store_t	*store;
 } t;
@@ -109,6 +113,7 @@ static int setup(void **state)
 	free(tok);
 
 	t.device_key = ar_jwk_generate("ES256", NULL);
+	t.identity = ar_jwk_generate("ES256", NULL);
 	{
 		httpc_resp_t r;
 
@@ -122,7 +127,7 @@ static int setup(void **state)
 	}
 	so.port = t.redis.port;
 	t.store = ar_store_open(&so, NULL);
-	return t.device_key && t.trusted && t.store ? 0 : -1;
+	return t.device_key && t.identity && t.trusted && t.store ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -133,6 +138,7 @@ static int teardown(void **state)
 	ar_store_close(t.store);
 	ar_jwks_free(t.trusted);
 	ar_jwk_free(t.device_key);
+	ar_jwk_free(t.identity);
 	lab_redis_stop(&t.redis);
 	lab_rmtree(t.dir);
 	return 0;
@@ -182,6 +188,78 @@ static void attest(const char *path, const char *ct, const char *body, ar_ear_t 
 	httpc_free(&r);
 }
 
+/* Evidence for @device, enrolled with t.identity (enrolled here if it is not), signed by it. */
+static char *evidence(const char *nonce, const char *device, int64_t patched)
+{
+	char *jws;
+
+	assert_int_equal(evfix_enroll(t.store, device, t.identity), 1);
+	jws = evfix_signed(nonce, device, t.device_key, patched, t.identity);
+	assert_non_null(jws);
+	return jws;
+}
+
+static ar_jwk_t *encryption_key(void)
+{
+	httpc_resp_t r;
+	ar_jwk_t *enc;
+
+	assert_int_equal(request("GET", "/challenge-response/v1/encryption-key", NULL, NULL, NULL,
+				 &r), 0);
+	assert_int_equal(r.status, 200);
+	enc = ar_jwk_parse_text(r.body, r.len, AR_JWK_PUBLIC_ONLY, NULL);
+	assert_non_null(enc);
+	httpc_free(&r);
+	return enc;
+}
+
+/* What an attacker must not change: the device's posture record and the stream. */
+typedef struct snapshot {
+	int			have;
+	ar_store_posture_t	posture;
+	char			last_event[AR_STORE_EVENT_ID_MAX + 1];
+} snapshot_t;
+
+static void snap(const char *device, snapshot_t *sn)
+{
+	ar_store_event_t ev;
+	int n;
+
+	memset(sn, 0, sizeof(*sn));
+	sn->have = ar_store_posture_get(t.store, device, &sn->posture, NULL);
+	assert_true(sn->have >= 0);
+	n = ar_store_event_recent(t.store, &ev, 1, NULL);
+	assert_true(n >= 0);
+	if (n == 1)
+		snprintf(sn->last_event, sizeof(sn->last_event), "%s", ev.id);
+}
+
+static void assert_unchanged(const char *device, const snapshot_t *before)
+{
+	snapshot_t now;
+
+	snap(device, &now);
+	assert_int_equal(now.have, before->have);
+	assert_memory_equal(&now.posture, &before->posture, sizeof(now.posture));
+	assert_string_equal(now.last_event, before->last_event);
+}
+
+/* Does the verifier's log have a line with every one of these strings? */
+static int logged(const char *a, const char *b, const char *c)
+{
+	char path[300], *text, *line, *save = NULL;
+	size_t len;
+	int found = 0;
+
+	snprintf(path, sizeof(path), "%s/verifier.log", t.dir);
+	if (ar_file_read(path, 16 * 1024 * 1024, &text, &len, NULL) < 0)
+		return 0;
+	for (line = strtok_r(text, "\n", &save); line && !found; line = strtok_r(NULL, "\n", &save))
+		found = strstr(line, a) && strstr(line, b) && strstr(line, c);
+	free(text);
+	return found;
+}
+
 static void test_new_session_returns_random_nonce_and_location(void **state)
 {
 	char p1[512], p2[512], n1[128], n2[128];
@@ -222,8 +300,8 @@ static void test_healthy_device_gets_affirming_ear_bound_to_nonce_and_key(void *
 
 	(void)state;
 	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
-	body = evfix_json(nonce, "SUB-0001", t.device_key, time(NULL) - 5 * 86400);
-	attest(path, AR_MT_EVIDENCE, body, &ear);
+	body = evidence(nonce, "SUB-0001", time(NULL) - 5 * 86400);
+	attest(path, AR_MT_EVIDENCE_JWS, body, &ear);
 	free(body);
 	assert_true(ar_nonce_equal(ear.nonce, nonce));
 	assert_string_equal(ear.jkt, ar_jwk_thumbprint(t.device_key));
@@ -247,8 +325,8 @@ static void test_unpatched_device_is_contraindicated(void **state)
 
 	(void)state;
 	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
-	body = evfix_json(nonce, "SUB-0002", t.device_key, time(NULL) - 120 * 86400);
-	attest(path, AR_MT_EVIDENCE, body, &ear);
+	body = evidence(nonce, "SUB-0002", time(NULL) - 120 * 86400);
+	attest(path, AR_MT_EVIDENCE_JWS, body, &ear);
 	free(body);
 	assert_int_equal(ar_ear_status(&ear), AR_STATUS_CONTRAINDICATED);
 	assert_int_equal(ar_store_posture_get(t.store, "SUB-0002", &p, NULL), 1);
@@ -263,38 +341,10 @@ static void test_lapsing_patch_level_is_warning(void **state)
 
 	(void)state;
 	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
-	body = evfix_json(nonce, "SUB-0003", t.device_key, time(NULL) - 70 * 86400);
-	attest(path, AR_MT_EVIDENCE, body, &ear);
+	body = evidence(nonce, "SUB-0003", time(NULL) - 70 * 86400);
+	attest(path, AR_MT_EVIDENCE_JWS, body, &ear);
 	free(body);
 	assert_int_equal(ar_ear_status(&ear), AR_STATUS_WARNING);
-}
-
-static void test_encrypted_evidence_is_accepted(void **state)
-{
-	char path[512], nonce[128], *body, *jwe_text;
-	ar_jwk_t *enc;
-	httpc_resp_t r;
-	json_t *jwe;
-	ar_ear_t ear;
-
-	(void)state;
-	assert_int_equal(request("GET", "/challenge-response/v1/encryption-key", NULL, NULL, NULL, &r), 0);
-	assert_int_equal(r.status, 200);
-	enc = ar_jwk_parse_text(r.body, r.len, AR_JWK_PUBLIC_ONLY, NULL);
-	assert_non_null(enc);
-	httpc_free(&r);
-
-	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
-	body = evfix_json(nonce, "SUB-0004", t.device_key, time(NULL) - 86400);
-	jwe = ar_jwe_encrypt(body, strlen(body), enc, AR_MT_EVIDENCE, NULL);
-	jwe_text = json_dumps(jwe, JSON_COMPACT);
-	attest(path, "application/jose+json", jwe_text, &ear);
-	assert_int_equal(ar_ear_status(&ear), AR_STATUS_AFFIRMING);
-	assert_string_equal(ear.subject, "SUB-0004");
-	free(jwe_text);
-	json_decref(jwe);
-	free(body);
-	ar_jwk_free(enc);
 }
 
 static void expect_problem(const char *method, const char *path, const char *ct,
@@ -317,8 +367,8 @@ static void test_evidence_for_another_nonce_is_refused(void **state)
 
 	(void)state;
 	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
-	body = evfix_json("AAAAAAAAAAAAAAAAAAAAAA", "SUB-0005", t.device_key, time(NULL));
-	expect_problem("POST", path, AR_MT_EVIDENCE, NULL, body, 400, "does not match the session");
+	body = evidence("AAAAAAAAAAAAAAAAAAAAAA", "SUB-0005", time(NULL));
+	expect_problem("POST", path, AR_MT_EVIDENCE_JWS, NULL, body, 400, "does not match the session");
 	free(body);
 }
 
@@ -328,11 +378,11 @@ static void test_forged_or_unknown_session_is_refused(void **state)
 
 	(void)state;
 	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
-	body = evfix_json(nonce, "SUB-0006", t.device_key, time(NULL));
+	body = evidence(nonce, "SUB-0006", time(NULL));
 	path[strlen(path) - 3] = path[strlen(path) - 3] == 'A' ? 'B' : 'A';
-	expect_problem("POST", path, AR_MT_EVIDENCE, NULL, body, 404, "unknownSession");
-	expect_problem("POST", "/challenge-response/v1/session/nonsense", AR_MT_EVIDENCE, NULL, body,
-		       404, "unknownSession");
+	expect_problem("POST", path, AR_MT_EVIDENCE_JWS, NULL, body, 404, "unknownSession");
+	expect_problem("POST", "/challenge-response/v1/session/nonsense", AR_MT_EVIDENCE_JWS, NULL,
+		       body, 404, "unknownSession");
 	free(body);
 }
 
@@ -343,13 +393,13 @@ static void test_bad_media_type_malformed_and_oversized_bodies(void **state)
 	(void)state;
 	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
 	expect_problem("POST", path, "text/plain", NULL, "{}", 415, "unsupportedMediaType");
-	expect_problem("POST", path, AR_MT_EVIDENCE, NULL, "{\"nonce\":1}", 400, "badEvidence");
+	expect_problem("POST", path, AR_MT_EVIDENCE_JWS, NULL, "{\"nonce\":1}", 400, "badEvidence");
 	expect_problem("POST", path, "application/jose+json", NULL, "{}", 400, "encrypted evidence");
 	big = malloc(40 * 1024 + 1);
 	assert_non_null(big);
 	memset(big, ' ', 40 * 1024);
 	big[40 * 1024] = '\0';
-	expect_problem("POST", path, AR_MT_EVIDENCE, NULL, big, 413, "exceeds");
+	expect_problem("POST", path, AR_MT_EVIDENCE_JWS, NULL, big, 413, "exceeds");
 	free(big);
 	expect_problem("GET", "/challenge-response/v1/newSession", NULL, NULL, NULL, 405,
 		       "methodNotAllowed");
@@ -384,7 +434,7 @@ static void test_soc_flag_writes_posture_and_stream(void **state)
 	assert_int_equal(ar_store_posture_get(t.store, "SUB-0001", &p, NULL), 1);
 	assert_int_equal(p.status, AR_STATUS_CONTRAINDICATED);
 	assert_non_null(strstr(p.reason, "EDR alert 4711"));
-	assert_non_null(strstr(p.tv, "ex=2"));	/* the appraisal's vector stays */
+	assert_non_null(strstr(p.tv, "ii=2 cfg=2"));	/* the appraisal's vector stays */
 	assert_true(ar_store_event_recent(t.store, ev, 2, NULL) >= 1);
 	assert_string_equal(ev[0].type, "soc_flag");
 	assert_string_equal(ev[0].status, "contraindicated");
@@ -402,8 +452,8 @@ static ar_status_t healthy_appraisal(void)
 	ar_ear_t ear;
 
 	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
-	body = evfix_json(nonce, "SUB-0077", t.device_key, time(NULL) - 5 * 86400);
-	attest(path, AR_MT_EVIDENCE, body, &ear);
+	body = evidence(nonce, "SUB-0077", time(NULL) - 5 * 86400);
+	attest(path, AR_MT_EVIDENCE_JWS, body, &ear);
 	free(body);
 	return ar_ear_status(&ear);
 }
@@ -455,6 +505,296 @@ static void test_soc_rejects_bad_verdicts_and_device_ids(void **state)
 		       "unknownDevice");
 }
 
+/*
+ * The attack of the review: an anonymous caller posts evidence naming an
+ * enrolled device (contraindicated, to have it cut off) without its key.
+ * Refused, and neither the posture record nor the stream moves.
+ */
+static void test_anonymous_posture_write_refused(void **state)
+{
+	char path[512], nonce[128], *body, *jwe_text;
+	snapshot_t before;
+	ar_jwk_t *enc = encryption_key();
+	json_t *jwe;
+	ar_ear_t ear;
+
+	(void)state;
+	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
+	body = evidence(nonce, "SUB-0100", time(NULL) - 86400);
+	attest(path, AR_MT_EVIDENCE_JWS, body, &ear);
+	free(body);
+	assert_int_equal(ar_ear_status(&ear), AR_STATUS_AFFIRMING);
+	snap("SUB-0100", &before);
+	assert_int_equal(before.have, 1);
+	assert_int_equal(before.posture.status, AR_STATUS_AFFIRMING);
+
+	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
+	body = evfix_json(nonce, "SUB-0100", t.device_key, time(NULL) - 400 * 86400);
+	expect_problem("POST", path, AR_MT_EVIDENCE, NULL, body, 401,
+		       "evidence must be signed by the device's enrolled identity key");
+	expect_problem("POST", path, AR_MT_EVIDENCE, NULL, body, 401,
+		       "urn:acme-rats:verifier:error:unauthorized");
+	/* Encrypted to the verifier changes nothing: the plaintext is still unsigned. */
+	jwe = ar_jwe_encrypt(body, strlen(body), enc, AR_MT_EVIDENCE, NULL);
+	jwe_text = json_dumps(jwe, JSON_COMPACT);
+	expect_problem("POST", path, "application/jose+json", NULL, jwe_text, 401,
+		       "evidence must be signed by the device's enrolled identity key");
+	assert_unchanged("SUB-0100", &before);
+	assert_true(logged("event=evidence.refused", "device=SUB-0100", "reason=unsigned"));
+	free(jwe_text);
+	json_decref(jwe);
+	free(body);
+	ar_jwk_free(enc);
+}
+
+static void test_evidence_for_device_a_signed_by_device_b_refused(void **state)
+{
+	ar_jwk_t *b = ar_jwk_generate("ES256", NULL);
+	char path[512], nonce[128], *body;
+	snapshot_t before;
+
+	(void)state;
+	assert_int_equal(evfix_enroll(t.store, "SUB-0101", t.identity), 1);
+	assert_int_equal(evfix_enroll(t.store, "SUB-0102", b), 1);
+	snap("SUB-0101", &before);
+	/* Device B, enrolled and holding its own key, speaks for device A. */
+	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
+	body = evfix_signed(nonce, "SUB-0101", t.device_key, time(NULL) - 400 * 86400, b);
+	expect_problem("POST", path, AR_MT_EVIDENCE_JWS, NULL, body, 401,
+		       "not by the key the device is enrolled with");
+	expect_problem("POST", path, AR_MT_EVIDENCE_JWS, NULL, body, 401, "unauthorized");
+	assert_unchanged("SUB-0101", &before);
+	assert_int_equal(before.have, 0);
+	assert_true(logged("event=evidence.refused", "device=SUB-0101", "reason=wrong-key"));
+	free(body);
+	ar_jwk_free(b);
+}
+
+static void test_evidence_for_unenrolled_device_refused(void **state)
+{
+	char path[512], nonce[128], *body;
+	ar_store_identity_t id;
+	snapshot_t before;
+
+	(void)state;
+	snap("SUB-0199", &before);
+	assert_int_equal(ar_store_identity_get(t.store, "SUB-0199", &id, NULL), 0);
+	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
+	body = evfix_signed(nonce, "SUB-0199", t.device_key, time(NULL), t.identity);
+	expect_problem("POST", path, AR_MT_EVIDENCE_JWS, NULL, body, 403, "unenrolledDevice");
+	expect_problem("POST", path, AR_MT_EVIDENCE_JWS, NULL, body, 403,
+		       "SUB-0199 has no enrolled identity key");
+	assert_unchanged("SUB-0199", &before);
+	assert_true(logged("event=evidence.refused", "device=SUB-0199", "reason=unenrolled"));
+	free(body);
+}
+
+static void test_jwe_with_cmw_plaintext_accepted(void **state)
+{
+	char path[512], nonce[128], *body, *jwe_text;
+	ar_jwk_t *enc = encryption_key();
+	snapshot_t before;
+	json_t *jwe;
+	ar_ear_t ear;
+
+	(void)state;
+	assert_int_equal(evfix_enroll(t.store, "SUB-0004", t.identity), 1);
+	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
+	jwe_text = evfix_sealed(nonce, "SUB-0004", t.device_key, time(NULL) - 86400, t.identity, enc);
+	assert_non_null(jwe_text);
+	attest(path, "application/jose+json", jwe_text, &ear);
+	assert_int_equal(ar_ear_status(&ear), AR_STATUS_AFFIRMING);
+	assert_string_equal(ear.subject, "SUB-0004");
+	assert_int_equal(ear.submods[0].tv.v[AR_TV_INSTANCE_IDENTITY], 2);
+	free(jwe_text);
+
+	/* The signed evidence itself as the plaintext, not in its CMW record: refused. */
+	snap("SUB-0004", &before);
+	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
+	body = evidence(nonce, "SUB-0004", time(NULL));
+	jwe = ar_jwe_encrypt(body, strlen(body), enc, NULL, NULL);
+	jwe_text = json_dumps(jwe, JSON_COMPACT);
+	expect_problem("POST", path, "application/jose+json", NULL, jwe_text, 400,
+		       "must be one CMW record");
+	free(jwe_text);
+	json_decref(jwe);
+	/* A CMW of unsigned evidence: refused as unsigned. */
+	free(body);
+	body = evfix_json(nonce, "SUB-0004", t.device_key, time(NULL));
+	{
+		json_t *rec = ar_cmw_record(AR_MT_EVIDENCE, body, strlen(body), AR_CMW_IND_EVIDENCE);
+		char *cmw = json_dumps(rec, JSON_COMPACT);
+
+		jwe = ar_jwe_encrypt(cmw, strlen(cmw), enc, "application/cmw+json", NULL);
+		jwe_text = json_dumps(jwe, JSON_COMPACT);
+		expect_problem("POST", path, "application/jose+json", NULL, jwe_text, 401,
+			       "evidence must be signed by the device's enrolled identity key");
+		free(jwe_text);
+		json_decref(jwe);
+		free(cmw);
+		json_decref(rec);
+	}
+	assert_unchanged("SUB-0004", &before);
+	free(body);
+	ar_jwk_free(enc);
+}
+
+/* A compact JWS over @payload with @header_json, signed by @key. */
+static char *sign_raw(const char *header_json, const char *payload, const ar_jwk_t *key)
+{
+	json_t *hdr = json_loads(header_json, 0, NULL);
+	char *jws;
+
+	assert_non_null(hdr);
+	jws = ar_jws_sign_compact(hdr, payload, strlen(payload), key, NULL);
+	assert_non_null(jws);
+	json_decref(hdr);
+	return jws;
+}
+
+static void test_signed_evidence_header_typ_required(void **state)
+{
+	char path[512], nonce[128], hdr[256], *body, *jws, *h64, *p64;
+	snapshot_t before;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(evfix_enroll(t.store, "SUB-0103", t.identity), 1);
+	snap("SUB-0103", &before);
+	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
+	body = evfix_json(nonce, "SUB-0103", t.device_key, time(NULL));
+
+	/* Signed by the enrolled key, but without "typ": could be any JWS it ever signed. */
+	snprintf(hdr, sizeof(hdr), "{\"kid\":\"%s\"}", ar_jwk_thumbprint(t.identity));
+	jws = sign_raw(hdr, body, t.identity);
+	expect_problem("POST", path, AR_MT_EVIDENCE_JWS, NULL, jws, 400, "has no \\\"typ\\\"");
+	free(jws);
+	snprintf(hdr, sizeof(hdr), "{\"typ\":\"JWT\",\"kid\":\"%s\"}",
+		 ar_jwk_thumbprint(t.identity));
+	jws = sign_raw(hdr, body, t.identity);
+	expect_problem("POST", path, AR_MT_EVIDENCE_JWS, NULL, jws, 400, "badEvidence");
+	free(jws);
+
+	/* alg "none": no signature at all. */
+	snprintf(hdr, sizeof(hdr), "{\"alg\":\"none\",\"typ\":\"%s\",\"kid\":\"%s\"}",
+		 AR_EVIDENCE_JWS_TYP, ar_jwk_thumbprint(t.identity));
+	h64 = ar_b64url_encode_alloc(hdr, strlen(hdr));
+	p64 = ar_b64url_encode_alloc(body, strlen(body));
+	n = strlen(h64) + strlen(p64) + 3;
+	jws = malloc(n);
+	snprintf(jws, n, "%s.%s.", h64, p64);
+	expect_problem("POST", path, AR_MT_EVIDENCE_JWS, NULL, jws, 401,
+		       "algorithm \\\"none\\\" is not supported");
+	snprintf(jws, n, "%s.%s.A", h64, p64);
+	expect_problem("POST", path, AR_MT_EVIDENCE_JWS, NULL, jws, 401, "unauthorized");
+	assert_unchanged("SUB-0103", &before);
+	assert_true(logged("event=evidence.refused", "device=SUB-0103", "reason=bad-alg"));
+	free(jws);
+	free(h64);
+	free(p64);
+	free(body);
+}
+
+/* @text with the first @from replaced by @to (malloc'd). */
+static char *replace_once(const char *text, const char *from, const char *to)
+{
+	const char *at = strstr(text, from);
+	char *out;
+
+	assert_non_null(at);
+	assert_true(asprintf(&out, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from)) > 0);
+	return out;
+}
+
+/* A second verifier on the same store, spelling EARs as draft-ietf-rats-ear-03. */
+static void test_ear03_profile_media_type(void **state)
+{
+	char conf[300], conf2[300], log[300], bin[512], url[512], path[1024], nonce[128];
+	char *text, *body, *extra = NULL;
+	const ar_cmw_rec_t *rec;
+	httpc_resp_t r;
+	ar_cmw_t cmw;
+	ar_ear_t ear;
+	size_t len;
+	int port = lab_free_port();
+	pid_t pid;
+	json_t *j;
+
+	(void)state;
+	snprintf(conf, sizeof(conf), "%s/verifier.conf", t.dir);
+	snprintf(conf2, sizeof(conf2), "%s/verifier-ear03.conf", t.dir);
+	assert_int_equal(ar_file_read(conf, 64 * 1024, &text, &len, NULL), 0);
+	{	/* another port, and ear_profile = ietf03 in [verifier] */
+		char from[32], to[32];
+
+		snprintf(from, sizeof(from), "port = %d\n", t.port);
+		snprintf(to, sizeof(to), "port = %d\n", port);
+		extra = replace_once(text, from, to);
+		free(text);
+		text = extra;
+		extra = replace_once(text, "[verifier]\n", "[verifier]\near_profile = ietf03\n");
+	}
+	assert_int_equal(ar_file_write_atomic(conf2, extra, strlen(extra), 0600, NULL), 0);
+	free(extra);
+	free(text);
+	snprintf(log, sizeof(log), "%s/verifier-ear03.log", t.dir);
+	snprintf(bin, sizeof(bin), "%s/verifier/acme-rats-verifier", top("AR_TOP_BUILDDIR"));
+	{
+		char *argv[] = { bin, "-c", conf2, NULL };
+
+		pid = lab_spawn(argv, log);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(lab_wait_tcp(port, 5000), 0);
+
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d/challenge-response/v1/newSession", port);
+	{
+		httpc_req_t req = { "POST", url, t.ca, NULL, NULL, "", 0 };
+
+		assert_int_equal(httpc(&req, &r), 0);
+	}
+	assert_int_equal(r.status, 201);
+	j = json_loads(r.body, 0, NULL);
+	snprintf(nonce, sizeof(nonce), "%s", json_string_value(json_object_get(j, "nonce")));
+	snprintf(path, sizeof(path), "https://127.0.0.1:%d%s", port, r.location);
+	json_decref(j);
+	httpc_free(&r);
+
+	body = evidence(nonce, "SUB-0104", time(NULL) - 86400);
+	{
+		httpc_req_t req = { "POST", path, t.ca, AR_MT_EVIDENCE_JWS, NULL, body, strlen(body) };
+
+		assert_int_equal(httpc(&req, &r), 0);
+	}
+	if (r.status != 200)
+		fail_msg("status %ld: %s", r.status, r.body);
+	assert_int_equal(ar_cmw_decode(r.body, r.len, &cmw, NULL), 0);
+	rec = &cmw.recs[0];
+	assert_string_equal(rec->type, AR_MT_EAR_IETF);
+	assert_string_equal(rec->type,
+			    "application/eat+jwt; eat_profile=\"tag:ietf.org,2026:rats/ear#03\"");
+	assert_int_equal(ar_ear_verify((const char *)rec->value, rec->len, t.trusted, &ear, NULL), 0);
+	assert_int_equal(ear.profile, AR_EAR_PROFILE_IETF03);
+	ar_cmw_clear(&cmw);
+	httpc_free(&r);
+	free(body);
+	lab_stop(pid, 3000);
+}
+
+/* The identity store down: no appraisal, 503, and nothing refused for the device. */
+static void test_identity_store_unreachable_is_503(void **state)
+{
+	char path[512], nonce[128], *body;
+
+	(void)state;
+	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
+	body = evidence(nonce, "SUB-0105", time(NULL));
+	assert_int_equal(lab_redis_kill(&t.redis), 0);
+	expect_problem("POST", path, AR_MT_EVIDENCE_JWS, NULL, body, 503, "unavailable");
+	assert_int_equal(lab_redis_restart(&t.redis), 0);
+	free(body);
+}
+
 static void test_check_config_reports_errors(void **state)
 {
 	char bin[512], conf[300];
@@ -476,7 +816,12 @@ int main(void)
 		cmocka_unit_test(test_healthy_device_gets_affirming_ear_bound_to_nonce_and_key),
 		cmocka_unit_test(test_unpatched_device_is_contraindicated),
 		cmocka_unit_test(test_lapsing_patch_level_is_warning),
-		cmocka_unit_test(test_encrypted_evidence_is_accepted),
+		cmocka_unit_test(test_anonymous_posture_write_refused),
+		cmocka_unit_test(test_evidence_for_device_a_signed_by_device_b_refused),
+		cmocka_unit_test(test_evidence_for_unenrolled_device_refused),
+		cmocka_unit_test(test_jwe_with_cmw_plaintext_accepted),
+		cmocka_unit_test(test_signed_evidence_header_typ_required),
+		cmocka_unit_test(test_ear03_profile_media_type),
 		cmocka_unit_test(test_evidence_for_another_nonce_is_refused),
 		cmocka_unit_test(test_forged_or_unknown_session_is_refused),
 		cmocka_unit_test(test_bad_media_type_malformed_and_oversized_bodies),
@@ -485,6 +830,7 @@ int main(void)
 		cmocka_unit_test(test_soc_rejects_bad_verdicts_and_device_ids),
 		cmocka_unit_test(test_soc_verdict_stands_over_new_appraisals),
 		cmocka_unit_test(test_check_config_reports_errors),
+		cmocka_unit_test(test_identity_store_unreachable_is_503),
 	};
 
 	return cmocka_run_group_tests_name("verifier", tests, setup, teardown);
