@@ -20,6 +20,7 @@
 #include "evfix.h"
 #include "cmw.h"
 #include "evidence.h"
+#include "evidence_jws.h"
 #include "fileio.h"
 #include "jwe.h"
 #include "b64.h"
@@ -234,9 +235,11 @@ static json_t *passport(const char *nonce, const ar_jwk_t *key, int64_t patched)
 	s = json_loads(r.body, 0, NULL);
 	httpc_free(&r);
 
-	body = evfix_json(json_string_value(json_object_get(s, "nonce")), "SUB-0042", key, patched);
+	/* Signed by the account key: EAB bound it to SUB-0042 at newAccount. */
+	body = evfix_signed(json_string_value(json_object_get(s, "nonce")), "SUB-0042", key, patched,
+			    t.account_key);
 	req.url = loc;
-	req.content_type = AR_MT_EVIDENCE;
+	req.content_type = AR_MT_EVIDENCE_JWS;
 	req.body = body;
 	req.len = strlen(body);
 	assert_int_equal(httpc(&req, &r), 0);
@@ -256,15 +259,13 @@ static int url_port(const char *base)
 	return colon ? (int)strtol(colon + 1, NULL, 10) : -1;
 }
 
-/* Background-check model: evidence encrypted to the verifier's key. */
-static json_t *sealed_evidence(const char *nonce, int64_t patched)
+/* The verifier's public key for evidence JWEs. */
+static ar_jwk_t *verifier_enc_key(void)
 {
 	char url[300];
 	httpc_req_t req = { "GET", url, NULL, NULL, NULL, NULL, 0 };
 	httpc_resp_t r;
 	ar_jwk_t *enc;
-	json_t *jwe;
-	char *body;
 
 	snprintf(url, sizeof(url), "%s/challenge-response/v1/encryption-key", t.vbase);
 	req.ca_file = t.vca;
@@ -272,11 +273,27 @@ static json_t *sealed_evidence(const char *nonce, int64_t patched)
 	enc = ar_jwk_parse_text(r.body, r.len, AR_JWK_PUBLIC_ONLY, NULL);
 	httpc_free(&r);
 	assert_non_null(enc);
-	body = evfix_json(nonce, "SUB-0042", t.device_key, patched);
-	jwe = ar_jwe_encrypt(body, strlen(body), enc, AR_MT_EVIDENCE, NULL);
-	free(body);
+	return enc;
+}
+
+/* Background-check model: evidence signed by @identity, in a CMW, encrypted to the verifier. */
+static json_t *sealed_evidence_by(const char *nonce, int64_t patched, const ar_jwk_t *identity)
+{
+	ar_jwk_t *enc = verifier_enc_key();
+	char *text = evfix_sealed(nonce, "SUB-0042", t.device_key, patched, identity, enc);
+	json_t *jwe;
+
+	assert_non_null(text);
+	jwe = json_loads(text, 0, NULL);
+	free(text);
 	ar_jwk_free(enc);
 	return jwe;
+}
+
+/* ... signed by the account key, which EAB bound to SUB-0042 at newAccount. */
+static json_t *sealed_evidence(const char *nonce, int64_t patched)
+{
+	return sealed_evidence_by(nonce, patched, t.account_key);
 }
 
 static void restart_verifier(void)
@@ -736,6 +753,47 @@ static void test_background_check_relays_evidence_to_the_verifier(void **state)
 	json_decref(jwe);
 }
 
+/* The challenge's error detail, after a refused background check. */
+static void expect_invalid(const char *url, const json_t *jwe, const char *needle)
+{
+	json_t *c = respond(url, jwe, 200);
+	const char *detail = json_string_value(json_object_get(json_object_get(c, "error"),
+								"detail"));
+
+	assert_string_equal(status_of(c), "invalid");
+	if (!detail || !strstr(detail, needle))
+		fail_msg("challenge error \"%s\", expected \"%s\"", detail ? detail : "", needle);
+	json_decref(c);
+}
+
+/*
+ * Through the CA, evidence speaks for SUB-0042 only when signed by the key
+ * EAB bound to it: signed by another key, or not at all, the verifier
+ * refuses it and the challenge is invalid; the device's posture is untouched.
+ */
+static void test_background_check_evidence_not_signed_by_the_enrolled_key_refused(void **state)
+{
+	char urls[2][600], nonces[2][128], order_url[600], *text;
+	ar_jwk_t *other = ar_jwk_generate("ES256", NULL), *enc;
+	json_t *jwe;
+
+	(void)state;
+	attested_order(urls, nonces, order_url, sizeof(order_url));
+	jwe = sealed_evidence_by(nonces[0], time(NULL) - 86400, other);
+	expect_invalid(urls[0], jwe, "not by the key the device is enrolled with");
+	json_decref(jwe);
+
+	attested_order(urls, nonces, order_url, sizeof(order_url));
+	enc = verifier_enc_key();
+	text = evfix_json(nonces[0], "SUB-0042", t.device_key, time(NULL) - 86400);
+	jwe = ar_jwe_encrypt(text, strlen(text), enc, AR_MT_EVIDENCE, NULL);
+	expect_invalid(urls[0], jwe, "evidence must be signed by the device's enrolled identity key");
+	json_decref(jwe);
+	free(text);
+	ar_jwk_free(enc);
+	ar_jwk_free(other);
+}
+
 static void test_verifier_down_keeps_the_challenge_pending(void **state)
 {
 	char urls[2][600], nonces[2][128], order_url[600];
@@ -1023,6 +1081,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_healthy_device_wins_both_challenges_and_the_order_is_ready, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_finalize_issues_short_lived_attested_certificate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ca_killed_mid_order_resumes_and_loses_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_background_check_evidence_not_signed_by_the_enrolled_key_refused, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(test_background_check_relays_evidence_to_the_verifier, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verifier_down_keeps_the_challenge_pending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verifier_stopped_then_killed_mid_relay_keeps_the_challenge_pending, setup, teardown),
