@@ -7,11 +7,15 @@
  *   acme-rats-ctl [-c FILE] [--json] events [--count N] [--follow]
  *   acme-rats-ctl [-c FILE] flag ID affirming|warning|contraindicated --reason TEXT
  *   acme-rats-ctl [-c FILE] disconnect ID [--reason TEXT]
+ *   acme-rats-ctl [-c FILE] reenrol ID --reason TEXT
  *
  * Reads go straight to Redis. "flag" is the SOC's verdict and goes through
  * the verifier's SOC API (bearer token), which records it and announces it
  * on the event stream; "disconnect" asks the NOC event worker, which holds
- * the NAS secrets, to disconnect the device's live sessions. Tables are
+ * the NAS secrets, to disconnect the device's live sessions. "reenrol"
+ * forgets the device's enrolled identity key, so that the next EAB
+ * enrolment for it (with a new EAB key from the NOC) binds a new one; the
+ * SOC's verdict on the device stays. Tables are
  * for people, --json for scripts.
  */
 #include "config.h"
@@ -82,7 +86,8 @@ static void usage(FILE *f)
 		"  device ID                       posture, certificates, live sessions, last events\n"
 		"  events [--count N] [--follow]   the event stream, newest last\n"
 		"  flag ID STATUS --reason TEXT    the SOC's verdict: affirming, warning, contraindicated\n"
-		"  disconnect ID [--reason TEXT]   disconnect the device's live sessions (NOC worker)\n\n"
+		"  disconnect ID [--reason TEXT]   disconnect the device's live sessions (NOC worker)\n"
+		"  reenrol ID --reason TEXT        forget the device's enrolled key (a new EAB enrolment follows)\n\n"
 		"  -c, --config FILE   default %s/acme-rats/ctl.conf\n"
 		"  -j, --json          machine-readable output\n"
 		"  -h, --help\n\n"
@@ -497,6 +502,45 @@ static int cmd_disconnect(ctl_t *c, const char *device, const char *reason)
 	return 0;
 }
 
+/*
+ * The NOC re-enrols a device (a replaced laptop, a lost key): its identity
+ * is forgotten, recorded on the event stream. The verdict is the SOC's and
+ * stays where it is.
+ */
+static int cmd_reenrol(ctl_t *c, const char *device, const char *reason)
+{
+	ar_store_identity_t id;
+	ar_store_event_t ev;
+	ar_err_t err = { 0 };
+	int rc;
+
+	if (ar_store_device_valid(device, &err) < 0 || !reason || !*reason) {
+		fprintf(stderr, "acme-rats-ctl: reenrol ID --reason TEXT%s%s\n", err.code ? ": " : "",
+			err.msg);
+		return EXIT_USAGE;
+	}
+	rc = ar_store_identity_get(c->st, device, &id, &err);
+	if (rc == 0) {
+		fprintf(stderr, "acme-rats-ctl: %s is not enrolled\n", device);
+		return EXIT_FAIL;
+	}
+	if (rc < 0 || ar_store_identity_del(c->st, device, &err) < 0)
+		return fail("reenrol", &err);
+	memset(&ev, 0, sizeof(ev));
+	snprintf(ev.type, sizeof(ev.type), "reenrol");
+	snprintf(ev.device, sizeof(ev.device), "%s", device);
+	snprintf(ev.reason, sizeof(ev.reason), "%s (was key %.12s...)", reason, id.jkt);
+	snprintf(ev.source, sizeof(ev.source), "acme-rats-ctl");
+	if (ar_store_event_add(c->st, &ev, NULL, &err) < 0)
+		ar_warn("event=reenrol.event_failed device=%s error=\"%s\"", device, err.msg);
+	if (c->json)
+		printf("{\"device\": \"%s\", \"forgotten_key\": \"%s\"}\n", device, id.jkt);
+	else
+		printf("%s: identity key %s forgotten; the next EAB enrolment binds a new one\n",
+		       device, id.jkt);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -557,6 +601,8 @@ int main(int argc, char **argv)
 		rc = cmd_flag(&c, argv[optind + 1], argv[optind + 2], reason);
 	else if (!strcmp(cmd, "disconnect") && argc - optind == 2)
 		rc = cmd_disconnect(&c, argv[optind + 1], reason);
+	else if (!strcmp(cmd, "reenrol") && argc - optind == 2)
+		rc = cmd_reenrol(&c, argv[optind + 1], reason);
 	else
 		usage(stderr);
 out:

@@ -278,6 +278,34 @@ else
 	not_ok "the refused writes changed nothing" "$(as lab-admin HGETALL "$posture")"
 fi
 
+# The identity and the SOC's verdict: only the CA binds identities, only the
+# verifier's SOC API writes verdicts, only the NOC's tool forgets an identity.
+identity="acmerats:{dev:$dev}:identity"
+verdict="acmerats:{dev:$dev}:verdict"
+if [ "$(as lab-admin HGET "$identity" jkt | wc -c)" -gt 40 ] &&
+   refused rlm_acme_rats HSET "$identity" jkt x && refused acme-rats-verifier HSET "$identity" jkt x &&
+   refused acme-rats-verifier DEL "$identity" && refused acme-rats-ctl HSET "$identity" jkt x; then
+	ok "the enrolment bound $dev's identity; the module, verifier and ctl cannot write it (NOPERM)"
+else
+	not_ok "the enrolment bound $dev's identity; the module, verifier and ctl cannot write it" \
+		"$(as lab-admin HGETALL "$identity" | tr '\n' ' ' | cut -c1-200)"
+fi
+if refused acme-rats-ca HSET "$verdict" status affirming && refused acme-rats-ca DEL "$verdict" &&
+   refused rlm_acme_rats HSET "$verdict" status affirming && refused rlm_acme_rats DEL "$verdict" &&
+   refused acme-rats-ctl DEL "$verdict" && refused acme-rats-ctl DEL acmerats:events &&
+   refused acme-rats-ctl SREM acmerats:devices "$dev"; then
+	ok "nobody but the verifier writes a verdict; ctl deletes no stream or set beyond identities (NOPERM)"
+else
+	not_ok "nobody but the verifier writes a verdict; ctl deletes no stream or set beyond identities" \
+		"$(as acme-rats-ca HSET "$verdict" status affirming)"
+fi
+if ctl_run reenrol "$dev" --reason "acl test: laptop replaced" &&
+   [ "$(as lab-admin EXISTS "$identity")" = 0 ]; then
+	ok "acme-rats-ctl reenrol forgets the identity as acme-rats-ctl"
+else
+	not_ok "acme-rats-ctl reenrol forgets the identity as acme-rats-ctl" "$(cat "$work/err")"
+fi
+
 admin_ok=1
 admin_detail=
 for u in $users; do
