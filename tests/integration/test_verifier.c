@@ -795,6 +795,83 @@ static void test_identity_store_unreachable_is_503(void **state)
 	free(body);
 }
 
+/* Attest @device with evidence signed by @identity; the EAR (decoded into @ear). */
+static void attest_as(const char *device, const ar_jwk_t *identity, ar_ear_t *ear)
+{
+	char path[512], nonce[128], *body;
+
+	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
+	body = evfix_signed(nonce, device, t.device_key, time(NULL) - 5 * 86400, identity);
+	assert_non_null(body);
+	attest(path, AR_MT_EVIDENCE_JWS, body, ear);
+	free(body);
+}
+
+static void soc_post(const char *device, const char *status, const char *reason)
+{
+	char body[200], url[160];
+	httpc_resp_t r;
+
+	snprintf(body, sizeof(body), "{\"status\":\"%s\",\"reason\":\"%s\"}", status, reason);
+	snprintf(url, sizeof(url), "/soc/v1/devices/%s/posture", device);
+	assert_int_equal(request("POST", url, "application/json", t.token, body, &r), 0);
+	if (r.status != 200)
+		fail_msg("SOC API: %ld %s", r.status, r.body);
+	httpc_free(&r);
+}
+
+/*
+ * The flagged device re-enrols under another identifier: its inventory
+ * entry names SUB-0150 and SUB-0151, both bound to its one key. The SOC
+ * flags SUB-0150; the device attests as SUB-0151 with the same key. The
+ * verdict is the key's: SUB-0151 is capped at it too, while a device with
+ * a key of its own (SUB-0152) is not. Clearing SUB-0150 clears both.
+ */
+static void test_flagged_device_reenrolling_under_another_id_refused(void **state)
+{
+	ar_jwk_t *k = ar_jwk_generate("ES256", NULL), *other = ar_jwk_generate("ES256", NULL);
+	ar_store_verdict_t vd;
+	ar_ear_t ear;
+
+	(void)state;
+	assert_int_equal(evfix_enroll(t.store, "SUB-0150", k), 1);
+	assert_int_equal(evfix_enroll(t.store, "SUB-0151", k), 1);
+	assert_int_equal(evfix_enroll(t.store, "SUB-0152", other), 1);
+	attest_as("SUB-0151", k, &ear);
+	assert_int_equal(ar_ear_status(&ear), AR_STATUS_AFFIRMING);
+
+	soc_post("SUB-0150", "contraindicated", "EDR alert 5150");
+	assert_int_equal(ar_store_verdict_get(t.store, "SUB-0151", &vd, NULL), 1);
+	assert_int_equal(vd.status, AR_STATUS_CONTRAINDICATED);
+	assert_non_null(strstr(vd.reason, "EDR alert 5150"));
+	assert_non_null(strstr(vd.reason, "identity shared with SUB-0150"));
+	assert_string_equal(vd.identity, ar_jwk_thumbprint(k));
+	attest_as("SUB-0151", k, &ear);
+	assert_int_equal(ar_ear_status(&ear), AR_STATUS_CONTRAINDICATED);
+	assert_string_equal(ear.subject, "SUB-0151");
+	/* another device's key is not flagged */
+	assert_int_equal(ar_store_verdict_get(t.store, "SUB-0152", &vd, NULL), 0);
+	attest_as("SUB-0152", other, &ear);
+	assert_int_equal(ar_ear_status(&ear), AR_STATUS_AFFIRMING);
+	/* evidence for SUB-0152 signed by the flagged key is no way round it */
+	{
+		char path[512], nonce[128], *body;
+
+		new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
+		body = evfix_signed(nonce, "SUB-0152", t.device_key, time(NULL) - 5 * 86400, k);
+		expect_problem("POST", path, AR_MT_EVIDENCE_JWS, NULL, body, 401, "unauthorized");
+		free(body);
+	}
+
+	soc_post("SUB-0150", "affirming", "case 5150 closed");
+	assert_int_equal(ar_store_verdict_get(t.store, "SUB-0150", &vd, NULL), 0);
+	assert_int_equal(ar_store_verdict_get(t.store, "SUB-0151", &vd, NULL), 0);
+	attest_as("SUB-0151", k, &ear);
+	assert_int_equal(ar_ear_status(&ear), AR_STATUS_AFFIRMING);
+	ar_jwk_free(k);
+	ar_jwk_free(other);
+}
+
 static void test_check_config_reports_errors(void **state)
 {
 	char bin[512], conf[300];
@@ -829,6 +906,7 @@ int main(void)
 		cmocka_unit_test(test_soc_flag_writes_posture_and_stream),
 		cmocka_unit_test(test_soc_rejects_bad_verdicts_and_device_ids),
 		cmocka_unit_test(test_soc_verdict_stands_over_new_appraisals),
+		cmocka_unit_test(test_flagged_device_reenrolling_under_another_id_refused),
 		cmocka_unit_test(test_check_config_reports_errors),
 		cmocka_unit_test(test_identity_store_unreachable_is_503),
 	};
