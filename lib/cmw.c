@@ -83,6 +83,20 @@ void ar_cmw_clear(ar_cmw_t *cmw)
 	memset(cmw, 0, sizeof(*cmw));
 }
 
+/* RFC 9999 4.1: ind says what the value is; it must not contradict the type. */
+static int check_ind(const ar_cmw_rec_t *rec, const char *where, ar_err_t *err)
+{
+	if (!rec->ind)
+		return 0;
+	if (rec->kind == AR_CMW_EAR && !(rec->ind & AR_CMW_IND_RESULTS))
+		return ar_err_set(err, AR_ERR_MALFORMED, "CMW %s: ind %u lacks the attestation-results "
+				  "bit (8) its type (an attestation result) calls for", where, rec->ind);
+	if (rec->kind == AR_CMW_EVIDENCE && !(rec->ind & AR_CMW_IND_EVIDENCE))
+		return ar_err_set(err, AR_ERR_MALFORMED, "CMW %s: ind %u lacks the evidence bit (4) its "
+				  "type (evidence) calls for", where, rec->ind);
+	return 0;
+}
+
 static int decode_record(const json_t *arr, const char *label, ar_cmw_t *out, ar_err_t *err)
 {
 	const json_t *type = json_array_get(arr, 0), *value = json_array_get(arr, 1);
@@ -122,9 +136,15 @@ static int decode_record(const json_t *arr, const char *label, ar_cmw_t *out, ar
 	out->count++;
 	memcpy(rec->type, json_string_value(type), json_string_length(type) + 1);
 	snprintf(rec->label, sizeof(rec->label), "%s", label);
-	rec->kind = ar_cmw_kind_of(rec->type);
 	rec->ind = (unsigned)indv;
-	return 0;
+	if (media_param(rec->type, "eat_profile", rec->eat_profile, sizeof(rec->eat_profile)) < 0)
+		rec->eat_profile[0] = '\0';
+	rec->kind = ar_cmw_kind_of(rec->type);
+	/* A bare EAT type: the indicator says whether it is a result. */
+	if (rec->kind == AR_CMW_UNKNOWN && !rec->eat_profile[0] &&
+	    base_type_is(rec->type, "application/eat+jwt") && (rec->ind & AR_CMW_IND_RESULTS))
+		rec->kind = AR_CMW_EAR;
+	return check_ind(rec, where, err);
 }
 
 static int decode_value(const json_t *v, const char *label, int depth, ar_cmw_t *out,
@@ -212,6 +232,26 @@ const ar_cmw_rec_t *ar_cmw_find(const ar_cmw_t *cmw, ar_cmw_kind_t kind)
 		if (cmw->recs[i].kind == kind)
 			return &cmw->recs[i];
 	return NULL;
+}
+
+size_t ar_cmw_find_all(const ar_cmw_t *cmw, ar_cmw_kind_t kind, const ar_cmw_rec_t **out,
+		       size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < cmw->count; i++) {
+		if (cmw->recs[i].kind != kind)
+			continue;
+		if (n < max)
+			out[n] = &cmw->recs[i];
+		n++;
+	}
+	return n;
+}
+
+int ar_cmw_rec_profile_matches(const ar_cmw_rec_t *rec, const char *eat_profile)
+{
+	return !rec->eat_profile[0] || (eat_profile && !strcmp(rec->eat_profile, eat_profile));
 }
 
 json_t *ar_cmw_record(const char *type, const void *value, size_t len, unsigned ind)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /**
  * @file cmw.h
- * @brief RATS Conceptual Message Wrapper, JSON forms (draft-ietf-rats-msg-wrap).
+ * @brief RATS Conceptual Message Wrapper (CMW, RFC 9999, formerly
+ *	  draft-ietf-rats-msg-wrap), JSON forms.
  *
  * Record form: `[type, value, ind?]` with @c type a media type string,
  * @c value the unpadded base64url of the wrapped bytes, @c ind an optional
@@ -12,6 +13,13 @@
  * Decoding flattens a collection into a list of labelled records ("a.b" for
  * nested labels) and is bounded: total size, nesting depth, number of
  * records, label and type lengths. CBOR forms are not accepted.
+ *
+ * A record's `ind`, when present, must agree with what its media type says
+ * it is: a record typed as an attestation result needs the
+ * attestation-results bit (8), one typed as our evidence the evidence bit
+ * (4); a record that contradicts itself is malformed. An
+ * `application/eat+jwt` record without an `eat_profile` parameter is taken
+ * as an attestation result only when its `ind` says so.
  */
 #ifndef AR_CMW_H
 #define AR_CMW_H
@@ -62,6 +70,7 @@ typedef struct ar_cmw_rec {
 	uint8_t		*value;				/**< decoded, NUL-terminated */
 	size_t		len;
 	unsigned	ind;				/**< 0 when absent */
+	char		eat_profile[AR_CMW_MAX_TYPE];	/**< the type's eat_profile parameter, "" when absent */
 } ar_cmw_rec_t;
 
 /** A decoded CMW. Release with ar_cmw_clear(). */
@@ -89,8 +98,27 @@ int ar_cmw_decode(const char *text, size_t len, ar_cmw_t *out, ar_err_t *err);
 /** As ar_cmw_decode(), from a parsed JSON value. */
 int ar_cmw_decode_json(const json_t *json, ar_cmw_t *out, ar_err_t *err);
 
-/** First record of the given kind, or NULL. */
+/**
+ * First record of the given kind, or NULL. A relying party that appraises
+ * attestation results wants ar_cmw_find_all(): a collection may hold
+ * several, and reading the first would ignore the others.
+ */
 const ar_cmw_rec_t *ar_cmw_find(const ar_cmw_t *cmw, ar_cmw_kind_t kind);
+
+/**
+ * Every record of the given kind, in document order: up to @p max pointers
+ * (into @p cmw) in @p out. @return how many records of that kind there are
+ * (which may exceed @p max).
+ */
+size_t ar_cmw_find_all(const ar_cmw_t *cmw, ar_cmw_kind_t kind, const ar_cmw_rec_t **out,
+		       size_t max);
+
+/**
+ * Does the record's type agree with the eat_profile an EAT claims inside
+ * it? 1 when the type has no eat_profile parameter or names @p eat_profile,
+ * 0 otherwise (the wrapper says one profile and the token another).
+ */
+int ar_cmw_rec_profile_matches(const ar_cmw_rec_t *rec, const char *eat_profile);
 
 void ar_cmw_clear(ar_cmw_t *cmw);
 

@@ -137,6 +137,87 @@ static void test_cmw_limits_record_count_and_size(void **state)
 	assert_int_equal(err.code, AR_ERR_TOO_LARGE);
 }
 
+/* An EAR record whose indicator says it is not an attestation result contradicts itself. */
+static void test_cmw_ind_without_results_bit_refused(void **state)
+{
+	ar_err_t err = { 0 };
+	ar_cmw_t cmw;
+
+	(void)state;
+	assert_int_equal(decode("[\"application/eat+jwt; eat_profile=\\\"tag:github.com,2023:veraison/ear\\\"\","
+				"\"eA\",4]", &cmw, &err), -1);
+	assert_err(&err, AR_ERR_MALFORMED, "attestation-results bit (8)");
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(decode("{\"a\":[\"application/vnd.acme-rats.evidence+json\",\"e30\",8]}", &cmw,
+				&err), -1);
+	assert_err(&err, AR_ERR_MALFORMED, "evidence bit (4)");
+	assert_non_null(strstr(err.msg, "CMW a:"));
+	/* Other bits besides the right one are fine; no ind at all is fine. */
+	assert_int_equal(decode("[\"application/eat+jwt; eat_profile=\\\"tag:ietf.org,2026:rats/ear#03\\\"\","
+				"\"eA\",12]", &cmw, NULL), 0);
+	assert_int_equal(cmw.recs[0].kind, AR_CMW_EAR);
+	assert_string_equal(cmw.recs[0].eat_profile, "tag:ietf.org,2026:rats/ear#03");
+	ar_cmw_clear(&cmw);
+}
+
+/* A bare application/eat+jwt is an attestation result only when its ind says so. */
+static void test_cmw_bare_eat_type_is_a_result_only_by_its_indicator(void **state)
+{
+	ar_cmw_t cmw;
+
+	(void)state;
+	assert_int_equal(decode("[\"application/eat+jwt\",\"eA\",8]", &cmw, NULL), 0);
+	assert_int_equal(cmw.recs[0].kind, AR_CMW_EAR);
+	assert_string_equal(cmw.recs[0].eat_profile, "");
+	assert_true(ar_cmw_rec_profile_matches(&cmw.recs[0], "tag:ietf.org,2026:rats/ear#03"));
+	ar_cmw_clear(&cmw);
+	assert_int_equal(decode("[\"application/eat+jwt\",\"eA\"]", &cmw, NULL), 0);
+	assert_int_equal(cmw.recs[0].kind, AR_CMW_UNKNOWN);
+	ar_cmw_clear(&cmw);
+	assert_int_equal(decode("[\"application/eat+jwt; eat_profile=\\\"tag:other\\\"\",\"eA\",8]", &cmw,
+				NULL), 0);
+	assert_int_equal(cmw.recs[0].kind, AR_CMW_UNKNOWN);
+	ar_cmw_clear(&cmw);
+}
+
+/* The type's eat_profile against the profile the token claims. */
+static void test_cmw_type_profile_mismatch_detected(void **state)
+{
+	json_t *rec = ar_cmw_record(AR_MT_EAR_IETF, "a.b.c", 5, AR_CMW_IND_RESULTS);
+	char *text = json_dumps(rec, JSON_COMPACT);
+	ar_cmw_t cmw;
+
+	(void)state;
+	assert_int_equal(decode(text, &cmw, NULL), 0);
+	assert_true(ar_cmw_rec_profile_matches(&cmw.recs[0], "tag:ietf.org,2026:rats/ear#03"));
+	assert_false(ar_cmw_rec_profile_matches(&cmw.recs[0], "tag:github.com,2023:veraison/ear"));
+	assert_false(ar_cmw_rec_profile_matches(&cmw.recs[0], NULL));
+	ar_cmw_clear(&cmw);
+	free(text);
+	json_decref(rec);
+}
+
+/* Every attestation result of a collection, not only the first. */
+static void test_cmw_collection_with_several_ears_lists_them_all(void **state)
+{
+	const char *text =
+		"{\"os\":[\"application/eat+jwt; eat_profile=\\\"tag:github.com,2023:veraison/ear\\\"\",\"eA\",8],"
+		" \"ev\":[\"application/vnd.acme-rats.evidence+json\",\"e30\",4],"
+		" \"tpm\":{\"ear\":[\"application/eat+jwt\",\"eQ\",8]},"
+		" \"fw\":[\"application/eat+jwt; eat_profile=\\\"tag:ietf.org,2026:rats/ear#03\\\"\",\"eg\"]}";
+	const ar_cmw_rec_t *ears[2];
+	ar_cmw_t cmw;
+
+	(void)state;
+	assert_int_equal(decode(text, &cmw, NULL), 0);
+	assert_int_equal(ar_cmw_find_all(&cmw, AR_CMW_EAR, ears, 2), 3);	/* more than room for */
+	assert_string_equal(ears[0]->label, "os");
+	assert_string_equal(ears[1]->label, "tpm.ear");
+	assert_int_equal(ar_cmw_find_all(&cmw, AR_CMW_EVIDENCE, NULL, 0), 1);
+	assert_int_equal(ar_cmw_find_all(&cmw, AR_CMW_UNKNOWN, NULL, 0), 0);
+	ar_cmw_clear(&cmw);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -146,6 +227,10 @@ int main(void)
 		cmocka_unit_test(test_cmw_kind_parses_media_type_parameters),
 		cmocka_unit_test(test_cmw_rejects_malformed_wrappers_precisely),
 		cmocka_unit_test(test_cmw_limits_record_count_and_size),
+		cmocka_unit_test(test_cmw_ind_without_results_bit_refused),
+		cmocka_unit_test(test_cmw_bare_eat_type_is_a_result_only_by_its_indicator),
+		cmocka_unit_test(test_cmw_type_profile_mismatch_detected),
+		cmocka_unit_test(test_cmw_collection_with_several_ears_lists_them_all),
 	};
 
 	return cmocka_run_group_tests_name("cmw", tests, NULL, NULL);
