@@ -89,9 +89,11 @@ typedef struct ca_profile {
 	char		*claims_hint;		/**< attestClaimsHint, space-separated */
 	int		server_auth;		/**< EKU serverAuth as well (dns profiles) */
 	int64_t		posture_fresh;		/**< ms the network takes a posture as fresh; 0: unset */
+	char		*hint_claims[HINT_COUNT];	/**< hint_any, hint_hsm, ...: AR4SI claims per hint */
 	/* derived */
 	unsigned	types;			/**< bit per PROFILE_ID_* */
 	unsigned	hints;			/**< bit per enum ca_hint */
+	unsigned	hint_require[HINT_COUNT];	/**< per hint, bit per ar_tv_claim_t that must be affirming */
 	ar_ear_policy_t	ear_policy;
 	ar_jwks_t	*trusted;
 } ca_profile_t;

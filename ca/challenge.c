@@ -1,16 +1,27 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Challenge responses. remote-attest-01, passport model: the JWS payload is
- * a CMW carrying the EAR the device got from the verifier for this
- * challenge's freshness_nonce. Background-check model: the payload is a
- * JWE of the device's evidence to the verifier's key, which the CA relays
- * to the verifier in a session opened with the freshness_nonce. The CA accepts it only if the EAR is signed
- * by a verifier key the profile trusts and passes the profile's appraisal
- * policy with eat_nonce = freshness_nonce; the key the EAR binds (cnf.jkt)
- * is recorded on the order, and finalize will take a CSR for that key only.
- * Any failure makes the challenge invalid with badAttestationStatement and a
- * precise detail. The freshness_nonce is stored with its authorization,
- * which belongs to one account, and is spent by the first response.
+ * a CMW (RFC 9999) carrying the EAR, or several, the device got from the
+ * verifier for this challenge's freshness_nonce. Background-check model:
+ * the payload is a JWE of the device's evidence to the verifier's key,
+ * which the CA relays to the verifier in a session opened with the
+ * freshness_nonce. The CA accepts the response only if every EAR in it
+ * - is signed by a verifier key the profile trusts and passes the
+ *   profile's appraisal policy with eat_nonce = freshness_nonce,
+ * - names the order's device: its `sub` is the order's
+ *   permanent-identifier (an EAR that names no device, or another, is
+ *   refused: a healthy device's result cannot speak for another device),
+ * - binds the same key (cnf.jkt) as the others and as the order's other
+ *   attestations, and, in a CMW, agrees with its record (the type's
+ *   eat_profile, the attestation-results indicator);
+ * and if what they say of the device as a whole - the worst over every
+ * submodule of every EAR, claim by claim - affirms the AR4SI claims the
+ * authorization's hint requires (the profile's hint_* options). The key the
+ * EARs bind is recorded on the order, and finalize takes a CSR for that key
+ * only. Any failure makes the challenge invalid with
+ * badAttestationStatement and a precise detail. The freshness_nonce is
+ * stored with its authorization, which belongs to one account, and is
+ * spent by the first response.
  */
 #include "config.h"
 
@@ -23,97 +34,265 @@
 #include "cmw.h"
 #include "verifier_client.h"
 #include "log.h"
+#include "x509.h"
 
 #define MAX_CHALLENGES	8
 
-/* The attestation the order will put into its certificate: the worst status
- * and the oldest EAR of all its remote-attest-01 responses. */
-static void record_attestation(json_t *order, const ar_ear_t *ear)
+/* What the EARs of one response say of the device, folded: the worst wins. */
+typedef struct attested {
+	size_t		count;				/* EARs folded in */
+	ar_status_t	status;				/* worst over every submodule */
+	ar_tvec_t	tv;				/* worst, claim by claim */
+	int64_t		iat;				/* the oldest */
+	ar_verdict_t	verdict;			/* worst appraisal verdict */
+	char		verifier[AR_EAR_ID_MAX];
+	char		subject[AR_EAR_ID_MAX];
+	char		jkt[AR_JWK_THUMBPRINT_LEN + 1];
+} attested_t;
+
+static const char *ear_profile_tag(ar_ear_profile_t p)
 {
-	json_t *cur = json_object_get(order, "attestation");
-	ar_status_t st = ar_ear_status(ear);
-	json_t *tv = json_array();
-	size_t i;
-
-	for (i = 0; i < AR_TV_COUNT; i++)
-		json_array_append_new(tv, json_integer(ear->submods[0].tv.v[i]));
-	if (cur) {
-		ar_status_t old;
-
-		if (ar_status_parse(json_string_value(json_object_get(cur, "status")), &old) == 0 &&
-		    old > st) {
-			json_decref(tv);
-			return;
-		}
-	}
-	json_object_set_new(order, "attestation",
-			    json_pack("{s:s,s:s,s:I,s:o}", "verifier", ear->verifier_developer,
-				      "status", ar_status_name(st), "iat", (json_int_t)ear->iat,
-				      "tv", tv));
+	return p == AR_EAR_PROFILE_IETF03 ? AR_EAR_PROFILE_IETF03_TAG : AR_EAR_PROFILE_VERAISON_TAG;
 }
 
 /*
- * Accept an EAR for this challenge: signed by a key the profile pins, passes
- * its policy with eat_nonce = freshness_nonce, binds the order's key.
- * 0: valid (the order is updated); -1: @detail says why not.
+ * The order's attestation, for its certificate: the worst status and, claim
+ * by claim, the worst vector of all its remote-attest-01 responses, and the
+ * oldest EAR's iat.
  */
-static int accept_ear(acme_req_t *r, const ca_profile_t *prof, const json_t *challenge,
-		      json_t *order, const char *jwt, size_t len, const char *model,
-		      char *detail, size_t size)
+static void record_attestation(json_t *order, const attested_t *a)
+{
+	const json_t *cur = json_object_get(order, "attestation");
+	const char *verifier = a->verifier;
+	ar_status_t st = a->status, old;
+	ar_tvec_t tv = a->tv, prev;
+	int64_t iat = a->iat;
+	json_t *arr;
+	size_t i;
+
+	if (cur && ar_status_parse(json_string_value(json_object_get(cur, "status")), &old) == 0) {
+		for (i = 0; i < AR_TV_COUNT; i++)
+			prev.v[i] = (int8_t)json_integer_value(json_array_get(json_object_get(cur, "tv"),
+									      i));
+		ar_tvec_worsen(&tv, &prev);
+		if (old > st)
+			st = old;
+		if (json_integer_value(json_object_get(cur, "iat")) > 0 &&
+		    json_integer_value(json_object_get(cur, "iat")) < iat)
+			iat = json_integer_value(json_object_get(cur, "iat"));
+		if (json_string_value(json_object_get(cur, "verifier")))
+			verifier = json_string_value(json_object_get(cur, "verifier"));
+	}
+	arr = json_array();
+	for (i = 0; arr && i < AR_TV_COUNT; i++)
+		json_array_append_new(arr, json_integer(tv.v[i]));
+	/* json_pack copies @verifier (which may live in cur) before cur is replaced. */
+	json_object_set_new(order, "attestation",
+			    json_pack("{s:s,s:s,s:I,s:o}", "verifier", verifier, "status",
+				      ar_status_name(st), "iat", (json_int_t)iat, "tv", arr));
+}
+
+/*
+ * The EAR must name the device the order is for: its subject is every
+ * permanent-identifier of the order (a dns-only order names no device).
+ */
+static int check_subject(const json_t *order, const ar_ear_t *ear, const char *where,
+			 char *detail, size_t size)
+{
+	const json_t *ids = json_object_get(order, "identifiers"), *id;
+	size_t i;
+
+	json_array_foreach(ids, i, id) {
+		const char *type = json_string_value(json_object_get(id, "type"));
+		const char *value = json_string_value(json_object_get(id, "value"));
+
+		if (!type || !value || strcmp(type, AR_ID_PERMANENT))
+			continue;
+		if (!ear->subject[0]) {
+			snprintf(detail, size, "%sthe attestation result names no device (no \"sub\"); "
+				 "this order is for permanent-identifier \"%.64s\"", where, value);
+			return -1;
+		}
+		if (strcmp(ear->subject, value)) {
+			snprintf(detail, size, "%sthe attestation result is for device \"%.64s\", not "
+				 "this order's permanent-identifier \"%.64s\"", where, ear->subject, value);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Fold one accepted EAR into @acc. */
+static void fold(attested_t *acc, const ar_ear_t *ear, const ar_appraisal_t *a)
+{
+	ar_tvec_t tv;
+	ar_status_t st = ar_ear_status(ear);
+
+	ar_ear_worst_tvec(ear, &tv);
+	if (acc->count == 0) {
+		acc->status = st;
+		acc->tv = tv;
+		acc->iat = ear->iat;
+		acc->verdict = a->verdict;
+		snprintf(acc->verifier, sizeof(acc->verifier), "%s", ear->verifier_developer);
+		snprintf(acc->subject, sizeof(acc->subject), "%s", ear->subject);
+		snprintf(acc->jkt, sizeof(acc->jkt), "%s", ear->jkt);
+	} else {
+		if (st > acc->status)
+			acc->status = st;
+		ar_tvec_worsen(&acc->tv, &tv);
+		if (ear->iat < acc->iat)
+			acc->iat = ear->iat;
+		if (a->verdict > acc->verdict)
+			acc->verdict = a->verdict;
+	}
+	acc->count++;
+}
+
+/*
+ * Verify and appraise one EAR (from CMW record @rec, or NULL when the
+ * verifier returned it) and fold it into @acc. 0, or -1: @detail says why.
+ */
+static int appraise_ear(const ca_profile_t *prof, const json_t *challenge, const json_t *order,
+			const ar_cmw_rec_t *rec, const char *jwt, size_t len, attested_t *acc,
+			char *detail, size_t size)
 {
 	ar_ear_expect_t expect = { .now = time(NULL), .nonce = NULL, .jkt = NULL };
 	ar_err_t err = { 0 };
 	ar_appraisal_t a;
 	ar_ear_t ear;
-	const char *bound;
+	char where[AR_CMW_MAX_LABEL + 24] = "";
 
+	if (rec && rec->label[0])
+		snprintf(where, sizeof(where), "CMW record \"%s\": ", rec->label);
 	expect.nonce = json_string_value(json_object_get(challenge, "freshness_nonce"));
 	if (!prof->trusted || ar_ear_verify(jwt, len, prof->trusted, &ear, &err) < 0) {
-		snprintf(detail, size, "%s", prof->trusted ? err.msg : "no trusted verifier keys");
+		snprintf(detail, size, "%s%s", where, prof->trusted ? err.msg : "no trusted verifier keys");
+		return -1;
+	}
+	if (rec && !ar_cmw_rec_profile_matches(rec, ear_profile_tag(ear.profile))) {
+		snprintf(detail, size, "%sthe CMW record's type says eat_profile \"%.64s\" but the "
+			 "attestation result's eat_profile is \"%s\"", where, rec->eat_profile,
+			 ear_profile_tag(ear.profile));
 		return -1;
 	}
 	ar_ear_appraise(&ear, &prof->ear_policy, &expect, &a);
 	if (!a.acceptable) {
-		snprintf(detail, size, "attestation result %s: %s", ar_verdict_name(a.verdict), a.reason);
+		snprintf(detail, size, "%sattestation result %s: %s", where, ar_verdict_name(a.verdict),
+			 a.reason);
 		return -1;
 	}
-	bound = json_string_value(json_object_get(order, "jkt"));
-	if (ear.jkt[0] && bound && strcmp(bound, ear.jkt)) {
+	if (check_subject(order, &ear, where, detail, size) < 0)
+		return -1;
+	if (acc->count && strcmp(acc->jkt, ear.jkt)) {
+		snprintf(detail, size, "%sthe attestation results of this response bind different "
+			 "keys (cnf.jkt)", where);
+		return -1;
+	}
+	fold(acc, &ear, &a);
+	return 0;
+}
+
+static const char *hint_label(int h)
+{
+	return h == HINT_ANY ? "\"\" (any attestation)" : ca_hint_name((enum ca_hint)h);
+}
+
+/*
+ * The authorization's hint: every AR4SI claim the profile maps it to must
+ * be affirming in what the EARs say of the device as a whole.
+ */
+static int check_hint(const ca_profile_t *prof, const json_t *authz, const attested_t *acc,
+		      char *detail, size_t size)
+{
+	const char *value = json_string_value(json_object_get(json_object_get(authz, "identifier"),
+							      "value"));
+	int h = value ? ca_hint_parse(value) : -1;
+	size_t c;
+
+	if (h < 0) {
+		snprintf(detail, size, "the authorization names no known remote-attestation hint");
+		return -1;
+	}
+	for (c = 0; c < AR_TV_COUNT; c++) {
+		int v = acc->tv.v[c], tier = ar_tv_tier(v);
+
+		if (!(prof->hint_require[h] & (1u << c)) || tier == AR_STATUS_AFFIRMING)
+			continue;
+		if (tier < 0)
+			snprintf(detail, size, "the %s hint requires %s affirming; the attestation "
+				 "result makes no %s claim", hint_label(h),
+				 ar_tv_claim_name((ar_tv_claim_t)c), ar_tv_claim_name((ar_tv_claim_t)c));
+		else
+			snprintf(detail, size, "the %s hint requires %s affirming; the attestation "
+				 "result's %s is %s (%d)", hint_label(h),
+				 ar_tv_claim_name((ar_tv_claim_t)c), ar_tv_claim_name((ar_tv_claim_t)c),
+				 ar_status_name((ar_status_t)tier), v);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The EARs of a response, each accepted, as a whole: the hint's claims
+ * met, the key they bind the order's. 0: valid (the order is updated); -1:
+ * @detail says why not.
+ */
+static int accept_attestation(acme_req_t *r, const ca_profile_t *prof, const json_t *authz,
+			      json_t *order, const attested_t *acc, const char *model,
+			      char *detail, size_t size)
+{
+	const char *bound = json_string_value(json_object_get(order, "jkt"));
+
+	if (check_hint(prof, authz, acc, detail, size) < 0)
+		return -1;
+	if (acc->jkt[0] && bound && strcmp(bound, acc->jkt)) {
 		snprintf(detail, size, "attestation result binds another key than this order's other "
 			 "attestations");
 		return -1;
 	}
-	if (ear.jkt[0])
-		json_object_set_new(order, "jkt", json_string(ear.jkt));
-	record_attestation(order, &ear);
-	ar_info("event=challenge.attested account=%s order=%s model=%s verdict=%s verifier=%s "
-		"jkt=%.12s...", r->account_id, json_string_value(json_object_get(order, "id")), model,
-		ar_verdict_name(a.verdict), ear.verifier_developer, ear.jkt);
+	if (acc->jkt[0])
+		json_object_set_new(order, "jkt", json_string(acc->jkt));
+	record_attestation(order, acc);
+	ar_info("event=challenge.attested account=%s order=%s model=%s ears=%zu verdict=%s "
+		"status=%s device=\"%s\" verifier=%s jkt=%.12s...", r->account_id,
+		json_string_value(json_object_get(order, "id")), model, acc->count,
+		ar_verdict_name(acc->verdict), ar_status_name(acc->status), acc->subject,
+		acc->verifier, acc->jkt);
 	return 0;
 }
 
-/* Passport model: the payload is the CMW with the verifier's EAR. */
-static int attest_passport(acme_req_t *r, const ca_profile_t *prof, const json_t *challenge,
-			   json_t *order, char *detail, size_t size)
+/*
+ * Passport model: the payload is a CMW with the verifier's EAR, or a
+ * collection with several: each is appraised, all must pass, the worst
+ * decides.
+ */
+static int attest_passport(acme_req_t *r, const ca_profile_t *prof, const json_t *authz,
+			   const json_t *challenge, json_t *order, char *detail, size_t size)
 {
-	const ar_cmw_rec_t *rec;
+	const ar_cmw_rec_t *ears[AR_CMW_MAX_RECORDS];
+	attested_t acc;
 	ar_err_t err = { 0 };
 	ar_cmw_t cmw;
-	int rc;
+	size_t i, n;
+	int rc = 0;
 
 	if (ar_cmw_decode_json(r->jws.payload, &cmw, &err) < 0) {
 		snprintf(detail, size, "response is not a CMW: %s", err.msg);
 		return -1;
 	}
-	rec = ar_cmw_find(&cmw, AR_CMW_EAR);
-	if (rec)
-		rc = accept_ear(r, prof, challenge, order, (const char *)rec->value, rec->len,
-				"passport", detail, size);
-	else {
+	memset(&acc, 0, sizeof(acc));
+	n = ar_cmw_find_all(&cmw, AR_CMW_EAR, ears, AR_CMW_MAX_RECORDS);
+	if (n == 0) {
 		snprintf(detail, size, "the CMW carries no attestation result (%s)",
 			 cmw.count ? cmw.recs[0].type : "empty");
 		rc = -1;
 	}
+	for (i = 0; rc == 0 && i < n; i++)
+		rc = appraise_ear(prof, challenge, order, ears[i], (const char *)ears[i]->value,
+				  ears[i]->len, &acc, detail, size);
+	if (rc == 0)
+		rc = accept_attestation(r, prof, authz, order, &acc, "passport", detail, size);
 	ar_cmw_clear(&cmw);
 	return rc;
 }
@@ -124,8 +303,8 @@ static int attest_passport(acme_req_t *r, const ca_profile_t *prof, const json_t
  * appraise the EAR that comes back. -2: the verifier could not be reached
  * (the challenge stays pending).
  */
-static int attest_background(acme_req_t *r, const ca_profile_t *prof, const json_t *challenge,
-			     json_t *order, char *detail, size_t size)
+static int attest_background(acme_req_t *r, const ca_profile_t *prof, const json_t *authz,
+			     const json_t *challenge, json_t *order, char *detail, size_t size)
 {
 	/* Each request to the verifier is bounded like any validation (a stopped
 	 * verifier holds the challenge POST for no longer). */
@@ -133,6 +312,7 @@ static int attest_background(acme_req_t *r, const ca_profile_t *prof, const json
 	http_opts_t o = { .ca_bundle = prof->verifier_ca, .connect_ms = bound < 2000 ? bound : 2000,
 			  .total_ms = bound, .max_body = 0 };
 	verifier_client_t vc;
+	attested_t acc = { 0 };
 	ar_err_t err = { 0 };
 	vp_session_t s;
 	char *body = NULL, *jwt = NULL;
@@ -147,8 +327,10 @@ static int attest_background(acme_req_t *r, const ca_profile_t *prof, const json
 									  "freshness_nonce")),
 				   &s, &err) == 0 &&
 	    vc_submit(&vc, &s, "application/jose+json", body, strlen(body), &jwt, &err) == 0) {
-		rc = accept_ear(r, prof, challenge, order, jwt, strlen(jwt), "background-check",
-				detail, size);
+		rc = appraise_ear(prof, challenge, order, NULL, jwt, strlen(jwt), &acc, detail, size);
+		if (rc == 0)
+			rc = accept_attestation(r, prof, authz, order, &acc, "background-check",
+						detail, size);
 	} else {
 		snprintf(detail, size, "verifier: %s", body ? err.msg : "out of memory");
 		/* Unreachable or not answering: not the device's fault, try again later. */
@@ -309,8 +491,8 @@ void challenge_post(acme_req_t *r, const char *path, ar_http_resp_t *resp)
 		acme_problem(r->ca, resp, 500, "serverInternal", "authorization without profile");
 		goto out;
 	}
-	rc = background ? attest_background(r, prof, ch, order, detail, sizeof(detail))
-			: attest_passport(r, prof, ch, order, detail, sizeof(detail));
+	rc = background ? attest_background(r, prof, authz, ch, order, detail, sizeof(detail))
+			: attest_passport(r, prof, authz, ch, order, detail, sizeof(detail));
 settle:
 	if (rc == -2) {
 		ar_warn("event=challenge.verifier_unavailable account=%s authz=%s error=\"%s\"",

@@ -29,6 +29,21 @@ static const ar_conf_rule_t profile_rules[] = {
 	{ "claims_hint", AR_CONF_STRING, OFF(claims_hint), 0, NULL, 0, 0, NULL },
 	{ "server_auth", AR_CONF_BOOL, OFF(server_auth), 0, "no", 0, 0, NULL },
 	{ "posture_fresh", AR_CONF_DURATION, OFF(posture_fresh), 0, "0", 0, 7 * 86400000LL, NULL },
+	/*
+	 * The AR4SI claims each remote-attestation hint requires in the
+	 * affirming tier (docs/ca.md), chosen after what acme-rats-verifier
+	 * asserts for each of its checks (docs/verifier.md).
+	 */
+	{ "hint_any", AR_CONF_STRING, OFF(hint_claims[HINT_ANY]), 0, "none", 0, 0, NULL },
+	{ "hint_hsm", AR_CONF_STRING, OFF(hint_claims[HINT_HSM]), 0, "storage-opaque", 0, 0, NULL },
+	{ "hint_measured_boot", AR_CONF_STRING, OFF(hint_claims[HINT_MEASURED_BOOT]), 0,
+	  "executables", 0, 0, NULL },
+	{ "hint_os_patch_level", AR_CONF_STRING, OFF(hint_claims[HINT_OS_PATCH_LEVEL]), 0,
+	  "configuration", 0, 0, NULL },
+	{ "hint_sw_manifest", AR_CONF_STRING, OFF(hint_claims[HINT_SW_MANIFEST]), 0,
+	  "executables file-system", 0, 0, NULL },
+	{ "hint_fido2", AR_CONF_STRING, OFF(hint_claims[HINT_FIDO2]), 0,
+	  "instance-identity hardware", 0, 0, NULL },
 	AR_CONF_END
 };
 
@@ -94,6 +109,34 @@ static int hint_word(const char *w)
 	return !strcmp(w, "any") ? HINT_ANY : ca_hint_parse(w) > 0 ? ca_hint_parse(w) : -1;
 }
 
+static int claim_word(const char *w)
+{
+	ar_tv_claim_t c;
+
+	if (!strcmp(w, "none"))
+		return 31;		/* marker, cleared below */
+	return ar_tv_claim_parse(w, &c) == 0 ? (int)c : -1;
+}
+
+/* hint_<name> = AR4SI claims, or "none": what a hint needs affirmed. */
+static int bind_hint_claims(const ar_conf_section_t *s, ca_profile_t *p, ar_err_t *err)
+{
+	char key[40];
+	int h;
+
+	for (h = 0; h < HINT_COUNT; h++) {
+		snprintf(key, sizeof(key), "hint_%s", h == HINT_ANY ? "any" : ca_hint_name(h));
+		if (word_mask(s, key, p->hint_claims[h], claim_word, &p->hint_require[h], err) < 0)
+			return -1;
+		if (p->hint_require[h] & (1u << 31)) {
+			if (p->hint_require[h] != (1u << 31))
+				return ar_conf_error(s, key, err, "\"none\" cannot be combined with claims");
+			p->hint_require[h] = 0;
+		}
+	}
+	return 0;
+}
+
 static int load_policy(const ar_conf_section_t *s, ca_profile_t *p, ar_err_t *err)
 {
 	json_t *json;
@@ -135,7 +178,8 @@ int ca_profile_bind(void *base, const ar_conf_section_t *s, ar_err_t *err)
 		return ar_err_set(err, AR_ERR_NOMEM, "out of memory");
 	if (ar_conf_bind(s, profile_rules, p, err) < 0 ||
 	    word_mask(s, "identifiers", p->identifiers, id_type, &p->types, err) < 0 ||
-	    word_mask(s, "attest", p->attest, hint_word, &p->hints, err) < 0)
+	    word_mask(s, "attest", p->attest, hint_word, &p->hints, err) < 0 ||
+	    bind_hint_claims(s, p, err) < 0)
 		return -1;
 	if (p->hints & (1u << 31)) {
 		if (p->hints != (1u << 31))
