@@ -4,10 +4,19 @@
  *
  * A ready order is finalized with a CSR that must name exactly the order's
  * identifiers and whose key must be the one the attestation bound (cnf.jkt):
- * a device cannot win the challenge with one key and certify another. The
- * certificate lives as long as the profile says, carries RFC 9608
- * noRevAvail and the attestation extension, and is recorded (certificate
- * and posture) for the RADIUS servers that will see it.
+ * a device cannot win the challenge with one key and certify another. Nor
+ * may it certify its ACME account key, which signs requests, not TLS
+ * handshakes. The certificate lives as long as the profile says, carries
+ * RFC 9608 noRevAvail and the attestation extension, and is recorded
+ * (certificate and posture) for the RADIUS servers that will see it.
+ *
+ * Issuance is one Redis transaction guarded by the device's SOC verdict
+ * (ar_store_batch_guard_verdict()): while the SOC holds the device at
+ * warning or contraindicated nothing is issued, whatever the challenges
+ * said when they were won, and a verdict set while the transaction is
+ * under way aborts it. The CA reads the verdict, never writes it: the
+ * posture record it writes is what this order's attestation said, a
+ * separate record the SOC's verdict stands over.
  */
 #include "config.h"
 
@@ -41,6 +50,20 @@ static size_t order_identifiers(const json_t *order, ar_identifier_t *ids, size_
 		n++;
 	}
 	return n;
+}
+
+/*
+ * The device a certificate is filed under (its records, the SOC verdict
+ * that guards it): the order's permanent-identifier, else its first name.
+ */
+static const ar_identifier_t *order_device(const ar_identifier_t *ids, size_t nids)
+{
+	size_t i;
+
+	for (i = 0; i < nids; i++)
+		if (!strcmp(ids[i].type, AR_ID_PERMANENT))
+			return &ids[i];
+	return &ids[0];
 }
 
 /* The attestation extension from what the order's challenges recorded. */
@@ -152,6 +175,62 @@ static void queue_supersede(ar_store_batch_t *b, const json_t *order)
 				 -1);
 }
 
+/*
+ * The issuance transaction: the certificate and posture records, the old
+ * certificate superseded, the chain, its renewal record and the valid order
+ * (@kinds/@ids/@recs), on condition that the SOC's verdict on @device
+ * allows it, read atomically with the writes.
+ */
+static int commit_issuance(acme_req_t *r, X509 *cert, const char *order_id, const json_t *order,
+			   const ar_identifier_t *device, const char *const *kinds,
+			   const char *const *ids, json_t *const *recs, size_t n, ar_err_t *err)
+{
+	ar_store_batch_t *b = ar_store_batch_new(r->st);
+
+	if (!b)
+		return ar_err_set(err, AR_ERR_NOMEM, "out of memory");
+	if (queue_certificate(r, b, cert, order_id, order, device, err) < 0 ||
+	    ca_records_queue(b, kinds, ids, recs, n, err) < 0) {
+		ar_store_batch_free(b);
+		return -1;
+	}
+	queue_supersede(b, order);
+	ar_store_batch_guard_verdict(b, device->value);	/* a failure here fails exec */
+	return ar_store_batch_exec(b, err);
+}
+
+/* Answer a failed issuance transaction. */
+static void refuse_issuance(acme_req_t *r, const char *order_id, const char *device,
+			    const ar_err_t *err, ar_http_resp_t *resp)
+{
+	switch (err->code) {
+	case AR_ERR_UNAUTHORIZED:	/* the SOC holds the device */
+		ar_warn("event=issue.refused order=%s account=%s device=%s reason=\"%s\"", order_id,
+			r->account_id, device, err->msg);
+		acme_problem(r->ca, resp, 403, "unauthorized", "%s; no certificate is issued until "
+			     "the SOC clears it", err->msg);
+		break;
+	case AR_ERR_CONFLICT:		/* the verdict changed twice while we issued */
+		ar_warn("event=issue.conflict order=%s device=%s", order_id, device);
+		ar_http_resp_header(resp, "Retry-After", "1");
+		acme_problem(r->ca, resp, 503, "serverInternal", "the SOC's verdict on %s changed "
+			     "during issuance; nothing was issued, retry", device);
+		break;
+	default:
+		acme_problem_from(r->ca, resp, err);
+	}
+}
+
+/* 1 when the CSR's key is the account's own key. */
+static int csr_key_is_account_key(const acme_req_t *r, const ar_csr_info_t *info)
+{
+	ar_jwk_t *key = ar_jwk_parse(json_object_get(r->account, "key"), AR_JWK_PUBLIC_ONLY, NULL);
+	int same = key && !strcmp(ar_jwk_thumbprint(key), info->jkt);
+
+	ar_jwk_free(key);
+	return same;
+}
+
 static char *pem_chain(const ca_t *ca, X509 *cert)
 {
 	BIO *bio = BIO_new(BIO_s_mem());
@@ -203,6 +282,7 @@ void order_finalize(acme_req_t *r, const char *id, json_t *order, ar_http_resp_t
 	const ca_profile_t *prof = ca_profile_find(r->ca, json_string_value(json_object_get(order,
 										  "profile")));
 	ar_identifier_t ids[AR_CSR_MAX_IDS];
+	const ar_identifier_t *device;
 	ar_issue_params_t params;
 	ar_certext_t ext;
 	ar_csr_info_t info;
@@ -234,8 +314,14 @@ void order_finalize(acme_req_t *r, const char *id, json_t *order, ar_http_resp_t
 	if (!req)
 		return;
 	nids = order_identifiers(order, ids, AR_CSR_MAX_IDS);
+	device = order_device(ids, nids);
 	if (!ar_csr_identifiers_match(&info, ids, nids, why, sizeof(why))) {
 		acme_problem(r->ca, resp, 400, "badCSR", "%s", why);
+		goto out;
+	}
+	if (csr_key_is_account_key(r, &info)) {
+		acme_problem(r->ca, resp, 400, "badCSR", "the CSR key is this account's ACME key; "
+			     "certify a key of its own");
 		goto out;
 	}
 	jkt = json_string_value(json_object_get(order, "jkt"));
@@ -287,25 +373,28 @@ void order_finalize(acme_req_t *r, const char *id, json_t *order, ar_http_resp_t
 	/*
 	 * One transaction: the certificate and posture records, the old
 	 * certificate superseded, the chain, its renewal record and the valid
-	 * order - the device is admitted and the order done, or neither.
+	 * order - the device is admitted and the order done, or neither - run
+	 * only if the SOC's verdict allows it; a verdict changed under it
+	 * aborts the transaction, which is tried once more with the verdict as
+	 * it is then.
 	 */
 	json_object_set_new(order, "status", json_string("valid"));
 	json_object_set_new(order, "certificate", json_string(cid));
 	{
 		const char *kinds[3] = { "cert", "certlife", "order" }, *rids[3] = { cid, life_id, id };
 		json_t *recs[3] = { rec, life, order };
-		ar_store_batch_t *b = ar_store_batch_new(r->st);
+		int attempt, rc = -1;
 
-		if (!rec || !life ||
-		    queue_certificate(r, b, cert, id, order, &ids[0], &err) < 0 ||
-		    ca_records_queue(b, kinds, rids, recs, 3, &err) < 0) {
-			ar_store_batch_free(b);
-			acme_problem_from(r->ca, resp, &err);
-			goto out;
+		if (!rec || !life)
+			ar_err_set(&err, AR_ERR_NOMEM, "out of memory");
+		for (attempt = 0; rec && life && attempt < 2; attempt++) {
+			memset(&err, 0, sizeof(err));
+			rc = commit_issuance(r, cert, id, order, device, kinds, rids, recs, 3, &err);
+			if (rc == 0 || err.code != AR_ERR_CONFLICT)
+				break;
 		}
-		queue_supersede(b, order);
-		if (ar_store_batch_exec(b, &err) < 0) {
-			acme_problem_from(r->ca, resp, &err);
+		if (rc < 0) {
+			refuse_issuance(r, id, device->value, &err, resp);
 			goto out;
 		}
 	}
@@ -314,7 +403,7 @@ void order_finalize(acme_req_t *r, const char *id, json_t *order, ar_http_resp_t
 			json_string_value(json_object_get(rep, "device")),
 			json_string_value(json_object_get(rep, "serial")));
 	ar_info("event=certificate.issued order=%s account=%s device=%s serial=%s lifetime_s=%lld "
-		"attested=%s profile=%s", id, r->account_id, ids[0].value, serial,
+		"attested=%s profile=%s", id, r->account_id, device->value, serial,
 		(long long)params.lifetime_s, has_ext ? ar_status_name(ext.status) : "no", prof->name);
 	acme_json(r->ca, resp, 200, order_view(r->ca, id, order));
 out:
