@@ -92,13 +92,53 @@ static int start_verifier(void)
 	return rc;
 }
 
+/*
+ * EARs the tests mint themselves, to present exactly the claims an attack
+ * needs: signed by a key the CA's profile trusts beside the verifier's.
+ */
+static ar_jwk_t *minter;
+
+static int add_minter_key(void)
+{
+	char path[300], *text;
+	json_t *set, *pub;
+	size_t len;
+	int rc;
+
+	minter = ar_jwk_generate("ES256", NULL);
+	snprintf(path, sizeof(path), "%s/verifier-keys.json", t.vdir);
+	if (!minter || ar_file_read(path, 65536, &text, &len, NULL) < 0)
+		return -1;
+	set = json_loadb(text, len, 0, NULL);
+	free(text);
+	{
+		json_t *kid = json_deep_copy(ar_jwk_json(minter));
+
+		json_object_set_new(kid, "kid", json_string("test-minter-1"));
+		ar_jwk_free(minter);
+		minter = ar_jwk_parse(kid, 0, NULL);
+		json_decref(kid);
+	}
+	pub = minter ? ar_jwk_public_json(minter) : NULL;
+	if (!set || !pub || json_array_append_new(json_object_get(set, "keys"), pub) < 0) {
+		json_decref(set);
+		return -1;
+	}
+	text = json_dumps(set, 0);
+	rc = text ? ar_file_write_atomic(path, text, strlen(text), 0644, NULL) : -1;
+	free(text);
+	json_decref(set);
+	return rc;
+}
+
 static int group_setup(void **state)
 {
 	char extra[2048], path[512];
 	const char *text;
 
 	(void)state;
-	if (lab_init() < 0 || lab_redis_start(&t.redis) < 0 || start_verifier() < 0)
+	if (lab_init() < 0 || lab_redis_start(&t.redis) < 0 || start_verifier() < 0 ||
+	    add_minter_key() < 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/policy.json", t.vdir);
 	text = "{\"min_status\": \"affirming\", \"max_age\": 300, \"require_key_binding\": true}";
@@ -139,6 +179,7 @@ static int group_teardown(void **state)
 	json_decref(t.eab_keys);
 	ar_jwk_free(t.account_key);
 	ar_jwk_free(t.device_key);
+	ar_jwk_free(minter);
 	return 0;
 }
 
@@ -1075,6 +1116,545 @@ static void test_replacement_supersedes_the_old_certificate(void **state)
 	X509_free(old);
 }
 
+/* ---- The CA's acceptance checks, with minted EARs ---- */
+
+/* An EAR for @device bound to @nonce and @key: one submodule, every claim affirming. */
+static void minted_ear(ar_ear_t *ear, const char *nonce, const char *device, const ar_jwk_t *key)
+{
+	size_t i;
+
+	memset(ear, 0, sizeof(*ear));
+	ear->iat = time(NULL);
+	snprintf(ear->nonce, sizeof(ear->nonce), "%s", nonce);
+	snprintf(ear->verifier_developer, sizeof(ear->verifier_developer), "acme-rats-verifier");
+	snprintf(ear->jkt, sizeof(ear->jkt), "%s", ar_jwk_thumbprint(key));
+	if (device)
+		snprintf(ear->subject, sizeof(ear->subject), "%s", device);
+	ear->nsubmods = 1;
+	snprintf(ear->submods[0].name, sizeof(ear->submods[0].name), "device");
+	for (i = 0; i < AR_TV_COUNT; i++)
+		ear->submods[0].tv.v[i] = 2;
+}
+
+/* The signed JWT of @ear (caller frees). */
+static char *mint(const ar_ear_t *ear)
+{
+	char *jwt = ar_ear_sign(ear, minter, NULL);
+
+	assert_non_null(jwt);
+	return jwt;
+}
+
+/* A CMW record of @ear typed @type with indicator @ind. */
+static json_t *minted_record(const ar_ear_t *ear, const char *type, unsigned ind)
+{
+	char *jwt = mint(ear);
+	json_t *rec = ar_cmw_record(type, jwt, strlen(jwt), ind);
+
+	free(jwt);
+	return rec;
+}
+
+/* Post @payload to challenge @url; the challenge as answered (200). */
+static json_t *post_cmw(const char *url, json_t *payload)
+{
+	json_t *c = respond(url, payload, 200);
+
+	json_decref(payload);
+	return c;
+}
+
+/* Fail unless @c is invalid with badAttestationStatement and a detail holding each of @needles. */
+static void expect_refused(const json_t *c, const char *const *needles)
+{
+	const json_t *e = json_object_get(c, "error");
+	const char *detail = json_string_value(json_object_get(e, "detail"));
+
+	assert_string_equal(status_of(c), "invalid");
+	assert_string_equal(json_string_value(json_object_get(e, "type")),
+			    "urn:ietf:params:acme:error:badAttestationStatement");
+	for (; *needles; needles++)
+		if (!detail || !strstr(detail, *needles))
+			fail_msg("detail \"%s\" lacks \"%s\"", detail ? detail : "", *needles);
+}
+
+typedef struct hint_chall {
+	char	hint[32];
+	char	url[600];
+	char	nonce[128];
+} hint_chall_t;
+
+/*
+ * An order for SUB-0042 offering the hint @offer as well (NULL: none): its
+ * URL and its remote-attest-01 challenges, each with its hint; how many.
+ */
+static size_t hinted_order(const char *offer, hint_chall_t *out, size_t max, char *order_url,
+			   size_t size)
+{
+	json_t *p = json_pack("{s:[{s:s,s:s}]}", "identifiers", "type", "permanent-identifier",
+			      "value", "SUB-0042"), *o, *auths;
+	httpc_resp_t r;
+	size_t i, k = 0;
+
+	if (offer)
+		json_array_append_new(json_object_get(p, "identifiers"),
+				      json_pack("{s:s,s:s}", "type", "remote-attestation", "value",
+						offer));
+	assert_int_equal(acmec_post(&t.c, acmec_url(&t.c, "newOrder"), p, 0, NULL, &r), 0);
+	if (r.status != 201)
+		fail_msg("newOrder %ld %s", r.status, r.body);
+	snprintf(order_url, size, "%s", r.location);
+	o = json_loads(r.body, 0, NULL);
+	httpc_free(&r);
+	json_decref(p);
+	auths = json_object_get(o, "authorizations");
+	for (i = 0; i < json_array_size(auths); i++) {
+		json_t *a = read_order(json_string_value(json_array_get(auths, i)));
+		json_t *c = json_array_get(json_object_get(a, "challenges"), 0);
+
+		if (c && !strcmp(json_string_value(json_object_get(c, "type")), "remote-attest-01")) {
+			assert_true(k < max);
+			snprintf(out[k].hint, sizeof(out[k].hint), "%s", json_string_value(
+				 json_object_get(json_object_get(a, "identifier"), "value")));
+			snprintf(out[k].url, sizeof(out[k].url), "%s",
+				 json_string_value(json_object_get(c, "url")));
+			snprintf(out[k].nonce, sizeof(out[k].nonce), "%s",
+				 json_string_value(json_object_get(c, "freshness_nonce")));
+			k++;
+		}
+		json_decref(a);
+	}
+	json_decref(o);
+	return k;
+}
+
+static const hint_chall_t *find_hint(const hint_chall_t *ch, size_t n, const char *hint)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(ch[i].hint, hint))
+			return &ch[i];
+	fail_msg("the order has no challenge for hint \"%s\"", hint);
+	return NULL;
+}
+
+/* Win every challenge of @ch with a healthy EAR for SUB-0042 binding @key. */
+static void win_all(const hint_chall_t *ch, size_t n, const ar_jwk_t *key)
+{
+	ar_ear_t ear;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		json_t *c;
+
+		minted_ear(&ear, ch[i].nonce, "SUB-0042", key);
+		c = post_cmw(ch[i].url, minted_record(&ear, AR_MT_EAR, AR_CMW_IND_RESULTS));
+		assert_string_equal(status_of(c), "valid");
+		json_decref(c);
+	}
+}
+
+static ar_store_t *store(void)
+{
+	ar_store_opts_t so = { .host = "127.0.0.1", .port = t.redis.port };
+	ar_store_t *st = ar_store_open(&so, NULL);
+
+	assert_non_null(st);
+	return st;
+}
+
+/*
+ * SUB-0042-b is flagged; it attests as itself and presents its EAR in
+ * SUB-0042's order to get SUB-0042 a certificate. The EAR is genuine, fresh
+ * and for this challenge's nonce: only its subject gives it away. An EAR
+ * that names no device at all is refused as well.
+ */
+static void test_ear_naming_another_device_than_the_order_refused(void **state)
+{
+	static const char *const other[] = { "\"SUB-0042-b\"", "\"SUB-0042\"", NULL };
+	static const char *const nobody[] = { "names no device", "\"SUB-0042\"", NULL };
+	ar_store_verdict_t v = { .status = AR_STATUS_CONTRAINDICATED };
+	char order_url[600];
+	hint_chall_t ch[4];
+	ar_store_t *st = store();
+	ar_ear_t ear;
+	json_t *c, *o;
+
+	(void)state;
+	snprintf(v.reason, sizeof(v.reason), "malware on SUB-0042-b");
+	snprintf(v.source, sizeof(v.source), "ctl");
+	assert_int_equal(ar_store_verdict_put(st, "SUB-0042-b", &v, NULL), 0);
+	assert_int_equal(hinted_order(NULL, ch, 4, order_url, sizeof(order_url)), 2);
+
+	minted_ear(&ear, ch[0].nonce, "SUB-0042-b", t.device_key);
+	c = post_cmw(ch[0].url, minted_record(&ear, AR_MT_EAR, AR_CMW_IND_RESULTS));
+	expect_refused(c, other);
+	json_decref(c);
+
+	minted_ear(&ear, ch[1].nonce, NULL, t.device_key);
+	c = post_cmw(ch[1].url, minted_record(&ear, AR_MT_EAR, AR_CMW_IND_RESULTS));
+	expect_refused(c, nobody);
+	json_decref(c);
+
+	o = read_order(order_url);
+	assert_string_equal(status_of(o), "invalid");
+	assert_null(json_object_get(o, "certificate"));
+	json_decref(o);
+	ar_store_close(st);
+}
+
+/*
+ * An order offering @hint (NULL: the profile's own hints only): its
+ * challenge for @hint is answered by an otherwise perfect EAR that makes no
+ * @claim claim; refused, naming the hint and the claim.
+ */
+static void hint_without_claim_refused(const char *offer, const char *hint, ar_tv_claim_t claim,
+				       const char *label)
+{
+	const char *needles[] = { label, ar_tv_claim_name(claim), "affirming", NULL };
+	char order_url[600];
+	const hint_chall_t *h;
+	hint_chall_t ch[4];
+	size_t n = hinted_order(offer, ch, 4, order_url, sizeof(order_url));
+	ar_ear_t ear;
+	json_t *c, *o;
+
+	h = find_hint(ch, n, hint);
+	minted_ear(&ear, h->nonce, "SUB-0042", t.device_key);
+	ear.submods[0].tv.v[claim] = 0;
+	c = post_cmw(h->url, minted_record(&ear, AR_MT_EAR, AR_CMW_IND_RESULTS));
+	expect_refused(c, needles);
+	json_decref(c);
+	o = read_order(order_url);
+	assert_string_equal(status_of(o), "invalid");
+	json_decref(o);
+}
+
+/* hsm: the key in hardware is AR4SI storage-opaque (acme-rats-verifier: a key proven in hardware). */
+static void test_hint_hsm_without_its_claims_refused(void **state)
+{
+	(void)state;
+	hint_without_claim_refused("hsm", "hsm", AR_TV_STORAGE_OPAQUE, "the hsm hint");
+}
+
+/* measured_boot (offered in the draft's "measured-boot" spelling): executables. */
+static void test_hint_measured_boot_without_its_claims_refused(void **state)
+{
+	(void)state;
+	hint_without_claim_refused("measured-boot", "measured_boot", AR_TV_EXECUTABLES,
+				   "the measured_boot hint");
+}
+
+/* os_patch_level, which the profile challenges by itself: configuration. */
+static void test_hint_os_patch_level_without_its_claims_refused(void **state)
+{
+	(void)state;
+	hint_without_claim_refused(NULL, "os_patch_level", AR_TV_CONFIGURATION,
+				   "the os_patch_level hint");
+}
+
+/* sw_manifest: executables and the file system; without file-system, refused. */
+static void test_hint_sw_manifest_without_its_claims_refused(void **state)
+{
+	(void)state;
+	hint_without_claim_refused("sw_manifest", "sw_manifest", AR_TV_FILE_SYSTEM,
+				   "the sw_manifest hint");
+}
+
+/* fido2: instance identity and genuine hardware. */
+static void test_hint_fido2_without_its_claims_refused(void **state)
+{
+	(void)state;
+	hint_without_claim_refused("fido2", "fido2", AR_TV_HARDWARE, "the fido2 hint");
+	hint_without_claim_refused("fido2", "fido2", AR_TV_INSTANCE_IDENTITY, "the fido2 hint");
+}
+
+/*
+ * Every hint's claims met, the "" hint's nothing beyond the policy: the
+ * order with "", os_patch_level and hsm is ready. A claim the "" hint does
+ * not require is not asked for.
+ */
+static void test_hint_claims_met_makes_the_order_ready(void **state)
+{
+	char order_url[600];
+	hint_chall_t ch[4];
+	size_t n = hinted_order("hsm", ch, 4, order_url, sizeof(order_url));
+	const hint_chall_t *any = find_hint(ch, n, "");
+	ar_ear_t ear;
+	json_t *c, *o;
+
+	(void)state;
+	assert_int_equal(n, 3);
+	minted_ear(&ear, any->nonce, "SUB-0042", t.device_key);
+	ear.submods[0].tv.v[AR_TV_STORAGE_OPAQUE] = 0;
+	ear.submods[0].tv.v[AR_TV_FILE_SYSTEM] = 0;
+	c = post_cmw(any->url, minted_record(&ear, AR_MT_EAR, AR_CMW_IND_RESULTS));
+	assert_string_equal(status_of(c), "valid");
+	json_decref(c);
+	win_all(find_hint(ch, n, "hsm"), 1, t.device_key);
+	win_all(find_hint(ch, n, "os_patch_level"), 1, t.device_key);
+	o = read_order(order_url);
+	assert_string_equal(status_of(o), "ready");
+	json_decref(o);
+}
+
+/*
+ * An EAR whose first submodule is spotless and whose second is not: the
+ * certificate's extension and the posture record carry, claim by claim,
+ * the worst over both (and over the order's other EAR), not the first
+ * submodule's vector.
+ */
+static void test_worst_of_submodules_in_certificate_extension(void **state)
+{
+	char order_url[600], *csr;
+	hint_chall_t ch[4];
+	ar_store_posture_t posture;
+	ar_certext_t ext;
+	ar_store_t *st = store();
+	ar_ear_t ear;
+	httpc_resp_t r;
+	json_t *c, *o;
+	X509 *cert;
+
+	(void)state;
+	assert_int_equal(hinted_order(NULL, ch, 4, order_url, sizeof(order_url)), 2);
+	minted_ear(&ear, ch[0].nonce, "SUB-0042", t.device_key);
+	ear.nsubmods = 2;
+	ear.submods[1] = ear.submods[0];
+	snprintf(ear.submods[1].name, sizeof(ear.submods[1].name), "tpm");
+	ear.submods[1].tv.v[AR_TV_HARDWARE] = 0;		/* no claim */
+	ear.submods[1].tv.v[AR_TV_RUNTIME_OPAQUE] = 0;
+	ear.submods[1].tv.v[AR_TV_SOURCED_DATA] = -3;		/* affirming, a reason of its own */
+	c = post_cmw(ch[0].url, minted_record(&ear, AR_MT_EAR, AR_CMW_IND_RESULTS));
+	assert_string_equal(status_of(c), "valid");
+	json_decref(c);
+	/* The order's other EAR: file-system missing from it alone. */
+	minted_ear(&ear, ch[1].nonce, "SUB-0042", t.device_key);
+	ear.submods[0].tv.v[AR_TV_FILE_SYSTEM] = 0;
+	c = post_cmw(ch[1].url, minted_record(&ear, AR_MT_EAR, AR_CMW_IND_RESULTS));
+	assert_string_equal(status_of(c), "valid");
+	json_decref(c);
+
+	csr = csr_b64(t.device_key, "SUB-0042");
+	finalize(order_url, csr, 200, &r);
+	httpc_free(&r);
+	free(csr);
+	o = read_order(order_url);
+	cert = catest_download_cert(&t.c, json_string_value(json_object_get(o, "certificate")));
+	assert_non_null(cert);
+	json_decref(o);
+	assert_int_equal(ar_certext_from_cert(cert, &ext, NULL), 1);
+	assert_int_equal(ext.status, AR_STATUS_AFFIRMING);
+	assert_int_equal(ext.tv.v[AR_TV_INSTANCE_IDENTITY], 2);
+	assert_int_equal(ext.tv.v[AR_TV_HARDWARE], 0);		/* the second submodule's */
+	assert_int_equal(ext.tv.v[AR_TV_RUNTIME_OPAQUE], 0);
+	assert_int_equal(ext.tv.v[AR_TV_SOURCED_DATA], 2);	/* tie: both affirming */
+	assert_int_equal(ext.tv.v[AR_TV_FILE_SYSTEM], 0);	/* the order's other EAR's */
+	assert_int_equal(ext.tv.v[AR_TV_STORAGE_OPAQUE], 2);
+	assert_int_equal(ar_store_posture_get(st, "SUB-0042", &posture, NULL), 1);
+	assert_non_null(strstr(posture.tv, "fs=0 hw=0 rt=0"));
+	X509_free(cert);
+	ar_store_close(st);
+}
+
+/*
+ * The device wins its challenges while healthy; the SOC flags it before it
+ * finalizes. The verdict is read with the issuance transaction: refused,
+ * nothing issued, the order not valid. Cleared, the same order issues.
+ */
+static void test_flag_between_challenge_and_finalize_refused(void **state)
+{
+	ar_store_verdict_t v = { .status = AR_STATUS_WARNING };
+	char order_url[600], *csr;
+	hint_chall_t ch[4];
+	ar_store_cert_t *certs = NULL;
+	size_t before = 0, after = 0;
+	ar_store_t *st = store();
+	httpc_resp_t r;
+	json_t *o;
+
+	(void)state;
+	assert_int_equal(hinted_order(NULL, ch, 4, order_url, sizeof(order_url)), 2);
+	win_all(ch, 2, t.device_key);
+	assert_int_equal(ar_store_certs_of_device(st, "SUB-0042", &certs, &before, NULL), 0);
+	free(certs);
+	snprintf(v.reason, sizeof(v.reason), "SIEM: beaconing to a known C2");
+	snprintf(v.source, sizeof(v.source), "soc-api");
+	assert_int_equal(ar_store_verdict_put(st, "SUB-0042", &v, NULL), 0);
+
+	csr = csr_b64(t.device_key, "SUB-0042");
+	finalize(order_url, csr, 403, &r);
+	expect_problem(&r, 403, "unauthorized");
+	if (!strstr(r.body, "the SOC's verdict on SUB-0042 is warning") ||
+	    !strstr(r.body, "no certificate is issued until the SOC clears it"))
+		fail_msg("%s", r.body);
+	httpc_free(&r);
+	o = read_order(order_url);
+	assert_string_not_equal(status_of(o), "valid");
+	assert_null(json_object_get(o, "certificate"));
+	json_decref(o);
+	certs = NULL;
+	assert_int_equal(ar_store_certs_of_device(st, "SUB-0042", &certs, &after, NULL), 0);
+	free(certs);
+	assert_int_equal(after, before);
+
+	/* Contraindicated: the same. */
+	v.status = AR_STATUS_CONTRAINDICATED;
+	assert_int_equal(ar_store_verdict_put(st, "SUB-0042", &v, NULL), 0);
+	finalize(order_url, csr, 403, &r);
+	assert_non_null(strstr(r.body, "is contraindicated"));
+	httpc_free(&r);
+
+	/* The SOC clears it: the order issues. */
+	assert_int_equal(ar_store_verdict_clear(st, "SUB-0042", NULL), 1);
+	finalize(order_url, csr, 200, &r);
+	httpc_free(&r);
+	o = read_order(order_url);
+	assert_string_equal(status_of(o), "valid");
+	json_decref(o);
+	free(csr);
+	ar_store_close(st);
+}
+
+/*
+ * The device binds its ACME account key in the EAR and asks for a TLS
+ * certificate on it: refused, whatever the attestation bound.
+ */
+static void test_csr_with_account_key_refused(void **state)
+{
+	char order_url[600], *csr;
+	hint_chall_t ch[4];
+	httpc_resp_t r;
+	json_t *o;
+
+	(void)state;
+	assert_int_equal(hinted_order(NULL, ch, 4, order_url, sizeof(order_url)), 2);
+	win_all(ch, 2, t.account_key);
+	csr = csr_b64(t.account_key, "SUB-0042");
+	finalize(order_url, csr, 400, &r);
+	expect_problem(&r, 400, "badCSR");
+	assert_non_null(strstr(r.body, "account"));
+	httpc_free(&r);
+	free(csr);
+	o = read_order(order_url);
+	assert_string_equal(status_of(o), "ready");
+	assert_null(json_object_get(o, "certificate"));
+	json_decref(o);
+}
+
+/* A CMW collection of @a (label "os") and @b (label "tpm"). */
+static json_t *collection(const ar_ear_t *a, const ar_ear_t *b)
+{
+	return json_pack("{s:s,s:o,s:o}", "__cmwc_t", "tag:acme-rats,2026:posture",
+			 "os", minted_record(a, AR_MT_EAR, AR_CMW_IND_RESULTS),
+			 "tpm", minted_record(b, AR_MT_EAR, AR_CMW_IND_RESULTS));
+}
+
+/*
+ * A collection holding several EARs: every one is appraised and the worst
+ * wins. A contraindicated second EAR, a second EAR for another device or
+ * binding another key, a second EAR without the hint's claim: each refused,
+ * though the first EAR alone would pass. Two good ones: accepted.
+ */
+static void test_cmw_collection_with_several_ears_worst_wins(void **state)
+{
+	static const char *const contra[] = { "CMW record \"tpm\"", "contraindicated", NULL };
+	static const char *const device[] = { "CMW record \"tpm\"", "\"SUB-0043\"", NULL };
+	static const char *const keys[] = { "CMW record \"tpm\"", "different keys", NULL };
+	static const char *const hint[] = { "os_patch_level", "configuration", NULL };
+	ar_jwk_t *other = ar_jwk_generate("ES256", NULL);
+	char order_url[600];
+	hint_chall_t ch[4];
+	const hint_chall_t *h;
+	ar_ear_t a, b;
+	json_t *c;
+	size_t n;
+
+	(void)state;
+	n = hinted_order(NULL, ch, 4, order_url, sizeof(order_url));
+	minted_ear(&a, ch[0].nonce, "SUB-0042", t.device_key);
+	b = a;
+	b.submods[0].tv.v[AR_TV_EXECUTABLES] = 99;	/* evidence failed its cryptographic check */
+	c = post_cmw(ch[0].url, collection(&a, &b));
+	expect_refused(c, contra);
+	json_decref(c);
+	minted_ear(&a, ch[1].nonce, "SUB-0042", t.device_key);
+	b = a;
+	snprintf(b.subject, sizeof(b.subject), "SUB-0043");
+	c = post_cmw(ch[1].url, collection(&a, &b));
+	expect_refused(c, device);
+	json_decref(c);
+
+	n = hinted_order(NULL, ch, 4, order_url, sizeof(order_url));
+	minted_ear(&a, ch[0].nonce, "SUB-0042", t.device_key);
+	minted_ear(&b, ch[0].nonce, "SUB-0042", other);
+	c = post_cmw(ch[0].url, collection(&a, &b));
+	expect_refused(c, keys);
+	json_decref(c);
+	h = find_hint(ch, n, "os_patch_level");
+	minted_ear(&a, h->nonce, "SUB-0042", t.device_key);
+	b = a;
+	b.submods[0].tv.v[AR_TV_CONFIGURATION] = 0;
+	c = post_cmw(h->url, collection(&a, &b));
+	expect_refused(c, hint);
+	json_decref(c);
+
+	n = hinted_order(NULL, ch, 4, order_url, sizeof(order_url));
+	h = find_hint(ch, n, "os_patch_level");
+	minted_ear(&a, h->nonce, "SUB-0042", t.device_key);
+	b = a;
+	b.submods[0].tv.v[AR_TV_HARDWARE] = 0;
+	c = post_cmw(h->url, collection(&a, &b));
+	assert_string_equal(status_of(c), "valid");
+	json_decref(c);
+	ar_jwk_free(other);
+}
+
+/*
+ * The CMW record's type names one EAR profile, the token inside claims the
+ * other: the wrapper and the result disagree, refused.
+ */
+static void test_cmw_type_profile_mismatch_refused(void **state)
+{
+	static const char *const mismatch[] = { "eat_profile", "tag:ietf.org,2026:rats/ear#03",
+						"tag:github.com,2023:veraison/ear", NULL };
+	char order_url[600];
+	hint_chall_t ch[4];
+	ar_ear_t ear;
+	json_t *c;
+
+	(void)state;
+	assert_int_equal(hinted_order(NULL, ch, 4, order_url, sizeof(order_url)), 2);
+	minted_ear(&ear, ch[0].nonce, "SUB-0042", t.device_key);	/* Veraison profile */
+	c = post_cmw(ch[0].url, minted_record(&ear, AR_MT_EAR_IETF, AR_CMW_IND_RESULTS));
+	expect_refused(c, mismatch);
+	json_decref(c);
+	/* The IETF profile in its own type, and a bare type with ind 8: accepted. */
+	minted_ear(&ear, ch[1].nonce, "SUB-0042", t.device_key);
+	ear.profile = AR_EAR_PROFILE_IETF03;
+	c = post_cmw(ch[1].url, minted_record(&ear, "application/eat+jwt", AR_CMW_IND_RESULTS));
+	assert_string_equal(status_of(c), "valid");
+	json_decref(c);
+}
+
+/* An EAR record whose indicator says evidence, not attestation results: refused. */
+static void test_cmw_ind_without_results_bit_refused(void **state)
+{
+	static const char *const ind[] = { "attestation-results bit (8)", NULL };
+	char order_url[600];
+	hint_chall_t ch[4];
+	ar_ear_t ear;
+	json_t *c;
+
+	(void)state;
+	assert_int_equal(hinted_order(NULL, ch, 4, order_url, sizeof(order_url)), 2);
+	minted_ear(&ear, ch[0].nonce, "SUB-0042", t.device_key);
+	c = post_cmw(ch[0].url, minted_record(&ear, AR_MT_EAR, AR_CMW_IND_EVIDENCE));
+	expect_refused(c, ind);
+	json_decref(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1092,6 +1672,19 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_attestations_binding_different_keys_are_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forged_ear_and_wrong_forms_are_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replacement_supersedes_the_old_certificate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ear_naming_another_device_than_the_order_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hint_hsm_without_its_claims_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hint_measured_boot_without_its_claims_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hint_os_patch_level_without_its_claims_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hint_sw_manifest_without_its_claims_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hint_fido2_without_its_claims_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hint_claims_met_makes_the_order_ready, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_worst_of_submodules_in_certificate_extension, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flag_between_challenge_and_finalize_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_csr_with_account_key_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cmw_collection_with_several_ears_worst_wins, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cmw_type_profile_mismatch_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cmw_ind_without_results_bit_refused, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("ca_challenge", tests, group_setup, group_teardown);
