@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * `acme-rats-helper attest`: the passport model. Open a session with the
- * verifier, collect evidence bound to its nonce, send it (optionally
- * encrypted to the verifier's key), and keep the attestation result (EAR)
- * the verifier signs.
+ * verifier, collect evidence bound to its nonce, sign it with the device's
+ * identity (the ACME account key External Account Binding enrolled), send
+ * it (optionally encrypted to the verifier's key, in its CMW record), and
+ * keep the attestation result (EAR) the verifier signs.
  */
 #include "config.h"
 
@@ -20,12 +21,16 @@
 #include "cmw.h"
 #include "ear.h"
 #include "evidence.h"
+#include "evidence_jws.h"
 #include "fileio.h"
 #include "helper.h"
 #include "jwe.h"
 #include "jwk.h"
 #include "log.h"
 #include "verifier_client.h"
+
+/* The account key `acme-rats-helper run` enrols with, in its default state directory. */
+#define DEFAULT_ACCOUNT_KEY	"/var/lib/acme-rats-helper/account.key"
 
 /* Nonces we ask the verifier to use: 8..64 bytes, as it accepts. */
 #define NONCE_MIN_BYTES	8
@@ -35,6 +40,7 @@ typedef struct attest_args {
 	const char	*verifier;
 	const char	*ca_bundle;
 	const char	*key_path;
+	const char	*account_key;
 	const char	*device_id;
 	const char	*edr;
 	const char	*override;
@@ -52,13 +58,14 @@ typedef struct attest_args {
 enum {
 	OPT_VERIFIER = 256, OPT_CA_BUNDLE, OPT_KEY, OPT_KEY_STORAGE, OPT_DEVICE_ID, OPT_EDR,
 	OPT_OVERRIDE, OPT_ROOT, OPT_NONCE, OPT_ENCRYPT, OPT_TRUST_JWKS, OPT_OUTPUT,
-	OPT_CONNECT_TIMEOUT, OPT_TIMEOUT,
+	OPT_CONNECT_TIMEOUT, OPT_TIMEOUT, OPT_ACCOUNT_KEY,
 };
 
 static const struct option options[] = {
 	{ "verifier",		required_argument, NULL, OPT_VERIFIER },
 	{ "ca-bundle",		required_argument, NULL, OPT_CA_BUNDLE },
 	{ "key",		required_argument, NULL, OPT_KEY },
+	{ "account-key",	required_argument, NULL, OPT_ACCOUNT_KEY },
 	{ "key-storage",	required_argument, NULL, OPT_KEY_STORAGE },
 	{ "device-id",		required_argument, NULL, OPT_DEVICE_ID },
 	{ "edr",		required_argument, NULL, OPT_EDR },
@@ -85,13 +92,16 @@ void cmd_attest_usage(FILE *f)
 	      "  --verifier URL          verifier base URL (https only)\n"
 	      "  --ca-bundle FILE        PEM CA certificates to trust for the verifier\n"
 	      "  --key FILE              PEM key the certificate will be issued for\n"
+	      "  --account-key FILE      PEM key that signs the evidence: the ACME account key\n"
+	      "                          this device was enrolled with (default\n"
+	      "                          " DEFAULT_ACCOUNT_KEY ")\n"
 	      "  --key-storage CLASS     declared key store: file (default), tpm, pkcs11\n"
 	      "  --device-id ID          device identity (default: /etc/machine-id)\n"
 	      "  --edr NAME              process name of the EDR agent to report on\n"
 	      "  --override FILE         JSON file whose members replace collected values\n"
 	      "  --root DIR              collect from the system tree under DIR (default /)\n"
 	      "  --nonce B64URL          ask the verifier to use this nonce (8..64 bytes)\n"
-	      "  --encrypt               encrypt the evidence to the verifier's key (JWE)\n"
+	      "  --encrypt               encrypt the signed evidence to the verifier's key (JWE)\n"
 	      "  --trust-jwks FILE       verify the EAR's signature against these keys\n"
 	      "  --output FILE           write the EAR JWT here (default: standard output)\n"
 	      "  --connect-timeout SEC   connect timeout (default 10)\n"
@@ -141,12 +151,14 @@ static int parse_args(int argc, char **argv, attest_args_t *a)
 
 	memset(a, 0, sizeof(*a));
 	a->key_storage = AR_KEY_FILE;
+	a->account_key = DEFAULT_ACCOUNT_KEY;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "vh", options, NULL)) != -1) {
 		switch (c) {
 		case OPT_VERIFIER:	a->verifier = optarg; break;
 		case OPT_CA_BUNDLE:	a->ca_bundle = optarg; break;
 		case OPT_KEY:		a->key_path = optarg; break;
+		case OPT_ACCOUNT_KEY:	a->account_key = optarg; break;
 		case OPT_DEVICE_ID:	a->device_id = optarg; break;
 		case OPT_EDR:		a->edr = optarg; break;
 		case OPT_OVERRIDE:	a->override = optarg; break;
@@ -203,34 +215,41 @@ static int fail(int code, const char *what, const ar_err_t *err)
 	return code;
 }
 
-/* Evidence as the body to post: JSON, or a JWE of it. Returns an exit code. */
+/*
+ * Evidence as the body to post: the JWS @identity signs, or a JWE of its
+ * CMW record. Returns an exit code.
+ */
 static int make_body(verifier_client_t *vc, const attest_args_t *a, const ar_evidence_t *ev,
-		     char **body, const char **ctype)
+		     const ar_jwk_t *identity, char **body, const char **ctype)
 {
 	ar_err_t err = { 0 };
-	json_t *json, *jwe;
+	json_t *rec, *jwe;
 	ar_jwk_t *key;
-	char *text;
+	char *jws, *text;
 
 	*body = NULL;
-	json = ar_evidence_to_json(ev);
-	text = json ? json_dumps(json, JSON_COMPACT) : NULL;
-	json_decref(json);
+	jws = ar_evidence_sign(ev, identity, &err);
+	if (!jws)
+		return fail(HELPER_EXIT_USAGE, "signing evidence", &err);
+	if (!a->encrypt) {
+		*body = jws;
+		*ctype = AR_MT_EVIDENCE_JWS;
+		return 0;
+	}
+	rec = ar_evidence_cmw_wrap(jws);
+	text = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
+	json_decref(rec);
+	free(jws);
 	if (!text) {
 		fprintf(stderr, "acme-rats-helper attest: out of memory\n");
 		return HELPER_EXIT_USAGE;
-	}
-	if (!a->encrypt) {
-		*body = text;
-		*ctype = AR_MT_EVIDENCE;
-		return 0;
 	}
 	key = vc_encryption_key(vc, &err);
 	if (!key) {
 		free(text);
 		return fail(HELPER_EXIT_PROTOCOL, "verifier encryption key", &err);
 	}
-	jwe = ar_jwe_encrypt(text, strlen(text), key, AR_MT_EVIDENCE, &err);
+	jwe = ar_jwe_encrypt(text, strlen(text), key, "application/cmw+json", &err);
 	ar_jwk_free(key);
 	free(text);
 	if (!jwe)
@@ -361,7 +380,7 @@ int cmd_attest(int argc, char **argv)
 	ar_evidence_t ev;
 	vp_session_t s;
 	ar_ear_t ear;
-	ar_jwk_t *key = NULL;
+	ar_jwk_t *key = NULL, *identity = NULL;
 	ar_jwks_t *trusted = NULL;
 	ar_err_t err = { 0 };
 	http_opts_t hopts;
@@ -379,6 +398,11 @@ int cmd_attest(int argc, char **argv)
 	key = ar_jwk_load_pem(a.key_path, &err);
 	if (!key) {
 		fail(rc, "--key", &err);
+		goto out;
+	}
+	identity = ar_jwk_load_pem(a.account_key, &err);
+	if (!identity) {
+		fail(rc, "--account-key", &err);
 		goto out;
 	}
 	if (a.trust_jwks && !(trusted = ar_jwks_load(a.trust_jwks, AR_JWK_PUBLIC_ONLY, &err))) {
@@ -399,10 +423,10 @@ int cmd_attest(int argc, char **argv)
 			  "opening a session", &err);
 		goto out;
 	}
-	if (!vp_session_accepts(&s, AR_MT_EVIDENCE) &&
-	    !(a.encrypt && vp_session_accepts(&s, VP_MT_JOSE))) {
+	if (!(a.encrypt ? vp_session_accepts(&s, VP_MT_JOSE)
+			: vp_session_accepts(&s, AR_MT_EVIDENCE_JWS))) {
 		fprintf(stderr, "acme-rats-helper attest: the verifier does not accept %s\n",
-			AR_MT_EVIDENCE);
+			a.encrypt ? VP_MT_JOSE : AR_MT_EVIDENCE_JWS);
 		rc = HELPER_EXIT_PROTOCOL;
 		goto out;
 	}
@@ -418,7 +442,7 @@ int cmd_attest(int argc, char **argv)
 		rc = fail(HELPER_EXIT_USAGE, "collecting evidence", &err);
 		goto out;
 	}
-	rc = make_body(&vc, &a, &ev, &body, &ctype);
+	rc = make_body(&vc, &a, &ev, identity, &body, &ctype);
 	if (rc)
 		goto out;
 	if (vc_submit(&vc, &s, ctype, body, strlen(body), &jwt, &err) < 0) {
@@ -439,6 +463,7 @@ out:
 	free(body);
 	vc_close(&vc);
 	ar_jwks_free(trusted);
+	ar_jwk_free(identity);
 	ar_jwk_free(key);
 	return rc;
 }

@@ -20,6 +20,7 @@
 #include "attest.h"
 #include "cmw.h"
 #include "enroll.h"
+#include "evidence_jws.h"
 #include "hooks.h"
 #include "http01.h"
 #include "jwe.h"
@@ -101,7 +102,11 @@ static int collect(attempt_t *a, const char *nonce, ar_evidence_t *ev, ar_err_t 
 	return 0;
 }
 
-/* Passport model: the verifier's EAR for the challenge's nonce, as a CMW record. */
+/*
+ * Passport model: the verifier's EAR for the challenge's nonce, as a CMW
+ * record. The evidence is signed by the account key: External Account
+ * Binding enrolled it as this device's identity when the account was made.
+ */
 static json_t *passport(attempt_t *a, const acme_chall_t *ch, ar_err_t *err)
 {
 	verifier_client_t vc = { 0 };
@@ -109,7 +114,7 @@ static json_t *passport(attempt_t *a, const acme_chall_t *ch, ar_err_t *err)
 	vp_session_t s;
 	ar_evidence_t ev;
 	ar_ear_t ear;
-	json_t *evj, *cmw = NULL;
+	json_t *cmw = NULL;
 	char *body = NULL, *jwt = NULL;
 
 	http_opts(a->c, a->c->verifier_ca_bundle, &ho);
@@ -121,14 +126,12 @@ static json_t *passport(attempt_t *a, const acme_chall_t *ch, ar_err_t *err)
 	}
 	if (collect(a, s.nonce, &ev, err) < 0)
 		goto out;
-	evj = ar_evidence_to_json(&ev);
-	body = evj ? json_dumps(evj, JSON_COMPACT) : NULL;
-	json_decref(evj);
+	body = ar_evidence_sign(&ev, a->account_key, err);
 	if (!body) {
-		ar_err_set(err, AR_ERR_NOMEM, "out of memory");
+		ar_err_prefix(err, "signing evidence: ");
 		goto out;
 	}
-	if (vc_submit(&vc, &s, AR_MT_EVIDENCE, body, strlen(body), &jwt, err) < 0) {
+	if (vc_submit(&vc, &s, AR_MT_EVIDENCE_JWS, body, strlen(body), &jwt, err) < 0) {
 		ar_err_prefix(err, "verifier: ");
 		goto out;
 	}
@@ -149,6 +152,29 @@ out:
 	return cmw;
 }
 
+/*
+ * The evidence as the background-check model carries it: signed by the
+ * account key (the device's enrolled identity), wrapped in its CMW record,
+ * encrypted to the verifier.
+ */
+static json_t *seal_evidence(const ar_evidence_t *ev, const ar_jwk_t *identity,
+			     const ar_jwk_t *enc, ar_err_t *err)
+{
+	char *jws = ar_evidence_sign(ev, identity, err), *text = NULL;
+	json_t *rec = jws ? ar_evidence_cmw_wrap(jws) : NULL, *jwe = NULL;
+
+	if (!jws)
+		ar_err_prefix(err, "signing evidence: ");
+	else if (!rec || !(text = json_dumps(rec, JSON_COMPACT)))
+		ar_err_set(err, AR_ERR_NOMEM, "out of memory");
+	else
+		jwe = ar_jwe_encrypt(text, strlen(text), enc, "application/cmw+json", err);
+	free(text);
+	json_decref(rec);
+	free(jws);
+	return jwe;
+}
+
 /* Background-check model: the evidence, encrypted to verifierEncryptionCredential. */
 static json_t *sealed(attempt_t *a, const acme_chall_t *ch, ar_err_t *err)
 {
@@ -157,8 +183,7 @@ static json_t *sealed(attempt_t *a, const acme_chall_t *ch, ar_err_t *err)
 	http_resp_t r;
 	ar_evidence_t ev;
 	ar_jwk_t *enc = NULL;
-	json_t *evj, *jwe = NULL;
-	char *body = NULL;
+	json_t *jwe = NULL;
 
 	if (!ch->enc_credential[0]) {
 		ar_err_set(err, AR_ERR_UNAUTHORIZED, "the challenge names no "
@@ -182,17 +207,10 @@ static json_t *sealed(attempt_t *a, const acme_chall_t *ch, ar_err_t *err)
 	http_resp_free(&r);
 	if (!enc || collect(a, ch->freshness_nonce, &ev, err) < 0)
 		goto out;
-	evj = ar_evidence_to_json(&ev);
-	body = evj ? json_dumps(evj, JSON_COMPACT) : NULL;
-	json_decref(evj);
-	if (body)
-		jwe = ar_jwe_encrypt(body, strlen(body), enc, AR_MT_EVIDENCE, err);
-	else
-		ar_err_set(err, AR_ERR_NOMEM, "out of memory");
+	jwe = seal_evidence(&ev, a->account_key, enc, err);
 	if (jwe)
 		ar_info("event=attest.sealed model=background-check");
 out:
-	free(body);
 	ar_jwk_free(enc);
 	http_client_free(hc);
 	return jwe;

@@ -421,9 +421,9 @@ void api_evidence(verifier_t *v, const char *sid, const ar_http_req_t *req, ar_h
 		return;
 	}
 	ar_tvec_format(&sm.tv, tv, sizeof(tv));
-	ar_info("event=appraisal device=%s identity=%s status=%s tv=\"%s\" profile=%s nonce=%.8s... "
-		"reason=\"%s\"", ar_log_q(dev, sizeof(dev), ev.device_id), ev.identity_jkt,
-		ar_status_name(sm.status), tv, v->policy.name, nonce, reason);
+	ar_info("event=appraisal device=%s status=%s tv=\"%s\" profile=%s identity=%s "
+		"nonce=%.8s... reason=\"%s\"", ar_log_q(dev, sizeof(dev), ev.device_id),
+		ar_status_name(sm.status), tv, v->policy.name, ev.identity_jkt, nonce, reason);
 	record_posture(v, &ev, &sm, now, reason);
 	free(jwt);
 	ar_http_resp_json(resp, 200, "application/cmw+json", cmw);

@@ -25,8 +25,27 @@ lab_verifier
 url=$vurl
 ca=$work/v/ca.crt
 
-openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/device.key" \
-	2>/dev/null || bail "openssl cannot make a key"
+for k in device account other; do
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/$k.key" \
+		2>/dev/null || bail "openssl cannot make a key"
+done
+
+b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
+
+# enrol DEVICE KEYFILE: bind DEVICE to the P-256 key's public JWK in Redis, as
+# the CA does when External Account Binding creates the device's account.
+enrol() {
+	local xy x y jwk jkt
+	xy=$(openssl pkey -in "$2" -pubout -outform DER 2>/dev/null | tail -c 64 | xxd -p -c 64)
+	x=$(printf '%s' "${xy:0:64}" | xxd -r -p | b64url)
+	y=$(printf '%s' "${xy:64:64}" | xxd -r -p | b64url)
+	jwk="{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"$x\",\"y\":\"$y\"}"
+	jkt=$(printf '%s' "$jwk" | openssl dgst -sha256 -binary | b64url)
+	redis-cli -p "$redis_port" HSET "acmerats:{dev:$1}:identity" jkt "$jkt" jwk "$jwk" \
+		account "" eab_kid kid-test enrolled_at "$(date +%s)" >/dev/null ||
+		bail "cannot enrol $1"
+}
+enrol SUB-0042 "$work/account.key"
 
 # --- device trees ----------------------------------------------------------
 # tree DIR DAYS: a Debian 12 device whose last upgrade was DAYS days ago.
@@ -55,7 +74,8 @@ tree "$work/aging" 70
 # attest ARGS...: run the helper; exit status in $rc, output in out/err.
 attest() {
 	"$helper" attest --verifier "$url" --ca-bundle "$ca" --key "$work/device.key" \
-		--device-id SUB-0042 --edr falcon-sensor "$@" >"$work/out" 2>"$work/err"
+		--account-key "$work/account.key" --device-id SUB-0042 --edr falcon-sensor "$@" \
+		>"$work/out" 2>"$work/err"
 	rc=$?
 }
 
@@ -124,7 +144,7 @@ fi
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
 	-subj "/CN=other CA" -keyout "$work/other.key" -out "$work/other.crt" 2>/dev/null
 "$helper" attest --verifier "$url" --ca-bundle "$work/other.crt" --key "$work/device.key" \
-	--root "$work/healthy" >"$work/out" 2>"$work/err"
+	--account-key "$work/account.key" --root "$work/healthy" >"$work/out" 2>"$work/err"
 rc=$?
 if [ "$rc" -eq 4 ] && [ ! -s "$work/out" ]; then
 	ok "a verifier whose certificate the CA bundle does not vouch for is refused (exit 4)"
@@ -136,7 +156,8 @@ fi
 # 7
 dead=$(free_port)
 "$helper" attest --verifier "https://127.0.0.1:$dead" --ca-bundle "$ca" \
-	--key "$work/device.key" --root "$work/healthy" --connect-timeout 2 \
+	--key "$work/device.key" --account-key "$work/account.key" --root "$work/healthy" \
+	--connect-timeout 2 \
 	>"$work/out" 2>"$work/err"
 rc=$?
 if [ "$rc" -eq 4 ]; then
@@ -162,6 +183,25 @@ if [ "$rc" -eq 4 ] && grep -q 'nonce does not match' "$work/err"; then
 else
 	not_ok "the verifier's problem detail is shown (evidence for another nonce, exit 4)" \
 		"exit $rc"
+fi
+
+# 10
+attest --root "$work/healthy" --account-key "$work/other.key"
+if [ "$rc" -eq 4 ] && grep -q 'not by the key the device is enrolled with' "$work/err"; then
+	ok "evidence signed by another key than the device's enrolled one is refused (exit 4)"
+else
+	not_ok "evidence signed by another key than the device's enrolled one is refused (exit 4)" \
+		"exit $rc" "$(cat "$work/err")"
+fi
+
+# 11
+attest --root "$work/healthy" --device-id SUB-0666 --encrypt
+if [ "$rc" -eq 4 ] && grep -q 'SUB-0666 has no enrolled identity key' "$work/err" &&
+   grep -q 'event=evidence.refused device=SUB-0666 reason=unenrolled' "$work/verifier.log"; then
+	ok "evidence for a device with no enrolled identity is refused and logged (exit 4)"
+else
+	not_ok "evidence for a device with no enrolled identity is refused and logged (exit 4)" \
+		"exit $rc" "$(cat "$work/err")"
 fi
 
 lab_done
