@@ -35,7 +35,8 @@ verifier_pid=$!
 pids+=("$verifier_pid")
 wait_port "$vport"
 for threads in 1 4 16; do
-	"$build/bench/verifier_load" "https://127.0.0.1:$vport" "$work/ca.crt" "$threads" "$secs"
+	"$build/bench/verifier_load" "https://127.0.0.1:$vport" "$work/ca.crt" "$threads" "$secs" \
+		"$rport"
 done
 daemon_rss verifier acme-rats-verifier "$verifier_pid" "c$threads"
 daemon_rss verifier redis-server "$redis_pid" "c$threads"

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Load generator for acme-rats-verifier: each thread keeps one HTTPS
- * connection alive and repeats newSession + evidence (one appraisal) for a
- * bounded time. Prints appraisals/s and latency percentiles of the pair.
+ * Load generator for acme-rats-verifier: each thread is one device
+ * (BENCH-<pid>-<n>), enrolled first with an identity key of its own in the
+ * verifier's Redis, as the CA does at EAB newAccount; it keeps one HTTPS
+ * connection alive and repeats newSession + signed evidence (one
+ * appraisal) for a bounded time. Prints appraisals/s and latency
+ * percentiles of the pair (the device's evidence signature included).
  *
- *   bench/verifier_load BASE_URL CA_FILE THREADS SECONDS
+ *   bench/verifier_load BASE_URL CA_FILE THREADS SECONDS REDIS_PORT
  */
 #include "config.h"
 
@@ -14,19 +17,24 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
 #include "benchutil.h"
 #include "cmw.h"
 #include "evidence.h"
+#include "evidence_jws.h"
 #include "jwk.h"
+#include "store.h"
 
 struct worker {
 	pthread_t	tid;
 	const char	*base, *ca;
 	double		deadline;
 	const char	*jkt;
+	ar_jwk_t	*identity;	/* the device's enrolled identity key */
+	char		device[32];
 	unsigned long	done, failed;
 	bu_samples_t	lat;		/* seconds per appraisal */
 };
@@ -103,7 +111,7 @@ static void *run(void *arg)
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	memset(&ev, 0, sizeof(ev));
-	snprintf(ev.device_id, sizeof(ev.device_id), "BENCH-%lu", (unsigned long)pthread_self() % 1000);
+	snprintf(ev.device_id, sizeof(ev.device_id), "%s", w->device);
 	snprintf(ev.os_id, sizeof(ev.os_id), "debian");
 	snprintf(ev.os_version, sizeof(ev.os_version), "12");
 	ev.disk_encrypted = ev.edr_running = ev.efi = ev.secure_boot = -1;
@@ -112,7 +120,6 @@ static void *run(void *arg)
 
 	while (bu_now() < w->deadline) {
 		double t0 = bu_now();
-		json_t *j;
 		char *body;
 		const char *p;
 
@@ -128,10 +135,8 @@ static void *run(void *arg)
 		snprintf(ev.nonce, sizeof(ev.nonce), "%s", nonce);
 		ev.collected_at = time(NULL);
 		ev.last_security_update = ev.collected_at - 86400;
-		j = ar_evidence_to_json(&ev);
-		body = json_dumps(j, JSON_COMPACT);
-		json_decref(j);
-		if (post(c, loc, AR_MT_EVIDENCE, body, &b) == 200) {
+		body = ar_evidence_sign(&ev, w->identity, NULL);
+		if (body && post(c, loc, AR_MT_EVIDENCE_JWS, body, &b) == 200) {
 			w->done++;
 			bu_samples_add(&w->lat, bu_now() - t0);
 		} else {
@@ -143,10 +148,36 @@ static void *run(void *arg)
 	return NULL;
 }
 
+/* Bind @w's device to its identity key in the store, as the CA does at EAB newAccount. */
+static int enrol(ar_store_t *st, struct worker *w)
+{
+	ar_store_identity_t id;
+	json_t *pub = ar_jwk_public_json(w->identity);
+	char *text = pub ? json_dumps(pub, JSON_COMPACT) : NULL;
+	ar_err_t err = { 0 };
+	int rc = -1;
+
+	memset(&id, 0, sizeof(id));
+	if (text && strlen(text) < sizeof(id.jwk)) {
+		snprintf(id.jkt, sizeof(id.jkt), "%s", ar_jwk_thumbprint(w->identity));
+		memcpy(id.jwk, text, strlen(text) + 1);
+		snprintf(id.eab_kid, sizeof(id.eab_kid), "bench");
+		rc = ar_store_identity_bind(st, w->device, &id, NULL, &err) == 1 ? 0 : -1;
+	}
+	if (rc < 0)
+		fprintf(stderr, "verifier_load: cannot enrol %s: %s\n", w->device,
+			err.msg[0] ? err.msg : "bound to another key");
+	free(text);
+	json_decref(pub);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long done = 0, failed = 0;
 	struct worker *w;
+	ar_store_opts_t so = { .host = "127.0.0.1" };
+	ar_store_t *st;
 	ar_jwk_t *key;
 	bu_samples_t all = { 0 };
 	double t0, el;
@@ -154,19 +185,30 @@ int main(int argc, char **argv)
 	long threads;
 	double secs;
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: verifier_load BASE_URL CA_FILE THREADS SECONDS\n");
+	if (argc != 6) {
+		fprintf(stderr, "usage: verifier_load BASE_URL CA_FILE THREADS SECONDS REDIS_PORT\n");
 		return 2;
 	}
 	threads = strtol(argv[3], NULL, 10);
 	secs = strtod(argv[4], NULL);
-	if (threads < 1 || threads > 256 || secs <= 0 || secs > 300)
+	so.port = (int)strtol(argv[5], NULL, 10);
+	if (threads < 1 || threads > 256 || secs <= 0 || secs > 300 || so.port < 1 ||
+	    so.port > 65535)
 		return 2;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	key = ar_jwk_generate("ES256", NULL);
 	w = calloc((size_t)threads, sizeof(*w));
-	if (!key || !w)
+	st = ar_store_open(&so, NULL);
+	if (!key || !w || !st)
 		return 1;
+	for (i = 0; i < (size_t)threads; i++) {
+		/* Devices of this run only: an earlier run's are enrolled with other keys. */
+		snprintf(w[i].device, sizeof(w[i].device), "BENCH-%ld-%zu", (long)getpid(), i);
+		w[i].identity = ar_jwk_generate("ES256", NULL);
+		if (!w[i].identity || enrol(st, &w[i]) < 0)
+			return 1;
+	}
+	ar_store_close(st);
 	t0 = bu_now();
 	for (i = 0; i < (size_t)threads; i++) {
 		w[i].base = argv[1];
@@ -181,6 +223,7 @@ int main(int argc, char **argv)
 		failed += w[i].failed;
 		bu_samples_merge(&all, &w[i].lat);
 		bu_samples_free(&w[i].lat);
+		ar_jwk_free(w[i].identity);
 	}
 	el = bu_now() - t0;
 	printf("verifier_appraisals_per_s=%.0f threads=%ld appraisals=%lu failed=%lu seconds=%.1f "
