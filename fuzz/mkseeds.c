@@ -130,6 +130,35 @@ int main(int argc, char **argv)
 		json_decref(rec);
 		free(jwt);
 		{
+			/* Several results in one collection, one of them with two
+			 * submodules and negative (non-standard) tier values, one
+			 * typed as a bare EAT that only its ind says is a result,
+			 * and one record whose ind contradicts its type. */
+			ar_ear_t two = ear;
+			char *a, *b;
+
+			two.nsubmods = 2;
+			two.submods[1] = two.submods[0];
+			snprintf(two.submods[1].name, sizeof(two.submods[1].name), "tpm");
+			two.submods[1].tv.v[AR_TV_STORAGE_OPAQUE] = -40;
+			two.submods[1].tv.v[AR_TV_CONFIGURATION] = -2;
+			snprintf(two.subject, sizeof(two.subject), "SUB-0042");
+			a = ar_ear_sign(&two, es256, NULL);
+			two.profile = AR_EAR_PROFILE_IETF03;
+			b = ar_ear_sign(&two, es256, NULL);
+			put("ear", "seed-two-submods-negative-tiers", a);
+			coll = json_pack("{s:o,s:o,s:{s:o}}",
+					 "os", ar_cmw_record(AR_MT_EAR, a, strlen(a), AR_CMW_IND_RESULTS),
+					 "fw", ar_cmw_record(AR_MT_EAR_IETF, b, strlen(b), 12),
+					 "tpm", "ear", ar_cmw_record("application/eat+jwt", a, strlen(a),
+								     AR_CMW_IND_RESULTS));
+			put_json("cmw", "seed-collection-several-ears", coll);
+			put_json("cmw", "seed-record-ind-contradicts-type",
+				 ar_cmw_record(AR_MT_EAR, b, strlen(b), AR_CMW_IND_EVIDENCE));
+			free(a);
+			free(b);
+		}
+		{
 			json_t *j;
 			ar_jws_t jws;
 
