@@ -23,7 +23,7 @@ fuzz_fuzz_acme_jws_LDFLAGS = $(fuzz_ldflags)
 
 # Seed generator: `make -C BUILDDIR fuzz/mkseeds && fuzz/mkseeds SRCDIR/fuzz/corpus`.
 EXTRA_PROGRAMS += fuzz/mkseeds
-fuzz_mkseeds_SOURCES = fuzz/mkseeds.c
+fuzz_mkseeds_SOURCES = fuzz/mkseeds.c fuzz/evidence_key.h
 fuzz_mkseeds_CPPFLAGS = $(FUZZ_CFLAGS)
 fuzz_mkseeds_LDADD = $(FUZZ_LIBS)
 CLEANFILES += fuzz/mkseeds
@@ -45,3 +45,9 @@ fuzz_fuzz_evidence_SOURCES = fuzz/fuzz_evidence.c $(fuzz_driver)
 fuzz_fuzz_evidence_CPPFLAGS = $(FUZZ_CFLAGS)
 fuzz_fuzz_evidence_LDADD = $(FUZZ_LIBS)
 fuzz_fuzz_evidence_LDFLAGS = $(fuzz_ldflags)
+FUZZ_PROGS += fuzz/fuzz_evidence_jws
+FUZZ_TESTS += fuzz/replay-evidence_jws.test
+fuzz_fuzz_evidence_jws_SOURCES = fuzz/fuzz_evidence_jws.c fuzz/evidence_key.h $(fuzz_driver)
+fuzz_fuzz_evidence_jws_CPPFLAGS = $(FUZZ_CFLAGS)
+fuzz_fuzz_evidence_jws_LDADD = $(FUZZ_LIBS)
+fuzz_fuzz_evidence_jws_LDFLAGS = $(fuzz_ldflags)

@@ -4,7 +4,7 @@
  * library (flattened and compact JWS, JWKs and a JWK Set, a JWE of evidence,
  * ACME newAccount with External Account Binding, a POST-as-GET).
  *
- *   fuzz/mkseeds DIR      writes DIR/{jws,jwk,jwe,acme_jws,cmw,ear}/seed-*
+ *   fuzz/mkseeds DIR      writes DIR/{jws,jwk,jwe,acme_jws,cmw,ear,evidence_jws}/seed-*
  */
 #include "config.h"
 
@@ -15,8 +15,11 @@
 #include <sys/stat.h>
 
 #include "acme_jws.h"
+#include "b64.h"
 #include "cmw.h"
 #include "ear.h"
+#include "evidence_jws.h"
+#include "evidence_key.h"
 #include "fileio.h"
 #include "jwe.h"
 #include "jwk.h"
@@ -48,6 +51,67 @@ static void put_json(const char *target, const char *name, json_t *json)
 	put(target, name, text);
 	free(text);
 	json_decref(json);
+}
+
+/* header.payload.signature with an arbitrary signature (alg none and the like). */
+static char *unsigned_jws(const char *header, const char *payload, const char *sig)
+{
+	char *h = ar_b64url_encode_alloc(header, strlen(header));
+	char *p = ar_b64url_encode_alloc(payload, strlen(payload)), *out = NULL;
+
+	if (h && p && asprintf(&out, "%s.%s.%s", h, p, sig) < 0)
+		out = NULL;
+	free(h);
+	free(p);
+	return out;
+}
+
+/*
+ * Signed evidence (fuzz_evidence_jws): by SUB-0042's enrolled key, as a JWS
+ * and in its CMW record; by another key; without typ; alg none; and the
+ * CMW record of unsigned evidence.
+ */
+static void evidence_jws_seeds(const ar_jwk_t *other, const ar_jwk_t *mac)
+{
+	const char *ev = "{\"nonce\":\"AAAAAAAAAAAAAAAAAAAAAA\",\"collected_at\":1799999990,"
+			 "\"device\":{\"id\":\"" FUZZ_EVIDENCE_DEVICE "\",\"hostname\":\"inspector-7\"},"
+			 "\"os\":{\"id\":\"debian\",\"version_id\":\"12\"},"
+			 "\"patch\":{\"last_security_update\":1799000000},"
+			 "\"disk_encryption\":{\"root_encrypted\":true,\"method\":\"luks\"},"
+			 "\"secure_boot\":{\"efi\":true,\"enabled\":true},"
+			 "\"key\":{\"storage\":\"tpm\",\"non_exportable\":true,"
+			 "\"jkt\":\"NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs\"}}";
+	ar_jwk_t *id = ar_jwk_parse_text(FUZZ_EVIDENCE_JWK, strlen(FUZZ_EVIDENCE_JWK), 0, NULL);
+	char *jws, hdr[256];
+	json_t *h;
+
+	if (!id)
+		exit(1);
+	jws = ar_evidence_sign_text(ev, strlen(ev), id, NULL);
+	put("evidence_jws", "seed-signed", jws);
+	put_json("evidence_jws", "seed-cmw-record", jws ? ar_evidence_cmw_wrap(jws) : NULL);
+	free(jws);
+	jws = ar_evidence_sign_text(ev, strlen(ev), other, NULL);
+	put("evidence_jws", "seed-signed-by-another-key", jws);
+	free(jws);
+	h = json_pack("{s:s}", "kid", ar_jwk_thumbprint(id));
+	jws = ar_jws_sign_compact(h, ev, strlen(ev), id, NULL);
+	put("evidence_jws", "seed-no-typ", jws);
+	free(jws);
+	json_decref(h);
+	h = json_pack("{s:s,s:s}", "typ", AR_EVIDENCE_JWS_TYP, "kid", ar_jwk_thumbprint(id));
+	jws = ar_jws_sign_compact(h, ev, strlen(ev), mac, NULL);
+	put("evidence_jws", "seed-hs256", jws);
+	free(jws);
+	json_decref(h);
+	snprintf(hdr, sizeof(hdr), "{\"alg\":\"none\",\"typ\":\"%s\",\"kid\":\"%s\"}",
+		 AR_EVIDENCE_JWS_TYP, ar_jwk_thumbprint(id));
+	jws = unsigned_jws(hdr, ev, "");
+	put("evidence_jws", "seed-alg-none", jws);
+	free(jws);
+	put_json("evidence_jws", "seed-cmw-unsigned",
+		 ar_cmw_record(AR_MT_EVIDENCE, ev, strlen(ev), AR_CMW_IND_EVIDENCE));
+	ar_jwk_free(id);
 }
 
 int main(int argc, char **argv)
@@ -179,6 +243,7 @@ int main(int argc, char **argv)
 		}
 	}
 
+	evidence_jws_seeds(es256, mac);
 	ar_jwk_free(es256);
 	ar_jwk_free(es384);
 	ar_jwk_free(rs256);
