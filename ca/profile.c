@@ -87,10 +87,10 @@ static int word_mask(const ar_conf_section_t *s, const char *key, const char *li
 			word[n] = '\0';
 			bit = one(word);
 			if (bit < 0)
-				return ar_conf_error(s, key, err, "unknown value \"%s\"", word);
+				return ar_conf_error(s, key, err, "%s: unknown value \"%s\"", key, word);
 			*mask |= 1u << bit;
 		} else if (n) {
-			return ar_conf_error(s, key, err, "value too long");
+			return ar_conf_error(s, key, err, "%s: value too long", key);
 		}
 		p += n + strspn(p + n, " \t");
 	}
@@ -130,7 +130,8 @@ static int bind_hint_claims(const ar_conf_section_t *s, ca_profile_t *p, ar_err_
 			return -1;
 		if (p->hint_require[h] & (1u << 31)) {
 			if (p->hint_require[h] != (1u << 31))
-				return ar_conf_error(s, key, err, "\"none\" cannot be combined with claims");
+				return ar_conf_error(s, key, err, "%s: \"none\" cannot be combined with "
+						     "claims", key);
 			p->hint_require[h] = 0;
 		}
 	}

@@ -523,6 +523,44 @@ static void test_redis_restart_during_issuance(void **state)
 	json_decref(o);
 }
 
+/*
+ * A profile whose hint requires a claim AR4SI does not have, or "none" with
+ * claims, is a configuration error at start: a typo must not leave a hint
+ * that requires nothing.
+ */
+static void test_profile_hint_with_unknown_claim_refused_at_start(void **state)
+{
+	static const char *const bad[][2] = {
+		{ "hint_hsm = storage-opaque storage-opague\n", "hint_hsm: unknown value \"storage-opague\"" },
+		{ "hint_fido2 = none hardware\n", "hint_fido2: \"none\" cannot be combined" },
+	};
+	char conf[300], bin[512], path[300], out[300], cmd[1536], *text, *log, *both;
+	char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	size_t len, n, i;
+
+	(void)state;
+	snprintf(conf, sizeof(conf), "%s/ca.conf", t.ca.dir);
+	snprintf(bin, sizeof(bin), "%s/ca/acme-rats-ca", catest_top("AR_TOP_BUILDDIR"));
+	snprintf(path, sizeof(path), "%s/typo.conf", t.dir);
+	snprintf(out, sizeof(out), "%s/typo.out", t.dir);
+	snprintf(cmd, sizeof(cmd), "'%s' --check-config -c '%s' >'%s' 2>&1", bin, path, out);
+	assert_int_equal(ar_file_read(conf, 65536, &text, &len, NULL), 0);
+	for (i = 0; i < 2; i++) {
+		n = len + strlen(bad[i][0]) + 32;
+		both = malloc(n);
+		assert_non_null(both);
+		snprintf(both, n, "%s\n[profile \"typo\"]\n%s", text, bad[i][0]);
+		assert_int_equal(write_text(t.dir, "typo.conf", both), 0);
+		free(both);
+		assert_int_equal(catest_run(argv), 1);
+		assert_int_equal(ar_file_read(out, 65536, &log, &n, NULL), 0);
+		if (!strstr(log, bad[i][1]))
+			fail_msg("%s", log);
+		free(log);
+	}
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -538,6 +576,7 @@ int main(void)
 					  teardown),
 		cmocka_unit_test_teardown(test_bad_signature_spends_its_nonce, teardown),
 		cmocka_unit_test_teardown(test_redis_restart_during_issuance, teardown),
+		cmocka_unit_test_teardown(test_profile_hint_with_unknown_claim_refused_at_start, teardown),
 	};
 
 	return cmocka_run_group_tests_name("ca_order", tests, group_setup, group_teardown);
