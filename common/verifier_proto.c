@@ -215,6 +215,12 @@ int vp_parse_result(const char *ctype, const char *body, size_t len, char **jwt,
 		ar_err_set(err, AR_ERR_NOT_FOUND, "result holds no attestation result (EAR) record");
 		goto out;
 	}
+	/* One session, one result: never read the first and ignore the others. */
+	if (ar_cmw_find_all(&cmw, AR_CMW_EAR, NULL, 0) > 1) {
+		ar_err_set(err, AR_ERR_MALFORMED, "result holds %zu attestation results, a session "
+			   "has one", ar_cmw_find_all(&cmw, AR_CMW_EAR, NULL, 0));
+		goto out;
+	}
 	if (rec->ind && !(rec->ind & AR_CMW_IND_RESULTS)) {
 		ar_err_set(err, AR_ERR_MALFORMED, "EAR record's indicator %u lacks attestation results",
 			   rec->ind);

@@ -89,11 +89,12 @@ static int check_ind(const ar_cmw_rec_t *rec, const char *where, ar_err_t *err)
 	if (!rec->ind)
 		return 0;
 	if (rec->kind == AR_CMW_EAR && !(rec->ind & AR_CMW_IND_RESULTS))
-		return ar_err_set(err, AR_ERR_MALFORMED, "CMW %s: ind %u lacks the attestation-results "
-				  "bit (8) its type (an attestation result) calls for", where, rec->ind);
+		return ar_err_set(err, AR_ERR_MALFORMED, "CMW %s: its indicator (ind %u) lacks the "
+				  "attestation-results bit (8) its type (an attestation result) "
+				  "calls for", where, rec->ind);
 	if (rec->kind == AR_CMW_EVIDENCE && !(rec->ind & AR_CMW_IND_EVIDENCE))
-		return ar_err_set(err, AR_ERR_MALFORMED, "CMW %s: ind %u lacks the evidence bit (4) its "
-				  "type (evidence) calls for", where, rec->ind);
+		return ar_err_set(err, AR_ERR_MALFORMED, "CMW %s: its indicator (ind %u) lacks the "
+				  "evidence bit (4) its type (evidence) calls for", where, rec->ind);
 	return 0;
 }
 

@@ -951,6 +951,17 @@ static void test_result_without_an_ear_is_rejected(void **state)
 	assert_err(&err, AR_ERR_MALFORMED, "compact JWT");
 	free(body);
 
+	/* Two results in one answer: refused, not the first taken. */
+	{
+		char *one = cmw_text(AR_MT_EAR, "aaa.bbb.ccc", AR_CMW_IND_RESULTS), two[1024];
+
+		snprintf(two, sizeof(two), "{\"a\": %s, \"b\": %s}", one, one);
+		assert_int_equal(vp_parse_result(VP_MT_CMW, two, strlen(two), &jwt, &err), -1);
+		assert_err(&err, AR_ERR_MALFORMED, "2 attestation results");
+		assert_null(jwt);
+		free(one);
+	}
+
 	assert_int_equal(vp_parse_result(VP_MT_CMW, "[1,2", 4, &jwt, &err), -1);
 	assert_int_equal(err.code, AR_ERR_MALFORMED);
 	assert_int_equal(vp_ear_peek("aaa.bbb.ccc", 11, &(ar_ear_t){ 0 }, &err), -1);
