@@ -679,13 +679,14 @@ static void test_evidence_cmw_wraps_signed_evidence_only(void **state)
 	free(cmw);
 
 #define REFUSED(rec_json, code, needle) do {						\
-		char *t_ = json_dumps(rec_json, JSON_COMPACT);				\
+		json_t *j_ = (rec_json);						\
+		char *t_ = json_dumps(j_, JSON_COMPACT);				\
 		memset(&err, 0, sizeof(err));						\
 		assert_int_equal(ar_evidence_cmw_unwrap(t_, strlen(t_), &out, &len, &err), -1); \
 		assert_null(out);							\
 		assert_err(&err, code, needle);						\
 		free(t_);								\
-		json_decref(rec_json);							\
+		json_decref(j_);							\
 	} while (0)
 	/* Unsigned evidence, bare or in a record: the device did not sign it. */
 	REFUSED(json_loads(text, 0, NULL), AR_ERR_UNAUTHORIZED, "unsigned evidence");
