@@ -5,12 +5,15 @@
  * attestation extension, all chosen by whoever holds a certificate the EAP
  * trust store accepts) and the Class attribute a NAS echoes in accounting.
  *
- * Input: five text fields separated by '\n' (serial, Valid-Since,
- * Expiration, Issuer, Authority-Key-Identifier), then the extension bytes.
- * The policy trusts issuer "/CN=fuzz CA" with key id "aabbcc"; there is no
- * Redis, so the certificate_only and fail_closed paths run. Invariants: a
- * decision is always made, with a reason; only an intact certificate from
- * the trusted issuer is ever admitted.
+ * Input: ten text fields separated by '\n' (the leaf's serial, Valid-Since,
+ * Expiration, Issuer, Authority-Key-Identifier; then the depth-1
+ * certificate's TLS-Cert-Serial, -Subject, -Issuer, -Valid-Since,
+ * -Expiration), then the extension bytes. The policy trusts issuer
+ * "/CN=fuzz CA" (key id "aabbcc", serial 01, under "/CN=fuzz root"); there
+ * is no Redis, so the certificate_only and fail_closed paths run.
+ * Invariants: a decision is always made, with a reason; only an intact
+ * certificate whose verified depth-1 certificate is the trusted issuer is
+ * ever admitted.
  */
 #include "config.h"
 
@@ -22,14 +25,15 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define NFIELDS	5
+#define NFIELDS	10
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char dev[AR_STORE_DEVICE_MAX + 1], ser[AR_STORE_HEX_MAX + 1];
 	char *copy = malloc(size + 1), *field[NFIELDS] = { NULL }, *p;
 	armod_policy_t pol = { .fresh_s = 21600, .grace_s = 43200, .max_lifetime_s = 86400,
-			       .nissuers = 1, .issuers = { { "aabbcc", "/CN=fuzz CA" } } };
+			       .nissuers = 1, .issuers = { { "aabbcc", "/CN=fuzz CA", "/CN=fuzz root", "01",
+							     "260101000000Z", "360101000000Z" } } };
 	armod_cert_t cert;
 	armod_result_t res;
 	ar_certext_t ext;
@@ -57,6 +61,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cert.expiration = field[2];
 	cert.issuer = field[3];
 	cert.aki = field[4];
+	cert.ca_serial = field[5];
+	cert.ca_subject = field[6];
+	cert.ca_issuer = field[7];
+	cert.ca_valid_since = field[8];
+	cert.ca_expiration = field[9];
 	if (off < size) {
 		cert.ext = data + off;
 		cert.ext_len = size - off;
@@ -67,7 +76,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!res.reason[0] || res.decision > ARMOD_PASS)
 			abort();
 		if ((res.decision == ARMOD_ACCEPT || res.decision == ARMOD_QUARANTINE) &&
-		    (pol.fail_closed || !res.degraded || strcmp(res.aki, "aabbcc") || !ext.device_id[0]))
+		    (pol.fail_closed || !res.degraded || strcmp(res.aki, "aabbcc") || !ext.device_id[0] ||
+		     armod_verified_issuer(&pol, &cert) != &pol.issuers[0]))
 			abort();
 	}
 	if (armod_class_decode(data, size, dev, sizeof(dev), ser, sizeof(ser)) == 1 &&

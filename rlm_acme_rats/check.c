@@ -123,15 +123,66 @@ static void decide(armod_result_t *res, armod_decision_t d, const char *fmt, ...
 	va_end(ap);
 }
 
-static const armod_issuer_t *find_issuer(const armod_policy_t *pol, const char *aki,
-					 const char *name)
+static int copy_field(char *out, size_t size, const char *in, const char *what, ar_err_t *err)
+{
+	size_t n = in ? strlen(in) : 0;
+
+	if (!n || n >= size)
+		return ar_err_set(err, AR_ERR_MALFORMED, "issuer certificate %s missing or too long", what);
+	memcpy(out, in, n + 1);
+	return 0;
+}
+
+int armod_issuer_set(armod_issuer_t *is, const char *ski_hex, const char *subject,
+		     const char *issuer, const char *serial_hex, const char *not_before,
+		     const char *not_after, ar_err_t *err)
+{
+	size_t i;
+
+	memset(is, 0, sizeof(*is));
+	if (copy_field(is->ski, sizeof(is->ski), ski_hex, "key identifier", err) < 0 ||
+	    copy_field(is->subject, sizeof(is->subject), subject, "subject", err) < 0 ||
+	    copy_field(is->issuer, sizeof(is->issuer), issuer, "issuer", err) < 0 ||
+	    copy_field(is->serial, sizeof(is->serial), serial_hex, "serial", err) < 0 ||
+	    copy_field(is->not_before, sizeof(is->not_before), not_before, "notBefore", err) < 0 ||
+	    copy_field(is->not_after, sizeof(is->not_after), not_after, "notAfter", err) < 0)
+		return -1;
+	for (i = 0; is->ski[i]; i++)
+		is->ski[i] = (char)tolower((unsigned char)is->ski[i]);
+	for (i = 0; is->serial[i]; i++)
+		is->serial[i] = (char)tolower((unsigned char)is->serial[i]);
+	return 0;
+}
+
+static int same(const char *configured, const char *reported)
+{
+	return reported && !strcmp(configured, reported);
+}
+
+const armod_issuer_t *armod_verified_issuer(const armod_policy_t *pol, const armod_cert_t *cert)
+{
+	size_t i;
+
+	for (i = 0; i < pol->nissuers; i++) {
+		const armod_issuer_t *is = &pol->issuers[i];
+
+		if (cert->ca_serial && !strcasecmp(is->serial, cert->ca_serial) &&
+		    same(is->subject, cert->ca_subject) && same(is->issuer, cert->ca_issuer) &&
+		    same(is->not_before, cert->ca_valid_since) && same(is->not_after, cert->ca_expiration))
+			return is;
+	}
+	return NULL;
+}
+
+/* Does the leaf name an ACME-RATS CA as its issuer (either field)? Its own say-so only. */
+static int claims_acme_rats(const armod_policy_t *pol, const char *aki, const char *issuer)
 {
 	size_t i;
 
 	for (i = 0; i < pol->nissuers; i++)
-		if (!strcmp(pol->issuers[i].aki, aki) && name && !strcmp(pol->issuers[i].name, name))
-			return &pol->issuers[i];
-	return NULL;
+		if ((aki && !strcmp(pol->issuers[i].ski, aki)) || same(pol->issuers[i].subject, issuer))
+			return 1;
+	return 0;
 }
 
 /* Posture status and age from the store's records (when read) and the extension. */
@@ -155,7 +206,10 @@ static void grade(const armod_policy_t *pol, const ar_certext_t *ext,
 	res->posture_age = now > iat ? now - iat : 0;
 	switch (res->status) {
 	case AR_STATUS_CONTRAINDICATED:
-		decide(res, ARMOD_REJECT, "posture contraindicated");
+		if (posture && res->verdict && posture->reason[0])
+			decide(res, ARMOD_REJECT, "posture contraindicated (%.120s)", posture->reason);
+		else
+			decide(res, ARMOD_REJECT, "posture contraindicated");
 		return;
 	case AR_STATUS_NONE:
 		decide(res, ARMOD_REJECT, "posture has no appraisal");
@@ -170,6 +224,8 @@ static void grade(const armod_policy_t *pol, const ar_certext_t *ext,
 	else if (res->posture_age > pol->fresh_s)
 		decide(res, ARMOD_QUARANTINE, "posture age %llds above fresh %llds, re-attest",
 		       (long long)res->posture_age, (long long)pol->fresh_s);
+	else if (res->status == AR_STATUS_WARNING && posture && res->verdict && posture->reason[0])
+		decide(res, ARMOD_QUARANTINE, "posture warning (%.110s), re-attest", posture->reason);
 	else if (res->status == AR_STATUS_WARNING)
 		decide(res, ARMOD_QUARANTINE, "posture warning, re-attest");
 	else
@@ -214,8 +270,9 @@ void armod_check(const armod_policy_t *pol, const armod_cert_t *cert, ar_store_t
 	ar_store_cert_t rec;
 	ar_certext_t ext;
 	int64_t since, until;
+	const armod_issuer_t *is;
 	ar_err_t err;
-	int found;
+	int found, aki_ok;
 
 	memset(res, 0, sizeof(*res));
 	memset(&ext, 0, sizeof(ext));
@@ -224,22 +281,41 @@ void armod_check(const armod_policy_t *pol, const armod_cert_t *cert, ar_store_t
 	if (ext_out)
 		memset(ext_out, 0, sizeof(*ext_out));
 
-	if (armod_parse_serial(cert->serial, res->serial, sizeof(res->serial), &err) < 0 ||
-	    armod_parse_aki(cert->aki, res->aki, sizeof(res->aki), &err) < 0 ||
-	    armod_parse_time(cert->valid_since, &since, &err) < 0 ||
-	    armod_parse_time(cert->expiration, &until, &err) < 0) {
-		/* A certificate we cannot name is not one of ours. */
-		if (pol->pass_non_acme)
-			decide(res, ARMOD_PASS, "not an ACME-RATS certificate: %s", err.msg);
-		else
-			decide(res, ARMOD_REJECT, "%s", err.msg);
-		return;
-	}
-	if (!find_issuer(pol, res->aki, cert->issuer)) {
+	/*
+	 * Which CA signed this certificate is decided by the chain OpenSSL
+	 * verified (depth 1), never by the AKI and issuer name the signer
+	 * wrote into the leaf: a CA under another trust anchor can copy both.
+	 */
+	if (armod_parse_serial(cert->serial, res->serial, sizeof(res->serial), NULL) < 0)
+		res->serial[0] = '\0';		/* for the log only, until the issuer is known */
+	aki_ok = armod_parse_aki(cert->aki, res->aki, sizeof(res->aki), &err) == 0;
+	is = armod_verified_issuer(pol, cert);
+	if (!is && !claims_acme_rats(pol, aki_ok ? res->aki : NULL, cert->issuer)) {
 		if (pol->pass_non_acme)
 			decide(res, ARMOD_PASS, "issuer is not an ACME-RATS CA");
 		else
 			decide(res, ARMOD_REJECT, "issuer is not an ACME-RATS CA");
+		return;
+	}
+	if (!is) {
+		decide(res, ARMOD_REJECT, "issuer not verified: the chain's issuing certificate "
+		       "(serial %.40s, issuer %.40s) is not one of issuer_certs",
+		       cert->ca_serial ? cert->ca_serial : "none", cert->ca_issuer ? cert->ca_issuer : "none");
+		return;
+	}
+	if (!aki_ok) {
+		decide(res, ARMOD_REJECT, "%s", err.msg);
+		return;
+	}
+	if (strcmp(is->ski, res->aki) || !same(is->subject, cert->issuer)) {
+		decide(res, ARMOD_REJECT, "authority key identifier or issuer name differs from the "
+		       "verified issuing CA");
+		return;
+	}
+	if (armod_parse_serial(cert->serial, res->serial, sizeof(res->serial), &err) < 0 ||
+	    armod_parse_time(cert->valid_since, &since, &err) < 0 ||
+	    armod_parse_time(cert->expiration, &until, &err) < 0) {
+		decide(res, ARMOD_REJECT, "%s", err.msg);
 		return;
 	}
 	if (!cert->ext) {
@@ -280,6 +356,7 @@ void armod_check(const armod_policy_t *pol, const armod_cert_t *cert, ar_store_t
 		if (found < 0) {
 			store_failed(res, &err);
 		} else {
+			res->verdict = (found & AR_STORE_FOUND_VERDICT) != 0;
 			if (!cert_record_ok(&rec, found, res))
 				return;
 			grade(pol, &ext, found & AR_STORE_FOUND_POSTURE ? &posture : NULL, now, res);

@@ -13,7 +13,8 @@
  * Decision table (docs/module.md has the operator's version):
  * | condition | outcome |
  * |---|---|
- * | issuer (AKI and name) not a configured ACME-RATS CA | reject, or pass when non_acme_rats = pass |
+ * | neither the verified chain nor the certificate's issuer fields name a configured ACME-RATS CA | reject, or pass when non_acme_rats = pass |
+ * | the certificate claims an ACME-RATS CA (AKI or issuer name) but the chain OpenSSL verified does not run through it | reject |
  * | configured CA, but no attestation extension, or one that does not decode | reject |
  * | notAfter - notBefore above max_cert_lifetime, or expired | reject |
  * | certificate record absent, for another device, superseded or revoked | reject |
@@ -48,9 +49,22 @@ const char *armod_decision_name(armod_decision_t d);
 /** Longest issuer name (X509_NAME_oneline form, as TLS-Client-Cert-Issuer). */
 #define ARMOD_NAME_MAX		255
 
+/** Longest certificate time text (GeneralizedTime, "YYYYMMDDHHMMSSZ"). */
+#define ARMOD_TIME_MAX		15
+
+/**
+ * A trusted ACME-RATS issuing CA (one certificate of issuer_certs), in the
+ * forms FreeRADIUS prints the certificates of a verified chain: what a
+ * depth-1 certificate must show (TLS-Cert-*) to be this CA, and what a
+ * leaf it issued carries (AKI, issuer name).
+ */
 typedef struct armod_issuer {
-	char	aki[AR_STORE_HEX_MAX + 1];	/**< its subjectKeyIdentifier, lower-case hex */
-	char	name[ARMOD_NAME_MAX + 1];	/**< its subject, X509_NAME_oneline() */
+	char	ski[AR_STORE_HEX_MAX + 1];	/**< its subjectKeyIdentifier, lower-case hex */
+	char	subject[ARMOD_NAME_MAX + 1];	/**< its subject, X509_NAME_oneline() */
+	char	issuer[ARMOD_NAME_MAX + 1];	/**< its issuer, X509_NAME_oneline() */
+	char	serial[AR_STORE_HEX_MAX + 1];	/**< lower-case hex of its serial's content bytes */
+	char	not_before[ARMOD_TIME_MAX + 1];	/**< its notBefore as encoded (UTCTime or GeneralizedTime text) */
+	char	not_after[ARMOD_TIME_MAX + 1];	/**< its notAfter likewise */
 } armod_issuer_t;
 
 /** What the operator configured. */
@@ -66,7 +80,11 @@ typedef struct armod_policy {
 
 /**
  * The client certificate as FreeRADIUS exports it (all values untrusted,
- * any may be NULL when the attribute is absent).
+ * any may be NULL when the attribute is absent), and the certificate at
+ * depth 1 of the chain OpenSSL verified (TLS-Cert-*): the CA that signed
+ * the client certificate. The leaf's own issuer fields (issuer, aki) are
+ * written by whoever signed it; only the depth-1 values say which
+ * certificate of the trust store the signature was verified against.
  */
 typedef struct armod_cert {
 	const char		*serial;	/**< TLS-Client-Cert-Serial: hex of the magnitude */
@@ -76,6 +94,11 @@ typedef struct armod_cert {
 	const char		*aki;		/**< ...-X509v3-Authority-Key-Identifier: "keyid:AB:CD..." or "AB:CD..." */
 	const unsigned char	*ext;		/**< TLS-Client-Cert-<OID>: extnValue, or NULL */
 	size_t			ext_len;
+	const char		*ca_serial;	/**< TLS-Cert-Serial: hex of the content bytes */
+	const char		*ca_subject;	/**< TLS-Cert-Subject */
+	const char		*ca_issuer;	/**< TLS-Cert-Issuer */
+	const char		*ca_valid_since; /**< TLS-Cert-Valid-Since */
+	const char		*ca_expiration;	/**< TLS-Cert-Expiration */
 } armod_cert_t;
 
 /** What the check found and decided. Plain data. */
@@ -86,6 +109,7 @@ typedef struct armod_result {
 	char		serial[AR_STORE_HEX_MAX + 1];	/**< normalised, "" when unusable */
 	char		aki[AR_STORE_HEX_MAX + 1];
 	ar_status_t	status;				/**< posture status the decision used */
+	int		verdict;			/**< a standing SOC verdict was folded in */
 	int64_t		posture_age;			/**< seconds, -1 when unknown */
 	int		degraded;			/**< Redis was not usable: extension only */
 	int		store_error;			/**< the store call failed (see store_msg) */
@@ -112,6 +136,22 @@ int armod_parse_aki(const char *in, char *out, size_t size, ar_err_t *err);
 
 /** UTCTime or GeneralizedTime text (Z only) to unix seconds. @return 0 or -1. */
 int armod_parse_time(const char *in, int64_t *out, ar_err_t *err);
+
+/**
+ * The issuing CA of @p cert's verified chain: the certificate of
+ * @p pol->issuers whose serial, subject, issuer and validity all equal
+ * what FreeRADIUS reported for depth 1 (TLS-Cert-*), or NULL.
+ */
+const armod_issuer_t *armod_verified_issuer(const armod_policy_t *pol, const armod_cert_t *cert);
+
+/**
+ * Fill @p is from a CA certificate's fields (the module reads them from
+ * issuer_certs with OpenSSL). All arguments as FreeRADIUS would print them.
+ * @return 0, or -1 with AR_ERR_MALFORMED when a field does not fit.
+ */
+int armod_issuer_set(armod_issuer_t *is, const char *ski_hex, const char *subject,
+		     const char *issuer, const char *serial_hex, const char *not_before,
+		     const char *not_after, ar_err_t *err);
 
 /**
  * The whole check. @p store may be NULL: Redis is unavailable (no pool

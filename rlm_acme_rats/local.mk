@@ -92,7 +92,7 @@ EXTRA_DIST += raddb tests/fixtures/mkraddb tests/module/test_raddb.sh
 RADDB = /etc/freeradius/3.0
 raddbdatadir = $(pkgdatadir)
 nobase_dist_raddbdata_DATA = raddb/mods-available/acme_rats raddb/sites-available/check-eap-tls \
-	raddb/dictionary.acme_rats raddb/acme-rats/eap-tls.conf raddb/acme-rats/tls-cache.conf \
+	raddb/dictionary.acme_rats raddb/acme-rats/eap-tls.conf raddb/acme-rats/tls-config.conf \
 	raddb/acme-rats/post-auth.conf raddb/acme-rats/post-auth-reject.conf \
 	raddb/acme-rats/accounting.conf
 raddbscriptdir = $(pkgdatadir)/raddb

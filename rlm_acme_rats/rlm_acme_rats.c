@@ -5,22 +5,29 @@
  *	  certificate came from an attested ACME order and its posture is fresh.
  *
  * Sections:
- * - authorize (the check-eap-tls virtual server): the decision; a reject
- *   fails the TLS handshake's certificate check. Nothing is logged here
- *   unless it rejects: the post-auth call makes the decision of record.
- * - post-auth: the decision again (it also covers TLS-resumed sessions,
- *   whose certificate check is skipped), reply attributes (RFC 3580 VLAN
- *   for quarantine, Reply-Message, Class), the ACME-RATS-* attributes for
- *   unlang, the re-attest event, the session record, and the log line.
+ * - authorize, in the check-eap-tls virtual server: the decision, made on
+ *   the chain OpenSSL verified (the depth-1 certificate must be one of
+ *   issuer_certs). A reject fails the TLS handshake: EAP-Failure and
+ *   Access-Reject. The result is kept on the outer request (request data
+ *   and &control:ACME-RATS-*) for post-auth and Post-Auth-Type REJECT.
+ *   FreeRADIUS 3.2 runs check-eap-tls on resumed sessions too, with the
+ *   certificate attributes the TLS cache restored; the two it restores into
+ *   the reply list (Valid-Since, the attestation extension) are read there.
+ * - post-auth: applies the check-eap-tls decision (reply attributes: RFC
+ *   3580 VLAN for quarantine, Reply-Message, Class; the ACME-RATS-*
+ *   attributes for unlang; the re-attest event; the session record; the
+ *   log line). A client certificate that check-eap-tls did not check is
+ *   rejected: the handshake never ran the module, so nothing was decided.
  * - accounting: Start / Interim-Update refresh the session record, Stop
  *   removes it; the device is read back from the Class attribute.
+ * - xlat %{acme_rats:device|decision|reason|posture_age|degraded}.
  *
  * rcodes: accept -> ok, quarantine -> updated, reject -> reject, pass ->
  * noop (another policy decides). Store failures in post-auth session
- * bookkeeping and accounting never reject: accounting returns ok/fail as
- * the store answered (fail only means "not recorded", the NAS retries).
- * Fail-closed is a configuration choice (redis_unavailable), applied in
- * armod_check().
+ * bookkeeping never reject: a session record that could not be written is
+ * retried in the background. Accounting returns ok/fail as the store
+ * answered (fail only means "not recorded", the NAS retries). Fail-closed
+ * is a configuration choice (redis_unavailable), applied in armod_check().
  */
 #include <freeradius/radiusd.h>
 #include <freeradius/modules.h>
@@ -31,6 +38,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +53,16 @@
 /* The dictionary attribute of our certificate extension (docs/cert-extension.md). */
 #define EXT_ATTR	"TLS-Client-Cert-" AR_CERTEXT_OID
 
+/* Key of the check-eap-tls result kept on the outer request (request data). */
+#define RDATA_CHECK	1
+
+/* Session records that could not be written: retried in the background. */
+#define RETRY_MAX	512	/* records waiting at most; the oldest goes when full */
+#define RETRY_DELAY_S	1	/* between two passes over the waiting records */
+
+/* At most one summary of degraded decisions per this many seconds. */
+#define DEGRADED_LOG_S	10
+
 typedef struct rlm_acme_rats_redis {
 	char const	*server;
 	uint32_t	port;
@@ -55,6 +73,24 @@ typedef struct rlm_acme_rats_redis {
 	uint32_t	timeout_ms;
 	uint32_t	connect_timeout_ms;
 } rlm_acme_rats_redis_t;
+
+/* A session record waiting to be written again. */
+typedef struct retry_item {
+	char			device[AR_STORE_DEVICE_MAX + 1];
+	ar_store_session_t	ss;
+	time_t			give_up;	/* session_ttl after the authentication */
+} retry_item_t;
+
+/* The background writer of session records (started on first need). */
+typedef struct retry_queue {
+	pthread_mutex_t		mutex;
+	pthread_cond_t		cond;
+	pthread_t		thread;
+	int			started, stop;
+	retry_item_t		*items;		/* ring of RETRY_MAX */
+	size_t			head, count;
+	unsigned long		dropped;
+} retry_queue_t;
 
 typedef struct rlm_acme_rats {
 	char const		*name;
@@ -73,11 +109,56 @@ typedef struct rlm_acme_rats {
 	armod_policy_t		policy;
 	ar_store_opts_t		store_opts;
 	fr_connection_pool_t	*pool;
+	retry_queue_t		retry;
+
+	/* Degraded decisions since the last summary line. */
+	pthread_mutex_t		degraded_mutex;
+	unsigned long		degraded_count;
+	time_t			degraded_logged;
+	char			degraded_last[128];
 
 	/* Attributes, resolved once. */
 	DICT_ATTR const		*da_serial, *da_since, *da_expiration, *da_issuer, *da_aki, *da_ext;
-	DICT_ATTR const		*da_decision, *da_reason, *da_device, *da_age;
+	DICT_ATTR const		*da_ca_serial, *da_ca_subject, *da_ca_issuer, *da_ca_since, *da_ca_expiration;
+	DICT_ATTR const		*da_decision, *da_reason, *da_device, *da_age, *da_degraded;
 } rlm_acme_rats_t;
+
+/* What check-eap-tls decided, kept on the outer request for post-auth. */
+typedef struct check_data {
+	armod_result_t	res;
+	int64_t		latency_us;
+} check_data_t;
+
+/* Enum options: one table each, the accepted names printed from it. */
+static const FR_NAME_NUMBER redis_unavailable_table[] = {
+	{ "fail_closed",	1 },
+	{ "certificate_only",	0 },
+	{ NULL,			-1 }
+};
+
+static const FR_NAME_NUMBER non_acme_rats_table[] = {
+	{ "reject",		0 },
+	{ "pass",		1 },
+	{ NULL,			-1 }
+};
+
+/* What %{acme_rats:...} expands. */
+typedef enum xlat_key {
+	XK_DEVICE = 1,
+	XK_DECISION,
+	XK_REASON,
+	XK_POSTURE_AGE,
+	XK_DEGRADED
+} xlat_key_t;
+
+static const FR_NAME_NUMBER xlat_key_table[] = {
+	{ "device",		XK_DEVICE },
+	{ "decision",		XK_DECISION },
+	{ "reason",		XK_REASON },
+	{ "posture_age",	XK_POSTURE_AGE },
+	{ "degraded",		XK_DEGRADED },
+	{ NULL,			-1 }
+};
 
 static const CONF_PARSER redis_config[] = {
 	{ "server", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_NOT_EMPTY, rlm_acme_rats_t, redis.server), "127.0.0.1" },
@@ -86,7 +167,7 @@ static const CONF_PARSER redis_config[] = {
 	{ "password", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_SECRET, rlm_acme_rats_t, redis.password), NULL },
 	{ "password_file", FR_CONF_OFFSET(PW_TYPE_FILE_INPUT, rlm_acme_rats_t, redis.password_file), NULL },
 	{ "prefix", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_NOT_EMPTY, rlm_acme_rats_t, redis.prefix), "acmerats" },
-	{ "timeout", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_acme_rats_t, redis.timeout_ms), "20" },
+	{ "timeout", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_acme_rats_t, redis.timeout_ms), "100" },
 	{ "connect_timeout", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_acme_rats_t, redis.connect_timeout_ms), "100" },
 	CONF_PARSER_TERMINATOR
 };
@@ -122,8 +203,8 @@ static void *mod_conn_create(TALLOC_CTX *ctx, void *instance)
 	ar_store_t *s = ar_store_open(&inst->store_opts, &err);
 
 	if (!s) {
-		ERROR("rlm_acme_rats (%s): Redis %s:%u: %s", inst->name, inst->redis.server,
-		      inst->redis.port, err.msg);
+		/* The store's message names the endpoint. */
+		ERROR("rlm_acme_rats (%s): %s", inst->name, err.msg);
 		return NULL;
 	}
 	handle = talloc_zero(ctx, ar_store_t *);
@@ -140,6 +221,138 @@ static int mod_conn_alive(void *instance, void *handle)
 {
 	(void)instance;
 	return ar_store_ping(*(ar_store_t **)handle, NULL) < 0 ? -1 : 0;
+}
+
+/* ---- Background writes of session records ----------------------------- */
+
+/* Write what waits; keep what still fails until its give_up time. */
+static void retry_pass(rlm_acme_rats_t *inst, ar_store_t **store)
+{
+	retry_queue_t *q = &inst->retry;
+	retry_item_t item;
+	ar_err_t err;
+	size_t n;
+
+	pthread_mutex_lock(&q->mutex);
+	n = q->count;
+	pthread_mutex_unlock(&q->mutex);
+	while (n-- > 0) {
+		pthread_mutex_lock(&q->mutex);
+		if (!q->count || q->stop) {
+			pthread_mutex_unlock(&q->mutex);
+			return;
+		}
+		item = q->items[q->head];
+		q->head = (q->head + 1) % RETRY_MAX;
+		q->count--;
+		pthread_mutex_unlock(&q->mutex);
+
+		if (!*store)
+			*store = ar_store_open(&inst->store_opts, &err);
+		if (*store && ar_store_session_put(*store, item.device, &item.ss, (int)inst->session_ttl,
+						   &err) == 0) {
+			INFO("rlm_acme_rats (%s): session device=%s acct_session_id=%s recorded on retry",
+			     inst->name, item.device, item.ss.acct_session_id);
+			continue;
+		}
+		if (*store && !ar_store_err_is_down(&err)) {
+			WARN("rlm_acme_rats (%s): session device=%s acct_session_id=%s not recorded: %s",
+			     inst->name, item.device, item.ss.acct_session_id, err.msg);
+			continue;
+		}
+		ar_store_close(*store);
+		*store = NULL;
+		if (time(NULL) >= item.give_up) {
+			WARN("rlm_acme_rats (%s): session device=%s acct_session_id=%s not recorded: "
+			     "Redis unavailable for session_ttl", inst->name, item.device,
+			     item.ss.acct_session_id);
+			continue;
+		}
+		pthread_mutex_lock(&q->mutex);
+		if (q->count < RETRY_MAX) {
+			q->items[(q->head + q->count) % RETRY_MAX] = item;
+			q->count++;
+		}
+		pthread_mutex_unlock(&q->mutex);
+		return;		/* Redis is down: wait before the next pass */
+	}
+}
+
+static void *retry_main(void *arg)
+{
+	rlm_acme_rats_t *inst = arg;
+	retry_queue_t *q = &inst->retry;
+	ar_store_t *store = NULL;
+
+	pthread_mutex_lock(&q->mutex);
+	while (!q->stop) {
+		struct timespec until;
+
+		if (!q->count) {
+			pthread_cond_wait(&q->cond, &q->mutex);
+			continue;
+		}
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += RETRY_DELAY_S;
+		pthread_cond_timedwait(&q->cond, &q->mutex, &until);
+		if (q->stop)
+			break;
+		pthread_mutex_unlock(&q->mutex);
+		retry_pass(inst, &store);
+		pthread_mutex_lock(&q->mutex);
+	}
+	pthread_mutex_unlock(&q->mutex);
+	ar_store_close(store);
+	return NULL;
+}
+
+/* Queue a session record for the background writer (started on first use). */
+static void retry_later(rlm_acme_rats_t *inst, REQUEST *request, char const *device,
+			ar_store_session_t const *ss)
+{
+	retry_queue_t *q = &inst->retry;
+	retry_item_t *item;
+	int dropped = 0;
+
+	pthread_mutex_lock(&q->mutex);
+	if (!q->started && !q->stop) {
+		if (pthread_create(&q->thread, NULL, retry_main, inst) == 0)
+			q->started = 1;
+	}
+	if (!q->started) {
+		pthread_mutex_unlock(&q->mutex);
+		RERROR("session of %s not recorded: no background writer", device);
+		return;
+	}
+	if (q->count == RETRY_MAX) {	/* drop the oldest */
+		q->head = (q->head + 1) % RETRY_MAX;
+		q->count--;
+		q->dropped++;
+		dropped = 1;
+	}
+	item = &q->items[(q->head + q->count) % RETRY_MAX];
+	snprintf(item->device, sizeof(item->device), "%s", device);
+	item->ss = *ss;
+	item->give_up = time(NULL) + (time_t)inst->session_ttl;
+	q->count++;
+	pthread_cond_signal(&q->cond);
+	pthread_mutex_unlock(&q->mutex);
+	if (dropped)
+		RERROR("%u session records wait for Redis: the oldest was dropped", RETRY_MAX);
+	RDEBUG2("session of %s queued for a background write", device);
+}
+
+static void retry_stop(rlm_acme_rats_t *inst)
+{
+	retry_queue_t *q = &inst->retry;
+
+	pthread_mutex_lock(&q->mutex);
+	q->stop = 1;
+	pthread_cond_signal(&q->cond);
+	pthread_mutex_unlock(&q->mutex);
+	if (q->started)
+		pthread_join(q->thread, NULL);
+	q->started = 0;
 }
 
 /* ---- Instantiation ------------------------------------------------------ */
@@ -176,10 +389,91 @@ static int read_password_file(rlm_acme_rats_t *inst, CONF_SECTION *conf)
 	return rc;
 }
 
+/* "a, b or c": the names of an option's table, for its error message. */
+static char const *choices(char *buf, size_t size, FR_NAME_NUMBER const *table)
+{
+	size_t n = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; table[i].name && n < size; i++)
+		n += (size_t)snprintf(buf + n, size - n, "%s%s",
+				      i == 0 ? "" : table[i + 1].name ? ", " : " or ", table[i].name);
+	return buf;
+}
+
+static int parse_enum(CONF_SECTION *conf, char const *option, char const *value,
+		      FR_NAME_NUMBER const *table, int *out)
+{
+	char list[128];
+
+	*out = fr_str2int(table, value, -1);
+	if (*out >= 0)
+		return 0;
+	cf_log_err_cs(conf, "%s = \"%s\": expected %s", option, value, choices(list, sizeof(list), table));
+	return -1;
+}
+
+static void hex_of(unsigned char const *p, int len, char *out, size_t size)
+{
+	int i;
+
+	out[0] = '\0';
+	for (i = 0; i < len && (size_t)(2 * i + 2) < size; i++)
+		snprintf(out + 2 * i, 3, "%02x", p[i]);
+}
+
+/* The text of a certificate time exactly as encoded (FreeRADIUS copies it so). */
+static void time_text(ASN1_TIME const *t, char *out, size_t size)
+{
+	int len = t ? ASN1_STRING_length(t) : 0;
+
+	out[0] = '\0';
+	if (len > 0 && (size_t)len < size) {
+		memcpy(out, ASN1_STRING_get0_data(t), (size_t)len);
+		out[len] = '\0';
+	}
+}
+
+/* One certificate of issuer_certs, in the forms FreeRADIUS reports a verified chain. */
+static int add_issuer(rlm_acme_rats_t *inst, CONF_SECTION *conf, X509 *x)
+{
+	armod_policy_t *pol = &inst->policy;
+	ASN1_OCTET_STRING const *ski = X509_get0_subject_key_id(x);
+	ASN1_INTEGER const *sn = X509_get0_serialNumber(x);
+	char skihex[AR_STORE_HEX_MAX + 1], serial[AR_STORE_HEX_MAX + 1];
+	char subject[ARMOD_NAME_MAX + 1], issuer[ARMOD_NAME_MAX + 1];
+	char since[ARMOD_TIME_MAX + 1], until[ARMOD_TIME_MAX + 1];
+	ar_err_t err;
+
+	if (pol->nissuers == ARMOD_ISSUERS_MAX) {
+		cf_log_err_cs(conf, "issuer_certs: %s: more than %d certificates", inst->issuer_certs,
+			      ARMOD_ISSUERS_MAX);
+		return -1;
+	}
+	if (!ski || ski->length < 1 || ski->length > AR_STORE_HEX_MAX / 2) {
+		cf_log_err_cs(conf, "issuer_certs: %s: a certificate without a usable subjectKeyIdentifier",
+			      inst->issuer_certs);
+		return -1;
+	}
+	hex_of(ski->data, ski->length, skihex, sizeof(skihex));
+	hex_of(ASN1_STRING_get0_data(sn), ASN1_STRING_length(sn), serial, sizeof(serial));
+	X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof(subject));
+	X509_NAME_oneline(X509_get_issuer_name(x), issuer, sizeof(issuer));
+	time_text(X509_get0_notBefore(x), since, sizeof(since));
+	time_text(X509_get0_notAfter(x), until, sizeof(until));
+	if (armod_issuer_set(&pol->issuers[pol->nissuers], skihex, subject, issuer, serial, since, until,
+			     &err) < 0) {
+		cf_log_err_cs(conf, "issuer_certs: %s: %s", inst->issuer_certs, err.msg);
+		return -1;
+	}
+	pol->nissuers++;
+	return 0;
+}
+
 /* Every certificate in the PEM file becomes a trusted ACME-RATS issuer. */
 static int load_issuers(rlm_acme_rats_t *inst, CONF_SECTION *conf)
 {
-	armod_policy_t *pol = &inst->policy;
 	BIO *bio = BIO_new_file(inst->issuer_certs, "r");
 	X509 *x;
 	int rc = -1;
@@ -189,26 +483,14 @@ static int load_issuers(rlm_acme_rats_t *inst, CONF_SECTION *conf)
 		return -1;
 	}
 	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
-		const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(x);
-		armod_issuer_t *is = &pol->issuers[pol->nissuers];
-		int i;
+		int bad = add_issuer(inst, conf, x);
 
-		if (pol->nissuers == ARMOD_ISSUERS_MAX || !ski || ski->length < 1 ||
-		    ski->length > AR_STORE_HEX_MAX / 2) {
-			cf_log_err_cs(conf, "issuer_certs: %s: %s", inst->issuer_certs,
-				      !ski ? "a certificate without subjectKeyIdentifier"
-					   : "too many certificates or a bad key identifier");
-			X509_free(x);
-			goto out;
-		}
-		for (i = 0; i < ski->length; i++)
-			snprintf(is->aki + 2 * i, 3, "%02x", ski->data[i]);
-		X509_NAME_oneline(X509_get_subject_name(x), is->name, sizeof(is->name));
-		pol->nissuers++;
 		X509_free(x);
+		if (bad < 0)
+			goto out;
 	}
 	ERR_clear_error();
-	if (!pol->nissuers) {
+	if (!inst->policy.nissuers) {
 		cf_log_err_cs(conf, "issuer_certs: %s holds no PEM certificate", inst->issuer_certs);
 		goto out;
 	}
@@ -231,50 +513,64 @@ static int resolve_attrs(rlm_acme_rats_t *inst, CONF_SECTION *conf)
 {
 	static char const fr[] = "the FreeRADIUS dictionary is incomplete";
 	static char const ours[] = "$INCLUDE dictionary.acme_rats in raddb/dictionary";
+	struct {
+		DICT_ATTR const	**da;
+		char const	*name;
+		char const	*where;
+	} const want[] = {
+		{ &inst->da_serial, "TLS-Client-Cert-Serial", fr },
+		{ &inst->da_since, "TLS-Client-Cert-Valid-Since", fr },
+		{ &inst->da_expiration, "TLS-Client-Cert-Expiration", fr },
+		{ &inst->da_issuer, "TLS-Client-Cert-Issuer", fr },
+		{ &inst->da_aki, "TLS-Client-Cert-X509v3-Authority-Key-Identifier", fr },
+		{ &inst->da_ca_serial, "TLS-Cert-Serial", fr },
+		{ &inst->da_ca_subject, "TLS-Cert-Subject", fr },
+		{ &inst->da_ca_issuer, "TLS-Cert-Issuer", fr },
+		{ &inst->da_ca_since, "TLS-Cert-Valid-Since", fr },
+		{ &inst->da_ca_expiration, "TLS-Cert-Expiration", fr },
+		{ &inst->da_ext, EXT_ATTR, ours },
+		{ &inst->da_decision, "ACME-RATS-Decision", ours },
+		{ &inst->da_reason, "ACME-RATS-Reason", ours },
+		{ &inst->da_device, "ACME-RATS-Device", ours },
+		{ &inst->da_age, "ACME-RATS-Posture-Age", ours },
+		{ &inst->da_degraded, "ACME-RATS-Degraded", ours },
+	};
+	size_t i;
+	int rc = 0;
 
-	inst->da_serial = need_attr(conf, "TLS-Client-Cert-Serial", fr);
-	inst->da_since = need_attr(conf, "TLS-Client-Cert-Valid-Since", fr);
-	inst->da_expiration = need_attr(conf, "TLS-Client-Cert-Expiration", fr);
-	inst->da_issuer = need_attr(conf, "TLS-Client-Cert-Issuer", fr);
-	inst->da_aki = need_attr(conf, "TLS-Client-Cert-X509v3-Authority-Key-Identifier", fr);
-	inst->da_ext = need_attr(conf, EXT_ATTR, ours);
-	inst->da_decision = need_attr(conf, "ACME-RATS-Decision", ours);
-	inst->da_reason = need_attr(conf, "ACME-RATS-Reason", ours);
-	inst->da_device = need_attr(conf, "ACME-RATS-Device", ours);
-	inst->da_age = need_attr(conf, "ACME-RATS-Posture-Age", ours);
-	if (!inst->da_serial || !inst->da_since || !inst->da_expiration || !inst->da_issuer ||
-	    !inst->da_aki || !inst->da_ext || !inst->da_decision || !inst->da_reason ||
-	    !inst->da_device || !inst->da_age)
-		return -1;
-	if (inst->da_ext->type != PW_TYPE_OCTETS) {
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		if (!(*want[i].da = need_attr(conf, want[i].name, want[i].where)))
+			rc = -1;
+	if (rc == 0 && inst->da_ext->type != PW_TYPE_OCTETS) {
 		cf_log_err_cs(conf, "attribute %s must be of type octets", EXT_ATTR);
-		return -1;
+		rc = -1;
 	}
-	return 0;
+	return rc;
 }
 
-static int mod_instantiate(CONF_SECTION *conf, void *instance)
+static ssize_t acme_rats_xlat(void *instance, REQUEST *request, char const *fmt, char *out,
+			      size_t outlen);
+
+static int mod_bootstrap(CONF_SECTION *conf, void *instance)
 {
 	rlm_acme_rats_t *inst = instance;
-	armod_policy_t *pol = &inst->policy;
 
 	inst->name = cf_section_name2(conf);
 	if (!inst->name)
 		inst->name = cf_section_name1(conf);
+	xlat_register(inst->name, acme_rats_xlat, NULL, inst);
+	return 0;
+}
 
-	if (!strcmp(inst->redis_unavailable, "fail_closed")) {
-		pol->fail_closed = 1;
-	} else if (strcmp(inst->redis_unavailable, "certificate_only")) {
-		cf_log_err_cs(conf, "redis_unavailable = \"%s\": expected fail_closed or certificate_only",
-			      inst->redis_unavailable);
+static int check_settings(rlm_acme_rats_t *inst, CONF_SECTION *conf)
+{
+	armod_policy_t *pol = &inst->policy;
+
+	if (parse_enum(conf, "redis_unavailable", inst->redis_unavailable, redis_unavailable_table,
+		       &pol->fail_closed) < 0 ||
+	    parse_enum(conf, "non_acme_rats", inst->non_acme_rats, non_acme_rats_table,
+		       &pol->pass_non_acme) < 0)
 		return -1;
-	}
-	if (!strcmp(inst->non_acme_rats, "pass")) {
-		pol->pass_non_acme = 1;
-	} else if (strcmp(inst->non_acme_rats, "reject")) {
-		cf_log_err_cs(conf, "non_acme_rats = \"%s\": expected reject or pass", inst->non_acme_rats);
-		return -1;
-	}
 	if (inst->fresh < 1 || inst->grace < inst->fresh) {
 		cf_log_err_cs(conf, "fresh (%u) must be >= 1 and grace (%u) >= fresh", inst->fresh,
 			      inst->grace);
@@ -304,7 +600,61 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	pol->fresh_s = inst->fresh;
 	pol->grace_s = inst->grace;
 	pol->max_lifetime_s = inst->max_cert_lifetime;
-	if (load_issuers(inst, conf) < 0 || resolve_attrs(inst, conf) < 0)
+	return 0;
+}
+
+/*
+ * The EAP-TLS configuration of every eap module (its tls { } subsection and
+ * the tls-config it names) must run a virtual server during the handshake
+ * (check-eap-tls, which calls us) and allow no chain longer than the
+ * ACME-RATS one (verify_depth = 1): the issuing CA is recognised at depth 1
+ * of the verified chain, which is only conclusive when no intermediate can
+ * stand between it and a root of ca_file.
+ */
+static int check_eap_tls(rlm_acme_rats_t *inst, CONF_SECTION *conf)
+{
+	CONF_SECTION *modules = cf_section_sub_find(cf_top_section(conf), "modules"), *eap = NULL;
+	int found = 0;
+
+	while (modules && (eap = cf_subsection_find_next(modules, eap, "eap"))) {
+		CONF_SECTION *tls = cf_section_sub_find(eap, "tls"), *tc;
+		CONF_PAIR *cp;
+		char const *depth;
+
+		if (!tls)
+			continue;
+		found = 1;
+		cp = cf_pair_find(tls, "tls");
+		tc = cp ? cf_section_sub_find_name2(eap, "tls-config", cf_pair_value(cp)) : tls;
+		if (!cf_pair_find(tls, "virtual_server")) {
+			cf_log_err_cs(tls, "%s: EAP-TLS runs no virtual server during the handshake: "
+				      "$INCLUDE ${confdir}/acme-rats/eap-tls.conf here", inst->name);
+			return -1;
+		}
+		cp = tc ? cf_pair_find(tc, "verify_depth") : NULL;
+		depth = cp ? cf_pair_value(cp) : NULL;
+		if (!depth || strcmp(depth, "1")) {
+			cf_log_err_cs(tc ? tc : tls, "%s: verify_depth = %s allows a CA between the "
+				      "ACME-RATS issuing CA and its root: $INCLUDE "
+				      "${confdir}/acme-rats/tls-config.conf here (verify_depth = 1)",
+				      inst->name, depth ? depth : "(unset, unlimited)");
+			return -1;
+		}
+	}
+	if (!found) {
+		cf_log_err_cs(conf, "no eap module with a tls { } (EAP-TLS) section: %s decides EAP-TLS "
+			      "authentications", inst->name);
+		return -1;
+	}
+	return 0;
+}
+
+static int mod_instantiate(CONF_SECTION *conf, void *instance)
+{
+	rlm_acme_rats_t *inst = instance;
+
+	if (check_settings(inst, conf) < 0 || check_eap_tls(inst, conf) < 0 ||
+	    load_issuers(inst, conf) < 0 || resolve_attrs(inst, conf) < 0)
 		return -1;
 
 	inst->store_opts.host = inst->redis.server;
@@ -314,6 +664,12 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	inst->store_opts.prefix = inst->redis.prefix;
 	inst->store_opts.command_timeout_ms = (int)inst->redis.timeout_ms;
 	inst->store_opts.connect_timeout_ms = (int)inst->redis.connect_timeout_ms;
+
+	inst->retry.items = talloc_zero_array(inst, retry_item_t, RETRY_MAX);
+	if (!inst->retry.items || pthread_mutex_init(&inst->retry.mutex, NULL) != 0 ||
+	    pthread_cond_init(&inst->retry.cond, NULL) != 0 ||
+	    pthread_mutex_init(&inst->degraded_mutex, NULL) != 0)
+		return -1;
 
 	/* Redis may be down at start: the pool then starts empty and retries. */
 	inst->pool = fr_connection_pool_module_init(conf, inst, mod_conn_create, mod_conn_alive, NULL);
@@ -326,6 +682,12 @@ static int mod_detach(void *instance)
 {
 	rlm_acme_rats_t *inst = instance;
 
+	if (inst->retry.items) {
+		retry_stop(inst);
+		pthread_cond_destroy(&inst->retry.cond);
+		pthread_mutex_destroy(&inst->retry.mutex);
+		pthread_mutex_destroy(&inst->degraded_mutex);
+	}
 	fr_connection_pool_free(inst->pool);
 	inst->pool = NULL;
 	return 0;
@@ -333,9 +695,32 @@ static int mod_detach(void *instance)
 
 /* ---- The decision ------------------------------------------------------- */
 
-static char const *str_of(VALUE_PAIR *list, DICT_ATTR const *da)
+static VALUE_PAIR *find_in(VALUE_PAIR *list, DICT_ATTR const *da)
 {
-	VALUE_PAIR *vp = fr_pair_find_by_da(list, da, TAG_ANY);
+	return list ? fr_pair_find_by_da(list, da, TAG_ANY) : NULL;
+}
+
+/*
+ * A certificate attribute of @request. On a resumed TLS session FreeRADIUS
+ * 3.2 puts the cached TLS-Client-Cert-Valid-Since and our extension into
+ * the reply list of the request that runs EAP (the parent of check-eap-tls's
+ * request), the other certificate attributes into its request list: look
+ * there when @from_reply allows.
+ */
+static VALUE_PAIR *cert_attr(REQUEST *request, DICT_ATTR const *da, int from_reply)
+{
+	VALUE_PAIR *vp = find_in(request->packet->vps, da);
+
+	if (vp || !from_reply)
+		return vp;
+	if ((vp = find_in(request->reply->vps, da)))
+		return vp;
+	return request->parent && request->parent->reply ? find_in(request->parent->reply->vps, da) : NULL;
+}
+
+static char const *str_attr(REQUEST *request, DICT_ATTR const *da, int from_reply)
+{
+	VALUE_PAIR *vp = cert_attr(request, da, from_reply);
 
 	return vp && vp->da->type == PW_TYPE_STRING ? vp->vp_strvalue : NULL;
 }
@@ -348,55 +733,67 @@ static int64_t now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/*
- * Run the check for @request. Returns 0 when the request carries no client
- * certificate at all (not an EAP-TLS authentication: nothing to decide).
- * On return *handle is a pool connection to release (or NULL).
- */
-static int run_check(rlm_acme_rats_t *inst, REQUEST *request, armod_result_t *res,
-		     ar_certext_t *ext, int64_t *latency_us, ar_store_t ***handle)
+/* The client certificate and its verified issuer as FreeRADIUS reports them; 0 if none. */
+static int cert_of(rlm_acme_rats_t *inst, REQUEST *request, armod_cert_t *cert)
 {
-	VALUE_PAIR *vps = request->packet->vps, *vp;
-	armod_cert_t cert;
-	int64_t t0;
+	VALUE_PAIR *vp;
 
-	memset(&cert, 0, sizeof(cert));
-	cert.serial = str_of(vps, inst->da_serial);
-	if (!cert.serial)
+	memset(cert, 0, sizeof(*cert));
+	cert->serial = str_attr(request, inst->da_serial, 0);
+	if (!cert->serial)
 		return 0;
-	t0 = now_us();
-	cert.valid_since = str_of(vps, inst->da_since);
-	cert.expiration = str_of(vps, inst->da_expiration);
-	cert.issuer = str_of(vps, inst->da_issuer);
-	cert.aki = str_of(vps, inst->da_aki);
-	vp = fr_pair_find_by_da(vps, inst->da_ext, TAG_ANY);
-	if (vp) {
-		cert.ext = vp->vp_octets;
-		cert.ext_len = vp->vp_length;
+	cert->valid_since = str_attr(request, inst->da_since, 1);
+	cert->expiration = str_attr(request, inst->da_expiration, 0);
+	cert->issuer = str_attr(request, inst->da_issuer, 0);
+	cert->aki = str_attr(request, inst->da_aki, 0);
+	cert->ca_serial = str_attr(request, inst->da_ca_serial, 0);
+	cert->ca_subject = str_attr(request, inst->da_ca_subject, 0);
+	cert->ca_issuer = str_attr(request, inst->da_ca_issuer, 0);
+	cert->ca_valid_since = str_attr(request, inst->da_ca_since, 0);
+	cert->ca_expiration = str_attr(request, inst->da_ca_expiration, 0);
+	vp = cert_attr(request, inst->da_ext, 1);
+	if (vp && vp->da->type == PW_TYPE_OCTETS) {
+		cert->ext = vp->vp_octets;
+		cert->ext_len = vp->vp_length;
 	}
-	*handle = fr_connection_get(inst->pool);
-	armod_check(&inst->policy, &cert, *handle ? **handle : NULL, (int64_t)time(NULL), res, ext);
-	*latency_us = now_us() - t0;
 	return 1;
 }
 
-/* The one line per decision: info, or warning when Redis was not usable. */
-static void log_decision(REQUEST *request, armod_result_t const *res, int64_t latency_us,
-			 char const *stage)
+/* One summary line per DEGRADED_LOG_S for the normal log, whatever the debug level. */
+static void note_degraded(rlm_acme_rats_t *inst, armod_result_t const *res)
+{
+	unsigned long n = 0;
+	time_t now = time(NULL);
+	char last[sizeof(inst->degraded_last)];
+
+	pthread_mutex_lock(&inst->degraded_mutex);
+	inst->degraded_count++;
+	snprintf(inst->degraded_last, sizeof(inst->degraded_last), "%s", res->store_msg);
+	if (now - inst->degraded_logged >= DEGRADED_LOG_S) {
+		n = inst->degraded_count;
+		inst->degraded_count = 0;
+		inst->degraded_logged = now;
+		snprintf(last, sizeof(last), "%s", inst->degraded_last);
+	}
+	pthread_mutex_unlock(&inst->degraded_mutex);
+	if (n)
+		WARN("rlm_acme_rats (%s): degraded decisions=%lu in_last_s=%d redis_unavailable=%s "
+		     "last_error=\"%s\"", inst->name, n, DEGRADED_LOG_S, inst->redis_unavailable, last);
+}
+
+/* The one line per decision, at info level (the module name prefixes it). */
+static void log_decision(rlm_acme_rats_t *inst, REQUEST *request, armod_result_t const *res,
+			 int64_t latency_us, char const *stage)
 {
 	char reason[200];
 
 	ar_log_q(reason, sizeof(reason), res->reason);
+	RINFO("decision device=%s serial=%s outcome=%s reason=%s posture_age=%lld latency_us=%lld "
+	      "stage=%s%s", res->device[0] ? res->device : "-", res->serial[0] ? res->serial : "-",
+	      armod_decision_name(res->decision), reason, (long long)res->posture_age,
+	      (long long)latency_us, stage, res->degraded ? " degraded=yes" : "");
 	if (res->degraded)
-		RWARN("acme_rats: decision device=%s serial=%s outcome=%s reason=%s posture_age=%lld "
-		      "latency_us=%lld stage=%s degraded=yes", res->device[0] ? res->device : "-",
-		      res->serial[0] ? res->serial : "-", armod_decision_name(res->decision), reason,
-		      (long long)res->posture_age, (long long)latency_us, stage);
-	else
-		RINFO("acme_rats: decision device=%s serial=%s outcome=%s reason=%s posture_age=%lld "
-		      "latency_us=%lld stage=%s", res->device[0] ? res->device : "-",
-		      res->serial[0] ? res->serial : "-", armod_decision_name(res->decision), reason,
-		      (long long)res->posture_age, (long long)latency_us, stage);
+		note_degraded(inst, res);
 }
 
 static void add_str(TALLOC_CTX *ctx, VALUE_PAIR **list, DICT_ATTR const *da, char const *value)
@@ -419,21 +816,16 @@ static void add_int(TALLOC_CTX *ctx, VALUE_PAIR **list, DICT_ATTR const *da, uin
 	fr_pair_replace(list, vp);
 }
 
-/* ACME-RATS-* for unlang: in the reply list (internal, never sent) and control. */
-static void expose(rlm_acme_rats_t *inst, REQUEST *request, armod_result_t const *res)
+/* ACME-RATS-* for unlang, in @list. */
+static void expose(rlm_acme_rats_t *inst, TALLOC_CTX *ctx, VALUE_PAIR **list, armod_result_t const *res)
 {
-	VALUE_PAIR **lists[2] = { &request->reply->vps, &request->config };
-	TALLOC_CTX *ctxs[2] = { request->reply, request };
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		add_int(ctxs[i], lists[i], inst->da_decision, (uint32_t)res->decision + 1);
-		add_str(ctxs[i], lists[i], inst->da_reason, res->reason);
-		if (res->device[0])
-			add_str(ctxs[i], lists[i], inst->da_device, res->device);
-		if (res->posture_age >= 0)
-			add_int(ctxs[i], lists[i], inst->da_age, (uint32_t)res->posture_age);
-	}
+	add_int(ctx, list, inst->da_decision, (uint32_t)res->decision + 1);
+	add_str(ctx, list, inst->da_reason, res->reason);
+	if (res->device[0])
+		add_str(ctx, list, inst->da_device, res->device);
+	if (res->posture_age >= 0)
+		add_int(ctx, list, inst->da_age, (uint32_t)res->posture_age);
+	add_int(ctx, list, inst->da_degraded, res->degraded ? 1 : 0);
 }
 
 static void set_vlan(REQUEST *request, char const *vlan)
@@ -490,64 +882,132 @@ static rlm_rcode_t rcode_of(armod_decision_t d)
 	return RLM_MODULE_REJECT;	/* fail closed on anything unexpected */
 }
 
-/* check-eap-tls: reject early (the handshake then ends in EAP-Failure). */
+/*
+ * check-eap-tls: the decision. A reject fails the handshake (EAP-Failure).
+ * The result goes to the request that runs EAP (our parent) for post-auth
+ * and for Post-Auth-Type REJECT's Reply-Message.
+ */
 static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *request)
 {
 	rlm_acme_rats_t *inst = instance;
-	ar_store_t **handle = NULL;
-	armod_result_t res;
-	int64_t latency;
+	REQUEST *outer = request->parent ? request->parent : request;
+	ar_store_t **handle;
+	armod_cert_t cert;
+	check_data_t *data;
+	int64_t t0;
 
-	if (!run_check(inst, request, &res, NULL, &latency, &handle))
+	if (!cert_of(inst, request, &cert))
 		return RLM_MODULE_NOOP;
+	data = talloc_zero(outer, check_data_t);
+	if (!data)
+		return RLM_MODULE_FAIL;
+	t0 = now_us();
+	handle = fr_connection_get(inst->pool);
+	armod_check(&inst->policy, &cert, handle ? *handle : NULL, (int64_t)time(NULL), &data->res, NULL);
 	if (handle)
 		fr_connection_release(inst->pool, handle);
-	if (res.decision == ARMOD_REJECT) {
-		log_decision(request, &res, latency, "check-eap-tls");
-		expose(inst, request, &res);
-	} else {
-		RDEBUG2("acme_rats: certificate check: %s (%s)", armod_decision_name(res.decision),
-			res.reason);
+	data->latency_us = now_us() - t0;
+
+	expose(inst, request, &request->config, &data->res);
+	if (outer != request)
+		expose(inst, outer, &outer->config, &data->res);
+	if (data->res.decision == ARMOD_REJECT)
+		log_decision(inst, request, &data->res, data->latency_us, "check-eap-tls");
+	else
+		RDEBUG2("certificate check: %s (%s)", armod_decision_name(data->res.decision),
+			data->res.reason);
+	if (request_data_add(outer, inst, RDATA_CHECK, data, true) < 0) {
+		talloc_free(data);
+		return RLM_MODULE_FAIL;
 	}
-	return rcode_of(res.decision);
+	return rcode_of(data->res.decision);
 }
 
-/* post-auth: the decision of record, reply attributes and bookkeeping. */
+/* Record the live session now, or in the background when Redis does not take it. */
+static void record_session(rlm_acme_rats_t *inst, REQUEST *request, armod_result_t const *res)
+{
+	ar_store_session_t ss;
+	ar_store_t **handle;
+	ar_err_t err;
+
+	if (!session_of(request, res->serial, &ss)) {
+		RDEBUG2("no NAS-Identifier/Acct-Session-Id: session not recorded");
+		return;
+	}
+	handle = res->degraded ? NULL : fr_connection_get(inst->pool);
+	if (handle) {
+		int rc = ar_store_session_put(*handle, res->device, &ss, (int)inst->session_ttl, &err);
+
+		fr_connection_release(inst->pool, handle);
+		if (rc == 0)
+			return;
+		if (!ar_store_err_is_down(&err)) {
+			RWARN("session of %s not recorded: %s", res->device, err.msg);
+			return;
+		}
+	}
+	retry_later(inst, request, res->device, &ss);
+}
+
+static void reattest_event(rlm_acme_rats_t *inst, REQUEST *request, armod_result_t const *res)
+{
+	ar_store_event_t ev;
+	ar_store_t **handle;
+	ar_err_t err;
+
+	if (res->degraded)
+		return;
+	armod_reattest_event(res, &ev);
+	handle = fr_connection_get(inst->pool);
+	if (!handle || ar_store_event_add(*handle, &ev, NULL, &err) < 0)
+		RWARN("re-attest event for %s not written: %s", res->device,
+		      handle ? err.msg : "no connection to Redis");
+	if (handle)
+		fr_connection_release(inst->pool, handle);
+}
+
+/*
+ * post-auth: apply what check-eap-tls decided for this handshake. A client
+ * certificate it never saw was not decided: reject, never accept.
+ */
 static rlm_rcode_t CC_HINT(nonnull) mod_post_auth(void *instance, REQUEST *request)
 {
 	rlm_acme_rats_t *inst = instance;
-	ar_store_t **handle = NULL;
-	ar_store_session_t ss;
-	ar_store_event_t ev;
+	check_data_t *data;
 	armod_result_t res;
-	ar_certext_t ext;
-	ar_err_t err;
-	int64_t latency;
+	armod_cert_t cert;
+	int64_t latency = 0;
 	char cls[ARMOD_CLASS_MAX + 1];
 
-	if (!run_check(inst, request, &res, &ext, &latency, &handle))
+	if (!cert_of(inst, request, &cert))
 		return RLM_MODULE_NOOP;
-	expose(inst, request, &res);
+	data = request_data_get(request, inst, RDATA_CHECK);
+	if (data) {
+		res = data->res;
+		latency = data->latency_us;
+		talloc_free(data);
+	} else {
+		memset(&res, 0, sizeof(res));
+		res.decision = ARMOD_REJECT;
+		res.posture_age = -1;
+		snprintf(res.reason, sizeof(res.reason), "certificate not checked during the EAP-TLS "
+			 "handshake (check-eap-tls must call %s)", inst->name);
+		(void)armod_parse_serial(cert.serial, res.serial, sizeof(res.serial), NULL);
+	}
+	expose(inst, request->reply, &request->reply->vps, &res);
+	expose(inst, request, &request->config, &res);
 	switch (res.decision) {
 	case ARMOD_QUARANTINE:
 		set_vlan(request, inst->quarantine_vlan);
 		reply_message(request, "", inst->quarantine_message);
-		armod_reattest_event(&res, &ev);
-		if (handle && !res.degraded && ar_store_event_add(*handle, &ev, NULL, &err) < 0)
-			RWARN("acme_rats: re-attest event for %s not written: %s", res.device, err.msg);
+		reattest_event(inst, request, &res);
 		/* FALL-THROUGH */
 	case ARMOD_ACCEPT:
 		if (res.decision == ARMOD_ACCEPT && inst->accept_vlan[0])
 			set_vlan(request, inst->accept_vlan);
 		if (armod_class_encode(res.device, res.serial, cls, sizeof(cls)) > 0)
 			pair_make_reply("Class", cls, T_OP_ADD);
-		if (!session_of(request, res.serial, &ss)) {
-			RDEBUG2("acme_rats: no NAS-Identifier/Acct-Session-Id: session not recorded");
-		} else if (handle && !res.degraded &&
-			   ar_store_session_put(*handle, res.device, &ss, (int)inst->session_ttl,
-						&err) < 0) {
-			RWARN("acme_rats: session of %s not recorded: %s", res.device, err.msg);
-		}
+		record_session(inst, request, &res);
 		break;
 	case ARMOD_REJECT:
 		reply_message(request, "Access denied: ", res.reason);
@@ -555,10 +1015,58 @@ static rlm_rcode_t CC_HINT(nonnull) mod_post_auth(void *instance, REQUEST *reque
 	case ARMOD_PASS:
 		break;
 	}
-	if (handle)
-		fr_connection_release(inst->pool, handle);
-	log_decision(request, &res, latency, "post-auth");
+	log_decision(inst, request, &res, latency, "post-auth");
 	return rcode_of(res.decision);
+}
+
+/* The decision attributes of @request, or of the request running EAP. */
+static VALUE_PAIR *decision_attr(REQUEST *request, DICT_ATTR const *da)
+{
+	VALUE_PAIR *vp = find_in(request->config, da);
+
+	return vp || !request->parent ? vp : find_in(request->parent->config, da);
+}
+
+/*
+ * %{acme_rats:device}, decision, reason, posture_age, degraded: what the
+ * module decided for this request ("" before it ran).
+ */
+static ssize_t acme_rats_xlat(void *instance, REQUEST *request, char const *fmt, char *out,
+			      size_t outlen)
+{
+	rlm_acme_rats_t *inst = instance;
+	char key[32], list[128];
+	VALUE_PAIR *vp;
+	size_t n = strcspn(fmt, " \t");
+
+	while (*fmt == ' ')
+		fmt++, n = strcspn(fmt, " \t");
+	snprintf(key, sizeof(key), "%.*s", (int)n, fmt);
+	*out = '\0';
+	switch ((xlat_key_t)fr_str2int(xlat_key_table, key, -1)) {
+	case XK_DEVICE:
+		vp = decision_attr(request, inst->da_device);
+		break;
+	case XK_DECISION:
+		vp = decision_attr(request, inst->da_decision);
+		break;
+	case XK_REASON:
+		vp = decision_attr(request, inst->da_reason);
+		break;
+	case XK_POSTURE_AGE:
+		vp = decision_attr(request, inst->da_age);
+		break;
+	case XK_DEGRADED:
+		vp = decision_attr(request, inst->da_degraded);
+		break;
+	default:
+		REDEBUG("%%{%s:%s}: expected %s", inst->name, key,
+			choices(list, sizeof(list), xlat_key_table));
+		return -1;
+	}
+	if (!vp)
+		return 0;
+	return (ssize_t)vp_prints_value(out, outlen, vp, '\0');
 }
 
 /* Accounting: keep the NOC's view of live sessions. */
@@ -588,12 +1096,12 @@ static rlm_rcode_t CC_HINT(nonnull) mod_accounting(void *instance, REQUEST *requ
 	if (found <= 0)
 		return RLM_MODULE_NOOP;
 	if (!session_of(request, serial, &ss)) {
-		RWDEBUG("acme_rats: accounting without NAS identity or Acct-Session-Id: ignored");
+		RWDEBUG("accounting without NAS identity or Acct-Session-Id: ignored");
 		return RLM_MODULE_NOOP;
 	}
 	handle = fr_connection_get(inst->pool);
 	if (!handle) {
-		RWARN("acme_rats: session %s of %s not updated: no connection to Redis",
+		RWARN("session %s of %s not updated: no connection to Redis",
 		      ss.acct_session_id, device);
 		return RLM_MODULE_FAIL;
 	}
@@ -611,10 +1119,10 @@ static rlm_rcode_t CC_HINT(nonnull) mod_accounting(void *instance, REQUEST *requ
 	}
 	fr_connection_release(inst->pool, handle);
 	if (rc < 0) {
-		RWARN("acme_rats: session %s of %s not updated: %s", ss.acct_session_id, device, err.msg);
+		RWARN("session %s of %s not updated: %s", ss.acct_session_id, device, err.msg);
 		return RLM_MODULE_FAIL;
 	}
-	RDEBUG2("acme_rats: session %s of %s %s", ss.acct_session_id, device,
+	RDEBUG2("session %s of %s %s", ss.acct_session_id, device,
 		status->vp_integer == PW_STATUS_STOP ? "removed" : "recorded");
 	return RLM_MODULE_OK;
 }
@@ -626,6 +1134,7 @@ module_t rlm_acme_rats = {
 	.type		= RLM_TYPE_THREAD_SAFE,
 	.inst_size	= sizeof(rlm_acme_rats_t),
 	.config		= module_config,
+	.bootstrap	= mod_bootstrap,
 	.instantiate	= mod_instantiate,
 	.detach		= mod_detach,
 	.methods = {

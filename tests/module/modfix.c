@@ -38,8 +38,9 @@ int modfix_init(modfix_t *f, int64_t now)
 	f->pol.grace_s = 12 * 3600;
 	f->pol.max_lifetime_s = 24 * 3600;
 	f->pol.nissuers = 1;
-	snprintf(f->pol.issuers[0].aki, sizeof(f->pol.issuers[0].aki), "%s", MODFIX_AKI);
-	snprintf(f->pol.issuers[0].name, sizeof(f->pol.issuers[0].name), "/CN=acme-rats issuing CA");
+	if (armod_issuer_set(&f->pol.issuers[0], MODFIX_AKI, "/CN=acme-rats issuing CA",
+			     MODFIX_ROOT, MODFIX_CA_SERIAL, MODFIX_CA_SINCE, MODFIX_CA_UNTIL, NULL) < 0)
+		return -1;
 	modfix_utc(now - 60, f->since);
 	modfix_utc(now - 60 + 8 * 3600, f->until);
 	f->cert.serial = "5A0B1C2D3E4F50617283940A1B2C3D4E";	/* FreeRADIUS prints lower case; either works */
@@ -49,6 +50,12 @@ int modfix_init(modfix_t *f, int64_t now)
 	f->cert.aki = "keyid:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33";
 	f->cert.ext = f->der;
 	f->cert.ext_len = f->der_len;
+	/* The verified chain: issued by that CA. */
+	f->cert.ca_serial = MODFIX_CA_SERIAL;
+	f->cert.ca_subject = "/CN=acme-rats issuing CA";
+	f->cert.ca_issuer = MODFIX_ROOT;
+	f->cert.ca_valid_since = MODFIX_CA_SINCE;
+	f->cert.ca_expiration = MODFIX_CA_UNTIL;
 	return 0;
 }
 

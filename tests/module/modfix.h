@@ -2,7 +2,8 @@
 /*
  * An ACME-RATS certificate as FreeRADIUS would export it, for the in-process
  * tests and benchmark of rlm_acme_rats's check: an 8 h certificate of device
- * SUB-0042 issued a minute ago by "/CN=acme-rats issuing CA", its
+ * SUB-0042 issued a minute ago by "/CN=acme-rats issuing CA" (the verified
+ * chain's depth-1 certificate), its
  * attestation extension, the policy trusting that CA (fresh 6 h, grace
  * 12 h, lifetime cap 24 h), and the Redis records the CA would write.
  */
@@ -15,6 +16,11 @@
 
 #define MODFIX_AKI	"00112233445566778899aabbccddeeff00112233"
 #define MODFIX_SERIAL	"5a0b1c2d3e4f50617283940a1b2c3d4e"
+/* The issuing CA's certificate as the verified chain shows it at depth 1. */
+#define MODFIX_ROOT		"/CN=acme-rats root CA"
+#define MODFIX_CA_SERIAL	"1f2e3d4c5b6a"
+#define MODFIX_CA_SINCE		"260101000000Z"
+#define MODFIX_CA_UNTIL		"360101000000Z"
 
 typedef struct modfix {
 	armod_policy_t	pol;

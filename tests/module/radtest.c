@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <signal.h>
 #include <sys/wait.h>
 
 #include <openssl/pem.h>
@@ -515,34 +516,130 @@ static int run_to_file(char *const argv[], const char *path)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* eapol_test's configuration and arguments for one run. */
+typedef struct eap_run {
+	char	conf[300], port[16], nas_id[64], sess[128], outpath[300];
+	char	*argv[12];
+} eap_run_t;
+
+static int eap_prepare(eap_run_t *run, const rad_proc_t *r, const enroll_env_t *e,
+		       const char *cert_pem, const char *acct_session, const char *extra_args)
+{
+	char text[1024], key[300];
+	size_t n = strlen(cert_pem);
+
+	/* A certificate with a key of its own beside it (NAME.key for NAME.pem). */
+	snprintf(key, sizeof(key), "%.*s.key", (int)(n > 4 ? n - 4 : n), cert_pem);
+	if (n <= 4 || strcmp(cert_pem + n - 4, ".pem") || access(key, R_OK) != 0)
+		snprintf(key, sizeof(key), "%s", e->device_key);
+	snprintf(text, sizeof(text), "network={\n\tkey_mgmt=WPA-EAP\n\teap=TLS\n\tidentity=\"SUB-0042\"\n"
+		 "\tca_cert=\"%s/ca.crt\"\n\tclient_cert=\"%s\"\n\tprivate_key=\"%s\"\n"
+		 "\teapol_flags=0\n}\n", e->ca.dir, cert_pem, key);
+	if (write_file(e->dir, "eapol.conf", text, run->conf, sizeof(run->conf)) < 0)
+		return -1;
+	snprintf(run->port, sizeof(run->port), "-p%d", r->auth_port);
+	snprintf(run->nas_id, sizeof(run->nas_id), "-N32:s:ap-substation-7");
+	snprintf(run->sess, sizeof(run->sess), "-N44:s:%s", acct_session);
+	snprintf(run->outpath, sizeof(run->outpath), "%s/eapol.out", e->dir);
+	unlink(run->outpath);
+	{
+		char *argv[] = { "/usr/bin/eapol_test", "-c", run->conf, "-a127.0.0.1", run->port,
+				 "-stesting123", "-t10", run->nas_id, run->sess,
+				 (char *)(extra_args ? extra_args : "-t10"), NULL };
+
+		memcpy(run->argv, argv, sizeof(argv));
+	}
+	return 0;
+}
+
+/* Start @argv with stdout and stderr in @path; its pid, or -1. */
+static pid_t spawn_to_file(char *const argv[], const char *path)
+{
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int rc;
+
+	if (posix_spawn_file_actions_init(&fa) != 0)
+		return -1;
+	rc = posix_spawn_file_actions_addopen(&fa, 1, path, O_WRONLY | O_CREAT | O_TRUNC, 0600) ||
+	     posix_spawn_file_actions_adddup2(&fa, 1, 2) ||
+	     posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	return rc ? -1 : pid;
+}
+
+static int wait_exit(pid_t pid)
+{
+	int st;
+
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void read_output(const char *path, char *out, size_t outsize)
+{
+	char *res;
+	size_t len;
+
+	out[0] = '\0';
+	if (ar_file_read(path, 1 << 22, &res, &len, NULL) == 0) {
+		/* The end holds the outcome: keep it when the output is longer. */
+		snprintf(out, outsize, "%s", len >= outsize ? res + len - (outsize - 1) : res);
+		free(res);
+	}
+}
+
 int rad_eap(const rad_proc_t *r, const enroll_env_t *e, const char *cert_pem,
 	    const char *acct_session, const char *extra_args, char *out, size_t outsize)
 {
-	char conf[300], text[1024], port[16], nas_id[64], sess[128], outpath[300], *res;
-	size_t len;
+	eap_run_t run;
+	pid_t pid;
 	int rc;
 
-	snprintf(text, sizeof(text), "network={\n\tkey_mgmt=WPA-EAP\n\teap=TLS\n\tidentity=\"SUB-0042\"\n"
-		 "\tca_cert=\"%s/ca.crt\"\n\tclient_cert=\"%s\"\n\tprivate_key=\"%s\"\n"
-		 "\teapol_flags=0\n}\n", e->ca.dir, cert_pem, e->device_key);
-	if (write_file(e->dir, "eapol.conf", text, conf, sizeof(conf)) < 0)
+	if (eap_prepare(&run, r, e, cert_pem, acct_session, extra_args) < 0)
 		return -1;
-	snprintf(port, sizeof(port), "-p%d", r->auth_port);
-	snprintf(nas_id, sizeof(nas_id), "-N32:s:ap-substation-7");
-	snprintf(sess, sizeof(sess), "-N44:s:%s", acct_session);
-	snprintf(outpath, sizeof(outpath), "%s/eapol.out", e->dir);
-	unlink(outpath);
-	{
-		char *argv[] = { "/usr/bin/eapol_test", "-c", conf, "-a127.0.0.1", port, "-stesting123",
-				 "-t10", nas_id, sess, (char *)(extra_args ? extra_args : "-t10"), NULL };
-		rc = run_to_file(argv, outpath);
-	}
-	out[0] = '\0';
-	if (ar_file_read(outpath, 1 << 22, &res, &len, NULL) == 0) {
-		snprintf(out, outsize, "%s", res);
-		free(res);
-	}
+	pid = spawn_to_file(run.argv, run.outpath);
+	rc = pid > 0 ? wait_exit(pid) : -1;
+	read_output(run.outpath, out, outsize);
 	return rc;
+}
+
+int rad_eap_between(const rad_proc_t *r, const enroll_env_t *e, const char *cert_pem,
+		    const char *acct_session, void (*between)(void *), void *arg, char *out,
+		    size_t outsize)
+{
+	int64_t deadline = lab_now_ms() + 15000;
+	eap_run_t run;
+	pid_t pid;
+	int rc, stopped = 0;
+
+	if (eap_prepare(&run, r, e, cert_pem, acct_session, "-r1") < 0 ||
+	    (pid = spawn_to_file(run.argv, run.outpath)) <= 0)
+		return -1;
+	/* The first Access-Accept: the module has recorded the session just before. */
+	while (lab_now_ms() < deadline) {
+		ar_store_session_t *ss = NULL;
+		size_t n = 0, i;
+		int found = 0;
+
+		if (ar_store_session_list(e->st, "SUB-0042", &ss, &n, NULL) == 0)
+			for (i = 0; i < n; i++)
+				found |= !strcmp(ss[i].acct_session_id, acct_session);
+		free(ss);
+		if (found) {
+			stopped = kill(pid, SIGSTOP) == 0;
+			break;
+		}
+		lab_sleep_ms(1);
+	}
+	between(arg);
+	if (stopped)
+		kill(pid, SIGCONT);
+	rc = wait_exit(pid);
+	read_output(run.outpath, out, outsize);
+	return stopped ? rc : -1;
 }
 
 int rad_acct(const rad_proc_t *r, const enroll_env_t *e, const char *status, const char *device,

@@ -84,10 +84,22 @@ int rad_start(rad_proc_t *r, const enroll_env_t *e, const char *const *settings,
 void rad_stop(rad_proc_t *r);
 
 /* One EAP-TLS authentication with eapol_test, as NAS "ap-substation-7",
+ * with the device key, or NAME.key when @cert_pem is NAME.pem and it exists,
  * with Acct-Session-Id @acct_session. Returns eapol_test's exit status (0:
- * Access-Accept); its output goes to @out (NUL-terminated, truncated). */
+ * Access-Accept); its output goes to @out (NUL-terminated; the end of it
+ * when longer). */
 int rad_eap(const rad_proc_t *r, const enroll_env_t *e, const char *cert_pem,
 	    const char *acct_session, const char *extra_args, char *out, size_t outsize);
+
+/* An authentication and its re-authentication (eapol_test -r1; the TLS
+ * session is resumed when the server's cache allows it). @between runs
+ * after the first Access-Accept (eapol_test stopped meanwhile: the module's
+ * session record of @acct_session in Redis marks it) and before the second
+ * begins. Returns eapol_test's exit status (0: both accepted), -1 when the
+ * first never got in. */
+int rad_eap_between(const rad_proc_t *r, const enroll_env_t *e, const char *cert_pem,
+		    const char *acct_session, void (*between)(void *), void *arg, char *out,
+		    size_t outsize);
 
 /* Accounting-Request @status (Start, Interim-Update, Stop) for the session,
  * with the Class the module gave @device's Access-Accept. radclient's

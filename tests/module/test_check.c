@@ -141,16 +141,82 @@ static void test_issuer_must_match_by_key_id_and_name(void **state)
 {
 	(void)state;
 	t.cert.issuer = "/CN=someone else";
-	decide(ARMOD_REJECT, "issuer is not an ACME-RATS CA");
-	t.pol.pass_non_acme = 1;
-	decide(ARMOD_PASS, "issuer is not an ACME-RATS CA");
+	decide(ARMOD_REJECT, "differs from the verified issuing CA");
+	t.pol.pass_non_acme = 1;	/* issued under our CA: never passed */
+	decide(ARMOD_REJECT, "differs from the verified issuing CA");
 	t.cert.issuer = "/CN=acme-rats issuing CA";
 	t.cert.aki = "keyid:01:02";
-	decide(ARMOD_PASS, "issuer is not an ACME-RATS CA");
+	decide(ARMOD_REJECT, "differs from the verified issuing CA");
 	t.cert.aki = NULL;
-	decide(ARMOD_PASS, "no authority key identifier");
-	t.pol.pass_non_acme = 0;
 	decide(ARMOD_REJECT, "no authority key identifier");
+	/* Another CA's certificate, through another CA's chain: pass or reject. */
+	t.cert.issuer = "/CN=someone else";
+	t.cert.aki = "keyid:01:02";
+	t.cert.ca_subject = "/CN=someone else";
+	t.cert.ca_serial = "0a";
+	decide(ARMOD_PASS, "issuer is not an ACME-RATS CA");
+	t.pol.pass_non_acme = 0;
+	decide(ARMOD_REJECT, "issuer is not an ACME-RATS CA");
+}
+
+/*
+ * A CA under another trust anchor copies the ACME-RATS issuing CA's name and
+ * key identifier and signs a leaf with SUB-0042's serial and extension: the
+ * leaf's own fields all say "ACME-RATS", the verified chain does not.
+ */
+static void test_leaf_forged_under_another_ca_with_copied_issuer_fields_refused(void **state)
+{
+	armod_result_t r;
+
+	(void)state;
+	t.cert.ca_serial = "7a7a7a";			/* the forger's sub-CA ... */
+	t.cert.ca_issuer = "/CN=another enterprise CA";	/* ... under the other anchor */
+	r = decide(ARMOD_REJECT, "issuer not verified");
+	assert_string_equal(r.device, "");
+	t.pol.pass_non_acme = 1;			/* a claim to be ours is never passed on */
+	decide(ARMOD_REJECT, "issuer not verified");
+	/* Every depth-1 field counts: name, issuer and serial copied, validity not. */
+	t.cert.ca_serial = MODFIX_CA_SERIAL;
+	t.cert.ca_issuer = MODFIX_ROOT;
+	t.cert.ca_valid_since = "260102000000Z";
+	decide(ARMOD_REJECT, "issuer not verified");
+	t.cert.ca_valid_since = MODFIX_CA_SINCE;
+	t.cert.ca_expiration = NULL;			/* nothing reported for depth 1 */
+	decide(ARMOD_REJECT, "issuer not verified");
+	t.cert.ca_expiration = MODFIX_CA_UNTIL;
+	t.cert.ca_serial = "1F2E3D4C5B6A";		/* hex case is not a difference */
+	decide(ARMOD_ACCEPT, "posture fresh");
+	t.cert.ca_subject = NULL;
+	t.cert.ca_serial = NULL;
+	decide(ARMOD_REJECT, "issuer not verified");
+}
+
+/*
+ * The SOC's verdict stands on its own record: a device flagged
+ * contraindicated stays out when its posture record is gone (which would
+ * otherwise fall back to the certificate's extension, affirming at issuance).
+ */
+static void test_soc_verdict_without_posture_record_is_rejected(void **state)
+{
+	ar_store_verdict_t v = { .status = AR_STATUS_CONTRAINDICATED };
+	armod_result_t r;
+
+	(void)state;
+	snprintf(v.reason, sizeof(v.reason), "implant found");
+	snprintf(v.source, sizeof(v.source), "soc-api");
+	assert_int_equal(ar_store_verdict_put(t.st, "SUB-0042", &v, NULL), 0);
+	assert_int_equal(ar_store_del(t.st, "{dev:SUB-0042}:posture", NULL), 1);
+	r = decide(ARMOD_REJECT, "posture contraindicated (SOC: implant found)");
+	assert_true(r.verdict);
+	/* Without the verdict, a missing record falls back to the extension (documented). */
+	assert_int_equal(ar_store_verdict_clear(t.st, "SUB-0042", NULL), 1);
+	r = decide(ARMOD_ACCEPT, "posture fresh");
+	assert_false(r.verdict);
+	/* A warning verdict quarantines a fresh posture. */
+	v.status = AR_STATUS_WARNING;
+	assert_int_equal(ar_store_verdict_put(t.st, "SUB-0042", &v, NULL), 0);
+	decide(ARMOD_QUARANTINE, "posture warning (SOC: implant found)");
+	assert_int_equal(ar_store_verdict_clear(t.st, "SUB-0042", NULL), 1);
 }
 
 static void test_extension_must_be_present_and_decode(void **state)
@@ -311,6 +377,9 @@ int main(void)
 		cmocka_unit_test_setup(test_posture_beyond_grace_contraindicated_or_none_is_rejected, setup),
 		cmocka_unit_test_setup(test_certificate_record_must_be_valid_and_the_devices, setup),
 		cmocka_unit_test_setup(test_issuer_must_match_by_key_id_and_name, setup),
+		cmocka_unit_test_setup(test_leaf_forged_under_another_ca_with_copied_issuer_fields_refused,
+				       setup),
+		cmocka_unit_test_setup(test_soc_verdict_without_posture_record_is_rejected, setup),
 		cmocka_unit_test_setup(test_extension_must_be_present_and_decode, setup),
 		cmocka_unit_test_setup(test_lifetime_and_validity_are_enforced, setup),
 		cmocka_unit_test_setup(test_redis_unavailable_follows_the_configuration, setup),

@@ -25,16 +25,33 @@ static struct {
 	rad_proc_t	rad;
 	char		other[300];	/* another enterprise CA */
 	char		trust_extra[340];
-	char		path[10][300];
-	char		serial[10][80];
+	char		path[12][300];
+	char		serial[12][80];
 	char		out[1 << 16];
 } t;
 
 /* Certificates of the matrix, by index into t.path / t.serial. */
-enum { FRESH, REVOKED, SUPERSEDED, RENEWED, LONG_LIVED, GARBLED, NO_EXT, OTHER_CA, EXPIRED, NCERTS };
+enum { FRESH, REVOKED, SUPERSEDED, RENEWED, LONG_LIVED, GARBLED, NO_EXT, OTHER_CA, EXPIRED, FORGED,
+       FORGED_DEEP, NCERTS };
 
 static const char *names[NCERTS] = { "fresh", "revoked", "superseded", "renewed", "long", "garbled",
-				     "noext", "other", "expired" };
+				     "noext", "other", "expired", "forged", "forged-deep" };
+
+/* tests/fixtures/mkforgery: @mode "" or "deep"; the chain file to @out. */
+static int forge(const char *sub, const char *mode, char *out, size_t size)
+{
+	char script[400], dir[340], issuer[340];
+	char *argv[] = { script, dir, issuer, t.path[FRESH], t.other, (char *)mode, NULL };
+
+	snprintf(script, sizeof(script), "%s/tests/fixtures/mkforgery", catest_top("AR_TOP_SRCDIR"));
+	snprintf(dir, sizeof(dir), "%s/%s", t.e.dir, sub);
+	snprintf(issuer, sizeof(issuer), "%s/issuer.crt", t.e.ca.dir);
+	if (!mode[0])
+		argv[5] = NULL;
+	if ((size_t)snprintf(out, size, "%.*s/forged.pem", (int)(size > 20 ? size - 20 : 0), dir) >= size)
+		return -1;
+	return catest_run(argv) == 0 ? 0 : -1;
+}
 
 static int start_radius_as(const char *s1, const char *s2, int quiet)
 {
@@ -98,6 +115,10 @@ static int enroll_all(void)
 		rc |= mint_cert(&t.e, &other, t.path[OTHER_CA]);
 		rc |= mint_cert(&t.e, &expired, t.path[EXPIRED]);
 	}
+	/* Under the other CA, with SUB-0042's serial and extension copied. */
+	rc |= forge("forgery", "", t.path[FORGED], sizeof(t.path[FORGED]));
+	rc |= forge("forgery-deep", "deep", t.path[FORGED_DEEP], sizeof(t.path[FORGED_DEEP]));
+	snprintf(t.serial[FORGED], sizeof(t.serial[FORGED]), "%s", t.serial[FRESH]);
 	return rc ? -1 : 0;
 }
 
@@ -121,14 +142,19 @@ static int group_teardown(void **state)
 	return 0;
 }
 
+static void expect_reply_message(const char *prefix, const char *reason);
+
 /*
  * The one decision line the authentication logged; fails unless it has
  * @outcome and @reason, and, for a certificate of the CA (@cert >= 0 with a
- * known serial), names the device and that serial.
+ * known serial), names the device and that serial. A reject is decided in
+ * check-eap-tls (the handshake fails) and its reason reaches the
+ * Access-Reject's Reply-Message; anything else is applied in post-auth.
  */
 static void expect_decision(int cert, const char *outcome, const char *reason)
 {
 	const char *serial = cert >= 0 ? t.serial[cert] : "";
+	const char *stage = strcmp(outcome, "reject") ? "stage=post-auth" : "stage=check-eap-tls";
 	char needle[200];
 	char *log = rad_log_since(&t.rad, "acme_rats: decision", 3000), *line, *next;
 	int n = 0;
@@ -136,7 +162,10 @@ static void expect_decision(int cert, const char *outcome, const char *reason)
 	snprintf(needle, sizeof(needle), "acme_rats: decision device=SUB-0042 serial=%s outcome=%s ",
 		 serial, outcome);
 	for (line = strstr(log, "acme_rats: decision"); line; line = next) {
+		size_t len;
+
 		next = strstr(line + 1, "acme_rats: decision");
+		len = strcspn(line, "\n");
 		n++;
 		if (serial[0] && strncmp(line, needle, strlen(needle)))
 			fail_msg("decision line \"%.300s\" lacks \"%s\"", line, needle);
@@ -146,10 +175,16 @@ static void expect_decision(int cert, const char *outcome, const char *reason)
 			fail_msg("decision line \"%.300s\" lacks reason \"%s\"", line, reason);
 		if (!strstr(line, outcome))
 			fail_msg("decision line \"%.300s\" is not %s", line, outcome);
+		if (!memmem(line, len, stage, strlen(stage)))
+			fail_msg("decision line \"%.*s\" is not at %s", (int)len, line, stage);
 	}
 	if (n != 1)
 		fail_msg("%d decision lines, want 1:\n%s", n, log);
+	if (strstr(log, "Failed retrieving values"))
+		fail_msg("an unlang condition failed:\n%s", log);
 	free(log);
+	if (!strcmp(outcome, "reject"))
+		expect_reply_message("Access denied: ", reason);
 }
 
 static void authenticate(int cert, int want_accept)
@@ -167,6 +202,11 @@ static void authenticate(int cert, int want_accept)
 		fail_msg("%s: eapol_test exit %d, want Access-%s; server log:\n%s", names[cert], rc,
 			 want_accept ? "Accept" : "Reject", n > 6000 ? log + n - 6000 : log);
 	}
+	/* Every reject ends the EAP conversation in EAP-Failure, never EAP-Success. */
+	if (!want_accept && (!strstr(t.out, "EAP: Received EAP-Failure") ||
+			     strstr(t.out, "EAP: Received EAP-Success")))
+		fail_msg("%s: Access-Reject without EAP-Failure:\n%.3000s", names[cert],
+			 strstr(t.out, "Received RADIUS message") ? strstr(t.out, "Received RADIUS message") : t.out);
 }
 
 /*
@@ -191,6 +231,21 @@ static void expect_reply_hex(const char *name, const char *hex, const char *text
 			return;
 	}
 	fail_msg("reply lacks %s = %s:\n%.2500s", name, text ? text : hex, p);
+}
+
+/* The last message's Reply-Message starts with @prefix and holds @reason. */
+static void expect_reply_message(const char *prefix, const char *reason)
+{
+	const char *p = NULL, *q, *v;
+
+	for (q = strstr(t.out, "Received RADIUS message"); q; q = strstr(q + 1, "Received RADIUS message"))
+		p = q;
+	assert_non_null(p);
+	q = strstr(p, "(Reply-Message) length=");
+	v = q ? strstr(q, "Value: '") : NULL;
+	if (!v || strncmp(v + 8, prefix, strlen(prefix)) ||
+	    (reason && !memmem(v, strcspn(v, "\n"), reason, strlen(reason))))
+		fail_msg("reply lacks Reply-Message \"%s...%s\":\n%.2500s", prefix, reason ? reason : "", p);
 }
 
 static void expect_reply(const char *name, const char *text)
@@ -314,21 +369,33 @@ static void test_missing_or_garbled_extension_is_rejected(void **state)
 	expect_reply("Reply-Message", "Access denied: attestation extension invalid");
 }
 
+static int has_session(const char *acct_session);
+
 static void test_redis_stopped_degrades_per_configuration(void **state)
 {
-	char *log;
+	char *log, sess[64];
+	int i;
 
 	(void)state;
+	set_posture(AR_STATUS_AFFIRMING, 60);
 	assert_int_equal(lab_redis_kill(&t.e.redis), 0);
 	/* certificate_only (the default): decided from the extension, loudly. */
-	authenticate(FRESH, 1);
-	log = rad_log_since(&t.rad, "acme_rats: decision", 3000);
+	free(rad_log_since(&t.rad, NULL, 0));
+	snprintf(sess, sizeof(sess), "sess-degraded-%lld", (long long)lab_now_ms());
+	assert_int_equal(rad_eap(&t.rad, &t.e, t.path[FRESH], sess, NULL, t.out, sizeof(t.out)), 0);
+	log = rad_log_since(&t.rad, "degraded decisions=", 3000);
 	if (!strstr(log, "outcome=accept") || !strstr(log, "degraded=yes") ||
-	    !strstr(log, "certificate only"))
+	    !strstr(log, "certificate only") || !strstr(log, "degraded decisions=1 "))
 		fail_msg("no degraded accept:\n%s", log);
 	free(log);
+	/* Its session record is written once Redis is back. */
+	assert_int_equal(lab_redis_restart(&t.e.redis), 0);
+	for (i = 0; i < 100 && !has_session(sess); i++)
+		lab_sleep_ms(50);
+	assert_true(has_session(sess));
 
 	assert_int_equal(start_radius("MKRADDB_REDIS_UNAVAILABLE=fail_closed", NULL), 0);
+	assert_int_equal(lab_redis_kill(&t.e.redis), 0);
 	authenticate(FRESH, 0);
 	expect_decision(FRESH, "reject", "posture store unavailable (fail_closed)");
 	expect_reply("Reply-Message", "Access denied: posture store unavailable");
@@ -362,26 +429,142 @@ static void test_revoked_and_superseded_serials_are_rejected(void **state)
 	expect_decision(SUPERSEDED, "reject", "certificate superseded");
 }
 
-/* The shipped configuration disables resumption: every re-authentication
- * is a full handshake through check-eap-tls, and decided again. */
-static void test_reauthentication_is_decided_again(void **state)
+/*
+ * The RSA sub-CA forgery: another CA of the EAP trust store signs a CA that
+ * copies the ACME-RATS issuing CA's name and key identifier; under it, a
+ * leaf with the attacker's key and SUB-0042's serial and attestation
+ * extension. EAP-TLS verifies the chain (through the other CA); the module
+ * sees that its depth-1 certificate is not the issuing CA and rejects it in
+ * the handshake, also where other CAs' certificates are passed on.
+ */
+static void test_rsa_sub_ca_copying_issuer_name_and_ski_is_refused(void **state)
 {
-	char *log, *p;
-	int validations = 0, decisions = 0;
+	char *log;
 
 	(void)state;
-	assert_int_equal(rad_eap(&t.rad, &t.e, t.path[FRESH], "sess-reauth", "-r1", t.out,
-				 sizeof(t.out)), 0);
+	set_posture(AR_STATUS_AFFIRMING, 60);
+	authenticate(FORGED, 0);
+	expect_decision(-1, "reject", "issuer not verified: the chain's issuing certificate (serial 7a7a7a");
+
+	assert_int_equal(start_radius("MKRADDB_NON_ACME=pass", NULL), 0);
+	authenticate(FORGED, 0);
+	expect_decision(-1, "reject", "issuer not verified: the chain's issuing certificate (serial 7a7a7a");
+	/* The same CA copied one level deeper (its issuer name and serial too):
+	 * the chain is longer than verify_depth = 1 allows, EAP-TLS refuses it. */
+	authenticate(FORGED_DEEP, 0);
+	log = rad_log_since(&t.rad, "OpenSSL says error", 3000);
+	if (!strstr(log, "certificate chain too long") || strstr(log, "acme_rats: decision"))
+		fail_msg("the deeper forgery was not refused by the chain length:\n%s", log);
+	free(log);
+	assert_int_equal(start_radius(NULL, NULL), 0);
+}
+
+/* The SOC's verdict outlives the posture record: no fallback to the extension. */
+static void test_soc_verdict_without_posture_record_is_rejected(void **state)
+{
+	ar_store_verdict_t v = { .status = AR_STATUS_CONTRAINDICATED };
+	ar_store_posture_t keep;
+
+	(void)state;
+	set_posture(AR_STATUS_AFFIRMING, 60);
+	assert_int_equal(ar_store_posture_get(t.e.st, "SUB-0042", &keep, NULL), 1);
+	snprintf(v.reason, sizeof(v.reason), "implant found");
+	snprintf(v.source, sizeof(v.source), "soc-api");
+	assert_int_equal(ar_store_verdict_put(t.e.st, "SUB-0042", &v, NULL), 0);
+	assert_int_equal(ar_store_del(t.e.st, "{dev:SUB-0042}:posture", NULL), 1);
+	authenticate(FRESH, 0);
+	expect_decision(FRESH, "reject", "posture contraindicated (SOC: implant found)");
+	assert_int_equal(ar_store_verdict_clear(t.e.st, "SUB-0042", NULL), 1);
+	/* Without a verdict a missing record falls back to the extension (docs/module.md). */
+	authenticate(FRESH, 1);
+	expect_decision(FRESH, "accept", "posture fresh");
+	keep.updated_at = 0;
+	assert_int_equal(ar_store_posture_put(t.e.st, "SUB-0042", &keep, NULL), 0);
+}
+
+static void flag_device(void *arg)
+{
+	(void)arg;
+	set_posture(AR_STATUS_CONTRAINDICATED, 60);
+}
+
+static void nothing(void *arg)
+{
+	(void)arg;
+}
+
+static int count(const char *text, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = text; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+/*
+ * A device authenticates, then re-authenticates (eapol_test -r1): with the
+ * TLS session cache on the second handshake is a resumption, decided from
+ * the certificate attributes the cache holds; with it off, a full one.
+ * Healthy: both accepted. Flagged in between: the second is rejected in the
+ * handshake, resumed or not.
+ */
+static void reauthenticate(int cache, int flag)
+{
+	char sess[64], *log;
+	int rc;
+
+	assert_int_equal(start_radius(cache ? "MKRADDB_TLS_CACHE=yes" : NULL, NULL), 0);
+	set_posture(AR_STATUS_AFFIRMING, 60);
+	free(rad_log_since(&t.rad, NULL, 0));
+	snprintf(sess, sizeof(sess), "sess-reauth-%d-%d-%lld", cache, flag, (long long)lab_now_ms());
+	rc = rad_eap_between(&t.rad, &t.e, t.path[FRESH], sess, flag ? flag_device : nothing, NULL, t.out,
+			     sizeof(t.out));
 	lab_sleep_ms(200);
 	log = rad_log_since(&t.rad, NULL, 0);
-	for (p = log; (p = strstr(p, "Validating certificate")); p++)
-		validations++;
-	for (p = log; (p = strstr(p, "acme_rats: decision")); p++)
-		decisions++;
-	if (validations != 2 || decisions != 2 || strstr(log, "EAP-Session-Resumed"))
-		fail_msg("%d certificate checks and %d decisions for 2 authentications:\n%s",
-			 validations, decisions, log);
+	if (count(log, "acme_rats: decision") != 2 || count(log, "Validating certificate") != 2 ||
+	    count(log, "outcome=accept reason=\"posture fresh\"") != 1 + !flag ||
+	    (cache != (strstr(log, "Successfully restored session") != NULL)) ||
+	    (flag && (rc == 0 || !strstr(log, "outcome=reject reason=\"posture contraindicated\"") ||
+		      !strstr(log, "stage=check-eap-tls") || count(t.out, "EAP: Received EAP-Failure") != 1)) ||
+	    (!flag && rc != 0) || strstr(log, "Failed retrieving values"))
+		fail_msg("cache=%d flagged=%d: eapol_test exit %d; server log:\n%s", cache, flag, rc, log);
 	free(log);
+	set_posture(AR_STATUS_AFFIRMING, 60);
+}
+
+static void test_resumed_session_with_cache_is_decided_from_cached_attributes(void **state)
+{
+	(void)state;
+	reauthenticate(1, 0);
+}
+
+static void test_flagged_device_cannot_resume_its_way_in(void **state)
+{
+	(void)state;
+	reauthenticate(1, 1);
+}
+
+static void test_reauthentication_without_cache_is_decided_again(void **state)
+{
+	(void)state;
+	reauthenticate(0, 0);
+	reauthenticate(0, 1);
+	assert_int_equal(start_radius(NULL, NULL), 0);
+}
+
+/* %{acme_rats:...} in unlang after the module ran. */
+static void test_xlat_expands_the_decision(void **state)
+{
+	(void)state;
+	assert_int_equal(start_radius("MKRADDB_POST_AUTH_EXTRA=update reply { &Reply-Message := "
+				      "\"%{acme_rats:device}/%{acme_rats:decision}/%{acme_rats:posture_age}/"
+				      "%{acme_rats:degraded}\" }", NULL), 0);
+	set_posture(AR_STATUS_AFFIRMING, 60);
+	authenticate(FRESH, 1);
+	expect_decision(FRESH, "accept", "posture fresh");
+	expect_reply_message("SUB-0042/accept/6", "/no");
+	assert_int_equal(start_radius(NULL, NULL), 0);
 }
 
 static int has_session(const char *acct_session)
@@ -448,7 +631,12 @@ int main(void)
 		cmocka_unit_test(test_redis_stopped_degrades_per_configuration),
 		cmocka_unit_test(test_expired_certificate_is_rejected_by_eap_tls),
 		cmocka_unit_test(test_revoked_and_superseded_serials_are_rejected),
-		cmocka_unit_test(test_reauthentication_is_decided_again),
+		cmocka_unit_test(test_rsa_sub_ca_copying_issuer_name_and_ski_is_refused),
+		cmocka_unit_test(test_soc_verdict_without_posture_record_is_rejected),
+		cmocka_unit_test(test_resumed_session_with_cache_is_decided_from_cached_attributes),
+		cmocka_unit_test(test_flagged_device_cannot_resume_its_way_in),
+		cmocka_unit_test(test_reauthentication_without_cache_is_decided_again),
+		cmocka_unit_test(test_xlat_expands_the_decision),
 		cmocka_unit_test(test_accounting_records_and_removes_the_session),
 		cmocka_unit_test(test_decision_line_is_in_the_normal_log),
 	};

@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # The shipped raddb files: `freeradius -XC` loads rlm_acme_rats with them,
-# refuses bad module settings with a message naming the option, and
-# raddb/install-raddb never clobbers a locally changed file.
+# refuses bad module settings with a message naming the option, refuses an
+# EAP-TLS configuration that would not run the check in the handshake or
+# would let a longer chain through, and raddb/install-raddb replaces
+# FreeRADIUS's example check-eap-tls but never clobbers a locally changed file.
 set -u
 top=${AR_TOP_SRCDIR:-.}
 build=${AR_TOP_BUILDDIR:-.}
@@ -14,7 +16,7 @@ n=0 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
 
-echo "1..7"
+echo "1..11"
 "$top/tests/fixtures/mkca" "$dir/ca" 1 1 no >/dev/null 2>&1 || { echo "Bail out! mkca failed"; exit 1; }
 mk() { "$top/tests/fixtures/mkraddb" "$dir/raddb" "$top" "$build/rlm_acme_rats/.libs" 1812 1813 6379 "$dir/ca"; }
 check() { freeradius -XC -d "$dir/raddb" > "$dir/xc.log" 2>&1; }
@@ -52,6 +54,45 @@ if ! check && grep -q 'attribute TLS-Client-Cert-1.3.6.1.4.1.59371.1.1 is not de
 	ok "without dictionary.acme_rats the module refuses to start"
 else
 	not_ok "without dictionary.acme_rats the module refuses to start" "$(tail -5 "$dir/xc.log")"
+fi
+
+# EAP-TLS must run check-eap-tls and allow no chain longer than verify_depth = 1.
+mk
+sed -i '/acme-rats\/eap-tls.conf/d' "$dir/raddb/mods-available/eap"
+if ! check && grep -q 'EAP-TLS runs no virtual server during the handshake' "$dir/xc.log"; then
+	ok "an EAP-TLS section without virtual_server is refused"
+else
+	not_ok "an EAP-TLS section without virtual_server is refused" "$(tail -5 "$dir/xc.log")"
+fi
+mk
+sed -i '/acme-rats\/tls-config.conf/d' "$dir/raddb/mods-available/eap"
+if ! check && grep -q 'verify_depth = (unset, unlimited) allows a CA between' "$dir/xc.log"; then
+	ok "a tls-config without verify_depth = 1 is refused"
+else
+	not_ok "a tls-config without verify_depth = 1 is refused" "$(tail -5 "$dir/xc.log")"
+fi
+
+# On Debian's stock configuration, install-raddb puts our check-eap-tls in
+# place of FreeRADIUS's accept-all example, and keeps the example aside.
+mkdir -p "$dir/stock"
+cp -a /etc/freeradius/3.0/. "$dir/stock/"
+"$top/raddb/install-raddb" "$dir/stock" > "$dir/stock.log"
+if cmp -s "$top/raddb/sites-available/check-eap-tls" "$dir/stock/sites-available/check-eap-tls" &&
+	cmp -s /etc/freeradius/3.0/sites-available/check-eap-tls \
+		"$dir/stock/sites-available/check-eap-tls.freeradius-orig" &&
+	grep -q "replaced FreeRADIUS's example" "$dir/stock.log"; then
+	ok "install-raddb replaces Debian's stock check-eap-tls"
+else
+	not_ok "install-raddb replaces Debian's stock check-eap-tls" "$(cat "$dir/stock.log")"
+fi
+# ... but not one whose configuration was changed.
+cp /etc/freeradius/3.0/sites-available/check-eap-tls "$dir/stock/sites-available/check-eap-tls"
+sed -i 's/^\tauth_log$/\tauth_log\n\tlinelog/' "$dir/stock/sites-available/check-eap-tls"
+"$top/raddb/install-raddb" "$dir/stock" > "$dir/stock2.log"
+if grep -q 'linelog' "$dir/stock/sites-available/check-eap-tls" && grep -q 'has local changes' "$dir/stock2.log"; then
+	ok "install-raddb keeps a changed check-eap-tls"
+else
+	not_ok "install-raddb keeps a changed check-eap-tls" "$(cat "$dir/stock2.log")"
 fi
 
 # install-raddb: new files installed; a local change kept, the new version beside it.
