@@ -23,14 +23,21 @@ void vc_close(verifier_client_t *vc)
 	vc->http = NULL;
 }
 
-/* An answer other than @want: say what the verifier said. */
+/*
+ * An answer other than @want: say what the verifier said. A 5xx is the
+ * verifier's trouble (its Redis, a restart): try again later; 401 and 403
+ * refuse the device (evidence not signed by its enrolled key, or it is not
+ * enrolled); any other answer is a bad request.
+ */
 static int unexpected(const char *what, long want, const http_resp_t *r, ar_err_t *err)
 {
+	ar_errc_t code = r->status >= 500 ? AR_ERR_UNAVAILABLE
+		       : r->status == 401 || r->status == 403 ? AR_ERR_UNAUTHORIZED : AR_ERR_MALFORMED;
 	char text[256];
 
 	vp_problem_text(r->content_type, r->body, r->len, text, sizeof(text));
 	ar_info("event=attest.verifier_error step=%s status=%ld", what, r->status);
-	return ar_err_set(err, AR_ERR_MALFORMED, "%s: verifier answered %ld (expected %ld): %s",
+	return ar_err_set(err, code, "%s: verifier answered %ld (expected %ld): %s",
 			  what, r->status, want, text);
 }
 
