@@ -11,7 +11,9 @@
 #      recorded;
 #   b. the SOC flags it contraindicated: the NAS gets a Disconnect-Request,
 #      acknowledges, drops the station and stops accounting; the next
-#      authentication is rejected;
+#      authentication is rejected; the device, with the same (flagged) key,
+#      tries to enrol under another identifier of its inventory entry and
+#      the CA issues nothing;
 #   c. the SOC clears it (affirming): the helper hears "renew now" through
 #      ARI, re-attests, renews, its hook re-authenticates: access is back;
 #   d. the posture goes stale (helper stopped): the Access-Accept carries the
@@ -49,6 +51,12 @@ if step_reauth reject && station_is unauthorized; then
 	ok "b. re-authentication is rejected ($step_ms ms): $(last_decision | grep -o 'reason="[^"]*"')"
 else
 	not_ok "b. re-authentication is rejected" "$(last_decision)"
+fi
+
+if step_enroll_as SUB-0043 && grep -q 'contraindicated' "$work/err-as"; then
+	ok "b. the flagged device enrolling as SUB-0043 with its key is refused ($step_ms ms)"
+else
+	not_ok "b. the flagged device enrolling as SUB-0043 is refused" "$(tail -3 "$work/err-as")"
 fi
 
 # --- c. SOC clears it -> ARI renew now -> renewed -> access back --------------
