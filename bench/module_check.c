@@ -104,7 +104,7 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	ar_store_opts_t so = { .host = "127.0.0.1", .command_timeout_ms = 20 };
+	ar_store_opts_t so = { .host = "127.0.0.1", .command_timeout_ms = 100 };	/* the shipped redis.timeout */
 	const char *samples = NULL;
 	lab_redis_t redis = { 0 };
 	long n = 20000, port = 0;

@@ -53,6 +53,9 @@
 /* The dictionary attribute of our certificate extension (docs/cert-extension.md). */
 #define EXT_ATTR	"TLS-Client-Cert-" AR_CERTEXT_OID
 
+/* A warning in the normal log (RWARN is a debug-level warning in 3.2). */
+#define RLOG_WARN(fmt, ...)	radlog_request(L_WARN, L_DBG_LVL_OFF, request, fmt, ## __VA_ARGS__)
+
 /* Key of the check-eap-tls result kept on the outer request (request data). */
 #define RDATA_CHECK	1
 
@@ -338,7 +341,8 @@ static void retry_later(rlm_acme_rats_t *inst, REQUEST *request, char const *dev
 	pthread_cond_signal(&q->cond);
 	pthread_mutex_unlock(&q->mutex);
 	if (dropped)
-		RERROR("%u session records wait for Redis: the oldest was dropped", RETRY_MAX);
+		RERROR("a session not recorded: %u session records wait for Redis, the oldest was dropped",
+		       RETRY_MAX);
 	RDEBUG2("session of %s queued for a background write", device);
 }
 
@@ -942,7 +946,7 @@ static void record_session(rlm_acme_rats_t *inst, REQUEST *request, armod_result
 		if (rc == 0)
 			return;
 		if (!ar_store_err_is_down(&err)) {
-			RWARN("session of %s not recorded: %s", res->device, err.msg);
+			RLOG_WARN("session of %s not recorded: %s", res->device, err.msg);
 			return;
 		}
 	}
@@ -960,7 +964,7 @@ static void reattest_event(rlm_acme_rats_t *inst, REQUEST *request, armod_result
 	armod_reattest_event(res, &ev);
 	handle = fr_connection_get(inst->pool);
 	if (!handle || ar_store_event_add(*handle, &ev, NULL, &err) < 0)
-		RWARN("re-attest event for %s not written: %s", res->device,
+		RLOG_WARN("re-attest event for %s not written: %s", res->device,
 		      handle ? err.msg : "no connection to Redis");
 	if (handle)
 		fr_connection_release(inst->pool, handle);
@@ -1101,7 +1105,7 @@ static rlm_rcode_t CC_HINT(nonnull) mod_accounting(void *instance, REQUEST *requ
 	}
 	handle = fr_connection_get(inst->pool);
 	if (!handle) {
-		RWARN("session %s of %s not updated: no connection to Redis",
+		RLOG_WARN("session %s of %s not updated: no connection to Redis",
 		      ss.acct_session_id, device);
 		return RLM_MODULE_FAIL;
 	}
@@ -1119,7 +1123,7 @@ static rlm_rcode_t CC_HINT(nonnull) mod_accounting(void *instance, REQUEST *requ
 	}
 	fr_connection_release(inst->pool, handle);
 	if (rc < 0) {
-		RWARN("session %s of %s not updated: %s", ss.acct_session_id, device, err.msg);
+		RLOG_WARN("session %s of %s not updated: %s", ss.acct_session_id, device, err.msg);
 		return RLM_MODULE_FAIL;
 	}
 	RDEBUG2("session %s of %s %s", ss.acct_session_id, device,
