@@ -896,6 +896,23 @@ static int decode_pairs(const field_t *fields, size_t n, void *rec, redisReply *
 /*
  *	Session line: "k=v k=v ...", values percent-encoded (see store.h).
  */
+/*
+ * A record from an HGETALL reply: 1 found (@rec filled), 0 the hash does not
+ * exist (@rec zeroed), -1 bad. @what prefixes a decoding error.
+ */
+static int hash_from_reply(const ar_store_t *s, const redisReply *r, const field_t *fields,
+			   size_t n, void *rec, size_t size, const char *what, ar_err_t *err)
+{
+	memset(rec, 0, size);
+	if (reply_expect(s, r, REDIS_REPLY_ARRAY, err) < 0)
+		return -1;
+	if (r->elements == 0)
+		return 0;
+	if (decode_pairs(fields, n, rec, r->element, r->elements, err) < 0)
+		return ar_err_prefix(err, "%s: ", what);
+	return 1;
+}
+
 static int pct_needed(unsigned char ch)
 {
 	return ch < '!' || ch > '~' || ch == '%' || ch == '=';
@@ -1671,16 +1688,12 @@ int ar_store_batch_posture(ar_store_batch_t *b, const char *device, const ar_sto
 static int posture_from_reply(const ar_store_t *s, const redisReply *r, ar_store_posture_t *p,
 			      ar_err_t *err)
 {
-	memset(p, 0, sizeof(*p));
-	p->status = AR_STATUS_NONE;
-	if (reply_expect(s, r, REDIS_REPLY_ARRAY, err) < 0)
-		return -1;
-	if (r->elements == 0)
-		return 0;
-	if (decode_pairs(posture_fields, NFIELDS(posture_fields), p, r->element, r->elements,
-			 err) < 0)
-		return ar_err_prefix(err, "posture: ");
-	return 1;
+	int rc = hash_from_reply(s, r, posture_fields, NFIELDS(posture_fields), p, sizeof(*p),
+				 "posture", err);
+
+	if (rc == 0)
+		p->status = AR_STATUS_NONE;
+	return rc;
 }
 
 int ar_store_posture_get(ar_store_t *s, const char *device, ar_store_posture_t *p, ar_err_t *err)
@@ -1716,20 +1729,6 @@ static const char bind_script[] =
 static const char rekey_script[] =
 	"if redis.call('HGET', KEYS[1], 'jkt') ~= ARGV[1] then return 0 end "
 	"redis.call('DEL', KEYS[1]) redis.call('HSET', KEYS[1], unpack(ARGV, 2)) return 1";
-
-static int identity_from_reply(const ar_store_t *s, const redisReply *r, ar_store_identity_t *id,
-			       ar_err_t *err)
-{
-	memset(id, 0, sizeof(*id));
-	if (reply_expect(s, r, REDIS_REPLY_ARRAY, err) < 0)
-		return -1;
-	if (r->elements == 0)
-		return 0;
-	if (decode_pairs(identity_fields, NFIELDS(identity_fields), id, r->element, r->elements,
-			 err) < 0)
-		return ar_err_prefix(err, "identity: ");
-	return 1;
-}
 
 /* EVAL @script 1 <identity key> @guard_jkt <fields of @id>: its integer answer. */
 static int identity_eval(ar_store_t *s, const char *script, const char *device,
@@ -1857,7 +1856,8 @@ static int dev_key_del(ar_store_t *s, const char *device, const char *suffix, ar
 
 static int identity_from_any(const ar_store_t *s, const redisReply *r, void *rec, ar_err_t *err)
 {
-	return identity_from_reply(s, r, rec, err);
+	return hash_from_reply(s, r, identity_fields, NFIELDS(identity_fields), rec,
+			       sizeof(ar_store_identity_t), "identity", err);
 }
 
 int ar_store_identity_get(ar_store_t *s, const char *device, ar_store_identity_t *id,
@@ -1885,14 +1885,11 @@ int ar_store_identity_del(ar_store_t *s, const char *device, ar_err_t *err)
 static int verdict_from_reply(const ar_store_t *s, const redisReply *r, ar_store_verdict_t *v,
 			      ar_err_t *err)
 {
-	memset(v, 0, sizeof(*v));
-	if (reply_expect(s, r, REDIS_REPLY_ARRAY, err) < 0)
-		return -1;
-	if (r->elements == 0)
-		return 0;
-	if (decode_pairs(verdict_fields, NFIELDS(verdict_fields), v, r->element, r->elements,
-			 err) < 0)
-		return ar_err_prefix(err, "verdict: ");
+	int rc = hash_from_reply(s, r, verdict_fields, NFIELDS(verdict_fields), v, sizeof(*v),
+				 "verdict", err);
+
+	if (rc <= 0)
+		return rc;
 	if (v->status != AR_STATUS_WARNING && v->status != AR_STATUS_CONTRAINDICATED)
 		return ar_err_set(err, AR_ERR_MALFORMED, "verdict: stored status is %s",
 				  ar_status_name(v->status));
