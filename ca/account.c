@@ -64,7 +64,7 @@ static int save(ar_store_t *st, const char *id, const json_t *rec, ar_err_t *err
 }
 
 int account_load(ca_t *ca, ar_store_t *st, const char *kid, char *id, size_t idsize,
-		 json_t **account, ca_prefetch_t *pre, ar_err_t *err)
+		 json_t **account, char **text, ca_prefetch_t *pre, ar_err_t *err)
 {
 	char prefix[600], key[96], prekey[96], *vals[2];
 	const char *keys[2] = { key, prekey };
@@ -90,8 +90,33 @@ int account_load(ca_t *ca, ar_store_t *st, const char *kid, char *id, size_t ids
 	if (!vals[0])
 		return 0;
 	*account = ar_json_load(vals[0], lens[0], 65536, "account record", err);
-	free(vals[0]);
+	if (*account && text)
+		*text = vals[0];
+	else
+		free(vals[0]);
 	return *account ? 1 : -1;
+}
+
+/*
+ * Write the request's account record back only if nobody changed it since
+ * it was read (a concurrent key change, contact update or deactivation):
+ * the last writer must not silently undo the other. 1 saved, 0 changed
+ * meanwhile (nothing written), -1 error.
+ */
+static int save_if_unchanged(acme_req_t *r, ar_err_t *err)
+{
+	char key[96], *text;
+	int rc;
+
+	if (!r->account_text)
+		return ar_err_set(err, AR_ERR_IO, "account record text not kept");
+	text = json_dumps(r->account, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!text)
+		return ar_err_set(err, AR_ERR_NOMEM, "out of memory");
+	snprintf(key, sizeof(key), "acct:%s", r->account_id);
+	rc = ar_store_set_if(r->st, key, r->account_text, text, strlen(text), err);
+	free(text);
+	return rc;
 }
 
 /* RFC 8555 7.3: mailto: URLs only, one address each, no header fields. */
@@ -277,6 +302,10 @@ static void rekey_identities(acme_req_t *r, const char *old_jkt, const ar_jwk_t 
 		if (rc < 0)
 			ar_warn("event=enrol.rekey_failed device=%s account=%s error=\"%s\"",
 				ar_log_q(qdev, sizeof(qdev), dev), r->account_id, err.msg);
+		else if (rc == 0)
+			ar_warn("event=enrol.rekey_skipped device=%s account=%s reason=\"the device "
+				"is not enrolled with the account's old key\"",
+				ar_log_q(qdev, sizeof(qdev), dev), r->account_id);
 		else if (rc == 1)
 			ar_info("event=enrol.rekeyed device=%s account=%s key=%.12s...",
 				ar_log_q(qdev, sizeof(qdev), dev), r->account_id, id.jkt);
@@ -308,7 +337,7 @@ void account_new(acme_req_t *r, ar_http_resp_t *resp)
 		char kid[600];
 
 		account_url(r->ca, existing, kid, sizeof(kid));
-		rc = account_load(r->ca, r->st, kid, id, sizeof(id), &cur, NULL, &err);
+		rc = account_load(r->ca, r->st, kid, id, sizeof(id), &cur, NULL, NULL, &err);
 		if (rc == 1)
 			reply_account(r, id, cur, 200, resp);
 		else if (rc < 0)
@@ -427,7 +456,12 @@ void account_post(acme_req_t *r, const char *id, ar_http_resp_t *resp)
 		json_object_set(r->account, "contact", (json_t *)contact);
 	if (status)
 		json_object_set_new(r->account, "status", json_string("deactivated"));
-	if (save(r->st, id, r->account, &err) < 0) {
+	switch (save_if_unchanged(r, &err)) {
+	case 0:
+		acme_problem(r->ca, resp, 409, "malformed", "the account changed while this request "
+			     "was processed; read it again and retry");
+		return;
+	case -1:
 		acme_problem_from(r->ca, resp, &err);
 		return;
 	}
@@ -529,9 +563,21 @@ void account_key_change(acme_req_t *r, ar_http_resp_t *resp)
 			     "to an account");
 		goto out;
 	}
-	json_object_set_new(r->account, "key", ar_jwk_public_json(key));
-	if (rc < 0 || save(r->st, r->account_id, r->account, &err) < 0) {
+	if (rc < 0) {
 		acme_problem_from(r->ca, resp, &err);
+		goto out;
+	}
+	json_object_set_new(r->account, "key", ar_jwk_public_json(key));
+	rc = save_if_unchanged(r, &err);
+	if (rc <= 0) {
+		/* give the new key back (it is ours): this request changed nothing */
+		ar_store_del(r->st, new_idx, NULL);
+		if (rc == 0)
+			acme_problem(r->ca, resp, 409, "malformed", "keyChange: the account changed "
+				     "while this request was processed (another key change?); "
+				     "read it again and retry");
+		else
+			acme_problem_from(r->ca, resp, &err);
 		goto out;
 	}
 	if (ar_store_del(r->st, old_idx, &err) < 0)

@@ -202,7 +202,7 @@ static int signer_key(acme_req_t *r, ar_jwk_t **owned, const ar_jwk_t **key,
 		return 0;
 	}
 	rc = account_load(r->ca, r->st, r->jws.kid, r->account_id, sizeof(r->account_id),
-			  &r->account, &r->pre, &err);
+			  &r->account, &r->account_text, &r->pre, &err);
 	if (rc < 0) {
 		acme_problem_from(r->ca, resp, &err);
 		return -1;
@@ -282,6 +282,7 @@ out:
 	free(r.pre.text);
 	ar_jwk_free(account_key);
 	json_decref(r.account);
+	free(r.account_text);
 	ar_acme_jws_clear(&r.jws);
 }
 

@@ -156,6 +156,7 @@ typedef struct acme_req {
 	char			url[512];	/**< absolute URL of this request */
 	char			account_id[64];	/**< "" for jwk-signed requests */
 	json_t			*account;	/**< account record, or NULL */
+	char			*account_text;	/**< the record as read (compare-and-set), or NULL */
 	ca_prefetch_t		pre;		/**< the endpoint's record, read with the account */
 } acme_req_t;
 
@@ -264,9 +265,10 @@ void challenge_post(acme_req_t *r, const char *path, ar_http_resp_t *resp);
 
 /**
  * Load the account named by a kid URL, and @p pre's record (may be NULL) in
- * the same round trip; 1 found, 0 absent, -1 error.
+ * the same round trip; @p text (may be NULL) gets the record as stored
+ * (malloc'd), for a later compare-and-set. 1 found, 0 absent, -1 error.
  */
 int account_load(ca_t *ca, ar_store_t *st, const char *kid, char *id, size_t idsize,
-		 json_t **account, ca_prefetch_t *pre, ar_err_t *err);
+		 json_t **account, char **text, ca_prefetch_t *pre, ar_err_t *err);
 
 #endif

@@ -1212,6 +1212,34 @@ int ar_store_set_once(ar_store_t *s, const char *key, const char *val, int64_t t
 	return rc;
 }
 
+static const char set_if_script[] =
+	"if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end "
+	"redis.call('SET', KEYS[1], ARGV[2]) return 1";
+
+int ar_store_set_if(ar_store_t *s, const char *key, const char *expect, const char *val,
+		    size_t len, ar_err_t *err)
+{
+	char k[KEY_MAX];
+	redisReply *r;
+	cmd_t cmd;
+	int rc;
+
+	if (generic_key(s, key, k, sizeof(k), err) < 0)
+		return -1;
+	cmd_start(&cmd, "EVAL");
+	cmd_arg(&cmd, set_if_script);
+	cmd_arg(&cmd, "1");
+	cmd_arg(&cmd, k);
+	cmd_arg(&cmd, expect);
+	cmd_argn(&cmd, val, len);
+	r = store_cmd(s, &cmd, err);
+	if (!r)
+		return -1;
+	rc = reply_expect(s, r, REDIS_REPLY_INTEGER, err) < 0 ? -1 : r->integer != 0;
+	freeReplyObject(r);
+	return rc;
+}
+
 int ar_store_set_once_deferred(ar_store_t *s, const char *key, int64_t ttl_ms, ar_errc_t code,
 			       const char *msg, ar_err_t *err)
 {

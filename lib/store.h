@@ -154,6 +154,16 @@ int ar_store_set_once(ar_store_t *s, const char *key, const char *val, int64_t t
 		      ar_err_t *err);
 
 /**
+ * Replace @p key's value with @p val only while it is still @p expect
+ * (compare-and-set, one Lua script): for a read-modify-write of a record
+ * that concurrent requests may also change.
+ * @return 1 replaced, 0 the value was no longer @p expect (nothing
+ *	   written), -1 error.
+ */
+int ar_store_set_if(ar_store_t *s, const char *key, const char *expect, const char *val,
+		    size_t len, ar_err_t *err);
+
+/**
  * SET NX @p key later: the command waits and goes out with this store's
  * next one. Ahead of a read (ar_store_get(), ar_store_get_many(), the
  * record lookups) it shares that read's round trip, and when @p key existed

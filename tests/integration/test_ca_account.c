@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -464,6 +465,103 @@ static int identity_of(const char *device, ar_store_identity_t *id)
 }
 
 /*
+ * Two key changes of one account race: at most one wins, and the account
+ * then answers to the winner's key only - never to a key whose change
+ * lost, and never a record saved over by the other request. (A thief with
+ * a stolen account key racing the owner's rotation must not end up with an
+ * account or an identity the owner's key no longer controls.)
+ */
+static void test_concurrent_key_changes_one_wins(void **state)
+{
+	int round, both = 0, lost = 0;
+
+	(void)state;
+	for (round = 0; round < 25; round++) {
+		ar_jwk_t *k0 = ar_jwk_generate("ES256", NULL), *ka = ar_jwk_generate("ES256", NULL);
+		ar_jwk_t *kb = ar_jwk_generate("ES256", NULL);
+		const ar_jwk_t *winner = NULL, *loser = NULL;
+		acmec_t a, b;
+		httpc_resp_t r, rb;
+		json_t *ia, *ib, *p;
+		char *body_a, *body_b, kid[600];
+		int status, fd[2], code_b = 0;
+		pid_t pid;
+
+		assert_int_equal(acmec_init(&a, t.open.base, t.open.cafile, k0), 0);
+		p = agree();
+		assert_int_equal(acmec_post(&a, acmec_url(&a, "newAccount"), p, 1, NULL, &r), 0);
+		json_decref(p);
+		assert_int_equal(r.status, 201);
+		snprintf(kid, sizeof(kid), "%s", r.location);
+		snprintf(a.kid, sizeof(a.kid), "%s", kid);
+		httpc_free(&r);
+		assert_int_equal(acmec_init(&b, t.open.base, t.open.cafile, k0), 0);
+		snprintf(b.kid, sizeof(b.kid), "%s", kid);
+		ia = key_change_inner(ka, k0, acmec_url(&a, "keyChange"), kid);
+		ib = key_change_inner(kb, k0, acmec_url(&b, "keyChange"), kid);
+		body_a = acmec_body(&a, acmec_url(&a, "keyChange"), ia, 0, NULL);
+		body_b = acmec_body(&b, acmec_url(&b, "keyChange"), ib, 0, NULL);
+		assert_int_equal(pipe(fd), 0);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			int code = acmec_send(&b, acmec_url(&b, "keyChange"), body_b,
+					      "application/jose+json", &rb) == 0 ? (int)rb.status : -1;
+
+			if (write(fd[1], &code, sizeof(code)) != sizeof(code))
+				_exit(1);
+			_exit(0);
+		}
+		assert_int_equal(acmec_send(&a, acmec_url(&a, "keyChange"), body_a,
+					    "application/jose+json", &r), 0);
+		assert_int_equal(read(fd[0], &code_b, sizeof(code_b)), sizeof(code_b));
+		waitpid(pid, &status, 0);
+		close(fd[0]);
+		close(fd[1]);
+		if (r.status == 200 && code_b == 200)
+			both++;
+		if (r.status == 409 || code_b == 409)
+			lost++;
+		if (r.status == 200) {
+			winner = ka;
+			loser = kb;
+		} else if (code_b == 200) {
+			winner = kb;
+			loser = ka;
+		}
+		httpc_free(&r);
+		/* the account answers to the winner's key, not to the loser's */
+		if (winner) {
+			a.key = loser;
+			p = json_pack("{s:b}", "onlyReturnExisting", 1);
+			assert_int_equal(acmec_post(&a, acmec_url(&a, "newAccount"), p, 1, NULL, &r), 0);
+			if (r.status != 400)
+				fail_msg("round %d: the losing key still finds the account (%ld)", round,
+					 r.status);
+			httpc_free(&r);
+			a.key = winner;
+			assert_int_equal(acmec_post(&a, kid, NULL, 0, NULL, &r), 0);
+			if (r.status != 200)
+				fail_msg("round %d: the winning key does not sign for the account (%ld %s)",
+					 round, r.status, r.body);
+			httpc_free(&r);
+			json_decref(p);
+		}
+		json_decref(ia);
+		json_decref(ib);
+		free(body_a);
+		free(body_b);
+		acmec_free(&a);
+		acmec_free(&b);
+		ar_jwk_free(k0);
+		ar_jwk_free(ka);
+		ar_jwk_free(kb);
+	}
+	print_message("25 rounds: %d with one key change refused as concurrent\n", lost);
+	assert_int_equal(both, 0);
+}
+
+/*
  * Enrolment binds the device to the key that enrolled it. A second EAB
  * credential naming the same device - a spare, or one in the hands of a
  * flagged device that wants a clean identity - cannot take it over: 403,
@@ -773,6 +871,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_eab_required_bound_once_and_verified, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_eab_key_cannot_take_over_an_enrolled_device,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_key_changes_one_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_config_refuses_eab_required_without_keys, setup, teardown),
 	};
 
