@@ -288,6 +288,15 @@ static int attest_passport(acme_req_t *r, const ca_profile_t *prof, const json_t
 			 cmw.count ? cmw.recs[0].type : "empty");
 		rc = -1;
 	}
+	/* Nothing is skipped: a record the CA does not appraise is refused. */
+	for (i = 0; rc == 0 && i < cmw.count; i++)
+		if (cmw.recs[i].kind != AR_CMW_EAR) {
+			snprintf(detail, size, "the CMW carries a record that is not an attestation "
+				 "result (%.96s%s%.32s): the passport model takes attestation results "
+				 "only", cmw.recs[i].type, cmw.recs[i].label[0] ? ", label " : "",
+				 cmw.recs[i].label);
+			rc = -1;
+		}
 	for (i = 0; rc == 0 && i < n; i++)
 		rc = appraise_ear(prof, challenge, order, ears[i], (const char *)ears[i]->value,
 				  ears[i]->len, &acc, detail, size);

@@ -83,10 +83,37 @@ void ar_cmw_clear(ar_cmw_t *cmw)
 	memset(cmw, 0, sizeof(*cmw));
 }
 
-/* RFC 9999 4.1: ind says what the value is; it must not contradict the type. */
-static int check_ind(const ar_cmw_rec_t *rec, const char *where, ar_err_t *err)
+/*
+ * A media type names each parameter once: a second eat_profile must not
+ * let one reader see one profile and another reader the other.
+ */
+static int params_unique(const char *mt)
 {
-	if (!rec->ind)
+	const char *p, *q;
+
+	for (p = strchr(mt, ';'); p; p = strchr(p + 1, ';')) {
+		const char *name = p + 1 + strspn(p + 1, " \t");
+		size_t n = strcspn(name, "=;");
+
+		if (name[n] != '=')
+			continue;
+		for (q = strchr(name, ';'); q; q = strchr(q + 1, ';')) {
+			const char *other = q + 1 + strspn(q + 1, " \t");
+
+			if (!strncasecmp(other, name, n) && other[n] == '=')
+				return 0;
+		}
+	}
+	return 1;
+}
+
+/*
+ * RFC 9999 4.1: ind says what the value is; when present (@present, even
+ * as 0) it must not contradict the type.
+ */
+static int check_ind(const ar_cmw_rec_t *rec, int present, const char *where, ar_err_t *err)
+{
+	if (!present)
 		return 0;
 	if (rec->kind == AR_CMW_EAR && !(rec->ind & AR_CMW_IND_RESULTS))
 		return ar_err_set(err, AR_ERR_MALFORMED, "CMW %s: its indicator (ind %u) lacks the "
@@ -119,6 +146,9 @@ static int decode_record(const json_t *arr, const char *label, ar_cmw_t *out, ar
 	if (!json_is_string(value))
 		return ar_err_set(err, AR_ERR_MALFORMED, "CMW %s: value must be a base64url string",
 				  where);
+	if (!params_unique(json_string_value(type)))
+		return ar_err_set(err, AR_ERR_MALFORMED, "CMW %s: the media type names a parameter "
+				  "twice", where);
 	if (ind) {
 		indv = json_is_integer(ind) ? json_integer_value(ind) : -1;
 		if (indv < 0 || indv > 31)
@@ -145,7 +175,7 @@ static int decode_record(const json_t *arr, const char *label, ar_cmw_t *out, ar
 	if (rec->kind == AR_CMW_UNKNOWN && !rec->eat_profile[0] &&
 	    base_type_is(rec->type, "application/eat+jwt") && (rec->ind & AR_CMW_IND_RESULTS))
 		rec->kind = AR_CMW_EAR;
-	return check_ind(rec, where, err);
+	return check_ind(rec, ind != NULL, where, err);
 }
 
 static int decode_value(const json_t *v, const char *label, int depth, ar_cmw_t *out,

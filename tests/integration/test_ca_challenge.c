@@ -1608,6 +1608,21 @@ static void test_cmw_collection_with_several_ears_worst_wins(void **state)
 	c = post_cmw(h->url, collection(&a, &b));
 	assert_string_equal(status_of(c), "valid");
 	json_decref(c);
+
+	/* a good EAR beside a record the CA does not appraise: refused, not skipped */
+	{
+		static const char *const extra[] = { "not an attestation result", NULL };
+		json_t *coll;
+
+		n = hinted_order(NULL, ch, 4, order_url, sizeof(order_url));
+		minted_ear(&a, ch[0].nonce, "SUB-0042", t.device_key);
+		coll = json_pack("{s:s,s:o,s:o}", "__cmwc_t", "tag:acme-rats,2026:posture",
+				 "os", minted_record(&a, AR_MT_EAR, AR_CMW_IND_RESULTS),
+				 "ev", ar_cmw_record(AR_MT_EVIDENCE, "{}", 2, AR_CMW_IND_EVIDENCE));
+		c = post_cmw(ch[0].url, coll);
+		expect_refused(c, extra);
+		json_decref(c);
+	}
 	ar_jwk_free(other);
 }
 

@@ -152,12 +152,34 @@ static void test_cmw_ind_without_results_bit_refused(void **state)
 				&err), -1);
 	assert_err(&err, AR_ERR_MALFORMED, "evidence bit (4)");
 	assert_non_null(strstr(err.msg, "CMW a:"));
+	/* an ind of 0 is present, and says "not a result" */
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(decode("[\"application/eat+jwt; eat_profile=\\\"tag:github.com,2023:veraison/ear\\\"\","
+				"\"eA\",0]", &cmw, &err), -1);
+	assert_err(&err, AR_ERR_MALFORMED, "attestation-results bit (8)");
 	/* Other bits besides the right one are fine; no ind at all is fine. */
 	assert_int_equal(decode("[\"application/eat+jwt; eat_profile=\\\"tag:ietf.org,2026:rats/ear#03\\\"\","
 				"\"eA\",12]", &cmw, NULL), 0);
 	assert_int_equal(cmw.recs[0].kind, AR_CMW_EAR);
 	assert_string_equal(cmw.recs[0].eat_profile, "tag:ietf.org,2026:rats/ear#03");
 	ar_cmw_clear(&cmw);
+}
+
+/* A parameter named twice: one reader must not see one profile, another the other. */
+static void test_cmw_media_type_with_a_parameter_twice_refused(void **state)
+{
+	ar_err_t err = { 0 };
+	ar_cmw_t cmw;
+
+	(void)state;
+	assert_int_equal(decode("[\"application/eat+jwt; eat_profile=\\\"tag:ietf.org,2026:rats/ear#03\\\"; "
+				"eat_profile=\\\"tag:github.com,2023:veraison/ear\\\"\",\"eA\",8]", &cmw, &err),
+			 -1);
+	assert_err(&err, AR_ERR_MALFORMED, "parameter twice");
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(decode("[\"application/eat+jwt;EAT_PROFILE=x; eat_profile=y\",\"eA\",8]", &cmw,
+				&err), -1);
+	assert_err(&err, AR_ERR_MALFORMED, "parameter twice");
 }
 
 /* A bare application/eat+jwt is an attestation result only when its ind says so. */
@@ -230,6 +252,7 @@ int main(void)
 		cmocka_unit_test(test_cmw_ind_without_results_bit_refused),
 		cmocka_unit_test(test_cmw_bare_eat_type_is_a_result_only_by_its_indicator),
 		cmocka_unit_test(test_cmw_type_profile_mismatch_detected),
+		cmocka_unit_test(test_cmw_media_type_with_a_parameter_twice_refused),
 		cmocka_unit_test(test_cmw_collection_with_several_ears_lists_them_all),
 	};
 
