@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "b64.h"
@@ -207,6 +208,9 @@ static int enrolled_key(void *ctx, const char *device, ar_jwk_t **key, ar_err_t 
 	ar_store_identity_t id;
 	int rc;
 
+	/* An id no device can have is the evidence's fault, not the store's. */
+	if (ar_store_device_valid(device, err) < 0)
+		return ar_err_prefix(err, "evidence device.id: ");
 	e->failed = 1;
 	rc = ar_store_identity_get(e->st, device, &id, err);
 	if (rc < 0) {
@@ -298,6 +302,49 @@ static int authenticate(verifier_t *v, const char *jws, size_t len, ar_evidence_
 		problem(resp, 500, VERIFIER_PROBLEM "internal", "cannot verify the evidence");
 		break;
 	}
+	return -1;
+}
+
+/*
+ * Evidence is appraised once: its nonce is spent for its device (SET NX,
+ * kept as long as the evidence could pass the time check), so a captured
+ * evidence JWS replayed into its own session, or into a new session opened
+ * with the same nonce, is refused instead of rewriting the posture record
+ * with an older state. 0, or -1 after answering.
+ */
+static int spend_nonce(verifier_t *v, const ar_evidence_t *ev, ar_http_resp_t *resp)
+{
+	unsigned char md[32];
+	char key[80], b64[48];
+	ar_err_t err = { 0 };
+	ar_store_t *st = daemon_store(&v->stores, &err);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int rc = -1;
+
+	if (ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(ctx, ev->device_id, strlen(ev->device_id) + 1) == 1 &&
+	    EVP_DigestUpdate(ctx, ev->nonce, strlen(ev->nonce)) == 1 &&
+	    EVP_DigestFinal_ex(ctx, md, NULL) == 1 &&
+	    ar_b64url_encode(md, sizeof(md), b64, sizeof(b64)) >= 0) {
+		snprintf(key, sizeof(key), "vnonce:%s", b64);
+		rc = st ? ar_store_set_once(st, key, "1",
+					    (v->policy.max_evidence_age + AR_EVIDENCE_MAX_AHEAD) * 1000,
+					    &err) : -1;
+	} else {
+		ar_err_set(&err, AR_ERR_CRYPTO, "SHA-256 failed");
+	}
+	EVP_MD_CTX_free(ctx);
+	if (rc == 1)
+		return 0;
+	if (rc == 0) {
+		refused(ev->device_id, "replay", "this evidence nonce was already used");
+		problem(resp, 400, VERIFIER_PROBLEM "badNonce", "this evidence nonce was already used "
+			"by the device: attest again with a new session");
+		return -1;
+	}
+	ar_warn("event=evidence.store_unavailable error=\"%s\"", err.msg);
+	ar_http_resp_header(resp, "Retry-After", "5");
+	problem(resp, 503, VERIFIER_PROBLEM "unavailable", "the evidence cannot be recorded; retry");
 	return -1;
 }
 
@@ -406,12 +453,19 @@ void api_evidence(verifier_t *v, const char *sid, const ar_http_req_t *req, ar_h
 		return;
 	}
 
-	ar_evidence_appraise(&ev, &v->policy, now, &sm, reason, sizeof(reason));
-	{	/* a device the SOC flagged cannot attest its way back */
-		ar_err_t serr = { 0 };
+	if (spend_nonce(v, &ev, resp) < 0)
+		return;
 
-		soc_verdict_caps(daemon_store(&v->stores, &serr), ev.device_id, &sm.status, reason,
-				 sizeof(reason));
+	ar_evidence_appraise(&ev, &v->policy, now, &sm, reason, sizeof(reason));
+	/* A device the SOC flagged cannot attest its way back; a verdict that
+	 * cannot be read is no licence to sign a better result. */
+	if (soc_verdict_caps(daemon_store(&v->stores, &err), ev.device_id, &sm.status, reason,
+			     sizeof(reason)) < 0) {
+		ar_warn("event=evidence.verdict_unreadable device=%.64s", ev.device_id);
+		ar_http_resp_header(resp, "Retry-After", "5");
+		problem(resp, 503, VERIFIER_PROBLEM "unavailable",
+			"the SOC's verdict on the device cannot be read; retry");
+		return;
 	}
 	cmw = issue_ear(v, &ev, nonce, &sm, now, &jwt, &err);
 	if (!cmw) {

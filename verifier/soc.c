@@ -180,8 +180,11 @@ int soc_verdict_caps(ar_store_t *st, const char *device, ar_status_t *status, ch
 		     size_t size)
 {
 	ar_store_verdict_t vd;
+	int rc = st ? ar_store_verdict_get(st, device, &vd, NULL) : -1;
 
-	if (!st || ar_store_verdict_get(st, device, &vd, NULL) != 1 || vd.status <= *status)
+	if (rc < 0)
+		return -1;
+	if (rc == 0 || vd.status <= *status)
 		return 0;
 	*status = vd.status;
 	snprintf(reason, size, SOC_REASON_PREFIX "%s", vd.reason);

@@ -76,7 +76,8 @@ void soc_posture(verifier_t *v, const char *device, const ar_http_req_t *req, ar
  * A SOC verdict stands until the SOC changes it: an appraisal that comes
  * out better than the device's standing verdict (warning, contraindicated)
  * is lowered to it, and @p reason becomes the verdict's ("SOC: ..."), so
- * the recorded posture still carries it. Returns 1 when it lowered.
+ * the recorded posture still carries it. Returns 1 when it lowered, 0 when
+ * not, -1 when the verdict cannot be read (the caller must not sign).
  */
 int soc_verdict_caps(ar_store_t *st, const char *device, ar_status_t *status, char *reason,
 		     size_t size);

@@ -795,6 +795,55 @@ static void test_identity_store_unreachable_is_503(void **state)
 	free(body);
 }
 
+/* A device id no device can have (a hash tag, a space) is bad evidence (400), not a 500. */
+static void test_evidence_with_impossible_device_id_is_bad_evidence(void **state)
+{
+	static const char *const ids[] = { "SUB-01}x", "SUB 01", "SUB-01\n" };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		char path[512], nonce[128], *body;
+
+		new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
+		body = evfix_signed(nonce, ids[i], t.device_key, time(NULL) - 5 * 86400, t.identity);
+		assert_non_null(body);
+		expect_problem("POST", path, AR_MT_EVIDENCE_JWS, NULL, body, 400, "badEvidence");
+		free(body);
+	}
+}
+
+/*
+ * A captured evidence JWS replayed - into its own session, or into a new
+ * session opened with the same nonce - is refused (badNonce) and the
+ * posture record keeps the newer appraisal.
+ */
+static void test_replayed_evidence_refused(void **state)
+{
+	char path[512], path2[512], nonce[128], nonce2[128], *old, *fresh;
+	snapshot_t before;
+	ar_ear_t ear;
+
+	(void)state;
+	new_session("?nonce=cmVwbGF5LW5vbmNlLTAx", path, sizeof(path), nonce, sizeof(nonce));
+	old = evidence(nonce, "SUB-0160", time(NULL) - 400 * 86400);	/* unpatched then */
+	attest(path, AR_MT_EVIDENCE_JWS, old, &ear);
+	assert_int_equal(ar_ear_status(&ear), AR_STATUS_CONTRAINDICATED);
+	new_session(NULL, path2, sizeof(path2), nonce2, sizeof(nonce2));
+	fresh = evidence(nonce2, "SUB-0160", time(NULL) - 86400);	/* patched since */
+	attest(path2, AR_MT_EVIDENCE_JWS, fresh, &ear);
+	assert_int_equal(ar_ear_status(&ear), AR_STATUS_AFFIRMING);
+	snap("SUB-0160", &before);
+
+	expect_problem("POST", path, AR_MT_EVIDENCE_JWS, NULL, old, 400, "already used");
+	new_session("?nonce=cmVwbGF5LW5vbmNlLTAx", path, sizeof(path), nonce, sizeof(nonce));
+	expect_problem("POST", path, AR_MT_EVIDENCE_JWS, NULL, old, 400, "badNonce");
+	assert_unchanged("SUB-0160", &before);
+	assert_true(logged("event=evidence.refused", "device=SUB-0160", "reason=replay"));
+	free(old);
+	free(fresh);
+}
+
 /* Attest @device with evidence signed by @identity; the EAR (decoded into @ear). */
 static void attest_as(const char *device, const ar_jwk_t *identity, ar_ear_t *ear)
 {
@@ -907,6 +956,8 @@ int main(void)
 		cmocka_unit_test(test_soc_rejects_bad_verdicts_and_device_ids),
 		cmocka_unit_test(test_soc_verdict_stands_over_new_appraisals),
 		cmocka_unit_test(test_flagged_device_reenrolling_under_another_id_refused),
+		cmocka_unit_test(test_evidence_with_impossible_device_id_is_bad_evidence),
+		cmocka_unit_test(test_replayed_evidence_refused),
 		cmocka_unit_test(test_check_config_reports_errors),
 		cmocka_unit_test(test_identity_store_unreachable_is_503),
 	};
