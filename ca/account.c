@@ -169,7 +169,11 @@ static int check_eab(acme_req_t *r, const json_t *eab, char *kid, size_t kidsize
 		return 0;
 	}
 	if (ar_acme_eab_check(eab, r->jws.jwk, r->url, NULL, kid, kidsize, &err) < 0) {
-		acme_problem_from(r->ca, resp, &err);
+		if (err.code == AR_ERR_BAD_ALG)	/* the binding's MAC, not an account key */
+			acme_problem(r->ca, resp, 400, "badSignatureAlgorithm", "%s (an external "
+				     "account binding is signed with HS256)", err.msg);
+		else
+			acme_problem_from(r->ca, resp, &err);
 		return -1;
 	}
 	entry = ca_eab_find(r->ca, kid);
