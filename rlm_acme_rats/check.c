@@ -286,6 +286,16 @@ void armod_check(const armod_policy_t *pol, const armod_cert_t *cert, ar_store_t
 	 * verified (depth 1), never by the AKI and issuer name the signer
 	 * wrote into the leaf: a CA under another trust anchor can copy both.
 	 */
+	if (!cert->serial) {
+		/*
+		 * FreeRADIUS exports no serial longer than 31 octets (RFC 5280
+		 * allows 20): not knowing the serial, nothing can be looked
+		 * up, whichever CA signed it. Never "not our certificate".
+		 */
+		decide(res, ARMOD_REJECT, "client certificate serial not available: longer than "
+		       "RFC 5280's 20 octets");
+		return;
+	}
 	if (armod_parse_serial(cert->serial, res->serial, sizeof(res->serial), NULL) < 0)
 		res->serial[0] = '\0';		/* for the log only, until the issuer is known */
 	aki_ok = armod_parse_aki(cert->aki, res->aki, sizeof(res->aki), &err) == 0;
@@ -353,6 +363,17 @@ void armod_check(const armod_policy_t *pol, const armod_cert_t *cert, ar_store_t
 	} else {
 		found = ar_store_auth_lookup(store, res->device, res->aki, res->serial, &posture, &rec,
 					     &err);
+		if (found < 0 && !ar_store_err_is_down(&err)) {
+			/*
+			 * Redis answered with a record that does not parse: not
+			 * an outage, and nothing the extension may stand in for
+			 * (a SOC verdict may be the record that is broken).
+			 */
+			res->store_error = 1;
+			snprintf(res->store_msg, sizeof(res->store_msg), "%.120s", err.msg);
+			decide(res, ARMOD_REJECT, "posture store record unreadable: %.120s", err.msg);
+			return;
+		}
 		if (found < 0) {
 			store_failed(res, &err);
 		} else {
@@ -368,6 +389,14 @@ void armod_check(const armod_policy_t *pol, const armod_cert_t *cert, ar_store_t
 		return;
 	}
 	grade(pol, &ext, NULL, now, res);
+}
+
+void armod_no_certificate(armod_result_t *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->posture_age = -1;
+	res->status = AR_STATUS_NONE;
+	decide(res, ARMOD_REJECT, "%s", ARMOD_NO_CERT_REASON);
 }
 
 void armod_reattest_event(const armod_result_t *res, ar_store_event_t *ev)

@@ -13,6 +13,7 @@
  * Decision table (docs/module.md has the operator's version):
  * | condition | outcome |
  * |---|---|
+ * | no serial (FreeRADIUS exports none of 32 octets or more) | reject |
  * | neither the verified chain nor the certificate's issuer fields name a configured ACME-RATS CA | reject, or pass when non_acme_rats = pass |
  * | the certificate claims an ACME-RATS CA (AKI or issuer name) but the chain OpenSSL verified does not run through it | reject |
  * | configured CA, but no attestation extension, or one that does not decode | reject |
@@ -22,7 +23,8 @@
  * | posture age above grace | reject |
  * | posture age above fresh, or status warning | quarantine (+ re-attest event) |
  * | otherwise | accept |
- * | Redis down or timed out | fail_closed: reject; certificate_only: the rows above from the extension alone, flagged degraded |
+ * | Redis down or timed out (ar_store_err_is_down()) | fail_closed: reject; certificate_only: the rows above from the extension alone, flagged degraded |
+ * | a Redis record that does not parse (or any other store error) | reject, whatever redis_unavailable says |
  */
 #ifndef ARMOD_CHECK_H
 #define ARMOD_CHECK_H
@@ -87,7 +89,7 @@ typedef struct armod_policy {
  * certificate of the trust store the signature was verified against.
  */
 typedef struct armod_cert {
-	const char		*serial;	/**< TLS-Client-Cert-Serial: hex of the magnitude */
+	const char		*serial;	/**< TLS-Client-Cert-Serial: hex of the magnitude; NULL rejects */
 	const char		*valid_since;	/**< TLS-Client-Cert-Valid-Since: YYMMDDHHMMSSZ or YYYYMMDDHHMMSSZ */
 	const char		*expiration;	/**< TLS-Client-Cert-Expiration: likewise */
 	const char		*issuer;	/**< TLS-Client-Cert-Issuer: "/CN=..." */
@@ -163,6 +165,18 @@ int armod_issuer_set(armod_issuer_t *is, const char *ski_hex, const char *subjec
  */
 void armod_check(const armod_policy_t *pol, const armod_cert_t *cert, ar_store_t *store,
 		 int64_t now, armod_result_t *res, ar_certext_t *ext_out);
+
+/** The reason armod_no_certificate() gives. */
+#define ARMOD_NO_CERT_REASON	"client certificate attributes not available (TLS 1.3 session " \
+				"resumption): authenticate afresh"
+
+/**
+ * The decision for an EAP-TLS handshake that reports no client certificate
+ * (FreeRADIUS 3.2.1 resuming a TLS 1.3 session): reject with
+ * ::ARMOD_NO_CERT_REASON. EAP-TLS always has a client certificate: its
+ * absence never means "not an ACME-RATS certificate".
+ */
+void armod_no_certificate(armod_result_t *res);
 
 /**
  * The event the module appends to the stream after a quarantine: type

@@ -66,6 +66,15 @@
 /* At most one summary of degraded decisions per this many seconds. */
 #define DEGRADED_LOG_S	10
 
+/* EAP-Type of EAP-TLS (RFC 5216). */
+#define EAP_METHOD_TLS	13
+
+/* Most EAP-TLS sections (eap modules) whose handshake virtual server is known. */
+#define ARMOD_TLS_SERVERS_MAX	16
+
+/* Certificates read from one file of the EAP trust store, at most. */
+#define TRUST_FILE_MAX	4096
+
 typedef struct rlm_acme_rats_redis {
 	char const	*server;
 	uint32_t	port;
@@ -110,6 +119,9 @@ typedef struct rlm_acme_rats {
 	rlm_acme_rats_redis_t	redis;
 
 	armod_policy_t		policy;
+	STACK_OF(X509)		*issuer_x509;	/* issuer_certs, for the trust store check */
+	char const		*tls_servers[ARMOD_TLS_SERVERS_MAX];	/* EAP-TLS virtual_server names */
+	size_t			ntls_servers;
 	ar_store_opts_t		store_opts;
 	fr_connection_pool_t	*pool;
 	retry_queue_t		retry;
@@ -121,7 +133,8 @@ typedef struct rlm_acme_rats {
 	char			degraded_last[128];
 
 	/* Attributes, resolved once. */
-	DICT_ATTR const		*da_serial, *da_since, *da_expiration, *da_issuer, *da_aki, *da_ext;
+	DICT_ATTR const		*da_serial, *da_since, *da_expiration, *da_issuer, *da_subject, *da_aki;
+	DICT_ATTR const		*da_ext, *da_eap_type;
 	DICT_ATTR const		*da_ca_serial, *da_ca_subject, *da_ca_issuer, *da_ca_since, *da_ca_expiration;
 	DICT_ATTR const		*da_decision, *da_reason, *da_device, *da_age, *da_degraded;
 } rlm_acme_rats_t;
@@ -486,12 +499,13 @@ static int load_issuers(rlm_acme_rats_t *inst, CONF_SECTION *conf)
 		cf_log_err_cs(conf, "issuer_certs: cannot open %s", inst->issuer_certs);
 		return -1;
 	}
+	if (!inst->issuer_x509 && !(inst->issuer_x509 = sk_X509_new_null()))
+		goto out;
 	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
-		int bad = add_issuer(inst, conf, x);
-
-		X509_free(x);
-		if (bad < 0)
+		if (add_issuer(inst, conf, x) < 0 || !sk_X509_push(inst->issuer_x509, x)) {
+			X509_free(x);
 			goto out;
+		}
 	}
 	ERR_clear_error();
 	if (!inst->policy.nissuers) {
@@ -526,6 +540,8 @@ static int resolve_attrs(rlm_acme_rats_t *inst, CONF_SECTION *conf)
 		{ &inst->da_since, "TLS-Client-Cert-Valid-Since", fr },
 		{ &inst->da_expiration, "TLS-Client-Cert-Expiration", fr },
 		{ &inst->da_issuer, "TLS-Client-Cert-Issuer", fr },
+		{ &inst->da_subject, "TLS-Client-Cert-Subject", fr },
+		{ &inst->da_eap_type, "EAP-Type", fr },
 		{ &inst->da_aki, "TLS-Client-Cert-X509v3-Authority-Key-Identifier", fr },
 		{ &inst->da_ca_serial, "TLS-Cert-Serial", fr },
 		{ &inst->da_ca_subject, "TLS-Cert-Subject", fr },
@@ -608,12 +624,131 @@ static int check_settings(rlm_acme_rats_t *inst, CONF_SECTION *conf)
 }
 
 /*
+ * The EAP trust store (ca_file, ca_path of the tls-config) against the
+ * issuing CAs of issuer_certs. FreeRADIUS shows only the fields of the
+ * depth-1 certificate, which a forger can copy; with verify_depth = 1
+ * what it cannot copy is the signer: the depth-1 certificate was signed by
+ * a root of the trust store named like the issuing CA's issuer. So every
+ * certificate there with that name must hold the key that signed the
+ * issuing CA, and none may carry the issuing CA's own name with another
+ * key. Otherwise a second root of that name (say an RSA one) signs a copy
+ * of the issuing CA and every depth-1 field matches.
+ */
+static char const *trust_problem(X509 *c, X509 *is)
+{
+	EVP_PKEY *ck = X509_get0_pubkey(c), *ik = X509_get0_pubkey(is);
+	char const *bad = NULL;
+
+	if (!X509_NAME_cmp(X509_get_subject_name(c), X509_get_issuer_name(is)) &&
+	    (!ck || X509_verify(is, ck) != 1))
+		bad = "has the name of the ACME-RATS issuing CA's issuer but did not sign it";
+	else if (!X509_NAME_cmp(X509_get_subject_name(c), X509_get_subject_name(is)) &&
+		 X509_cmp(c, is) != 0 && (!ck || !ik || EVP_PKEY_eq(ck, ik) != 1))
+		bad = "has the name of the ACME-RATS issuing CA but another key";
+	ERR_clear_error();
+	return bad;
+}
+
+/* Every certificate of one PEM file of the trust store against every issuing CA. */
+static int trust_file(rlm_acme_rats_t *inst, CONF_SECTION *tc, char const *what, char const *path,
+		      int must_exist)
+{
+	BIO *bio = BIO_new_file(path, "r");
+	STACK_OF(X509_INFO) *infos = NULL;
+	int i, j, rc = 0;
+
+	if (!bio) {
+		ERR_clear_error();
+		if (!must_exist)
+			return 0;
+		cf_log_err_cs(tc, "%s: %s %s: cannot open it", inst->name, what, path);
+		return -1;
+	}
+	infos = PEM_X509_INFO_read_bio(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	ERR_clear_error();
+	for (i = 0; infos && i < sk_X509_INFO_num(infos) && i < TRUST_FILE_MAX && rc == 0; i++) {
+		X509 *c = sk_X509_INFO_value(infos, i)->x509;
+
+		for (j = 0; c && j < sk_X509_num(inst->issuer_x509) && rc == 0; j++) {
+			X509 *is = sk_X509_value(inst->issuer_x509, j);
+			char const *bad = trust_problem(c, is);
+			char name[ARMOD_NAME_MAX + 1], serial[AR_STORE_HEX_MAX + 1];
+			ASN1_INTEGER const *sn = X509_get0_serialNumber(c);
+
+			if (!bad)
+				continue;
+			X509_NAME_oneline(X509_get_subject_name(c), name, sizeof(name));
+			hex_of(ASN1_STRING_get0_data(sn), ASN1_STRING_length(sn), serial, sizeof(serial));
+			cf_log_err_cs(tc, "%s: %s %s: certificate \"%s\" (serial %s) %s", inst->name, what,
+				      path, name, serial, bad);
+			cf_log_err_cs(tc, "%s: a CA of that name could sign a copy of the issuing CA that "
+				      "FreeRADIUS cannot tell from it: remove it from the EAP trust store",
+				      inst->name);
+			rc = -1;
+		}
+	}
+	sk_X509_INFO_pop_free(infos, X509_INFO_free);
+	return rc;
+}
+
+/* ca_path as OpenSSL reads it: <hash of the subject name>.<n>, n = 0, 1, ... */
+static int trust_dir_name(rlm_acme_rats_t *inst, CONF_SECTION *tc, char const *dir,
+			  X509_NAME const *name)
+{
+	unsigned long h;
+	char path[4096];
+	int ok = 0, n;
+	struct stat st;
+
+	h = X509_NAME_hash_ex(name, NULL, NULL, &ok);
+	if (!ok) {
+		ERR_clear_error();
+		cf_log_err_cs(tc, "%s: ca_path %s: cannot hash a name of issuer_certs", inst->name, dir);
+		return -1;
+	}
+	for (n = 0; n < 1000; n++) {
+		if ((size_t)snprintf(path, sizeof(path), "%s/%08lx.%d", dir, h, n) >= sizeof(path))
+			return -1;
+		if (stat(path, &st) != 0)
+			break;
+		if (trust_file(inst, tc, "ca_path", path, 1) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int check_trust_store(rlm_acme_rats_t *inst, CONF_SECTION *tc)
+{
+	CONF_PAIR *cp = cf_pair_find(tc, "ca_file");
+	char const *dir;
+	int i;
+
+	if (cp && cf_pair_value(cp) && *cf_pair_value(cp) &&
+	    trust_file(inst, tc, "ca_file", cf_pair_value(cp), 0) < 0)
+		return -1;
+	cp = cf_pair_find(tc, "ca_path");
+	dir = cp ? cf_pair_value(cp) : NULL;
+	for (i = 0; dir && *dir && i < sk_X509_num(inst->issuer_x509); i++) {
+		X509 *is = sk_X509_value(inst->issuer_x509, i);
+
+		if (trust_dir_name(inst, tc, dir, X509_get_issuer_name(is)) < 0 ||
+		    trust_dir_name(inst, tc, dir, X509_get_subject_name(is)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
  * The EAP-TLS configuration of every eap module (its tls { } subsection and
  * the tls-config it names) must run a virtual server during the handshake
  * (check-eap-tls, which calls us) and allow no chain longer than the
  * ACME-RATS one (verify_depth = 1): the issuing CA is recognised at depth 1
  * of the verified chain, which is only conclusive when no intermediate can
- * stand between it and a root of ca_file.
+ * stand between it and a root of ca_file; and its trust store must hold
+ * no other CA named like the issuing CA or its issuer (check_trust_store()).
+ * The virtual servers named are kept: a request there is an EAP-TLS
+ * handshake, where a client certificate is mandatory.
  */
 static int check_eap_tls(rlm_acme_rats_t *inst, CONF_SECTION *conf)
 {
@@ -623,18 +758,22 @@ static int check_eap_tls(rlm_acme_rats_t *inst, CONF_SECTION *conf)
 	while (modules && (eap = cf_subsection_find_next(modules, eap, "eap"))) {
 		CONF_SECTION *tls = cf_section_sub_find(eap, "tls"), *tc;
 		CONF_PAIR *cp;
-		char const *depth;
+		char const *depth, *vs;
 
 		if (!tls)
 			continue;
 		found = 1;
 		cp = cf_pair_find(tls, "tls");
 		tc = cp ? cf_section_sub_find_name2(eap, "tls-config", cf_pair_value(cp)) : tls;
-		if (!cf_pair_find(tls, "virtual_server")) {
+		cp = cf_pair_find(tls, "virtual_server");
+		vs = cp ? cf_pair_value(cp) : NULL;
+		if (!vs || !*vs) {
 			cf_log_err_cs(tls, "%s: EAP-TLS runs no virtual server during the handshake: "
 				      "$INCLUDE ${confdir}/acme-rats/eap-tls.conf here", inst->name);
 			return -1;
 		}
+		if (inst->ntls_servers < ARMOD_TLS_SERVERS_MAX)
+			inst->tls_servers[inst->ntls_servers++] = talloc_strdup(inst, vs);
 		cp = tc ? cf_pair_find(tc, "verify_depth") : NULL;
 		depth = cp ? cf_pair_value(cp) : NULL;
 		if (!depth || strcmp(depth, "1")) {
@@ -644,6 +783,8 @@ static int check_eap_tls(rlm_acme_rats_t *inst, CONF_SECTION *conf)
 				      inst->name, depth ? depth : "(unset, unlimited)");
 			return -1;
 		}
+		if (check_trust_store(inst, tc ? tc : tls) < 0)
+			return -1;
 	}
 	if (!found) {
 		cf_log_err_cs(conf, "no eap module with a tls { } (EAP-TLS) section: %s decides EAP-TLS "
@@ -657,8 +798,8 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 {
 	rlm_acme_rats_t *inst = instance;
 
-	if (check_settings(inst, conf) < 0 || check_eap_tls(inst, conf) < 0 ||
-	    load_issuers(inst, conf) < 0 || resolve_attrs(inst, conf) < 0)
+	if (check_settings(inst, conf) < 0 || load_issuers(inst, conf) < 0 ||
+	    check_eap_tls(inst, conf) < 0 || resolve_attrs(inst, conf) < 0)
 		return -1;
 
 	inst->store_opts.host = inst->redis.server;
@@ -682,11 +823,16 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	return 0;
 }
 
+static void degraded_flush(rlm_acme_rats_t *inst, int force);
+
 static int mod_detach(void *instance)
 {
 	rlm_acme_rats_t *inst = instance;
 
+	sk_X509_pop_free(inst->issuer_x509, X509_free);
+	inst->issuer_x509 = NULL;
 	if (inst->retry.items) {
+		degraded_flush(inst, 1);
 		retry_stop(inst);
 		pthread_cond_destroy(&inst->retry.cond);
 		pthread_mutex_destroy(&inst->retry.mutex);
@@ -737,15 +883,18 @@ static int64_t now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* The client certificate and its verified issuer as FreeRADIUS reports them; 0 if none. */
+/*
+ * The client certificate and its verified issuer as FreeRADIUS reports
+ * them; 0 if FreeRADIUS reports no client certificate at all. A
+ * certificate without TLS-Client-Cert-Serial (FreeRADIUS exports none of
+ * 32 octets or more) is a certificate: armod_check() rejects it.
+ */
 static int cert_of(rlm_acme_rats_t *inst, REQUEST *request, armod_cert_t *cert)
 {
 	VALUE_PAIR *vp;
 
 	memset(cert, 0, sizeof(*cert));
 	cert->serial = str_attr(request, inst->da_serial, 0);
-	if (!cert->serial)
-		return 0;
 	cert->valid_since = str_attr(request, inst->da_since, 1);
 	cert->expiration = str_attr(request, inst->da_expiration, 0);
 	cert->issuer = str_attr(request, inst->da_issuer, 0);
@@ -760,20 +909,48 @@ static int cert_of(rlm_acme_rats_t *inst, REQUEST *request, armod_cert_t *cert)
 		cert->ext = vp->vp_octets;
 		cert->ext_len = vp->vp_length;
 	}
-	return 1;
+	return cert->serial || cert->valid_since || cert->expiration || cert->issuer || cert->aki ||
+	       cert->ext || cert_attr(request, inst->da_subject, 0);
 }
 
-/* One summary line per DEGRADED_LOG_S for the normal log, whatever the debug level. */
-static void note_degraded(rlm_acme_rats_t *inst, armod_result_t const *res)
+/* Is @request the EAP-TLS handshake's virtual server (check-eap-tls)? */
+static int in_eap_tls_handshake(rlm_acme_rats_t *inst, REQUEST *request)
+{
+	size_t i;
+
+	if (!request->parent || !request->server)
+		return 0;
+	for (i = 0; i < inst->ntls_servers; i++)
+		if (inst->tls_servers[i] && !strcmp(inst->tls_servers[i], request->server))
+			return 1;
+	return 0;
+}
+
+/* Did EAP-TLS authenticate @request (the method of its last EAP message)? */
+static int eap_tls_ran(rlm_acme_rats_t *inst, REQUEST *request)
+{
+	VALUE_PAIR *vp = find_in(request->packet->vps, inst->da_eap_type);
+
+	return vp && vp->vp_integer == EAP_METHOD_TLS;
+}
+
+/*
+ * One summary line per DEGRADED_LOG_S for the normal log, whatever the
+ * debug level: at a degraded decision (@res), at the next decision of any
+ * kind (@res NULL) once DEGRADED_LOG_S have passed, and at detach (@force).
+ */
+static void note_degraded(rlm_acme_rats_t *inst, armod_result_t const *res, int force)
 {
 	unsigned long n = 0;
 	time_t now = time(NULL);
 	char last[sizeof(inst->degraded_last)];
 
 	pthread_mutex_lock(&inst->degraded_mutex);
-	inst->degraded_count++;
-	snprintf(inst->degraded_last, sizeof(inst->degraded_last), "%s", res->store_msg);
-	if (now - inst->degraded_logged >= DEGRADED_LOG_S) {
+	if (res) {
+		inst->degraded_count++;
+		snprintf(inst->degraded_last, sizeof(inst->degraded_last), "%s", res->store_msg);
+	}
+	if (inst->degraded_count && (force || now - inst->degraded_logged >= DEGRADED_LOG_S)) {
 		n = inst->degraded_count;
 		inst->degraded_count = 0;
 		inst->degraded_logged = now;
@@ -783,6 +960,11 @@ static void note_degraded(rlm_acme_rats_t *inst, armod_result_t const *res)
 	if (n)
 		WARN("rlm_acme_rats (%s): degraded decisions=%lu in_last_s=%d redis_unavailable=%s "
 		     "last_error=\"%s\"", inst->name, n, DEGRADED_LOG_S, inst->redis_unavailable, last);
+}
+
+static void degraded_flush(rlm_acme_rats_t *inst, int force)
+{
+	note_degraded(inst, NULL, force);
 }
 
 /* The one line per decision, at info level (the module name prefixes it). */
@@ -796,8 +978,7 @@ static void log_decision(rlm_acme_rats_t *inst, REQUEST *request, armod_result_t
 	      "stage=%s%s", res->device[0] ? res->device : "-", res->serial[0] ? res->serial : "-",
 	      armod_decision_name(res->decision), reason, (long long)res->posture_age,
 	      (long long)latency_us, stage, res->degraded ? " degraded=yes" : "");
-	if (res->degraded)
-		note_degraded(inst, res);
+	note_degraded(inst, res->degraded ? res : NULL, 0);
 }
 
 static void add_str(TALLOC_CTX *ctx, VALUE_PAIR **list, DICT_ATTR const *da, char const *value)
@@ -900,16 +1081,26 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 	check_data_t *data;
 	int64_t t0;
 
-	if (!cert_of(inst, request, &cert))
+	if (!cert_of(inst, request, &cert) && !in_eap_tls_handshake(inst, request))
 		return RLM_MODULE_NOOP;
 	data = talloc_zero(outer, check_data_t);
 	if (!data)
 		return RLM_MODULE_FAIL;
 	t0 = now_us();
-	handle = fr_connection_get(inst->pool);
-	armod_check(&inst->policy, &cert, handle ? *handle : NULL, (int64_t)time(NULL), &data->res, NULL);
-	if (handle)
-		fr_connection_release(inst->pool, handle);
+	if (!cert_of(inst, request, &cert)) {
+		/*
+		 * EAP-TLS without client certificate attributes: FreeRADIUS
+		 * 3.2.1 resuming a TLS 1.3 session put them in the reply of
+		 * an earlier round. Never "not our certificate".
+		 */
+		armod_no_certificate(&data->res);
+	} else {
+		handle = fr_connection_get(inst->pool);
+		armod_check(&inst->policy, &cert, handle ? *handle : NULL, (int64_t)time(NULL),
+			    &data->res, NULL);
+		if (handle)
+			fr_connection_release(inst->pool, handle);
+	}
 	data->latency_us = now_us() - t0;
 
 	expose(inst, request, &request->config, &data->res);
@@ -983,9 +1174,9 @@ static rlm_rcode_t CC_HINT(nonnull) mod_post_auth(void *instance, REQUEST *reque
 	int64_t latency = 0;
 	char cls[ARMOD_CLASS_MAX + 1];
 
-	if (!cert_of(inst, request, &cert))
-		return RLM_MODULE_NOOP;
 	data = request_data_get(request, inst, RDATA_CHECK);
+	if (!data && !cert_of(inst, request, &cert) && !eap_tls_ran(inst, request))
+		return RLM_MODULE_NOOP;		/* no client certificate: not ours to decide */
 	if (data) {
 		res = data->res;
 		latency = data->latency_us;
@@ -996,7 +1187,8 @@ static rlm_rcode_t CC_HINT(nonnull) mod_post_auth(void *instance, REQUEST *reque
 		res.posture_age = -1;
 		snprintf(res.reason, sizeof(res.reason), "certificate not checked during the EAP-TLS "
 			 "handshake (check-eap-tls must call %s)", inst->name);
-		(void)armod_parse_serial(cert.serial, res.serial, sizeof(res.serial), NULL);
+		if (cert.serial)
+			(void)armod_parse_serial(cert.serial, res.serial, sizeof(res.serial), NULL);
 	}
 	expose(inst, request->reply, &request->reply->vps, &res);
 	expose(inst, request, &request->config, &res);

@@ -534,7 +534,8 @@ static int eap_prepare(eap_run_t *run, const rad_proc_t *r, const enroll_env_t *
 		snprintf(key, sizeof(key), "%s", e->device_key);
 	snprintf(text, sizeof(text), "network={\n\tkey_mgmt=WPA-EAP\n\teap=TLS\n\tidentity=\"SUB-0042\"\n"
 		 "\tca_cert=\"%s/ca.crt\"\n\tclient_cert=\"%s\"\n\tprivate_key=\"%s\"\n"
-		 "\teapol_flags=0\n}\n", e->ca.dir, cert_pem, key);
+		 "\teapol_flags=0\n%s}\n", e->ca.dir, cert_pem, key,
+		 r->tls13 ? "\tphase1=\"tls_disable_tlsv1_3=0\"\n" : "");
 	if (write_file(e->dir, "eapol.conf", text, run->conf, sizeof(run->conf)) < 0)
 		return -1;
 	snprintf(run->port, sizeof(run->port), "-p%d", r->auth_port);

@@ -74,6 +74,7 @@ typedef struct rad_proc {
 	int	auth_port;
 	int	acct_port;
 	long	log_off;
+	int	tls13;		/* eapol_test offers TLS 1.3 (set after rad_start) */
 } rad_proc_t;
 
 /* @settings: NULL-terminated "MKRADDB_X=value" strings for mkraddb.

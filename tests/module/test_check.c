@@ -8,6 +8,8 @@
 
 #include <time.h>
 
+#include <hiredis/hiredis.h>
+
 #include "testutil.h"
 #include "lab/lab.h"
 #include "modfix.h"
@@ -278,6 +280,139 @@ static void test_redis_unavailable_follows_the_configuration(void **state)
 	decide(ARMOD_ACCEPT, "posture fresh");
 }
 
+/*
+ * FreeRADIUS exports no TLS-Client-Cert-Serial for a serial of 32 octets or
+ * more: without it nothing can be looked up, and the certificate is never
+ * "not ours" (passed on) either, whoever signed it.
+ */
+static void test_certificate_serial_of_32_octets_or_more_is_rejected_not_passed(void **state)
+{
+	armod_result_t r;
+
+	(void)state;
+	t.cert.serial = NULL;
+	r = decide(ARMOD_REJECT, "client certificate serial not available: longer than RFC 5280's 20 octets");
+	assert_false(r.degraded);
+	t.pol.pass_non_acme = 1;
+	t.cert.issuer = "/CN=someone else";
+	t.cert.aki = "keyid:01:02";
+	t.cert.ca_subject = "/CN=someone else";
+	t.cert.ca_serial = "0a";
+	decide(ARMOD_REJECT, "client certificate serial not available");
+	/* An EAP-TLS handshake without any certificate attributes (TLS 1.3 resumption). */
+	armod_no_certificate(&r);
+	assert_int_equal(r.decision, ARMOD_REJECT);
+	assert_string_equal(r.reason, ARMOD_NO_CERT_REASON);
+	assert_int_equal(r.posture_age, -1);
+}
+
+/* HSET @key field value ... straight into Redis, as anyone with write access could. */
+static void raw_hset(const char *key, const char *const *fv)
+{
+	const char *argv[20] = { "DEL", key };
+	redisContext *c = redisConnect("127.0.0.1", t.redis.port);
+	redisReply *r;
+	int n = 2;
+
+	assert_true(c && !c->err);
+	r = redisCommandArgv(c, 2, argv, NULL);
+	freeReplyObject(r);
+	argv[0] = "HSET";
+	while (*fv && n < 20)
+		argv[n++] = *fv++;
+	r = redisCommandArgv(c, n, argv, NULL);
+	assert_true(r && r->type == REDIS_REPLY_INTEGER);
+	freeReplyObject(r);
+	redisFree(c);
+}
+
+/* A record that does not parse is refused, never taken for an outage (which degrades). */
+static void refused_as_unreadable(const char *record)
+{
+	armod_result_t r;
+	int fc;
+
+	for (fc = 0; fc <= 1; fc++) {
+		t.pol.fail_closed = fc;
+		r = decide(ARMOD_REJECT, "posture store record unreadable: ");
+		if (!strstr(r.reason, record))
+			fail_msg("reason \"%s\" does not name the %s record", r.reason, record);
+		assert_false(r.degraded);
+		assert_true(r.store_error);
+	}
+	t.pol.fail_closed = 0;
+}
+
+static void test_unparsable_redis_record_is_refused_not_degraded(void **state)
+{
+	char now[24], reason[301], ckey[200];
+	const char *vkey = "acmerats:{dev:SUB-0042}:verdict", *pkey = "acmerats:{dev:SUB-0042}:posture";
+
+	(void)state;
+	snprintf(now, sizeof(now), "%lld", (long long)t.now);
+	memset(reason, 'x', 300);
+	reason[300] = '\0';
+	{	/* a contraindicated verdict whose reason is too long */
+		const char *fv[] = { "status", "contraindicated", "reason", reason, "source", "soc",
+				     "identity", "analyst", "set_at", now, NULL };
+		raw_hset(vkey, fv);
+		refused_as_unreadable("verdict");
+	}
+	{	/* no set_at */
+		const char *fv[] = { "status", "contraindicated", "reason", "EDR alert", "source", "soc",
+				     "identity", "analyst", NULL };
+		raw_hset(vkey, fv);
+		refused_as_unreadable("verdict");
+	}
+	{	/* a status spelt otherwise */
+		const char *fv[] = { "status", "Contraindicated", "reason", "EDR alert", "source", "soc",
+				     "identity", "analyst", "set_at", now, NULL };
+		raw_hset(vkey, fv);
+		refused_as_unreadable("verdict");
+	}
+	{	/* a verdict may only be warning or contraindicated */
+		const char *fv[] = { "status", "affirming", "reason", "cleared", "source", "soc",
+				     "identity", "analyst", "set_at", now, NULL };
+		raw_hset(vkey, fv);
+		refused_as_unreadable("verdict");
+	}
+	assert_int_equal(ar_store_verdict_clear(t.st, "SUB-0042", NULL), 1);
+	decide(ARMOD_ACCEPT, "posture fresh");
+	{	/* a posture with a bad integer */
+		const char *fv[] = { "status", "affirming", "ear_iat", "12x", "updated_at", now, NULL };
+		raw_hset(pkey, fv);
+		refused_as_unreadable("posture");
+	}
+	assert_int_equal(modfix_records(&t.f, t.st), 0);
+	{	/* a certificate record with a field of the wrong type */
+		const char *fv[] = { "device", "SUB-0042", "order", "https://ca.example/o/1", "not_after",
+				     now, "status", "valid", "renew_now", "true", NULL };
+		snprintf(ckey, sizeof(ckey), "acmerats:{dev:SUB-0042}:cert:%s:%s", AKI, SERIAL);
+		raw_hset(ckey, fv);
+		refused_as_unreadable("certificate");
+	}
+	assert_int_equal(modfix_records(&t.f, t.st), 0);
+	decide(ARMOD_ACCEPT, "posture fresh");
+}
+
+/* Only an unreachable or silent Redis (ar_store_err_is_down()) may degrade. */
+static void test_only_an_outage_degrades(void **state)
+{
+	ar_err_t err;
+
+	(void)state;
+	ar_err_set(&err, AR_ERR_UNAVAILABLE, "x");
+	assert_true(ar_store_err_is_down(&err));
+	ar_err_set(&err, AR_ERR_TIMEOUT, "x");
+	assert_true(ar_store_err_is_down(&err));
+	ar_err_set(&err, AR_ERR_MALFORMED, "x");
+	assert_false(ar_store_err_is_down(&err));
+	ar_err_set(&err, AR_ERR_IO, "x");
+	assert_false(ar_store_err_is_down(&err));
+	ar_err_set(&err, AR_ERR_UNAUTHORIZED, "x");
+	assert_false(ar_store_err_is_down(&err));
+}
+
 static void test_attribute_parsers_reject_what_freeradius_never_prints(void **state)
 {
 	char out[AR_STORE_HEX_MAX + 1];
@@ -383,6 +518,10 @@ int main(void)
 		cmocka_unit_test_setup(test_extension_must_be_present_and_decode, setup),
 		cmocka_unit_test_setup(test_lifetime_and_validity_are_enforced, setup),
 		cmocka_unit_test_setup(test_redis_unavailable_follows_the_configuration, setup),
+		cmocka_unit_test_setup(test_certificate_serial_of_32_octets_or_more_is_rejected_not_passed,
+				       setup),
+		cmocka_unit_test_setup(test_unparsable_redis_record_is_refused_not_degraded, setup),
+		cmocka_unit_test(test_only_an_outage_degrades),
 		cmocka_unit_test(test_attribute_parsers_reject_what_freeradius_never_prints),
 		cmocka_unit_test(test_freeradius_serial_matches_the_store_key),
 		cmocka_unit_test(test_class_round_trips_and_ignores_other_writers),

@@ -16,7 +16,7 @@ n=0 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
 
-echo "1..11"
+echo "1..15"
 "$top/tests/fixtures/mkca" "$dir/ca" 1 1 no >/dev/null 2>&1 || { echo "Bail out! mkca failed"; exit 1; }
 mk() { "$top/tests/fixtures/mkraddb" "$dir/raddb" "$top" "$build/rlm_acme_rats/.libs" 1812 1813 6379 "$dir/ca"; }
 check() { freeradius -XC -d "$dir/raddb" > "$dir/xc.log" 2>&1; }
@@ -70,6 +70,56 @@ if ! check && grep -q 'verify_depth = (unset, unlimited) allows a CA between' "$
 	ok "a tls-config without verify_depth = 1 is refused"
 else
 	not_ok "a tls-config without verify_depth = 1 is refused" "$(tail -5 "$dir/xc.log")"
+fi
+
+# A second root named like the ACME-RATS root (another key, RSA) in the EAP
+# trust store could sign a copy of the issuing CA showing every depth-1
+# field FreeRADIUS exports: the module refuses to start, naming the file
+# and the certificate, whether it sits in ca_file or, hashed, in ca_path.
+dup=$dir/dupname
+mkdir -p "$dup/capath" "$dup/goodpath"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$dup/root.key" 2>/dev/null
+openssl x509 -x509toreq -in "$dir/ca/ca.crt" -signkey "$dup/root.key" -out "$dup/root.csr" 2>/dev/null
+printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\nsubjectKeyIdentifier=hash\n' > "$dup/root.cnf"
+openssl x509 -req -in "$dup/root.csr" -signkey "$dup/root.key" -days 2 -extfile "$dup/root.cnf" \
+	-out "$dup/root.crt" 2>/dev/null
+cp "$dup/root.crt" "$dup/capath/"
+cp "$dir/ca/ca.crt" "$dup/goodpath/"
+openssl rehash "$dup/capath" "$dup/goodpath" 2>/dev/null
+root_name=$(openssl x509 -in "$dir/ca/ca.crt" -noout -subject -nameopt compat | sed 's/^subject=//')
+samename() { # description, log
+	if ! check && grep -q "ca_file\|ca_path" "$dir/xc.log" &&
+		grep -q "certificate \"$root_name\" (serial .*) has the name of the ACME-RATS issuing CA's issuer but did not sign it" "$dir/xc.log"; then
+		ok "$1"
+	else
+		not_ok "$1" "$(tail -5 "$dir/xc.log")"
+	fi
+}
+[ -s "$dup/root.crt" ] && ls "$dup/capath"/*.0 >/dev/null 2>&1 || echo "Bail out! cannot make the same-named root"
+MKRADDB_TRUST_EXTRA=$dup/root.crt mk
+samename "test_same_named_second_root_in_ca_file_refused_at_start"
+grep -q "ca_file $dir/raddb/certs/acme-rats/trust.pem: certificate" "$dir/xc.log" ||
+	not_ok "the refusal names ca_file" "$(tail -3 "$dir/xc.log")"
+MKRADDB_CA_PATH=$dup/capath mk
+samename "test_same_named_second_root_in_ca_path_refused_at_start"
+grep -q "ca_path $dup/capath/[0-9a-f]*\.0: certificate" "$dir/xc.log" ||
+	not_ok "the refusal names the ca_path file" "$(tail -3 "$dir/xc.log")"
+# The ACME-RATS root itself in ca_path (Debian's ca_path = \${cadir}) is fine.
+MKRADDB_CA_PATH=$dup/goodpath mk
+if check && grep -q 'Configuration appears to be OK' "$dir/xc.log"; then
+	ok "the ACME-RATS root in ca_path is accepted"
+else
+	not_ok "the ACME-RATS root in ca_path is accepted" "$(tail -5 "$dir/xc.log")"
+fi
+# A copy of the issuing CA's name with another key (no root of that name needed).
+openssl x509 -x509toreq -in "$dir/ca/issuer.crt" -signkey "$dup/root.key" -out "$dup/sub.csr" 2>/dev/null
+openssl x509 -req -in "$dup/sub.csr" -signkey "$dup/root.key" -days 2 -extfile "$dup/root.cnf" \
+	-out "$dup/sub.crt" 2>/dev/null
+MKRADDB_TRUST_EXTRA=$dup/sub.crt mk
+if ! check && grep -q "has the name of the ACME-RATS issuing CA but another key" "$dir/xc.log"; then
+	ok "test_issuing_ca_name_with_another_key_in_ca_file_refused_at_start"
+else
+	not_ok "test_issuing_ca_name_with_another_key_in_ca_file_refused_at_start" "$(tail -5 "$dir/xc.log")"
 fi
 
 # On Debian's stock configuration, install-raddb puts our check-eap-tls in
