@@ -68,7 +68,7 @@ if BUILD_MODULE
 check_PROGRAMS += tests/module/test_module
 TESTS += tests/module/test_module
 tests_module_test_module_SOURCES = tests/module/test_module.c $(radtest_sources)
-tests_module_test_module_CPPFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
+tests_module_test_module_CPPFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS) -I$(top_srcdir)/rlm_acme_rats
 tests_module_test_module_LDADD = $(TEST_LIBS) $(CURL_LIBS)
 
 # The module under valgrind memcheck inside freeradius.
@@ -82,7 +82,8 @@ tests_module_test_module_memcheck_LDADD = $(TEST_LIBS) $(CURL_LIBS)
 TESTS += tests/module/test_raddb.sh
 endif
 
-EXTRA_DIST += raddb tests/fixtures/mkraddb tests/module/test_raddb.sh
+EXTRA_DIST += raddb tests/fixtures/mkraddb tests/fixtures/mkforgery tests/fixtures/mklongserial \
+	tests/module/test_raddb.sh
 
 # ---- raddb ------------------------------------------------------------------
 # `make install` keeps a copy of the FreeRADIUS files under

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "testutil.h"
+#include "check.h"
 #include "radtest.h"
 #include "store.h"
 #include "x509.h"
@@ -25,17 +26,35 @@ static struct {
 	rad_proc_t	rad;
 	char		other[300];	/* another enterprise CA */
 	char		trust_extra[340];
-	char		path[12][300];
-	char		serial[12][80];
+	char		path[16][300];
+	char		serial[16][80];
+	char		aki[80];	/* of the CA's certificates */
 	char		out[1 << 16];
 } t;
 
 /* Certificates of the matrix, by index into t.path / t.serial. */
 enum { FRESH, REVOKED, SUPERSEDED, RENEWED, LONG_LIVED, GARBLED, NO_EXT, OTHER_CA, EXPIRED, FORGED,
-       FORGED_DEEP, NCERTS };
+       FORGED_DEEP, SERIAL33_OTHER, SERIAL60_OTHER, SERIAL33_OURS, SERIAL60_OURS, NCERTS };
 
 static const char *names[NCERTS] = { "fresh", "revoked", "superseded", "renewed", "long", "garbled",
-				     "noext", "other", "expired", "forged", "forged-deep" };
+				     "noext", "other", "expired", "forged", "forged-deep",
+				     "serial33-other", "serial60-other", "serial33-ours", "serial60-ours" };
+
+/* tests/fixtures/mklongserial: SUB-0042's certificate again, with a serial of @nbytes, signed by
+ * the CA of @ca_dir (issuer.crt, issuer.key). */
+static int long_serial(int cert, const char *ca_dir, int nbytes)
+{
+	char script[400], out[300], crt[340], key[340], n[8];
+	char *argv[] = { script, out, crt, key, t.path[FRESH], n, NULL };
+	size_t len = strlen(t.path[cert]);
+
+	snprintf(script, sizeof(script), "%s/tests/fixtures/mklongserial", catest_top("AR_TOP_SRCDIR"));
+	snprintf(out, sizeof(out), "%.*s", (int)(len - 4), t.path[cert]);	/* without .pem */
+	snprintf(crt, sizeof(crt), "%s/issuer.crt", ca_dir);
+	snprintf(key, sizeof(key), "%s/issuer.key", ca_dir);
+	snprintf(n, sizeof(n), "%d", nbytes);
+	return catest_run(argv) == 0 ? 0 : -1;
+}
 
 /* tests/fixtures/mkforgery: @mode "" or "deep"; the chain file to @out. */
 static int forge(const char *sub, const char *mode, char *out, size_t size)
@@ -96,6 +115,7 @@ static int enroll_all(void)
 	if (!(x = enroll_cert(&t.e, "SUB-0042", now, NULL, t.path[FRESH])))
 		return -1;
 	cert_serial_hex(x, t.serial[FRESH], sizeof(t.serial[FRESH]));
+	rc |= ar_cert_ids(x, t.aki, sizeof(t.aki), NULL, 0, NULL);
 	rc |= ar_certext_from_cert(x, &ext, NULL) == 1 ? 0 : -1;
 	X509_free(x);
 
@@ -119,6 +139,11 @@ static int enroll_all(void)
 	rc |= forge("forgery", "", t.path[FORGED], sizeof(t.path[FORGED]));
 	rc |= forge("forgery-deep", "deep", t.path[FORGED_DEEP], sizeof(t.path[FORGED_DEEP]));
 	snprintf(t.serial[FORGED], sizeof(t.serial[FORGED]), "%s", t.serial[FRESH]);
+	/* Serials FreeRADIUS does not export (32 octets or more), from either CA. */
+	rc |= long_serial(SERIAL33_OTHER, t.other, 33);
+	rc |= long_serial(SERIAL60_OTHER, t.other, 60);
+	rc |= long_serial(SERIAL33_OURS, t.e.ca.dir, 33);
+	rc |= long_serial(SERIAL60_OURS, t.e.ca.dir, 60);
 	return rc ? -1 : 0;
 }
 
@@ -143,6 +168,27 @@ static int group_teardown(void **state)
 }
 
 static void expect_reply_message(const char *prefix, const char *reason);
+
+/*
+ * No ERROR line in @log but FreeRADIUS's own EAP ones (on every reject:
+ * "eap: ERROR: Failed continuing EAP TLS (13) session.  EAP sub-module
+ * failed"): none from the module or the shipped unlang.
+ */
+static void expect_no_error_but_eaps(const char *log)
+{
+	const char *line, *next;
+
+	for (line = log; line && *line; line = next) {
+		size_t len = strcspn(line, "\n");
+
+		next = line[len] ? line + len + 1 : NULL;
+		if (!memmem(line, len, "ERROR", 5))
+			continue;
+		if (memmem(line, len, "eap: ERROR: ", 12) || memmem(line, len, "eap_tls: ERROR: ", 16))
+			continue;
+		fail_msg("an ERROR line not from FreeRADIUS's EAP: %.*s", (int)len, line);
+	}
+}
 
 /*
  * The one decision line the authentication logged; fails unless it has
@@ -182,6 +228,7 @@ static void expect_decision(int cert, const char *outcome, const char *reason)
 		fail_msg("%d decision lines, want 1:\n%s", n, log);
 	if (strstr(log, "Failed retrieving values"))
 		fail_msg("an unlang condition failed:\n%s", log);
+	expect_no_error_but_eaps(log);
 	free(log);
 	if (!strcmp(outcome, "reject"))
 		expect_reply_message("Access denied: ", reason);
@@ -553,6 +600,195 @@ static void test_reauthentication_without_cache_is_decided_again(void **state)
 	assert_int_equal(start_radius(NULL, NULL), 0);
 }
 
+/*
+ * TLS 1.3 with the session cache on: FreeRADIUS 3.2.1 restores the cached
+ * certificate attributes into the reply of an earlier round than the one
+ * running check-eap-tls, which then sees no client certificate at all. A
+ * device flagged (contraindicated, its certificate revoked) after its full
+ * handshake resumes: it is rejected in the handshake, never accepted, and
+ * so is a healthy one (undecidable: fail closed). With the cache off,
+ * TLS 1.3 re-authentications are full handshakes, decided as usual.
+ */
+static void flag_and_revoke(void *arg)
+{
+	(void)arg;
+	set_posture(AR_STATUS_CONTRAINDICATED, 60);
+	assert_int_equal(ar_store_cert_mark(t.e.st, "SUB-0042", t.aki, t.serial[FRESH], AR_CERT_REVOKED, -1,
+					    NULL), 1);
+}
+
+static void resume_tls13(int flag)
+{
+	char sess[64], *log;
+	int rc;
+
+	assert_int_equal(start_radius("MKRADDB_TLS_CACHE=yes", "MKRADDB_TLS_MAX=1.3"), 0);
+	t.rad.tls13 = 1;
+	set_posture(AR_STATUS_AFFIRMING, 60);
+	free(rad_log_since(&t.rad, NULL, 0));
+	snprintf(sess, sizeof(sess), "sess-tls13-%d-%lld", flag, (long long)lab_now_ms());
+	rc = rad_eap_between(&t.rad, &t.e, t.path[FRESH], sess, flag ? flag_and_revoke : nothing, NULL,
+			     t.out, sizeof(t.out));
+	lab_sleep_ms(200);
+	log = rad_log_since(&t.rad, NULL, 0);
+	if (rc == 0 || count(log, "Sent Access-Accept") != 1 || !strstr(log, "TLS 1.3") ||
+	    !strstr(log, "Successfully restored session") ||
+	    count(log, "outcome=accept reason=\"posture fresh\"") != 1 ||
+	    count(log, "acme_rats: decision") != 2 ||
+	    !strstr(log, "outcome=reject reason=\"" ARMOD_NO_CERT_REASON "\"") ||
+	    count(t.out, "EAP: Received EAP-Failure") != 1 || !strstr(t.out, "Access-Reject"))
+		fail_msg("TLS 1.3 resumption, flagged=%d: eapol_test exit %d; server log:\n%s", flag, rc,
+			 log);
+	expect_no_error_but_eaps(log);
+	free(log);
+	expect_reply_message("Access denied: ", ARMOD_NO_CERT_REASON);
+	if (flag) {
+		set_posture(AR_STATUS_AFFIRMING, 60);
+		assert_int_equal(ar_store_cert_mark(t.e.st, "SUB-0042", t.aki, t.serial[FRESH], AR_CERT_VALID,
+						    -1, NULL), 1);
+	}
+}
+
+static void test_flagged_device_cannot_resume_a_tls13_session_its_way_in(void **state)
+{
+	(void)state;
+	resume_tls13(1);
+}
+
+static void test_tls13_resumption_without_certificate_attributes_fails_closed(void **state)
+{
+	char sess[64], *log;
+	int rc;
+
+	(void)state;
+	resume_tls13(0);
+	/* Cache off: TLS 1.3 re-authentication is a full handshake, accepted. */
+	assert_int_equal(start_radius("MKRADDB_TLS_MAX=1.3", NULL), 0);
+	t.rad.tls13 = 1;
+	free(rad_log_since(&t.rad, NULL, 0));
+	snprintf(sess, sizeof(sess), "sess-tls13-nocache-%lld", (long long)lab_now_ms());
+	rc = rad_eap_between(&t.rad, &t.e, t.path[FRESH], sess, nothing, NULL, t.out, sizeof(t.out));
+	lab_sleep_ms(200);
+	log = rad_log_since(&t.rad, NULL, 0);
+	if (rc != 0 || count(log, "outcome=accept reason=\"posture fresh\"") != 2 || !strstr(log, "TLS 1.3"))
+		fail_msg("TLS 1.3 without cache: eapol_test exit %d; server log:\n%s", rc, log);
+	free(log);
+	assert_int_equal(start_radius(NULL, NULL), 0);
+}
+
+/*
+ * FreeRADIUS exports no TLS-Client-Cert-Serial for a serial of 32 octets
+ * or more (RFC 5280 allows 20). Such a certificate, from another CA of the
+ * trust store or from the ACME-RATS issuing CA itself, is rejected in the
+ * handshake - also where other CAs' certificates are passed on.
+ */
+static void test_serial_of_33_or_60_octets_is_rejected_from_any_ca(void **state)
+{
+	static const int certs[] = { SERIAL33_OTHER, SERIAL60_OTHER, SERIAL33_OURS, SERIAL60_OURS };
+	size_t i;
+
+	(void)state;
+	set_posture(AR_STATUS_AFFIRMING, 60);
+	for (i = 0; i < sizeof(certs) / sizeof(certs[0]); i++) {
+		authenticate(certs[i], 0);
+		expect_decision(-1, "reject", "client certificate serial not available: longer than "
+				"RFC 5280's 20 octets");
+	}
+	assert_int_equal(start_radius("MKRADDB_NON_ACME=pass", NULL), 0);
+	authenticate(SERIAL33_OTHER, 0);
+	expect_decision(-1, "reject", "client certificate serial not available");
+	authenticate(SERIAL60_OURS, 0);
+	expect_decision(-1, "reject", "client certificate serial not available");
+	assert_int_equal(start_radius(NULL, NULL), 0);
+}
+
+/* redis-cli against the test's Redis; its exit status. */
+static int redis_cli(char *const *args)
+{
+	char port[16], *argv[24] = { "/usr/bin/redis-cli", "-p", port };
+	int n = 3;
+
+	snprintf(port, sizeof(port), "%d", t.e.redis.port);
+	while (*args && n < 23)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	return catest_run(argv);
+}
+
+/*
+ * A SOC verdict written straight into Redis (HSET) with a reason longer
+ * than the store allows does not parse: that is not an outage, so the
+ * device is rejected, not admitted degraded on its certificate.
+ */
+static void test_unparsable_verdict_in_redis_is_refused_not_degraded(void **state)
+{
+	char key[] = "acmerats:{dev:SUB-0042}:verdict", now[24], reason[301];
+	char *del[] = { "DEL", key, NULL };
+	char *hset[] = { "HSET", key, "status", "contraindicated", "reason", reason, "source", "soc",
+			 "identity", "analyst", "set_at", now, NULL };
+
+	(void)state;
+	set_posture(AR_STATUS_AFFIRMING, 60);
+	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+	memset(reason, 'x', 300);
+	reason[300] = '\0';
+	assert_int_equal(redis_cli(del), 0);
+	assert_int_equal(redis_cli(hset), 0);
+	authenticate(FRESH, 0);
+	expect_decision(FRESH, "reject", "posture store record unreadable: verdict: ");
+	assert_null(strstr(t.out, "degraded"));
+	assert_int_equal(redis_cli(del), 0);
+	authenticate(FRESH, 1);
+	expect_decision(FRESH, "accept", "posture fresh");
+}
+
+/*
+ * The degraded-decisions warning counts every degraded decision: those
+ * after the first line are reported at the next decision of any kind once
+ * 10 s have passed, and at shutdown.
+ */
+static void test_degraded_warning_counts_every_degraded_decision(void **state)
+{
+	char *log;
+	int i, degraded = 0, warnings = 0, first = 0;
+
+	(void)state;
+	assert_int_equal(start_radius(NULL, NULL), 0);
+	set_posture(AR_STATUS_AFFIRMING, 60);
+	assert_int_equal(lab_redis_kill(&t.e.redis), 0);
+	for (i = 0; i < 3; i++) {
+		authenticate(FRESH, 1);		/* reads the log from its start on */
+		log = rad_log_since(&t.rad, "acme_rats: decision", 3000);
+		degraded += count(log, "degraded=yes");
+		warnings += count(log, "degraded decisions=");
+		first += count(log, "degraded decisions=1 ");
+		free(log);
+	}
+	assert_int_equal(lab_redis_restart(&t.e.redis), 0);
+	if (degraded != 3 || warnings != 1 || first != 1)
+		fail_msg("three degraded decisions, one warning of 1 expected: %d degraded, %d warnings",
+			 degraded, warnings);
+	lab_sleep_ms(10200);
+	authenticate(FRESH, 1);		/* not degraded: reports the two since */
+	log = rad_log_since(&t.rad, "degraded decisions=", 3000);
+	if (!strstr(log, "degraded decisions=2 ") || strstr(log, "degraded=yes"))
+		fail_msg("the next decision did not report the 2 pending degraded decisions:\n%s", log);
+	free(log);
+	assert_int_equal(lab_redis_kill(&t.e.redis), 0);
+	authenticate(FRESH, 1);		/* degraded, within 10 s of the last warning */
+	assert_int_equal(lab_redis_restart(&t.e.redis), 0);
+	log = rad_log_since(&t.rad, "acme_rats: decision", 3000);
+	if (!strstr(log, "degraded=yes") || strstr(log, "degraded decisions="))
+		fail_msg("a warning within 10 s of the last:\n%s", log);
+	free(log);
+	rad_stop(&t.rad);
+	log = rad_log_since(&t.rad, NULL, 0);
+	if (!strstr(log, "degraded decisions=1 "))
+		fail_msg("the pending degraded decision was not reported at shutdown:\n%s", log);
+	free(log);
+	assert_int_equal(start_radius(NULL, NULL), 0);
+}
+
 /* %{acme_rats:...} in unlang after the module ran. */
 static void test_xlat_expands_the_decision(void **state)
 {
@@ -636,6 +872,11 @@ int main(void)
 		cmocka_unit_test(test_resumed_session_with_cache_is_decided_from_cached_attributes),
 		cmocka_unit_test(test_flagged_device_cannot_resume_its_way_in),
 		cmocka_unit_test(test_reauthentication_without_cache_is_decided_again),
+		cmocka_unit_test(test_flagged_device_cannot_resume_a_tls13_session_its_way_in),
+		cmocka_unit_test(test_tls13_resumption_without_certificate_attributes_fails_closed),
+		cmocka_unit_test(test_serial_of_33_or_60_octets_is_rejected_from_any_ca),
+		cmocka_unit_test(test_unparsable_verdict_in_redis_is_refused_not_degraded),
+		cmocka_unit_test(test_degraded_warning_counts_every_degraded_decision),
 		cmocka_unit_test(test_xlat_expands_the_decision),
 		cmocka_unit_test(test_accounting_records_and_removes_the_session),
 		cmocka_unit_test(test_decision_line_is_in_the_normal_log),
