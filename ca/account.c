@@ -316,6 +316,61 @@ static void rekey_identities(acme_req_t *r, const char *old_jkt, const ar_jwk_t 
 	}
 }
 
+/*
+ * newAccount with the key of existing account @existing: RFC 8555 7.3.1,
+ * 200 and its Location; a deactivated account is refused (7.3.6: the
+ * server must not accept requests for it).
+ */
+static void reply_existing(acme_req_t *r, const char *existing, ar_http_resp_t *resp)
+{
+	ar_err_t err = { 0 };
+	json_t *cur = NULL;
+	char kid[600], id[32];
+	int rc;
+
+	account_url(r->ca, existing, kid, sizeof(kid));
+	rc = account_load(r->ca, r->st, kid, id, sizeof(id), &cur, NULL, NULL, &err);
+	if (rc < 0) {
+		acme_problem_from(r->ca, resp, &err);
+	} else if (rc == 0) {
+		ar_error("event=account.index_dangling account=%s", existing);
+		acme_problem(r->ca, resp, 500, "serverInternal", "account index inconsistent");
+	} else if (!json_is_string(json_object_get(cur, "status"))) {
+		ar_error("event=account.corrupt account=%s", id);
+		acme_problem(r->ca, resp, 500, "serverInternal", "account record corrupt");
+	} else if (!strcmp(json_string_value(json_object_get(cur, "status")), "deactivated")) {
+		acme_problem(r->ca, resp, 401, "unauthorized", "the account of this key is "
+			     "deactivated");
+	} else {
+		reply_account(r, id, cur, 200, resp);
+	}
+	json_decref(cur);
+}
+
+/*
+ * Another newAccount with this key created its account between our lookup
+ * and our index write: drop the record we wrote and answer that account.
+ */
+static void lost_creation_race(acme_req_t *r, const char *id, const char *idx,
+			       ar_http_resp_t *resp)
+{
+	ar_err_t err = { 0 };
+	char key[96], *winner = NULL;
+	int rc;
+
+	snprintf(key, sizeof(key), "acct:%s", id);
+	if (ar_store_del(r->st, key, &err) < 0)
+		ar_warn("event=account.orphan account=%s error=\"%s\"", id, err.msg);
+	rc = ar_store_get(r->st, idx, &winner, NULL, &err);
+	if (rc == 1)
+		reply_existing(r, winner, resp);
+	else if (rc < 0)
+		acme_problem_from(r->ca, resp, &err);
+	else
+		acme_problem(r->ca, resp, 500, "serverInternal", "account index inconsistent");
+	free(winner);
+}
+
 void account_new(acme_req_t *r, ar_http_resp_t *resp)
 {
 	const json_t *p = r->jws.payload, *contact;
@@ -336,19 +391,8 @@ void account_new(acme_req_t *r, ar_http_resp_t *resp)
 		acme_problem_from(r->ca, resp, &err);
 		return;
 	}
-	if (rc == 1) {		/* RFC 8555 7.3.1: the existing account, 200 */
-		json_t *cur = NULL;
-		char kid[600];
-
-		account_url(r->ca, existing, kid, sizeof(kid));
-		rc = account_load(r->ca, r->st, kid, id, sizeof(id), &cur, NULL, NULL, &err);
-		if (rc == 1)
-			reply_account(r, id, cur, 200, resp);
-		else if (rc < 0)
-			acme_problem_from(r->ca, resp, &err);
-		else
-			acme_problem(r->ca, resp, 500, "serverInternal", "account index inconsistent");
-		json_decref(cur);
+	if (rc == 1) {
+		reply_existing(r, existing, resp);
 		free(existing);
 		return;
 	}
@@ -382,17 +426,16 @@ void account_new(acme_req_t *r, ar_http_resp_t *resp)
 		return;
 	}
 	/* The record first, then the key index that makes it findable; the
-	 * index is created only if absent, so two racing newAccounts with one
-	 * key cannot both win. */
+	 * index is created only if absent, so of racing newAccounts with one
+	 * key exactly one creates the account and the others find it. */
 	rc = save(r->st, id, rec, &err);
 	if (rc == 0)
 		rc = ar_store_set_once(r->st, idx, id, 0, &err);
+	if (rc == 0)
+		lost_creation_race(r, id, idx, resp);
+	else if (rc < 0)
+		acme_problem_from(r->ca, resp, &err);
 	if (rc <= 0) {
-		if (rc == 0)
-			acme_problem(r->ca, resp, 409, "malformed", "an account for this key was "
-				     "created concurrently; retry");
-		else
-			acme_problem_from(r->ca, resp, &err);
 		json_decref(rec);
 		return;
 	}

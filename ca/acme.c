@@ -194,6 +194,7 @@ static int signer_key(acme_req_t *r, ar_jwk_t **owned, const ar_jwk_t **key,
 		      ar_http_resp_t *resp)
 {
 	ar_err_t err = { 0 };
+	acme_status_t st;
 	int rc;
 
 	*owned = NULL;
@@ -211,9 +212,15 @@ static int signer_key(acme_req_t *r, ar_jwk_t **owned, const ar_jwk_t **key,
 		acme_problem(r->ca, resp, 400, "accountDoesNotExist", "no account at this \"kid\"");
 		return -1;
 	}
-	if (strcmp(json_string_value(json_object_get(r->account, "status")), "valid")) {
-		acme_problem(r->ca, resp, 403, "unauthorized", "account is not valid (%s)",
-			     json_string_value(json_object_get(r->account, "status")));
+	if (acme_status_of(r->account, &st) < 0) {
+		ar_error("event=account.corrupt account=%s error=\"status missing or unknown\"",
+			 r->account_id);
+		acme_problem(r->ca, resp, 500, "serverInternal", "account record unusable");
+		return -1;
+	}
+	if (st != ACME_VALID) {	/* RFC 8555 7.3.6: 401 for a deactivated account */
+		acme_problem(r->ca, resp, 401, "unauthorized", "account is not valid (%s)",
+			     acme_status_name(st));
 		return -1;
 	}
 	*owned = account_key(json_object_get(r->account, "key"), &err);

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "acme_jws.h"
+#include "acme_status.h"
 #include "daemon.h"
 #include "ear.h"
 #include <openssl/x509.h>
@@ -195,6 +196,23 @@ int ca_records_put(ar_store_t *st, const char *const *kinds, const char *const *
 /** Several records in one round trip; any missing one is an error. */
 int ca_records_get(ar_store_t *st, const char *const *kinds, const char *const *ids, size_t n,
 		   json_t **recs, ar_err_t *err);
+/** As ca_records_get(); @p text0 (may be NULL) gets record 0 as stored (malloc'd). */
+int ca_records_get_text(ar_store_t *st, const char *const *kinds, const char *const *ids,
+			size_t n, json_t **recs, char **text0, ar_err_t *err);
+/**
+ * Write records @p kinds/@p ids/@p recs in one atomic step only while each
+ * record @p gkinds/@p gids is still stored as @p gtexts (compare-and-set
+ * over several records, one round trip). 1 written; 0 nothing written,
+ * @p changed (may be NULL) the index of the first guard that changed; -1
+ * error.
+ */
+int ca_records_put_if(ar_store_t *st, const char *const *gkinds, const char *const *gids,
+		      const char *const *gtexts, size_t ng, const char *const *kinds,
+		      const char *const *ids, json_t *const *recs, size_t n, size_t *changed,
+		      ar_err_t *err);
+/** As ca_record_get(); @p text gets the record as stored (malloc'd) when found. */
+int ca_record_get_text(ar_store_t *st, const char *kind, const char *id, json_t **rec,
+		       char **text, ar_err_t *err);
 /** 1 found, 0 absent (or not a plausible id), -1 error. */
 int ca_record_get(ar_store_t *st, const char *kind, const char *id, json_t **rec, ar_err_t *err);
 /**
@@ -207,6 +225,12 @@ void ca_record_prefetch(acme_req_t *r, const char *kind, const char *path);
  * when it is the one asked for); else answers 404 and returns NULL.
  */
 json_t *ca_record_own(acme_req_t *r, const char *kind, const char *id, ar_http_resp_t *resp);
+/**
+ * As ca_record_own(); @p text (may be NULL) gets the record as stored
+ * (malloc'd, NULL on failure), the value a compare-and-set expects.
+ */
+json_t *ca_record_own_text(acme_req_t *r, const char *kind, const char *id, char **text,
+			   ar_http_resp_t *resp);
 /** Recompute an order's status from its authorizations (written once, order.c). */
 int order_refresh(acme_req_t *r, json_t *order, ar_err_t *err);
 /** As order_refresh(), with authorization @p changed_id taken from @p changed (newer). */
@@ -215,11 +239,11 @@ int order_refresh_with(acme_req_t *r, json_t *order, const char *changed_id,
 /**
  * Order @p order_id and its authorizations @p authz_ids (as an authorization
  * record names them, "order_authzs") in one round trip; @p authzs gets the
- * authorization records as a JSON array. AR_ERR_NOT_FOUND when a record is
- * missing.
+ * authorization records as a JSON array, @p order_text (may be NULL) the
+ * order as stored (malloc'd). AR_ERR_NOT_FOUND when a record is missing.
  */
 int order_load_with_authzs(acme_req_t *r, const char *order_id, const json_t *authz_ids,
-			   json_t **order, json_t **authzs, ar_err_t *err);
+			   json_t **order, json_t **authzs, char **order_text, ar_err_t *err);
 /**
  * An order's status from its authorization records @p authzs (a JSON array
  * in the order of its "authorizations"), authorization @p changed_id taken
@@ -233,8 +257,12 @@ json_t *authz_view(const ca_t *ca, const char *id, const json_t *authz);
 void order_new(acme_req_t *r, ar_http_resp_t *resp);
 void order_post(acme_req_t *r, const char *id, ar_http_resp_t *resp);
 void authz_post(acme_req_t *r, const char *id, ar_http_resp_t *resp);
-/** POST to an order's finalize URL (finalize.c). */
-void order_finalize(acme_req_t *r, const char *id, json_t *order, ar_http_resp_t *resp);
+/**
+ * POST to an order's finalize URL (finalize.c); @p stored is the order
+ * record as read, which the ready -> processing transition expects.
+ */
+void order_finalize(acme_req_t *r, const char *id, json_t *order, const char *stored,
+		    ar_http_resp_t *resp);
 /** POST-as-GET of a certificate chain (finalize.c). */
 void cert_post(acme_req_t *r, const char *id, ar_http_resp_t *resp);
 json_t *order_view(const ca_t *ca, const char *id, const json_t *order);

@@ -38,6 +38,14 @@
 
 #define MAX_CHALLENGES	8
 
+/* Results of a challenge response, before they are committed. */
+enum {
+	CHALL_VALID = 0,
+	CHALL_INVALID = -1,
+	CHALL_RETRY_LATER = -2,		/* the verifier could not be reached: stays pending */
+	CHALL_REFUSED = -3		/* the request itself is refused: @problem, nothing changes */
+};
+
 /* What the EARs of one response say of the device, folded: the worst wins. */
 typedef struct attested {
 	size_t		count;				/* EARs folded in */
@@ -267,11 +275,10 @@ static int accept_attestation(acme_req_t *r, const ca_profile_t *prof, const jso
  * collection with several: each is appraised, all must pass, the worst
  * decides.
  */
-static int attest_passport(acme_req_t *r, const ca_profile_t *prof, const json_t *authz,
-			   const json_t *challenge, json_t *order, char *detail, size_t size)
+static int attest_passport(acme_req_t *r, const ca_profile_t *prof, const json_t *challenge,
+			   const json_t *order, attested_t *acc, char *detail, size_t size)
 {
 	const ar_cmw_rec_t *ears[AR_CMW_MAX_RECORDS];
-	attested_t acc;
 	ar_err_t err = { 0 };
 	ar_cmw_t cmw;
 	size_t i, n;
@@ -281,7 +288,7 @@ static int attest_passport(acme_req_t *r, const ca_profile_t *prof, const json_t
 		snprintf(detail, size, "response is not a CMW: %s", err.msg);
 		return -1;
 	}
-	memset(&acc, 0, sizeof(acc));
+	memset(acc, 0, sizeof(*acc));
 	n = ar_cmw_find_all(&cmw, AR_CMW_EAR, ears, AR_CMW_MAX_RECORDS);
 	if (n == 0) {
 		snprintf(detail, size, "the CMW carries no attestation result (%s)",
@@ -299,9 +306,7 @@ static int attest_passport(acme_req_t *r, const ca_profile_t *prof, const json_t
 		}
 	for (i = 0; rc == 0 && i < n; i++)
 		rc = appraise_ear(prof, challenge, order, ears[i], (const char *)ears[i]->value,
-				  ears[i]->len, &acc, detail, size);
-	if (rc == 0)
-		rc = accept_attestation(r, prof, authz, order, &acc, "passport", detail, size);
+				  ears[i]->len, acc, detail, size);
 	ar_cmw_clear(&cmw);
 	return rc;
 }
@@ -309,11 +314,11 @@ static int attest_passport(acme_req_t *r, const ca_profile_t *prof, const json_t
 /*
  * Background-check model: the payload is evidence encrypted to the
  * verifier; relay it in a session opened with the freshness_nonce and
- * appraise the EAR that comes back. -2: the verifier could not be reached
- * (the challenge stays pending).
+ * appraise the EAR that comes back. CHALL_RETRY_LATER: the verifier could
+ * not be reached (the challenge stays pending).
  */
-static int attest_background(acme_req_t *r, const ca_profile_t *prof, const json_t *authz,
-			     const json_t *challenge, json_t *order, char *detail, size_t size)
+static int attest_background(acme_req_t *r, const ca_profile_t *prof, const json_t *challenge,
+			     const json_t *order, attested_t *acc, char *detail, size_t size)
 {
 	/* Each request to the verifier is bounded like any validation (a stopped
 	 * verifier holds the challenge POST for no longer). */
@@ -321,7 +326,6 @@ static int attest_background(acme_req_t *r, const ca_profile_t *prof, const json
 	http_opts_t o = { .ca_bundle = prof->verifier_ca, .connect_ms = bound < 2000 ? bound : 2000,
 			  .total_ms = bound, .max_body = 0 };
 	verifier_client_t vc;
-	attested_t acc = { 0 };
 	ar_err_t err = { 0 };
 	vp_session_t s;
 	char *body = NULL, *jwt = NULL;
@@ -329,22 +333,20 @@ static int attest_background(acme_req_t *r, const ca_profile_t *prof, const json
 
 	if (vc_open(&vc, prof->verifier_url, &o, &err) < 0) {
 		snprintf(detail, size, "verifier client: %s", err.msg);
-		return -2;
+		return CHALL_RETRY_LATER;
 	}
 	body = json_dumps(r->jws.payload, JSON_COMPACT);
 	if (body && vc_new_session(&vc, json_string_value(json_object_get(challenge,
 									  "freshness_nonce")),
 				   &s, &err) == 0 &&
 	    vc_submit(&vc, &s, "application/jose+json", body, strlen(body), &jwt, &err) == 0) {
-		rc = appraise_ear(prof, challenge, order, NULL, jwt, strlen(jwt), &acc, detail, size);
-		if (rc == 0)
-			rc = accept_attestation(r, prof, authz, order, &acc, "background-check",
-						detail, size);
+		memset(acc, 0, sizeof(*acc));
+		rc = appraise_ear(prof, challenge, order, NULL, jwt, strlen(jwt), acc, detail, size);
 	} else {
 		snprintf(detail, size, "verifier: %s", body ? err.msg : "out of memory");
 		/* Unreachable or not answering: not the device's fault, try again later. */
 		rc = err.code == AR_ERR_UNAVAILABLE || err.code == AR_ERR_TIMEOUT ||
-		     err.code == AR_ERR_CONFIG || !body ? -2 : -1;
+		     err.code == AR_ERR_CONFIG || !body ? CHALL_RETRY_LATER : CHALL_INVALID;
 	}
 	free(jwt);
 	free(body);
@@ -376,13 +378,13 @@ static int validate_domain(acme_req_t *r, const json_t *authz, const json_t *ch,
 	if (!json_is_object(r->jws.payload) || json_object_size(r->jws.payload)) {
 		*problem = "malformed";
 		snprintf(detail, size, "the %s response payload is {}", type);
-		return -3;
+		return CHALL_REFUSED;
 	}
 	key = ar_jwk_parse(json_object_get(r->account, "key"), AR_JWK_PUBLIC_ONLY, &err);
 	if (!key) {
 		*problem = "serverInternal";
 		snprintf(detail, size, "account key unusable");
-		return -3;
+		return CHALL_REFUSED;
 	}
 	snprintf(keyauth, sizeof(keyauth), "%s.%s", token, ar_jwk_thumbprint(key));
 	ar_jwk_free(key);
@@ -411,10 +413,11 @@ static void answer(acme_req_t *r, const char *aid, const json_t *authz, size_t i
 /*
  * The authorization's order and, when the authorization names them (since
  * "order_authzs"), the order's authorizations, in the same round trip;
- * *authzs is NULL for an older record. Answers the problem on failure.
+ * *authzs is NULL for an older record. @text gets the order as stored.
+ * Answers the problem on failure.
  */
 static int load_order(acme_req_t *r, const json_t *authz, json_t **order, json_t **authzs,
-		      ar_http_resp_t *resp)
+		      char **text, ar_http_resp_t *resp)
 {
 	const char *oid = json_string_value(json_object_get(authz, "order"));
 	const json_t *ids = json_object_get(authz, "order_authzs");
@@ -422,10 +425,13 @@ static int load_order(acme_req_t *r, const json_t *authz, json_t **order, json_t
 	int rc;
 
 	*authzs = NULL;
-	if (ids)
-		rc = order_load_with_authzs(r, oid, ids, order, authzs, &err) < 0 ? -1 : 1;
+	*text = NULL;
+	if (!oid)
+		rc = 0;
+	else if (ids)
+		rc = order_load_with_authzs(r, oid, ids, order, authzs, text, &err) < 0 ? -1 : 1;
 	else
-		rc = ca_record_get(r->st, "order", oid, order, &err);
+		rc = ca_record_get_text(r->st, "order", oid, order, text, &err);
 	if (rc == 1)
 		return 0;
 	if (rc == 0 || err.code == AR_ERR_NOT_FOUND)
@@ -435,85 +441,77 @@ static int load_order(acme_req_t *r, const json_t *authz, json_t **order, json_t
 	return -1;
 }
 
-void challenge_post(acme_req_t *r, const char *path, ar_http_resp_t *resp)
-{
-	char aid[48], detail[512];
-	json_t *authz = NULL, *order = NULL, *authzs = NULL, *ch;
+/* What a challenge response established, kept for its commit step. */
+typedef struct chall_result {
+	int		rc;			/* CHALL_* */
+	const char	*problem;		/* ACME error type when not valid */
+	char		detail[512];
+	int		attested;		/* remote-attest-01: @acc holds the EARs, folded */
 	const ca_profile_t *prof;
-	ar_err_t err = { 0 };
-	const char *type, *problem = "badAttestationStatement";
-	size_t n = strcspn(path, "/");
-	int background, rc;
-	unsigned long idx;
-	char *end;
+	attested_t	acc;
+} chall_result_t;
 
-	if (n == 0 || n >= sizeof(aid) || path[n] != '/')
-		goto notfound;
-	memcpy(aid, path, n);
-	aid[n] = '\0';
-	idx = strtoul(path + n + 1, &end, 10);
-	if (*end || end == path + n + 1 || idx >= MAX_CHALLENGES)
-		goto notfound;
-	authz = ca_record_own(r, "authz", aid, resp);
-	if (!authz)
-		return;
-	ch = json_array_get(json_object_get(authz, "challenges"), idx);
-	if (!ch)
-		goto notfound;
-	type = json_string_value(json_object_get(ch, "type"));
+/* The validate step: run the challenge @ch of @authz (type @type). */
+static void run_challenge(acme_req_t *r, const json_t *authz, const json_t *ch, const char *type,
+			  const json_t *order, chall_result_t *res)
+{
+	int background;
 
-	/* RFC 8555 7.5.1: POST-as-GET, or a challenge no longer pending, is answered as it is. */
-	if (!r->jws.payload || strcmp(json_string_value(json_object_get(ch, "status")), "pending") ||
-	    strcmp(json_string_value(json_object_get(authz, "status")), "pending")) {
-		answer(r, aid, authz, idx, resp);
-		goto out;
-	}
-	if (time(NULL) > json_integer_value(json_object_get(authz, "expires"))) {
-		acme_problem(r->ca, resp, 400, "malformed", "this authorization has expired");
-		goto out;
-	}
-	if (load_order(r, authz, &order, &authzs, resp) < 0)
-		goto out;
-	json_object_set_new(order, "id", json_string(json_string_value(json_object_get(authz,
-										       "order"))));
+	res->problem = "badAttestationStatement";
 	if (!strcmp(type, "http-01") || !strcmp(type, "dns-01")) {
-		rc = validate_domain(r, authz, ch, type, &problem, detail, sizeof(detail));
-		if (rc == -3) {
-			acme_problem(r->ca, resp, strcmp(problem, "malformed") ? 500 : 400, problem, "%s",
-				     detail);
-			goto out;
-		}
-		goto settle;
+		res->rc = validate_domain(r, authz, ch, type, &res->problem, res->detail,
+					  sizeof(res->detail));
+		return;
 	}
+	res->rc = CHALL_REFUSED;
 	if (strcmp(type, "remote-attest-01")) {
-		acme_problem(r->ca, resp, 400, "malformed", "%s validation is not offered", type);
-		goto out;
+		res->problem = "malformed";
+		snprintf(res->detail, sizeof(res->detail), "%s validation is not offered", type);
+		return;
 	}
-	prof = ca_profile_find(r->ca, json_string_value(json_object_get(authz, "profile")));
+	res->prof = ca_profile_find(r->ca, json_string_value(json_object_get(authz, "profile")));
+	if (!res->prof) {
+		res->problem = "serverInternal";
+		snprintf(res->detail, sizeof(res->detail), "authorization without profile");
+		return;
+	}
 	background = looks_like_jwe(r->jws.payload);
-	if (background && prof && !prof->verifier_url) {
-		acme_problem(r->ca, resp, 400, "malformed", "this profile takes attestation results "
-			     "only (no verifier to relay evidence to)");
-		goto out;
+	if (background && !res->prof->verifier_url) {
+		res->problem = "malformed";
+		snprintf(res->detail, sizeof(res->detail), "this profile takes attestation results "
+			 "only (no verifier to relay evidence to)");
+		return;
 	}
-	if (!prof) {
-		acme_problem(r->ca, resp, 500, "serverInternal", "authorization without profile");
-		goto out;
-	}
-	rc = background ? attest_background(r, prof, authz, ch, order, detail, sizeof(detail))
-			: attest_passport(r, prof, authz, ch, order, detail, sizeof(detail));
-settle:
-	if (rc == -2) {
-		ar_warn("event=challenge.verifier_unavailable account=%s authz=%s error=\"%s\"",
-			r->account_id, aid, detail);
-		ar_http_resp_header(resp, "Retry-After", "5");
-		acme_problem(r->ca, resp, 503, "serverInternal", "the verifier cannot be reached; the "
-			     "challenge stays pending, retry");
-		goto out;
-	}
-	if (rc == 0) {
-		char when[32];
+	res->attested = 1;
+	res->rc = background ? attest_background(r, res->prof, ch, order, &res->acc, res->detail,
+						 sizeof(res->detail))
+			     : attest_passport(r, res->prof, ch, order, &res->acc, res->detail,
+					       sizeof(res->detail));
+}
 
+/*
+ * The result applied to (copies of) the authorization, its challenge @idx
+ * and the order: the attestation accepted against the order as it is now.
+ */
+static void apply_result(acme_req_t *r, const char *aid, json_t *authz, size_t idx, json_t *order,
+			 const chall_result_t *res)
+{
+	json_t *ch = json_array_get(json_object_get(authz, "challenges"), idx);
+	char detail[512], when[32];
+	const char *problem = res->problem;
+	int rc = res->rc;
+
+	snprintf(detail, sizeof(detail), "%s", res->detail);
+	if (rc == CHALL_VALID && res->attested) {
+		json_object_set_new(order, "id", json_string(json_string_value(json_object_get(
+			authz, "order"))));
+		rc = accept_attestation(r, res->prof, authz, order, &res->acc,
+					looks_like_jwe(r->jws.payload) ? "background-check"
+								       : "passport",
+					detail, sizeof(detail));
+		json_object_del(order, "id");
+	}
+	if (rc == CHALL_VALID) {
 		ca_rfc3339(time(NULL), when, sizeof(when));
 		json_object_set_new(ch, "status", json_string("valid"));
 		json_object_set_new(ch, "validated", json_string(when));
@@ -526,26 +524,195 @@ settle:
 		ar_info("event=challenge.refused account=%s authz=%s reason=\"%s\"", r->account_id,
 			aid, detail);
 	}
-	/* The nonce is spent: the challenge left "pending" for good. */
-	json_object_del(order, "id");
-	{	/* the authorization and its order in one transaction */
-		const char *kinds[2] = { "authz", "order" };
-		const char *ids[2] = { aid, json_string_value(json_object_get(authz, "order")) };
-		json_t *recs[2] = { authz, order };
+}
 
-		if (authzs)
-			order_derive(order, authzs, aid, authz);
-		if ((!authzs && order_refresh_with(r, order, aid, authz, &err) < 0) ||
-		    ca_records_put(r->st, kinds, ids, recs, 2, &err) < 0) {
+/* Rounds of the commit step when only the order changed under it. */
+#define CHALL_COMMIT_ROUNDS	4
+
+/*
+ * The commit step: the authorization and its order written in one atomic
+ * step, only while the authorization is still stored as it was read
+ * (@authz_text: pending) and the order as @order_text. A deactivation, or
+ * another response, that came first stands: the result is dropped and the
+ * authorization answered as it is. An order changed by another of its
+ * authorizations is read again and the result applied once more. 1
+ * committed, 0 dropped (*@authz is the authorization as it is now), -1
+ * after answering the problem.
+ */
+static int commit_result(acme_req_t *r, const char *aid, json_t **authz, const char *authz_text,
+			 size_t idx, json_t *order, json_t *authzs, char *order_text,
+			 const chall_result_t *res, ar_http_resp_t *resp)
+{
+	const char *oid = json_string_value(json_object_get(*authz, "order"));
+	const char *gkinds[2] = { "authz", "order" }, *gids[2] = { aid, oid };
+	const char *kinds[2] = { "authz", "order" }, *ids[2] = { aid, oid };
+	json_t *now = NULL, *o = json_incref(order), *az = json_incref(authzs), *next;
+	char *otext = order_text, *atext = NULL;
+	ar_err_t err = { 0 };
+	size_t changed = 0, round;
+	int rc = -1;
+
+	for (round = 0; round < CHALL_COMMIT_ROUNDS; round++) {
+		json_t *a = json_deep_copy(*authz), *od = json_deep_copy(o);
+		json_t *recs[2] = { a, od };
+		const char *gtexts[2] = { authz_text, otext };
+
+		if (!a || !od) {
+			json_decref(a);
+			json_decref(od);
+			acme_problem(r->ca, resp, 500, "serverInternal", "out of memory");
+			goto out;
+		}
+		apply_result(r, aid, a, idx, od, res);
+		if (az)
+			order_derive(od, az, aid, a);
+		rc = (!az && order_refresh_with(r, od, aid, a, &err) < 0) ? -1 :
+		     ca_records_put_if(r->st, gkinds, gids, gtexts, 2, kinds, ids, recs, 2, &changed,
+				       &err);
+		if (rc == 1) {
+			json_decref(*authz);
+			*authz = a;
+			json_decref(od);
+			goto out;
+		}
+		json_decref(a);
+		json_decref(od);
+		if (rc < 0) {
 			acme_problem_from(r->ca, resp, &err);
 			goto out;
 		}
+		/* Something changed first: read both again. */
+		if (otext != order_text)
+			free(otext);
+		otext = NULL;
+		json_decref(o);
+		json_decref(az);
+		o = az = NULL;
+		if (ca_record_get_text(r->st, "authz", aid, &now, &atext, &err) != 1 ||
+		    load_order(r, now, &next, &az, &otext, resp) < 0) {
+			if (!now)
+				acme_problem(r->ca, resp, 500, "serverInternal", "authorization %s "
+					     "vanished", aid);
+			else if (err.code)
+				acme_problem_from(r->ca, resp, &err);
+			rc = -1;
+			goto out;
+		}
+		o = next;
+		if (changed == 0 || strcmp(atext, authz_text)) {
+			ar_info("event=challenge.result_dropped account=%s authz=%s status=%s "
+				"reason=\"the authorization changed during validation\"",
+				r->account_id, aid, json_string_value(json_object_get(now, "status")));
+			json_decref(*authz);
+			*authz = now;
+			now = NULL;
+			rc = 0;
+			goto out;
+		}
+		json_decref(now);
+		now = NULL;
+		free(atext);
+		atext = NULL;
 	}
+	ar_http_resp_header(resp, "Retry-After", "1");
+	acme_problem(r->ca, resp, 503, "serverInternal", "the order kept changing while this "
+		     "challenge was recorded; the challenge stays pending, retry");
+	rc = -1;
+out:
+	json_decref(now);
+	free(atext);
+	if (otext != order_text)
+		free(otext);
+	json_decref(o);
+	json_decref(az);
+	return rc;
+}
+
+/* The challenge at "<authz id>/<index>" of @path: 0, or -1 (no such challenge). */
+static int challenge_path(const char *path, char *aid, size_t size, size_t *idx)
+{
+	size_t n = strcspn(path, "/");
+	unsigned long v;
+	char *end;
+
+	if (n == 0 || n >= size || path[n] != '/')
+		return -1;
+	memcpy(aid, path, n);
+	aid[n] = '\0';
+	v = strtoul(path + n + 1, &end, 10);
+	if (*end || end == path + n + 1 || v >= MAX_CHALLENGES)
+		return -1;
+	*idx = (size_t)v;
+	return 0;
+}
+
+static int is_status(const json_t *rec, const char *status)
+{
+	const char *s = json_string_value(json_object_get(rec, "status"));
+
+	return s && !strcmp(s, status);
+}
+
+void challenge_post(acme_req_t *r, const char *path, ar_http_resp_t *resp)
+{
+	char aid[48], *authz_text = NULL, *order_text = NULL;
+	json_t *authz = NULL, *order = NULL, *authzs = NULL, *ch;
+	chall_result_t *res = NULL;
+	const char *type;
+	size_t idx;
+
+	if (challenge_path(path, aid, sizeof(aid), &idx) < 0)
+		goto notfound;
+	authz = ca_record_own_text(r, "authz", aid, &authz_text, resp);
+	if (!authz)
+		return;
+	ch = json_array_get(json_object_get(authz, "challenges"), idx);
+	type = json_string_value(json_object_get(ch, "type"));
+	if (!ch || !type)
+		goto notfound;
+
+	/* RFC 8555 7.5.1: POST-as-GET, or a challenge no longer pending, is answered as it is. */
+	if (!r->jws.payload || !is_status(ch, "pending") || !is_status(authz, "pending")) {
+		answer(r, aid, authz, idx, resp);
+		goto out;
+	}
+	if (time(NULL) > json_integer_value(json_object_get(authz, "expires"))) {
+		acme_problem(r->ca, resp, 400, "malformed", "this authorization has expired");
+		goto out;
+	}
+	if (load_order(r, authz, &order, &authzs, &order_text, resp) < 0)
+		goto out;
+	res = calloc(1, sizeof(*res));
+	if (!res) {
+		acme_problem(r->ca, resp, 500, "serverInternal", "out of memory");
+		goto out;
+	}
+	run_challenge(r, authz, ch, type, order, res);
+	if (res->rc == CHALL_REFUSED) {
+		acme_problem(r->ca, resp, strcmp(res->problem, "malformed") ? 500 : 400, res->problem,
+			     "%s", res->detail);
+		goto out;
+	}
+	if (res->rc == CHALL_RETRY_LATER) {
+		ar_warn("event=challenge.verifier_unavailable account=%s authz=%s error=\"%s\"",
+			r->account_id, aid, res->detail);
+		ar_http_resp_header(resp, "Retry-After", "5");
+		acme_problem(r->ca, resp, 503, "serverInternal", "the verifier cannot be reached; the "
+			     "challenge stays pending, retry");
+		goto out;
+	}
+	/* The nonce is spent: the challenge leaves "pending" for good. */
+	if (commit_result(r, aid, &authz, authz_text, idx, order, authzs, order_text, res,
+			  resp) < 0)
+		goto out;
 	answer(r, aid, authz, idx, resp);
 	goto out;
 notfound:
 	acme_problem(r->ca, resp, 404, "malformed", "no such challenge");
 out:
+	free(res);
+	free(order_text);
+	free(authz_text);
 	json_decref(authzs);
 	json_decref(order);
 	json_decref(authz);

@@ -176,26 +176,69 @@ static void queue_supersede(ar_store_batch_t *b, const json_t *order)
 }
 
 /*
- * The issuance transaction: the certificate and posture records, the old
- * certificate superseded, the chain, its renewal record and the valid order
- * (@kinds/@ids/@recs), on condition that the SOC's verdict on @device
- * allows it, read atomically with the writes.
+ * A finalize that crashed mid-way leaves its order "processing"; after this
+ * long another finalize may take it over (signing and the transaction take
+ * milliseconds).
  */
-static int commit_issuance(acme_req_t *r, X509 *cert, const char *order_id, const json_t *order,
-			   const ar_identifier_t *device, const char *const *kinds,
-			   const char *const *ids, json_t *const *recs, size_t n, ar_err_t *err)
+#define FINALIZE_STALE_S	300
+
+/*
+ * The issuance, begun: the order moved ready -> processing (@stored ->
+ * @processing, compare-and-set) in the round trip that reads the SOC's
+ * verdict on @device and WATCHes it. A finalize that loses the move gets
+ * AR_ERR_CONFLICT; the batch is returned to be filled after signing.
+ */
+static ar_store_batch_t *begin_issuance(acme_req_t *r, const char *order_id, const char *stored,
+					const char *processing, const ar_identifier_t *device,
+					ar_err_t *err)
 {
 	ar_store_batch_t *b = ar_store_batch_new(r->st);
+	char key[96];
 
-	if (!b)
-		return ar_err_set(err, AR_ERR_NOMEM, "out of memory");
+	if (!b) {
+		ar_err_set(err, AR_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	snprintf(key, sizeof(key), "order:%s", order_id);
+	ar_store_batch_guard_verdict(b, device->value);	/* a failure here fails begin */
+	ar_store_batch_claim(b, key, stored, processing, strlen(processing));
+	if (ar_store_batch_begin(b, err) < 0) {
+		ar_store_batch_free(b);
+		return NULL;
+	}
+	return b;
+}
+
+/* Give a processing order back (ready) after a failed issuance. */
+static void release_order(acme_req_t *r, const char *order_id, const char *stored,
+			  const char *processing)
+{
+	ar_err_t err = { 0 };
+	char key[96];
+
+	snprintf(key, sizeof(key), "order:%s", order_id);
+	if (ar_store_set_if(r->st, key, processing, stored, strlen(stored), &err) != 1)
+		ar_error("event=order.release_failed order=%s error=\"%s\"", order_id,
+			 err.msg[0] ? err.msg : "the order changed");
+}
+
+/*
+ * The issuance transaction on begun batch @b: the certificate and posture
+ * records, the old certificate superseded, the chain, its renewal record
+ * and the valid order (@kinds/@ids/@recs), on condition that the SOC's
+ * verdict on the device, read when @b was begun, did not change since.
+ */
+static int commit_issuance(acme_req_t *r, ar_store_batch_t *b, X509 *cert, const char *order_id,
+			   const json_t *order, const ar_identifier_t *device,
+			   const char *const *kinds, const char *const *ids, json_t *const *recs,
+			   size_t n, ar_err_t *err)
+{
 	if (queue_certificate(r, b, cert, order_id, order, device, err) < 0 ||
 	    ca_records_queue(b, kinds, ids, recs, n, err) < 0) {
 		ar_store_batch_free(b);
 		return -1;
 	}
 	queue_supersede(b, order);
-	ar_store_batch_guard_verdict(b, device->value);	/* a failure here fails exec */
 	return ar_store_batch_exec(b, err);
 }
 
@@ -277,7 +320,85 @@ static ar_csr_t *read_csr(acme_req_t *r, ar_csr_info_t *info, ar_http_resp_t *re
 	return req;
 }
 
-void order_finalize(acme_req_t *r, const char *id, json_t *order, ar_http_resp_t *resp)
+/*
+ * 1 when the order may be finalized now: ready, or processing by a
+ * finalize that stopped more than FINALIZE_STALE_S ago. Else answers
+ * orderNotReady (RFC 8555 7.4) and returns 0.
+ */
+static int finalizable(acme_req_t *r, const json_t *order, ar_http_resp_t *resp)
+{
+	const char *status = json_string_value(json_object_get(order, "status"));
+	json_int_t since = json_integer_value(json_object_get(order, "processing_since"));
+
+	if (status && !strcmp(status, "ready"))
+		return 1;
+	if (status && !strcmp(status, "processing") && since > 0 &&
+	    (json_int_t)time(NULL) - since > FINALIZE_STALE_S)
+		return 1;
+	if (status && !strcmp(status, "processing"))
+		acme_problem(r->ca, resp, 403, "orderNotReady", "the order is processing: its "
+			     "certificate is being issued by an earlier finalize request");
+	else
+		acme_problem(r->ca, resp, 403, "orderNotReady", "the order is %s, not ready",
+			     status ? status : "corrupt");
+	return 0;
+}
+
+/*
+ * The validate step: the CSR names exactly the order's identifiers, with a
+ * key of its own (not the account's) that is the key the attestation bound.
+ * The CSR, or NULL after answering the problem.
+ */
+static ar_csr_t *finalize_csr(acme_req_t *r, const json_t *order, const ca_profile_t *prof,
+			      ar_identifier_t *ids, size_t *nids, ar_csr_info_t *info,
+			      ar_http_resp_t *resp)
+{
+	const char *jkt = json_string_value(json_object_get(order, "jkt"));
+	ar_csr_t *req = read_csr(r, info, resp);
+	char why[256];
+
+	if (!req)
+		return NULL;
+	*nids = order_identifiers(order, ids, AR_CSR_MAX_IDS);
+	if (*nids == 0) {
+		acme_problem(r->ca, resp, 500, "serverInternal", "order record corrupt");
+		goto refuse;
+	}
+	if (!ar_csr_identifiers_match(info, ids, *nids, why, sizeof(why))) {
+		acme_problem(r->ca, resp, 400, "badCSR", "%s", why);
+		goto refuse;
+	}
+	if (csr_key_is_account_key(r, info)) {
+		acme_problem(r->ca, resp, 400, "badCSR", "the CSR key is this account's ACME key; "
+			     "certify a key of its own");
+		goto refuse;
+	}
+	if ((prof->hints && !jkt) || (jkt && strcmp(jkt, info->jkt))) {
+		acme_problem(r->ca, resp, 400, "badCSR", "the CSR key is not the key the attestation "
+			     "bound (cnf.jkt)");
+		goto refuse;
+	}
+	return req;
+refuse:
+	ar_csr_free(req);
+	return NULL;
+}
+
+/* The order as it is stored while its certificate is issued (malloc'd), or NULL. */
+static char *processing_text(const json_t *order)
+{
+	json_t *p = json_deep_copy(order);
+	char *text = NULL;
+
+	if (p && json_object_set_new(p, "status", json_string("processing")) == 0 &&
+	    json_object_set_new(p, "processing_since", json_integer((json_int_t)time(NULL))) == 0)
+		text = json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(p);
+	return text;
+}
+
+void order_finalize(acme_req_t *r, const char *id, json_t *order, const char *stored,
+		    ar_http_resp_t *resp)
 {
 	const ca_profile_t *prof = ca_profile_find(r->ca, json_string_value(json_object_get(order,
 										  "profile")));
@@ -288,48 +409,29 @@ void order_finalize(acme_req_t *r, const char *id, json_t *order, ar_http_resp_t
 	ar_csr_info_t info;
 	ar_err_t err = { 0 };
 	ar_csr_t *req = NULL;
+	ar_store_batch_t *b = NULL;
 	X509 *cert = NULL;
-	const char *jkt, *status;
-	char why[256], cid[32], *chain = NULL, serial[AR_CERT_HEX_MAX], aki[AR_CERT_HEX_MAX];
-	char life_id[2 * AR_CERT_HEX_MAX + 2];
+	char cid[32], *chain = NULL, *processing = NULL, serial[AR_CERT_HEX_MAX];
+	char aki[AR_CERT_HEX_MAX], life_id[2 * AR_CERT_HEX_MAX + 2];
 	json_t *rec = NULL, *life = NULL;
 	const json_t *rep;
 	size_t nids;
-	int has_ext;
+	int has_ext, held = 0;
 
 	if (order_refresh(r, order, &err) < 0) {
 		acme_problem_from(r->ca, resp, &err);
 		return;
 	}
-	status = json_string_value(json_object_get(order, "status"));
-	if (strcmp(status, "ready")) {
-		acme_problem(r->ca, resp, 403, "orderNotReady", "the order is %s, not ready", status);
+	if (!finalizable(r, order, resp))
 		return;
-	}
-	if (!prof || !r->ca->issuer) {
+	if (!prof || !r->ca->issuer || !stored) {
 		acme_problem(r->ca, resp, 500, "serverInternal", "no issuing certificate configured");
 		return;
 	}
-	req = read_csr(r, &info, resp);
+	req = finalize_csr(r, order, prof, ids, &nids, &info, resp);
 	if (!req)
 		return;
-	nids = order_identifiers(order, ids, AR_CSR_MAX_IDS);
 	device = order_device(ids, nids);
-	if (!ar_csr_identifiers_match(&info, ids, nids, why, sizeof(why))) {
-		acme_problem(r->ca, resp, 400, "badCSR", "%s", why);
-		goto out;
-	}
-	if (csr_key_is_account_key(r, &info)) {
-		acme_problem(r->ca, resp, 400, "badCSR", "the CSR key is this account's ACME key; "
-			     "certify a key of its own");
-		goto out;
-	}
-	jkt = json_string_value(json_object_get(order, "jkt"));
-	if ((prof->hints && !jkt) || (jkt && strcmp(jkt, info.jkt))) {
-		acme_problem(r->ca, resp, 400, "badCSR", "the CSR key is not the key the attestation "
-			     "bound (cnf.jkt)");
-		goto out;
-	}
 	switch (claim_replaced(r, id, order, &err)) {
 	case 0:
 		acme_problem(r->ca, resp, 409, "alreadyReplaced", "another order already replaced "
@@ -344,6 +446,25 @@ void order_finalize(acme_req_t *r, const char *id, json_t *order, ar_http_resp_t
 		acme_problem(r->ca, resp, 500, "serverInternal", "order attestation record corrupt");
 		goto out;
 	}
+
+	/*
+	 * The commit step, begun: ready -> processing, won by one finalize
+	 * only, in the round trip that reads the SOC's verdict; the others
+	 * get orderNotReady. Nothing is signed before.
+	 */
+	processing = processing_text(order);
+	b = processing ? begin_issuance(r, id, stored, processing, device, &err) : NULL;
+	if (!b) {
+		if (!processing)
+			acme_problem(r->ca, resp, 500, "serverInternal", "out of memory");
+		else if (err.code == AR_ERR_CONFLICT)
+			acme_problem(r->ca, resp, 403, "orderNotReady", "the order is processing: "
+				     "its certificate is being issued by another finalize request");
+		else
+			refuse_issuance(r, id, device->value, &err, resp);
+		goto out;
+	}
+	held = 1;
 
 	memset(&params, 0, sizeof(params));
 	params.issuer_key = r->ca->issuer_key;
@@ -364,8 +485,6 @@ void order_finalize(acme_req_t *r, const char *id, json_t *order, ar_http_resp_t
 	rec = json_pack("{s:s,s:s,s:s,s:I}", "account", r->account_id, "order", id, "chain", chain,
 			"not_after", (json_int_t)(params.not_before - params.backdate_s +
 						  params.lifetime_s));
-	if (!rec)
-		ar_err_set(&err, AR_ERR_NOMEM, "out of memory");
 	ar_cert_ids(cert, aki, sizeof(aki), serial, sizeof(serial), NULL);
 	snprintf(life_id, sizeof(life_id), "%s:%s", aki, serial);
 	life = ari_life_record(params.not_before - params.backdate_s,
@@ -374,12 +493,13 @@ void order_finalize(acme_req_t *r, const char *id, json_t *order, ar_http_resp_t
 	 * One transaction: the certificate and posture records, the old
 	 * certificate superseded, the chain, its renewal record and the valid
 	 * order - the device is admitted and the order done, or neither - run
-	 * only if the SOC's verdict allows it; a verdict changed under it
-	 * aborts the transaction, which is tried once more with the verdict as
-	 * it is then.
+	 * only if the SOC's verdict read with the move to processing still
+	 * stands; a verdict changed meanwhile aborts the transaction, which is
+	 * begun once more (the order stays this request's) and tried again.
 	 */
 	json_object_set_new(order, "status", json_string("valid"));
 	json_object_set_new(order, "certificate", json_string(cid));
+	json_object_del(order, "processing_since");
 	{
 		const char *kinds[3] = { "cert", "certlife", "order" }, *rids[3] = { cid, life_id, id };
 		json_t *recs[3] = { rec, life, order };
@@ -389,7 +509,11 @@ void order_finalize(acme_req_t *r, const char *id, json_t *order, ar_http_resp_t
 			ar_err_set(&err, AR_ERR_NOMEM, "out of memory");
 		for (attempt = 0; rec && life && attempt < 2; attempt++) {
 			memset(&err, 0, sizeof(err));
-			rc = commit_issuance(r, cert, id, order, device, kinds, rids, recs, 3, &err);
+			if (attempt > 0)
+				b = begin_issuance(r, id, processing, processing, device, &err);
+			rc = b ? commit_issuance(r, b, cert, id, order, device, kinds, rids, recs, 3,
+						 &err) : -1;
+			b = NULL;
 			if (rc == 0 || err.code != AR_ERR_CONFLICT)
 				break;
 		}
@@ -397,6 +521,7 @@ void order_finalize(acme_req_t *r, const char *id, json_t *order, ar_http_resp_t
 			refuse_issuance(r, id, device->value, &err, resp);
 			goto out;
 		}
+		held = 0;
 	}
 	if ((rep = json_object_get(order, "replaces")))
 		ar_info("event=certificate.superseded device=%s serial=%s",
@@ -407,6 +532,10 @@ void order_finalize(acme_req_t *r, const char *id, json_t *order, ar_http_resp_t
 		(long long)params.lifetime_s, has_ext ? ar_status_name(ext.status) : "no", prof->name);
 	acme_json(r->ca, resp, 200, order_view(r->ca, id, order));
 out:
+	ar_store_batch_free(b);
+	if (held)
+		release_order(r, id, stored, processing);
+	free(processing);
 	json_decref(life);
 	json_decref(rec);
 	free(chain);

@@ -267,7 +267,7 @@ void order_derive(json_t *order, const json_t *authzs, const char *changed_id,
  * when @p kind0 is not NULL.
  */
 static int load_authzs(acme_req_t *r, const char *kind0, const char *const *ids, size_t n,
-		       json_t **first, json_t **authzs, ar_err_t *err)
+		       json_t **first, json_t **authzs, char **first_text, ar_err_t *err)
 {
 	const char *kinds[1 + ORDER_MAX_IDS + HINT_COUNT];
 	json_t *recs[1 + ORDER_MAX_IDS + HINT_COUNT] = { 0 };
@@ -277,7 +277,7 @@ static int load_authzs(acme_req_t *r, const char *kind0, const char *const *ids,
 		return ar_err_set(err, AR_ERR_IO, "order record corrupt");
 	for (i = 0; i < n; i++)
 		kinds[i] = i == 0 && kind0 ? kind0 : "authz";
-	if (ca_records_get(r->st, kinds, ids, n, recs, err) < 0)
+	if (ca_records_get_text(r->st, kinds, ids, n, recs, kind0 ? first_text : NULL, err) < 0)
 		return -1;
 	*authzs = json_array();
 	for (i = kind0 ? 1 : 0; i < n; i++)
@@ -299,7 +299,7 @@ int order_refresh_with(acme_req_t *r, json_t *order, const char *changed_id,
 		return ar_err_set(err, AR_ERR_IO, "order record corrupt");
 	for (i = 0; i < n; i++)
 		idv[i] = json_string_value(json_array_get(ids, i));
-	if (load_authzs(r, NULL, idv, n, NULL, &authzs, err) < 0)
+	if (load_authzs(r, NULL, idv, n, NULL, &authzs, NULL, err) < 0)
 		return -1;
 	order_derive(order, authzs, changed_id, changed);
 	json_decref(authzs);
@@ -307,7 +307,7 @@ int order_refresh_with(acme_req_t *r, json_t *order, const char *changed_id,
 }
 
 int order_load_with_authzs(acme_req_t *r, const char *order_id, const json_t *authz_ids,
-			   json_t **order, json_t **authzs, ar_err_t *err)
+			   json_t **order, json_t **authzs, char **order_text, ar_err_t *err)
 {
 	const char *idv[1 + ORDER_MAX_IDS + HINT_COUNT];
 	size_t i, n = json_array_size(authz_ids);
@@ -319,12 +319,16 @@ int order_load_with_authzs(acme_req_t *r, const char *order_id, const json_t *au
 	for (i = 0; i < n; i++)
 		if (!(idv[i + 1] = json_string_value(json_array_get(authz_ids, i))))
 			return ar_err_set(err, AR_ERR_IO, "authorization record corrupt");
-	if (load_authzs(r, "order", idv, n + 1, order, authzs, err) < 0)
+	if (load_authzs(r, "order", idv, n + 1, order, authzs, order_text, err) < 0)
 		return -1;
 	if (!json_equal(json_object_get(*order, "authorizations"), authz_ids)) {
 		json_decref(*order);
 		json_decref(*authzs);
 		*order = *authzs = NULL;
+		if (order_text) {
+			free(*order_text);
+			*order_text = NULL;
+		}
 		return ar_err_set(err, AR_ERR_IO, "order %s does not list the authorizations its "
 				  "authorization names", order_id);
 	}
@@ -521,7 +525,7 @@ void order_post(acme_req_t *r, const char *path, ar_http_resp_t *resp)
 {
 	size_t n = strcspn(path, "/");
 	ar_err_t err = { 0 };
-	char id[48];
+	char id[48], *stored = NULL;
 	json_t *order;
 
 	if (n == 0 || n >= sizeof(id) || (path[n] && strcmp(path + n, "/finalize"))) {
@@ -534,15 +538,16 @@ void order_post(acme_req_t *r, const char *path, ar_http_resp_t *resp)
 		acme_problem(r->ca, resp, 400, "malformed", "orders are read with POST-as-GET");
 		return;
 	}
-	order = ca_record_own(r, "order", id, resp);
+	order = ca_record_own_text(r, "order", id, path[n] ? &stored : NULL, resp);
 	if (!order)
 		return;
 	if (path[n])
-		order_finalize(r, id, order, resp);
+		order_finalize(r, id, order, stored, resp);
 	else if (order_refresh(r, order, &err) < 0)
 		acme_problem_from(r->ca, resp, &err);
 	else
 		acme_json(r->ca, resp, 200, order_view(r->ca, id, order));
+	free(stored);
 	json_decref(order);
 }
 

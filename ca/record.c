@@ -106,6 +106,12 @@ static int plausible_id(const char *id)
 int ca_records_get(ar_store_t *st, const char *const *kinds, const char *const *ids, size_t n,
 		   json_t **recs, ar_err_t *err)
 {
+	return ca_records_get_text(st, kinds, ids, n, recs, NULL, err);
+}
+
+int ca_records_get_text(ar_store_t *st, const char *const *kinds, const char *const *ids,
+			size_t n, json_t **recs, char **text0, ar_err_t *err)
+{
 	char keys[AR_STORE_BATCH_MAX][96], *texts[AR_STORE_BATCH_MAX];
 	const char *kp[AR_STORE_BATCH_MAX];
 	size_t lens[AR_STORE_BATCH_MAX], i;
@@ -120,6 +126,8 @@ int ca_records_get(ar_store_t *st, const char *const *kinds, const char *const *
 		snprintf(keys[i], sizeof(keys[i]), "%s:%s", kinds[i], ids[i]);
 		kp[i] = keys[i];
 	}
+	if (text0)
+		*text0 = NULL;
 	if (ar_store_get_many(st, kp, n, texts, lens, err) < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
@@ -129,27 +137,41 @@ int ca_records_get(ar_store_t *st, const char *const *kinds, const char *const *
 							       kinds[i], err))) {
 			rc = -1;
 		}
-		free(texts[i]);
+		if (i == 0 && text0)
+			*text0 = texts[i];
+		else
+			free(texts[i]);
 	}
-	if (rc < 0)
+	if (rc < 0) {
 		for (i = 0; i < n; i++) {
 			json_decref(recs[i]);
 			recs[i] = NULL;
 		}
+		if (text0) {
+			free(*text0);
+			*text0 = NULL;
+		}
+	}
 	return rc;
 }
 
-/* A record read as @text (freed here; NULL: absent): 1, 0 or -1 as ca_record_get(). */
-static int record_parse(const char *kind, char *text, size_t len, json_t **rec, ar_err_t *err)
+/*
+ * A record read as @text (NULL: absent): 1, 0 or -1 as ca_record_get().
+ * The text is handed to @keep when it is not NULL, else freed.
+ */
+static int record_parse(const char *kind, char *text, size_t len, json_t **rec, char **keep,
+			ar_err_t *err)
 {
 	*rec = text ? ar_json_load(text, len, RECORD_MAX, kind, err) : NULL;
-	free(text);
+	if (keep && *rec)
+		*keep = text;
+	else
+		free(text);
 	return !text ? 0 : *rec ? 1 : -1;
 }
 
-/* 1 found, 0 absent (or not a plausible id), -1 error. */
-int ca_record_get(ar_store_t *st, const char *kind, const char *id, json_t **rec,
-		      ar_err_t *err)
+static int record_get_text(ar_store_t *st, const char *kind, const char *id, json_t **rec,
+			   char **keep, ar_err_t *err)
 {
 	char key[96], *text;
 	size_t len;
@@ -162,7 +184,60 @@ int ca_record_get(ar_store_t *st, const char *kind, const char *id, json_t **rec
 	rc = ar_store_get(st, key, &text, &len, err);
 	if (rc <= 0)
 		return rc;
-	return record_parse(kind, text, len, rec, err);
+	return record_parse(kind, text, len, rec, keep, err);
+}
+
+/* 1 found, 0 absent (or not a plausible id), -1 error. */
+int ca_record_get(ar_store_t *st, const char *kind, const char *id, json_t **rec,
+		      ar_err_t *err)
+{
+	return record_get_text(st, kind, id, rec, NULL, err);
+}
+
+int ca_record_get_text(ar_store_t *st, const char *kind, const char *id, json_t **rec,
+		       char **text, ar_err_t *err)
+{
+	*text = NULL;
+	return record_get_text(st, kind, id, rec, text, err);
+}
+
+int ca_records_put_if(ar_store_t *st, const char *const *gkinds, const char *const *gids,
+		      const char *const *gtexts, size_t ng, const char *const *kinds,
+		      const char *const *ids, json_t *const *recs, size_t n, size_t *changed,
+		      ar_err_t *err)
+{
+	char gk[AR_STORE_GUARDED_MAX][96], wk[AR_STORE_GUARDED_MAX][96];
+	char *texts[AR_STORE_GUARDED_MAX] = { NULL };
+	const char *gkp[AR_STORE_GUARDED_MAX], *wkp[AR_STORE_GUARDED_MAX];
+	const char *vals[AR_STORE_GUARDED_MAX];
+	size_t lens[AR_STORE_GUARDED_MAX], i;
+	int64_t ttls[AR_STORE_GUARDED_MAX];
+	int rc = -1;
+
+	if (ng == 0 || n == 0 || ng > AR_STORE_GUARDED_MAX || n > AR_STORE_GUARDED_MAX)
+		return ar_err_set(err, AR_ERR_MALFORMED, "1..%d guarded records at once",
+				  AR_STORE_GUARDED_MAX);
+	for (i = 0; i < ng; i++) {
+		snprintf(gk[i], sizeof(gk[i]), "%s:%s", gkinds[i], gids[i]);
+		gkp[i] = gk[i];
+	}
+	for (i = 0; i < n; i++) {
+		texts[i] = json_dumps(recs[i], JSON_COMPACT | JSON_SORT_KEYS);
+		if (!texts[i]) {
+			ar_err_set(err, AR_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		snprintf(wk[i], sizeof(wk[i]), "%s:%s", kinds[i], ids[i]);
+		wkp[i] = wk[i];
+		vals[i] = texts[i];
+		lens[i] = strlen(texts[i]);
+		ttls[i] = record_ttl_ms(recs[i]);
+	}
+	rc = ar_store_set_many_if(st, gkp, gtexts, ng, wkp, vals, lens, ttls, n, changed, err);
+out:
+	for (i = 0; i < n; i++)
+		free(texts[i]);
+	return rc;
 }
 
 void ca_record_prefetch(acme_req_t *r, const char *kind, const char *path)
@@ -177,31 +252,43 @@ void ca_record_prefetch(acme_req_t *r, const char *kind, const char *path)
 		r->pre.kind = kind;
 }
 
-/* Load a record of this account, or answer with the problem. */
-json_t *ca_record_own(acme_req_t *r, const char *kind, const char *id, ar_http_resp_t *resp)
+json_t *ca_record_own_text(acme_req_t *r, const char *kind, const char *id, char **text,
+			   ar_http_resp_t *resp)
 {
 	ar_err_t err = { 0 };
 	json_t *rec;
 	int rc;
 
+	if (text)
+		*text = NULL;
 	if (r->pre.done && !strcmp(r->pre.kind, kind) && !strcmp(r->pre.id, id)) {
 		r->pre.done = 0;
-		rc = record_parse(kind, r->pre.text, r->pre.len, &rec, &err);
+		rc = record_parse(kind, r->pre.text, r->pre.len, &rec, text, &err);
 		r->pre.text = NULL;
 	} else {
-		rc = ca_record_get(r->st, kind, id, &rec, &err);
+		rc = record_get_text(r->st, kind, id, &rec, text, &err);
 	}
 
 	if (rc < 0) {
 		acme_problem_from(r->ca, resp, &err);
 		return NULL;
 	}
-	if (rc == 0 || strcmp(json_string_value(json_object_get(rec, "account")), r->account_id)) {
+	if (rc == 0 || !json_is_string(json_object_get(rec, "account")) ||
+	    strcmp(json_string_value(json_object_get(rec, "account")), r->account_id)) {
 		/* Another account's resource looks absent: nothing to learn from probing. */
 		acme_problem(r->ca, resp, 404, "malformed", "no such %s", kind);
 		json_decref(rec);
+		if (text) {
+			free(*text);
+			*text = NULL;
+		}
 		return NULL;
 	}
 	return rec;
 }
 
+/* Load a record of this account, or answer with the problem. */
+json_t *ca_record_own(acme_req_t *r, const char *kind, const char *id, ar_http_resp_t *resp)
+{
+	return ca_record_own_text(r, kind, id, NULL, resp);
+}

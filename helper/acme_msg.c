@@ -13,27 +13,10 @@
 
 #define ACME_ERR_PREFIX	"urn:ietf:params:acme:error:"
 
-static const char *const status_names[] = {
-	[ACME_PENDING] = "pending", [ACME_READY] = "ready", [ACME_PROCESSING] = "processing",
-	[ACME_VALID] = "valid", [ACME_INVALID] = "invalid", [ACME_DEACTIVATED] = "deactivated",
-	[ACME_EXPIRED] = "expired", [ACME_REVOKED] = "revoked",
-};
-
-const char *acme_status_name(acme_status_t s)
-{
-	return (size_t)s < sizeof(status_names) / sizeof(status_names[0]) ? status_names[s] : "?";
-}
-
 static int parse_status(const json_t *j, const char *what, acme_status_t *out, ar_err_t *err)
 {
-	const char *s = json_string_value(j);
-	size_t i;
-
-	for (i = 0; s && i < sizeof(status_names) / sizeof(status_names[0]); i++)
-		if (!strcmp(s, status_names[i])) {
-			*out = (acme_status_t)i;
-			return 0;
-		}
+	if (acme_status_parse(json_string_value(j), out) == 0)
+		return 0;
 	return ar_err_set(err, AR_ERR_MALFORMED, "%s: \"status\" is missing or unknown", what);
 }
 

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "acme_status.h"
 #include "ear.h"
 #include "err.h"
 #include "x509.h"
@@ -28,19 +29,7 @@
 #define ACME_MAX_CHALL		6
 #define ACME_TOKEN_MAX		128
 
-/** Status of an order, authorization or challenge (RFC 8555 7.1.6). */
-typedef enum acme_status {
-	ACME_PENDING = 0,
-	ACME_READY,
-	ACME_PROCESSING,
-	ACME_VALID,
-	ACME_INVALID,
-	ACME_DEACTIVATED,
-	ACME_EXPIRED,
-	ACME_REVOKED,
-} acme_status_t;
-
-const char *acme_status_name(acme_status_t s);
+/* Status of an order, authorization or challenge: acme_status_t (lib/acme_status.h). */
 
 /** A problem document (RFC 7807), type without the ACME urn prefix kept whole. */
 typedef struct acme_problem {

@@ -4,6 +4,7 @@
 
 lib_LTLIBRARIES += lib/libacmerats.la
 lib_libacmerats_la_SOURCES = \
+	lib/acme_status.c lib/acme_status.h \
 	lib/err.c lib/err.h \
 	lib/log.c lib/log.h
 lib_libacmerats_la_CPPFLAGS = $(AM_CPPFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) \
@@ -11,7 +12,7 @@ lib_libacmerats_la_CPPFLAGS = $(AM_CPPFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS)
 lib_libacmerats_la_LIBADD = $(JOSE_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS) $(HIREDIS_LIBS)
 lib_libacmerats_la_LDFLAGS = $(AM_LDFLAGS) -version-info 0:0:0 -no-undefined
 
-pkginclude_HEADERS += lib/err.h lib/log.h
+pkginclude_HEADERS += lib/acme_status.h lib/err.h lib/log.h
 
 include lib/jose.mk
 include lib/conf.mk

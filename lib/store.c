@@ -71,6 +71,11 @@ struct ar_store_batch {
 	ar_err_t	err;		/* the first failure while queueing */
 	char		*guard;		/* ar_store_batch_guard_verdict(): key WATCHed, or NULL */
 	char		*guard_dev;
+	char		*claim_key;	/* ar_store_batch_claim(): the key, or NULL */
+	char		*claim_expect;
+	char		*claim_val;
+	size_t		claim_len;
+	int		begun;		/* ar_store_batch_begin() ran: any guard is WATCHed */
 };
 
 /*
@@ -1212,9 +1217,69 @@ int ar_store_set_once(ar_store_t *s, const char *key, const char *val, int64_t t
 	return rc;
 }
 
+/* Compare-and-set; the key keeps its expiry (KEEPTTL, Redis 6.0). */
 static const char set_if_script[] =
 	"if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end "
-	"redis.call('SET', KEYS[1], ARGV[2]) return 1";
+	"redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL') return 1";
+
+/*
+ * Guarded writes: KEYS[1..g] must still hold ARGV[2..g+1] (g = ARGV[1]);
+ * then each further key gets its value and expiry (ms, 0: none). -i when
+ * guard i changed, 1 when written.
+ */
+static const char set_many_if_script[] =
+	"local g = tonumber(ARGV[1]) "
+	"for i = 1, g do if redis.call('GET', KEYS[i]) ~= ARGV[1 + i] then return -i end end "
+	"for j = 1, #KEYS - g do "
+	"local a = g + 2 * j "
+	"if tonumber(ARGV[a + 1]) > 0 then "
+	"redis.call('SET', KEYS[g + j], ARGV[a], 'PX', ARGV[a + 1]) "
+	"else redis.call('SET', KEYS[g + j], ARGV[a]) end end "
+	"return 1";
+
+int ar_store_set_many_if(ar_store_t *s, const char *const *guards, const char *const *expect,
+			 size_t nguards, const char *const *keys, const char *const *vals,
+			 const size_t *lens, const int64_t *ttl_ms, size_t n, size_t *changed,
+			 ar_err_t *err)
+{
+	char k[AR_STORE_GUARDED_MAX * 2][KEY_MAX];
+	redisReply *r;
+	cmd_t cmd;
+	size_t i;
+	int rc;
+
+	if (nguards == 0 || n == 0 || nguards > AR_STORE_GUARDED_MAX || n > AR_STORE_GUARDED_MAX)
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: 1..%d guards and writes",
+				  AR_STORE_GUARDED_MAX);
+	cmd_start(&cmd, "EVAL");
+	cmd_arg(&cmd, set_many_if_script);
+	cmd_int(&cmd, (int64_t)(nguards + n));
+	for (i = 0; i < nguards + n; i++) {
+		if (generic_key(s, i < nguards ? guards[i] : keys[i - nguards], k[i], KEY_MAX,
+				err) < 0)
+			return -1;
+		cmd_arg(&cmd, k[i]);
+	}
+	cmd_int(&cmd, (int64_t)nguards);
+	for (i = 0; i < nguards; i++)
+		cmd_arg(&cmd, expect[i]);
+	for (i = 0; i < n; i++) {
+		if (ttl_ms[i] < 0)
+			return ar_err_set(err, AR_ERR_MALFORMED, "store: negative ttl");
+		cmd_argn(&cmd, vals[i], lens[i]);
+		cmd_int(&cmd, ttl_ms[i]);
+	}
+	if (cmd.overflow)
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: too many guarded writes at once");
+	r = store_cmd(s, &cmd, err);
+	if (!r)
+		return -1;
+	rc = reply_expect(s, r, REDIS_REPLY_INTEGER, err) < 0 ? -1 : r->integer > 0;
+	if (rc == 0 && changed)
+		*changed = (size_t)(-r->integer - 1);
+	freeReplyObject(r);
+	return rc;
+}
 
 int ar_store_set_if(ar_store_t *s, const char *key, const char *expect, const char *val,
 		    size_t len, ar_err_t *err)
@@ -1316,9 +1381,21 @@ void ar_store_batch_free(ar_store_batch_t *b)
 {
 	if (!b)
 		return;
+	if (b->begun && b->guard) {	/* begun, never sent: release the WATCH */
+		cmd_t unwatch;
+		redisReply *r;
+
+		cmd_start(&unwatch, "UNWATCH");
+		r = store_cmd(b->s, &unwatch, NULL);
+		if (r)
+			freeReplyObject(r);
+	}
 	free(b->buf);
 	free(b->guard);
 	free(b->guard_dev);
+	free(b->claim_key);
+	free(b->claim_expect);
+	free(b->claim_val);
 	free(b);
 }
 
@@ -1364,43 +1441,6 @@ int ar_store_batch_list_push(ar_store_batch_t *b, const char *key, const char *v
 static int verdict_from_reply(const ar_store_t *s, const redisReply *r, ar_store_verdict_t *v,
 			      ar_err_t *err);
 
-/*
- * The guard of a batch: WATCH the verdict and read it, in one round trip.
- * 0 when the batch may go ahead (the WATCH stays on the connection); -1
- * when the verdict forbids it (UNWATCHed) or on error.
- */
-static int batch_guard_check(ar_store_batch_t *b, ar_err_t *err)
-{
-	redisReply *replies[2] = { NULL }, *r;
-	ar_store_verdict_t v;
-	cmd_t cmds[2], unwatch;
-	int rc = -1, got;
-
-	cmd_start(&cmds[0], "WATCH");
-	cmd_arg(&cmds[0], b->guard);
-	cmd_start(&cmds[1], "HGETALL");
-	cmd_arg(&cmds[1], b->guard);
-	if (store_run(b->s, cmds, 2, replies, 0, err) < 0)
-		return -1;
-	if (reply_ok(b->s, replies[0], err) < 0)
-		goto out;
-	got = verdict_from_reply(b->s, replies[1], &v, err);
-	if (got == 0) {
-		rc = 0;
-		goto out;
-	}
-	if (got > 0)
-		ar_err_set(err, AR_ERR_UNAUTHORIZED, "the SOC's verdict on %s is %s (%s)",
-			   b->guard_dev, ar_status_name(v.status), v.reason);
-	cmd_start(&unwatch, "UNWATCH");
-	r = store_cmd(b->s, &unwatch, NULL);
-	if (r)
-		freeReplyObject(r);
-out:
-	replies_free(replies, 2);
-	return rc;
-}
-
 int ar_store_batch_exec(ar_store_batch_t *b, ar_err_t *err)
 {
 	redisReply **replies = NULL;
@@ -1423,8 +1463,9 @@ int ar_store_batch_exec(ar_store_batch_t *b, ar_err_t *err)
 	}
 	if (once_settle(b->s, err) < 0)
 		goto out;
-	if (b->guard && batch_guard_check(b, err) < 0)
+	if (!b->begun && (b->guard || b->claim_key) && ar_store_batch_begin(b, err) < 0)
 		goto out;
+	b->begun = 0;		/* EXEC ends the WATCH, whatever happens now */
 	x = (xchg_t){ .pre = b->buf, .pre_len = b->len, .pre_n = b->n, .pre_r = replies,
 		      .same_conn = b->guard != NULL };
 	if (store_xchg(b->s, &x, err) < 0)
@@ -1460,6 +1501,120 @@ int ar_store_batch_guard_verdict(ar_store_batch_t *b, const char *device)
 	if (!b->guard || !b->guard_dev)
 		return ar_err_set(&b->err, AR_ERR_NOMEM, "store: out of memory");
 	return 0;
+}
+
+int ar_store_batch_claim(ar_store_batch_t *b, const char *key, const char *expect,
+			 const char *val, size_t len)
+{
+	char k[KEY_MAX];
+
+	if (!b || b->err.code)
+		return -1;
+	if (b->claim_key)
+		return ar_err_set(&b->err, AR_ERR_MALFORMED, "store: one claim per batch");
+	if (generic_key(b->s, key, k, sizeof(k), &b->err) < 0)
+		return -1;
+	b->claim_key = strdup(k);
+	b->claim_expect = strdup(expect);
+	b->claim_val = malloc(len + 1);
+	if (!b->claim_key || !b->claim_expect || !b->claim_val)
+		return ar_err_set(&b->err, AR_ERR_NOMEM, "store: out of memory");
+	memcpy(b->claim_val, val, len);
+	b->claim_val[len] = '\0';
+	b->claim_len = len;
+	return 0;
+}
+
+/* The claim's compare-and-set, @back: from the claimed value to the expected one. */
+static void claim_cmd(const ar_store_batch_t *b, cmd_t *cmd, int back)
+{
+	cmd_start(cmd, "EVAL");
+	cmd_arg(cmd, set_if_script);
+	cmd_arg(cmd, "1");
+	cmd_arg(cmd, b->claim_key);
+	if (back) {
+		cmd_argn(cmd, b->claim_val, b->claim_len);
+		cmd_arg(cmd, b->claim_expect);
+	} else {
+		cmd_arg(cmd, b->claim_expect);
+		cmd_argn(cmd, b->claim_val, b->claim_len);
+	}
+}
+
+/* A failed begin: UNWATCH, and give the claim back when it was won. */
+static void batch_begin_undo(ar_store_batch_t *b, int claimed)
+{
+	redisReply *replies[2] = { NULL };
+	cmd_t cmds[2];
+	size_t n = 0;
+
+	cmd_start(&cmds[n++], "UNWATCH");
+	if (claimed)
+		claim_cmd(b, &cmds[n++], 1);
+	if (store_run(b->s, cmds, n, replies, 0, NULL) == 0)
+		replies_free(replies, n);
+}
+
+int ar_store_batch_begin(ar_store_batch_t *b, ar_err_t *err)
+{
+	redisReply *replies[3] = { NULL };
+	ar_store_verdict_t v;
+	cmd_t cmds[3];
+	size_t n = 0;
+	int rc = -1, got = 0, claimed = 0;
+
+	if (!b)
+		return ar_err_set(err, AR_ERR_NOMEM, "store: out of memory");
+	if (b->err.code) {
+		if (err)
+			*err = b->err;
+		return -1;
+	}
+	if (b->begun)
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: batch begun twice");
+	if (b->guard) {
+		cmd_start(&cmds[n], "WATCH");
+		cmd_arg(&cmds[n++], b->guard);
+		cmd_start(&cmds[n], "HGETALL");
+		cmd_arg(&cmds[n++], b->guard);
+	}
+	if (b->claim_key)
+		claim_cmd(b, &cmds[n++], 0);
+	if (n == 0) {
+		b->begun = 1;
+		return 0;
+	}
+	if (store_run(b->s, cmds, n, replies, 0, err) < 0)
+		return -1;	/* the connection, and any WATCH, is gone */
+	if (b->claim_key) {
+		if (reply_expect(b->s, replies[n - 1], REDIS_REPLY_INTEGER, err) < 0)
+			goto out;
+		claimed = replies[n - 1]->integer == 1;
+		if (!claimed) {
+			ar_err_set(err, AR_ERR_CONFLICT, "%s changed before it could be claimed",
+				   b->claim_key);
+			goto out;
+		}
+	}
+	if (b->guard) {
+		if (reply_ok(b->s, replies[0], err) < 0)
+			goto out;
+		got = verdict_from_reply(b->s, replies[1], &v, err);
+		if (got < 0)
+			goto out;
+		if (got > 0) {
+			ar_err_set(err, AR_ERR_UNAUTHORIZED, "the SOC's verdict on %s is %s (%s)",
+				   b->guard_dev, ar_status_name(v.status), v.reason);
+			goto out;
+		}
+	}
+	b->begun = 1;
+	rc = 0;
+out:
+	replies_free(replies, n);
+	if (rc < 0)
+		batch_begin_undo(b, claimed);
+	return rc;
 }
 
 int ar_store_get_many(ar_store_t *s, const char *const *keys, size_t n, char **vals, size_t *lens,

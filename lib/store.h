@@ -163,6 +163,25 @@ int ar_store_set_once(ar_store_t *s, const char *key, const char *val, int64_t t
 int ar_store_set_if(ar_store_t *s, const char *key, const char *expect, const char *val,
 		    size_t len, ar_err_t *err);
 
+/** Most guards, and most writes, of one ar_store_set_many_if(). */
+#define AR_STORE_GUARDED_MAX	4
+
+/**
+ * Write @p n generic values (@p ttl_ms[i] as ar_store_set(): 0 no expiry)
+ * in one atomic step (a Lua script, one round trip), only while each key
+ * @p guards[i] still holds @p expect[i]: the commit of a state change read
+ * from several records, e.g. a validation result that must not overwrite
+ * an authorization deactivated meanwhile.
+ *
+ * @param[out] changed	(may be NULL) on 0, the index of the first guard
+ *			that no longer held its value.
+ * @return 1 written, 0 a guard changed (nothing written), -1 error.
+ */
+int ar_store_set_many_if(ar_store_t *s, const char *const *guards, const char *const *expect,
+			 size_t nguards, const char *const *keys, const char *const *vals,
+			 const size_t *lens, const int64_t *ttl_ms, size_t n, size_t *changed,
+			 ar_err_t *err);
+
 /**
  * SET NX @p key later: the command waits and goes out with this store's
  * next one. Ahead of a read (ar_store_get(), ar_store_get_many(), the
@@ -429,6 +448,28 @@ int ar_store_batch_posture(ar_store_batch_t *b, const char *device, const ar_sto
  * One guard per batch.
  */
 int ar_store_batch_guard_verdict(ar_store_batch_t *b, const char *device);
+
+/**
+ * A state transition the batch's writes depend on, won before they are
+ * known (an order's ready -> processing before its certificate is signed):
+ * ar_store_batch_begin() replaces generic value @p key's @p expect with
+ * @p val (compare-and-set, keeping the key's expiry) in the round trip that
+ * reads the guard's verdict. One claim per batch.
+ */
+int ar_store_batch_claim(ar_store_batch_t *b, const char *key, const char *expect,
+			 const char *val, size_t len);
+
+/**
+ * Run the guard and the claim now, in one round trip; queue the writes
+ * afterwards and send them with ar_store_batch_exec(), which then runs
+ * MULTI ... EXEC under the WATCH already set (AR_ERR_CONFLICT when the
+ * verdict changed in between). 0: the claim is won and the verdict allows
+ * the batch. -1, nothing claimed and nothing WATCHed: AR_ERR_CONFLICT when
+ * the claimed key no longer held its value, AR_ERR_UNAUTHORIZED when the
+ * verdict forbids the batch (the claim is given back), or an error. The
+ * batch is still the caller's: exec or free it.
+ */
+int ar_store_batch_begin(ar_store_batch_t *b, ar_err_t *err);
 
 /**
  * Run the batch and free it. 0: every write was done. -1: nothing was

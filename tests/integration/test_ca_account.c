@@ -388,10 +388,136 @@ static void test_deactivated_account_is_refused_afterwards(void **state)
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "\"deactivated\""));
 	httpc_free(&r);
+	/* RFC 8555 7.3.6: 401 unauthorized from now on. */
 	assert_int_equal(acmec_post(&t.c, mine, NULL, 0, NULL, &r), 0);
-	expect_problem(&r, 403, "unauthorized");
+	expect_problem(&r, 401, "unauthorized");
 	httpc_free(&r);
 	json_decref(p);
+}
+
+/*
+ * newAccount, or onlyReturnExisting, with a deactivated account's key does
+ * not hand its Location back as if the account were usable.
+ */
+static void test_new_account_with_a_deactivated_accounts_key_is_unauthorized(void **state)
+{
+	json_t *p = json_pack("{s:s}", "status", "deactivated");
+	httpc_resp_t r;
+
+	(void)state;
+	new_account(&r);
+	assert_int_equal(r.status, 201);
+	snprintf(t.c.kid, sizeof(t.c.kid), "%s", r.location);
+	httpc_free(&r);
+	assert_int_equal(acmec_post(&t.c, t.c.kid, p, 0, NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	httpc_free(&r);
+	json_decref(p);
+	new_account(&r);
+	expect_problem(&r, 401, "unauthorized");
+	assert_non_null(strstr(r.body, "deactivated"));
+	httpc_free(&r);
+	p = json_pack("{s:b}", "onlyReturnExisting", 1);
+	assert_int_equal(acmec_post(&t.c, acmec_url(&t.c, "newAccount"), p, 1, NULL, &r), 0);
+	expect_problem(&r, 401, "unauthorized");
+	httpc_free(&r);
+	json_decref(p);
+}
+
+#define RACERS	16
+
+/*
+ * RACERS processes, each with its own client and nonce for @key, wait at a
+ * barrier and send newAccount at once; each reports its status and
+ * Location on @out.
+ */
+static void race_new_accounts(const ar_jwk_t *key, int out)
+{
+	int go[2], i;
+	pid_t pids[RACERS];
+
+	assert_int_equal(pipe(go), 0);
+	for (i = 0; i < RACERS; i++) {
+		pids[i] = fork();
+		assert_true(pids[i] >= 0);
+		if (pids[i] == 0) {
+			char line[700], b;
+			json_t *p = agree();
+			httpc_resp_t r;
+			acmec_t c;
+			int n;
+
+			close(go[1]);
+			if (acmec_init(&c, t.open.base, t.open.cafile, key) < 0)
+				_exit(2);
+			if (read(go[0], &b, 1) < 0)	/* EOF: everyone goes */
+				_exit(2);
+			if (acmec_post(&c, acmec_url(&c, "newAccount"), p, 1, NULL, &r) < 0)
+				_exit(2);
+			n = snprintf(line, sizeof(line), "%ld %s\n", r.status,
+				     r.location[0] ? r.location : "-");
+			if (n <= 0 || (size_t)n >= sizeof(line) || write(out, line, (size_t)n) != n)
+				_exit(2);
+			_exit(0);
+		}
+	}
+	close(go[0]);
+	lab_sleep_ms(300);
+	close(go[1]);
+	for (i = 0; i < RACERS; i++) {
+		int status;
+
+		assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+}
+
+/*
+ * RFC 8555 7.3.1 under load: 16 newAccounts with one key at once create
+ * one account (201) and answer the other fifteen with it (200, the same
+ * Location) - never 409, never a second account.
+ */
+static void test_concurrent_new_accounts_with_one_key_create_one(void **state)
+{
+	char buf[RACERS * 700 + 1], first[600] = "", *line, *save = NULL;
+	int fd[2], created = 0, found = 0, round;
+	size_t len = 0;
+	ssize_t n;
+
+	(void)state;
+	for (round = 0; round < 3; round++) {
+		ar_jwk_t *key = ar_jwk_generate("ES256", NULL);
+
+		assert_int_equal(pipe(fd), 0);
+		race_new_accounts(key, fd[1]);
+		close(fd[1]);
+		len = 0;
+		while ((n = read(fd[0], buf + len, sizeof(buf) - 1 - len)) > 0)
+			len += (size_t)n;
+		close(fd[0]);
+		buf[len] = '\0';
+		created = found = 0;
+		first[0] = '\0';
+		for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			char *sp = strchr(line, ' ');
+			long status = strtol(line, NULL, 10);
+
+			assert_non_null(sp);
+			if (status == 201)
+				created++;
+			else if (status == 200)
+				found++;
+			else
+				fail_msg("newAccount answered %s", line);
+			if (!first[0])
+				snprintf(first, sizeof(first), "%s", sp + 1);
+			else
+				assert_string_equal(sp + 1, first);
+		}
+		assert_int_equal(created, 1);
+		assert_int_equal(found, RACERS - 1);
+		ar_jwk_free(key);
+	}
 }
 
 static void test_eab_required_bound_once_and_verified(void **state)
@@ -865,6 +991,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_account_read_update_and_other_accounts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_signature_by_another_key_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deactivated_account_is_refused_afterwards, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_account_with_a_deactivated_accounts_key_is_unauthorized, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_new_accounts_with_one_key_create_one, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key_change, setup, teardown),
 		cmocka_unit_test(test_issuer_key_from_a_store_uri),
 		cmocka_unit_test(test_oversize_and_silent_connections),
