@@ -1670,6 +1670,202 @@ static void test_cmw_ind_without_results_bit_refused(void **state)
 	json_decref(c);
 }
 
+#define RACE_ORDERS	4
+#define RACERS		16
+
+/*
+ * RACERS processes per URL of @urls, each with its own client and nonce,
+ * wait at a barrier and POST @payload at once; each writes "<url index>
+ * <status> <problem type or ->" to @out.
+ */
+static void race_posts(char urls[][700], size_t nurls, const json_t *payload, int out)
+{
+	pid_t pids[RACE_ORDERS * RACERS];
+	size_t i, n = nurls * RACERS;
+	int go[2];
+
+	assert_true(n <= RACE_ORDERS * RACERS);
+	assert_int_equal(pipe(go), 0);
+	for (i = 0; i < n; i++) {
+		pids[i] = fork();
+		assert_true(pids[i] >= 0);
+		if (pids[i] == 0) {
+			char line[200], b;
+			httpc_resp_t r;
+			json_t *j;
+			acmec_t c;
+			int len;
+
+			close(go[1]);
+			if (acmec_init(&c, t.ca.base, t.ca.cafile, t.account_key) < 0)
+				_exit(2);
+			snprintf(c.kid, sizeof(c.kid), "%s", t.c.kid);
+			if (read(go[0], &b, 1) < 0)	/* EOF: everyone goes */
+				_exit(2);
+			if (acmec_post(&c, urls[i / RACERS], payload, 0, NULL, &r) < 0)
+				_exit(2);
+			j = json_loads(r.body, 0, NULL);
+			len = snprintf(line, sizeof(line), "%zu %ld %s\n", i / RACERS, r.status,
+				       r.status == 200 ? "-" :
+				       json_string_value(json_object_get(j, "type")) ?
+				       json_string_value(json_object_get(j, "type")) : "?");
+			if (len <= 0 || (size_t)len >= sizeof(line) ||
+			    write(out, line, (size_t)len) != len)
+				_exit(2);
+			_exit(0);
+		}
+	}
+	close(go[0]);
+	lab_sleep_ms(500);
+	close(go[1]);
+	for (i = 0; i < n; i++) {
+		int status;
+
+		assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+}
+
+/*
+ * Sixteen finalize requests at once on each of several ready orders: each
+ * order issues exactly one certificate. The order moves ready ->
+ * processing atomically before anything is signed; the other fifteen get
+ * orderNotReady (RFC 8555 7.4) and no certificate.
+ */
+static void test_concurrent_finalizes_issue_one_certificate_per_order(void **state)
+{
+	char urls[RACE_ORDERS][700], order_urls[RACE_ORDERS][600], *csr, *line, *save = NULL;
+	char buf[RACE_ORDERS * RACERS * 200 + 1];
+	int issued[RACE_ORDERS] = { 0 }, refused[RACE_ORDERS] = { 0 }, fd[2];
+	ar_store_cert_t *certs = NULL;
+	size_t before = 0, after = 0, len = 0, i;
+	ar_store_t *st = store();
+	hint_chall_t ch[4];
+	json_t *p;
+	ssize_t n;
+
+	(void)state;
+	for (i = 0; i < RACE_ORDERS; i++) {
+		assert_int_equal(hinted_order(NULL, ch, 4, order_urls[i], sizeof(order_urls[i])), 2);
+		win_all(ch, 2, t.device_key);
+		snprintf(urls[i], sizeof(urls[i]), "%.600s/finalize", order_urls[i]);
+	}
+	assert_int_equal(ar_store_certs_of_device(st, "SUB-0042", &certs, &before, NULL), 0);
+	free(certs);
+	csr = csr_b64(t.device_key, "SUB-0042");
+	p = json_pack("{s:s}", "csr", csr);
+	assert_int_equal(pipe(fd), 0);
+	race_posts(urls, RACE_ORDERS, p, fd[1]);
+	close(fd[1]);
+	while ((n = read(fd[0], buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)n;
+	close(fd[0]);
+	buf[len] = '\0';
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char type[128];
+		unsigned long idx;
+		long status;
+
+		assert_int_equal(sscanf(line, "%lu %ld %127s", &idx, &status, type), 3);
+		assert_true(idx < RACE_ORDERS);
+		if (status == 200)
+			issued[idx]++;
+		else if (status == 403 && strstr(type, ":orderNotReady"))
+			refused[idx]++;
+		else
+			fail_msg("finalize answered %s", line);
+	}
+	for (i = 0; i < RACE_ORDERS; i++) {
+		json_t *o = read_order(order_urls[i]);
+
+		assert_int_equal(issued[i], 1);
+		assert_int_equal(refused[i], RACERS - 1);
+		assert_string_equal(status_of(o), "valid");
+		assert_non_null(json_object_get(o, "certificate"));
+		json_decref(o);
+	}
+	certs = NULL;
+	assert_int_equal(ar_store_certs_of_device(st, "SUB-0042", &certs, &after, NULL), 0);
+	free(certs);
+	assert_int_equal(after - before, RACE_ORDERS);
+	json_decref(p);
+	free(csr);
+	ar_store_close(st);
+}
+
+/* The authorization URL of challenge URL @chall (".../chall/<authz>/<n>"). */
+static void authz_of(const char *chall, char *out, size_t size)
+{
+	const char *at = strstr(chall, "/chall/");
+	size_t n;
+
+	assert_non_null(at);
+	n = strcspn(at + 7, "/");
+	snprintf(out, size, "%.*s/authz/%.*s", (int)(at - chall), chall, (int)n, at + 7);
+}
+
+/*
+ * The device gives an authorization up while its background check is
+ * still with the verifier (stopped, then let go): the validation's result
+ * comes after the deactivation and is dropped. The authorization stays
+ * deactivated, the order is invalid and nothing can be finalized
+ * (RFC 8555 7.5.2: deactivation is for good).
+ */
+static void test_deactivation_during_validation_sticks(void **state)
+{
+	char urls[2][600], nonces[2][128], order_url[600], authz_url[700], *csr;
+	json_t *jwe, *p = json_pack("{s:s}", "status", "deactivated"), *a, *o, *c;
+	httpc_resp_t r;
+	int fd[2], code = 0, status;
+	pid_t pid;
+
+	(void)state;
+	attested_order(urls, nonces, order_url, sizeof(order_url));
+	authz_of(urls[0], authz_url, sizeof(authz_url));
+	jwe = sealed_evidence(nonces[0], time(NULL) - 86400);
+	assert_int_equal(pipe(fd), 0);
+	assert_int_equal(kill(t.vpid, SIGSTOP), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		acmec_t c2;
+		httpc_resp_t r2;
+
+		if (acmec_init(&c2, t.ca.base, t.ca.cafile, t.account_key) < 0)
+			_exit(2);
+		snprintf(c2.kid, sizeof(c2.kid), "%s", t.c.kid);
+		code = acmec_post(&c2, urls[0], jwe, 0, NULL, &r2) == 0 ? (int)r2.status : -1;
+		_exit(write(fd[1], &code, sizeof(code)) == sizeof(code) ? 0 : 2);
+	}
+	lab_sleep_ms(400);		/* the response is with the (stopped) verifier */
+	assert_int_equal(acmec_post(&t.c, authz_url, p, 0, NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	httpc_free(&r);
+	assert_int_equal(kill(t.vpid, SIGCONT), 0);
+	assert_int_equal(read(fd[0], &code, sizeof(code)), sizeof(code));
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	close(fd[0]);
+	close(fd[1]);
+	assert_int_equal(code, 200);
+
+	a = read_order(authz_url);
+	assert_string_equal(status_of(a), "deactivated");
+	c = read_order(urls[0]);
+	assert_string_not_equal(status_of(c), "valid");
+	o = read_order(order_url);
+	assert_string_equal(status_of(o), "invalid");
+	csr = csr_b64(t.device_key, "SUB-0042");
+	finalize(order_url, csr, 403, &r);
+	expect_problem(&r, 403, "orderNotReady");
+	httpc_free(&r);
+	free(csr);
+	json_decref(o);
+	json_decref(c);
+	json_decref(a);
+	json_decref(jwe);
+	json_decref(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1700,6 +1896,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cmw_collection_with_several_ears_worst_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cmw_type_profile_mismatch_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cmw_ind_without_results_bit_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_finalizes_issue_one_certificate_per_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deactivation_during_validation_sticks, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("ca_challenge", tests, group_setup, group_teardown);
