@@ -63,6 +63,25 @@ static int save(ar_store_t *st, const char *id, const json_t *rec, ar_err_t *err
 	return rc;
 }
 
+/* The members of an account record the CA decides on: status and key. */
+static int account_check(json_t *rec, ar_err_t *err)
+{
+	const char *status;
+	json_error_t jerr;
+	acme_status_t st;
+	json_t *key;
+
+	if (json_unpack_ex(rec, &jerr, 0, "{s:s, s:o}", "status", &status, "key", &key) < 0)
+		return ar_err_set(err, AR_ERR_IO, "account record corrupt: %s", jerr.text);
+	if (acme_status_parse(status, &st) < 0 || (st != ACME_VALID && st != ACME_DEACTIVATED &&
+						   st != ACME_REVOKED))
+		return ar_err_set(err, AR_ERR_IO, "account record corrupt: status \"%.32s\"",
+				  status);
+	if (!json_is_object(key))
+		return ar_err_set(err, AR_ERR_IO, "account record corrupt: key is not an object");
+	return 0;
+}
+
 int account_load(ca_t *ca, ar_store_t *st, const char *kid, char *id, size_t idsize,
 		 json_t **account, char **text, ca_prefetch_t *pre, ar_err_t *err)
 {
@@ -90,6 +109,11 @@ int account_load(ca_t *ca, ar_store_t *st, const char *kid, char *id, size_t ids
 	if (!vals[0])
 		return 0;
 	*account = ar_json_load(vals[0], lens[0], 65536, "account record", err);
+	if (*account && account_check(*account, err) < 0) {
+		ar_error("event=account.corrupt account=%s error=\"%s\"", id, err->msg);
+		json_decref(*account);
+		*account = NULL;
+	}
 	if (*account && text)
 		*text = vals[0];
 	else

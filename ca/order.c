@@ -198,22 +198,27 @@ static json_t *authz_record(acme_req_t *r, const ca_profile_t *prof, const char 
  * once: any invalid -> invalid; all valid -> ready; expired -> invalid.
  * States after "ready" (processing, valid) are the finalizer's.
  */
-static const char *derive_status(const char *current, const char *const *authz, size_t n,
-				 int64_t expires, int64_t now)
+static acme_status_t derive_status(acme_status_t current, const acme_status_t *authz, size_t n,
+				   int64_t expires, int64_t now)
 {
 	size_t i, valid = 0;
 
-	if (strcmp(current, "pending") && strcmp(current, "ready"))
+	if (current != ACME_PENDING && current != ACME_READY)
 		return current;
 	if (now > expires)
-		return "invalid";
+		return ACME_INVALID;
 	for (i = 0; i < n; i++) {
-		if (!strcmp(authz[i], "valid"))
+		switch (authz[i]) {
+		case ACME_VALID:
 			valid++;
-		else if (strcmp(authz[i], "pending"))
-			return "invalid";
+			break;
+		case ACME_PENDING:
+			break;
+		default:	/* invalid, deactivated, expired, revoked */
+			return ACME_INVALID;
+		}
 	}
-	return valid == n ? "ready" : "pending";
+	return valid == n ? ACME_READY : ACME_PENDING;
 }
 
 json_t *order_view(const ca_t *ca, const char *id, const json_t *order)
@@ -247,18 +252,27 @@ void order_derive(json_t *order, const json_t *authzs, const char *changed_id,
 		  const json_t *changed)
 {
 	const json_t *ids = json_object_get(order, "authorizations");
-	const char *st[ORDER_MAX_IDS + HINT_COUNT];
+	acme_status_t st[ORDER_MAX_IDS + HINT_COUNT], cur;
 	size_t i, n = json_array_size(authzs);
+	int64_t now = time(NULL);
 
 	if (n > ORDER_MAX_IDS + HINT_COUNT)
 		n = ORDER_MAX_IDS + HINT_COUNT;
-	for (i = 0; i < n; i++)
-		st[i] = json_string_value(json_object_get(changed_id && !strcmp(json_string_value(
-			json_array_get(ids, i)), changed_id) ? changed : json_array_get(authzs, i),
-			"status"));
-	json_object_set_new(order, "status", json_string(derive_status(
-		json_string_value(json_object_get(order, "status")), st, n,
-		json_integer_value(json_object_get(order, "expires")), time(NULL))));
+	if (acme_status_of(order, &cur) < 0)
+		cur = ACME_INVALID;	/* records are checked when read: not reached */
+	for (i = 0; i < n; i++) {
+		const char *id = json_string_value(json_array_get(ids, i));
+		const json_t *a = changed_id && id && !strcmp(id, changed_id) ? changed
+									      : json_array_get(authzs, i);
+
+		if (acme_status_of(a, &st[i]) < 0)
+			st[i] = ACME_INVALID;
+		/* A valid authorization past its expiry no longer authorizes (7.1.6). */
+		if (st[i] == ACME_VALID && now > json_integer_value(json_object_get(a, "expires")))
+			st[i] = ACME_EXPIRED;
+	}
+	json_object_set_new(order, "status", json_string(acme_status_name(derive_status(
+		cur, st, n, json_integer_value(json_object_get(order, "expires")), now))));
 }
 
 /*
@@ -398,7 +412,7 @@ void order_new(acme_req_t *r, ar_http_resp_t *resp)
 	json_t *real = json_array(), *subs = json_array(), *order = NULL, *authz_ids = json_array();
 	json_t *all_ids = NULL, *replaces = NULL, *recs[ORDER_MAX_IDS + HINT_COUNT + 1] = { 0 };
 	const char *kinds[ORDER_MAX_IDS + HINT_COUNT + 1], *idp[ORDER_MAX_IDS + HINT_COUNT + 1];
-	const char *statuses[ORDER_MAX_IDS + HINT_COUNT];
+	acme_status_t statuses[ORDER_MAX_IDS + HINT_COUNT];
 	char aids[ORDER_MAX_IDS + HINT_COUNT][32];
 	size_t nrec = 0;
 	int64_t expires = time(NULL) + r->ca->conf.order_lifetime / 1000;
@@ -465,7 +479,8 @@ void order_new(acme_req_t *r, ar_http_resp_t *resp)
 		recs[nrec] = authz_record(r, prof, oid, id, expires, kind);
 		if (!recs[nrec] || ca_new_id(aids[nrec], sizeof(aids[nrec])) < 0)
 			goto fail;
-		statuses[nrec] = json_string_value(json_object_get(recs[nrec], "status"));
+		if (acme_status_of(recs[nrec], &statuses[nrec]) < 0)
+			statuses[nrec] = ACME_INVALID;	/* cannot happen: built above */
 		kinds[nrec] = "authz";
 		idp[nrec] = aids[nrec];
 		json_array_append_new(authz_ids, json_string(aids[nrec]));
@@ -475,7 +490,8 @@ void order_new(acme_req_t *r, ar_http_resp_t *resp)
 	for (i = 0; i < nrec; i++)
 		json_object_set(recs[i], "order_authzs", authz_ids);
 	order = json_pack("{s:s,s:s,s:I,s:O,s:O,s:s}", "account", r->account_id, "status",
-			  derive_status("pending", statuses, nrec, expires, time(NULL)),
+			  acme_status_name(derive_status(ACME_PENDING, statuses, nrec, expires,
+							 time(NULL))),
 			  "expires", (json_int_t)expires, "identifiers", all_ids,
 			  "authorizations", authz_ids, "profile", prof->name);
 	if (order && replaces)
@@ -556,14 +572,17 @@ json_t *authz_view(const ca_t *ca, const char *id, const json_t *authz)
 	const json_t *chs = json_object_get(authz, "challenges");
 	const ca_profile_t *prof = ca_profile_find(ca, json_string_value(json_object_get(authz,
 											  "profile")));
-	const char *status = json_string_value(json_object_get(authz, "status"));
 	int64_t expires = json_integer_value(json_object_get(authz, "expires"));
 	json_t *view, *list = json_array();
 	char url[600], exp[32];
+	acme_status_t status;
 	size_t i;
 
-	if (!strcmp(status, "pending") && time(NULL) > expires)
-		status = "expired";
+	if (acme_status_of(authz, &status) < 0)
+		status = ACME_INVALID;	/* records are checked when read: not reached */
+	/* RFC 8555 7.1.6: pending or valid, past its expiry, is expired. */
+	if ((status == ACME_PENDING || status == ACME_VALID) && time(NULL) > expires)
+		status = ACME_EXPIRED;
 	for (i = 0; i < json_array_size(chs); i++) {
 		json_t *c = json_deep_copy(json_array_get(chs, i));
 
@@ -579,7 +598,7 @@ json_t *authz_view(const ca_t *ca, const char *id, const json_t *authz)
 	}
 	ca_rfc3339(expires, exp, sizeof(exp));
 	view = json_pack("{s:O,s:s,s:s,s:o}", "identifier", json_object_get(authz, "identifier"),
-			 "status", status, "expires", exp, "challenges", list);
+			 "status", acme_status_name(status), "expires", exp, "challenges", list);
 	return view;
 }
 
@@ -599,11 +618,11 @@ void authz_post(acme_req_t *r, const char *id, ar_http_resp_t *resp)
 	if (!authz)
 		return;
 	if (want) {	/* RFC 8555 7.5.2: pending or valid -> deactivated, for good */
-		const char *cur = json_string_value(json_object_get(authz, "status"));
+		acme_status_t cur = ACME_INVALID;
 
-		if (strcmp(cur, "pending") && strcmp(cur, "valid")) {
+		if (acme_status_of(authz, &cur) < 0 || (cur != ACME_PENDING && cur != ACME_VALID)) {
 			acme_problem(r->ca, resp, 403, "unauthorized", "a %s authorization cannot be "
-				     "deactivated", cur);
+				     "deactivated", acme_status_name(cur));
 			goto out;
 		}
 		json_object_set_new(authz, "status", json_string("deactivated"));

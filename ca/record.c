@@ -18,6 +18,105 @@
 
 #define RECORD_MAX	(256 * 1024)
 
+/* Each element of array @a is a string (@what names it for the error). */
+static int all_strings(const json_t *a, const char *kind, const char *what, ar_err_t *err)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(a); i++)
+		if (!json_is_string(json_array_get(a, i)))
+			return ar_err_set(err, AR_ERR_IO, "%s record corrupt: %s[%zu] is not a string",
+					  kind, what, i);
+	return 0;
+}
+
+/* An identifier object {"type": s, "value": s}. */
+static int identifier_ok(json_t *id, const char *kind, ar_err_t *err)
+{
+	json_error_t jerr;
+	const char *type, *value;
+
+	if (json_unpack_ex(id, &jerr, 0, "{s:s, s:s}", "type", &type, "value", &value) < 0)
+		return ar_err_set(err, AR_ERR_IO, "%s record corrupt: identifier: %s", kind,
+				  jerr.text);
+	return 0;
+}
+
+/*
+ * The shape of a stored order, authorization or certificate record, checked
+ * once when it is read: the members the CA decides on are present with
+ * their types and the status is an ACME status. A record that is not is
+ * corrupt (AR_ERR_IO: serverInternal and a log line), never dereferenced.
+ */
+static int record_check(const char *kind, json_t *rec, ar_err_t *err)
+{
+	json_t *ids = NULL, *authzs = NULL, *id = NULL, *chs = NULL, *c;
+	const char *account, *status = NULL, *order, *chain, *type, *cstatus;
+	json_int_t expires;
+	json_error_t jerr;
+	acme_status_t st;
+	size_t i;
+	int rc = 0;
+
+	if (!strcmp(kind, "order"))
+		rc = json_unpack_ex(rec, &jerr, 0, "{s:s, s:s, s:I, s:o, s:o}", "account", &account,
+				    "status", &status, "expires", &expires, "identifiers", &ids,
+				    "authorizations", &authzs);
+	else if (!strcmp(kind, "authz"))
+		rc = json_unpack_ex(rec, &jerr, 0, "{s:s, s:s, s:s, s:I, s:o, s:o}", "account",
+				    &account, "order", &order, "status", &status, "expires", &expires,
+				    "identifier", &id, "challenges", &chs);
+	else if (!strcmp(kind, "cert"))
+		rc = json_unpack_ex(rec, &jerr, 0, "{s:s, s:s, s:s}", "account", &account, "order",
+				    &order, "chain", &chain);
+	else
+		return 0;
+	if (rc < 0)
+		return ar_err_set(err, AR_ERR_IO, "%s record corrupt: %s", kind, jerr.text);
+	if (status && acme_status_parse(status, &st) < 0)
+		return ar_err_set(err, AR_ERR_IO, "%s record corrupt: status \"%.32s\" is not an "
+				  "ACME status", kind, status);
+	if (ids || authzs) {
+		if (!json_is_array(ids) || !json_array_size(ids) || !json_is_array(authzs) ||
+		    !json_array_size(authzs))
+			return ar_err_set(err, AR_ERR_IO, "%s record corrupt: identifiers and "
+					  "authorizations must be non-empty arrays", kind);
+		for (i = 0; i < json_array_size(ids); i++)
+			if (identifier_ok(json_array_get(ids, i), kind, err) < 0)
+				return -1;
+		return all_strings(authzs, kind, "authorizations", err);
+	}
+	if (id) {
+		if (identifier_ok(id, kind, err) < 0)
+			return -1;
+		if (!json_is_array(chs))
+			return ar_err_set(err, AR_ERR_IO, "%s record corrupt: challenges is not an "
+					  "array", kind);
+		json_array_foreach(chs, i, c) {
+			if (json_unpack_ex(c, &jerr, 0, "{s:s, s:s}", "type", &type, "status",
+					   &cstatus) < 0)
+				return ar_err_set(err, AR_ERR_IO, "%s record corrupt: challenge %zu: %s",
+						  kind, i, jerr.text);
+			if (acme_status_parse(cstatus, &st) < 0)
+				return ar_err_set(err, AR_ERR_IO, "%s record corrupt: challenge %zu "
+						  "status \"%.32s\"", kind, i, cstatus);
+		}
+	}
+	return 0;
+}
+
+/* A stored record, parsed and its shape checked; NULL with @err set. */
+static json_t *record_load(const char *kind, const char *text, size_t len, ar_err_t *err)
+{
+	json_t *rec = ar_json_load(text, len, RECORD_MAX, kind, err);
+
+	if (rec && record_check(kind, rec, err) < 0) {
+		json_decref(rec);
+		return NULL;
+	}
+	return rec;
+}
+
 /* Random URL-safe id of 16 bytes (22 characters). */
 int ca_new_id(char *out, size_t size)
 {
@@ -133,8 +232,7 @@ int ca_records_get_text(ar_store_t *st, const char *const *kinds, const char *co
 	for (i = 0; i < n; i++) {
 		if (!texts[i]) {
 			rc = ar_err_set(err, AR_ERR_NOT_FOUND, "%s record %s missing", kinds[i], ids[i]);
-		} else if (rc == 0 && !(recs[i] = ar_json_load(texts[i], lens[i], RECORD_MAX,
-							       kinds[i], err))) {
+		} else if (rc == 0 && !(recs[i] = record_load(kinds[i], texts[i], lens[i], err))) {
 			rc = -1;
 		}
 		if (i == 0 && text0)
@@ -162,7 +260,7 @@ int ca_records_get_text(ar_store_t *st, const char *const *kinds, const char *co
 static int record_parse(const char *kind, char *text, size_t len, json_t **rec, char **keep,
 			ar_err_t *err)
 {
-	*rec = text ? ar_json_load(text, len, RECORD_MAX, kind, err) : NULL;
+	*rec = text ? record_load(kind, text, len, err) : NULL;
 	if (keep && *rec)
 		*keep = text;
 	else

@@ -16,6 +16,7 @@
 #include "acme_jws.h"
 #include "catest.h"
 #include "fileio.h"
+#include "store.h"
 
 static struct {
 	lab_redis_t	redis;
@@ -561,6 +562,101 @@ static void test_profile_hint_with_unknown_claim_refused_at_start(void **state)
 	free(text);
 }
 
+/* The id at the end of resource URL @url. */
+static const char *url_id(const char *url)
+{
+	const char *slash = strrchr(url, '/');
+
+	assert_non_null(slash);
+	return slash + 1;
+}
+
+/*
+ * A stored record that lost a member, or whose status is not an ACME
+ * status (an operator's hand edit, a partial restore): the CA answers
+ * 500 serverInternal for that resource and keeps serving everyone else.
+ */
+static void test_corrupt_records_get_server_internal_never_a_crash(void **state)
+{
+	static const char *const bad_orders[] = {
+		"{}",
+		"{\"account\":\"%s\",\"expires\":1,\"identifiers\":[],\"authorizations\":[]}",
+		"{\"account\":\"%s\",\"status\":42,\"expires\":1,\"identifiers\":[],"
+		"\"authorizations\":[]}",
+		"{\"account\":\"%s\",\"status\":\"ready-ish\",\"expires\":1,"
+		"\"identifiers\":[{\"type\":\"dns\",\"value\":\"x.example\"}],"
+		"\"authorizations\":[\"a\"]}",
+		"{\"account\":\"%s\",\"status\":\"ready\",\"expires\":1,"
+		"\"identifiers\":[{\"type\":\"dns\"}],\"authorizations\":[\"a\"]}",
+		"[1,2,3]",
+	};
+	ar_store_opts_t so = { .host = "127.0.0.1", .port = t.redis.port };
+	char order_url[600], authz_url[600], key[128], text[600], finalize[700];
+	const char *acct;
+	ar_store_t *st = ar_store_open(&so, NULL);
+	httpc_resp_t r;
+	json_t *o;
+	size_t i;
+
+	(void)state;
+	assert_non_null(st);
+	account(NULL);
+	acct = url_id(t.c.kid);
+	order("[{\"type\":\"dns\",\"value\":\"corrupt.example.net\"}]", &r);
+	assert_int_equal(r.status, 201);
+	snprintf(order_url, sizeof(order_url), "%s", r.location);
+	o = json_loads(r.body, 0, NULL);
+	snprintf(authz_url, sizeof(authz_url), "%s",
+		 json_string_value(json_array_get(json_object_get(o, "authorizations"), 0)));
+	json_decref(o);
+	httpc_free(&r);
+	snprintf(finalize, sizeof(finalize), "%s/finalize", order_url);
+
+	for (i = 0; i < sizeof(bad_orders) / sizeof(bad_orders[0]); i++) {
+		json_t *csr = json_pack("{s:s}", "csr", "AAAA");
+
+		snprintf(key, sizeof(key), "order:%s", url_id(order_url));
+		{	/* "%s" in the template is the account id */
+			const char *at = strstr(bad_orders[i], "%s");
+
+			if (at)
+				snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - bad_orders[i]),
+					 bad_orders[i], acct, at + 2);
+			else
+				snprintf(text, sizeof(text), "%s", bad_orders[i]);
+		}
+		assert_int_equal(ar_store_set(st, key, text, strlen(text), 0, NULL), 0);
+		assert_int_equal(acmec_post(&t.c, order_url, NULL, 0, NULL, &r), 0);
+		expect_problem(&r, 500, "serverInternal");
+		httpc_free(&r);
+		assert_int_equal(acmec_post(&t.c, finalize, csr, 0, NULL, &r), 0);
+		expect_problem(&r, 500, "serverInternal");
+		httpc_free(&r);
+		json_decref(csr);
+	}
+	/* An authorization without its status. */
+	snprintf(key, sizeof(key), "authz:%s", url_id(authz_url));
+	snprintf(text, sizeof(text), "{\"account\":\"%s\",\"order\":\"%s\",\"expires\":1,"
+		 "\"identifier\":{\"type\":\"dns\",\"value\":\"corrupt.example.net\"},"
+		 "\"challenges\":[{\"type\":\"http-01\"}],\"status\":\"pending\"}", acct,
+		 url_id(order_url));
+	assert_int_equal(ar_store_set(st, key, text, strlen(text), 0, NULL), 0);
+	assert_int_equal(acmec_post(&t.c, authz_url, NULL, 0, NULL, &r), 0);
+	expect_problem(&r, 500, "serverInternal");
+	httpc_free(&r);
+	/* The account record itself. */
+	snprintf(key, sizeof(key), "acct:%s", acct);
+	assert_int_equal(ar_store_set(st, key, "{\"status\":\"valid\"}", 18, 0, NULL), 0);
+	assert_int_equal(acmec_post(&t.c, t.c.kid, NULL, 0, NULL, &r), 0);
+	expect_problem(&r, 500, "serverInternal");
+	httpc_free(&r);
+	/* The CA is alive and serves another account. */
+	acmec_free(&t.c);
+	account(NULL);
+	dns_order("alive.example.net", order_url, sizeof(order_url));
+	ar_store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -577,6 +673,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_bad_signature_spends_its_nonce, teardown),
 		cmocka_unit_test_teardown(test_redis_restart_during_issuance, teardown),
 		cmocka_unit_test_teardown(test_profile_hint_with_unknown_claim_refused_at_start, teardown),
+		cmocka_unit_test_teardown(test_corrupt_records_get_server_internal_never_a_crash,
+					  teardown),
 	};
 
 	return cmocka_run_group_tests_name("ca_order", tests, group_setup, group_teardown);
