@@ -238,6 +238,9 @@ json_t *order_view(const ca_t *ca, const char *id, const json_t *order)
 	view = json_pack("{s:O,s:s,s:O,s:o,s:s}", "status", json_object_get(order, "status"),
 			 "expires", exp, "identifiers", json_object_get(order, "identifiers"),
 			 "authorizations", urls, "finalize", url);
+	if (view && json_is_string(json_object_get(json_object_get(order, "replaces"), "certid")))
+		json_object_set(view, "replaces", json_object_get(json_object_get(order, "replaces"),
+								  "certid"));	/* RFC 9773 5 */
 	if (view && json_object_get(order, "error"))
 		json_object_set(view, "error", json_object_get(order, "error"));
 	if (view && json_object_get(order, "certificate")) {
@@ -359,7 +362,24 @@ int order_refresh(acme_req_t *r, json_t *order, ar_err_t *err)
  * order has replaced yet. Returns the record to keep on the order
  * ({"aki", "serial", "device"}), or NULL after answering the problem.
  */
-static json_t *check_replaces(acme_req_t *r, const json_t *replaces, ar_http_resp_t *resp)
+/* 1 when @ids (the newOrder's identifiers) name @device as dns or permanent-identifier. */
+static int names_device(const json_t *ids, const char *device)
+{
+	const json_t *id;
+	size_t i;
+
+	json_array_foreach(ids, i, id) {
+		const char *type = json_string_value(json_object_get(id, "type"));
+		const char *value = json_string_value(json_object_get(id, "value"));
+
+		if (type && value && strcmp(type, "remote-attestation") && !strcmp(value, device))
+			return 1;
+	}
+	return 0;
+}
+
+static json_t *check_replaces(acme_req_t *r, const json_t *replaces, const json_t *ids,
+			      ar_http_resp_t *resp)
 {
 	char aki[AR_STORE_HEX_MAX + 1], serial[AR_STORE_HEX_MAX + 1], key[300], *done = NULL;
 	const char *order_id;
@@ -388,6 +408,17 @@ static json_t *check_replaces(acme_req_t *r, const json_t *replaces, ar_http_res
 			     "of this account");
 		goto out;
 	}
+	/*
+	 * RFC 9773 5: the replacement is for the same subject. Finalizing it
+	 * supersedes the old certificate, which takes its device off the
+	 * network: an order may only replace a certificate of a device it names.
+	 */
+	if (!names_device(ids, cert.device)) {
+		acme_problem(r->ca, resp, 400, "malformed", "replaces names a certificate for %s, "
+			     "which this order does not name: a certificate is replaced by an order "
+			     "for the same identifier", cert.device);
+		goto out;
+	}
 	snprintf(key, sizeof(key), "replaced:%s:%s", aki, serial);
 	rc = ar_store_get(r->st, key, &done, NULL, &err);
 	if (rc != 0) {
@@ -398,11 +429,64 @@ static json_t *check_replaces(acme_req_t *r, const json_t *replaces, ar_http_res
 				     "this certificate", done);
 		goto out;
 	}
-	out = json_pack("{s:s,s:s,s:s}", "aki", aki, "serial", serial, "device", cert.device);
+	out = json_pack("{s:s,s:s,s:s,s:s}", "aki", aki, "serial", serial, "device", cert.device,
+			"certid", json_string_value(replaces));
 out:
 	free(done);
 	json_decref(old);
 	return out;
+}
+
+/*
+ * RFC 9773 7: one order at a time replaces a certificate. The new order
+ * @oid claims it (SET NX, for the order's lifetime) unless an order that
+ * can still be finalized holds it: 409 alreadyReplaced. An invalid or
+ * vanished holder is taken over. 0, or -1 after answering the problem.
+ */
+static int claim_replacement(acme_req_t *r, const json_t *replaces, const char *oid,
+			     int64_t lifetime_ms, ar_http_resp_t *resp)
+{
+	char key[300], *holder = NULL, url[600];
+	json_t *held = NULL;
+	ar_err_t err = { 0 };
+	acme_status_t st;
+	int rc, attempt;
+
+	snprintf(key, sizeof(key), "replacing:%s:%s",
+		 json_string_value(json_object_get(replaces, "aki")),
+		 json_string_value(json_object_get(replaces, "serial")));
+	for (attempt = 0; attempt < 2; attempt++) {
+		rc = ar_store_set_once(r->st, key, oid, lifetime_ms, &err);
+		if (rc != 0)
+			break;
+		rc = ar_store_get(r->st, key, &holder, NULL, &err);
+		if (rc == 0)
+			continue;	/* expired meanwhile: claim again */
+		if (rc == 1)
+			rc = ca_record_get(r->st, "order", holder, &held, &err);
+		if (rc == 1)
+			rc = order_refresh(r, held, &err) < 0 ? -1 : 1;
+		if (rc == 1 && acme_status_of(held, &st) == 0 && st != ACME_INVALID) {
+			ca_url(r->ca, "order", holder, url, sizeof(url));
+			acme_problem(r->ca, resp, 409, "alreadyReplaced", "order %s already replaces "
+				     "this certificate", url);
+			rc = -2;
+		} else if (rc >= 0) {	/* the holder is invalid or gone: take over */
+			rc = ar_store_set_if(r->st, key, holder, oid, strlen(oid), &err);
+		}
+		free(holder);
+		holder = NULL;
+		json_decref(held);
+		held = NULL;
+		if (rc != 0)
+			break;
+	}
+	if (rc == -1)
+		acme_problem_from(r->ca, resp, &err);
+	else if (rc == 0)
+		acme_problem(r->ca, resp, 409, "alreadyReplaced", "another order is replacing this "
+			     "certificate");
+	return rc == 1 ? 0 : -1;
 }
 
 void order_new(acme_req_t *r, ar_http_resp_t *resp)
@@ -438,7 +522,7 @@ void order_new(acme_req_t *r, ar_http_resp_t *resp)
 		goto out;
 	}
 	if (json_object_get(p, "replaces") &&
-	    !(replaces = check_replaces(r, json_object_get(p, "replaces"), resp)))
+	    !(replaces = check_replaces(r, json_object_get(p, "replaces"), ids, resp)))
 		goto out;
 	check_identifiers(r, prof, ids, real, &hints, subs);
 	if (json_array_size(subs)) {
@@ -464,6 +548,8 @@ void order_new(acme_req_t *r, ar_http_resp_t *resp)
 	hints |= prof->hints;
 	if (ca_new_id(oid, sizeof(oid)) < 0)
 		goto fail;
+	if (replaces && claim_replacement(r, replaces, oid, r->ca->conf.order_lifetime, resp) < 0)
+		goto out;
 	all_ids = json_deep_copy(real);
 	for (h = 0; h < HINT_COUNT; h++)
 		if (hints & (1u << h))

@@ -1116,6 +1116,53 @@ static void test_replacement_supersedes_the_old_certificate(void **state)
 	X509_free(old);
 }
 
+/*
+ * RFC 9773: the order shows what it replaces, on creation and when read
+ * again; while one order replaces a certificate, a second is refused
+ * (alreadyReplaced); and an order for another device than the
+ * certificate's cannot replace it - finalizing it would supersede that
+ * device's certificate and take the device off the network.
+ */
+static void test_replaces_shown_once_at_a_time_and_only_for_the_same_device(void **state)
+{
+	X509 *old = issue_certificate(NULL);
+	char id[200], order_url[600];
+	httpc_resp_t r;
+	json_t *p, *o;
+
+	(void)state;
+	assert_int_equal(ar_cert_ari_id(old, id, sizeof(id), NULL), 0);
+
+	/* SUB-0043 is this account's too, but not the certificate's device. */
+	p = json_pack("{s:[{s:s,s:s}],s:s}", "identifiers", "type", "permanent-identifier", "value",
+		      "SUB-0043", "replaces", id);
+	assert_int_equal(acmec_post(&t.c, acmec_url(&t.c, "newOrder"), p, 0, NULL, &r), 0);
+	expect_problem(&r, 400, "malformed");
+	assert_non_null(strstr(r.body, "SUB-0042"));
+	httpc_free(&r);
+	json_decref(p);
+
+	p = json_pack("{s:[{s:s,s:s}],s:s}", "identifiers", "type", "permanent-identifier", "value",
+		      "SUB-0042", "replaces", id);
+	assert_int_equal(acmec_post(&t.c, acmec_url(&t.c, "newOrder"), p, 0, NULL, &r), 0);
+	assert_int_equal(r.status, 201);
+	snprintf(order_url, sizeof(order_url), "%s", r.location);
+	o = json_loads(r.body, 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(o, "replaces")), id);
+	json_decref(o);
+	httpc_free(&r);
+	o = read_order(order_url);
+	assert_string_equal(json_string_value(json_object_get(o, "replaces")), id);
+	json_decref(o);
+
+	/* The first order is pending: a second replacement is refused. */
+	assert_int_equal(acmec_post(&t.c, acmec_url(&t.c, "newOrder"), p, 0, NULL, &r), 0);
+	expect_problem(&r, 409, "alreadyReplaced");
+	httpc_free(&r);
+	json_decref(p);
+	X509_free(old);
+}
+
 /* ---- The CA's acceptance checks, with minted EARs ---- */
 
 /* An EAR for @device bound to @nonce and @key: one submodule, every claim affirming. */
@@ -1883,6 +1930,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_attestations_binding_different_keys_are_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forged_ear_and_wrong_forms_are_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replacement_supersedes_the_old_certificate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replaces_shown_once_at_a_time_and_only_for_the_same_device, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ear_naming_another_device_than_the_order_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hint_hsm_without_its_claims_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hint_measured_boot_without_its_claims_refused, setup, teardown),
