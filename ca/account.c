@@ -24,6 +24,7 @@
 
 #define CONTACT_MAX	4
 #define CONTACT_LEN	254
+#define EAB_JWS_MAX	4096	/* bytes of an externalAccountBinding echoed back */
 
 static void account_url(const ca_t *ca, const char *id, char *out, size_t size)
 {
@@ -36,8 +37,13 @@ static json_t *account_view(const ca_t *ca, const char *id, const json_t *rec)
 	char orders[600];
 
 	snprintf(orders, sizeof(orders), "%s" ACME_PATH "acct/%s/orders", ca->conf.base_url, id);
-	return json_pack("{s:O,s:O,s:s}", "status", json_object_get(rec, "status"),
-			 "contact", json_object_get(rec, "contact"), "orders", orders);
+	json_t *view = json_pack("{s:O,s:O,s:s}", "status", json_object_get(rec, "status"),
+				 "contact", json_object_get(rec, "contact"), "orders", orders);
+
+	/* RFC 8555 7.1.2: the binding the account was created with. */
+	if (view && json_is_object(json_object_get(rec, "eab_jws")))
+		json_object_set(view, "externalAccountBinding", json_object_get(rec, "eab_jws"));
+	return view;
 }
 
 static void reply_account(acme_req_t *r, const char *id, const json_t *rec, int status,
@@ -445,6 +451,13 @@ void account_new(acme_req_t *r, ar_http_resp_t *resp)
 			"key", ar_jwk_public_json(r->jws.jwk),
 			"contact", contact ? json_incref((json_t *)contact) : json_array(), "eab", eab_kid,
 			"created", (json_int_t)time(NULL));
+	if (rec && eab_kid[0]) {	/* kept to echo it; a verified binding is small */
+		char *eab = json_dumps(json_object_get(p, "externalAccountBinding"), JSON_COMPACT);
+
+		if (eab && strlen(eab) <= EAB_JWS_MAX)
+			json_object_set(rec, "eab_jws", json_object_get(p, "externalAccountBinding"));
+		free(eab);
+	}
 	if (!rec) {
 		acme_problem(r->ca, resp, 500, "serverInternal", "out of memory");
 		return;
@@ -554,9 +567,12 @@ static ar_jwk_t *key_change_inner(acme_req_t *r, ar_jws_t *inner, ar_http_resp_t
 	const char *url, *account;
 
 	if (!json_is_object(r->jws.payload) || ar_jws_parse_json(r->jws.payload, inner, &err) < 0) {
-		acme_problem(r->ca, resp, 400, err.code == AR_ERR_BAD_ALG ? "badSignatureAlgorithm" :
-			     "malformed", "keyChange: the payload must be a flattened JWS signed by "
-			     "the new key%s%s", err.code ? ": " : "", err.msg);
+		if (err.code == AR_ERR_BAD_ALG)
+			acme_problem_bad_alg(r->ca, resp, err.msg);
+		else
+			acme_problem(r->ca, resp, 400, "malformed", "keyChange: the payload must be a "
+				     "flattened JWS signed by the new key%s%s", err.code ? ": " : "",
+				     err.msg);
 		return NULL;
 	}
 	url = ar_jws_header_str(inner, "url");
@@ -568,8 +584,11 @@ static ar_jwk_t *key_change_inner(acme_req_t *r, ar_jws_t *inner, ar_http_resp_t
 	}
 	key = ar_jwk_parse(json_object_get(inner->header, "jwk"), AR_JWK_PUBLIC_ONLY, &err);
 	if (!key || ar_jws_verify(inner, key, AR_ALGS_ASYMMETRIC, &err) < 0) {
-		acme_problem(r->ca, resp, 400, err.code == AR_ERR_BAD_ALG ? "badSignatureAlgorithm" :
-			     "malformed", "keyChange: new key: %s", err.msg);
+		if (err.code == AR_ERR_BAD_ALG)
+			acme_problem_bad_alg(r->ca, resp, err.msg);
+		else
+			acme_problem(r->ca, resp, 400, !key && err.code == AR_ERR_UNSUPPORTED ?
+				     "badPublicKey" : "malformed", "keyChange: new key: %s", err.msg);
 		goto fail;
 	}
 	payload = ar_json_load((const char *)inner->payload, inner->payload_len, 16384,

@@ -34,6 +34,9 @@
 
 typedef void (*acme_post_fn)(acme_req_t *r, const char *rest, ar_http_resp_t *resp);
 
+/* How ar_acme_jws_parse() prefixes an error of the "jwk" header member. */
+#define JWK_ERR_PREFIX	"\"jwk\": "
+
 static void post_new_account(acme_req_t *r, const char *rest, ar_http_resp_t *resp)
 {
 	(void)rest;
@@ -51,6 +54,31 @@ static void post_new_order(acme_req_t *r, const char *rest, ar_http_resp_t *resp
 {
 	(void)rest;
 	order_new(r, resp);
+}
+
+/* RFC 8555 7.2: newNonce read with POST-as-GET (signed by an account). */
+static void post_new_nonce(acme_req_t *r, const char *rest, ar_http_resp_t *resp)
+{
+	(void)rest;
+	if (r->jws.payload) {
+		acme_problem(r->ca, resp, 400, "malformed", "newNonce is read with POST-as-GET");
+		return;
+	}
+	ar_http_resp_text(resp, 200, "", "", 0);
+	acme_headers(r->ca, resp);
+}
+
+/* The directory read with POST-as-GET (RFC 8555 6.3 allows it for any resource). */
+static void post_directory(acme_req_t *r, const char *rest, ar_http_resp_t *resp)
+{
+	(void)rest;
+	if (r->jws.payload) {
+		acme_problem(r->ca, resp, 400, "malformed", "the directory is read with POST-as-GET");
+		return;
+	}
+	ar_http_resp_text(resp, 200, "application/json", r->ca->directory,
+			  strlen(r->ca->directory));
+	acme_headers(r->ca, resp);
 }
 
 static const struct route {
@@ -73,7 +101,16 @@ static const struct route {
 	{ "chall/", 1, AR_ACME_KEY_KID, 1, 1, "authz", challenge_post },
 	{ "cert/", 1, AR_ACME_KEY_KID, 0, 0, "cert", cert_post },
 	{ "revoke-cert", 0, AR_ACME_KEY_EITHER, 0, 0, NULL, revoke_post },
+	{ "new-nonce", 0, AR_ACME_KEY_KID, 0, 0, NULL, post_new_nonce },
 };
+
+/* POST-as-GET of the directory (outside ACME_PATH). */
+static const struct route directory_route = {
+	"directory", 0, AR_ACME_KEY_KID, 0, 0, NULL, post_directory
+};
+
+/* The signature algorithms accepted for account keys (RFC 8555 6.2 "algorithms"). */
+static const char *const account_algs[] = { "ES256", "ES384", "RS256" };
 
 /*
  * Account keys, parsed once: an account signs every request with the same
@@ -137,6 +174,26 @@ void acme_problem(ca_t *ca, ar_http_resp_t *resp, int status, const char *type,
 	ar_debug("event=acme.problem type=%s status=%d", type, status);
 }
 
+void acme_problem_bad_alg(ca_t *ca, ar_http_resp_t *resp, const char *why)
+{
+	json_t *doc, *algs = json_array();
+	size_t i;
+
+	acme_problem(ca, resp, 400, "badSignatureAlgorithm", "%s (accepted: ES256, ES384, RS256)",
+		     why);
+	for (i = 0; algs && i < sizeof(account_algs) / sizeof(account_algs[0]); i++)
+		json_array_append_new(algs, json_string(account_algs[i]));
+	doc = json_loadb(resp->body, resp->len, 0, NULL);
+	if (doc && algs) {	/* RFC 8555 6.2: the problem lists them in "algorithms" */
+		json_object_set_new(doc, "algorithms", algs);
+		algs = NULL;
+		ar_http_resp_json(resp, 400, "application/problem+json", doc);
+	} else {
+		json_decref(doc);
+	}
+	json_decref(algs);
+}
+
 /* One place maps library errors to ACME problem types and HTTP status. */
 void acme_problem_from(ca_t *ca, ar_http_resp_t *resp, const ar_err_t *err)
 {
@@ -145,8 +202,7 @@ void acme_problem_from(ca_t *ca, ar_http_resp_t *resp, const ar_err_t *err)
 		acme_problem(ca, resp, 400, "badNonce", "%s", err->msg);
 		break;
 	case AR_ERR_BAD_ALG:
-		acme_problem(ca, resp, 400, "badSignatureAlgorithm", "%s (accepted: ES256, ES384, "
-			     "RS256)", err->msg);
+		acme_problem_bad_alg(ca, resp, err->msg);
 		break;
 	case AR_ERR_UNAUTHORIZED:
 		acme_problem(ca, resp, 403, "unauthorized", "%s", err->msg);
@@ -233,31 +289,39 @@ static int signer_key(acme_req_t *r, ar_jwk_t **owned, const ar_jwk_t **key,
 	return 0;
 }
 
-static void acme_post(ca_t *ca, const ar_http_req_t *http, const char *path,
-		      ar_http_resp_t *resp)
+/*
+ * The pipeline for a POST to @path (the request's path below the base URL)
+ * that @route serves; @rest is what follows the route's prefix.
+ */
+static void acme_post_route(ca_t *ca, const ar_http_req_t *http, const char *path,
+			    const struct route *route, const char *rest, ar_http_resp_t *resp)
 {
 	acme_req_t r = { .ca = ca, .http = http };
-	const struct route *route;
 	const ar_jwk_t *key = NULL;
 	ar_jwk_t *account_key = NULL;
 	ar_err_t err = { 0 };
-	const char *body, *rest = "";
+	const char *body;
 	size_t len;
 
 	if (!ar_http_content_type_is(http, "application/jose+json")) {
 		acme_problem(ca, resp, 415, "malformed", "Content-Type must be application/jose+json");
 		return;
 	}
-	route = find_route(path, &rest);
-	if (!route) {
+	if ((size_t)snprintf(r.url, sizeof(r.url), "%s%s", ca->conf.base_url, path) >=
+	    sizeof(r.url)) {
 		acme_problem(ca, resp, 404, "malformed", "no such resource");
 		return;
 	}
-	snprintf(r.url, sizeof(r.url), "%s" ACME_PATH "%s", ca->conf.base_url, path);
 	body = ar_http_body(http, &len);
 	if (ar_acme_jws_parse(body, len, r.url, route->keyref, &r.jws, &err) < 0 ||
 	    nonce_check(ca->nonce_key, r.jws.nonce, now_ms(), ca->conf.nonce_lifetime, &err) < 0) {
-		acme_problem_from(ca, resp, &err);
+		/* A well-formed key this CA does not take (RSA below 2048 bits, another
+		 * curve) is badPublicKey (RFC 8555 6.7). */
+		if (err.code == AR_ERR_UNSUPPORTED && !strncmp(err.msg, JWK_ERR_PREFIX,
+							       strlen(JWK_ERR_PREFIX)))
+			acme_problem(ca, resp, 400, "badPublicKey", "%s", err.msg);
+		else
+			acme_problem_from(ca, resp, &err);
 		goto out;
 	}
 	if (json_is_array(r.jws.payload) && !route->array_ok) {
@@ -293,15 +357,39 @@ out:
 	ar_acme_jws_clear(&r.jws);
 }
 
+static void acme_post(ca_t *ca, const ar_http_req_t *http, const char *path,
+		      ar_http_resp_t *resp)
+{
+	const char *rest = "";
+	const struct route *route = find_route(path + strlen(ACME_PATH), &rest);
+
+	if (!ar_http_content_type_is(http, "application/jose+json")) {
+		acme_problem(ca, resp, 415, "malformed", "Content-Type must be application/jose+json");
+		return;
+	}
+	if (!route) {
+		acme_problem(ca, resp, 404, "malformed", "no such resource");
+		return;
+	}
+	acme_post_route(ca, http, path, route, rest, resp);
+}
+
+#define RENEWAL_INFO	"renewal-info/"
+
 void ca_handle(void *ctx, const ar_http_req_t *req, ar_http_resp_t *resp)
 {
 	ca_t *ca = ctx;
 	const char *path = ar_http_path(req), *method = ar_http_method(req);
 
 	if (!strcmp(path, "/directory")) {
+		if (!strcmp(method, "POST")) {
+			acme_post_route(ca, req, path, &directory_route, "", resp);
+			return;
+		}
 		if (strcmp(method, "GET")) {
-			ar_http_resp_header(resp, "Allow", "GET");
-			acme_problem(ca, resp, 405, "malformed", "the directory is read with GET");
+			ar_http_resp_header(resp, "Allow", "GET, POST");
+			acme_problem(ca, resp, 405, "malformed", "the directory is read with GET (or "
+				     "POST-as-GET)");
 			return;
 		}
 		ar_http_resp_text(resp, 200, "application/json", ca->directory, strlen(ca->directory));
@@ -309,12 +397,13 @@ void ca_handle(void *ctx, const ar_http_req_t *req, ar_http_resp_t *resp)
 		return;
 	}
 	if (!strncmp(path, ACME_PATH, strlen(ACME_PATH))) {
-		path += strlen(ACME_PATH);
-		if (!strncmp(path, "renewal-info/", 13) && !strcmp(method, "GET")) {
-			ari_get(ca, path + 13, resp);
+		const char *sub = path + strlen(ACME_PATH);
+
+		if (!strncmp(sub, RENEWAL_INFO, strlen(RENEWAL_INFO)) && !strcmp(method, "GET")) {
+			ari_get(ca, sub + strlen(RENEWAL_INFO), resp);
 			return;
 		}
-		if (!strcmp(path, "new-nonce") && (!strcmp(method, "HEAD") || !strcmp(method, "GET"))) {
+		if (!strcmp(sub, "new-nonce") && (!strcmp(method, "HEAD") || !strcmp(method, "GET"))) {
 			/* RFC 8555 7.2: 200 for HEAD, 204 for GET. */
 			ar_http_resp_text(resp, strcmp(method, "HEAD") ? 204 : 200, "", "", 0);
 			acme_headers(ca, resp);

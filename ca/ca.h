@@ -132,6 +132,8 @@ int ca_load(ca_t *ca, const char *path, ar_err_t *err);
 void ca_free(ca_t *ca);
 const ca_eab_t *ca_eab_find(const ca_t *ca, const char *kid);
 const ca_profile_t *ca_profile_find(const ca_t *ca, const char *name);
+/** 1 when @p account's EAB inventory entry names device @p value (pre-authorized). */
+int ca_eab_preauthorized(const ca_t *ca, const json_t *account, const char *value);
 /** The profile an account orders under: its EAB key's, else the default. */
 const ca_profile_t *ca_account_profile(const ca_t *ca, const json_t *account);
 
@@ -165,6 +167,8 @@ typedef struct acme_req {
 void acme_problem(ca_t *ca, ar_http_resp_t *resp, int status, const char *type,
 		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void acme_problem_from(ca_t *ca, ar_http_resp_t *resp, const ar_err_t *err);
+/** 400 badSignatureAlgorithm with the accepted algorithms in "algorithms" (RFC 8555 6.2). */
+void acme_problem_bad_alg(ca_t *ca, ar_http_resp_t *resp, const char *why);
 void acme_json(ca_t *ca, ar_http_resp_t *resp, int status, json_t *body);
 void acme_headers(ca_t *ca, ar_http_resp_t *resp);
 
@@ -213,6 +217,13 @@ int ca_records_put_if(ar_store_t *st, const char *const *gkinds, const char *con
 /** As ca_record_get(); @p text gets the record as stored (malloc'd) when found. */
 int ca_record_get_text(ar_store_t *st, const char *kind, const char *id, json_t **rec,
 		       char **text, ar_err_t *err);
+/**
+ * Records @p ids[0..n) of one kind in one round trip, each checked as
+ * ca_record_get() does; @p recs[i] is NULL for a record that is absent or
+ * corrupt (expired records are dropped by Redis).
+ */
+int ca_records_get_some(ar_store_t *st, const char *kind, const char *const *ids, size_t n,
+			json_t **recs, ar_err_t *err);
 /** 1 found, 0 absent (or not a plausible id), -1 error. */
 int ca_record_get(ar_store_t *st, const char *kind, const char *id, json_t **rec, ar_err_t *err);
 /**

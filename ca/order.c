@@ -54,7 +54,7 @@ static int dns_name_ok(const char *v)
 	return labels >= 2 && v[len - 1] != '-';
 }
 
-static int eab_preauthorized(const ca_t *ca, const json_t *account, const char *value)
+int ca_eab_preauthorized(const ca_t *ca, const json_t *account, const char *value)
 {
 	const ca_eab_t *eab = ca_eab_find(ca, json_string_value(json_object_get(account, "eab")));
 	size_t i;
@@ -117,7 +117,7 @@ static void check_identifiers(acme_req_t *r, const ca_profile_t *prof, const jso
 				subproblem(subs, "rejectedIdentifier", id,
 					   "this account's profile does not issue for permanent "
 					   "identifiers");
-			else if (!eab_preauthorized(r->ca, r->account, value))
+			else if (!ca_eab_preauthorized(r->ca, r->account, value))
 				subproblem(subs, "rejectedIdentifier", id,
 					   "not in this account's device inventory");
 			else

@@ -208,6 +208,39 @@ int ca_records_get(ar_store_t *st, const char *const *kinds, const char *const *
 	return ca_records_get_text(st, kinds, ids, n, recs, NULL, err);
 }
 
+int ca_records_get_some(ar_store_t *st, const char *kind, const char *const *ids, size_t n,
+			json_t **recs, ar_err_t *err)
+{
+	char keys[AR_STORE_BATCH_MAX][96], *texts[AR_STORE_BATCH_MAX];
+	const char *kp[AR_STORE_BATCH_MAX];
+	size_t lens[AR_STORE_BATCH_MAX], i, m = 0;
+	ar_err_t skip;
+
+	if (n > AR_STORE_BATCH_MAX)
+		return ar_err_set(err, AR_ERR_MALFORMED, "at most %d records at once",
+				  AR_STORE_BATCH_MAX);
+	for (i = 0; i < n; i++) {
+		recs[i] = NULL;
+		if (!plausible_id(ids[i]))
+			continue;
+		snprintf(keys[m], sizeof(keys[m]), "%s:%s", kind, ids[i]);
+		kp[m] = keys[m];
+		m++;
+	}
+	if (m == 0)
+		return 0;
+	if (ar_store_get_many(st, kp, m, texts, lens, err) < 0)
+		return -1;
+	for (i = 0, m = 0; i < n; i++) {
+		if (!plausible_id(ids[i]))
+			continue;
+		if (texts[m])
+			recs[i] = record_load(kind, texts[m], lens[m], &skip);
+		free(texts[m++]);
+	}
+	return 0;
+}
+
 int ca_records_get_text(ar_store_t *st, const char *const *kinds, const char *const *ids,
 			size_t n, json_t **recs, char **text0, ar_err_t *err)
 {

@@ -6,14 +6,17 @@
  * authentication, and announces it on the event stream, where the NOC's
  * event worker disconnects the device's live sessions.
  *
- * Who may revoke: the account that ordered the certificate (kid), or anyone
- * holding the certificate's key (jwk = the certificate's public key).
+ * Who may revoke (RFC 8555 7.6): the account that ordered the certificate
+ * (kid), another account holding valid authorizations for every identifier
+ * in it (kid), or anyone holding the certificate's key (jwk = the
+ * certificate's public key).
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/x509.h>
 
@@ -25,26 +28,114 @@
 
 #define CERT_MAX_DER	16384
 
-/* The order's account, read from the order URL the certificate record holds. */
-static int ordered_by(acme_req_t *r, const char *order_url, char *account, size_t size,
-		      ar_err_t *err)
+/* Orders of the requesting account searched for authorizations (the newest). */
+#define REVOKE_ORDERS_SCAN	230
+
+/* The certificate's order, read from the order URL its record holds. */
+static int certificate_order(acme_req_t *r, const char *order_url, json_t **order, ar_err_t *err)
 {
 	char prefix[600];
-	const char *id;
-	json_t *order;
 	size_t n;
-	int rc;
 
+	*order = NULL;
 	ca_url(r->ca, "order", "", prefix, sizeof(prefix));
 	n = strlen(prefix);
 	if (strncmp(order_url, prefix, n))
 		return 0;
-	id = order_url + n;
-	rc = ca_record_get(r->st, "order", id, &order, err);
-	if (rc == 1) {
-		snprintf(account, size, "%s", json_string_value(json_object_get(order, "account")));
-		json_decref(order);
+	return ca_record_get(r->st, "order", order_url + n, order, err);
+}
+
+/* Authorization @a of the requester: valid, unexpired, for dns name @name. */
+static int authorizes(const json_t *a, const char *name, int64_t now)
+{
+	const json_t *id = json_object_get(a, "identifier");
+	const char *type = json_string_value(json_object_get(id, "type"));
+	const char *value = json_string_value(json_object_get(id, "value"));
+	acme_status_t st;
+
+	return a && type && value && !strcmp(type, "dns") && !strcmp(value, name) &&
+	       acme_status_of(a, &st) == 0 && st == ACME_VALID &&
+	       json_integer_value(json_object_get(a, "expires")) >= now;
+}
+
+/* Mark in @found the dns names of @names that order @o's authorizations cover. */
+static int cover_names(acme_req_t *r, const json_t *o, const char *const *names, size_t n,
+		       int *found, ar_err_t *err)
+{
+	const json_t *ids = json_object_get(o, "authorizations");
+	const char *idv[AR_STORE_BATCH_MAX];
+	json_t *authzs[AR_STORE_BATCH_MAX];
+	size_t i, j, m = json_array_size(ids) < AR_STORE_BATCH_MAX ? json_array_size(ids)
+								     : AR_STORE_BATCH_MAX;
+	int64_t now = time(NULL);
+
+	for (i = 0; i < m; i++)
+		idv[i] = json_string_value(json_array_get(ids, i));
+	if (ca_records_get_some(r->st, "authz", idv, m, authzs, err) < 0)
+		return -1;
+	for (i = 0; i < m; i++) {
+		for (j = 0; j < n; j++)
+			if (!found[j] && authorizes(authzs[i], names[j], now))
+				found[j] = 1;
+		json_decref(authzs[i]);
 	}
+	return 0;
+}
+
+/*
+ * RFC 8555 7.6: another account may revoke a certificate when it holds
+ * valid authorizations for every identifier in it. dns names: a valid,
+ * unexpired authorization among the requester's newest orders. Device
+ * identifiers (permanent-identifier): the requester's EAB inventory entry
+ * pre-authorizes the device - which an enrolment allows for one account
+ * only (docs/ca.md, "Revocation"). 1 authorized, 0 not, -1 error.
+ */
+static int holds_authorizations(acme_req_t *r, const json_t *order, ar_err_t *err)
+{
+	const char *names[AR_CSR_MAX_IDS];
+	char key[96], **oids = NULL;
+	int found[AR_CSR_MAX_IDS] = { 0 }, rc = 0;
+	const json_t *id;
+	size_t i, n = 0, nids = 0, k;
+
+	json_array_foreach(json_object_get(order, "identifiers"), i, id) {
+		const char *type = json_string_value(json_object_get(id, "type"));
+		const char *value = json_string_value(json_object_get(id, "value"));
+
+		if (!strcmp(type, "permanent-identifier") &&
+		    !ca_eab_preauthorized(r->ca, r->account, value))
+			return 0;
+		if (!strcmp(type, "dns")) {
+			if (n == AR_CSR_MAX_IDS)
+				return 0;
+			names[n++] = value;
+		}
+	}
+	if (n == 0)
+		return 1;
+	snprintf(key, sizeof(key), "acctorders:%s", r->account_id);
+	if (ar_store_list_get(r->st, key, REVOKE_ORDERS_SCAN, &oids, &nids, err) < 0)
+		return -1;
+	for (k = 0; k < nids && rc == 0; k += AR_STORE_BATCH_MAX) {
+		json_t *orders[AR_STORE_BATCH_MAX];
+		size_t m = nids - k < AR_STORE_BATCH_MAX ? nids - k : AR_STORE_BATCH_MAX, j;
+
+		if (ca_records_get_some(r->st, "order", (const char *const *)oids + k, m, orders,
+					err) < 0) {
+			rc = -1;
+			break;
+		}
+		for (j = 0; j < m; j++) {
+			if (rc == 0 && orders[j] && cover_names(r, orders[j], names, n, found, err) < 0)
+				rc = -1;
+			json_decref(orders[j]);
+		}
+		for (j = 0; rc == 0 && j < n && found[j]; j++)
+			;
+		if (rc == 0 && j == n)
+			rc = 1;
+	}
+	ar_store_list_free(oids, nids);
 	return rc;
 }
 
@@ -73,9 +164,10 @@ void revoke_post(acme_req_t *r, const char *rest, ar_http_resp_t *resp)
 	ar_store_event_t ev;
 	ar_err_t err = { 0 };
 	X509 *cert = NULL;
+	json_t *order = NULL;
 	uint8_t *der = NULL;
 	size_t len;
-	int rc;
+	int rc, authorized = 0;
 
 	(void)rest;
 	if (!b64 || strlen(b64) > ar_b64url_enc_len(CERT_MAX_DER)) {
@@ -86,7 +178,10 @@ void revoke_post(acme_req_t *r, const char *rest, ar_http_resp_t *resp)
 	if (reason && (!json_is_integer(reason) || json_integer_value(reason) < 0 ||
 		       json_integer_value(reason) > 10 || json_integer_value(reason) == 7)) {
 		acme_problem(r->ca, resp, 400, "badRevocationReason", "reason must be an RFC 5280 "
-			     "CRLReason code");
+			     "CRLReason code: 0 unspecified, 1 keyCompromise, 2 cACompromise, 3 "
+			     "affiliationChanged, 4 superseded, 5 cessationOfOperation, 6 "
+			     "certificateHold, 8 removeFromCRL, 9 privilegeWithdrawn, 10 "
+			     "aACompromise");
 		return;
 	}
 	der = ar_b64url_decode_alloc(b64, strlen(b64), &len, &err);
@@ -99,14 +194,25 @@ void revoke_post(acme_req_t *r, const char *rest, ar_http_resp_t *resp)
 	}
 	rc = ar_store_cert_find(r->st, aki, serial, &rec, &err);
 	if (rc == 1 && r->jws.kid)
-		rc = ordered_by(r, rec.order, owner, sizeof(owner), &err);
+		rc = certificate_order(r, rec.order, &order, &err);
+	if (rc == 1 && r->jws.kid) {
+		snprintf(owner, sizeof(owner), "%s",
+			 json_string_value(json_object_get(order, "account")));
+		if (strcmp(owner, r->account_id))	/* another account: its authorizations */
+			authorized = holds_authorizations(r, order, &err);
+		else
+			authorized = 1;
+		if (authorized < 0)
+			rc = -1;
+	} else if (rc == 1) {
+		authorized = signed_by_cert_key(r, cert);
+	}
 	if (rc < 0) {
 		acme_problem_from(r->ca, resp, &err);
 		goto out;
 	}
 	/* Not ours, or not yours: the same answer, nothing to learn from probing. */
-	if (rc == 0 || (r->jws.kid ? strcmp(owner, r->account_id) != 0
-				   : !signed_by_cert_key(r, cert))) {
+	if (rc == 0 || !authorized) {
 		acme_problem(r->ca, resp, 403, "unauthorized", "this certificate cannot be revoked "
 			     "by this requester");
 		goto out;
@@ -134,6 +240,7 @@ void revoke_post(acme_req_t *r, const char *rest, ar_http_resp_t *resp)
 	ar_http_resp_text(resp, 200, "", "", 0);
 	acme_headers(r->ca, resp);
 out:
+	json_decref(order);
 	X509_free(cert);
 	free(der);
 }

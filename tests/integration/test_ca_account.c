@@ -287,9 +287,105 @@ static void test_alg_none_and_mac_get_bad_signature_algorithm(void **state)
 
 		assert_int_equal(acmec_send(&t.c, url, body, "application/jose+json", &r), 0);
 		expect_problem(&r, 400, "badSignatureAlgorithm");
+		{	/* RFC 8555 6.2: the accepted algorithms, in "algorithms" */
+			json_t *doc = json_loads(r.body, 0, NULL);
+			const json_t *accepted = json_object_get(doc, "algorithms");
+
+			assert_true(json_is_array(accepted));
+			assert_string_equal(json_string_value(json_array_get(accepted, 0)), "ES256");
+			assert_int_equal(json_array_size(accepted), 3);
+			json_decref(doc);
+		}
 		httpc_free(&r);
 		free(body);
 	}
+}
+
+/*
+ * RFC 8555 6.7: an account key the CA will not take - RSA of 1024 bits -
+ * is badPublicKey, not a malformed request. It is refused before its
+ * signature is looked at.
+ */
+static void test_weak_account_key_is_bad_public_key(void **state)
+{
+	const char *url = acmec_url(&t.c, "newAccount");
+	unsigned char n[128];
+	char *nb64, *hdr_text, *b64, *body = NULL;
+	json_t *hdr;
+	httpc_resp_t r;
+
+	(void)state;
+	memset(n, 0xc5, sizeof(n));
+	nb64 = ar_b64url_encode_alloc(n, sizeof(n));
+	hdr = json_pack("{s:s,s:s,s:s,s:{s:s,s:s,s:s}}", "alg", "RS256", "nonce", t.c.nonce, "url",
+			url, "jwk", "kty", "RSA", "n", nb64, "e", "AQAB");
+	hdr_text = json_dumps(hdr, JSON_COMPACT);
+	b64 = ar_b64url_encode_alloc(hdr_text, strlen(hdr_text));
+	assert_true(asprintf(&body, "{\"protected\":\"%s\",\"payload\":\"e30\","
+			     "\"signature\":\"AAAA\"}", b64) > 0);
+	assert_int_equal(acmec_send(&t.c, url, body, "application/jose+json", &r), 0);
+	expect_problem(&r, 400, "badPublicKey");
+	assert_non_null(strstr(r.body, "1024 bits"));
+	httpc_free(&r);
+	free(body);
+	free(b64);
+	free(hdr_text);
+	free(nb64);
+	json_decref(hdr);
+}
+
+/* RFC 8555 6.3: POST-as-GET works for the directory and newNonce too. */
+static void test_directory_and_new_nonce_by_post_as_get(void **state)
+{
+	char url[300];
+	httpc_resp_t r;
+	json_t *dir;
+
+	(void)state;
+	new_account(&r);
+	assert_int_equal(r.status, 201);
+	snprintf(t.c.kid, sizeof(t.c.kid), "%s", r.location);
+	httpc_free(&r);
+	snprintf(url, sizeof(url), "%s/directory", t.open.base);
+	assert_int_equal(acmec_post(&t.c, url, NULL, 0, NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	dir = json_loads(r.body, 0, NULL);
+	assert_non_null(json_object_get(dir, "newOrder"));
+	assert_true(r.replay_nonce[0] != '\0');
+	assert_non_null(strstr(r.link, "rel=\"index\""));
+	json_decref(dir);
+	httpc_free(&r);
+	assert_int_equal(acmec_post(&t.c, acmec_url(&t.c, "newNonce"), NULL, 0, NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	assert_true(r.replay_nonce[0] != '\0');
+	httpc_free(&r);
+}
+
+/* RFC 8555 7.1.2: the account object shows the externalAccountBinding it was made with. */
+static void test_account_object_echoes_its_external_account_binding(void **state)
+{
+	json_t *keys = catest_eab_keys(&t.open), *p = agree(), *eab, *acct;
+	httpc_resp_t r;
+
+	(void)state;
+	assert_non_null(keys);
+	eab = catest_eab(&t.c, "kid-substation-2", catest_eab_hmac(keys, "kid-substation-2"));
+	json_object_set(p, "externalAccountBinding", eab);
+	assert_int_equal(acmec_post(&t.c, acmec_url(&t.c, "newAccount"), p, 1, NULL, &r), 0);
+	assert_int_equal(r.status, 201);
+	snprintf(t.c.kid, sizeof(t.c.kid), "%s", r.location);
+	acct = json_loads(r.body, 0, NULL);
+	assert_true(json_equal(json_object_get(acct, "externalAccountBinding"), eab));
+	json_decref(acct);
+	httpc_free(&r);
+	assert_int_equal(acmec_post(&t.c, t.c.kid, NULL, 0, NULL, &r), 0);
+	acct = json_loads(r.body, 0, NULL);
+	assert_true(json_equal(json_object_get(acct, "externalAccountBinding"), eab));
+	json_decref(acct);
+	httpc_free(&r);
+	json_decref(eab);
+	json_decref(p);
+	json_decref(keys);
 }
 
 static void test_unknown_kid_is_account_does_not_exist(void **state)
@@ -987,6 +1083,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_forged_and_malformed_nonces_get_bad_nonce, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_envelope_refusals_have_precise_types, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alg_none_and_mac_get_bad_signature_algorithm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_weak_account_key_is_bad_public_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_directory_and_new_nonce_by_post_as_get, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_account_object_echoes_its_external_account_binding, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_kid_is_account_does_not_exist, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_account_read_update_and_other_accounts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_signature_by_another_key_is_refused, setup, teardown),

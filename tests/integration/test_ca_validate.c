@@ -273,6 +273,73 @@ static void expect_invalid(const char *order_url, const json_t *ch, const char *
 	json_decref(order);
 }
 
+/* Win the http-01 challenge of a new order for @name; the order URL in @url. */
+static void win_http01(const char *name, char *url, size_t size)
+{
+	char ka[200];
+	json_t *authz, *order = dns_order(name, url, size, &authz), *ch;
+	const json_t *c = challenge_of(authz, "http-01");
+
+	keyauth(json_string_value(json_object_get(c, "token")), ka, sizeof(ka));
+	chall("add-http01", json_pack("{s:s,s:s}", "token",
+				      json_string_value(json_object_get(c, "token")), "content", ka));
+	ch = post_json(json_string_value(json_object_get(c, "url")), json_object(), 200, NULL, 0);
+	assert_string_equal(json_string_value(json_object_get(ch, "status")), "valid");
+	json_decref(ch);
+	json_decref(authz);
+	json_decref(order);
+}
+
+/*
+ * RFC 8555 7.6: an account that did not order a certificate may revoke it
+ * once it holds valid authorizations for every identifier in it - and not
+ * before.
+ */
+static void test_revocation_by_another_account_holding_the_authorizations(void **state)
+{
+	const char *name = "shared.substation-7.example";
+	char order_url[600], *b64;
+	unsigned char *der = NULL;
+	acmec_t owner = t.c;
+	ar_jwk_t *owner_key = t.key;
+	json_t *p;
+	httpc_resp_t r;
+	X509 *cert;
+	int len;
+
+	(void)state;
+	win_http01(name, order_url, sizeof(order_url));
+	cert = finalize_and_fetch(order_url, name);
+	len = i2d_X509(cert, &der);
+	b64 = ar_b64url_encode_alloc(der, (size_t)len);
+	p = json_pack("{s:s,s:i}", "certificate", b64, "reason", 0);
+
+	/* Another account, no authorization for the name: refused. */
+	assert_int_equal(setup(NULL), 0);
+	assert_int_equal(acmec_post(&t.c, acmec_url(&t.c, "revokeCert"), p, 0, NULL, &r), 0);
+	expect_problem(&r, 403, "unauthorized");
+	httpc_free(&r);
+	/* It validates the name itself: now it may. */
+	win_http01(name, order_url, sizeof(order_url));
+	assert_int_equal(acmec_post(&t.c, acmec_url(&t.c, "revokeCert"), p, 0, NULL, &r), 0);
+	if (r.status != 200)
+		fail_msg("revokeCert: %ld %s", r.status, r.body);
+	httpc_free(&r);
+	/* An unknown reason code: the detail lists the allowed ones. */
+	json_object_set_new(p, "reason", json_integer(7));
+	assert_int_equal(acmec_post(&t.c, acmec_url(&t.c, "revokeCert"), p, 0, NULL, &r), 0);
+	expect_problem(&r, 400, "badRevocationReason");
+	assert_non_null(strstr(r.body, "1 keyCompromise"));
+	httpc_free(&r);
+	teardown(NULL);
+	t.c = owner;
+	t.key = owner_key;
+	json_decref(p);
+	free(b64);
+	OPENSSL_free(der);
+	X509_free(cert);
+}
+
 static void test_http01_wrong_content_refused(void **state)
 {
 	char order_url[600];
@@ -547,6 +614,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_response_payload_must_be_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_authz_deactivation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_revocation_by_another_account_holding_the_authorizations, setup, teardown),
 		cmocka_unit_test(test_slow_validations_leave_the_server_free),
 	};
 
