@@ -482,6 +482,21 @@ void account_new(acme_req_t *r, ar_http_resp_t *resp)
 	json_decref(rec);
 }
 
+/*
+ * RFC 8555 7.1.2.1: the list SHOULD NOT include orders that are invalid -
+ * as stored, or pending or ready past their expiry - nor ones whose record
+ * is gone (dropped a day after expiry) or corrupt.
+ */
+static int listable(const json_t *order)
+{
+	acme_status_t st;
+
+	if (!order || acme_status_of(order, &st) < 0 || st == ACME_INVALID)
+		return 0;
+	return !((st == ACME_PENDING || st == ACME_READY) &&
+		 (json_int_t)time(NULL) > json_integer_value(json_object_get(order, "expires")));
+}
+
 /* RFC 8555 7.1.2.1: the account's orders, newest first (POST-as-GET). */
 static void account_orders(acme_req_t *r, ar_http_resp_t *resp)
 {
@@ -500,11 +515,27 @@ static void account_orders(acme_req_t *r, ar_http_resp_t *resp)
 		return;
 	}
 	list = json_array();
-	for (i = 0; i < n; i++) {
-		ca_url(r->ca, "order", ids[i], url, sizeof(url));
-		json_array_append_new(list, json_string(url));
+	for (i = 0; i < n; i += AR_STORE_BATCH_MAX) {
+		size_t m = n - i < AR_STORE_BATCH_MAX ? n - i : AR_STORE_BATCH_MAX, j;
+		json_t *orders[AR_STORE_BATCH_MAX];
+
+		if (ca_records_get_some(r->st, "order", (const char *const *)ids + i, m, orders,
+					&err) < 0)
+			break;
+		for (j = 0; j < m; j++) {
+			if (listable(orders[j])) {
+				ca_url(r->ca, "order", ids[i + j], url, sizeof(url));
+				json_array_append_new(list, json_string(url));
+			}
+			json_decref(orders[j]);
+		}
 	}
 	ar_store_list_free(ids, n);
+	if (err.code) {
+		json_decref(list);
+		acme_problem_from(r->ca, resp, &err);
+		return;
+	}
 	acme_json(r->ca, resp, 200, json_pack("{s:o}", "orders", list));
 }
 

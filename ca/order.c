@@ -688,37 +688,115 @@ json_t *authz_view(const ca_t *ca, const char *id, const json_t *authz)
 	return view;
 }
 
+/* Rounds of a deactivation that lost to a concurrent change. */
+#define DEACTIVATE_ROUNDS	4
+
+/* The order of @authz and its authorizations (NULL for an older record), and its text. */
+static int authz_order(acme_req_t *r, const json_t *authz, json_t **order, json_t **authzs,
+		       char **otext, ar_err_t *err)
+{
+	const char *oid = json_string_value(json_object_get(authz, "order"));
+	const json_t *ids = json_object_get(authz, "order_authzs");
+
+	*order = *authzs = NULL;
+	*otext = NULL;
+	if (ids)
+		return order_load_with_authzs(r, oid, ids, order, authzs, otext, err);
+	if (ca_record_get_text(r->st, "order", oid, order, otext, err) != 1)
+		return err->code ? -1 : ar_err_set(err, AR_ERR_IO, "authorization without order");
+	return 0;
+}
+
+/*
+ * RFC 8555 7.5.2: pending or valid -> deactivated, for good. The
+ * authorization and its order (its status derived anew: invalid) are
+ * written in one atomic step while both are as read; one changed meanwhile
+ * (a validation finishing) is read again. *@authz becomes the record as
+ * written. 0, or -1 after answering the problem.
+ */
+static int deactivate(acme_req_t *r, const char *id, json_t **authz, char **text,
+		      ar_http_resp_t *resp)
+{
+	const char *kinds[2] = { "authz", "order" };
+	ar_err_t err = { 0 };
+	int round;
+
+	for (round = 0; round < DEACTIVATE_ROUNDS; round++) {
+		json_t *order = NULL, *authzs = NULL, *a = NULL;
+		acme_status_t cur = ACME_INVALID;
+		char *otext = NULL;
+		int rc = -1;
+
+		if (acme_status_of(*authz, &cur) < 0 || (cur != ACME_PENDING && cur != ACME_VALID)) {
+			acme_problem(r->ca, resp, 403, "unauthorized", "a %s authorization cannot be "
+				     "deactivated", acme_status_name(cur));
+			return -1;
+		}
+		a = json_deep_copy(*authz);
+		if (a && authz_order(r, a, &order, &authzs, &otext, &err) == 0) {
+			const char *ids[2] = { id, json_string_value(json_object_get(a, "order")) };
+			const char *texts[2] = { *text, otext };
+			json_t *recs[2] = { a, order };
+
+			json_object_set_new(a, "status", json_string("deactivated"));
+			if (authzs)
+				order_derive(order, authzs, id, a);
+			rc = (!authzs && order_refresh_with(r, order, id, a, &err) < 0) ? -1 :
+			     ca_records_put_if(r->st, kinds, ids, texts, 2, kinds, ids, recs, 2, NULL,
+					       &err);
+		} else if (!a) {
+			ar_err_set(&err, AR_ERR_NOMEM, "out of memory");
+		}
+		json_decref(order);
+		json_decref(authzs);
+		free(otext);
+		if (rc == 1) {
+			json_decref(*authz);
+			*authz = a;
+			ar_info("event=authz.deactivated account=%s authz=%s", r->account_id, id);
+			return 0;
+		}
+		json_decref(a);
+		if (rc < 0)
+			break;
+		/* Changed meanwhile: read the authorization again. */
+		json_decref(*authz);
+		*authz = NULL;
+		free(*text);
+		*text = NULL;
+		if (ca_record_get_text(r->st, "authz", id, authz, text, &err) != 1) {
+			if (!err.code)
+				ar_err_set(&err, AR_ERR_IO, "authorization %s vanished", id);
+			break;
+		}
+	}
+	if (err.code) {
+		acme_problem_from(r->ca, resp, &err);
+	} else {
+		ar_http_resp_header(resp, "Retry-After", "1");
+		acme_problem(r->ca, resp, 503, "serverInternal", "the authorization kept changing; "
+			     "retry");
+	}
+	return -1;
+}
+
 void authz_post(acme_req_t *r, const char *id, ar_http_resp_t *resp)
 {
 	const json_t *p = r->jws.payload;
 	const char *want = p ? json_string_value(json_object_get(p, "status")) : NULL;
-	ar_err_t err = { 0 };
 	json_t *authz;
+	char *text = NULL;
 
 	if (p && (!want || strcmp(want, "deactivated") || json_object_size(p) != 1)) {
 		acme_problem(r->ca, resp, 400, "malformed", "an authorization is read with POST-as-GET "
 			     "or deactivated with {\"status\": \"deactivated\"}");
 		return;
 	}
-	authz = ca_record_own(r, "authz", id, resp);
+	authz = ca_record_own_text(r, "authz", id, want ? &text : NULL, resp);
 	if (!authz)
 		return;
-	if (want) {	/* RFC 8555 7.5.2: pending or valid -> deactivated, for good */
-		acme_status_t cur = ACME_INVALID;
-
-		if (acme_status_of(authz, &cur) < 0 || (cur != ACME_PENDING && cur != ACME_VALID)) {
-			acme_problem(r->ca, resp, 403, "unauthorized", "a %s authorization cannot be "
-				     "deactivated", acme_status_name(cur));
-			goto out;
-		}
-		json_object_set_new(authz, "status", json_string("deactivated"));
-		if (ca_record_put(r->st, "authz", id, authz, &err) < 0) {
-			acme_problem_from(r->ca, resp, &err);
-			goto out;
-		}
-		ar_info("event=authz.deactivated account=%s authz=%s", r->account_id, id);
-	}
-	acme_json(r->ca, resp, 200, authz_view(r->ca, id, authz));
-out:
+	if (!want || deactivate(r, id, &authz, &text, resp) == 0)
+		acme_json(r->ca, resp, 200, authz_view(r->ca, id, authz));
+	free(text);
 	json_decref(authz);
 }

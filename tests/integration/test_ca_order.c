@@ -387,6 +387,25 @@ static void test_account_orders_list(void **state)
 	assert_string_equal(json_string_value(json_array_get(json_object_get(list, "orders"), 1)),
 			    first);
 	json_decref(list);
+	/* RFC 8555 7.1.2.1: an order made invalid (its authorization given up) is left out. */
+	{
+		json_t *o = read_json(second, 200), *p = json_pack("{s:s}", "status", "deactivated");
+
+		assert_int_equal(acmec_post(&t.c, json_string_value(json_array_get(
+			json_object_get(o, "authorizations"), 0)), p, 0, NULL, &r), 0);
+		assert_int_equal(r.status, 200);
+		httpc_free(&r);
+		json_decref(p);
+		json_decref(o);
+		o = read_json(second, 200);
+		assert_string_equal(json_string_value(json_object_get(o, "status")), "invalid");
+		json_decref(o);
+	}
+	list = read_json(orders_url, 200);
+	assert_int_equal(json_array_size(json_object_get(list, "orders")), 1);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(list, "orders"), 0)),
+			    first);
+	json_decref(list);
 	/* Another account cannot list them. */
 	teardown(NULL);
 	account(NULL);
