@@ -676,6 +676,55 @@ static void test_corrupt_records_get_server_internal_never_a_crash(void **state)
 	ar_store_close(st);
 }
 
+/*
+ * RFC 8555 7.1.6: a valid authorization past its "expires" is expired, and
+ * no longer makes its order ready: the order is invalid. (The record's
+ * expiry is moved into the past in Redis, as time would.)
+ */
+static void test_valid_authorization_past_its_expiry_is_expired(void **state)
+{
+	ar_store_opts_t so = { .host = "127.0.0.1", .port = t.redis.port };
+	ar_store_t *st = ar_store_open(&so, NULL);
+	char order_url[600], key[128], *text = NULL, *out;
+	json_t *o, *a, *rec;
+	const char *url;
+
+	(void)state;
+	assert_non_null(st);
+	account("kid-substation-1");
+	{
+		httpc_resp_t r;
+
+		order("[{\"type\":\"permanent-identifier\",\"value\":\"SUB-0042\"}]", &r);
+		assert_int_equal(r.status, 201);
+		snprintf(order_url, sizeof(order_url), "%s", r.location);
+		httpc_free(&r);
+	}
+	o = read_json(order_url, 200);
+	url = json_string_value(json_array_get(json_object_get(o, "authorizations"), 0));
+	a = read_json(url, 200);
+	assert_string_equal(json_string_value(json_object_get(a, "status")), "valid");
+	json_decref(a);
+	snprintf(key, sizeof(key), "authz:%s", url_id(url));
+	assert_int_equal(ar_store_get(st, key, &text, NULL, NULL), 1);
+	rec = json_loads(text, 0, NULL);
+	assert_non_null(rec);
+	json_object_set_new(rec, "expires", json_integer((json_int_t)time(NULL) - 5));
+	out = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_int_equal(ar_store_set(st, key, out, strlen(out), 0, NULL), 0);
+	a = read_json(url, 200);
+	assert_string_equal(json_string_value(json_object_get(a, "status")), "expired");
+	json_decref(a);
+	json_decref(o);
+	o = read_json(order_url, 200);
+	assert_string_equal(json_string_value(json_object_get(o, "status")), "invalid");
+	json_decref(o);
+	free(out);
+	json_decref(rec);
+	free(text);
+	ar_store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -693,6 +742,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_redis_restart_during_issuance, teardown),
 		cmocka_unit_test_teardown(test_profile_hint_with_unknown_claim_refused_at_start, teardown),
 		cmocka_unit_test_teardown(test_corrupt_records_get_server_internal_never_a_crash,
+					  teardown),
+		cmocka_unit_test_teardown(test_valid_authorization_past_its_expiry_is_expired,
 					  teardown),
 	};
 
