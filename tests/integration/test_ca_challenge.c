@@ -689,6 +689,9 @@ static void test_finalize_issues_short_lived_attested_certificate(void **state)
 		assert_int_equal(days * 86400 + secs, 8 * 3600);	/* the profile's 8 h */
 	}
 	assert_true(X509_get_ext_by_NID(cert, NID_no_rev_avail, -1) >= 0);
+	/* RFC 9608 2: with noRevAvail, no CRL distribution point, no OCSP. */
+	assert_true(X509_get_ext_by_NID(cert, NID_crl_distribution_points, -1) < 0);
+	assert_true(X509_get_ext_by_NID(cert, NID_info_access, -1) < 0);
 	assert_int_equal(X509_get_extended_key_usage(cert) & (XKU_SSL_CLIENT | XKU_SSL_SERVER),
 			 XKU_SSL_CLIENT);
 	assert_int_equal(ar_certext_from_cert(cert, &ext, NULL), 1);
