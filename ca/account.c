@@ -34,7 +34,7 @@ static void account_url(const ca_t *ca, const char *id, char *out, size_t size)
 /* The account object a client sees. */
 static json_t *account_view(const ca_t *ca, const char *id, const json_t *rec)
 {
-	char orders[600];
+	char orders[CA_URL_MAX];
 
 	snprintf(orders, sizeof(orders), "%s" ACME_PATH "acct/%s/orders", ca->conf.base_url, id);
 	json_t *view = json_pack("{s:O,s:O,s:s}", "status", json_object_get(rec, "status"),
@@ -49,7 +49,7 @@ static json_t *account_view(const ca_t *ca, const char *id, const json_t *rec)
 static void reply_account(acme_req_t *r, const char *id, const json_t *rec, int status,
 			  ar_http_resp_t *resp)
 {
-	char url[600];
+	char url[CA_URL_MAX];
 
 	account_url(r->ca, id, url, sizeof(url));
 	ar_http_resp_header(resp, "Location", url);
@@ -91,7 +91,7 @@ static int account_check(json_t *rec, ar_err_t *err)
 int account_load(ca_t *ca, ar_store_t *st, const char *kid, char *id, size_t idsize,
 		 json_t **account, char **text, ca_prefetch_t *pre, ar_err_t *err)
 {
-	char prefix[600], key[96], prekey[96], *vals[2];
+	char prefix[CA_URL_MAX], key[96], prekey[96], *vals[2];
 	const char *keys[2] = { key, prekey };
 	size_t n, lens[2] = { 0, 0 }, nkeys = pre && pre->kind ? 2 : 1;
 
@@ -355,7 +355,7 @@ static void reply_existing(acme_req_t *r, const char *existing, ar_http_resp_t *
 {
 	ar_err_t err = { 0 };
 	json_t *cur = NULL;
-	char kid[600], id[32];
+	char kid[CA_URL_MAX], id[32];
 	int rc;
 
 	account_url(r->ca, existing, kid, sizeof(kid));
@@ -500,7 +500,7 @@ static int listable(const json_t *order)
 /* RFC 8555 7.1.2.1: the account's orders, newest first (POST-as-GET). */
 static void account_orders(acme_req_t *r, ar_http_resp_t *resp)
 {
-	char key[96], url[600], **ids = NULL;
+	char key[96], url[CA_URL_MAX], **ids = NULL;
 	ar_err_t err = { 0 };
 	json_t *list;
 	size_t n = 0, i;
@@ -656,7 +656,7 @@ fail:
 
 void account_key_change(acme_req_t *r, ar_http_resp_t *resp)
 {
-	char new_idx[96], old_idx[96], url[600], *owner = NULL;
+	char new_idx[96], old_idx[96], url[CA_URL_MAX], *owner = NULL;
 	ar_err_t err = { 0 };
 	ar_jws_t inner = { 0 };
 	ar_jwk_t *key = key_change_inner(r, &inner, resp);

@@ -145,7 +145,7 @@ static int64_t now_ms(void)
 
 void acme_headers(ca_t *ca, ar_http_resp_t *resp)
 {
-	char nonce[NONCE_TEXT_MAX], link[600];
+	char nonce[NONCE_TEXT_MAX], link[CA_URL_MAX];
 
 	if (nonce_issue(ca->nonce_key, now_ms(), nonce, sizeof(nonce)) == 0)
 		ar_http_resp_header(resp, "Replay-Nonce", nonce);

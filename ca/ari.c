@@ -63,6 +63,13 @@ json_t *ari_life_record(int64_t not_before, int64_t not_after)
 /* Posture recorded more than this after issuance (notBefore + the backdate)
  * counts as a change. */
 #define POSTURE_CHANGE_SLACK	60
+/* The window ends before the posture lapses by a tenth of posture_fresh, at most this. */
+#define ARI_FRESH_MARGIN_MAX_S	600
+/* "Renew now" is a window that ended this long ago (and began twice as long ago). */
+#define ARI_RENEW_NOW_PAST_S	3600
+/* Retry-After: a tenth of the lifetime, within these bounds. */
+#define ARI_RETRY_MIN_S		60
+#define ARI_RETRY_MAX_S		21600
 
 /*
  * The suggested window [*s, *e] of a certificate valid [nb, na]; 1 when the
@@ -89,7 +96,8 @@ static int renewal_window(const ca_t *ca, ar_store_t *st, const ar_store_cert_t 
 	if (!prof || !prof->posture_fresh || !posture.ear_iat)
 		return 0;
 	lapse = posture.ear_iat + prof->posture_fresh / 1000;
-	margin = prof->posture_fresh / 1000 / 10 < 600 ? prof->posture_fresh / 1000 / 10 : 600;
+	margin = prof->posture_fresh / 1000 / 10 < ARI_FRESH_MARGIN_MAX_S ?
+		 prof->posture_fresh / 1000 / 10 : ARI_FRESH_MARGIN_MAX_S;
 	/* From the issuance, not the backdated notBefore: a window just issued is not already open. */
 	if (lapse - margin < *e) {
 		*e = lapse - margin > issued ? lapse - margin : issued;
@@ -136,14 +144,15 @@ void ari_get(ca_t *ca, const char *certid, ar_http_resp_t *resp)
 	free(life);
 	lifetime = na - nb;
 	if (renewal_window(ca, st, &cert, nb, na, &s, &e)) {
-		s = now - 2 * 3600;		/* in the past: renew now */
-		e = now - 3600;
+		s = now - 2 * ARI_RENEW_NOW_PAST_S;	/* in the past: renew now */
+		e = now - ARI_RENEW_NOW_PAST_S;
 	}
 	ca_rfc3339(s, start, sizeof(start));
 	ca_rfc3339(e, end, sizeof(end));
 	/* Ask again often enough to hear "renew now" well within the lifetime. */
 	snprintf(retry, sizeof(retry), "%" PRId64,
-		 lifetime / 10 < 60 ? (int64_t)60 : lifetime / 10 > 21600 ? (int64_t)21600 : lifetime / 10);
+		 lifetime / 10 < ARI_RETRY_MIN_S ? (int64_t)ARI_RETRY_MIN_S :
+		 lifetime / 10 > ARI_RETRY_MAX_S ? (int64_t)ARI_RETRY_MAX_S : lifetime / 10);
 	ar_http_resp_header(resp, "Retry-After", retry);
 	acme_json(ca, resp, 200, json_pack("{s:{s:s,s:s}}", "suggestedWindow", "start", start,
 					   "end", end));

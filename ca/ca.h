@@ -38,6 +38,13 @@ static inline int64_t ca_backdate(int64_t lifetime_s)
 	return CA_BACKDATE_S < lifetime_s / 8 ? CA_BACKDATE_S : lifetime_s / 8;
 }
 #define ACME_PATH "/acme/"
+/*
+ * Longest base_url accepted (checked at start), and the size of every URL
+ * the CA builds from it: base_url, ACME_PATH, a resource kind and id and a
+ * suffix ("/finalize", "/orders") fit with room to spare.
+ */
+#define CA_BASE_URL_MAX		400
+#define CA_URL_MAX		600
 
 typedef struct ca_conf {
 	daemon_server_conf_t	server;
@@ -156,7 +163,7 @@ typedef struct acme_req {
 	const ar_http_req_t	*http;
 	ar_store_t		*st;
 	ar_acme_jws_t		jws;		/**< parsed; signature verified */
-	char			url[512];	/**< absolute URL of this request */
+	char			url[CA_URL_MAX];	/**< absolute URL of this request */
 	char			account_id[64];	/**< "" for jwk-signed requests */
 	json_t			*account;	/**< account record, or NULL */
 	char			*account_text;	/**< the record as read (compare-and-set), or NULL */

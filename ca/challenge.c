@@ -400,7 +400,7 @@ static void answer(acme_req_t *r, const char *aid, const json_t *authz, size_t i
 		   ar_http_resp_t *resp)
 {
 	json_t *view = authz_view(r->ca, aid, authz);
-	char url[600], up[640];
+	char url[CA_URL_MAX], up[CA_URL_MAX + 16];
 
 	ca_url(r->ca, "authz", aid, url, sizeof(url));
 	snprintf(up, sizeof(up), "<%s>;rel=\"up\"", url);

@@ -159,7 +159,7 @@ const ca_eab_t *ca_eab_find(const ca_t *ca, const char *kid)
 static int build_directory(ca_t *ca, ar_err_t *err)
 {
 	const char *b = ca->conf.base_url;
-	char url[512];
+	char url[CA_URL_MAX];
 	json_t *dir, *meta;
 	static const char *const names[] = {
 		"newNonce", "newAccount", "newOrder", "revokeCert", "keyChange", "renewalInfo",
@@ -172,6 +172,9 @@ static int build_directory(ca_t *ca, ar_err_t *err)
 	if (strncmp(b, "https://", 8) || b[strlen(b) - 1] == '/')
 		return ar_err_set(err, AR_ERR_CONFIG, "base_url must be https://host[:port] without a "
 				  "trailing slash");
+	if (strlen(b) > CA_BASE_URL_MAX)
+		return ar_err_set(err, AR_ERR_CONFIG, "base_url is %zu bytes; at most %d",
+				  strlen(b), CA_BASE_URL_MAX);
 	dir = json_object();
 	meta = json_pack("{s:b}", "externalAccountRequired", ca->conf.eab_required);
 	for (i = 0; dir && i < sizeof(names) / sizeof(names[0]); i++) {

@@ -38,6 +38,12 @@ static void stop(void *ctx)
 	noc_stop(&((ca_t *)ctx)->noc);
 }
 
+/* The 413 for an oversize body carries Replay-Nonce and the index Link too. */
+static void decorate(void *ctx, ar_http_resp_t *resp)
+{
+	acme_headers(ctx, resp);
+}
+
 static void release(void *ctx)
 {
 	ca_free(ctx);
@@ -50,6 +56,7 @@ int main(int argc, char **argv)
 		.name = "acme-rats-ca",
 		.config = SYSCONFDIR "/acme-rats/ca.conf",
 		.problem_type = ACME_ERR "malformed",
+		.decorate = decorate,
 		.ctx = &ca,
 		.load = load,
 		.server = &ca.conf.server,

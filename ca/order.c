@@ -223,7 +223,7 @@ static acme_status_t derive_status(acme_status_t current, const acme_status_t *a
 
 json_t *order_view(const ca_t *ca, const char *id, const json_t *order)
 {
-	char url[600], exp[32];
+	char url[CA_URL_MAX], exp[32];
 	json_t *view, *urls = json_array();
 	size_t i;
 
@@ -446,7 +446,7 @@ out:
 static int claim_replacement(acme_req_t *r, const json_t *replaces, const char *oid,
 			     int64_t lifetime_ms, ar_http_resp_t *resp)
 {
-	char key[300], *holder = NULL, url[600];
+	char key[300], *holder = NULL, url[CA_URL_MAX];
 	json_t *held = NULL;
 	ar_err_t err = { 0 };
 	acme_status_t st;
@@ -500,7 +500,7 @@ void order_new(acme_req_t *r, ar_http_resp_t *resp)
 	char aids[ORDER_MAX_IDS + HINT_COUNT][32];
 	size_t nrec = 0;
 	int64_t expires = time(NULL) + r->ca->conf.order_lifetime / 1000;
-	char oid[32], url[600];
+	char oid[32], url[CA_URL_MAX];
 	unsigned hints = 0;
 	ar_err_t err = { 0 };
 	size_t i;
@@ -660,7 +660,7 @@ json_t *authz_view(const ca_t *ca, const char *id, const json_t *authz)
 											  "profile")));
 	int64_t expires = json_integer_value(json_object_get(authz, "expires"));
 	json_t *view, *list = json_array();
-	char url[600], exp[32];
+	char url[CA_URL_MAX], exp[32];
 	acme_status_t status;
 	size_t i;
 

@@ -34,7 +34,7 @@
 /* The certificate's order, read from the order URL its record holds. */
 static int certificate_order(acme_req_t *r, const char *order_url, json_t **order, ar_err_t *err)
 {
-	char prefix[600];
+	char prefix[CA_URL_MAX];
 	size_t n;
 
 	*order = NULL;

@@ -319,6 +319,7 @@ int daemon_main(int argc, char **argv, const daemon_spec_t *spec)
 	/* Signals are taken synchronously by the main thread only. */
 	daemon_signals_block();
 	daemon_httpd_opts(spec->server, spec->problem_type, &hopts);
+	hopts.decorate = spec->decorate;
 	if (spec->workers)
 		hopts.workers = (unsigned)*spec->workers;
 	httpd = ar_httpd_start(&hopts, spec->handler, spec->ctx, &err);

@@ -106,6 +106,8 @@ typedef struct daemon_spec {
 	const char		*name;		/**< program name, e.g. "acme-rats-ca" */
 	const char		*config;	/**< default configuration path */
 	const char		*problem_type;	/**< type of the 413 problem */
+	/** Optional: headers for the answers the HTTP layer gives itself (the 413). */
+	ar_http_decorate_t	decorate;
 	void			*ctx;		/**< the daemon's state, passed back */
 	/** Load configuration and keys; on failure @p err names file and line. */
 	int			(*load)(void *ctx, const char *path, ar_err_t *err);

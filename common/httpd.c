@@ -23,6 +23,7 @@
 struct ar_httpd {
 	struct MHD_Daemon	*mhd;
 	ar_http_handler_t	handler;
+	ar_http_decorate_t	decorate;
 	void			*ctx;
 	size_t			max_body;
 	char			problem_type[96];
@@ -311,10 +312,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (req->answered)	/* resumed: the worker's answer */
 		return answer(req, &req->resp);
 	memset(&resp, 0, sizeof(resp));
-	if (req->too_large)
+	if (req->too_large) {
 		ar_http_resp_problem(&resp, MHD_HTTP_CONTENT_TOO_LARGE, h->problem_type,
 				     "request body exceeds %zu bytes", h->max_body);
-	else
+		if (h->decorate)
+			h->decorate(h->ctx, &resp);
+	} else
 		h->handler(h->ctx, req, &resp);
 	if (resp.status == STATUS_DEFERRED) {
 		pthread_mutex_lock(&h->lock);
@@ -474,6 +477,7 @@ ar_httpd_t *ar_httpd_start(const ar_httpd_opts_t *o, ar_http_handler_t handler, 
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_cond_init(&h->more, NULL);
 	h->handler = handler;
+	h->decorate = o->decorate;
 	h->ctx = ctx;
 	h->max_body = o->max_body ? o->max_body : 64 * 1024;
 	snprintf(h->problem_type, sizeof(h->problem_type), "%s",

@@ -36,6 +36,8 @@ typedef struct ar_http_resp {
 } ar_http_resp_t;
 
 typedef void (*ar_http_handler_t)(void *ctx, const ar_http_req_t *req, ar_http_resp_t *resp);
+/** Adds the application's headers to an answer the HTTP layer gives itself (413, 503). */
+typedef void (*ar_http_decorate_t)(void *ctx, ar_http_resp_t *resp);
 
 typedef struct ar_httpd_opts {
 	const char	*address;	/**< IPv4 or IPv6 literal, default 127.0.0.1 */
@@ -49,6 +51,7 @@ typedef struct ar_httpd_opts {
 	unsigned	timeout_s;	/**< idle connection timeout, default 10 */
 	size_t		max_body;	/**< default 64 KiB */
 	const char	*problem_type;	/**< type of the 413 problem, default "about:blank" */
+	ar_http_decorate_t decorate;	/**< optional, called with the handler's ctx */
 } ar_httpd_opts_t;
 
 /** Start serving; returns NULL with AR_ERR_IO/AR_ERR_CONFIG on failure. */

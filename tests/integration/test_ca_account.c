@@ -1035,6 +1035,9 @@ static void test_oversize_and_silent_connections(void **state)
 	assert_int_equal(httpc(&req, &r), 0);
 	assert_int_equal(r.status, 413);
 	assert_non_null(strstr(r.content_type, "problem+json"));
+	/* RFC 8555 6.5, 7.1: a nonce and the index link, like every answer. */
+	assert_true(r.replay_nonce[0] != '\0');
+	assert_non_null(strstr(r.link, "rel=\"index\""));
 	httpc_free(&r);
 	free(body);
 
