@@ -397,150 +397,216 @@ static char *processing_text(const json_t *order)
 	return text;
 }
 
-void order_finalize(acme_req_t *r, const char *id, json_t *order, const char *stored,
-		    ar_http_resp_t *resp)
-{
-	const ca_profile_t *prof = ca_profile_find(r->ca, json_string_value(json_object_get(order,
-										  "profile")));
-	ar_identifier_t ids[AR_CSR_MAX_IDS];
-	const ar_identifier_t *device;
-	ar_issue_params_t params;
-	ar_certext_t ext;
-	ar_csr_info_t info;
-	ar_err_t err = { 0 };
-	ar_csr_t *req = NULL;
-	ar_store_batch_t *b = NULL;
-	X509 *cert = NULL;
-	char cid[32], *chain = NULL, *processing = NULL, serial[AR_CERT_HEX_MAX];
-	char aki[AR_CERT_HEX_MAX], life_id[2 * AR_CERT_HEX_MAX + 2];
-	json_t *rec = NULL, *life = NULL;
-	const json_t *rep;
-	size_t nids;
-	int has_ext, held = 0;
+/* One finalize request, from its checks to its commit. */
+typedef struct issuance {
+	acme_req_t		*r;
+	const char		*id;		/* the order's */
+	json_t			*order;
+	const char		*stored;	/* the order as read: ready */
+	char			*processing;	/* the order as claimed: processing */
+	const ca_profile_t	*prof;
+	ar_identifier_t		ids[AR_CSR_MAX_IDS];
+	size_t			nids;
+	const ar_identifier_t	*device;
+	ar_csr_t		*req;
+	ar_csr_info_t		info;
+	ar_certext_t		ext;
+	int			has_ext;
+	ar_issue_params_t	params;
+	X509			*cert;
+	char			cid[32];
+	char			serial[AR_CERT_HEX_MAX];
+	json_t			*rec;		/* cert:<cid> */
+	json_t			*life;		/* certlife:<aki>:<serial> */
+	char			life_id[2 * AR_CERT_HEX_MAX + 2];
+} issuance_t;
 
-	if (order_refresh(r, order, &err) < 0) {
+/*
+ * The validate step: the order is ready, the profile and issuer are there,
+ * the CSR is acceptable, the certificate it replaces is not replaced by
+ * another order. 0, or -1 after answering the problem.
+ */
+static int finalize_validate(issuance_t *is, ar_http_resp_t *resp)
+{
+	acme_req_t *r = is->r;
+	ar_err_t err = { 0 };
+
+	is->prof = ca_profile_find(r->ca, json_string_value(json_object_get(is->order, "profile")));
+	if (order_refresh(r, is->order, &err) < 0) {
 		acme_problem_from(r->ca, resp, &err);
-		return;
+		return -1;
 	}
-	if (!finalizable(r, order, resp))
-		return;
-	if (!prof || !r->ca->issuer || !stored) {
+	if (!finalizable(r, is->order, resp))
+		return -1;
+	if (!is->prof || !r->ca->issuer || !is->stored) {
 		acme_problem(r->ca, resp, 500, "serverInternal", "no issuing certificate configured");
-		return;
+		return -1;
 	}
-	req = finalize_csr(r, order, prof, ids, &nids, &info, resp);
-	if (!req)
-		return;
-	device = order_device(ids, nids);
-	switch (claim_replaced(r, id, order, &err)) {
+	is->req = finalize_csr(r, is->order, is->prof, is->ids, &is->nids, &is->info, resp);
+	if (!is->req)
+		return -1;
+	is->device = order_device(is->ids, is->nids);
+	switch (claim_replaced(r, is->id, is->order, &err)) {
 	case 0:
 		acme_problem(r->ca, resp, 409, "alreadyReplaced", "another order already replaced "
 			     "the certificate this order names in \"replaces\"");
-		goto out;
+		return -1;
 	case -1:
 		acme_problem_from(r->ca, resp, &err);
-		goto out;
+		return -1;
 	}
-	has_ext = attestation_ext(r->ca, id, order, ids, nids, &ext);
-	if (has_ext < 0) {
+	is->has_ext = attestation_ext(r->ca, is->id, is->order, is->ids, is->nids, &is->ext);
+	if (is->has_ext < 0) {
 		acme_problem(r->ca, resp, 500, "serverInternal", "order attestation record corrupt");
-		goto out;
+		return -1;
 	}
+	return 0;
+}
 
+/*
+ * The build step: the certificate signed, its chain, certificate and
+ * renewal records; the order turned valid in memory. 0, or -1 after
+ * answering the problem.
+ */
+static int finalize_build(issuance_t *is, ar_http_resp_t *resp)
+{
+	ar_issue_params_t *p = &is->params;
+	const ca_profile_t *prof = is->prof;
+	ar_err_t err = { 0 };
+	char aki[AR_CERT_HEX_MAX], *chain = NULL;
+	int64_t nb;
+
+	memset(p, 0, sizeof(*p));
+	p->issuer_key = is->r->ca->issuer_key;
+	p->issuer_cert = is->r->ca->issuer;
+	p->not_before = time(NULL);
+	p->lifetime_s = (prof->lifetime < prof->max_lifetime ? prof->lifetime
+							     : prof->max_lifetime) / 1000;
+	p->backdate_s = ca_backdate(p->lifetime_s);
+	p->server_auth = prof->server_auth;
+	p->attestation = is->has_ext ? &is->ext : NULL;
+	is->cert = ar_issue_cert(is->req, &is->info, p, &err);
+	chain = is->cert ? pem_chain(is->r->ca, is->cert) : NULL;
+	if (!chain || ca_new_id(is->cid, sizeof(is->cid)) < 0 ||
+	    ar_cert_ids(is->cert, aki, sizeof(aki), is->serial, sizeof(is->serial), &err) < 0) {
+		ar_error("event=issue.failed order=%s error=\"%s\"", is->id, err.msg);
+		acme_problem(is->r->ca, resp, 500, "serverInternal", "certificate issuance failed");
+		free(chain);
+		return -1;
+	}
+	nb = p->not_before - p->backdate_s;
+	is->rec = json_pack("{s:s,s:s,s:s,s:I}", "account", is->r->account_id, "order", is->id,
+			    "chain", chain, "not_after", (json_int_t)(nb + p->lifetime_s));
+	free(chain);
+	snprintf(is->life_id, sizeof(is->life_id), "%s:%s", aki, is->serial);
+	is->life = ari_life_record(nb, nb + p->lifetime_s);
+	if (!is->rec || !is->life) {
+		acme_problem(is->r->ca, resp, 500, "serverInternal", "out of memory");
+		return -1;
+	}
+	json_object_set_new(is->order, "status", json_string("valid"));
+	json_object_set_new(is->order, "certificate", json_string(is->cid));
+	json_object_del(is->order, "processing_since");
+	return 0;
+}
+
+/*
+ * The commit step: one transaction - the certificate and posture records,
+ * the old certificate superseded, the chain, its renewal record and the
+ * valid order; the device is admitted and the order done, or neither - run
+ * only if the SOC's verdict read with the move to processing still stands.
+ * A verdict changed meanwhile aborts it; it is begun once more (the order
+ * stays this request's) and tried again. Takes @b. 0, or -1 after
+ * answering the problem.
+ */
+static int finalize_commit(issuance_t *is, ar_store_batch_t *b, ar_http_resp_t *resp)
+{
+	const char *kinds[3] = { "cert", "certlife", "order" };
+	const char *rids[3] = { is->cid, is->life_id, is->id };
+	json_t *recs[3] = { is->rec, is->life, is->order };
+	ar_err_t err = { 0 };
+	int attempt, rc = -1;
+
+	for (attempt = 0; attempt < 2; attempt++) {
+		memset(&err, 0, sizeof(err));
+		if (attempt > 0)
+			b = begin_issuance(is->r, is->id, is->processing, is->processing, is->device,
+					   &err);
+		rc = b ? commit_issuance(is->r, b, is->cert, is->id, is->order, is->device, kinds,
+					 rids, recs, 3, &err) : -1;
+		b = NULL;
+		if (rc == 0 || err.code != AR_ERR_CONFLICT)
+			break;
+	}
+	if (rc < 0)
+		refuse_issuance(is->r, is->id, is->device->value, &err, resp);
+	return rc;
+}
+
+void order_finalize(acme_req_t *r, const char *id, json_t *order, const char *stored,
+		    ar_http_resp_t *resp)
+{
+	issuance_t *is = calloc(1, sizeof(*is));
+	ar_store_batch_t *b = NULL;
+	ar_err_t err = { 0 };
+	const json_t *rep;
+	int held = 0;
+
+	if (!is) {
+		acme_problem(r->ca, resp, 500, "serverInternal", "out of memory");
+		return;
+	}
+	is->r = r;
+	is->id = id;
+	is->order = order;
+	is->stored = stored;
+	if (finalize_validate(is, resp) < 0)
+		goto out;
 	/*
 	 * The commit step, begun: ready -> processing, won by one finalize
 	 * only, in the round trip that reads the SOC's verdict; the others
 	 * get orderNotReady. Nothing is signed before.
 	 */
-	processing = processing_text(order);
-	b = processing ? begin_issuance(r, id, stored, processing, device, &err) : NULL;
+	is->processing = processing_text(order);
+	b = is->processing ? begin_issuance(r, id, stored, is->processing, is->device, &err) : NULL;
 	if (!b) {
-		if (!processing)
+		if (!is->processing)
 			acme_problem(r->ca, resp, 500, "serverInternal", "out of memory");
 		else if (err.code == AR_ERR_CONFLICT)
 			acme_problem(r->ca, resp, 403, "orderNotReady", "the order is processing: "
 				     "its certificate is being issued by another finalize request");
 		else
-			refuse_issuance(r, id, device->value, &err, resp);
+			refuse_issuance(r, id, is->device->value, &err, resp);
 		goto out;
 	}
 	held = 1;
-
-	memset(&params, 0, sizeof(params));
-	params.issuer_key = r->ca->issuer_key;
-	params.issuer_cert = r->ca->issuer;
-	params.not_before = time(NULL);
-	params.lifetime_s = (prof->lifetime < prof->max_lifetime ? prof->lifetime
-								  : prof->max_lifetime) / 1000;
-	params.backdate_s = ca_backdate(params.lifetime_s);
-	params.server_auth = prof->server_auth;
-	params.attestation = has_ext ? &ext : NULL;
-	cert = ar_issue_cert(req, &info, &params, &err);
-	chain = cert ? pem_chain(r->ca, cert) : NULL;
-	if (!chain || ca_new_id(cid, sizeof(cid)) < 0) {
-		ar_error("event=issue.failed order=%s error=\"%s\"", id, err.msg);
-		acme_problem(r->ca, resp, 500, "serverInternal", "certificate issuance failed");
+	if (finalize_build(is, resp) < 0)
+		goto out;
+	if (finalize_commit(is, b, resp) < 0) {
+		b = NULL;
 		goto out;
 	}
-	rec = json_pack("{s:s,s:s,s:s,s:I}", "account", r->account_id, "order", id, "chain", chain,
-			"not_after", (json_int_t)(params.not_before - params.backdate_s +
-						  params.lifetime_s));
-	ar_cert_ids(cert, aki, sizeof(aki), serial, sizeof(serial), NULL);
-	snprintf(life_id, sizeof(life_id), "%s:%s", aki, serial);
-	life = ari_life_record(params.not_before - params.backdate_s,
-			       params.not_before - params.backdate_s + params.lifetime_s);
-	/*
-	 * One transaction: the certificate and posture records, the old
-	 * certificate superseded, the chain, its renewal record and the valid
-	 * order - the device is admitted and the order done, or neither - run
-	 * only if the SOC's verdict read with the move to processing still
-	 * stands; a verdict changed meanwhile aborts the transaction, which is
-	 * begun once more (the order stays this request's) and tried again.
-	 */
-	json_object_set_new(order, "status", json_string("valid"));
-	json_object_set_new(order, "certificate", json_string(cid));
-	json_object_del(order, "processing_since");
-	{
-		const char *kinds[3] = { "cert", "certlife", "order" }, *rids[3] = { cid, life_id, id };
-		json_t *recs[3] = { rec, life, order };
-		int attempt, rc = -1;
-
-		if (!rec || !life)
-			ar_err_set(&err, AR_ERR_NOMEM, "out of memory");
-		for (attempt = 0; rec && life && attempt < 2; attempt++) {
-			memset(&err, 0, sizeof(err));
-			if (attempt > 0)
-				b = begin_issuance(r, id, processing, processing, device, &err);
-			rc = b ? commit_issuance(r, b, cert, id, order, device, kinds, rids, recs, 3,
-						 &err) : -1;
-			b = NULL;
-			if (rc == 0 || err.code != AR_ERR_CONFLICT)
-				break;
-		}
-		if (rc < 0) {
-			refuse_issuance(r, id, device->value, &err, resp);
-			goto out;
-		}
-		held = 0;
-	}
+	b = NULL;
+	held = 0;
 	if ((rep = json_object_get(order, "replaces")))
 		ar_info("event=certificate.superseded device=%s serial=%s",
 			json_string_value(json_object_get(rep, "device")),
 			json_string_value(json_object_get(rep, "serial")));
 	ar_info("event=certificate.issued order=%s account=%s device=%s serial=%s lifetime_s=%lld "
-		"attested=%s profile=%s", id, r->account_id, device->value, serial,
-		(long long)params.lifetime_s, has_ext ? ar_status_name(ext.status) : "no", prof->name);
+		"attested=%s profile=%s", id, r->account_id, is->device->value, is->serial,
+		(long long)is->params.lifetime_s, is->has_ext ? ar_status_name(is->ext.status) : "no",
+		is->prof->name);
 	acme_json(r->ca, resp, 200, order_view(r->ca, id, order));
 out:
 	ar_store_batch_free(b);
 	if (held)
-		release_order(r, id, stored, processing);
-	free(processing);
-	json_decref(life);
-	json_decref(rec);
-	free(chain);
-	X509_free(cert);
-	ar_csr_free(req);
+		release_order(r, id, stored, is->processing);
+	free(is->processing);
+	json_decref(is->life);
+	json_decref(is->rec);
+	X509_free(is->cert);
+	ar_csr_free(is->req);
+	free(is);
 }
 
 void cert_post(acme_req_t *r, const char *id, ar_http_resp_t *resp)
