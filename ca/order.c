@@ -489,123 +489,183 @@ static int claim_replacement(acme_req_t *r, const json_t *replaces, const char *
 	return rc == 1 ? 0 : -1;
 }
 
-void order_new(acme_req_t *r, ar_http_resp_t *resp)
-{
-	const ca_profile_t *prof = ca_account_profile(r->ca, r->account);
-	const json_t *p = r->jws.payload, *ids;
-	json_t *real = json_array(), *subs = json_array(), *order = NULL, *authz_ids = json_array();
-	json_t *all_ids = NULL, *replaces = NULL, *recs[ORDER_MAX_IDS + HINT_COUNT + 1] = { 0 };
-	const char *kinds[ORDER_MAX_IDS + HINT_COUNT + 1], *idp[ORDER_MAX_IDS + HINT_COUNT + 1];
-	acme_status_t statuses[ORDER_MAX_IDS + HINT_COUNT];
-	char aids[ORDER_MAX_IDS + HINT_COUNT][32];
-	size_t nrec = 0;
-	int64_t expires = time(NULL) + r->ca->conf.order_lifetime / 1000;
-	char oid[32], url[CA_URL_MAX];
-	unsigned hints = 0;
-	ar_err_t err = { 0 };
-	size_t i;
-	int h;
+#define ORDER_RECS_MAX	(ORDER_MAX_IDS + HINT_COUNT + 1)	/* authorizations and the order */
 
-	ids = p ? json_object_get(p, "identifiers") : NULL;
-	if (!prof) {
+/* A newOrder, from its checks to its commit. */
+typedef struct new_order {
+	const ca_profile_t	*prof;
+	const json_t		*ids;		/* as requested */
+	json_t			*real;		/* the identifiers besides remote-attestation */
+	json_t			*subs;		/* subproblems */
+	json_t			*replaces;	/* {"aki", "serial", "device", "certid"}, or NULL */
+	unsigned		hints;
+	int64_t			expires;
+	char			oid[32];
+	json_t			*all_ids;
+	json_t			*authz_ids;
+	json_t			*order;
+	json_t			*recs[ORDER_RECS_MAX];
+	const char		*kinds[ORDER_RECS_MAX];
+	const char		*idp[ORDER_RECS_MAX];
+	char			aids[ORDER_RECS_MAX][32];
+	size_t			nrec;
+} new_order_t;
+
+/*
+ * The validate step: a profile, 1..ORDER_MAX_IDS identifiers each
+ * acceptable (one subproblem per refusal), no validity dates, a "replaces"
+ * this order may claim. 0, or -1 after answering the problem.
+ */
+static int new_order_validate(acme_req_t *r, new_order_t *no, ar_http_resp_t *resp)
+{
+	const json_t *p = r->jws.payload;
+
+	no->ids = p ? json_object_get(p, "identifiers") : NULL;
+	if (!no->prof) {
 		acme_problem(r->ca, resp, 403, "unauthorized", "no certificate profile for this account");
-		goto out;
+		return -1;
 	}
-	if (!json_is_array(ids) || json_array_size(ids) == 0 || json_array_size(ids) > ORDER_MAX_IDS) {
+	if (!json_is_array(no->ids) || json_array_size(no->ids) == 0 ||
+	    json_array_size(no->ids) > ORDER_MAX_IDS) {
 		acme_problem(r->ca, resp, 400, "malformed", "newOrder needs 1..%d identifiers",
 			     ORDER_MAX_IDS);
-		goto out;
+		return -1;
 	}
 	if (json_object_get(p, "notBefore") || json_object_get(p, "notAfter")) {
 		acme_problem(r->ca, resp, 400, "malformed", "notBefore/notAfter are not accepted: the "
 			     "profile sets the lifetime");
-		goto out;
+		return -1;
 	}
 	if (json_object_get(p, "replaces") &&
-	    !(replaces = check_replaces(r, json_object_get(p, "replaces"), ids, resp)))
-		goto out;
-	check_identifiers(r, prof, ids, real, &hints, subs);
-	if (json_array_size(subs)) {
-		json_t *first = json_array_get(subs, 0), *doc;
+	    !(no->replaces = check_replaces(r, json_object_get(p, "replaces"), no->ids, resp)))
+		return -1;
+	check_identifiers(r, no->prof, no->ids, no->real, &no->hints, no->subs);
+	if (json_array_size(no->subs)) {
+		json_t *first = json_array_get(no->subs, 0), *doc;
 		const char *type = json_string_value(json_object_get(first, "type"));
 
 		acme_problem(r->ca, resp, 400, type + strlen(ACME_ERR), "%s",
 			     json_string_value(json_object_get(first, "detail")));
 		doc = json_loadb(resp->body, resp->len, 0, NULL);
 		if (doc) {	/* RFC 8555 6.7.1: one subproblem per identifier */
-			json_object_set(doc, "subproblems", subs);
+			json_object_set(doc, "subproblems", no->subs);
 			ar_http_resp_json(resp, 400, "application/problem+json", doc);
 		}
-		goto out;
+		return -1;
 	}
-	if (json_array_size(real) == 0) {
+	if (json_array_size(no->real) == 0) {
 		acme_problem(r->ca, resp, 400, "rejectedIdentifier", "an order needs an identifier "
 			     "besides remote-attestation");
-		goto out;
+		return -1;
 	}
+	return 0;
+}
 
-	/* The profile decides what is attested; offered hints it lacks are challenged too. */
-	hints |= prof->hints;
-	if (ca_new_id(oid, sizeof(oid)) < 0)
-		goto fail;
-	if (replaces && claim_replacement(r, replaces, oid, r->ca->conf.order_lifetime, resp) < 0)
-		goto out;
-	all_ids = json_deep_copy(real);
+/*
+ * The build step: an authorization per identifier and hint (the profile's
+ * hints always, the client's on top), each naming all of the order's, and
+ * the order. 0, or -1 (out of memory, no randomness).
+ */
+static int new_order_build(acme_req_t *r, new_order_t *no)
+{
+	acme_status_t statuses[ORDER_RECS_MAX];
+	size_t i;
+	int h;
+
+	no->all_ids = json_deep_copy(no->real);
+	no->authz_ids = json_array();
+	if (!no->all_ids || !no->authz_ids)
+		return -1;
 	for (h = 0; h < HINT_COUNT; h++)
-		if (hints & (1u << h))
-			json_array_append_new(all_ids, json_pack("{s:s,s:s}", "type", "remote-attestation",
-								 "value", ca_hint_name(h)));
-	/* The authorizations and the order in one transaction: all or nothing. */
-	for (i = 0; i < json_array_size(all_ids); i++) {
-		json_t *id = json_array_get(all_ids, i);
+		if (no->hints & (1u << h))
+			json_array_append_new(no->all_ids, json_pack("{s:s,s:s}", "type",
+					      "remote-attestation", "value", ca_hint_name(h)));
+	for (i = 0; i < json_array_size(no->all_ids) && no->nrec < ORDER_RECS_MAX - 1; i++) {
+		json_t *id = json_array_get(no->all_ids, i);
 		const char *type = json_string_value(json_object_get(id, "type"));
 		enum id_type kind = !strcmp(type, "dns") ? ID_DNS :
 				    !strcmp(type, "permanent-identifier") ? ID_PERMANENT : ID_ATTEST;
+		size_t n = no->nrec;
 
-		recs[nrec] = authz_record(r, prof, oid, id, expires, kind);
-		if (!recs[nrec] || ca_new_id(aids[nrec], sizeof(aids[nrec])) < 0)
-			goto fail;
-		if (acme_status_of(recs[nrec], &statuses[nrec]) < 0)
-			statuses[nrec] = ACME_INVALID;	/* cannot happen: built above */
-		kinds[nrec] = "authz";
-		idp[nrec] = aids[nrec];
-		json_array_append_new(authz_ids, json_string(aids[nrec]));
-		nrec++;
+		no->recs[n] = authz_record(r, no->prof, no->oid, id, no->expires, kind);
+		if (!no->recs[n] || ca_new_id(no->aids[n], sizeof(no->aids[n])) < 0)
+			return -1;
+		if (acme_status_of(no->recs[n], &statuses[n]) < 0)
+			statuses[n] = ACME_INVALID;	/* cannot happen: built above */
+		no->kinds[n] = "authz";
+		no->idp[n] = no->aids[n];
+		json_array_append_new(no->authz_ids, json_string(no->aids[n]));
+		no->nrec++;
 	}
 	/* Each authorization names its order's: a challenge reads them all with the order. */
-	for (i = 0; i < nrec; i++)
-		json_object_set(recs[i], "order_authzs", authz_ids);
-	order = json_pack("{s:s,s:s,s:I,s:O,s:O,s:s}", "account", r->account_id, "status",
-			  acme_status_name(derive_status(ACME_PENDING, statuses, nrec, expires,
-							 time(NULL))),
-			  "expires", (json_int_t)expires, "identifiers", all_ids,
-			  "authorizations", authz_ids, "profile", prof->name);
-	if (order && replaces)
-		json_object_set(order, "replaces", replaces);
-	if (!order)
-		goto fail;
-	recs[nrec] = json_incref(order);
-	kinds[nrec] = "order";
-	idp[nrec] = oid;
-	nrec++;
-	{	/* with the account's orders list (RFC 8555 7.1.2.1), in one transaction */
-		ar_store_batch_t *b = ar_store_batch_new(r->st);
-		char key[96];
+	for (i = 0; i < no->nrec; i++)
+		json_object_set(no->recs[i], "order_authzs", no->authz_ids);
+	no->order = json_pack("{s:s,s:s,s:I,s:O,s:O,s:s}", "account", r->account_id, "status",
+			      acme_status_name(derive_status(ACME_PENDING, statuses, no->nrec,
+							     no->expires, time(NULL))),
+			      "expires", (json_int_t)no->expires, "identifiers", no->all_ids,
+			      "authorizations", no->authz_ids, "profile", no->prof->name);
+	if (!no->order)
+		return -1;
+	if (no->replaces)
+		json_object_set(no->order, "replaces", no->replaces);
+	no->recs[no->nrec] = json_incref(no->order);
+	no->kinds[no->nrec] = "order";
+	no->idp[no->nrec] = no->oid;
+	no->nrec++;
+	return 0;
+}
 
-		snprintf(key, sizeof(key), "acctorders:%s", r->account_id);
-		if (ca_records_queue(b, kinds, idp, recs, nrec, &err) < 0) {
-			ar_store_batch_free(b);
-			goto fail;
-		}
-		ar_store_batch_list_push(b, key, oid, ACCOUNT_ORDERS_MAX);
-		if (ar_store_batch_exec(b, &err) < 0)
-			goto fail;
+/*
+ * The commit step: the authorizations, the order and the account's orders
+ * list (RFC 8555 7.1.2.1) in one transaction, all or nothing.
+ */
+static int new_order_commit(acme_req_t *r, new_order_t *no, ar_err_t *err)
+{
+	ar_store_batch_t *b = ar_store_batch_new(r->st);
+	char key[96];
+
+	snprintf(key, sizeof(key), "acctorders:%s", r->account_id);
+	if (ca_records_queue(b, no->kinds, no->idp, no->recs, no->nrec, err) < 0) {
+		ar_store_batch_free(b);
+		return -1;
 	}
+	ar_store_batch_list_push(b, key, no->oid, ACCOUNT_ORDERS_MAX);
+	return ar_store_batch_exec(b, err);
+}
+
+void order_new(acme_req_t *r, ar_http_resp_t *resp)
+{
+	new_order_t *no = calloc(1, sizeof(*no));
+	char url[CA_URL_MAX];
+	ar_err_t err = { 0 };
+	size_t i;
+
+	if (!no) {
+		acme_problem(r->ca, resp, 500, "serverInternal", "out of memory");
+		return;
+	}
+	no->prof = ca_account_profile(r->ca, r->account);
+	no->real = json_array();
+	no->subs = json_array();
+	no->expires = time(NULL) + r->ca->conf.order_lifetime / 1000;
+	if (!no->real || !no->subs || new_order_validate(r, no, resp) < 0)
+		goto out;
+	/* The profile decides what is attested; offered hints it lacks are challenged too. */
+	no->hints |= no->prof->hints;
+	if (ca_new_id(no->oid, sizeof(no->oid)) < 0)
+		goto fail;
+	if (no->replaces && claim_replacement(r, no->replaces, no->oid,
+					      r->ca->conf.order_lifetime, resp) < 0)
+		goto out;
+	if (new_order_build(r, no) < 0 || new_order_commit(r, no, &err) < 0)
+		goto fail;
 	ar_info("event=order.created order=%s account=%s profile=%s identifiers=%zu attested=%s",
-		oid, r->account_id, prof->name, json_array_size(all_ids), hints ? "yes" : "no");
-	ca_url(r->ca, "order", oid, url, sizeof(url));
+		no->oid, r->account_id, no->prof->name, json_array_size(no->all_ids),
+		no->hints ? "yes" : "no");
+	ca_url(r->ca, "order", no->oid, url, sizeof(url));
 	ar_http_resp_header(resp, "Location", url);
-	acme_json(r->ca, resp, 201, order_view(r->ca, oid, order));
+	acme_json(r->ca, resp, 201, order_view(r->ca, no->oid, no->order));
 	goto out;
 fail:
 	if (err.code)
@@ -613,14 +673,15 @@ fail:
 	else
 		acme_problem(r->ca, resp, 500, "serverInternal", "cannot create the order");
 out:
-	for (i = 0; i < sizeof(recs) / sizeof(recs[0]); i++)
-		json_decref(recs[i]);
-	json_decref(replaces);
-	json_decref(order);
-	json_decref(all_ids);
-	json_decref(authz_ids);
-	json_decref(real);
-	json_decref(subs);
+	for (i = 0; i < ORDER_RECS_MAX; i++)
+		json_decref(no->recs[i]);
+	json_decref(no->replaces);
+	json_decref(no->order);
+	json_decref(no->all_ids);
+	json_decref(no->authz_ids);
+	json_decref(no->real);
+	json_decref(no->subs);
+	free(no);
 }
 
 void order_post(acme_req_t *r, const char *path, ar_http_resp_t *resp)
