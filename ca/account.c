@@ -180,7 +180,16 @@ static int check_contacts(ca_t *ca, const json_t *contact, ar_http_resp_t *resp)
 	return 0;
 }
 
-/* External Account Binding: kid known, MAC valid, binds this key, used once. */
+/* check_eab(): the binding is already taken by this same account key. */
+#define EAB_SAME_KEY	1
+/* How long a newAccount waits for a racing one with its key and binding to finish. */
+#define EAB_RACE_WAIT_MS	2000
+#define EAB_RACE_POLL_MS	20
+
+/*
+ * External Account Binding: kid known, MAC valid, binds this key, used
+ * once. 0, EAB_SAME_KEY (nothing answered), or -1 after answering.
+ */
 static int check_eab(acme_req_t *r, const json_t *eab, char *kid, size_t kidsize,
 		     ar_http_resp_t *resp)
 {
@@ -217,7 +226,18 @@ static int check_eab(acme_req_t *r, const json_t *eab, char *kid, size_t kidsize
 	}
 	snprintf(key, sizeof(key), "eab:%s", kid);
 	rc = ar_store_set_once(r->st, key, ar_jwk_thumbprint(r->jws.jwk), 0, &err);
-	if (rc < 0) {
+	if (rc == 0) {
+		char *bound = NULL;
+
+		/* Bound to this very key: a newAccount of the same key is ahead of us. */
+		if (ar_store_get(r->st, key, &bound, NULL, &err) == 1 &&
+		    !strcmp(bound, ar_jwk_thumbprint(r->jws.jwk))) {
+			free(bound);
+			return EAB_SAME_KEY;
+		}
+		free(bound);
+	}
+	if (rc < 0 || err.code) {
 		acme_problem_from(r->ca, resp, &err);
 		return -1;
 	}
@@ -401,6 +421,34 @@ static void lost_creation_race(acme_req_t *r, const char *id, const char *idx,
 	free(winner);
 }
 
+/*
+ * Another newAccount with this key and the same binding is creating the
+ * account (binding its devices, then indexing it): wait for its index,
+ * bounded, and answer that account - one 201, the others 200, as without
+ * a binding.
+ */
+static void await_racing_account(acme_req_t *r, const char *idx, ar_http_resp_t *resp)
+{
+	struct timespec pause = { 0, EAB_RACE_POLL_MS * 1000000L };
+	ar_err_t err = { 0 };
+	char *winner = NULL;
+	int waited, rc = 0;
+
+	for (waited = 0; waited <= EAB_RACE_WAIT_MS && rc == 0; waited += EAB_RACE_POLL_MS) {
+		rc = ar_store_get(r->st, idx, &winner, NULL, &err);
+		if (rc == 0)
+			nanosleep(&pause, NULL);
+	}
+	if (rc == 1)
+		reply_existing(r, winner, resp);
+	else if (rc < 0)
+		acme_problem_from(r->ca, resp, &err);
+	else
+		acme_problem(r->ca, resp, 403, "unauthorized",
+			     "this external account key is already bound to an account");
+	free(winner);
+}
+
 void account_new(acme_req_t *r, ar_http_resp_t *resp)
 {
 	const json_t *p = r->jws.payload, *contact;
@@ -436,9 +484,15 @@ void account_new(acme_req_t *r, ar_http_resp_t *resp)
 		return;
 	}
 	contact = json_object_get(p, "contact");
-	if (check_contacts(r->ca, contact, resp) < 0 ||
-	    check_eab(r, json_object_get(p, "externalAccountBinding"), eab_kid, sizeof(eab_kid),
-		      resp) < 0)
+	if (check_contacts(r->ca, contact, resp) < 0)
+		return;
+	rc = check_eab(r, json_object_get(p, "externalAccountBinding"), eab_kid, sizeof(eab_kid),
+		       resp);
+	if (rc == EAB_SAME_KEY) {
+		await_racing_account(r, idx, resp);
+		return;
+	}
+	if (rc < 0)
 		return;
 
 	if (RAND_bytes(raw, sizeof(raw)) != 1 || ar_b64url_encode(raw, sizeof(raw), id, sizeof(id)) < 0) {
