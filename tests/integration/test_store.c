@@ -1084,6 +1084,73 @@ static void test_store_guarded_batch_refused_under_verdict(void **state)
 	free(val);
 }
 
+/*
+ * A claim is won by one batch only, keeps the key's expiry, and is given
+ * back when the verdict forbids the batch; guarded writes happen only
+ * while every guard holds its value.
+ */
+static void test_store_claim_and_guarded_writes_are_compare_and_set(void **state)
+{
+	const char *guards[2] = { "rec:a", "rec:b" }, *expect[2] = { "A1", "B1" };
+	const char *keys[2] = { "rec:a", "rec:b" }, *vals[2] = { "A2", "B2" };
+	const size_t lens[2] = { 2, 2 };
+	const int64_t ttls[2] = { 0, 60000 };
+	ar_store_batch_t *b;
+	ar_err_t err = { 0 };
+	size_t changed = 9;
+	char *val = NULL;
+
+	(void)state;
+	assert_int_equal(ar_store_set(st, "order:x", "ready", 5, 60000, &err), 0);
+	b = ar_store_batch_new(st);
+	assert_int_equal(ar_store_batch_claim(b, "order:x", "ready", "processing", 10), 0);
+	assert_int_equal(ar_store_batch_begin(b, &err), 0);
+	/* a second claim of the same transition loses */
+	{
+		ar_store_batch_t *b2 = ar_store_batch_new(st);
+
+		assert_int_equal(ar_store_batch_claim(b2, "order:x", "ready", "processing", 10), 0);
+		assert_int_equal(ar_store_batch_begin(b2, &err), -1);
+		assert_int_equal(err.code, AR_ERR_CONFLICT);
+		ar_store_batch_free(b2);
+	}
+	ar_store_batch_set(b, "order:x", "valid", 5, 60000);
+	assert_int_equal(ar_store_batch_exec(b, &err), 0);
+	assert_int_equal(ar_store_get(st, "order:x", &val, NULL, &err), 1);
+	assert_string_equal(val, "valid");
+	free(val);
+
+	/* under a verdict that forbids the batch, the claim is given back */
+	put_verdict("ID-9", AR_STATUS_CONTRAINDICATED, "ransomware");
+	assert_int_equal(ar_store_set(st, "order:y", "ready", 5, 60000, &err), 0);
+	b = ar_store_batch_new(st);
+	assert_int_equal(ar_store_batch_guard_verdict(b, "ID-9"), 0);
+	assert_int_equal(ar_store_batch_claim(b, "order:y", "ready", "processing", 10), 0);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(ar_store_batch_begin(b, &err), -1);
+	assert_int_equal(err.code, AR_ERR_UNAUTHORIZED);
+	ar_store_batch_free(b);
+	assert_int_equal(ar_store_get(st, "order:y", &val, NULL, &err), 1);
+	assert_string_equal(val, "ready");
+	free(val);
+
+	/* guarded writes */
+	assert_int_equal(ar_store_set(st, "rec:a", "A1", 2, 0, &err), 0);
+	assert_int_equal(ar_store_set(st, "rec:b", "Bx", 2, 0, &err), 0);
+	assert_int_equal(ar_store_set_many_if(st, guards, expect, 2, keys, vals, lens, ttls, 2,
+					      &changed, &err), 0);
+	assert_int_equal(changed, 1);
+	assert_int_equal(ar_store_get(st, "rec:a", &val, NULL, &err), 1);
+	assert_string_equal(val, "A1");
+	free(val);
+	assert_int_equal(ar_store_set(st, "rec:b", "B1", 2, 0, &err), 0);
+	assert_int_equal(ar_store_set_many_if(st, guards, expect, 2, keys, vals, lens, ttls, 2,
+					      &changed, &err), 1);
+	assert_int_equal(ar_store_get(st, "rec:b", &val, NULL, &err), 1);
+	assert_string_equal(val, "B2");
+	free(val);
+}
+
 /* A child that sets and clears a verdict as fast as it can, until killed. */
 static pid_t flapping_verdict(const char *key)
 {
@@ -1710,6 +1777,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_store_guarded_batch_refused_under_verdict, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_store_claim_and_guarded_writes_are_compare_and_set,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_guarded_batch_aborts_when_verdict_changes,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_auth_lookup_folds_the_verdict, setup,
