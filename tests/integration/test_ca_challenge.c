@@ -1916,6 +1916,53 @@ static void test_deactivation_during_validation_sticks(void **state)
 	json_decref(p);
 }
 
+/* Rewrite order @order_url's record as processing since @ago seconds. */
+static void set_processing(ar_store_t *st, const char *order_url, int64_t ago)
+{
+	char key[128], *text = NULL, *out;
+	json_t *rec;
+
+	snprintf(key, sizeof(key), "order:%s", strrchr(order_url, '/') + 1);
+	assert_int_equal(ar_store_get(st, key, &text, NULL, NULL), 1);
+	rec = json_loads(text, 0, NULL);
+	assert_non_null(rec);
+	json_object_set_new(rec, "status", json_string("processing"));
+	json_object_set_new(rec, "processing_since", json_integer((json_int_t)(time(NULL) - ago)));
+	out = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_int_equal(ar_store_set(st, key, out, strlen(out), 0, NULL), 0);
+	free(out);
+	json_decref(rec);
+	free(text);
+}
+
+/*
+ * An order left processing by a finalize that stopped half-way (the CA
+ * killed between the claim and the commit): refused while that finalize
+ * could still be running, taken over once it cannot.
+ */
+static void test_order_left_processing_is_taken_over_only_when_stale(void **state)
+{
+	char order_url[600], *csr;
+	hint_chall_t ch[4];
+	ar_store_t *st = store();
+	httpc_resp_t r;
+
+	(void)state;
+	assert_int_equal(hinted_order(NULL, ch, 4, order_url, sizeof(order_url)), 2);
+	win_all(ch, 2, t.device_key);
+	csr = csr_b64(t.device_key, "SUB-0042");
+	set_processing(st, order_url, 10);
+	finalize(order_url, csr, 403, &r);
+	expect_problem(&r, 403, "orderNotReady");
+	assert_non_null(strstr(r.body, "processing"));
+	httpc_free(&r);
+	set_processing(st, order_url, 3600);
+	finalize(order_url, csr, 200, &r);
+	httpc_free(&r);
+	free(csr);
+	ar_store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1949,6 +1996,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cmw_ind_without_results_bit_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_finalizes_issue_one_certificate_per_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deactivation_during_validation_sticks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_order_left_processing_is_taken_over_only_when_stale, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("ca_challenge", tests, group_setup, group_teardown);
