@@ -7,7 +7,8 @@
 # standalone servers and dns-01 against a real DNS server
 # (pebble-challtestsrv, which resolves every name to 127.0.0.1 and serves
 # the TXT records lego's exec hook sets). Both with and without External
-# Account Binding; certbot also revokes.
+# Account Binding; both renew (a second order by the same account), certbot
+# also revokes.
 set -u
 lab_name=interop
 . "${AR_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lab/lab.sh"
@@ -75,12 +76,26 @@ certbot_certonly() {
 		--http-01-address 127.0.0.1 --http-01-port "$http_port" -d "$name" "$@"
 }
 
+# lego_cmd TAG COMMAND [COMMAND OPTIONS] -- [GLOBAL OPTIONS]: lego with its state in
+# $work/lego-TAG.
+lego_cmd() {
+	local tag=$1 cmd=$2 copts=()
+	shift 2
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do copts+=("$1"); shift; done
+	[ $# -gt 0 ] && shift
+	LEGO_CA_CERTIFICATES=$ca_dir/ca.crt timeout 90 lego --server "$ca_url" --accept-tos \
+		--email "noc@substation.example" --path "$work/lego-$tag" "$@" "$cmd" "${copts[@]}" \
+		>"$work/lego.out" 2>&1
+}
+
 lego_run() {
 	local tag=$1
 	shift
-	LEGO_CA_CERTIFICATES=$ca_dir/ca.crt timeout 90 lego --server "$ca_url" --accept-tos \
-		--email "noc@substation.example" --path "$work/lego-$tag" "$@" run \
-		>"$work/lego.out" 2>&1
+	lego_cmd "$tag" run -- "$@"
+}
+
+serial_of() {
+	openssl x509 -in "$1" -noout -serial 2>/dev/null
 }
 
 lab_logs="$lab_logs $work/certbot.out $work/lego.out"
@@ -118,6 +133,29 @@ if lego_run open --domains "$name" --http --http.port "127.0.0.1:$http_port" &&
 	ok "lego: http-01, P-256 key, certificate for $name"
 else
 	not_ok "lego: http-01, P-256 key, certificate for $name"
+fi
+
+# Renewal: a new order and finalize for the same name by the same account.
+before=$(serial_of "$work/lego-open/certificates/$name.crt")
+if lego_cmd open renew --days 100000 --no-random-sleep -- --domains "$name" --http \
+	--http.port "127.0.0.1:$http_port" &&
+   issued_for "$work/lego-open/certificates/$name.crt" "$name" &&
+   [ -n "$before" ] && [ "$(serial_of "$work/lego-open/certificates/$name.crt")" != "$before" ]; then
+	ok "lego: renew issues a new certificate for $name"
+else
+	not_ok "lego: renew issues a new certificate for $name"
+fi
+
+name=ecdsa.substation-7.example
+before=$(serial_of "$work/certbot-open/etc/live/$name/cert.pem")
+if certbot_run open renew --force-renewal --no-random-sleep-on-renew --cert-name "$name" \
+	--standalone --http-01-address 127.0.0.1 --http-01-port "$http_port" &&
+   issued_for "$work/certbot-open/etc/live/$name/fullchain.pem" "$name" &&
+   [ -n "$before" ] && [ "$(serial_of "$work/certbot-open/etc/live/$name/cert.pem")" != "$before" ]
+then
+	ok "certbot: renew issues a new certificate for $name"
+else
+	not_ok "certbot: renew issues a new certificate for $name"
 fi
 
 # lego's exec provider: present/cleanup the TXT record on the test DNS server.
