@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "b64.h"
 #include "ca.h"
@@ -154,6 +155,15 @@ static int signed_by_cert_key(const acme_req_t *r, X509 *cert)
 	return same;
 }
 
+/* @cert names the issuing certificate as its issuer and carries its signature. */
+static int issued_here(const ca_t *ca, X509 *cert)
+{
+	EVP_PKEY *key = ca->issuer ? X509_get0_pubkey(ca->issuer) : NULL;
+
+	return key && X509_check_issued(ca->issuer, cert) == X509_V_OK &&
+	       X509_verify(cert, key) == 1;
+}
+
 void revoke_post(acme_req_t *r, const char *rest, ar_http_resp_t *resp)
 {
 	const char *b64 = json_string_value(json_object_get(r->jws.payload, "certificate"));
@@ -190,6 +200,18 @@ void revoke_post(acme_req_t *r, const char *rest, ar_http_resp_t *resp)
 	if (!cert || p != der + len || ar_cert_ids(cert, aki, sizeof(aki), serial, sizeof(serial),
 						   &err) < 0) {
 		acme_problem(r->ca, resp, 400, "malformed", "certificate is not DER X.509");
+		goto out;
+	}
+	/*
+	 * Only a certificate this CA signed: the serial, issuer name and AKI
+	 * of a device's certificate are public (every EAP-TLS handshake shows
+	 * them), so a copy with the attacker's key would otherwise find the
+	 * device's record and pass as "signed by the certificate's key".
+	 */
+	if (!issued_here(r->ca, cert)) {
+		ar_info("event=revoke.refused reason=\"not issued by this CA\" serial=%s", serial);
+		acme_problem(r->ca, resp, 403, "unauthorized", "this certificate cannot be revoked "
+			     "by this requester");
 		goto out;
 	}
 	rc = ar_store_cert_find(r->st, aki, serial, &rec, &err);

@@ -566,6 +566,39 @@ static void check_revocation(X509 *cert, ar_store_t *st, const char *aki, const 
 	httpc_free(&r);
 	acmec_free(&other);
 
+	/*
+	 * A forged copy: the device's serial, issuer name and AKI (all public)
+	 * around the attacker's key, self-signed, revoked "by its own key".
+	 * Refused, and the device's certificate stays valid.
+	 */
+	{
+		X509 *forged = X509_dup(cert);
+		EVP_PKEY *pk = ar_jwk_pkey(stranger);
+		unsigned char *fder = NULL;
+		int flen;
+		char *fb64;
+		json_t *fp;
+
+		assert_non_null(forged);
+		assert_int_equal(X509_set_pubkey(forged, pk), 1);
+		assert_true(X509_sign(forged, pk, EVP_sha256()) > 0);
+		flen = i2d_X509(forged, &fder);
+		fb64 = ar_b64url_encode_alloc(fder, (size_t)flen);
+		fp = json_pack("{s:s,s:i}", "certificate", fb64, "reason", 1);
+		assert_int_equal(acmec_init(&other, t.ca.base, t.ca.cafile, stranger), 0);
+		assert_int_equal(acmec_post(&other, acmec_url(&other, "revokeCert"), fp, 1, NULL, &r),
+				 0);
+		expect_problem(&r, 403, "unauthorized");
+		httpc_free(&r);
+		acmec_free(&other);
+		assert_int_equal(ar_store_cert_find(st, aki, serial, &rec, NULL), 1);
+		assert_int_equal(rec.status, AR_CERT_VALID);
+		json_decref(fp);
+		free(fb64);
+		OPENSSL_free(fder);
+		X509_free(forged);
+	}
+
 	/* The certificate's own key, signing with jwk. */
 	assert_int_equal(acmec_init(&other, t.ca.base, t.ca.cafile, t.device_key), 0);
 	assert_int_equal(acmec_post(&other, acmec_url(&other, "revokeCert"), p, 1, NULL, &r), 0);
