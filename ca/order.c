@@ -35,6 +35,7 @@ enum id_type { ID_DNS, ID_PERMANENT, ID_ATTEST };
 static int dns_name_ok(const char *v)
 {
 	size_t len = strlen(v), label = 0, labels = 1, i;
+	int digits = 1;	/* the current label is all digits so far */
 
 	if (len == 0 || len > 253 || v[0] == '.' || v[len - 1] == '.')
 		return 0;
@@ -46,12 +47,17 @@ static int dns_name_ok(const char *v)
 				return 0;
 			label = 0;
 			labels++;
+			digits = 1;
 			continue;
 		}
 		if (!(isalnum(c) || (c == '-' && label > 0)) || isupper(c) || ++label > 63)
 			return 0;
+		digits &= isdigit(c) != 0;
 	}
-	return labels >= 2 && v[len - 1] != '-';
+	/* An all-numeric last label is an address (127.0.0.1, 1.2.3.4.5), not a
+	 * host name (RFC 1123 2.1): IP identifiers are another type (RFC 8738),
+	 * and http-01 must not be pointed at an address without DNS. */
+	return labels >= 2 && v[len - 1] != '-' && !digits;
 }
 
 int ca_eab_preauthorized(const ca_t *ca, const json_t *account, const char *value)
@@ -109,7 +115,8 @@ static void check_identifiers(acme_req_t *r, const ca_profile_t *prof, const jso
 					   "this account's profile does not issue for dns names");
 			else if (!dns_name_ok(value))
 				subproblem(subs, "rejectedIdentifier", id,
-					   "not a lower-case host name (wildcards are not issued)");
+					   "not a lower-case host name (wildcards and IP addresses "
+					   "are not issued)");
 			else
 				json_array_append(real, (json_t *)id);
 		} else if (!strcmp(type, "permanent-identifier")) {

@@ -207,10 +207,15 @@ static void test_identifiers_refused_each_with_a_subproblem(void **state)
 	      "{\"type\":\"dns\",\"value\":\"UPPER.example.net\"},"
 	      "{\"type\":\"permanent-identifier\",\"value\":\"SUB-0042\"},"
 	      "{\"type\":\"remote-attestation\",\"value\":\"\"},"
-	      "{\"type\":\"ip\",\"value\":\"192.0.2.1\"}]", &r);
+	      "{\"type\":\"ip\",\"value\":\"192.0.2.1\"},"
+	      "{\"type\":\"dns\",\"value\":\"127.0.0.1\"},"
+	      "{\"type\":\"dns\",\"value\":\"0x7f.0.0.1\"},"
+	      "{\"type\":\"dns\",\"value\":\"1.2.3.4.5\"}]", &r);
 	expect_problem(&r, 400, "rejectedIdentifier");
 	doc = json_loads(r.body, 0, NULL);
-	assert_int_equal(json_array_size(json_object_get(doc, "subproblems")), 5);
+	/* an IP address as a dns name would send http-01 to it without DNS */
+	assert_int_equal(json_array_size(json_object_get(doc, "subproblems")), 8);
+	assert_non_null(strstr(r.body, "IP addresses"));
 	assert_non_null(strstr(r.body, "unsupportedIdentifier"));
 	assert_non_null(strstr(r.body, "wildcards"));
 	assert_non_null(strstr(r.body, "does not attest"));
