@@ -171,7 +171,7 @@ static int check_contacts(ca_t *ca, const json_t *contact, ar_http_resp_t *resp)
 		}
 		at = strchr(c + 7, '@');
 		if (strlen(c) > CONTACT_LEN || !at || at == c + 7 || !at[1] || strchr(at + 1, '@') ||
-		    strpbrk(c + 7, "?,; \t\r\n<>\"")) {
+		    strpbrk(c + 7, "?,; \t\r\n<>\"%")) {	/* % could encode CR, LF, NUL */
 			acme_problem(ca, resp, 400, "invalidContact",
 				     "contact %zu: not a single plain e-mail address", i);
 			return -1;

@@ -800,6 +800,12 @@ static int deactivate(acme_req_t *r, const char *id, json_t **authz, char **text
 				     "deactivated", acme_status_name(cur));
 			return -1;
 		}
+		/* past its expiry it is expired, whatever the record still says */
+		if (time(NULL) > json_integer_value(json_object_get(*authz, "expires"))) {
+			acme_problem(r->ca, resp, 403, "unauthorized", "an expired authorization "
+				     "cannot be deactivated");
+			return -1;
+		}
 		a = json_deep_copy(*authz);
 		if (a && authz_order(r, a, &order, &authzs, &otext, &err) == 0) {
 			const char *ids[2] = { id, json_string_value(json_object_get(a, "order")) };

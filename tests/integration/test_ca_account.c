@@ -441,6 +441,12 @@ static void test_account_read_update_and_other_accounts(void **state)
 	expect_problem(&r, 400, "invalidContact");
 	httpc_free(&r);
 	json_decref(p);
+	/* a header injected through percent-encoding */
+	p = json_pack("{s:[s]}", "contact", "mailto:%0d%0abcc:x@example.net");
+	assert_int_equal(acmec_post(&t.c, mine, p, 0, NULL, &r), 0);
+	expect_problem(&r, 400, "invalidContact");
+	httpc_free(&r);
+	json_decref(p);
 
 	snprintf(other, sizeof(other), "%s/acme/acct/someoneelse", t.open.base);
 	assert_int_equal(acmec_post(&t.c, other, NULL, 0, NULL, &r), 0);

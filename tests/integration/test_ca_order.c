@@ -690,7 +690,7 @@ static void test_valid_authorization_past_its_expiry_is_expired(void **state)
 {
 	ar_store_opts_t so = { .host = "127.0.0.1", .port = t.redis.port };
 	ar_store_t *st = ar_store_open(&so, NULL);
-	char order_url[600], key[128], *text = NULL, *out;
+	char order_url[600], authz_url[600], key[128], *text = NULL, *out;
 	json_t *o, *a, *rec;
 	const char *url;
 
@@ -707,6 +707,7 @@ static void test_valid_authorization_past_its_expiry_is_expired(void **state)
 	}
 	o = read_json(order_url, 200);
 	url = json_string_value(json_array_get(json_object_get(o, "authorizations"), 0));
+	snprintf(authz_url, sizeof(authz_url), "%s", url);
 	a = read_json(url, 200);
 	assert_string_equal(json_string_value(json_object_get(a, "status")), "valid");
 	json_decref(a);
@@ -724,6 +725,20 @@ static void test_valid_authorization_past_its_expiry_is_expired(void **state)
 	o = read_json(order_url, 200);
 	assert_string_equal(json_string_value(json_object_get(o, "status")), "invalid");
 	json_decref(o);
+	/* expired is final: it cannot be deactivated (pending/valid only) */
+	{
+		json_t *p = json_pack("{s:s}", "status", "deactivated");
+		httpc_resp_t r;
+
+		assert_int_equal(acmec_post(&t.c, authz_url, p, 0, NULL, &r), 0);
+		expect_problem(&r, 403, "unauthorized");
+		assert_non_null(strstr(r.body, "expired"));
+		httpc_free(&r);
+		json_decref(p);
+		a = read_json(authz_url, 200);
+		assert_string_equal(json_string_value(json_object_get(a, "status")), "expired");
+		json_decref(a);
+	}
 	free(out);
 	json_decref(rec);
 	free(text);
