@@ -249,14 +249,28 @@ static int check_eab(acme_req_t *r, const json_t *eab, char *kid, size_t kidsize
 	return 0;
 }
 
-/* The public JWK as compact text (malloc'd), or NULL. */
-static char *jwk_text(const ar_jwk_t *key)
+/*
+ * The identity record @p key would be for a device of @p account through
+ * EAB key @p kid. -1 when its public JWK does not fit the record.
+ */
+static int identity_of(const ar_jwk_t *key, const char *account, const char *kid,
+		       ar_store_identity_t *id)
 {
 	json_t *pub = ar_jwk_public_json(key);
 	char *text = pub ? json_dumps(pub, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	int rc = -1;
 
 	json_decref(pub);
-	return text;
+	memset(id, 0, sizeof(*id));
+	if (text && strlen(text) < sizeof(id->jwk)) {
+		memcpy(id->jwk, text, strlen(text) + 1);
+		snprintf(id->jkt, sizeof(id->jkt), "%s", ar_jwk_thumbprint(key));
+		snprintf(id->account, sizeof(id->account), "%s", account);
+		snprintf(id->eab_kid, sizeof(id->eab_kid), "%s", kid);
+		rc = 0;
+	}
+	free(text);
+	return rc;
 }
 
 /*
@@ -274,24 +288,16 @@ static int bind_identities(acme_req_t *r, const char *eab_kid, const char *accou
 	const ca_eab_t *entry = ca_eab_find(r->ca, eab_kid);
 	const json_t *ids = entry ? entry->identifiers : NULL;
 	ar_store_identity_t id, cur;
-	char *text, qdev[160], eab_key[160];
+	char qdev[160], eab_key[160];
 	ar_err_t err = { 0 };
 	size_t i, j;
 	int rc = 0;
 
-	memset(&id, 0, sizeof(id));
-	text = jwk_text(r->jws.jwk);
-	if (!text || strlen(text) >= sizeof(id.jwk)) {
-		free(text);
+	if (identity_of(r->jws.jwk, account_id, eab_kid, &id) < 0) {
 		acme_problem(r->ca, resp, 400, "badPublicKey", "the account key is too large to "
 			     "enrol as a device identity");
 		return -1;
 	}
-	memcpy(id.jwk, text, strlen(text) + 1);
-	free(text);
-	snprintf(id.jkt, sizeof(id.jkt), "%s", ar_jwk_thumbprint(r->jws.jwk));
-	snprintf(id.account, sizeof(id.account), "%s", account_id);
-	snprintf(id.eab_kid, sizeof(id.eab_kid), "%s", eab_kid);
 	for (i = 0; i < json_array_size(ids) && rc == 0; i++) {
 		const char *dev = json_string_value(json_array_get(ids, i));
 
@@ -326,32 +332,23 @@ static int bind_identities(acme_req_t *r, const char *eab_kid, const char *accou
 	return -1;
 }
 
-/* Account key rollover moves the identity of the account's devices along. */
-static void rekey_identities(acme_req_t *r, const char *old_jkt, const ar_jwk_t *key)
+/*
+ * Account key rollover moves the identity of the account's devices along,
+ * to @p id (identity_of() the new key, checked before the change was made).
+ */
+static void rekey_identities(acme_req_t *r, const char *old_jkt, const ar_store_identity_t *id)
 {
 	const char *kid = json_string_value(json_object_get(r->account, "eab"));
 	const ca_eab_t *entry = kid && *kid ? ca_eab_find(r->ca, kid) : NULL;
-	ar_store_identity_t id;
 	ar_err_t err = { 0 };
-	char *text, qdev[160];
+	char qdev[160];
 	size_t i;
 
 	if (!entry)
 		return;
-	memset(&id, 0, sizeof(id));
-	text = jwk_text(key);
-	if (!text || strlen(text) >= sizeof(id.jwk)) {
-		free(text);
-		return;
-	}
-	memcpy(id.jwk, text, strlen(text) + 1);
-	free(text);
-	snprintf(id.jkt, sizeof(id.jkt), "%s", ar_jwk_thumbprint(key));
-	snprintf(id.account, sizeof(id.account), "%s", r->account_id);
-	snprintf(id.eab_kid, sizeof(id.eab_kid), "%s", kid);
 	for (i = 0; i < json_array_size(entry->identifiers); i++) {
 		const char *dev = json_string_value(json_array_get(entry->identifiers, i));
-		int rc = ar_store_identity_rekey(r->st, dev, old_jkt, &id, &err);
+		int rc = ar_store_identity_rekey(r->st, dev, old_jkt, id, &err);
 
 		if (rc < 0)
 			ar_warn("event=enrol.rekey_failed device=%s account=%s error=\"%s\"",
@@ -362,7 +359,7 @@ static void rekey_identities(acme_req_t *r, const char *old_jkt, const ar_jwk_t 
 				ar_log_q(qdev, sizeof(qdev), dev), r->account_id);
 		else if (rc == 1)
 			ar_info("event=enrol.rekeyed device=%s account=%s key=%.12s...",
-				ar_log_q(qdev, sizeof(qdev), dev), r->account_id, id.jkt);
+				ar_log_q(qdev, sizeof(qdev), dev), r->account_id, id->jkt);
 	}
 }
 
@@ -714,11 +711,19 @@ void account_key_change(acme_req_t *r, ar_http_resp_t *resp)
 	ar_err_t err = { 0 };
 	ar_jws_t inner = { 0 };
 	ar_jwk_t *key = key_change_inner(r, &inner, resp);
+	const char *eab = json_string_value(json_object_get(r->account, "eab"));
+	ar_store_identity_t id;
 	json_t *old_key;
 	int rc;
 
 	if (!key)
 		goto out;
+	/* The new key must fit the identity it will become, before anything moves. */
+	if (identity_of(key, r->account_id, eab ? eab : "", &id) < 0) {
+		acme_problem(r->ca, resp, 400, "badPublicKey", "keyChange: the new key is too "
+			     "large to be a device identity");
+		goto out;
+	}
 	snprintf(new_idx, sizeof(new_idx), "acctkey:%s", ar_jwk_thumbprint(key));
 	old_key = json_object_get(r->account, "key");
 	{
@@ -757,7 +762,7 @@ void account_key_change(acme_req_t *r, ar_http_resp_t *resp)
 	}
 	if (ar_store_del(r->st, old_idx, &err) < 0)
 		ar_warn("event=account.key_index_stale account=%s error=\"%s\"", r->account_id, err.msg);
-	rekey_identities(r, old_idx + strlen("acctkey:"), key);
+	rekey_identities(r, old_idx + strlen("acctkey:"), &id);
 	ar_info("event=account.key_changed account=%s key=%s", r->account_id, ar_jwk_thumbprint(key));
 	reply_account(r, r->account_id, r->account, 200, resp);
 out:
