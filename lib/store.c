@@ -1806,65 +1806,84 @@ out:
  * A posture record as commands: MULTI, DEL and HSET on the device's key,
  * EXEC, then the device added to `devices` (another slot) next to it.
  */
-typedef struct posture_cmds {
+typedef struct replace_cmds {
 	char			key[KEY_MAX], devices[KEY_MAX];
-	ar_store_posture_t	rec;
 	cmd_t			cmd[5];
-} posture_cmds_t;
+} replace_cmds_t;
 
-static int posture_cmds(ar_store_t *s, const char *device, const ar_store_posture_t *p,
-			posture_cmds_t *pc, ar_err_t *err)
+/*
+ * One device record as commands: MULTI, DEL and HSET of its hash (the
+ * fields of @rec, which must outlive the commands), EXEC, then the device
+ * added to `devices` (another slot) next to it.
+ */
+static int replace_cmds(ar_store_t *s, const char *device, const char *suffix,
+			const field_t *fields, size_t n, const void *rec, replace_cmds_t *rc,
+			ar_err_t *err)
 {
-	cmd_t *cmd = pc->cmd;
+	cmd_t *cmd = rc->cmd;
 
 	if (ar_store_device_valid(device, err) < 0 ||
-	    dev_key(s, pc->key, sizeof(pc->key), device, "posture", err) < 0 ||
-	    glob_key(s, pc->devices, sizeof(pc->devices), "devices", err) < 0)
+	    dev_key(s, rc->key, sizeof(rc->key), device, suffix, err) < 0 ||
+	    glob_key(s, rc->devices, sizeof(rc->devices), "devices", err) < 0)
 		return -1;
-	pc->rec = *p;
-	if (!pc->rec.updated_at)
-		pc->rec.updated_at = now_s();
 	cmd_start(&cmd[0], "MULTI");
 	cmd_start(&cmd[1], "DEL");
-	cmd_arg(&cmd[1], pc->key);
+	cmd_arg(&cmd[1], rc->key);
 	cmd_start(&cmd[2], "HSET");
-	cmd_arg(&cmd[2], pc->key);
-	if (encode_args(&cmd[2], posture_fields, NFIELDS(posture_fields), &pc->rec, err) < 0)
+	cmd_arg(&cmd[2], rc->key);
+	if (encode_args(&cmd[2], fields, n, rec, err) < 0)
 		return -1;
 	cmd_start(&cmd[3], "EXEC");
 	cmd_start(&cmd[4], "SADD");
-	cmd_arg(&cmd[4], pc->devices);
+	cmd_arg(&cmd[4], rc->devices);
 	cmd_arg(&cmd[4], device);
 	return 0;
+}
+
+/* Send replace_cmds() and check every reply. */
+static int replace_run(ar_store_t *s, const replace_cmds_t *rc, ar_err_t *err)
+{
+	redisReply *replies[5] = { NULL };
+	int ret = -1;
+
+	if (store_run(s, rc->cmd, 5, replies, 0, err) < 0)
+		return -1;
+	if (check_tx(s, replies, 2, err) == 0 &&
+	    reply_expect(s, replies[4], REDIS_REPLY_INTEGER, err) == 0)
+		ret = 0;
+	replies_free(replies, 5);
+	return ret;
 }
 
 int ar_store_posture_put(ar_store_t *s, const char *device, const ar_store_posture_t *p,
 			 ar_err_t *err)
 {
-	redisReply *replies[5] = { NULL };
-	posture_cmds_t pc;
-	int rc = -1;
+	ar_store_posture_t rec = *p;
+	replace_cmds_t rc;
 
-	if (posture_cmds(s, device, p, &pc, err) < 0 ||
-	    store_run(s, pc.cmd, 5, replies, 0, err) < 0)
+	if (!rec.updated_at)
+		rec.updated_at = now_s();
+	if (replace_cmds(s, device, "posture", posture_fields, NFIELDS(posture_fields), &rec, &rc,
+			 err) < 0)
 		return -1;
-	if (check_tx(s, replies, 2, err) < 0 ||
-	    reply_expect(s, replies[4], REDIS_REPLY_INTEGER, err) < 0)
-		goto out;
-	rc = 0;
-out:
-	replies_free(replies, 5);
-	return rc;
+	return replace_run(s, &rc, err);
 }
 
 int ar_store_batch_posture(ar_store_batch_t *b, const char *device, const ar_store_posture_t *p)
 {
-	posture_cmds_t pc;
+	ar_store_posture_t rec;
+	replace_cmds_t rc;
 
-	if (!b || b->err.code || posture_cmds(b->s, device, p, &pc, &b->err) < 0)
+	if (!b || b->err.code)
 		return -1;
-	return batch_add(b, &pc.cmd[1]) < 0 || batch_add(b, &pc.cmd[2]) < 0 ? -1
-										: batch_add(b, &pc.cmd[4]);
+	rec = *p;
+	if (!rec.updated_at)
+		rec.updated_at = now_s();
+	if (replace_cmds(b->s, device, "posture", posture_fields, NFIELDS(posture_fields), &rec,
+			 &rc, &b->err) < 0)
+		return -1;
+	return batch_add(b, &rc.cmd[1]) < 0 || batch_add(b, &rc.cmd[2]) < 0 ? -1
+										: batch_add(b, &rc.cmd[4]);
 }
 
 /* HGETALL reply -> record; 1 found, 0 empty, -1 bad. */
@@ -2087,39 +2106,18 @@ static int verdict_from_any(const ar_store_t *s, const redisReply *r, void *rec,
 int ar_store_verdict_put(ar_store_t *s, const char *device, const ar_store_verdict_t *v,
 			 ar_err_t *err)
 {
-	char key[KEY_MAX], devices[KEY_MAX];
-	redisReply *replies[5] = { NULL };
 	ar_store_verdict_t rec = *v;
-	cmd_t cmd[5];
-	int rc = -1;
+	replace_cmds_t rc;
 
 	if (v->status != AR_STATUS_WARNING && v->status != AR_STATUS_CONTRAINDICATED)
 		return ar_err_set(err, AR_ERR_MALFORMED, "store: a verdict is warning or "
 				  "contraindicated");
-	if (ar_store_device_valid(device, err) < 0 ||
-	    dev_key(s, key, sizeof(key), device, "verdict", err) < 0 ||
-	    glob_key(s, devices, sizeof(devices), "devices", err) < 0)
-		return -1;
 	if (!rec.set_at)
 		rec.set_at = now_s();
-	cmd_start(&cmd[0], "MULTI");
-	cmd_start(&cmd[1], "DEL");
-	cmd_arg(&cmd[1], key);
-	cmd_start(&cmd[2], "HSET");
-	cmd_arg(&cmd[2], key);
-	if (encode_args(&cmd[2], verdict_fields, NFIELDS(verdict_fields), &rec, err) < 0)
+	if (replace_cmds(s, device, "verdict", verdict_fields, NFIELDS(verdict_fields), &rec, &rc,
+			 err) < 0)
 		return -1;
-	cmd_start(&cmd[3], "EXEC");
-	cmd_start(&cmd[4], "SADD");
-	cmd_arg(&cmd[4], devices);
-	cmd_arg(&cmd[4], device);
-	if (store_run(s, cmd, 5, replies, 0, err) < 0)
-		return -1;
-	if (check_tx(s, replies, 2, err) == 0 &&
-	    reply_expect(s, replies[4], REDIS_REPLY_INTEGER, err) == 0)
-		rc = 0;
-	replies_free(replies, 5);
-	return rc;
+	return replace_run(s, &rc, err);
 }
 
 int ar_store_verdict_get(ar_store_t *s, const char *device, ar_store_verdict_t *v, ar_err_t *err)
