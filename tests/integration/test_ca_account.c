@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "testutil.h"
 #include "lab/lab.h"
 #include "acmec.h"
@@ -1048,6 +1050,40 @@ static void test_key_change(void **state)
 }
 
 /*
+ * A new key too large to be a device identity (its JWK does not fit the
+ * identity record): the key change is refused before anything moves, so
+ * the account and its devices' identity never part.
+ */
+static void test_key_change_to_a_key_too_large_for_an_identity_refused(void **state)
+{
+	EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)6144);
+	ar_jwk_t *big = pk ? ar_jwk_from_pkey(pk, NULL) : NULL;
+	json_t *inner;
+	httpc_resp_t r;
+	char kid[600];
+
+	(void)state;
+	assert_non_null(big);
+	new_account(&r);
+	assert_int_equal(r.status, 201);
+	snprintf(kid, sizeof(kid), "%s", r.location);
+	snprintf(t.c.kid, sizeof(t.c.kid), "%s", r.location);
+	httpc_free(&r);
+	inner = key_change_inner(big, t.key, acmec_url(&t.c, "keyChange"), kid);
+	assert_int_equal(acmec_post(&t.c, acmec_url(&t.c, "keyChange"), inner, 0, NULL, &r), 0);
+	expect_problem(&r, 400, "badPublicKey");
+	assert_non_null(strstr(r.body, "device identity"));
+	httpc_free(&r);
+	/* the old key still signs for the account */
+	assert_int_equal(acmec_post(&t.c, kid, NULL, 0, NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	httpc_free(&r);
+	json_decref(inner);
+	ar_jwk_free(big);
+	EVP_PKEY_free(pk);
+}
+
+/*
  * Hostile connections: an oversized body is refused with 413 and a problem
  * document before it is read whole; connections that never speak (a
  * slow-loris) do not stop others from being served, and the server closes
@@ -1136,6 +1172,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_second_eab_key_cannot_take_over_an_enrolled_device,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_key_changes_one_wins, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_change_to_a_key_too_large_for_an_identity_refused,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_config_refuses_eab_required_without_keys, setup, teardown),
 	};
 
