@@ -1670,26 +1670,6 @@ out:
 	return rc;
 }
 
-int ar_store_list_push(ar_store_t *s, const char *key, const char *val, long max,
-		       ar_err_t *err)
-{
-	redisReply *replies[2] = { 0 };
-	char k[KEY_MAX];
-	cmd_t cmds[2];
-	int rc = -1;
-
-	if (list_push_cmds(s, key, val, max, k, cmds, err) < 0)
-		return -1;
-	/* Pipelined, not a transaction: a list a little longer for a moment is harmless. */
-	if (store_run(s, cmds, 2, replies, 0, err) < 0)
-		return -1;
-	if (reply_expect(s, replies[0], REDIS_REPLY_INTEGER, err) == 0 &&
-	    reply_ok(s, replies[1], err) == 0)
-		rc = 0;
-	replies_free(replies, 2);
-	return rc;
-}
-
 int ar_store_list_get(ar_store_t *s, const char *key, long max, char ***items, size_t *n,
 		      ar_err_t *err)
 {

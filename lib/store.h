@@ -210,10 +210,6 @@ int ar_store_settle(ar_store_t *s, ar_err_t *err);
 int ar_store_get_many(ar_store_t *s, const char *const *keys, size_t n, char **vals, size_t *lens,
 		      ar_err_t *err);
 
-/** Prepend @p val to a generic list, keeping its @p max newest entries (one round trip). */
-int ar_store_list_push(ar_store_t *s, const char *key, const char *val, long max,
-		       ar_err_t *err);
-
 /** Up to @p max newest entries of a generic list; free with ar_store_list_free(). */
 int ar_store_list_get(ar_store_t *s, const char *key, long max, char ***items, size_t *n,
 		      ar_err_t *err);
@@ -424,7 +420,7 @@ ar_store_batch_t *ar_store_batch_new(ar_store_t *s);
 int ar_store_batch_set(ar_store_batch_t *b, const char *key, const char *val, size_t len,
 		       int64_t ttl_ms);
 
-/** Queue a list push (as ar_store_list_push()). */
+/** Queue a prepend of @p val to a generic list, keeping its @p max newest entries. */
 int ar_store_batch_list_push(ar_store_batch_t *b, const char *key, const char *val, long max);
 
 /** Queue a certificate record (as ar_store_cert_put()). */
