@@ -17,7 +17,19 @@
  * the CPU per authentication with and without the module and their ratio,
  * and the check's latency quantiles.
  *
- *   bench/module_eap [CLIENTS] [SECONDS] [ROUNDS]
+ *   [MODULE_EAP_PIN=1] bench/module_eap [CLIENTS] [SECONDS] [ROUNDS]
+ *
+ * With MODULE_EAP_PIN=1 the server side (freeradius and redis-server, all
+ * their threads) runs on core 0 and the clients on core 1: the clients then
+ * stand in for supplicants and access points on machines of their own, and
+ * the check's latency is the server's, not the time the clients' handshake
+ * crypto keeps the server's threads from a core. The lines then say
+ * pinned=1.
+ *
+ * With AR_RAD_CALLGRIND=PREFIX freeradius runs under callgrind, counting
+ * from "Ready to process requests" on, into PREFIX.PID: its instructions
+ * per authentication with and without the module, exact on a busy machine
+ * (callgrind_annotate PREFIX.PID; divide by the round's authentications).
  *
  * Needs AR_TOP_SRCDIR and AR_TOP_BUILDDIR like the tests (bench/module.sh
  * sets them). Exits 1 when an authentication failed, or a decision was
@@ -25,6 +37,8 @@
  */
 #include "config.h"
 
+#include <dirent.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +52,36 @@
 #include "benchutil.h"
 #include "fileio.h"
 #include "module/radtest.h"
+
+static int pinned;
+
+/* Every thread of process @pid (0: this one) on @cpu only. */
+static void pin(pid_t pid, int cpu)
+{
+	char path[64];
+	struct dirent *d;
+	cpu_set_t set;
+	DIR *dir;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (!pid) {
+		if (sched_setaffinity(0, sizeof(set), &set) < 0)
+			perror("module_eap: sched_setaffinity");
+		return;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	dir = opendir(path);
+	if (!dir) {
+		perror(path);
+		return;
+	}
+	while ((d = readdir(dir)))
+		if (d->d_name[0] != '.' &&
+		    sched_setaffinity((pid_t)strtol(d->d_name, NULL, 10), sizeof(set), &set) < 0)
+			perror("module_eap: sched_setaffinity");
+	closedir(dir);
+}
 
 /* One client: authenticate in a loop until @deadline_ms; exit status = successes (capped). */
 static int client(enroll_env_t *e, const rad_proc_t *rad, const char *cert, int id,
@@ -56,6 +100,8 @@ static int client(enroll_env_t *e, const rad_proc_t *rad, const char *cert, int 
 	 */
 	if (setpriority(PRIO_PROCESS, 0, 19) < 0)
 		perror("module_eap: setpriority");
+	if (pinned)
+		pin(0, 1);
 	snprintf(e->dir + strlen(e->dir), sizeof(e->dir) - strlen(e->dir), "/c%d", id);
 	mkdir(e->dir, 0700);
 	while (lab_now_ms() < deadline_ms) {
@@ -133,6 +179,10 @@ static int round_run(enroll_env_t *e, const char *cert, int with_module, int cli
 	if (rad_start(&rad, e, with_module ? with : without, NULL, 1) < 0)
 		return -1;
 	free(rad_log_since(&rad, NULL, 0));
+	if (pinned) {
+		pin(rad.pid, 0);
+		pin(e->redis.pid, 0);
+	}
 	c0 = bu_proc_cpu(rad.pid);
 	t0 = lab_now_ms();
 	deadline = t0 + seconds * 1000LL;
@@ -178,8 +228,8 @@ static int round_run(enroll_env_t *e, const char *cert, int with_module, int cli
 	rad_stop(&rad);
 	*cpu_per_auth = ok ? (c1 - c0) * 1e3 / (double)ok : 0.0;
 	printf("module=%s clients=%d seconds=%.1f auths=%ld failed=%ld auths_per_s=%.1f "
-	       "server_cpu_ms_per_auth=%.3f", with_module ? "on" : "off", clients, t0 / 1e3, ok, fail,
-	       ok * 1e3 / (double)t0, *cpu_per_auth);
+	       "server_cpu_ms_per_auth=%.3f%s", with_module ? "on" : "off", clients, t0 / 1e3, ok,
+	       fail, ok * 1e3 / (double)t0, *cpu_per_auth, pinned ? " pinned=1" : "");
 	if (with_module)
 		printf(" decisions=%ld degraded=%ld sessions_not_recorded=%ld sessions_retried=%ld",
 		       ml.decisions, ml.degraded, ml.not_recorded, ml.retried);
@@ -208,6 +258,7 @@ int main(int argc, char **argv)
 	enroll_env_t e;
 	X509 *x;
 
+	pinned = getenv("MODULE_EAP_PIN") && !strcmp(getenv("MODULE_EAP_PIN"), "1");
 	if (clients < 1 || clients > 64 || seconds < 1 || seconds > 600 || rounds < 1 || rounds > 10)
 		return 2;
 	if (enroll_setup(&e) < 0)
@@ -227,13 +278,14 @@ int main(int argc, char **argv)
 	mon = median(on, rounds);
 	moff = median(off, rounds);
 	printf("module_eap_cpu clients=%d rounds=%d seconds=%d cpu_ms_per_auth_on_median=%.3f "
-	       "cpu_ms_per_auth_off_median=%.3f ratio=%.3f\n", clients, rounds, seconds, mon, moff,
-	       moff > 0 ? mon / moff : 0.0);
+	       "cpu_ms_per_auth_off_median=%.3f ratio=%.3f%s\n", clients, rounds, seconds, mon, moff,
+	       moff > 0 ? mon / moff : 0.0, pinned ? " pinned=1" : "");
 	printf("module_eap_check_us clients=%d p50=%.1f p99=%.1f p999=%.1f max=%.1f decisions=%ld "
-	       "degraded=%ld sessions_not_recorded=%ld sessions_retried=%ld degraded_warnings=%ld\n",
+	       "degraded=%ld sessions_not_recorded=%ld sessions_retried=%ld degraded_warnings=%ld%s\n",
 	       clients, bu_samples_quantile(&lat, 0.5) * 1e6, bu_samples_quantile(&lat, 0.99) * 1e6,
 	       bu_samples_quantile(&lat, 0.999) * 1e6, bu_samples_quantile(&lat, 1) * 1e6,
-	       total.decisions, total.degraded, total.not_recorded, total.retried, total.warnings);
+	       total.decisions, total.degraded, total.not_recorded, total.retried, total.warnings,
+	       pinned ? " pinned=1" : "");
 	bu_samples_free(&lat);
 	return rc || total.degraded || total.not_recorded ? 1 : 0;
 }

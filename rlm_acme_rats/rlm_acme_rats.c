@@ -1079,15 +1079,15 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 	ar_store_t **handle;
 	armod_cert_t cert;
 	check_data_t *data;
-	int64_t t0;
+	int64_t t0 = now_us();
+	int have_cert = cert_of(inst, request, &cert);
 
-	if (!cert_of(inst, request, &cert) && !in_eap_tls_handshake(inst, request))
+	if (!have_cert && !in_eap_tls_handshake(inst, request))
 		return RLM_MODULE_NOOP;
 	data = talloc_zero(outer, check_data_t);
 	if (!data)
 		return RLM_MODULE_FAIL;
-	t0 = now_us();
-	if (!cert_of(inst, request, &cert)) {
+	if (!have_cert) {
 		/*
 		 * EAP-TLS without client certificate attributes: FreeRADIUS
 		 * 3.2.1 resuming a TLS 1.3 session put them in the reply of

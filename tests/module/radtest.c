@@ -441,6 +441,15 @@ int rad_start(rad_proc_t *r, const enroll_env_t *e, const char *const *settings,
 
 		snprintf(vlog, sizeof(vlog), "--log-file=%s", memcheck_log);
 		r->pid = lab_spawn(argv, log);
+	} else if (getenv("AR_RAD_CALLGRIND")) {
+		/* Instruction counts (bench): callgrind, collecting once started. */
+		char out[600];
+		char *argv[] = { "/usr/bin/valgrind", "--tool=callgrind", "--instr-atstart=no", out,
+				 "/usr/sbin/freeradius", "-f", "-d", r->raddb, "-lstdout", NULL };
+
+		snprintf(out, sizeof(out), "--callgrind-out-file=%s.%%p", getenv("AR_RAD_CALLGRIND"));
+		r->pid = lab_spawn(argv, log);
+		memcheck_log = log;	/* the longer start-up wait below */
 	} else {
 		/* quiet: normal logging (decision lines), no debug output. */
 		char *argv[] = { "/usr/sbin/freeradius", quiet ? "-f" : "-X", "-d", r->raddb,
@@ -456,6 +465,13 @@ int rad_start(rad_proc_t *r, const enroll_env_t *e, const char *const *settings,
 
 		if (!ok)
 			fprintf(stderr, "# freeradius did not start; see %s\n", r->log);
+		if (ok && getenv("AR_RAD_CALLGRIND")) {
+			char pid[16];
+			char *argv[] = { "/usr/bin/callgrind_control", "-i", "on", pid, NULL };
+
+			snprintf(pid, sizeof(pid), "%d", (int)r->pid);
+			ok = catest_run(argv) == 0;
+		}
 		free(text);
 		return ok ? 0 : -1;
 	}
