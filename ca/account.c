@@ -669,7 +669,7 @@ static ar_jwk_t *key_change_inner(acme_req_t *r, ar_jws_t *inner, ar_http_resp_t
 		if (err.code == AR_ERR_BAD_ALG)
 			acme_problem_bad_alg(r->ca, resp, err.msg);
 		else
-			acme_problem(r->ca, resp, 400, !key && err.code == AR_ERR_UNSUPPORTED ?
+			acme_problem(r->ca, resp, 400, !key && err.code == AR_ERR_BAD_KEY ?
 				     "badPublicKey" : "malformed", "keyChange: new key: %s", err.msg);
 		goto fail;
 	}

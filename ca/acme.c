@@ -34,9 +34,6 @@
 
 typedef void (*acme_post_fn)(acme_req_t *r, const char *rest, ar_http_resp_t *resp);
 
-/* How ar_acme_jws_parse() prefixes an error of the "jwk" header member. */
-#define JWK_ERR_PREFIX	"\"jwk\": "
-
 static void post_new_account(acme_req_t *r, const char *rest, ar_http_resp_t *resp)
 {
 	(void)rest;
@@ -110,7 +107,7 @@ static const struct route directory_route = {
 };
 
 /* The signature algorithms accepted for account keys (RFC 8555 6.2 "algorithms"). */
-static const char *const account_algs[] = { "ES256", "ES384", "RS256" };
+static const char *const account_algs[] = { "ES256", "ES384", "RS256", "EdDSA" };
 
 /*
  * Account keys, parsed once: an account signs every request with the same
@@ -179,8 +176,8 @@ void acme_problem_bad_alg(ca_t *ca, ar_http_resp_t *resp, const char *why)
 	json_t *doc, *algs = json_array();
 	size_t i;
 
-	acme_problem(ca, resp, 400, "badSignatureAlgorithm", "%s (accepted: ES256, ES384, RS256)",
-		     why);
+	acme_problem(ca, resp, 400, "badSignatureAlgorithm", "%s (accepted: ES256, ES384, RS256, "
+		     "EdDSA)", why);
 	for (i = 0; algs && i < sizeof(account_algs) / sizeof(account_algs[0]); i++)
 		json_array_append_new(algs, json_string(account_algs[i]));
 	doc = json_loadb(resp->body, resp->len, 0, NULL);
@@ -206,6 +203,9 @@ void acme_problem_from(ca_t *ca, ar_http_resp_t *resp, const ar_err_t *err)
 		break;
 	case AR_ERR_UNAUTHORIZED:
 		acme_problem(ca, resp, 403, "unauthorized", "%s", err->msg);
+		break;
+	case AR_ERR_BAD_KEY:	/* RFC 8555 6.7: a key this CA does not take */
+		acme_problem(ca, resp, 400, "badPublicKey", "%s", err->msg);
 		break;
 	case AR_ERR_TOO_LARGE:
 		acme_problem(ca, resp, 413, "malformed", "%s", err->msg);
@@ -315,13 +315,7 @@ static void acme_post_route(ca_t *ca, const ar_http_req_t *http, const char *pat
 	body = ar_http_body(http, &len);
 	if (ar_acme_jws_parse(body, len, r.url, route->keyref, &r.jws, &err) < 0 ||
 	    nonce_check(ca->nonce_key, r.jws.nonce, now_ms(), ca->conf.nonce_lifetime, &err) < 0) {
-		/* A well-formed key this CA does not take (RSA below 2048 bits, another
-		 * curve) is badPublicKey (RFC 8555 6.7). */
-		if (err.code == AR_ERR_UNSUPPORTED && !strncmp(err.msg, JWK_ERR_PREFIX,
-							       strlen(JWK_ERR_PREFIX)))
-			acme_problem(ca, resp, 400, "badPublicKey", "%s", err.msg);
-		else
-			acme_problem_from(ca, resp, &err);
+		acme_problem_from(ca, resp, &err);
 		goto out;
 	}
 	if (json_is_array(r.jws.payload) && !route->array_ok) {

@@ -156,6 +156,9 @@ int ar_acme_eab_check(const json_t *eab, const ar_jwk_t *account_key, const char
 	inner = ar_jwk_parse_text((const char *)jws.payload, jws.payload_len,
 				  AR_JWK_PUBLIC_ONLY, err);
 	if (!inner) {
+		/* A key this library refuses is not the account key it took. */
+		if (err && err->code == AR_ERR_BAD_KEY)
+			err->code = AR_ERR_UNAUTHORIZED;
 		ar_err_prefix(err, "externalAccountBinding payload: ");
 		goto out;
 	}

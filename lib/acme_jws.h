@@ -9,8 +9,10 @@
  * certificate key) or "kid" (the account URL). ar_acme_jws_parse() checks
  * all of that and returns precise error codes the server maps to problem
  * types: AR_ERR_MALFORMED -> malformed, AR_ERR_BAD_ALG ->
- * badSignatureAlgorithm, AR_ERR_BAD_NONCE -> badNonce, AR_ERR_UNAUTHORIZED ->
- * unauthorized (URL mismatch), AR_ERR_TOO_LARGE -> malformed (HTTP 413).
+ * badSignatureAlgorithm, AR_ERR_BAD_KEY -> badPublicKey (a "jwk" of a type,
+ * curve or size not accepted, or not a valid key), AR_ERR_BAD_NONCE ->
+ * badNonce, AR_ERR_UNAUTHORIZED -> unauthorized (URL mismatch),
+ * AR_ERR_TOO_LARGE -> malformed (HTTP 413).
  * Whether the nonce is fresh and the kid names an account is the server's
  * business; this layer only checks form.
  */

@@ -31,6 +31,10 @@ typedef enum ar_errc {
 	AR_ERR_BAD_NONCE,	/**< anti-replay nonce missing, malformed or not valid */
 	AR_ERR_UNAUTHORIZED,	/**< signer or URL not entitled to this request */
 	AR_ERR_CONFLICT,	/**< a compare-and-set lost: the state changed meanwhile */
+	AR_ERR_BAD_KEY,		/**< a well-formed key refused: its type, curve or size is
+				     not accepted, or it is no valid key of its kind (RSA
+				     exponent, EC point off the curve, Ed25519 point of
+				     small order) */
 } ar_errc_t;
 
 /** Error record. Zero-initialise before use or let ar_err_clear() do it. */

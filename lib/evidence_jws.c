@@ -18,8 +18,9 @@ char *ar_evidence_sign_text(const char *json, size_t len, const ar_jwk_t *key, a
 	json_t *hdr;
 	char *jws;
 
-	if (ar_jwk_type(key) != AR_JWK_EC && ar_jwk_type(key) != AR_JWK_RSA) {
-		ar_err_set(err, AR_ERR_BAD_ALG, "evidence is signed with an EC or RSA key only");
+	if (ar_jwk_type(key) == AR_JWK_OCT) {
+		ar_err_set(err, AR_ERR_BAD_ALG, "evidence is signed with an EC, RSA or Ed25519 key "
+			   "only");
 		return NULL;
 	}
 	hdr = json_pack("{s:s, s:s}", "typ", AR_EVIDENCE_JWS_TYP, "kid", ar_jwk_thumbprint(key));
@@ -77,8 +78,8 @@ static int check_header(const ar_jws_t *jws, const char **kid, ar_err_t *err)
 		return ar_err_set(err, AR_ERR_MALFORMED, "signed evidence header \"kid\" must be "
 				  "the RFC 7638 thumbprint of the device's identity key");
 	if (!(AR_ALGS_ASYMMETRIC & AR_ALG_BIT(jws->alg)))
-		return ar_err_set(err, AR_ERR_BAD_ALG, "evidence signed with %s: only ES256, ES384 "
-				  "and RS256 are allowed", ar_alg_name(jws->alg));
+		return ar_err_set(err, AR_ERR_BAD_ALG, "evidence signed with %s: only ES256, ES384, "
+				  "RS256 and EdDSA are allowed", ar_alg_name(jws->alg));
 	return 0;
 }
 

@@ -43,7 +43,7 @@
 #define AR_EVIDENCE_CMW_MAX	(AR_EVIDENCE_JWS_MAX * 4 / 3 + 256)
 
 /**
- * Sign @p ev with the device's identity key @p key (EC or RSA, private).
+ * Sign @p ev with the device's identity key @p key (EC, RSA or Ed25519, private).
  *
  * @return the compact JWS (malloc'd; caller frees), or NULL with
  *	   AR_ERR_BAD_ALG (a symmetric key), AR_ERR_CRYPTO or AR_ERR_NOMEM.

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -27,6 +28,7 @@ struct ar_jwk {
 	EVP_PKEY	*pkey;		/* NULL for oct */
 	EVP_MD_CTX	*verify_ctx;	/* template, see ar_jwk_verify_ctx() */
 	EVP_MD_CTX	*sign_ctx;	/* template for private keys, see ar_jwk_sign_ctx() */
+	const EVP_MD	*md;		/* digest the signature uses; NULL for EdDSA */
 	ar_jwk_type_t	type;
 	const char	*alg;		/* implied signature algorithm */
 	int		private_part;
@@ -38,6 +40,21 @@ struct ar_jwks {
 	ar_jwk_t	**keys;
 	size_t		count;
 };
+
+/* A key type (RFC 7518 6, RFC 8037 2): its members, how it is checked and built. */
+struct kty {
+	const char	*name;			/* "kty" */
+	ar_jwk_type_t	type;
+	const char	*required[4];		/* RFC 7638 3.2: thumbprint members besides kty */
+	const char	*private[8];		/* the private part */
+	int		(*check)(const json_t *json, ar_jwk_t *key, ar_err_t *err);
+	/* the OpenSSL key; NULL (oct): none */
+	EVP_PKEY	*(*build)(const struct kty *t, const json_t *json, ar_err_t *err);
+	const char	*invalid;		/* when OpenSSL's key check fails */
+};
+
+#define ED25519_LEN	32	/* bytes of an Ed25519 public or private key (RFC 8032) */
+#define RSA_E_MIN	65537	/* smallest RSA public exponent accepted */
 
 /* Decoded length of a base64url string member, or -1 if absent/invalid. */
 static long member_len(const json_t *json, const char *name)
@@ -55,25 +72,50 @@ static long member_len(const json_t *json, const char *name)
 	return (long)len;
 }
 
+/*
+ * Decode a base64url string member into @p out of @p size bytes: its
+ * length, -1 if absent or not base64url, or @p size + 1 if longer.
+ */
+static long member_decode(const json_t *json, const char *name, uint8_t *out, size_t size)
+{
+	const json_t *v = json_object_get(json, name);
+	ar_err_t err = { 0 };
+	size_t len;
+
+	if (!json_is_string(v))
+		return -1;
+	if (ar_b64url_decode(json_string_value(v), json_string_length(v), out, size, &len,
+			     &err) < 0)
+		return err.code == AR_ERR_TOO_LARGE ? (long)size + 1 : -1;
+	return (long)len;
+}
+
 static int check_ec(const json_t *json, ar_jwk_t *key, ar_err_t *err)
 {
-	const char *crv = NULL;
-	long coord;
+	const char *crv = json_string_value(json_object_get(json, "crv"));
+	long coord, x, y;
 
-	if (json_unpack((json_t *)json, "{s:s}", "crv", &crv) < 0)
+	if (!crv)
 		return ar_err_set(err, AR_ERR_MALFORMED, "EC key without \"crv\"");
 	if (!strcmp(crv, "P-256")) {
 		coord = 32;
 		key->alg = "ES256";
+		key->md = EVP_sha256();
 	} else if (!strcmp(crv, "P-384")) {
 		coord = 48;
 		key->alg = "ES384";
+		key->md = EVP_sha384();
 	} else {
-		return ar_err_set(err, AR_ERR_UNSUPPORTED, "EC curve \"%.32s\" not supported", crv);
+		return ar_err_set(err, AR_ERR_BAD_KEY, "EC curve \"%.32s\" not supported (P-256 or "
+				  "P-384)", crv);
 	}
-	if (member_len(json, "x") != coord || member_len(json, "y") != coord)
-		return ar_err_set(err, AR_ERR_MALFORMED,
-				  "EC key \"x\"/\"y\" must be base64url of %ld bytes", coord);
+	x = member_len(json, "x");
+	y = member_len(json, "y");
+	if (x < 0 || y < 0)
+		return ar_err_set(err, AR_ERR_MALFORMED, "EC key needs base64url \"x\" and \"y\"");
+	if (x != coord || y != coord)
+		return ar_err_set(err, AR_ERR_BAD_KEY, "EC key on %s: \"x\" and \"y\" must be %ld "
+				  "bytes each, not %ld and %ld", crv, coord, x, y);
 	if (json_object_get(json, "d")) {
 		if (member_len(json, "d") != coord)
 			return ar_err_set(err, AR_ERR_MALFORMED,
@@ -83,23 +125,76 @@ static int check_ec(const json_t *json, ar_jwk_t *key, ar_err_t *err)
 	return 0;
 }
 
+/*
+ * The public exponent: odd and at least 65537 (as FIPS 186-5 and most CAs
+ * ask; e = 1 makes every "signature" verify, small ones invite attacks on
+ * bad padding), and at most 64 bits.
+ */
+static int check_rsa_exponent(const json_t *json, ar_err_t *err)
+{
+	uint8_t e[8];
+	long len = member_decode(json, "e", e, sizeof(e));
+	uint64_t v = 0;
+	long i;
+
+	if (len > (long)sizeof(e))
+		return ar_err_set(err, AR_ERR_BAD_KEY, "RSA public exponent of more than 64 bits");
+	for (i = 0; i < len; i++)
+		v = v << 8 | e[i];
+	if (v < RSA_E_MIN || !(v & 1))
+		return ar_err_set(err, AR_ERR_BAD_KEY, "RSA public exponent %" PRIu64 " refused: it "
+				  "must be odd and at least %d", v, RSA_E_MIN);
+	return 0;
+}
+
 static int check_rsa(const json_t *json, ar_jwk_t *key, ar_err_t *err)
 {
 	long n = member_len(json, "n"), e = member_len(json, "e");
 
-	if (n < 0 || e < 0 || e > 8)
+	if (n < 0 || e <= 0)
 		return ar_err_set(err, AR_ERR_MALFORMED, "RSA key needs base64url \"n\" and \"e\"");
 	if (n < 256)
-		return ar_err_set(err, AR_ERR_UNSUPPORTED,
+		return ar_err_set(err, AR_ERR_BAD_KEY,
 				  "RSA key of %ld bits: at least 2048 required", n * 8);
 	if (n > 1024)
-		return ar_err_set(err, AR_ERR_UNSUPPORTED, "RSA key of %ld bits: too large", n * 8);
+		return ar_err_set(err, AR_ERR_BAD_KEY, "RSA key of %ld bits: too large", n * 8);
+	if (check_rsa_exponent(json, err) < 0)
+		return -1;
 	if (json_object_get(json, "d")) {
 		if (member_len(json, "d") < 0)
 			return ar_err_set(err, AR_ERR_MALFORMED, "RSA key \"d\" is not base64url");
 		key->private_part = 1;
 	}
 	key->alg = "RS256";
+	key->md = EVP_sha256();
+	return 0;
+}
+
+/* RFC 8037: an Octet Key Pair, of which only Ed25519 signs here. */
+static int check_okp(const json_t *json, ar_jwk_t *key, ar_err_t *err)
+{
+	const char *crv = json_string_value(json_object_get(json, "crv"));
+	long x;
+
+	if (!crv)
+		return ar_err_set(err, AR_ERR_MALFORMED, "OKP key without \"crv\"");
+	if (strcmp(crv, "Ed25519"))
+		return ar_err_set(err, AR_ERR_BAD_KEY, "OKP curve \"%.32s\" not supported "
+				  "(Ed25519 only)", crv);
+	x = member_len(json, "x");
+	if (x < 0)
+		return ar_err_set(err, AR_ERR_MALFORMED, "OKP key needs base64url \"x\"");
+	if (x != ED25519_LEN)
+		return ar_err_set(err, AR_ERR_BAD_KEY, "Ed25519 key \"x\" must be %d bytes, not %ld",
+				  ED25519_LEN, x);
+	if (json_object_get(json, "d")) {
+		if (member_len(json, "d") != ED25519_LEN)
+			return ar_err_set(err, AR_ERR_MALFORMED, "Ed25519 key \"d\" must be base64url "
+					  "of %d bytes", ED25519_LEN);
+		key->private_part = 1;
+	}
+	key->alg = "EdDSA";
+	key->md = NULL;		/* EdDSA hashes by itself (RFC 8032) */
 	return 0;
 }
 
@@ -110,50 +205,187 @@ static int check_oct(const json_t *json, ar_jwk_t *key, ar_err_t *err)
 	if (k < 0)
 		return ar_err_set(err, AR_ERR_MALFORMED, "oct key needs base64url \"k\"");
 	if (k < 16)
-		return ar_err_set(err, AR_ERR_UNSUPPORTED,
+		return ar_err_set(err, AR_ERR_BAD_KEY,
 				  "oct key of %ld bits: at least 128 required", k * 8);
 	key->private_part = 1;
 	key->alg = "HS256";
 	return 0;
 }
 
+
+/*
+ * Encodings of Ed25519 points of order 1, 2, 4 or 8 (sign bit of x
+ * cleared): y = 0, 1, p - 1 and the two y of the points of order 8. A key
+ * on one of them signs for anyone: with the identity, every (R = identity,
+ * S = 0) verifies under any message.
+ */
+static const uint8_t ed25519_small_order_y[][ED25519_LEN] = {
+	{ 0 },
+	{ 1 },
+	{ 0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	  0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	  0xff, 0x7f },
+	{ 0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98,
+	  0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53,
+	  0xfc, 0x05 },
+	{ 0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67,
+	  0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac,
+	  0x03, 0x7a },
+};
+
+/* The y of an Ed25519 public key is canonical (below p = 2^255 - 19) and not of small order. */
+static int check_ed25519_point(const uint8_t x[ED25519_LEN], ar_err_t *err)
+{
+	uint8_t y[ED25519_LEN];
+	size_t i, ones = 0;
+
+	memcpy(y, x, sizeof(y));
+	y[ED25519_LEN - 1] &= 0x7f;
+	for (i = 1; i < ED25519_LEN - 1; i++)
+		ones += y[i] == 0xff;
+	if (ones == ED25519_LEN - 2 && y[ED25519_LEN - 1] == 0x7f && y[0] >= 0xed)
+		return ar_err_set(err, AR_ERR_BAD_KEY, "Ed25519 key \"x\" is not a canonical point "
+				  "encoding");
+	for (i = 0; i < sizeof(ed25519_small_order_y) / sizeof(ed25519_small_order_y[0]); i++)
+		if (!memcmp(y, ed25519_small_order_y[i], ED25519_LEN))
+			return ar_err_set(err, AR_ERR_BAD_KEY, "Ed25519 key \"x\" is a point of small "
+					  "order: anyone could sign for it");
+	return 0;
+}
+
+/* Ed25519 keys: OpenSSL's raw key import (libjose 11 has no OKP). */
+static EVP_PKEY *okp_pkey(const struct kty *t, const json_t *json, ar_err_t *err)
+{
+	uint8_t x[ED25519_LEN], d[ED25519_LEN], pub[ED25519_LEN];
+	size_t publen = sizeof(pub);
+	EVP_PKEY *pkey = NULL;
+
+	if (member_decode(json, "x", x, sizeof(x)) != ED25519_LEN)
+		goto invalid;		/* checked by check_okp() */
+	if (check_ed25519_point(x, err) < 0)
+		return NULL;
+	if (!json_object_get(json, "d")) {
+		pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, x, sizeof(x));
+		if (!pkey)
+			goto invalid;
+		return pkey;
+	}
+	if (member_decode(json, "d", d, sizeof(d)) != ED25519_LEN)
+		goto invalid;
+	pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, d, sizeof(d));
+	OPENSSL_cleanse(d, sizeof(d));
+	if (!pkey || EVP_PKEY_get_raw_public_key(pkey, pub, &publen) != 1 || publen != sizeof(x) ||
+	    memcmp(pub, x, sizeof(x))) {
+		EVP_PKEY_free(pkey);
+		ar_err_set(err, AR_ERR_BAD_KEY, "private key does not match its public key");
+		return NULL;
+	}
+	return pkey;
+invalid:
+	ar_err_set(err, AR_ERR_BAD_KEY, "%s", t->invalid);
+	return NULL;
+}
+
+/* EC and RSA keys: libjose builds them (an EC point off its curve fails here). */
+static EVP_PKEY *jose_pkey(const struct kty *t, const json_t *json, ar_err_t *err)
+{
+	EVP_PKEY *pkey = jose_openssl_jwk_to_EVP_PKEY(NULL, json);
+
+	if (!pkey)
+		ar_err_set(err, AR_ERR_BAD_KEY, "%s", t->invalid);
+	return pkey;
+}
+
+/*
+ * The key types (RFC 7518 6, RFC 8037 2): one table drives parsing, the
+ * RFC 7638 thumbprint and the public projection.
+ */
+static const struct kty ktys[] = {
+	{ "EC", AR_JWK_EC, { "crv", "x", "y" }, { "d" }, check_ec, jose_pkey,
+	  "EC key: (x, y) is not a point on its curve" },
+	{ "RSA", AR_JWK_RSA, { "e", "n" }, { "d", "p", "q", "dp", "dq", "qi", "oth" }, check_rsa,
+	  jose_pkey, "RSA key is not a valid key (even modulus, or a small factor)" },
+	{ "OKP", AR_JWK_OKP, { "crv", "x" }, { "d" }, check_okp, okp_pkey,
+	  "Ed25519 key is not a valid key" },
+	{ "oct", AR_JWK_OCT, { "k" }, { "k" }, check_oct, NULL, NULL },
+};
+
+static const struct kty *kty_find(const json_t *json)
+{
+	const char *name = json_string_value(json_object_get(json, "kty"));
+	size_t i;
+
+	for (i = 0; name && i < sizeof(ktys) / sizeof(ktys[0]); i++)
+		if (!strcmp(name, ktys[i].name))
+			return &ktys[i];
+	return NULL;
+}
+
 /* The EVP key must be a valid public (and, if present, private) key. */
-static int check_pkey(EVP_PKEY *pkey, int private_part, ar_err_t *err)
+static int check_pkey(const struct kty *t, EVP_PKEY *pkey, int private_part, ar_err_t *err)
 {
 	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
 	int ok;
 
 	if (!ctx)
 		return ar_err_set(err, AR_ERR_NOMEM, "out of memory");
-	ok = private_part ? EVP_PKEY_pairwise_check(ctx) : EVP_PKEY_public_check(ctx);
+	ok = EVP_PKEY_public_check(ctx);
+	if (ok == 1 && private_part)
+		ok = EVP_PKEY_pairwise_check(ctx);
 	EVP_PKEY_CTX_free(ctx);
 	if (ok != 1)
-		return ar_err_set(err, AR_ERR_MALFORMED,
-				  private_part ? "private key does not match its public key"
-					       : "public key is not valid (point not on curve?)");
+		return ar_err_set(err, AR_ERR_BAD_KEY, "%s", private_part
+				  ? "private key does not match its public key" : t->invalid);
 	return 0;
 }
 
-/* RFC 7638 thumbprint (SHA-256, base64url) of a public JWK. */
-static int thumbprint(const json_t *jwk, char out[AR_JWK_THUMBPRINT_LEN + 1], ar_err_t *err)
+/* RFC 7638 thumbprint (SHA-256, base64url) of a JWK of type @p t. */
+static int thumbprint(const struct kty *t, const json_t *jwk, char out[AR_JWK_THUMBPRINT_LEN + 1],
+		      ar_err_t *err)
 {
-	json_t *thp = jose_jwk_thp(NULL, jwk, "S256");
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	json_t *members = json_pack("{s:O}", "kty", json_object_get(jwk, "kty"));
+	char *text = NULL;
+	size_t i;
+	int rc = -1;
 
-	if (!json_is_string(thp) || json_string_length(thp) != AR_JWK_THUMBPRINT_LEN) {
-		json_decref(thp);
-		return ar_err_set(err, AR_ERR_CRYPTO, "cannot compute the JWK thumbprint");
-	}
-	memcpy(out, json_string_value(thp), AR_JWK_THUMBPRINT_LEN + 1);
-	json_decref(thp);
+	for (i = 0; members && t->required[i]; i++)
+		if (json_object_set(members, t->required[i],
+				    json_object_get(jwk, t->required[i])) < 0)
+			goto out;
+	/* Members in lexicographic order, no whitespace (RFC 7638 3.3). */
+	text = members ? json_dumps(members, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	if (text && EVP_Digest(text, strlen(text), md, &mdlen, EVP_sha256(), NULL) == 1 &&
+	    ar_b64url_encode(md, mdlen, out, AR_JWK_THUMBPRINT_LEN + 1) == 0)
+		rc = 0;
+out:
+	if (rc < 0)
+		ar_err_set(err, AR_ERR_CRYPTO, "cannot compute the JWK thumbprint");
+	free(text);
+	json_decref(members);
+	return rc;
+}
+
+/* Digest-verify (and, with the private part, digest-sign) templates. */
+static int prepare_contexts(ar_jwk_t *key, ar_err_t *err)
+{
+	key->verify_ctx = EVP_MD_CTX_new();
+	if (!key->verify_ctx ||
+	    EVP_DigestVerifyInit(key->verify_ctx, NULL, key->md, NULL, key->pkey) != 1)
+		return ar_err_set(err, AR_ERR_CRYPTO, "cannot prepare signature verification");
+	if (key->private_part &&
+	    (!(key->sign_ctx = EVP_MD_CTX_new()) ||
+	     EVP_DigestSignInit(key->sign_ctx, NULL, key->md, NULL, key->pkey) != 1))
+		return ar_err_set(err, AR_ERR_CRYPTO, "cannot prepare signing");
 	return 0;
 }
 
 ar_jwk_t *ar_jwk_parse(const json_t *json, unsigned flags, ar_err_t *err)
 {
+	const struct kty *t;
 	ar_jwk_t *key = NULL;
-	const EVP_MD *md;
 	const char *kty;
-	int rc;
 
 	if (!json_is_object(json)) {
 		ar_err_set(err, AR_ERR_MALFORMED, "JWK is not a JSON object");
@@ -164,25 +396,18 @@ ar_jwk_t *ar_jwk_parse(const json_t *json, unsigned flags, ar_err_t *err)
 		ar_err_set(err, AR_ERR_MALFORMED, "JWK without \"kty\"");
 		return NULL;
 	}
+	t = kty_find(json);
+	if (!t || (t->type == AR_JWK_OCT && !(flags & AR_JWK_ALLOW_OCT))) {
+		ar_err_set(err, AR_ERR_BAD_KEY, "JWK type \"%.16s\" not accepted here", kty);
+		return NULL;
+	}
 	key = calloc(1, sizeof(*key));
 	if (!key) {
 		ar_err_set(err, AR_ERR_NOMEM, "out of memory");
 		return NULL;
 	}
-
-	if (!strcmp(kty, "EC")) {
-		key->type = AR_JWK_EC;
-		rc = check_ec(json, key, err);
-	} else if (!strcmp(kty, "RSA")) {
-		key->type = AR_JWK_RSA;
-		rc = check_rsa(json, key, err);
-	} else if (!strcmp(kty, "oct") && (flags & AR_JWK_ALLOW_OCT)) {
-		key->type = AR_JWK_OCT;
-		rc = check_oct(json, key, err);
-	} else {
-		rc = ar_err_set(err, AR_ERR_UNSUPPORTED, "JWK type \"%.16s\" not accepted here", kty);
-	}
-	if (rc < 0)
+	key->type = t->type;
+	if (t->check(json, key, err) < 0)
 		goto error;
 	if (key->private_part && key->type != AR_JWK_OCT && (flags & AR_JWK_PUBLIC_ONLY)) {
 		ar_err_set(err, AR_ERR_MALFORMED, "JWK carries private key material");
@@ -194,30 +419,14 @@ ar_jwk_t *ar_jwk_parse(const json_t *json, unsigned flags, ar_err_t *err)
 		ar_err_set(err, AR_ERR_NOMEM, "out of memory");
 		goto error;
 	}
-	if (key->type != AR_JWK_OCT) {
-		key->pkey = jose_openssl_jwk_to_EVP_PKEY(NULL, key->json);
-		if (!key->pkey) {
-			ar_err_set(err, AR_ERR_MALFORMED, "JWK does not describe a valid key");
+	if (t->build) {
+		key->pkey = t->build(t, key->json, err);
+		if (!key->pkey || check_pkey(t, key->pkey, key->private_part, err) < 0 ||
+		    prepare_contexts(key, err) < 0)
 			goto error;
-		}
-		if (check_pkey(key->pkey, key->private_part, err) < 0)
-			goto error;
-		md = strcmp(key->alg, "ES384") ? EVP_sha256() : EVP_sha384();
-		key->verify_ctx = EVP_MD_CTX_new();
-		if (!key->verify_ctx ||
-		    EVP_DigestVerifyInit(key->verify_ctx, NULL, md, NULL, key->pkey) != 1) {
-			ar_err_set(err, AR_ERR_CRYPTO, "cannot prepare signature verification");
-			goto error;
-		}
-		if (key->private_part &&
-		    (!(key->sign_ctx = EVP_MD_CTX_new()) ||
-		     EVP_DigestSignInit(key->sign_ctx, NULL, md, NULL, key->pkey) != 1)) {
-			ar_err_set(err, AR_ERR_CRYPTO, "cannot prepare signing");
-			goto error;
-		}
 	}
 
-	if (thumbprint(key->json, key->thumbprint, err) < 0)
+	if (thumbprint(t, key->json, key->thumbprint, err) < 0)
 		goto error;
 	return key;
 
@@ -336,11 +545,38 @@ ar_jwk_t *ar_jwk_parse_text(const char *text, size_t len, unsigned flags, ar_err
 	return key;
 }
 
+/*
+ * The JWK of an Ed25519 key, with "d" when @p private_part and the key has
+ * it; NULL for any other key.
+ */
+static json_t *okp_jwk(EVP_PKEY *pkey, int private_part)
+{
+	uint8_t raw[ED25519_LEN];
+	char x[64], d[64];
+	size_t len = sizeof(raw);
+	json_t *json;
+
+	if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_ED25519 ||
+	    EVP_PKEY_get_raw_public_key(pkey, raw, &len) != 1 || len != sizeof(raw) ||
+	    ar_b64url_encode(raw, len, x, sizeof(x)) < 0)
+		return NULL;
+	json = json_pack("{s:s,s:s,s:s}", "kty", "OKP", "crv", "Ed25519", "x", x);
+	len = sizeof(raw);
+	if (json && private_part && EVP_PKEY_get_raw_private_key(pkey, raw, &len) == 1 &&
+	    len == sizeof(raw) && ar_b64url_encode(raw, len, d, sizeof(d)) == 0)
+		json_object_set_new(json, "d", json_string(d));
+	OPENSSL_cleanse(raw, sizeof(raw));
+	OPENSSL_cleanse(d, sizeof(d));
+	return json;
+}
+
 ar_jwk_t *ar_jwk_from_pkey(EVP_PKEY *pkey, ar_err_t *err)
 {
-	json_t *json = jose_openssl_jwk_from_EVP_PKEY(NULL, pkey);
+	json_t *json = okp_jwk(pkey, 1);
 	ar_jwk_t *key;
 
+	if (!json)
+		json = jose_openssl_jwk_from_EVP_PKEY(NULL, pkey);
 	if (!json) {
 		ar_err_set(err, AR_ERR_UNSUPPORTED, "key type cannot be expressed as a JWK");
 		return NULL;
@@ -387,13 +623,19 @@ static json_t *ec_public_jwk(EVP_PKEY *pkey)
 int ar_jwk_pkey_thumbprint(EVP_PKEY *pkey, char out[AR_JWK_THUMBPRINT_LEN + 1], ar_err_t *err)
 {
 	json_t *json = ec_public_jwk(pkey);
+	const struct kty *t;
 	int rc;
 
 	if (!json)
-		json = jose_openssl_jwk_from_EVP_PKEY(NULL, pkey);
+		json = okp_jwk(pkey, 0);
 	if (!json)
+		json = jose_openssl_jwk_from_EVP_PKEY(NULL, pkey);
+	t = json ? kty_find(json) : NULL;
+	if (!t) {
+		json_decref(json);
 		return ar_err_set(err, AR_ERR_UNSUPPORTED, "key type cannot be expressed as a JWK");
-	rc = thumbprint(json, out, err);
+	}
+	rc = thumbprint(t, json, out, err);
 	json_decref(json);
 	return rc;
 }
@@ -409,6 +651,8 @@ ar_jwk_t *ar_jwk_generate(const char *alg, ar_err_t *err)
 		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
 	else if (!strcmp(alg, "RS256"))
 		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072);
+	else if (!strcmp(alg, "EdDSA"))
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 	else {
 		ar_err_set(err, AR_ERR_BAD_ALG, "cannot generate a key for \"%.16s\"", alg);
 		return NULL;
@@ -509,11 +753,23 @@ void ar_jwk_free(ar_jwk_t *key)
 
 json_t *ar_jwk_public_json(const ar_jwk_t *key)
 {
-	json_t *pub = json_deep_copy(key->json);
+	static const char *const private_ops[] = { "sign", "decrypt", "unwrapKey" };
+	const struct kty *t = kty_find(key->json);
+	json_t *pub = t ? json_deep_copy(key->json) : NULL, *ops;
+	size_t i, j;
 
-	if (pub && !jose_jwk_pub(NULL, pub)) {
-		json_decref(pub);
-		pub = NULL;
+	for (i = 0; pub && t->private[i]; i++)
+		json_object_del(pub, t->private[i]);
+	/* What only the private key can do goes too (RFC 7517 4.3). */
+	ops = pub ? json_object_get(pub, "key_ops") : NULL;
+	for (i = 0; i < json_array_size(ops); i++) {
+		const char *op = json_string_value(json_array_get(ops, i));
+
+		for (j = 0; op && j < sizeof(private_ops) / sizeof(private_ops[0]); j++)
+			if (!strcmp(op, private_ops[j])) {
+				json_array_remove(ops, i--);
+				break;
+			}
 	}
 	return pub;
 }

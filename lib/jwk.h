@@ -5,9 +5,16 @@
  *
  * An ::ar_jwk_t is a validated key: its JSON form plus the OpenSSL key it
  * denotes, parsed once and reused for every signature. Accepted key types:
- * EC on P-256 and P-384 (coordinates of the exact length), RSA of at least
- * 2048 bits, and - only when the caller asks for it - symmetric "oct" keys
- * of at least 128 bits (the HMAC keys of External Account Binding).
+ * EC on P-256 and P-384 (coordinates of the exact length, a point on the
+ * curve), RSA of 2048 to 8192 bits with an odd public exponent of at least
+ * 65537, Ed25519 (RFC 8037 "OKP", a canonical point not of small order),
+ * and - only when the caller asks for it - symmetric "oct" keys of at least
+ * 128 bits (the HMAC keys of External Account Binding).
+ *
+ * Errors tell a JWK that is not one (AR_ERR_MALFORMED: not an object, no
+ * "kty", a member missing or not base64url) from a key that is refused
+ * (AR_ERR_BAD_KEY: another type, curve or size, or not a valid key of its
+ * kind), so a server can answer malformed and badPublicKey apart.
  */
 #ifndef AR_JWK_H
 #define AR_JWK_H
@@ -31,6 +38,7 @@ typedef enum ar_jwk_type {
 	AR_JWK_EC = 1,
 	AR_JWK_RSA,
 	AR_JWK_OCT,
+	AR_JWK_OKP,	/**< Ed25519 (RFC 8037) */
 } ar_jwk_type_t;
 
 /** Flags for ar_jwk_parse(). */
@@ -42,8 +50,11 @@ typedef enum ar_jwk_type {
  *
  * @param json	a JSON object (not consumed; the key keeps its own copy).
  * @param flags	AR_JWK_ALLOW_OCT, AR_JWK_PUBLIC_ONLY.
- * @return a new key (free with ar_jwk_free()), or NULL with AR_ERR_MALFORMED,
- *	   AR_ERR_UNSUPPORTED (kty/crv/size we do not accept) or AR_ERR_NOMEM.
+ * @return a new key (free with ar_jwk_free()), or NULL with AR_ERR_MALFORMED
+ *	   (not a JWK, or private members with AR_JWK_PUBLIC_ONLY),
+ *	   AR_ERR_BAD_KEY (kty/crv/size we do not accept, an RSA exponent
+ *	   refused, an EC point off its curve, an Ed25519 point of small
+ *	   order, a private part not matching the public one) or AR_ERR_NOMEM.
  */
 ar_jwk_t *ar_jwk_parse(const json_t *json, unsigned flags, ar_err_t *err);
 
@@ -79,7 +90,7 @@ void ar_jwk_cache_free(ar_jwk_cache_t *c);
 ar_jwk_t *ar_jwk_cache_parse(ar_jwk_cache_t *c, const json_t *json, unsigned flags,
 			     ar_err_t *err);
 
-/** Build a key from an OpenSSL key (EC or RSA). @p pkey is not consumed. */
+/** Build a key from an OpenSSL key (EC, RSA or Ed25519). @p pkey is not consumed. */
 ar_jwk_t *ar_jwk_from_pkey(EVP_PKEY *pkey, ar_err_t *err);
 
 /**
@@ -90,7 +101,7 @@ ar_jwk_t *ar_jwk_from_pkey(EVP_PKEY *pkey, ar_err_t *err);
  */
 int ar_jwk_pkey_thumbprint(EVP_PKEY *pkey, char out[AR_JWK_THUMBPRINT_LEN + 1], ar_err_t *err);
 
-/** Generate a private key for "ES256", "ES384" or "RS256" (3072 bits). */
+/** Generate a private key for "ES256", "ES384", "RS256" (3072 bits) or "EdDSA" (Ed25519). */
 ar_jwk_t *ar_jwk_generate(const char *alg, ar_err_t *err);
 
 /** Read a private or public key from a PEM file. */
@@ -122,7 +133,7 @@ const char *ar_jwk_kid(const ar_jwk_t *key);
 /** Non-zero if the key has its private part. */
 int ar_jwk_is_private(const ar_jwk_t *key);
 
-/** The signature algorithm the key implies: ES256, ES384, RS256 or HS256. */
+/** The signature algorithm the key implies: ES256, ES384, RS256, EdDSA or HS256. */
 const char *ar_jwk_alg(const ar_jwk_t *key);
 
 /** Borrowed OpenSSL key; NULL for oct keys. */
@@ -131,7 +142,9 @@ EVP_PKEY *ar_jwk_pkey(const ar_jwk_t *key);
 /**
  * A digest-verify context already initialised for this key and its
  * algorithm, to be copied (EVP_MD_CTX_copy_ex) for each verification: it
- * spares OpenSSL's per-call algorithm fetch. NULL for oct keys. Borrowed.
+ * spares OpenSSL's per-call algorithm fetch. For Ed25519 it has no digest
+ * and takes the message in one EVP_DigestVerify(). NULL for oct keys.
+ * Borrowed.
  */
 const EVP_MD_CTX *ar_jwk_verify_ctx(const ar_jwk_t *key);
 

@@ -12,12 +12,20 @@
 #include "json.h"
 #include "jws.h"
 
-static const char *const alg_names[] = {
-	[AR_ALG_ES256] = "ES256",
-	[AR_ALG_ES384] = "ES384",
-	[AR_ALG_RS256] = "RS256",
-	[AR_ALG_HS256] = "HS256",
+/* How each algorithm turns the signing input into a signature (RFC 7518 3, RFC 8037 3.1). */
+static const struct alg {
+	const char	*name;
+	size_t		ecdsa_half;	/* ECDSA: bytes of R and of S in JOSE's R || S */
+	int		oneshot;	/* EdDSA: the whole input in one call, no streaming */
+} algs[] = {
+	[AR_ALG_ES256] = { "ES256", 32, 0 },
+	[AR_ALG_ES384] = { "ES384", 48, 0 },
+	[AR_ALG_RS256] = { "RS256", 0, 0 },
+	[AR_ALG_HS256] = { "HS256", 0, 0 },
+	[AR_ALG_EDDSA] = { "EdDSA", 0, 1 },
 };
+
+#define NALGS	(sizeof(algs) / sizeof(algs[0]))
 
 ar_alg_t ar_alg_from_name(const char *name)
 {
@@ -25,17 +33,17 @@ ar_alg_t ar_alg_from_name(const char *name)
 
 	if (!name)
 		return AR_ALG_UNKNOWN;
-	for (i = 1; i < sizeof(alg_names) / sizeof(alg_names[0]); i++)
-		if (!strcmp(name, alg_names[i]))
+	for (i = 1; i < NALGS; i++)
+		if (!strcmp(name, algs[i].name))
 			return (ar_alg_t)i;
 	return AR_ALG_UNKNOWN;
 }
 
 const char *ar_alg_name(ar_alg_t alg)
 {
-	if (alg <= AR_ALG_UNKNOWN || alg > AR_ALG_HS256)
+	if (alg <= AR_ALG_UNKNOWN || (size_t)alg >= NALGS)
 		return "unknown";
-	return alg_names[alg];
+	return algs[alg].name;
 }
 
 void ar_jws_clear(ar_jws_t *jws)
@@ -211,33 +219,71 @@ static unsigned char *ecdsa_der(const uint8_t *sig, size_t len, size_t half, int
 }
 
 /*
+ * The signing input "<protected>.<payload>" in one buffer, for EdDSA,
+ * which OpenSSL signs and verifies in one call only (caller frees).
+ */
+static char *signing_input(const char *prot, size_t prot_len, const char *payload,
+			   size_t payload_len, size_t *len)
+{
+	char *in = malloc(prot_len + 1 + payload_len);
+
+	if (in) {
+		memcpy(in, prot, prot_len);
+		in[prot_len] = '.';
+		memcpy(in + prot_len + 1, payload, payload_len);
+		*len = prot_len + 1 + payload_len;
+	}
+	return in;
+}
+
+/* Verify with @ctx, a copy of the key's prepared context. */
+static int verify_input(EVP_MD_CTX *ctx, const struct alg *a, const char *prot, size_t prot_len,
+			const char *payload, size_t payload_len, const unsigned char *sig,
+			size_t siglen)
+{
+	size_t len;
+	char *in;
+	int ok;
+
+	if (!a->oneshot)
+		return EVP_DigestVerifyUpdate(ctx, prot, prot_len) == 1 &&
+		       EVP_DigestVerifyUpdate(ctx, ".", 1) == 1 &&
+		       EVP_DigestVerifyUpdate(ctx, payload, payload_len) == 1 &&
+		       EVP_DigestVerifyFinal(ctx, sig, siglen) == 1;
+	in = signing_input(prot, prot_len, payload, payload_len, &len);
+	ok = in && EVP_DigestVerify(ctx, sig, siglen, (const unsigned char *)in, len) == 1;
+	free(in);
+	return ok;
+}
+
+/*
  * Verify with the key's prepared context. libjose's jose_jws_ver() would
  * rebuild and re-validate the key from its JWK on every call, which costs
  * as much again as the verification itself.
  */
 static int verify_evp(const ar_jws_t *jws, const ar_jwk_t *key, ar_err_t *err)
 {
-	const char *prot = json_string_value(json_object_get(jws->jose, "protected"));
-	const char *payload = json_string_value(json_object_get(jws->jose, "payload"));
+	const json_t *prot = json_object_get(jws->jose, "protected");
+	const json_t *payload = json_object_get(jws->jose, "payload");
+	const struct alg *a = &algs[jws->alg];
 	const unsigned char *sig = jws->sig;
 	unsigned char *der = NULL;
 	EVP_MD_CTX *ctx;
 	size_t siglen = jws->sig_len;
 	int ok = 0, der_len = 0;
 
-	if (jws->alg == AR_ALG_ES256 || jws->alg == AR_ALG_ES384) {
-		der = ecdsa_der(jws->sig, jws->sig_len, jws->alg == AR_ALG_ES256 ? 32 : 48, &der_len);
+	if (a->ecdsa_half) {
+		der = ecdsa_der(jws->sig, jws->sig_len, a->ecdsa_half, &der_len);
 		if (!der)
 			return ar_err_set(err, AR_ERR_BAD_SIGNATURE, "signature does not verify");
 		sig = der;
 		siglen = (size_t)der_len;
 	}
 	ctx = EVP_MD_CTX_new();
-	if (ctx && EVP_MD_CTX_copy_ex(ctx, ar_jwk_verify_ctx(key)) == 1 &&
-	    EVP_DigestVerifyUpdate(ctx, prot, strlen(prot)) == 1 &&
-	    EVP_DigestVerifyUpdate(ctx, ".", 1) == 1 &&
-	    EVP_DigestVerifyUpdate(ctx, payload, strlen(payload)) == 1)
-		ok = EVP_DigestVerifyFinal(ctx, sig, siglen) == 1;
+	if (ctx && EVP_MD_CTX_copy_ex(ctx, ar_jwk_verify_ctx(key)) == 1)
+		ok = verify_input(ctx, a, json_string_value(prot), json_string_length(prot),
+				  json_string_value(payload), json_string_length(payload), sig,
+				  siglen);
 	EVP_MD_CTX_free(ctx);
 	OPENSSL_free(der);
 	return ok ? 0 : ar_err_set(err, AR_ERR_BAD_SIGNATURE, "signature does not verify");
@@ -274,6 +320,36 @@ static int ecdsa_raw(const unsigned char *der, size_t len, size_t half, uint8_t 
 	return ok ? 0 : -1;
 }
 
+/* Sign with @ctx, a copy of the key's prepared context; OPENSSL_malloc'd signature. */
+static unsigned char *sign_input(EVP_MD_CTX *ctx, const struct alg *a, const char *prot,
+				 const char *payload, size_t *siglen)
+{
+	unsigned char *sig = NULL;
+	size_t len;
+	char *in = NULL;
+
+	if (a->oneshot) {
+		in = signing_input(prot, strlen(prot), payload, strlen(payload), &len);
+		if (in && EVP_DigestSign(ctx, NULL, siglen, (unsigned char *)in, len) == 1 &&
+		    (sig = OPENSSL_malloc(*siglen)) &&
+		    EVP_DigestSign(ctx, sig, siglen, (unsigned char *)in, len) != 1) {
+			OPENSSL_free(sig);
+			sig = NULL;
+		}
+		free(in);
+		return sig;
+	}
+	if (EVP_DigestSignUpdate(ctx, prot, strlen(prot)) == 1 &&
+	    EVP_DigestSignUpdate(ctx, ".", 1) == 1 &&
+	    EVP_DigestSignUpdate(ctx, payload, strlen(payload)) == 1 &&
+	    EVP_DigestSignFinal(ctx, NULL, siglen) == 1 && (sig = OPENSSL_malloc(*siglen)) &&
+	    EVP_DigestSignFinal(ctx, sig, siglen) != 1) {
+		OPENSSL_free(sig);
+		sig = NULL;
+	}
+	return sig;
+}
+
 /*
  * Sign "<protected>.<payload>" (both base64url) with the key's OpenSSL key,
  * from a copy of its prepared context (an EVP_DigestSignInit() per
@@ -284,25 +360,19 @@ static int ecdsa_raw(const unsigned char *der, size_t len, size_t half, uint8_t 
  */
 static char *sign_evp(const ar_jwk_t *key, const char *prot, const char *payload)
 {
-	const char *alg = ar_jwk_alg(key);
-	size_t half = !strcmp(alg, "ES256") ? 32 : !strcmp(alg, "ES384") ? 48 : 0;
+	const struct alg *a = &algs[ar_alg_from_name(ar_jwk_alg(key))];
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned char *sig = NULL;
 	uint8_t raw[96];
 	size_t siglen = 0;
 	char *out = NULL;
 
-	if (ctx && ar_jwk_sign_ctx(key) && EVP_MD_CTX_copy_ex(ctx, ar_jwk_sign_ctx(key)) == 1 &&
-	    EVP_DigestSignUpdate(ctx, prot, strlen(prot)) == 1 &&
-	    EVP_DigestSignUpdate(ctx, ".", 1) == 1 &&
-	    EVP_DigestSignUpdate(ctx, payload, strlen(payload)) == 1 &&
-	    EVP_DigestSignFinal(ctx, NULL, &siglen) == 1 && (sig = OPENSSL_malloc(siglen)) &&
-	    EVP_DigestSignFinal(ctx, sig, &siglen) == 1) {
-		if (!half)
-			out = ar_b64url_encode_alloc(sig, siglen);
-		else if (ecdsa_raw(sig, siglen, half, raw) == 0)
-			out = ar_b64url_encode_alloc(raw, 2 * half);
-	}
+	if (ctx && ar_jwk_sign_ctx(key) && EVP_MD_CTX_copy_ex(ctx, ar_jwk_sign_ctx(key)) == 1)
+		sig = sign_input(ctx, a, prot, payload, &siglen);
+	if (sig && !a->ecdsa_half)
+		out = ar_b64url_encode_alloc(sig, siglen);
+	else if (sig && ecdsa_raw(sig, siglen, a->ecdsa_half, raw) == 0)
+		out = ar_b64url_encode_alloc(raw, 2 * a->ecdsa_half);
 	OPENSSL_free(sig);
 	EVP_MD_CTX_free(ctx);
 	return out;
@@ -347,8 +417,9 @@ json_t *ar_jws_sign(const json_t *header, const void *payload, size_t len,
 	if (!json_object_get(prot, "alg") &&
 	    json_object_set_new(prot, "alg", json_string(ar_jwk_alg(key))) < 0)
 		goto nomem;
-	/* EC and RSA keys sign with their prepared OpenSSL key; an "alg" the
-	 * caller forced on the key (tests of refusals) goes through libjose. */
+	/* EC, RSA and Ed25519 keys sign with their prepared OpenSSL key; an
+	 * "alg" the caller forced on the key (tests of refusals) goes through
+	 * libjose. */
 	alg = json_string_value(json_object_get(prot, "alg"));
 	if (ar_jwk_pkey(key) && alg && !strcmp(alg, ar_jwk_alg(key))) {
 		jws = sign_flat(prot, b64, key, err);

@@ -8,7 +8,9 @@
  * JWS only with one), "none" is never accepted, duplicate JSON members are
  * rejected, and any "crit" header parameter is refused because this library
  * implements no extension that would need one. Signature arithmetic is
- * libjose's and OpenSSL's.
+ * OpenSSL's (libjose's for a MAC): ECDSA and RSA through a digest that
+ * streams the signing input, EdDSA (RFC 8037, Ed25519) over the whole
+ * input at once.
  */
 #ifndef AR_JWS_H
 #define AR_JWS_H
@@ -28,12 +30,13 @@ typedef enum ar_alg {
 	AR_ALG_ES384,
 	AR_ALG_RS256,
 	AR_ALG_HS256,
+	AR_ALG_EDDSA,		/**< "EdDSA" with an Ed25519 key (RFC 8037 3.1) */
 } ar_alg_t;
 
 #define AR_ALG_BIT(a)		(1u << (a))
-/** Algorithms an ACME account key or a verifier key may sign with. */
+/** Algorithms an ACME account key or a device identity key may sign with. */
 #define AR_ALGS_ASYMMETRIC	(AR_ALG_BIT(AR_ALG_ES256) | AR_ALG_BIT(AR_ALG_ES384) | \
-				 AR_ALG_BIT(AR_ALG_RS256))
+				 AR_ALG_BIT(AR_ALG_RS256) | AR_ALG_BIT(AR_ALG_EDDSA))
 /** Algorithms of the External Account Binding inner JWS. */
 #define AR_ALGS_EAB		AR_ALG_BIT(AR_ALG_HS256)
 

@@ -50,4 +50,19 @@
 	"\"signature\":\"AE_R_YZCChjn4791jSQCrdPZCNYqHXCTZH0-JZGYNlaAjP2kqaluUIIUnC9qvbu9Plon7KRTzoNEuT4Va2cm" \
 	"L1eJAQy3mtPBu_u_sDDyYjnAMDxXPn7XrT0lw-kvAD890jl8e2puQens_IEKBpHABlsbEPX6sFY8OcGDqoRuBomu9xQ2\"}"
 
+/* RFC 8037 appendix A.1-A.4: an Ed25519 key (private, public), its RFC 7638
+ * thumbprint, and the compact EdDSA JWS of "Example of Ed25519 signing". */
+#define RFC8037_A1_JWK \
+	"{\"kty\":\"OKP\",\"crv\":\"Ed25519\"," \
+	"\"d\":\"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A\"," \
+	"\"x\":\"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo\"}"
+#define RFC8037_A2_JWK \
+	"{\"kty\":\"OKP\",\"crv\":\"Ed25519\"," \
+	"\"x\":\"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo\"}"
+#define RFC8037_A3_THUMBPRINT "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
+#define RFC8037_A4_PAYLOAD "Example of Ed25519 signing"
+#define RFC8037_A4_JWS \
+	"eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc" \
+	".hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg"
+
 #endif

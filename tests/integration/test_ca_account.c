@@ -278,7 +278,7 @@ static char *unsigned_body(const char *alg, const char *url)
 
 static void test_alg_none_and_mac_get_bad_signature_algorithm(void **state)
 {
-	static const char *const algs[] = { "HS256", "none", "ES512" };
+	static const char *const algs[] = { "HS256", "none", "ES512", "Ed448" };
 	const char *url = acmec_url(&t.c, "newAccount");
 	httpc_resp_t r;
 	size_t i;
@@ -295,7 +295,8 @@ static void test_alg_none_and_mac_get_bad_signature_algorithm(void **state)
 
 			assert_true(json_is_array(accepted));
 			assert_string_equal(json_string_value(json_array_get(accepted, 0)), "ES256");
-			assert_int_equal(json_array_size(accepted), 3);
+			assert_int_equal(json_array_size(accepted), 4);
+			assert_string_equal(json_string_value(json_array_get(accepted, 3)), "EdDSA");
 			json_decref(doc);
 		}
 		httpc_free(&r);

@@ -4,6 +4,7 @@
 #include "testutil.h"
 #include "vectors.h"
 #include "acme_jws.h"
+#include "b64.h"
 
 #define URL_NEWACCT	"https://ca.test/acme/new-account"
 #define URL_ORDER	"https://ca.test/acme/new-order"
@@ -317,10 +318,91 @@ static void test_acme_eab_rejects_asymmetric_signature(void **state)
 	free(payload);
 }
 
+/*
+ * RFC 8555 6.2: an account key may be Ed25519 (EdDSA). The newAccount
+ * parses and verifies, and its External Account Binding - HS256 over the
+ * Ed25519 JWK - binds it.
+ */
+static void test_acme_ed25519_account_key_signs_new_account_and_is_bound_by_eab(void **state)
+{
+	ar_jwk_t *ed = ar_jwk_generate("EdDSA", NULL), *mac = eab_key(), *saved = account;
+	json_t *eab;
+	ar_err_t err = { 0 };
+	ar_acme_jws_t req;
+	char *body, kid[64];
+
+	(void)state;
+	assert_non_null(ed);
+	account = ed;
+	body = request(hdr_jwk(), "{\"termsOfServiceAgreed\":true}");
+	assert_int_equal(parse(body, URL_NEWACCT, AR_ACME_KEY_JWK, &req, &err), 0);
+	assert_int_equal(req.jws.alg, AR_ALG_EDDSA);
+	assert_int_equal(ar_jwk_type(req.jwk), AR_JWK_OKP);
+	assert_string_equal(ar_jwk_thumbprint(req.jwk), ar_jwk_thumbprint(ed));
+	assert_int_equal(ar_acme_jws_verify(&req, req.jwk, &err), 0);
+	assert_int_equal(ar_acme_jws_verify(&req, saved, &err), -1);
+	assert_err(&err, AR_ERR_BAD_ALG, "does not fit");
+	ar_acme_jws_clear(&req);
+	free(body);
+	eab = ar_acme_eab_sign(ed, "kid-1", mac, URL_NEWACCT, &err);
+	assert_non_null(eab);
+	assert_int_equal(ar_acme_eab_check(eab, ed, URL_NEWACCT, mac, kid, sizeof(kid), &err), 0);
+	assert_int_equal(ar_acme_eab_check(eab, saved, URL_NEWACCT, mac, kid, sizeof(kid), &err), -1);
+	assert_err(&err, AR_ERR_UNAUTHORIZED, "another key");
+	json_decref(eab);
+	account = saved;
+	ar_jwk_free(mac);
+	ar_jwk_free(ed);
+}
+
+/* A well-formed "jwk" that is no key this library takes: AR_ERR_BAD_KEY (badPublicKey). */
+static void test_acme_refused_jwk_is_bad_key_and_garbage_jwk_malformed(void **state)
+{
+	static const struct {
+		const char	*jwk;
+		ar_errc_t	code;
+		const char	*why;
+	} cases[] = {
+		{ "{\"kty\":\"OKP\",\"crv\":\"Ed448\",\"x\":\"AAAA\"}", AR_ERR_BAD_KEY, "Ed25519 only" },
+		{ "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"AAAA\"}", AR_ERR_BAD_KEY, "32 bytes" },
+		{ "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}",
+		  AR_ERR_BAD_KEY, "small order" },
+		{ "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU\","
+		  "\"y\":\"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a4\"}", AR_ERR_BAD_KEY, "not a point" },
+		{ "{\"kty\":\"oct\",\"k\":\"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ\"}", AR_ERR_BAD_KEY,
+		  "not accepted here" },
+		{ "{\"kty\":\"OKP\",\"crv\":\"Ed25519\"}", AR_ERR_MALFORMED, "\"x\"" },
+		{ "{\"crv\":\"Ed25519\"}", AR_ERR_MALFORMED, "kty" },
+	};
+	ar_err_t err = { 0 };
+	ar_acme_jws_t req;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *hdr = json_pack("{s:s,s:s,s:s,s:o}", "alg", "EdDSA", "nonce", NONCE,
+					"url", URL_NEWACCT, "jwk", json_loads(cases[i].jwk, 0, NULL));
+		char *text = json_dumps(hdr, JSON_COMPACT), *b64, *body = NULL;
+
+		b64 = ar_b64url_encode_alloc(text, strlen(text));
+		assert_true(asprintf(&body, "{\"protected\":\"%s\",\"payload\":\"e30\","
+				     "\"signature\":\"AAAA\"}", b64) > 0);
+		assert_int_equal(parse(body, URL_NEWACCT, AR_ACME_KEY_JWK, &req, &err), -1);
+		assert_err(&err, cases[i].code, cases[i].why);
+		assert_non_null(strstr(err.msg, "\"jwk\": "));
+		free(body);
+		free(b64);
+		free(text);
+		json_decref(hdr);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_acme_new_account_with_jwk_parses_and_verifies),
+		cmocka_unit_test(test_acme_ed25519_account_key_signs_new_account_and_is_bound_by_eab),
+		cmocka_unit_test(test_acme_refused_jwk_is_bad_key_and_garbage_jwk_malformed),
 		cmocka_unit_test(test_acme_kid_request_and_post_as_get),
 		cmocka_unit_test(test_acme_rejects_both_jwk_and_kid),
 		cmocka_unit_test(test_acme_rejects_missing_key_reference),

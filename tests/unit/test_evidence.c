@@ -500,6 +500,34 @@ static void test_signed_evidence_verifies_with_the_enrolled_key(void **state)
 	ar_jwk_free(key);
 }
 
+/*
+ * A device enrolled through an Ed25519 account key signs its evidence with
+ * EdDSA; evidence signed by another Ed25519 key is refused.
+ */
+static void test_evidence_signed_by_an_ed25519_identity_verifies_only_with_it(void **state)
+{
+	ar_jwk_t *key = ar_jwk_generate("EdDSA", NULL), *other = ar_jwk_generate("EdDSA", NULL);
+	enrolled_t e = { .device = "SUB-0042", .key = key };
+	ar_evidence_t ev, want;
+	ar_err_t err = { 0 };
+	char *text;
+
+	(void)state;
+	healthy(&want);
+	text = ar_evidence_sign(&want, key, &err);
+	assert_non_null(text);
+	assert_int_equal(ar_evidence_verify(text, strlen(text), lookup, &e, &ev, &err), 0);
+	assert_int_equal(ev.identity_verified, 1);
+	assert_string_equal(ev.identity_jkt, ar_jwk_thumbprint(key));
+	free(text);
+	text = ar_evidence_sign(&want, other, &err);
+	assert_non_null(text);
+	expect_refused(text, &e, AR_ERR_BAD_SIGNATURE, "not by the key the device is enrolled with");
+	free(text);
+	ar_jwk_free(other);
+	ar_jwk_free(key);
+}
+
 static void test_evidence_for_device_a_signed_by_device_b_refused(void **state)
 {
 	ar_jwk_t *a = ar_jwk_generate("ES256", NULL), *b = ar_jwk_generate("ES256", NULL);
@@ -614,7 +642,7 @@ static void test_signed_evidence_alg_none_or_mac_refused(void **state)
 	snprintf(hdr, sizeof(hdr), "{\"alg\":\"HS256\",\"typ\":\"%s\",\"kid\":\"%s\"}",
 		 AR_EVIDENCE_JWS_TYP, ar_jwk_thumbprint(key));
 	jws = forge(hdr, text, 32);
-	expect_refused(jws, &e, AR_ERR_BAD_ALG, "only ES256, ES384 and RS256");
+	expect_refused(jws, &e, AR_ERR_BAD_ALG, "only ES256, ES384, RS256 and EdDSA");
 	free(jws);
 	assert_null(ar_evidence_sign_text(text, strlen(text), mac, NULL));
 	assert_int_equal(e.calls, 0);
@@ -724,6 +752,7 @@ int main(void)
 		cmocka_unit_test(test_refpolicy_json_and_its_errors),
 		cmocka_unit_test(test_version_compare_is_numeric_per_component),
 		cmocka_unit_test(test_signed_evidence_verifies_with_the_enrolled_key),
+		cmocka_unit_test(test_evidence_signed_by_an_ed25519_identity_verifies_only_with_it),
 		cmocka_unit_test(test_evidence_for_device_a_signed_by_device_b_refused),
 		cmocka_unit_test(test_signed_evidence_for_unenrolled_device_refused),
 		cmocka_unit_test(test_signed_evidence_header_typ_required),

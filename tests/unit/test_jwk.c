@@ -8,9 +8,11 @@
 #include <jose/openssl.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include "testutil.h"
 #include "vectors.h"
+#include "b64.h"
 #include "fileio.h"
 #include "jwk.h"
 
@@ -52,30 +54,40 @@ static void test_jwk_rejects_p521_key_of_rfc7520(void **state)
 
 	(void)state;
 	assert_null(parse(RFC7520_3_2_JWK, 0, &err));
-	assert_err(&err, AR_ERR_UNSUPPORTED, "P-521");
+	assert_err(&err, AR_ERR_BAD_KEY, "P-521");
 }
 
-static void test_jwk_rejects_point_not_on_curve(void **state)
+/* A point off the curve is a key refused (badPublicKey), not a malformed JWK. */
+static void test_jwk_ec_point_off_curve_is_a_bad_key(void **state)
 {
 	ar_err_t err = { 0 };
-	/* RFC 7515 A.3's x with y of another point: not on P-256. */
+	/* RFC 7515 A.3's x with its y changed in one bit: no point of P-256
+	 * (an x has two points, y and p - y), yet well-formed base64url. */
 	const char *bad = "{\"kty\":\"EC\",\"crv\":\"P-256\","
 			  "\"x\":\"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU\","
-			  "\"y\":\"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a1\"}";
+			  "\"y\":\"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a4\"}";
 
 	(void)state;
 	assert_null(parse(bad, 0, &err));
-	assert_int_equal(err.code, AR_ERR_MALFORMED);
+	assert_err(&err, AR_ERR_BAD_KEY, "not a point on its curve");
 }
 
-static void test_jwk_rejects_short_coordinates(void **state)
+/* Coordinates of the wrong length are a key refused; missing or not base64url, no JWK. */
+static void test_jwk_ec_coordinates_of_wrong_length_are_a_bad_key(void **state)
 {
 	ar_err_t err = { 0 };
 	const char *bad = "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AAAA\",\"y\":\"AAAA\"}";
 
 	(void)state;
 	assert_null(parse(bad, 0, &err));
-	assert_err(&err, AR_ERR_MALFORMED, "32 bytes");
+	assert_err(&err, AR_ERR_BAD_KEY, "32 bytes each, not 3 and 3");
+	assert_null(parse("{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AAAA\"}", 0, &err));
+	assert_err(&err, AR_ERR_MALFORMED, "base64url \"x\" and \"y\"");
+	assert_null(parse("{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"A+AA\",\"y\":\"AAAA\"}", 0,
+			  &err));
+	assert_int_equal(err.code, AR_ERR_MALFORMED);
+	assert_null(parse("{\"kty\":\"EC\",\"x\":\"AAAA\",\"y\":\"AAAA\"}", 0, &err));
+	assert_err(&err, AR_ERR_MALFORMED, "crv");
 }
 
 static void test_jwk_rejects_small_rsa_modulus(void **state)
@@ -90,7 +102,69 @@ static void test_jwk_rejects_small_rsa_modulus(void **state)
 	n[171] = '\0';
 	snprintf(text, sizeof(text), "{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"AQAB\"}", n);
 	assert_null(parse(text, 0, &err));
-	assert_err(&err, AR_ERR_UNSUPPORTED, "at least 2048");
+	assert_err(&err, AR_ERR_BAD_KEY, "at least 2048");
+}
+
+/* An RSA JWK with the modulus of a fresh 2048-bit key and the exponent @e (base64url). */
+static char *rsa_jwk_with_exponent(const char *e, int even_modulus)
+{
+	ar_jwk_t *k = ar_jwk_generate("RS256", NULL);
+	json_t *pub;
+	char *n, *text;
+
+	assert_non_null(k);
+	pub = ar_jwk_public_json(k);
+	n = strdup(json_string_value(json_object_get(pub, "n")));
+	if (even_modulus)	/* the last character holds the lowest two bits */
+		n[strlen(n) - 1] = 'A';
+	json_object_set_new(pub, "n", json_string(n));
+	json_object_set_new(pub, "e", json_string(e));
+	text = json_dumps(pub, JSON_COMPACT);
+	free(n);
+	json_decref(pub);
+	ar_jwk_free(k);
+	return text;
+}
+
+/*
+ * e = 1 makes every value its own signature: anybody could sign for such
+ * an account key. The policy: an odd exponent of at least 65537.
+ */
+static void test_rsa_key_with_exponent_one_is_a_bad_key(void **state)
+{
+	static const struct {
+		const char	*e;
+		const char	*why;
+	} refused[] = {
+		{ "AQ", "exponent 1 refused" },			/* 1 */
+		{ "Aw", "exponent 3 refused" },			/* 3 */
+		{ "AQAC", "exponent 65538 refused" },		/* even */
+		{ "AQAAAAAAAAAAAQ", "more than 64 bits" },	/* 2^72 + 1 */
+	};
+	ar_err_t err = { 0 };
+	ar_jwk_t *k;
+	char *text;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		text = rsa_jwk_with_exponent(refused[i].e, 0);
+		assert_null(parse(text, AR_JWK_PUBLIC_ONLY, &err));
+		assert_err(&err, AR_ERR_BAD_KEY, refused[i].why);
+		free(text);
+	}
+	text = rsa_jwk_with_exponent("AQAB", 0);	/* 65537 */
+	k = parse(text, AR_JWK_PUBLIC_ONLY, &err);
+	assert_non_null(k);
+	ar_jwk_free(k);
+	free(text);
+	/* The same exponent on an even modulus: no RSA key (OpenSSL's check). */
+	text = rsa_jwk_with_exponent("AQAB", 1);
+	assert_null(parse(text, AR_JWK_PUBLIC_ONLY, &err));
+	assert_err(&err, AR_ERR_BAD_KEY, "RSA key is not a valid key");
+	free(text);
+	assert_null(parse("{\"kty\":\"RSA\",\"n\":\"AQAB\"}", 0, &err));
+	assert_err(&err, AR_ERR_MALFORMED, "\"n\" and \"e\"");
 }
 
 static void test_jwk_accepts_oct_only_when_allowed(void **state)
@@ -100,7 +174,7 @@ static void test_jwk_accepts_oct_only_when_allowed(void **state)
 
 	(void)state;
 	assert_null(parse(RFC7515_A1_JWK, 0, &err));
-	assert_int_equal(err.code, AR_ERR_UNSUPPORTED);
+	assert_err(&err, AR_ERR_BAD_KEY, "\"oct\" not accepted");
 	k = parse(RFC7515_A1_JWK, AR_JWK_ALLOW_OCT, &err);
 	assert_non_null(k);
 	assert_int_equal(ar_jwk_type(k), AR_JWK_OCT);
@@ -108,7 +182,7 @@ static void test_jwk_accepts_oct_only_when_allowed(void **state)
 	assert_null(ar_jwk_pkey(k));
 	ar_jwk_free(k);
 	assert_null(parse("{\"kty\":\"oct\",\"k\":\"AAAAAAAAAAA\"}", AR_JWK_ALLOW_OCT, &err));
-	assert_err(&err, AR_ERR_UNSUPPORTED, "at least 128");
+	assert_err(&err, AR_ERR_BAD_KEY, "at least 128");
 }
 
 static void test_jwk_public_only_rejects_private_members(void **state)
@@ -301,6 +375,234 @@ static void test_jwk_cache_refuses_what_parse_refuses(void **state)
 	ar_jwk_cache_free(c);
 }
 
+/* RFC 8037 A.1-A.3: the Ed25519 key, public and private, and its thumbprint. */
+static void test_jwk_ed25519_key_and_thumbprint_of_rfc8037(void **state)
+{
+	ar_jwk_t *priv = parse(RFC8037_A1_JWK, 0, NULL), *pub = parse(RFC8037_A2_JWK,
+								       AR_JWK_PUBLIC_ONLY, NULL);
+	ar_err_t err = { 0 };
+	json_t *json;
+
+	(void)state;
+	assert_non_null(priv);
+	assert_non_null(pub);
+	assert_int_equal(ar_jwk_type(pub), AR_JWK_OKP);
+	assert_string_equal(ar_jwk_alg(pub), "EdDSA");
+	assert_false(ar_jwk_is_private(pub));
+	assert_int_equal(EVP_PKEY_get_base_id(ar_jwk_pkey(pub)), EVP_PKEY_ED25519);
+	assert_string_equal(ar_jwk_thumbprint(pub), RFC8037_A3_THUMBPRINT);
+	assert_true(ar_jwk_is_private(priv));
+	assert_string_equal(ar_jwk_thumbprint(priv), RFC8037_A3_THUMBPRINT);
+	assert_true(ar_jwk_same_public(priv, pub));
+	/* The public projection drops "d" (libjose 11 knows no OKP to do it). */
+	json = ar_jwk_public_json(priv);
+	assert_non_null(json);
+	assert_null(json_object_get(json, "d"));
+	assert_string_equal(json_string_value(json_object_get(json, "crv")), "Ed25519");
+	json_decref(json);
+	assert_null(parse(RFC8037_A1_JWK, AR_JWK_PUBLIC_ONLY, &err));
+	assert_err(&err, AR_ERR_MALFORMED, "private key material");
+	ar_jwk_free(priv);
+	ar_jwk_free(pub);
+}
+
+/* An OKP JWK with @crv and @x (base64url of @xlen bytes of @fill). */
+static char *okp_jwk(const char *crv, size_t xlen, unsigned char fill)
+{
+	unsigned char x[64];
+	char *b64, *text = NULL;
+
+	memset(x, fill, sizeof(x));
+	b64 = ar_b64url_encode_alloc(x, xlen);
+	assert_true(asprintf(&text, "{\"kty\":\"OKP\",\"crv\":\"%s\",\"x\":\"%s\"}", crv, b64) > 0);
+	free(b64);
+	return text;
+}
+
+/*
+ * Ed448 and the key-agreement curves are refused as keys (badPublicKey),
+ * and so is an Ed25519 "x" that is not 32 bytes; a JWK without "crv" or
+ * "x", or with "x" not base64url, is not a JWK (malformed).
+ */
+static void test_jwk_okp_other_than_ed25519_or_x_not_32_bytes_is_a_bad_key(void **state)
+{
+	static const struct {
+		const char	*crv;
+		size_t		xlen;
+		ar_errc_t	code;
+		const char	*why;
+	} cases[] = {
+		{ "Ed448", 57, AR_ERR_BAD_KEY, "\"Ed448\" not supported (Ed25519 only)" },
+		{ "X25519", 32, AR_ERR_BAD_KEY, "\"X25519\" not supported" },
+		{ "Ed25519", 31, AR_ERR_BAD_KEY, "must be 32 bytes, not 31" },
+		{ "Ed25519", 33, AR_ERR_BAD_KEY, "must be 32 bytes, not 33" },
+		{ "Ed25519", 0, AR_ERR_BAD_KEY, "must be 32 bytes, not 0" },
+	};
+	ar_err_t err = { 0 };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *text = okp_jwk(cases[i].crv, cases[i].xlen, 0x5a);
+
+		assert_null(parse(text, AR_JWK_PUBLIC_ONLY, &err));
+		assert_err(&err, cases[i].code, cases[i].why);
+		free(text);
+	}
+	assert_null(parse("{\"kty\":\"OKP\",\"x\":\"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo\"}",
+			  0, &err));
+	assert_err(&err, AR_ERR_MALFORMED, "without \"crv\"");
+	assert_null(parse("{\"kty\":\"OKP\",\"crv\":\"Ed25519\"}", 0, &err));
+	assert_err(&err, AR_ERR_MALFORMED, "base64url \"x\"");
+	assert_null(parse("{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHUR+\"}",
+			  0, &err));
+	assert_err(&err, AR_ERR_MALFORMED, "base64url \"x\"");
+}
+
+/*
+ * Under Ed25519 a public key of small order signs for anyone: with the
+ * identity point, (R = identity, S = 0) verifies under any message. Shown
+ * here with OpenSSL itself, then refused; as are the other points of small
+ * order and a non-canonical y.
+ */
+static void test_jwk_ed25519_small_order_key_refused_as_anyone_can_sign_for_it(void **state)
+{
+	static const char *const refused[][2] = {
+		/* identity (y = 1), order 2 (y = p - 1), order 4 (y = 0), order 8 */
+		{ "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "small order" },
+		{ "7P_______________________________________38", "small order" },
+		{ "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAIA", "small order" },
+		{ "JuiVj8KyJ7BFw_SJ8u-Y8NXfrAXTxjM5sTgCiG1T_IU", "small order" },
+		{ "xxdqcD1N2E-6PAt2DRBnDyogU_osOczGTsf9d5KsA3o", "small order" },
+		/* y = p + 1, a second spelling of the identity */
+		{ "7v_______________________________________38", "not a canonical" },
+	};
+	unsigned char identity[32] = { 1 }, forged[64] = { 1 };	/* R = identity, S = 0 */
+	const char *msg = "{\"account\":\"anyone's\"}";
+	EVP_PKEY *pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, identity, 32);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	ar_err_t err = { 0 };
+	char text[160];
+	size_t i;
+
+	(void)state;
+	assert_non_null(pk);
+	assert_int_equal(EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pk), 1);
+	assert_int_equal(EVP_DigestVerify(ctx, forged, sizeof(forged), (const unsigned char *)msg,
+					  strlen(msg)), 1);
+	EVP_MD_CTX_free(ctx);
+	EVP_PKEY_free(pk);
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		snprintf(text, sizeof(text), "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"%s\"}",
+			 refused[i][0]);
+		assert_null(parse(text, AR_JWK_PUBLIC_ONLY, &err));
+		assert_err(&err, AR_ERR_BAD_KEY, refused[i][1]);
+	}
+}
+
+/* A private part that is not the public key's, and a key made by OpenSSL from RFC 8037's d. */
+static void test_jwk_ed25519_private_part_must_match_and_pkey_gives_the_same_jwk(void **state)
+{
+	static const char d_b64[] = "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A";
+	char text[256], thp[AR_JWK_THUMBPRINT_LEN + 1];
+	unsigned char d[32];
+	ar_err_t err = { 0 };
+	EVP_PKEY *pk;
+	ar_jwk_t *k;
+	size_t len;
+
+	(void)state;
+	snprintf(text, sizeof(text), "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"d\":\"%s\","
+		 "\"x\":\"21qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo\"}", d_b64);
+	assert_null(parse(text, 0, &err));
+	assert_err(&err, AR_ERR_BAD_KEY, "does not match its public key");
+	snprintf(text, sizeof(text), "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"d\":\"%s\","
+		 "\"x\":\"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo\"}", "AAAA" "AAAA");
+	assert_null(parse(text, 0, &err));
+	assert_err(&err, AR_ERR_MALFORMED, "\"d\" must be base64url of 32 bytes");
+
+	assert_int_equal(ar_b64url_decode(d_b64, strlen(d_b64), d, sizeof(d), &len, NULL), 0);
+	pk = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, d, len);
+	assert_non_null(pk);
+	assert_int_equal(ar_jwk_pkey_thumbprint(pk, thp, &err), 0);
+	assert_string_equal(thp, RFC8037_A3_THUMBPRINT);
+	k = ar_jwk_from_pkey(pk, &err);
+	assert_non_null(k);
+	assert_true(ar_jwk_is_private(k));
+	assert_string_equal(ar_jwk_thumbprint(k), RFC8037_A3_THUMBPRINT);
+	assert_string_equal(json_string_value(json_object_get(ar_jwk_json(k), "d")), d_b64);
+	ar_jwk_free(k);
+	EVP_PKEY_free(pk);
+}
+
+/* A generated Ed25519 key survives PEM, private and public, with its thumbprint. */
+static void test_jwk_ed25519_generate_and_pem_roundtrip(void **state)
+{
+	ar_jwk_t *k = ar_jwk_generate("EdDSA", NULL), *back;
+	char *pem;
+
+	(void)state;
+	assert_non_null(k);
+	assert_int_equal(ar_jwk_type(k), AR_JWK_OKP);
+	assert_true(ar_jwk_is_private(k));
+	assert_non_null(ar_jwk_sign_ctx(k));
+	pem = ar_jwk_to_pem(k, 1, NULL);
+	assert_non_null(pem);
+	assert_non_null(strstr(pem, "BEGIN PRIVATE KEY"));
+	free(pem);
+	pem = ar_jwk_to_pem(k, 0, NULL);
+	assert_non_null(strstr(pem, "BEGIN PUBLIC KEY"));
+	{
+		BIO *bio = BIO_new_mem_buf(pem, -1);
+		EVP_PKEY *pk = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+
+		assert_non_null(pk);
+		back = ar_jwk_from_pkey(pk, NULL);
+		assert_non_null(back);
+		assert_false(ar_jwk_is_private(back));
+		assert_string_equal(ar_jwk_thumbprint(back), ar_jwk_thumbprint(k));
+		ar_jwk_free(back);
+		EVP_PKEY_free(pk);
+		BIO_free(bio);
+	}
+	free(pem);
+	ar_jwk_free(k);
+}
+
+/* The thumbprints computed here are libjose's, for the key types it knows. */
+static void test_jwk_thumbprints_equal_libjose_ones(void **state)
+{
+	static const char *const algs[] = { "ES256", "ES384", "RS256" };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(algs) / sizeof(algs[0]); i++) {
+		ar_jwk_t *k = ar_jwk_generate(algs[i], NULL);
+		json_t *want = jose_jwk_thp(NULL, ar_jwk_json(k), "S256"), *pub;
+
+		assert_non_null(want);
+		assert_string_equal(ar_jwk_thumbprint(k), json_string_value(want));
+		/* and the public projection is libjose's */
+		pub = json_deep_copy(ar_jwk_json(k));
+		json_object_set_new(pub, "key_ops", json_pack("[s,s]", "sign", "verify"));
+		{
+			json_t *ours = NULL, *theirs = json_deep_copy(pub);
+			ar_jwk_t *withops = ar_jwk_parse(pub, 0, NULL);
+
+			assert_non_null(withops);
+			ours = ar_jwk_public_json(withops);
+			assert_true(jose_jwk_pub(NULL, theirs));
+			assert_true(json_equal(ours, theirs));
+			json_decref(ours);
+			json_decref(theirs);
+			ar_jwk_free(withops);
+		}
+		json_decref(pub);
+		json_decref(want);
+		ar_jwk_free(k);
+	}
+}
+
 /* The thumbprint of a bare key is the one its JWK has, on every curve and point form. */
 static void test_pkey_thumbprint_equals_the_jwk_thumbprint(void **state)
 {
@@ -336,9 +638,16 @@ int main(void)
 		cmocka_unit_test(test_jwk_thumbprint_matches_rfc7638_example),
 		cmocka_unit_test(test_jwk_parses_rfc7515_p256_private_key),
 		cmocka_unit_test(test_jwk_rejects_p521_key_of_rfc7520),
-		cmocka_unit_test(test_jwk_rejects_point_not_on_curve),
-		cmocka_unit_test(test_jwk_rejects_short_coordinates),
+		cmocka_unit_test(test_jwk_ec_point_off_curve_is_a_bad_key),
+		cmocka_unit_test(test_jwk_ec_coordinates_of_wrong_length_are_a_bad_key),
 		cmocka_unit_test(test_jwk_rejects_small_rsa_modulus),
+		cmocka_unit_test(test_rsa_key_with_exponent_one_is_a_bad_key),
+		cmocka_unit_test(test_jwk_ed25519_key_and_thumbprint_of_rfc8037),
+		cmocka_unit_test(test_jwk_okp_other_than_ed25519_or_x_not_32_bytes_is_a_bad_key),
+		cmocka_unit_test(test_jwk_ed25519_small_order_key_refused_as_anyone_can_sign_for_it),
+		cmocka_unit_test(test_jwk_ed25519_private_part_must_match_and_pkey_gives_the_same_jwk),
+		cmocka_unit_test(test_jwk_ed25519_generate_and_pem_roundtrip),
+		cmocka_unit_test(test_jwk_thumbprints_equal_libjose_ones),
 		cmocka_unit_test(test_jwk_accepts_oct_only_when_allowed),
 		cmocka_unit_test(test_jwk_public_only_rejects_private_members),
 		cmocka_unit_test(test_jwk_public_json_drops_private_members),

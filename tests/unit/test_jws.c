@@ -314,11 +314,134 @@ static void test_jws_empty_payload_is_parsed(void **state)
 	ar_jwk_free(k);
 }
 
+/*
+ * RFC 8037 A.4: the EdDSA JWS verifies with the A.2 public key, and
+ * signing the same input with the A.1 key gives it byte for byte (Ed25519
+ * is deterministic).
+ */
+static void test_jws_rfc8037_a4_eddsa_verifies_and_is_reproduced(void **state)
+{
+	ar_jwk_t *pub = key_text(RFC8037_A2_JWK, AR_JWK_PUBLIC_ONLY);
+	ar_jwk_t *priv = key_text(RFC8037_A1_JWK, 0);
+	ar_err_t err = { 0 };
+	ar_jws_t jws;
+	char *mine;
+
+	(void)state;
+	assert_int_equal(parse_compact(RFC8037_A4_JWS, &jws, &err), 0);
+	assert_int_equal(jws.alg, AR_ALG_EDDSA);
+	assert_string_equal((const char *)jws.payload, RFC8037_A4_PAYLOAD);
+	assert_int_equal(ar_jws_verify(&jws, pub, AR_ALGS_ASYMMETRIC, &err), 0);
+	/* EdDSA is not a MAC: not allowed where HS256 is the only one. */
+	assert_int_equal(ar_jws_verify(&jws, pub, AR_ALGS_EAB, &err), -1);
+	assert_err(&err, AR_ERR_BAD_ALG, "EdDSA is not allowed");
+	ar_jws_clear(&jws);
+	mine = ar_jws_sign_compact(NULL, RFC8037_A4_PAYLOAD, strlen(RFC8037_A4_PAYLOAD), priv, &err);
+	assert_non_null(mine);
+	assert_string_equal(mine, RFC8037_A4_JWS);
+	free(mine);
+	ar_jwk_free(pub);
+	ar_jwk_free(priv);
+}
+
+/* Every byte of the signing input and of the signature counts; another key's does not verify. */
+static void test_jws_eddsa_refuses_altered_input_and_other_keys(void **state)
+{
+	ar_jwk_t *pub = key_text(RFC8037_A2_JWK, AR_JWK_PUBLIC_ONLY);
+	ar_jwk_t *other = ar_jwk_generate("EdDSA", NULL), *es256 = ar_jwk_generate("ES256", NULL);
+	size_t len = strlen(RFC8037_A4_JWS), i;
+	ar_err_t err = { 0 };
+	ar_jws_t jws;
+
+	(void)state;
+	for (i = 0; i < len; i += 7) {
+		char *text;
+
+		if (RFC8037_A4_JWS[i] == '.')
+			continue;
+		text = strdup(RFC8037_A4_JWS);
+		text[i] = text[i] == 'A' ? 'B' : 'A';
+		if (parse_compact(text, &jws, NULL) == 0) {
+			assert_int_not_equal(ar_jws_verify(&jws, pub, AR_ALGS_ASYMMETRIC, NULL), 0);
+			ar_jws_clear(&jws);
+		}
+		free(text);
+	}
+	assert_int_equal(parse_compact(RFC8037_A4_JWS, &jws, &err), 0);
+	assert_int_equal(ar_jws_verify(&jws, other, AR_ALGS_ASYMMETRIC, &err), -1);
+	assert_int_equal(err.code, AR_ERR_BAD_SIGNATURE);
+	/* EdDSA with an EC key, and a truncated signature. */
+	assert_int_equal(ar_jws_verify(&jws, es256, AR_ALGS_ASYMMETRIC, &err), -1);
+	assert_err(&err, AR_ERR_BAD_ALG, "does not fit");
+	jws.sig_len = 63;
+	assert_int_equal(ar_jws_verify(&jws, pub, AR_ALGS_ASYMMETRIC, &err), -1);
+	assert_int_equal(err.code, AR_ERR_BAD_SIGNATURE);
+	ar_jws_clear(&jws);
+	/* ES256 with an Ed25519 key. */
+	assert_int_equal(parse_compact(RFC7515_A3_JWS, &jws, &err), 0);
+	assert_int_equal(ar_jws_verify(&jws, pub, AR_ALGS_ASYMMETRIC, &err), -1);
+	assert_err(&err, AR_ERR_BAD_ALG, "does not fit a EdDSA key");
+	ar_jws_clear(&jws);
+	ar_jwk_free(pub);
+	ar_jwk_free(other);
+	ar_jwk_free(es256);
+}
+
+/* Signatures made here verify under OpenSSL used directly, and the other way round. */
+static void test_jws_eddsa_agrees_with_openssl_both_ways(void **state)
+{
+	ar_jwk_t *k = ar_jwk_generate("EdDSA", NULL);
+	json_t *hdr = json_pack("{s:s}", "nonce", "abc"), *flat;
+	const char *payload = "{\"identifiers\":[]}";
+	unsigned char sig[64];
+	size_t siglen = sizeof(sig);
+	char *input = NULL, *sig_b64;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	ar_jws_t jws;
+
+	(void)state;
+	flat = ar_jws_sign(hdr, payload, strlen(payload), k, NULL);
+	assert_non_null(flat);
+	assert_true(asprintf(&input, "%s.%s", json_string_value(json_object_get(flat, "protected")),
+			     json_string_value(json_object_get(flat, "payload"))) > 0);
+	assert_int_equal(ar_b64url_decode(json_string_value(json_object_get(flat, "signature")),
+					  86, sig, sizeof(sig), &siglen, NULL), 0);
+	assert_int_equal(EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, ar_jwk_pkey(k)), 1);
+	assert_int_equal(EVP_DigestVerify(ctx, sig, siglen, (unsigned char *)input, strlen(input)), 1);
+	EVP_MD_CTX_free(ctx);
+
+	/* OpenSSL signs over another payload; the library verifies it. */
+	json_object_set_new(flat, "payload", json_string("e30"));
+	free(input);
+	assert_true(asprintf(&input, "%s.e30", json_string_value(json_object_get(flat, "protected")))
+		    > 0);
+	ctx = EVP_MD_CTX_new();
+	assert_int_equal(EVP_DigestSignInit(ctx, NULL, NULL, NULL, ar_jwk_pkey(k)), 1);
+	siglen = sizeof(sig);
+	assert_int_equal(EVP_DigestSign(ctx, sig, &siglen, (unsigned char *)input, strlen(input)), 1);
+	EVP_MD_CTX_free(ctx);
+	sig_b64 = ar_b64url_encode_alloc(sig, siglen);
+	json_object_set_new(flat, "signature", json_string(sig_b64));
+	assert_int_equal(ar_jws_parse_json(flat, &jws, NULL), 0);
+	assert_int_equal(ar_jws_verify(&jws, k, AR_ALGS_ASYMMETRIC, NULL), 0);
+	ar_jws_clear(&jws);
+	free(sig_b64);
+	free(input);
+	json_decref(flat);
+	json_decref(hdr);
+	ar_jwk_free(k);
+}
+
 static void test_alg_names_roundtrip(void **state)
 {
 	(void)state;
 	assert_int_equal(ar_alg_from_name("ES256"), AR_ALG_ES256);
 	assert_int_equal(ar_alg_from_name("HS256"), AR_ALG_HS256);
+	assert_int_equal(ar_alg_from_name("EdDSA"), AR_ALG_EDDSA);
+	assert_string_equal(ar_alg_name(AR_ALG_EDDSA), "EdDSA");
+	assert_int_equal(ar_alg_from_name("Ed25519"), AR_ALG_UNKNOWN);
+	assert_int_equal(ar_alg_from_name("Ed448"), AR_ALG_UNKNOWN);
+	assert_string_equal(ar_alg_name((ar_alg_t)(AR_ALG_EDDSA + 1)), "unknown");
 	assert_int_equal(ar_alg_from_name("none"), AR_ALG_UNKNOWN);
 	assert_int_equal(ar_alg_from_name("es256"), AR_ALG_UNKNOWN);
 	assert_int_equal(ar_alg_from_name(NULL), AR_ALG_UNKNOWN);
@@ -345,6 +468,9 @@ int main(void)
 		cmocka_unit_test(test_jws_sign_verify_roundtrip_for_each_algorithm),
 		cmocka_unit_test(test_jws_sign_refuses_public_key),
 		cmocka_unit_test(test_jws_empty_payload_is_parsed),
+		cmocka_unit_test(test_jws_rfc8037_a4_eddsa_verifies_and_is_reproduced),
+		cmocka_unit_test(test_jws_eddsa_refuses_altered_input_and_other_keys),
+		cmocka_unit_test(test_jws_eddsa_agrees_with_openssl_both_ways),
 		cmocka_unit_test(test_alg_names_roundtrip),
 	};
 
