@@ -75,6 +75,12 @@ struct ar_store_batch {
 	char		*claim_expect;
 	char		*claim_val;
 	size_t		claim_len;
+	char		*claim_name;	/* the claimed key as the caller named it */
+	size_t		nvals;		/* ar_store_batch_guard_value(): values WATCHed */
+	char		*val_key[AR_STORE_BATCH_GUARDS];
+	char		*val_name[AR_STORE_BATCH_GUARDS];
+	char		*val_expect[AR_STORE_BATCH_GUARDS];
+	const char	*changed;	/* a failed begin: the key found changed, or NULL */
 	int		begun;		/* ar_store_batch_begin() ran: any guard is WATCHed */
 };
 
@@ -1377,11 +1383,19 @@ ar_store_batch_t *ar_store_batch_new(ar_store_t *s)
 	return b;
 }
 
+/* Anything the batch's begin WATCHes. */
+static int batch_watches(const ar_store_batch_t *b)
+{
+	return b->guard || b->claim_key || b->nvals;
+}
+
 void ar_store_batch_free(ar_store_batch_t *b)
 {
+	size_t i;
+
 	if (!b)
 		return;
-	if (b->begun && b->guard) {	/* begun, never sent: release the WATCH */
+	if (b->begun && batch_watches(b)) {	/* begun, never sent: release the WATCH */
 		cmd_t unwatch;
 		redisReply *r;
 
@@ -1396,6 +1410,12 @@ void ar_store_batch_free(ar_store_batch_t *b)
 	free(b->claim_key);
 	free(b->claim_expect);
 	free(b->claim_val);
+	free(b->claim_name);
+	for (i = 0; i < b->nvals; i++) {
+		free(b->val_key[i]);
+		free(b->val_name[i]);
+		free(b->val_expect[i]);
+	}
 	free(b);
 }
 
@@ -1463,17 +1483,22 @@ int ar_store_batch_exec(ar_store_batch_t *b, ar_err_t *err)
 	}
 	if (once_settle(b->s, err) < 0)
 		goto out;
-	if (!b->begun && (b->guard || b->claim_key) && ar_store_batch_begin(b, err) < 0)
+	if (!b->begun && batch_watches(b) && ar_store_batch_begin(b, err) < 0)
 		goto out;
 	b->begun = 0;		/* EXEC ends the WATCH, whatever happens now */
 	x = (xchg_t){ .pre = b->buf, .pre_len = b->len, .pre_n = b->n, .pre_r = replies,
-		      .same_conn = b->guard != NULL };
+		      .same_conn = batch_watches(b) };
 	if (store_xchg(b->s, &x, err) < 0)
 		goto out;
-	if (b->guard && replies[b->n - 1]->type == REDIS_REPLY_NIL) {
-		/* EXEC aborted: the WATCHed verdict changed after it was read */
-		ar_err_set(err, AR_ERR_CONFLICT, "the SOC's verdict on %s changed during the "
-			   "transaction", b->guard_dev);
+	if (batch_watches(b) && replies[b->n - 1]->type == REDIS_REPLY_NIL) {
+		/* EXEC aborted: a WATCHed key changed after it was read */
+		if (b->guard)
+			ar_err_set(err, AR_ERR_CONFLICT, "the SOC's verdict on %s%s changed during "
+				   "the transaction", b->guard_dev, b->nvals || b->claim_key ?
+				   ", or a record the transaction depends on," : "");
+		else
+			ar_err_set(err, AR_ERR_CONFLICT, "a record the transaction depends on "
+				   "changed during the transaction");
 		replies_free(replies, b->n);
 		goto out;
 	}
@@ -1515,14 +1540,44 @@ int ar_store_batch_claim(ar_store_batch_t *b, const char *key, const char *expec
 	if (generic_key(b->s, key, k, sizeof(k), &b->err) < 0)
 		return -1;
 	b->claim_key = strdup(k);
+	b->claim_name = strdup(key);
 	b->claim_expect = strdup(expect);
 	b->claim_val = malloc(len + 1);
-	if (!b->claim_key || !b->claim_expect || !b->claim_val)
+	if (!b->claim_key || !b->claim_name || !b->claim_expect || !b->claim_val)
 		return ar_err_set(&b->err, AR_ERR_NOMEM, "store: out of memory");
 	memcpy(b->claim_val, val, len);
 	b->claim_val[len] = '\0';
 	b->claim_len = len;
 	return 0;
+}
+
+int ar_store_batch_guard_value(ar_store_batch_t *b, const char *key, const char *expect)
+{
+	char k[KEY_MAX];
+	size_t i;
+
+	if (!b || b->err.code)
+		return -1;
+	if (b->nvals == AR_STORE_BATCH_GUARDS)
+		return ar_err_set(&b->err, AR_ERR_MALFORMED, "store: at most %d guarded values "
+				  "per batch", AR_STORE_BATCH_GUARDS);
+	if (!expect)
+		return ar_err_set(&b->err, AR_ERR_MALFORMED, "store: a guarded value needs its "
+				  "expected text");
+	if (generic_key(b->s, key, k, sizeof(k), &b->err) < 0)
+		return -1;
+	i = b->nvals++;
+	b->val_key[i] = strdup(k);
+	b->val_name[i] = strdup(key);
+	b->val_expect[i] = strdup(expect);
+	if (!b->val_key[i] || !b->val_name[i] || !b->val_expect[i])
+		return ar_err_set(&b->err, AR_ERR_NOMEM, "store: out of memory");
+	return 0;
+}
+
+const char *ar_store_batch_changed(const ar_store_batch_t *b)
+{
+	return b ? b->changed : NULL;
 }
 
 /* The claim's compare-and-set, @back: from the claimed value to the expected one. */
@@ -1555,13 +1610,127 @@ static void batch_begin_undo(ar_store_batch_t *b, int claimed)
 		replies_free(replies, n);
 }
 
+/*
+ * The commands of a begin, in one pipeline, and where each one's reply
+ * sits (-1: not sent): WATCH the verdict and the guarded values, read
+ * them; claim; WATCH the claimed key and read it back. A key is WATCHed
+ * before it is read, so whatever changes it after the read aborts the
+ * EXEC; the claimed key only after the claim (a WATCHed key written by its
+ * own connection would abort it too).
+ */
+typedef struct begin_plan {
+	int		watch, verdict, values, claim, claim_watch, claim_read;
+	size_t		n;
+} begin_plan_t;
+
+#define BEGIN_CMDS	6
+_Static_assert(MAX_ARGS >= AR_STORE_BATCH_GUARDS + 2, "WATCH of the verdict and every guard");
+
+static void begin_cmds(const ar_store_batch_t *b, cmd_t *cmds, begin_plan_t *p)
+{
+	size_t i;
+
+	*p = (begin_plan_t){ -1, -1, -1, -1, -1, -1, 0 };
+	if (b->guard || b->nvals) {
+		cmd_start(&cmds[p->n], "WATCH");
+		if (b->guard)
+			cmd_arg(&cmds[p->n], b->guard);
+		for (i = 0; i < b->nvals; i++)
+			cmd_arg(&cmds[p->n], b->val_key[i]);
+		p->watch = (int)p->n++;
+	}
+	if (b->guard) {
+		cmd_start(&cmds[p->n], "HGETALL");
+		cmd_arg(&cmds[p->n], b->guard);
+		p->verdict = (int)p->n++;
+	}
+	if (b->nvals) {
+		cmd_start(&cmds[p->n], "MGET");
+		for (i = 0; i < b->nvals; i++)
+			cmd_arg(&cmds[p->n], b->val_key[i]);
+		p->values = (int)p->n++;
+	}
+	if (b->claim_key) {
+		claim_cmd(b, &cmds[p->n], 0);
+		p->claim = (int)p->n++;
+		cmd_start(&cmds[p->n], "WATCH");
+		cmd_arg(&cmds[p->n], b->claim_key);
+		p->claim_watch = (int)p->n++;
+		cmd_start(&cmds[p->n], "GET");
+		cmd_arg(&cmds[p->n], b->claim_key);
+		p->claim_read = (int)p->n++;
+	}
+}
+
+/* 1 when reply @r is the string @want (@len bytes). */
+static int reply_is(const redisReply *r, const char *want, size_t len)
+{
+	return r->type == REDIS_REPLY_STRING && r->len == len && !memcmp(r->str, want, len);
+}
+
+/* The guarded values, read after their WATCH, are as the caller expects. */
+static int begin_check_values(ar_store_batch_t *b, const redisReply *r, ar_err_t *err)
+{
+	size_t i;
+
+	if (reply_expect(b->s, r, REDIS_REPLY_ARRAY, err) < 0)
+		return -1;
+	if (r->elements != b->nvals)
+		return ar_err_set(err, AR_ERR_IO, "redis %s: MGET returned %zu values",
+				  b->s->endpoint, r->elements);
+	for (i = 0; i < b->nvals; i++)
+		if (!reply_is(r->element[i], b->val_expect[i], strlen(b->val_expect[i]))) {
+			b->changed = b->val_name[i];
+			return ar_err_set(err, AR_ERR_CONFLICT, "%s changed since it was read",
+					  b->val_key[i]);
+		}
+	return 0;
+}
+
+/* The replies of begin_cmds() (@claimed: the claim was won). */
+static int begin_check(ar_store_batch_t *b, const begin_plan_t *p, redisReply **replies,
+		       int *claimed, ar_err_t *err)
+{
+	ar_store_verdict_t v;
+	int got;
+
+	if (p->claim >= 0) {
+		if (reply_expect(b->s, replies[p->claim], REDIS_REPLY_INTEGER, err) < 0)
+			return -1;
+		*claimed = replies[p->claim]->integer == 1;
+		if (!*claimed) {
+			b->changed = b->claim_name;
+			return ar_err_set(err, AR_ERR_CONFLICT, "%s changed before it could be "
+					  "claimed", b->claim_key);
+		}
+	}
+	if ((p->watch >= 0 && reply_ok(b->s, replies[p->watch], err) < 0) ||
+	    (p->claim_watch >= 0 && reply_ok(b->s, replies[p->claim_watch], err) < 0))
+		return -1;
+	if (p->verdict >= 0) {
+		got = verdict_from_reply(b->s, replies[p->verdict], &v, err);
+		if (got < 0)
+			return -1;
+		if (got > 0)
+			return ar_err_set(err, AR_ERR_UNAUTHORIZED, "the SOC's verdict on %s is %s "
+					  "(%s)", b->guard_dev, ar_status_name(v.status), v.reason);
+	}
+	if (p->values >= 0 && begin_check_values(b, replies[p->values], err) < 0)
+		return -1;
+	if (p->claim_read >= 0 && !reply_is(replies[p->claim_read], b->claim_val, b->claim_len)) {
+		b->changed = b->claim_name;
+		return ar_err_set(err, AR_ERR_CONFLICT, "%s changed after it was claimed",
+				  b->claim_key);
+	}
+	return 0;
+}
+
 int ar_store_batch_begin(ar_store_batch_t *b, ar_err_t *err)
 {
-	redisReply *replies[3] = { NULL };
-	ar_store_verdict_t v;
-	cmd_t cmds[3];
-	size_t n = 0;
-	int rc = -1, got = 0, claimed = 0;
+	redisReply *replies[BEGIN_CMDS] = { NULL };
+	cmd_t cmds[BEGIN_CMDS];
+	begin_plan_t plan;
+	int rc, claimed = 0;
 
 	if (!b)
 		return ar_err_set(err, AR_ERR_NOMEM, "store: out of memory");
@@ -1572,49 +1741,22 @@ int ar_store_batch_begin(ar_store_batch_t *b, ar_err_t *err)
 	}
 	if (b->begun)
 		return ar_err_set(err, AR_ERR_MALFORMED, "store: batch begun twice");
-	if (b->guard) {
-		cmd_start(&cmds[n], "WATCH");
-		cmd_arg(&cmds[n++], b->guard);
-		cmd_start(&cmds[n], "HGETALL");
-		cmd_arg(&cmds[n++], b->guard);
-	}
-	if (b->claim_key)
-		claim_cmd(b, &cmds[n++], 0);
-	if (n == 0) {
+	b->changed = NULL;
+	begin_cmds(b, cmds, &plan);
+	if (plan.n == 0) {
 		b->begun = 1;
 		return 0;
 	}
-	if (store_run(b->s, cmds, n, replies, 0, err) < 0)
+	if (store_run(b->s, cmds, plan.n, replies, 0, err) < 0)
 		return -1;	/* the connection, and any WATCH, is gone */
-	if (b->claim_key) {
-		if (reply_expect(b->s, replies[n - 1], REDIS_REPLY_INTEGER, err) < 0)
-			goto out;
-		claimed = replies[n - 1]->integer == 1;
-		if (!claimed) {
-			ar_err_set(err, AR_ERR_CONFLICT, "%s changed before it could be claimed",
-				   b->claim_key);
-			goto out;
-		}
-	}
-	if (b->guard) {
-		if (reply_ok(b->s, replies[0], err) < 0)
-			goto out;
-		got = verdict_from_reply(b->s, replies[1], &v, err);
-		if (got < 0)
-			goto out;
-		if (got > 0) {
-			ar_err_set(err, AR_ERR_UNAUTHORIZED, "the SOC's verdict on %s is %s (%s)",
-				   b->guard_dev, ar_status_name(v.status), v.reason);
-			goto out;
-		}
+	rc = begin_check(b, &plan, replies, &claimed, err);
+	replies_free(replies, plan.n);
+	if (rc < 0) {
+		batch_begin_undo(b, claimed);
+		return -1;
 	}
 	b->begun = 1;
-	rc = 0;
-out:
-	replies_free(replies, n);
-	if (rc < 0)
-		batch_begin_undo(b, claimed);
-	return rc;
+	return 0;
 }
 
 int ar_store_get_many(ar_store_t *s, const char *const *keys, size_t n, char **vals, size_t *lens,

@@ -450,27 +450,51 @@ int ar_store_batch_guard_verdict(ar_store_batch_t *b, const char *device);
  * known (an order's ready -> processing before its certificate is signed):
  * ar_store_batch_begin() replaces generic value @p key's @p expect with
  * @p val (compare-and-set, keeping the key's expiry) in the round trip that
- * reads the guard's verdict. One claim per batch.
+ * reads the guard's verdict, then WATCHes the key and reads it back: the
+ * batch runs only while the key still holds @p val. One claim per batch.
  */
 int ar_store_batch_claim(ar_store_batch_t *b, const char *key, const char *expect,
 			 const char *val, size_t len);
+
+/** Most values one batch is conditional on (ar_store_batch_guard_value()). */
+#define AR_STORE_BATCH_GUARDS	22
+
+/**
+ * Make the batch conditional on generic value @p key still holding
+ * @p expect (the text the caller read and decided on): the batch's begin
+ * WATCHes the key and reads it in the round trip it spends anyway, and its
+ * exec runs only while nothing changed it. Up to AR_STORE_BATCH_GUARDS per
+ * batch; @p expect is copied.
+ */
+int ar_store_batch_guard_value(ar_store_batch_t *b, const char *key, const char *expect);
 
 /**
  * Run the guard and the claim now, in one round trip; queue the writes
  * afterwards and send them with ar_store_batch_exec(), which then runs
  * MULTI ... EXEC under the WATCH already set (AR_ERR_CONFLICT when the
- * verdict changed in between). 0: the claim is won and the verdict allows
+ * verdict, a guarded value or the claimed key changed in between). 0: the
+ * claim is won, every guarded value is as expected and the verdict allows
  * the batch. -1, nothing claimed and nothing WATCHed: AR_ERR_CONFLICT when
- * the claimed key no longer held its value, AR_ERR_UNAUTHORIZED when the
- * verdict forbids the batch (the claim is given back), or an error. The
- * batch is still the caller's: exec or free it.
+ * the claimed key no longer held its value or a guarded value changed
+ * (ar_store_batch_changed() names it; a claim won is given back),
+ * AR_ERR_UNAUTHORIZED when the verdict forbids the batch (the claim is
+ * given back), or an error. The batch is still the caller's: exec or free
+ * it.
  */
 int ar_store_batch_begin(ar_store_batch_t *b, ar_err_t *err);
 
 /**
+ * After ar_store_batch_begin() failed with AR_ERR_CONFLICT: the key (as the
+ * caller named it to ar_store_batch_claim() or ar_store_batch_guard_value())
+ * that did not hold what was expected; NULL otherwise. Owned by @p b.
+ */
+const char *ar_store_batch_changed(const ar_store_batch_t *b);
+
+/**
  * Run the batch and free it. 0: every write was done. -1: nothing was
- * written when the failure came while queueing, from the connection or from
- * a deferred SET NX; Redis does not roll back a command that fails inside
+ * written when the failure came while queueing, from the connection, from
+ * a deferred SET NX, or from a WATCHed key (the verdict, a guarded value,
+ * the claimed key) changed since begin (AR_ERR_CONFLICT); Redis does not roll back a command that fails inside
  * the transaction (a key of the wrong type), which is reported as well.
  */
 int ar_store_batch_exec(ar_store_batch_t *b, ar_err_t *err);

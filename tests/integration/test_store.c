@@ -1151,6 +1151,110 @@ static void test_store_claim_and_guarded_writes_are_compare_and_set(void **state
 	free(val);
 }
 
+static void raw_set(const char *key, const char *val)
+{
+	raw_expect_str(RAW("SET", key, val), "OK");
+}
+
+/* The generic value @key, read on a direct connection; "" when absent. */
+static void stored_is(const char *key, const char *want)
+{
+	redisReply *r = RAW("GET", key);
+
+	if (!*want) {
+		assert_int_equal(r->type, REDIS_REPLY_NIL);
+		freeReplyObject(r);
+		return;
+	}
+	raw_expect_str(r, want);
+}
+
+/*
+ * An issuance decided on records as read (an order's authorizations) must
+ * not commit after one of them changed - before its begin (the read back
+ * finds it), between begin and exec (the WATCH aborts it) - nor after the
+ * key it claimed was changed by someone else; each refusal names what
+ * changed and writes nothing, and the claim of a refused begin is given back.
+ */
+static void test_store_batch_refused_once_a_guarded_value_or_its_claim_changed(void **state)
+{
+	ar_store_batch_t *b;
+	ar_err_t err = { 0 };
+
+	(void)state;
+	assert_int_equal(ar_store_set(st, "authz:g1", "valid-1", 7, 0, &err), 0);
+	assert_int_equal(ar_store_set(st, "authz:g2", "valid-2", 7, 0, &err), 0);
+	assert_int_equal(ar_store_set(st, "order:g", "ready", 5, 60000, &err), 0);
+
+	/* changed before begin: begin refuses, names it, gives the claim back */
+	raw_set("acmerats:authz:g2", "deactivated-2");
+	b = ar_store_batch_new(st);
+	assert_int_equal(ar_store_batch_guard_value(b, "authz:g1", "valid-1"), 0);
+	assert_int_equal(ar_store_batch_guard_value(b, "authz:g2", "valid-2"), 0);
+	assert_int_equal(ar_store_batch_claim(b, "order:g", "ready", "processing", 10), 0);
+	assert_int_equal(ar_store_batch_begin(b, &err), -1);
+	assert_int_equal(err.code, AR_ERR_CONFLICT);
+	assert_string_equal(ar_store_batch_changed(b), "authz:g2");
+	ar_store_batch_free(b);
+	stored_is("acmerats:order:g", "ready");
+
+	/* changed between begin and exec: the WATCH aborts the transaction */
+	raw_set("acmerats:authz:g2", "valid-2");
+	b = ar_store_batch_new(st);
+	ar_store_batch_guard_value(b, "authz:g1", "valid-1");
+	ar_store_batch_guard_value(b, "authz:g2", "valid-2");
+	ar_store_batch_claim(b, "order:g", "ready", "processing", 10);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(ar_store_batch_begin(b, &err), 0);
+	assert_null(ar_store_batch_changed(b));
+	raw_set("acmerats:authz:g1", "deactivated-1");
+	ar_store_batch_set(b, "order:g", "valid", 5, 60000);
+	ar_store_batch_set(b, "cert:g", "issued", 6, 0);
+	assert_int_equal(ar_store_batch_exec(b, &err), -1);
+	assert_int_equal(err.code, AR_ERR_CONFLICT);
+	stored_is("acmerats:cert:g", "");
+	stored_is("acmerats:order:g", "processing");
+
+	/* the claimed key changed by someone else after begin: aborted too */
+	raw_set("acmerats:authz:g1", "valid-1");
+	raw_set("acmerats:order:g", "ready");
+	b = ar_store_batch_new(st);
+	ar_store_batch_guard_value(b, "authz:g1", "valid-1");
+	ar_store_batch_claim(b, "order:g", "ready", "processing", 10);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(ar_store_batch_begin(b, &err), 0);
+	raw_set("acmerats:order:g", "invalid");
+	ar_store_batch_set(b, "cert:g", "issued", 6, 0);
+	assert_int_equal(ar_store_batch_exec(b, &err), -1);
+	assert_int_equal(err.code, AR_ERR_CONFLICT);
+	stored_is("acmerats:cert:g", "");
+	stored_is("acmerats:order:g", "invalid");
+
+	/* nothing changed: it commits, and a claim re-won by its holder holds */
+	raw_set("acmerats:order:g", "ready");
+	b = ar_store_batch_new(st);
+	ar_store_batch_guard_value(b, "authz:g1", "valid-1");
+	ar_store_batch_guard_value(b, "authz:g2", "valid-2");
+	ar_store_batch_claim(b, "order:g", "ready", "processing", 10);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(ar_store_batch_begin(b, &err), 0);
+	ar_store_batch_free(b);
+	b = ar_store_batch_new(st);
+	ar_store_batch_guard_value(b, "authz:g2", "valid-2");
+	ar_store_batch_claim(b, "order:g", "processing", "processing", 10);
+	assert_int_equal(ar_store_batch_begin(b, &err), 0);
+	ar_store_batch_set(b, "order:g", "valid", 5, 60000);
+	ar_store_batch_set(b, "cert:g", "issued", 6, 0);
+	assert_int_equal(ar_store_batch_exec(b, &err), 0);
+	stored_is("acmerats:cert:g", "issued");
+	stored_is("acmerats:order:g", "valid");
+	/* the connection is not left WATCHing */
+	raw_set("acmerats:authz:g2", "deactivated-2");
+	b = ar_store_batch_new(st);
+	ar_store_batch_set(b, "plain:g", "x", 1, 0);
+	assert_int_equal(ar_store_batch_exec(b, &err), 0);
+}
+
 /* A child that sets and clears a verdict as fast as it can, until killed. */
 static pid_t flapping_verdict(const char *key)
 {
@@ -1779,6 +1883,9 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_store_claim_and_guarded_writes_are_compare_and_set,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_store_batch_refused_once_a_guarded_value_or_its_claim_changed, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(test_store_guarded_batch_aborts_when_verdict_changes,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_auth_lookup_folds_the_verdict, setup,
