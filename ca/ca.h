@@ -211,6 +211,12 @@ int ca_records_get(ar_store_t *st, const char *const *kinds, const char *const *
 int ca_records_get_text(ar_store_t *st, const char *const *kinds, const char *const *ids,
 			size_t n, json_t **recs, char **text0, ar_err_t *err);
 /**
+ * As ca_records_get(); @p texts (may be NULL) gets every record as stored
+ * (malloc'd each; all NULL on failure), for a later compare-and-set.
+ */
+int ca_records_get_texts(ar_store_t *st, const char *const *kinds, const char *const *ids,
+			 size_t n, json_t **recs, char **texts, ar_err_t *err);
+/**
  * Write records @p kinds/@p ids/@p recs in one atomic step only while each
  * record @p gkinds/@p gids is still stored as @p gtexts (compare-and-set
  * over several records, one round trip). 1 written; 0 nothing written,

@@ -241,11 +241,11 @@ int ca_records_get_some(ar_store_t *st, const char *kind, const char *const *ids
 	return 0;
 }
 
-int ca_records_get_text(ar_store_t *st, const char *const *kinds, const char *const *ids,
-			size_t n, json_t **recs, char **text0, ar_err_t *err)
+int ca_records_get_texts(ar_store_t *st, const char *const *kinds, const char *const *ids,
+			 size_t n, json_t **recs, char **texts, ar_err_t *err)
 {
-	char keys[AR_STORE_BATCH_MAX][96], *texts[AR_STORE_BATCH_MAX];
-	const char *kp[AR_STORE_BATCH_MAX];
+	char keys[AR_STORE_BATCH_MAX][96], *got[AR_STORE_BATCH_MAX];
+	const char *kp[AR_STORE_BATCH_MAX] = { NULL };
 	size_t lens[AR_STORE_BATCH_MAX], i;
 	int rc = 0;
 
@@ -253,37 +253,55 @@ int ca_records_get_text(ar_store_t *st, const char *const *kinds, const char *co
 		return ar_err_set(err, AR_ERR_MALFORMED, "1..%d records at once", AR_STORE_BATCH_MAX);
 	for (i = 0; i < n; i++) {
 		recs[i] = NULL;
+		if (texts)
+			texts[i] = NULL;
 		if (!plausible_id(ids[i]))
 			return ar_err_set(err, AR_ERR_MALFORMED, "%s record id corrupt", kinds[i]);
 		snprintf(keys[i], sizeof(keys[i]), "%s:%s", kinds[i], ids[i]);
 		kp[i] = keys[i];
 	}
-	if (text0)
-		*text0 = NULL;
-	if (ar_store_get_many(st, kp, n, texts, lens, err) < 0)
+	if (ar_store_get_many(st, kp, n, got, lens, err) < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
-		if (!texts[i]) {
+		if (!got[i]) {
 			rc = ar_err_set(err, AR_ERR_NOT_FOUND, "%s record %s missing", kinds[i], ids[i]);
-		} else if (rc == 0 && !(recs[i] = record_load(kinds[i], texts[i], lens[i], err))) {
+		} else if (rc == 0 && !(recs[i] = record_load(kinds[i], got[i], lens[i], err))) {
 			rc = -1;
 		}
-		if (i == 0 && text0)
-			*text0 = texts[i];
+		if (texts)
+			texts[i] = got[i];
 		else
-			free(texts[i]);
+			free(got[i]);
 	}
 	if (rc < 0) {
 		for (i = 0; i < n; i++) {
 			json_decref(recs[i]);
 			recs[i] = NULL;
-		}
-		if (text0) {
-			free(*text0);
-			*text0 = NULL;
+			if (texts) {
+				free(texts[i]);
+				texts[i] = NULL;
+			}
 		}
 	}
 	return rc;
+}
+
+int ca_records_get_text(ar_store_t *st, const char *const *kinds, const char *const *ids,
+			size_t n, json_t **recs, char **text0, ar_err_t *err)
+{
+	char *texts[AR_STORE_BATCH_MAX];
+	size_t i;
+	int rc;
+
+	if (text0)
+		*text0 = NULL;
+	rc = ca_records_get_texts(st, kinds, ids, n, recs, text0 ? texts : NULL, err);
+	if (rc < 0 || !text0)
+		return rc;
+	*text0 = texts[0];
+	for (i = 1; i < n; i++)
+		free(texts[i]);
+	return 0;
 }
 
 /*
