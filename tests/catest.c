@@ -127,7 +127,18 @@ json_t *catest_eab(const acmec_t *c, const char *kid, const char *hmac)
 	json_t *jwk = json_pack("{s:s,s:s}", "kty", "oct", "k", hmac), *eab;
 	ar_jwk_t *mac = ar_jwk_parse(jwk, AR_JWK_ALLOW_OCT, NULL);
 
-	eab = mac ? ar_acme_eab_sign(c->key, kid, mac, acmec_url(c, "newAccount"), NULL) : NULL;
+	if (mac && c->ed25519) {	/* the binding's payload is the Ed25519 JWK */
+		json_t *pub = acmec_jwk(c), *hdr = json_pack("{s:s,s:s,s:s}", "alg", "HS256", "kid",
+							     kid, "url", acmec_url(c, "newAccount"));
+		char *text = json_dumps(pub, JSON_COMPACT | JSON_SORT_KEYS);
+
+		eab = text && hdr ? ar_jws_sign(hdr, text, strlen(text), mac, NULL) : NULL;
+		free(text);
+		json_decref(hdr);
+		json_decref(pub);
+	} else {
+		eab = mac ? ar_acme_eab_sign(c->key, kid, mac, acmec_url(c, "newAccount"), NULL) : NULL;
+	}
 	ar_jwk_free(mac);
 	json_decref(jwk);
 	return eab;

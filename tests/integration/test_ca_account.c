@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "testutil.h"
 #include "lab/lab.h"
@@ -1084,6 +1085,355 @@ static void test_key_change_to_a_key_too_large_for_an_identity_refused(void **st
 	EVP_PKEY_free(pk);
 }
 
+/* --- Ed25519 account keys and refused keys (RFC 8555 6.2, 6.7; RFC 8037) --- */
+
+/* The thumbprint of Ed25519 key @pk, computed by the test client (not lib/jwk.c). */
+static void ed25519_thumbprint(EVP_PKEY *pk, char out[44])
+{
+	acmec_t c = { .ed25519 = pk };
+
+	acmec_thumbprint(&c, out);
+}
+
+/*
+ * The inner JWS of a key change to @ed (signed with OpenSSL directly) or,
+ * when @ed is NULL, to @nkey (through the library); @old_jwk (consumed)
+ * is the account's current public JWK.
+ */
+static json_t *key_change_inner_to(EVP_PKEY *ed, const ar_jwk_t *nkey, json_t *old_jwk,
+				   const char *url, const char *account)
+{
+	json_t *p = json_pack("{s:s,s:o}", "account", account, "oldKey", old_jwk);
+	char *text = json_dumps(p, JSON_COMPACT);
+	json_t *hdr, *jws;
+
+	if (ed) {
+		hdr = json_pack("{s:o,s:s}", "jwk", acmec_eddsa_jwk(ed), "url", url);
+		jws = acmec_eddsa_sign(ed, hdr, text);
+	} else {
+		hdr = json_pack("{s:s,s:o,s:s}", "alg", ar_jwk_alg(nkey), "jwk",
+				ar_jwk_public_json(nkey), "url", url);
+		jws = ar_jws_sign(hdr, text, strlen(text), nkey, NULL);
+	}
+	free(text);
+	json_decref(p);
+	json_decref(hdr);
+	assert_non_null(jws);
+	return jws;
+}
+
+/*
+ * RFC 8555 6.2 (SHOULD support EdDSA): an account whose key is Ed25519 -
+ * signed by the test client with OpenSSL directly - is created through
+ * External Account Binding (outer JWS EdDSA, inner HS256), its key becomes
+ * the enrolled device's identity, it signs by kid, and it changes its key
+ * to ES256 and back to another Ed25519 key, the identity following. A
+ * request by kid signed with another Ed25519 key, or with the key the
+ * account left, is refused.
+ */
+static void test_account_with_ed25519_key_created_and_orders_signed_by_kid(void **state)
+{
+	EVP_PKEY *ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	EVP_PKEY *ed2 = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	EVP_PKEY *stranger = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	ar_jwk_t *es = ar_jwk_generate("ES256", NULL);
+	json_t *keys = catest_eab_keys(&t.eab), *p, *inner, *acct;
+	char kid[600], thp[44], thp2[44];
+	ar_store_identity_t id;
+	httpc_resp_t r;
+	acmec_t a;
+
+	(void)state;
+	assert_non_null(ed);
+	assert_non_null(keys);
+	assert_int_equal(acmec_init(&a, t.eab.base, t.eab.cafile, NULL), 0);
+	a.ed25519 = ed;
+	ed25519_thumbprint(ed, thp);
+	ed25519_thumbprint(ed2, thp2);
+
+	p = agree();
+	json_object_set_new(p, "externalAccountBinding",
+			    catest_eab(&a, "kid-device-0078", catest_eab_hmac(keys, "kid-device-0078")));
+	assert_int_equal(acmec_post(&a, acmec_url(&a, "newAccount"), p, 1, NULL, &r), 0);
+	if (r.status != 201)
+		fail_msg("newAccount with an Ed25519 key: %ld %s", r.status, r.body);
+	snprintf(kid, sizeof(kid), "%s", r.location);
+	snprintf(a.kid, sizeof(a.kid), "%s", r.location);
+	httpc_free(&r);
+	json_decref(p);
+	/* the enrolled identity is the Ed25519 key, by its RFC 7638 thumbprint */
+	assert_int_equal(identity_of("SUB-0078", &id), 1);
+	assert_string_equal(id.jkt, thp);
+	assert_non_null(strstr(id.jwk, "\"kty\":\"OKP\""));
+	assert_non_null(strstr(id.jwk, "\"crv\":\"Ed25519\""));
+
+	/* signed by kid: read the account, update it */
+	assert_int_equal(acmec_post(&a, kid, NULL, 0, NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	acct = json_loads(r.body, 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(acct, "status")), "valid");
+	json_decref(acct);
+	httpc_free(&r);
+	p = json_pack("{s:[s]}", "contact", "mailto:ed25519@example.net");
+	assert_int_equal(acmec_post(&a, kid, p, 0, NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "ed25519@example.net"));
+	httpc_free(&r);
+	json_decref(p);
+	/* another Ed25519 key does not sign for it */
+	a.ed25519 = stranger;
+	assert_int_equal(acmec_post(&a, kid, NULL, 0, NULL, &r), 0);
+	expect_problem(&r, 400, "malformed");
+	assert_non_null(strstr(r.body, "signature does not verify"));
+	httpc_free(&r);
+	a.ed25519 = ed;
+
+	/* Ed25519 -> ES256: the outer JWS EdDSA by kid, the inner ES256 */
+	inner = key_change_inner_to(NULL, es, acmec_eddsa_jwk(ed), acmec_url(&a, "keyChange"), kid);
+	assert_int_equal(acmec_post(&a, acmec_url(&a, "keyChange"), inner, 0, NULL, &r), 0);
+	if (r.status != 200)
+		fail_msg("keyChange Ed25519 -> ES256: %ld %s", r.status, r.body);
+	httpc_free(&r);
+	json_decref(inner);
+	assert_int_equal(identity_of("SUB-0078", &id), 1);
+	assert_string_equal(id.jkt, ar_jwk_thumbprint(es));
+	/* the Ed25519 key no longer signs for the account */
+	assert_int_equal(acmec_post(&a, kid, NULL, 0, NULL, &r), 0);
+	expect_problem(&r, 400, "badSignatureAlgorithm");
+	httpc_free(&r);
+	a.ed25519 = NULL;
+	a.key = es;
+	assert_int_equal(acmec_post(&a, kid, NULL, 0, NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	httpc_free(&r);
+
+	/* ES256 -> another Ed25519 key: the inner JWS EdDSA */
+	inner = key_change_inner_to(ed2, NULL, ar_jwk_public_json(es), acmec_url(&a, "keyChange"),
+				    kid);
+	assert_int_equal(acmec_post(&a, acmec_url(&a, "keyChange"), inner, 0, NULL, &r), 0);
+	if (r.status != 200)
+		fail_msg("keyChange ES256 -> Ed25519: %ld %s", r.status, r.body);
+	httpc_free(&r);
+	json_decref(inner);
+	assert_int_equal(identity_of("SUB-0078", &id), 1);
+	assert_string_equal(id.jkt, thp2);
+	a.ed25519 = ed2;
+	p = json_pack("{s:b}", "onlyReturnExisting", 1);
+	assert_int_equal(acmec_post(&a, acmec_url(&a, "newAccount"), p, 1, NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.location, kid);
+	httpc_free(&r);
+	json_decref(p);
+	/* newOrder by kid passes the signature check and reaches the endpoint, which
+	 * has no profile here (orders by an Ed25519 account: test_ca_validate) */
+	p = json_pack("{s:[{s:s,s:s}]}", "identifiers", "type", "dns", "value", "ed.example");
+	assert_int_equal(acmec_post(&a, acmec_url(&a, "newOrder"), p, 0, NULL, &r), 0);
+	expect_problem(&r, 403, "unauthorized");
+	assert_non_null(strstr(r.body, "no certificate profile"));
+	httpc_free(&r);
+	json_decref(p);
+
+	json_decref(keys);
+	acmec_free(&a);
+	ar_jwk_free(es);
+	EVP_PKEY_free(stranger);
+	EVP_PKEY_free(ed2);
+	EVP_PKEY_free(ed);
+}
+
+/* A newAccount whose protected header is @alg with @jwk (consumed), signature @sig. */
+static char *new_account_body(const char *alg, json_t *jwk, const char *sig)
+{
+	const char *url = acmec_url(&t.c, "newAccount");
+	json_t *hdr = json_pack("{s:s,s:s,s:s,s:o}", "alg", alg, "nonce", t.c.nonce, "url", url,
+				"jwk", jwk);
+	char *text = json_dumps(hdr, JSON_COMPACT), *b64, *body = NULL;
+
+	b64 = ar_b64url_encode_alloc(text, strlen(text));
+	assert_true(asprintf(&body, "{\"protected\":\"%s\",\"payload\":\"e30\",\"signature\":\"%s\"}",
+			     b64, sig) > 0);
+	free(b64);
+	free(text);
+	json_decref(hdr);
+	return body;
+}
+
+static void expect_new_account_refused(char *body, const char *type, const char *detail)
+{
+	httpc_resp_t r;
+
+	assert_int_equal(acmec_send(&t.c, acmec_url(&t.c, "newAccount"), body,
+				    "application/jose+json", &r), 0);
+	expect_problem(&r, 400, type);
+	if (!strstr(r.body, detail))
+		fail_msg("detail lacks \"%s\": %s", detail, r.body);
+	httpc_free(&r);
+	free(body);
+}
+
+/* An OKP JWK of curve @crv whose x is @len bytes of @fill. */
+static json_t *okp_jwk(const char *crv, size_t len, unsigned char fill)
+{
+	unsigned char x[64];
+	char b64[96];
+
+	memset(x, fill, sizeof(x));
+	if (fill == 1)		/* the identity point: 01 00 ... 00 */
+		memset(x + 1, 0, sizeof(x) - 1);
+	assert_int_equal(ar_b64url_encode(x, len, b64, sizeof(b64)), 0);
+	return json_pack("{s:s,s:s,s:s}", "kty", "OKP", "crv", crv, "x", b64);
+}
+
+/*
+ * Ed448 and an Ed25519 "x" that is not 32 bytes are keys this CA does not
+ * take (badPublicKey), and so is the Ed25519 identity point - under which
+ * the signature (R = identity, S = 0) verifies for every message, so
+ * anyone could act for such an account. An algorithm that is no JOSE
+ * EdDSA ("Ed448"), or EdDSA over an EC key, is badSignatureAlgorithm.
+ */
+static void test_ed448_short_and_small_order_okp_keys_are_badPublicKey(void **state)
+{
+	char forged[100];
+	unsigned char rs[64] = { 1 };	/* R = identity, S = 0 */
+
+	(void)state;
+	expect_new_account_refused(new_account_body("EdDSA", okp_jwk("Ed448", 57, 0x5a), "AAAA"),
+				   "badPublicKey", "Ed25519 only");
+	expect_new_account_refused(new_account_body("EdDSA", okp_jwk("Ed25519", 31, 0x5a), "AAAA"),
+				   "badPublicKey", "must be 32 bytes, not 31");
+	assert_int_equal(ar_b64url_encode(rs, sizeof(rs), forged, sizeof(forged)), 0);
+	expect_new_account_refused(new_account_body("EdDSA", okp_jwk("Ed25519", 32, 1), forged),
+				   "badPublicKey", "small order");
+	expect_new_account_refused(new_account_body("Ed448", okp_jwk("Ed448", 57, 0x5a), "AAAA"),
+				   "badSignatureAlgorithm", "not supported");
+	/* EdDSA named over an EC key: caught at the signature, before any arithmetic */
+	expect_new_account_refused(new_account_body("EdDSA", ar_jwk_public_json(t.key), forged),
+				   "badSignatureAlgorithm", "does not fit");
+}
+
+/*
+ * An RSA key with e = 1 makes the PKCS #1 v1.5 encoding of the hash its
+ * own signature: anyone could sign for it. The CA refuses the key
+ * (badPublicKey, the exponent named) before looking at such a "signature";
+ * an even exponent or one below 65537 likewise.
+ */
+static void test_rsa_key_with_exponent_one_is_badPublicKey(void **state)
+{
+	static const unsigned char sha256_info[] = {
+		0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+		0x01, 0x05, 0x00, 0x04, 0x20
+	};
+	static const char *const exps[][2] = {
+		{ "AQ", "exponent 1 refused" }, { "Aw", "exponent 3 refused" },
+		{ "AQAC", "exponent 65538 refused" },
+	};
+	ar_jwk_t *rsa = ar_jwk_generate("RS256", NULL);
+	unsigned char em[384];
+	size_t i, k;
+
+	(void)state;
+	assert_non_null(rsa);
+	for (i = 0; i < sizeof(exps) / sizeof(exps[0]); i++) {
+		json_t *jwk = ar_jwk_public_json(rsa), *hdr;
+		char *text, *b64, *input = NULL, *sig;
+		const char *url = acmec_url(&t.c, "newAccount");
+
+		json_object_set_new(jwk, "e", json_string(exps[i][0]));
+		hdr = json_pack("{s:s,s:s,s:s,s:O}", "alg", "RS256", "nonce", t.c.nonce, "url", url,
+				"jwk", jwk);
+		text = json_dumps(hdr, JSON_COMPACT);
+		b64 = ar_b64url_encode_alloc(text, strlen(text));
+		assert_true(asprintf(&input, "%s.e30", b64) > 0);
+		/* EM = 00 01 FF..FF 00 DigestInfo(SHA-256(input)): with e = 1, s = EM */
+		k = 384;
+		memset(em, 0xff, k);
+		em[0] = 0;
+		em[1] = 1;
+		em[k - 32 - sizeof(sha256_info) - 1] = 0;
+		memcpy(em + k - 32 - sizeof(sha256_info), sha256_info, sizeof(sha256_info));
+		assert_non_null(SHA256((unsigned char *)input, strlen(input), em + k - 32));
+		sig = ar_b64url_encode_alloc(em, k);
+		free(input);
+		input = NULL;
+		assert_true(asprintf(&input, "{\"protected\":\"%s\",\"payload\":\"e30\","
+				     "\"signature\":\"%s\"}", b64, sig) > 0);
+		expect_new_account_refused(input, "badPublicKey", exps[i][1]);
+		free(sig);
+		free(b64);
+		free(text);
+		json_decref(hdr);
+		json_decref(jwk);
+	}
+	ar_jwk_free(rsa);
+}
+
+/*
+ * An EC key whose (x, y) is not a point of P-256, or whose coordinates
+ * have the wrong length, is badPublicKey; a "jwk" without "y" is
+ * malformed. The same for keyChange's new key.
+ */
+static void test_ec_point_off_curve_is_badPublicKey(void **state)
+{
+	const char *x = "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU";
+	const char *y_off = "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a4";	/* RFC 7515 A.3's y, one bit off */
+	char kid[600];
+	json_t *inner, *hdr, *payload;
+	char *text, *ptext, *b64, *pb64;
+	httpc_resp_t r;
+
+	(void)state;
+	expect_new_account_refused(new_account_body("ES256", json_pack("{s:s,s:s,s:s,s:s}", "kty",
+						     "EC", "crv", "P-256", "x", x, "y", y_off), "AAAA"),
+				   "badPublicKey", "not a point on its curve");
+	expect_new_account_refused(new_account_body("ES256", json_pack("{s:s,s:s,s:s,s:s}", "kty",
+						     "EC", "crv", "P-256", "x", x, "y", "AAAA"), "AAAA"),
+				   "badPublicKey", "32 bytes each");
+	expect_new_account_refused(new_account_body("ES256", json_pack("{s:s,s:s,s:s}", "kty", "EC",
+						     "crv", "P-256", "x", x), "AAAA"),
+				   "malformed", "EC key needs base64url");
+
+	/* keyChange to such a key, or to Ed448: badPublicKey, the account untouched */
+	new_account(&r);
+	assert_int_equal(r.status, 201);
+	snprintf(kid, sizeof(kid), "%s", r.location);
+	snprintf(t.c.kid, sizeof(t.c.kid), "%s", r.location);
+	httpc_free(&r);
+	payload = json_pack("{s:s,s:o}", "account", kid, "oldKey", ar_jwk_public_json(t.key));
+	ptext = json_dumps(payload, JSON_COMPACT);
+	pb64 = ar_b64url_encode_alloc(ptext, strlen(ptext));
+	{
+		json_t *bad[2];
+		size_t i;
+
+		bad[0] = json_pack("{s:s,s:s,s:s,s:s}", "kty", "EC", "crv", "P-256", "x", x, "y",
+				   y_off);
+		bad[1] = okp_jwk("Ed448", 57, 0x5a);
+		for (i = 0; i < 2; i++) {
+			hdr = json_pack("{s:s,s:o,s:s}", "alg", i ? "EdDSA" : "ES256", "jwk", bad[i],
+					"url", acmec_url(&t.c, "keyChange"));
+			text = json_dumps(hdr, JSON_COMPACT);
+			b64 = ar_b64url_encode_alloc(text, strlen(text));
+			inner = json_pack("{s:s,s:s,s:s}", "protected", b64, "payload", pb64,
+					  "signature", "AAAA");
+			assert_int_equal(acmec_post(&t.c, acmec_url(&t.c, "keyChange"), inner, 0, NULL,
+						    &r), 0);
+			expect_problem(&r, 400, "badPublicKey");
+			assert_non_null(strstr(r.body, "keyChange: new key"));
+			httpc_free(&r);
+			json_decref(inner);
+			json_decref(hdr);
+			free(b64);
+			free(text);
+		}
+	}
+	assert_int_equal(acmec_post(&t.c, kid, NULL, 0, NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	httpc_free(&r);
+	free(pb64);
+	free(ptext);
+	json_decref(payload);
+}
+
 /*
  * Hostile connections: an oversized body is refused with 413 and a problem
  * document before it is read whole; connections that never speak (a
@@ -1176,6 +1526,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_key_change_to_a_key_too_large_for_an_identity_refused,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_config_refuses_eab_required_without_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_account_with_ed25519_key_created_and_orders_signed_by_kid,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ed448_short_and_small_order_okp_keys_are_badPublicKey,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rsa_key_with_exponent_one_is_badPublicKey, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_ec_point_off_curve_is_badPublicKey, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("ca_account", tests, group_setup, group_teardown);

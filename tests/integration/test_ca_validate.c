@@ -229,6 +229,55 @@ static void test_http01_issues(void **state)
 	json_decref(order);
 }
 
+/*
+ * RFC 8555 6.2 with an Ed25519 account key, signed by the test client with
+ * OpenSSL directly: newOrder and every later request by kid, and an http-01
+ * key authorization "token.thumbprint" whose RFC 7638 thumbprint of the
+ * OKP JWK (crv, kty, x) the test computes itself - the CA's must be the
+ * same for the challenge to be won - then a certificate.
+ */
+static void test_account_with_ed25519_key_orders_and_wins_http01_by_its_thumbprint(void **state)
+{
+	const char *name = "ed25519.substation-7.example";
+	EVP_PKEY *ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	json_t *p = json_pack("{s:b}", "termsOfServiceAgreed", 1), *authz, *order, *ch;
+	char order_url[600], ka[200], thp[44];
+	const json_t *c;
+	httpc_resp_t r;
+	X509 *cert;
+
+	(void)state;
+	assert_non_null(ed);
+	acmec_free(&t.c);
+	assert_int_equal(acmec_init(&t.c, t.ca.base, t.ca.cafile, NULL), 0);
+	t.c.ed25519 = ed;
+	assert_int_equal(acmec_post(&t.c, acmec_url(&t.c, "newAccount"), p, 1, NULL, &r), 0);
+	if (r.status != 201)
+		fail_msg("newAccount: %ld %s", r.status, r.body);
+	snprintf(t.c.kid, sizeof(t.c.kid), "%s", r.location);
+	httpc_free(&r);
+	json_decref(p);
+
+	order = dns_order(name, order_url, sizeof(order_url), &authz);
+	c = challenge_of(authz, "http-01");
+	acmec_thumbprint(&t.c, thp);
+	snprintf(ka, sizeof(ka), "%s.%s", json_string_value(json_object_get(c, "token")), thp);
+	chall("add-http01", json_pack("{s:s,s:s}", "token",
+				      json_string_value(json_object_get(c, "token")), "content", ka));
+	ch = post_json(json_string_value(json_object_get(c, "url")), json_object(), 200, NULL, 0);
+	if (strcmp(json_string_value(json_object_get(ch, "status")), "valid"))
+		fail_msg("http-01 with the Ed25519 key's thumbprint: %s",
+			 json_dumps(ch, JSON_COMPACT));
+	cert = finalize_and_fetch(order_url, name);
+	expect_dns_san_and_server_auth(cert, name);
+	X509_free(cert);
+	json_decref(ch);
+	json_decref(authz);
+	json_decref(order);
+	t.c.ed25519 = NULL;
+	EVP_PKEY_free(ed);
+}
+
 static void test_dns01_issues(void **state)
 {
 	unsigned char digest[SHA256_DIGEST_LENGTH];
@@ -399,25 +448,43 @@ static void test_dns01_wrong_and_missing_txt_refused(void **state)
 	json_decref(order);
 }
 
-static void test_response_payload_must_be_empty(void **state)
+/*
+ * RFC 8555 7.5.1: the client sends {}, and a member the CA does not know
+ * ({"foo": 1}, an old client's "keyAuthorization") is ignored: the
+ * challenge is validated and the order ready. A payload that is no object
+ * at all is refused (malformed) and the challenge stays pending.
+ */
+static void test_http01_response_with_unknown_member_accepted_and_ignored(void **state)
 {
-	char order_url[600];
+	char order_url[600], ka[200];
 	json_t *authz, *order = dns_order("payload.substation-7.example", order_url,
 					  sizeof(order_url), &authz), *ch;
 	const json_t *c = challenge_of(authz, "http-01");
+	const char *url = json_string_value(json_object_get(c, "url"));
 	httpc_resp_t r;
-	json_t *p = json_pack("{s:s}", "keyAuthorization", "legacy-field");
+	json_t *p = json_pack("[s]", "keyAuthorization");
 
 	(void)state;
-	assert_int_equal(acmec_post(&t.c, json_string_value(json_object_get(c, "url")), p, 0, NULL,
-				    &r), 0);
+	assert_int_equal(acmec_post(&t.c, url, p, 0, NULL, &r), 0);
 	expect_problem(&r, 400, "malformed");
+	assert_non_null(strstr(r.body, "JSON object"));
 	httpc_free(&r);
 	json_decref(p);
 	/* POST-as-GET reads the challenge, which is still pending. */
-	ch = post_json(json_string_value(json_object_get(c, "url")), NULL, 200, NULL, 0);
+	ch = post_json(url, NULL, 200, NULL, 0);
 	assert_string_equal(json_string_value(json_object_get(ch, "status")), "pending");
 	json_decref(ch);
+
+	keyauth(json_string_value(json_object_get(c, "token")), ka, sizeof(ka));
+	chall("add-http01", json_pack("{s:s,s:s}", "token",
+				      json_string_value(json_object_get(c, "token")), "content", ka));
+	ch = post_json(url, json_pack("{s:i,s:s}", "foo", 1, "keyAuthorization", "legacy-field"),
+		       200, NULL, 0);
+	assert_string_equal(json_string_value(json_object_get(ch, "status")), "valid");
+	json_decref(ch);
+	json_decref(order);
+	order = post_json(order_url, NULL, 200, NULL, 0);
+	assert_string_equal(json_string_value(json_object_get(order, "status")), "ready");
 	json_decref(authz);
 	json_decref(order);
 }
@@ -608,11 +675,14 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_http01_issues, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dns01_issues, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_account_with_ed25519_key_orders_and_wins_http01_by_its_thumbprint,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_http01_wrong_content_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_http01_not_served_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dns01_wrong_and_missing_txt_refused, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_response_payload_must_be_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_http01_response_with_unknown_member_accepted_and_ignored,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_authz_deactivation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revocation_by_another_account_holding_the_authorizations, setup, teardown),
 		cmocka_unit_test(test_slow_validations_leave_the_server_free),
