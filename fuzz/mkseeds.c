@@ -118,7 +118,7 @@ int main(int argc, char **argv)
 {
 	const char *url = "https://ca.test/acme/new-account";
 	const char *evidence = "{\"os_release\":{\"ID\":\"debian\",\"VERSION_ID\":\"12\"}}";
-	ar_jwk_t *es256, *es384, *rs256, *mac;
+	ar_jwk_t *es256, *es384, *rs256, *ed25519, *mac;
 	json_t *hdr, *payload, *set;
 	char *text, *compact;
 
@@ -130,15 +130,17 @@ int main(int argc, char **argv)
 	es256 = ar_jwk_generate("ES256", NULL);
 	es384 = ar_jwk_generate("ES384", NULL);
 	rs256 = ar_jwk_generate("RS256", NULL);
+	ed25519 = ar_jwk_generate("EdDSA", NULL);
 	text = "{\"kty\":\"oct\",\"k\":\"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow\"}";
 	mac = ar_jwk_parse_text(text, strlen(text), AR_JWK_ALLOW_OCT, NULL);
-	if (!es256 || !es384 || !rs256 || !mac)
+	if (!es256 || !es384 || !rs256 || !ed25519 || !mac)
 		return 1;
 
 	put_json("jwk", "seed-es256-private", json_deep_copy(ar_jwk_json(es256)));
 	put_json("jwk", "seed-es384-public", ar_jwk_public_json(es384));
 	put_json("jwk", "seed-rs256-public", ar_jwk_public_json(rs256));
 	put_json("jwk", "seed-oct", json_deep_copy(ar_jwk_json(mac)));
+	put_json("jwk", "seed-ed25519-public", ar_jwk_public_json(ed25519));
 	set = json_pack("{s:[o,o]}", "keys", ar_jwk_public_json(es256), ar_jwk_public_json(es384));
 	json_object_set_new(json_array_get(json_object_get(set, "keys"), 0), "kid", json_string("k1"));
 	put_json("jwk", "seed-jwks", set);
@@ -151,6 +153,7 @@ int main(int argc, char **argv)
 	compact = ar_jws_sign_compact(NULL, "x", 1, rs256, NULL);
 	put("jws", "seed-compact-rs256", compact);
 	free(compact);
+	put_json("jws", "seed-flat-eddsa", ar_jws_sign(hdr, "{\"a\":1}", 7, ed25519, NULL));
 	json_decref(hdr);
 
 	put_json("jwe", "seed-evidence", ar_jwe_encrypt(evidence, strlen(evidence), es256,
@@ -163,6 +166,17 @@ int main(int argc, char **argv)
 			    "externalAccountBinding", ar_acme_eab_sign(es256, "eab-1", mac, url, NULL));
 	text = json_dumps(payload, JSON_COMPACT);
 	put_json("acme_jws", "seed-new-account-eab", ar_jws_sign(hdr, text, strlen(text), es256, NULL));
+	free(text);
+	json_decref(payload);
+	json_decref(hdr);
+	/* The same newAccount by an Ed25519 account key (outer EdDSA, inner HS256). */
+	hdr = json_pack("{s:s,s:s,s:o}", "nonce", "oFvnlFP1wIhRlYS2jTaXbA", "url", url,
+			"jwk", ar_jwk_public_json(ed25519));
+	payload = json_pack("{s:b,s:o}", "termsOfServiceAgreed", 1, "externalAccountBinding",
+			    ar_acme_eab_sign(ed25519, "eab-1", mac, url, NULL));
+	text = json_dumps(payload, JSON_COMPACT);
+	put_json("acme_jws", "seed-new-account-ed25519-eab",
+		 ar_jws_sign(hdr, text, strlen(text), ed25519, NULL));
 	free(text);
 	json_decref(payload);
 	json_decref(hdr);
@@ -247,6 +261,7 @@ int main(int argc, char **argv)
 	ar_jwk_free(es256);
 	ar_jwk_free(es384);
 	ar_jwk_free(rs256);
+	ar_jwk_free(ed25519);
 	ar_jwk_free(mac);
 	return 0;
 }
