@@ -334,6 +334,7 @@ static void acme_post_route(ca_t *ca, const ar_http_req_t *http, const char *pat
 	if (route->record)
 		ca_record_prefetch(&r, route->record, rest);
 	if (signer_key(&r, &account_key, &key, resp) == 0) {
+		r.key = key;
 		if (ar_acme_jws_verify(&r.jws, key, &err) < 0)
 			acme_problem_from(ca, resp, &err);
 		else

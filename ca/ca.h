@@ -163,6 +163,9 @@ typedef struct acme_req {
 	const ar_http_req_t	*http;
 	ar_store_t		*st;
 	ar_acme_jws_t		jws;		/**< parsed; signature verified */
+	const ar_jwk_t		*key;		/**< the key that verified it: for a kid, the
+						     account's key, parsed once (valid while
+						     the request runs) */
 	char			url[CA_URL_MAX];	/**< absolute URL of this request */
 	char			account_id[64];	/**< "" for jwk-signed requests */
 	json_t			*account;	/**< account record, or NULL */

@@ -264,14 +264,10 @@ static void refuse_issuance(acme_req_t *r, const char *order_id, const char *dev
 	}
 }
 
-/* 1 when the CSR's key is the account's own key. */
+/* 1 when the CSR's key is the account's own key (the key that signed this request). */
 static int csr_key_is_account_key(const acme_req_t *r, const ar_csr_info_t *info)
 {
-	ar_jwk_t *key = ar_jwk_parse(json_object_get(r->account, "key"), AR_JWK_PUBLIC_ONLY, NULL);
-	int same = key && !strcmp(ar_jwk_thumbprint(key), info->jkt);
-
-	ar_jwk_free(key);
-	return same;
+	return r->key && !strcmp(ar_jwk_thumbprint(r->key), info->jkt);
 }
 
 static char *pem_chain(const ca_t *ca, X509 *cert)
