@@ -130,14 +130,12 @@ static int check_ec(const json_t *json, ar_jwk_t *key, ar_err_t *err)
  * ask; e = 1 makes every "signature" verify, small ones invite attacks on
  * bad padding), and at most 64 bits.
  */
-static int check_rsa_exponent(const json_t *json, ar_err_t *err)
+int ar_jwk_rsa_exponent_check(const uint8_t *e, size_t len, ar_err_t *err)
 {
-	uint8_t e[8];
-	long len = member_decode(json, "e", e, sizeof(e));
 	uint64_t v = 0;
-	long i;
+	size_t i;
 
-	if (len > (long)sizeof(e))
+	if (len > sizeof(v))
 		return ar_err_set(err, AR_ERR_BAD_KEY, "RSA public exponent of more than 64 bits");
 	for (i = 0; i < len; i++)
 		v = v << 8 | e[i];
@@ -145,6 +143,14 @@ static int check_rsa_exponent(const json_t *json, ar_err_t *err)
 		return ar_err_set(err, AR_ERR_BAD_KEY, "RSA public exponent %" PRIu64 " refused: it "
 				  "must be odd and at least %d", v, RSA_E_MIN);
 	return 0;
+}
+
+static int check_rsa_exponent(const json_t *json, ar_err_t *err)
+{
+	uint8_t e[8];
+	long len = member_decode(json, "e", e, sizeof(e));
+
+	return ar_jwk_rsa_exponent_check(e, len < 0 ? 0 : (size_t)len, err);
 }
 
 static int check_rsa(const json_t *json, ar_jwk_t *key, ar_err_t *err)

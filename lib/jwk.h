@@ -20,6 +20,7 @@
 #define AR_JWK_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -100,6 +101,15 @@ ar_jwk_t *ar_jwk_from_pkey(EVP_PKEY *pkey, ar_err_t *err);
  * signature verified).
  */
 int ar_jwk_pkey_thumbprint(EVP_PKEY *pkey, char out[AR_JWK_THUMBPRINT_LEN + 1], ar_err_t *err);
+
+/**
+ * The RSA public exponent policy ar_jwk_parse() applies, for RSA keys that
+ * arrive in another form (a CSR's): odd, at least 65537, at most 64 bits.
+ *
+ * @param e	the exponent, big-endian, @p len bytes (not read beyond 8).
+ * @return 0, or -1 with AR_ERR_BAD_KEY naming the exponent.
+ */
+int ar_jwk_rsa_exponent_check(const uint8_t *e, size_t len, ar_err_t *err);
 
 /** Generate a private key for "ES256", "ES384", "RS256" (3072 bits) or "EdDSA" (Ed25519). */
 ar_jwk_t *ar_jwk_generate(const char *alg, ar_err_t *err);

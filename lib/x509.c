@@ -229,6 +229,17 @@ static EVP_PKEY *rsa_key(const AR_SPKI *spki, ar_csr_info_t *info, ar_err_t *err
 			   info->key_bits, RSA_MIN_BITS, RSA_MAX_BITS);
 		goto out;
 	}
+	{	/* the exponent policy of account keys (e = 1: anyone signs for it) */
+		unsigned char eb[8] = { 0 };
+		int elen = BN_num_bytes(e);
+
+		if (elen <= (int)sizeof(eb))
+			BN_bn2bin(e, eb);
+		if (ar_jwk_rsa_exponent_check(eb, (size_t)elen, err) < 0) {
+			ar_err_prefix(err, "CSR ");
+			goto out;
+		}
+	}
 	bld = OSSL_PARAM_BLD_new();
 	if (!bld || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
 	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) ||

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <openssl/bio.h>
+#include <openssl/bn.h>
 #include <openssl/conf.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -277,6 +278,34 @@ static void test_csr_with_bad_self_signature_is_rejected(void **state)
 	ar_csr_free(req);
 	EVP_PKEY_free(key);
 	EVP_PKEY_free(other);
+}
+
+/*
+ * A CSR key with RSA public exponent 3 (a key OpenSSL makes and signs the
+ * CSR with) is refused by the account keys' exponent policy: badCSR.
+ */
+static void test_csr_rsa_key_with_exponent_three_is_refused(void **state)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+	BIGNUM *three = BN_new();
+	EVP_PKEY *rsa = NULL;
+	ar_err_t err = { 0 };
+	ar_csr_info_t info;
+	ar_csr_t *req;
+
+	(void)state;
+	assert_true(three && BN_set_word(three, 3));
+	assert_int_equal(EVP_PKEY_keygen_init(ctx), 1);
+	assert_int_equal(EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, 2048), 1);
+	assert_int_equal(EVP_PKEY_CTX_set1_rsa_keygen_pubexp(ctx, three), 1);
+	assert_int_equal(EVP_PKEY_keygen(ctx, &rsa), 1);
+	req = make_csr(rsa, rsa, DNS1, NULL, NULL);
+	assert_int_equal(ar_csr_check(req, &info, &err), -1);
+	assert_err(&err, AR_ERR_BAD_KEY, "CSR RSA public exponent 3 refused");
+	ar_csr_free(req);
+	EVP_PKEY_free(rsa);
+	EVP_PKEY_CTX_free(ctx);
+	BN_free(three);
 }
 
 static void test_csr_rsa_1024_and_p521_keys_are_rejected(void **state)
@@ -985,6 +1014,7 @@ int main(void)
 		cmocka_unit_test(test_csr_parse_rejects_oversize_trailing_and_garbage),
 		cmocka_unit_test(test_csr_with_bad_self_signature_is_rejected),
 		cmocka_unit_test(test_csr_rsa_1024_and_p521_keys_are_rejected),
+		cmocka_unit_test(test_csr_rsa_key_with_exponent_three_is_refused),
 		cmocka_unit_test(test_csr_thumbprint_equals_the_keys),
 		cmocka_unit_test(test_csr_extracts_dns_and_permanent_identifier_sans),
 		cmocka_unit_test(test_csr_cn_alone_is_a_dns_identifier),
