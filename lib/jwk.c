@@ -29,6 +29,7 @@ struct ar_jwk {
 	EVP_MD_CTX	*verify_ctx;	/* template, see ar_jwk_verify_ctx() */
 	EVP_MD_CTX	*sign_ctx;	/* template for private keys, see ar_jwk_sign_ctx() */
 	const EVP_MD	*md;		/* digest the signature uses; NULL for EdDSA */
+	const struct kty *kty;		/* its key type's table entry */
 	ar_jwk_type_t	type;
 	const char	*alg;		/* implied signature algorithm */
 	int		private_part;
@@ -412,6 +413,7 @@ ar_jwk_t *ar_jwk_parse(const json_t *json, unsigned flags, ar_err_t *err)
 		ar_err_set(err, AR_ERR_NOMEM, "out of memory");
 		return NULL;
 	}
+	key->kty = t;
 	key->type = t->type;
 	if (t->check(json, key, err) < 0)
 		goto error;
@@ -760,8 +762,8 @@ void ar_jwk_free(ar_jwk_t *key)
 json_t *ar_jwk_public_json(const ar_jwk_t *key)
 {
 	static const char *const private_ops[] = { "sign", "decrypt", "unwrapKey" };
-	const struct kty *t = kty_find(key->json);
-	json_t *pub = t ? json_deep_copy(key->json) : NULL, *ops;
+	const struct kty *t = key->kty;
+	json_t *pub = json_deep_copy(key->json), *ops;
 	size_t i, j;
 
 	for (i = 0; pub && t->private[i]; i++)
