@@ -17,5 +17,4 @@ pkginclude_HEADERS += lib/acme_status.h lib/err.h lib/log.h
 include lib/jose.mk
 include lib/conf.mk
 include lib/store.mk
-include lib/attest.mk
 include lib/x509.mk

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The device attester: evidence about the running Linux system, read from its files. */
 #include "config.h"
 
 #include <ctype.h>
