@@ -271,6 +271,57 @@ static int accept_attestation(acme_req_t *r, const ca_profile_t *prof, const jso
 }
 
 /*
+ * The CMW a passport response carries. RFC 8555 7.5.1 gives a challenge
+ * response no members of its own, and unknown members are ignored: at the
+ * top of a collection, a member that is neither a record (array) nor a
+ * collection (object) is no CMW and is left out. "__cmwc_t", the
+ * collection's own member, stays (and must be a string); every record and
+ * collection is decoded strictly. A new reference, NULL when out of memory.
+ */
+static json_t *response_cmw(const json_t *payload)
+{
+	const char *key;
+	json_t *cmw, *v;
+
+	if (!json_is_object(payload))
+		return json_incref((json_t *)payload);
+	cmw = json_object();
+	json_object_foreach((json_t *)payload, key, v) {
+		if (!json_is_array(v) && !json_is_object(v) && strcmp(key, "__cmwc_t"))
+			continue;
+		if (!cmw || json_object_set(cmw, key, v) < 0) {
+			json_decref(cmw);
+			return NULL;
+		}
+	}
+	return cmw;
+}
+
+/*
+ * The JWE a background-check response carries: its flattened-form members
+ * (RFC 7516 7.2.2); any other member of the response is unknown and
+ * ignored, not relayed. A new reference, NULL when out of memory.
+ */
+static json_t *response_jwe(const json_t *payload)
+{
+	static const char *const members[] = {
+		"protected", "unprotected", "header", "encrypted_key", "iv", "ciphertext", "tag",
+		"aad",
+	};
+	json_t *jwe = json_object(), *v;
+	size_t i;
+
+	for (i = 0; jwe && i < sizeof(members) / sizeof(members[0]); i++) {
+		v = json_object_get(payload, members[i]);
+		if (v && json_object_set(jwe, members[i], v) < 0) {
+			json_decref(jwe);
+			return NULL;
+		}
+	}
+	return jwe;
+}
+
+/*
  * Passport model: the payload is a CMW with the verifier's EAR, or a
  * collection with several: each is appraised, all must pass, the worst
  * decides.
@@ -279,15 +330,18 @@ static int attest_passport(acme_req_t *r, const ca_profile_t *prof, const json_t
 			   const json_t *order, attested_t *acc, char *detail, size_t size)
 {
 	const ar_cmw_rec_t *ears[AR_CMW_MAX_RECORDS];
+	json_t *payload = response_cmw(r->jws.payload);
 	ar_err_t err = { 0 };
 	ar_cmw_t cmw;
 	size_t i, n;
 	int rc = 0;
 
-	if (ar_cmw_decode_json(r->jws.payload, &cmw, &err) < 0) {
-		snprintf(detail, size, "response is not a CMW: %s", err.msg);
+	if (!payload || ar_cmw_decode_json(payload, &cmw, &err) < 0) {
+		snprintf(detail, size, "response is not a CMW: %s", payload ? err.msg : "out of memory");
+		json_decref(payload);
 		return -1;
 	}
+	json_decref(payload);
 	memset(acc, 0, sizeof(*acc));
 	n = ar_cmw_find_all(&cmw, AR_CMW_EAR, ears, AR_CMW_MAX_RECORDS);
 	if (n == 0) {
@@ -335,7 +389,12 @@ static int attest_background(acme_req_t *r, const ca_profile_t *prof, const json
 		snprintf(detail, size, "verifier client: %s", err.msg);
 		return CHALL_RETRY_LATER;
 	}
-	body = json_dumps(r->jws.payload, JSON_COMPACT);
+	{
+		json_t *jwe = response_jwe(r->jws.payload);
+
+		body = jwe ? json_dumps(jwe, JSON_COMPACT) : NULL;
+		json_decref(jwe);
+	}
 	if (body && vc_new_session(&vc, json_string_value(json_object_get(challenge,
 									  "freshness_nonce")),
 				   &s, &err) == 0 &&
@@ -361,8 +420,10 @@ static int looks_like_jwe(const json_t *p)
 
 /*
  * http-01 or dns-01 for a dns identifier (validate.c). The response payload
- * is {} (RFC 8555 7.5.1); the proof is the key authorization of the
- * account's key, served by the name's web server or DNS.
+ * is an object, {} (RFC 8555 7.5.1); these challenges define no member of
+ * it, and members it has are unknown and ignored. The proof is the key
+ * authorization of the account's key, served by the name's web server or
+ * DNS.
  */
 static int validate_domain(acme_req_t *r, const json_t *authz, const json_t *ch, const char *type,
 			   const char **problem, char *detail, size_t size)
@@ -375,9 +436,9 @@ static int validate_domain(acme_req_t *r, const json_t *authz, const json_t *ch,
 	ar_jwk_t *key;
 	int rc;
 
-	if (!json_is_object(r->jws.payload) || json_object_size(r->jws.payload)) {
+	if (!json_is_object(r->jws.payload)) {
 		*problem = "malformed";
-		snprintf(detail, size, "the %s response payload is {}", type);
+		snprintf(detail, size, "the %s response payload is a JSON object, {}", type);
 		return CHALL_REFUSED;
 	}
 	key = ar_jwk_parse(json_object_get(r->account, "key"), AR_JWK_PUBLIC_ONLY, &err);

@@ -17,6 +17,12 @@
  * under way aborts it. The CA reads the verdict, never writes it: the
  * posture record it writes is what this order's attestation said, a
  * separate record the SOC's verdict stands over.
+ *
+ * The transaction is as conditional on the order's authorizations, each
+ * as this request read it (ar_store_batch_guard_value()), and on the order
+ * still being the one this request moved to processing: an authorization
+ * deactivated before the commit (RFC 8555 7.5.2) aborts it and nothing is
+ * issued; one deactivated after it leaves the certificate issued.
  */
 #include "config.h"
 
@@ -139,12 +145,26 @@ static int queue_certificate(acme_req_t *r, ar_store_batch_t *b, X509 *cert, con
 	return 0;
 }
 
+/* 1 when order @id is invalid or gone (it will never issue), 0 if not, -1 error. */
+static int order_dead(acme_req_t *r, const char *id, ar_err_t *err)
+{
+	acme_status_t st = ACME_INVALID;
+	json_t *o = NULL;
+	int rc = ca_record_get(r->st, "order", id, &o, err);
+
+	if (rc == 1)
+		rc = order_refresh(r, o, err) < 0 || acme_status_of(o, &st) < 0 ? -1 : 1;
+	json_decref(o);
+	return rc < 0 ? -1 : rc == 0 || st == ACME_INVALID;
+}
+
 /*
  * RFC 9773 7: the order replaced an earlier certificate. The first order to
- * be finalized claims it (alreadyReplaced for any other); the old
- * certificate is then superseded, which the RADIUS servers see at once.
- * 1 claimed (now or by this same order before), 0 replaced by another
- * order, -1 error.
+ * be finalized claims it (alreadyReplaced for any other that is not
+ * invalid: a claim whose order failed and went invalid, or is gone, is
+ * taken over by compare-and-set); the old certificate is then superseded,
+ * which the RADIUS servers see at once. 1 claimed (now or by this same
+ * order before), 0 replaced by another order, -1 error.
  */
 static int claim_replaced(acme_req_t *r, const char *order_id, const json_t *order, ar_err_t *err)
 {
@@ -157,8 +177,14 @@ static int claim_replaced(acme_req_t *r, const char *order_id, const json_t *ord
 	snprintf(key, sizeof(key), "replaced:%s:%s", json_string_value(json_object_get(rep, "aki")),
 		 json_string_value(json_object_get(rep, "serial")));
 	rc = ar_store_set_once(r->st, key, order_id, 0, err);
-	if (rc == 0 && ar_store_get(r->st, key, &owner, NULL, err) == 1)
-		rc = !strcmp(owner, order_id);	/* this order, finalized again after a failure */
+	if (rc == 0 && ar_store_get(r->st, key, &owner, NULL, err) == 1) {
+		if (!strcmp(owner, order_id))
+			rc = 1;		/* this order, finalized again after a failure */
+		else if ((rc = order_dead(r, owner, err)) == 1)
+			rc = ar_store_set_if(r->st, key, owner, order_id, strlen(order_id), err);
+		if (rc == 1 && strcmp(owner, order_id))
+			ar_info("event=replacement.taken_over order=%s from=%s", order_id, owner);
+	}
 	free(owner);
 	return rc;
 }
@@ -175,6 +201,34 @@ static void queue_supersede(ar_store_batch_t *b, const json_t *order)
 				 -1);
 }
 
+/* One finalize request, from its checks to its commit. */
+typedef struct issuance {
+	acme_req_t		*r;
+	const char		*id;		/* the order's */
+	json_t			*order;
+	const char		*stored;	/* the order as read: ready */
+	char			*processing;	/* the order as claimed: processing */
+	const ca_profile_t	*prof;
+	ar_identifier_t		ids[AR_CSR_MAX_IDS];
+	size_t			nids;
+	const ar_identifier_t	*device;
+	size_t			nauthz;		/* the order's authorizations, */
+	const char		*authz_id[AR_STORE_BATCH_GUARDS];
+	char			*authz_text[AR_STORE_BATCH_GUARDS];	/* as read */
+	char			changed[128];	/* a begin that lost: the key it found changed */
+	ar_csr_t		*req;
+	ar_csr_info_t		info;
+	ar_certext_t		ext;
+	int			has_ext;
+	ar_issue_params_t	params;
+	X509			*cert;
+	char			cid[32];
+	char			serial[AR_CERT_HEX_MAX];
+	json_t			*rec;		/* cert:<cid> */
+	json_t			*life;		/* certlife:<aki>:<serial> */
+	char			life_id[2 * AR_CERT_HEX_MAX + 2];
+} issuance_t;
+
 /*
  * A finalize that crashed mid-way leaves its order "processing"; after this
  * long another finalize may take it over (signing and the transaction take
@@ -183,43 +237,60 @@ static void queue_supersede(ar_store_batch_t *b, const json_t *order)
 #define FINALIZE_STALE_S	300
 
 /*
- * The issuance, begun: the order moved ready -> processing (@stored ->
- * @processing, compare-and-set) in the round trip that reads the SOC's
- * verdict on @device and WATCHes it. A finalize that loses the move gets
- * AR_ERR_CONFLICT; the batch is returned to be filled after signing.
+ * The issuance, begun: the order moved from @from to @is->processing
+ * (compare-and-set) in the round trip that reads the SOC's verdict on the
+ * device and every authorization of the order, and WATCHes them and the
+ * order: the batch returned, filled after signing, commits only while the
+ * verdict allows it, each authorization is as this request read it and the
+ * order is still the one it claimed. A finalize that finds the order or
+ * an authorization changed gets AR_ERR_CONFLICT (@is->changed names it).
  */
-static ar_store_batch_t *begin_issuance(acme_req_t *r, const char *order_id, const char *stored,
-					const char *processing, const ar_identifier_t *device,
-					ar_err_t *err)
+static ar_store_batch_t *begin_issuance(issuance_t *is, const char *from, ar_err_t *err)
 {
-	ar_store_batch_t *b = ar_store_batch_new(r->st);
+	ar_store_batch_t *b = ar_store_batch_new(is->r->st);
 	char key[96];
+	size_t i;
 
+	is->changed[0] = '\0';
 	if (!b) {
 		ar_err_set(err, AR_ERR_NOMEM, "out of memory");
 		return NULL;
 	}
-	snprintf(key, sizeof(key), "order:%s", order_id);
-	ar_store_batch_guard_verdict(b, device->value);	/* a failure here fails begin */
-	ar_store_batch_claim(b, key, stored, processing, strlen(processing));
+	/* a failure while queueing fails begin */
+	ar_store_batch_guard_verdict(b, is->device->value);
+	for (i = 0; i < is->nauthz; i++) {
+		snprintf(key, sizeof(key), "authz:%s", is->authz_id[i]);
+		ar_store_batch_guard_value(b, key, is->authz_text[i]);
+	}
+	snprintf(key, sizeof(key), "order:%s", is->id);
+	ar_store_batch_claim(b, key, from, is->processing, strlen(is->processing));
 	if (ar_store_batch_begin(b, err) < 0) {
+		if (ar_store_batch_changed(b))
+			snprintf(is->changed, sizeof(is->changed), "%s", ar_store_batch_changed(b));
 		ar_store_batch_free(b);
 		return NULL;
 	}
 	return b;
 }
 
-/* Give a processing order back (ready) after a failed issuance. */
+/*
+ * Give a processing order back (ready) after a failed issuance - unless it
+ * changed meanwhile (an authorization deactivated made it invalid).
+ */
 static void release_order(acme_req_t *r, const char *order_id, const char *stored,
 			  const char *processing)
 {
 	ar_err_t err = { 0 };
 	char key[96];
+	int rc;
 
 	snprintf(key, sizeof(key), "order:%s", order_id);
-	if (ar_store_set_if(r->st, key, processing, stored, strlen(stored), &err) != 1)
-		ar_error("event=order.release_failed order=%s error=\"%s\"", order_id,
-			 err.msg[0] ? err.msg : "the order changed");
+	rc = ar_store_set_if(r->st, key, processing, stored, strlen(stored), &err);
+	if (rc == 0)
+		ar_info("event=order.release_skipped order=%s reason=\"the order changed\"",
+			order_id);
+	else if (rc < 0)
+		ar_error("event=order.release_failed order=%s error=\"%s\"", order_id, err.msg);
 }
 
 /*
@@ -253,11 +324,12 @@ static void refuse_issuance(acme_req_t *r, const char *order_id, const char *dev
 		acme_problem(r->ca, resp, 403, "unauthorized", "%s; no certificate is issued until "
 			     "the SOC clears it", err->msg);
 		break;
-	case AR_ERR_CONFLICT:		/* the verdict changed twice while we issued */
+	case AR_ERR_CONFLICT:		/* changed twice while we issued */
 		ar_warn("event=issue.conflict order=%s device=%s", order_id, device);
 		ar_http_resp_header(resp, "Retry-After", "1");
-		acme_problem(r->ca, resp, 503, "serverInternal", "the SOC's verdict on %s changed "
-			     "during issuance; nothing was issued, retry", device);
+		acme_problem(r->ca, resp, 503, "serverInternal", "the SOC's verdict on %s, or the "
+			     "order, changed twice during issuance; nothing was issued, retry",
+			     device);
 		break;
 	default:
 		acme_problem_from(r->ca, resp, err);
@@ -393,29 +465,62 @@ static char *processing_text(const json_t *order)
 	return text;
 }
 
-/* One finalize request, from its checks to its commit. */
-typedef struct issuance {
-	acme_req_t		*r;
-	const char		*id;		/* the order's */
-	json_t			*order;
-	const char		*stored;	/* the order as read: ready */
-	char			*processing;	/* the order as claimed: processing */
-	const ca_profile_t	*prof;
-	ar_identifier_t		ids[AR_CSR_MAX_IDS];
-	size_t			nids;
-	const ar_identifier_t	*device;
-	ar_csr_t		*req;
-	ar_csr_info_t		info;
-	ar_certext_t		ext;
-	int			has_ext;
-	ar_issue_params_t	params;
-	X509			*cert;
-	char			cid[32];
-	char			serial[AR_CERT_HEX_MAX];
-	json_t			*rec;		/* cert:<cid> */
-	json_t			*life;		/* certlife:<aki>:<serial> */
-	char			life_id[2 * AR_CERT_HEX_MAX + 2];
-} issuance_t;
+/*
+ * The order's authorizations, each kept as stored (the texts its commit is
+ * conditional on), and the order's status derived from them. 0, or -1
+ * with @err set.
+ */
+static int finalize_authzs(issuance_t *is, json_t **authzs, ar_err_t *err)
+{
+	const json_t *ids = json_object_get(is->order, "authorizations");
+	const char *kinds[AR_STORE_BATCH_GUARDS];
+	json_t *recs[AR_STORE_BATCH_GUARDS];
+	size_t i, n = json_array_size(ids);
+
+	if (n == 0 || n > AR_STORE_BATCH_GUARDS)
+		return ar_err_set(err, AR_ERR_IO, "order record corrupt: %zu authorizations", n);
+	for (i = 0; i < n; i++) {
+		kinds[i] = "authz";
+		is->authz_id[i] = json_string_value(json_array_get(ids, i));
+	}
+	if (ca_records_get_texts(is->r->st, kinds, is->authz_id, n, recs, is->authz_text, err) < 0)
+		return -1;
+	is->nauthz = n;
+	*authzs = json_array();
+	for (i = 0; i < n; i++)
+		if (json_array_append_new(*authzs, recs[i]) < 0)
+			return ar_err_set(err, AR_ERR_NOMEM, "out of memory");
+	order_derive(is->order, *authzs, NULL, NULL);
+	return 0;
+}
+
+/*
+ * Every authorization is valid and unexpired (RFC 8555 7.4: a certificate
+ * only for identifiers the account is authorized for) - also for an order
+ * a stopped finalize left processing, whose status does not follow its
+ * authorizations. 1, or 0 after answering orderNotReady.
+ */
+static int authorized(issuance_t *is, const json_t *authzs, ar_http_resp_t *resp)
+{
+	int64_t now = time(NULL);
+	acme_status_t st;
+	size_t i;
+
+	for (i = 0; i < is->nauthz; i++) {
+		const json_t *a = json_array_get(authzs, i);
+
+		if (acme_status_of(a, &st) < 0)
+			st = ACME_INVALID;
+		if (st == ACME_VALID && now > json_integer_value(json_object_get(a, "expires")))
+			st = ACME_EXPIRED;
+		if (st == ACME_VALID)
+			continue;
+		acme_problem(is->r->ca, resp, 403, "orderNotReady", "authorization %s of this order "
+			     "is %s; nothing is issued", is->authz_id[i], acme_status_name(st));
+		return 0;
+	}
+	return 1;
+}
 
 /*
  * The validate step: the order is ready, the profile and issuer are there,
@@ -426,13 +531,18 @@ static int finalize_validate(issuance_t *is, ar_http_resp_t *resp)
 {
 	acme_req_t *r = is->r;
 	ar_err_t err = { 0 };
+	json_t *authzs = NULL;
+	int ok;
 
 	is->prof = ca_profile_find(r->ca, json_string_value(json_object_get(is->order, "profile")));
-	if (order_refresh(r, is->order, &err) < 0) {
+	if (finalize_authzs(is, &authzs, &err) < 0) {
+		json_decref(authzs);
 		acme_problem_from(r->ca, resp, &err);
 		return -1;
 	}
-	if (!finalizable(r, is->order, resp))
+	ok = finalizable(r, is->order, resp) && authorized(is, authzs, resp);
+	json_decref(authzs);
+	if (!ok)
 		return -1;
 	if (!is->prof || !r->ca->issuer || !is->stored) {
 		acme_problem(r->ca, resp, 500, "serverInternal", "no issuing certificate configured");
@@ -507,12 +617,47 @@ static int finalize_build(issuance_t *is, ar_http_resp_t *resp)
 }
 
 /*
+ * A begin that found the order or one of its authorizations changed since
+ * this request read them (@is->changed): nothing was issued. Answered, as
+ * RFC 8555 7.4 answers a finalize of an order that is not ready, with
+ * orderNotReady and what the order is now (one more read, on this path
+ * only): an authorization deactivated first made it invalid.
+ */
+static void refuse_changed(issuance_t *is, ar_http_resp_t *resp)
+{
+	const char *status = NULL;
+	ar_err_t err = { 0 };
+	json_t *now = NULL;
+
+	if (ca_record_get(is->r->st, "order", is->id, &now, &err) == 1 &&
+	    order_refresh(is->r, now, &err) == 0)
+		status = json_string_value(json_object_get(now, "status"));
+	if (!status)
+		status = "changed";
+	ar_info("event=issue.withdrawn order=%s account=%s changed=%s order_status=%s", is->id,
+		is->r->account_id, is->changed, status);
+	if (!strncmp(is->changed, "authz:", 6))
+		acme_problem(is->r->ca, resp, 403, "orderNotReady", "authorization %s of this order "
+			     "changed while its certificate was being issued; the order is %s and "
+			     "nothing was issued", is->changed + 6, status);
+	else if (!strcmp(status, "processing"))
+		acme_problem(is->r->ca, resp, 403, "orderNotReady", "the order is processing: its "
+			     "certificate is being issued by another finalize request");
+	else
+		acme_problem(is->r->ca, resp, 403, "orderNotReady", "the order changed while its "
+			     "certificate was being issued; it is %s and nothing was issued", status);
+	json_decref(now);
+}
+
+/*
  * The commit step: one transaction - the certificate and posture records,
  * the old certificate superseded, the chain, its renewal record and the
  * valid order; the device is admitted and the order done, or neither - run
- * only if the SOC's verdict read with the move to processing still stands.
- * A verdict changed meanwhile aborts it; it is begun once more (the order
- * stays this request's) and tried again. Takes @b. 0, or -1 after
+ * only if the SOC's verdict, every authorization of the order and the
+ * order itself are as they were when it moved to processing. A change
+ * meanwhile aborts it; it is begun once more (the order stays this
+ * request's) and tried again, unless the order or an authorization changed
+ * (deactivated): then nothing is issued. Takes @b. 0, or -1 after
  * answering the problem.
  */
 static int finalize_commit(issuance_t *is, ar_store_batch_t *b, ar_http_resp_t *resp)
@@ -525,16 +670,17 @@ static int finalize_commit(issuance_t *is, ar_store_batch_t *b, ar_http_resp_t *
 
 	for (attempt = 0; attempt < 2; attempt++) {
 		memset(&err, 0, sizeof(err));
-		if (attempt > 0)
-			b = begin_issuance(is->r, is->id, is->processing, is->processing, is->device,
-					   &err);
-		rc = b ? commit_issuance(is->r, b, is->cert, is->id, is->order, is->device, kinds,
-					 rids, recs, 3, &err) : -1;
+		if (attempt > 0 && !(b = begin_issuance(is, is->processing, &err)))
+			break;
+		rc = commit_issuance(is->r, b, is->cert, is->id, is->order, is->device, kinds, rids,
+				     recs, 3, &err);
 		b = NULL;
 		if (rc == 0 || err.code != AR_ERR_CONFLICT)
 			break;
 	}
-	if (rc < 0)
+	if (rc < 0 && is->changed[0])
+		refuse_changed(is, resp);
+	else if (rc < 0)
 		refuse_issuance(is->r, is->id, is->device->value, &err, resp);
 	return rc;
 }
@@ -547,6 +693,7 @@ void order_finalize(acme_req_t *r, const char *id, json_t *order, const char *st
 	ar_err_t err = { 0 };
 	const json_t *rep;
 	int held = 0;
+	size_t i;
 
 	if (!is) {
 		acme_problem(r->ca, resp, 500, "serverInternal", "out of memory");
@@ -560,17 +707,17 @@ void order_finalize(acme_req_t *r, const char *id, json_t *order, const char *st
 		goto out;
 	/*
 	 * The commit step, begun: ready -> processing, won by one finalize
-	 * only, in the round trip that reads the SOC's verdict; the others
-	 * get orderNotReady. Nothing is signed before.
+	 * only, in the round trip that reads the SOC's verdict and the
+	 * authorizations; the others get orderNotReady. Nothing is signed
+	 * before.
 	 */
 	is->processing = processing_text(order);
-	b = is->processing ? begin_issuance(r, id, stored, is->processing, is->device, &err) : NULL;
+	b = is->processing ? begin_issuance(is, stored, &err) : NULL;
 	if (!b) {
 		if (!is->processing)
 			acme_problem(r->ca, resp, 500, "serverInternal", "out of memory");
-		else if (err.code == AR_ERR_CONFLICT)
-			acme_problem(r->ca, resp, 403, "orderNotReady", "the order is processing: "
-				     "its certificate is being issued by another finalize request");
+		else if (is->changed[0])
+			refuse_changed(is, resp);
 		else
 			refuse_issuance(r, id, is->device->value, &err, resp);
 		goto out;
@@ -598,6 +745,8 @@ out:
 	if (held)
 		release_order(r, id, stored, is->processing);
 	free(is->processing);
+	for (i = 0; i < is->nauthz; i++)
+		free(is->authz_text[i]);
 	json_decref(is->life);
 	json_decref(is->rec);
 	X509_free(is->cert);

@@ -776,11 +776,37 @@ static int authz_order(acme_req_t *r, const json_t *authz, json_t **order, json_
 }
 
 /*
+ * An order whose certificate is being issued (processing) loses authorization
+ * @id: it becomes invalid, with the reason as its error (RFC 8555 7.1.3,
+ * 7.1.6). The finalize at work issues nothing: its commit is conditional on
+ * every authorization as it read it. A valid order stays valid: its
+ * certificate was issued before the deactivation, which does not revoke it.
+ */
+static void withdraw_processing(acme_req_t *r, json_t *order, const char *id)
+{
+	char url[CA_URL_MAX], detail[CA_URL_MAX + 96];
+	acme_status_t st;
+
+	if (acme_status_of(order, &st) < 0 || st != ACME_PROCESSING)
+		return;
+	ca_url(r->ca, "authz", id, url, sizeof(url));
+	snprintf(detail, sizeof(detail), "authorization %s was deactivated before the "
+		 "certificate was issued", url);
+	json_object_set_new(order, "status", json_string("invalid"));
+	json_object_del(order, "processing_since");
+	json_object_set_new(order, "error", json_pack("{s:s+,s:s,s:i}", "type", ACME_ERR,
+						      "unauthorized", "detail", detail, "status",
+						      403));
+}
+
+/*
  * RFC 8555 7.5.2: pending or valid -> deactivated, for good. The
- * authorization and its order (its status derived anew: invalid) are
+ * authorization and its order (its status derived anew: invalid; invalid
+ * too while its certificate is being issued, withdraw_processing()) are
  * written in one atomic step while both are as read; one changed meanwhile
- * (a validation finishing) is read again. *@authz becomes the record as
- * written. 0, or -1 after answering the problem.
+ * (a validation finishing, a finalize moving the order) is read again.
+ * *@authz becomes the record as written. 0, or -1 after answering the
+ * problem.
  */
 static int deactivate(acme_req_t *r, const char *id, json_t **authz, char **text,
 		      ar_http_resp_t *resp)
@@ -815,9 +841,12 @@ static int deactivate(acme_req_t *r, const char *id, json_t **authz, char **text
 			json_object_set_new(a, "status", json_string("deactivated"));
 			if (authzs)
 				order_derive(order, authzs, id, a);
-			rc = (!authzs && order_refresh_with(r, order, id, a, &err) < 0) ? -1 :
-			     ca_records_put_if(r->st, kinds, ids, texts, 2, kinds, ids, recs, 2, NULL,
-					       &err);
+			rc = (!authzs && order_refresh_with(r, order, id, a, &err) < 0) ? -1 : 0;
+			if (rc == 0) {
+				withdraw_processing(r, order, id);
+				rc = ca_records_put_if(r->st, kinds, ids, texts, 2, kinds, ids, recs,
+						       2, NULL, &err);
+			}
 		} else if (!a) {
 			ar_err_set(&err, AR_ERR_NOMEM, "out of memory");
 		}

@@ -29,6 +29,7 @@
 #include "x509.h"
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
+#include <hiredis/hiredis.h>
 
 static struct {
 	lab_redis_t	redis;
@@ -160,6 +161,9 @@ static int group_setup(void **state)
 	setenv("MKCA_EAB_PROFILE", "substation", 1);
 	/* Bounds each request relaying evidence to the verifier. */
 	setenv("MKCA_ACME_EXTRA", "validation_timeout = " RELAY_TIMEOUT_TEXT, 1);
+	/* An issuing key that signs in milliseconds, as one in a TPM or HSM does:
+	 * a deactivation can land while a certificate is being signed. */
+	setenv("MKCA_ISSUER_RSA_BITS", "4096", 1);
 	if (catest_start_ca(&t.ca, t.redis.port, "no") < 0)
 		return -1;
 	t.eab_keys = catest_eab_keys(&t.ca);
@@ -1261,6 +1265,49 @@ static void expect_refused(const json_t *c, const char *const *needles)
 			fail_msg("detail \"%s\" lacks \"%s\"", detail ? detail : "", *needles);
 }
 
+/*
+ * A client adds a member of its own to its remote-attest-01 response (RFC
+ * 8555 lets servers ignore what they do not know): the passport
+ * {"attestation": <CMW>, "foo": 1} and the sealed evidence with "foo": 1
+ * are taken like the bare ones, from the real verifier, and the order is
+ * ready. Members the CA does know keep their types: a collection type that
+ * is not a string, a CMW record whose value is not a string, are refused.
+ */
+static void test_attestation_response_with_unknown_member_accepted_and_ignored(void **state)
+{
+	static const char *const ctype[] = { "__cmwc_t", NULL };
+	static const char *const value[] = { "value must be a base64url string", NULL };
+	char urls[2][600], nonces[2][128], order_url[600];
+	json_t *c, *cmw, *jwe, *o;
+
+	(void)state;
+	attested_order(urls, nonces, order_url, sizeof(order_url));
+	cmw = passport(nonces[0], t.device_key, time(NULL) - 86400);
+	c = post_cmw(urls[0], json_pack("{s:o,s:i}", "attestation", cmw, "foo", 1));
+	assert_string_equal(status_of(c), "valid");
+	json_decref(c);
+	jwe = sealed_evidence(nonces[1], time(NULL) - 86400);
+	json_object_set_new(jwe, "foo", json_integer(1));
+	c = respond(urls[1], jwe, 200);
+	assert_string_equal(status_of(c), "valid");
+	json_decref(c);
+	json_decref(jwe);
+	o = read_order(order_url);
+	assert_string_equal(status_of(o), "ready");
+	json_decref(o);
+
+	attested_order(urls, nonces, order_url, sizeof(order_url));
+	cmw = passport(nonces[0], t.device_key, time(NULL) - 86400);
+	c = post_cmw(urls[0], json_pack("{s:O,s:i,s:i}", "attestation", cmw, "__cmwc_t", 7, "foo",
+					1));
+	expect_refused(c, ctype);
+	json_decref(c);
+	json_decref(cmw);
+	c = post_cmw(urls[1], json_pack("{s:[s,i],s:i}", "attestation", AR_MT_EAR, 5, "foo", 1));
+	expect_refused(c, value);
+	json_decref(c);
+}
+
 typedef struct hint_chall {
 	char	hint[32];
 	char	url[600];
@@ -1949,6 +1996,429 @@ static void test_deactivation_during_validation_sticks(void **state)
 	json_decref(p);
 }
 
+/*
+ * RFC 9773 5: a certificate already replaced by an order that is invalid
+ * may be replaced by another. An order replacing it is refused at finalize
+ * (the SOC holds the device), then given up (an authorization deactivated:
+ * the order is invalid); once the SOC clears the device, a new order
+ * replacing the same certificate is finalized and supersedes it - the
+ * failed order's claim does not block the renewal for good.
+ */
+static void test_replacement_not_blocked_by_an_order_that_failed_and_went_invalid(void **state)
+{
+	ar_store_verdict_t v = { .status = AR_STATUS_WARNING, .set_at = time(NULL) };
+	char urls[2][600], nonces[2][128], order_url[600], authz_url[700], id[200], *csr;
+	char aki[80], serial[80];
+	X509 *old = issue_certificate(NULL), *renewed;
+	ar_store_t *st = store();
+	ar_store_cert_t rec;
+	httpc_resp_t r;
+	json_t *o, *p;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(ar_cert_ari_id(old, id, sizeof(id), NULL), 0);
+	assert_int_equal(ar_cert_ids(old, aki, sizeof(aki), serial, sizeof(serial), NULL), 0);
+	attested_order_replacing(id, urls, nonces, order_url, sizeof(order_url));
+	for (i = 0; i < 2; i++) {
+		json_t *cmw = passport(nonces[i], t.device_key, time(NULL) - 86400);
+		json_t *c = respond(urls[i], cmw, 200);
+
+		assert_string_equal(status_of(c), "valid");
+		json_decref(c);
+		json_decref(cmw);
+	}
+	snprintf(v.reason, sizeof(v.reason), "SIEM: suspicious login");
+	snprintf(v.source, sizeof(v.source), "soc-api");
+	assert_int_equal(ar_store_verdict_put(st, "SUB-0042", &v, NULL), 0);
+	csr = csr_b64(t.device_key, "SUB-0042");
+	finalize(order_url, csr, 403, &r);
+	expect_problem(&r, 403, "unauthorized");
+	httpc_free(&r);
+	authz_of(urls[0], authz_url, sizeof(authz_url));
+	p = json_pack("{s:s}", "status", "deactivated");
+	assert_int_equal(acmec_post(&t.c, authz_url, p, 0, NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	httpc_free(&r);
+	json_decref(p);
+	o = read_order(order_url);
+	assert_string_equal(status_of(o), "invalid");
+	json_decref(o);
+	assert_int_equal(ar_store_verdict_clear(st, "SUB-0042", NULL), 1);
+
+	renewed = issue_certificate(id);
+	assert_int_equal(ar_store_cert_find(st, aki, serial, &rec, NULL), 1);
+	assert_int_equal(rec.status, AR_CERT_SUPERSEDED);
+	X509_free(renewed);
+	X509_free(old);
+	free(csr);
+	ar_store_close(st);
+}
+
+/* ---- finalize racing a deactivation of the order's authorization ---- */
+
+#define WITHDRAW_ROUNDS		48	/* fresh orders, each finalized and deactivated at once */
+#define WITHDRAW_AT_ONCE	4	/* orders raced side by side: 8 processes */
+
+/* One command on a direct connection to the test's Redis. */
+static void redis_argv(int argc, const char **argv)
+{
+	struct timeval tv = { 2, 0 };
+	redisContext *c = redisConnectWithTimeout("127.0.0.1", t.redis.port, tv);
+	redisReply *r;
+
+	assert_true(c && !c->err);
+	r = redisCommandArgv(c, argc, argv, NULL);
+	assert_non_null(r);
+	if (r->type == REDIS_REPLY_ERROR)
+		fail_msg("%s: %s", argv[0], r->str);
+	freeReplyObject(r);
+	redisFree(c);
+}
+
+/*
+ * Redis's own order of commits, as its keyspace events tell it: each write
+ * of an authorization or an ACME certificate record ("authz:<id>",
+ * "cert:<id>"), in the order Redis executed them.
+ */
+typedef struct commit_log {
+	redisContext	*sub;
+	char		(*keys)[64];
+	size_t		n, cap;
+} commit_log_t;
+
+static void commit_log_open(commit_log_t *l)
+{
+	const char *cfg[] = { "CONFIG", "SET", "notify-keyspace-events", "K$" };
+	const char *sub[] = { "PSUBSCRIBE", "__keyspace@0__:acmerats:authz:*",
+			      "__keyspace@0__:acmerats:cert:*", "__keyspace@0__:commit-log-end" };
+	struct timeval tv = { 10, 0 };
+	redisReply *r;
+	int i;
+
+	memset(l, 0, sizeof(*l));
+	redis_argv(4, cfg);
+	l->sub = redisConnectWithTimeout("127.0.0.1", t.redis.port, tv);
+	assert_true(l->sub && !l->sub->err);
+	assert_int_equal(redisSetTimeout(l->sub, tv), REDIS_OK);
+	assert_int_equal(redisAppendCommandArgv(l->sub, 4, sub, NULL), REDIS_OK);
+	for (i = 0; i < 3; i++) {	/* one confirmation per pattern */
+		assert_int_equal(redisGetReply(l->sub, (void **)&r), REDIS_OK);
+		freeReplyObject(r);
+	}
+}
+
+/* Read the events up to now (a marker written last) and stop listening. */
+static void commit_log_close(commit_log_t *l)
+{
+	const char *end[] = { "SET", "commit-log-end", "1" };
+	const char *cfg[] = { "CONFIG", "SET", "notify-keyspace-events", "" };
+	const char *prefix = "__keyspace@0__:acmerats:";
+	redisReply *r;
+
+	redis_argv(3, end);
+	for (;;) {
+		const char *chan;
+
+		assert_int_equal(redisGetReply(l->sub, (void **)&r), REDIS_OK);
+		assert_true(r->type == REDIS_REPLY_ARRAY && r->elements == 4);
+		chan = r->element[2]->str;
+		if (strstr(chan, "commit-log-end")) {
+			freeReplyObject(r);
+			break;
+		}
+		if (!strcmp(r->element[3]->str, "set") && !strncmp(chan, prefix, strlen(prefix))) {
+			if (l->n == l->cap) {
+				l->cap = l->cap ? 2 * l->cap : 1024;
+				l->keys = realloc(l->keys, l->cap * sizeof(*l->keys));
+				assert_non_null(l->keys);
+			}
+			snprintf(l->keys[l->n++], sizeof(l->keys[0]), "%s", chan + strlen(prefix));
+		}
+		freeReplyObject(r);
+	}
+	redisFree(l->sub);
+	l->sub = NULL;
+	redis_argv(4, cfg);
+}
+
+/* Where @key was written in @l: its first write (@last 0) or its last; -1 if never. */
+static long commit_at(const commit_log_t *l, const char *key, int last)
+{
+	long at = -1;
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (!strcmp(l->keys[i], key)) {
+			at = (long)i;
+			if (!last)
+				break;
+		}
+	return at;
+}
+
+/* One order raced, and what its finalize (F) and its deactivation (D) got. */
+typedef struct withdraw_round {
+	char	order_url[600];
+	char	authz_url[700];
+	char	urls[2][700];		/* finalize, authorization */
+	long	status[2];
+	char	type[2][128];
+	int	during;			/* the finalize saw the deactivation mid-issuance */
+} withdraw_round_t;
+
+/*
+ * Aimed: wait (at most a second) for the order's move to processing - the
+ * finalize's claim, as Redis announces it - so that the deactivation
+ * arrives while the certificate is being signed.
+ */
+static void withdraw_aim(redisContext *sub)
+{
+	redisReply *r = NULL;
+
+	if (sub && redisGetReply(sub, (void **)&r) == REDIS_OK)
+		freeReplyObject(r);
+}
+
+/* A subscription to the writes of order @order_url's record, or NULL. */
+static redisContext *withdraw_watch(const char *order_url)
+{
+	struct timeval tv = { 1, 0 };
+	redisContext *c = redisConnectWithTimeout("127.0.0.1", t.redis.port, tv);
+	redisReply *r;
+	char chan[160];
+
+	if (!c || c->err || redisSetTimeout(c, tv) != REDIS_OK)
+		return NULL;
+	snprintf(chan, sizeof(chan), "__keyspace@0__:acmerats:order:%s",
+		 strrchr(order_url, '/') + 1);
+	r = redisCommand(c, "SUBSCRIBE %s", chan);
+	if (!r)
+		return NULL;
+	freeReplyObject(r);
+	return c;
+}
+
+/*
+ * A racer: its own client and nonce, its request signed in advance; waits
+ * at the barrier (@go), then sleeps @delay_ms or (@delay_ms < 0) waits for
+ * the claim of @order_url; POSTs @payload to @url and writes "<round>
+ * <F|D> <status> <problem type or -> <1: the detail says it changed during
+ * issuance>".
+ */
+static void __attribute__((noreturn)) withdraw_racer(size_t round, int which, const char *url,
+						    const char *order_url, const json_t *payload,
+						    int delay_ms, int go, int out)
+{
+	redisContext *sub = delay_ms < 0 ? withdraw_watch(order_url) : NULL;
+	char line[256], b, *body;
+	httpc_resp_t r;
+	json_t *j;
+	acmec_t c;
+	int len;
+
+	if (acmec_init(&c, t.ca.base, t.ca.cafile, t.account_key) < 0)
+		_exit(2);
+	snprintf(c.kid, sizeof(c.kid), "%s", t.c.kid);
+	body = acmec_body(&c, url, payload, 0, NULL);
+	if (!body || read(go, &b, 1) < 0)	/* EOF: everyone goes */
+		_exit(2);
+	if (delay_ms > 0)
+		lab_sleep_ms(delay_ms);
+	else if (delay_ms < 0)
+		withdraw_aim(sub);
+	if (acmec_send(&c, url, body, "application/jose+json", &r) < 0)
+		_exit(2);
+	j = json_loads(r.body, 0, NULL);
+	len = snprintf(line, sizeof(line), "%zu %c %ld %s %d\n", round, which ? 'D' : 'F',
+		       r.status, json_string_value(json_object_get(j, "type")) ?
+		       json_string_value(json_object_get(j, "type")) : "-",
+		       strstr(r.body, "changed while its certificate was being issued") != NULL);
+	_exit(len > 0 && (size_t)len < sizeof(line) && write(out, line, (size_t)len) == len ? 0 : 2);
+}
+
+/* A ready order for SUB-0042; the authorization @round picks (each in turn). */
+static void withdraw_prepare(withdraw_round_t *w, size_t round)
+{
+	hint_chall_t ch[4];
+	json_t *o, *auths;
+
+	assert_int_equal(hinted_order(NULL, ch, 4, w->order_url, sizeof(w->order_url)), 2);
+	win_all(ch, 2, t.device_key);
+	o = read_order(w->order_url);
+	assert_string_equal(status_of(o), "ready");
+	auths = json_object_get(o, "authorizations");
+	snprintf(w->authz_url, sizeof(w->authz_url), "%s", json_string_value(
+		 json_array_get(auths, round % json_array_size(auths))));
+	snprintf(w->urls[0], sizeof(w->urls[0]), "%.600s/finalize", w->order_url);
+	snprintf(w->urls[1], sizeof(w->urls[1]), "%s", w->authz_url);
+	json_decref(o);
+}
+
+/*
+ * When the deactivation of @round is sent: aimed at the finalize's claim
+ * (even rounds), or 1-13 ms after the barrier (odd rounds).
+ */
+static int withdraw_delay(size_t round)
+{
+	return round % 2 ? (int)(round % 14) : -1;
+}
+
+/* Race @n prepared orders from @first: finalize and deactivation at once, @out gets lines. */
+static void withdraw_race(withdraw_round_t *w, size_t first, size_t n, const json_t *const pl[2],
+			  int out)
+{
+	pid_t pids[2 * WITHDRAW_AT_ONCE];
+	size_t i;
+	int go[2];
+
+	assert_int_equal(pipe(go), 0);
+	for (i = 0; i < 2 * n; i++) {
+		size_t round = first + i / 2;
+		int which = (int)(i % 2);
+
+		pids[i] = fork();
+		assert_true(pids[i] >= 0);
+		if (pids[i] == 0) {
+			close(go[1]);
+			withdraw_racer(round, which, w[round].urls[which], w[round].order_url,
+				       pl[which], which ? withdraw_delay(round) : 0, go[0], out);
+		}
+	}
+	close(go[0]);
+	lab_sleep_ms(300);		/* each racer has its client */
+	close(go[1]);
+	for (i = 0; i < 2 * n; i++) {
+		int status;
+
+		assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+}
+
+/* Read the racers' lines into @w. */
+static void withdraw_results(withdraw_round_t *w, int fd)
+{
+	char buf[2 * WITHDRAW_ROUNDS * 256 + 1], *line, *save = NULL;
+	size_t len = 0;
+	ssize_t n;
+
+	while ((n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)n;
+	buf[len] = '\0';
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long round;
+		char which, type[128];
+		long status;
+		int during;
+
+		assert_int_equal(sscanf(line, "%lu %c %ld %127s %d", &round, &which, &status, type,
+					&during), 5);
+		assert_true(round < WITHDRAW_ROUNDS && (which == 'F' || which == 'D'));
+		w[round].status[which == 'D'] = status;
+		snprintf(w[round].type[which == 'D'], sizeof(w[round].type[0]), "%s", type);
+		if (which == 'F')
+			w[round].during = during;
+	}
+}
+
+/*
+ * The device gives an authorization of its order up while it finalizes the
+ * order, on many fresh orders (one authorization or another in turn; the
+ * deactivation sent, every other round, the moment Redis announces the
+ * finalize's claim of the order - while the certificate is signed - else
+ * 1-13 ms after the finalize): whichever commits second sees the other. Never is a certificate issued on an authorization
+ * deactivated before the issuance committed - Redis's own order of
+ * commits (keyspace events) is the witness - nor is an order valid whose
+ * authorization was deactivated first. The deactivation always succeeds
+ * (RFC 8555 7.5.2); committed first, the finalize answers orderNotReady and
+ * the order is invalid; committed second, it leaves the certificate issued.
+ */
+static void test_finalize_racing_deactivation_never_issues_on_a_withdrawn_authorization(
+	void **state)
+{
+	withdraw_round_t *w = calloc(WITHDRAW_ROUNDS, sizeof(*w));
+	size_t before = 0, after = 0, i, issued = 0, withdrawn = 0, during = 0;
+	json_t *pl[2];
+	ar_store_cert_t *certs = NULL;
+	ar_store_t *st = store();
+	commit_log_t log;
+	char *csr;
+	int fd[2];
+
+	(void)state;
+	assert_non_null(w);
+	csr = csr_b64(t.device_key, "SUB-0042");
+	pl[0] = json_pack("{s:s}", "csr", csr);
+	pl[1] = json_pack("{s:s}", "status", "deactivated");
+	assert_int_equal(ar_store_certs_of_device(st, "SUB-0042", &certs, &before, NULL), 0);
+	free(certs);
+	assert_int_equal(pipe(fd), 0);
+	commit_log_open(&log);
+	for (i = 0; i < WITHDRAW_ROUNDS; i += WITHDRAW_AT_ONCE) {
+		size_t k;
+
+		for (k = i; k < i + WITHDRAW_AT_ONCE; k++)
+			withdraw_prepare(&w[k], k);
+		withdraw_race(w, i, WITHDRAW_AT_ONCE, (const json_t *const *)pl, fd[1]);
+	}
+	commit_log_close(&log);
+	close(fd[1]);
+	withdraw_results(w, fd[0]);
+	close(fd[0]);
+
+	for (i = 0; i < WITHDRAW_ROUNDS; i++) {
+		json_t *o = read_order(w[i].order_url), *a = read_order(w[i].authz_url);
+		const char *cert = json_string_value(json_object_get(o, "certificate"));
+		char key[96];
+		long deact_at, cert_at;
+
+		if (w[i].status[1] != 200)
+			fail_msg("round %zu: deactivation answered %ld %s", i, w[i].status[1],
+				 w[i].type[1]);
+		assert_string_equal(status_of(a), "deactivated");
+		snprintf(key, sizeof(key), "authz:%s", strrchr(w[i].authz_url, '/') + 1);
+		deact_at = commit_at(&log, key, 1);
+		assert_true(deact_at >= 0);
+		if (w[i].status[0] == 200) {
+			/* issued: only if the issuance committed before the deactivation */
+			assert_string_equal(status_of(o), "valid");
+			assert_non_null(cert);
+			snprintf(key, sizeof(key), "cert:%s", strrchr(cert, '/') + 1);
+			cert_at = commit_at(&log, key, 0);
+			if (cert_at < 0 || cert_at > deact_at)
+				fail_msg("round %zu: a certificate committed at %ld, after the "
+					 "deactivation at %ld", i, cert_at, deact_at);
+			issued++;
+		} else {
+			if (w[i].status[0] != 403 || !strstr(w[i].type[0], ":orderNotReady"))
+				fail_msg("round %zu: finalize answered %ld %s", i, w[i].status[0],
+					 w[i].type[0]);
+			assert_string_equal(status_of(o), "invalid");
+			assert_null(cert);
+			withdrawn++;
+			during += (size_t)w[i].during;
+		}
+		json_decref(a);
+		json_decref(o);
+	}
+	certs = NULL;
+	assert_int_equal(ar_store_certs_of_device(st, "SUB-0042", &certs, &after, NULL), 0);
+	free(certs);
+	/* no certificate but those of the finalizes answered 200 */
+	assert_int_equal(after - before, issued);
+	print_message("finalize || deactivate, %d rounds: issued then deactivated %zu, deactivated "
+		      "first %zu (%zu of them mid-issuance)\n", WITHDRAW_ROUNDS, issued, withdrawn,
+		      during);
+	assert_true(issued >= 1 && withdrawn >= 1);
+	free(log.keys);
+	json_decref(pl[0]);
+	json_decref(pl[1]);
+	free(csr);
+	free(w);
+	ar_store_close(st);
+}
+
 /* Rewrite order @order_url's record as processing since @ago seconds. */
 static void set_processing(ar_store_t *st, const char *order_url, int64_t ago)
 {
@@ -1996,6 +2466,67 @@ static void test_order_left_processing_is_taken_over_only_when_stale(void **stat
 	ar_store_close(st);
 }
 
+/* Move authorization @authz_url's expiry @ago seconds into the past, in its record. */
+static void expire_authz(ar_store_t *st, const char *authz_url, int64_t ago)
+{
+	char key[128], *text = NULL, *out;
+	json_t *rec;
+
+	snprintf(key, sizeof(key), "authz:%s", strrchr(authz_url, '/') + 1);
+	assert_int_equal(ar_store_get(st, key, &text, NULL, NULL), 1);
+	rec = json_loads(text, 0, NULL);
+	assert_non_null(rec);
+	json_object_set_new(rec, "expires", json_integer((json_int_t)(time(NULL) - ago)));
+	out = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_int_equal(ar_store_set(st, key, out, strlen(out), 0, NULL), 0);
+	free(out);
+	json_decref(rec);
+	free(text);
+}
+
+/*
+ * An order a stopped finalize left processing is taken over once stale -
+ * but not after one of its authorizations expired meanwhile: a processing
+ * order's status no longer follows its authorizations, the finalize checks
+ * them itself (RFC 8555 7.1.6: an expired authorization authorizes
+ * nothing). 403 orderNotReady naming it, and no certificate.
+ */
+static void test_order_left_processing_not_taken_over_on_an_expired_authorization(void **state)
+{
+	char order_url[600], *csr;
+	ar_store_cert_t *certs = NULL;
+	size_t before = 0, after = 0;
+	hint_chall_t ch[4];
+	ar_store_t *st = store();
+	httpc_resp_t r;
+	json_t *o;
+
+	(void)state;
+	assert_int_equal(hinted_order(NULL, ch, 4, order_url, sizeof(order_url)), 2);
+	win_all(ch, 2, t.device_key);
+	csr = csr_b64(t.device_key, "SUB-0042");
+	o = read_order(order_url);
+	expire_authz(st, json_string_value(json_array_get(json_object_get(o, "authorizations"), 1)),
+		     60);
+	json_decref(o);
+	set_processing(st, order_url, 3600);
+	assert_int_equal(ar_store_certs_of_device(st, "SUB-0042", &certs, &before, NULL), 0);
+	free(certs);
+	finalize(order_url, csr, 403, &r);
+	expect_problem(&r, 403, "orderNotReady");
+	assert_non_null(strstr(r.body, "is expired"));
+	httpc_free(&r);
+	certs = NULL;
+	assert_int_equal(ar_store_certs_of_device(st, "SUB-0042", &certs, &after, NULL), 0);
+	free(certs);
+	assert_int_equal(after, before);
+	o = read_order(order_url);
+	assert_null(json_object_get(o, "certificate"));
+	json_decref(o);
+	free(csr);
+	ar_store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2006,6 +2537,9 @@ int main(void)
 			test_background_check_evidence_not_signed_by_the_enrolled_key_refused, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(test_background_check_relays_evidence_to_the_verifier, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_attestation_response_with_unknown_member_accepted_and_ignored, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(test_verifier_down_keeps_the_challenge_pending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verifier_stopped_then_killed_mid_relay_keeps_the_challenge_pending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ear_for_another_nonce_is_a_bad_attestation_statement, setup, teardown),
@@ -2014,6 +2548,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_forged_ear_and_wrong_forms_are_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replacement_supersedes_the_old_certificate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replaces_shown_once_at_a_time_and_only_for_the_same_device, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_replacement_not_blocked_by_an_order_that_failed_and_went_invalid, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(test_ear_naming_another_device_than_the_order_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hint_hsm_without_its_claims_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hint_measured_boot_without_its_claims_refused, setup, teardown),
@@ -2030,6 +2567,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_concurrent_finalizes_issue_one_certificate_per_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deactivation_during_validation_sticks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_order_left_processing_is_taken_over_only_when_stale, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_finalize_racing_deactivation_never_issues_on_a_withdrawn_authorization,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_order_left_processing_not_taken_over_on_an_expired_authorization, setup,
+			teardown),
 	};
 
 	return cmocka_run_group_tests_name("ca_challenge", tests, group_setup, group_teardown);
