@@ -46,6 +46,14 @@ TESTS += tests/integration/test_interop.sh
 endif
 EXTRA_DIST += tests/integration/test_interop.sh
 
+# The HTTP layer under attack: request smuggling, oversize bodies, connection floods.
+check_PROGRAMS += tests/integration/test_ca_http
+TESTS += tests/integration/test_ca_http
+tests_integration_test_ca_http_SOURCES = tests/integration/test_ca_http.c $(ca_test_sources) \
+	tests/tlsraw.c tests/tlsraw.h
+tests_integration_test_ca_http_CPPFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
+tests_integration_test_ca_http_LDADD = $(TEST_LIBS) $(CURL_LIBS)
+
 check_PROGRAMS += tests/integration/test_ca_noc
 TESTS += tests/integration/test_ca_noc
 tests_integration_test_ca_noc_SOURCES = tests/integration/test_ca_noc.c $(ca_test_sources)

@@ -38,10 +38,18 @@ static void stop(void *ctx)
 	noc_stop(&((ca_t *)ctx)->noc);
 }
 
-/* The 413 for an oversize body carries Replay-Nonce and the index Link too. */
-static void decorate(void *ctx, ar_http_resp_t *resp)
+/*
+ * What the HTTP layer refuses by itself (a request whose framing is in
+ * doubt, a body over max_body) is an ACME problem like any other, with
+ * Replay-Nonce and the index Link.
+ */
+static void problem(void *ctx, ar_http_resp_t *resp, int status, ar_http_fault_t fault,
+		    const char *detail)
 {
-	acme_headers(ctx, resp);
+	const char *type = fault == AR_HTTP_MALFORMED || fault == AR_HTTP_TOO_LARGE ?
+			   "malformed" : "serverInternal";
+
+	acme_problem(ctx, resp, status, type, "%s", detail);
 }
 
 static void release(void *ctx)
@@ -55,8 +63,7 @@ int main(int argc, char **argv)
 	const daemon_spec_t spec = {
 		.name = "acme-rats-ca",
 		.config = SYSCONFDIR "/acme-rats/ca.conf",
-		.problem_type = ACME_ERR "malformed",
-		.decorate = decorate,
+		.problem = problem,
 		.ctx = &ca,
 		.load = load,
 		.server = &ca.conf.server,

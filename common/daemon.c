@@ -25,7 +25,7 @@ const ar_conf_rule_t daemon_server_rules[] = {
 	{ "tls_key", AR_CONF_STRING, SRV(tls_key), AR_CONF_REQUIRED, NULL, 0, 0, NULL },
 	{ "threads", AR_CONF_INT, SRV(threads), 0, "0", 0, 64, NULL },
 	{ "max_connections", AR_CONF_INT, SRV(max_connections), 0, "1024", 1, 65536, NULL },
-	{ "max_connections_per_ip", AR_CONF_INT, SRV(max_per_ip), 0, "0", 0, 65536, NULL },
+	{ "max_connections_per_ip", AR_CONF_INT, SRV(max_per_ip), 0, "256", 0, 65536, NULL },
 	{ "timeout", AR_CONF_DURATION, SRV(timeout), 0, "10s", 1000, 300000, NULL },
 	{ "max_body", AR_CONF_SIZE, SRV(max_body), 0, "64k", 1024, 1048576, NULL },
 	AR_CONF_END
@@ -158,7 +158,7 @@ int daemon_read_key(const char *path, uint8_t key[32], ar_err_t *err)
 	return rc;
 }
 
-void daemon_httpd_opts(const daemon_server_conf_t *c, const char *problem_type,
+void daemon_httpd_opts(const daemon_server_conf_t *c, ar_http_problem_t problem,
 		       ar_httpd_opts_t *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -171,7 +171,7 @@ void daemon_httpd_opts(const daemon_server_conf_t *c, const char *problem_type,
 	o->max_per_ip = (unsigned)c->max_per_ip;
 	o->timeout_s = (unsigned)((c->timeout + 999) / 1000);
 	o->max_body = (size_t)c->max_body;
-	o->problem_type = problem_type;
+	o->problem = problem;
 }
 
 static void close_store(void *p)
@@ -318,8 +318,7 @@ int daemon_main(int argc, char **argv, const daemon_spec_t *spec)
 
 	/* Signals are taken synchronously by the main thread only. */
 	daemon_signals_block();
-	daemon_httpd_opts(spec->server, spec->problem_type, &hopts);
-	hopts.decorate = spec->decorate;
+	daemon_httpd_opts(spec->server, spec->problem, &hopts);
 	if (spec->workers)
 		hopts.workers = (unsigned)*spec->workers;
 	httpd = ar_httpd_start(&hopts, spec->handler, spec->ctx, &err);
@@ -327,8 +326,10 @@ int daemon_main(int argc, char **argv, const daemon_spec_t *spec)
 		ar_error("event=start.failed error=\"%s\"", err.msg);
 		goto out;
 	}
-	ar_info("event=listening address=%s port=%d threads=%u workers=%u %s", hopts.address,
-		ar_httpd_port(httpd), ar_httpd_threads(hopts.threads), hopts.workers, facts);
+	ar_info("event=listening address=%s port=%d threads=%u workers=%u max_connections=%u "
+		"max_connections_per_ip=%u %s", hopts.address, ar_httpd_port(httpd),
+		ar_httpd_threads(hopts.threads), hopts.workers, hopts.max_connections,
+		hopts.max_per_ip, facts);
 	if (spec->start && spec->start(spec->ctx, &err) < 0) {
 		ar_error("event=start.failed error=\"%s\"", err.msg);
 		ar_httpd_stop(httpd);

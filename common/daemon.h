@@ -25,7 +25,7 @@ typedef struct daemon_server_conf {
 	char		*tls_key;
 	int64_t		threads;
 	int64_t		max_connections;
-	int64_t		max_per_ip;
+	int64_t		max_per_ip;	/**< per client address; 0 = no limit */
 	int64_t		timeout;	/**< ms */
 	int64_t		max_body;	/**< bytes */
 } daemon_server_conf_t;
@@ -76,8 +76,8 @@ int daemon_read_secret(const char *path, char *out, size_t size, ar_err_t *err);
 /** A 32-byte key from a file of 64 hex digits, or random when @p path is NULL. */
 int daemon_read_key(const char *path, uint8_t key[32], ar_err_t *err);
 
-/** Listener options from [server]. */
-void daemon_httpd_opts(const daemon_server_conf_t *c, const char *problem_type,
+/** Listener options from [server], with the service's problem documents. */
+void daemon_httpd_opts(const daemon_server_conf_t *c, ar_http_problem_t problem,
 		       ar_httpd_opts_t *o);
 
 /** Redis connections, one per thread, opened on first use. */
@@ -105,9 +105,9 @@ int daemon_wait(void);
 typedef struct daemon_spec {
 	const char		*name;		/**< program name, e.g. "acme-rats-ca" */
 	const char		*config;	/**< default configuration path */
-	const char		*problem_type;	/**< type of the 413 problem */
-	/** Optional: headers for the answers the HTTP layer gives itself (the 413). */
-	ar_http_decorate_t	decorate;
+	/** Optional: the service's problem documents for the answers the HTTP
+	 *  layer gives itself (400 framing, 413, 500, 503). */
+	ar_http_problem_t	problem;
 	void			*ctx;		/**< the daemon's state, passed back */
 	/** Load configuration and keys; on failure @p err names file and line. */
 	int			(*load)(void *ctx, const char *path, ar_err_t *err);

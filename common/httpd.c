@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -17,16 +18,29 @@
 #include <openssl/crypto.h>
 
 #include "fileio.h"
+#include "http_framing.h"
 #include "httpd.h"
+#include "linger.h"
 #include "log.h"
+
+/*
+ * Lingering close of connections answered before their body was read: at
+ * most this many at once, each for at most this long and this many bytes.
+ */
+#define LINGER_MAX	256
+#define LINGER_MS	2000
+#define LINGER_BYTES	(4 * 1024 * 1024)
+
+/* A chunked body over max_body is read and dropped up to this much more. */
+#define DISCARD_MAX	(1024 * 1024)
 
 struct ar_httpd {
 	struct MHD_Daemon	*mhd;
 	ar_http_handler_t	handler;
-	ar_http_decorate_t	decorate;
+	ar_http_problem_t	problem;
 	void			*ctx;
 	size_t			max_body;
-	char			problem_type[96];
+	ar_linger_t		*linger;
 	char			*cert;
 	char			*key;
 	size_t			key_len;
@@ -51,6 +65,7 @@ struct ar_http_req {
 	size_t			len;
 	size_t			cap;
 	int			too_large;
+	size_t			dropped;	/* bytes of a chunked body past max_body */
 	char			peer[INET6_ADDRSTRLEN];
 
 	ar_httpd_t		*h;
@@ -62,6 +77,11 @@ struct ar_http_req {
 
 /* ar_http_resp_t.status of a request handed to a worker. */
 #define STATUS_DEFERRED	(-1)
+
+/* Per connection (libmicrohttpd's socket context). */
+typedef struct conn_state {
+	int			linger;	/* answered with input unread: close lingering */
+} conn_state_t;
 
 const char *ar_http_method(const ar_http_req_t *req)
 {
@@ -211,43 +231,129 @@ static void peer_text(struct MHD_Connection *conn, char *buf, size_t size)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, (socklen_t)size);
 }
 
-/*
- * Oversized bodies. Answering before the body is read and closing makes the
- * kernel reset the connection while the client still sends, and the client
- * then never sees the 413. So a body declared up to DISCARD_MAX is read and
- * thrown away first (the idle timeout still bounds slow senders); only an
- * absurd declared length gets the answer at once.
- */
-#define DISCARD_MAX	(1024 * 1024)
-
-enum body_verdict { BODY_OK, BODY_DISCARD, BODY_REFUSE_NOW };
-
-static enum body_verdict declared_length(struct MHD_Connection *conn, size_t max)
+/* The service's problem document for what this layer refuses by itself. */
+static void fault(ar_httpd_t *h, ar_http_resp_t *resp, ar_http_fault_t f, const char *detail)
 {
-	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_CONTENT_LENGTH);
-	unsigned long long n;
-	char *end;
+	static const int status[] = {
+		[AR_HTTP_MALFORMED] = 400,
+		[AR_HTTP_TOO_LARGE] = MHD_HTTP_CONTENT_TOO_LARGE,
+		[AR_HTTP_INTERNAL] = 500,
+		[AR_HTTP_UNAVAILABLE] = 503,
+	};
 
-	if (!cl)
-		return BODY_OK;
-	n = strtoull(cl, &end, 10);
-	if (*end != '\0' || n <= max)
-		return BODY_OK;
-	return n <= DISCARD_MAX ? BODY_DISCARD : BODY_REFUSE_NOW;
+	free(resp->body);
+	memset(resp, 0, sizeof(*resp));
+	if (h->problem)
+		h->problem(h->ctx, resp, status[f], f, detail);
+	else
+		ar_http_resp_problem(resp, status[f], "about:blank", "%s", detail);
 }
 
 /* Send the handler's answer (a missing or deferred one is a 500). */
 static enum MHD_Result answer(ar_http_req_t *req, ar_http_resp_t *resp)
 {
-	if (resp->status <= 0) {
-		free(resp->body);
-		memset(resp, 0, sizeof(*resp));
-		ar_http_resp_problem(resp, 500, req->h->problem_type, "no response");
-	}
+	if (resp->status <= 0)
+		fault(req->h, resp, AR_HTTP_INTERNAL, "no response");
 	ar_debug("event=http.request peer=%s method=%s path=%.128s status=%d bytes_in=%zu",
 		 req->peer, req->method, req->path, resp->status, req->len);
 	return send_response(req->conn, resp);
+}
+
+static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *name,
+				size_t name_len, const char *value, size_t value_len)
+{
+	(void)kind;
+	return ar_http_framing_field(cls, name, name_len, value ? value : "",
+				     value ? value_len : 0) == 0 ? MHD_YES : MHD_NO;
+}
+
+/*
+ * The first call, with the header section only. A request whose body length
+ * is in doubt, or above max_body, is answered now: libmicrohttpd then reads
+ * none of its body and closes the connection after the answer, lingering
+ * (on_connection) so that a client still sending its body reads the answer.
+ * The answer comes at once, whether or not the client sends the body.
+ */
+static enum MHD_Result first_call(ar_http_req_t *req, const char *version)
+{
+	ar_httpd_t *h = req->h;
+	const union MHD_ConnectionInfo *ci;
+	ar_http_framing_t f;
+	ar_http_resp_t resp;
+	ar_framing_t verdict;
+
+	ar_http_framing_init(&f, version);
+	MHD_get_connection_values_n(req->conn, MHD_HEADER_KIND, on_field, &f);
+	verdict = ar_http_framing_end(&f, h->max_body);
+	if (verdict == AR_FRAMING_OK)
+		return MHD_YES;
+	memset(&resp, 0, sizeof(resp));
+	fault(h, &resp, verdict == AR_FRAMING_TOO_LARGE ? AR_HTTP_TOO_LARGE : AR_HTTP_MALFORMED,
+	      f.detail);
+	ar_info("event=http.refused peer=%s method=%.16s path=%.128s status=%d detail=\"%s\"",
+		req->peer, req->method, req->path, resp.status, f.detail);
+	ci = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (ci && ci->socket_context)
+		((conn_state_t *)ci->socket_context)->linger = 1;
+	return answer(req, &resp);
+}
+
+/* Take upload bytes; past max_body (a chunked body) drop them, up to DISCARD_MAX. */
+static enum MHD_Result take_upload(ar_http_req_t *req, const char *upload, size_t n)
+{
+	size_t max = req->h->max_body;
+
+	if (req->too_large || req->len + n > max) {
+		req->too_large = 1;
+		req->dropped += n;
+		if (req->dropped <= DISCARD_MAX)
+			return MHD_YES;
+		ar_info("event=http.refused peer=%s method=%.16s path=%.128s status=0 "
+			"detail=\"chunked body exceeds %zu bytes by more than %d: closed\"",
+			req->peer, req->method, req->path, max, DISCARD_MAX);
+		return MHD_NO;
+	}
+	if (req->len + n + 1 > req->cap) {
+		size_t cap = req->cap ? req->cap : 1024;
+		char *grown;
+
+		while (cap < req->len + n + 1)
+			cap *= 2;
+		if (cap > max + 1)
+			cap = max + 1;
+		grown = realloc(req->body, cap);
+		if (!grown)
+			return MHD_NO;
+		req->body = grown;
+		req->cap = cap;
+	}
+	memcpy(req->body + req->len, upload, n);
+	req->len += n;
+	req->body[req->len] = '\0';
+	return MHD_YES;
+}
+
+/* Hand a deferred request to the workers; 503 when the server stops. */
+static enum MHD_Result defer(ar_http_req_t *req, ar_http_resp_t *resp)
+{
+	ar_httpd_t *h = req->h;
+
+	pthread_mutex_lock(&h->lock);
+	if (!h->stopping) {
+		/* Suspended before queued, so no worker resumes it first. */
+		MHD_suspend_connection(req->conn);
+		if (h->tail)
+			h->tail->next = req;
+		else
+			h->head = req;
+		h->tail = req;
+		pthread_cond_signal(&h->more);
+		pthread_mutex_unlock(&h->lock);
+		return MHD_YES;
+	}
+	pthread_mutex_unlock(&h->lock);
+	fault(h, resp, AR_HTTP_UNAVAILABLE, "the server is shutting down");
+	return answer(req, resp);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -258,7 +364,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	ar_http_req_t *req = *con_cls;
 	ar_http_resp_t resp;
 
-	(void)version;
 	if (!req) {
 		req = calloc(1, sizeof(*req));
 		if (!req)
@@ -269,74 +374,29 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		req->path = url;
 		peer_text(conn, req->peer, sizeof(req->peer));
 		*con_cls = req;
-		switch (declared_length(conn, h->max_body)) {
-		case BODY_OK:
-			return MHD_YES;
-		case BODY_DISCARD:
-			req->too_large = 1;
-			return MHD_YES;
-		case BODY_REFUSE_NOW:
-			req->too_large = 1;
-			break;
-		}
+		return first_call(req, version);
 	}
 
 	if (*upload_size) {
 		size_t n = *upload_size;
 
 		*upload_size = 0;
-		if (req->too_large || req->len + n > h->max_body) {
-			req->too_large = 1;
-			return MHD_YES;
-		}
-		if (req->len + n + 1 > req->cap) {
-			size_t cap = req->cap ? req->cap : 1024;
-			char *grown;
-
-			while (cap < req->len + n + 1)
-				cap *= 2;
-			if (cap > h->max_body + 1)
-				cap = h->max_body + 1;
-			grown = realloc(req->body, cap);
-			if (!grown)
-				return MHD_NO;
-			req->body = grown;
-			req->cap = cap;
-		}
-		memcpy(req->body + req->len, upload, n);
-		req->len += n;
-		req->body[req->len] = '\0';
-		return MHD_YES;
+		return take_upload(req, upload, n);
 	}
 
 	if (req->answered)	/* resumed: the worker's answer */
 		return answer(req, &req->resp);
 	memset(&resp, 0, sizeof(resp));
 	if (req->too_large) {
-		ar_http_resp_problem(&resp, MHD_HTTP_CONTENT_TOO_LARGE, h->problem_type,
-				     "request body exceeds %zu bytes", h->max_body);
-		if (h->decorate)
-			h->decorate(h->ctx, &resp);
-	} else
+		char detail[96];
+
+		snprintf(detail, sizeof(detail), "request body exceeds %zu bytes", h->max_body);
+		fault(h, &resp, AR_HTTP_TOO_LARGE, detail);
+	} else {
 		h->handler(h->ctx, req, &resp);
-	if (resp.status == STATUS_DEFERRED) {
-		pthread_mutex_lock(&h->lock);
-		if (!h->stopping) {
-			/* Suspended before queued, so no worker resumes it first. */
-			MHD_suspend_connection(conn);
-			if (h->tail)
-				h->tail->next = req;
-			else
-				h->head = req;
-			h->tail = req;
-			pthread_cond_signal(&h->more);
-			pthread_mutex_unlock(&h->lock);
-			return MHD_YES;
-		}
-		pthread_mutex_unlock(&h->lock);
-		memset(&resp, 0, sizeof(resp));
-		ar_http_resp_problem(&resp, 503, h->problem_type, "the server is shutting down");
 	}
+	if (resp.status == STATUS_DEFERRED)
+		return defer(req, &resp);
 	return answer(req, &resp);
 }
 
@@ -369,8 +429,7 @@ static void *worker_main(void *arg)
 		memset(&req->resp, 0, sizeof(req->resp));
 		req->on_worker = 1;
 		if (stopping)
-			ar_http_resp_problem(&req->resp, 503, h->problem_type,
-					     "the server is shutting down");
+			fault(h, &req->resp, AR_HTTP_UNAVAILABLE, "the server is shutting down");
 		else
 			h->handler(h->ctx, req, &req->resp);
 		req->answered = 1;
@@ -392,6 +451,35 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	free(req->resp.body);
 	free(req);
 	*con_cls = NULL;
+}
+
+/*
+ * Connection start and end. A connection answered before its body was read
+ * (first_call) leaves here for a lingering close: libmicrohttpd has sent
+ * the answer and its TLS close_notify, and closes its descriptor right
+ * after; a duplicate keeps the socket for the lingerer, so the client
+ * still sending never gets a reset instead of the answer.
+ */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	ar_httpd_t *h = cls;
+	conn_state_t *cs = *socket_context;
+	const union MHD_ConnectionInfo *ci;
+	int fd;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		*socket_context = calloc(1, sizeof(conn_state_t));	/* NULL: no lingering */
+		return;
+	}
+	*socket_context = NULL;
+	if (cs && cs->linger) {
+		ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		fd = ci ? fcntl(ci->connect_fd, F_DUPFD_CLOEXEC, 0) : -1;
+		if (fd >= 0)
+			ar_linger_add(h->linger, fd);
+	}
+	free(cs);
 }
 
 static int parse_address(const char *addr, int port, struct sockaddr_storage *ss)
@@ -477,13 +565,14 @@ ar_httpd_t *ar_httpd_start(const ar_httpd_opts_t *o, ar_http_handler_t handler, 
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_cond_init(&h->more, NULL);
 	h->handler = handler;
-	h->decorate = o->decorate;
+	h->problem = o->problem;
 	h->ctx = ctx;
 	h->max_body = o->max_body ? o->max_body : 64 * 1024;
-	snprintf(h->problem_type, sizeof(h->problem_type), "%s",
-		 o->problem_type ? o->problem_type : "about:blank");
 	if (ar_file_read(o->cert_file, 1 << 20, &h->cert, &len, err) < 0 ||
 	    ar_file_read(o->key_file, 1 << 16, &h->key, &h->key_len, err) < 0)
+		goto error;
+	h->linger = ar_linger_start(LINGER_MAX, LINGER_MS, LINGER_BYTES, err);
+	if (!h->linger)
 		goto error;
 
 	/*
@@ -512,6 +601,7 @@ ar_httpd_t *ar_httpd_start(const ar_httpd_opts_t *o, ar_http_handler_t handler, 
 				  MHD_OPTION_HTTPS_MEM_KEY, h->key,
 				  MHD_OPTION_HTTPS_PRIORITIES, "SECURE256:+SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+				  MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
 				  MHD_OPTION_SIGPIPE_HANDLED_BY_APP, sigpipe_ignored(),
 				  MHD_OPTION_END);
 	if (!h->mhd) {
@@ -549,6 +639,7 @@ void ar_httpd_stop(ar_httpd_t *h)
 	free(h->workers);
 	if (h->mhd)
 		MHD_stop_daemon(h->mhd);
+	ar_linger_stop(h->linger);
 	pthread_cond_destroy(&h->more);
 	pthread_mutex_destroy(&h->lock);
 	if (h->key) {

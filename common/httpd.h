@@ -6,9 +6,26 @@
  *
  * The handler sees a complete request (method, path, query, headers, body
  * already read and capped) and fills a response; it never touches
- * libmicrohttpd. Limits enforced here: body size (413 before reading when
- * Content-Length says so), connection count, per-IP connections, idle
- * connection timeout (slow clients are dropped), memory per connection.
+ * libmicrohttpd. Enforced here, before the handler runs:
+ *
+ * - framing (http_framing.h): a request whose body length readers could
+ *   disagree on (two Content-Lengths, Transfer-Encoding with Content-Length,
+ *   a Content-Length that is not a plain decimal...) is answered 400 from
+ *   its header section, its body unread;
+ * - body size: a Content-Length above max_body is answered 413 from the
+ *   header section too; a chunked body is read up to max_body, then dropped
+ *   up to 1 MiB more and answered 413, or the connection is closed;
+ * - a connection answered before its body was read is closed with a
+ *   lingering close (linger.h), so that a client still sending reads the
+ *   answer instead of a reset;
+ * - connection count, connections per client address, idle connection
+ *   timeout (slow clients are dropped), memory per connection (64 KiB: a
+ *   larger request line or header section gets libmicrohttpd's own 414 or
+ *   431).
+ *
+ * The answers this layer gives itself are the service's problem documents
+ * (ar_http_problem_t). The ones libmicrohttpd gives before any of this runs
+ * (a request line or header section it cannot parse) are its own.
  */
 #ifndef AR_HTTPD_H
 #define AR_HTTPD_H
@@ -36,8 +53,24 @@ typedef struct ar_http_resp {
 } ar_http_resp_t;
 
 typedef void (*ar_http_handler_t)(void *ctx, const ar_http_req_t *req, ar_http_resp_t *resp);
-/** Adds the application's headers to an answer the HTTP layer gives itself (413, 503). */
-typedef void (*ar_http_decorate_t)(void *ctx, ar_http_resp_t *resp);
+
+/** What the HTTP layer refuses, or fails at, by itself. */
+typedef enum ar_http_fault {
+	AR_HTTP_MALFORMED,	/**< 400: framing or header fields (http_framing.h) */
+	AR_HTTP_TOO_LARGE,	/**< 413: body above max_body */
+	AR_HTTP_INTERNAL,	/**< 500: the handler gave no answer */
+	AR_HTTP_UNAVAILABLE,	/**< 503: the server is stopping */
+} ar_http_fault_t;
+
+/**
+ * Words an answer the HTTP layer gives itself the way the service words its
+ * own: fills @p resp with a problem document of @p status whose type is the
+ * service's for @p fault, with @p detail, and the headers every answer of
+ * the service carries (the CA's Replay-Nonce and index Link). Called on an
+ * HTTP thread with the handler's ctx.
+ */
+typedef void (*ar_http_problem_t)(void *ctx, ar_http_resp_t *resp, int status,
+				  ar_http_fault_t fault, const char *detail);
 
 typedef struct ar_httpd_opts {
 	const char	*address;	/**< IPv4 or IPv6 literal, default 127.0.0.1 */
@@ -47,11 +80,11 @@ typedef struct ar_httpd_opts {
 	unsigned	threads;	/**< epoll threads; 0: ar_httpd_threads(0) */
 	unsigned	workers;	/**< threads for ar_http_resp_defer(); 0: none */
 	unsigned	max_connections;	/**< default 1024 */
-	unsigned	max_per_ip;	/**< default 0 = unlimited */
+	unsigned	max_per_ip;	/**< connections per client address; 0 = unlimited */
 	unsigned	timeout_s;	/**< idle connection timeout, default 10 */
 	size_t		max_body;	/**< default 64 KiB */
-	const char	*problem_type;	/**< type of the 413 problem, default "about:blank" */
-	ar_http_decorate_t decorate;	/**< optional, called with the handler's ctx */
+	/** Optional; without it, "about:blank" problem documents. */
+	ar_http_problem_t problem;
 } ar_httpd_opts_t;
 
 /** Start serving; returns NULL with AR_ERR_IO/AR_ERR_CONFIG on failure. */

@@ -32,6 +32,7 @@ include fuzz/x509.mk
 include fuzz/helper.mk
 include fuzz/module.mk
 include fuzz/ca.mk
+include fuzz/httpd.mk
 
 if FUZZING
 noinst_PROGRAMS += $(FUZZ_PROGS)

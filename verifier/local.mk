@@ -11,7 +11,8 @@ common_libarclient_la_CPPFLAGS = $(AM_CPPFLAGS) $(CURL_CFLAGS) $(JANSSON_CFLAGS)
 common_libarclient_la_LIBADD = lib/libacmerats.la $(CURL_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS)
 
 noinst_LTLIBRARIES += common/libarhttpd.la
-common_libarhttpd_la_SOURCES = common/httpd.c common/httpd.h common/daemon.c common/daemon.h
+common_libarhttpd_la_SOURCES = common/httpd.c common/httpd.h common/daemon.c common/daemon.h \
+	common/http_framing.c common/http_framing.h common/linger.c common/linger.h
 common_libarhttpd_la_CPPFLAGS = $(AM_CPPFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS) \
 	$(HIREDIS_CFLAGS)
 common_libarhttpd_la_LIBADD = lib/libacmerats.la $(MHD_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS) \
@@ -31,7 +32,8 @@ verifier_acme_rats_verifier_LDADD = common/libarhttpd.la lib/libacmerats.la $(MH
 check_PROGRAMS += tests/integration/test_verifier
 TESTS += tests/integration/test_verifier
 tests_integration_test_verifier_SOURCES = tests/integration/test_verifier.c \
-	tests/httpc.c tests/httpc.h tests/lab/lab.c tests/lab/lab.h tests/evfix.c tests/evfix.h
+	tests/httpc.c tests/httpc.h tests/lab/lab.c tests/lab/lab.h tests/evfix.c tests/evfix.h \
+	tests/tlsraw.c tests/tlsraw.h
 tests_integration_test_verifier_CPPFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
 tests_integration_test_verifier_LDADD = $(TEST_LIBS) $(CURL_LIBS)
 EXTRA_DIST += tests/fixtures/mkverifier

@@ -24,6 +24,21 @@ static void describe(void *ctx, char *buf, size_t size)
 		 ar_jwk_thumbprint(v->signing_key), v->soc_token[0] ? "on" : "off");
 }
 
+/* What the HTTP layer refuses by itself, in the verifier's problem types. */
+static void problem(void *ctx, ar_http_resp_t *resp, int status, ar_http_fault_t fault,
+		    const char *detail)
+{
+	static const char *const types[] = {
+		[AR_HTTP_MALFORMED] = VERIFIER_PROBLEM "malformed",
+		[AR_HTTP_TOO_LARGE] = VERIFIER_PROBLEM "tooLarge",
+		[AR_HTTP_INTERNAL] = VERIFIER_PROBLEM "internal",
+		[AR_HTTP_UNAVAILABLE] = VERIFIER_PROBLEM "unavailable",
+	};
+
+	(void)ctx;
+	ar_http_resp_problem(resp, status, types[fault], "%s", detail);
+}
+
 static void release(void *ctx)
 {
 	verifier_free(ctx);
@@ -35,7 +50,7 @@ int main(int argc, char **argv)
 	const daemon_spec_t spec = {
 		.name = "acme-rats-verifier",
 		.config = SYSCONFDIR "/acme-rats/verifier.conf",
-		.problem_type = VERIFIER_PROBLEM "tooLarge",
+		.problem = problem,
 		.ctx = &v,
 		.load = load,
 		.server = &v.conf.server,

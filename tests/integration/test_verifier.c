@@ -24,6 +24,7 @@
 #include "jwe.h"
 #include "jws.h"
 #include "store.h"
+#include "tlsraw.h"
 
 extern char **environ;
 
@@ -404,6 +405,66 @@ static void test_bad_media_type_malformed_and_oversized_bodies(void **state)
 	expect_problem("GET", "/challenge-response/v1/newSession", NULL, NULL, NULL, 405,
 		       "methodNotAllowed");
 	expect_problem("GET", "/nowhere", NULL, NULL, NULL, 404, "notFound");
+}
+
+/*
+ * One raw request on a fresh connection (@head without the empty line, then
+ * @body); the answer up to the server closing, in @resp; *@ms the time
+ * from the end of the header section to the close.
+ */
+static void raw_exchange(const char *head, const char *body, char *resp, size_t cap, long *ms)
+{
+	char text[1024];
+	tlsraw_t c;
+	int64_t t0;
+	int closed;
+
+	snprintf(text, sizeof(text), "%s\r\n", head);
+	assert_int_equal(tlsraw_connect(&c, t.port, t.ca, 0), 0);
+	assert_int_equal(tlsraw_write(&c, text, strlen(text)), strlen(text));
+	t0 = lab_now_ms();
+	assert_int_equal(tlsraw_write(&c, body, strlen(body)), strlen(body));
+	tlsraw_read(&c, resp, cap, 3000, &closed);
+	*ms = (long)(lab_now_ms() - t0);
+	tlsraw_close(&c);
+	assert_true(closed);
+}
+
+/*
+ * Request smuggling (two Content-Lengths, Transfer-Encoding with
+ * Content-Length) and a body announced over max_body are refused from the
+ * header section, as the verifier's own problems, the 413 without waiting
+ * for a body that never comes.
+ */
+static void test_request_smuggling_and_oversize_refused_from_the_headers(void **state)
+{
+	static const char head[] = "POST /challenge-response/v1/newSession HTTP/1.1\r\n"
+				   "Host: 127.0.0.1\r\n";
+	char req[512], resp[4096], v[128];
+	long ms;
+
+	(void)state;
+	snprintf(req, sizeof(req), "%sContent-Length: 0\r\nContent-Length: 40\r\n", head);
+	raw_exchange(req, "POST /challenge-response/v1/newSession HTTP/1.1\r\n\r\n", resp,
+		     sizeof(resp), &ms);
+	assert_int_equal(tlsraw_status(resp), 400);
+	assert_non_null(strstr(tlsraw_body(resp), "\"urn:acme-rats:verifier:error:malformed\""));
+	assert_non_null(strstr(tlsraw_body(resp), "Content-Length fields disagree"));
+	assert_non_null(tlsraw_header(resp, "Content-Type", v, sizeof(v)));
+	assert_string_equal(v, "application/problem+json");
+	assert_null(strstr(tlsraw_body(resp), "HTTP/1.1"));	/* one answer only */
+
+	snprintf(req, sizeof(req), "%sTransfer-Encoding: chunked\r\nContent-Length: 3\r\n", head);
+	raw_exchange(req, "0\r\n\r\n", resp, sizeof(resp), &ms);
+	assert_int_equal(tlsraw_status(resp), 400);
+	assert_non_null(strstr(tlsraw_body(resp), "Transfer-Encoding and Content-Length"));
+
+	snprintf(req, sizeof(req), "%sContent-Length: 70000\r\n", head);
+	raw_exchange(req, "", resp, sizeof(resp), &ms);
+	assert_int_equal(tlsraw_status(resp), 413);
+	assert_non_null(strstr(tlsraw_body(resp), "\"urn:acme-rats:verifier:error:tooLarge\""));
+	if (ms > 1000)
+		fail_msg("the 413 took %ld ms", ms);
 }
 
 static void test_soc_api_requires_the_bearer_token(void **state)
@@ -951,6 +1012,7 @@ int main(void)
 		cmocka_unit_test(test_evidence_for_another_nonce_is_refused),
 		cmocka_unit_test(test_forged_or_unknown_session_is_refused),
 		cmocka_unit_test(test_bad_media_type_malformed_and_oversized_bodies),
+		cmocka_unit_test(test_request_smuggling_and_oversize_refused_from_the_headers),
 		cmocka_unit_test(test_soc_api_requires_the_bearer_token),
 		cmocka_unit_test(test_soc_flag_writes_posture_and_stream),
 		cmocka_unit_test(test_soc_rejects_bad_verdicts_and_device_ids),
