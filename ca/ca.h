@@ -260,6 +260,11 @@ json_t *ca_record_own_text(acme_req_t *r, const char *kind, const char *id, char
 			   ar_http_resp_t *resp);
 /** Recompute an order's status from its authorizations (written once, order.c). */
 int order_refresh(acme_req_t *r, json_t *order, ar_err_t *err);
+/**
+ * Whether order @p id can no longer issue: 1 when it is invalid (as refreshed)
+ * or gone, 0 when it can, -1 on a store error.
+ */
+int order_dead(acme_req_t *r, const char *id, ar_err_t *err);
 /** As order_refresh(), with authorization @p changed_id taken from @p changed (newer). */
 int order_refresh_with(acme_req_t *r, json_t *order, const char *changed_id,
 		       const json_t *changed, ar_err_t *err);

@@ -145,19 +145,6 @@ static int queue_certificate(acme_req_t *r, ar_store_batch_t *b, X509 *cert, con
 	return 0;
 }
 
-/* 1 when order @id is invalid or gone (it will never issue), 0 if not, -1 error. */
-static int order_dead(acme_req_t *r, const char *id, ar_err_t *err)
-{
-	acme_status_t st = ACME_INVALID;
-	json_t *o = NULL;
-	int rc = ca_record_get(r->st, "order", id, &o, err);
-
-	if (rc == 1)
-		rc = order_refresh(r, o, err) < 0 || acme_status_of(o, &st) < 0 ? -1 : 1;
-	json_decref(o);
-	return rc < 0 ? -1 : rc == 0 || st == ACME_INVALID;
-}
-
 /*
  * RFC 9773 7: the order replaced an earlier certificate. The first order to
  * be finalized claims it (alreadyReplaced for any other that is not

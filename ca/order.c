@@ -426,8 +426,11 @@ static json_t *check_replaces(acme_req_t *r, const json_t *replaces, const json_
 			     "for the same identifier", cert.device);
 		goto out;
 	}
+	/* Replaced by an order that failed (invalid) or is gone: replaceable again. */
 	snprintf(key, sizeof(key), "replaced:%s:%s", aki, serial);
 	rc = ar_store_get(r->st, key, &done, NULL, &err);
+	if (rc == 1)
+		rc = order_dead(r, done, &err) == 1 ? 0 : rc;
 	if (rc != 0) {
 		if (rc < 0)
 			acme_problem_from(r->ca, resp, &err);
@@ -444,6 +447,18 @@ out:
 	return out;
 }
 
+int order_dead(acme_req_t *r, const char *id, ar_err_t *err)
+{
+	acme_status_t st = ACME_INVALID;
+	json_t *o = NULL;
+	int rc = ca_record_get(r->st, "order", id, &o, err);
+
+	if (rc == 1)
+		rc = order_refresh(r, o, err) < 0 || acme_status_of(o, &st) < 0 ? -1 : 1;
+	json_decref(o);
+	return rc < 0 ? -1 : rc == 0 || st == ACME_INVALID;
+}
+
 /*
  * RFC 9773 7: one order at a time replaces a certificate. The new order
  * @oid claims it (SET NX, for the order's lifetime) unless an order that
@@ -454,9 +469,7 @@ static int claim_replacement(acme_req_t *r, const json_t *replaces, const char *
 			     int64_t lifetime_ms, ar_http_resp_t *resp)
 {
 	char key[300], *holder = NULL, url[CA_URL_MAX];
-	json_t *held = NULL;
 	ar_err_t err = { 0 };
-	acme_status_t st;
 	int rc, attempt;
 
 	snprintf(key, sizeof(key), "replacing:%s:%s",
@@ -470,21 +483,17 @@ static int claim_replacement(acme_req_t *r, const json_t *replaces, const char *
 		if (rc == 0)
 			continue;	/* expired meanwhile: claim again */
 		if (rc == 1)
-			rc = ca_record_get(r->st, "order", holder, &held, &err);
-		if (rc == 1)
-			rc = order_refresh(r, held, &err) < 0 ? -1 : 1;
-		if (rc == 1 && acme_status_of(held, &st) == 0 && st != ACME_INVALID) {
+			rc = order_dead(r, holder, &err);
+		if (rc == 0) {
 			ca_url(r->ca, "order", holder, url, sizeof(url));
 			acme_problem(r->ca, resp, 409, "alreadyReplaced", "order %s already replaces "
 				     "this certificate", url);
 			rc = -2;
-		} else if (rc >= 0) {	/* the holder is invalid or gone: take over */
+		} else if (rc == 1) {	/* the holder is invalid or gone: take over */
 			rc = ar_store_set_if(r->st, key, holder, oid, strlen(oid), &err);
 		}
 		free(holder);
 		holder = NULL;
-		json_decref(held);
-		held = NULL;
 		if (rc != 0)
 			break;
 	}
