@@ -432,8 +432,6 @@ static int validate_domain(acme_req_t *r, const json_t *authz, const json_t *ch,
 							     "value"));
 	const char *token = json_string_value(json_object_get(ch, "token"));
 	char keyauth[160];
-	ar_err_t err = { 0 };
-	ar_jwk_t *key;
 	int rc;
 
 	if (!json_is_object(r->jws.payload)) {
@@ -441,14 +439,8 @@ static int validate_domain(acme_req_t *r, const json_t *authz, const json_t *ch,
 		snprintf(detail, size, "the %s response payload is a JSON object, {}", type);
 		return CHALL_REFUSED;
 	}
-	key = ar_jwk_parse(json_object_get(r->account, "key"), AR_JWK_PUBLIC_ONLY, &err);
-	if (!key) {
-		*problem = "serverInternal";
-		snprintf(detail, size, "account key unusable");
-		return CHALL_REFUSED;
-	}
-	snprintf(keyauth, sizeof(keyauth), "%s.%s", token, ar_jwk_thumbprint(key));
-	ar_jwk_free(key);
+	/* The account's key: it verified this request (signed by kid). */
+	snprintf(keyauth, sizeof(keyauth), "%s.%s", token, ar_jwk_thumbprint(r->key));
 	rc = !strcmp(type, "http-01") ? validate_http01(r->ca, name, token, keyauth, problem, detail,
 							 size)
 				      : validate_dns01(r->ca, name, keyauth, problem, detail, size);
