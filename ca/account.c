@@ -446,6 +446,28 @@ static void await_racing_account(acme_req_t *r, const char *idx, ar_http_resp_t 
 	free(winner);
 }
 
+/*
+ * A new account's record: its key, contacts, the EAB kid it was bound with
+ * and, to echo it (RFC 8555 7.1.2), the binding itself. NULL out of memory.
+ */
+static json_t *account_record(const acme_req_t *r, const json_t *contact, const char *eab_kid)
+{
+	json_t *binding = json_object_get(r->jws.payload, "externalAccountBinding");
+	json_t *rec = json_pack("{s:s,s:o,s:o,s:s,s:I}", "status", "valid",
+				"key", ar_jwk_public_json(r->jws.jwk),
+				"contact", contact ? json_incref((json_t *)contact) : json_array(),
+				"eab", eab_kid, "created", (json_int_t)time(NULL));
+
+	if (rec && eab_kid[0]) {	/* a verified binding is small */
+		char *eab = json_dumps(binding, JSON_COMPACT);
+
+		if (eab && strlen(eab) <= EAB_JWS_MAX)
+			json_object_set(rec, "eab_jws", binding);
+		free(eab);
+	}
+	return rec;
+}
+
 void account_new(acme_req_t *r, ar_http_resp_t *resp)
 {
 	const json_t *p = r->jws.payload, *contact;
@@ -498,17 +520,7 @@ void account_new(acme_req_t *r, ar_http_resp_t *resp)
 	}
 	if (eab_kid[0] && bind_identities(r, eab_kid, id, resp) < 0)
 		return;
-	rec = json_pack("{s:s,s:o,s:o,s:s,s:I}", "status", "valid",
-			"key", ar_jwk_public_json(r->jws.jwk),
-			"contact", contact ? json_incref((json_t *)contact) : json_array(), "eab", eab_kid,
-			"created", (json_int_t)time(NULL));
-	if (rec && eab_kid[0]) {	/* kept to echo it; a verified binding is small */
-		char *eab = json_dumps(json_object_get(p, "externalAccountBinding"), JSON_COMPACT);
-
-		if (eab && strlen(eab) <= EAB_JWS_MAX)
-			json_object_set(rec, "eab_jws", json_object_get(p, "externalAccountBinding"));
-		free(eab);
-	}
+	rec = account_record(r, contact, eab_kid);
 	if (!rec) {
 		acme_problem(r->ca, resp, 500, "serverInternal", "out of memory");
 		return;

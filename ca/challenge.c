@@ -583,6 +583,46 @@ static void apply_result(acme_req_t *r, const char *aid, json_t *authz, size_t i
 #define CHALL_COMMIT_ROUNDS	4
 
 /*
+ * One attempt of commit_result(): @res applied to copies of *@authz and
+ * @order (its status derived from @authzs, or read anew when NULL), written
+ * while both are as read (@authz_text, @order_text). 1 written (*@authz
+ * becomes the record as written), 0 something changed first (@changed
+ * counts what), -1 with @err.
+ */
+static int put_result(acme_req_t *r, const char *aid, json_t **authz, const char *authz_text,
+		      size_t idx, const json_t *order, const json_t *authzs,
+		      const char *order_text, const chall_result_t *res, size_t *changed,
+		      ar_err_t *err)
+{
+	const char *oid = json_string_value(json_object_get(*authz, "order"));
+	const char *kinds[2] = { "authz", "order" }, *ids[2] = { aid, oid };
+	const char *texts[2] = { authz_text, order_text };
+	json_t *a = json_deep_copy(*authz), *od = json_deep_copy(order);
+	json_t *recs[2] = { a, od };
+	int rc;
+
+	if (!a || !od) {
+		ar_err_set(err, AR_ERR_NOMEM, "out of memory");
+		rc = -1;
+		goto out;
+	}
+	apply_result(r, aid, a, idx, od, res);
+	if (authzs)
+		order_derive(od, authzs, aid, a);
+	rc = (!authzs && order_refresh_with(r, od, aid, a, err) < 0) ? -1 :
+	     ca_records_put_if(r->st, kinds, ids, texts, 2, kinds, ids, recs, 2, changed, err);
+	if (rc == 1) {
+		json_decref(*authz);
+		*authz = a;
+		a = NULL;
+	}
+out:
+	json_decref(a);
+	json_decref(od);
+	return rc;
+}
+
+/*
  * The commit step: the authorization and its order written in one atomic
  * step, only while the authorization is still stored as it was read
  * (@authz_text: pending) and the order as @order_text. A deactivation, or
@@ -596,9 +636,6 @@ static int commit_result(acme_req_t *r, const char *aid, json_t **authz, const c
 			 size_t idx, json_t *order, json_t *authzs, char *order_text,
 			 const chall_result_t *res, ar_http_resp_t *resp)
 {
-	const char *oid = json_string_value(json_object_get(*authz, "order"));
-	const char *gkinds[2] = { "authz", "order" }, *gids[2] = { aid, oid };
-	const char *kinds[2] = { "authz", "order" }, *ids[2] = { aid, oid };
 	json_t *now = NULL, *o = json_incref(order), *az = json_incref(authzs), *next;
 	char *otext = order_text, *atext = NULL;
 	ar_err_t err = { 0 };
@@ -606,30 +643,9 @@ static int commit_result(acme_req_t *r, const char *aid, json_t **authz, const c
 	int rc = -1;
 
 	for (round = 0; round < CHALL_COMMIT_ROUNDS; round++) {
-		json_t *a = json_deep_copy(*authz), *od = json_deep_copy(o);
-		json_t *recs[2] = { a, od };
-		const char *gtexts[2] = { authz_text, otext };
-
-		if (!a || !od) {
-			json_decref(a);
-			json_decref(od);
-			acme_problem(r->ca, resp, 500, "serverInternal", "out of memory");
+		rc = put_result(r, aid, authz, authz_text, idx, o, az, otext, res, &changed, &err);
+		if (rc == 1)
 			goto out;
-		}
-		apply_result(r, aid, a, idx, od, res);
-		if (az)
-			order_derive(od, az, aid, a);
-		rc = (!az && order_refresh_with(r, od, aid, a, &err) < 0) ? -1 :
-		     ca_records_put_if(r->st, gkinds, gids, gtexts, 2, kinds, ids, recs, 2, &changed,
-				       &err);
-		if (rc == 1) {
-			json_decref(*authz);
-			*authz = a;
-			json_decref(od);
-			goto out;
-		}
-		json_decref(a);
-		json_decref(od);
 		if (rc < 0) {
 			acme_problem_from(r->ca, resp, &err);
 			goto out;

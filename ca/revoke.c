@@ -164,41 +164,111 @@ static int issued_here(const ca_t *ca, X509 *cert)
 	       X509_verify(cert, key) == 1;
 }
 
-void revoke_post(acme_req_t *r, const char *rest, ar_http_resp_t *resp)
+/*
+ * The request's certificate, DER in base64url, and its optional reason (an
+ * RFC 5280 CRLReason code). NULL after answering the problem.
+ */
+static X509 *revoke_request(acme_req_t *r, const json_t **reason, ar_http_resp_t *resp)
 {
 	const char *b64 = json_string_value(json_object_get(r->jws.payload, "certificate"));
-	const json_t *reason = json_object_get(r->jws.payload, "reason");
-	char aki[AR_CERT_HEX_MAX], serial[AR_CERT_HEX_MAX], owner[64] = "";
 	const unsigned char *p;
-	ar_store_cert_t rec;
-	ar_store_event_t ev;
 	ar_err_t err = { 0 };
 	X509 *cert = NULL;
-	json_t *order = NULL;
-	uint8_t *der = NULL;
+	uint8_t *der;
 	size_t len;
-	int rc, authorized = 0;
 
-	(void)rest;
+	*reason = json_object_get(r->jws.payload, "reason");
 	if (!b64 || strlen(b64) > ar_b64url_enc_len(CERT_MAX_DER)) {
 		acme_problem(r->ca, resp, 400, "malformed", "revokeCert needs {\"certificate\": "
 			     "base64url DER}");
-		return;
+		return NULL;
 	}
-	if (reason && (!json_is_integer(reason) || json_integer_value(reason) < 0 ||
-		       json_integer_value(reason) > 10 || json_integer_value(reason) == 7)) {
+	if (*reason && (!json_is_integer(*reason) || json_integer_value(*reason) < 0 ||
+			json_integer_value(*reason) > 10 || json_integer_value(*reason) == 7)) {
 		acme_problem(r->ca, resp, 400, "badRevocationReason", "reason must be an RFC 5280 "
 			     "CRLReason code: 0 unspecified, 1 keyCompromise, 2 cACompromise, 3 "
 			     "affiliationChanged, 4 superseded, 5 cessationOfOperation, 6 "
 			     "certificateHold, 8 removeFromCRL, 9 privilegeWithdrawn, 10 "
 			     "aACompromise");
-		return;
+		return NULL;
 	}
 	der = ar_b64url_decode_alloc(b64, strlen(b64), &len, &err);
 	p = der;
 	cert = der ? d2i_X509(NULL, &p, (long)len) : NULL;
-	if (!cert || p != der + len || ar_cert_ids(cert, aki, sizeof(aki), serial, sizeof(serial),
-						   &err) < 0) {
+	if (cert && p != der + len) {
+		X509_free(cert);
+		cert = NULL;
+	}
+	free(der);
+	if (!cert)
+		acme_problem(r->ca, resp, 400, "malformed", "certificate is not DER X.509");
+	return cert;
+}
+
+/*
+ * Whether this requester may revoke @cert, found as @rec: the ordering
+ * account, an account holding valid authorizations for every identifier
+ * in it, or (signed with a jwk) the certificate's own key. 1 yes, 0 no
+ * (not ours, or not yours: one answer), -1 with @err.
+ */
+static int may_revoke(acme_req_t *r, X509 *cert, const char *aki, const char *serial,
+		      ar_store_cert_t *rec, ar_err_t *err)
+{
+	json_t *order = NULL;
+	int rc, authorized = 0;
+
+	rc = ar_store_cert_find(r->st, aki, serial, rec, err);
+	if (rc == 1 && r->jws.kid)
+		rc = certificate_order(r, rec->order, &order, err);
+	if (rc == 1 && r->jws.kid) {
+		const char *owner = json_string_value(json_object_get(order, "account"));
+
+		if (owner && !strcmp(owner, r->account_id))
+			authorized = 1;
+		else	/* another account: its authorizations */
+			authorized = holds_authorizations(r, order, err);
+	} else if (rc == 1) {
+		authorized = signed_by_cert_key(r, cert);
+	}
+	json_decref(order);
+	return rc < 0 || authorized < 0 ? -1 : rc == 1 && authorized;
+}
+
+/* The revocation on the event stream (the RADIUS servers act on it) and in the log. */
+static void revoke_announce(acme_req_t *r, const ar_store_cert_t *rec, const char *serial,
+			    const json_t *reason)
+{
+	ar_store_event_t ev;
+	ar_err_t err = { 0 };
+
+	memset(&ev, 0, sizeof(ev));
+	snprintf(ev.type, sizeof(ev.type), "revoked");
+	snprintf(ev.device, sizeof(ev.device), "%s", rec->device);
+	snprintf(ev.serial, sizeof(ev.serial), "%s", serial);
+	snprintf(ev.reason, sizeof(ev.reason), "revokeCert by %s, reason %lld",
+		 r->jws.kid ? "account" : "certificate key",
+		 reason ? (long long)json_integer_value(reason) : 0LL);
+	snprintf(ev.source, sizeof(ev.source), "ca");
+	if (ar_store_event_add(r->st, &ev, NULL, &err) < 0)
+		ar_warn("event=revoke.event_failed serial=%s error=\"%s\"", serial, err.msg);
+	ar_info("event=certificate.revoked device=%s serial=%s by=%s", rec->device, serial,
+		r->jws.kid ? r->account_id : "certificate-key");
+}
+
+void revoke_post(acme_req_t *r, const char *rest, ar_http_resp_t *resp)
+{
+	char aki[AR_CERT_HEX_MAX], serial[AR_CERT_HEX_MAX];
+	const json_t *reason;
+	ar_store_cert_t rec;
+	ar_err_t err = { 0 };
+	X509 *cert;
+	int rc;
+
+	(void)rest;
+	cert = revoke_request(r, &reason, resp);
+	if (!cert)
+		return;
+	if (ar_cert_ids(cert, aki, sizeof(aki), serial, sizeof(serial), &err) < 0) {
 		acme_problem(r->ca, resp, 400, "malformed", "certificate is not DER X.509");
 		goto out;
 	}
@@ -214,27 +284,13 @@ void revoke_post(acme_req_t *r, const char *rest, ar_http_resp_t *resp)
 			     "by this requester");
 		goto out;
 	}
-	rc = ar_store_cert_find(r->st, aki, serial, &rec, &err);
-	if (rc == 1 && r->jws.kid)
-		rc = certificate_order(r, rec.order, &order, &err);
-	if (rc == 1 && r->jws.kid) {
-		snprintf(owner, sizeof(owner), "%s",
-			 json_string_value(json_object_get(order, "account")));
-		if (strcmp(owner, r->account_id))	/* another account: its authorizations */
-			authorized = holds_authorizations(r, order, &err);
-		else
-			authorized = 1;
-		if (authorized < 0)
-			rc = -1;
-	} else if (rc == 1) {
-		authorized = signed_by_cert_key(r, cert);
-	}
+	rc = may_revoke(r, cert, aki, serial, &rec, &err);
 	if (rc < 0) {
 		acme_problem_from(r->ca, resp, &err);
 		goto out;
 	}
 	/* Not ours, or not yours: the same answer, nothing to learn from probing. */
-	if (rc == 0 || !authorized) {
+	if (rc == 0) {
 		acme_problem(r->ca, resp, 403, "unauthorized", "this certificate cannot be revoked "
 			     "by this requester");
 		goto out;
@@ -247,22 +303,9 @@ void revoke_post(acme_req_t *r, const char *rest, ar_http_resp_t *resp)
 		acme_problem_from(r->ca, resp, &err);
 		goto out;
 	}
-	memset(&ev, 0, sizeof(ev));
-	snprintf(ev.type, sizeof(ev.type), "revoked");
-	snprintf(ev.device, sizeof(ev.device), "%s", rec.device);
-	snprintf(ev.serial, sizeof(ev.serial), "%s", serial);
-	snprintf(ev.reason, sizeof(ev.reason), "revokeCert by %s, reason %lld",
-		 r->jws.kid ? "account" : "certificate key",
-		 reason ? (long long)json_integer_value(reason) : 0LL);
-	snprintf(ev.source, sizeof(ev.source), "ca");
-	if (ar_store_event_add(r->st, &ev, NULL, &err) < 0)
-		ar_warn("event=revoke.event_failed serial=%s error=\"%s\"", serial, err.msg);
-	ar_info("event=certificate.revoked device=%s serial=%s by=%s", rec.device, serial,
-		r->jws.kid ? r->account_id : "certificate-key");
+	revoke_announce(r, &rec, serial, reason);
 	ar_http_resp_text(resp, 200, "", "", 0);
 	acme_headers(r->ca, resp);
 out:
-	json_decref(order);
 	X509_free(cert);
-	free(der);
 }

@@ -204,11 +204,72 @@ static int body_matches(const char *body, size_t len, const char *want)
 	return len == wl && !memcmp(body, want, wl);
 }
 
+/*
+ * The CURLOPT_RESOLVE entry for the host of @url when a dns_resolver is
+ * configured (the site's DNS, not the system's), NULL otherwise. -1 after
+ * setting *@problem and @detail.
+ */
+static int hop_resolve(const ca_t *ca, CURLU *u, const char *url, struct curl_slist **resolve,
+		       const char **problem, char *detail, size_t size)
+{
+	char host[256], addr[INET_ADDRSTRLEN], entry[400];
+	char *h = NULL, *port = NULL;
+	int rc = 0;
+
+	*resolve = NULL;
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
+		*problem = "incorrectResponse";
+		snprintf(detail, size, "http-01: unusable URL %.200s", url);
+		rc = -1;
+		goto out;
+	}
+	snprintf(host, sizeof(host), "%s", h);
+	addr[0] = '\0';
+	if (ca->conf.dns_resolver && *ca->conf.dns_resolver && inet_pton(AF_INET, host, entry) != 1) {
+		if (dns_query(ca, host, ns_t_a, take_a, addr, detail, size) < 0) {
+			*problem = "dns";
+			rc = -1;
+			goto out;
+		}
+		snprintf(entry, sizeof(entry), "%s:%s:%s", host, port, addr);
+		*resolve = curl_slist_append(NULL, entry);
+	}
+out:
+	curl_free(h);
+	curl_free(port);
+	return rc;
+}
+
+/* One GET of @url, no redirect followed, bounded in time and size. */
+static CURLcode hop_fetch(const ca_t *ca, CURL *curl, const char *url, struct curl_slist *resolve,
+			  struct body *body, char *cerr)
+{
+	body->len = 0;
+	cerr[0] = '\0';
+	curl_easy_reset(curl);
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_RESOLVE, resolve);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long)ca->conf.validation_timeout);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)ca->conf.validation_timeout);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_USERAGENT, "acme-rats-ca validation");
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, body_cb);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, body);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, cerr);
+	return curl_easy_perform(curl);
+}
+
 int validate_http01(const ca_t *ca, const char *name, const char *token, const char *keyauth,
 		    const char **problem, char *detail, size_t size)
 {
 	struct body body;
-	char url[1024], next[1024], host[256], addr[INET_ADDRSTRLEN], entry[400], cerr[CURL_ERROR_SIZE];
+	char url[1024], next[1024], cerr[CURL_ERROR_SIZE];
 	CURL *curl = curl_easy_init();
 	CURLU *u = curl_url();
 	int hop, rc = -1;
@@ -221,52 +282,14 @@ int validate_http01(const ca_t *ca, const char *name, const char *token, const c
 	snprintf(url, sizeof(url), "http://%s:%ld/.well-known/acme-challenge/%s", name,
 		 (long)ca->conf.http01_port, token);
 	for (hop = 0; hop <= REDIRECTS_MAX; hop++) {
-		struct curl_slist *resolve = NULL;
-		char *h = NULL, *port = NULL, *redirect = NULL;
+		struct curl_slist *resolve;
+		char *redirect = NULL;
 		long status = 0;
 		CURLcode cc;
 
-		if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-		    curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK ||
-		    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
-			*problem = "incorrectResponse";
-			snprintf(detail, size, "http-01: unusable URL %.200s", url);
-			curl_free(h);
-			curl_free(port);
+		if (hop_resolve(ca, u, url, &resolve, problem, detail, size) < 0)
 			goto out;
-		}
-		snprintf(host, sizeof(host), "%s", h);
-		addr[0] = '\0';
-		if (ca->conf.dns_resolver && *ca->conf.dns_resolver &&
-		    inet_pton(AF_INET, host, entry) != 1) {
-			if (dns_query(ca, host, ns_t_a, take_a, addr, detail, size) < 0) {
-				*problem = "dns";
-				curl_free(h);
-				curl_free(port);
-				goto out;
-			}
-			snprintf(entry, sizeof(entry), "%s:%s:%s", host, port, addr);
-			resolve = curl_slist_append(NULL, entry);
-		}
-		curl_free(h);
-		curl_free(port);
-		body.len = 0;
-		cerr[0] = '\0';
-		curl_easy_reset(curl);
-		curl_easy_setopt(curl, CURLOPT_URL, url);
-		curl_easy_setopt(curl, CURLOPT_RESOLVE, resolve);
-		curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-		curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-		curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
-		curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long)ca->conf.validation_timeout);
-		curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)ca->conf.validation_timeout);
-		curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(curl, CURLOPT_USERAGENT, "acme-rats-ca validation");
-		curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, body_cb);
-		curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-		curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, cerr);
-		cc = curl_easy_perform(curl);
+		cc = hop_fetch(ca, curl, url, resolve, &body, cerr);
 		curl_slist_free_all(resolve);
 		if (cc != CURLE_OK) {
 			*problem = cc == CURLE_WRITE_ERROR ? "incorrectResponse" : "connection";
@@ -283,15 +306,12 @@ int validate_http01(const ca_t *ca, const char *name, const char *token, const c
 			continue;
 		}
 		*problem = "incorrectResponse";
-		if (status != 200) {
+		if (status != 200)
 			snprintf(detail, size, "http-01: %s answered %ld", url, status);
-			goto out;
-		}
-		if (!body_matches(body.buf, body.len, keyauth)) {
+		else if (!body_matches(body.buf, body.len, keyauth))
 			snprintf(detail, size, "http-01: %s does not serve the key authorization", url);
-			goto out;
-		}
-		rc = 0;
+		else
+			rc = 0;
 		goto out;
 	}
 	*problem = "incorrectResponse";
