@@ -372,11 +372,46 @@ static int write_ear(const char *output, const char *jwt)
 	return rc;
 }
 
+/* The evidence key, the identity key and the trusted EAR keys; 0 or an exit code. */
+static int load_keys(const attest_args_t *a, ar_jwk_t **key, ar_jwk_t **identity,
+		     ar_jwks_t **trusted)
+{
+	ar_err_t err = { 0 };
+
+	*key = ar_jwk_load_pem(a->key_path, &err);
+	if (!*key)
+		return fail(HELPER_EXIT_USAGE, "--key", &err);
+	*identity = ar_jwk_load_pem(a->account_key, &err);
+	if (!*identity)
+		return fail(HELPER_EXIT_USAGE, "--account-key", &err);
+	if (a->trust_jwks && !(*trusted = ar_jwks_load(a->trust_jwks, AR_JWK_PUBLIC_ONLY, &err)))
+		return fail(HELPER_EXIT_USAGE, "--trust-jwks", &err);
+	return 0;
+}
+
+/* The device's evidence for session @s, signed by @key; 0 or an exit code. */
+static int collect(const attest_args_t *a, const ar_jwk_t *key, const vp_session_t *s,
+		   ar_evidence_t *ev)
+{
+	ar_attest_opts_t o;
+	ar_err_t err = { 0 };
+
+	memset(&o, 0, sizeof(o));
+	o.root = a->root;
+	o.device_id = a->device_id;
+	o.edr_process = a->edr;
+	o.key = key;
+	o.key_storage = a->key_storage;
+	o.override_path = a->override;
+	if (ar_attest_collect(&o, s->nonce, (int64_t)time(NULL), ev, &err) < 0)
+		return fail(HELPER_EXIT_USAGE, "collecting evidence", &err);
+	return 0;
+}
+
 int cmd_attest(int argc, char **argv)
 {
 	verifier_client_t vc = { 0 };
 	attest_args_t a;
-	ar_attest_opts_t o;
 	ar_evidence_t ev;
 	vp_session_t s;
 	ar_ear_t ear;
@@ -394,21 +429,10 @@ int cmd_attest(int argc, char **argv)
 	if (a.verbose)
 		ar_log_setup("acme-rats-helper", a.verbose > 1 ? AR_LOG_DEBUG : AR_LOG_INFO, 2);
 
+	rc = load_keys(&a, &key, &identity, &trusted);
+	if (rc)
+		goto out;
 	rc = HELPER_EXIT_USAGE;
-	key = ar_jwk_load_pem(a.key_path, &err);
-	if (!key) {
-		fail(rc, "--key", &err);
-		goto out;
-	}
-	identity = ar_jwk_load_pem(a.account_key, &err);
-	if (!identity) {
-		fail(rc, "--account-key", &err);
-		goto out;
-	}
-	if (a.trust_jwks && !(trusted = ar_jwks_load(a.trust_jwks, AR_JWK_PUBLIC_ONLY, &err))) {
-		fail(rc, "--trust-jwks", &err);
-		goto out;
-	}
 	memset(&hopts, 0, sizeof(hopts));
 	hopts.ca_bundle = a.ca_bundle;
 	hopts.connect_ms = a.connect_ms;
@@ -431,17 +455,9 @@ int cmd_attest(int argc, char **argv)
 		goto out;
 	}
 
-	memset(&o, 0, sizeof(o));
-	o.root = a.root;
-	o.device_id = a.device_id;
-	o.edr_process = a.edr;
-	o.key = key;
-	o.key_storage = a.key_storage;
-	o.override_path = a.override;
-	if (ar_attest_collect(&o, s.nonce, (int64_t)time(NULL), &ev, &err) < 0) {
-		rc = fail(HELPER_EXIT_USAGE, "collecting evidence", &err);
+	rc = collect(&a, key, &s, &ev);
+	if (rc)
 		goto out;
-	}
 	rc = make_body(&vc, &a, &ev, identity, &body, &ctype);
 	if (rc)
 		goto out;

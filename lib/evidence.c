@@ -250,6 +250,48 @@ static int severity(const char *s, ar_status_t *out, const char *what, ar_err_t 
 	return 0;
 }
 
+/* A reference policy's "os": 1..8 {"id", "min_version"} objects. */
+static int policy_os(const json_t *os, ar_refpolicy_t *p, ar_err_t *err)
+{
+	json_error_t jerr;
+	size_t i;
+
+	if (!json_is_array(os) || json_array_size(os) == 0 || json_array_size(os) > 8)
+		return ar_err_set(err, AR_ERR_CONFIG, "reference policy: \"os\" must list 1..8 "
+				  "{\"id\", \"min_version\"} objects");
+	p->nos = json_array_size(os);
+	for (i = 0; i < p->nos; i++) {
+		const char *id, *minv = "0";
+
+		if (json_unpack_ex(json_array_get(os, i), &jerr, JSON_STRICT, "{s:s, s?s}", "id", &id,
+				   "min_version", &minv) < 0 ||
+		    copy(p->os[i].id, sizeof(p->os[i].id), id, "os.id", err) < 0 ||
+		    copy(p->os[i].min_version, sizeof(p->os[i].min_version), minv, "os.min_version",
+			 err) < 0)
+			return ar_err_set(err, AR_ERR_CONFIG, "reference policy: os[%zu] invalid", i);
+	}
+	return 0;
+}
+
+/* A reference policy's "key_storage": the storages allowed, as a bit set. */
+static int policy_key_storage(const json_t *stores, ar_refpolicy_t *p, ar_err_t *err)
+{
+	size_t i;
+
+	if (!json_is_array(stores) || json_array_size(stores) == 0)
+		return ar_err_set(err, AR_ERR_CONFIG, "key_storage must list file/tpm/pkcs11");
+	p->key_storage_allowed = 0;
+	for (i = 0; i < json_array_size(stores); i++) {
+		ar_key_storage_t s;
+
+		if (ar_key_storage_parse(json_string_value(json_array_get(stores, i)), &s) < 0)
+			return ar_err_set(err, AR_ERR_CONFIG,
+					  "key_storage[%zu] must be file, tpm or pkcs11", i);
+		p->key_storage_allowed |= 1u << s;
+	}
+	return 0;
+}
+
 int ar_refpolicy_from_json(const char *name, const json_t *json, ar_refpolicy_t *p,
 			   ar_err_t *err)
 {
@@ -259,7 +301,6 @@ int ar_refpolicy_from_json(const char *name, const json_t *json, ar_refpolicy_t 
 	json_int_t max_days = -1, warn_days = -1, ev_age = -1;
 	int disk = -1, nonexp = -1, sb = -1;
 	json_error_t jerr;
-	size_t i;
 
 	ar_refpolicy_init(p);
 	if (snprintf(p->name, sizeof(p->name), "%s", name) >= (int)sizeof(p->name))
@@ -275,22 +316,8 @@ int ar_refpolicy_from_json(const char *name, const json_t *json, ar_refpolicy_t 
 			   "secure_boot_severity", &ssev, "max_evidence_age", &ev_age) < 0)
 		return ar_err_set(err, AR_ERR_CONFIG, "reference policy \"%s\": %s", name, jerr.text);
 
-	if (os) {
-		if (!json_is_array(os) || json_array_size(os) == 0 || json_array_size(os) > 8)
-			return ar_err_set(err, AR_ERR_CONFIG, "reference policy: \"os\" must list 1..8 "
-					  "{\"id\", \"min_version\"} objects");
-		p->nos = json_array_size(os);
-		for (i = 0; i < p->nos; i++) {
-			const char *id, *minv = "0";
-
-			if (json_unpack_ex(json_array_get(os, i), &jerr, JSON_STRICT, "{s:s, s?s}",
-					   "id", &id, "min_version", &minv) < 0 ||
-			    copy(p->os[i].id, sizeof(p->os[i].id), id, "os.id", err) < 0 ||
-			    copy(p->os[i].min_version, sizeof(p->os[i].min_version), minv,
-				 "os.min_version", err) < 0)
-				return ar_err_set(err, AR_ERR_CONFIG, "reference policy: os[%zu] invalid", i);
-		}
-	}
+	if (os && policy_os(os, p, err) < 0)
+		return -1;
 	if (max_days != -1) {
 		if (max_days < 0 || max_days > 3650)
 			return ar_err_set(err, AR_ERR_CONFIG, "max_patch_age_days must be 0..3650");
@@ -316,19 +343,8 @@ int ar_refpolicy_from_json(const char *name, const json_t *json, ar_refpolicy_t 
 		p->require_secure_boot = sb;
 	if (edr && copy(p->edr_name, sizeof(p->edr_name), edr, "edr_process", err) < 0)
 		return -1;
-	if (stores) {
-		if (!json_is_array(stores) || json_array_size(stores) == 0)
-			return ar_err_set(err, AR_ERR_CONFIG, "key_storage must list file/tpm/pkcs11");
-		p->key_storage_allowed = 0;
-		for (i = 0; i < json_array_size(stores); i++) {
-			ar_key_storage_t s;
-
-			if (ar_key_storage_parse(json_string_value(json_array_get(stores, i)), &s) < 0)
-				return ar_err_set(err, AR_ERR_CONFIG,
-						  "key_storage[%zu] must be file, tpm or pkcs11", i);
-			p->key_storage_allowed |= 1u << s;
-		}
-	}
+	if (stores && policy_key_storage(stores, p, err) < 0)
+		return -1;
 	if (severity(psev, &p->patch_severity, "patch_severity", err) < 0 ||
 	    severity(dsev, &p->disk_severity, "disk_severity", err) < 0 ||
 	    severity(esev, &p->edr_severity, "edr_severity", err) < 0 ||

@@ -282,97 +282,124 @@ static json_t *identity_json(const ar_store_identity_t *id)
 			 id->eab_kid, "enrolled_at", (json_int_t)id->enrolled_at);
 }
 
+/* All the store holds on one device, for `device`. */
+typedef struct device_view {
+	const char		*device;
+	ar_store_identity_t	id;
+	ar_store_verdict_t	vd;
+	ar_store_posture_t	p;
+	ar_store_cert_t		*certs;
+	ar_store_session_t	*ss;
+	ar_store_event_t	evs[10];
+	size_t			nc, ns, ne;
+	int			have, enrolled, flagged;
+} device_view_t;
+
+static void device_print_json(const device_view_t *d)
+{
+	json_t *j = json_pack("{s:s,s:o,s:o,s:o,s:[],s:[],s:[]}", "device", d->device,
+			      "identity", d->enrolled ? identity_json(&d->id) : json_null(),
+			      "verdict", d->flagged ? verdict_json(&d->vd) : json_null(),
+			      "posture", d->have ? posture_json(&d->p) : json_null(),
+			      "certificates", "sessions", "events");
+	size_t i;
+
+	for (i = 0; i < d->nc; i++)
+		json_array_append_new(json_object_get(j, "certificates"), cert_json(&d->certs[i]));
+	for (i = 0; i < d->ns; i++)
+		json_array_append_new(json_object_get(j, "sessions"), session_json(&d->ss[i]));
+	for (i = 0; i < d->ne; i++)
+		json_array_append_new(json_object_get(j, "events"), event_json(&d->evs[i]));
+	print_json(j);
+}
+
+/* Identity, verdict and posture, one line each. */
+static void device_print_state(const device_view_t *d)
+{
+	char a[32], b[32];
+
+	printf("device      %s\n", d->device);
+	if (d->enrolled)
+		printf("identity    key %s (account %s, EAB %s, enrolled %s)\n", d->id.jkt,
+		       d->id.account[0] ? d->id.account : "-", d->id.eab_kid[0] ? d->id.eab_kid : "-",
+		       time_text(d->id.enrolled_at, a, sizeof(a)));
+	else
+		printf("identity    not enrolled\n");
+	if (d->flagged)
+		printf("verdict     %s since %s (%s): %s\n", ar_status_name(d->vd.status),
+		       time_text(d->vd.set_at, a, sizeof(a)), d->vd.source[0] ? d->vd.source : "-",
+		       d->vd.reason);
+	else
+		printf("verdict     none\n");
+	if (d->have)
+		printf("posture     %s (EAR issued %s ago by %s, profile %s, trust vector %s)\n"
+		       "            updated %s: %s\n", ar_status_name(d->p.status),
+		       age_text(d->p.ear_iat, a, sizeof(a)), d->p.verifier[0] ? d->p.verifier : "-",
+		       d->p.profile[0] ? d->p.profile : "-", d->p.tv[0] ? d->p.tv : "-",
+		       time_text(d->p.updated_at, b, sizeof(b)), d->p.reason);
+	else
+		printf("posture     none recorded\n");
+}
+
+/* Certificates, sessions and events, a table each. */
+static void device_print_tables(const device_view_t *d)
+{
+	char a[32];
+	size_t i;
+
+	printf("\nCERTIFICATES\n%-34s %-11s %-20s %s\n", "SERIAL", "STATUS", "NOT AFTER",
+	       "RENEW NOW");
+	for (i = 0; i < d->nc; i++)
+		printf("%-34s %-11s %-20s %s\n", d->certs[i].serial,
+		       ar_cert_status_name(d->certs[i].status),
+		       time_text(d->certs[i].not_after, a, sizeof(a)),
+		       d->certs[i].renew_now ? "yes" : "no");
+	printf("\nSESSIONS\n%-20s %-15s %-24s %-18s %s\n", "NAS", "NAS IP", "ACCT-SESSION-ID",
+	       "STATION", "SINCE");
+	for (i = 0; i < d->ns; i++)
+		printf("%-20s %-15s %-24s %-18s %s\n", d->ss[i].nas_id, d->ss[i].nas_ip,
+		       d->ss[i].acct_session_id, d->ss[i].calling_station_id,
+		       time_text(d->ss[i].started, a, sizeof(a)));
+	printf("\nEVENTS\n");
+	for (i = 0; i < d->ne; i++)
+		print_event(&d->evs[i]);
+}
+
 static int cmd_device(ctl_t *c, const char *device)
 {
-	ar_store_identity_t id;
-	ar_store_verdict_t vd;
-	ar_store_posture_t p;
-	ar_store_cert_t *certs = NULL;
-	ar_store_session_t *ss = NULL;
-	ar_store_event_t evs[10];
+	device_view_t d = { .device = device };
 	ar_err_t err = { 0 };
-	size_t nc = 0, ns = 0, ne, i;
-	char a[32], b[32];
-	int have, enrolled = 0, flagged = 0;
+	int rc = 0;
 
 	if (ar_store_device_valid(device, &err) < 0) {
 		fprintf(stderr, "acme-rats-ctl: %s\n", err.msg);
 		return EXIT_USAGE;
 	}
-	have = ar_store_posture_get(c->st, device, &p, &err);
-	if (have >= 0)
-		enrolled = ar_store_identity_get(c->st, device, &id, &err);
-	if (enrolled >= 0 && have >= 0)
-		flagged = ar_store_verdict_get(c->st, device, &vd, &err);
-	if (have < 0 || enrolled < 0 || flagged < 0 ||
-	    ar_store_certs_of_device(c->st, device, &certs, &nc, &err) < 0 ||
-	    ar_store_session_list(c->st, device, &ss, &ns, &err) < 0) {
-		free(certs);
-		return fail(device, &err);
+	d.have = ar_store_posture_get(c->st, device, &d.p, &err);
+	if (d.have >= 0)
+		d.enrolled = ar_store_identity_get(c->st, device, &d.id, &err);
+	if (d.enrolled >= 0 && d.have >= 0)
+		d.flagged = ar_store_verdict_get(c->st, device, &d.vd, &err);
+	if (d.have < 0 || d.enrolled < 0 || d.flagged < 0 ||
+	    ar_store_certs_of_device(c->st, device, &d.certs, &d.nc, &err) < 0 ||
+	    ar_store_session_list(c->st, device, &d.ss, &d.ns, &err) < 0) {
+		rc = fail(device, &err);
+		goto out;
 	}
-	ne = device_events(c, device, evs, 10, &err);
-	if (!have && !enrolled && !flagged && !nc && !ns && !ne) {
+	d.ne = device_events(c, device, d.evs, 10, &err);
+	if (!d.have && !d.enrolled && !d.flagged && !d.nc && !d.ns && !d.ne) {
 		fprintf(stderr, "acme-rats-ctl: %s: no such device\n", device);
-		free(certs);
-		free(ss);
-		return EXIT_FAIL;
-	}
-	if (c->json) {
-		json_t *j = json_pack("{s:s,s:o,s:o,s:o,s:[],s:[],s:[]}", "device", device,
-				      "identity", enrolled ? identity_json(&id) : json_null(),
-				      "verdict", flagged ? verdict_json(&vd) : json_null(),
-				      "posture", have ? posture_json(&p) : json_null(),
-				      "certificates", "sessions", "events");
-
-		for (i = 0; i < nc; i++)
-			json_array_append_new(json_object_get(j, "certificates"), cert_json(&certs[i]));
-		for (i = 0; i < ns; i++)
-			json_array_append_new(json_object_get(j, "sessions"), session_json(&ss[i]));
-		for (i = 0; i < ne; i++)
-			json_array_append_new(json_object_get(j, "events"), event_json(&evs[i]));
-		print_json(j);
+		rc = EXIT_FAIL;
+	} else if (c->json) {
+		device_print_json(&d);
 	} else {
-		printf("device      %s\n", device);
-		if (enrolled)
-			printf("identity    key %s (account %s, EAB %s, enrolled %s)\n", id.jkt,
-			       id.account[0] ? id.account : "-", id.eab_kid[0] ? id.eab_kid : "-",
-			       time_text(id.enrolled_at, a, sizeof(a)));
-		else
-			printf("identity    not enrolled\n");
-		if (flagged)
-			printf("verdict     %s since %s (%s): %s\n", ar_status_name(vd.status),
-			       time_text(vd.set_at, a, sizeof(a)), vd.source[0] ? vd.source : "-",
-			       vd.reason);
-		else
-			printf("verdict     none\n");
-		if (have)
-			printf("posture     %s (EAR issued %s ago by %s, profile %s, trust vector %s)\n"
-			       "            updated %s: %s\n", ar_status_name(p.status),
-			       age_text(p.ear_iat, a, sizeof(a)), p.verifier[0] ? p.verifier : "-",
-			       p.profile[0] ? p.profile : "-", p.tv[0] ? p.tv : "-",
-			       time_text(p.updated_at, b, sizeof(b)), p.reason);
-		else
-			printf("posture     none recorded\n");
-		printf("\nCERTIFICATES\n%-34s %-11s %-20s %s\n", "SERIAL", "STATUS", "NOT AFTER",
-		       "RENEW NOW");
-		for (i = 0; i < nc; i++)
-			printf("%-34s %-11s %-20s %s\n", certs[i].serial,
-			       ar_cert_status_name(certs[i].status),
-			       time_text(certs[i].not_after, a, sizeof(a)),
-			       certs[i].renew_now ? "yes" : "no");
-		printf("\nSESSIONS\n%-20s %-15s %-24s %-18s %s\n", "NAS", "NAS IP", "ACCT-SESSION-ID",
-		       "STATION", "SINCE");
-		for (i = 0; i < ns; i++)
-			printf("%-20s %-15s %-24s %-18s %s\n", ss[i].nas_id, ss[i].nas_ip,
-			       ss[i].acct_session_id, ss[i].calling_station_id,
-			       time_text(ss[i].started, a, sizeof(a)));
-		printf("\nEVENTS\n");
-		for (i = 0; i < ne; i++)
-			print_event(&evs[i]);
+		device_print_state(&d);
+		device_print_tables(&d);
 	}
-	free(certs);
-	free(ss);
-	return 0;
+out:
+	free(d.certs);
+	free(d.ss);
+	return rc;
 }
 
 static int cmd_events(ctl_t *c, int count, int follow)
