@@ -5,7 +5,7 @@
 noinst_LTLIBRARIES += helper/libhelper.la
 helper_libhelper_la_SOURCES = \
 	helper/helper.h \
-	helper/attest.c helper/attest.h \
+	helper/attest.c helper/attest_override.c helper/attest.h \
 	helper/acme_msg.c helper/acme_msg.h \
 	helper/acme.c helper/acme.h \
 	helper/certstore.c helper/certstore.h \
