@@ -38,6 +38,7 @@
 #include "http.h"
 #include "log.h"
 #include "store.h"
+#include "verdict.h"
 
 #define EXIT_USAGE	2
 #define EXIT_FAIL	1
@@ -132,15 +133,6 @@ static void print_json(json_t *j)
 	json_decref(j);
 }
 
-static json_t *posture_json(const ar_store_posture_t *p)
-{
-	return json_pack("{s:s,s:s,s:I,s:I,s:s,s:s,s:I,s:s}", "status", ar_status_name(p->status),
-			 "trust_vector", p->tv, "ear_iat", (json_int_t)p->ear_iat,
-			 "ear_exp", (json_int_t)p->ear_exp, "verifier", p->verifier,
-			 "profile", p->profile, "updated_at", (json_int_t)p->updated_at,
-			 "reason", p->reason);
-}
-
 static json_t *cert_json(const ar_store_cert_t *c)
 {
 	return json_pack("{s:s,s:s,s:s,s:I,s:s,s:b}", "serial", c->serial, "aki", c->aki,
@@ -216,7 +208,7 @@ static int cmd_devices(ctl_t *c)
 			if (c->json)
 				json_array_append_new(out, json_pack(
 					"{s:s,s:o,s:i,s:i,s:i}", "device", ids[i].id,
-					"posture", have ? posture_json(&p) : json_null(),
+					"posture", have ? ar_posture_json(&p) : json_null(),
 					"certificates", (int)nc, "valid_certificates", (int)valid,
 					"sessions", (int)ns));
 			else
@@ -269,13 +261,6 @@ static void print_event(const ar_store_event_t *e)
 	       e->source[0] ? e->source : "-", e->reason);
 }
 
-static json_t *verdict_json(const ar_store_verdict_t *v)
-{
-	return json_pack("{s:s,s:s,s:s,s:s,s:I}", "status", ar_status_name(v->status), "reason",
-			 v->reason, "source", v->source, "identity", v->identity, "set_at",
-			 (json_int_t)v->set_at);
-}
-
 static json_t *identity_json(const ar_store_identity_t *id)
 {
 	return json_pack("{s:s,s:s,s:s,s:I}", "jkt", id->jkt, "account", id->account, "eab_kid",
@@ -299,8 +284,8 @@ static void device_print_json(const device_view_t *d)
 {
 	json_t *j = json_pack("{s:s,s:o,s:o,s:o,s:[],s:[],s:[]}", "device", d->device,
 			      "identity", d->enrolled ? identity_json(&d->id) : json_null(),
-			      "verdict", d->flagged ? verdict_json(&d->vd) : json_null(),
-			      "posture", d->have ? posture_json(&d->p) : json_null(),
+			      "verdict", d->flagged ? ar_verdict_json(&d->vd) : json_null(),
+			      "posture", d->have ? ar_posture_json(&d->p) : json_null(),
 			      "certificates", "sessions", "events");
 	size_t i;
 

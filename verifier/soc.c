@@ -25,6 +25,7 @@
 #include <openssl/crypto.h>
 
 #include "log.h"
+#include "verdict.h"
 #include "verifier.h"
 
 /* Constant-time check of "Authorization: Bearer <token>". */
@@ -37,22 +38,6 @@ static int authorized(const verifier_t *v, const ar_http_req_t *req)
 		return 0;
 	auth += 7;
 	return strlen(auth) == want && CRYPTO_memcmp(auth, v->soc_token, want) == 0;
-}
-
-static json_t *posture_json(const char *device, const ar_store_posture_t *p)
-{
-	return json_pack("{s:s,s:s,s:s,s:I,s:I,s:s,s:s,s:I,s:s}", "device", device,
-			 "status", ar_status_name(p->status), "trust_vector", p->tv, "ear_iat", (json_int_t)p->ear_iat,
-			 "ear_exp", (json_int_t)p->ear_exp, "verifier", p->verifier,
-			 "profile", p->profile, "updated_at", (json_int_t)p->updated_at,
-			 "reason", p->reason);
-}
-
-static json_t *verdict_json(const ar_store_verdict_t *vd)
-{
-	return json_pack("{s:s,s:s,s:s,s:s,s:I}", "status", ar_status_name(vd->status),
-			 "reason", vd->reason, "source", vd->source, "identity", vd->identity,
-			 "set_at", (json_int_t)vd->set_at);
 }
 
 /* The posture record with the standing verdict ("verdict": null when none). */
@@ -75,9 +60,13 @@ static void soc_get(ar_store_t *st, const char *device, ar_http_resp_t *resp)
 				     "no posture or verdict recorded for this device");
 		return;
 	}
-	body = rc ? posture_json(device, &p) : json_pack("{s:s}", "device", device);
+	body = json_pack("{s:s}", "device", device);
+	if (body && rc && json_object_update(body, ar_posture_json(&p)) < 0) {
+		json_decref(body);
+		body = NULL;
+	}
 	if (body)
-		json_object_set_new(body, "verdict", rv ? verdict_json(&vd) : json_null());
+		json_object_set_new(body, "verdict", rv ? ar_verdict_json(&vd) : json_null());
 	ar_http_resp_json(resp, 200, "application/json", body);
 }
 
@@ -149,7 +138,7 @@ static int apply_verdict(ar_store_t *st, const char *device, ar_status_t s, cons
 		return -1;
 	p.status = s;
 	p.updated_at = 0;
-	snprintf(p.reason, sizeof(p.reason), SOC_REASON_PREFIX "%.240s", why);
+	snprintf(p.reason, sizeof(p.reason), AR_VERDICT_REASON_PREFIX "%.240s", why);
 	if (ar_store_posture_put(st, device, &p, err) < 0)
 		return -1;
 	return verifier_event(st, s == AR_STATUS_AFFIRMING ? "soc_clear" : "soc_flag", device, s,
@@ -184,11 +173,7 @@ int soc_verdict_caps(ar_store_t *st, const char *device, ar_status_t *status, ch
 
 	if (rc < 0)
 		return -1;
-	if (rc == 0 || vd.status <= *status)
-		return 0;
-	*status = vd.status;
-	snprintf(reason, size, SOC_REASON_PREFIX "%s", vd.reason);
-	return 1;
+	return rc == 1 && ar_verdict_caps(&vd, status, reason, size);
 }
 
 static void soc_set(ar_store_t *st, const char *device, const ar_http_req_t *req,

@@ -69,9 +69,6 @@ void api_new_session(verifier_t *v, const ar_http_req_t *req, ar_http_resp_t *re
 void api_evidence(verifier_t *v, const char *sid, const ar_http_req_t *req, ar_http_resp_t *resp);
 void soc_posture(verifier_t *v, const char *device, const ar_http_req_t *req, ar_http_resp_t *resp);
 
-/** Prefix of the reason of a posture the SOC set: its verdict, not an appraisal's. */
-#define SOC_REASON_PREFIX	"SOC: "
-
 /**
  * A SOC verdict stands until the SOC changes it: an appraisal that comes
  * out better than the device's standing verdict (warning, contraindicated)
