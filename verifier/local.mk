@@ -12,6 +12,7 @@ common_libarclient_la_LIBADD = lib/libacmerats.la $(CURL_LIBS) $(JANSSON_LIBS) $
 
 noinst_LTLIBRARIES += common/libarhttpd.la
 common_libarhttpd_la_SOURCES = common/httpd.c common/httpd.h common/daemon.c common/daemon.h \
+	common/daemon_store.c \
 	common/http_framing.c common/http_framing.h common/linger.c common/linger.h
 common_libarhttpd_la_CPPFLAGS = $(AM_CPPFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS) \
 	$(HIREDIS_CFLAGS)

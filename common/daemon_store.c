@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The daemons' Redis connections: the [redis] section and one store per
+ * thread. An object of its own, so that a program linking the rest of
+ * common/daemon.c statically (acme-rats-helper) does not pull in lib/store.c
+ * and hiredis.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "daemon.h"
+
+#define RDS(f) offsetof(daemon_redis_conf_t, f)
+
+const ar_conf_rule_t daemon_redis_rules[] = {
+	{ "host", AR_CONF_STRING, RDS(host), 0, "127.0.0.1", 0, 0, NULL },
+	{ "port", AR_CONF_INT, RDS(port), 0, "6379", 1, 65535, NULL },
+	{ "unix_socket", AR_CONF_STRING, RDS(unix_socket), 0, NULL, 0, 0, NULL },
+	{ "username", AR_CONF_STRING, RDS(username), 0, NULL, 0, 0, NULL },
+	{ "password_file", AR_CONF_STRING, RDS(password_file), 0, NULL, 0, 0, NULL },
+	{ "connect_timeout", AR_CONF_DURATION, RDS(connect_timeout), 0, "200ms", 1, 60000, NULL },
+	{ "command_timeout", AR_CONF_DURATION, RDS(command_timeout), 0, "100ms", 1, 60000, NULL },
+	AR_CONF_END
+};
+
+static void close_store(void *p)
+{
+	ar_store_close(p);
+}
+
+int daemon_stores_init(daemon_stores_t *s, const daemon_redis_conf_t *c, ar_err_t *err)
+{
+	memset(s, 0, sizeof(*s));
+	if (c->username && !c->password_file)
+		return ar_err_set(err, AR_ERR_CONFIG, "[redis] username %s needs password_file",
+				  c->username);
+	if (c->password_file && daemon_read_secret(c->password_file, s->password,
+						   sizeof(s->password), err) < 0)
+		return -1;
+	s->opts.host = c->host;
+	s->opts.port = (int)c->port;
+	s->opts.unix_path = c->unix_socket;
+	s->opts.username = c->username;
+	s->opts.password = s->password[0] ? s->password : NULL;
+	s->opts.connect_timeout_ms = (int)c->connect_timeout;
+	s->opts.command_timeout_ms = (int)c->command_timeout;
+	if (pthread_key_create(&s->key, close_store) != 0)
+		return ar_err_set(err, AR_ERR_NOMEM, "no thread-local key");
+	s->key_made = 1;
+	return 0;
+}
+
+ar_store_t *daemon_store(daemon_stores_t *s, ar_err_t *err)
+{
+	ar_store_t *st = pthread_getspecific(s->key);
+
+	if (st)
+		return st;
+	st = ar_store_open(&s->opts, err);
+	if (st)
+		pthread_setspecific(s->key, st);
+	return st;
+}
+
+void daemon_stores_free(daemon_stores_t *s)
+{
+	ar_store_t *st;
+
+	if (s->key_made) {
+		st = pthread_getspecific(s->key);
+		if (st)
+			ar_store_close(st);
+		pthread_key_delete(s->key);
+	}
+	OPENSSL_cleanse(s->password, sizeof(s->password));
+}
