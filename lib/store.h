@@ -62,6 +62,14 @@
  * process need not ignore SIGPIPE. A process that already ignores it when
  * the store connects (the daemons do) is spared that guard, which costs
  * four system calls per exchange.
+ *
+ * @section store_files One header, several files
+ *
+ * The implementation is split along its seams (lib/store_int.h lists the
+ * files); this contract stays one header because its parts are one
+ * contract: one handle, one key schema, one error model, and batches that
+ * queue the writes of every record kind. A caller includes one file and
+ * reads the rules that bind every call in one place.
  */
 #ifndef AR_STORE_H
 #define AR_STORE_H

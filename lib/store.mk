@@ -1,6 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The Redis store: posture, certificates, sessions, devices, event stream.
-lib_libacmerats_la_SOURCES += lib/store.c lib/store.h
+# The module compiles the same list into its convenience library.
+store_sources = lib/store.h lib/store_int.h lib/store_conn.c lib/store_field.c \
+	lib/store_value.c lib/store_batch.c lib/store_device.c lib/store_cert.c \
+	lib/store_session.c lib/store_event.c
+lib_libacmerats_la_SOURCES += $(store_sources)
 pkginclude_HEADERS += lib/store.h
 
 # RADIUS Dynamic Authorization (Disconnect-Request), for the NOC's event worker.

@@ -9,7 +9,7 @@
 # The decision (check.c) and the library units it needs: FreeRADIUS-free,
 # shared by the module's tests, its fuzz target and its benchmark.
 armod_sources = rlm_acme_rats/check.c rlm_acme_rats/check.h \
-	lib/err.c lib/log.c lib/store.c lib/certext.c lib/ear.c lib/b64.c lib/jws.c \
+	lib/err.c lib/log.c $(store_sources) lib/certext.c lib/ear.c lib/b64.c lib/jws.c \
 	lib/json.c lib/jwk.c lib/fileio.c
 armod_deps_cflags = $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) $(JOSE_CFLAGS) $(HIREDIS_CFLAGS)
 armod_deps_libs = $(JOSE_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS) $(HIREDIS_LIBS)
