@@ -10,6 +10,7 @@
 
 #include <curl/curl.h>
 
+#include "buf.h"
 #include "http.h"
 
 struct http_client {
@@ -24,8 +25,7 @@ struct http_client {
 /* What the callbacks fill while one transfer runs. */
 typedef struct transfer {
 	http_resp_t	*resp;
-	size_t		cap;
-	size_t		max;
+	ar_buf_t	body;		/* capped at the client's max_body */
 	int		too_large;
 	int		nomem;
 } transfer_t;
@@ -82,31 +82,18 @@ void http_resp_free(http_resp_t *r)
 static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 {
 	transfer_t *t = ctx;
-	http_resp_t *r = t->resp;
 	size_t len = size * n;
 
-	if (len > t->max - r->len) {
+	switch (ar_buf_append(&t->body, data, len)) {
+	case AR_OK:
+		return len;
+	case AR_ERR_TOO_LARGE:
 		t->too_large = 1;
 		return 0;
+	default:
+		t->nomem = 1;
+		return 0;
 	}
-	if (r->len + len + 1 > t->cap) {
-		size_t cap = t->cap ? t->cap : 4096;
-		char *grown;
-
-		while (cap < r->len + len + 1)
-			cap *= 2;
-		grown = realloc(r->body, cap);
-		if (!grown) {
-			t->nomem = 1;
-			return 0;
-		}
-		r->body = grown;
-		t->cap = cap;
-	}
-	memcpy(r->body + r->len, data, len);
-	r->len += len;
-	r->body[r->len] = '\0';
-	return len;
 }
 
 /* Copy a header value (trimmed) if it fits; returns -1 when it does not. */
@@ -273,7 +260,7 @@ int http_request_auth(http_client_t *c, const char *method, const char *url, con
 	out->retry_after = -1;
 	memset(&t, 0, sizeof(t));
 	t.resp = out;
-	t.max = c->max_body;
+	ar_buf_init(&t.body, c->max_body);
 	if (strncasecmp(url, "https://", 8) || strlen(url) >= HTTP_URL_MAX)
 		return ar_err_set(err, AR_ERR_CONFIG, "%.200s: only https:// URLs are allowed", url);
 	if ((ctype && add_header(&hdrs, "Content-Type", ctype) < 0) ||
@@ -294,13 +281,15 @@ int http_request_auth(http_client_t *c, const char *method, const char *url, con
 		goto out;
 	}
 	(void)curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &out->status);
-	if (!out->body && !(out->body = calloc(1, 1))) {
+	out->body = ar_buf_steal(&t.body, &out->len);
+	if (!out->body) {
 		ar_err_set(err, AR_ERR_NOMEM, "out of memory");
 		goto out;
 	}
 	ret = 0;
 out:
 	curl_slist_free_all(hdrs);
+	ar_buf_free(&t.body);
 	if (ret < 0)
 		http_resp_free(out);
 	return ret;

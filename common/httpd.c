@@ -17,6 +17,7 @@
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 
+#include "buf.h"
 #include "fileio.h"
 #include "http_framing.h"
 #include "httpd.h"
@@ -61,9 +62,7 @@ struct ar_http_req {
 	struct MHD_Connection	*conn;
 	const char		*method;
 	const char		*path;
-	char			*body;
-	size_t			len;
-	size_t			cap;
+	ar_buf_t		body;		/* the upload, at most max_body */
 	int			too_large;
 	size_t			dropped;	/* bytes of a chunked body past max_body */
 	char			peer[INET6_ADDRSTRLEN];
@@ -105,8 +104,8 @@ const char *ar_http_query(const ar_http_req_t *req, const char *name)
 
 const char *ar_http_body(const ar_http_req_t *req, size_t *len)
 {
-	*len = req->len;
-	return req->body ? req->body : "";
+	*len = req->body.len;
+	return req->body.data ? req->body.data : "";
 }
 
 const char *ar_http_peer(const ar_http_req_t *req)
@@ -255,7 +254,7 @@ static enum MHD_Result answer(ar_http_req_t *req, ar_http_resp_t *resp)
 	if (resp->status <= 0)
 		fault(req->h, resp, AR_HTTP_INTERNAL, "no response");
 	ar_debug("event=http.request peer=%s method=%s path=%.128s status=%d bytes_in=%zu",
-		 req->peer, req->method, req->path, resp->status, req->len);
+		 req->peer, req->method, req->path, resp->status, req->body.len);
 	return send_response(req->conn, resp);
 }
 
@@ -303,7 +302,7 @@ static enum MHD_Result take_upload(ar_http_req_t *req, const char *upload, size_
 {
 	size_t max = req->h->max_body;
 
-	if (req->too_large || req->len + n > max) {
+	if (req->too_large || req->body.len + n > max) {
 		req->too_large = 1;
 		req->dropped += n;
 		if (req->dropped <= DISCARD_MAX)
@@ -313,24 +312,7 @@ static enum MHD_Result take_upload(ar_http_req_t *req, const char *upload, size_
 			req->peer, req->method, req->path, max, DISCARD_MAX);
 		return MHD_NO;
 	}
-	if (req->len + n + 1 > req->cap) {
-		size_t cap = req->cap ? req->cap : 1024;
-		char *grown;
-
-		while (cap < req->len + n + 1)
-			cap *= 2;
-		if (cap > max + 1)
-			cap = max + 1;
-		grown = realloc(req->body, cap);
-		if (!grown)
-			return MHD_NO;
-		req->body = grown;
-		req->cap = cap;
-	}
-	memcpy(req->body + req->len, upload, n);
-	req->len += n;
-	req->body[req->len] = '\0';
-	return MHD_YES;
+	return ar_buf_append(&req->body, upload, n) == AR_OK ? MHD_YES : MHD_NO;
 }
 
 /* Hand a deferred request to the workers; 503 when the server stops. */
@@ -370,6 +352,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_NO;
 		req->conn = conn;
 		req->h = h;
+		ar_buf_init(&req->body, h->max_body);
 		req->method = method;
 		req->path = url;
 		peer_text(conn, req->peer, sizeof(req->peer));
@@ -447,7 +430,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)toe;
 	if (!req)
 		return;
-	free(req->body);
+	ar_buf_free(&req->body);
 	free(req->resp.body);
 	free(req);
 	*con_cls = NULL;

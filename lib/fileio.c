@@ -11,14 +11,39 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "fileio.h"
+
+/* Read @fd to EOF into @b; AR_ERR_TOO_LARGE past its cap. */
+static int read_all(int fd, const char *path, ar_buf_t *b, ar_err_t *err)
+{
+	char chunk[4096];
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return ar_err_set(err, AR_ERR_IO, "%s: %s", path, strerror(errno));
+		if (n == 0)
+			return 0;
+		switch (ar_buf_append(b, chunk, (size_t)n)) {
+		case AR_OK:
+			break;
+		case AR_ERR_TOO_LARGE:
+			return ar_err_set(err, AR_ERR_TOO_LARGE, "%s: larger than the limit of %zu "
+					  "bytes", path, b->max);
+		default:
+			return ar_err_set(err, AR_ERR_NOMEM, "%s: out of memory", path);
+		}
+	}
+}
 
 int ar_file_read(const char *path, size_t max, char **buf, size_t *len, ar_err_t *err)
 {
 	struct stat st;
-	char *data = NULL;
-	size_t got = 0, cap;
-	ssize_t n;
+	ar_buf_t data = AR_BUF_INIT(max);
 	int fd, rc = -1;
 
 	*buf = NULL;
@@ -39,53 +64,22 @@ int ar_file_read(const char *path, size_t max, char **buf, size_t *len, ar_err_t
 			   (long long)st.st_size, max);
 		goto out;
 	}
-	/* Sizes from fstat are hints (procfs says 0, files grow): read until
-	 * EOF, growing the buffer, up to one byte past the cap. */
-	cap = (size_t)st.st_size + 4096;
-	if (cap > max + 1)
-		cap = max + 1;
-	data = malloc(cap + 1);
-	if (!data) {
+	/* Sizes from fstat are hints (procfs says 0, files grow): room for
+	 * the size it gave, then read until EOF, growing up to the cap. */
+	if (ar_buf_reserve(&data, (size_t)st.st_size) != AR_OK) {
 		ar_err_set(err, AR_ERR_NOMEM, "%s: out of memory", path);
 		goto out;
 	}
-	for (;;) {
-		if (got == cap) {
-			size_t bigger = cap * 2 > max + 1 ? max + 1 : cap * 2;
-			char *grown;
-
-			if (bigger == cap)
-				break;
-			grown = realloc(data, bigger + 1);
-			if (!grown) {
-				ar_err_set(err, AR_ERR_NOMEM, "%s: out of memory", path);
-				goto out;
-			}
-			data = grown;
-			cap = bigger;
-		}
-		n = read(fd, data + got, cap - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ar_err_set(err, AR_ERR_IO, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	if (got > max) {
-		ar_err_set(err, AR_ERR_TOO_LARGE, "%s: larger than the limit of %zu bytes", path, max);
+	if (read_all(fd, path, &data, err) < 0)
+		goto out;
+	*buf = ar_buf_steal(&data, len);
+	if (!*buf) {
+		ar_err_set(err, AR_ERR_NOMEM, "%s: out of memory", path);
 		goto out;
 	}
-	data[got] = '\0';
-	*buf = data;
-	*len = got;
-	data = NULL;
 	rc = 0;
 out:
-	free(data);
+	ar_buf_free(&data);
 	close(fd);
 	return rc;
 }

@@ -20,6 +20,7 @@ int store_batch_add(ar_store_batch_t *b, const cmd_t *cmd)
 {
 	char *text;
 	int len;
+	ar_errc_t rc;
 
 	if (!b || b->err.code)
 		return -1;
@@ -29,21 +30,12 @@ int store_batch_add(ar_store_batch_t *b, const cmd_t *cmd)
 	len = redisFormatCommandArgv(&text, cmd->argc, (const char **)cmd->argv, cmd->argvlen);
 	if (len < 0)
 		return ar_err_set(&b->err, AR_ERR_NOMEM, "store: out of memory");
-	if (b->cap - b->len < (size_t)len) {
-		size_t cap = b->cap * 2 > b->len + (size_t)len ? b->cap * 2 : b->len + (size_t)len;
-		char *buf = realloc(b->buf, cap);
-
-		if (!buf) {
-			redisFreeCommand(text);
-			return ar_err_set(&b->err, AR_ERR_NOMEM, "store: out of memory");
-		}
-		b->buf = buf;
-		b->cap = cap;
-	}
-	memcpy(b->buf + b->len, text, (size_t)len);
-	b->len += (size_t)len;
-	b->n++;
+	rc = ar_buf_append(&b->buf, text, (size_t)len);
 	redisFreeCommand(text);
+	if (rc != AR_OK)
+		return ar_err_set(&b->err, rc, "store: %s", rc == AR_ERR_NOMEM ? "out of memory" :
+				  "batch too large");
+	b->n++;
 	return 0;
 }
 
@@ -55,6 +47,7 @@ ar_store_batch_t *ar_store_batch_new(ar_store_t *s)
 	if (!b)
 		return NULL;
 	b->s = s;
+	ar_buf_init(&b->buf, AR_BUF_UNBOUNDED);
 	store_cmd_start(&multi, "MULTI");
 	store_batch_add(b, &multi);
 	return b;
@@ -81,7 +74,7 @@ void ar_store_batch_free(ar_store_batch_t *b)
 		if (r)
 			freeReplyObject(r);
 	}
-	free(b->buf);
+	ar_buf_free(&b->buf);
 	free(b->guard);
 	free(b->guard_dev);
 	free(b->claim_key);
@@ -160,7 +153,7 @@ int ar_store_batch_exec(ar_store_batch_t *b, ar_err_t *err)
 	if (!b->begun && batch_watches(b) && ar_store_batch_begin(b, err) < 0)
 		goto out;
 	b->begun = 0;		/* EXEC ends the WATCH, whatever happens now */
-	x = (xchg_t){ .pre = b->buf, .pre_len = b->len, .pre_n = b->n, .pre_r = replies,
+	x = (xchg_t){ .pre = b->buf.data, .pre_len = b->buf.len, .pre_n = b->n, .pre_r = replies,
 		      .same_conn = batch_watches(b) };
 	if (store_xchg(b->s, &x, err) < 0)
 		goto out;

@@ -25,6 +25,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "buf.h"
 #include "store.h"
 
 #pragma GCC visibility push(hidden)
@@ -57,8 +58,7 @@ struct ar_store {
 /* A write batch: MULTI and the queued commands, already in RESP form. */
 struct ar_store_batch {
 	ar_store_t	*s;
-	char		*buf;
-	size_t		len, cap;
+	ar_buf_t	buf;
 	size_t		n;		/* commands in buf, MULTI included */
 	ar_err_t	err;		/* the first failure while queueing */
 	char		*guard;		/* ar_store_batch_guard_verdict(): key WATCHed, or NULL */

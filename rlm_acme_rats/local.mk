@@ -10,7 +10,7 @@
 # shared by the module's tests, its fuzz target and its benchmark.
 armod_sources = rlm_acme_rats/check.c rlm_acme_rats/check.h \
 	lib/err.c lib/log.c $(store_sources) lib/certext.c lib/ear.c lib/b64.c lib/jws.c \
-	lib/json.c lib/jwk.c lib/fileio.c
+	lib/json.c lib/jwk.c lib/buf.c lib/fileio.c
 armod_deps_cflags = $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) $(JOSE_CFLAGS) $(HIREDIS_CFLAGS)
 armod_deps_libs = $(JOSE_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS) $(HIREDIS_LIBS)
 noinst_LTLIBRARIES += rlm_acme_rats/libarmod.la

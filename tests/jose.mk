@@ -36,6 +36,13 @@ check_PROGRAMS += tests/unit/test_evidence
 TESTS += tests/unit/test_evidence
 tests_unit_test_evidence_CPPFLAGS = $(TEST_CFLAGS)
 tests_unit_test_evidence_LDADD = $(TEST_LIBS)
+# The growable buffer, with lib/buf.c linked in and realloc wrapped to fail.
+check_PROGRAMS += tests/unit/test_buf
+TESTS += tests/unit/test_buf
+tests_unit_test_buf_SOURCES = tests/unit/test_buf.c lib/buf.c
+tests_unit_test_buf_CPPFLAGS = $(TEST_CFLAGS)
+tests_unit_test_buf_LDFLAGS = -Wl,--wrap=realloc
+tests_unit_test_buf_LDADD = $(CMOCKA_LIBS)
 check_PROGRAMS += tests/unit/test_fileio
 TESTS += tests/unit/test_fileio
 tests_unit_test_fileio_CPPFLAGS = $(TEST_CFLAGS)
