@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "store_int.h"
+#include "verdict.h"
 
 /* aki and serial are in the key, not in the hash. */
 static const field_t cert_fields[] = {
@@ -407,17 +408,13 @@ out:
 /* The verdict stands over the posture: the worse of the two decides. */
 static void verdict_fold(const ar_store_verdict_t *v, ar_store_posture_t *p, int *found)
 {
-	if ((*found & AR_STORE_FOUND_POSTURE) && v->status <= p->status)
-		return;
 	if (!(*found & AR_STORE_FOUND_POSTURE)) {
 		memset(p, 0, sizeof(*p));
+		p->status = AR_STATUS_AFFIRMING;	/* the least: the verdict stands */
 		p->updated_at = v->set_at;
 		*found |= AR_STORE_FOUND_POSTURE;
 	}
-	p->status = v->status;
-	/* the verdict's reason, as far as it fits after the prefix */
-	snprintf(p->reason, sizeof(p->reason), "SOC: %.*s", (int)(sizeof(p->reason) - 6),
-		 v->reason);
+	ar_verdict_caps(v, &p->status, p->reason, sizeof(p->reason));
 }
 
 int ar_store_auth_lookup(ar_store_t *s, const char *device, const char *aki_hex,
