@@ -2,63 +2,95 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # The Debian packages, installed the way an operator installs them
-# (docs/install.md), in a clean Debian 12 root:
+# (docs/install.md), on a clean Debian 12 system booted with systemd:
 #
-#   tests/packaging/test_debian_packages.sh [--debs DIR] [--keep]
+#   tests/packaging/test_debian_packages.sh [--head] [--debs DIR] [--keep]
 #
+#   --head      build the committed tree (a git worktree of HEAD) instead of
+#               the working tree's files
 #   --debs DIR  test the .deb files in DIR instead of building them
 #   --keep      leave the root and the logs in place (printed at the end)
 #
-#  1. builds the packages: dpkg-buildpackage -us -uc -b in a git worktree of
-#     HEAD (so only committed work is tested);
-#  2. lintian: no error (kept warnings are overridden with a reason, see
-#     debian/README.source);
-#  3. a clean root made by debootstrap (minbase, from deb.debian.org; the
-#     base and apt's downloads are cached in /var/cache/acme-rats-tests, so a
-#     second run downloads nothing);
-#  4. apt-get install redis-server freeradius eapoltest curl, then
-#     apt-get install ./*.deb;
-#  5. systemd is not PID 1 in a chroot: each daemon runs its installed
-#     unit's ExecStartPre and ExecStart with the unit's User, Group,
-#     capabilities (bounding and ambient), NoNewPrivileges, UMask and
-#     runtime directory, through setpriv, in a network namespace of its own
-#     (loopback only). The seccomp filter and the mount protections are not
-#     applied there;
-#  6. the CA, the verifier and the helper configured as docs/install.md
-#     says; the installed helper enrolls DEV-0001 as _acme-rats-helper;
-#  7. FreeRADIUS configured as docs/install.md says; eapol_test presents the
-#     device's certificate: Access-Accept, and the module's decision line
-#     says outcome=accept;
-#  8. the FreeRADIUS edits undone, the packages purged: every file the
-#     packages or their scripts made is gone; what stays is what Debian
-#     policy keeps (the system users).
+#  1. builds the packages (dpkg-buildpackage -us -uc -b, with nocheck: the
+#     suite runs the tests elsewhere) from a copy of the source tree; at the
+#     same time, in the background, makes the clean root;
+#  2. lintian: no error (the warnings kept are explained in
+#     debian/README.source); the helper's package depends on no server
+#     library;
+#  3. the clean root: debootstrap --variant=minbase of bookworm from the
+#     Debian mirror, plus systemd, redis-server, freeradius, eapoltest and
+#     curl from the same mirror. That root, as a tar file, is cached in
+#     /var/cache/acme-rats-tests (rebuilt after 14 days): a second run
+#     downloads only what the packages under test add;
+#  4. the root BOOTS: systemd-nspawn --boot runs its systemd as PID 1 in a
+#     container with a network of its own (loopback only). Why a booted
+#     container rather than a chroot: only systemd applies a unit's
+#     settings (its SystemCallFilter, ProtectSystem, PrivateTmp,
+#     capabilities, users and directories), and the machine the suite runs
+#     on need not run systemd itself (a CI container or a microVM does not;
+#     nspawn needs no systemd on the host, only the systemd-container
+#     package). `apt-get install ./*.deb` runs inside, from apt's cache: the
+#     postinsts meet a running systemd, as on a server;
+#  5. `systemd-analyze security` of every unit, as installed: each scores
+#     OK or better (the scores are in docs/install.md);
+#  6. the daemons are started by systemctl through their units, with one
+#     drop-in each that makes a system call outside the unit's
+#     SystemCallFilter fatal (SIGSYS) instead of EPERM, so that none can
+#     pass unnoticed; for each running daemon /proc shows the unit's user,
+#     no_new_privs, a seccomp filter, its capability bounding set, a
+#     read-only / and a private /tmp;
+#  7. the CA, the verifier and the helper configured as docs/install.md
+#     says; the installed helper enrolls DEV-0001 (runuser, as the page
+#     says), then its unit renews the certificate on SIGUSR1: the whole
+#     ACME and attestation path runs under the helper's filter;
+#  8. FreeRADIUS configured as docs/install.md says and restarted by
+#     systemctl; eapol_test presents the device's certificate:
+#     Access-Accept, and radius.log has the module's outcome=accept;
+#     acme-rats-ctl shows the device;
+#  9. no daemon was restarted or killed by its filter during all this;
+# 10. the FreeRADIUS edits undone, the packages purged: the daemons are
+#     stopped, every file the packages or their scripts made is gone, what
+#     stays is what Debian policy keeps (the system users).
 #
-# Needs root, debootstrap, dpkg-dev, debhelper, lintian, the Build-Depends
-# (debian/control) and a reachable Debian mirror. TAP output.
-set -euo pipefail
+# Needs root, git, debootstrap, dpkg-dev, debhelper, lintian,
+# systemd-container, the Build-Depends (debian/control; scripts/setup
+# installs them all) and a reachable Debian mirror (ACME_RATS_MIRROR,
+# default deb.debian.org). TAP output.
+set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cache=/var/cache/acme-rats-tests
 mirror=${ACME_RATS_MIRROR:-http://deb.debian.org/debian}
+security_mirror=${ACME_RATS_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 suite=bookworm
+root_packages="systemd dbus redis-server freeradius eapoltest curl openssl procps ca-certificates"
+units="acme-rats-verifier acme-rats-ca acme-rats-helper"
 debs=""
 keep=0
+head=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--debs) debs=$(realpath "$2"); shift 2 ;;
 	--keep) keep=1; shift ;;
-	*) echo "usage: $0 [--debs DIR] [--keep]" >&2; exit 2 ;;
+	--head) head=1; shift ;;
+	*) echo "usage: $0 [--head] [--debs DIR] [--keep]" >&2; exit 2 ;;
 	esac
 done
-[ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
+if [ "$(id -u)" != 0 ]; then
+	echo "1..0 # SKIP needs root (debootstrap, systemd-nspawn)"
+	exit 0
+fi
 
 work=$(mktemp -d /var/tmp/acme-rats-pkgtest.XXXXXX)
 root=$work/root
-netns=acme-rats-pkgtest-$$
+machine=acme-rats-pkgtest-$$
 n=0
 failed=0
 t0=$SECONDS
-pids=()
+wt=""
+prep_pid=""
+nspawn_pid=""
+leader=""
 
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
 not_ok() { n=$((n + 1)); failed=1; echo "not ok $n - $*"; }
@@ -67,22 +99,21 @@ bail() {
 	exit 1
 }
 check() { # description command...
-	local d=$1; shift
+	local d=$1
+	shift
 	if "$@" >>"$work/check.log" 2>&1; then ok "$d"; else not_ok "$d"; fi
 }
+indent() { sed "s/^/# ${1:-}/"; }
 
 cleanup() {
-	local p
-	for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
-	sleep 0.5
-	ip netns pids "$netns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-	ip netns delete "$netns" 2>/dev/null || true
-	for m in dev/pts dev sys proc var/cache/apt/archives; do
-		mountpoint -q "$root/$m" 2>/dev/null && umount -l "$root/$m" || true
-	done
-	if [ -n "${wt:-}" ]; then
-		git -C "$top" worktree remove --force "$wt" 2>/dev/null || true
+	[ -z "$prep_pid" ] || kill "$prep_pid" 2>/dev/null
+	if [ -n "$nspawn_pid" ] && kill -0 "$nspawn_pid" 2>/dev/null; then
+		kill -TERM "$nspawn_pid" 2>/dev/null # a clean shutdown of the container
+		for _ in $(seq 100); do kill -0 "$nspawn_pid" 2>/dev/null || break; sleep 0.2; done
+		kill -KILL "$nspawn_pid" 2>/dev/null
 	fi
+	wait 2>/dev/null
+	[ -z "$wt" ] || git -C "$top" worktree remove --force "$wt" 2>/dev/null
 	if [ "$keep" = 1 ]; then
 		echo "# kept: $work"
 	else
@@ -91,185 +122,281 @@ cleanup() {
 }
 trap cleanup EXIT
 
-in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"; }
-in_net() { ip netns exec "$netns" chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"; }
+# A command in the booted container, as root, in a clean environment.
+in_ct() {
+	nsenter -t "$leader" -a /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+		LANG=C.UTF-8 SYSTEMD_PAGER= SYSTEMD_COLORS=0 "$@"
+}
+# A command in the root, not booted (systemd-nspawn as a chroot with /proc,
+# /dev and the host's network).
+in_root() {
+	systemd-nspawn -q -D "$root" --register=no --keep-unit --resolv-conf=replace-host \
+		"$@" </dev/null
+}
+wait_for() { # tries cmd...  (tries every 0.2 s)
+	local i=$1
+	shift
+	while [ "$i" -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.2
+		i=$((i - 1))
+	done
+	return 1
+}
 
-# --- 1. build ---------------------------------------------------------------
+# --- 3 (in the background). The clean root --------------------------------------
+# A bookworm root with systemd and the services the packages work with, from
+# the Debian mirror; cached as a tar file.
+prepare_root() {
+	local key base tmp
+	key=$(printf '%s %s %s %s\n' "$suite" "$mirror" "$security_mirror" "$root_packages" |
+		sha256sum | cut -c1-12)
+	base=$cache/$suite-$key.tar
+	mkdir -p "$cache/archives/partial"
+	exec 9>"$cache/lock"
+	flock 9
+	if [ ! -f "$base" ] || [ -n "$(find "$base" -mtime +14)" ]; then
+		tmp=$cache/root.tmp
+		rm -rf --one-file-system "$tmp"
+		debootstrap --variant=minbase --cache-dir="$cache/archives" "$suite" "$tmp" "$mirror" ||
+			return 1
+		cat >"$tmp/etc/apt/sources.list" <<-EOF
+			deb $mirror $suite main
+			deb $mirror $suite-updates main
+			deb $security_mirror $suite-security main
+		EOF
+		echo "pkgtest" >"$tmp/etc/hostname"
+		# shellcheck disable=SC2086
+		systemd-nspawn -q -D "$tmp" --register=no --keep-unit --resolv-conf=replace-host \
+			--bind="$cache/archives:/var/cache/apt/archives" \
+			/usr/bin/env DEBIAN_FRONTEND=noninteractive /bin/sh -ec "
+				apt-get update -q
+				apt-get install -y -q --no-install-recommends $root_packages
+				apt-get upgrade -y -q" </dev/null || return 1
+		tar -C "$tmp" -cf "$base.tmp" . && mv "$base.tmp" "$base" || return 1
+		rm -rf --one-file-system "$tmp"
+	fi
+	flock -u 9
+	mkdir -p "$root"
+	tar -C "$root" -xf "$base"
+}
+prepare_root >"$work/root.log" 2>&1 &
+prep_pid=$!
+
+# --- 1. build -------------------------------------------------------------------
 if [ -z "$debs" ]; then
-	wt=$work/src/acme-rats
+	src=$work/src/acme-rats
 	mkdir -p "$work/src"
-	git -C "$top" worktree add --detach "$wt" HEAD >/dev/null 2>&1 || bail "git worktree add failed"
-	if (cd "$wt" && dpkg-buildpackage -us -uc -b >"$work/build.log" 2>&1); then
-		ok "dpkg-buildpackage -us -uc -b ($((SECONDS - t0)) s)"
+	if [ "$head" = 1 ]; then
+		wt=$src
+		git -C "$top" worktree add --detach "$wt" HEAD >/dev/null 2>&1 || bail "git worktree add failed"
+		what="HEAD"
+	elif git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
+		# The working tree's files (what the rest of the suite tests), without
+		# build products.
+		mkdir -p "$src"
+		(cd "$top" && git ls-files -z -co --exclude-standard |
+			tar --null --ignore-failed-read -T - -cf - 2>/dev/null) | tar -C "$src" -xf - ||
+			bail "copying the source tree failed"
+		what="the working tree"
 	else
-		tail -30 "$work/build.log" | sed 's/^/# /'
+		mkdir -p "$src"
+		tar -C "$top" --exclude='./build*' -cf - . | tar -C "$src" -xf - || bail "copying the source tree failed"
+		what="the source tree"
+	fi
+	t1=$SECONDS
+	if (cd "$src" && DEB_BUILD_OPTIONS=${DEB_BUILD_OPTIONS:-"nocheck parallel=$(nproc)"} \
+		dpkg-buildpackage -us -uc -b >"$work/build.log" 2>&1); then
+		ok "dpkg-buildpackage -us -uc -b of $what ($((SECONDS - t1)) s)"
+	else
+		tail -30 "$work/build.log" | indent
 		bail "dpkg-buildpackage failed (log: $work/build.log)"
 	fi
 	debs=$work/src
-	git -C "$top" worktree remove --force "$wt"
-	wt=""
+	if [ -n "$wt" ]; then
+		git -C "$top" worktree remove --force "$wt"
+		wt=""
+	fi
 fi
 mapfile -t deb_files < <(find "$debs" -maxdepth 1 -name '*.deb' ! -name '*-dbgsym_*' | sort)
 [ ${#deb_files[@]} -eq 5 ] || bail "expected 5 .deb files in $debs, found ${#deb_files[@]}"
 
-# --- 2. lintian -------------------------------------------------------------
-if lintian --fail-on error --suppress-tags-from-file /dev/null "${deb_files[@]}" >"$work/lintian.log" 2>&1; then
-	ok "lintian: no error ($(grep -c '^W:' "$work/lintian.log" || true) warnings, overrides in debian/)"
+# --- 2. lintian -------------------------------------------------------------------
+mapfile -t lint_files < <(find "$debs" -maxdepth 1 -name '*.deb' | sort) # with the -dbgsym ones
+t1=$SECONDS
+if lintian --fail-on error "${lint_files[@]}" >"$work/lintian.log" 2>&1; then
+	ok "lintian: no error ($(grep -c '^W:' "$work/lintian.log") warnings; $((SECONDS - t1)) s)"
 else
-	sed 's/^/# /' "$work/lintian.log"
 	not_ok "lintian reports errors"
 fi
-sed 's/^/# lintian: /' "$work/lintian.log"
+grep -v 'running with root privileges' "$work/lintian.log" | indent "lintian: "
 
-# The helper: no server library.
 helper_deb=$(printf '%s\n' "${deb_files[@]}" | grep '/acme-rats-helper_')
 helper_deps=$(dpkg-deb -f "$helper_deb" Depends)
 echo "# acme-rats-helper Depends: $helper_deps"
 check "acme-rats-helper depends on no server library (hiredis, freeradius, redis)" \
 	bash -c "! grep -qiE 'hiredis|freeradius|redis' <<<'$helper_deps'"
 
-# --- 3. the clean root --------------------------------------------------------
-mkdir -p "$cache/archives/partial"
-base=$cache/$suite-minbase.tar
-if [ ! -f "$base" ]; then
-	debootstrap --variant=minbase --include=ca-certificates "$suite" "$cache/root.tmp" "$mirror" \
-		>"$work/debootstrap.log" 2>&1 || bail "debootstrap failed (log: $work/debootstrap.log)"
-	tar -C "$cache/root.tmp" -cf "$base.tmp" . && mv "$base.tmp" "$base"
-	rm -rf --one-file-system "$cache/root.tmp"
+# --- 3. the clean root --------------------------------------------------------------
+t1=$SECONDS
+wait "$prep_pid"
+rc=$?
+prep_pid=""
+if [ $rc -ne 0 ]; then
+	tail -20 "$work/root.log" | indent
+	bail "making the clean root failed (log: $work/root.log)"
 fi
-mkdir -p "$root"
-tar -C "$root" -xf "$base"
-mount -t proc proc "$root/proc"
-mount -t sysfs sysfs "$root/sys"
-mount --bind /dev "$root/dev"
-mount --bind "$cache/archives" "$root/var/cache/apt/archives"
-cp /etc/resolv.conf "$root/etc/resolv.conf"
-printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
-chmod 755 "$root/usr/sbin/policy-rc.d"
-ok "clean $suite root from debootstrap ($root)"
+ok "clean $suite root: debootstrap minbase + $root_packages (waited $((SECONDS - t1)) s)"
 
-export DEBIAN_FRONTEND=noninteractive
-apt_install() {
-	in_root apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
-		--no-install-recommends "$@"
-}
-in_root apt-get update -q >"$work/apt.log" 2>&1 || bail "apt-get update failed"
-apt_install redis-server freeradius eapoltest curl openssl procps strace >>"$work/apt.log" 2>&1 ||
-	bail "apt-get install of the services failed (log: $work/apt.log)"
+# What the packages need beyond the root, into apt's cache (the container
+# has no network).
+mkdir -p "$root/debs"
+cp "${deb_files[@]}" "$root/debs/"
+if ! in_root /bin/sh -c 'apt-get update -q && apt-get install -y -q --download-only --no-install-recommends /debs/*.deb' \
+	>"$work/download.log" 2>&1; then
+	tail -10 "$work/download.log" | indent
+	bail "apt-get --download-only of the packages' dependencies failed"
+fi
 
-# What exists before our packages (to compare after the purge).
-snapshot() {
+# --- 4. boot --------------------------------------------------------------------------
+systemd-nspawn --boot -D "$root" --machine="$machine" --register=no --keep-unit \
+	--private-network --console=passive >"$work/console.log" 2>&1 &
+nspawn_pid=$!
+wait_for 100 pgrep -P "$nspawn_pid" || bail "systemd-nspawn did not start a container"
+leader=$(pgrep -P "$nspawn_pid" | head -1)
+state=""
+for _ in $(seq 300); do # until the boot is over (systemctl answers only then)
+	state=$(in_ct systemctl is-system-running 2>&1)
+	case "$state" in running | degraded | maintenance | stopping | offline) break ;; esac
+	sleep 0.2
+done
+if [ "$state" = running ]; then
+	ok "the root boots: systemd is PID 1 in the container, system $state"
+else
+	in_ct systemctl --failed --no-legend 2>&1 | indent
+	not_ok "the root boots (system $state)"
+fi
+
+snapshot() { # the root's files, but for the running system's and apt's state
 	(cd "$root" && find . -xdev \( -path ./proc -o -path ./sys -o -path ./dev -o -path ./tmp \
-		-o -path ./var/cache -o -path ./var/log -o -path ./var/lib/apt -o -path ./var/lib/dpkg \
-		-o -path ./run \) -prune -o -print | sort)
+		-o -path ./run -o -path ./var/tmp -o -path ./var/cache -o -path ./var/log \
+		-o -path ./var/lib/apt -o -path ./var/lib/dpkg -o -path ./var/lib/redis \
+		-o -path ./var/lib/systemd/timers -o -path ./var/lib/systemd/random-seed \
+		-o -path ./debs \) -prune -o -print | sort)
 }
 snapshot >"$work/before.txt"
 
-mkdir -p "$root/debs"
-cp "${deb_files[@]}" "$root/debs/"
-if apt_install $(cd "$root" && printf './debs/%s ' $(ls debs)) >"$work/install.log" 2>&1; then
-	ok "apt-get install ./*.deb (the five packages)"
+export DEBIAN_FRONTEND=noninteractive
+# shellcheck disable=SC2046
+if in_ct env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+	-o Dpkg::Options::=--force-confold $(cd "$root" && ls debs/*.deb | sed 's|^|/|') \
+	>"$work/install.log" 2>&1; then
+	ok "apt-get install ./*.deb (the five packages) under systemd"
 else
-	tail -20 "$work/install.log" | sed 's/^/# /'
+	tail -20 "$work/install.log" | indent
 	bail "apt-get install of the packages failed"
 fi
-grep -E '^(acme-rats|freeradius-acme-rats)' "$work/install.log" | sed 's/^/# postinst: /' || true
+grep -E '^(acme-rats|freeradius-acme-rats)|^  |not starting' "$work/install.log" | indent "install: "
 check "postinst made the CA's keys" test -f "$root/etc/acme-rats/ca/issuer.key" -a -f "$root/etc/acme-rats/ca/root-ca.crt"
 check "postinst made the verifier's keys" test -f "$root/etc/acme-rats/verifier/ear-signing.pem"
 check "keys are not readable by others" \
 	bash -c "[ -z \"\$(find '$root/etc/acme-rats' -name '*.key' -perm /o=r)\" ]"
 for u in _acme-rats-ca _acme-rats-verifier _acme-rats-helper; do
-	check "system user $u exists" in_root getent passwd "$u"
+	check "system user $u exists (sysusers.d)" in_ct getent passwd "$u"
+done
+for u in $units; do
+	check "$u.service is installed disabled and not started" \
+		bash -c "[ \"\$(nsenter -t $leader -a systemctl is-enabled $u.service)\" = disabled ] &&
+			! nsenter -t $leader -a systemctl --quiet is-active $u.service"
 done
 
-# A second configure makes nothing new and keeps the keys.
 sum_before=$(sha256sum "$root/etc/acme-rats/ca/issuer.key")
-in_root dpkg-reconfigure acme-rats-ca >/dev/null 2>&1 || true
-in_root dpkg --configure -a >/dev/null 2>&1 || true
+in_ct dpkg-reconfigure acme-rats-ca acme-rats-verifier >>"$work/check.log" 2>&1
 check "reconfiguring keeps the CA's keys" test "$sum_before" = "$(sha256sum "$root/etc/acme-rats/ca/issuer.key")"
 
-# --- 5. the daemons under their units' settings ---------------------------------
-ip netns add "$netns"
-ip netns exec "$netns" ip link set lo up
+# --- 5. systemd-analyze security ---------------------------------------------------------
+for u in $units; do
+	in_ct systemd-analyze security --no-pager "$u.service" >"$work/$u.security" 2>&1
+	score=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\) \([A-Z]*\).*/\1 \2/p' "$work/$u.security")
+	echo "# systemd-analyze security $u.service: ${score:-none}"
+	case "$score" in
+	*" OK" | *" SAFE" | *" PERFECT") ok "$u.service: exposure $score" ;;
+	*) tail -5 "$work/$u.security" | indent; not_ok "$u.service: exposure ${score:-unknown}, not OK" ;;
+	esac
+done
 
-unit_get() { # unit key -> values of key= lines (last wins for scalar ones)
-	sed -n "s/^$2=//p" "$root/lib/systemd/system/$1"
+# --- 6. the daemons under their units ----------------------------------------------------
+for u in $units; do
+	mkdir -p "$root/etc/systemd/system/$u.service.d"
+	printf '# The test: a system call outside SystemCallFilter kills (SIGSYS).\n[Service]\nSystemCallErrorNumber=\n' \
+		>"$root/etc/systemd/system/$u.service.d/zz-pkgtest-seccomp-kill.conf"
+done
+in_ct systemctl daemon-reload
+# (systemd's value for "kill the process", as opposed to an errno)
+check "the drop-ins make a call outside each SystemCallFilter fatal" \
+	test "$(for u in $units; do in_ct systemctl show -P SystemCallErrorNumber "$u.service"; done | sort -u)" = 2147483646
+
+# sandboxed UNIT USER CAPBND: the running daemon as its unit says.
+sandboxed() {
+	local u=$1 user=$2 capbnd=$3 pid uid st mi
+	pid=$(in_ct systemctl show -P MainPID "$u.service")
+	uid=$(in_ct id -u "$user")
+	st=$(in_ct cat "/proc/$pid/status") || return 1
+	mi=$(in_ct cat "/proc/$pid/mountinfo") || return 1
+	echo "# $u: pid $pid $(grep -E '^(Uid|NoNewPrivs|Seccomp|Seccomp_filters|CapBnd|CapAmb):' <<<"$st" | tr '\t\n' '  ')"
+	grep -qP "^Uid:\t$uid\t$uid\t$uid\t$uid$" <<<"$st" &&
+		grep -qP '^NoNewPrivs:\t1$' <<<"$st" &&
+		grep -qP '^Seccomp:\t2$' <<<"$st" &&
+		grep -qP "^CapBnd:\t$capbnd$" <<<"$st" &&
+		awk '$5 == "/" { print $6 }' <<<"$mi" | grep -q '^ro' &&
+		awk '$5 == "/tmp"' <<<"$mi" | grep -q .
 }
-caps_of() { # "CAP_A CAP_B" -> "+a,+b"
-	local c out=""
-	for c in $1; do out="$out,+$(echo "${c#CAP_}" | tr 'A-Z' 'a-z')"; done
-	echo "${out#,}"
-}
-# run_unit UNIT: ExecStartPre (waited for), then ExecStart in the background.
-run_unit() {
-	local unit=$1 user group bset amb rundir umask pre start
-	user=$(unit_get "$unit" User | tail -1)
-	group=$(unit_get "$unit" Group | tail -1)
-	bset=$(caps_of "$(unit_get "$unit" CapabilityBoundingSet | tail -1)")
-	amb=$(caps_of "$(unit_get "$unit" AmbientCapabilities | tail -1)")
-	rundir=$(unit_get "$unit" RuntimeDirectory | tail -1)
-	umask=$(unit_get "$unit" UMask | tail -1)
-	pre=$(unit_get "$unit" ExecStartPre | tail -1)
-	start=$(unit_get "$unit" ExecStart | tail -1)
-	[ -z "$rundir" ] || install -d -m 0750 -o "$(in_root id -u "$user")" -g "$(in_root id -g "$group")" "$root/run/$rundir"
-	local sp=(setpriv --reuid="$user" --regid="$group" --init-groups --no-new-privs
-		--bounding-set="-all${bset:+,$bset}" --inh-caps="-all${amb:+,$amb}")
-	[ -z "$amb" ] || sp+=(--ambient-caps="$amb")
-	# Every system call the daemon makes is recorded (strace -f), to hold
-	# against the unit's SystemCallFilter below.
-	sp+=(strace -f -qq -o "/tmp/$unit.trace")
-	echo "# $unit: umask $umask; ${sp[*]} -- $start"
-	if [ -n "$pre" ]; then
-		# shellcheck disable=SC2086
-		in_net /bin/sh -c "umask $umask; cd /; exec ${sp[*]/%.trace/.pre.trace} -- $pre" >>"$work/$unit.log" 2>&1 ||
-			{ tail -5 "$work/$unit.log" | sed 's/^/# /'; return 1; }
+start_unit() {
+	if in_ct systemctl start "$1.service" >>"$work/check.log" 2>&1 &&
+		wait_for 50 in_ct systemctl --quiet is-active "$1.service"; then
+		return 0
 	fi
-	# shellcheck disable=SC2086
-	in_net /bin/sh -c "umask $umask; cd /${rundir:+run/$rundir}; exec ${sp[*]} -- $start" >>"$work/$unit.log" 2>&1 &
-	pids+=($!)
-}
-wait_for() { # tries cmd...
-	local i=$1; shift
-	while [ "$i" -gt 0 ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; i=$((i - 1)); done
+	in_ct journalctl -u "$1.service" --no-pager -n 15 2>&1 | indent
 	return 1
 }
 
-in_net redis-server --bind 127.0.0.1 --port 6379 --save "" --appendonly no >"$work/redis.log" 2>&1 &
-pids+=($!)
-wait_for 50 in_net redis-cli ping || bail "redis-server did not start"
-
-# Verifier: as installed, it listens on 127.0.0.1:8443.
-if run_unit acme-rats-verifier.service &&
-	wait_for 100 in_net curl -sf --cacert /etc/acme-rats/verifier/tls.crt \
+# The verifier: as installed, on 127.0.0.1:8443; its keys pinned in the CA.
+if start_unit acme-rats-verifier &&
+	wait_for 100 in_ct curl -sf --cacert /etc/acme-rats/verifier/tls.crt \
 		https://localhost:8443/challenge-response/v1/keys -o /etc/acme-rats/ca/verifier-keys.json; then
-	ok "acme-rats-verifier runs as its unit says; its keys pinned in the CA"
+	ok "systemctl start acme-rats-verifier: it answers; its keys pinned in the CA"
 else
-	tail -10 "$work/acme-rats-verifier.service.log" | sed 's/^/# /'
 	bail "acme-rats-verifier did not start"
 fi
-check "acme-rats-verifier runs as _acme-rats-verifier" \
-	pgrep -u "$(in_root id -u _acme-rats-verifier)" -x acme-rats-verifier
-
-# CA: docs/install.md step 4 (base_url stays https://localhost here).
-hmac=$(openssl rand 32 | basenc --base64url | tr -d '=\n')
-printf '{"kid-dev-0001": {"hmac": "%s", "identifiers": ["DEV-0001"]}}\n' "$hmac" >"$root/etc/acme-rats/ca/eab.json"
-chmod 0640 "$root/etc/acme-rats/ca/eab.json"
-chmod 0644 "$root/etc/acme-rats/ca/verifier-keys.json"
-if run_unit acme-rats-ca.service &&
-	wait_for 100 in_net curl -sf --cacert /etc/acme-rats/ca/root-ca.crt https://localhost/directory; then
-	ok "acme-rats-ca runs as its unit says (port 443 through its one capability)"
+if sandboxed acme-rats-verifier _acme-rats-verifier 0000000000000000; then
+	ok "acme-rats-verifier runs as _acme-rats-verifier, no capability, no_new_privs, seccomp, / read-only, private /tmp"
 else
-	tail -10 "$work/acme-rats-ca.service.log" | sed 's/^/# /'
-	bail "acme-rats-ca did not start"
+	not_ok "acme-rats-verifier runs sandboxed as its unit says"
 fi
 
-# --- 6. the device ----------------------------------------------------------------
+# The CA: docs/install.md step 4 (base_url stays https://localhost here).
+hmac=$(openssl rand 32 | basenc --base64url | tr -d '=\n')
+printf '{"kid-dev-0001": {"hmac": "%s", "identifiers": ["DEV-0001"]}}\n' "$hmac" >"$root/etc/acme-rats/ca/eab.json"
+chmod 0644 "$root/etc/acme-rats/ca/verifier-keys.json"
+if start_unit acme-rats-ca &&
+	wait_for 100 in_ct curl -sf --cacert /etc/acme-rats/ca/root-ca.crt https://localhost/directory; then
+	ok "systemctl start acme-rats-ca: its directory answers on port 443"
+else
+	bail "acme-rats-ca did not start"
+fi
+if sandboxed acme-rats-ca _acme-rats-ca 0000000000000400; then
+	ok "acme-rats-ca runs as _acme-rats-ca, CAP_NET_BIND_SERVICE only, no_new_privs, seccomp, / read-only, private /tmp"
+else
+	not_ok "acme-rats-ca runs sandboxed as its unit says"
+fi
+
+# --- 7. the device ------------------------------------------------------------------------
 hd=$root/etc/acme-rats-helper
 install -m 0644 "$root/etc/acme-rats/ca/root-ca.crt" "$hd/noc-ca.pem"
 install -m 0644 "$root/etc/acme-rats/verifier/tls.crt" "$hd/soc-ca.pem"
 printf '%s\n' "$hmac" >"$hd/eab.hmac"
 chmod 0600 "$hd/eab.hmac"
-in_root chown _acme-rats-helper /etc/acme-rats-helper/eab.hmac
+in_ct chown _acme-rats-helper /etc/acme-rats-helper/eab.hmac
 sed -i -e 's|^directory = .*|directory = https://localhost/directory|' \
 	-e 's|^eab_kid = .*|eab_kid = kid-dev-0001|' \
 	-e 's|^identifiers = .*|identifiers = permanent-identifier:DEV-0001|' \
@@ -279,36 +406,38 @@ sed -i -e 's|^directory = .*|directory = https://localhost/directory|' \
 	-e 's|^fresh = .*|fresh = 6h|' \
 	-e 's|^post_renew = .*|# post_renew: no supplicant here|' \
 	"$hd/acme-rats-helper.conf"
-if in_net setpriv --reuid=_acme-rats-helper --regid=_acme-rats-helper --init-groups --no-new-privs \
-	--bounding-set=-all --inh-caps=-all -- /bin/sh -c 'umask 077; cd /var/lib/acme-rats-helper; exec strace -f -qq -o /tmp/acme-rats-helper-enroll.trace acme-rats-helper enroll -v' \
-	>"$work/enroll.log" 2>&1; then
-	ok "the installed helper enrolls DEV-0001 as _acme-rats-helper"
+live=$root/var/lib/acme-rats-helper/live
+if in_ct runuser -u _acme-rats-helper -- acme-rats-helper enroll -v >"$work/enroll.log" 2>&1 &&
+	test -s "$live/cert.pem"; then
+	ok "the installed helper enrolls DEV-0001 (runuser -u _acme-rats-helper, docs/install.md step 6)"
 else
-	tail -15 "$work/enroll.log" | sed 's/^/# /'
-	tail -5 "$work/acme-rats-ca.service.log" | sed 's/^/# ca: /'
-	tail -5 "$work/acme-rats-verifier.service.log" | sed 's/^/# verifier: /'
+	tail -15 "$work/enroll.log" | indent
+	in_ct journalctl -u acme-rats-ca -u acme-rats-verifier --no-pager -n 10 2>&1 | indent
 	not_ok "the installed helper enrolls DEV-0001"
 fi
-check "the certificate is in /var/lib/acme-rats-helper/live" test -s "$root/var/lib/acme-rats-helper/live/cert.pem"
-# The daemon as its unit runs it: checks the configuration, hands over to
-# the monitor image, sleeps until the renewal is due.
-if run_unit acme-rats-helper.service; then
-	helper_pid=${pids[-1]}
-	sleep 5
-	if kill -0 "$helper_pid" 2>/dev/null; then
-		ok "acme-rats-helper run stays up as its unit says (monitor waiting)"
-	else
-		tail -5 "$work/acme-rats-helper.service.log" | sed 's/^/# /'
-		not_ok "acme-rats-helper run stays up"
-	fi
+first=$(sha256sum <"$live/cert.pem" 2>/dev/null)
+if start_unit acme-rats-helper; then
+	ok "systemctl start acme-rats-helper: the daemon stays up"
 else
-	not_ok "acme-rats-helper run starts"
+	not_ok "systemctl start acme-rats-helper"
+fi
+if sandboxed acme-rats-helper _acme-rats-helper 0000000000000400; then
+	ok "acme-rats-helper runs as _acme-rats-helper, CAP_NET_BIND_SERVICE only, no_new_privs, seccomp, / read-only, private /tmp"
+else
+	not_ok "acme-rats-helper runs sandboxed as its unit says"
+fi
+in_ct systemctl kill -s USR1 acme-rats-helper.service
+if wait_for 300 bash -c "[ \"\$(sha256sum <'$live/cert.pem')\" != '$first' ]"; then
+	ok "the helper's unit renews the certificate on SIGUSR1 (ACME and attestation under its filter)"
+else
+	in_ct journalctl -u acme-rats-helper --no-pager -n 15 2>&1 | indent
+	not_ok "the helper's unit renews the certificate on SIGUSR1"
 fi
 
-# --- 7. FreeRADIUS, as docs/install.md step 5 says --------------------------------
+# --- 8. FreeRADIUS, as docs/install.md step 5 says ------------------------------------------
 rd=$root/etc/freeradius/3.0
 cp -a "$rd" "$work/raddb.orig"
-in_root /bin/sh -e -c '
+in_ct /bin/sh -e -c '
 cd /etc/freeradius/3.0
 install -d -o freerad -g freerad -m 0750 certs/acme-rats
 cp /etc/acme-rats/ca/issuer.crt certs/acme-rats/issuer.pem
@@ -318,10 +447,10 @@ openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out server.key 2
 openssl req -new -key server.key -subj "/CN=radius.example.net" -out server.csr 2>/dev/null
 printf "extendedKeyUsage=serverAuth\nsubjectAltName=DNS:radius.example.net\n" >ext.cnf
 openssl x509 -req -in server.csr -CA /etc/acme-rats/ca/root-ca.crt \
-	-CAkey /etc/acme-rats/ca/root-ca.key -CAcreateserial -days 825 \
-	-extfile ext.cnf -out server.crt 2>/dev/null
+	-CAkey /etc/acme-rats/ca/root-ca.key -set_serial "0x$(openssl rand -hex 16)" \
+	-days 825 -extfile ext.cnf -out server.crt 2>/dev/null
 chgrp freerad server.key && chmod 0640 server.key
-'
+' >>"$work/check.log" 2>&1
 printf '\n$INCLUDE dictionary.acme_rats\n' >>"$rd/dictionary"
 sed -i -e '/^\ttls-config tls-common {/,/^\t}/ {
 	s|^\(\t\tprivate_key_file\) = .*|\1 = ${certdir}/acme-rats/server.key|
@@ -340,15 +469,19 @@ sed -i -e 's/^\tremove_reply_message_if_eap$/&\
 	$INCLUDE ${confdir}/acme-rats/accounting.conf' "$rd/sites-available/default"
 ln -s ../mods-available/acme_rats "$rd/mods-enabled/acme_rats"
 ln -s ../sites-available/acme-rats-check-eap-tls "$rd/sites-enabled/acme-rats-check-eap-tls"
-if in_net freeradius -XC >"$work/freeradius-XC.log" 2>&1; then
+if in_ct freeradius -XC >"$work/freeradius-XC.log" 2>&1; then
 	ok "freeradius -XC: the installed module and the documented configuration load"
 else
-	grep -iE 'error|acme' "$work/freeradius-XC.log" | tail -10 | sed 's/^/# /'
+	grep -iE 'error|acme' "$work/freeradius-XC.log" | tail -10 | indent
 	not_ok "freeradius -XC"
 fi
-in_net freeradius -X >"$work/freeradius.log" 2>&1 &
-pids+=($!)
-wait_for 100 grep -q 'Ready to process requests' "$work/freeradius.log" || bail "freeradius did not start"
+if in_ct systemctl restart freeradius.service >>"$work/check.log" 2>&1 &&
+	wait_for 50 in_ct systemctl --quiet is-active freeradius.service; then
+	ok "systemctl restart freeradius: running with the module"
+else
+	in_ct journalctl -u freeradius --no-pager -n 15 2>&1 | indent
+	not_ok "systemctl restart freeradius"
+fi
 
 cat >"$root/root/eapol.conf" <<'CONF'
 network={
@@ -360,71 +493,64 @@ network={
 	private_key="/var/lib/acme-rats-helper/live/key.pem"
 }
 CONF
-if in_net eapol_test -c /root/eapol.conf -a 127.0.0.1 -s testing123 -t 10 >"$work/eapol.log" 2>&1 &&
+if in_ct eapol_test -c /root/eapol.conf -a 127.0.0.1 -s testing123 -t 10 >"$work/eapol.log" 2>&1 &&
 	grep -q '^SUCCESS' "$work/eapol.log"; then
 	ok "eapol_test with the device's certificate: Access-Accept"
 else
-	tail -5 "$work/eapol.log" | sed 's/^/# /'
+	tail -5 "$work/eapol.log" | indent
 	not_ok "eapol_test with the device's certificate"
 fi
-grep -o 'acme_rats: decision .*' "$work/freeradius.log" | sed 's/^/# /' || true
-check "the module decided outcome=accept for DEV-0001" \
-	grep -q 'acme_rats: decision device=DEV-0001 .*outcome=accept' "$work/freeradius.log"
+radlog=$root/var/log/freeradius/radius.log
+grep -o 'acme_rats: decision .*' "$radlog" 2>/dev/null | indent
+check "radius.log: the module decided outcome=accept for DEV-0001" \
+	grep -q 'acme_rats: decision device=DEV-0001 .*outcome=accept' "$radlog"
+if in_ct acme-rats-ctl device DEV-0001 >"$work/ctl.log" 2>&1 && grep -q 'DEV-0001' "$work/ctl.log"; then
+	ok "acme-rats-ctl device DEV-0001 shows the device"
+else
+	tail -5 "$work/ctl.log" | indent
+	not_ok "acme-rats-ctl device DEV-0001"
+fi
 
-# --- the system calls against each unit's SystemCallFilter --------------------------
-# Stop the daemons (not their strace, which then writes out and exits).
-for p in $(ip netns pids "$netns"); do
-	[ "$(ps -o comm= -p "$p" 2>/dev/null)" = strace ] || kill "$p" 2>/dev/null || true
-done
-sleep 2
-expand() { # @group... -> system call names, one per line
-	local g
-	for g in "$@"; do
-		systemd-analyze syscall-filter "$g" 2>/dev/null | sed -e 's/#.*//' -e 's/^[[:space:]]*//' -e '1d' |
-			while read -r w; do
-				[ -n "$w" ] || continue
-				case "$w" in @*) expand "$w" ;; *) echo "$w" ;; esac
-			done
-	done
-}
-for unit in acme-rats-ca acme-rats-verifier acme-rats-helper; do
-	allow=$(unit_get "$unit.service" SystemCallFilter | grep -v '^~' | tr ' ' '\n')
-	deny=$(unit_get "$unit.service" SystemCallFilter | sed -n 's/^~//p' | tr ' ' '\n')
-	# shellcheck disable=SC2086
-	comm -23 <(expand $allow | sort -u) <(expand $deny | sort -u) >"$work/$unit.allowed"
-	cat "$root"/tmp/$unit*.trace 2>/dev/null |
-		sed -n -e 's/^[0-9]* *<\.\.\. \([a-z0-9_]*\) resumed>.*/\1/p' -e 's/^[0-9]* *\([a-z0-9_]*\)(.*/\1/p' |
-		sort -u >"$work/$unit.used"
-	comm -23 "$work/$unit.used" "$work/$unit.allowed" | grep -vxE 'execve' >"$work/$unit.outside" || true
-	echo "# $unit: $(wc -l <"$work/$unit.used") distinct system calls; outside its filter: $(tr '\n' ' ' <"$work/$unit.outside")"
-	check "$unit makes only system calls its SystemCallFilter allows" \
-		test -s "$work/$unit.used" -a ! -s "$work/$unit.outside"
+# --- 9. the filters held -------------------------------------------------------------------
+for u in $units; do
+	st=$(in_ct systemctl show -p ActiveState -p NRestarts -p Result "$u.service" | tr '\n' ' ')
+	echo "# $u.service: $st"
+	if [ "$st" = "Result=success NRestarts=0 ActiveState=active " ] &&
+		! in_ct journalctl -u "$u.service" --no-pager | grep -q 'status=31/SYS'; then
+		ok "$u.service: never killed by its SystemCallFilter, never restarted"
+	else
+		in_ct journalctl -u "$u.service" --no-pager -n 10 2>&1 | indent
+		not_ok "$u.service: killed or restarted"
+	fi
 done
 
-# --- 8. remove, purge --------------------------------------------------------------
-ip netns pids "$netns" 2>/dev/null | xargs -r kill 2>/dev/null || true
-sleep 1
-pids=()
+# --- 10. remove, purge ----------------------------------------------------------------------
 rm -rf "$rd"
 cp -a "$work/raddb.orig" "$rd"
+in_ct systemctl restart freeradius.service
+for u in $units; do rm -rf "$root/etc/systemd/system/$u.service.d"; done
+in_ct systemctl daemon-reload
 rm -f "$hd/noc-ca.pem" "$hd/soc-ca.pem" "$hd/eab.hmac" "$root/etc/acme-rats/ca/verifier-keys.json" "$root/root/eapol.conf"
-rm -rf "$root/debs"
-if in_root apt-get purge -y -q acme-rats-ca acme-rats-verifier acme-rats-helper freeradius-acme-rats acme-rats-tools \
-	>"$work/purge.log" 2>&1; then
-	ok "apt-get purge of the five packages"
+if in_ct env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q --autoremove acme-rats-ca \
+	acme-rats-verifier acme-rats-helper freeradius-acme-rats acme-rats-tools >"$work/purge.log" 2>&1; then
+	ok "apt-get purge --autoremove of the five packages (and the libraries they alone needed)"
 else
-	tail -10 "$work/purge.log" | sed 's/^/# /'
+	tail -10 "$work/purge.log" | indent
 	not_ok "apt-get purge"
 fi
+for u in $units; do
+	check "$u.service stopped by the removal" bash -c "! nsenter -t $leader -a systemctl --quiet is-active $u.service"
+done
+check "no process of the packages' users is left" \
+	bash -c "! nsenter -t $leader -a pgrep -u _acme-rats-ca,_acme-rats-verifier,_acme-rats-helper"
 snapshot >"$work/after.txt"
-# Debian keeps system users (adduser's and sysusers' entries) after a purge.
-comm -13 "$work/before.txt" "$work/after.txt" >"$work/left.txt" || true
-comm -23 "$work/before.txt" "$work/after.txt" >"$work/gone.txt" || true
-sed 's/^/# left after purge: /' "$work/left.txt"
-sed 's/^/# gone after purge: /' "$work/gone.txt"
+comm -13 "$work/before.txt" "$work/after.txt" >"$work/left.txt"
+comm -23 "$work/before.txt" "$work/after.txt" >"$work/gone.txt"
+indent "left after purge: " <"$work/left.txt"
+indent "gone after purge: " <"$work/gone.txt"
 check "nothing left after the purge" test ! -s "$work/left.txt"
 check "nothing of the system's removed by the purge" test ! -s "$work/gone.txt"
-check "the system users stay (Debian policy)" in_root getent passwd _acme-rats-ca
+check "the system users stay (Debian policy)" in_ct getent passwd _acme-rats-ca
 
 echo "# $((SECONDS - t0)) s"
 echo "1..$n"
