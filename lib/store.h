@@ -106,9 +106,42 @@ typedef struct ar_store_opts {
 	const char	*prefix;		/**< key namespace, default "acmerats" */
 	long		event_maxlen;		/**< approximate stream cap, default 100000 */
 	int		cert_grace_s;		/**< certificate keys outlive not_after by this, default 300 */
+	/**
+	 * Redis Sentinel: "host:port[,host:port...]" (at most
+	 * AR_STORE_SENTINELS_MAX; an IPv6 address in brackets). When set, the
+	 * primary is the one these sentinels name for @c master_name, whose
+	 * ROLE is confirmed on every connect; host, port and unix_path are
+	 * not used. See "Redis Sentinel" below.
+	 */
+	const char	*sentinels;
+	const char	*master_name;		/**< required with @c sentinels */
+	const char	*sentinel_password;	/**< AUTH to the sentinels, or NULL; never logged */
 } ar_store_opts_t;
 
+/** How many sentinels a store asks. */
+#define AR_STORE_SENTINELS_MAX	8
+
 typedef struct ar_store ar_store_t;
+
+/*
+ * Redis Sentinel. With @c sentinels set, every connection (each ar_store_t, opened and
+ * re-opened) finds the primary anew: the sentinels are asked in turn,
+ * starting with the last one that answered, for the address of
+ * @c master_name (`SENTINEL get-master-addr-by-name`); the store connects
+ * there, AUTHs, and believes it only when `ROLE` says master. A sentinel
+ * that names no primary or one that is not (yet) master is passed over,
+ * after a jittered pause. The whole resolution is bounded by
+ * @c connect_timeout_ms: a caller with a time budget keeps it during a
+ * failover, and gets AR_ERR_UNAVAILABLE while no primary is confirmed.
+ *
+ * A reply that says the node stopped being a usable primary (`READONLY`,
+ * `LOADING`, `MASTERDOWN`) drops the connection. Such a node ran none of
+ * the exchange's writes, so the exchange is sent once more on a newly
+ * resolved connection - except inside a guarded transaction (its WATCH
+ * lived on the old connection), which fails with AR_ERR_UNAVAILABLE.
+ * A primary that changed is logged (event=redis.primary) once per
+ * connection that sees it change.
+ */
 
 /**
  * Connect (and AUTH) now. @p o may be NULL for every default.

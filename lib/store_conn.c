@@ -104,7 +104,7 @@ static void sigpipe_restore(sigpipe_guard_t *g)
 /*
  *	Connection and exchange.
  */
-static struct timeval ms_tv(int ms)
+struct timeval store_ms_tv(int ms)
 {
 	struct timeval tv;
 
@@ -113,11 +113,30 @@ static struct timeval ms_tv(int ms)
 	return tv;
 }
 
-static void store_drop(ar_store_t *s)
+void store_drop(ar_store_t *s)
 {
 	if (s->c)
 		redisFree(s->c);
 	s->c = NULL;
+	s->role_lost = 0;
+}
+
+/*
+ * Whether reply @r says its node is no usable primary now: it ran none of
+ * the commands sent with it (a replica refuses every write, a loading or
+ * cut-off node every command).
+ */
+static int role_lost(const redisReply *r)
+{
+	static const char *const words[] = { "READONLY ", "LOADING ", "MASTERDOWN " };
+	size_t i;
+
+	if (r->type != REDIS_REPLY_ERROR || !r->str)
+		return 0;
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (!strncmp(r->str, words[i], strlen(words[i])))
+			return 1;
+	return 0;
 }
 
 /* The first word of an error reply decides the error code. */
@@ -242,6 +261,8 @@ static int exchange_once(ar_store_t *s, const xchg_t *x, int *timed_out, ar_err_
 			goto out;
 		}
 		*xchg_slot(x, got) = r;
+		if (role_lost(r))
+			s->role_lost = 1;
 	}
 	rc = 0;
 out:
@@ -252,15 +273,19 @@ out:
 	return rc;
 }
 
-static int store_connect(ar_store_t *s, ar_err_t *err)
+/*
+ * Connect to @host:@port (NULL host: the Unix socket), within @timeout_ms,
+ * and AUTH. The endpoint of messages is the caller's to set.
+ */
+int store_connect_to(ar_store_t *s, const char *host, int port, int timeout_ms, ar_err_t *err)
 {
 	redisContext *c;
-	struct timeval ctv = ms_tv(s->connect_ms);
+	struct timeval ctv = store_ms_tv(timeout_ms);
 
-	if (s->unix_path)
+	if (!host)
 		c = redisConnectUnixWithTimeout(s->unix_path, ctv);
 	else
-		c = redisConnectWithTimeout(s->host, s->port, ctv);
+		c = redisConnectWithTimeout(host, port, ctv);
 	if (!c)
 		return ar_err_set(err, AR_ERR_NOMEM, "redis %s: out of memory", s->endpoint);
 	if (c->err) {
@@ -268,7 +293,7 @@ static int store_connect(ar_store_t *s, ar_err_t *err)
 		redisFree(c);
 		return -1;
 	}
-	if (redisSetTimeout(c, ms_tv(s->command_ms)) != REDIS_OK) {
+	if (redisSetTimeout(c, store_ms_tv(s->command_ms)) != REDIS_OK) {
 		ar_err_set(err, AR_ERR_IO, "redis %s: %s", s->endpoint, c->errstr);
 		redisFree(c);
 		return -1;
@@ -303,6 +328,13 @@ static int store_connect(ar_store_t *s, ar_err_t *err)
 	return 0;
 }
 
+static int store_connect(ar_store_t *s, ar_err_t *err)
+{
+	if (s->sentinel.n)
+		return store_sentinel_connect(s, err);
+	return store_connect_to(s, s->unix_path ? NULL : s->host, s->port, s->connect_ms, err);
+}
+
 /*
  * Run one exchange. A connection that had worked before and fails now
  * (Redis restarted, idle connection reset) is re-established and the
@@ -323,12 +355,22 @@ int store_xchg(ar_store_t *s, const xchg_t *x, ar_err_t *err)
 		if (!s->c && store_connect(s, err) < 0)
 			return -1;
 		if (x->extra_ms > 0 &&
-		    redisSetTimeout(s->c, ms_tv(s->command_ms + x->extra_ms)) != REDIS_OK) {
+		    redisSetTimeout(s->c, store_ms_tv(s->command_ms + x->extra_ms)) != REDIS_OK) {
 			store_drop(s);
 			return ar_err_set(err, AR_ERR_IO, "redis %s: cannot set timeout", s->endpoint);
 		}
 		if (exchange_once(s, x, &timed_out, err) == 0) {
-			if (x->extra_ms > 0 && redisSetTimeout(s->c, ms_tv(s->command_ms)) != REDIS_OK)
+			if (s->role_lost) {
+				/* A demoted or loading node ran none of it: drop it, and
+				 * under Sentinel send it all once more to the primary. */
+				store_drop(s);
+				if (s->sentinel.n && !x->same_conn && attempt == 0) {
+					xchg_free(x, x->pre_n + x->n);
+					continue;
+				}
+				return 0;
+			}
+			if (x->extra_ms > 0 && redisSetTimeout(s->c, store_ms_tv(s->command_ms)) != REDIS_OK)
 				store_drop(s);	/* the replies are good; reconnect next time */
 			return 0;
 		}
@@ -505,6 +547,11 @@ ar_store_t *ar_store_open(const ar_store_opts_t *opts, ar_err_t *err)
 		ar_err_set(err, AR_ERR_CONFIG, "store: a username needs a password");
 		return NULL;
 	}
+	if (o->sentinels && !store_printable(o->master_name, AR_STORE_NAME_MAX, 0)) {
+		ar_err_set(err, AR_ERR_CONFIG, "store: sentinels need a master name (1..%d "
+			   "printable characters)", AR_STORE_NAME_MAX);
+		return NULL;
+	}
 
 	s = calloc(1, sizeof(*s));
 	if (!s) {
@@ -521,6 +568,12 @@ ar_store_t *ar_store_open(const ar_store_opts_t *opts, ar_err_t *err)
 	s->unix_path = dup_opt(o->unix_path, &nomem);
 	s->username = dup_opt(o->username, &nomem);
 	s->password = dup_opt(o->password, &nomem);
+	if (o->sentinels) {
+		s->sentinel.master = dup_opt(o->master_name, &nomem);
+		s->sentinel.password = dup_opt(o->sentinel_password, &nomem);
+		if (!nomem && store_sentinel_parse(s, o->sentinels, err) < 0)
+			goto error;
+	}
 	if (nomem) {
 		ar_err_set(err, AR_ERR_NOMEM, "store: out of memory");
 		goto error;
@@ -528,7 +581,9 @@ ar_store_t *ar_store_open(const ar_store_opts_t *opts, ar_err_t *err)
 	snprintf(s->prefix, sizeof(s->prefix), "%s", prefix);
 	s->event_maxlen = o->event_maxlen ? o->event_maxlen : DEFAULT_EVENT_MAXLEN;
 	s->cert_grace_s = o->cert_grace_s ? o->cert_grace_s : DEFAULT_CERT_GRACE;
-	if (s->unix_path)
+	if (s->sentinel.n)
+		snprintf(s->endpoint, sizeof(s->endpoint), "%.63s@sentinels", s->sentinel.master);
+	else if (s->unix_path)
 		snprintf(s->endpoint, sizeof(s->endpoint), "unix:%.150s", s->unix_path);
 	else
 		snprintf(s->endpoint, sizeof(s->endpoint), "%.140s:%d", s->host, s->port);
@@ -549,6 +604,10 @@ void ar_store_close(ar_store_t *s)
 	once_clear(s);
 	if (s->password)
 		explicit_bzero(s->password, strlen(s->password));
+	if (s->sentinel.password)
+		explicit_bzero(s->sentinel.password, strlen(s->sentinel.password));
+	free(s->sentinel.master);
+	free(s->sentinel.password);
 	free(s->host);
 	free(s->unix_path);
 	free(s->username);

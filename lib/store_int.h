@@ -5,6 +5,7 @@
  * pipelined exchange, the key schema and the field tables.
  *
  *   store_conn.c     connection, command vectors, pipelined exchange, open/close
+ *   store_sentinel.c the primary found through Redis Sentinel
  *   store_field.c    validation, keys, field tables (record <-> HSET/HGETALL)
  *   store_value.c    generic values (the CA's accounts, orders, authorizations)
  *   store_batch.c    write batches: MULTI/EXEC, guards, claims
@@ -47,6 +48,19 @@ struct ar_store {
 	int		cert_grace_s;
 	char		endpoint[160];	/* for messages: "host:port" or the socket path */
 	int		sigpipe_ignored;	/* the process ignored SIGPIPE when we connected */
+	int		role_lost;	/* a reply said this node is no usable primary */
+	struct {			/* Redis Sentinel (store_sentinel.c); n = 0: not used */
+		struct {
+			char	host[64];
+			int	port;
+		}		at[AR_STORE_SENTINELS_MAX];
+		size_t		n;
+		size_t		next;	/* the one to ask first: the last that answered */
+		char		*master;
+		char		*password;
+		char		primary[80];	/* "host:port" last confirmed, "" none yet */
+		unsigned	seed;	/* jitter */
+	} sentinel;
 	struct {			/* ar_store_set_once_deferred(): a SET NX waiting */
 		char		*cmd;	/* RESP text; NULL when none is waiting */
 		size_t		len;
@@ -120,6 +134,15 @@ typedef struct xchg {
 } xchg_t;
 
 int store_xchg(ar_store_t *s, const xchg_t *x, ar_err_t *err);
+struct timeval store_ms_tv(int ms);
+int store_connect_to(ar_store_t *s, const char *host, int port, int timeout_ms, ar_err_t *err);
+void store_drop(ar_store_t *s);
+
+/*
+ *	Redis Sentinel (store_sentinel.c).
+ */
+int store_sentinel_parse(ar_store_t *s, const char *list, ar_err_t *err);
+int store_sentinel_connect(ar_store_t *s, ar_err_t *err);
 int store_read(ar_store_t *s, const cmd_t *cmds, size_t n, redisReply **replies,
 	       ar_err_t *err);
 int store_run(ar_store_t *s, const cmd_t *cmds, size_t n, redisReply **replies,

@@ -10,4 +10,12 @@ TESTS += tests/integration/test_store
 tests_integration_test_store_SOURCES = tests/integration/test_store.c $(lab_sources)
 tests_integration_test_store_CPPFLAGS = $(TEST_CFLAGS)
 tests_integration_test_store_LDADD = $(TEST_LIBS)
+
+# The store under Redis Sentinel: a primary, two replicas, three sentinels, failovers.
+check_PROGRAMS += tests/integration/test_store_sentinel
+TESTS += tests/integration/test_store_sentinel
+tests_integration_test_store_sentinel_SOURCES = tests/integration/test_store_sentinel.c \
+	$(lab_sources)
+tests_integration_test_store_sentinel_CPPFLAGS = $(TEST_CFLAGS)
+tests_integration_test_store_sentinel_LDADD = $(TEST_LIBS) -lpthread
 EXTRA_DIST += tests/lab/lab.sh tests/lab/ports.sh
