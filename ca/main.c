@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ca.h"
+#include "daemon_main.h"
 
 static int load(void *ctx, const char *path, ar_err_t *err)
 {

@@ -2,8 +2,8 @@
 /**
  * @file daemon.h
  * @brief What every acme-rats daemon shares: the [server], [redis] and [log]
- *	  configuration sections, secret files, per-thread Redis connections,
- *	  and the signal loop.
+ *	  configuration sections, secret files and per-thread Redis
+ *	  connections. Free of the HTTP server (that is daemon_main.h).
  */
 #ifndef AR_DAEMON_H
 #define AR_DAEMON_H
@@ -14,7 +14,6 @@
 
 #include "conf.h"
 #include "err.h"
-#include "httpd.h"
 #include "store.h"
 
 /** [server]: the HTTPS listener. */
@@ -76,10 +75,6 @@ int daemon_read_secret(const char *path, char *out, size_t size, ar_err_t *err);
 /** A 32-byte key from a file of 64 hex digits, or random when @p path is NULL. */
 int daemon_read_key(const char *path, uint8_t key[32], ar_err_t *err);
 
-/** Listener options from [server], with the service's problem documents. */
-void daemon_httpd_opts(const daemon_server_conf_t *c, ar_http_problem_t problem,
-		       ar_httpd_opts_t *o);
-
 /** Redis connections, one per thread, opened on first use. */
 typedef struct daemon_stores {
 	ar_store_opts_t	opts;
@@ -91,45 +86,5 @@ typedef struct daemon_stores {
 int daemon_stores_init(daemon_stores_t *s, const daemon_redis_conf_t *c, ar_err_t *err);
 ar_store_t *daemon_store(daemon_stores_t *s, ar_err_t *err);
 void daemon_stores_free(daemon_stores_t *s);
-
-/**
- * Block SIGTERM/SIGINT/SIGHUP in every thread to come, ignore SIGPIPE.
- * Call before starting threads.
- */
-void daemon_signals_block(void);
-
-/** Wait for SIGTERM or SIGINT (SIGHUP is logged and ignored); returns it. */
-int daemon_wait(void);
-
-/** What daemon_main() needs to know of a daemon. */
-typedef struct daemon_spec {
-	const char		*name;		/**< program name, e.g. "acme-rats-ca" */
-	const char		*config;	/**< default configuration path */
-	/** Optional: the service's problem documents for the answers the HTTP
-	 *  layer gives itself (400 framing, 413, 500, 503). */
-	ar_http_problem_t	problem;
-	void			*ctx;		/**< the daemon's state, passed back */
-	/** Load configuration and keys; on failure @p err names file and line. */
-	int			(*load)(void *ctx, const char *path, ar_err_t *err);
-	/** Where load() puts the [server] and [log] sections. */
-	const daemon_server_conf_t *server;
-	const daemon_log_conf_t	*log;
-	/** Optional: threads for requests handed over by ar_http_resp_defer(). */
-	const int64_t		*workers;
-	/** One line of key=value facts for the start-up and --check-config lines. */
-	void			(*describe)(void *ctx, char *buf, size_t size);
-	ar_http_handler_t	handler;
-	/** Optional: background work started once the listener runs, stopped before it stops. */
-	int			(*start)(void *ctx, ar_err_t *err);
-	void			(*stop)(void *ctx);
-	void			(*release)(void *ctx);
-} daemon_spec_t;
-
-/**
- * The whole life of an HTTPS daemon: options (-c, --check-config, -h, -V),
- * configuration, logging, signals, serving until SIGTERM/SIGINT, release.
- * Returns the process exit status.
- */
-int daemon_main(int argc, char **argv, const daemon_spec_t *spec);
 
 #endif

@@ -5,7 +5,10 @@ tools_acme_rats_ctl_SOURCES = tools/ctl.c
 tools_acme_rats_ctl_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/common \
 	-DSYSCONFDIR='"$(sysconfdir)"' $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) $(HIREDIS_CFLAGS) \
 	$(CURL_CFLAGS)
-tools_acme_rats_ctl_LDADD = common/libarhttpd.la common/libarclient.la lib/libacmerats.la \
-	$(MHD_LIBS) $(CURL_LIBS) $(JOSE_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS) $(HIREDIS_LIBS) \
-	-lpthread
+# Configuration and Redis (libardaemon) but no HTTP server: the CLI does not
+# link libmicrohttpd (tests/build/test_ctl_does_not_link_http_server.sh).
+tools_acme_rats_ctl_LDADD = common/libardaemon.la common/libarclient.la lib/libacmerats.la \
+	$(CURL_LIBS) $(JOSE_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS) $(HIREDIS_LIBS) -lpthread
 dist_man8_MANS += tools/acme-rats-ctl.8
+TESTS += tests/build/test_ctl_does_not_link_http_server.sh
+EXTRA_DIST += tests/build/test_ctl_does_not_link_http_server.sh

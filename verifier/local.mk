@@ -1,24 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # acme-rats-verifier: the SOC's attestation verifier.
 
-# HTTPS client pieces shared by the helper and the CA (libcurl).
-noinst_LTLIBRARIES += common/libarclient.la
-common_libarclient_la_SOURCES = common/http.c common/http.h \
-	common/verifier_client.c common/verifier_client.h \
-	common/verifier_proto.c common/verifier_proto.h
-common_libarclient_la_CPPFLAGS = $(AM_CPPFLAGS) $(CURL_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS) \
-	$(JOSE_CFLAGS)
-common_libarclient_la_LIBADD = lib/libacmerats.la $(CURL_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS)
-
-noinst_LTLIBRARIES += common/libarhttpd.la
-common_libarhttpd_la_SOURCES = common/httpd.c common/httpd.h common/daemon.c common/daemon.h \
-	common/daemon_store.c \
-	common/http_framing.c common/http_framing.h common/linger.c common/linger.h
-common_libarhttpd_la_CPPFLAGS = $(AM_CPPFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS) \
-	$(HIREDIS_CFLAGS)
-common_libarhttpd_la_LIBADD = lib/libacmerats.la $(MHD_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS) \
-	$(HIREDIS_LIBS) -lpthread
-
 sbin_PROGRAMS += verifier/acme-rats-verifier
 verifier_acme_rats_verifier_SOURCES = \
 	verifier/main.c verifier/config.c verifier/api.c verifier/soc.c \

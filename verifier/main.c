@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "daemon_main.h"
 #include "verifier.h"
 
 static int load(void *ctx, const char *path, ar_err_t *err)
