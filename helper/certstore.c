@@ -26,7 +26,10 @@
 #define LIVE		"live"
 #define ROOM		".room"		/* cs_check_room()'s probe, removed at once */
 
-/* The kill -9 test drives this: die right before step @n of cs_install(). */
+#ifdef AR_HELPER_CRASH_HOOK
+/* The kill -9 test drives this: die right before step @n of cs_install().
+ * Compiled only into the test build of the helper (helper/local.mk:
+ * tests/helper/acme-rats-helper-crash); the installed program has no hook. */
 static void crash_point(int n)
 {
 	const char *at = getenv("ACME_RATS_HELPER_CRASH_AT");
@@ -35,6 +38,12 @@ static void crash_point(int n)
 	if (at && strtol(at, &end, 10) == n && !*end)
 		kill(getpid(), SIGKILL);
 }
+#else
+static void crash_point(int n)
+{
+	(void)n;
+}
+#endif
 
 int cs_init(const char *dir, ar_err_t *err)
 {

@@ -57,7 +57,8 @@ typedef struct cs_state {
 	char		next_reason[32];
 } cs_state_t;
 
-/** Test hook: steps of cs_install() at which ACME_RATS_HELPER_CRASH_AT=N SIGKILLs the process. */
+/** Steps of cs_install() at which ACME_RATS_HELPER_CRASH_AT=N SIGKILLs the process
+ *  (only in the test build, compiled with AR_HELPER_CRASH_HOOK). */
 #define CS_STEPS	7
 
 /** Make the directory (0700) if needed. */

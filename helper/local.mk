@@ -8,7 +8,7 @@ helper_libhelper_la_SOURCES = \
 	helper/attest.c helper/attest_override.c helper/attest.h \
 	helper/acme_msg.c helper/acme_msg.h \
 	helper/acme.c helper/acme.h \
-	helper/certstore.c helper/certstore.h \
+	helper/certstore.h \
 	helper/devkey.c helper/devkey.h \
 	helper/schedule.c helper/schedule.h \
 	helper/hconf.c helper/hconf.h \
@@ -19,14 +19,34 @@ helper_libhelper_la_SOURCES = \
 helper_libhelper_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/common \
 	-DSYSCONFDIR='"$(sysconfdir)"' -DPKGLIBEXECDIR='"$(pkglibexecdir)"' $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) $(JOSE_CFLAGS) \
 	$(CURL_CFLAGS) $(MHD_CFLAGS) $(HIREDIS_CFLAGS)
-helper_libs = helper/libhelper.la common/libarclient.la common/libarhttpd.la \
+helper_deps = common/libarclient.la common/libarhttpd.la \
 	lib/libacmerats.la $(CURL_LIBS) $(MHD_LIBS) $(JOSE_LIBS) $(JANSSON_LIBS) \
 	$(OPENSSL_LIBS) $(HIREDIS_LIBS) -lpthread
+helper_libs = helper/libhelper.la helper/libcertstore.la $(helper_deps)
+
+# The certificate store twice: as installed, and for the test build with the
+# kill -9 hook (ACME_RATS_HELPER_CRASH_AT), which the installed helper does
+# not contain (tests/helper/test_installed_helper_has_no_crash_hook.sh).
+noinst_LTLIBRARIES += helper/libcertstore.la
+helper_libcertstore_la_SOURCES = helper/certstore.c helper/certstore.h
+helper_libcertstore_la_CPPFLAGS = $(helper_libhelper_la_CPPFLAGS)
+check_LTLIBRARIES += helper/libcertstore_crash.la
+helper_libcertstore_crash_la_SOURCES = helper/certstore.c helper/certstore.h
+helper_libcertstore_crash_la_CPPFLAGS = $(helper_libhelper_la_CPPFLAGS) -DAR_HELPER_CRASH_HOOK
 
 bin_PROGRAMS += helper/acme-rats-helper
 helper_acme_rats_helper_SOURCES = helper/main.c
 helper_acme_rats_helper_CPPFLAGS = $(helper_libhelper_la_CPPFLAGS)
 helper_acme_rats_helper_LDADD = $(helper_libs)
+
+# The test build: the same program with the crash hook.
+check_PROGRAMS += tests/helper/acme-rats-helper-crash
+tests_helper_acme_rats_helper_crash_SOURCES = helper/main.c
+tests_helper_acme_rats_helper_crash_CPPFLAGS = $(helper_libhelper_la_CPPFLAGS)
+tests_helper_acme_rats_helper_crash_LDADD = helper/libhelper.la helper/libcertstore_crash.la \
+	$(helper_deps)
+TESTS += tests/helper/test_installed_helper_has_no_crash_hook.sh
+EXTRA_DIST += tests/helper/test_installed_helper_has_no_crash_hook.sh
 
 # The daemon's waiting image: the C library only (helper/monitor.c).
 pkglibexec_PROGRAMS = helper/acme-rats-helper-monitor

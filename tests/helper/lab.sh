@@ -12,6 +12,8 @@
 lab_name=helper
 . "${AR_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lab/lab.sh"
 helper=$top_build/helper/acme-rats-helper
+# The test build, with the kill -9 hook ACME_RATS_HELPER_CRASH_AT (helper/local.mk).
+crash_helper=$top_build/tests/helper/acme-rats-helper-crash
 # `run` hands over to the monitor, which is installed in pkglibexecdir.
 export ACME_RATS_HELPER_MONITOR=$top_build/helper/acme-rats-helper-monitor
 # Shown after a failure, with the daemons' logs: what the last command printed.

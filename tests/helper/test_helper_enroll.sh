@@ -116,7 +116,7 @@ crash_detail=
 for step in 1 2 3 4 5 6 7; do
 	before=$(live_serial "$work/state")
 	# (in a subshell, so bash does not report the kill)
-	rc=$(ACME_RATS_HELPER_CRASH_AT=$step "$helper" renew --force -c "$work/h.conf" \
+	rc=$(ACME_RATS_HELPER_CRASH_AT=$step "$crash_helper" renew --force -c "$work/h.conf" \
 		>/dev/null 2>&1; echo $?)
 	after=$(live_serial "$work/state")
 	if [ "$rc" -ne 137 ] || ! pair_matches "$work/state" ||
