@@ -36,8 +36,8 @@ CLEANFILES += bench/module_check
 
 EXTRA_PROGRAMS += bench/module_eap
 bench_module_eap_SOURCES = bench/module_eap.c bench/benchutil.c bench/benchutil.h $(radtest_sources)
-bench_module_eap_CPPFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
-bench_module_eap_LDADD = $(TEST_LIBS) $(CURL_LIBS)
+bench_module_eap_CPPFLAGS = $(AM_CPPFLAGS)
+bench_module_eap_LDADD = $(TEST_LIBS)
 CLEANFILES += bench/module_eap
 EXTRA_DIST += bench/module.sh
 EXTRA_DIST += bench/helper.sh

@@ -18,27 +18,19 @@ TESTS += tests/integration/test_ca_account
 ca_test_sources = tests/catest.c tests/catest.h tests/acmec.c tests/acmec.h tests/evfix.c tests/evfix.h \
 	tests/httpc.c tests/httpc.h tests/lab/lab.c tests/lab/lab.h
 tests_integration_test_ca_account_SOURCES = tests/integration/test_ca_account.c $(ca_test_sources)
-tests_integration_test_ca_account_CPPFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
-tests_integration_test_ca_account_LDADD = $(TEST_LIBS) $(CURL_LIBS)
 EXTRA_DIST += tests/fixtures/mkca
 
 check_PROGRAMS += tests/integration/test_ca_order
 TESTS += tests/integration/test_ca_order
 tests_integration_test_ca_order_SOURCES = tests/integration/test_ca_order.c $(ca_test_sources)
-tests_integration_test_ca_order_CPPFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
-tests_integration_test_ca_order_LDADD = $(TEST_LIBS) $(CURL_LIBS)
 
 check_PROGRAMS += tests/integration/test_ca_challenge
 TESTS += tests/integration/test_ca_challenge
 tests_integration_test_ca_challenge_SOURCES = tests/integration/test_ca_challenge.c $(ca_test_sources)
-tests_integration_test_ca_challenge_CPPFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
-tests_integration_test_ca_challenge_LDADD = $(TEST_LIBS) $(CURL_LIBS)
 
 check_PROGRAMS += tests/integration/test_ca_validate
 TESTS += tests/integration/test_ca_validate
 tests_integration_test_ca_validate_SOURCES = tests/integration/test_ca_validate.c $(ca_test_sources)
-tests_integration_test_ca_validate_CPPFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
-tests_integration_test_ca_validate_LDADD = $(TEST_LIBS) $(CURL_LIBS)
 
 # certbot and lego against acme-rats-ca (http-01, dns-01, EAB, revocation).
 if LONG_TESTS
@@ -51,14 +43,10 @@ check_PROGRAMS += tests/integration/test_ca_http
 TESTS += tests/integration/test_ca_http
 tests_integration_test_ca_http_SOURCES = tests/integration/test_ca_http.c $(ca_test_sources) \
 	tests/tlsraw.c tests/tlsraw.h
-tests_integration_test_ca_http_CPPFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
-tests_integration_test_ca_http_LDADD = $(TEST_LIBS) $(CURL_LIBS)
 
 check_PROGRAMS += tests/integration/test_ca_noc
 TESTS += tests/integration/test_ca_noc
 tests_integration_test_ca_noc_SOURCES = tests/integration/test_ca_noc.c $(ca_test_sources)
-tests_integration_test_ca_noc_CPPFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
-tests_integration_test_ca_noc_LDADD = $(TEST_LIBS) $(CURL_LIBS)
 EXTRA_DIST += tests/fixtures/mkdas
 dist_doc_DATA += docs/security.md
 dist_doc_DATA += docs/operations.md

@@ -74,5 +74,4 @@ check_PROGRAMS += tests/helper/test_helper_unit
 TESTS += tests/helper/test_helper_unit
 tests_helper_test_helper_unit_SOURCES = tests/helper/test_helper_unit.c \
 	helper/schedule.c helper/acme_msg.c
-tests_helper_test_helper_unit_CPPFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/helper
-tests_helper_test_helper_unit_LDADD = $(TEST_LIBS)
+tests_helper_test_helper_unit_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/helper

@@ -1,22 +1,21 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # rlm_acme_rats: the FreeRADIUS 3.2 module, its raddb files and its tests.
 #
-# The module links the libacmerats units it needs statically, from a
-# convenience library compiled here (libtool builds convenience objects
-# position-independent, so they can go into a shared module; the installed
-# libacmerats.la is for the daemons). Only the module_t symbol is exported.
+# The module links libacmerats statically, compiled again here without the
+# sanitizers (see frmod_nosan below) from the library's own list of sources
+# (lib/*.mk): libtool builds convenience objects position-independent, so
+# they can go into a shared module; the installed libacmerats.la is for the
+# daemons. Only the module_t symbol is exported, and the linker drops the
+# library's functions the module does not reach (--gc-sections).
 
-# The decision (check.c) and the library units it needs: FreeRADIUS-free,
-# shared by the module's tests, its fuzz target and its benchmark.
-armod_sources = rlm_acme_rats/check.c rlm_acme_rats/check.h \
-	lib/err.c lib/log.c $(store_sources) lib/certext.c lib/ear.c lib/b64.c lib/jws.c \
-	lib/json.c lib/jwk.c lib/buf.c lib/fileio.c
+# The decision (check.c): FreeRADIUS-free, shared by the module's tests, its
+# fuzz target and its benchmark, which link it with libacmerats.
 armod_deps_cflags = $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) $(JOSE_CFLAGS) $(HIREDIS_CFLAGS)
 armod_deps_libs = $(JOSE_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS) $(HIREDIS_LIBS)
 noinst_LTLIBRARIES += rlm_acme_rats/libarmod.la
-rlm_acme_rats_libarmod_la_SOURCES = $(armod_sources)
+rlm_acme_rats_libarmod_la_SOURCES = rlm_acme_rats/check.c rlm_acme_rats/check.h
 rlm_acme_rats_libarmod_la_CPPFLAGS = $(AM_CPPFLAGS) $(armod_deps_cflags)
-armod_libs = rlm_acme_rats/libarmod.la $(armod_deps_libs)
+armod_libs = rlm_acme_rats/libarmod.la lib/libacmerats.la $(armod_deps_libs)
 
 # FreeRADIUS's module directory (Debian: /usr/lib/freeradius). Override at
 # install time: make install frmoddir=/usr/lib/freeradius
@@ -38,9 +37,11 @@ frmod_nosan = $(filter-out -fsanitize=% -fno-sanitize-recover=% -fno-omit-frame-
 
 if BUILD_MODULE
 noinst_LTLIBRARIES += rlm_acme_rats/libarmod_nosan.la
-rlm_acme_rats_libarmod_nosan_la_SOURCES = $(armod_sources)
+rlm_acme_rats_libarmod_nosan_la_SOURCES = rlm_acme_rats/check.c rlm_acme_rats/check.h \
+	$(lib_libacmerats_la_SOURCES)
 rlm_acme_rats_libarmod_nosan_la_CPPFLAGS = $(AM_CPPFLAGS) $(armod_deps_cflags)
-rlm_acme_rats_libarmod_nosan_la_CFLAGS = $(call frmod_nosan,$(AM_CFLAGS))
+rlm_acme_rats_libarmod_nosan_la_CFLAGS = $(call frmod_nosan,$(AM_CFLAGS)) -ffunction-sections \
+	-fdata-sections
 
 frmod_LTLIBRARIES = rlm_acme_rats/rlm_acme_rats.la
 rlm_acme_rats_rlm_acme_rats_la_SOURCES = rlm_acme_rats/rlm_acme_rats.c
@@ -49,7 +50,7 @@ rlm_acme_rats_rlm_acme_rats_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/rlm_acm
 rlm_acme_rats_rlm_acme_rats_la_CFLAGS = $(call frmod_nosan,$(AM_CFLAGS))
 rlm_acme_rats_rlm_acme_rats_la_LIBADD = rlm_acme_rats/libarmod_nosan.la $(armod_deps_libs)
 rlm_acme_rats_rlm_acme_rats_la_LDFLAGS = $(call frmod_nosan,$(AM_LDFLAGS)) -module -avoid-version \
-	-shared -rpath $(frmoddir) -export-symbols-regex '^rlm_acme_rats$$'
+	-shared -rpath $(frmoddir) -export-symbols-regex '^rlm_acme_rats$$' -Wl,--gc-sections
 endif
 
 # ---- Tests ------------------------------------------------------------------
@@ -59,8 +60,8 @@ radtest_sources = tests/module/radtest.c tests/module/radtest.h $(ca_test_source
 check_PROGRAMS += tests/module/test_check
 TESTS += tests/module/test_check
 tests_module_test_check_SOURCES = tests/module/test_check.c tests/module/modfix.c \
-	tests/module/modfix.h lib/x509.c $(lab_sources)
-tests_module_test_check_CPPFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/rlm_acme_rats
+	tests/module/modfix.h $(lab_sources)
+tests_module_test_check_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/rlm_acme_rats
 tests_module_test_check_LDADD = $(armod_libs) $(CMOCKA_LIBS)
 
 if BUILD_MODULE
@@ -68,15 +69,12 @@ if BUILD_MODULE
 check_PROGRAMS += tests/module/test_module
 TESTS += tests/module/test_module
 tests_module_test_module_SOURCES = tests/module/test_module.c $(radtest_sources)
-tests_module_test_module_CPPFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS) -I$(top_srcdir)/rlm_acme_rats
-tests_module_test_module_LDADD = $(TEST_LIBS) $(CURL_LIBS)
+tests_module_test_module_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/rlm_acme_rats
 
 # The module under valgrind memcheck inside freeradius.
 check_PROGRAMS += tests/module/test_module_memcheck
 TESTS += tests/module/test_module_memcheck
 tests_module_test_module_memcheck_SOURCES = tests/module/test_module_memcheck.c $(radtest_sources)
-tests_module_test_module_memcheck_CPPFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
-tests_module_test_module_memcheck_LDADD = $(TEST_LIBS) $(CURL_LIBS)
 
 # freeradius -XC with the shipped raddb; bad settings; install-raddb.
 TESTS += tests/module/test_raddb.sh

@@ -10,32 +10,14 @@ jose_unit_tests = \
 check_PROGRAMS += $(jose_unit_tests)
 TESTS += $(jose_unit_tests)
 
-tests_unit_test_err_log_CPPFLAGS = $(TEST_CFLAGS)
-tests_unit_test_err_log_LDADD = $(TEST_LIBS)
-tests_unit_test_b64_CPPFLAGS = $(TEST_CFLAGS)
-tests_unit_test_b64_LDADD = $(TEST_LIBS)
-tests_unit_test_jwk_CPPFLAGS = $(TEST_CFLAGS)
-tests_unit_test_jwk_LDADD = $(TEST_LIBS)
-tests_unit_test_jws_CPPFLAGS = $(TEST_CFLAGS)
-tests_unit_test_jws_LDADD = $(TEST_LIBS)
-tests_unit_test_jwe_CPPFLAGS = $(TEST_CFLAGS)
-tests_unit_test_jwe_LDADD = $(TEST_LIBS)
-tests_unit_test_acme_jws_CPPFLAGS = $(TEST_CFLAGS)
-tests_unit_test_acme_jws_LDADD = $(TEST_LIBS)
 
 noinst_HEADERS = tests/testutil.h tests/vectors.h
 
 # Attestation formats.
 check_PROGRAMS += tests/unit/test_cmw tests/unit/test_ear
 TESTS += tests/unit/test_cmw tests/unit/test_ear
-tests_unit_test_cmw_CPPFLAGS = $(TEST_CFLAGS)
-tests_unit_test_cmw_LDADD = $(TEST_LIBS)
-tests_unit_test_ear_CPPFLAGS = $(TEST_CFLAGS)
-tests_unit_test_ear_LDADD = $(TEST_LIBS)
 check_PROGRAMS += tests/unit/test_evidence
 TESTS += tests/unit/test_evidence
-tests_unit_test_evidence_CPPFLAGS = $(TEST_CFLAGS)
-tests_unit_test_evidence_LDADD = $(TEST_LIBS)
 # The growable buffer, with lib/buf.c linked in and realloc wrapped to fail.
 check_PROGRAMS += tests/unit/test_buf
 TESTS += tests/unit/test_buf
@@ -45,9 +27,5 @@ tests_unit_test_buf_LDFLAGS = -Wl,--wrap=realloc
 tests_unit_test_buf_LDADD = $(CMOCKA_LIBS)
 check_PROGRAMS += tests/unit/test_fileio
 TESTS += tests/unit/test_fileio
-tests_unit_test_fileio_CPPFLAGS = $(TEST_CFLAGS)
-tests_unit_test_fileio_LDADD = $(TEST_LIBS)
 check_PROGRAMS += tests/unit/test_token
 TESTS += tests/unit/test_token
-tests_unit_test_token_CPPFLAGS = $(TEST_CFLAGS)
-tests_unit_test_token_LDADD = $(TEST_LIBS)

@@ -2,5 +2,3 @@
 # Unit tests of RADIUS Dynamic Authorization (lib/radius.c).
 check_PROGRAMS += tests/unit/test_radius
 TESTS += tests/unit/test_radius
-tests_unit_test_radius_CPPFLAGS = $(TEST_CFLAGS)
-tests_unit_test_radius_LDADD = $(TEST_LIBS)

@@ -17,8 +17,6 @@ TESTS += tests/integration/test_verifier
 tests_integration_test_verifier_SOURCES = tests/integration/test_verifier.c \
 	tests/httpc.c tests/httpc.h tests/lab/lab.c tests/lab/lab.h tests/evfix.c tests/evfix.h \
 	tests/tlsraw.c tests/tlsraw.h
-tests_integration_test_verifier_CPPFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
-tests_integration_test_verifier_LDADD = $(TEST_LIBS) $(CURL_LIBS)
 EXTRA_DIST += tests/fixtures/mkverifier
 dist_man8_MANS = verifier/acme-rats-verifier.8 ca/acme-rats-ca.8
 dist_doc_DATA += docs/ear.md docs/verifier.md docs/ca.md docs/benchmarks.md

@@ -8,14 +8,11 @@ lab_sources = tests/lab/lab.c tests/lab/lab.h
 check_PROGRAMS += tests/integration/test_store
 TESTS += tests/integration/test_store
 tests_integration_test_store_SOURCES = tests/integration/test_store.c $(lab_sources)
-tests_integration_test_store_CPPFLAGS = $(TEST_CFLAGS)
-tests_integration_test_store_LDADD = $(TEST_LIBS)
 
 # The store under Redis Sentinel: a primary, two replicas, three sentinels, failovers.
 check_PROGRAMS += tests/integration/test_store_sentinel
 TESTS += tests/integration/test_store_sentinel
 tests_integration_test_store_sentinel_SOURCES = tests/integration/test_store_sentinel.c \
 	$(lab_sources)
-tests_integration_test_store_sentinel_CPPFLAGS = $(TEST_CFLAGS)
-tests_integration_test_store_sentinel_LDADD = $(TEST_LIBS) -lpthread
+tests_integration_test_store_sentinel_LDADD = $(LDADD) -lpthread
 EXTRA_DIST += tests/lab/lab.sh tests/lab/ports.sh
