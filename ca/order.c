@@ -241,7 +241,8 @@ json_t *order_view(const ca_t *ca, const char *id, const json_t *order)
 	}
 	ca_rfc3339(json_integer_value(json_object_get(order, "expires")), exp, sizeof(exp));
 	ca_url(ca, "order", id, url, sizeof(url));
-	strncat(url, "/finalize", sizeof(url) - strlen(url) - 1);
+	i = strlen(url);
+	snprintf(url + i, sizeof(url) - i, "/finalize");
 	view = json_pack("{s:O,s:s,s:O,s:o,s:s}", "status", json_object_get(order, "status"),
 			 "expires", exp, "identifiers", json_object_get(order, "identifiers"),
 			 "authorizations", urls, "finalize", url);
