@@ -231,6 +231,7 @@ for c in $concurrency; do
 		if [ -n "$perfdir" ]; then
 			target=$ca_pid
 			[ "$mode" != pebble ] || target=$pebble_pid
+			# shellcheck disable=SC2086 # PERF_CALLGRAPH is a list of perf options
 			perf record -F 499 ${PERF_CALLGRAPH:--g} -p "$target" -o "$perfdir/$mode-$c.data" 2>/dev/null &
 			perf_pid=$!
 			pids+=("$perf_pid")

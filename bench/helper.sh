@@ -17,6 +17,7 @@
 set -u
 runs=${1:-10}
 idle=${2:-60}
+# shellcheck source=tests/helper/lab.sh
 . "${AR_TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}/tests/helper/lab.sh"
 # The real binary, not libtool's wrapper script (whose shell would be measured).
 bin=$top_build/helper/.libs/acme-rats-helper
@@ -31,7 +32,7 @@ median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 for model in passport background-check; do
 	MODEL=$model helper_conf "$work/$model.conf" "$work/$model"
-	for i in $(seq 1 "$runs"); do
+	for _ in $(seq 1 "$runs"); do
 		t0=$(date +%s%N)
 		"$bin" renew --force -c "$work/$model.conf" >/dev/null 2>&1 || bail "$model enrollment failed"
 		echo $((($(date +%s%N) - t0) / 1000000))
@@ -40,7 +41,7 @@ done
 
 # A renewal's peak memory and CPU, as GNU time sees the process.
 command -v /usr/bin/time >/dev/null || bail "GNU time is missing: run scripts/setup"
-for i in $(seq 1 "$runs"); do
+for _ in $(seq 1 "$runs"); do
 	/usr/bin/time -o "$work/time" -f '%M %U %S' "$bin" renew --force -c "$work/passport.conf" \
 		>/dev/null 2>&1 || bail "renewal failed"
 	tail -n 1 "$work/time"

@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
 #
 # What the benchmark scripts share; sourced, not run.
 
 # free_port: a port of 127.0.0.1 claimed for this run (tests/lab/ports.sh),
 # after bench_scratch.
+# shellcheck source=tests/lab/ports.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../tests/lab/ports.sh"
 free_port() { claim_port "$work/ports"; }
 

@@ -23,6 +23,7 @@ while getopts n:o: opt; do
 done
 src=$(cd "$(dirname "$0")/.." && pwd)
 make -C "$build" -s bench/noc_flag ca/acme-rats-ca >/dev/null
+# shellcheck source=bench/lib.sh
 . "$src/bench/lib.sh"
 bench_scratch acmerats-nocbench
 

@@ -8,6 +8,7 @@
 set -u
 
 lab_name=links
+# shellcheck source=tests/lab/lab.sh
 . "${AR_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lab/lab.sh"
 libtool=$top_build/libtool
 command -v ldd >/dev/null || bail "ldd is missing"

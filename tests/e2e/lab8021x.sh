@@ -1,4 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
+# shellcheck disable=SC2154 # sourced after tests/helper/lab.sh, which sets work, top_src, top_build, redis_port, vurl, hpid, helper
 #
 # A real wired 802.1X site on one machine, for the end-to-end tests and the
 # demo (sourced by bash after tests/helper/lab.sh, which brings redis-server,
@@ -67,7 +69,7 @@ site_radius() {
 		>/dev/null || bail "tests/fixtures/mkraddb failed"
 	freeradius -X -d "$work/raddb" >>"$work/radius.log" 2>&1 &
 	radius_pid=$!
-	lab_pids+=($radius_pid)
+	lab_pids+=("$radius_pid")
 	wait_for 100 grep -q 'Ready to process requests' "$work/radius.log" ||
 		bail "freeradius did not start"
 }
@@ -106,7 +108,7 @@ dynamic_vlan=0
 CONF
 	hostapd -dd "$work/hostapd.conf" >>"$work/hostapd.log" 2>&1 &
 	hostapd_pid=$!
-	lab_pids+=($hostapd_pid)
+	lab_pids+=("$hostapd_pid")
 	wait_for 50 test -S "$work/hostapd/$site_nas_if" || bail "hostapd did not start"
 }
 
@@ -129,7 +131,7 @@ CONF
 	ip netns exec "$site_ns" wpa_supplicant -D wired -i "$site_dev_if" \
 		-c "$work/wpa_supplicant.conf" -dd >>"$work/wpa_supplicant.log" 2>&1 &
 	supp_pid=$!
-	lab_pids+=($supp_pid)
+	lab_pids+=("$supp_pid")
 	wait_for 50 test -S "$work/wpa/$site_dev_if" || bail "wpa_supplicant did not start"
 }
 
@@ -224,6 +226,7 @@ alive() { kill -0 "$1" 2>/dev/null; }
 helper_stop() {
 	kill -TERM "$hpid" 2>/dev/null
 	# It must stop within its hook timeout; a hang would be a failure of its own.
+	# shellcheck disable=SC2016 # eval expands it at each try
 	if ! wait_for 80 eval '! alive $hpid'; then
 		echo "# acme-rats-helper did not stop on SIGTERM within 8 s" >&2
 		kill -KILL "$hpid" 2>/dev/null
@@ -299,6 +302,7 @@ step_renewed_admitted() {
 	wait_for 300 serial_not "$1" && wait_for 200 station_is authorized &&
 		wait_for 20 last_outcome_is accept
 	local rc=$?
+	# shellcheck disable=SC2034 # the callers read it (tests/e2e/test_8021x.sh, bench/lapse.sh)
 	step_ms=$(( $(ms) - $2 ))
 	return $rc
 }

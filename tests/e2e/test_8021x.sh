@@ -22,7 +22,9 @@
 #
 # Each step is asserted and timed. Needs root (namespaces).
 set -u
+# shellcheck source=tests/helper/lab.sh
 . "${AR_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/helper/lab.sh"
+# shellcheck source=tests/e2e/lab8021x.sh
 . "$top_src/tests/e2e/lab8021x.sh"
 trap 'site_cleanup; lab_cleanup' EXIT
 

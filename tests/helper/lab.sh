@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
 #
 # Sourced by the acme-rats-helper integration tests (bash), on top of the
 # shared shell lab (tests/lab/lab.sh: TAP, $work, cleanup, redis-server):
@@ -10,9 +11,11 @@
 #   start_daemon CONF LOG        acme-rats-helper run, pid in $hpid
 
 lab_name=helper
+# shellcheck source=tests/lab/lab.sh
 . "${AR_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lab/lab.sh"
 helper=$top_build/helper/acme-rats-helper
 # The test build, with the kill -9 hook ACME_RATS_HELPER_CRASH_AT (helper/local.mk).
+# shellcheck disable=SC2034 # for the scripts that source this file
 crash_helper=$top_build/tests/helper/acme-rats-helper-crash
 # `run` hands over to the monitor, which is installed in pkglibexecdir.
 export ACME_RATS_HELPER_MONITOR=$top_build/helper/acme-rats-helper-monitor
@@ -65,6 +68,7 @@ device_tree() {
 }
 
 lab_start_all() {
+	# shellcheck disable=SC2119 # lab_redis: no extra redis-server arguments
 	lab_redis
 	lab_verifier
 	lab_ca "$1"
@@ -126,5 +130,6 @@ soc_flag() {
 # start_daemon CONF LOG: acme-rats-helper run in the background; its pid in $hpid.
 start_daemon() {
 	lab_bg "$2" "$helper" run -c "$1" -v
+	# shellcheck disable=SC2034 # for the scripts that source this file
 	hpid=$!
 }

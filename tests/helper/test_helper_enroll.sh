@@ -7,6 +7,7 @@
 # codes, an unpatched device refused with a clear message, and SIGKILL at
 # each step of the file replacement leaving a working key/certificate pair.
 set -u
+# shellcheck source=tests/helper/lab.sh
 . "$(dirname "$0")/lab.sh"
 
 lab_start_all "identifiers = permanent-identifier
@@ -138,7 +139,7 @@ else
 	not_ok "SIGKILL at each of the 7 steps leaves a valid, matching key/certificate pair" "$crash_detail"
 fi
 run_helper renew --force -c "$work/h.conf"
-gens=$(ls -d "$work"/state/gen-* | wc -l)
+gens=$(find "$work/state" -maxdepth 1 -name 'gen-*' | wc -l)
 if [ "$rc" -eq 0 ] && pair_matches "$work/state" && [ "$gens" -eq 2 ] &&
    [ ! -e "$work/state/live.tmp" ]; then
 	ok "after the crashes a renewal succeeds and leftovers are cleaned (2 generations)"

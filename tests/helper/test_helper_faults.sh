@@ -23,6 +23,7 @@ if [ -z "${AR_FAULTS_NS:-}" ]; then
 	unshare --mount true 2>/dev/null || { echo "Bail out! unshare --mount: must run as root"; exit 1; }
 	AR_FAULTS_NS=1 exec unshare --mount --propagation private -- "$BASH" "$0" "$@"
 fi
+# shellcheck source=tests/helper/lab.sh
 . "$(dirname "$0")/lab.sh"
 
 disk=$work/disk
@@ -70,6 +71,7 @@ status_shows() {
 }
 
 # renew_ok: a forced renewal succeeds and installs a new, matching certificate.
+# shellcheck disable=SC2317 # called through wait_for
 renew_ok() {
 	"$helper" renew --force -c "$work/h.conf" >"$work/out" 2>"$work/err" &&
 	[ "$(live_serial "$state")" != "$old_serial" ] && pair_matches "$state" &&
@@ -186,6 +188,7 @@ start_daemon "$work/d.conf" "$work/d.log"
 # Three failed attempts; each waits out backoff_min (2 s, counted in whole
 # seconds, so at least 1 s) - without the backoff they would follow each
 # other at once.
+# shellcheck disable=SC2317 # called through wait_for
 failed() { [ "$(grep -c "$1" "$work/d.log")" -ge 3 ]; }
 wait_for 300 failed 'event=renew.failed .*result=local-error .*No space left on device'
 got=$?

@@ -9,6 +9,7 @@
 # runs then happen without valgrind and ASan/LSan do the checking (an
 # error makes the helper exit with their status).
 set -u
+# shellcheck source=tests/helper/lab.sh
 . "$(dirname "$0")/lab.sh"
 command -v valgrind >/dev/null || bail "valgrind is missing: run scripts/setup"
 

@@ -8,6 +8,7 @@
 # random badNonce rejections on; a second pebble rejects half of all good
 # nonces, which the helper must retry through.
 set -u
+# shellcheck source=tests/helper/lab.sh
 . "$(dirname "$0")/lab.sh"
 
 command -v pebble >/dev/null || bail "pebble not installed (scripts/setup)"
@@ -94,8 +95,7 @@ then
 else
 	not_ok "pebble: enroll over http-01 (built-in listener), chain verifies to pebble's root" "exit $rc"
 fi
-"$helper" status -c "$work/p.conf" >"$work/out" 2>&1
-if [ $? -eq 0 ] && grep -q '^posture       never attested' "$work/out"; then
+if "$helper" status -c "$work/p.conf" >"$work/out" 2>&1 && grep -q '^posture       never attested' "$work/out"; then
 	ok "pebble: status shows the plain certificate (no attestation)"
 else
 	not_ok "pebble: status shows the plain certificate (no attestation)"
@@ -107,7 +107,7 @@ start_pebble 50
 pebble_conf "$work/p.conf" "$work/state"
 : >"$work/err"
 ok_runs=0
-for i in 1 2; do
+for _ in 1 2; do
 	"$helper" renew --force -c "$work/p.conf" -v >"$work/out" 2>>"$work/err" &&
 		pair_matches "$work/state" && chain_verifies "$work/state" && ok_runs=$((ok_runs + 1))
 done

@@ -12,6 +12,7 @@
 #   retries back off instead of hammering the CA.
 # The timing assertions allow generous slack; nothing waits unbounded.
 set -u
+# shellcheck source=tests/helper/lab.sh
 . "$(dirname "$0")/lab.sh"
 
 # The CA runs its NOC event worker: a SOC "contraindicated" marks the
@@ -23,6 +24,7 @@ lifetime = 1m"
 
 
 hook_conf() {
+	# shellcheck disable=SC2016 # the hooks' shell expands these, not this one
 	printf '[hooks]\npost_renew = echo "renewed $ACME_RATS_SERIAL $ACME_RATS_REASON $ACME_RATS_CERT" >>%s\non_failure = echo "failed $ACME_RATS_RESULT $ACME_RATS_FAILURES" >>%s\ntimeout = 5s\n' \
 		"$work/hooks.out" "$work/hooks.out"
 }
@@ -39,6 +41,7 @@ else
 fi
 first=$(live_serial "$work/state")
 start=$(date +%s)
+# shellcheck disable=SC2317 # called through wait_for
 renewed() { [ -e "$work/state/live/cert.pem" ] && [ "$(live_serial "$work/state")" != "$first" ]; }
 # The hook runs just after the new pair is live: wait for its line too.
 if wait_for 600 renewed && grep -q 'event=ari.window' "$work/helper.log" &&
@@ -52,11 +55,13 @@ fi
 
 # 3: idle, the daemon is one process in its small image: the monitor,
 # mapping the C library and no libcurl or OpenSSL, same pid as started
+# shellcheck disable=SC2317 # called through wait_for
 idle_small() {
 	[ "$(readlink "/proc/$hpid/exe")" = "$(readlink -f "$ACME_RATS_HELPER_MONITOR")" ] &&
 		! grep -qE 'libcurl|libcrypto|libjose' "/proc/$hpid/maps"
 }
 # and after its actions it holds the standard streams and the configuration only
+# shellcheck disable=SC2012 # descriptor numbers, nothing to mangle
 fds() { ls "/proc/$hpid/fd" | sort -n | tr '\n' ' '; }
 if wait_for 100 idle_small && [ -z "$(pgrep -P "$hpid")" ] && [ "$(fds)" = "0 1 2 4 " ]; then
 	ok "run: idle it is one process, the monitor image ($(awk '/^VmRSS/ { print $2 }' "/proc/$hpid/status") kB resident), without libcurl or OpenSSL, descriptors $(fds)"
@@ -68,6 +73,7 @@ fi
 # 4: SIGUSR1
 before=$(live_serial "$work/state")
 kill -USR1 "$hpid"
+# shellcheck disable=SC2317 # called through wait_for
 changed() { [ "$(live_serial "$work/state")" != "$before" ]; }
 if wait_for 100 changed && wait_for 20 grep -q " forced " "$work/hooks.out"; then
 	ok "run: SIGUSR1 renews now"
@@ -105,8 +111,9 @@ ari_poll_max = 2s"
 start_daemon "$work/soc.conf" "$work/soc.log"
 wait_for 50 grep -q 'event=schedule next=ari-poll' "$work/soc.log"
 soc_before=$(live_serial "$work/soc")
-soc_flag contraindicated && soc_flag affirming || bail "the SOC API refused the verdicts"
+{ soc_flag contraindicated && soc_flag affirming; } || bail "the SOC API refused the verdicts"
 t0=$(date +%s)
+# shellcheck disable=SC2317 # called through wait_for
 soc_changed() { [ "$(live_serial "$work/soc")" != "$soc_before" ]; }
 if wait_for 100 soc_changed && grep -q 'reason=ari-renew-now' "$work/soc.log" &&
    pair_matches "$work/soc"; then

@@ -6,6 +6,7 @@
 # tpm2 OpenSSL provider, attests it as a TPM key, has acme-rats-ca certify
 # it, and stores only the TPM's blob of it. Real redis-server, verifier, CA.
 set -u
+# shellcheck source=tests/helper/lab.sh
 . "$(dirname "$0")/lab.sh"
 
 command -v swtpm >/dev/null || bail "swtpm not installed (scripts/setup)"
@@ -13,7 +14,7 @@ command -v swtpm >/dev/null || bail "swtpm not installed (scripts/setup)"
 	bail "the tpm2 OpenSSL provider is not installed (tpm2-openssl, scripts/setup)"
 
 # The swtpm TCTI finds the control channel at the server port + 1.
-for i in 1 2 3 4 5; do
+for _ in 1 2 3 4 5; do
 	tport=$(free_port) || bail "no free port"
 	cport_tpm=$((tport + 1))
 	(exec 3<>"/dev/tcp/127.0.0.1/$cport_tpm") 2>/dev/null || break

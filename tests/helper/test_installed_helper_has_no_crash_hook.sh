@@ -8,6 +8,7 @@
 set -u
 
 lab_name=crashhook
+# shellcheck source=tests/lab/lab.sh
 . "${AR_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lab/lab.sh"
 libtool=$top_build/libtool
 [ -x "$top_build/helper/acme-rats-helper" ] || bail "acme-rats-helper is not built"

@@ -10,16 +10,18 @@
 set -u
 
 lab_name=attest
+# shellcheck source=tests/lab/lab.sh
 . "${AR_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lab/lab.sh"
 helper=$top_build/helper/acme-rats-helper
 verifier=$top_build/verifier/acme-rats-verifier
 for tool in redis-server openssl curl base64; do
 	command -v "$tool" >/dev/null || bail "$tool is missing: run scripts/setup"
 done
-[ -x "$helper" ] && [ -x "$verifier" ] || bail "acme-rats-helper and acme-rats-verifier are not built"
+{ [ -x "$helper" ] && [ -x "$verifier" ]; } || bail "acme-rats-helper and acme-rats-verifier are not built"
 lab_logs="$lab_logs $work/out $work/err"
 
 # --- the lab: redis-server and the verifier -------------------------------
+# shellcheck disable=SC2119 # no extra redis-server arguments
 lab_redis
 lab_verifier
 url=$vurl

@@ -11,6 +11,7 @@
 # read together.
 set -u
 lab_name=benchca
+# shellcheck source=tests/lab/lab.sh
 . "${AR_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lab/lab.sh"
 
 top_src=${AR_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}

@@ -17,9 +17,10 @@
 #   gives a certificate valid at the device's (and a RADIUS server's) time;
 #   200 s ahead gives one OpenSSL refuses as not yet valid, as documented.
 set -u
+# shellcheck source=tests/helper/lab.sh
 . "${AR_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/helper/lab.sh"
 
-ft=$(ls /usr/lib/*/faketime/libfaketimeMT.so.1 2>/dev/null | head -n 1)
+ft=$(find /usr/lib -maxdepth 3 -path '*/faketime/libfaketimeMT.so.1' 2>/dev/null | head -n 1)
 [ -n "$ft" ] || bail "libfaketime is not installed (scripts/setup installs faketime)"
 # ASan must come first among the libraries unless told otherwise.
 faked_asan=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
@@ -56,6 +57,7 @@ clocked() {
 }
 real_path=$PATH
 PATH=$work/bin:$PATH
+# shellcheck disable=SC2119 # no extra redis-server arguments
 lab_redis
 clocked "$work/verifier.clock" lab_verifier
 clocked "$work/ca.clock" lab_ca "identifiers = permanent-identifier
@@ -73,6 +75,7 @@ renew() {
 
 # refused RC PATTERN: the last renewal exited RC, its error matching PATTERN
 # (extended regex), and the live certificate is still $serial.
+# shellcheck disable=SC2317 # called through check
 refused() {
 	[ "$rc" -eq "$1" ] && grep -Eq "$2" "$work/err" && [ "$(live_serial "$work/state")" = "$serial" ]
 }

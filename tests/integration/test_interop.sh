@@ -11,6 +11,7 @@
 # also revokes.
 set -u
 lab_name=interop
+# shellcheck source=tests/lab/lab.sh
 . "${AR_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lab/lab.sh"
 
 ca_bin=$top_build/ca/acme-rats-ca
@@ -19,8 +20,9 @@ for tool in certbot lego pebble-challtestsrv redis-server openssl curl; do
 done
 [ -x "$ca_bin" ] || bail "acme-rats-ca is not built"
 
+# shellcheck disable=SC2119 # no extra redis-server arguments
 lab_redis
-dns_port=$(free_port) && mgmt_port=$(free_port) && http_port=$(free_port) || bail "no free port"
+{ dns_port=$(free_port) && mgmt_port=$(free_port) && http_port=$(free_port); } || bail "no free port"
 lab_bg "$work/challtestsrv.log" pebble-challtestsrv -dns01 "127.0.0.1:$dns_port" -http01 '' \
 	-https01 '' -tlsalpn01 '' -management "127.0.0.1:$mgmt_port" -defaultIPv4 127.0.0.1 \
 	-defaultIPv6 ''

@@ -22,7 +22,9 @@
 # error; a wrong password is refused and the daemon says so, without any
 # password in any log.
 set -u
+# shellcheck source=tests/helper/lab.sh
 . "${AR_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/helper/lab.sh"
+# shellcheck source=tests/e2e/lab8021x.sh
 . "$top_src/tests/e2e/lab8021x.sh"	# site_ca_extra (worker + NAS), site_radius
 
 users="acme-rats-ca acme-rats-verifier rlm_acme_rats acme-rats-ctl"

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
 #
 # The shell side of the test lab (tests/lab/lab.c is the C side): TAP
 # output, free ports, bounded waits, a real redis-server, and cleanup of
@@ -78,15 +79,16 @@ lab_done() {
 }
 
 # free_port: a port of 127.0.0.1 claimed for this test (tests/lab/ports.sh).
+# shellcheck source=tests/lab/ports.sh
 . "$top_src/tests/lab/ports.sh"
 free_port() { claim_port "$work/ports"; }
 
 # wait_for TENTHS COMMAND...: run the command until it succeeds, at most
 # TENTHS tenths of a second.
 wait_for() {
-	local t=$1 i
+	local t=$1 _
 	shift
-	for i in $(seq 1 "$t"); do
+	for _ in $(seq 1 "$t"); do
 		"$@" && return 0
 		sleep 0.1
 	done
@@ -95,8 +97,8 @@ wait_for() {
 
 # Wait (at most $2 tenths of a second) until 127.0.0.1:$1 accepts.
 wait_tcp() {
-	local i
-	for i in $(seq 1 "$2"); do
+	local _
+	for _ in $(seq 1 "$2"); do
 		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
 		sleep 0.1
 	done

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
 #
 # TCP ports for test and benchmark servers on 127.0.0.1; sourced, not run.
 #
@@ -13,15 +14,15 @@
 ports_dir=${TMPDIR:-/tmp}/acmerats-ports
 
 claim_port() {
-	local p i lo
+	local p lo
 	read -r lo _ </proc/sys/net/ipv4/ip_local_port_range
 	[ "$lo" -gt 12000 ] || lo=32768
 	mkdir -p "$ports_dir" || return 1
-	for i in $(seq 1 400); do
+	for _ in $(seq 1 400); do
 		p=$((10000 + (RANDOM * 32768 + RANDOM) % (lo - 10000)))
 		if ! mkdir "$ports_dir/$p" 2>/dev/null; then
-			[ -n "$(find "$ports_dir/$p" -maxdepth 0 -mmin +60 2>/dev/null)" ] &&
-				rmdir "$ports_dir/$p" 2>/dev/null && mkdir "$ports_dir/$p" 2>/dev/null || continue
+			[ -n "$(find "$ports_dir/$p" -maxdepth 0 -mmin +60 2>/dev/null)" ] || continue
+			{ rmdir "$ports_dir/$p" 2>/dev/null && mkdir "$ports_dir/$p" 2>/dev/null; } || continue
 		fi
 		if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			rmdir "$ports_dir/$p"

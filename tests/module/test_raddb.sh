@@ -49,6 +49,7 @@ bad "a missing issuer_certs file is refused" \
 	's|issuer_certs = .*|issuer_certs = /nonexistent/issuer.pem|' 'issuer_certs'
 
 mk
+# shellcheck disable=SC2016 # FreeRADIUS's $INCLUDE, not a shell expansion
 sed -i '/\$INCLUDE dictionary.acme_rats/d' "$dir/raddb/dictionary"
 if ! check && grep -q 'attribute TLS-Client-Cert-1.3.6.1.4.1.59371.1.1 is not defined' "$dir/xc.log"; then
 	ok "without dictionary.acme_rats the module refuses to start"

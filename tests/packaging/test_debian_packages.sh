@@ -105,6 +105,7 @@ check() { # description command...
 }
 indent() { sed "s/^/# ${1:-}/"; }
 
+# shellcheck disable=SC2317 # the EXIT trap runs it
 cleanup() {
 	[ -z "$prep_pid" ] || kill "$prep_pid" 2>/dev/null
 	if [ -n "$nspawn_pid" ] && kill -0 "$nspawn_pid" 2>/dev/null; then
@@ -452,6 +453,7 @@ openssl x509 -req -in server.csr -CA /etc/acme-rats/ca/root-ca.crt \
 chgrp freerad server.key && chmod 0640 server.key
 ' >>"$work/check.log" 2>&1
 printf '\n$INCLUDE dictionary.acme_rats\n' >>"$rd/dictionary"
+# shellcheck disable=SC2016 # FreeRADIUS's $INCLUDE, ${certdir} and ${confdir}, written literally
 sed -i -e '/^\ttls-config tls-common {/,/^\t}/ {
 	s|^\(\t\tprivate_key_file\) = .*|\1 = ${certdir}/acme-rats/server.key|
 	s|^\(\t\tcertificate_file\) = .*|\1 = ${certdir}/acme-rats/server.crt|
@@ -461,6 +463,7 @@ sed -i -e '/^\ttls-config tls-common {/,/^\t}/ {
 		$INCLUDE ${confdir}/acme-rats/tls-config.conf' \
 	-e '/^\ttls {/,/^\t}/ s/^\t\ttls = tls-common$/&\
 		$INCLUDE ${confdir}\/acme-rats\/eap-tls.conf/' "$rd/mods-available/eap"
+# shellcheck disable=SC2016 # FreeRADIUS's $INCLUDE and ${confdir}, written literally
 sed -i -e 's/^\tremove_reply_message_if_eap$/&\
 	$INCLUDE ${confdir}\/acme-rats\/post-auth.conf/' \
 	-e 's/^\t\tremove_reply_message_if_eap$/&\
