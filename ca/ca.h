@@ -10,12 +10,12 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include <openssl/x509.h>
 
 #include "acme_jws.h"
 #include "acme_status.h"
 #include "daemon.h"
 #include "ear.h"
-#include <openssl/x509.h>
 #include "httpd.h"
 #include "jwk.h"
 #include "noc.h"
@@ -23,6 +23,15 @@
 #include "token.h"
 
 #define ACME_ERR "urn:ietf:params:acme:error:"
+#define ACME_PATH "/acme/"
+/*
+ * Longest base_url accepted (checked at start), and the size of every URL
+ * the CA builds from it: base_url, ACME_PATH, a resource kind and id and a
+ * suffix ("/finalize", "/orders") fit with room to spare.
+ */
+#define CA_BASE_URL_MAX		400
+#define CA_URL_MAX		600
+
 /** Orders listed per account (the newest). */
 #define ACCOUNT_ORDERS_MAX	1000
 /*
@@ -37,15 +46,9 @@ static inline int64_t ca_backdate(int64_t lifetime_s)
 {
 	return CA_BACKDATE_S < lifetime_s / 8 ? CA_BACKDATE_S : lifetime_s / 8;
 }
-#define ACME_PATH "/acme/"
-/*
- * Longest base_url accepted (checked at start), and the size of every URL
- * the CA builds from it: base_url, ACME_PATH, a resource kind and id and a
- * suffix ("/finalize", "/orders") fit with room to spare.
- */
-#define CA_BASE_URL_MAX		400
-#define CA_URL_MAX		600
 
+/** @name Configuration and state (config.c) */
+/** @{ */
 typedef struct ca_conf {
 	daemon_server_conf_t	server;
 	daemon_redis_conf_t	redis;
@@ -109,10 +112,6 @@ typedef struct ca_profile {
 #define PROFILE_ID_DNS		0x1
 #define PROFILE_ID_PERMANENT	0x2
 
-const char *ca_hint_name(enum ca_hint h);
-/** Registry value (or its "measured-boot" spelling) to a hint; -1 if unknown. */
-int ca_hint_parse(const char *v);
-
 /** One External Account Binding key from the inventory. */
 typedef struct ca_eab {
 	char		kid[128];
@@ -138,12 +137,24 @@ typedef struct ca {
 int ca_load(ca_t *ca, const char *path, ar_err_t *err);
 void ca_free(ca_t *ca);
 const ca_eab_t *ca_eab_find(const ca_t *ca, const char *kid);
+/** @} */
+
+/** @name Certificate profiles (profile.c) */
+/** @{ */
+const char *ca_hint_name(enum ca_hint h);
+/** Registry value (or its "measured-boot" spelling) to a hint; -1 if unknown. */
+int ca_hint_parse(const char *v);
+
+/** daemon_section_t.each for [profile "name"]: bind one profile into ca_conf_t. */
+int ca_profile_bind(void *base, const ar_conf_section_t *s, ar_err_t *err);
+void ca_profiles_free(ca_conf_t *c);
 const ca_profile_t *ca_profile_find(const ca_t *ca, const char *name);
-/** 1 when @p account's EAB inventory entry names device @p value (pre-authorized). */
-int ca_eab_preauthorized(const ca_t *ca, const json_t *account, const char *value);
 /** The profile an account orders under: its EAB key's, else the default. */
 const ca_profile_t *ca_account_profile(const ca_t *ca, const json_t *account);
+/** @} */
 
+/** @name The request pipeline and responses (acme.c) */
+/** @{ */
 /**
  * The record an endpoint reads first (the order, authorization or
  * certificate its URL names), read in the round trip that loads the
@@ -173,7 +184,10 @@ typedef struct acme_req {
 	ca_prefetch_t		pre;		/**< the endpoint's record, read with the account */
 } acme_req_t;
 
-/* Responses: every one carries a fresh Replay-Nonce and the index Link. */
+/** The HTTP entry point (ar_http_handler_t). */
+void ca_handle(void *ctx, const ar_http_req_t *req, ar_http_resp_t *resp);
+
+/* Every response carries a fresh Replay-Nonce and the index Link. */
 void acme_problem(ca_t *ca, ar_http_resp_t *resp, int status, const char *type,
 		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void acme_problem_from(ca_t *ca, ar_http_resp_t *resp, const ar_err_t *err);
@@ -181,22 +195,29 @@ void acme_problem_from(ca_t *ca, ar_http_resp_t *resp, const ar_err_t *err);
 void acme_problem_bad_alg(ca_t *ca, ar_http_resp_t *resp, const char *why);
 void acme_json(ca_t *ca, ar_http_resp_t *resp, int status, json_t *body);
 void acme_headers(ca_t *ca, ar_http_resp_t *resp);
+/** @} */
 
-/** The HTTP entry point (ar_http_handler_t). */
-void ca_handle(void *ctx, const ar_http_req_t *req, ar_http_resp_t *resp);
-
-/* Accounts (account.c). */
+/** @name Accounts (account.c) */
+/** @{ */
 void account_new(acme_req_t *r, ar_http_resp_t *resp);
 void account_post(acme_req_t *r, const char *id, ar_http_resp_t *resp);
 /** keyChange, RFC 8555 7.3.5. */
 void account_key_change(acme_req_t *r, ar_http_resp_t *resp);
-/* Records in the store (record.c). */
+/**
+ * Load the account named by a kid URL, and @p pre's record (may be NULL) in
+ * the same round trip; @p text (may be NULL) gets the record as stored
+ * (malloc'd), for a later compare-and-set. 1 found, 0 absent, -1 error.
+ */
+int account_load(ca_t *ca, ar_store_t *st, const char *kid, char *id, size_t idsize,
+		 json_t **account, char **text, ca_prefetch_t *pre, ar_err_t *err);
+/** @} */
+
+/** @name Records in the store (record.c) */
+/** @{ */
 int ca_new_id(char *out, size_t size);
 void ca_rfc3339(int64_t t, char *buf, size_t size);
 /** "<base_url>/acme/<kind>/<id>". */
 void ca_url(const ca_t *ca, const char *kind, const char *id, char *out, size_t size);
-int ca_record_put(ar_store_t *st, const char *kind, const char *id, const json_t *rec,
-		  ar_err_t *err);
 /**
  * Queue records on a write batch (the caller runs it, with other writes, in
  * one transaction). -1 only when a record cannot be serialized; a failure of
@@ -204,17 +225,14 @@ int ca_record_put(ar_store_t *st, const char *kind, const char *id, const json_t
  */
 int ca_records_queue(ar_store_batch_t *b, const char *const *kinds, const char *const *ids,
 		     json_t *const *recs, size_t n, ar_err_t *err);
-/** Several records in one transaction (e.g. an order and its authorizations). */
-int ca_records_put(ar_store_t *st, const char *const *kinds, const char *const *ids,
-		   json_t *const *recs, size_t n, ar_err_t *err);
-/** Several records in one round trip; any missing one is an error. */
-int ca_records_get(ar_store_t *st, const char *const *kinds, const char *const *ids, size_t n,
-		   json_t **recs, ar_err_t *err);
-/** As ca_records_get(); @p text0 (may be NULL) gets record 0 as stored (malloc'd). */
+/**
+ * Several records in one round trip; any missing one is an error. @p text0
+ * (may be NULL) gets record 0 as stored (malloc'd).
+ */
 int ca_records_get_text(ar_store_t *st, const char *const *kinds, const char *const *ids,
 			size_t n, json_t **recs, char **text0, ar_err_t *err);
 /**
- * As ca_records_get(); @p texts (may be NULL) gets every record as stored
+ * As ca_records_get_text(); @p texts (may be NULL) gets every record as stored
  * (malloc'd each; all NULL on failure), for a later compare-and-set.
  */
 int ca_records_get_texts(ar_store_t *st, const char *const *kinds, const char *const *ids,
@@ -258,7 +276,17 @@ json_t *ca_record_own(acme_req_t *r, const char *kind, const char *id, ar_http_r
  */
 json_t *ca_record_own_text(acme_req_t *r, const char *kind, const char *id, char **text,
 			   ar_http_resp_t *resp);
-/** Recompute an order's status from its authorizations (written once, order.c). */
+/** @} */
+
+/** @name Orders and authorizations (order.c) */
+/** @{ */
+void order_new(acme_req_t *r, ar_http_resp_t *resp);
+void order_post(acme_req_t *r, const char *id, ar_http_resp_t *resp);
+void authz_post(acme_req_t *r, const char *id, ar_http_resp_t *resp);
+json_t *order_view(const ca_t *ca, const char *id, const json_t *order);
+json_t *authz_view(const ca_t *ca, const char *id, const json_t *authz);
+
+/** Recompute an order's status from its authorizations (written once). */
 int order_refresh(acme_req_t *r, json_t *order, ar_err_t *err);
 /**
  * Whether order @p id can no longer issue: 1 when it is invalid (as refreshed)
@@ -283,35 +311,30 @@ int order_load_with_authzs(acme_req_t *r, const char *order_id, const json_t *au
  */
 void order_derive(json_t *order, const json_t *authzs, const char *changed_id,
 		  const json_t *changed);
-json_t *authz_view(const ca_t *ca, const char *id, const json_t *authz);
+/** 1 when @p account's EAB inventory entry names device @p value (pre-authorized). */
+int ca_eab_preauthorized(const ca_t *ca, const json_t *account, const char *value);
+/** @} */
 
-/* Orders and authorizations (order.c). */
-void order_new(acme_req_t *r, ar_http_resp_t *resp);
-void order_post(acme_req_t *r, const char *id, ar_http_resp_t *resp);
-void authz_post(acme_req_t *r, const char *id, ar_http_resp_t *resp);
+/** @name Finalization and certificates (finalize.c) */
+/** @{ */
 /**
- * POST to an order's finalize URL (finalize.c); @p stored is the order
+ * POST to an order's finalize URL; @p stored is the order
  * record as read, which the ready -> processing transition expects.
  */
 void order_finalize(acme_req_t *r, const char *id, json_t *order, const char *stored,
 		    ar_http_resp_t *resp);
-/** POST-as-GET of a certificate chain (finalize.c). */
+/** POST-as-GET of a certificate chain. */
 void cert_post(acme_req_t *r, const char *id, ar_http_resp_t *resp);
-json_t *order_view(const ca_t *ca, const char *id, const json_t *order);
+/** @} */
 
-/** revokeCert, RFC 8555 7.6 (revoke.c). */
-void revoke_post(acme_req_t *r, const char *rest, ar_http_resp_t *resp);
+/** @name Challenges (challenge.c) and domain validation (validate.c) */
+/** @{ */
+/** POST to a challenge: "<authz id>/<index>". */
+void challenge_post(acme_req_t *r, const char *path, ar_http_resp_t *resp);
 
-/* Renewal information, RFC 9773 (ari.c). */
-void ari_get(ca_t *ca, const char *certid, ar_http_resp_t *resp);
-/** certID = base64url(AKI) "." base64url(serial) to lower-case hex; -1 if malformed. */
-int ari_certid_parse(const char *certid, char *aki, size_t akisize, char *serial,
-		     size_t serialsize);
-/** The certlife record of a certificate (its validity, for the renewal window). */
-json_t *ari_life_record(int64_t not_before, int64_t not_after);
 /*
- * Domain validation (validate.c): 0 valid; -1 invalid, @problem is the ACME
- * error type (dns, connection, incorrectResponse) and @detail says why.
+ * Domain validation: 0 valid; -1 invalid, @problem is the ACME error type
+ * (dns, connection, incorrectResponse) and @detail says why.
  */
 int validate_http01(const ca_t *ca, const char *name, const char *token, const char *keyauth,
 		    const char **problem, char *detail, size_t size);
@@ -319,16 +342,22 @@ int validate_dns01(const ca_t *ca, const char *name, const char *keyauth, const 
 		   char *detail, size_t size);
 /** Check dns_resolver at start-up. */
 int validate_conf(const ca_t *ca, ar_err_t *err);
+/** @} */
 
-/** POST to a challenge: "<authz id>/<index>" (challenge.c). */
-void challenge_post(acme_req_t *r, const char *path, ar_http_resp_t *resp);
+/** @name Revocation (revoke.c) */
+/** @{ */
+/** revokeCert, RFC 8555 7.6. */
+void revoke_post(acme_req_t *r, const char *rest, ar_http_resp_t *resp);
+/** @} */
 
-/**
- * Load the account named by a kid URL, and @p pre's record (may be NULL) in
- * the same round trip; @p text (may be NULL) gets the record as stored
- * (malloc'd), for a later compare-and-set. 1 found, 0 absent, -1 error.
- */
-int account_load(ca_t *ca, ar_store_t *st, const char *kid, char *id, size_t idsize,
-		 json_t **account, char **text, ca_prefetch_t *pre, ar_err_t *err);
+/** @name Renewal information, RFC 9773 (ari.c) */
+/** @{ */
+void ari_get(ca_t *ca, const char *certid, ar_http_resp_t *resp);
+/** certID = base64url(AKI) "." base64url(serial) to lower-case hex; -1 if malformed. */
+int ari_certid_parse(const char *certid, char *aki, size_t akisize, char *serial,
+		     size_t serialsize);
+/** The certlife record of a certificate (its validity, for the renewal window). */
+json_t *ari_life_record(int64_t not_before, int64_t not_after);
+/** @} */
 
 #endif

@@ -44,9 +44,6 @@ static const ar_conf_rule_t acme_rules[] = {
 	AR_CONF_END
 };
 
-int ca_profile_bind(void *base, const ar_conf_section_t *s, ar_err_t *err);
-void ca_profiles_free(ca_conf_t *c);
-
 static int nas_bind(void *base, const ar_conf_section_t *s, ar_err_t *err)
 {
 	return noc_nas_bind(&((ca_conf_t *)base)->events, s, err);

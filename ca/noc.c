@@ -278,7 +278,12 @@ static int renew_now(ar_store_t *st, const ar_store_event_t *ev, const char *ser
 	return rc;
 }
 
-int noc_handle(const noc_conf_t *c, ar_store_t *st, const ar_store_event_t *ev, noc_result_t *res)
+/*
+ * Act on one event: returns 0 when it is done with (acknowledge it), -1
+ * when the store failed (leave it pending, it is retried).
+ */
+static int noc_handle(const noc_conf_t *c, ar_store_t *st, const ar_store_event_t *ev,
+		      noc_result_t *res)
 {
 	int contraindicated = !strcmp(ev->status, "contraindicated");
 	int rc = 0;

@@ -63,10 +63,4 @@ typedef struct noc {
 int noc_start(noc_t *n, const noc_conf_t *c, const ar_store_opts_t *so, ar_err_t *err);
 void noc_stop(noc_t *n);
 
-/**
- * Act on one event: returns 0 when it is done with (acknowledge it), -1
- * when the store failed (leave it pending, it is retried).
- */
-int noc_handle(const noc_conf_t *c, ar_store_t *st, const ar_store_event_t *ev, noc_result_t *res);
-
 #endif

@@ -159,9 +159,6 @@ static int load_policy(const ar_conf_section_t *s, ca_profile_t *p, ar_err_t *er
 	return rc < 0 ? ar_conf_error(s, "policy", err, "%s", err->msg) : 0;
 }
 
-/* daemon_section_t.each for [profile "name"]. */
-int ca_profile_bind(void *base, const ar_conf_section_t *s, ar_err_t *err);
-
 int ca_profile_bind(void *base, const ar_conf_section_t *s, ar_err_t *err)
 {
 	ca_conf_t *c = base;
@@ -200,8 +197,6 @@ int ca_profile_bind(void *base, const ar_conf_section_t *s, ar_err_t *err)
 	}
 	return load_policy(s, p, err);
 }
-
-void ca_profiles_free(ca_conf_t *c);
 
 void ca_profiles_free(ca_conf_t *c)
 {

@@ -176,36 +176,10 @@ int ca_records_queue(ar_store_batch_t *b, const char *const *kinds, const char *
 	return 0;
 }
 
-int ca_records_put(ar_store_t *st, const char *const *kinds, const char *const *ids,
-		   json_t *const *recs, size_t n, ar_err_t *err)
-{
-	ar_store_batch_t *b = ar_store_batch_new(st);
-
-	if (ca_records_queue(b, kinds, ids, recs, n, err) < 0) {
-		ar_store_batch_free(b);
-		return -1;
-	}
-	return ar_store_batch_exec(b, err);
-}
-
-int ca_record_put(ar_store_t *st, const char *kind, const char *id, const json_t *rec,
-		  ar_err_t *err)
-{
-	json_t *r = (json_t *)rec;
-
-	return ca_records_put(st, &kind, &id, &r, 1, err);
-}
-
 static int plausible_id(const char *id)
 {
 	return strlen(id) > 0 && strlen(id) <= 43 && strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 		"abcdefghijklmnopqrstuvwxyz0123456789-_") == strlen(id);
-}
-
-int ca_records_get(ar_store_t *st, const char *const *kinds, const char *const *ids, size_t n,
-		   json_t **recs, ar_err_t *err)
-{
-	return ca_records_get_text(st, kinds, ids, n, recs, NULL, err);
 }
 
 int ca_records_get_some(ar_store_t *st, const char *kind, const char *const *ids, size_t n,

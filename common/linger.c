@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Lingering close of answered connections whose client is still sending (linger.h). */
 #include "config.h"
 
 #include <errno.h>
@@ -209,17 +210,6 @@ void ar_linger_add(ar_linger_t *l, int fd)
 	pthread_mutex_unlock(&l->lock);
 	if (first)
 		wake(l);	/* it may be waiting with no deadline */
-}
-
-unsigned ar_linger_count(ar_linger_t *l)
-{
-	unsigned i, n = 0;
-
-	pthread_mutex_lock(&l->lock);
-	for (i = 0; i < l->count; i++)
-		n += l->ring[(l->head + i) % l->max].fd >= 0;
-	pthread_mutex_unlock(&l->lock);
-	return n;
 }
 
 void ar_linger_stop(ar_linger_t *l)

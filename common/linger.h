@@ -35,9 +35,6 @@ ar_linger_t *ar_linger_start(unsigned max, unsigned ms, size_t max_bytes, ar_err
  */
 void ar_linger_add(ar_linger_t *l, int fd);
 
-/** Sockets lingering now (for tests and logs). */
-unsigned ar_linger_count(ar_linger_t *l);
-
 /** Stop the thread and close every socket still lingering. NULL is ignored. */
 void ar_linger_stop(ar_linger_t *l);
 

@@ -110,8 +110,14 @@ static int refused(acme_client_t *c, const char *url, ar_err_t *err)
 			  slash ? slash + 1 : url);
 }
 
-int acme_post(acme_client_t *c, const char *url, const json_t *payload, http_resp_t *out,
-	      ar_err_t *err)
+/*
+ * POST a JWS of @p payload (NULL: POST-as-GET) to @p url. A badNonce answer
+ * is retried with the nonce it carried, up to ACME_BADNONCE_RETRIES times.
+ * @return 0 with a 2xx answer in @p out (release with http_resp_free()),
+ *	   or -1 (see the file comment).
+ */
+static int acme_post(acme_client_t *c, const char *url, const json_t *payload,
+		     http_resp_t *out, ar_err_t *err)
 {
 	unsigned tries;
 	char *body;

@@ -41,15 +41,6 @@ int acme_open(acme_client_t *c, const char *directory, const http_opts_t *o,
 void acme_close(acme_client_t *c);
 
 /**
- * POST a JWS of @p payload (NULL: POST-as-GET) to @p url. A badNonce answer
- * is retried with the nonce it carried, up to ACME_BADNONCE_RETRIES times.
- * @return 0 with a 2xx answer in @p out (release with http_resp_free()),
- *	   or -1 (see the file comment).
- */
-int acme_post(acme_client_t *c, const char *url, const json_t *payload, http_resp_t *out,
-	      ar_err_t *err);
-
-/**
  * Find or create the account of the key (newAccount), with an External
  * Account Binding when @p eab_kid is given (@p eab_hmac: base64url key).
  * Sets @c kid.

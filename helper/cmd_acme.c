@@ -122,7 +122,8 @@ int helper_load(const char *prog, const char *path, int verbose, helper_conf_t *
 	return 0;
 }
 
-int helper_exit_for(enroll_result_t r)
+/* The exit code of an enrollment result. */
+static int helper_exit_for(enroll_result_t r)
 {
 	switch (r) {
 	case ENROLL_OK:		return HELPER_EXIT_AFFIRMING;

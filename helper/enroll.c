@@ -36,7 +36,7 @@ static const char *const result_names[] = {
 	[ENROLL_RETRY] = "unavailable", [ENROLL_LOCAL] = "local-error",
 };
 
-const char *enroll_result_name(enroll_result_t r)
+static const char *enroll_result_name(enroll_result_t r)
 {
 	return r <= ENROLL_LOCAL ? result_names[r] : "?";
 }

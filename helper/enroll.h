@@ -22,8 +22,6 @@ typedef enum enroll_result {
 	ENROLL_LOCAL,		/**< configuration, key or file problem on this device */
 } enroll_result_t;
 
-const char *enroll_result_name(enroll_result_t r);
-
 /**
  * Run one attempt and record it in state.json (success resets the
  * failure count and the posture clock; failure counts and keeps the

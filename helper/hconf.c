@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* acme-rats-helper.conf: reading and checking it (hconf.h). */
 #include "config.h"
 
 #include <stddef.h>
@@ -176,6 +177,16 @@ static int parse_listen(helper_conf_t *c, ar_err_t *err)
 	return 0;
 }
 
+/* Number of main (not remote-attestation) identifiers. */
+static size_t helper_conf_main_ids(const helper_conf_t *c)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < c->nids; i++)
+		n += strcmp(c->ids[i].type, AR_ID_ATTESTATION) != 0;
+	return n;
+}
+
 int helper_conf_load(const char *path, helper_conf_t *c, ar_err_t *err)
 {
 	memset(c, 0, sizeof(*c));
@@ -209,13 +220,4 @@ void helper_conf_free(helper_conf_t *c)
 {
 	daemon_conf_free(sections, NSECTIONS, c);
 	OPENSSL_cleanse(c->eab_hmac, sizeof(c->eab_hmac));
-}
-
-size_t helper_conf_main_ids(const helper_conf_t *c)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < c->nids; i++)
-		n += strcmp(c->ids[i].type, AR_ID_ATTESTATION) != 0;
-	return n;
 }

@@ -83,7 +83,4 @@ typedef struct helper_conf {
 int helper_conf_load(const char *path, helper_conf_t *c, ar_err_t *err);
 void helper_conf_free(helper_conf_t *c);
 
-/** Number of main (not remote-attestation) identifiers. */
-size_t helper_conf_main_ids(const helper_conf_t *c);
-
 #endif

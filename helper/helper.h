@@ -41,9 +41,6 @@ void cmd_run_usage(FILE *f);
 /** Load the configuration and set the log level; 0 or an exit code (message printed). */
 int helper_load(const char *prog, const char *path, int verbose, helper_conf_t *conf);
 
-/** The exit code of an enrollment result. */
-int helper_exit_for(enroll_result_t r);
-
 /** The schedule's input from the configuration, state and installed certificate. */
 void helper_sched_input(const helper_conf_t *c, const cs_state_t *st, const cs_cert_t *cert,
 			int have_cert, int64_t now, sched_in_t *in);

@@ -90,7 +90,8 @@ static int session_nonce(const ar_http_req_t *req, session_t *s, ar_http_resp_t 
 	return 0;
 }
 
-void api_new_session(verifier_t *v, const ar_http_req_t *req, ar_http_resp_t *resp)
+static void api_new_session(verifier_t *v, const ar_http_req_t *req,
+			    ar_http_resp_t *resp)
 {
 	char id[SESSION_ID_MAX + 1], nonce[2 * SESSION_NONCE_MAX], expiry[32], loc[256];
 	session_t s = { .nonce_len = 0 };
@@ -412,7 +413,8 @@ static void record_posture(verifier_t *v, const ar_evidence_t *ev, const ar_ear_
 		ar_warn("event=posture.store_failed device=%.64s error=\"%s\"", ev->device_id, err.msg);
 }
 
-void api_evidence(verifier_t *v, const char *sid, const ar_http_req_t *req, ar_http_resp_t *resp)
+static void api_evidence(verifier_t *v, const char *sid, const ar_http_req_t *req,
+			 ar_http_resp_t *resp)
 {
 	char nonce[2 * SESSION_NONCE_MAX], reason[AR_STORE_REASON_MAX + 1], tv[96], dev[160];
 	int64_t now = time(NULL);

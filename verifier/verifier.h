@@ -65,8 +65,6 @@ int verifier_event(ar_store_t *st, const char *type, const char *device, ar_stat
 		   const char *reason, ar_err_t *err);
 
 /* Route handlers. */
-void api_new_session(verifier_t *v, const ar_http_req_t *req, ar_http_resp_t *resp);
-void api_evidence(verifier_t *v, const char *sid, const ar_http_req_t *req, ar_http_resp_t *resp);
 void soc_posture(verifier_t *v, const char *device, const ar_http_req_t *req, ar_http_resp_t *resp);
 
 /**
