@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The load generators' shared clock, latency percentiles and CPU accounting (benchutil.h). */
 #include "config.h"
 
 #include <stdio.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* ACME Replay-Nonces: sealed tokens, each spent once across the replicas (nonce.h). */
 #include "config.h"
 
 #include <stdio.h>

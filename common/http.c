@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The HTTPS client (libcurl) every outgoing request goes through, with its limits (http.h). */
 #include "config.h"
 
 #include <ctype.h>

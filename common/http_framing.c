@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Where a request's body ends, or why it is refused before it is read (http_framing.h). */
 #include "config.h"
 
 #include <stdarg.h>

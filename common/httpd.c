@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The daemons' HTTPS server: libmicrohttpd, bounded requests, one handler (httpd.h). */
 #include "config.h"
 
 #include <arpa/inet.h>

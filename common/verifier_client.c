@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The device's side of the verifier's challenge-response API, over HTTPS (verifier_client.h). */
 #include "config.h"
 
 #include <stdio.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The verifier API's URLs and response parsers, without I/O (verifier_proto.h). */
 #include "config.h"
 
 #include <ctype.h>

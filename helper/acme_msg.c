@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Parsers of the ACME server responses the helper reads, without I/O (acme_msg.h). */
 #include "config.h"
 
 #include <ctype.h>

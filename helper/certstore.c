@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The helper's files: certificate, chain and key replaced as one, and its state (certstore.h). */
 #include "config.h"
 
 #include <dirent.h>

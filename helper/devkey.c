@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The device key: a PEM file, or a key that never leaves the TPM (devkey.h). */
 #include "config.h"
 
 #include <stdlib.h>

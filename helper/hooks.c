@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The operator's post_renew and on_failure commands, with ACME_RATS_* facts (hooks.h). */
 #include "config.h"
 
 #include <errno.h>

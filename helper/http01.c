@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The built-in http-01 responder (http01.h). */
 #include "config.h"
 
 #include <arpa/inet.h>

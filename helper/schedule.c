@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* When the helper acts next, as one pure function (schedule.h). */
 #include "config.h"
 
 #include "schedule.h"

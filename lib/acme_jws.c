@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* ACME request envelopes and External Account Binding (acme_jws.h). */
 #include "config.h"
 
 #include <stdio.h>

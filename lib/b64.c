@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Strict base64url without padding (b64.h). */
 #include "config.h"
 
 #include <stdlib.h>

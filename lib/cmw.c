@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* RATS Conceptual Message Wrappers, JSON forms (cmw.h). */
 #include "config.h"
 
 #include <ctype.h>

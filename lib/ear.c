@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* EAT Attestation Results: parsing, verification and appraisal against a policy (ear.h). */
 #include "config.h"
 
 #include <stdarg.h>

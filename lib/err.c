@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Filling in the error record, and the names of its codes (err.h). */
 #include "config.h"
 
 #include <stdarg.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Device evidence and its appraisal against reference values (evidence.h). */
 #include "config.h"
 
 #include <ctype.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Evidence signed by the device's enrolled key, and its CMW wrapping (evidence_jws.h). */
 #include "config.h"
 
 #include <stdint.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Loading untrusted JSON: size cap, no duplicate members, precise errors (json.h). */
 #include "config.h"
 
 #include "json.h"

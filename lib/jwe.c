@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* JSON Web Encryption of evidence: ECDH-ES+A256KW with A256GCM (jwe.h). */
 #include "config.h"
 
 #include <stdlib.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* JSON Web Keys and RFC 7638 thumbprints (jwk.h). */
 #include "config.h"
 
 #include <inttypes.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* JSON Web Signatures, flattened and compact, with explicit algorithm policy (jws.h). */
 #include "config.h"
 
 #include <stdlib.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* key=value log lines (log.h). */
 #include "config.h"
 
 #include <errno.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Self-authenticating tokens: data and a truncated HMAC-SHA256 (token.h). */
 #include "config.h"
 
 #include <pthread.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* A minimal ACME client for the integration tests (acmec.h). */
 #include "config.h"
 
 #include <stdio.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Shared pieces of the acme-rats-ca integration tests (catest.h). */
 #include "config.h"
 
 #include <signal.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Evidence fixtures for the integration tests (evfix.h). */
 #include "config.h"
 
 #include <stdio.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* A small HTTPS client for the integration tests (httpc.h). */
 #include "config.h"
 
 #include <stdio.h>

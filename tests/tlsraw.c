@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* A raw HTTPS client that sends what no HTTP library would (tlsraw.h). */
 #include "config.h"
 
 #include <arpa/inet.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Challenge-response sessions without server state (session.h). */
 #include "config.h"
 
 #include <string.h>

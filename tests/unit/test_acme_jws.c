@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Unit tests of ACME request envelopes and External Account Binding. */
 #include "config.h"
 
 #include "testutil.h"

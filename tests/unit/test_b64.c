@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Unit tests of base64url, with the RFC 4648 vectors. */
 #include "config.h"
 
 #include "testutil.h"

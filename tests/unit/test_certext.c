@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Unit tests of the attestation certificate extension. */
 #include "config.h"
 
 #include <time.h>

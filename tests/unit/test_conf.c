@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Unit tests of the configuration-file reader and its binding. */
 #include "config.h"
 
 #include <fcntl.h>

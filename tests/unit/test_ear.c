@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Unit tests of EAT Attestation Results and their appraisal. */
 #include "config.h"
 
 #include "testutil.h"

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Unit tests of the error record and the log lines. */
 #include "config.h"
 
 #include <unistd.h>

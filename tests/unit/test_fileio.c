@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Unit tests of whole-file reads with a cap and atomic replacement (lib/fileio.c). */
 #include "config.h"
 
 #include <sys/stat.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Unit tests of JSON Web Keys and thumbprints, with the RFC vectors. */
 #include "config.h"
 
 #include <sys/stat.h>

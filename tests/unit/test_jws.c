@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Unit tests of JSON Web Signatures, with the RFC vectors. */
 #include "config.h"
 
 #include <jose/jose.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Unit tests of CSR checks and certificate issuance. */
 #include "config.h"
 
 #include <openssl/bio.h>
