@@ -121,6 +121,14 @@ static int transfer_encoding(ar_http_framing_t *f, const char *value, size_t len
 	return 0;
 }
 
+/* Whether @name (@len bytes) starts with @field (any case) and goes on. */
+static int extends(const char *name, size_t len, const char *field)
+{
+	size_t n = strlen(field);
+
+	return len > n && !strncasecmp(name, field, n);
+}
+
 int ar_http_framing_field(ar_http_framing_t *f, const char *name, size_t name_len,
 			  const char *value, size_t value_len)
 {
@@ -135,6 +143,17 @@ int ar_http_framing_field(ar_http_framing_t *f, const char *name, size_t name_le
 	    memchr(value, '\0', value_len))
 		return refuse(f, "header field %s holds CR, LF or NUL (RFC 9110 5.5)",
 			      quote(name, name_len, q));
+	/*
+	 * libmicrohttpd 0.9.75 glues an obs-fold continuation line onto the
+	 * field's name ("Content-Length: 0" CRLF " 61" reaches us as
+	 * "Content-Length61": "0") and frames as if the field were absent,
+	 * where a proxy in front may unfold it (RFC 9112 5.2). A name that
+	 * extends a framing field's is such a fold: refused.
+	 */
+	if (extends(name, name_len, "Content-Length") ||
+	    extends(name, name_len, "Transfer-Encoding"))
+		return refuse(f, "header field %s is a folded framing field (obs-fold, RFC 9112 "
+			      "5.2)", quote(name, name_len, q));
 	if (named(name, name_len, "Content-Length"))
 		return content_length(f, value, value_len);
 	if (named(name, name_len, "Transfer-Encoding"))

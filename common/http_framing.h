@@ -17,6 +17,9 @@
  *   in more than one field, or other than exactly the one coding "chunked";
  * - a field name that is not a token (such as "Content-Length " with a blank
  *   before the colon), a field value holding CR, LF or NUL (RFC 9110 5);
+ * - a name that extends Content-Length's or Transfer-Encoding's: how
+ *   libmicrohttpd 0.9.75 hands over such a field folded onto a continuation
+ *   line (obs-fold, RFC 9112 5.2);
  * - an HTTP/1.1 request without Host, or with more than one (RFC 9112 3.2);
  *
  * and, when nothing is malformed, a Content-Length above the body limit as

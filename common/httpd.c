@@ -20,6 +20,7 @@
 
 #include "buf.h"
 #include "fileio.h"
+#include "deadline.h"
 #include "http_framing.h"
 #include "httpd.h"
 #include "linger.h"
@@ -43,6 +44,8 @@ struct ar_httpd {
 	void			*ctx;
 	size_t			max_body;
 	ar_linger_t		*linger;
+	ar_deadlines_t		*deadlines;
+	int64_t			phase_ms;	/* a request's header section, then its body */
 	char			*cert;
 	char			*key;
 	size_t			key_len;
@@ -78,10 +81,34 @@ struct ar_http_req {
 /* ar_http_resp_t.status of a request handed to a worker. */
 #define STATUS_DEFERRED	(-1)
 
-/* Per connection (libmicrohttpd's socket context). */
+/*
+ * Per connection (libmicrohttpd's socket context). Its deadline: the TLS
+ * handshake and a request's header section must be in within phase_ms of
+ * the connection's start or of the previous answer, the body within
+ * phase_ms more; none while the handler works (deadline.h).
+ */
 typedef struct conn_state {
 	int			linger;	/* answered with input unread: close lingering */
+	int			watched;
+	ar_deadline_t		dl;
 } conn_state_t;
+
+static conn_state_t *state_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+/* The connection's next deadline: @ms from now, or none (0). */
+static void deadline_in(struct MHD_Connection *conn, int64_t ms)
+{
+	conn_state_t *cs = state_of(conn);
+
+	if (cs && cs->watched)
+		ar_deadline_set(&cs->dl, ms ? ar_deadline_now() + ms : 0);
+}
 
 const char *ar_http_method(const ar_http_req_t *req)
 {
@@ -282,6 +309,7 @@ static enum MHD_Result first_call(ar_http_req_t *req, const char *version)
 	ar_http_resp_t resp;
 	ar_framing_t verdict;
 
+	deadline_in(req->conn, h->phase_ms);	/* the header section is in: now the body */
 	ar_http_framing_init(&f, version);
 	MHD_get_connection_values_n(req->conn, MHD_HEADER_KIND, on_field, &f);
 	verdict = ar_http_framing_end(&f, h->max_body);
@@ -370,6 +398,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 	if (req->answered)	/* resumed: the worker's answer */
 		return answer(req, &req->resp);
+	deadline_in(conn, 0);	/* the request is in; the handler has its own bounds */
 	memset(&resp, 0, sizeof(resp));
 	if (req->too_large) {
 		char detail[96];
@@ -425,10 +454,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
 	ar_http_req_t *req = *con_cls;
+	ar_httpd_t *h = cls;
 
-	(void)cls;
-	(void)conn;
 	(void)toe;
+	deadline_in(conn, h->phase_ms);	/* the next request on this connection */
 	if (!req)
 		return;
 	ar_buf_free(&req->body);
@@ -453,10 +482,21 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 	int fd;
 
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-		*socket_context = calloc(1, sizeof(conn_state_t));	/* NULL: no lingering */
+		cs = calloc(1, sizeof(conn_state_t));	/* NULL: no lingering, no deadline */
+		ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (cs && ci) {
+			cs->dl.fd = ci->connect_fd;
+			cs->dl.at_ms = ar_deadline_now() + h->phase_ms;
+			peer_text(conn, cs->dl.peer, sizeof(cs->dl.peer));
+			ar_deadlines_add(h->deadlines, &cs->dl);
+			cs->watched = 1;
+		}
+		*socket_context = cs;
 		return;
 	}
 	*socket_context = NULL;
+	if (cs && cs->watched)
+		ar_deadlines_remove(h->deadlines, &cs->dl);
 	if (cs && cs->linger) {
 		ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 		fd = ci ? fcntl(ci->connect_fd, F_DUPFD_CLOEXEC, 0) : -1;
@@ -558,6 +598,10 @@ ar_httpd_t *ar_httpd_start(const ar_httpd_opts_t *o, ar_http_handler_t handler, 
 	h->linger = ar_linger_start(LINGER_MAX, LINGER_MS, LINGER_BYTES, err);
 	if (!h->linger)
 		goto error;
+	h->phase_ms = (int64_t)(o->timeout_s ? o->timeout_s : 10) * 1000;
+	h->deadlines = ar_deadlines_start(err);
+	if (!h->deadlines)
+		goto error;
 
 	/*
 	 * Not MHD_USE_TURBO: with it, libmicrohttpd 0.9.75 never times out a
@@ -624,6 +668,7 @@ void ar_httpd_stop(ar_httpd_t *h)
 	if (h->mhd)
 		MHD_stop_daemon(h->mhd);
 	ar_linger_stop(h->linger);
+	ar_deadlines_stop(h->deadlines);
 	pthread_cond_destroy(&h->more);
 	pthread_mutex_destroy(&h->lock);
 	if (h->key) {

@@ -18,6 +18,9 @@
  * - a connection answered before its body was read is closed with a
  *   lingering close (linger.h), so that a client still sending reads the
  *   answer instead of a reset;
+ * - a request's deadline: the TLS handshake and header section within
+ *   timeout_s of the connection's start (or of the previous answer), the
+ *   body within timeout_s more, however slowly its bytes come (deadline.h);
  * - connection count, connections per client address, idle connection
  *   timeout (slow clients are dropped), memory per connection (64 KiB: a
  *   larger request line or header section gets libmicrohttpd's own 414 or

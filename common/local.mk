@@ -23,7 +23,8 @@ common_libardaemon_la_LIBADD = lib/libacmerats.la $(OPENSSL_LIBS) $(HIREDIS_LIBS
 noinst_LTLIBRARIES += common/libarhttpd.la
 common_libarhttpd_la_SOURCES = common/httpd.c common/httpd.h \
 	common/daemon_main.c common/daemon_main.h \
-	common/http_framing.c common/http_framing.h common/linger.c common/linger.h
+	common/http_framing.c common/http_framing.h common/linger.c common/linger.h \
+	common/deadline.c common/deadline.h
 common_libarhttpd_la_CPPFLAGS = $(AM_CPPFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS) \
 	$(HIREDIS_CFLAGS)
 common_libarhttpd_la_LIBADD = common/libardaemon.la lib/libacmerats.la $(MHD_LIBS) \

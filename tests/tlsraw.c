@@ -100,7 +100,8 @@ size_t tlsraw_read(tlsraw_t *t, char *buf, size_t cap, int timeout_ms, int *clos
 			continue;
 		}
 		e = SSL_get_error(t->ssl, n);
-		if (e == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (e == SSL_ERROR_WANT_READ ||
+		    (e == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK)))
 			break;		/* timed out */
 		if (closed)
 			*closed = 1;	/* close_notify, end of file or reset */

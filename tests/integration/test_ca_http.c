@@ -173,6 +173,35 @@ static void test_request_smuggling_with_transfer_encoding_refused(void **state)
 }
 
 /*
+ * obs-fold on a framing field (RFC 9112 5.2): libmicrohttpd 0.9.75 glues
+ * the continuation line onto the field's name and frames as if the field
+ * were not there, where a proxy in front may unfold it into the length or
+ * the coding: refused, with the smuggled request behind it never read.
+ */
+static void test_request_smuggling_by_a_folded_framing_field_refused(void **state)
+{
+	static const char *const cases[] = {
+		"Content-Length: 0\r\n 61\r\n",
+		"Content-Length: 3\r\n 0\r\n",
+		"Content-Length: 3\r\n\t0\r\n",
+		"Transfer-Encoding:\r\n chunked\r\nContent-Length: 5\r\n",
+		"Content-Length: 5\r\nTransfer-Encoding:\r\n chunked\r\n",
+	};
+	static const char smuggled[] = "0\r\n\r\nGET /directory HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+	char head[512], resp[8192];
+	size_t i;
+	int closed;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(head, sizeof(head), POST_HEAD "%s", cases[i]);
+		exchange(head, smuggled, strlen(smuggled), 0, resp, sizeof(resp), NULL, &closed);
+		expect_refusal(resp, closed, 400, "malformed", "folded framing field");
+		assert_null(strstr(tlsraw_body(resp), "HTTP/1.1"));
+	}
+}
+
+/*
  * A lone Content-Length that is not a plain decimal: libmicrohttpd refuses
  * it with its own 400 before the CA sees the request (docs/ca.md lists
  * these answers); what counts is that the request is refused and the
@@ -409,17 +438,64 @@ static void test_connection_flood_from_one_address_limited(void **state)
 		close(fds[i]);
 }
 
+/*
+ * Slow-loris: a client that sends its header section, or its body, a byte
+ * at a time never lets the idle timeout expire. The request must be in
+ * within [server] timeout (the header section from the connection's start,
+ * the body from the end of the headers): a CA with timeout = 2s cuts both
+ * at about 2 s, whatever the trickle.
+ */
+static void test_slow_loris_cut_at_the_request_timeout(void **state)
+{
+	static const char *const heads[] = {
+		"GET /directory HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ",
+		POST_HEAD "Content-Length: 100\r\n\r\n",
+	};
+	ca_proc_t slow;
+	char buf[4096];
+	size_t i;
+
+	(void)state;
+	setenv("MKCA_SERVER_TIMEOUT", "2s", 1);
+	assert_int_equal(catest_start_ca(&slow, t.redis.port, "no"), 0);
+	unsetenv("MKCA_SERVER_TIMEOUT");
+	for (i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+		int64_t t0, took;
+		int closed = 0;
+		tlsraw_t c;
+
+		assert_int_equal(tlsraw_connect(&c, slow.port, slow.cafile, 0), 0);
+		t0 = lab_now_ms();
+		assert_int_equal(tlsraw_write(&c, heads[i], strlen(heads[i])), strlen(heads[i]));
+		while (!closed && lab_now_ms() - t0 < 8000) {
+			if (tlsraw_write(&c, "a", 1) != 1)
+				break;
+			tlsraw_read(&c, buf, sizeof(buf), 250, &closed);
+			if (buf[0])
+				fprintf(stderr, "# got: %.200s\n", buf);
+		}
+		took = lab_now_ms() - t0;
+		tlsraw_close(&c);
+		fprintf(stderr, "# trickle %zu cut after %lld ms\n", i, (long long)took);
+		assert_true(took >= 1500);
+		assert_true(took < 4000);
+	}
+	catest_stop_ca(&slow);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_request_smuggling_with_two_content_lengths_refused),
 		cmocka_unit_test(test_request_smuggling_with_transfer_encoding_refused),
+		cmocka_unit_test(test_request_smuggling_by_a_folded_framing_field_refused),
 		cmocka_unit_test(test_lone_content_length_not_plain_decimal_refused),
 		cmocka_unit_test(test_request_with_two_hosts_or_none_refused),
 		cmocka_unit_test(test_oversize_announced_body_answered_at_once),
 		cmocka_unit_test(test_oversize_body_sent_whole_still_reads_the_413),
 		cmocka_unit_test(test_oversize_chunked_body_refused),
 		cmocka_unit_test(test_connection_flood_from_one_address_limited),
+		cmocka_unit_test(test_slow_loris_cut_at_the_request_timeout),
 	};
 
 	return cmocka_run_group_tests_name("ca_http", tests, group_setup, group_teardown);
