@@ -27,20 +27,18 @@
 
 #include "b64.h"
 #include "ca.h"
+#include "hex.h"
 #include "json.h"
 
 /* base64url of up to @max bytes to lower-case hex. */
 static int b64_to_hex(const char *b64, size_t len, size_t max, char *hex, size_t size)
 {
 	uint8_t raw[64];
-	size_t n, i;
+	size_t n;
 
-	if (max > sizeof(raw) || ar_b64url_decode(b64, len, raw, max, &n, NULL) < 0 || n == 0 ||
-	    2 * n + 1 > size)
+	if (max > sizeof(raw) || ar_b64url_decode(b64, len, raw, max, &n, NULL) < 0 || n == 0)
 		return -1;
-	for (i = 0; i < n; i++)
-		snprintf(hex + 2 * i, 3, "%02x", raw[i]);
-	return 0;
+	return ar_hex_encode(raw, n, hex, size, NULL);
 }
 
 int ari_certid_parse(const char *certid, char *aki, size_t akisize, char *serial,

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "store_int.h"
 
 #define SESSION_LINE_MAX 8192	/* every session field percent-encoded at worst */
@@ -38,7 +39,6 @@ static int pct_needed(unsigned char ch)
 static int session_encode(const ar_store_session_t *ss, char *buf, size_t size, size_t *out_len,
 			  ar_err_t *err)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	size_t i, j, off = 0, len;
 	const char *p;
 
@@ -65,8 +65,8 @@ static int session_encode(const ar_store_session_t *ss, char *buf, size_t size, 
 				goto too_long;
 			if (pct_needed(ch)) {
 				buf[off++] = '%';
-				buf[off++] = hex[ch >> 4];
-				buf[off++] = hex[ch & 15];
+				(void)ar_hex_encode_upper(&ch, 1, buf + off, size - off, NULL);
+				off += 2;
 			} else {
 				buf[off++] = (char)ch;
 			}

@@ -16,6 +16,7 @@
 #include <openssl/x509v3.h>
 
 #include "b64.h"
+#include "hex.h"
 #include "x509.h"
 
 #define RSA_MIN_BITS	2048
@@ -1021,21 +1022,6 @@ fail:
 
 /* ---- certificate identifiers ---- */
 
-static int hex(const unsigned char *b, size_t n, char *out, size_t outsize, ar_err_t *err)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	if (outsize < 2 * n + 1)
-		return ar_err_set(err, AR_ERR_TOO_LARGE, "buffer too small for %zu bytes of hex", n);
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[b[i] >> 4];
-		out[2 * i + 1] = digits[b[i] & 0x0f];
-	}
-	out[2 * n] = '\0';
-	return 0;
-}
-
 /*
  * Serial DER content octets: the magnitude, with a 00 in front when its
  * first bit is set. Serials are positive (RFC 5280 4.1.2.2).
@@ -1076,12 +1062,13 @@ int ar_cert_ids(X509 *cert, char *aki_hex, size_t akisize, char *serial_hex,
 
 	if (aki_hex) {
 		aki = aki_keyid(cert, err);
-		if (!aki || hex(ASN1_STRING_get0_data(aki), (size_t)ASN1_STRING_length(aki), aki_hex,
-				akisize, err))
+		if (!aki || ar_hex_encode(ASN1_STRING_get0_data(aki), (size_t)ASN1_STRING_length(aki),
+					  aki_hex, akisize, err))
 			return -1;
 	}
 	if (serial_hex &&
-	    (serial_octets(cert, sn, &snlen, err) || hex(sn, snlen, serial_hex, serialsize, err)))
+	    (serial_octets(cert, sn, &snlen, err) ||
+	     ar_hex_encode(sn, snlen, serial_hex, serialsize, err)))
 		return -1;
 	return 0;
 }

@@ -47,6 +47,7 @@
 
 #include "check.h"
 #include "fileio.h"
+#include "hex.h"
 #include "log.h"
 #include "store.h"
 
@@ -431,13 +432,14 @@ static int parse_enum(CONF_SECTION *conf, char const *option, char const *value,
 	return -1;
 }
 
+/* Hex of @p len bytes at @p p, as many whole bytes as fit in @p size. */
 static void hex_of(unsigned char const *p, int len, char *out, size_t size)
 {
-	int i;
+	size_t n = len > 0 ? (size_t)len : 0;
 
-	out[0] = '\0';
-	for (i = 0; i < len && (size_t)(2 * i + 2) < size; i++)
-		snprintf(out + 2 * i, 3, "%02x", p[i]);
+	if (n > (size - 1) / 2)
+		n = (size - 1) / 2;
+	(void)ar_hex_encode(p, n, out, size, NULL);
 }
 
 /* The text of a certificate time exactly as encoded (FreeRADIUS copies it so). */

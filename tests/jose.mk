@@ -3,6 +3,7 @@
 jose_unit_tests = \
 	tests/unit/test_err_log \
 	tests/unit/test_b64 \
+	tests/unit/test_hex \
 	tests/unit/test_jwk \
 	tests/unit/test_jws \
 	tests/unit/test_jwe \

@@ -15,6 +15,7 @@
 
 #include "testutil.h"
 #include "check.h"
+#include "hex.h"
 #include "radtest.h"
 #include "store.h"
 #include "x509.h"
@@ -298,11 +299,11 @@ static void expect_reply_message(const char *prefix, const char *reason)
 static void expect_reply(const char *name, const char *text)
 {
 	char hex[300];
-	size_t i;
+	size_t n = strlen(text);
 
-	for (i = 0; text[i] && i < sizeof(hex) / 2 - 1; i++)
-		snprintf(hex + 2 * i, 3, "%02x", (unsigned char)text[i]);
-	hex[2 * i] = '\0';
+	if (n > sizeof(hex) / 2 - 1)
+		n = sizeof(hex) / 2 - 1;
+	assert_int_equal(ar_hex_encode(text, n, hex, sizeof(hex), NULL), 0);
 	expect_reply_hex(name, hex, text);
 }
 
