@@ -8,7 +8,7 @@ lib_libacmerats_la_SOURCES += \
 	lib/token.c lib/token.h \
 	lib/buf.c lib/buf.h \
 	lib/fileio.c lib/fileio.h \
-	lib/jwk.c lib/jwk.h \
+	lib/jwk.c lib/jwks.c lib/jwk.h \
 	lib/jws.c lib/jws.h \
 	lib/jwe.c lib/jwe.h \
 	lib/acme_jws.c lib/acme_jws.h
