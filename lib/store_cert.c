@@ -64,7 +64,8 @@ static int cert_cmds(ar_store_t *s, const ar_store_cert_t *c, cert_cmds_t *cc, a
 	    store_hex_norm(c->serial, serial, "serial", err) < 0 ||
 	    store_cert_key(s, cc->key, sizeof(cc->key), c->device, aki, serial, err) < 0 ||
 	    store_dev_key(s, cc->certs, sizeof(cc->certs), c->device, "certs", err) < 0 ||
-	    store_key_fmt(cc->idx, sizeof(cc->idx), err, "%s:certidx:%s:%s", s->prefix, aki, serial) < 0 ||
+	    store_key_fmt(cc->idx, sizeof(cc->idx), err, "%s:certidx:%s:%s", s->prefix, aki,
+			  serial) < 0 ||
 	    store_glob_key(s, cc->devices, sizeof(cc->devices), "devices", err) < 0)
 		return -1;
 	if (c->not_after <= 0 || c->not_after > INT64_MAX / 1000 - s->cert_grace_s)

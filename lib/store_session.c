@@ -30,7 +30,6 @@ static const field_t session_fields[] = {
 /*
  *	Session line: "k=v k=v ...", values percent-encoded (see store.h).
  */
-
 static int pct_needed(unsigned char ch)
 {
 	return ch < '!' || ch > '~' || ch == '%' || ch == '=';
