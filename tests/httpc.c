@@ -9,26 +9,16 @@
 
 #include <curl/curl.h>
 
+#include "buf.h"
 #include "httpc.h"
 
 #define HTTPC_MAX_BODY	(1 << 20)
 
 static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 {
-	httpc_resp_t *r = ctx;
 	size_t len = size * n;
-	char *grown;
 
-	if (r->len + len > HTTPC_MAX_BODY)
-		return 0;
-	grown = realloc(r->body, r->len + len + 1);
-	if (!grown)
-		return 0;
-	r->body = grown;
-	memcpy(r->body + r->len, data, len);
-	r->len += len;
-	r->body[r->len] = '\0';
-	return len;
+	return ar_buf_append(ctx, data, len) == AR_OK ? len : 0;
 }
 
 /* Keep the headers tests look at, trimmed. */
@@ -87,6 +77,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 int httpc(const httpc_req_t *req, httpc_resp_t *out)
 {
 	struct curl_slist *hdrs = NULL;
+	ar_buf_t body = AR_BUF_INIT(HTTPC_MAX_BODY);
 	char line[512];
 	CURLcode rc;
 	CURL *c;
@@ -103,7 +94,7 @@ int httpc(const httpc_req_t *req, httpc_resp_t *out)
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, out);
 	if (!strcmp(req->method, "POST")) {
@@ -129,11 +120,9 @@ int httpc(const httpc_req_t *req, httpc_resp_t *out)
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(c);
-	if (!out->body) {
-		out->body = calloc(1, 1);
-		if (!out->body)
-			return -1;
-	}
+	out->body = ar_buf_steal(&body, &out->len);
+	if (!out->body)
+		return -1;
 	/* A server that answers early (413 before the body) and closes may make
 	 * the upload fail after the status arrived: that is still a response.
 	 * On failure the caller owns nothing. */
