@@ -12,8 +12,10 @@
 #include <jose/jose.h>
 #include <jose/openssl.h>
 #include <openssl/bio.h>
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 
 #include "b64.h"
@@ -233,7 +235,58 @@ static const uint8_t ed25519_small_order_y[][ED25519_LEN] = {
 	  0x03, 0x7a },
 };
 
-/* The y of an Ed25519 public key is canonical (below p = 2^255 - 19) and not of small order. */
+/*
+ * Whether an Ed25519 point encoding decodes (RFC 8032 5.1.3): with y read
+ * (little-endian, sign bit cleared), x^2 = (y^2 - 1) / (d y^2 + 1) mod p
+ * must have a square root, and x = 0 must come with the sign bit clear.
+ * OpenSSL takes any 32 bytes as a raw key and only fails at verification.
+ * 1 yes, 0 no, -1 out of memory.
+ */
+static int ed25519_decodes(const uint8_t enc[ED25519_LEN])
+{
+	uint8_t y_le[ED25519_LEN];
+	BN_CTX *ctx = BN_CTX_new();
+	BIGNUM *p, *d, *y, *u, *v, *root;
+	int rc = -1;
+
+	memcpy(y_le, enc, sizeof(y_le));
+	y_le[ED25519_LEN - 1] &= 0x7f;
+	if (!ctx)
+		return -1;
+	BN_CTX_start(ctx);
+	p = BN_CTX_get(ctx);
+	d = BN_CTX_get(ctx);
+	y = BN_CTX_get(ctx);
+	u = BN_CTX_get(ctx);
+	v = BN_CTX_get(ctx);
+	if (!v || !BN_set_bit(p, 255) || !BN_sub_word(p, 19) ||
+	    /* d = -121665 / 121666 */
+	    !BN_set_word(u, 121666) || !BN_mod_inverse(d, u, p, ctx) || !BN_mul_word(d, 121665) ||
+	    !BN_nnmod(d, d, p, ctx) || !BN_sub(d, p, d) ||
+	    !BN_lebin2bn(y_le, ED25519_LEN, y) || !BN_mod_sqr(y, y, p, ctx) ||
+	    !BN_mod_sub(u, y, BN_value_one(), p, ctx) ||			/* y^2 - 1 */
+	    !BN_mod_mul(v, d, y, p, ctx) || !BN_mod_add(v, v, BN_value_one(), p, ctx) ||
+	    !BN_mod_inverse(v, v, p, ctx) || !BN_mod_mul(u, u, v, p, ctx))	/* x^2 */
+		goto out;
+	if (BN_is_zero(u)) {
+		rc = !(enc[ED25519_LEN - 1] & 0x80);
+		goto out;
+	}
+	ERR_set_mark();
+	root = BN_mod_sqrt(NULL, u, p, ctx);	/* NULL: not a square */
+	ERR_pop_to_mark();
+	rc = root != NULL;
+	BN_free(root);
+out:
+	BN_CTX_end(ctx);
+	BN_CTX_free(ctx);
+	return rc;
+}
+
+/*
+ * The y of an Ed25519 public key is canonical (below p = 2^255 - 19), a
+ * point of the curve and not of small order.
+ */
 static int check_ed25519_point(const uint8_t x[ED25519_LEN], ar_err_t *err)
 {
 	uint8_t y[ED25519_LEN];
@@ -250,7 +303,15 @@ static int check_ed25519_point(const uint8_t x[ED25519_LEN], ar_err_t *err)
 		if (!memcmp(y, ed25519_small_order_y[i], ED25519_LEN))
 			return ar_err_set(err, AR_ERR_BAD_KEY, "Ed25519 key \"x\" is a point of small "
 					  "order: anyone could sign for it");
-	return 0;
+	switch (ed25519_decodes(x)) {
+	case 1:
+		return 0;
+	case 0:
+		return ar_err_set(err, AR_ERR_BAD_KEY, "Ed25519 key \"x\" is not a point of the "
+				  "curve (RFC 8032 5.1.3)");
+	default:
+		return ar_err_set(err, AR_ERR_NOMEM, "out of memory");
+	}
 }
 
 /* Ed25519 keys: OpenSSL's raw key import (libjose 11 has no OKP). */

@@ -477,6 +477,9 @@ static void test_jwk_ed25519_small_order_key_refused_as_anyone_can_sign_for_it(v
 		{ "xxdqcD1N2E-6PAt2DRBnDyogU_osOczGTsf9d5KsA3o", "small order" },
 		/* y = p + 1, a second spelling of the identity */
 		{ "7v_______________________________________38", "not a canonical" },
+		/* y = 2 and y = 7: no x makes them points of the curve */
+		{ "AgAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "not a point of the curve" },
+		{ "BwAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "not a point of the curve" },
 	};
 	unsigned char identity[32] = { 1 }, forged[64] = { 1 };	/* R = identity, S = 0 */
 	const char *msg = "{\"account\":\"anyone's\"}";
@@ -514,7 +517,7 @@ static void test_jwk_ed25519_private_part_must_match_and_pkey_gives_the_same_jwk
 
 	(void)state;
 	snprintf(text, sizeof(text), "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"d\":\"%s\","
-		 "\"x\":\"21qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo\"}", d_b64);
+		 "\"x\":\"AwAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}", d_b64);	/* y = 3 */
 	assert_null(parse(text, 0, &err));
 	assert_err(&err, AR_ERR_BAD_KEY, "does not match its public key");
 	snprintf(text, sizeof(text), "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"d\":\"%s\","
