@@ -308,8 +308,8 @@ void armod_check(const armod_policy_t *pol, const armod_cert_t *cert, ar_store_t
 		return;
 	}
 	if (!is) {
-		decide(res, ARMOD_REJECT, "issuer not verified: the chain's issuing certificate "
-		       "(serial %.40s, issuer %.40s) is not one of issuer_certs",
+		decide(res, ARMOD_REJECT, "issuer not verified: the chain's issuing CA (serial "
+		       "%.40s, issuer %.48s) is not one of issuer_certs",
 		       cert->ca_serial ? cert->ca_serial : "none", cert->ca_issuer ? cert->ca_issuer : "none");
 		return;
 	}

@@ -106,7 +106,7 @@ typedef struct armod_cert {
 /** What the check found and decided. Plain data. */
 typedef struct armod_result {
 	armod_decision_t decision;
-	char		reason[160];			/**< one phrase, for Reply-Message and the log */
+	char		reason[200];			/**< one phrase, for Reply-Message and the log */
 	char		device[AR_STORE_DEVICE_MAX + 1];	/**< "" when unknown */
 	char		serial[AR_STORE_HEX_MAX + 1];	/**< normalised, "" when unusable */
 	char		aki[AR_STORE_HEX_MAX + 1];

@@ -973,7 +973,7 @@ static void degraded_flush(rlm_acme_rats_t *inst, int force)
 static void log_decision(rlm_acme_rats_t *inst, REQUEST *request, armod_result_t const *res,
 			 int64_t latency_us, char const *stage)
 {
-	char reason[200];
+	char reason[256];
 
 	ar_log_q(reason, sizeof(reason), res->reason);
 	RINFO("decision device=%s serial=%s outcome=%s reason=%s posture_age=%lld latency_us=%lld "

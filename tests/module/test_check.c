@@ -175,6 +175,12 @@ static void test_leaf_forged_under_another_ca_with_copied_issuer_fields_refused(
 	t.cert.ca_issuer = "/CN=another enterprise CA";	/* ... under the other anchor */
 	r = decide(ARMOD_REJECT, "issuer not verified");
 	assert_string_equal(r.device, "");
+	/* the whole phrase, long issuer names cut inside it, not at its end */
+	t.cert.ca_serial = "7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a";
+	t.cert.ca_issuer = "/C=XX/O=Another Enterprise With A Long Name/OU=Certificate Authorities"
+			   "/CN=another enterprise CA";
+	r = decide(ARMOD_REJECT, "issuer not verified");
+	assert_non_null(strstr(r.reason, "is not one of issuer_certs"));
 	t.pol.pass_non_acme = 1;			/* a claim to be ours is never passed on */
 	decide(ARMOD_REJECT, "issuer not verified");
 	/* Every depth-1 field counts: name, issuer and serial copied, validity not. */
