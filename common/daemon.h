@@ -38,6 +38,9 @@ typedef struct daemon_redis_conf {
 	char		*password_file;
 	int64_t		connect_timeout;	/**< ms */
 	int64_t		command_timeout;	/**< ms */
+	char		*sentinels;		/**< "host:port,...": the primary by Sentinel */
+	char		*master_name;
+	char		*sentinel_password_file;
 } daemon_redis_conf_t;
 
 /** [log]. */
@@ -79,6 +82,7 @@ int daemon_read_key(const char *path, uint8_t key[32], ar_err_t *err);
 typedef struct daemon_stores {
 	ar_store_opts_t	opts;
 	char		password[256];
+	char		sentinel_password[256];
 	pthread_key_t	key;
 	int		key_made;
 } daemon_stores_t;

@@ -24,6 +24,10 @@ const ar_conf_rule_t daemon_redis_rules[] = {
 	{ "password_file", AR_CONF_STRING, RDS(password_file), 0, NULL, 0, 0, NULL },
 	{ "connect_timeout", AR_CONF_DURATION, RDS(connect_timeout), 0, "200ms", 1, 60000, NULL },
 	{ "command_timeout", AR_CONF_DURATION, RDS(command_timeout), 0, "100ms", 1, 60000, NULL },
+	{ "sentinels", AR_CONF_STRING, RDS(sentinels), 0, NULL, 0, 0, NULL },
+	{ "master_name", AR_CONF_STRING, RDS(master_name), 0, NULL, 0, 0, NULL },
+	{ "sentinel_password_file", AR_CONF_STRING, RDS(sentinel_password_file), 0, NULL, 0, 0,
+	  NULL },
 	AR_CONF_END
 };
 
@@ -41,6 +45,19 @@ int daemon_stores_init(daemon_stores_t *s, const daemon_redis_conf_t *c, ar_err_
 	if (c->password_file && daemon_read_secret(c->password_file, s->password,
 						   sizeof(s->password), err) < 0)
 		return -1;
+	if (!c->sentinels != !c->master_name)
+		return ar_err_set(err, AR_ERR_CONFIG, "[redis] sentinels and master_name go "
+				  "together");
+	if (c->sentinel_password_file && !c->sentinels)
+		return ar_err_set(err, AR_ERR_CONFIG, "[redis] sentinel_password_file needs "
+				  "sentinels");
+	if (c->sentinel_password_file &&
+	    daemon_read_secret(c->sentinel_password_file, s->sentinel_password,
+			       sizeof(s->sentinel_password), err) < 0)
+		return -1;
+	s->opts.sentinels = c->sentinels;
+	s->opts.master_name = c->master_name;
+	s->opts.sentinel_password = s->sentinel_password[0] ? s->sentinel_password : NULL;
 	s->opts.host = c->host;
 	s->opts.port = (int)c->port;
 	s->opts.unix_path = c->unix_socket;
@@ -77,4 +94,5 @@ void daemon_stores_free(daemon_stores_t *s)
 		pthread_key_delete(s->key);
 	}
 	OPENSSL_cleanse(s->password, sizeof(s->password));
+	OPENSSL_cleanse(s->sentinel_password, sizeof(s->sentinel_password));
 }

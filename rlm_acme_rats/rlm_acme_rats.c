@@ -85,6 +85,9 @@ typedef struct rlm_acme_rats_redis {
 	char const	*prefix;
 	uint32_t	timeout_ms;
 	uint32_t	connect_timeout_ms;
+	char const	*sentinels;	/* "host:port,...": the primary by Redis Sentinel */
+	char const	*master_name;
+	char const	*sentinel_password;
 } rlm_acme_rats_redis_t;
 
 /* A session record waiting to be written again. */
@@ -186,6 +189,9 @@ static const CONF_PARSER redis_config[] = {
 	{ "prefix", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_NOT_EMPTY, rlm_acme_rats_t, redis.prefix), "acmerats" },
 	{ "timeout", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_acme_rats_t, redis.timeout_ms), "100" },
 	{ "connect_timeout", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_acme_rats_t, redis.connect_timeout_ms), "100" },
+	{ "sentinels", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_NOT_EMPTY, rlm_acme_rats_t, redis.sentinels), NULL },
+	{ "master_name", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_NOT_EMPTY, rlm_acme_rats_t, redis.master_name), NULL },
+	{ "sentinel_password", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_SECRET, rlm_acme_rats_t, redis.sentinel_password), NULL },
 	CONF_PARSER_TERMINATOR
 };
 
@@ -615,6 +621,14 @@ static int check_settings(rlm_acme_rats_t *inst, CONF_SECTION *conf)
 	}
 	if (inst->redis.password_file && read_password_file(inst, conf) < 0)
 		return -1;
+	if (!inst->redis.sentinels != !inst->redis.master_name) {
+		cf_log_err_cs(conf, "redis: sentinels and master_name go together");
+		return -1;
+	}
+	if (inst->redis.sentinel_password && !inst->redis.sentinels) {
+		cf_log_err_cs(conf, "redis: sentinel_password needs sentinels");
+		return -1;
+	}
 	if (inst->redis.username && !inst->redis.password) {
 		cf_log_err_cs(conf, "redis: username \"%s\" needs a password", inst->redis.username);
 		return -1;
@@ -808,6 +822,9 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	inst->store_opts.port = (int)inst->redis.port;
 	inst->store_opts.username = inst->redis.username;
 	inst->store_opts.password = inst->redis.password;
+	inst->store_opts.sentinels = inst->redis.sentinels;
+	inst->store_opts.master_name = inst->redis.master_name;
+	inst->store_opts.sentinel_password = inst->redis.sentinel_password;
 	inst->store_opts.prefix = inst->redis.prefix;
 	inst->store_opts.command_timeout_ms = (int)inst->redis.timeout_ms;
 	inst->store_opts.connect_timeout_ms = (int)inst->redis.connect_timeout_ms;
