@@ -562,26 +562,13 @@ static int start_workers(ar_httpd_t *h, unsigned n, ar_err_t *err)
 	return 0;
 }
 
-ar_httpd_t *ar_httpd_start(const ar_httpd_opts_t *o, ar_http_handler_t handler, void *ctx,
-			   ar_err_t *err)
+/* The server's state, its TLS files read, its lingerer and deadline threads started. */
+static ar_httpd_t *httpd_new(const ar_httpd_opts_t *o, ar_http_handler_t handler, void *ctx,
+			     ar_err_t *err)
 {
-	const char *addr = o->address && *o->address ? o->address : "127.0.0.1";
-	struct sockaddr_storage ss;
-	const union MHD_DaemonInfo *info;
-	unsigned flags;
-	ar_httpd_t *h;
+	ar_httpd_t *h = calloc(1, sizeof(*h));
 	size_t len;
 
-	if (o->port < 0 || o->port > 65535 || parse_address(addr, o->port, &ss) < 0) {
-		ar_err_set(err, AR_ERR_CONFIG, "listen address \"%.64s\" port %d is not valid", addr,
-			   o->port);
-		return NULL;
-	}
-	if (!o->cert_file || !o->key_file) {
-		ar_err_set(err, AR_ERR_CONFIG, "TLS certificate and key files are required");
-		return NULL;
-	}
-	h = calloc(1, sizeof(*h));
 	if (!h) {
 		ar_err_set(err, AR_ERR_NOMEM, "out of memory");
 		return NULL;
@@ -592,16 +579,38 @@ ar_httpd_t *ar_httpd_start(const ar_httpd_opts_t *o, ar_http_handler_t handler, 
 	h->problem = o->problem;
 	h->ctx = ctx;
 	h->max_body = o->max_body ? o->max_body : 64 * 1024;
-	if (ar_file_read(o->cert_file, 1 << 20, &h->cert, &len, err) < 0 ||
-	    ar_file_read(o->key_file, 1 << 16, &h->key, &h->key_len, err) < 0)
-		goto error;
-	h->linger = ar_linger_start(LINGER_MAX, LINGER_MS, LINGER_BYTES, err);
-	if (!h->linger)
-		goto error;
 	h->phase_ms = (int64_t)(o->timeout_s ? o->timeout_s : 10) * 1000;
-	h->deadlines = ar_deadlines_start(err);
-	if (!h->deadlines)
-		goto error;
+	if (ar_file_read(o->cert_file, 1 << 20, &h->cert, &len, err) < 0 ||
+	    ar_file_read(o->key_file, 1 << 16, &h->key, &h->key_len, err) < 0 ||
+	    !(h->linger = ar_linger_start(LINGER_MAX, LINGER_MS, LINGER_BYTES, err)) ||
+	    !(h->deadlines = ar_deadlines_start(err))) {
+		ar_httpd_stop(h);
+		return NULL;
+	}
+	return h;
+}
+
+ar_httpd_t *ar_httpd_start(const ar_httpd_opts_t *o, ar_http_handler_t handler, void *ctx,
+			   ar_err_t *err)
+{
+	const char *addr = o->address && *o->address ? o->address : "127.0.0.1";
+	struct sockaddr_storage ss;
+	const union MHD_DaemonInfo *info;
+	unsigned flags;
+	ar_httpd_t *h;
+
+	if (o->port < 0 || o->port > 65535 || parse_address(addr, o->port, &ss) < 0) {
+		ar_err_set(err, AR_ERR_CONFIG, "listen address \"%.64s\" port %d is not valid", addr,
+			   o->port);
+		return NULL;
+	}
+	if (!o->cert_file || !o->key_file) {
+		ar_err_set(err, AR_ERR_CONFIG, "TLS certificate and key files are required");
+		return NULL;
+	}
+	h = httpd_new(o, handler, ctx, err);
+	if (!h)
+		return NULL;
 
 	/*
 	 * Not MHD_USE_TURBO: with it, libmicrohttpd 0.9.75 never times out a
