@@ -23,7 +23,6 @@ TESTS += tests/unit/test_evidence
 check_PROGRAMS += tests/unit/test_buf
 TESTS += tests/unit/test_buf
 tests_unit_test_buf_SOURCES = tests/unit/test_buf.c lib/buf.c
-tests_unit_test_buf_CPPFLAGS = $(TEST_CFLAGS)
 tests_unit_test_buf_LDFLAGS = -Wl,--wrap=realloc
 tests_unit_test_buf_LDADD = $(CMOCKA_LIBS)
 check_PROGRAMS += tests/unit/test_fileio

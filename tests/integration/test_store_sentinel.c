@@ -154,7 +154,7 @@ static int named_primary(void)
 	int port = -1;
 
 	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2)
-		port = atoi(r->element[1]->str);
+		port = (int)strtol(r->element[1]->str, NULL, 10);
 	if (r)
 		freeReplyObject(r);
 	return port;
