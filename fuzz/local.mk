@@ -33,6 +33,7 @@ include fuzz/helper.mk
 include fuzz/module.mk
 include fuzz/ca.mk
 include fuzz/httpd.mk
+include fuzz/tpm.mk
 
 if FUZZING
 noinst_PROGRAMS += $(FUZZ_PROGS)

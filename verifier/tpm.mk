@@ -1,0 +1,28 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# TPM 2.0 evidence (quotes, key certification, boot log, IMA list): a
+# convenience library only the verifier, its tests and fuzz targets link,
+# so that libacmerats and the FreeRADIUS module never link libtss2.
+
+noinst_LTLIBRARIES += verifier/libartpm.la
+verifier_libartpm_la_SOURCES = verifier/tpm.h verifier/tpm_attest.c verifier/tpm_key.c \
+	verifier/tpm_eventlog.h verifier/tpm_eventlog.c verifier/tpm_ima.h verifier/tpm_ima.c
+verifier_libartpm_la_CPPFLAGS = $(AM_CPPFLAGS) $(TSS2_MU_CFLAGS) $(OPENSSL_CFLAGS)
+verifier_libartpm_la_LIBADD = lib/libacmerats.la $(TSS2_MU_LIBS) $(OPENSSL_LIBS)
+
+TPM_TEST_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/verifier $(TSS2_MU_CFLAGS)
+TPM_TEST_LIBS = verifier/libartpm.la $(TEST_LIBS) $(TSS2_MU_LIBS)
+
+# Writes a TCG2 boot log and an ima-ng list and extends a TPM's PCRs to
+# match (ESAPI, over the TCTI the test names).
+check_PROGRAMS += tests/tpm/tpm_gen
+tests_tpm_tpm_gen_SOURCES = tests/tpm/tpm_gen.c
+tests_tpm_tpm_gen_CPPFLAGS = $(AM_CPPFLAGS) $(TSS2_ESYS_CFLAGS) $(OPENSSL_CFLAGS)
+tests_tpm_tpm_gen_LDADD = $(TSS2_ESYS_LIBS) $(TSS2_MU_LIBS) $(OPENSSL_LIBS)
+
+# Quotes and certifications of a real swtpm (tpm2-tools), and each attack.
+check_PROGRAMS += tests/tpm/test_tpm
+TESTS += tests/tpm/test_tpm
+tests_tpm_test_tpm_SOURCES = tests/tpm/test_tpm.c tests/tpm/tpmlab.c tests/tpm/tpmlab.h \
+	$(lab_sources)
+tests_tpm_test_tpm_CPPFLAGS = $(TPM_TEST_CFLAGS)
+tests_tpm_test_tpm_LDADD = $(TPM_TEST_LIBS)
