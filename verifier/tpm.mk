@@ -26,3 +26,10 @@ tests_tpm_test_tpm_SOURCES = tests/tpm/test_tpm.c tests/tpm/tpmlab.c tests/tpm/t
 	$(lab_sources)
 tests_tpm_test_tpm_CPPFLAGS = $(TPM_TEST_CFLAGS)
 tests_tpm_test_tpm_LDADD = $(TPM_TEST_LIBS)
+
+# Appraisal throughput (not part of make check; the lead's bench/run).
+EXTRA_PROGRAMS += bench/tpm_appraise
+bench_tpm_appraise_SOURCES = bench/tpm_appraise.c tests/tpm/tpmlab.c tests/tpm/tpmlab.h $(lab_sources)
+bench_tpm_appraise_CPPFLAGS = $(TPM_TEST_CFLAGS)
+bench_tpm_appraise_LDADD = $(TPM_TEST_LIBS)
+CLEANFILES += bench/tpm_appraise
