@@ -33,3 +33,10 @@ bench_tpm_appraise_SOURCES = bench/tpm_appraise.c tests/tpm/tpmlab.c tests/tpm/t
 bench_tpm_appraise_CPPFLAGS = $(TPM_TEST_CFLAGS)
 bench_tpm_appraise_LDADD = $(TPM_TEST_LIBS)
 CLEANFILES += bench/tpm_appraise
+
+# The parsers on crafted input (no TPM).
+check_PROGRAMS += tests/tpm/test_tpm_parse
+TESTS += tests/tpm/test_tpm_parse
+tests_tpm_test_tpm_parse_SOURCES = tests/tpm/test_tpm_parse.c
+tests_tpm_test_tpm_parse_CPPFLAGS = $(TPM_TEST_CFLAGS)
+tests_tpm_test_tpm_parse_LDADD = $(TPM_TEST_LIBS)

@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The TPM evidence parsers on crafted input (no TPM): boot log structure
+ * and bounds, IMA lines, allowlist and excludes, incremental replay, the
+ * clock rule.
+ */
+#include "config.h"
+
+#include <openssl/evp.h>
+
+#include "testutil.h"
+#include "tpm.h"
+#include "tpm_eventlog.h"
+#include "tpm_ima.h"
+
+#define assert_reason(r, want, err, needle) do {					\
+	ar_tpm_reason_t r_ = (r);							\
+	if (r_ != (want) || !strstr((err)->msg, (needle)))				\
+		fail_msg("expected %s \"%s\", got %s \"%s\"", ar_tpm_reason_name(want),	\
+			 (needle), ar_tpm_reason_name(r_), (err)->msg);			\
+} while (0)
+
+/* ---- boot log ---------------------------------------------------------- */
+
+typedef struct buf {
+	uint8_t	b[4096];
+	size_t	n;
+} buf_t;
+
+static void put(buf_t *b, const void *d, size_t n)
+{
+	assert_true(b->n + n <= sizeof(b->b));
+	memcpy(b->b + b->n, d, n);
+	b->n += n;
+}
+
+static void put32(buf_t *b, uint32_t v)
+{
+	uint8_t x[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
+
+	put(b, x, 4);
+}
+
+static void put16(buf_t *b, uint16_t v)
+{
+	uint8_t x[2] = { (uint8_t)v, (uint8_t)(v >> 8) };
+
+	put(b, x, 2);
+}
+
+/* Header announcing SHA-256 only (or SHA-1 only). */
+static void header(buf_t *b, int sha256)
+{
+	static const uint8_t zero[20];
+
+	put32(b, 0);
+	put32(b, AR_EV_NO_ACTION);
+	put(b, zero, sizeof(zero));
+	put32(b, 16 + 4 + 4 + 4 + 4 + 1);
+	put(b, "Spec ID Event03", 16);
+	put32(b, 0);
+	put(b, "\x00\x02\x00\x02", 4);
+	put32(b, 1);
+	put16(b, sha256 ? 0x000B : 0x0004);
+	put16(b, sha256 ? 32 : 20);
+	put(b, "", 1);
+}
+
+static void event(buf_t *b, uint32_t pcr, uint32_t type, const char *data)
+{
+	uint8_t d[32];
+
+	EVP_Digest(data, strlen(data), d, NULL, EVP_sha256(), NULL);
+	put32(b, pcr);
+	put32(b, type);
+	put32(b, 1);
+	put16(b, 0x000B);
+	put(b, d, sizeof(d));
+	put32(b, (uint32_t)strlen(data));
+	put(b, data, strlen(data));
+}
+
+static void extend(uint8_t pcr[32], const char *data)
+{
+	uint8_t d[32], cat[64];
+
+	EVP_Digest(data, strlen(data), d, NULL, EVP_sha256(), NULL);
+	memcpy(cat, pcr, 32);
+	memcpy(cat + 32, d, 32);
+	EVP_Digest(cat, 64, pcr, NULL, EVP_sha256(), NULL);
+}
+
+static void test_boot_log_replays_and_locality_sets_pcr0(void **state)
+{
+	buf_t b = { .n = 0 };
+	ar_tcg_log_t log;
+	ar_tpm_pcrs_t q = { .mask = 0x81 };
+	ar_err_t err = { 0 };
+
+	(void)state;
+	header(&b, 1);
+	put32(&b, 0);
+	put32(&b, AR_EV_NO_ACTION);
+	put32(&b, 1);
+	put16(&b, 0x000B);
+	put(&b, (uint8_t[32]){ 0 }, 32);
+	put32(&b, 17);
+	put(&b, "StartupLocality\0\3", 17);
+	event(&b, 0, AR_EV_S_CRTM_VERSION, "crtm");
+	event(&b, 7, AR_EV_SEPARATOR, "\xff\xff\xff\xff");
+	assert_reason(ar_tcg_log_parse(b.b, b.n, &log, &err), AR_TPM_OK, &err, "");
+	assert_int_equal(log.count, 3);
+	assert_int_equal(log.extended, 0x81);
+	q.v[0][31] = 3;			/* locality 3 */
+	extend(q.v[0], "crtm");
+	extend(q.v[7], "\xff\xff\xff\xff");
+	assert_reason(ar_tcg_log_check(&log, &q, 0x81, &err), AR_TPM_OK, &err, "");
+	assert_true(log.ev[2].data_bound);
+	q.v[0][0] ^= 1;
+	assert_reason(ar_tcg_log_check(&log, &q, 0x81, &err), AR_TPM_LOG_REPLAY_MISMATCH, &err,
+		      "PCR 0");
+	q.v[0][0] ^= 1;
+	assert_reason(ar_tcg_log_check(&log, &q, 0x83, &err), AR_TPM_PCR_SELECTION, &err,
+		      "PCR 1 must replay");
+	ar_tcg_log_clear(&log);
+}
+
+static void test_boot_log_without_sha256_bank_refused(void **state)
+{
+	buf_t b = { .n = 0 };
+	ar_tcg_log_t log;
+	ar_err_t err = { 0 };
+
+	(void)state;
+	header(&b, 0);
+	assert_reason(ar_tcg_log_parse(b.b, b.n, &log, &err), AR_TPM_LOG_MALFORMED, &err,
+		      "no SHA-256 bank");
+	ar_tcg_log_clear(&log);
+}
+
+static void test_boot_log_in_sha1_format_refused(void **state)
+{
+	buf_t b = { .n = 0 };
+	ar_tcg_log_t log;
+	ar_err_t err = { 0 };
+
+	(void)state;
+	header(&b, 1);
+	memcpy(b.b + 32, "Spec ID Event02", 15);	/* a TPM 1.2 log */
+	assert_reason(ar_tcg_log_parse(b.b, b.n, &log, &err), AR_TPM_LOG_MALFORMED, &err,
+		      "not a crypto-agile log");
+	ar_tcg_log_clear(&log);
+}
+
+static void test_boot_log_event_of_pcr_24_or_undeclared_digest_refused(void **state)
+{
+	buf_t b = { .n = 0 };
+	ar_tcg_log_t log;
+	ar_err_t err = { 0 };
+	size_t at;
+
+	(void)state;
+	header(&b, 1);
+	at = b.n;
+	event(&b, 24, AR_EV_IPL, "x");
+	assert_reason(ar_tcg_log_parse(b.b, b.n, &log, &err), AR_TPM_LOG_MALFORMED, &err,
+		      "event 1: PCR index above 23");
+	ar_tcg_log_clear(&log);
+	b.b[at] = 8;
+	b.b[at + 12] = 0x04;		/* a SHA-1 digest the header did not announce */
+	assert_reason(ar_tcg_log_parse(b.b, b.n, &log, &err), AR_TPM_LOG_MALFORMED, &err,
+		      "does not list");
+	ar_tcg_log_clear(&log);
+}
+
+static void test_boot_log_event_data_above_bound_refused(void **state)
+{
+	buf_t b = { .n = 0 };
+	ar_tcg_log_t log;
+	ar_err_t err = { 0 };
+
+	(void)state;
+	header(&b, 1);
+	event(&b, 8, AR_EV_IPL, "x");
+	b.b[b.n - 5 + 2] = 0x10;	/* data size 0x100000 + 1 */
+	assert_reason(ar_tcg_log_parse(b.b, b.n, &log, &err), AR_TPM_LOG_MALFORMED, &err,
+		      "at most 65536");
+	assert_int_equal(err.code, AR_ERR_TOO_LARGE);
+	ar_tcg_log_clear(&log);
+}
+
+/* ---- IMA --------------------------------------------------------------- */
+
+/* An ima-ng line for @path whose file is @content, and its extend. */
+static size_t ima_file(char *out, size_t size, const char *path, const char *content,
+		       uint8_t pcr10[32])
+{
+	uint8_t fd[32], t[600], th[32], cat[64];
+	char hex[65];
+	size_t n = 0, k, pl = strlen(path) + 1;
+
+	EVP_Digest(content, strlen(content), fd, NULL, EVP_sha256(), NULL);
+	for (k = 0; k < 32; k++)
+		snprintf(hex + 2 * k, 3, "%02x", fd[k]);
+	t[n++] = 40; t[n++] = 0; t[n++] = 0; t[n++] = 0;
+	memcpy(t + n, "sha256:", 8);
+	n += 8;
+	memcpy(t + n, fd, 32);
+	n += 32;
+	t[n++] = (uint8_t)pl; t[n++] = 0; t[n++] = 0; t[n++] = 0;
+	memcpy(t + n, path, pl);
+	n += pl;
+	EVP_Digest(t, n, th, NULL, EVP_sha256(), NULL);
+	memcpy(cat, pcr10, 32);
+	memcpy(cat + 32, th, 32);
+	EVP_Digest(cat, 64, pcr10, NULL, EVP_sha256(), NULL);
+	return (size_t)snprintf(out, size, "10 %040d ima-ng sha256:%s %s\n", 1, hex, path);
+}
+
+/* An ima-ng line for @path whose content is its own name (as the allowlist says). */
+static size_t ima_line(char *out, size_t size, const char *path, uint8_t pcr10[32])
+{
+	return ima_file(out, size, path, path, pcr10);
+}
+
+static char *allow_line(const char *path)
+{
+	static char line[300];
+	uint8_t fd[32];
+	size_t k;
+
+	EVP_Digest(path, strlen(path), fd, NULL, EVP_sha256(), NULL);
+	for (k = 0; k < 32; k++)
+		snprintf(line + 2 * k, 3, "%02x", fd[k]);
+	snprintf(line + 64, sizeof(line) - 64, "  %s\n", path);
+	return line;
+}
+
+static ar_ima_policy_t *policy(const char *const *paths)
+{
+	ar_ima_policy_t *pol = ar_ima_policy_new();
+	char text[4096] = "# allowlist\n";
+	size_t n = strlen(text);
+
+	for (; *paths; paths++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s", allow_line(*paths));
+	assert_non_null(pol);
+	assert_int_equal(ar_ima_policy_allowlist(pol, text, n, NULL), 0);
+	assert_int_equal(ar_ima_policy_exclude(pol, "/tmp/*", NULL), 0);
+	return pol;
+}
+
+static void test_ima_allowed_excluded_and_incremental(void **state)
+{
+	static const char *const allowed[] = { "/usr/bin/a", "/usr/bin/b b", "/usr/bin/c", NULL };
+	ar_ima_policy_t *pol = policy(allowed);
+	ar_ima_state_t st = { 0 };
+	uint8_t pcr[32] = { 0 }, at2[32];
+	char list[4096];
+	size_t n = 0, appraised;
+	ar_err_t err = { 0 };
+
+	(void)state;
+	n += ima_line(list + n, sizeof(list) - n, "/usr/bin/a", pcr);
+	n += ima_line(list + n, sizeof(list) - n, "/usr/bin/b b", pcr);	/* a space in a path */
+	memcpy(at2, pcr, 32);
+	n += ima_line(list + n, sizeof(list) - n, "/tmp/scratch/x", pcr);	/* excluded */
+	assert_reason(ar_ima_appraise(pol, &st, 7, list, n, at2, &appraised, &err), AR_TPM_OK,
+		      &err, "");
+	assert_int_equal(appraised, 2);		/* the third came after the quote */
+	assert_reason(ar_ima_appraise(pol, &st, 7, list, n, pcr, &appraised, &err), AR_TPM_OK,
+		      &err, "");
+	assert_int_equal(appraised, 1);
+	assert_int_equal(st.entries, 3);
+	/* A quote of a new boot starts over from the first entry. */
+	assert_reason(ar_ima_appraise(pol, &st, 8, list, n, at2, &appraised, &err), AR_TPM_OK,
+		      &err, "");
+	assert_int_equal(st.reset_count, 8);
+	assert_int_equal(st.entries, 2);
+	/* A shorter list than appraised is not the same boot's list. */
+	assert_reason(ar_ima_appraise(pol, &st, 8, list, 10, at2, &appraised, &err),
+		      AR_TPM_IMA_REPLAY_MISMATCH, &err, "does not extend");
+	ar_ima_policy_free(pol);
+}
+
+static void test_ima_file_with_another_digest_refused(void **state)
+{
+	static const char *const allowed[] = { "/usr/bin/a", NULL };
+	ar_ima_policy_t *pol = policy(allowed);
+	ar_ima_state_t st = { 0 };
+	uint8_t pcr[32] = { 0 };
+	char list[1024], *d;
+	size_t n;
+	ar_err_t err = { 0 };
+
+	(void)state;
+	n = ima_file(list, sizeof(list), "/usr/bin/a", "a trojan", pcr);	/* another binary there */
+	assert_reason(ar_ima_appraise(pol, &st, 1, list, n, pcr, NULL, &err), AR_TPM_IMA_NOT_ALLOWED,
+		      &err, "entry 0: /usr/bin/a measured with a digest the allowlist does not list");
+	/* A line whose digest was edited no longer replays to the quoted PCR. */
+	d = strstr(list, "sha256:") + 7;
+	*d = *d == '0' ? '1' : '0';
+	assert_reason(ar_ima_appraise(pol, &st, 1, list, n, pcr, NULL, &err),
+		      AR_TPM_IMA_REPLAY_MISMATCH, &err, "does not replay");
+	ar_ima_policy_free(pol);
+}
+
+static void test_ima_entry_outside_allowlist_named(void **state)
+{
+	static const char *const allowed[] = { "/usr/bin/a", NULL };
+	ar_ima_policy_t *pol = policy(allowed);
+	ar_ima_state_t st = { 0 };
+	uint8_t pcr[32] = { 0 };
+	char list[1024];
+	size_t n = 0;
+	ar_err_t err = { 0 };
+
+	(void)state;
+	n += ima_line(list + n, sizeof(list) - n, "/usr/bin/a", pcr);
+	n += ima_line(list + n, sizeof(list) - n, "/usr/bin/evil\x1b[0m", pcr);
+	assert_reason(ar_ima_appraise(pol, &st, 1, list, n, pcr, NULL, &err), AR_TPM_IMA_NOT_ALLOWED,
+		      &err, "entry 1: /usr/bin/evil?[0m is not in the allowlist");
+	assert_false(st.valid);
+	ar_ima_policy_free(pol);
+}
+
+static void test_ima_violation_and_other_templates_refused(void **state)
+{
+	static const char *const allowed[] = { NULL };
+	ar_ima_policy_t *pol = policy(allowed);
+	ar_ima_state_t st = { 0 };
+	uint8_t pcr[32] = { 0 }, ff[64];
+	const char violation[] = "10 0000000000000000000000000000000000000000 ima-ng "
+				 "sha256:0000000000000000000000000000000000000000000000000000000000000000 /tmp/x\n";
+	const char sig[] = "10 1111111111111111111111111111111111111111 ima-sig sha256:"
+			   "1111111111111111111111111111111111111111111111111111111111111111 /a 0302\n";
+	const char bad[] = "10 11 ima-ng sha256:11 /a\n";
+	ar_err_t err = { 0 };
+
+	(void)state;
+	memset(ff, 0xff, sizeof(ff));
+	memset(ff, 0, 32);
+	EVP_Digest(ff, 64, pcr, NULL, EVP_sha256(), NULL);	/* PCR 10 after one violation */
+	assert_reason(ar_ima_appraise(pol, &st, 1, violation, sizeof(violation) - 1, pcr, NULL, &err),
+		      AR_TPM_IMA_NOT_ALLOWED, &err, "violation");
+	assert_reason(ar_ima_appraise(pol, &st, 1, sig, sizeof(sig) - 1, pcr, NULL, &err),
+		      AR_TPM_IMA_MALFORMED, &err, "template \"ima-sig\"");
+	assert_reason(ar_ima_appraise(pol, &st, 1, bad, sizeof(bad) - 1, pcr, NULL, &err),
+		      AR_TPM_IMA_MALFORMED, &err, "entry 0 is not");
+	assert_reason(ar_ima_appraise(pol, &st, 1, bad, sizeof(bad) - 2, pcr, NULL, &err),
+		      AR_TPM_IMA_MALFORMED, &err, "unterminated");
+	ar_ima_policy_free(pol);
+}
+
+static void test_ima_allowlist_bad_line_named(void **state)
+{
+	ar_ima_policy_t *pol = ar_ima_policy_new();
+	const char text[] = "# ok\n"
+			    "sha1:0000000000000000000000000000000000000000 */x\n"
+			    "abcd /y\n";
+	ar_err_t err = { 0 };
+
+	(void)state;
+	assert_int_equal(ar_ima_policy_allowlist(pol, text, sizeof(text) - 1, &err), -1);
+	assert_err(&err, AR_ERR_CONFIG, "line 3");
+	ar_ima_policy_free(pol);
+}
+
+/* ---- clock ------------------------------------------------------------- */
+
+static void test_clock_rule(void **state)
+{
+	ar_tpm_clock_t last = { .clock = 1000, .reset_count = 5, .restart_count = 2 }, now;
+	ar_err_t err = { 0 };
+
+	(void)state;
+	now = last;
+	now.clock = 1001;
+	assert_reason(ar_tpm_clock_check(&last, &now, &err), AR_TPM_OK, &err, "");
+	now = last;
+	assert_reason(ar_tpm_clock_check(&last, &now, &err), AR_TPM_CLOCK_REPLAY, &err,
+		      "did not advance");
+	now.restart_count = 1;
+	now.clock = 99999;
+	assert_reason(ar_tpm_clock_check(&last, &now, &err), AR_TPM_CLOCK_REPLAY, &err,
+		      "restartCount went backwards");
+	now.restart_count = 3;
+	now.clock = 10;			/* a resume: clock need not exceed */
+	assert_reason(ar_tpm_clock_check(&last, &now, &err), AR_TPM_OK, &err, "");
+	now.reset_count = 4;
+	assert_reason(ar_tpm_clock_check(&last, &now, &err), AR_TPM_CLOCK_REPLAY, &err,
+		      "resetCount went backwards");
+	assert_reason(ar_tpm_clock_check(NULL, &now, &err), AR_TPM_OK, &err, "");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_boot_log_replays_and_locality_sets_pcr0),
+		cmocka_unit_test(test_boot_log_without_sha256_bank_refused),
+		cmocka_unit_test(test_boot_log_in_sha1_format_refused),
+		cmocka_unit_test(test_boot_log_event_of_pcr_24_or_undeclared_digest_refused),
+		cmocka_unit_test(test_boot_log_event_data_above_bound_refused),
+		cmocka_unit_test(test_ima_allowed_excluded_and_incremental),
+		cmocka_unit_test(test_ima_file_with_another_digest_refused),
+		cmocka_unit_test(test_ima_entry_outside_allowlist_named),
+		cmocka_unit_test(test_ima_violation_and_other_templates_refused),
+		cmocka_unit_test(test_ima_allowlist_bad_line_named),
+		cmocka_unit_test(test_clock_rule),
+	};
+
+	return cmocka_run_group_tests_name("tpm_parse", tests, NULL, NULL);
+}
