@@ -23,7 +23,6 @@ typedef struct allow {
 struct ar_ima_policy {
 	allow_t		*allow;
 	size_t		nallow, cap;
-	int		sorted;
 	char		*exclude[AR_IMA_MAX_EXCLUDES];
 	size_t		nexclude;
 	EVP_MD		*sha256;
@@ -40,7 +39,6 @@ ar_ima_policy_t *ar_ima_policy_new(void)
 		free(pol);
 		return NULL;
 	}
-	pol->sorted = 1;
 	return pol;
 }
 
@@ -149,7 +147,6 @@ static int allow_add(ar_ima_policy_t *pol, char *path, char *digest)
 	pol->allow[pol->nallow].path = path;
 	pol->allow[pol->nallow].digest = digest;
 	pol->nallow++;
-	pol->sorted = 0;
 	return 0;
 }
 
@@ -208,8 +205,8 @@ int ar_ima_policy_allowlist(ar_ima_policy_t *pol, const char *text, size_t len, 
 		if (allow_line(pol, s, n, lineno, err) < 0)
 			return -1;
 	}
-	qsort(pol->allow, pol->nallow, sizeof(*pol->allow), allow_cmp);
-	pol->sorted = 1;
+	if (pol->nallow)
+		qsort(pol->allow, pol->nallow, sizeof(*pol->allow), allow_cmp);
 	return 0;
 }
 
