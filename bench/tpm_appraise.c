@@ -31,9 +31,7 @@
 
 #include "jwk.h"
 #include "lab/lab.h"
-#include "tpm.h"
-#include "tpm_eventlog.h"
-#include "tpm_ima.h"
+#include "tpm_appraise.h"
 #include "tpm/tpmlab.h"
 
 #define PCRS	"0,1,2,3,4,5,6,7,8,9,10,14"
@@ -154,33 +152,29 @@ static void fixture_make(fixture_t *f, const char *gen)
 	tpmlab_release(&tpm);
 }
 
-/* One appraisal of quote 1 or 2 (and of its IMA list from @st). 0 when accepted. */
-static int appraise(const fixture_t *f, int second, ar_ima_state_t *st, ar_err_t *err)
+/* One appraisal of quote 1 or 2 from the device state @st (ar_tpm_appraise()). */
+static int appraise(const fixture_t *f, int second, ar_tpm_device_state_t *st, ar_err_t *err)
 {
+	const ar_tpm_policy_t pol = { .quote_mask = MASK, .boot_mask = BOOT, .ima = f->pol };
 	const blob_t *attest = second ? &f->q2_attest : &f->q_attest;
 	const blob_t *sig = second ? &f->q2_sig : &f->q_sig;
 	const blob_t *ima = second ? &f->ima2 : &f->ima1;
-	const ar_tpm_pcrs_t *pcrs = second ? &f->pcrs2 : &f->pcrs1;
-	ar_tpm_clock_t clock, last = { 0 };
-	ar_tpm_key_t key;
-	ar_tcg_log_t log;
+	const ar_tpm_evidence_t ev = {
+		.quote = attest->p, .quote_len = attest->n, .quote_sig = sig->p, .quote_sig_len = sig->n,
+		.pcrs = second ? &f->pcrs2 : &f->pcrs1,
+		.certify = f->c_attest.p, .certify_len = f->c_attest.n, .certify_sig = f->c_sig.p,
+		.certify_sig_len = f->c_sig.n, .key_pub = f->key_pub.p, .key_pub_len = f->key_pub.n,
+		.boot_log = f->boot.p, .boot_log_len = f->boot.n,
+		.ima_list = (const char *)ima->p, .ima_list_len = ima->n,
+	};
 	char jkt[AR_JWK_THUMBPRINT_LEN + 1];
+	ar_tpm_result_t res;
 	int ok;
 
-	if (ar_tpm_quote_verify(&f->ak, attest->p, attest->n, sig->p, sig->n, f->qd, pcrs, &clock,
-				err) != AR_TPM_OK ||
-	    ar_tpm_clock_check(&last, &clock, err) != AR_TPM_OK)
+	if (ar_tpm_appraise(&pol, &f->ak, &ev, f->qd, st, &res, err) != AR_TPM_OK)
 		return -1;
-	if (ar_tpm_certify_verify(&f->ak, f->c_attest.p, f->c_attest.n, f->c_sig.p, f->c_sig.n, f->qd,
-				  f->key_pub.p, f->key_pub.n, &key, err) != AR_TPM_OK)
-		return -1;
-	ok = ar_jwk_pkey_thumbprint(key.pkey, jkt, err) == 0;
-	ar_tpm_key_clear(&key);
-	ok = ok && ar_tcg_log_parse(f->boot.p, f->boot.n, &log, err) == AR_TPM_OK &&
-	     ar_tcg_log_check(&log, pcrs, BOOT, err) == AR_TPM_OK;
-	ar_tcg_log_clear(&log);
-	ok = ok && ar_ima_appraise(f->pol, st, clock.reset_count, (const char *)ima->p, ima->n,
-				   pcrs->v[10], NULL, err) == AR_TPM_OK;
+	ok = ar_jwk_pkey_thumbprint(res.key.pkey, jkt, err) == 0;
+	ar_tpm_result_clear(&res);
 	return ok ? 0 : -1;
 }
 
@@ -191,7 +185,7 @@ static double rate_full(const fixture_t *f, double seconds)
 	ar_err_t err = { 0 };
 
 	do {
-		ar_ima_state_t st = { 0 };
+		ar_tpm_device_state_t st = { 0 };
 
 		if (appraise(f, 0, &st, &err) < 0) {
 			fprintf(stderr, "tpm_appraise: refused: %s\n", err.msg);
@@ -204,7 +198,7 @@ static double rate_full(const fixture_t *f, double seconds)
 
 static double rate_incremental(const fixture_t *f, double seconds)
 {
-	ar_ima_state_t first = { 0 };
+	ar_tpm_device_state_t first = { 0 };
 	double t0, el;
 	unsigned long n = 0;
 	ar_err_t err = { 0 };
@@ -215,9 +209,9 @@ static double rate_incremental(const fixture_t *f, double seconds)
 	}
 	t0 = now_s();
 	do {
-		ar_ima_state_t st = first;
+		ar_tpm_device_state_t st = first;
 
-		if (appraise(f, 1, &st, &err) < 0 || st.entries != first.entries + 10) {
+		if (appraise(f, 1, &st, &err) < 0 || st.ima.entries != first.ima.entries + 10) {
 			fprintf(stderr, "tpm_appraise: incremental refused: %s\n", err.msg);
 			exit(1);
 		}

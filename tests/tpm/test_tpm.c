@@ -19,6 +19,7 @@
 #include "lab/lab.h"
 #include "jwk.h"
 #include "tpm.h"
+#include "tpm_appraise.h"
 #include "tpm_eventlog.h"
 #include "tpm_ima.h"
 #include "tpmlab.h"
@@ -354,6 +355,81 @@ static void test_quote_certify_boot_log_and_ima_of_a_healthy_device_accepted(voi
 	free(boot);
 	free(list);
 	quote_free(&q);
+}
+
+/* Everything at once, as the verifier will call it: a replay changes nothing. */
+static void test_whole_evidence_appraised_and_a_replay_changes_no_state(void **state)
+{
+	ar_tpm_device_state_t dev = { 0 }, before;
+	ar_tpm_policy_t pol = { .quote_mask = QUOTED_MASK, .boot_mask = BOOT_MASK };
+	ar_tpm_evidence_t ev;
+	ar_tpm_result_t res;
+	ar_tpm_key_t ak;
+	quote_t q, q2;
+	uint8_t *c_attest, *c_sig, *key_pub, *boot;
+	char *list;
+	size_t c_attest_len, c_sig_len, key_pub_len, boot_len, list_len;
+	char h[2 * AR_TPM_SHA256_LEN + 1];
+	ar_err_t err = { 0 };
+
+	(void)state;
+	pol.ima = ima_policy();
+	hex(h, qd, sizeof(qd));
+	assert_int_equal(tpmlab_run(&tpm, "'%s' certify '%s' " AK_ECC " " KEY " %s c.attest c.sig",
+				    gen, tpm.tcti, h), 0);
+	quote(AK_ECC, qd, &q);
+	c_attest = tpmlab_read(&tpm, "c.attest", &c_attest_len);
+	c_sig = tpmlab_read(&tpm, "c.sig", &c_sig_len);
+	key_pub = tpmlab_read_public(&tpm, "key.pub", &key_pub_len);
+	boot = tpmlab_read(&tpm, "boot.log", &boot_len);
+	list = (char *)tpmlab_read(&tpm, "ima.list", &list_len);
+	assert_true(c_attest && c_sig && key_pub && boot && list);
+	ev = (ar_tpm_evidence_t){
+		.quote = q.attest, .quote_len = q.attest_len, .quote_sig = q.sig,
+		.quote_sig_len = q.sig_len, .pcrs = &q.pcrs,
+		.certify = c_attest, .certify_len = c_attest_len, .certify_sig = c_sig,
+		.certify_sig_len = c_sig_len, .key_pub = key_pub, .key_pub_len = key_pub_len,
+		.boot_log = boot, .boot_log_len = boot_len, .ima_list = list, .ima_list_len = list_len,
+	};
+	key_load("ak.pub", &ak);
+	assert_reason(ar_tpm_appraise(&pol, &ak, &ev, qd, &dev, &res, &err), AR_TPM_OK, &err, "");
+	assert_non_null(res.key.pkey);
+	assert_true(res.log.count >= 55);
+	assert_true(res.ima_appraised >= 41);
+	assert_true(dev.seen && dev.ima.valid);
+	ar_tpm_result_clear(&res);
+
+	/* The same evidence again: a replay, and the state stays as it was. */
+	before = dev;
+	assert_reason(ar_tpm_appraise(&pol, &ak, &ev, qd, &dev, &res, &err), AR_TPM_CLOCK_REPLAY,
+		      &err, "did not advance");
+	assert_memory_equal(&before, &dev, sizeof(dev));
+	assert_null(res.key.pkey);
+
+	/* A fresh quote of the same boot: nothing new in the IMA list. */
+	quote(AK_ECC, qd, &q2);
+	ev.quote = q2.attest;
+	ev.quote_len = q2.attest_len;
+	ev.quote_sig = q2.sig;
+	ev.quote_sig_len = q2.sig_len;
+	ev.pcrs = &q2.pcrs;
+	assert_reason(ar_tpm_appraise(&pol, &ak, &ev, qd, &dev, &res, &err), AR_TPM_OK, &err, "");
+	assert_int_equal(res.ima_appraised, 0);
+	ar_tpm_result_clear(&res);
+
+	/* Without the boot log the policy requires. */
+	ev.boot_log = NULL;
+	assert_reason(ar_tpm_appraise(&pol, &ak, &ev, qd, &dev, &res, &err), AR_TPM_MALFORMED, &err,
+		      "lacks the boot log");
+	ar_tpm_key_clear(&ak);
+	ar_ima_policy_free((ar_ima_policy_t *)pol.ima);
+	free(c_attest);
+	free(c_sig);
+	free(key_pub);
+	free(boot);
+	free(list);
+	quote_free(&q);
+	quote_free(&q2);
 }
 
 static void test_quotes_by_rsassa_and_rsapss_aks_accepted(void **state)
@@ -703,6 +779,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_quote_certify_boot_log_and_ima_of_a_healthy_device_accepted),
+		cmocka_unit_test(test_whole_evidence_appraised_and_a_replay_changes_no_state),
 		cmocka_unit_test(test_quotes_by_rsassa_and_rsapss_aks_accepted),
 		cmocka_unit_test(test_quote_with_another_nonce_refused),
 		cmocka_unit_test(test_quote_binding_another_posture_refused),
