@@ -10,7 +10,9 @@ verifier_libartpm_la_SOURCES = verifier/tpm.h verifier/tpm_attest.c verifier/tpm
 verifier_libartpm_la_CPPFLAGS = $(AM_CPPFLAGS) $(TSS2_MU_CFLAGS) $(OPENSSL_CFLAGS)
 verifier_libartpm_la_LIBADD = lib/libacmerats.la $(TSS2_MU_LIBS) $(OPENSSL_LIBS)
 
-TPM_TEST_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/verifier $(TSS2_MU_CFLAGS)
+TPM_TEST_CFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) \
+	$(JOSE_CFLAGS) $(HIREDIS_CFLAGS) -I$(top_srcdir)/tests -I$(top_srcdir)/verifier \
+	$(TSS2_MU_CFLAGS)
 TPM_TEST_LIBS = verifier/libartpm.la $(TEST_LIBS) $(TSS2_MU_LIBS)
 
 # Writes a TCG2 boot log and an ima-ng list and extends a TPM's PCRs to
