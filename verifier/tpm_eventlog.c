@@ -356,3 +356,36 @@ int ar_uefi_var_name_is(const ar_uefi_var_t *var, const char *ascii)
 			return 0;
 	return 1;
 }
+
+/* 8be4df61-93ca-11d2-aa0d-00e098032b8c, as UEFI lays a GUID out. */
+static const uint8_t efi_global_variable[16] = {
+	0x61, 0xdf, 0xe4, 0x8b, 0xca, 0x93, 0xd2, 0x11, 0xaa, 0x0d, 0x00, 0xe0, 0x98, 0x03, 0x2b, 0x8c };
+
+int ar_tcg_log_secure_boot(const ar_tcg_log_t *log, ar_err_t *err)
+{
+	const ar_tcg_event_t *found = NULL;
+	ar_uefi_var_t var;
+	size_t i;
+
+	for (i = 0; i < log->count; i++) {
+		const ar_tcg_event_t *ev = &log->ev[i];
+
+		if (ev->pcr != 7 || ev->type != AR_EV_EFI_VARIABLE_DRIVER_CONFIG ||
+		    ar_uefi_var_decode(ev, &var, NULL) < 0)
+			continue;
+		if (memcmp(var.guid, efi_global_variable, 16) == 0 &&
+		    ar_uefi_var_name_is(&var, "SecureBoot"))
+			found = ev;
+	}
+	if (!found)
+		return ar_err_set(err, AR_ERR_NOT_FOUND, "the boot log does not measure SecureBoot");
+	if (!found->data_bound)
+		return ar_err_set(err, AR_ERR_MALFORMED, "the SecureBoot event's digest is not that "
+				  "of its data");
+	if (ar_uefi_var_decode(found, &var, err) < 0)
+		return -1;
+	if (var.data_len != 1 || var.data[0] > 1)
+		return ar_err_set(err, AR_ERR_MALFORMED, "SecureBoot holds %llu octets, not 0 or 1",
+				  (unsigned long long)var.data_len);
+	return var.data[0];
+}

@@ -103,4 +103,16 @@ int ar_uefi_var_decode(const ar_tcg_event_t *ev, ar_uefi_var_t *var, ar_err_t *e
 /** Does @p var's name equal the ASCII string @p ascii? */
 int ar_uefi_var_name_is(const ar_uefi_var_t *var, const char *ascii);
 
+/**
+ * The Secure Boot state the firmware measured: the last
+ * EV_EFI_VARIABLE_DRIVER_CONFIG event of PCR 7 for the EFI global variable
+ * SecureBoot, believed only when its digest is that of its data.
+ *
+ * @return 1 (enabled), 0 (disabled: the variable's data is 0), or -1 with
+ *	   @p err saying why the state is unknown (no such event, an event
+ *	   whose digest is not that of its data, malformed data). Only
+ *	   meaningful once PCR 7 replayed to the quote (ar_tcg_log_check()).
+ */
+int ar_tcg_log_secure_boot(const ar_tcg_log_t *log, ar_err_t *err);
+
 #endif

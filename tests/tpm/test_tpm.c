@@ -305,7 +305,6 @@ static void test_quote_certify_boot_log_and_ima_of_a_healthy_device_accepted(voi
 	uint8_t *boot;
 	char *list;
 	size_t boot_len, list_len, i, appraised = 0;
-	int secure_boot = -1;
 	ar_err_t err = { 0 };
 
 	(void)state;
@@ -321,10 +320,9 @@ static void test_quote_certify_boot_log_and_ima_of_a_healthy_device_accepted(voi
 	assert_reason(ar_tcg_log_check(&log, &q.pcrs, BOOT_MASK, &err), AR_TPM_OK, &err, "");
 	for (i = 0; i < log.count; i++)
 		if (log.ev[i].pcr == 7 && log.ev[i].type == AR_EV_EFI_VARIABLE_DRIVER_CONFIG &&
-		    log.ev[i].data_bound && ar_uefi_var_decode(&log.ev[i], &var, NULL) == 0 &&
-		    ar_uefi_var_name_is(&var, "SecureBoot") && var.data_len == 1)
-			secure_boot = var.data[0];
-	assert_int_equal(secure_boot, 1);
+		    ar_uefi_var_decode(&log.ev[i], &var, NULL) == 0 && ar_uefi_var_name_is(&var, "dbx"))
+			assert_true(log.ev[i].data_bound);
+	assert_int_equal(ar_tcg_log_secure_boot(&log, &err), 1);
 
 	pol = ima_policy();
 	list = (char *)tpmlab_read(&tpm, "ima.list", &list_len);
@@ -775,6 +773,37 @@ static void test_quote_of_an_earlier_boot_refused(void **state)
 	quote_free(&q2);
 }
 
+/* After the reboot: firmware with Secure Boot off, and the quote proves it. */
+static void test_secure_boot_off_seen_in_the_quoted_boot_log(void **state)
+{
+	quote_t q;
+	ar_tcg_log_t log;
+	uint8_t *boot;
+	size_t n;
+	ar_err_t err = { 0 };
+
+	(void)state;
+	assert_int_equal(tpmlab_run(&tpm, "'%s' boot '%s' sb-off.log --secureboot 0", gen, tpm.tcti), 0);
+	quote(AK_ECC, qd, &q);
+	assert_reason(verify_quote("ak.pub", &q, qd, NULL, &err), AR_TPM_OK, &err, "");
+	boot = tpmlab_read(&tpm, "sb-off.log", &n);
+	assert_non_null(boot);
+	assert_reason(ar_tcg_log_parse(boot, n, &log, &err), AR_TPM_OK, &err, "");
+	assert_reason(ar_tcg_log_check(&log, &q.pcrs, BOOT_MASK, &err), AR_TPM_OK, &err, "");
+	assert_int_equal(ar_tcg_log_secure_boot(&log, &err), 0);
+	ar_tcg_log_clear(&log);
+	/* The healthy device's log (Secure Boot on) does not replay to this boot's PCR 7. */
+	free(boot);
+	boot = tpmlab_read(&tpm, "boot.log", &n);
+	assert_non_null(boot);
+	assert_reason(ar_tcg_log_parse(boot, n, &log, &err), AR_TPM_OK, &err, "");
+	assert_reason(ar_tcg_log_check(&log, &q.pcrs, BOOT_MASK, &err), AR_TPM_LOG_REPLAY_MISMATCH,
+		      &err, "PCR 7");
+	ar_tcg_log_clear(&log);
+	free(boot);
+	quote_free(&q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -798,6 +827,7 @@ int main(void)
 		cmocka_unit_test(test_second_quote_of_the_same_boot_appraises_only_new_entries),
 		cmocka_unit_test(test_ima_entry_outside_the_allowlist_refused),
 		cmocka_unit_test(test_quote_of_an_earlier_boot_refused),
+		cmocka_unit_test(test_secure_boot_off_seen_in_the_quoted_boot_log),
 	};
 
 	return cmocka_run_group_tests_name("tpm", tests, setup, teardown);

@@ -189,6 +189,63 @@ static void test_boot_log_event_data_above_bound_refused(void **state)
 	ar_tcg_log_clear(&log);
 }
 
+/* An EV_EFI_VARIABLE_DRIVER_CONFIG event of SecureBoot = @on, digest of its data or not. */
+static void secure_boot_event(buf_t *b, uint8_t on, int bound)
+{
+	static const uint8_t guid[16] = { 0x61, 0xdf, 0xe4, 0x8b, 0xca, 0x93, 0xd2, 0x11,
+					  0xaa, 0x0d, 0x00, 0xe0, 0x98, 0x03, 0x2b, 0x8c };
+	uint8_t data[16 + 8 + 8 + 20 + 1] = { 0 }, d[32];
+	const char *name = "SecureBoot";
+	size_t k;
+
+	memcpy(data, guid, 16);
+	data[16] = 10;			/* UnicodeNameLength */
+	data[24] = 1;			/* VariableDataLength */
+	for (k = 0; k < 10; k++)
+		data[32 + 2 * k] = (uint8_t)name[k];
+	data[52] = on;
+	EVP_Digest(data, sizeof(data), d, NULL, EVP_sha256(), NULL);
+	d[0] ^= bound ? 0 : 1;
+	put32(b, 7);
+	put32(b, AR_EV_EFI_VARIABLE_DRIVER_CONFIG);
+	put32(b, 1);
+	put16(b, 0x000B);
+	put(b, d, sizeof(d));
+	put32(b, sizeof(data));
+	put(b, data, sizeof(data));
+}
+
+static void test_secure_boot_state_only_from_a_bound_event(void **state)
+{
+	buf_t b = { .n = 0 };
+	ar_tcg_log_t log;
+	ar_err_t err = { 0 };
+	size_t base;
+
+	(void)state;
+	header(&b, 1);
+	assert_reason(ar_tcg_log_parse(b.b, b.n, &log, &err), AR_TPM_OK, &err, "");
+	assert_int_equal(ar_tcg_log_secure_boot(&log, &err), -1);
+	assert_err(&err, AR_ERR_NOT_FOUND, "does not measure SecureBoot");
+	ar_tcg_log_clear(&log);
+	base = b.n;
+	secure_boot_event(&b, 1, 1);
+	assert_reason(ar_tcg_log_parse(b.b, b.n, &log, &err), AR_TPM_OK, &err, "");
+	assert_int_equal(ar_tcg_log_secure_boot(&log, &err), 1);
+	ar_tcg_log_clear(&log);
+	b.n = base;
+	secure_boot_event(&b, 1, 0);	/* says "on", measured something else */
+	assert_reason(ar_tcg_log_parse(b.b, b.n, &log, &err), AR_TPM_OK, &err, "");
+	assert_int_equal(ar_tcg_log_secure_boot(&log, &err), -1);
+	assert_err(&err, AR_ERR_MALFORMED, "not that of its data");
+	ar_tcg_log_clear(&log);
+	b.n = base;
+	secure_boot_event(&b, 0, 1);
+	assert_reason(ar_tcg_log_parse(b.b, b.n, &log, &err), AR_TPM_OK, &err, "");
+	assert_int_equal(ar_tcg_log_secure_boot(&log, &err), 0);
+	ar_tcg_log_clear(&log);
+}
+
 /* ---- IMA --------------------------------------------------------------- */
 
 /* An ima-ng line for @path whose file is @content, and its extend. */
@@ -401,6 +458,7 @@ int main(void)
 		cmocka_unit_test(test_boot_log_in_sha1_format_refused),
 		cmocka_unit_test(test_boot_log_event_of_pcr_24_or_undeclared_digest_refused),
 		cmocka_unit_test(test_boot_log_event_data_above_bound_refused),
+		cmocka_unit_test(test_secure_boot_state_only_from_a_bound_event),
 		cmocka_unit_test(test_ima_allowed_excluded_and_incremental),
 		cmocka_unit_test(test_ima_file_with_another_digest_refused),
 		cmocka_unit_test(test_ima_entry_outside_allowlist_named),
