@@ -148,7 +148,7 @@ static ar_tpm_reason_t pcr_selection_check(const TPML_PCR_SELECTION *sel, uint32
 		return ar_tpm_fail(err, AR_TPM_PCR_SELECTION, AR_ERR_UNSUPPORTED,
 				   "the quote selects %u bank(s), first 0x%04x; exactly the SHA-256 bank "
 				   "is required", sel->count, sel->count ? s->hash : 0);
-	for (i = 0; i < s->sizeofSelect; i++) {
+	for (i = 0; i < s->sizeofSelect && i < TPM2_PCR_SELECT_MAX; i++) {
 		if (i >= AR_TPM_PCR_COUNT / 8) {
 			if (s->pcrSelect[i])
 				return ar_tpm_fail(err, AR_TPM_PCR_SELECTION, AR_ERR_UNSUPPORTED,
