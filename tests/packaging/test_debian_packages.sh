@@ -81,6 +81,15 @@ if [ "$(id -u)" != 0 ]; then
 	exit 0
 fi
 
+# systemd-nspawn without systemd-machined: in the unit it is started from
+# (--keep-unit). On a host run by systemd, that is a scope of its own that
+# systemd delegates to it; elsewhere (a CI container, a microVM) there is no
+# unit, and nspawn manages the cgroups itself.
+nspawn=(systemd-nspawn --register=no --keep-unit)
+if [ -d /run/systemd/system ]; then
+	nspawn=(systemd-run --quiet --scope -p Delegate=yes -- "${nspawn[@]}")
+fi
+
 work=$(mktemp -d /var/tmp/acme-rats-pkgtest.XXXXXX)
 root=$work/root
 machine=acme-rats-pkgtest-$$
@@ -136,7 +145,7 @@ in_ct() {
 # A command in the root, not booted (systemd-nspawn as a chroot with /proc,
 # /dev and the host's network).
 in_root() {
-	systemd-nspawn -q -D "$root" --register=no --keep-unit --resolv-conf=replace-host \
+	"${nspawn[@]}" -q -D "$root" --resolv-conf=replace-host \
 		"$@" </dev/null
 }
 wait_for() { # tries cmd...  (tries every 0.2 s)
@@ -173,7 +182,7 @@ prepare_root() {
 		EOF
 		echo "pkgtest" >"$tmp/etc/hostname"
 		# shellcheck disable=SC2086
-		systemd-nspawn -q -D "$tmp" --register=no --keep-unit --resolv-conf=replace-host \
+		"${nspawn[@]}" -q -D "$tmp" --resolv-conf=replace-host \
 			--bind="$cache/archives:/var/cache/apt/archives" \
 			/usr/bin/env DEBIAN_FRONTEND=noninteractive /bin/sh -ec "
 				apt-get update -q
@@ -265,7 +274,7 @@ if ! in_root /bin/sh -c 'apt-get update -q && apt-get install -y -q --download-o
 fi
 
 # --- 4. boot --------------------------------------------------------------------------
-systemd-nspawn --boot -D "$root" --machine="$machine" --register=no --keep-unit \
+"${nspawn[@]}" --boot -D "$root" --machine="$machine" \
 	--private-network --console=passive >"$work/console.log" 2>&1 &
 nspawn_pid=$!
 wait_for 100 pgrep -P "$nspawn_pid" || bail "systemd-nspawn did not start a container"
