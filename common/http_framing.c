@@ -129,6 +129,14 @@ static int extends(const char *name, size_t len, const char *field)
 	return len > n && !strncasecmp(name, field, n);
 }
 
+int ar_http_framing_folded(ar_http_framing_t *f, const char *name, size_t name_len)
+{
+	char q[QUOTE_MAX + 4];
+
+	return refuse(f, "header field %s was folded onto a continuation line (obs-fold, "
+		      "RFC 9112 5.2)", quote(name, name_len, q));
+}
+
 int ar_http_framing_field(ar_http_framing_t *f, const char *name, size_t name_len,
 			  const char *value, size_t value_len)
 {

@@ -69,6 +69,13 @@ int ar_http_framing_field(ar_http_framing_t *f, const char *name, size_t name_le
 			  const char *value, size_t value_len);
 
 /**
+ * Field @p name was folded onto a continuation line (obs-fold): whoever
+ * hands the fields over saw it (the caller of this module, from how
+ * libmicrohttpd laid the field out). Refused as malformed. @return -1.
+ */
+int ar_http_framing_folded(ar_http_framing_t *f, const char *name, size_t name_len);
+
+/**
  * After the last field: the verdict, with @p max_body the largest body
  * taken. Checks that need every field (Transfer-Encoding with
  * Content-Length, Host) run here.

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -286,10 +287,38 @@ static enum MHD_Result answer(ar_http_req_t *req, ar_http_resp_t *resp)
 	return send_response(req->conn, resp);
 }
 
+/*
+ * Whether libmicrohttpd 0.9.75 read this field from one line. It parses the
+ * header section in place, the colon overwritten by a NUL, so the value
+ * follows the name after the colon and optional blanks. A continuation line
+ * (obs-fold) it glues onto the name, in a copy elsewhere in its memory
+ * pool: the value then no longer follows the name. (Any fold, on any field:
+ * a proxy in front that unfolds it reads other fields than we do, e.g.
+ * "Content-Len: 61" CRLF " gth" as no Content-Length at all.)
+ */
+static int one_line(const char *name, size_t name_len, const char *value)
+{
+	uintptr_t end = (uintptr_t)name + name_len, v = (uintptr_t)value;
+	const char *p;
+
+	if (!value)
+		return 1;
+	if (v <= end || v - end > 256 || (name[name_len] != '\0' && name[name_len] != ':'))
+		return 0;
+	for (p = name + name_len + 1; p < value; p++)
+		if (*p != ' ' && *p != '\t')
+			return 0;
+	return 1;
+}
+
 static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *name,
 				size_t name_len, const char *value, size_t value_len)
 {
 	(void)kind;
+	if (!one_line(name, name_len, value)) {
+		ar_http_framing_folded(cls, name, name_len);
+		return MHD_NO;
+	}
 	return ar_http_framing_field(cls, name, name_len, value ? value : "",
 				     value ? value_len : 0) == 0 ? MHD_YES : MHD_NO;
 }

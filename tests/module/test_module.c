@@ -497,7 +497,6 @@ static void test_rsa_sub_ca_copying_issuer_name_and_ski_is_refused(void **state)
 	assert_int_equal(start_radius("MKRADDB_NON_ACME=pass", NULL), 0);
 	authenticate(FORGED, 0);
 	expect_decision(-1, "reject", "issuer not verified: the chain's issuing CA (serial 7a7a7a");
-	expect_decision(-1, "reject", "is not one of issuer_certs");
 	/* The same CA copied one level deeper (its issuer name and serial too):
 	 * the chain is longer than verify_depth = 1 allows, EAP-TLS refuses it. */
 	authenticate(FORGED_DEEP, 0);
