@@ -23,6 +23,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "buf.h"
 #include "hclient.h"
 
 #define HEAD_MAX	(16 * 1024)
@@ -37,10 +38,10 @@ struct hc {
 	unsigned long	served;			/* answers on this connection */
 	char		host[HOST_MAX];		/* of the open connection */
 	char		port[8];
-	char		*buf;			/* bytes read: [off, len) not yet used */
-	size_t		off, len, cap;
-	char		*req;			/* the request being sent */
-	size_t		reqcap;
+	ar_buf_t	in;			/* bytes read: [off, in.len) not yet used */
+	size_t		off;
+	ar_buf_t	body;			/* the answer's body, as it comes */
+	ar_buf_t	req;			/* the request being sent */
 };
 
 hc_t *hc_new(const char *ca_file, long timeout_ms, ar_err_t *err)
@@ -53,6 +54,9 @@ hc_t *hc_new(const char *ca_file, long timeout_ms, ar_err_t *err)
 	}
 	c->fd = -1;
 	c->timeout_ms = timeout_ms > 0 ? timeout_ms : 10000;
+	ar_buf_init(&c->in, HEAD_MAX + BODY_MAX + 64 * 1024);
+	ar_buf_init(&c->body, BODY_MAX);
+	ar_buf_init(&c->req, AR_BUF_UNBOUNDED);
 	c->ctx = SSL_CTX_new(TLS_client_method());
 	if (!c->ctx || !SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION) ||
 	    SSL_CTX_load_verify_locations(c->ctx, ca_file, NULL) != 1) {
@@ -76,7 +80,7 @@ static void hc_close(hc_t *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
-	c->off = c->len = 0;
+	c->off = c->in.len = 0;
 	c->served = 0;
 	ERR_clear_error();
 }
@@ -87,8 +91,9 @@ void hc_free(hc_t *c)
 		return;
 	hc_close(c);
 	SSL_CTX_free(c->ctx);
-	free(c->buf);
-	free(c->req);
+	ar_buf_free(&c->in);
+	ar_buf_free(&c->body);
+	ar_buf_free(&c->req);
 	free(c);
 }
 
@@ -183,26 +188,27 @@ static int fill(hc_t *c, ar_err_t *err)
 {
 	int n;
 
-	if (c->off > 0 && c->off == c->len)
-		c->off = c->len = 0;
-	if (c->len == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 32 * 1024;
-		char *b;
-
+	if (c->off > 0 && c->off == c->in.len)
+		c->off = c->in.len = 0;
+	if (c->in.len + 1 >= c->in.cap) {
 		if (c->off > 0) {		/* make room by dropping what was used */
-			memmove(c->buf, c->buf + c->off, c->len - c->off);
-			c->len -= c->off;
+			memmove(c->in.data, c->in.data + c->off, c->in.len - c->off);
+			c->in.len -= c->off;
 			c->off = 0;
-		} else if (cap > HEAD_MAX + BODY_MAX + 64 * 1024 || !(b = realloc(c->buf, cap))) {
-			return ar_err_set(err, AR_ERR_TOO_LARGE, "response too large");
 		} else {
-			c->buf = b;
-			c->cap = cap;
+			switch (ar_buf_reserve(&c->in, c->in.cap ? c->in.cap : 32 * 1024)) {
+			case AR_OK:
+				break;
+			case AR_ERR_TOO_LARGE:
+				return ar_err_set(err, AR_ERR_TOO_LARGE, "response too large");
+			default:
+				return ar_err_set(err, AR_ERR_NOMEM, "out of memory");
+			}
 		}
 	}
-	n = SSL_read(c->ssl, c->buf + c->len, (int)(c->cap - c->len));
+	n = SSL_read(c->ssl, c->in.data + c->in.len, (int)(c->in.cap - 1 - c->in.len));
 	if (n > 0) {
-		c->len += (size_t)n;
+		c->in.len += (size_t)n;
 		return 1;
 	}
 	switch (SSL_get_error(c->ssl, n)) {
@@ -228,7 +234,7 @@ static int fill(hc_t *c, ar_err_t *err)
 /* Make @n unused bytes available; -1 if the connection ends first. */
 static int need(hc_t *c, size_t n, ar_err_t *err)
 {
-	while (c->len - c->off < n) {
+	while (c->in.len - c->off < n) {
 		int rc = fill(c, err);
 
 		if (rc <= 0)
@@ -242,7 +248,7 @@ static int need(hc_t *c, size_t n, ar_err_t *err)
 static char *line(hc_t *c, size_t max, ar_err_t *err)
 {
 	for (;;) {
-		char *s = c->buf + c->off, *e = memchr(s, '\n', c->len - c->off);
+		char *s = c->in.data + c->off, *e = memchr(s, '\n', c->in.len - c->off);
 
 		if (e) {
 			c->off += (size_t)(e - s) + 1;
@@ -251,11 +257,11 @@ static char *line(hc_t *c, size_t max, ar_err_t *err)
 			*e = '\0';
 			return s;
 		}
-		if (c->len - c->off > max) {
+		if (c->in.len - c->off > max) {
 			ar_err_set(err, AR_ERR_MALFORMED, "response line too long");
 			return NULL;
 		}
-		if (need(c, c->len - c->off + 1, err) < 0)
+		if (need(c, c->in.len - c->off + 1, err) < 0)
 			return NULL;
 	}
 }
@@ -263,20 +269,14 @@ static char *line(hc_t *c, size_t max, ar_err_t *err)
 /* Append @n bytes of the buffer to the body. */
 static int take(hc_t *c, http_resp_t *out, size_t n, ar_err_t *err)
 {
-	char *b;
-
-	if (out->len + n > BODY_MAX)
+	if (c->body.len + n > BODY_MAX)
 		return ar_err_set(err, AR_ERR_TOO_LARGE, "response body above %d bytes", BODY_MAX);
 	if (need(c, n, err) < 0)
 		return -1;
-	b = realloc(out->body, out->len + n + 1);
-	if (!b)
+	if (ar_buf_append(&c->body, c->in.data + c->off, n) != AR_OK)
 		return ar_err_set(err, AR_ERR_NOMEM, "out of memory");
-	memcpy(b + out->len, c->buf + c->off, n);
 	c->off += n;
-	out->body = b;
-	out->len += n;
-	b[out->len] = '\0';
+	out->len = c->body.len;
 	return 0;
 }
 
@@ -366,7 +366,7 @@ static int read_body(hc_t *c, const char *method, http_resp_t *out, int chunked,
 						    "bytes", BODY_MAX) : take(c, out, (size_t)clen, err);
 	*close_after = 1;			/* the body ends where the connection does */
 	for (;;) {
-		size_t have = c->len - c->off;
+		size_t have = c->in.len - c->off;
 		int rc;
 
 		if (have > 0 && take(c, out, have, err) < 0)
@@ -380,28 +380,16 @@ static int read_body(hc_t *c, const char *method, http_resp_t *out, int chunked,
 static int send_request(hc_t *c, const char *method, const char *path, const char *ctype,
 			const void *body, size_t len, ar_err_t *err)
 {
-	size_t need_len = strlen(method) + strlen(path) + strlen(c->host) + (ctype ? strlen(ctype) : 0) +
-			  len + 200;
-	int n;
+	ar_buf_t *r = &c->req;
 
-	if (need_len > c->reqcap) {
-		char *r = realloc(c->req, need_len);
-
-		if (!r)
-			return ar_err_set(err, AR_ERR_NOMEM, "out of memory");
-		c->req = r;
-		c->reqcap = need_len;
-	}
-	n = snprintf(c->req, c->reqcap, "%s %s HTTP/1.1\r\nHost: %s:%s\r\n"
-		     "User-Agent: acme-rats-bench\r\nAccept: */*\r\n", method, path, c->host, c->port);
-	if (ctype)
-		n += snprintf(c->req + n, c->reqcap - (size_t)n, "Content-Type: %s\r\n", ctype);
-	if (!strcmp(method, "POST"))
-		n += snprintf(c->req + n, c->reqcap - (size_t)n, "Content-Length: %zu\r\n", len);
-	n += snprintf(c->req + n, c->reqcap - (size_t)n, "\r\n");
-	if (len)
-		memcpy(c->req + n, body, len);
-	if (SSL_write(c->ssl, c->req, n + (int)len) != n + (int)len)
+	ar_buf_reset(r);
+	if (ar_buf_printf(r, "%s %s HTTP/1.1\r\nHost: %s:%s\r\nUser-Agent: acme-rats-bench\r\n"
+			  "Accept: */*\r\n", method, path, c->host, c->port) != AR_OK ||
+	    (ctype && ar_buf_printf(r, "Content-Type: %s\r\n", ctype) != AR_OK) ||
+	    (!strcmp(method, "POST") && ar_buf_printf(r, "Content-Length: %zu\r\n", len) != AR_OK) ||
+	    ar_buf_append(r, "\r\n", 2) != AR_OK || ar_buf_append(r, body, len) != AR_OK)
+		return ar_err_set(err, AR_ERR_NOMEM, "out of memory");
+	if (r->len > INT32_MAX || SSL_write(c->ssl, r->data, (int)r->len) != (int)r->len)
 		return ar_err_set(err, AR_ERR_UNAVAILABLE, "write failed");
 	return 0;
 }
@@ -431,8 +419,9 @@ int hc_request(hc_t *c, const char *method, const char *url, const char *ctype, 
 		free(out->body);
 		memset(out, 0, sizeof(*out));
 		out->retry_after = -1;
+		ar_buf_reset(&c->body);
 		sent = send_request(c, method, path, ctype, body, len, err);
-		got = sent < 0 ? -1 : c->len > c->off ? 1 : fill(c, err);
+		got = sent < 0 ? -1 : c->in.len > c->off ? 1 : fill(c, err);
 		if (got <= 0) {
 			hc_close(c);
 			/* A kept-alive connection the server closed: open another, once. */
@@ -450,7 +439,8 @@ int hc_request(hc_t *c, const char *method, const char *url, const char *ctype, 
 			hc_close(c);
 			break;
 		}
-		if (!out->body && !(out->body = calloc(1, 1))) {
+		out->body = ar_buf_steal(&c->body, &out->len);
+		if (!out->body) {
 			ar_err_set(err, AR_ERR_NOMEM, "out of memory");
 			break;
 		}

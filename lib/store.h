@@ -387,7 +387,6 @@ typedef enum ar_cert_status {
 
 /** "valid", "superseded", "revoked". */
 const char *ar_cert_status_name(ar_cert_status_t st);
-int ar_cert_status_parse(const char *s, ar_cert_status_t *out);
 
 /** A certificate the CA issued to a device. */
 typedef struct ar_store_cert {

@@ -125,7 +125,8 @@ const char *ar_cert_status_name(ar_cert_status_t st)
 	return (unsigned)st <= AR_CERT_REVOKED ? cert_status_names[st] : "unknown";
 }
 
-int ar_cert_status_parse(const char *str, ar_cert_status_t *out)
+/* The inverse of ar_cert_status_name(); -1 for any other word. */
+static int cert_status_parse(const char *str, ar_cert_status_t *out)
 {
 	size_t i;
 
@@ -236,7 +237,7 @@ int store_field_set(const field_t *f, void *rec, const char *val, size_t len, ar
 		return 0;
 	case F_CERT_STATUS:
 		if (strlen(val) != len ||
-		    ar_cert_status_parse(val, (ar_cert_status_t *)FPTR(rec, f)) < 0)
+		    cert_status_parse(val, (ar_cert_status_t *)FPTR(rec, f)) < 0)
 			goto bad;
 		return 0;
 	case F_BOOL:
