@@ -18,7 +18,7 @@ TPM_TEST_LIBS = verifier/libartpm.la $(TEST_LIBS) $(TSS2_MU_LIBS)
 # Writes a TCG2 boot log and an ima-ng list and extends a TPM's PCRs to
 # match (ESAPI, over the TCTI the test names).
 check_PROGRAMS += tests/tpm/tpm_gen
-tests_tpm_tpm_gen_SOURCES = tests/tpm/tpm_gen.c
+tests_tpm_tpm_gen_SOURCES = tests/tpm/tpm_gen.c lib/buf.c lib/buf.h
 tests_tpm_tpm_gen_CPPFLAGS = $(AM_CPPFLAGS) $(TSS2_ESYS_CFLAGS) $(OPENSSL_CFLAGS)
 tests_tpm_tpm_gen_LDADD = $(TSS2_ESYS_LIBS) $(TSS2_MU_LIBS) $(OPENSSL_LIBS)
 

@@ -36,6 +36,8 @@
 #include <tss2/tss2_mu.h>
 #include <tss2/tss2_tctildr.h>
 
+#include "buf.h"
+
 #define SHA1_LEN 20
 #define SHA256_LEN 32
 
@@ -98,22 +100,15 @@ static void extend(unsigned i, const uint8_t d[SHA256_LEN])
 		die("PCR_Extend(%u) failed: 0x%x", i, rc);
 }
 
-/* A growable output buffer. */
-typedef struct buf {
-	uint8_t	*p;
-	size_t	len, cap;
-} buf_t;
+/* The output, grown through ar_buf; its bytes as the TPM structures take them. */
+typedef ar_buf_t buf_t;
+#define BUF_INIT	AR_BUF_INIT(AR_BUF_UNBOUNDED)
+#define BYTES(b)	((const uint8_t *)(b).data)
 
 static void put(buf_t *b, const void *d, size_t n)
 {
-	if (b->len + n > b->cap) {
-		b->cap = (b->len + n) * 2 + 256;
-		b->p = realloc(b->p, b->cap);
-		if (!b->p)
-			die("out of memory");
-	}
-	memcpy(b->p + b->len, d, n);
-	b->len += n;
+	if (ar_buf_append(b, d, n) != AR_OK)
+		die("out of memory");
 }
 
 static void put32(buf_t *b, uint32_t v)
@@ -163,7 +158,7 @@ static void event(buf_t *log, uint32_t i, uint32_t type, const void *data, size_
 
 static void spec_id(buf_t *log)
 {
-	buf_t ev = { 0 };
+	buf_t ev = BUF_INIT;
 	uint8_t zero[SHA1_LEN] = { 0 };
 
 	put(&ev, "Spec ID Event03", 16);
@@ -179,8 +174,8 @@ static void spec_id(buf_t *log)
 	put32(log, 0x3);
 	put(log, zero, sizeof(zero));
 	put32(log, (uint32_t)ev.len);
-	put(log, ev.p, ev.len);
-	free(ev.p);
+	put(log, BYTES(ev), ev.len);
+	ar_buf_free(&ev);
 }
 
 static const uint8_t efi_global[16] = {	/* 8be4df61-93ca-11d2-aa0d-00e098032b8c */
@@ -194,7 +189,7 @@ static const uint8_t shim_lock[16] = {	/* 605dab50-e046-4300-abb6-3dd810dd8b23 *
 static void uefi_var(buf_t *log, uint32_t i, uint32_t type, const uint8_t guid[16],
 		     const char *name, const void *data, size_t len)
 {
-	buf_t ev = { 0 };
+	buf_t ev = BUF_INIT;
 	size_t k, n = strlen(name);
 
 	put(&ev, guid, 16);
@@ -203,8 +198,8 @@ static void uefi_var(buf_t *log, uint32_t i, uint32_t type, const uint8_t guid[1
 	for (k = 0; k < n; k++)
 		put16(&ev, (uint8_t)name[k]);
 	put(&ev, data, len);
-	event(log, i, type, ev.p, ev.len, NULL, 0);
-	free(ev.p);
+	event(log, i, type, BYTES(ev), ev.len, NULL, 0);
+	ar_buf_free(&ev);
 }
 
 /* A pseudo EFI_SIGNATURE_LIST of @n X.509 entries named @tag. */
@@ -228,7 +223,7 @@ static void sig_list(buf_t *out, const char *tag, unsigned n)
 /* UEFI_IMAGE_LOAD_EVENT of an application; its digest is the image's. */
 static void application(buf_t *log, const char *path, const char *image)
 {
-	buf_t ev = { 0 };
+	buf_t ev = BUF_INIT;
 	size_t k, n = strlen(path);
 
 	put64(&ev, 0x7c000000);
@@ -240,8 +235,8 @@ static void application(buf_t *log, const char *path, const char *image)
 	for (k = 0; k <= n; k++)
 		put16(&ev, (uint8_t)path[k]);
 	put(&ev, "\x7f\xff\x04\x00", 4);	/* end of device path */
-	event(log, 4, 0x80000003, ev.p, ev.len, image, strlen(image));
-	free(ev.p);
+	event(log, 4, 0x80000003, BYTES(ev), ev.len, image, strlen(image));
+	ar_buf_free(&ev);
 }
 
 static void ipl(buf_t *log, uint32_t i, const char *text)
@@ -261,7 +256,7 @@ static int cmd_boot(int argc, char **argv)
 {
 	const char *kernel = "vmlinuz-6.1.0-26-amd64";
 	uint8_t sb = 1, sep[4] = { 0 };
-	buf_t log = { 0 }, list = { 0 };
+	buf_t log = BUF_INIT, list = BUF_INIT;
 	char line[256];
 	int k;
 	uint32_t i;
@@ -283,16 +278,16 @@ static int cmd_boot(int argc, char **argv)
 	}
 	uefi_var(&log, 7, 0x80000001, efi_global, "SecureBoot", &sb, 1);
 	sig_list(&list, "PK", 1);
-	uefi_var(&log, 7, 0x80000001, efi_global, "PK", list.p, list.len);
-	list.len = 0;
+	uefi_var(&log, 7, 0x80000001, efi_global, "PK", BYTES(list), list.len);
+	ar_buf_reset(&list);
 	sig_list(&list, "KEK", 2);
-	uefi_var(&log, 7, 0x80000001, efi_global, "KEK", list.p, list.len);
-	list.len = 0;
+	uefi_var(&log, 7, 0x80000001, efi_global, "KEK", BYTES(list), list.len);
+	ar_buf_reset(&list);
 	sig_list(&list, "db", 3);
-	uefi_var(&log, 7, 0x80000001, efi_image_security, "db", list.p, list.len);
-	list.len = 0;
+	uefi_var(&log, 7, 0x80000001, efi_image_security, "db", BYTES(list), list.len);
+	ar_buf_reset(&list);
 	sig_list(&list, "dbx", 2);
-	uefi_var(&log, 7, 0x80000001, efi_image_security, "dbx", list.p, list.len);
+	uefi_var(&log, 7, 0x80000001, efi_image_security, "dbx", BYTES(list), list.len);
 	for (i = 0; i <= 7; i++)
 		event(&log, i, 0x4, sep, sizeof(sep), NULL, 0);
 	uefi_var(&log, 1, 0x80000002, efi_global, "BootOrder", "\0\0\1\0", 4);
@@ -300,9 +295,9 @@ static int cmd_boot(int argc, char **argv)
 	uefi_var(&log, 1, 0x80000002, efi_global, "Boot0001", "pxe\0", 4);
 	event(&log, 4, 0x80000007, "Calling EFI Application from Boot Option", 40, NULL, 0);
 	application(&log, "\\EFI\\debian\\shimx64.efi", "shimx64.efi 15.7-1");
-	list.len = 0;
+	ar_buf_reset(&list);
 	sig_list(&list, "db-signer", 1);
-	uefi_var(&log, 7, 0x800000E0, efi_image_security, "db", list.p, list.len);
+	uefi_var(&log, 7, 0x800000E0, efi_image_security, "db", BYTES(list), list.len);
 	event(&log, 14, 0xD, "MokList\0", 8, "mok", 3);
 	event(&log, 14, 0xD, "MokListX\0", 9, "mokx", 4);
 	uefi_var(&log, 7, 0x800000E0, shim_lock, "MokListTrusted", "\1", 1);
@@ -324,9 +319,9 @@ static int cmd_boot(int argc, char **argv)
 	application(&log, "\\vmlinuz", kernel);
 	event(&log, 5, 0x80000007, "Exit Boot Services Invocation", 29, NULL, 0);
 	event(&log, 5, 0x80000007, "Exit Boot Services Returned with Success", 40, NULL, 0);
-	write_file(argv[1], "wb", log.p, log.len);
-	free(log.p);
-	free(list.p);
+	write_file(argv[1], "wb", BYTES(log), log.len);
+	ar_buf_free(&log);
+	ar_buf_free(&list);
 	return 0;
 }
 
@@ -341,7 +336,7 @@ static void hex(char *out, const uint8_t *d, size_t n)
 /* One ima-ng entry: template data d-ng || n-ng, extended into PCR 10. */
 static void ima_entry(buf_t *list, const char *path, const uint8_t fd[SHA256_LEN])
 {
-	buf_t t = { 0 };
+	buf_t t = BUF_INIT;
 	uint8_t th1[SHA1_LEN], th256[SHA256_LEN];
 	char h1[2 * SHA1_LEN + 1], hd[2 * SHA256_LEN + 1], line[4200];
 	int n;
@@ -351,19 +346,19 @@ static void ima_entry(buf_t *list, const char *path, const uint8_t fd[SHA256_LEN
 	put(&t, fd, SHA256_LEN);
 	put32(&t, (uint32_t)strlen(path) + 1);
 	put(&t, path, strlen(path) + 1);
-	sha(EVP_sha1(), t.p, t.len, th1);
-	sha(EVP_sha256(), t.p, t.len, th256);
+	sha(EVP_sha1(), BYTES(t), t.len, th1);
+	sha(EVP_sha256(), BYTES(t), t.len, th256);
 	extend(10, th256);
 	hex(h1, th1, sizeof(th1));
 	hex(hd, fd, SHA256_LEN);
 	n = snprintf(line, sizeof(line), "10 %s ima-ng sha256:%s %s\n", h1, hd, path);
 	put(list, line, (size_t)n);
-	free(t.p);
+	ar_buf_free(&t);
 }
 
 static int cmd_ima(int argc, char **argv)
 {
-	buf_t list = { 0 }, allow = { 0 };
+	buf_t list = BUF_INIT, allow = BUF_INIT;
 	const char *intruder = NULL;
 	unsigned long first, count, k;
 	uint8_t fd[SHA256_LEN];
@@ -394,10 +389,10 @@ static int cmd_ima(int argc, char **argv)
 		sha(EVP_sha256(), intruder, strlen(intruder), fd);
 		ima_entry(&list, intruder, fd);
 	}
-	write_file(argv[1], "ab", list.p, list.len);
-	write_file(argv[2], "ab", allow.p, allow.len);
-	free(list.p);
-	free(allow.p);
+	write_file(argv[1], "ab", BYTES(list), list.len);
+	write_file(argv[2], "ab", BYTES(allow), allow.len);
+	ar_buf_free(&list);
+	ar_buf_free(&allow);
 	return 0;
 }
 
