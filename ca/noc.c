@@ -40,6 +40,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "clock.h"
 #include "daemon.h"
 #include "log.h"
 #include "noc.h"
@@ -122,14 +123,6 @@ static const noc_nas_t *nas_of(const noc_conf_t *c, const ar_store_session_t *ss
 	return NULL;
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * One Disconnect-Request, retried; 0 with @reply filled when the NAS
  * answered, -1 with @why otherwise. Datagrams that are not the reply
@@ -167,7 +160,7 @@ static int das_disconnect(const noc_nas_t *nas, const ar_store_session_t *ss, ar
 	snprintf(why, size, "no answer after %d tries of %d ms", (int)nas->retries + 1,
 		 (int)nas->timeout);
 	for (tries = 0; tries <= nas->retries && rc < 0; tries++) {
-		int64_t deadline = mono_ms() + nas->timeout;
+		int64_t deadline = ar_mono_ms() + nas->timeout;
 
 		if (send(fd, pkt, (size_t)len, 0) != len) {
 			snprintf(why, size, "send: %s", strerror(errno));
@@ -175,7 +168,7 @@ static int das_disconnect(const noc_nas_t *nas, const ar_store_session_t *ss, ar
 		}
 		while (rc < 0) {
 			struct pollfd p = { .fd = fd, .events = POLLIN };
-			int64_t left = deadline - mono_ms();
+			int64_t left = deadline - ar_mono_ms();
 			ssize_t n;
 
 			if (left <= 0 || poll(&p, 1, (int)left) <= 0)
@@ -216,7 +209,7 @@ static int disconnect_sessions(const noc_conf_t *c, ar_store_t *st, const ar_sto
 		const noc_nas_t *nas = nas_of(c, ss);
 		ar_dm_reply_t reply;
 		char why[320];
-		int64_t t0 = mono_ms();
+		int64_t t0 = ar_mono_ms();
 
 		if (serial && *serial && strcmp(ss->serial, serial))
 			continue;
@@ -237,7 +230,7 @@ static int disconnect_sessions(const noc_conf_t *c, ar_store_t *st, const ar_sto
 			"trigger=%s", ev->device, ss->acct_session_id, nas->name,
 			reply.ack ? "ack" : "nak", reply.error_cause ? " cause=" : "",
 			reply.error_cause ? ar_dm_error_cause_name(reply.error_cause) : "",
-			(long long)(mono_ms() - t0), ev->type);
+			(long long)(ar_mono_ms() - t0), ev->type);
 		if (reply.ack || reply.error_cause == SESSION_CAUSE_GONE) {
 			res->disconnected++;
 			if (ar_store_session_del(st, ev->device, ss->nas_id, ss->acct_session_id,
@@ -356,11 +349,11 @@ static void *worker(void *arg)
 						&err);
 			if (n == 0)
 				own_pending = 0;
-		} else if (mono_ms() >= next_claim) {	/* what a crashed consumer left */
+		} else if (ar_mono_ms() >= next_claim) {	/* what a crashed consumer left */
 			n = ar_store_event_claim(st, w->conf->group, w->conf->consumer,
 						 w->conf->reclaim_after, cursor, evs, BATCH, &err);
 			if (n >= 0 && !strcmp(cursor, "0-0"))
-				next_claim = mono_ms() + w->conf->reclaim_after / 2;
+				next_claim = ar_mono_ms() + w->conf->reclaim_after / 2;
 		} else {
 			n = ar_store_event_read(st, w->conf->group, w->conf->consumer, 0, BLOCK_MS, evs,
 						BATCH, &err);

@@ -20,14 +20,6 @@ struct ar_deadlines {
 	uint64_t	cut;
 };
 
-int64_t ar_deadline_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void ar_deadline_set(ar_deadline_t *e, int64_t at_ms)
 {
 	__atomic_store_n(&e->at_ms, at_ms, __ATOMIC_RELAXED);
@@ -66,7 +58,7 @@ static void *watch(void *arg)
 		}
 		pthread_cond_timedwait(&d->wake, &d->lock, &until);
 		if (!d->stopping)
-			sweep(d, ar_deadline_now());
+			sweep(d, ar_mono_ms());
 	}
 	pthread_mutex_unlock(&d->lock);
 	return NULL;

@@ -18,6 +18,7 @@
 
 #include <stdint.h>
 
+#include "clock.h"
 #include "err.h"
 
 /** How often deadlines are looked at (ms): the precision of a cut. */
@@ -28,13 +29,10 @@ typedef struct ar_deadlines ar_deadlines_t;
 /** One connection's deadline; owned by the caller, linked while added. */
 typedef struct ar_deadline {
 	int			fd;
-	int64_t			at_ms;		/**< monotonic ms; 0: none (atomic) */
+	int64_t			at_ms;		/**< ar_mono_ms() time; 0: none (atomic) */
 	char			peer[48];	/**< for the log line */
 	struct ar_deadline	*prev, *next;
 } ar_deadline_t;
-
-/** Monotonic milliseconds, the clock of @c at_ms. */
-int64_t ar_deadline_now(void);
 
 /** Start the watching thread. NULL with AR_ERR_NOMEM / AR_ERR_IO. */
 ar_deadlines_t *ar_deadlines_start(ar_err_t *err);

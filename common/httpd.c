@@ -108,7 +108,7 @@ static void deadline_in(struct MHD_Connection *conn, int64_t ms)
 	conn_state_t *cs = state_of(conn);
 
 	if (cs && cs->watched)
-		ar_deadline_set(&cs->dl, ms ? ar_deadline_now() + ms : 0);
+		ar_deadline_set(&cs->dl, ms ? ar_mono_ms() + ms : 0);
 }
 
 const char *ar_http_method(const ar_http_req_t *req)
@@ -515,7 +515,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 		ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 		if (cs && ci) {
 			cs->dl.fd = ci->connect_fd;
-			cs->dl.at_ms = ar_deadline_now() + h->phase_ms;
+			cs->dl.at_ms = ar_mono_ms() + h->phase_ms;
 			peer_text(conn, cs->dl.peer, sizeof(cs->dl.peer));
 			ar_deadlines_add(h->deadlines, &cs->dl);
 			cs->watched = 1;

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "linger.h"
 #include "log.h"
 
@@ -45,14 +46,6 @@ struct ar_linger {
 	unsigned	max, head, count;
 	int		stopping;
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void slot_close(slot_t *s)
 {
@@ -109,14 +102,14 @@ static void *linger_main(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&l->lock);
-		expire(l, now_ms());
+		expire(l, ar_mono_ms());
 		if (l->stopping) {
 			pthread_mutex_unlock(&l->lock);
 			return NULL;
 		}
 		timeout = -1;
 		if (l->count) {
-			int64_t wait = l->ring[l->head].deadline - now_ms();
+			int64_t wait = l->ring[l->head].deadline - ar_mono_ms();
 
 			timeout = wait < 0 ? 0 : (int)wait;
 		}
@@ -195,7 +188,7 @@ void ar_linger_add(ar_linger_t *l, int fd)
 	i = (l->head + l->count) % l->max;
 	s = &l->ring[i];
 	s->fd = fd;
-	s->deadline = now_ms() + l->ms;
+	s->deadline = ar_mono_ms() + l->ms;
 	s->bytes = 0;
 	ev.data.u32 = i;
 	/* The answer is out: end of file follows it. */

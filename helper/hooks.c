@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "hooks.h"
 #include "log.h"
 
@@ -27,18 +28,10 @@ void hook_env_add(hook_env_t *e, const char *name, const char *value)
 	e->n++;
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 int hook_run(const char *what, const char *command, const hook_env_t *e, long timeout_ms)
 {
 	char *envp[MAX_ENV + HOOK_MAX_VARS + 1], *argv[] = { "/bin/sh", "-c", (char *)command, NULL };
-	long until = now_ms() + timeout_ms;
+	int64_t until = ar_mono_ms() + timeout_ms;
 	posix_spawnattr_t attr;
 	sigset_t none;
 	size_t n = 0, i;
@@ -70,7 +63,7 @@ int hook_run(const char *what, const char *command, const hook_env_t *e, long ti
 			ar_error("event=hook.failed hook=%s error=\"%s\"", what, strerror(errno));
 			return -1;
 		}
-		if (now_ms() >= until) {
+		if (ar_mono_ms() >= until) {
 			kill(pid, SIGKILL);
 			(void)waitpid(pid, &status, 0);
 			ar_error("event=hook.timeout hook=%s timeout_ms=%ld", what, timeout_ms);

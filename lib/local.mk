@@ -5,6 +5,7 @@
 lib_LTLIBRARIES += lib/libacmerats.la
 lib_libacmerats_la_SOURCES = \
 	lib/acme_status.c lib/acme_status.h \
+	lib/clock.h \
 	lib/err.c lib/err.h \
 	lib/log.c lib/log.h
 lib_libacmerats_la_CPPFLAGS = $(AM_CPPFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) \

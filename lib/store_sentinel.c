@@ -15,20 +15,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "store_int.h"
 
 /* A pause after a sentinel's answer that was no primary: 10-40 ms. */
 #define PAUSE_MIN_MS	10
 #define PAUSE_SPAN_MS	30
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* A TCP port in decimal, 1..65535; -1 otherwise. */
 static int port_of(const char *p, size_t len)
@@ -103,7 +96,7 @@ int store_sentinel_parse(ar_store_t *s, const char *list, ar_err_t *err)
 	}
 	if (s->sentinel.n == 0)
 		return ar_err_set(err, AR_ERR_CONFIG, "store: sentinels lists no host:port");
-	s->sentinel.seed = (unsigned)now_ms() ^ (unsigned)getpid();
+	s->sentinel.seed = (unsigned)ar_mono_ms() ^ (unsigned)getpid();
 	return 0;
 }
 
@@ -204,7 +197,7 @@ static void pause_until(ar_store_t *s, int64_t deadline)
 	int64_t ms = PAUSE_MIN_MS + rand_r(&s->sentinel.seed) % (PAUSE_SPAN_MS + 1), left;
 	struct timespec ts;
 
-	left = deadline - now_ms();
+	left = deadline - ar_mono_ms();
 	if (ms > left)
 		ms = left;
 	if (ms <= 0)
@@ -217,20 +210,20 @@ static void pause_until(ar_store_t *s, int64_t deadline)
 
 int store_sentinel_connect(ar_store_t *s, ar_err_t *err)
 {
-	int64_t deadline = now_ms() + s->connect_ms;
+	int64_t deadline = ar_mono_ms() + s->connect_ms;
 	char host[64], addr[80];
 	size_t k, i;
 	int port = 0, left;
 
 	for (k = 0; k < 2 * s->sentinel.n; k++) {
 		i = (s->sentinel.next + k) % s->sentinel.n;
-		left = (int)(deadline - now_ms());
+		left = (int)(deadline - ar_mono_ms());
 		if (left <= 0)
 			break;
 		memset(err, 0, sizeof(*err));
 		if (primary_of(s, i, left, host, sizeof(host), &port, err) < 0)
 			continue;	/* the next sentinel, at once */
-		left = (int)(deadline - now_ms());
+		left = (int)(deadline - ar_mono_ms());
 		snprintf(s->endpoint, sizeof(s->endpoint), "%.63s@%.63s:%d", s->sentinel.master, host,
 			 port);
 		if (left > 0 && store_connect_to(s, host, port, left, err) == 0) {
