@@ -198,8 +198,16 @@ function refresh() {
 function startStream() {
   if (stream) stream.close();
   stream = new EventSource('/api/events');
-  stream.onopen = () => { $('stream-state').textContent = 'live'; };
-  stream.onerror = () => { $('stream-state').textContent = 'reconnecting'; };
+  // Each answer of the stream ends after a while and the browser reconnects
+  // at once: "reconnecting" only when it has not reopened within 3 s.
+  let lost = null;
+  stream.onopen = () => {
+    if (lost) { clearTimeout(lost); lost = null; }
+    $('stream-state').textContent = 'live';
+  };
+  stream.onerror = () => {
+    if (!lost) lost = setTimeout(() => { $('stream-state').textContent = 'reconnecting'; }, 3000);
+  };
   stream.addEventListener('fleet', (m) => {
     const e = JSON.parse(m.data);
     const li = el('li', eventText(e), 'event');

@@ -39,6 +39,7 @@ www_dir = $top_src/console/www
 login_failures = 5
 login_window = 5m
 stream_hold = 3s
+renew_before = 3m
 workers = 4
 
 [soc]

@@ -47,8 +47,11 @@ while IFS= read -r line; do
 done < <(timeout 120 /usr/bin/python3 "$top_src/tests/console/browser.py" fleet "$console_url" \
 	soc1 "$console_pw" "$spki" "$top_src/docs/images" 2>&1)
 
-check "the console logged the flag and the clear with the acting user" \
-	grep -q 'event=console.flag user=soc1 role=soc device=SUB-0042 status=contraindicated' \
+check "the console logged the flag with the acting user" \
+	grep -q 'event=console.flag user=soc1 role=soc device=SUB-0042 status=contraindicated .*result=ok' \
+	"$work/console.log"
+check "the console logged the clear with the acting user" \
+	grep -q 'event=console.clear user=soc1 role=soc device=SUB-0042 status=affirming .*result=ok' \
 	"$work/console.log"
 check "the NOC worker's Disconnect-Request was ACKed by hostapd" \
 	grep -q 'nas=ap-substation-7 result=ack' "$work/ca.log"
