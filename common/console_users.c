@@ -172,22 +172,25 @@ static int parse_line(char *line, cu_user_t *u, ar_err_t *err)
 	return 0;
 }
 
-int cu_load(const char *path, cu_user_t **users, size_t *n, ar_err_t *err)
+int cu_parse(const char *text, size_t len, cu_user_t **users, size_t *n, ar_err_t *err)
 {
-	char *text = NULL, *line, *next;
-	size_t len, lineno = 0;
+	char *copy = malloc(len + 1), *line, *next;
+	size_t lineno = 0;
 	int rc = -1;
 
-	*users = NULL;
-	*n = 0;
-	if (ar_file_read(path, FILE_MAX, &text, &len, err) < 0)
-		return -1;
 	*users = calloc(CU_USERS_MAX, sizeof(**users));
-	if (!*users) {
+	*n = 0;
+	if (!copy || !*users) {
 		ar_err_set(err, AR_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	for (line = text; line && *line; line = next) {
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	if (strlen(copy) != len) {
+		ar_err_set(err, AR_ERR_MALFORMED, "a NUL byte in the users file");
+		goto out;
+	}
+	for (line = copy; line && *line; line = next) {
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = '\0';
@@ -196,23 +199,40 @@ int cu_load(const char *path, cu_user_t **users, size_t *n, ar_err_t *err)
 		if (!*line || *line == '#')
 			continue;
 		if (*n == CU_USERS_MAX) {
-			ar_err_set(err, AR_ERR_TOO_LARGE, "%s: more than %d users", path, CU_USERS_MAX);
+			ar_err_set(err, AR_ERR_TOO_LARGE, "more than %d users", CU_USERS_MAX);
 			goto out;
 		}
 		if (parse_line(line, &(*users)[*n], err) < 0) {
-			ar_err_prefix(err, "%s line %zu: ", path, lineno);
+			ar_err_prefix(err, "line %zu: ", lineno);
 			goto out;
 		}
 		(*n)++;
 	}
 	rc = 0;
 out:
-	free(text);
+	free(copy);
 	if (rc < 0) {
 		free(*users);
 		*users = NULL;
 		*n = 0;
 	}
+	return rc;
+}
+
+int cu_load(const char *path, cu_user_t **users, size_t *n, ar_err_t *err)
+{
+	char *text = NULL;
+	size_t len;
+	int rc;
+
+	*users = NULL;
+	*n = 0;
+	if (ar_file_read(path, FILE_MAX, &text, &len, err) < 0)
+		return -1;
+	rc = cu_parse(text, len, users, n, err);
+	if (rc < 0)
+		ar_err_prefix(err, "%s: ", path);
+	free(text);
 	return rc;
 }
 

@@ -55,6 +55,13 @@ int cu_hash(const char *password, char *out, size_t size, ar_err_t *err);
 int cu_verify(const char *password, const char *encoded);
 
 /**
+ * Parse the text of a users file (@p len bytes; at most CU_USERS_MAX
+ * lines; '#' comments). *users is malloc'd. A malformed line is an error
+ * naming its line; nothing is returned then.
+ */
+int cu_parse(const char *text, size_t len, cu_user_t **users, size_t *n, ar_err_t *err);
+
+/**
  * Load a users file (at most CU_USERS_MAX lines; '#' comments). *users is
  * malloc'd. A malformed line is an error naming its line.
  */

@@ -20,6 +20,7 @@
 #include "clock.h"
 #include "console.h"
 #include "log.h"
+#include "parse.h"
 
 static int random_token(char *out, size_t size)
 {
@@ -47,23 +48,10 @@ int console_origin_ok(const console_t *c, const ar_http_req_t *req)
 	return !strcmp(origin, own);
 }
 
-/* The cookie's value, or "" (at most CONSOLE_TOKEN_LEN characters). */
+/* The session cookie's value, or "" (at most CONSOLE_TOKEN_LEN + 1 characters). */
 static void cookie_token(const ar_http_req_t *req, char *out, size_t size)
 {
-	const char *h = ar_http_header(req, "Cookie"), *p;
-	size_t n;
-
-	out[0] = '\0';
-	for (p = h; p && *p; p += strcspn(p, ";"), p += *p == ';') {
-		p += strspn(p, " \t");
-		if (strncmp(p, CONSOLE_COOKIE "=", sizeof(CONSOLE_COOKIE)))
-			continue;
-		p += sizeof(CONSOLE_COOKIE);
-		n = strcspn(p, "; \t");
-		if (n < size)
-			snprintf(out, n + 1, "%s", p);
-		return;
-	}
+	console_cookie_value(ar_http_header(req, "Cookie"), CONSOLE_COOKIE, out, size);
 }
 
 /* The live session with @token (constant-time over every slot), or NULL;

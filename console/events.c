@@ -21,6 +21,7 @@
 #include "clock.h"
 #include "console.h"
 #include "log.h"
+#include "parse.h"
 
 #define RECENT_MAX	200
 #define FIRST_MAX	20
@@ -46,22 +47,10 @@ json_t *console_event_json(const ar_store_event_t *e)
 			 "serial", e->serial, "ts", (json_int_t)e->ts, "source", e->source);
 }
 
-/* A stream id as the client sent it: "<digits>-<digits>", or "". */
+/* The stream id the client got last (Last-Event-ID), or "". */
 static void last_id(const ar_http_req_t *req, char *out, size_t size)
 {
-	const char *v = ar_http_header(req, "Last-Event-ID");
-	size_t d1, d2;
-
-	out[0] = '\0';
-	if (!v)
-		return;
-	d1 = strspn(v, "0123456789");
-	if (d1 < 1 || d1 > 20 || v[d1] != '-')
-		return;
-	d2 = strspn(v + d1 + 1, "0123456789");
-	if (d2 < 1 || d2 > 20 || v[d1 + 1 + d2] || d1 + 1 + d2 >= size)
-		return;
-	snprintf(out, size, "%s", v);
+	console_event_id_parse(ar_http_header(req, "Last-Event-ID"), out, size);
 }
 
 /* Entries [0, n) newest first; append those newer than @after, oldest first. */

@@ -2,7 +2,7 @@
 # acme-rats-console: the NOC/SOC web console (docs/console.md).
 sbin_PROGRAMS += console/acme-rats-console
 console_acme_rats_console_SOURCES = console/main.c console/config.c console/auth.c \
-	console/api.c console/events.c console/console.h \
+	console/api.c console/events.c console/console.h console/parse.c console/parse.h \
 	common/fleet_ops.c common/fleet_ops.h common/console_users.c common/console_users.h
 console_acme_rats_console_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/common \
 	-DSYSCONFDIR='"$(sysconfdir)"' -DDATADIR='"$(datadir)"' $(MHD_CFLAGS) $(OPENSSL_CFLAGS) \
@@ -22,3 +22,12 @@ TESTS += tests/console/test_console_browser.sh
 endif
 EXTRA_DIST += tests/console/test_console_api.sh tests/console/test_console_browser.sh \
 	tests/console/console-lab.sh tests/console/browser.py
+
+# Fuzz target of the console's parsers (fuzz/local.mk).
+FUZZ_PROGS += fuzz/fuzz_console
+FUZZ_TESTS += fuzz/replay-console.test
+fuzz_fuzz_console_SOURCES = fuzz/fuzz_console.c console/parse.c console/parse.h \
+	common/console_users.c common/console_users.h $(fuzz_driver)
+fuzz_fuzz_console_CPPFLAGS = $(FUZZ_CFLAGS) -I$(top_srcdir)/common -I$(top_srcdir)/console
+fuzz_fuzz_console_LDADD = $(FUZZ_LIBS)
+fuzz_fuzz_console_LDFLAGS = $(fuzz_ldflags)
