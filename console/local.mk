@@ -31,3 +31,5 @@ fuzz_fuzz_console_SOURCES = fuzz/fuzz_console.c console/parse.c console/parse.h 
 fuzz_fuzz_console_CPPFLAGS = $(FUZZ_CFLAGS) -I$(top_srcdir)/common -I$(top_srcdir)/console
 fuzz_fuzz_console_LDADD = $(FUZZ_LIBS)
 fuzz_fuzz_console_LDFLAGS = $(fuzz_ldflags)
+dist_doc_DATA += docs/console.md
+EXTRA_DIST += docs/images/console-devices.png docs/images/console-device.png
