@@ -23,7 +23,7 @@
 #define DEVICES_PREFIX	"/api/devices/"
 #define HISTORY_RECENT	500	/* stream entries searched for a device's history */
 #define HISTORY_MAX	50
-#define REASON_MAX	160
+#define REASON_MAX	140	/* + " (console user NAME)": within the SOC API's 200 */
 
 static ar_store_t *store(console_t *c, ar_http_resp_t *resp)
 {

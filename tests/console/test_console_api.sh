@@ -144,6 +144,14 @@ req POST "/api/devices/$dev/verdict" "$flag" -b "$work/jar.soc1" -H "X-CSRF-Toke
 	-H "Origin: https://evil.example"
 check "a SOC action from another Origin is refused (403)" [ "$st" = 403 ]
 check "after the forged requests the device has no verdict" [ "$(verdict_of)" = null ]
+long=$(printf 'x%.0s' $(seq 1 141))
+as soc1 POST "/api/devices/$dev/verdict" "{\"status\":\"warning\",\"reason\":\"$long\"}"
+check "a reason over 140 characters is refused (400)" [ "$st" = 400 ]
+as soc1 POST "/api/devices/$dev/verdict" '{"status":"warning","reason":"a\nb"}'
+check "a reason with a control character is refused (400)" [ "$st" = 400 ]
+as soc1 POST "/api/devices/$dev/verdict" '{"status":"revoked","reason":"x"}'
+check "an unknown status is refused (400)" [ "$st" = 400 ]
+check "after the refused requests the device has no verdict" [ "$(verdict_of)" = null ]
 
 # --- the actions themselves -------------------------------------------------------
 as soc1 POST "/api/devices/$dev/verdict" "$flag"
