@@ -1,10 +1,9 @@
-#!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Drive Debian's chromium, headless, through the DevTools protocol on a
 pipe (--remote-debugging-pipe: commands on fd 3, replies on fd 4, one JSON
 message per NUL byte), with the standard library only.
 
-    browser.py SCENARIO URL USER PASSWORD SPKI OUTDIR
+    /usr/bin/python3 browser.py SCENARIO URL USER PASSWORD SPKI OUTDIR
 
 SCENARIO "fleet" (tests/console/test_console_browser.sh): logs in (a wrong
 password first), sees the enrolled device and its live session, flags it,

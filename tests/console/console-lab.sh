@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
-# shellcheck disable=SC2154 # sourced after tests/lab/lab.sh (work, top_src, top_build, redis_port, vurl)
+# shellcheck disable=SC2154,SC2034 # sourced after tests/lab/lab.sh (work, top_src, top_build, redis_port, vurl); sets what the tests read
 #
 # acme-rats-console in the test lab, sourced after tests/lab/lab.sh and a
 # running verifier (lab_verifier):
