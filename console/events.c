@@ -57,6 +57,7 @@ static void last_id(const ar_http_req_t *req, char *out, size_t size)
 static int append(ar_buf_t *b, const ar_store_event_t *evs, int n, const char *after, int max)
 {
 	int i, first = n - 1, sent = 0;
+	json_t *ev;
 	char *data;
 
 	if (!after[0] && n > max)
@@ -64,7 +65,9 @@ static int append(ar_buf_t *b, const ar_store_event_t *evs, int n, const char *a
 	for (i = first; i >= 0; i--) {
 		if (after[0] && console_id_cmp(evs[i].id, after) <= 0)
 			continue;
-		data = json_dumps(console_event_json(&evs[i]), JSON_COMPACT);
+		ev = console_event_json(&evs[i]);
+		data = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+		json_decref(ev);
 		if (!data || ar_buf_printf(b, "id: %s\nevent: fleet\ndata: %s\n\n", evs[i].id,
 					   data) != AR_OK) {
 			free(data);

@@ -406,7 +406,10 @@ static int cmd_events(ctl_t *c, int count, int follow)
 			if (last[0] && id_cmp(evs[i].id, last) <= 0)
 				continue;
 			if (c->json) {
-				char *line = json_dumps(event_json(&evs[i]) , JSON_COMPACT);
+				json_t *ev = event_json(&evs[i]);
+				char *line = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+
+				json_decref(ev);
 
 				/* one object per line (JSON Lines), so --follow can stream */
 				if (line)
