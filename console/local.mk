@@ -33,3 +33,11 @@ fuzz_fuzz_console_LDADD = $(FUZZ_LIBS)
 fuzz_fuzz_console_LDFLAGS = $(fuzz_ldflags)
 dist_doc_DATA += docs/console.md
 EXTRA_DIST += docs/images/console-devices.png docs/images/console-device.png
+
+# Unit tests: users, password hashes, roles, the header parsers.
+check_PROGRAMS += tests/unit/test_console_users
+TESTS += tests/unit/test_console_users
+tests_unit_test_console_users_SOURCES = tests/unit/test_console_users.c console/parse.c \
+	console/parse.h common/console_users.c common/console_users.h
+tests_unit_test_console_users_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/common \
+	-I$(top_srcdir)/console
