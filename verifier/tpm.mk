@@ -7,7 +7,8 @@ noinst_LTLIBRARIES += verifier/libartpm.la
 verifier_libartpm_la_SOURCES = verifier/tpm.h verifier/tpm_attest.c verifier/tpm_key.c \
 	verifier/tpm_eventlog.h verifier/tpm_eventlog.c verifier/tpm_ima.h verifier/tpm_ima.c \
 	verifier/tpm_appraise.h verifier/tpm_appraise.c
-verifier_libartpm_la_SOURCES += verifier/tpm_registry.h verifier/tpm_registry.c
+verifier_libartpm_la_SOURCES += verifier/tpm_registry.h verifier/tpm_registry.c \
+	verifier/tpm_enroll.h verifier/tpm_enroll.c
 verifier_libartpm_la_CPPFLAGS = $(AM_CPPFLAGS) $(TSS2_MU_CFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS)
 verifier_libartpm_la_LIBADD = lib/libacmerats.la $(TSS2_MU_LIBS) $(OPENSSL_LIBS) $(JANSSON_LIBS)
 
@@ -51,3 +52,11 @@ TESTS += tests/tpm/test_tpm_registry
 tests_tpm_test_tpm_registry_SOURCES = tests/tpm/test_tpm_registry.c $(lab_sources)
 tests_tpm_test_tpm_registry_CPPFLAGS = $(TPM_TEST_CFLAGS)
 tests_tpm_test_tpm_registry_LDADD = $(TPM_TEST_LIBS)
+
+# EK certificates and credential activation against a real swtpm.
+check_PROGRAMS += tests/tpm/test_tpm_enroll
+TESTS += tests/tpm/test_tpm_enroll
+tests_tpm_test_tpm_enroll_SOURCES = tests/tpm/test_tpm_enroll.c tests/tpm/tpmlab.c \
+	tests/tpm/tpmlab.h $(lab_sources)
+tests_tpm_test_tpm_enroll_CPPFLAGS = $(TPM_TEST_CFLAGS)
+tests_tpm_test_tpm_enroll_LDADD = $(TPM_TEST_LIBS)
