@@ -60,3 +60,11 @@ tests_tpm_test_tpm_enroll_SOURCES = tests/tpm/test_tpm_enroll.c tests/tpm/tpmlab
 	tests/tpm/tpmlab.h $(lab_sources)
 tests_tpm_test_tpm_enroll_CPPFLAGS = $(TPM_TEST_CFLAGS)
 tests_tpm_test_tpm_enroll_LDADD = $(TPM_TEST_LIBS)
+
+# TPM enrolment end to end: swtpm, redis-server and the verifier over HTTPS.
+check_PROGRAMS += tests/tpm/test_tpm_enroll_api
+TESTS += tests/tpm/test_tpm_enroll_api
+tests_tpm_test_tpm_enroll_api_SOURCES = tests/tpm/test_tpm_enroll_api.c tests/tpm/tpmlab.c \
+	tests/tpm/tpmlab.h tests/httpc.c tests/httpc.h tests/evfix.c tests/evfix.h $(lab_sources)
+tests_tpm_test_tpm_enroll_api_CPPFLAGS = $(TPM_TEST_CFLAGS)
+tests_tpm_test_tpm_enroll_api_LDADD = $(TPM_TEST_LIBS)
