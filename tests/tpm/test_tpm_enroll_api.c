@@ -439,6 +439,54 @@ static void test_malformed_and_oversized_enrolment_refused(void **state)
 	}
 }
 
+/* acme-rats-helper tpm-enroll against the verifier and the swtpm; its exit status. */
+static int helper_enroll(const char *device)
+{
+	char bin[512], key[300];
+	char *pem;
+
+	snprintf(key, sizeof(key), "%s/account.key", t.dir);
+	pem = ar_jwk_to_pem(t.identity, 1, NULL);
+	assert_non_null(pem);
+	assert_int_equal(ar_file_write_atomic(key, pem, strlen(pem), 0600, NULL), 0);
+	free(pem);
+	snprintf(bin, sizeof(bin), "%s/helper/acme-rats-helper", top("AR_TOP_BUILDDIR"));
+	{
+		char *argv[] = { bin, "tpm-enroll", "--verifier", t.base, "--ca-bundle", t.ca,
+				 "--account-key", key, "--device-id", (char *)device, "--tcti",
+				 t.tpm.tcti, "--state-dir", t.dir, "--ak-handle", "0x81010020",
+				 NULL };
+
+		return run(argv);
+	}
+}
+
+static void test_helper_tpm_enroll_end_to_end(void **state)
+{
+	ar_tpm_enrolled_t e;
+	char path[300];
+	uint8_t *pub;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(evfix_enroll(t.store, "HELPER-1", t.identity), 1);
+	assert_int_equal(helper_enroll("HELPER-1"), 0);
+	assert_int_equal(ar_tpm_registry_get(t.store, "HELPER-1", &e, NULL), AR_TPM_OK);
+	assert_int_equal(e.ek_source, AR_TPM_EK_CERT);
+	/* The AK the helper keeps is the one registered. */
+	snprintf(path, sizeof(path), "%s/tpm-ak.pub", t.dir);
+	assert_int_equal(ar_file_read(path, 4096, (char **)&pub, &n, NULL), 0);
+	assert_int_equal(n, e.ak_pub_len);
+	assert_memory_equal(pub, e.ak_pub, n);
+	free(pub);
+	/* Again: the same persistent AK, enrolled already: accepted, nothing changes. */
+	assert_int_equal(helper_enroll("HELPER-1"), 0);
+	/* The same AK for another device: refused (exit 5). */
+	assert_int_equal(evfix_enroll(t.store, "HELPER-2", t.identity), 1);
+	assert_int_equal(helper_enroll("HELPER-2"), 5);
+	assert_not_enrolled("HELPER-2");
+}
+
 static int setup(void **state)
 {
 	char script[512], conf[300], log[300], bin[512], port[16], rport[16], text[2048];
@@ -560,6 +608,7 @@ int main(void)
 		cmocka_unit_test(test_device_enrolled_with_another_ak_refused),
 		cmocka_unit_test(test_enrolment_not_signed_by_the_device_identity_refused),
 		cmocka_unit_test(test_malformed_and_oversized_enrolment_refused),
+		cmocka_unit_test(test_helper_tpm_enroll_end_to_end),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
