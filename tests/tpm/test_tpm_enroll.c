@@ -254,6 +254,39 @@ static void test_kdfa_known_answer(void **state)
 	assert_memory_not_equal(out, want, 16);	/* bits is part of the input */
 }
 
+/* With AR_TPM_SEEDS=DIR: DIR/tpm_ek/NAME = u16be len, EK public, u16be len, AK public, cert. */
+static void seed(const char *name, const char *ek_file, const char *ak_file, const char *cert)
+{
+	const char *dir = getenv("AR_TPM_SEEDS");
+	uint8_t *ek, *ak, *der = NULL;
+	size_t el, al, dl = 0;
+	char path[1024];
+	FILE *f;
+
+	if (!dir)
+		return;
+	ek = tpmlab_read_public(&tpm, ek_file, &el);
+	ak = tpmlab_read_public(&tpm, ak_file, &al);
+	if (cert)
+		der = tpmlab_read(&tpm, cert, &dl);
+	snprintf(path, sizeof(path), "%s/tpm_ek/%s", dir, name);
+	f = ek && ak ? fopen(path, "wb") : NULL;
+	if (f) {
+		fputc((int)(el >> 8), f);
+		fputc((int)(el & 0xff), f);
+		fwrite(ek, 1, el, f);
+		fputc((int)(al >> 8), f);
+		fputc((int)(al & 0xff), f);
+		fwrite(ak, 1, al, f);
+		if (der)
+			fwrite(der, 1, dl, f);
+		fclose(f);
+	}
+	free(ek);
+	free(ak);
+	free(der);
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -280,6 +313,9 @@ static int group_setup(void **state)
 	    tpmlab_run(&tpm, "tpm2_create -C srk.ctx -G ecc256:ecdsa-sha256 -u unrestricted.pub "
 		       "-r unrestricted.priv") != 0)
 		return setup_failed("other keys");
+	seed("seed-rsa-ek-certificate", "ek.pub", "ak.pub", "ekcert.der");
+	seed("seed-ecc-ek-no-certificate", "ekecc.pub", "akecc.pub", NULL);
+	seed("seed-unrestricted-ak", "ekother.pub", "unrestricted.pub", "ekcert.der");
 	return 0;
 }
 
