@@ -68,3 +68,11 @@ tests_tpm_test_tpm_enroll_api_SOURCES = tests/tpm/test_tpm_enroll_api.c tests/tp
 	tests/tpm/tpmlab.h tests/httpc.c tests/httpc.h tests/evfix.c tests/evfix.h $(lab_sources)
 tests_tpm_test_tpm_enroll_api_CPPFLAGS = $(TPM_TEST_CFLAGS)
 tests_tpm_test_tpm_enroll_api_LDADD = $(TPM_TEST_LIBS)
+
+# TPM enrolment time with swtpm (not part of make check; the lead's bench/run).
+EXTRA_PROGRAMS += bench/tpm_enroll
+bench_tpm_enroll_SOURCES = bench/tpm_enroll.c bench/benchutil.c bench/benchutil.h \
+	tests/tpm/tpmlab.c tests/tpm/tpmlab.h tests/evfix.c tests/evfix.h $(lab_sources)
+bench_tpm_enroll_CPPFLAGS = $(TPM_TEST_CFLAGS)
+bench_tpm_enroll_LDADD = $(TPM_TEST_LIBS)
+CLEANFILES += bench/tpm_enroll
