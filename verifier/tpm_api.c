@@ -161,8 +161,8 @@ out:
  * The request body: a compact JWS whose payload names the device, signed by
  * that device's enrolled identity key. 0, or -1 after answering.
  */
-static int enroll_authenticate(verifier_t *v, ar_store_t *st, const ar_http_req_t *req,
-			       enroll_req_t *q, ar_http_resp_t *resp)
+static int enroll_authenticate(ar_store_t *st, const ar_http_req_t *req, enroll_req_t *q,
+			       ar_http_resp_t *resp)
 {
 	ar_store_identity_t id;
 	ar_err_t err = { 0 };
@@ -172,7 +172,6 @@ static int enroll_authenticate(verifier_t *v, ar_store_t *st, const ar_http_req_
 	size_t blen;
 	int rc = -1;
 
-	(void)v;
 	memset(&jws, 0, sizeof(jws));
 	body = ar_http_body(req, &blen);
 	if (!ar_http_content_type_is(req, "application/jose")) {
@@ -403,7 +402,7 @@ void tpm_enroll(verifier_t *v, const ar_http_req_t *req, ar_http_resp_t *resp)
 
 	memset(&c, 0, sizeof(c));
 	st = store_or_503(v, resp);
-	if (!st || enroll_authenticate(v, st, req, &q, resp) < 0)
+	if (!st || enroll_authenticate(st, req, &q, resp) < 0)
 		goto out;
 	/* From here on the request is the enrolled device's own. */
 	r = ar_tpm_key_decode(q.ak_pub, q.ak_pub_len, &ak, &err);
