@@ -6,7 +6,8 @@
 noinst_LTLIBRARIES += verifier/libartpm.la
 verifier_libartpm_la_SOURCES = verifier/tpm.h verifier/tpm_attest.c verifier/tpm_key.c \
 	verifier/tpm_eventlog.h verifier/tpm_eventlog.c verifier/tpm_ima.h verifier/tpm_ima.c \
-	verifier/tpm_appraise.h verifier/tpm_appraise.c verifier/tpm_cmw.h verifier/tpm_cmw.c
+	verifier/tpm_appraise.h verifier/tpm_appraise.c verifier/tpm_cmw.h verifier/tpm_cmw.c \
+	verifier/tpm_policy.h verifier/tpm_policy.c
 verifier_libartpm_la_CPPFLAGS = $(AM_CPPFLAGS) $(TSS2_MU_CFLAGS) $(OPENSSL_CFLAGS)
 verifier_libartpm_la_LIBADD = lib/libacmerats.la $(TSS2_MU_LIBS) $(OPENSSL_LIBS)
 
