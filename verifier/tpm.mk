@@ -6,10 +6,12 @@
 noinst_LTLIBRARIES += verifier/libartpm.la
 verifier_libartpm_la_SOURCES = verifier/tpm.h verifier/tpm_attest.c verifier/tpm_key.c \
 	verifier/tpm_eventlog.h verifier/tpm_eventlog.c verifier/tpm_ima.h verifier/tpm_ima.c \
-	verifier/tpm_appraise.h verifier/tpm_appraise.c verifier/tpm_cmw.h verifier/tpm_cmw.c \
+	verifier/tpm_appraise.h verifier/tpm_appraise.c
+verifier_libartpm_la_SOURCES += verifier/tpm_registry.h verifier/tpm_registry.c
+verifier_libartpm_la_SOURCES += verifier/tpm_cmw.h verifier/tpm_cmw.c \
 	verifier/tpm_policy.h verifier/tpm_policy.c
-verifier_libartpm_la_CPPFLAGS = $(AM_CPPFLAGS) $(TSS2_MU_CFLAGS) $(OPENSSL_CFLAGS)
-verifier_libartpm_la_LIBADD = lib/libacmerats.la $(TSS2_MU_LIBS) $(OPENSSL_LIBS)
+verifier_libartpm_la_CPPFLAGS = $(AM_CPPFLAGS) $(TSS2_MU_CFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS)
+verifier_libartpm_la_LIBADD = lib/libacmerats.la $(TSS2_MU_LIBS) $(OPENSSL_LIBS) $(JANSSON_LIBS)
 
 TPM_TEST_CFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) \
 	$(JOSE_CFLAGS) $(HIREDIS_CFLAGS) -I$(top_srcdir)/tests -I$(top_srcdir)/verifier \
@@ -44,3 +46,10 @@ TESTS += tests/tpm/test_tpm_parse
 tests_tpm_test_tpm_parse_SOURCES = tests/tpm/test_tpm_parse.c
 tests_tpm_test_tpm_parse_CPPFLAGS = $(TPM_TEST_CFLAGS)
 tests_tpm_test_tpm_parse_LDADD = $(TPM_TEST_LIBS)
+
+# The AK registry against a real redis-server.
+check_PROGRAMS += tests/tpm/test_tpm_registry
+TESTS += tests/tpm/test_tpm_registry
+tests_tpm_test_tpm_registry_SOURCES = tests/tpm/test_tpm_registry.c $(lab_sources)
+tests_tpm_test_tpm_registry_CPPFLAGS = $(TPM_TEST_CFLAGS)
+tests_tpm_test_tpm_registry_LDADD = $(TPM_TEST_LIBS)
