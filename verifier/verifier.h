@@ -36,6 +36,7 @@ typedef struct verifier_conf {
 	int64_t		session_ttl;		/**< ms */
 	int64_t		ear_ttl;		/**< ms; 0 = no exp claim */
 	char		*session_key_file;
+	char		*tpm_policy;		/**< TPM reference values (tpm_policy.h); NULL: no TPM evidence */
 	/* [soc] */
 	char		*soc_token_file;
 } verifier_conf_t;
@@ -51,6 +52,8 @@ typedef struct verifier {
 	uint8_t		session_key[SESSION_KEY_LEN];
 	char		soc_token[256];
 	daemon_stores_t	stores;			/**< Redis, one connection per thread */
+	struct ar_tpm_refpolicy *tpm;		/**< loaded tpm_policy, or NULL */
+	struct tpm_ima_cache *ima_cache;	/**< per-device IMA replay positions (tpm_api.c) */
 } verifier_t;
 
 /** Load configuration and keys; on error @p err says which file and line. */
@@ -66,6 +69,30 @@ int verifier_event(ar_store_t *st, const char *type, const char *device, ar_stat
 
 /* Route handlers. */
 void soc_posture(verifier_t *v, const char *device, const ar_http_req_t *req, ar_http_resp_t *resp);
+
+/**
+ * TPM evidence (tpm_cmw.h) posted to session @p s: appraised against the
+ * device's enrolled AK and the TPM reference values into an EAR (tpm_api.c).
+ */
+void tpm_evidence(verifier_t *v, const session_t *s, const ar_http_req_t *req,
+		  ar_http_resp_t *resp);
+
+/** Load the TPM reference values named by tpm_policy (none: 0, v->tpm NULL). */
+int tpm_load(verifier_t *v, ar_err_t *err);
+/** Release what tpm_load() made. */
+void tpm_free(verifier_t *v);
+
+/* Shared by the evidence paths (api.c). */
+/** One log line per refused evidence. */
+void verifier_refused(const char *device, const char *why, const char *detail);
+/** Spend @p ev's nonce for its device once; 0, or -1 after answering. */
+int verifier_spend_nonce(verifier_t *v, const ar_evidence_t *ev, ar_http_resp_t *resp);
+/** Sign the EAR of one submodule for @p ev (cnf.jkt = ev->key_jkt) as a CMW record. */
+json_t *verifier_issue_ear(verifier_t *v, const ar_evidence_t *ev, const char *nonce,
+			   const ar_ear_submod_t *sm, int64_t now, char **jwt_out, ar_err_t *err);
+/** Record the appraisal: the posture record and one event. */
+void verifier_record_posture(verifier_t *v, const ar_evidence_t *ev, const ar_ear_submod_t *sm,
+			     int64_t now, const char *reason);
 
 /**
  * A SOC verdict stands until the SOC changes it: an appraisal that comes
