@@ -53,3 +53,12 @@ TESTS += tests/tpm/test_tpm_registry
 tests_tpm_test_tpm_registry_SOURCES = tests/tpm/test_tpm_registry.c $(lab_sources)
 tests_tpm_test_tpm_registry_CPPFLAGS = $(TPM_TEST_CFLAGS)
 tests_tpm_test_tpm_registry_LDADD = $(TPM_TEST_LIBS)
+
+# TPM attestation through the real verifier over HTTPS: swtpm, redis-server,
+# the AK registry, and each attack refused with its reason.
+check_PROGRAMS += tests/tpm/test_tpm_verifier
+TESTS += tests/tpm/test_tpm_verifier
+tests_tpm_test_tpm_verifier_SOURCES = tests/tpm/test_tpm_verifier.c tests/tpm/tpmlab.c \
+	tests/tpm/tpmlab.h tests/httpc.c tests/httpc.h $(lab_sources)
+tests_tpm_test_tpm_verifier_CPPFLAGS = $(TPM_TEST_CFLAGS) $(CURL_CFLAGS)
+tests_tpm_test_tpm_verifier_LDADD = $(TPM_TEST_LIBS)
