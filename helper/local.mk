@@ -75,3 +75,13 @@ TESTS += tests/helper/test_helper_unit
 tests_helper_test_helper_unit_SOURCES = tests/helper/test_helper_unit.c \
 	helper/schedule.c helper/acme_msg.c
 tests_helper_test_helper_unit_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/helper
+
+# The device side of a TPM attestation (ESAPI: certify, quote, logs): only
+# the helper's TPM path and its tests link it, with tss2-esys/tctildr and
+# the evidence encoder of verifier/libartpm.la.
+noinst_LTLIBRARIES += helper/libhelpertpm.la
+helper_libhelpertpm_la_SOURCES = helper/tpm_quote.c helper/tpm_quote.h
+helper_libhelpertpm_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/verifier $(OPENSSL_CFLAGS) \
+	$(JANSSON_CFLAGS) $(TSS2_ESYS_CFLAGS) $(TSS2_MU_CFLAGS)
+helper_libhelpertpm_la_LIBADD = verifier/libartpm.la $(TSS2_ESYS_LIBS) $(TSS2_MU_LIBS) \
+	$(OPENSSL_LIBS)

@@ -30,6 +30,7 @@
 #include "tpm_eventlog.h"
 #include "tpm_registry.h"
 #include "tpmlab.h"
+#include "tpm_quote.h"
 
 extern char **environ;
 
@@ -515,6 +516,54 @@ static void test_tpm_attestation_to_ear_with_expected_vector(void **state)
 	free(text);
 }
 
+/* The helper's own collection (ESAPI): its CSR key made, certified and quoted. */
+static void test_helper_tpm_evidence_appraised_affirming(void **state)
+{
+	char path[256], nonce[160], boot_log[400], ima_list[400], jkt[AR_JWK_THUMBPRINT_LEN + 1];
+	tpm_quote_conf_t c = { .tcti = t.tpm.tcti, .ak_handle = 0x81010002u,
+			       .key_handle = TPM_QUOTE_KEY_HANDLE, .pcr_mask = TPM_QUOTE_PCRS,
+			       .boot_log = boot_log, .ima_list = ima_list };
+	attempt_t a = healthy;
+	EVP_PKEY *pkey = NULL;
+	ar_err_t err = { 0 };
+	char *posture, *body, *text;
+	ar_ear_t ear;
+	size_t len;
+	long st;
+
+	(void)state;
+	snprintf(boot_log, sizeof(boot_log), "%s/boot%d.log", t.tpm.dir, t.boot);
+	snprintf(ima_list, sizeof(ima_list), "%s/ima%d.list", t.tpm.dir, t.boot);
+	if (tpm_quote_key(&c, &pkey, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(ar_jwk_pkey_thumbprint(pkey, jkt, NULL), 0);
+	assert_string_not_equal(jkt, t.key_jkt);
+	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
+	a.nonce = nonce;
+	a.jkt = jkt;
+	posture = posture_of(&a);
+	body = tpm_quote_evidence(&c, nonce, posture, strlen(posture), &len, &err);
+	if (!body)
+		fail_msg("%s", err.msg);
+	st = post(path, body, len, &text);
+	if (st != 200)
+		fail_msg("status %ld: %s", st, text);
+	ear_of(text, &ear);
+	assert_string_equal(ear.jkt, jkt);
+	assert_int_equal(ar_ear_status(&ear), AR_STATUS_AFFIRMING);
+	assert_int_equal(ear.submods[0].tv.v[AR_TV_STORAGE_OPAQUE], 2);
+	/* The same key next time: made once, kept. */
+	EVP_PKEY_free(pkey);
+	pkey = NULL;
+	assert_int_equal(tpm_quote_key(&c, &pkey, &err), 0);
+	assert_int_equal(ar_jwk_pkey_thumbprint(pkey, jkt, NULL), 0);
+	assert_string_equal(ear.jkt, jkt);
+	EVP_PKEY_free(pkey);
+	free(posture);
+	free(body);
+	free(text);
+}
+
 static void test_quote_with_another_nonce_refused(void **state)
 {
 	attempt_t a = healthy;
@@ -678,6 +727,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tpm_attestation_to_ear_with_expected_vector),
+		cmocka_unit_test(test_helper_tpm_evidence_appraised_affirming),
 		cmocka_unit_test(test_quote_with_another_nonce_refused),
 		cmocka_unit_test(test_replayed_quote_refused),
 		cmocka_unit_test(test_ak_not_enrolled_refused),
