@@ -7,18 +7,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
+#include <openssl/param_build.h>
 #include <openssl/rand.h>
 #include <tss2/tss2_esys.h>
 #include <tss2/tss2_mu.h>
 #include <tss2/tss2_tctildr.h>
 
 #include "fileio.h"
-#include "tpm_cmw.h"
+#include "tpm_evidence.h"
 #include "tpm_quote.h"
 
 #define BOOT_LOG_PATH	"/sys/kernel/security/tpm0/binary_bios_measurements"
 #define IMA_LIST_PATH	"/sys/kernel/security/ima/ascii_runtime_measurements"
 #define QUOTE_TRIES	3
+#define MAX_STRUCT	4096		/* as the verifier accepts (MAX_STRUCT) */
+#define BOOT_LOG_MAX	(1u << 20)	/* as the verifier accepts (BOOT_LOG_MAX) */
+#define IMA_LIST_MAX	(64u << 20)	/* as the verifier accepts (IMA_LIST_MAX) */
+#define SHA256_LEN	32
+
+/* The quoted PCR values (SHA-256 bank). */
+typedef struct pcrs {
+	uint32_t	mask;
+	uint8_t		v[AR_TPM_EV_PCRS][SHA256_LEN];
+} pcrs_t;
 
 typedef struct tpm {
 	TSS2_TCTI_CONTEXT	*tcti;
@@ -112,12 +124,44 @@ static int public_of(tpm_t *t, ESYS_TR tr, uint8_t *out, size_t size, size_t *le
 	return rc == TSS2_RC_SUCCESS ? 0 : ar_err_set(err, AR_ERR_IO, "TPM: marshal");
 }
 
+/* The EVP_PKEY of an ECC P-256 public area. */
+static EVP_PKEY *ecc_pkey(const TPMT_PUBLIC *p, ar_err_t *err)
+{
+	const TPMS_ECC_POINT *q = &p->unique.ecc;
+	uint8_t point[1 + 2 * SHA256_LEN];
+	OSSL_PARAM_BLD *bld = NULL;
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY *pkey = NULL;
+
+	if (p->type != TPM2_ALG_ECC || p->parameters.eccDetail.curveID != TPM2_ECC_NIST_P256 ||
+	    q->x.size != SHA256_LEN || q->y.size != SHA256_LEN) {
+		ar_err_set(err, AR_ERR_UNSUPPORTED, "TPM: the CSR key is not ECC P-256");
+		return NULL;
+	}
+	point[0] = 0x04;
+	memcpy(point + 1, q->x.buffer, SHA256_LEN);
+	memcpy(point + 1 + SHA256_LEN, q->y.buffer, SHA256_LEN);
+	bld = OSSL_PARAM_BLD_new();
+	if (bld && OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "P-256", 0) &&
+	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point)))
+		params = OSSL_PARAM_BLD_to_param(bld);
+	ctx = params ? EVP_PKEY_CTX_new_from_name(NULL, "EC", "provider=default") : NULL;
+	if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1 ||
+	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+		ar_err_set(err, AR_ERR_CRYPTO, "TPM: the CSR key's public key is unusable");
+		pkey = NULL;
+	}
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	return pkey;
+}
+
 int tpm_quote_key(const tpm_quote_conf_t *c, EVP_PKEY **pkey, ar_err_t *err)
 {
-	uint8_t pub[AR_TPM_MAX_STRUCT];
-	ar_tpm_key_t key;
+	TPM2B_PUBLIC *pub = NULL;
 	ESYS_TR tr;
-	size_t len;
 	tpm_t t;
 	int rc = -1;
 
@@ -129,38 +173,42 @@ int tpm_quote_key(const tpm_quote_conf_t *c, EVP_PKEY **pkey, ar_err_t *err)
 			goto out;
 		tr = persistent(&t, c->key_handle);
 	}
-	if (tr == ESYS_TR_NONE || public_of(&t, tr, pub, sizeof(pub), &len, err) < 0)
+	if (tr == ESYS_TR_NONE ||
+	    Esys_ReadPublic(t.esys, tr, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, NULL,
+			    NULL) != TSS2_RC_SUCCESS) {
+		ar_err_set(err, AR_ERR_IO, "TPM: the CSR key at 0x%08x cannot be read",
+			   c->key_handle);
 		goto out;
-	if (ar_tpm_key_decode(pub, len, &key, err) != AR_TPM_OK)
-		goto out;
-	if (pkey) {
-		EVP_PKEY_up_ref(key.pkey);
-		*pkey = key.pkey;
 	}
-	ar_tpm_key_clear(&key);
+	if (pkey) {
+		*pkey = ecc_pkey(&pub->publicArea, err);
+		if (!*pkey)
+			goto out;
+	}
 	rc = 0;
 out:
+	Esys_Free(pub);
 	tpm_close(&t);
 	return rc;
 }
 
 /* The evidence under construction (owned buffers). */
 typedef struct collected {
-	uint8_t		ak[AR_TPM_MAX_STRUCT], key_pub[AR_TPM_MAX_STRUCT];
+	uint8_t		ak[MAX_STRUCT], key_pub[MAX_STRUCT];
 	size_t		ak_len, key_pub_len;
-	uint8_t		quote[AR_TPM_MAX_STRUCT], quote_sig[AR_TPM_MAX_STRUCT];
+	uint8_t		quote[MAX_STRUCT], quote_sig[MAX_STRUCT];
 	size_t		quote_len, quote_sig_len;
-	uint8_t		certify[AR_TPM_MAX_STRUCT], certify_sig[AR_TPM_MAX_STRUCT];
+	uint8_t		certify[MAX_STRUCT], certify_sig[MAX_STRUCT];
 	size_t		certify_len, certify_sig_len;
-	ar_tpm_pcrs_t	pcrs;
+	pcrs_t	pcrs;
 } collected_t;
 
 static int keep_attest(const TPM2B_ATTEST *a, const TPMT_SIGNATURE *s, uint8_t *out,
 		       size_t *len, uint8_t *sig, size_t *sig_len, ar_err_t *err)
 {
 	*sig_len = 0;
-	if (a->size > AR_TPM_MAX_STRUCT ||
-	    Tss2_MU_TPMT_SIGNATURE_Marshal(s, sig, AR_TPM_MAX_STRUCT, sig_len) != TSS2_RC_SUCCESS)
+	if (a->size > MAX_STRUCT ||
+	    Tss2_MU_TPMT_SIGNATURE_Marshal(s, sig, MAX_STRUCT, sig_len) != TSS2_RC_SUCCESS)
 		return ar_err_set(err, AR_ERR_IO, "TPM: attestation too large");
 	memcpy(out, a->attestationData, a->size);
 	*len = a->size;
@@ -199,7 +247,7 @@ static void selection(uint32_t mask, TPML_PCR_SELECTION *sel)
 }
 
 /* The SHA-256 values of the PCRs in @p mask (PCR_Read gives at most 8 at a time). */
-static int pcr_read(tpm_t *t, uint32_t mask, ar_tpm_pcrs_t *out, ar_err_t *err)
+static int pcr_read(tpm_t *t, uint32_t mask, pcrs_t *out, ar_err_t *err)
 {
 	TPML_PCR_SELECTION sel, *got = NULL;
 	TPML_DIGEST *vals = NULL;
@@ -213,12 +261,12 @@ static int pcr_read(tpm_t *t, uint32_t mask, ar_tpm_pcrs_t *out, ar_err_t *err)
 				   &got, &vals);
 		if (rc != TSS2_RC_SUCCESS)
 			return ar_err_set(err, AR_ERR_IO, "TPM: PCR_Read: 0x%x", rc);
-		for (i = 0, k = 0; i < AR_TPM_PCR_COUNT && k < vals->count; i++) {
+		for (i = 0, k = 0; i < AR_TPM_EV_PCRS && k < vals->count; i++) {
 			if (!(got->pcrSelections[0].pcrSelect[i / 8] & (1u << (i % 8))))
 				continue;
-			if (vals->digests[k].size != AR_TPM_SHA256_LEN)
+			if (vals->digests[k].size != SHA256_LEN)
 				break;
-			memcpy(out->v[i], vals->digests[k++].buffer, AR_TPM_SHA256_LEN);
+			memcpy(out->v[i], vals->digests[k++].buffer, SHA256_LEN);
 			out->mask |= 1u << i;
 			left &= ~(1u << i);
 		}
@@ -233,7 +281,7 @@ static int pcr_read(tpm_t *t, uint32_t mask, ar_tpm_pcrs_t *out, ar_err_t *err)
 /* Does the quote's pcrDigest cover the values read? */
 static int digest_matches(const collected_t *e)
 {
-	uint8_t md[AR_TPM_SHA256_LEN];
+	uint8_t md[SHA256_LEN];
 	TPMS_ATTEST a;
 	EVP_MD_CTX *ctx;
 	size_t off = 0;
@@ -244,13 +292,13 @@ static int digest_matches(const collected_t *e)
 		return 0;
 	ctx = EVP_MD_CTX_new();
 	ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
-	for (i = 0; ok && i < AR_TPM_PCR_COUNT; i++)
+	for (i = 0; ok && i < AR_TPM_EV_PCRS; i++)
 		if (e->pcrs.mask & (1u << i))
-			ok = EVP_DigestUpdate(ctx, e->pcrs.v[i], AR_TPM_SHA256_LEN) == 1;
+			ok = EVP_DigestUpdate(ctx, e->pcrs.v[i], SHA256_LEN) == 1;
 	ok = ok && EVP_DigestFinal_ex(ctx, md, NULL) == 1;
 	EVP_MD_CTX_free(ctx);
-	return ok && a.attested.quote.pcrDigest.size == AR_TPM_SHA256_LEN &&
-	       !memcmp(a.attested.quote.pcrDigest.buffer, md, AR_TPM_SHA256_LEN);
+	return ok && a.attested.quote.pcrDigest.size == SHA256_LEN &&
+	       !memcmp(a.attested.quote.pcrDigest.buffer, md, SHA256_LEN);
 }
 
 static int quote(tpm_t *t, ESYS_TR ak, uint32_t mask, const TPM2B_DATA *qd, collected_t *e,
@@ -312,7 +360,7 @@ static int collect(tpm_t *t, const tpm_quote_conf_t *c, const TPM2B_DATA *qd, co
 char *tpm_quote_evidence(const tpm_quote_conf_t *c, const char *nonce, const char *posture,
 			 size_t posture_len, size_t *len, ar_err_t *err)
 {
-	TPM2B_DATA qd = { .size = AR_TPM_SHA256_LEN };
+	TPM2B_DATA qd = { .size = SHA256_LEN };
 	collected_t *e = calloc(1, sizeof(*e));
 	char *boot = NULL, *ima = NULL, *out = NULL;
 	size_t boot_len = 0, ima_len = 0;
@@ -323,7 +371,7 @@ char *tpm_quote_evidence(const tpm_quote_conf_t *c, const char *nonce, const cha
 		ar_err_set(err, AR_ERR_NOMEM, "out of memory");
 		return NULL;
 	}
-	if (ar_tpm_qualifying_data(nonce, strlen(nonce), (const uint8_t *)posture, posture_len,
+	if (ar_tpm_evidence_qd(nonce, strlen(nonce), (const uint8_t *)posture, posture_len,
 				   qd.buffer, err) < 0 || tpm_open(&t, c->tcti, err) < 0) {
 		free(e);
 		return NULL;
@@ -331,11 +379,12 @@ char *tpm_quote_evidence(const tpm_quote_conf_t *c, const char *nonce, const cha
 	if (collect(&t, c, &qd, e, err) < 0)
 		goto out;
 	/* Read after the quote: the verifier replays the logs up to the quoted values. */
-	boot = read_log(c->boot_log ? c->boot_log : BOOT_LOG_PATH, AR_TCG_MAX_LOG, &boot_len);
-	ima = read_log(c->ima_list ? c->ima_list : IMA_LIST_PATH, AR_IMA_MAX_LIST, &ima_len);
+	boot = read_log(c->boot_log ? c->boot_log : BOOT_LOG_PATH, BOOT_LOG_MAX, &boot_len);
+	ima = read_log(c->ima_list ? c->ima_list : IMA_LIST_PATH, IMA_LIST_MAX, &ima_len);
 	in = (ar_tpm_cmw_in_t){ .ak = e->ak, .ak_len = e->ak_len, .quote = e->quote,
 				.quote_len = e->quote_len, .quote_sig = e->quote_sig,
-				.quote_sig_len = e->quote_sig_len, .pcrs = &e->pcrs,
+				.quote_sig_len = e->quote_sig_len, .pcr_mask = e->pcrs.mask,
+				.pcr = (const uint8_t (*)[32])e->pcrs.v,
 				.certify = e->certify, .certify_len = e->certify_len,
 				.certify_sig = e->certify_sig, .certify_sig_len = e->certify_sig_len,
 				.key_pub = e->key_pub, .key_pub_len = e->key_pub_len,

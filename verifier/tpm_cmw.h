@@ -24,7 +24,8 @@
  * `certify`, `bootlog` and `ima` are optional here; the verifier's policy
  * decides what it requires. Everything is untrusted input: sizes are
  * bounded and unknown members are refused. Decoding checks the form
- * only; tpm_appraise.h checks what the TPM signed.
+ * only; tpm_appraise.h checks what the TPM signed. The encoder and the
+ * media types are libacmerats' (tpm_evidence.h): the helper encodes.
  */
 #ifndef AR_TPM_CMW_H
 #define AR_TPM_CMW_H
@@ -34,14 +35,7 @@
 
 #include "cmw.h"
 #include "tpm_appraise.h"
-
-/** Collection type (`__cmwc_t`). */
-#define AR_TPM_CMWC_T		"tag:acme-rats.org,2026:tpm-evidence"
-/** Media types of the collection's records. */
-#define AR_MT_TPM		"application/vnd.acme-rats.tpm+json"
-#define AR_MT_TCG2_LOG		"application/vnd.acme-rats.tcg2-log"
-#define AR_MT_IMA_ASCII		"application/vnd.acme-rats.ima-ascii"
-/** The posture document: AR_MT_EVIDENCE (evidence.h), unsigned: the quote binds it. */
+#include "tpm_evidence.h"
 
 /** Bound on the collection's JSON text (the verifier's max_body bounds it first). */
 #define AR_TPM_CMW_MAX_TEXT	(16u << 20)
@@ -83,26 +77,5 @@ void ar_tpm_cmw_clear(ar_tpm_cmw_t *c);
 
 /** The appraisal input over @p c (borrows @p c: keep it alive). */
 void ar_tpm_cmw_evidence(const ar_tpm_cmw_t *c, ar_tpm_evidence_t *ev);
-
-/** What the device collected, to encode (all borrowed). */
-typedef struct ar_tpm_cmw_in {
-	const uint8_t	*ak, *quote, *quote_sig;
-	size_t		ak_len, quote_len, quote_sig_len;
-	const ar_tpm_pcrs_t *pcrs;
-	const uint8_t	*certify, *certify_sig, *key_pub;	/**< NULL: no certify */
-	size_t		certify_len, certify_sig_len, key_pub_len;
-	const char	*posture;
-	size_t		posture_len;
-	const uint8_t	*boot_log;		/**< NULL: left out */
-	size_t		boot_log_len;
-	const char	*ima_list;		/**< NULL: left out */
-	size_t		ima_list_len;
-} ar_tpm_cmw_in_t;
-
-/**
- * Encode the collection: a new JSON text (malloc'd, NUL-terminated,
- * @p len receives its length), or NULL with @p err set.
- */
-char *ar_tpm_cmw_encode(const ar_tpm_cmw_in_t *in, size_t *len, ar_err_t *err);
 
 #endif

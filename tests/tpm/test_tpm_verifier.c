@@ -403,7 +403,8 @@ static char *collect(const attempt_t *a, size_t *len)
 			pcrs.mask |= 1u << i;
 		}
 	in = (ar_tpm_cmw_in_t){ .ak = akp, .ak_len = akpl, .quote = q, .quote_len = ql,
-				.quote_sig = qs, .quote_sig_len = qsl, .pcrs = &pcrs, .certify = c,
+				.quote_sig = qs, .quote_sig_len = qsl, .pcr_mask = pcrs.mask,
+				.pcr = (const uint8_t (*)[32])pcrs.v, .certify = c,
 				.certify_len = cl, .certify_sig = cs, .certify_sig_len = csl,
 				.key_pub = kp, .key_pub_len = kpl, .posture = posture,
 				.posture_len = strlen(posture), .boot_log = bl, .boot_log_len = bll,
@@ -562,6 +563,52 @@ static void test_helper_tpm_evidence_appraised_affirming(void **state)
 	free(posture);
 	free(body);
 	free(text);
+}
+
+/* The same through the command a device runs: acme-rats-helper attest --tpm. */
+static void test_helper_attest_tpm_command_affirming(void **state)
+{
+	char bin[512], url[160], boot_log[400], ima_list[400], ear_file[400], *argv[32];
+	char *jwt;
+	size_t len;
+	ar_ear_t ear;
+	int n = 0;
+
+	(void)state;
+	snprintf(bin, sizeof(bin), "%s/helper/acme-rats-helper", top("AR_TOP_BUILDDIR"));
+	snprintf(url, sizeof(url), "%s", t.base);
+	snprintf(boot_log, sizeof(boot_log), "%s/boot%d.log", t.tpm.dir, t.boot);
+	snprintf(ima_list, sizeof(ima_list), "%s/ima%d.list", t.tpm.dir, t.boot);
+	snprintf(ear_file, sizeof(ear_file), "%s/helper.ear", t.dir);
+	argv[n++] = bin;
+	argv[n++] = "attest";
+	argv[n++] = "--verifier";
+	argv[n++] = url;
+	argv[n++] = "--ca-bundle";
+	argv[n++] = t.ca;
+	argv[n++] = "--tpm";
+	argv[n++] = t.tpm.tcti;
+	argv[n++] = "--tpm-ak";
+	argv[n++] = AK;
+	argv[n++] = "--device-id";
+	argv[n++] = DEVICE;
+	argv[n++] = "--boot-log";
+	argv[n++] = boot_log;
+	argv[n++] = "--ima-list";
+	argv[n++] = ima_list;
+	argv[n++] = "--output";
+	argv[n++] = ear_file;
+	argv[n] = NULL;
+	assert_int_equal(run(argv), 0);	/* exit 0: affirming */
+	assert_int_equal(ar_file_read(ear_file, 16384, &jwt, &len, NULL), 0);
+	while (len && (jwt[len - 1] == '\n'))
+		jwt[--len] = '\0';
+	if (ar_ear_verify(jwt, len, t.trusted, &ear, NULL) < 0)
+		fail_msg("the helper's EAR does not verify");
+	assert_int_equal(ear.submods[0].tv.v[AR_TV_STORAGE_OPAQUE], 2);
+	assert_int_equal(ear.submods[0].tv.v[AR_TV_INSTANCE_IDENTITY], 2);
+	assert_string_equal(ear.subject, DEVICE);
+	free(jwt);
 }
 
 static void test_quote_with_another_nonce_refused(void **state)
@@ -728,6 +775,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tpm_attestation_to_ear_with_expected_vector),
 		cmocka_unit_test(test_helper_tpm_evidence_appraised_affirming),
+		cmocka_unit_test(test_helper_attest_tpm_command_affirming),
 		cmocka_unit_test(test_quote_with_another_nonce_refused),
 		cmocka_unit_test(test_replayed_quote_refused),
 		cmocka_unit_test(test_ak_not_enrolled_refused),
