@@ -261,6 +261,12 @@ static int parse_args(int argc, char **argv, attest_args_t *a)
 	}
 	if (a->nonce && check_nonce(a->nonce) < 0)
 		return HELPER_EXIT_USAGE;
+	if (a->use_tpm && a->encrypt) {
+		/* The verifier unseals signed JSON evidence only (docs/evidence.md). */
+		fprintf(stderr, "acme-rats-helper attest: --tpm evidence is not sent encrypted "
+			"(--encrypt)\n");
+		return HELPER_EXIT_USAGE;
+	}
 	return 0;
 }
 
