@@ -465,6 +465,8 @@ static void api_evidence(verifier_t *v, const char *sid, const ar_http_req_t *re
 		return;
 
 	ar_evidence_appraise(&ev, &v->policy, now, &sm, reason, sizeof(reason));
+	if (v->tpm)
+		tpm_cap_software(&sm, reason, sizeof(reason));
 	/* A device the SOC flagged cannot attest its way back; a verdict that
 	 * cannot be read is no licence to sign a better result. */
 	if (soc_verdict_caps(daemon_store(&v->stores, &err), ev.device_id, &sm.status, reason,

@@ -108,6 +108,23 @@ void tpm_free(verifier_t *v)
 	v->ima_cache = NULL;
 }
 
+void tpm_cap_software(ar_ear_submod_t *sm, char *reason, size_t size)
+{
+	size_t i, n;
+	int capped = 0;
+
+	for (i = 0; i < AR_TV_COUNT; i++)
+		if (ar_tv_tier(sm->tv.v[i]) == AR_STATUS_AFFIRMING) {
+			sm->tv.v[i] = 32;
+			capped = 1;
+		}
+	sm->status = ar_ear_submod_status(sm);
+	n = strlen(reason);
+	if (capped && n + 1 < size)
+		snprintf(reason + n, size - n, "%ssoftware evidence: at most warning (no TPM)",
+			 n ? "; " : "");
+}
+
 /* One request's state. */
 typedef struct tpm_req {
 	verifier_t		*v;

@@ -77,6 +77,14 @@ void soc_posture(verifier_t *v, const char *device, const ar_http_req_t *req, ar
 void tpm_evidence(verifier_t *v, const session_t *s, const ar_http_req_t *req,
 		  ar_http_resp_t *resp);
 
+/**
+ * A verifier that appraises TPM evidence holds signed JSON evidence (the
+ * operating system's word) to a lower-assurance profile: every affirming
+ * claim becomes warning (32), and the reason says so. A mixed fleet keeps
+ * working; the relying party's profile decides whether it admits warnings.
+ */
+void tpm_cap_software(ar_ear_submod_t *sm, char *reason, size_t size);
+
 /** Load the TPM reference values named by tpm_policy (none: 0, v->tpm NULL). */
 int tpm_load(verifier_t *v, ar_err_t *err);
 /** Release what tpm_load() made. */

@@ -20,6 +20,8 @@
 #include "testutil.h"
 #include "lab/lab.h"
 #include "httpc.h"
+#include "evfix.h"
+#include "evidence_jws.h"
 #include "cmw.h"
 #include "ear.h"
 #include "fileio.h"
@@ -770,6 +772,37 @@ static void test_ima_entry_outside_allowlist_refused(void **state)
 	free(text);
 }
 
+/* A device without a TPM in the same fleet: its signed JSON evidence is warning at most. */
+static void test_software_evidence_at_most_warning(void **state)
+{
+	char path[256], nonce[160], *jws;
+	ar_jwk_t *identity = ar_jwk_generate("ES256", NULL), *key = ar_jwk_generate("ES256", NULL);
+	httpc_resp_t r;
+	ar_ear_t ear;
+	int i;
+
+	(void)state;
+	assert_non_null(identity);
+	assert_non_null(key);
+	assert_int_equal(evfix_enroll(t.store, "SUB-SOFT-1", identity), 1);
+	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
+	jws = evfix_signed(nonce, "SUB-SOFT-1", key, time(NULL) - 86400, identity);
+	assert_non_null(jws);
+	assert_int_equal(request("POST", path, AR_MT_EVIDENCE_JWS, jws, strlen(jws), &r), 0);
+	if (r.status != 200)
+		fail_msg("status %ld: %s", r.status, r.body);
+	ear_of(r.body, &ear);
+	assert_int_equal(ar_ear_status(&ear), AR_STATUS_WARNING);
+	assert_int_equal(ear.submods[0].tv.v[AR_TV_INSTANCE_IDENTITY], 32);
+	for (i = 0; i < AR_TV_COUNT; i++)
+		assert_true(ar_tv_tier(ear.submods[0].tv.v[i]) != AR_STATUS_AFFIRMING);
+	assert_posture_reason("SUB-SOFT-1", "software evidence: at most warning");
+	httpc_free(&r);
+	free(jws);
+	ar_jwk_free(identity);
+	ar_jwk_free(key);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -786,6 +819,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_boot_digest_contraindicated),
 		cmocka_unit_test(test_secure_boot_off_refused),
 		cmocka_unit_test(test_ima_entry_outside_allowlist_refused),
+		cmocka_unit_test(test_software_evidence_at_most_warning),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
