@@ -8,7 +8,7 @@
  *   POST /challenge-response/v1/session/<id>    signed evidence: the JWS
  *	(application/vnd.acme-rats.evidence+jws), or a JWE whose plaintext is
  *	the CMW record wrapping it (application/jose+json), or TPM evidence:
- *	the CMW collection of tpm_cmw.h (application/cmw+json, tpm_api.c)
+ *	the CMW collection of tpm_cmw.h (application/cmw+json, tpm_evidence_api.c)
  *	-> 200 application/cmw+json: [EAR media type, base64url(EAR), 8]
  *	Evidence speaks for a device only when the device's enrolled identity
  *	key (the store's identity record) signed it; anything else is refused

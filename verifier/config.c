@@ -140,7 +140,8 @@ int verifier_load(verifier_t *v, const char *path, ar_err_t *err)
 
 	if (daemon_conf_load(path, sections, NSECTIONS, c, err) < 0 ||
 	    load_keys(v, err) < 0 || load_policy(v, err) < 0 ||
-	    daemon_read_key(c->session_key_file, v->session_key, err) < 0 || tpm_load(v, err) < 0)
+	    daemon_read_key(c->session_key_file, v->session_key, err) < 0 ||
+	    tpm_evidence_load(v, err) < 0)
 		return -1;
 	if (c->soc_token_file &&
 	    daemon_read_secret(c->soc_token_file, v->soc_token, sizeof(v->soc_token), err) < 0)
@@ -152,7 +153,7 @@ void verifier_free(verifier_t *v)
 {
 	daemon_conf_free(sections, NSECTIONS, &v->conf);
 	daemon_stores_free(&v->stores);
-	tpm_free(v);
+	tpm_evidence_free(v);
 	ar_jwk_free(v->signing_key);
 	ar_jwk_free(v->encryption_key);
 	free(v->jwks_text);

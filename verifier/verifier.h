@@ -53,7 +53,7 @@ typedef struct verifier {
 	char		soc_token[256];
 	daemon_stores_t	stores;			/**< Redis, one connection per thread */
 	struct ar_tpm_refpolicy *tpm;		/**< loaded tpm_policy, or NULL */
-	struct tpm_ima_cache *ima_cache;	/**< per-device IMA replay positions (tpm_api.c) */
+	struct tpm_ima_cache *ima_cache;	/**< per-device IMA replay positions (tpm_evidence_api.c) */
 } verifier_t;
 
 /** Load configuration and keys; on error @p err says which file and line. */
@@ -72,7 +72,7 @@ void soc_posture(verifier_t *v, const char *device, const ar_http_req_t *req, ar
 
 /**
  * TPM evidence (tpm_cmw.h) posted to session @p s: appraised against the
- * device's enrolled AK and the TPM reference values into an EAR (tpm_api.c).
+ * device's enrolled AK and the TPM reference values into an EAR (tpm_evidence_api.c).
  */
 void tpm_evidence(verifier_t *v, const session_t *s, const ar_http_req_t *req,
 		  ar_http_resp_t *resp);
@@ -86,9 +86,9 @@ void tpm_evidence(verifier_t *v, const session_t *s, const ar_http_req_t *req,
 void tpm_cap_software(ar_ear_submod_t *sm, char *reason, size_t size);
 
 /** Load the TPM reference values named by tpm_policy (none: 0, v->tpm NULL). */
-int tpm_load(verifier_t *v, ar_err_t *err);
-/** Release what tpm_load() made. */
-void tpm_free(verifier_t *v);
+int tpm_evidence_load(verifier_t *v, ar_err_t *err);
+/** Release what tpm_evidence_load() made. */
+void tpm_evidence_free(verifier_t *v);
 
 /* Shared by the evidence paths (api.c). */
 /** One log line per refused evidence. */

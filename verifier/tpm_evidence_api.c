@@ -84,7 +84,7 @@ static void cache_put(struct tpm_ima_cache *c, const char *device, const ar_tpm_
 	pthread_mutex_unlock(&c->lock);
 }
 
-int tpm_load(verifier_t *v, ar_err_t *err)
+int tpm_evidence_load(verifier_t *v, ar_err_t *err)
 {
 	if (!v->conf.tpm_policy)
 		return 0;
@@ -96,7 +96,7 @@ int tpm_load(verifier_t *v, ar_err_t *err)
 	return ar_tpm_refpolicy_load(v->conf.tpm_policy, v->tpm, err);
 }
 
-void tpm_free(verifier_t *v)
+void tpm_evidence_free(verifier_t *v)
 {
 	if (v->tpm)
 		ar_tpm_refpolicy_free(v->tpm);
