@@ -33,6 +33,7 @@ static const ar_conf_rule_t verifier_rules[] = {
 	{ "session_ttl", AR_CONF_DURATION, OFF(session_ttl), 0, "5m", 1000, 3600000, NULL },
 	{ "ear_ttl", AR_CONF_DURATION, OFF(ear_ttl), 0, "8h", 0, 7 * 86400000LL, NULL },
 	{ "session_key_file", AR_CONF_STRING, OFF(session_key_file), 0, NULL, 0, 0, NULL },
+	{ "tpm_policy", AR_CONF_STRING, OFF(tpm_policy), 0, NULL, 0, 0, NULL },
 	AR_CONF_END
 };
 
@@ -149,7 +150,8 @@ int verifier_load(verifier_t *v, const char *path, ar_err_t *err)
 
 	if (daemon_conf_load(path, sections, NSECTIONS, c, err) < 0 ||
 	    load_keys(v, err) < 0 || load_policy(v, err) < 0 ||
-	    daemon_read_key(c->session_key_file, v->session_key, err) < 0)
+	    daemon_read_key(c->session_key_file, v->session_key, err) < 0 ||
+	    tpm_evidence_load(v, err) < 0)
 		return -1;
 	if (c->soc_token_file &&
 	    daemon_read_secret(c->soc_token_file, v->soc_token, sizeof(v->soc_token), err) < 0)
@@ -163,6 +165,7 @@ void verifier_free(verifier_t *v)
 {
 	daemon_conf_free(sections, NSECTIONS, &v->conf);
 	daemon_stores_free(&v->stores);
+	tpm_evidence_free(v);
 	tpm_api_free(v);
 	ar_jwk_free(v->signing_key);
 	ar_jwk_free(v->encryption_key);

@@ -9,6 +9,8 @@ verifier_libartpm_la_SOURCES = verifier/tpm.h verifier/tpm_attest.c verifier/tpm
 	verifier/tpm_appraise.h verifier/tpm_appraise.c
 verifier_libartpm_la_SOURCES += verifier/tpm_registry.h verifier/tpm_registry.c \
 	verifier/tpm_enroll.h verifier/tpm_enroll.c
+verifier_libartpm_la_SOURCES += verifier/tpm_cmw.h verifier/tpm_cmw.c \
+	verifier/tpm_policy.h verifier/tpm_policy.c
 verifier_libartpm_la_CPPFLAGS = $(AM_CPPFLAGS) $(TSS2_MU_CFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS)
 verifier_libartpm_la_LIBADD = lib/libacmerats.la $(TSS2_MU_LIBS) $(OPENSSL_LIBS) $(JANSSON_LIBS)
 
@@ -52,6 +54,15 @@ TESTS += tests/tpm/test_tpm_registry
 tests_tpm_test_tpm_registry_SOURCES = tests/tpm/test_tpm_registry.c $(lab_sources)
 tests_tpm_test_tpm_registry_CPPFLAGS = $(TPM_TEST_CFLAGS)
 tests_tpm_test_tpm_registry_LDADD = $(TPM_TEST_LIBS)
+
+# TPM attestation through the real verifier over HTTPS: swtpm, redis-server,
+# the AK registry, and each attack refused with its reason.
+check_PROGRAMS += tests/tpm/test_tpm_verifier
+TESTS += tests/tpm/test_tpm_verifier
+tests_tpm_test_tpm_verifier_SOURCES = tests/tpm/test_tpm_verifier.c tests/tpm/tpmlab.c \
+	tests/tpm/tpmlab.h tests/httpc.c tests/httpc.h tests/evfix.c tests/evfix.h $(lab_sources)
+tests_tpm_test_tpm_verifier_CPPFLAGS = $(TPM_TEST_CFLAGS) $(CURL_CFLAGS) -I$(top_srcdir)/helper $(TSS2_ESYS_CFLAGS)
+tests_tpm_test_tpm_verifier_LDADD = helper/libhelpertpm.la $(TPM_TEST_LIBS) $(TSS2_ESYS_LIBS)
 
 # EK certificates and credential activation against a real swtpm.
 check_PROGRAMS += tests/tpm/test_tpm_enroll

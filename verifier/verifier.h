@@ -36,6 +36,7 @@ typedef struct verifier_conf {
 	int64_t		session_ttl;		/**< ms */
 	int64_t		ear_ttl;		/**< ms; 0 = no exp claim */
 	char		*session_key_file;
+	char		*tpm_policy;		/**< TPM reference values (tpm_policy.h); NULL: no TPM evidence */
 	/* [soc] */
 	char		*soc_token_file;
 	/* [tpm] */
@@ -59,6 +60,8 @@ typedef struct verifier {
 	uint8_t		session_key[SESSION_KEY_LEN];
 	char		soc_token[256];
 	daemon_stores_t	stores;			/**< Redis, one connection per thread */
+	struct ar_tpm_refpolicy *tpm;		/**< loaded tpm_policy, or NULL */
+	struct tpm_ima_cache *ima_cache;	/**< per-device IMA replay positions (tpm_evidence_api.c) */
 	struct ar_tpm_ek_trust *ek_trust;	/**< [tpm] ek_roots, or NULL */
 	uint8_t		(*ek_registered)[32];	/**< [tpm] ek_registered: SHA-256 of EK publics */
 	size_t		n_ek_registered;
@@ -84,6 +87,38 @@ void tpm_activate(verifier_t *v, const ar_http_req_t *req, ar_http_resp_t *resp)
 int tpm_api_load(verifier_t *v, ar_err_t *err);
 void tpm_api_free(verifier_t *v);
 void soc_posture(verifier_t *v, const char *device, const ar_http_req_t *req, ar_http_resp_t *resp);
+
+/**
+ * TPM evidence (tpm_cmw.h) posted to session @p s: appraised against the
+ * device's enrolled AK and the TPM reference values into an EAR (tpm_evidence_api.c).
+ */
+void tpm_evidence(verifier_t *v, const session_t *s, const ar_http_req_t *req,
+		  ar_http_resp_t *resp);
+
+/**
+ * A verifier that appraises TPM evidence holds signed JSON evidence (the
+ * operating system's word) to a lower-assurance profile: every affirming
+ * claim becomes warning (32), and the reason says so. A mixed fleet keeps
+ * working; the relying party's profile decides whether it admits warnings.
+ */
+void tpm_cap_software(ar_ear_submod_t *sm, char *reason, size_t size);
+
+/** Load the TPM reference values named by tpm_policy (none: 0, v->tpm NULL). */
+int tpm_evidence_load(verifier_t *v, ar_err_t *err);
+/** Release what tpm_evidence_load() made. */
+void tpm_evidence_free(verifier_t *v);
+
+/* Shared by the evidence paths (api.c). */
+/** One log line per refused evidence. */
+void verifier_refused(const char *device, const char *why, const char *detail);
+/** Spend @p ev's nonce for its device once; 0, or -1 after answering. */
+int verifier_spend_nonce(verifier_t *v, const ar_evidence_t *ev, ar_http_resp_t *resp);
+/** Sign the EAR of one submodule for @p ev (cnf.jkt = ev->key_jkt) as a CMW record. */
+json_t *verifier_issue_ear(verifier_t *v, const ar_evidence_t *ev, const char *nonce,
+			   const ar_ear_submod_t *sm, int64_t now, char **jwt_out, ar_err_t *err);
+/** Record the appraisal: the posture record and one event. */
+void verifier_record_posture(verifier_t *v, const ar_evidence_t *ev, const ar_ear_submod_t *sm,
+			     int64_t now, const char *reason);
 
 /**
  * A SOC verdict stands until the SOC changes it: an appraisal that comes
