@@ -1,0 +1,7 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# High availability with real processes (tests/site/site.sh): CA replicas
+# behind haproxy (haproxy/acme-rats-ca.cfg), two FreeRADIUS servers for one
+# NAS, and the site under load with one part killed at a time (root: the
+# laptop lives in a network namespace).
+TESTS += tests/site/test_any_ca_replica_serves_any_request_of_an_order.sh
+EXTRA_DIST += tests/site/site.sh tests/site/test_any_ca_replica_serves_any_request_of_an_order.sh
