@@ -141,6 +141,8 @@ ha_ca() {
 	MKCA_EXTRA=$work/profiles.conf MKCA_EAB_PROFILE=substation MKCA_REDIS_EXTRA=$ha_redis_conf \
 		"$top_src/tests/fixtures/mkca" "$work/ca" "${ha_ca_port[1]}" "$redis_port" yes \
 		>/dev/null 2>&1 || bail "tests/fixtures/mkca failed"
+	# more EAB keys (or anything else) before the replicas start
+	! declare -F ha_ca_prepare >/dev/null || ha_ca_prepare
 	# One ACME URL: every replica names haproxy's address in its URLs.
 	sed -i -e "s|^base_url = .*|base_url = https://127.0.0.1:$cport|" \
 		-e "s|^terms_of_service = .*|terms_of_service = https://127.0.0.1:$cport/terms|" \
