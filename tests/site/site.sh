@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
-# shellcheck disable=SC2154 # sourced after tests/helper/lab.sh and tests/e2e/lab8021x.sh
+# shellcheck disable=SC2154,SC2034 # sourced after tests/helper/lab.sh and tests/e2e/lab8021x.sh; its variables are read by the scripts that source it
 #
 # A site with no single point of failure, on one machine (sourced by the
 # tests in tests/site/ and by bench/ha.sh, after tests/helper/lab.sh and
@@ -28,6 +28,13 @@ ha_sport=()
 ha_spid=()
 
 ms() { date +%s%3N; }
+
+# SIGKILL a process this shell started, and reap it quietly.
+kill9() {
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
 
 # The pid of the process lab_bg started last.
 last_pid() { echo "${lab_pids[${#lab_pids[@]}-1]}"; }

@@ -48,7 +48,8 @@ case $fault in redis-kill|redis-stop|ca-kill|radius-kill) ;; *) echo "unknown fa
 . "$top_src/tests/e2e/lab8021x.sh"
 # shellcheck source=tests/site/site.sh
 . "$top_src/tests/site/site.sh"
-trap 'site_cleanup; lab_cleanup' EXIT
+# (a primary stopped by the redis-stop fault must be able to take its SIGTERM)
+trap 'kill -CONT "${ha_rpid[@]}" 2>/dev/null; site_cleanup; lab_cleanup' EXIT
 
 site_checks
 command -v haproxy >/dev/null || bail "haproxy is missing: run scripts/setup"
@@ -197,7 +198,7 @@ redis-kill|redis-stop)
 	old=$(ha_primary_port)
 	i=$(ha_node_of "$old") || bail "no primary to fault"
 	if [ "$fault" = redis-kill ]; then
-		kill -KILL "${ha_rpid[$i]}"
+		kill9 "${ha_rpid[$i]}"
 	else
 		kill -STOP "${ha_rpid[$i]}"
 		( sleep 10; kill -CONT "${ha_rpid[$i]}" ) &
@@ -205,10 +206,10 @@ redis-kill|redis-stop)
 	fi
 	;;
 ca-kill)
-	kill -KILL "${ha_ca_pid[1]}"
+	kill9 "${ha_ca_pid[1]}"
 	;;
 radius-kill)
-	kill -KILL "${ha_radius_pid[1]}"
+	kill9 "${ha_radius_pid[1]}"
 	dev_cli reauthenticate >/dev/null	# the laptop's next authentication meets the dead primary
 	;;
 esac
@@ -255,7 +256,7 @@ else
 	not_ok "writes through the sentinels succeed again" "$(tail -3 "$work/probe.txt")"
 fi
 
-issued=$(wc -l <"$work/serials.txt" 2>/dev/null || echo 0)
+issued=$( { wc -l <"$work/serials.txt"; } 2>/dev/null || echo 0)
 after=$(awk -v t="$t_fault" '$1 > t' "$work/serials.txt" 2>/dev/null | wc -l)
 gap_ms=$(awk '{ if (p && $1 - p > m) m = $1 - p; p = $1 } END { print m + 0 }' \
 	<(sort -n "$work/serials.txt" 2>/dev/null))
@@ -282,7 +283,7 @@ fi
 
 # The last verdict the SOC saw acknowledged (or a later one) is the one in Redis.
 last_acked=$(tail -1 "$work/verdicts.txt" 2>/dev/null)
-refused=$(wc -l <"$work/verdicts-refused.txt" 2>/dev/null || echo 0)
+refused=$( { wc -l <"$work/verdicts-refused.txt"; } 2>/dev/null || echo 0)
 stored=$("$ctl" -c "$work/ctl.conf" --json device BENCH-A-000001 2>/dev/null |
 	grep -o '"reason": *"site-[0-9]*"' | grep -o '[0-9]*' | tail -1)
 if [ -n "$last_acked" ] && [ -n "$stored" ] && [ "$stored" -ge "$last_acked" ]; then

@@ -29,6 +29,7 @@ set -u
 trap 'site_cleanup; lab_cleanup' EXIT
 
 site_checks
+# shellcheck disable=SC2119 # no extra redis-server arguments
 lab_redis
 lab_verifier
 site_ca_extra >"$work/ca-extra.conf"
@@ -83,7 +84,7 @@ fi
 
 # --- b. radius 1 dies: radius 2 admits ------------------------------------------
 ids=$(session_ids)
-kill -KILL "${ha_radius_pid[1]}"
+kill9 "${ha_radius_pid[1]}"
 t_kill=$(ms)
 dev_cli reauthenticate >/dev/null
 if wait_for 1200 accepted_by 2 && wait_for 50 station_is authorized; then
