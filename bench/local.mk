@@ -55,6 +55,8 @@ EXTRA_DIST += bench/run
 
 # posture lapse -> re-admitted, SOC flag -> disconnected on the real 802.1X site.
 EXTRA_DIST += bench/lapse.sh
+# High availability: the site test with every fault, longer (bench/ha.sh).
+EXTRA_DIST += bench/ha.sh
 
 # The CA benchmark, briefly and untimed, in the test suite: it still runs,
 # and its figures rest on what they should (tests/integration/test_bench_ca.sh).

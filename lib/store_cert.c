@@ -194,7 +194,7 @@ int ar_store_cert_put(ar_store_t *s, const ar_store_cert_t *c, ar_err_t *err)
 	    store_reply_ok(s, replies[CERT_EXEC + 1], err) < 0 ||
 	    store_reply_expect(s, replies[CERT_EXEC + 2], REDIS_REPLY_INTEGER, err) < 0)
 		goto out;
-	rc = 0;
+	rc = store_durable(s, err);
 out:
 	store_replies_free(replies, CERT_CMDS);
 	return rc;
@@ -210,6 +210,7 @@ int ar_store_batch_cert(ar_store_batch_t *b, const ar_store_cert_t *c)
 	for (i = 1; i < CERT_CMDS; i++)	/* without MULTI and EXEC */
 		if (i != CERT_EXEC && store_batch_add(b, &cc.cmd[i]) < 0)
 			return -1;
+	b->durable = 1;
 	return 0;
 }
 
