@@ -19,3 +19,7 @@ include lib/jose.mk
 include lib/conf.mk
 include lib/store.mk
 include lib/x509.mk
+
+# SOC integration: SIEM alert mapping rules, stream events as syslog lines.
+lib_libacmerats_la_SOURCES += lib/alert.c lib/alert.h lib/event_syslog.c lib/event_syslog.h
+pkginclude_HEADERS += lib/alert.h lib/event_syslog.h

@@ -15,6 +15,7 @@
  *   GET  /challenge-response/v1/encryption-key  public JWK for evidence JWEs
  *   GET  /challenge-response/v1/keys            JWK Set of EAR signing keys
  *   POST /soc/v1/devices/<id>/posture           SOC action (soc.c)
+ *   POST /soc/alerts?source=NAME                 SIEM webhook (alerts.c)
  */
 #include "config.h"
 
@@ -481,6 +482,8 @@ static void api_evidence(verifier_t *v, const char *sid, const ar_http_req_t *re
 		"nonce=%.8s... reason=\"%s\"", ar_log_q(dev, sizeof(dev), ev.device_id),
 		ar_status_name(sm.status), tv, v->policy.name, ev.identity_jkt, nonce, reason);
 	record_posture(v, &ev, &sm, now, reason);
+	alert_index_device(v, daemon_store(&v->stores, &err), ev.device_id, ev.hostname,
+			   ar_http_peer(req));
 	free(jwt);
 	ar_http_resp_json(resp, 200, "application/cmw+json", cmw);
 }
@@ -501,6 +504,8 @@ void verifier_handle(void *ctx, const ar_http_req_t *req, ar_http_resp_t *resp)
 	} else if (get && !strcmp(path, API_PREFIX "keys")) {
 		ar_http_resp_text(resp, 200, "application/jwk-set+json", v->jwks_text,
 				  strlen(v->jwks_text));
+	} else if (!strcmp(path, "/soc/alerts")) {
+		soc_alert(v, req, resp);
 	} else if (!strncmp(path, SOC_PREFIX, strlen(SOC_PREFIX))) {
 		const char *dev = path + strlen(SOC_PREFIX);
 		const char *slash = strchr(dev, '/');

@@ -145,8 +145,8 @@ static int apply_verdict(ar_store_t *st, const char *device, ar_status_t s, cons
 			      why, err);
 }
 
-static int set_verdict(ar_store_t *st, const char *device, ar_status_t s, const char *reason,
-		       size_t *covered, ar_err_t *err)
+int soc_set_verdict(ar_store_t *st, const char *device, ar_status_t s, const char *reason,
+		    size_t *covered, ar_err_t *err)
 {
 	ar_store_devid_t *list = NULL;
 	char jkt[AR_JWK_THUMBPRINT_LEN + 1];
@@ -205,7 +205,7 @@ static void soc_set(ar_store_t *st, const char *device, const ar_http_req_t *req
 				     "reason must be 1..200 characters");
 		goto out;
 	}
-	if (set_verdict(st, device, s, reason, &covered, &err) < 0) {
+	if (soc_set_verdict(st, device, s, reason, &covered, &err) < 0) {
 		ar_warn("event=soc.flag_failed device=%s status=%s devices_done=%zu error=\"%s\"",
 			ar_log_q(qdev, sizeof(qdev), device), status, covered, err.msg);
 		ar_http_resp_problem(resp, err.code == AR_ERR_MALFORMED ? 400 : 503,
