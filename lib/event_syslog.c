@@ -196,9 +196,11 @@ static int cef_msg(const ar_syslog_opts_t *o, const ar_store_event_t *ev, int64_
 	    ar_buf_printf(out, "|%d|", cef_severity(ev)) != AR_OK)
 		return -1;
 	if (cef_ext(out, "rt", rt) < 0 || cef_ext(out, "externalId", ev->id) < 0 ||
-	    cef_ext(out, "cs1Label", "deviceId") < 0 || cef_ext(out, "cs1", ev->device) < 0 ||
+	    cef_ext(out, "cs1Label", ev->device[0] ? "deviceId" : "") < 0 ||
+	    cef_ext(out, "cs1", ev->device) < 0 ||
 	    cef_ext(out, "outcome", ev->status) < 0 || cef_ext(out, "reason", ev->reason) < 0 ||
-	    cef_ext(out, "cs2Label", "certSerial") < 0 || cef_ext(out, "cs2", ev->serial) < 0 ||
+	    cef_ext(out, "cs2Label", ev->serial[0] ? "certSerial" : "") < 0 ||
+	    cef_ext(out, "cs2", ev->serial) < 0 ||
 	    cef_ext(out, "sourceServiceName", ev->source) < 0)
 		return -1;
 	return 0;
