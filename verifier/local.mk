@@ -27,4 +27,4 @@ tests_integration_test_soc_events_SOURCES = tests/integration/test_soc_events.c 
 	tests/httpc.c tests/httpc.h tests/lab/lab.c tests/lab/lab.h
 EXTRA_DIST += tests/fixtures/alerts
 dist_man8_MANS = verifier/acme-rats-verifier.8 ca/acme-rats-ca.8
-dist_doc_DATA += docs/ear.md docs/verifier.md docs/ca.md docs/benchmarks.md
+dist_doc_DATA += docs/ear.md docs/verifier.md docs/ca.md docs/benchmarks.md docs/events.md
