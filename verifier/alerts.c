@@ -356,15 +356,15 @@ static int take_token(alert_source_t *a, int *retry_s)
 
 /* ---- the handler ---- */
 
-static void answer_refusal(const refusal_t *r, const char *source, const ar_http_req_t *req,
-			   ar_http_resp_t *resp)
+static void answer_refusal(const refusal_t *r, const alert_source_t *a, const char *source,
+			   const ar_http_req_t *req, ar_http_resp_t *resp)
 {
 	char qs[80], qd[400];
 
 	ar_info("event=alert.refused source=%s reason=%s status=%d peer=%s detail=%s",
 		source ? ar_log_q(qs, sizeof(qs), source) : "-", r->why, r->status,
 		ar_http_peer(req), ar_log_q(qd, sizeof(qd), r->detail));
-	if (r->status == 401)
+	if (r->status == 401 && a && a->auth == ALERT_AUTH_BEARER)
 		ar_http_resp_header(resp, "WWW-Authenticate", "Bearer realm=\"acme-rats-soc\"");
 	ar_http_resp_problem(resp, r->status, r->type, "%s", r->detail);
 }
@@ -489,11 +489,11 @@ void soc_alert(verifier_t *v, const ar_http_req_t *req, ar_http_resp_t *resp)
 	if (!a) {
 		refuse(&r, 401, VERIFIER_PROBLEM "unauthorized", "unknown-source",
 		       "POST /soc/alerts?source=NAME, NAME an [alert_source] of the verifier");
-		answer_refusal(&r, name, req, resp);
+		answer_refusal(&r, NULL, name, req, resp);
 		return;
 	}
 	if ((a->auth == ALERT_AUTH_HMAC ? check_hmac(a, req, &r) : check_bearer(a, req, &r)) < 0) {
-		answer_refusal(&r, a->name, req, resp);
+		answer_refusal(&r, a, a->name, req, resp);
 		return;
 	}
 	if (take_token(a, &retry_s) < 0) {
@@ -502,9 +502,9 @@ void soc_alert(verifier_t *v, const ar_http_req_t *req, ar_http_resp_t *resp)
 		refuse(&r, 429, VERIFIER_PROBLEM "rateLimited", "rate-limited",
 		       "alert source \"%s\" sends more than %lld alerts a minute (burst %lld): "
 		       "retry in %d s", a->name, (long long)a->rate, (long long)a->burst, retry_s);
-		answer_refusal(&r, a->name, req, resp);
+		answer_refusal(&r, a, a->name, req, resp);
 		return;
 	}
 	if (apply_alert(v, a, req, resp, &r) < 0)
-		answer_refusal(&r, a->name, req, resp);
+		answer_refusal(&r, a, a->name, req, resp);
 }
