@@ -46,7 +46,7 @@ static void soc_get(ar_store_t *st, const char *device, ar_http_resp_t *resp)
 	ar_store_posture_t p;
 	ar_store_verdict_t vd;
 	ar_err_t err = { 0 };
-	json_t *body;
+	json_t *body, *posture = NULL;
 	int rc, rv;
 
 	rc = ar_store_posture_get(st, device, &p, &err);
@@ -61,9 +61,13 @@ static void soc_get(ar_store_t *st, const char *device, ar_http_resp_t *resp)
 		return;
 	}
 	body = json_pack("{s:s}", "device", device);
-	if (body && rc && json_object_update(body, ar_posture_json(&p)) < 0) {
-		json_decref(body);
-		body = NULL;
+	if (body && rc) {
+		posture = ar_posture_json(&p);	/* a new reference: update() does not take it */
+		if (!posture || json_object_update(body, posture) < 0) {
+			json_decref(body);
+			body = NULL;
+		}
+		json_decref(posture);
 	}
 	if (body)
 		json_object_set_new(body, "verdict", rv ? ar_verdict_json(&vd) : json_null());

@@ -166,7 +166,9 @@ static const char alert_conf[] =
 static int setup(void **state)
 {
 	char script[512], conf[300], log[300], port[16], rport[16], path[320], extra[2000], *tok;
-	ar_store_opts_t so = { .host = "127.0.0.1" };
+	/* generous timeouts: the machine may be loaded (sanitizer builds) */
+	ar_store_opts_t so = { .host = "127.0.0.1", .connect_timeout_ms = 3000,
+			       .command_timeout_ms = 3000 };
 	size_t len;
 
 	(void)state;
@@ -219,9 +221,23 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+	int rc = 0;
+
 	(void)state;
-	if (t.pid > 0)
-		lab_stop(t.pid, 3000);
+	/* a clean exit: the writer thread stopped, nothing leaked (sanitizer builds) */
+	if (t.pid > 0 && (rc = lab_stop(t.pid, 3000)) != 0) {
+		char path[300], *text = NULL, *line, *save = NULL;
+		size_t len;
+
+		snprintf(path, sizeof(path), "%s/verifier.log", t.dir);
+		fprintf(stderr, "# acme-rats-verifier exited with %d; the end of its log:\n", rc);
+		if (ar_file_read(path, 16 * 1024 * 1024, &text, &len, NULL) == 0)
+			for (line = strtok_r(len > 12000 ? text + len - 12000 : text, "\n", &save);
+			     line; line = strtok_r(NULL, "\n", &save))
+				fprintf(stderr, "# %s\n", line);
+		free(text);
+		rc = -1;
+	}
 	if (t.sock >= 0)
 		close(t.sock);
 	ar_store_close(t.store);
@@ -229,7 +245,7 @@ static int teardown(void **state)
 		redisFree(t.redis_raw);
 	lab_redis_stop(&t.redis);
 	lab_rmtree(t.dir);
-	return 0;
+	return rc;
 }
 
 /* ---- devices ---- */
@@ -844,8 +860,11 @@ static void check_json_line(const char *line, const char *id)
 	/* the fields are the stream entry's */
 	{
 		ar_store_event_t evs[128];
-		int i, k = ar_store_event_recent(t.store, evs, 128, NULL);
+		ar_err_t err = { 0 };
+		int i, k = ar_store_event_recent(t.store, evs, 128, &err);
 
+		if (k <= 0)
+			fail_msg("the stream cannot be read: %s", err.msg);
 		memset(&ev, 0, sizeof(ev));
 		for (i = 0; i < k; i++)
 			if (!strcmp(evs[i].id, id))
@@ -986,7 +1005,7 @@ static void test_cef_format(void **state)
 			       "reason=wazuh alert 17.1: a\\=b | c\\\\d sourceServiceName=verifier"));
 	assert_null(strstr(line, "cs2Label"));	/* no serial, no label */
 	free(all);
-	lab_stop(pid, 3000);
+	assert_int_equal(lab_stop(pid, 3000), 0);
 	close(fd);
 }
 
