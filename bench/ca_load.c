@@ -16,7 +16,7 @@
  *
  *   ca_load [options] attested|plain|pebble DIRECTORY_URL CA_FILE
  *   ca_load jwks KEY_PEM KID	print the JWK Set the CA pins for KEY_PEM
- *   ca_load preload REDIS_PORT N [FROM]	devices FROM..N-1 with posture and certificate records
+ *   ca_load preload REDIS_PORT N [FROM]	devices FROM..N-1 with posture, certificate and session records
  *
  * Prints one line of key=value figures: issuances/s, latency percentiles
  * of the whole issuance and of each request type, and where the CPU went
@@ -665,8 +665,9 @@ static long num(const char *s, long lo, long hi)
 
 /*
  * Fill Redis with @n devices (PRELOAD-<i>), each with a posture record and
- * a certificate record as the CA writes them, through the store's own
- * functions, for measuring how the CA scales with the fleet's size.
+ * a certificate record as the CA writes them and one live session as the
+ * module records it, through the store's own functions: how the CA and the
+ * module scale with the fleet, and what a device costs in Redis.
  */
 #define PRELOAD_THREADS	8
 
@@ -683,6 +684,8 @@ static void *preload_run(void *arg)
 	ar_store_opts_t o = { .host = "127.0.0.1", .port = p->port, .command_timeout_ms = 5000 };
 	ar_store_posture_t posture = { .status = AR_STATUS_AFFIRMING, .ear_iat = time(NULL) };
 	ar_store_cert_t cert = { .status = AR_CERT_VALID, .not_after = time(NULL) + 8 * 3600 };
+	ar_store_session_t session = { .nas_ip = "192.0.2.7", .nas_id = "ap-substation-07",
+				       .started = time(NULL) };
 	ar_err_t err = { 0 };
 	ar_store_t *st = ar_store_open(&o, &err);
 	char device[64];
@@ -696,8 +699,17 @@ static void *preload_run(void *arg)
 		snprintf(device, sizeof(device), "PRELOAD-%08ld", i);
 		snprintf(cert.device, sizeof(cert.device), "%s", device);
 		snprintf(cert.serial, sizeof(cert.serial), "%032lx", (unsigned long)i + 1);
+		snprintf(session.acct_session_id, sizeof(session.acct_session_id), "%016lX",
+			 (unsigned long)i + 1);
+		snprintf(session.calling_station_id, sizeof(session.calling_station_id),
+			 "02-00-%02lX-%02lX-%02lX-%02lX", (unsigned long)(i >> 24) & 0xff,
+			 (unsigned long)(i >> 16) & 0xff, (unsigned long)(i >> 8) & 0xff,
+			 (unsigned long)i & 0xff);
+		snprintf(session.user_name, sizeof(session.user_name), "host/%s", device);
+		snprintf(session.serial, sizeof(session.serial), "%s", cert.serial);
 		if (ar_store_posture_put(st, device, &posture, &err) < 0 ||
-		    ar_store_cert_put(st, &cert, &err) < 0)
+		    ar_store_cert_put(st, &cert, &err) < 0 ||
+		    ar_store_session_put(st, device, &session, 7200, &err) < 0)
 			break;
 	}
 	p->rc = st && i >= p->n ? 0 : -1;

@@ -49,6 +49,8 @@ bench_noc_flag_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/bench $(HIREDIS_CFLAGS)
 bench_noc_flag_LDADD = lib/libacmerats.la $(HIREDIS_LIBS) $(OPENSSL_LIBS) $(JANSSON_LIBS) $(JOSE_LIBS)
 CLEANFILES += bench/noc_flag
 EXTRA_DIST += bench/noc.sh
+# What one device costs in Redis (bench/redis_memory.sh).
+EXTRA_DIST += bench/redis_memory.sh
 EXTRA_DIST += bench/run
 
 # posture lapse -> re-admitted, SOC flag -> disconnected on the real 802.1X site.

@@ -25,3 +25,11 @@ fuzz_fuzz_ima_list_SOURCES = fuzz/fuzz_ima_list.c $(fuzz_driver)
 fuzz_fuzz_ima_list_CPPFLAGS = $(FUZZ_TPM_CFLAGS)
 fuzz_fuzz_ima_list_LDADD = $(FUZZ_TPM_LIBS)
 fuzz_fuzz_ima_list_LDFLAGS = $(fuzz_ldflags)
+
+# What a device sends to enrol its TPM: EK and AK public areas, EK certificate.
+FUZZ_PROGS += fuzz/fuzz_tpm_ek
+FUZZ_TESTS += fuzz/replay-tpm_ek.test
+fuzz_fuzz_tpm_ek_SOURCES = fuzz/fuzz_tpm_ek.c $(fuzz_driver)
+fuzz_fuzz_tpm_ek_CPPFLAGS = $(FUZZ_TPM_CFLAGS)
+fuzz_fuzz_tpm_ek_LDADD = $(FUZZ_TPM_LIBS)
+fuzz_fuzz_tpm_ek_LDFLAGS = $(fuzz_ldflags)

@@ -36,15 +36,18 @@ helper_libcertstore_crash_la_CPPFLAGS = $(helper_libhelper_la_CPPFLAGS) -DAR_HEL
 
 bin_PROGRAMS += helper/acme-rats-helper
 helper_acme_rats_helper_SOURCES = helper/main.c
-helper_acme_rats_helper_CPPFLAGS = $(helper_libhelper_la_CPPFLAGS)
-helper_acme_rats_helper_LDADD = $(helper_libs)
+# TPM enrolment (ESAPI): in the binary only, not in libhelper.
+helper_acme_rats_helper_SOURCES += helper/cmd_tpm_enroll.c helper/tpm_dev.c helper/tpm_dev.h
+helper_acme_rats_helper_CPPFLAGS = $(helper_libhelper_la_CPPFLAGS) $(TSS2_ESYS_CFLAGS)
+helper_acme_rats_helper_LDADD = $(helper_libs) $(TSS2_ESYS_LIBS) $(TSS2_MU_LIBS)
 
 # The test build: the same program with the crash hook.
 check_PROGRAMS += tests/helper/acme-rats-helper-crash
-tests_helper_acme_rats_helper_crash_SOURCES = helper/main.c
-tests_helper_acme_rats_helper_crash_CPPFLAGS = $(helper_libhelper_la_CPPFLAGS)
+tests_helper_acme_rats_helper_crash_SOURCES = helper/main.c \
+	helper/cmd_tpm_enroll.c helper/tpm_dev.c helper/tpm_dev.h
+tests_helper_acme_rats_helper_crash_CPPFLAGS = $(helper_acme_rats_helper_CPPFLAGS)
 tests_helper_acme_rats_helper_crash_LDADD = helper/libhelper.la helper/libcertstore_crash.la \
-	$(helper_deps)
+	$(helper_deps) $(TSS2_ESYS_LIBS) $(TSS2_MU_LIBS)
 TESTS += tests/helper/test_installed_helper_has_no_crash_hook.sh
 EXTRA_DIST += tests/helper/test_installed_helper_has_no_crash_hook.sh
 

@@ -21,7 +21,7 @@
  * | `P:{dev:ID}:verdict` | hash | status, reason, source, identity, set_at: the SOC's standing verdict |
  * | `P:idkey:JKT` | set | the devices whose identity is the key with thumbprint JKT |
  * | `P:{dev:ID}:cert:AKI:SERIAL` | hash | device, order, not_after, status, renew_now; expires at not_after + grace |
- * | `P:{dev:ID}:certs` | zset | member `AKI:SERIAL`, score not_after |
+ * | `P:{dev:ID}:certs` | zset | member `A.S`, the base64url of the AKI's and the serial's bytes (`aki:serial` in hex for odd hex, and as written by earlier versions), score not_after |
  * | `P:{dev:ID}:sessions` | hash | field `NAS_ID` `\|` `ACCT_SESSION_ID`, value a session record; the key expires when no session was refreshed for the TTL given |
  * | `P:certidx:AKI:SERIAL` | string | device id; same expiry as the certificate hash (ARI looks certificates up by AKI and serial) |
  * | `P:devices` | set | every device id ever written |

@@ -16,6 +16,7 @@
  *   GET  /challenge-response/v1/keys            JWK Set of EAR signing keys
  *   POST /soc/v1/devices/<id>/posture           SOC action (soc.c)
  *   POST /soc/alerts?source=NAME                 SIEM webhook (alerts.c)
+ *   POST /tpm/v1/enroll, /tpm/v1/activate       TPM enrolment (tpm_api.c)
  */
 #include "config.h"
 
@@ -37,6 +38,7 @@
 #define API_PREFIX	"/challenge-response/v1/"
 #define SESSION_PREFIX	API_PREFIX "session/"
 #define SOC_PREFIX	"/soc/v1/devices/"
+#define TPM_PREFIX	"/tpm/v1/"
 #define CT_JOSE		"application/jose+json"
 
 static void problem(ar_http_resp_t *resp, int status, const char *type, const char *detail)
@@ -506,6 +508,10 @@ void verifier_handle(void *ctx, const ar_http_req_t *req, ar_http_resp_t *resp)
 				  strlen(v->jwks_text));
 	} else if (!strcmp(path, "/soc/alerts")) {
 		soc_alert(v, req, resp);
+	} else if (post && !strcmp(path, TPM_PREFIX "enroll")) {
+		tpm_enroll(v, req, resp);
+	} else if (post && !strcmp(path, TPM_PREFIX "activate")) {
+		tpm_activate(v, req, resp);
 	} else if (!strncmp(path, SOC_PREFIX, strlen(SOC_PREFIX))) {
 		const char *dev = path + strlen(SOC_PREFIX);
 		const char *slash = strchr(dev, '/');
@@ -521,6 +527,7 @@ void verifier_handle(void *ctx, const ar_http_req_t *req, ar_http_resp_t *resp)
 		soc_posture(v, id, req, resp);
 	} else if (!strcmp(path, API_PREFIX "newSession") || !strcmp(path, API_PREFIX "keys") ||
 		   !strcmp(path, API_PREFIX "encryption-key") ||
+		   !strcmp(path, TPM_PREFIX "enroll") || !strcmp(path, TPM_PREFIX "activate") ||
 		   !strncmp(path, SESSION_PREFIX, strlen(SESSION_PREFIX))) {
 		ar_http_resp_header(resp, "Allow", get ? "POST" : "GET");
 		problem(resp, 405, VERIFIER_PROBLEM "methodNotAllowed", "method not allowed");

@@ -44,12 +44,22 @@ static const ar_conf_rule_t soc_rules[] = {
 	AR_CONF_END
 };
 
+static const ar_conf_rule_t tpm_rules[] = {
+	{ "ek_roots", AR_CONF_STRING, OFF(tpm_ek_roots), 0, NULL, 0, 0, NULL },
+	{ "ek_intermediates", AR_CONF_STRING, OFF(tpm_ek_intermediates), 0, NULL, 0, 0, NULL },
+	{ "ek_registered", AR_CONF_STRING, OFF(tpm_ek_registered), 0, NULL, 0, 0, NULL },
+	{ "challenge_ttl", AR_CONF_DURATION, OFF(tpm_challenge_ttl), 0, "2m", 5000, 900000, NULL },
+	{ "reenrol", AR_CONF_BOOL, OFF(tpm_reenrol), 0, "no", 0, 0, NULL },
+	AR_CONF_END
+};
+
 static const daemon_section_t sections[] = {
 	{ "server", daemon_server_rules, offsetof(verifier_conf_t, server), NULL },
 	{ "verifier", verifier_rules, 0, NULL },
 	{ "soc", soc_rules, 0, NULL },
 	{ "alert_source", NULL, 0, alert_source_bind },
 	{ "syslog", syslog_rules, 0, NULL },
+	{ "tpm", tpm_rules, 0, NULL },
 	{ "redis", daemon_redis_rules, offsetof(verifier_conf_t, redis), NULL },
 	{ "log", daemon_log_rules, offsetof(verifier_conf_t, log), NULL },
 };
@@ -149,6 +159,8 @@ int verifier_load(verifier_t *v, const char *path, ar_err_t *err)
 	if (c->soc_token_file &&
 	    daemon_read_secret(c->soc_token_file, v->soc_token, sizeof(v->soc_token), err) < 0)
 		return -1;
+	if (tpm_api_load(v, err) < 0)
+		return -1;
 	return daemon_stores_init(&v->stores, &c->redis, err);
 }
 
@@ -157,6 +169,7 @@ void verifier_free(verifier_t *v)
 	alert_sources_free(v);
 	daemon_conf_free(sections, NSECTIONS, &v->conf);
 	daemon_stores_free(&v->stores);
+	tpm_api_free(v);
 	ar_jwk_free(v->signing_key);
 	ar_jwk_free(v->encryption_key);
 	free(v->jwks_text);

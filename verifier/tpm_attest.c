@@ -34,6 +34,14 @@ static const char *const reason_names[] = {
 	[AR_TPM_IMA_MALFORMED] = "tpm_ima_malformed",
 	[AR_TPM_IMA_REPLAY_MISMATCH] = "tpm_ima_replay_mismatch",
 	[AR_TPM_IMA_NOT_ALLOWED] = "tpm_ima_not_allowed",
+	[AR_TPM_AK_NOT_ENROLLED] = "tpm_ak_not_enrolled",
+	[AR_TPM_AK_OTHER_DEVICE] = "tpm_ak_other_device",
+	[AR_TPM_AK_ALREADY_ENROLLED] = "tpm_ak_already_enrolled",
+	[AR_TPM_EK_UNTRUSTED] = "tpm_ek_untrusted",
+	[AR_TPM_EK_MISMATCH] = "tpm_ek_mismatch",
+	[AR_TPM_EK_NOT_REGISTERED] = "tpm_ek_not_registered",
+	[AR_TPM_ACTIVATION_FAILED] = "tpm_activation_failed",
+	[AR_TPM_CHALLENGE_UNKNOWN] = "tpm_challenge_unknown",
 	[AR_TPM_INTERNAL] = "tpm_internal",
 };
 

@@ -53,6 +53,12 @@ typedef struct verifier_conf {
 	int64_t		syslog_reclaim_after;	/**< ms */
 	struct alert_source *alert_sources;	/**< [alert_source "name"] sections */
 	size_t		nalert_sources;
+	/* [tpm] */
+	char		*tpm_ek_roots;
+	char		*tpm_ek_intermediates;
+	char		*tpm_ek_registered;
+	int64_t		tpm_challenge_ttl;	/**< ms */
+	int		tpm_reenrol;
 } verifier_conf_t;
 
 /** [alert_source "name"]: a SIEM that may POST /soc/alerts (alerts.c). */
@@ -88,6 +94,8 @@ typedef struct syslog_out {
 	ar_buf_t		line;
 } syslog_out_t;
 
+struct ar_tpm_ek_trust;
+
 /** Everything a request handler reads; immutable once serving starts. */
 typedef struct verifier {
 	verifier_conf_t	conf;
@@ -100,6 +108,9 @@ typedef struct verifier {
 	char		soc_token[256];
 	daemon_stores_t	stores;			/**< Redis, one connection per thread */
 	syslog_out_t	syslog;
+	struct ar_tpm_ek_trust *ek_trust;	/**< [tpm] ek_roots, or NULL */
+	uint8_t		(*ek_registered)[32];	/**< [tpm] ek_registered: SHA-256 of EK publics */
+	size_t		n_ek_registered;
 } verifier_t;
 
 /** Load configuration and keys; on error @p err says which file and line. */
@@ -114,6 +125,13 @@ int verifier_event(ar_store_t *st, const char *type, const char *device, ar_stat
 		   const char *reason, ar_err_t *err);
 
 /* Route handlers. */
+/** POST /tpm/v1/enroll: a credential-activation challenge for a device's AK (tpm_api.c). */
+void tpm_enroll(verifier_t *v, const ar_http_req_t *req, ar_http_resp_t *resp);
+/** POST /tpm/v1/activate: the activated secret; registers the AK (tpm_api.c). */
+void tpm_activate(verifier_t *v, const ar_http_req_t *req, ar_http_resp_t *resp);
+/** Load the [tpm] trust store and registered EKs; 0 or -1. */
+int tpm_api_load(verifier_t *v, ar_err_t *err);
+void tpm_api_free(verifier_t *v);
 void soc_posture(verifier_t *v, const char *device, const ar_http_req_t *req, ar_http_resp_t *resp);
 /** POST /soc/alerts: a SIEM webhook (alerts.c). */
 void soc_alert(verifier_t *v, const ar_http_req_t *req, ar_http_resp_t *resp);
