@@ -22,3 +22,6 @@ include lib/x509.mk
 
 # TPM evidence as it travels (qualifying data, the collection's encoding).
 lib_libacmerats_la_SOURCES += lib/tpm_evidence.c lib/tpm_evidence.h
+# SOC integration: SIEM alert mapping rules, stream events as syslog lines.
+lib_libacmerats_la_SOURCES += lib/alert.c lib/alert.h lib/event_syslog.c lib/event_syslog.h
+pkginclude_HEADERS += lib/alert.h lib/event_syslog.h

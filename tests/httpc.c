@@ -35,6 +35,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 		{ "Replay-Nonce:", r->replay_nonce, sizeof(r->replay_nonce) },
 		{ "Link:", r->link, sizeof(r->link) },
 		{ "Cache-Control:", r->cache_control, sizeof(r->cache_control) },
+		{ "Retry-After:", r->retry_after, sizeof(r->retry_after) },
 	};
 	size_t len = size * n, vlen, i, cap = 0;
 	char *dst = NULL;
@@ -76,6 +77,11 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 
 int httpc(const httpc_req_t *req, httpc_resp_t *out)
 {
+	return httpc_headers(req, NULL, out);
+}
+
+int httpc_headers(const httpc_req_t *req, const char *const *headers, httpc_resp_t *out)
+{
 	struct curl_slist *hdrs = NULL;
 	ar_buf_t body = AR_BUF_INIT(HTTPC_MAX_BODY);
 	char line[512];
@@ -114,6 +120,8 @@ int httpc(const httpc_req_t *req, httpc_resp_t *out)
 		snprintf(line, sizeof(line), "Authorization: Bearer %s", req->bearer);
 		hdrs = curl_slist_append(hdrs, line);
 	}
+	for (size_t i = 0; headers && headers[i]; i++)
+		hdrs = curl_slist_append(hdrs, headers[i]);
 	hdrs = curl_slist_append(hdrs, "Expect:");
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	rc = curl_easy_perform(c);

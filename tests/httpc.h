@@ -17,6 +17,7 @@ typedef struct httpc_resp {
 	char	replay_nonce[128];
 	char	link[512];
 	char	cache_control[64];
+	char	retry_after[32];
 } httpc_resp_t;
 
 typedef struct httpc_req {
@@ -31,6 +32,8 @@ typedef struct httpc_req {
 
 /* Returns 0 when a response arrived (any status), -1 on transport failure. */
 int httpc(const httpc_req_t *req, httpc_resp_t *out);
+/* The same with more request headers: "Name: value" lines, NULL-ended (or NULL). */
+int httpc_headers(const httpc_req_t *req, const char *const *headers, httpc_resp_t *out);
 void httpc_free(httpc_resp_t *r);
 
 #endif

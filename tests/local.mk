@@ -22,3 +22,4 @@ include tests/radius.mk
 include tests/e2e/e2e.mk
 include tests/faults.mk
 include tests/site/site.mk
+include tests/soc.mk

@@ -16,6 +16,7 @@
  *   GET  /challenge-response/v1/encryption-key  public JWK for evidence JWEs
  *   GET  /challenge-response/v1/keys            JWK Set of EAR signing keys
  *   POST /soc/v1/devices/<id>/posture           SOC action (soc.c)
+ *   POST /soc/alerts?source=NAME                 SIEM webhook (alerts.c)
  *   POST /tpm/v1/enroll, /tpm/v1/activate       TPM enrolment (tpm_api.c)
  */
 #include "config.h"
@@ -491,6 +492,8 @@ static void api_evidence(verifier_t *v, const char *sid, const ar_http_req_t *re
 		"nonce=%.8s... reason=\"%s\"", ar_log_q(dev, sizeof(dev), ev.device_id),
 		ar_status_name(sm.status), tv, v->policy.name, ev.identity_jkt, nonce, reason);
 	verifier_record_posture(v, &ev, &sm, now, reason);
+	alert_index_device(v, daemon_store(&v->stores, &err), ev.device_id, ev.hostname,
+			   ar_http_peer(req));
 	free(jwt);
 	ar_http_resp_json(resp, 200, "application/cmw+json", cmw);
 }
@@ -511,6 +514,8 @@ void verifier_handle(void *ctx, const ar_http_req_t *req, ar_http_resp_t *resp)
 	} else if (get && !strcmp(path, API_PREFIX "keys")) {
 		ar_http_resp_text(resp, 200, "application/jwk-set+json", v->jwks_text,
 				  strlen(v->jwks_text));
+	} else if (!strcmp(path, "/soc/alerts")) {
+		soc_alert(v, req, resp);
 	} else if (post && !strcmp(path, TPM_PREFIX "enroll")) {
 		tpm_enroll(v, req, resp);
 	} else if (post && !strcmp(path, TPM_PREFIX "activate")) {

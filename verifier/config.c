@@ -39,6 +39,9 @@ static const ar_conf_rule_t verifier_rules[] = {
 
 static const ar_conf_rule_t soc_rules[] = {
 	{ "token_file", AR_CONF_STRING, OFF(soc_token_file), 0, NULL, 0, 0, NULL },
+	{ "alert_index_ip", AR_CONF_BOOL, OFF(alert_index_ip), 0, "yes", 0, 0, NULL },
+	{ "alert_index_ttl", AR_CONF_DURATION, OFF(alert_index_ttl), 0, "8h", 60000,
+	  30LL * 86400000, NULL },
 	AR_CONF_END
 };
 
@@ -55,6 +58,8 @@ static const daemon_section_t sections[] = {
 	{ "server", daemon_server_rules, offsetof(verifier_conf_t, server), NULL },
 	{ "verifier", verifier_rules, 0, NULL },
 	{ "soc", soc_rules, 0, NULL },
+	{ "alert_source", NULL, 0, alert_source_bind },
+	{ "syslog", syslog_rules, 0, NULL },
 	{ "tpm", tpm_rules, 0, NULL },
 	{ "redis", daemon_redis_rules, offsetof(verifier_conf_t, redis), NULL },
 	{ "log", daemon_log_rules, offsetof(verifier_conf_t, log), NULL },
@@ -149,7 +154,7 @@ int verifier_load(verifier_t *v, const char *path, ar_err_t *err)
 	verifier_conf_t *c = &v->conf;
 
 	if (daemon_conf_load(path, sections, NSECTIONS, c, err) < 0 ||
-	    load_keys(v, err) < 0 || load_policy(v, err) < 0 ||
+	    alert_sources_load(v, err) < 0 || load_keys(v, err) < 0 || load_policy(v, err) < 0 ||
 	    daemon_read_key(c->session_key_file, v->session_key, err) < 0 ||
 	    tpm_evidence_load(v, err) < 0)
 		return -1;
@@ -163,6 +168,7 @@ int verifier_load(verifier_t *v, const char *path, ar_err_t *err)
 
 void verifier_free(verifier_t *v)
 {
+	alert_sources_free(v);
 	daemon_conf_free(sections, NSECTIONS, &v->conf);
 	daemon_stores_free(&v->stores);
 	tpm_evidence_free(v);

@@ -4,6 +4,7 @@
 sbin_PROGRAMS += verifier/acme-rats-verifier
 verifier_acme_rats_verifier_SOURCES = \
 	verifier/main.c verifier/config.c verifier/api.c verifier/soc.c \
+	verifier/alerts.c verifier/syslog_out.c \
 	verifier/session.c verifier/session.h verifier/verifier.h
 verifier_acme_rats_verifier_SOURCES += verifier/tpm_api.c verifier/tpm_evidence_api.c
 verifier_acme_rats_verifier_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/common \
@@ -19,5 +20,12 @@ tests_integration_test_verifier_SOURCES = tests/integration/test_verifier.c \
 	tests/httpc.c tests/httpc.h tests/lab/lab.c tests/lab/lab.h tests/evfix.c tests/evfix.h \
 	tests/tlsraw.c tests/tlsraw.h
 EXTRA_DIST += tests/fixtures/mkverifier
+
+# SIEM alerts in, syslog out: the real daemon, redis-server and acme-rats-ctl.
+check_PROGRAMS += tests/integration/test_soc_events
+TESTS += tests/integration/test_soc_events
+tests_integration_test_soc_events_SOURCES = tests/integration/test_soc_events.c \
+	tests/httpc.c tests/httpc.h tests/lab/lab.c tests/lab/lab.h
+EXTRA_DIST += tests/fixtures/alerts
 dist_man8_MANS = verifier/acme-rats-verifier.8 ca/acme-rats-ca.8
-dist_doc_DATA += docs/ear.md docs/verifier.md docs/ca.md docs/benchmarks.md
+dist_doc_DATA += docs/ear.md docs/verifier.md docs/ca.md docs/benchmarks.md docs/events.md

@@ -21,8 +21,9 @@ static void describe(void *ctx, char *buf, size_t size)
 {
 	const verifier_t *v = ctx;
 
-	snprintf(buf, size, "policy=%s ear_key=%s soc_api=%s", v->policy.name,
-		 ar_jwk_thumbprint(v->signing_key), v->soc_token[0] ? "on" : "off");
+	snprintf(buf, size, "policy=%s ear_key=%s soc_api=%s alert_sources=%zu syslog=%s",
+		 v->policy.name, ar_jwk_thumbprint(v->signing_key), v->soc_token[0] ? "on" : "off",
+		 v->conf.nalert_sources, v->conf.syslog_enabled ? "on" : "off");
 }
 
 /* What the HTTP layer refuses by itself, in the verifier's problem types. */
@@ -38,6 +39,16 @@ static void problem(void *ctx, ar_http_resp_t *resp, int status, ar_http_fault_t
 
 	(void)ctx;
 	ar_http_resp_problem(resp, status, types[fault], "%s", detail);
+}
+
+static int start(void *ctx, ar_err_t *err)
+{
+	return syslog_out_start(ctx, err);
+}
+
+static void stop(void *ctx)
+{
+	syslog_out_stop(ctx);
 }
 
 static void release(void *ctx)
@@ -58,6 +69,8 @@ int main(int argc, char **argv)
 		.log = &v.conf.log,
 		.describe = describe,
 		.handler = verifier_handle,
+		.start = start,
+		.stop = stop,
 		.release = release,
 	};
 

@@ -46,7 +46,7 @@ static void soc_get(ar_store_t *st, const char *device, ar_http_resp_t *resp)
 	ar_store_posture_t p;
 	ar_store_verdict_t vd;
 	ar_err_t err = { 0 };
-	json_t *body;
+	json_t *body, *posture = NULL;
 	int rc, rv;
 
 	rc = ar_store_posture_get(st, device, &p, &err);
@@ -61,9 +61,13 @@ static void soc_get(ar_store_t *st, const char *device, ar_http_resp_t *resp)
 		return;
 	}
 	body = json_pack("{s:s}", "device", device);
-	if (body && rc && json_object_update(body, ar_posture_json(&p)) < 0) {
-		json_decref(body);
-		body = NULL;
+	if (body && rc) {
+		posture = ar_posture_json(&p);	/* a new reference: update() does not take it */
+		if (!posture || json_object_update(body, posture) < 0) {
+			json_decref(body);
+			body = NULL;
+		}
+		json_decref(posture);
 	}
 	if (body)
 		json_object_set_new(body, "verdict", rv ? ar_verdict_json(&vd) : json_null());
@@ -145,8 +149,8 @@ static int apply_verdict(ar_store_t *st, const char *device, ar_status_t s, cons
 			      why, err);
 }
 
-static int set_verdict(ar_store_t *st, const char *device, ar_status_t s, const char *reason,
-		       size_t *covered, ar_err_t *err)
+int soc_set_verdict(ar_store_t *st, const char *device, ar_status_t s, const char *reason,
+		    size_t *covered, ar_err_t *err)
 {
 	ar_store_devid_t *list = NULL;
 	char jkt[AR_JWK_THUMBPRINT_LEN + 1];
@@ -205,7 +209,7 @@ static void soc_set(ar_store_t *st, const char *device, const ar_http_req_t *req
 				     "reason must be 1..200 characters");
 		goto out;
 	}
-	if (set_verdict(st, device, s, reason, &covered, &err) < 0) {
+	if (soc_set_verdict(st, device, s, reason, &covered, &err) < 0) {
 		ar_warn("event=soc.flag_failed device=%s status=%s devices_done=%zu error=\"%s\"",
 			ar_log_q(qdev, sizeof(qdev), device), status, covered, err.msg);
 		ar_http_resp_problem(resp, err.code == AR_ERR_MALFORMED ? 400 : 503,

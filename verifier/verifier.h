@@ -11,8 +11,10 @@
 
 #include <jansson.h>
 
+#include "alert.h"
 #include "daemon.h"
 #include "ear.h"
+#include "event_syslog.h"
 #include "evidence.h"
 #include "httpd.h"
 #include "jwk.h"
@@ -39,6 +41,19 @@ typedef struct verifier_conf {
 	char		*tpm_policy;		/**< TPM reference values (tpm_policy.h); NULL: no TPM evidence */
 	/* [soc] */
 	char		*soc_token_file;
+	int		alert_index_ip;		/**< index the address evidence came from */
+	int64_t		alert_index_ttl;	/**< ms: life of the address index entries */
+	/* [syslog] */
+	int		syslog_enabled;
+	char		*syslog_path;
+	int		syslog_format;		/**< ar_syslog_format_t */
+	char		*syslog_facility;
+	char		*syslog_app_name;
+	char		*syslog_group;
+	char		*syslog_consumer;
+	int64_t		syslog_reclaim_after;	/**< ms */
+	struct alert_source *alert_sources;	/**< [alert_source "name"] sections */
+	size_t		nalert_sources;
 	/* [tpm] */
 	char		*tpm_ek_roots;
 	char		*tpm_ek_intermediates;
@@ -46,6 +61,39 @@ typedef struct verifier_conf {
 	int64_t		tpm_challenge_ttl;	/**< ms */
 	int		tpm_reenrol;
 } verifier_conf_t;
+
+/** [alert_source "name"]: a SIEM that may POST /soc/alerts (alerts.c). */
+typedef struct alert_source {
+	char		*name;
+	int		auth;			/**< ALERT_AUTH_HMAC or ALERT_AUTH_BEARER */
+	char		*secret_file;		/**< HMAC key or bearer token (0600) */
+	char		*rules;			/**< "wazuh", "elastic" or a rules file */
+	int64_t		max_skew;		/**< ms: HMAC timestamp window */
+	int64_t		rate;			/**< alerts per minute, sustained */
+	int64_t		burst;			/**< alerts at once */
+	int64_t		dedup_ttl;		/**< ms: an alert id is remembered this long */
+	int64_t		max_body;		/**< bytes */
+	char		secret[256];
+	ar_alert_rules_t *compiled;
+	/* token bucket, under the lock */
+	pthread_mutex_t	lock;
+	double		tokens;
+	int64_t		refilled_ms;
+} alert_source_t;
+
+#define ALERT_AUTH_HMAC		0
+#define ALERT_AUTH_BEARER	1
+
+/** The [syslog] writer thread (syslog_out.c). */
+typedef struct syslog_out {
+	pthread_t		thread;
+	int			running;
+	volatile int		stop;
+	ar_syslog_opts_t	opts;
+	char			host[256];
+	int			fd;		/**< connected to [syslog] path, or -1 */
+	ar_buf_t		line;
+} syslog_out_t;
 
 struct ar_tpm_ek_trust;
 
@@ -62,6 +110,7 @@ typedef struct verifier {
 	daemon_stores_t	stores;			/**< Redis, one connection per thread */
 	struct ar_tpm_refpolicy *tpm;		/**< loaded tpm_policy, or NULL */
 	struct tpm_ima_cache *ima_cache;	/**< per-device IMA replay positions (tpm_evidence_api.c) */
+	syslog_out_t	syslog;
 	struct ar_tpm_ek_trust *ek_trust;	/**< [tpm] ek_roots, or NULL */
 	uint8_t		(*ek_registered)[32];	/**< [tpm] ek_registered: SHA-256 of EK publics */
 	size_t		n_ek_registered;
@@ -87,6 +136,36 @@ void tpm_activate(verifier_t *v, const ar_http_req_t *req, ar_http_resp_t *resp)
 int tpm_api_load(verifier_t *v, ar_err_t *err);
 void tpm_api_free(verifier_t *v);
 void soc_posture(verifier_t *v, const char *device, const ar_http_req_t *req, ar_http_resp_t *resp);
+/** POST /soc/alerts: a SIEM webhook (alerts.c). */
+void soc_alert(verifier_t *v, const ar_http_req_t *req, ar_http_resp_t *resp);
+
+/**
+ * The SOC's verdict on @p device and on every device its enrolled identity
+ * key speaks for: verdict record, posture status, one event each. The one
+ * code path of the SOC API, acme-rats-ctl flag and SIEM alerts.
+ * @p covered counts the devices done.
+ */
+int soc_set_verdict(ar_store_t *st, const char *device, ar_status_t s, const char *reason,
+		    size_t *covered, ar_err_t *err);
+
+/** daemon_section_t.each for [alert_source "name"]; @p base is the verifier_conf_t. */
+int alert_source_bind(void *base, const ar_conf_section_t *s, ar_err_t *err);
+/** Load the rule sets and secrets of the bound sources. */
+int alert_sources_load(verifier_t *v, ar_err_t *err);
+void alert_sources_free(verifier_t *v);
+
+/**
+ * Index @p device under the host name its signed evidence gave and the
+ * address it came from, for SIEM alerts that name a device that way.
+ * Called only for evidence signed by the device's enrolled identity key.
+ */
+void alert_index_device(verifier_t *v, ar_store_t *st, const char *device, const char *hostname,
+			const char *peer);
+
+extern const ar_conf_rule_t syslog_rules[];
+/** Start and stop the [syslog] writer (a consumer group on the event stream). */
+int syslog_out_start(verifier_t *v, ar_err_t *err);
+void syslog_out_stop(verifier_t *v);
 
 /**
  * TPM evidence (tpm_cmw.h) posted to session @p s: appraised against the

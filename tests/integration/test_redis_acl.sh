@@ -110,6 +110,15 @@ else
 	not_ok "the default user is off: a client that does not log in is refused (NOAUTH)" "$reply"
 fi
 
+# The verifier also takes SIEM alerts (alert index, alert ids) and writes the
+# stream to syslog (its own consumer group) as acme-rats-verifier.
+(umask 077 && openssl rand -hex 24 >"$work/alert.token")
+cat >"$work/alert-rules.json" <<'JSON'
+{"alert_id": ["id"], "device": [{"path": "host", "by": "hostname"}, {"path": "device", "by": "device"}],
+ "reason": ["why"], "verdict": {"value": "warning"}}
+JSON
+MKVERIFIER_EXTRA=$(printf '[alert_source "acl"]\nauth = bearer\nsecret_file = %s\nrules = %s\n[syslog]\nenabled = yes\npath = %s\n' \
+	"$work/alert.token" "$work/alert-rules.json" "$work/no-syslog.sock") \
 MKVERIFIER_REDIS_EXTRA=$(redis_conf acme-rats-verifier) lab_verifier
 
 site_ca_extra >"$work/ca-extra.conf"	# [events] worker + [nas "ap-substation-7"]
@@ -215,6 +224,27 @@ if eap acl-4 && last_decision | grep -q 'outcome=quarantine' && ! last_decision 
 	ok "quarantine: the module's re-attest event reaches the worker"
 else
 	not_ok "quarantine: the module's re-attest event reaches the worker" "$(last_decision)"
+fi
+
+# A SIEM alert for the device, as acme-rats-verifier: the index lookup, the
+# alert id claimed once, the verdict; its syslog writer reads its group.
+alert_post() {
+	curl -s --cacert "$work/v/ca.crt" -H "Authorization: Bearer $(cat "$work/alert.token")" \
+		-H 'Content-Type: application/json' --data-binary \
+		"{\"id\": \"acl-alert-1\", \"host\": \"no-such-host\", \"device\": \"$dev\", \"why\": \"acl\"}" \
+		"$vurl/soc/alerts?source=acl" >"$work/out" 2>"$work/err"
+}
+syslog_group_reads() {
+	as lab-admin XINFO GROUPS acmerats:events | grep -qx syslog
+}
+if alert_post && grep -q "\"device\":\"$dev\"" "$work/out" && grep -q '"duplicate":false' "$work/out" &&
+   alert_post && grep -q '"duplicate":true' "$work/out" &&
+   wait_for 50 syslog_group_reads
+then
+	ok "a SIEM alert flags the device once, and the syslog writer reads its group, as acme-rats-verifier"
+else
+	not_ok "a SIEM alert flags the device once, and the syslog writer reads its group, as acme-rats-verifier" \
+		"$(cat "$work/out" "$work/err" | tail -n 4)"
 fi
 
 ctl_run disconnect "$dev" --reason "acl test"
