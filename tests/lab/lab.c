@@ -798,6 +798,11 @@ int lab_redis_replicate(lab_redis_t *replica, const lab_redis_t *primary)
 	char cmd[128], buf[4096], port[16];
 	int64_t deadline = lab_now_ms() + LAB_REDIS_WAIT_MS;
 
+	/* Redis 7 waits repl-diskless-sync-delay (5 s) for more replicas first. */
+	if (redis_raw(primary->port,
+		      "*4\r\n$6\r\nCONFIG\r\n$3\r\nSET\r\n$24\r\nrepl-diskless-sync-delay\r\n"
+		      "$1\r\n0\r\n", buf, sizeof(buf), 1000) < 0 || strncmp(buf, "+OK", 3))
+		return -1;
 	snprintf(port, sizeof(port), "%d", primary->port);
 	snprintf(cmd, sizeof(cmd), "*3\r\n$9\r\nREPLICAOF\r\n$9\r\n127.0.0.1\r\n$%zu\r\n%s\r\n",
 		 strlen(port), port);
