@@ -18,7 +18,9 @@ dist_man8_MANS += console/acme-rats-console.8
 # 802.1X lab (root: namespaces), with the long tests.
 TESTS += tests/console/test_console_api.sh
 if LONG_TESTS
+if !SANITIZERS
 TESTS += tests/console/test_console_browser.sh
+endif
 endif
 EXTRA_DIST += tests/console/test_console_api.sh tests/console/test_console_browser.sh \
 	tests/console/console-lab.sh tests/console/browser.py
