@@ -19,3 +19,4 @@ include lib/jose.mk
 include lib/conf.mk
 include lib/store.mk
 include lib/x509.mk
+include lib/metrics.mk
