@@ -481,6 +481,7 @@ static void api_evidence(verifier_t *v, const char *sid, const ar_http_req_t *re
 		"nonce=%.8s... reason=\"%s\"", ar_log_q(dev, sizeof(dev), ev.device_id),
 		ar_status_name(sm.status), tv, v->policy.name, ev.identity_jkt, nonce, reason);
 	record_posture(v, &ev, &sm, now, reason);
+	verifier_metrics_appraisal(v, sm.status);
 	free(jwt);
 	ar_http_resp_json(resp, 200, "application/cmw+json", cmw);
 }

@@ -47,6 +47,7 @@ static const daemon_section_t sections[] = {
 	{ "soc", soc_rules, 0, NULL },
 	{ "redis", daemon_redis_rules, offsetof(verifier_conf_t, redis), NULL },
 	{ "log", daemon_log_rules, offsetof(verifier_conf_t, log), NULL },
+	{ "metrics", daemon_metrics_rules, offsetof(verifier_conf_t, metrics), NULL },
 };
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
@@ -144,6 +145,8 @@ int verifier_load(verifier_t *v, const char *path, ar_err_t *err)
 	if (c->soc_token_file &&
 	    daemon_read_secret(c->soc_token_file, v->soc_token, sizeof(v->soc_token), err) < 0)
 		return -1;
+	if (verifier_metrics_init(v, err) < 0)
+		return -1;
 	return daemon_stores_init(&v->stores, &c->redis, err);
 }
 
@@ -151,6 +154,8 @@ void verifier_free(verifier_t *v)
 {
 	daemon_conf_free(sections, NSECTIONS, &v->conf);
 	daemon_stores_free(&v->stores);
+	ar_metrics_free(v->metrics);
+	v->metrics = NULL;
 	ar_jwk_free(v->signing_key);
 	ar_jwk_free(v->encryption_key);
 	free(v->jwks_text);

@@ -59,6 +59,8 @@ int main(int argc, char **argv)
 		.describe = describe,
 		.handler = verifier_handle,
 		.release = release,
+		.metrics = &v.conf.metrics,
+		.metrics_render = verifier_metrics_render,
 	};
 
 	memset(&v, 0, sizeof(v));

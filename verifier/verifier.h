@@ -24,6 +24,7 @@ typedef struct verifier_conf {
 	daemon_server_conf_t	server;
 	daemon_redis_conf_t	redis;
 	daemon_log_conf_t	log;
+	daemon_metrics_conf_t	metrics;
 	/* [verifier] */
 	char		*signing_key;
 	char		*signing_kid;
@@ -51,7 +52,17 @@ typedef struct verifier {
 	uint8_t		session_key[SESSION_KEY_LEN];
 	char		soc_token[256];
 	daemon_stores_t	stores;			/**< Redis, one connection per thread */
+	ar_metrics_t	*metrics;		/**< VERIFIER_M_* (metrics.c) */
 } verifier_t;
+
+/** The verifier's metric families (metrics.c). */
+enum { VERIFIER_M_APPRAISALS, VERIFIER_M_N };
+
+int verifier_metrics_init(verifier_t *v, ar_err_t *err);
+/** One appraisal answered with an EAR of @p status. */
+void verifier_metrics_appraisal(verifier_t *v, ar_status_t status);
+/** daemon_spec_t.metrics_render. */
+int verifier_metrics_render(void *ctx, ar_buf_t *out);
 
 /** Load configuration and keys; on error @p err says which file and line. */
 int verifier_load(verifier_t *v, const char *path, ar_err_t *err);
