@@ -34,6 +34,7 @@ include fuzz/module.mk
 include fuzz/ca.mk
 include fuzz/httpd.mk
 include fuzz/tpm.mk
+include fuzz/metrics.mk
 
 if FUZZING
 noinst_PROGRAMS += $(FUZZ_PROGS)
