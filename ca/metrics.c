@@ -84,14 +84,13 @@ void ca_metrics_challenge(ca_t *ca, const json_t *ch)
 }
 
 /* The event worker's lag, read now; 0 when Redis did not answer. */
-static int render_lag(ca_t *ca, ar_store_t *st, ar_buf_t *out)
+static int render_lag(ca_t *ca, ar_store_t *st, ar_buf_t *out, ar_err_t *err)
 {
 	ar_store_event_lag_t lag;
-	ar_err_t err = { 0 };
 	struct timespec now;
 	double age = 0;
 
-	if (!st || ar_store_event_lag(st, ca->conf.events.group, &lag, &err) < 0)
+	if (!st || ar_store_event_lag(st, ca->conf.events.group, &lag, err) < 0)
 		return -1;
 	clock_gettime(CLOCK_REALTIME, &now);
 	if (lag.oldest_ms > 0) {
@@ -116,15 +115,14 @@ static int render_lag(ca_t *ca, ar_store_t *st, ar_buf_t *out)
 }
 
 /* The module's counters, as the RADIUS servers added them to Redis. */
-static int render_radius(ar_store_t *st, ar_buf_t *out)
+static int render_radius(ar_store_t *st, ar_buf_t *out, ar_err_t *err)
 {
 	ar_metrics_t *m = ar_metrics_new(ar_radius_metric_defs, AR_RM_N, NULL);
-	ar_err_t err = { 0 };
 	int rc = -1;
 
 	if (!m)
 		return -2;
-	if (st && ar_store_metrics_load(st, AR_RADIUS_METRICS_NAME, m, &err) == 0)
+	if (st && ar_store_metrics_load(st, AR_RADIUS_METRICS_NAME, m, err) == 0)
 		rc = ar_metrics_render(m, out) == AR_OK ? 0 : -2;
 	ar_metrics_free(m);
 	return rc;
@@ -139,8 +137,8 @@ int ca_metrics_render(void *ctx, ar_buf_t *out)
 
 	if (ar_metrics_render(ca->metrics, out) != AR_OK)
 		return -1;
-	lag = render_lag(ca, st, out);
-	radius = render_radius(st, out);
+	lag = render_lag(ca, st, out, &err);
+	radius = render_radius(st, out, &err);
 	if (lag == -2 || radius == -2)
 		return -1;
 	/* After the reads above, so that their failures are counted. */

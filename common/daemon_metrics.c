@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -181,6 +182,8 @@ int daemon_metrics_start(daemon_front_t *f, const ar_httpd_opts_t *service, ar_e
 {
 	ar_httpd_opts_t o;
 
+	if (f->on_main)
+		ar_info("event=metrics.serving where=service path=%s token=yes", METRICS_PATH);
 	if (!f->own)
 		return 0;
 	o = *service;
