@@ -423,8 +423,17 @@ static int metrics_init(rlm_acme_rats_t *inst)
 	f->fields = talloc_zero_array(inst, char const *, f->ncells);
 	f->deltas = talloc_zero_array(inst, int64_t, f->ncells);
 	if (!f->sent || !f->now || !f->names || !f->fields || !f->deltas ||
-	    pthread_mutex_init(&f->mutex, NULL) != 0 || pthread_cond_init(&f->cond, NULL) != 0)
+	    pthread_mutex_init(&f->mutex, NULL) != 0) {
+		ar_metrics_free(f->m);
+		f->m = NULL;
 		return -1;
+	}
+	if (pthread_cond_init(&f->cond, NULL) != 0) {
+		pthread_mutex_destroy(&f->mutex);
+		ar_metrics_free(f->m);
+		f->m = NULL;
+		return -1;
+	}
 	for (i = 0; i < f->ncells; i++)
 		if (ar_metrics_cell_name(f->m, i, f->names[i], sizeof(f->names[i])) < 0)
 			f->names[i][0] = '\0';
@@ -764,6 +773,11 @@ static int check_settings(rlm_acme_rats_t *inst, CONF_SECTION *conf)
 	}
 	if (inst->session_ttl < 60) {
 		cf_log_err_cs(conf, "session_ttl (%u) must be >= 60 seconds", inst->session_ttl);
+		return -1;
+	}
+	if (inst->metrics_interval > 3600) {
+		cf_log_err_cs(conf, "metrics_interval (%u) must be 0..3600 seconds",
+			      inst->metrics_interval);
 		return -1;
 	}
 	if (inst->redis.port < 1 || inst->redis.port > 65535 || inst->redis.timeout_ms < 1 ||
