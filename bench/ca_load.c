@@ -16,7 +16,7 @@
  *
  *   ca_load [options] attested|plain|pebble DIRECTORY_URL CA_FILE
  *   ca_load jwks KEY_PEM KID	print the JWK Set the CA pins for KEY_PEM
- *   ca_load preload REDIS_PORT N [FROM]	devices FROM..N-1 with posture and certificate records
+ *   ca_load preload REDIS_PORT N [FROM]	devices FROM..N-1 with posture, certificate and session records
  *
  * Prints one line of key=value figures: issuances/s, latency percentiles
  * of the whole issuance and of each request type, and where the CPU went
@@ -34,7 +34,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/bn.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "acme_jws.h"
 #include "b64.h"
@@ -97,6 +100,8 @@ typedef struct cfg {
 	double		deadline;
 	watch_t		watch[MAX_WATCH];
 	size_t		nwatch;
+	long		pause_ms;		/* between two issuances of a thread */
+	FILE		*serials;		/* each certificate received: its serial */
 } cfg_t;
 
 typedef struct worker {
@@ -353,6 +358,37 @@ static json_t *identifiers(const worker_t *w, const device_key_t *dk)
 }
 
 /* One whole issuance; 0 when the certificate arrived. */
+/*
+ * Append when (Unix ms), the device and the serial of the leaf of @pem
+ * (lower-case hex, as the CA names it in Redis) to the --serials file: the
+ * certificates the client saw issued.
+ */
+static void log_serial(worker_t *w, const char *pem, size_t len)
+{
+	BIO *bio = BIO_new_mem_buf(pem, (int)len);
+	X509 *x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+	BIGNUM *bn = x ? ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL) : NULL;
+	char *hex = bn ? BN_bn2hex(bn) : NULL, *p;
+
+	if (hex) {
+		for (p = hex; *p; p++)
+			if (*p >= 'A' && *p <= 'F')
+				*p = (char)(*p - 'A' + 'a');
+		struct timespec now;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		fprintf(w->cfg->serials, "%lld %s %s\n",
+			(long long)now.tv_sec * 1000 + now.tv_nsec / 1000000, w->device, hex);
+		fflush(w->cfg->serials);
+	} else {
+		report(w, "certificate", "no serial in", pem);
+	}
+	OPENSSL_free(hex);
+	BN_free(bn);
+	X509_free(x);
+	BIO_free(bio);
+}
+
 static int issue(worker_t *w)
 {
 	const device_key_t *dk = &w->pool[w->next % w->npool];
@@ -395,9 +431,11 @@ static int issue(worker_t *w)
 	if (!order || json_str(order, "certificate", url, sizeof(url)) < 0 ||
 	    post(w, REQ_CERT, url, NULL, 0, &r) < 0)
 		goto out;
-	if (r.status == 200 && strstr(r.body, "-----BEGIN CERTIFICATE-----"))
+	if (r.status == 200 && strstr(r.body, "-----BEGIN CERTIFICATE-----")) {
 		rc = 0;
-	else
+		if (w->cfg->serials)
+			log_serial(w, r.body, r.len);
+	} else
 		report(w, "certificate", "unexpected answer", r.body);
 	http_resp_free(&r);
 out:
@@ -607,6 +645,8 @@ static void *run(void *arg)
 		} else {
 			w->failed++;
 		}
+		if (cfg->pause_ms)
+			usleep((useconds_t)cfg->pause_ms * 1000);
 	}
 	return NULL;
 }
@@ -665,8 +705,9 @@ static long num(const char *s, long lo, long hi)
 
 /*
  * Fill Redis with @n devices (PRELOAD-<i>), each with a posture record and
- * a certificate record as the CA writes them, through the store's own
- * functions, for measuring how the CA scales with the fleet's size.
+ * a certificate record as the CA writes them and one live session as the
+ * module records it, through the store's own functions: how the CA and the
+ * module scale with the fleet, and what a device costs in Redis.
  */
 #define PRELOAD_THREADS	8
 
@@ -683,6 +724,8 @@ static void *preload_run(void *arg)
 	ar_store_opts_t o = { .host = "127.0.0.1", .port = p->port, .command_timeout_ms = 5000 };
 	ar_store_posture_t posture = { .status = AR_STATUS_AFFIRMING, .ear_iat = time(NULL) };
 	ar_store_cert_t cert = { .status = AR_CERT_VALID, .not_after = time(NULL) + 8 * 3600 };
+	ar_store_session_t session = { .nas_ip = "192.0.2.7", .nas_id = "ap-substation-07",
+				       .started = time(NULL) };
 	ar_err_t err = { 0 };
 	ar_store_t *st = ar_store_open(&o, &err);
 	char device[64];
@@ -696,8 +739,17 @@ static void *preload_run(void *arg)
 		snprintf(device, sizeof(device), "PRELOAD-%08ld", i);
 		snprintf(cert.device, sizeof(cert.device), "%s", device);
 		snprintf(cert.serial, sizeof(cert.serial), "%032lx", (unsigned long)i + 1);
+		snprintf(session.acct_session_id, sizeof(session.acct_session_id), "%016lX",
+			 (unsigned long)i + 1);
+		snprintf(session.calling_station_id, sizeof(session.calling_station_id),
+			 "02-00-%02lX-%02lX-%02lX-%02lX", (unsigned long)(i >> 24) & 0xff,
+			 (unsigned long)(i >> 16) & 0xff, (unsigned long)(i >> 8) & 0xff,
+			 (unsigned long)i & 0xff);
+		snprintf(session.user_name, sizeof(session.user_name), "host/%s", device);
+		snprintf(session.serial, sizeof(session.serial), "%s", cert.serial);
 		if (ar_store_posture_put(st, device, &posture, &err) < 0 ||
-		    ar_store_cert_put(st, &cert, &err) < 0)
+		    ar_store_cert_put(st, &cert, &err) < 0 ||
+		    ar_store_session_put(st, device, &session, 7200, &err) < 0)
 			break;
 	}
 	p->rc = st && i >= p->n ? 0 : -1;
@@ -749,7 +801,9 @@ static void usage(void)
 		"  -f, --eab-first N        (0)\n"
 		"  -v, --verifier-key PEM   EAR signing key the CA's profile pins (attested)\n"
 		"  -i, --verifier-kid KID   its kid (bench-verifier)\n"
-		"  -c, --cpu NAME=PID       also report the CPU PID uses while timed (up to 4)\n");
+		"  -c, --cpu NAME=PID       also report the CPU PID uses while timed (up to 4)\n"
+		"  -w, --pause MS           wait MS after each issuance of a thread (0)\n"
+		"  -s, --serials FILE       append \"UNIX_MS DEVICE SERIAL\" per certificate received\n");
 }
 
 static int parse_args(int argc, char **argv, cfg_t *cfg, const char **eab_file,
@@ -765,11 +819,13 @@ static int parse_args(int argc, char **argv, cfg_t *cfg, const char **eab_file,
 		{ "verifier-key", required_argument, NULL, 'v' },
 		{ "verifier-kid", required_argument, NULL, 'i' },
 		{ "cpu", required_argument, NULL, 'c' },
+		{ "pause", required_argument, NULL, 'w' },
+		{ "serials", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "t:d:k:e:p:f:v:i:c:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "t:d:k:e:p:f:v:i:c:w:s:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 't':
 			cfg->threads = num(optarg, 1, MAX_THREADS);
@@ -794,6 +850,16 @@ static int parse_args(int argc, char **argv, cfg_t *cfg, const char **eab_file,
 			break;
 		case 'i':
 			*vkid = optarg;
+			break;
+		case 'w':
+			cfg->pause_ms = num(optarg, 0, 60000);
+			break;
+		case 's':
+			if (cfg->serials)
+				fclose(cfg->serials);
+			cfg->serials = fopen(optarg, "a");
+			if (!cfg->serials)
+				return -1;
 			break;
 		case 'c': {
 			char *eq = strchr(optarg, '=');
@@ -993,5 +1059,7 @@ out:
 	free(w);
 	json_decref(cfg.eab);
 	ar_jwk_free(cfg.verifier);
+	if (cfg.serials)
+		fclose(cfg.serials);
 	return rc;
 }

@@ -49,10 +49,14 @@ bench_noc_flag_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/bench $(HIREDIS_CFLAGS)
 bench_noc_flag_LDADD = lib/libacmerats.la $(HIREDIS_LIBS) $(OPENSSL_LIBS) $(JANSSON_LIBS) $(JOSE_LIBS)
 CLEANFILES += bench/noc_flag
 EXTRA_DIST += bench/noc.sh
+# What one device costs in Redis (bench/redis_memory.sh).
+EXTRA_DIST += bench/redis_memory.sh
 EXTRA_DIST += bench/run
 
 # posture lapse -> re-admitted, SOC flag -> disconnected on the real 802.1X site.
 EXTRA_DIST += bench/lapse.sh
+# High availability: the site test with every fault, longer (bench/ha.sh).
+EXTRA_DIST += bench/ha.sh
 
 # The CA benchmark, briefly and untimed, in the test suite: it still runs,
 # and its figures rest on what they should (tests/integration/test_bench_ca.sh).

@@ -216,6 +216,14 @@ void acme_problem_from(ca_t *ca, ar_http_resp_t *resp, const ar_err_t *err)
 		ar_http_resp_header(resp, "Retry-After", "1");
 		acme_problem(ca, resp, 503, "serverInternal", "state store unavailable, retry");
 		break;
+	case AR_ERR_UNREPLICATED:	/* on_replica_timeout = refuse */
+		ar_warn("event=acme.unreplicated error=\"%s\"", err->msg);
+		ar_http_resp_header(resp, "Retry-After", "1");
+		acme_problem(ca, resp, 503, "serverInternal", "the change was written but too few "
+			     "replicas of the state store confirmed it in time, so it is not "
+			     "acknowledged; it may still take effect (e.g. after a failover): read "
+			     "the resource again before retrying");
+		break;
 	case AR_ERR_NOMEM:
 	case AR_ERR_CRYPTO:
 	case AR_ERR_IO:

@@ -286,10 +286,13 @@ int ca_load(ca_t *ca, const char *path, ar_err_t *err)
 		return -1;
 	ca->curl_ready = 1;
 	if (!c->events.consumer) {
-		char host[64] = "acme-rats-ca";
+		/* host:port - unique per replica, the same after a restart (so a
+		 * restarted replica finds its own pending events) */
+		char host[64] = "acme-rats-ca", name[AR_STORE_NAME_MAX + 1];
 
 		gethostname(host, sizeof(host) - 1);
-		c->events.consumer = strdup(host);
+		snprintf(name, sizeof(name), "%.50s:%d", host, (int)c->server.port);
+		c->events.consumer = strdup(name);
 		if (!c->events.consumer)
 			return ar_err_set(err, AR_ERR_NOMEM, "out of memory");
 	}

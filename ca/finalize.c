@@ -318,6 +318,15 @@ static void refuse_issuance(acme_req_t *r, const char *order_id, const char *dev
 			     "order, changed twice during issuance; nothing was issued, retry",
 			     device);
 		break;
+	case AR_ERR_UNREPLICATED:	/* [redis] on_replica_timeout = refuse */
+		ar_warn("event=issue.unreplicated order=%s device=%s error=\"%s\"", order_id,
+			device, err->msg);
+		ar_http_resp_header(resp, "Retry-After", "1");
+		acme_problem(r->ca, resp, 503, "serverInternal", "the certificate was issued and "
+			     "recorded, but too few replicas of the state store confirmed the record "
+			     "in time, so the issuance is not acknowledged; the order may still turn "
+			     "valid (e.g. after a failover): poll the order");
+		break;
 	default:
 		acme_problem_from(r->ca, resp, err);
 	}

@@ -47,6 +47,13 @@ tests_integration_test_ca_http_SOURCES = tests/integration/test_ca_http.c $(ca_t
 check_PROGRAMS += tests/integration/test_ca_noc
 TESTS += tests/integration/test_ca_noc
 tests_integration_test_ca_noc_SOURCES = tests/integration/test_ca_noc.c $(ca_test_sources)
+
+# The event worker across two CA replicas: the one holding events is killed.
+check_PROGRAMS += tests/integration/test_ca_noc_replicas
+TESTS += tests/integration/test_ca_noc_replicas
+tests_integration_test_ca_noc_replicas_SOURCES = tests/integration/test_ca_noc_replicas.c \
+	$(ca_test_sources)
+tests_integration_test_ca_noc_replicas_LDADD = $(LDADD) -lpthread
 EXTRA_DIST += tests/fixtures/mkdas
 dist_doc_DATA += docs/security.md
 dist_doc_DATA += docs/operations.md

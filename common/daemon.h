@@ -41,6 +41,9 @@ typedef struct daemon_redis_conf {
 	char		*sentinels;		/**< "host:port,...": the primary by Sentinel */
 	char		*master_name;
 	char		*sentinel_password_file;
+	char		*min_replicas_ack;	/**< "auto" or 0..AR_STORE_ACK_MAX */
+	int64_t		replica_ack_timeout;	/**< ms */
+	int		on_replica_timeout;	/**< 0 refuse, 1 accept */
 } daemon_redis_conf_t;
 
 /**

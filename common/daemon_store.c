@@ -7,7 +7,9 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -15,6 +17,8 @@
 #include "daemon.h"
 
 #define RDS(f) offsetof(daemon_redis_conf_t, f)
+
+static const char *const replica_timeout_actions[] = { "refuse", "accept", NULL };
 
 const ar_conf_rule_t daemon_redis_rules[] = {
 	{ "host", AR_CONF_STRING, RDS(host), 0, "127.0.0.1", 0, 0, NULL },
@@ -28,8 +32,32 @@ const ar_conf_rule_t daemon_redis_rules[] = {
 	{ "master_name", AR_CONF_STRING, RDS(master_name), 0, NULL, 0, 0, NULL },
 	{ "sentinel_password_file", AR_CONF_STRING, RDS(sentinel_password_file), 0, NULL, 0, 0,
 	  NULL },
+	{ "min_replicas_ack", AR_CONF_STRING, RDS(min_replicas_ack), 0, "auto", 0, 0, NULL },
+	{ "replica_ack_timeout", AR_CONF_DURATION, RDS(replica_ack_timeout), 0, "500ms", 1, 60000,
+	  NULL },
+	{ "on_replica_timeout", AR_CONF_ENUM, RDS(on_replica_timeout), 0, "refuse", 0, 0,
+	  replica_timeout_actions },
 	AR_CONF_END
 };
+
+/* min_replicas_ack: "auto" or a count. */
+static int replicas_ack_parse(const char *v, int *out, ar_err_t *err)
+{
+	char *end;
+	long n;
+
+	if (!strcmp(v, "auto")) {
+		*out = AR_STORE_ACK_AUTO;
+		return 0;
+	}
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || end == v || *end || n < 0 || n > AR_STORE_ACK_MAX)
+		return ar_err_set(err, AR_ERR_CONFIG, "[redis] min_replicas_ack must be auto or "
+				  "0..%d, not \"%.32s\"", AR_STORE_ACK_MAX, v);
+	*out = (int)n;
+	return 0;
+}
 
 static void close_store(void *p)
 {
@@ -55,6 +83,11 @@ int daemon_stores_init(daemon_stores_t *s, const daemon_redis_conf_t *c, ar_err_
 	    daemon_read_secret(c->sentinel_password_file, s->sentinel_password,
 			       sizeof(s->sentinel_password), err) < 0)
 		return -1;
+	if (replicas_ack_parse(c->min_replicas_ack ? c->min_replicas_ack : "auto",
+			       &s->opts.min_replicas_ack, err) < 0)
+		return -1;
+	s->opts.replica_ack_timeout_ms = (int)c->replica_ack_timeout;
+	s->opts.replica_timeout_accept = c->on_replica_timeout == 1;
 	s->opts.sentinels = c->sentinels;
 	s->opts.master_name = c->master_name;
 	s->opts.sentinel_password = s->sentinel_password[0] ? s->sentinel_password : NULL;

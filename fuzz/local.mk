@@ -41,8 +41,10 @@ noinst_PROGRAMS += $(FUZZ_PROGS)
 
 # Every target for FUZZ_SECONDS from its seeds (part of scripts/test).
 FUZZ_SECONDS = 30
+# Targets run at a time (each libFuzzer process is one thread).
+FUZZ_JOBS = 1
 fuzz-smoke: $(FUZZ_PROGS)
-	$(SHELL) $(top_srcdir)/fuzz/run --seconds $(FUZZ_SECONDS) $(FUZZ_PROGS:%=$(abs_builddir)/%)
+	$(SHELL) $(top_srcdir)/fuzz/run --seconds $(FUZZ_SECONDS) --jobs $(FUZZ_JOBS) $(FUZZ_PROGS:%=$(abs_builddir)/%)
 else
 fuzz-smoke:
 	@echo "fuzz-smoke needs a fuzzing build: ./configure CC=clang --enable-fuzzing" >&2; exit 1

@@ -27,6 +27,8 @@
 #include "jwe.h"
 #include "jwk.h"
 #include "log.h"
+#include "tpm_evidence.h"
+#include "tpm_quote.h"
 #include "verifier_client.h"
 
 /* The account key `acme-rats-helper run` enrols with, in its default state directory. */
@@ -53,13 +55,20 @@ typedef struct attest_args {
 	long		connect_ms;
 	long		total_ms;
 	int		verbose;
+	/* TPM evidence (--tpm): the TPM's AK signs, the CSR key is the TPM's. */
+	tpm_quote_conf_t tpm;
+	int		use_tpm;
 } attest_args_t;
 
 enum {
 	OPT_VERIFIER = 256, OPT_CA_BUNDLE, OPT_KEY, OPT_KEY_STORAGE, OPT_DEVICE_ID, OPT_EDR,
 	OPT_OVERRIDE, OPT_ROOT, OPT_NONCE, OPT_ENCRYPT, OPT_TRUST_JWKS, OPT_OUTPUT,
-	OPT_CONNECT_TIMEOUT, OPT_TIMEOUT, OPT_ACCOUNT_KEY,
+	OPT_CONNECT_TIMEOUT, OPT_TIMEOUT, OPT_ACCOUNT_KEY, OPT_TPM, OPT_TPM_AK, OPT_TPM_KEY,
+	OPT_TPM_PCRS, OPT_BOOT_LOG, OPT_IMA_LIST,
 };
+
+/* The AK's handle unless --tpm-ak: where `acme-rats-helper tpm-enroll` keeps it. */
+#define DEFAULT_TPM_AK	0x81010010u
 
 static const struct option options[] = {
 	{ "verifier",		required_argument, NULL, OPT_VERIFIER },
@@ -77,6 +86,12 @@ static const struct option options[] = {
 	{ "output",		required_argument, NULL, OPT_OUTPUT },
 	{ "connect-timeout",	required_argument, NULL, OPT_CONNECT_TIMEOUT },
 	{ "timeout",		required_argument, NULL, OPT_TIMEOUT },
+	{ "tpm",		required_argument, NULL, OPT_TPM },
+	{ "tpm-ak",		required_argument, NULL, OPT_TPM_AK },
+	{ "tpm-key",		required_argument, NULL, OPT_TPM_KEY },
+	{ "tpm-pcrs",		required_argument, NULL, OPT_TPM_PCRS },
+	{ "boot-log",		required_argument, NULL, OPT_BOOT_LOG },
+	{ "ima-list",		required_argument, NULL, OPT_IMA_LIST },
 	{ "verbose",		no_argument,	   NULL, 'v' },
 	{ "help",		no_argument,	   NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -106,6 +121,16 @@ void cmd_attest_usage(FILE *f)
 	      "  --output FILE           write the EAR JWT here (default: standard output)\n"
 	      "  --connect-timeout SEC   connect timeout (default 10)\n"
 	      "  --timeout SEC           timeout of each request (default 30)\n"
+	      "  --tpm TCTI              TPM evidence instead: quote and key certification by\n"
+	      "                          the enrolled AK (e.g. device:/dev/tpmrm0); --key and\n"
+	      "                          --account-key are not used, the CSR key is the TPM's\n"
+	      "  --tpm-ak HANDLE         persistent handle of the AK (default 0x81010010)\n"
+	      "  --tpm-key HANDLE        persistent handle of the CSR key, made when absent\n"
+	      "                          (default 0x81010020)\n"
+	      "  --tpm-pcrs MASK         PCRs to quote, as the verifier's policy names them\n"
+	      "                          (hex mask, default 0x47ff: 0-10, 14)\n"
+	      "  --boot-log FILE         UEFI event log (default the kernel's securityfs file)\n"
+	      "  --ima-list FILE         IMA list (default the kernel's securityfs file)\n"
 	      "  -v, --verbose           log each step to standard error (twice: debug)\n"
 	      "  -h, --help              this text\n"
 	      "\n"
@@ -145,6 +170,22 @@ static int check_nonce(const char *nonce)
 }
 
 /* Returns 0, or an exit code. */
+/* A handle or mask: hexadecimal with 0x, or decimal. */
+static int parse_u32(const char *s, uint32_t *out)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (errno || end == s || *end || v == 0 || v > 0xffffffffUL || *s == '-') {
+		fprintf(stderr, "acme-rats-helper attest: \"%s\" is no handle or PCR mask\n", s);
+		return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, attest_args_t *a)
 {
 	int c;
@@ -152,6 +193,9 @@ static int parse_args(int argc, char **argv, attest_args_t *a)
 	memset(a, 0, sizeof(*a));
 	a->key_storage = AR_KEY_FILE;
 	a->account_key = DEFAULT_ACCOUNT_KEY;
+	a->tpm.ak_handle = DEFAULT_TPM_AK;
+	a->tpm.key_handle = TPM_QUOTE_KEY_HANDLE;
+	a->tpm.pcr_mask = TPM_QUOTE_PCRS;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "vh", options, NULL)) != -1) {
 		switch (c) {
@@ -168,6 +212,16 @@ static int parse_args(int argc, char **argv, attest_args_t *a)
 		case OPT_TRUST_JWKS:	a->trust_jwks = optarg; break;
 		case OPT_OUTPUT:	a->output = optarg; break;
 		case 'v':		a->verbose++; break;
+		case OPT_TPM:		a->tpm.tcti = optarg; a->use_tpm = 1; break;
+		case OPT_BOOT_LOG:	a->tpm.boot_log = optarg; break;
+		case OPT_IMA_LIST:	a->tpm.ima_list = optarg; break;
+		case OPT_TPM_AK:
+		case OPT_TPM_KEY:
+		case OPT_TPM_PCRS:
+			if (parse_u32(optarg, c == OPT_TPM_AK ? &a->tpm.ak_handle :
+				      c == OPT_TPM_KEY ? &a->tpm.key_handle : &a->tpm.pcr_mask) < 0)
+				return HELPER_EXIT_USAGE;
+			break;
 		case OPT_KEY_STORAGE:
 			if (ar_key_storage_parse(optarg, &a->key_storage) < 0) {
 				fprintf(stderr, "acme-rats-helper attest: --key-storage must be file, "
@@ -195,8 +249,9 @@ static int parse_args(int argc, char **argv, attest_args_t *a)
 		fprintf(stderr, "acme-rats-helper attest: unexpected argument \"%s\"\n", argv[optind]);
 		return HELPER_EXIT_USAGE;
 	}
-	if (!a->verifier || !a->key_path) {
-		fprintf(stderr, "acme-rats-helper attest: --verifier and --key are required\n");
+	if (!a->verifier || (!a->key_path && !a->use_tpm)) {
+		fprintf(stderr, "acme-rats-helper attest: --verifier and --key (or --tpm) are "
+			"required\n");
 		cmd_attest_usage(stderr);
 		return HELPER_EXIT_USAGE;
 	}
@@ -206,6 +261,12 @@ static int parse_args(int argc, char **argv, attest_args_t *a)
 	}
 	if (a->nonce && check_nonce(a->nonce) < 0)
 		return HELPER_EXIT_USAGE;
+	if (a->use_tpm && a->encrypt) {
+		/* The verifier unseals signed JSON evidence only (docs/evidence.md). */
+		fprintf(stderr, "acme-rats-helper attest: --tpm evidence is not sent encrypted "
+			"(--encrypt)\n");
+		return HELPER_EXIT_USAGE;
+	}
 	return 0;
 }
 
@@ -216,11 +277,37 @@ static int fail(int code, const char *what, const ar_err_t *err)
 }
 
 /*
+ * TPM evidence (--tpm): the posture document, and the TPM's certification of
+ * the CSR key and quote bound to it and to the session's nonce.
+ */
+static int tpm_body(const attest_args_t *a, const ar_evidence_t *ev, const vp_session_t *s,
+		    char **body, const char **ctype)
+{
+	json_t *doc = ar_evidence_to_json(ev);
+	char *posture = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	ar_err_t err = { 0 };
+	size_t len;
+
+	json_decref(doc);
+	if (!posture) {
+		fprintf(stderr, "acme-rats-helper attest: out of memory\n");
+		return HELPER_EXIT_USAGE;
+	}
+	*body = tpm_quote_evidence(&a->tpm, s->nonce, posture, strlen(posture), &len, &err);
+	free(posture);
+	if (!*body)
+		return fail(HELPER_EXIT_USAGE, "TPM evidence", &err);
+	*ctype = "application/cmw+json";
+	return 0;
+}
+
+/*
  * Evidence as the body to post: the JWS @identity signs, or a JWE of its
  * CMW record. Returns an exit code.
  */
 static int make_body(verifier_client_t *vc, const attest_args_t *a, const ar_evidence_t *ev,
-		     const ar_jwk_t *identity, char **body, const char **ctype)
+		     const vp_session_t *s, const ar_jwk_t *identity, char **body,
+		     const char **ctype)
 {
 	ar_err_t err = { 0 };
 	json_t *rec, *jwe;
@@ -228,6 +315,8 @@ static int make_body(verifier_client_t *vc, const attest_args_t *a, const ar_evi
 	char *jws, *text;
 
 	*body = NULL;
+	if (a->use_tpm)
+		return tpm_body(a, ev, s, body, ctype);
 	jws = ar_evidence_sign(ev, identity, &err);
 	if (!jws)
 		return fail(HELPER_EXIT_USAGE, "signing evidence", &err);
@@ -377,7 +466,21 @@ static int load_keys(const attest_args_t *a, ar_jwk_t **key, ar_jwk_t **identity
 		     ar_jwks_t **trusted)
 {
 	ar_err_t err = { 0 };
+	EVP_PKEY *pub = NULL;
 
+	if (a->use_tpm) {
+		/* The CSR key is the TPM's (made once); the AK, not a file key, signs. */
+		if (tpm_quote_key(&a->tpm, &pub, &err) < 0)
+			return fail(HELPER_EXIT_USAGE, "--tpm-key", &err);
+		*key = ar_jwk_from_pkey(pub, &err);
+		EVP_PKEY_free(pub);
+		if (!*key)
+			return fail(HELPER_EXIT_USAGE, "--tpm-key", &err);
+		if (a->trust_jwks &&
+		    !(*trusted = ar_jwks_load(a->trust_jwks, AR_JWK_PUBLIC_ONLY, &err)))
+			return fail(HELPER_EXIT_USAGE, "--trust-jwks", &err);
+		return 0;
+	}
 	*key = ar_jwk_load_pem(a->key_path, &err);
 	if (!*key)
 		return fail(HELPER_EXIT_USAGE, "--key", &err);
@@ -401,7 +504,7 @@ static int collect(const attest_args_t *a, const ar_jwk_t *key, const vp_session
 	o.device_id = a->device_id;
 	o.edr_process = a->edr;
 	o.key = key;
-	o.key_storage = a->key_storage;
+	o.key_storage = a->use_tpm ? AR_KEY_TPM : a->key_storage;
 	o.override_path = a->override;
 	if (ar_attest_collect(&o, s->nonce, (int64_t)time(NULL), ev, &err) < 0)
 		return fail(HELPER_EXIT_USAGE, "collecting evidence", &err);
@@ -447,10 +550,9 @@ int cmd_attest(int argc, char **argv)
 			  "opening a session", &err);
 		goto out;
 	}
-	if (!(a.encrypt ? vp_session_accepts(&s, VP_MT_JOSE)
-			: vp_session_accepts(&s, AR_MT_EVIDENCE_JWS))) {
-		fprintf(stderr, "acme-rats-helper attest: the verifier does not accept %s\n",
-			a.encrypt ? VP_MT_JOSE : AR_MT_EVIDENCE_JWS);
+	ctype = a.use_tpm ? "application/cmw+json" : a.encrypt ? VP_MT_JOSE : AR_MT_EVIDENCE_JWS;
+	if (!vp_session_accepts(&s, ctype)) {
+		fprintf(stderr, "acme-rats-helper attest: the verifier does not accept %s\n", ctype);
 		rc = HELPER_EXIT_PROTOCOL;
 		goto out;
 	}
@@ -458,7 +560,7 @@ int cmd_attest(int argc, char **argv)
 	rc = collect(&a, key, &s, &ev);
 	if (rc)
 		goto out;
-	rc = make_body(&vc, &a, &ev, identity, &body, &ctype);
+	rc = make_body(&vc, &a, &ev, &s, identity, &body, &ctype);
 	if (rc)
 		goto out;
 	if (vc_submit(&vc, &s, ctype, body, strlen(body), &jwt, &err) < 0) {

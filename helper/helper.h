@@ -37,6 +37,8 @@ int cmd_status(int argc, char **argv);
 void cmd_status_usage(FILE *f);
 int cmd_run(int argc, char **argv);
 void cmd_run_usage(FILE *f);
+int cmd_tpm_enroll(int argc, char **argv);
+void cmd_tpm_enroll_usage(FILE *f);
 
 /** Load the configuration and set the log level; 0 or an exit code (message printed). */
 int helper_load(const char *prog, const char *path, int verbose, helper_conf_t *conf);

@@ -22,7 +22,8 @@ helper_libhelper_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/common \
 helper_deps = common/libarclient.la common/libarhttpd.la \
 	lib/libacmerats.la $(CURL_LIBS) $(MHD_LIBS) $(JOSE_LIBS) $(JANSSON_LIBS) \
 	$(OPENSSL_LIBS) $(HIREDIS_LIBS) -lpthread
-helper_libs = helper/libhelper.la helper/libcertstore.la $(helper_deps)
+helper_libs = helper/libhelper.la helper/libcertstore.la helper/libhelpertpm.la $(helper_deps) \
+	$(TSS2_ESYS_LIBS) $(TSS2_MU_LIBS)
 
 # The certificate store twice: as installed, and for the test build with the
 # kill -9 hook (ACME_RATS_HELPER_CRASH_AT), which the installed helper does
@@ -36,15 +37,18 @@ helper_libcertstore_crash_la_CPPFLAGS = $(helper_libhelper_la_CPPFLAGS) -DAR_HEL
 
 bin_PROGRAMS += helper/acme-rats-helper
 helper_acme_rats_helper_SOURCES = helper/main.c
-helper_acme_rats_helper_CPPFLAGS = $(helper_libhelper_la_CPPFLAGS)
-helper_acme_rats_helper_LDADD = $(helper_libs)
+# TPM enrolment (ESAPI): in the binary only, not in libhelper.
+helper_acme_rats_helper_SOURCES += helper/cmd_tpm_enroll.c helper/tpm_dev.c helper/tpm_dev.h
+helper_acme_rats_helper_CPPFLAGS = $(helper_libhelper_la_CPPFLAGS) $(TSS2_ESYS_CFLAGS)
+helper_acme_rats_helper_LDADD = $(helper_libs) $(TSS2_ESYS_LIBS) $(TSS2_MU_LIBS)
 
 # The test build: the same program with the crash hook.
 check_PROGRAMS += tests/helper/acme-rats-helper-crash
-tests_helper_acme_rats_helper_crash_SOURCES = helper/main.c
-tests_helper_acme_rats_helper_crash_CPPFLAGS = $(helper_libhelper_la_CPPFLAGS)
+tests_helper_acme_rats_helper_crash_SOURCES = helper/main.c \
+	helper/cmd_tpm_enroll.c helper/tpm_dev.c helper/tpm_dev.h
+tests_helper_acme_rats_helper_crash_CPPFLAGS = $(helper_acme_rats_helper_CPPFLAGS)
 tests_helper_acme_rats_helper_crash_LDADD = helper/libhelper.la helper/libcertstore_crash.la \
-	$(helper_deps)
+	helper/libhelpertpm.la $(helper_deps) $(TSS2_ESYS_LIBS) $(TSS2_MU_LIBS)
 TESTS += tests/helper/test_installed_helper_has_no_crash_hook.sh
 EXTRA_DIST += tests/helper/test_installed_helper_has_no_crash_hook.sh
 
@@ -75,3 +79,12 @@ TESTS += tests/helper/test_helper_unit
 tests_helper_test_helper_unit_SOURCES = tests/helper/test_helper_unit.c \
 	helper/schedule.c helper/acme_msg.c
 tests_helper_test_helper_unit_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/helper
+
+# The device side of a TPM attestation (ESAPI: certify, quote, logs): only
+# the helper's TPM path and its tests link it, with tss2-esys/tctildr and
+# the evidence encoder of libacmerats (lib/tpm_evidence.h).
+noinst_LTLIBRARIES += helper/libhelpertpm.la
+helper_libhelpertpm_la_SOURCES = helper/tpm_quote.c helper/tpm_quote.h
+helper_libhelpertpm_la_CPPFLAGS = $(AM_CPPFLAGS) $(OPENSSL_CFLAGS) $(TSS2_ESYS_CFLAGS) \
+	$(TSS2_MU_CFLAGS)
+helper_libhelpertpm_la_LIBADD = lib/libacmerats.la $(TSS2_ESYS_LIBS) $(TSS2_MU_LIBS) $(OPENSSL_LIBS)

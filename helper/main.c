@@ -31,6 +31,8 @@ static const helper_cmd_t commands[] = {
 	  "certificate, posture age, next action, last error" },
 	{ "attest", cmd_attest, cmd_attest_usage,
 	  "collect evidence and get an attestation result from the verifier" },
+	{ "tpm-enroll", cmd_tpm_enroll, cmd_tpm_enroll_usage,
+	  "enrol the TPM's attestation key with the verifier (credential activation)" },
 };
 
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))

@@ -71,6 +71,7 @@ const char *ar_errc_name(ar_errc_t code)
 	case AR_ERR_UNAUTHORIZED:	return "unauthorized";
 	case AR_ERR_CONFLICT:		return "conflict";
 	case AR_ERR_BAD_KEY:		return "bad_key";
+	case AR_ERR_UNREPLICATED:	return "unreplicated";
 	}
 	return "unknown";
 }

@@ -35,6 +35,8 @@ typedef enum ar_errc {
 				     not accepted, or it is no valid key of its kind (RSA
 				     exponent, EC point off the curve, Ed25519 point of
 				     small order) */
+	AR_ERR_UNREPLICATED,	/**< a write the primary made but too few replicas confirmed
+				     in time: not acknowledged, yet it may survive */
 } ar_errc_t;
 
 /** Error record. Zero-initialise before use or let ar_err_clear() do it. */

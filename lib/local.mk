@@ -19,4 +19,7 @@ include lib/jose.mk
 include lib/conf.mk
 include lib/store.mk
 include lib/x509.mk
+
+# TPM evidence as it travels (qualifying data, the collection's encoding).
+lib_libacmerats_la_SOURCES += lib/tpm_evidence.c lib/tpm_evidence.h
 include lib/metrics.mk

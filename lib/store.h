@@ -21,7 +21,7 @@
  * | `P:{dev:ID}:verdict` | hash | status, reason, source, identity, set_at: the SOC's standing verdict |
  * | `P:idkey:JKT` | set | the devices whose identity is the key with thumbprint JKT |
  * | `P:{dev:ID}:cert:AKI:SERIAL` | hash | device, order, not_after, status, renew_now; expires at not_after + grace |
- * | `P:{dev:ID}:certs` | zset | member `AKI:SERIAL`, score not_after |
+ * | `P:{dev:ID}:certs` | zset | member `A.S`, the base64url of the AKI's and the serial's bytes (`aki:serial` in hex for odd hex, and as written by earlier versions), score not_after |
  * | `P:{dev:ID}:sessions` | hash | field `NAS_ID` `\|` `ACCT_SESSION_ID`, value a session record; the key expires when no session was refreshed for the TTL given |
  * | `P:certidx:AKI:SERIAL` | string | device id; same expiry as the certificate hash (ARI looks certificates up by AKI and serial) |
  * | `P:devices` | set | every device id ever written |
@@ -118,12 +118,32 @@ typedef struct ar_store_opts {
 	const char	*master_name;		/**< required with @c sentinels */
 	const char	*sentinel_password;	/**< AUTH to the sentinels, or NULL; never logged */
 	/**
+	 * Durable writes (see "Replica acknowledgement" below): how many
+	 * replicas must confirm a certificate record, a SOC verdict or an
+	 * event before the call succeeds. 0 (the zero value): none, no WAIT is
+	 * ever sent; AR_STORE_ACK_AUTO: 1 under Sentinel or once this store
+	 * saw its primary with a connected replica, else 0; N > 0: N.
+	 */
+	int		min_replicas_ack;
+	int		replica_ack_timeout_ms;	/**< WAIT's timeout, default 500 */
+	/**
+	 * When fewer replicas confirm within the timeout: 0 (default) the call
+	 * fails with AR_ERR_UNREPLICATED; 1 it succeeds, logged once per
+	 * episode (event=redis.replica_ack_timeout).
+	 */
+	int		replica_timeout_accept;
+	/**
 	 * Optional: a registry made from ar_store_metric_defs, counting what
 	 * every store opened with these options meets (Redis errors by kind,
 	 * primaries changed under Sentinel). Shared, lock-free; outlives them.
 	 */
 	ar_metrics_t	*metrics;
 } ar_store_opts_t;
+
+/** ar_store_opts_t::min_replicas_ack: decide from what the primary reports. */
+#define AR_STORE_ACK_AUTO	(-1)
+/** Most replicas ar_store_opts_t::min_replicas_ack may ask for. */
+#define AR_STORE_ACK_MAX	16
 
 /** The store's metric families, in the order of ar_store_metric_defs. */
 enum {
@@ -158,6 +178,23 @@ typedef struct ar_store ar_store_t;
  * lived on the old connection), which fails with AR_ERR_UNAVAILABLE.
  * A primary that changed is logged (event=redis.primary) once per
  * connection that sees it change.
+ */
+
+/*
+ * Replica acknowledgement. What must not be lost - a certificate record
+ * (ar_store_cert_put(), a batch with ar_store_batch_cert()), a SOC verdict
+ * (ar_store_verdict_put(), ar_store_verdict_clear()) and an event
+ * (ar_store_event_add()) - is confirmed by `WAIT numreplicas timeout` on
+ * the connection that wrote it, right after the write (never inside
+ * MULTI/WATCH), when ar_store_opts_t::min_replicas_ack asks for it. The
+ * call returns only then. When fewer replicas confirm in time (or the
+ * connection is lost before WAIT answers) the write is on the primary
+ * nonetheless - Redis cannot take it back - so a refused write may still
+ * surface, e.g. after a failover; the call fails with AR_ERR_UNREPLICATED,
+ * or, with ar_store_opts_t::replica_timeout_accept, succeeds and the
+ * shortfall is logged once per episode (event=redis.replica_ack_timeout;
+ * event=redis.replica_ack_ok when confirmations come back). Other writes
+ * (posture, sessions, generic values) never wait.
  */
 
 /**
@@ -548,7 +585,9 @@ int ar_store_batch_begin(ar_store_batch_t *b, ar_err_t *err);
 const char *ar_store_batch_changed(const ar_store_batch_t *b);
 
 /**
- * Run the batch and free it. 0: every write was done. -1: nothing was
+ * Run the batch and free it. 0: every write was done (and, for a batch with
+ * a certificate record, confirmed by the replicas asked for: see "Replica
+ * acknowledgement"; AR_ERR_UNREPLICATED otherwise, everything written). -1: nothing was
  * written when the failure came while queueing, from the connection, from
  * a deferred SET NX, or from a WATCHed key (the verdict, a guarded value,
  * the claimed key) changed since begin (AR_ERR_CONFLICT); Redis does not roll back a command that fails inside

@@ -171,6 +171,8 @@ int ar_store_batch_exec(ar_store_batch_t *b, ar_err_t *err)
 	}
 	rc = store_check_tx(b->s, replies, b->n - 2, err);
 	store_replies_free(replies, b->n);
+	if (rc == 0 && b->durable)	/* after EXEC: the WATCH is over */
+		rc = store_durable(b->s, err);
 out:
 	free(replies);
 	ar_store_batch_free(b);

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "b64.h"
+#include "hex.h"
 #include "store_int.h"
 #include "verdict.h"
 
@@ -43,14 +45,81 @@ static int cert_from_reply(const ar_store_t *s, const redisReply *r, const char 
 }
 
 /*
+ * A member of a device's `certs` names one certificate: "A.S", the
+ * base64url of the AKI's and of the serial's bytes - 50 characters for a
+ * 20-byte AKI and a 16-byte serial, within Redis's zset-max-listpack-value
+ * (64), so that a device's few certificates stay a listpack of about a
+ * hundred bytes rather than becoming a skiplist of about a thousand. The
+ * hex form "aki:serial" written before is still read (and removed when the
+ * certificate is written again); an odd number of hex digits, which has no
+ * bytes, is still written that way.
+ */
+#define MEMBER_MAX	(2 * AR_STORE_HEX_MAX + 2)
+
+static void member_make(const char *aki, const char *serial, char *out, size_t size)
+{
+	uint8_t a[AR_STORE_HEX_MAX / 2], b[AR_STORE_HEX_MAX / 2];
+	ssize_t na = ar_hex_decode(aki, strlen(aki), a, sizeof(a));
+	ssize_t nb = ar_hex_decode(serial, strlen(serial), b, sizeof(b));
+	size_t n;
+
+	if (na > 0 && nb > 0 && ar_b64url_encode(a, (size_t)na, out, size) >= 0) {
+		n = strlen(out);
+		if (n + 1 < size) {
+			out[n] = '.';
+			if (ar_b64url_encode(b, (size_t)nb, out + n + 1, size - n - 1) >= 0)
+				return;
+		}
+	}
+	snprintf(out, size, "%s:%s", aki, serial);
+}
+
+/* One half of a compact member back to lower-case hex. */
+static int member_half(const char *b64, size_t len, char *hex)
+{
+	uint8_t raw[AR_STORE_HEX_MAX / 2];
+	size_t n = 0;
+
+	if (len == 0 || ar_b64url_decode(b64, len, raw, sizeof(raw), &n, NULL) < 0 || n == 0)
+		return -1;
+	return ar_hex_encode(raw, n, hex, AR_STORE_HEX_MAX + 1, NULL);
+}
+
+/* Split a `certs` member, either form, into hex AKI and serial. */
+static int member_split(const redisReply *m, char *aki, char *serial)
+{
+	char buf[MEMBER_MAX];
+	char *sep;
+
+	if (m->type != REDIS_REPLY_STRING || m->len >= sizeof(buf))
+		return -1;
+	memcpy(buf, m->str, m->len + 1);
+	if ((sep = strchr(buf, '.')))
+		return member_half(buf, (size_t)(sep - buf), aki) < 0 ||
+		       member_half(sep + 1, strlen(sep + 1), serial) < 0 ? -1 : 0;
+	sep = strchr(buf, ':');
+	if (!sep)
+		return -1;
+	*sep = '\0';
+	if (store_hex_norm(buf, aki, "AKI", NULL) < 0 ||
+	    store_hex_norm(sep + 1, serial, "serial", NULL) < 0)
+		return -1;
+	return 0;
+}
+
+/*
  * A certificate record as commands: MULTI, the hash, its expiry, the
- * member in `certs` (pruned, same expiry), EXEC on the device's slot; then
+ * member in `certs` (its hex form removed first, the set pruned, same
+ * expiry), EXEC on the device's slot; then
  * the AKI+serial index and the device in `devices` next to it.
  */
+#define CERT_EXEC	8	/* cmd[0] MULTI .. cmd[8] EXEC, then SET and SADD */
+#define CERT_CMDS	11
+
 typedef struct cert_cmds {
 	char	key[KEY_MAX], certs[KEY_MAX], idx[KEY_MAX], devices[KEY_MAX];
-	char	member[2 * AR_STORE_HEX_MAX + 2], prune[32];
-	cmd_t	cmd[10];
+	char	member[MEMBER_MAX], hex_member[MEMBER_MAX], prune[32];
+	cmd_t	cmd[CERT_CMDS];
 } cert_cmds_t;
 
 static int cert_cmds(ar_store_t *s, const ar_store_cert_t *c, cert_cmds_t *cc, ar_err_t *err)
@@ -73,7 +142,8 @@ static int cert_cmds(ar_store_t *s, const ar_store_cert_t *c, cert_cmds_t *cc, a
 	if (c->not_after + s->cert_grace_s <= now)
 		return ar_err_set(err, AR_ERR_MALFORMED, "store: certificate %s expired", serial);
 	expire_ms = (c->not_after + s->cert_grace_s) * 1000;
-	snprintf(cc->member, sizeof(cc->member), "%s:%s", aki, serial);
+	member_make(aki, serial, cc->member, sizeof(cc->member));
+	snprintf(cc->hex_member, sizeof(cc->hex_member), "%s:%s", aki, serial);
 	snprintf(cc->prune, sizeof(cc->prune), "(%" PRId64, now - s->cert_grace_s);
 
 	store_cmd_start(&cmd[0], "MULTI");
@@ -86,44 +156,47 @@ static int cert_cmds(ar_store_t *s, const ar_store_cert_t *c, cert_cmds_t *cc, a
 	store_cmd_start(&cmd[3], "PEXPIREAT");
 	store_cmd_arg(&cmd[3], cc->key);
 	store_cmd_int(&cmd[3], expire_ms);
-	store_cmd_start(&cmd[4], "ZADD");
+	store_cmd_start(&cmd[4], "ZREM");	/* the hex form, before the member is added */
 	store_cmd_arg(&cmd[4], cc->certs);
-	store_cmd_int(&cmd[4], c->not_after);
-	store_cmd_arg(&cmd[4], cc->member);
-	store_cmd_start(&cmd[5], "ZREMRANGEBYSCORE");
+	store_cmd_arg(&cmd[4], cc->hex_member);
+	store_cmd_start(&cmd[5], "ZADD");
 	store_cmd_arg(&cmd[5], cc->certs);
-	store_cmd_arg(&cmd[5], "-inf");
-	store_cmd_arg(&cmd[5], cc->prune);
-	store_cmd_start(&cmd[6], "PEXPIREAT");
+	store_cmd_int(&cmd[5], c->not_after);
+	store_cmd_arg(&cmd[5], cc->member);
+	store_cmd_start(&cmd[6], "ZREMRANGEBYSCORE");
 	store_cmd_arg(&cmd[6], cc->certs);
-	store_cmd_int(&cmd[6], expire_ms);
-	store_cmd_start(&cmd[7], "EXEC");
-	store_cmd_start(&cmd[8], "SET");
-	store_cmd_arg(&cmd[8], cc->idx);
-	store_cmd_arg(&cmd[8], c->device);
-	store_cmd_arg(&cmd[8], "PXAT");
-	store_cmd_int(&cmd[8], expire_ms);
-	store_cmd_start(&cmd[9], "SADD");
-	store_cmd_arg(&cmd[9], cc->devices);
+	store_cmd_arg(&cmd[6], "-inf");
+	store_cmd_arg(&cmd[6], cc->prune);
+	store_cmd_start(&cmd[7], "PEXPIREAT");
+	store_cmd_arg(&cmd[7], cc->certs);
+	store_cmd_int(&cmd[7], expire_ms);
+	store_cmd_start(&cmd[CERT_EXEC], "EXEC");
+	store_cmd_start(&cmd[9], "SET");
+	store_cmd_arg(&cmd[9], cc->idx);
 	store_cmd_arg(&cmd[9], c->device);
+	store_cmd_arg(&cmd[9], "PXAT");
+	store_cmd_int(&cmd[9], expire_ms);
+	store_cmd_start(&cmd[10], "SADD");
+	store_cmd_arg(&cmd[10], cc->devices);
+	store_cmd_arg(&cmd[10], c->device);
 	return 0;
 }
 
 int ar_store_cert_put(ar_store_t *s, const ar_store_cert_t *c, ar_err_t *err)
 {
-	redisReply *replies[10] = { NULL };
+	redisReply *replies[CERT_CMDS] = { NULL };
 	cert_cmds_t cc;
 	int rc = -1;
 
-	if (cert_cmds(s, c, &cc, err) < 0 || store_run(s, cc.cmd, 10, replies, 0, err) < 0)
+	if (cert_cmds(s, c, &cc, err) < 0 || store_run(s, cc.cmd, CERT_CMDS, replies, 0, err) < 0)
 		return -1;
-	if (store_check_tx(s, replies, 6, err) < 0 ||
-	    store_reply_ok(s, replies[8], err) < 0 ||
-	    store_reply_expect(s, replies[9], REDIS_REPLY_INTEGER, err) < 0)
+	if (store_check_tx(s, replies, CERT_EXEC - 1, err) < 0 ||
+	    store_reply_ok(s, replies[CERT_EXEC + 1], err) < 0 ||
+	    store_reply_expect(s, replies[CERT_EXEC + 2], REDIS_REPLY_INTEGER, err) < 0)
 		goto out;
-	rc = 0;
+	rc = store_durable(s, err);
 out:
-	store_replies_free(replies, 10);
+	store_replies_free(replies, CERT_CMDS);
 	return rc;
 }
 
@@ -134,9 +207,10 @@ int ar_store_batch_cert(ar_store_batch_t *b, const ar_store_cert_t *c)
 
 	if (!b || b->err.code || cert_cmds(b->s, c, &cc, &b->err) < 0)
 		return -1;
-	for (i = 1; i < 10; i++)
-		if (i != 7 && store_batch_add(b, &cc.cmd[i]) < 0)
+	for (i = 1; i < CERT_CMDS; i++)	/* without MULTI and EXEC */
+		if (i != CERT_EXEC && store_batch_add(b, &cc.cmd[i]) < 0)
 			return -1;
+	b->durable = 1;
 	return 0;
 }
 
@@ -268,25 +342,6 @@ int ar_store_batch_cert_mark(ar_store_batch_t *b, const char *device, const char
 			  &b->err) < 0)
 		return -1;
 	return store_batch_add(b, &cmd);
-}
-
-/* Split a `certs` member "aki:serial". */
-static int member_split(const redisReply *m, char *aki, char *serial)
-{
-	char buf[2 * AR_STORE_HEX_MAX + 2];
-	char *colon;
-
-	if (m->type != REDIS_REPLY_STRING || m->len >= sizeof(buf))
-		return -1;
-	memcpy(buf, m->str, m->len + 1);
-	colon = strchr(buf, ':');
-	if (!colon)
-		return -1;
-	*colon = '\0';
-	if (store_hex_norm(buf, aki, "AKI", NULL) < 0 ||
-	    store_hex_norm(colon + 1, serial, "serial", NULL) < 0)
-		return -1;
-	return 0;
 }
 
 /*

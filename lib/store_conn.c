@@ -25,6 +25,7 @@
 #define DEFAULT_PREFIX		"acmerats"
 #define DEFAULT_EVENT_MAXLEN	100000
 #define DEFAULT_CERT_GRACE	300
+#define DEFAULT_ACK_MS		500
 #define MAX_TIMEOUT_MS		60000
 
 /*
@@ -119,6 +120,7 @@ void store_drop(ar_store_t *s)
 		redisFree(s->c);
 	s->c = NULL;
 	s->role_lost = 0;
+	s->ack.checked = 0;
 }
 
 /*
@@ -570,6 +572,11 @@ ar_store_t *ar_store_open(const ar_store_opts_t *opts, ar_err_t *err)
 		ar_err_set(err, AR_ERR_CONFIG, "store: a username needs a password");
 		return NULL;
 	}
+	if (o->min_replicas_ack < AR_STORE_ACK_AUTO || o->min_replicas_ack > AR_STORE_ACK_MAX) {
+		ar_err_set(err, AR_ERR_CONFIG, "store: min_replicas_ack must be auto or 0..%d",
+			   AR_STORE_ACK_MAX);
+		return NULL;
+	}
 	if (o->sentinels && !store_printable(o->master_name, AR_STORE_NAME_MAX, 0)) {
 		ar_err_set(err, AR_ERR_CONFIG, "store: sentinels need a master name (1..%d "
 			   "printable characters)", AR_STORE_NAME_MAX);
@@ -584,8 +591,12 @@ ar_store_t *ar_store_open(const ar_store_opts_t *opts, ar_err_t *err)
 	if (timeout_opt(o->connect_timeout_ms, DEFAULT_CONNECT_MS, "connect_timeout",
 			&s->connect_ms, err) < 0 ||
 	    timeout_opt(o->command_timeout_ms, DEFAULT_COMMAND_MS, "command_timeout",
-			&s->command_ms, err) < 0)
+			&s->command_ms, err) < 0 ||
+	    timeout_opt(o->replica_ack_timeout_ms, DEFAULT_ACK_MS, "replica_ack_timeout",
+			&s->ack.timeout_ms, err) < 0)
 		goto error;
+	s->ack.want = o->min_replicas_ack;
+	s->ack.accept = o->replica_timeout_accept != 0;
 	s->host = dup_opt(o->host ? o->host : DEFAULT_HOST, &nomem);
 	s->port = o->port ? o->port : DEFAULT_PORT;
 	s->unix_path = dup_opt(o->unix_path, &nomem);

@@ -357,7 +357,7 @@ int ar_store_verdict_put(ar_store_t *s, const char *device, const ar_store_verdi
 	if (replace_cmds(s, device, "verdict", verdict_fields, NFIELDS(verdict_fields), &rec, &rc,
 			 err) < 0)
 		return -1;
-	return replace_run(s, &rc, err);
+	return replace_run(s, &rc, err) < 0 ? -1 : store_durable(s, err);
 }
 
 int ar_store_verdict_get(ar_store_t *s, const char *device, ar_store_verdict_t *v, ar_err_t *err)
@@ -367,7 +367,9 @@ int ar_store_verdict_get(ar_store_t *s, const char *device, ar_store_verdict_t *
 
 int ar_store_verdict_clear(ar_store_t *s, const char *device, ar_err_t *err)
 {
-	return dev_key_del(s, device, "verdict", err);
+	int rc = dev_key_del(s, device, "verdict", err);
+
+	return rc < 0 || store_durable(s, err) < 0 ? -1 : rc;
 }
 
 /*

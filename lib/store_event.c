@@ -59,7 +59,7 @@ int ar_store_event_add(ar_store_t *s, const ar_store_event_t *ev, char *id, ar_e
 		goto out;
 	if (id)
 		snprintf(id, AR_STORE_EVENT_ID_MAX + 1, "%s", r->str);
-	rc = 0;
+	rc = store_durable(s, err);
 out:
 	freeReplyObject(r);
 	return rc;

@@ -62,6 +62,14 @@ struct ar_store {
 		char		primary[80];	/* "host:port" last confirmed, "" none yet */
 		unsigned	seed;	/* jitter */
 	} sentinel;
+	struct {			/* replica acknowledgement (store_durable()) */
+		int		want;	/* AR_STORE_ACK_AUTO, 0 or N */
+		int		timeout_ms;
+		int		accept;	/* a shortfall succeeds, logged */
+		int		seen;	/* auto: a replica was seen connected */
+		int		checked;	/* auto: ROLE asked on this connection */
+		int		short_;	/* in a shortfall episode (logged once) */
+	} ack;
 	struct {			/* ar_store_set_once_deferred(): a SET NX waiting */
 		char		*cmd;	/* RESP text; NULL when none is waiting */
 		size_t		len;
@@ -89,6 +97,7 @@ struct ar_store_batch {
 	char		*val_expect[AR_STORE_BATCH_GUARDS];
 	const char	*changed;	/* a failed begin: the key found changed, or NULL */
 	int		begun;		/* ar_store_batch_begin() ran: any guard is WATCHed */
+	int		durable;	/* holds a record replicas must confirm */
 };
 
 /*
@@ -153,6 +162,7 @@ int store_run(ar_store_t *s, const cmd_t *cmds, size_t n, redisReply **replies,
 redisReply *store_cmd(ar_store_t *s, const cmd_t *cmd, ar_err_t *err);
 redisReply *store_get(ar_store_t *s, const cmd_t *cmd, ar_err_t *err);
 int store_once_settle(ar_store_t *s, ar_err_t *err);
+int store_durable(ar_store_t *s, ar_err_t *err);
 
 /*
  *	Validation and keys (store_field.c).

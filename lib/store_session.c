@@ -78,17 +78,6 @@ too_long:
 	return ar_err_set(err, AR_ERR_TOO_LARGE, "store: session record too long");
 }
 
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	return -1;
-}
-
 static int session_decode(const char *line, size_t len, ar_store_session_t *ss, ar_err_t *err)
 {
 	char val[AR_STORE_RADIUS_MAX + 2];
@@ -118,7 +107,8 @@ static int session_decode(const char *line, size_t len, ar_store_session_t *ss, 
 				val[vlen++] = *eq;
 				continue;
 			}
-			if (tok_end - eq < 3 || (hi = hexval(eq[1])) < 0 || (lo = hexval(eq[2])) < 0)
+			if (tok_end - eq < 3 || (hi = ar_hex_digit((unsigned char)eq[1])) < 0 ||
+			    (lo = ar_hex_digit((unsigned char)eq[2])) < 0)
 				return ar_err_set(err, AR_ERR_MALFORMED,
 						  "store: bad escape in session record");
 			val[vlen++] = (char)(hi << 4 | lo);

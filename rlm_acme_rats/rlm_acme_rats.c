@@ -38,6 +38,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -130,6 +131,7 @@ typedef struct retry_queue {
 
 typedef struct rlm_acme_rats {
 	char const		*name;
+	char const		*dictionary;
 	char const		*issuer_certs;
 	uint32_t		fresh;
 	uint32_t		grace;
@@ -218,6 +220,7 @@ static const CONF_PARSER redis_config[] = {
 };
 
 static const CONF_PARSER module_config[] = {
+	{ "dictionary", FR_CONF_OFFSET(PW_TYPE_FILE_INPUT, rlm_acme_rats_t, dictionary), "${confdir}/dictionary.acme_rats" },
 	{ "issuer_certs", FR_CONF_OFFSET(PW_TYPE_FILE_INPUT | PW_TYPE_REQUIRED, rlm_acme_rats_t, issuer_certs), NULL },
 	{ "fresh", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_acme_rats_t, fresh), "21600" },
 	{ "grace", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_acme_rats_t, grace), "43200" },
@@ -700,7 +703,7 @@ static DICT_ATTR const *need_attr(CONF_SECTION *conf, char const *name, char con
 static int resolve_attrs(rlm_acme_rats_t *inst, CONF_SECTION *conf)
 {
 	static char const fr[] = "the FreeRADIUS dictionary is incomplete";
-	static char const ours[] = "$INCLUDE dictionary.acme_rats in raddb/dictionary";
+	static char const ours[] = "the module's dictionary file does not define it";
 	struct {
 		DICT_ATTR const	**da;
 		char const	*name;
@@ -741,10 +744,40 @@ static int resolve_attrs(rlm_acme_rats_t *inst, CONF_SECTION *conf)
 static ssize_t acme_rats_xlat(void *instance, REQUEST *request, char const *fmt, char *out,
 			      size_t outlen);
 
+/*
+ * The module's attributes come from its own dictionary file, read here
+ * (before the virtual servers are compiled, so unlang can name them) unless
+ * the server's dictionary already $INCLUDEs it: enabling the module needs
+ * no edit of raddb/dictionary.
+ */
+static int load_dictionary(rlm_acme_rats_t *inst, CONF_SECTION *conf)
+{
+	char dir[PATH_MAX];
+	char const *slash;
+
+	if (dict_attrbyname("ACME-RATS-Decision"))
+		return 0;
+	if (!inst->dictionary || !(slash = strrchr(inst->dictionary, '/')) ||
+	    (size_t)(slash - inst->dictionary) >= sizeof(dir)) {
+		cf_log_err_cs(conf, "dictionary \"%s\" must be an absolute path",
+			      inst->dictionary ? inst->dictionary : "");
+		return -1;
+	}
+	memcpy(dir, inst->dictionary, (size_t)(slash - inst->dictionary));
+	dir[slash - inst->dictionary] = '\0';
+	if (dict_read(dir[0] ? dir : "/", slash + 1) < 0) {
+		cf_log_err_cs(conf, "dictionary %s: %s", inst->dictionary, fr_strerror());
+		return -1;
+	}
+	return 0;
+}
+
 static int mod_bootstrap(CONF_SECTION *conf, void *instance)
 {
 	rlm_acme_rats_t *inst = instance;
 
+	if (load_dictionary(inst, conf) < 0)
+		return -1;
 	inst->name = cf_section_name2(conf);
 	if (!inst->name)
 		inst->name = cf_section_name1(conf);

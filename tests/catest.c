@@ -67,6 +67,65 @@ int catest_start_ca(ca_proc_t *p, int redis_port, const char *eab_required)
 	return spawn_ca(p);
 }
 
+/* Replace every @from in @text by @to; a new string (free() it), or NULL. */
+static char *replace_all(const char *text, const char *from, const char *to)
+{
+	size_t fl = strlen(from), tl = strlen(to), n = 0, len;
+	const char *p;
+	char *out, *o;
+
+	for (p = text; (p = strstr(p, from)) != NULL; p += fl)
+		n++;
+	len = strlen(text) + n * tl + 1;
+	if (!(out = malloc(len)))
+		return NULL;
+	for (o = out, p = text; *p;) {
+		if (!strncmp(p, from, fl)) {
+			memcpy(o, to, tl);
+			o += tl;
+			p += fl;
+		} else {
+			*o++ = *p++;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+int catest_start_replica(ca_proc_t *r, const ca_proc_t *first, int same_base_url)
+{
+	char path[300], from[64], to[64], *text = NULL, *a = NULL, *b = NULL;
+	size_t len;
+	int rc = -1;
+
+	memset(r, 0, sizeof(*r));
+	if (lab_tmpdir(r->dir, sizeof(r->dir)) < 0)
+		return -1;
+	r->port = lab_free_port();
+	snprintf(path, sizeof(path), "%s/ca.conf", first->dir);
+	if (ar_file_read(path, 1 << 20, &text, &len, NULL) < 0)
+		return -1;
+	/* [server] port: the only line "port = <first's port>" ([redis] has Redis's) */
+	snprintf(from, sizeof(from), "\nport = %d\n", first->port);
+	snprintf(to, sizeof(to), "\nport = %d\n", r->port);
+	a = replace_all(text, from, to);
+	snprintf(from, sizeof(from), "https://127.0.0.1:%d", first->port);
+	snprintf(to, sizeof(to), "https://127.0.0.1:%d", r->port);
+	b = a && !same_base_url ? replace_all(a, from, to) : NULL;
+	snprintf(path, sizeof(path), "%s/ca.conf", r->dir);
+	if (!a || (!same_base_url && !b) ||
+	    ar_file_write_atomic(path, b ? b : a, strlen(b ? b : a), 0600, NULL) < 0)
+		goto out;
+	snprintf(r->base, sizeof(r->base), "%s", same_base_url ? first->base : to);
+	snprintf(r->cafile, sizeof(r->cafile), "%s", first->cafile);
+	rc = spawn_ca(r);
+out:
+	free(text);
+	free(a);
+	free(b);
+	return rc;
+}
+
 int catest_crash_restart_ca(ca_proc_t *p)
 {
 	if (kill(p->pid, SIGKILL) < 0)

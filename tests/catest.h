@@ -34,6 +34,18 @@ int catest_run(char *const argv[]);
 int catest_start_ca(ca_proc_t *p, int redis_port, const char *eab_required);
 void catest_stop_ca(ca_proc_t *p);
 
+/*
+ * Start another acme-rats-ca process - a replica of @first, which
+ * catest_start_ca() started - on the same files (issuer key, EAB keys,
+ * [redis], [events], [nas]) and the same Redis, listening on a port of
+ * its own; its ca.conf and ca.log are in a directory of its own. With
+ * @same_base_url its base_url stays @first's (replicas behind one front
+ * end, e.g. haproxy, that the caller starts on @first's base); otherwise
+ * it is the replica's own. Call it N times for N replicas; stop each with
+ * catest_stop_ca() (which removes only the replica's directory).
+ */
+int catest_start_replica(ca_proc_t *r, const ca_proc_t *first, int same_base_url);
+
 /* SIGKILL the CA (no chance to clean up) and start it again on the same files. */
 int catest_crash_restart_ca(ca_proc_t *p);
 

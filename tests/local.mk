@@ -21,3 +21,4 @@ include tests/x509.mk
 include tests/radius.mk
 include tests/e2e/e2e.mk
 include tests/faults.mk
+include tests/site/site.mk

@@ -8,6 +8,7 @@
  *   acme-rats-ctl [-c FILE] flag ID affirming|warning|contraindicated --reason TEXT
  *   acme-rats-ctl [-c FILE] disconnect ID [--reason TEXT]
  *   acme-rats-ctl [-c FILE] reenrol ID --reason TEXT
+ *   acme-rats-ctl [--users FILE] console-user add NAME ROLE   (password on stdin)
  *
  * Reads go straight to Redis. "flag" is the SOC's verdict and goes through
  * the verifier's SOC API (bearer token), which records it and announces it
@@ -34,8 +35,9 @@
 #include <openssl/crypto.h>
 
 #include "daemon.h"
+#include "console_users.h"
 #include "ear.h"
-#include "http.h"
+#include "fleet_ops.h"
 #include "log.h"
 #include "radius_metrics.h"
 #include "store.h"
@@ -47,21 +49,12 @@
 
 typedef struct ctl_conf {
 	daemon_redis_conf_t	redis;
-	char			*soc_url;	/* the verifier's base URL */
-	char			*soc_token_file;
-	char			*soc_ca;	/* PEM trust anchors for its TLS */
+	ops_soc_conf_t		soc;
 } ctl_conf_t;
-
-static const ar_conf_rule_t soc_rules[] = {
-	{ "verifier_url", AR_CONF_STRING, offsetof(ctl_conf_t, soc_url), 0, NULL, 0, 0, NULL },
-	{ "token_file", AR_CONF_STRING, offsetof(ctl_conf_t, soc_token_file), 0, NULL, 0, 0, NULL },
-	{ "verifier_ca", AR_CONF_STRING, offsetof(ctl_conf_t, soc_ca), 0, NULL, 0, 0, NULL },
-	AR_CONF_END
-};
 
 static const daemon_section_t sections[] = {
 	{ "redis", daemon_redis_rules, offsetof(ctl_conf_t, redis), NULL },
-	{ "soc", soc_rules, 0, NULL },
+	{ "soc", ops_soc_rules, offsetof(ctl_conf_t, soc), NULL },
 };
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
@@ -90,12 +83,15 @@ static void usage(FILE *f)
 		"  flag ID STATUS --reason TEXT    the SOC's verdict: affirming, warning, contraindicated\n"
 		"  disconnect ID [--reason TEXT]   disconnect the device's live sessions (NOC worker)\n"
 		"  reenrol ID --reason TEXT        forget the device's enrolled key (a new EAB enrolment follows)\n"
-		"  metrics                         the RADIUS module's counters and the event lag (Prometheus text)\n\n"
+		"  metrics                         the RADIUS module's counters and the event lag (Prometheus text)\n"
+		"  console-user add NAME ROLE      add or update a web console user (viewer, noc, soc,\n"
+		"                                  admin); the password is read from standard input\n\n"
+		"  -u, --users FILE    console users file, default %s/acme-rats/console-users\n"
 		"  -c, --config FILE   default %s/acme-rats/ctl.conf\n"
 		"  -j, --json          machine-readable output\n"
 		"  -h, --help\n\n"
 		"Exit status: 0 done, 1 failed (store, API, unknown device), 2 usage.\n",
-		SYSCONFDIR);
+		SYSCONFDIR, SYSCONFDIR);
 }
 
 static const char *age_text(int64_t then, char *buf, size_t size)
@@ -412,7 +408,10 @@ static int cmd_events(ctl_t *c, int count, int follow)
 			if (last[0] && id_cmp(evs[i].id, last) <= 0)
 				continue;
 			if (c->json) {
-				char *line = json_dumps(event_json(&evs[i]) , JSON_COMPACT);
+				json_t *ev = event_json(&evs[i]);
+				char *line = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+
+				json_decref(ev);
 
 				/* one object per line (JSON Lines), so --follow can stream */
 				if (line)
@@ -469,67 +468,29 @@ out:
 	return rc;
 }
 
-static int read_token(const ctl_conf_t *conf, char *token, size_t size, ar_err_t *err)
-{
-	if (!conf->soc_url || !conf->soc_token_file)
-		return ar_err_set(err, AR_ERR_CONFIG, "[soc] verifier_url and token_file are needed "
-				  "to flag devices");
-	return daemon_read_secret(conf->soc_token_file, token, size, err);
-}
-
 static int cmd_flag(ctl_t *c, const char *device, const char *status, const char *reason)
 {
-	http_opts_t o = { .ca_bundle = c->conf.soc_ca, .connect_ms = 3000, .total_ms = 10000 };
-	char token[256], url[HTTP_URL_MAX], auth[300];
 	ar_err_t err = { 0 };
-	ar_status_t s;
-	http_client_t *hc;
-	http_resp_t r = { 0 };
-	json_t *body;
-	char *text;
-	int rc = EXIT_FAIL;
+	char *answer = NULL;
 
-	if (ar_status_parse(status, &s) < 0 || !reason || !*reason) {
-		fprintf(stderr, "acme-rats-ctl: flag ID affirming|warning|contraindicated --reason TEXT\n");
-		return EXIT_USAGE;
-	}
-	if (ar_store_device_valid(device, &err) < 0) {
-		fprintf(stderr, "acme-rats-ctl: %s\n", err.msg);
-		return EXIT_USAGE;
-	}
-	if (read_token(&c->conf, token, sizeof(token), &err) < 0)
-		return fail("flag", &err);
-	snprintf(url, sizeof(url), "%s/soc/v1/devices/%s/posture", c->conf.soc_url, device);
-	snprintf(auth, sizeof(auth), "Bearer %s", token);
-	body = json_pack("{s:s,s:s}", "status", status, "reason", reason);
-	text = json_dumps(body, JSON_COMPACT);
-	hc = http_client_new(&o, &err);
-	if (hc && text && http_request_auth(hc, "POST", url, "application/json", text, strlen(text),
-					     "application/json", auth, &r, &err) == 0) {
-		if (r.status == 200 || r.status == 201 || r.status == 204) {
-			if (c->json)
-				puts(r.body[0] ? r.body : "{}");
-			else
-				printf("%s: %s (%s)\n", device, status, reason);
-			rc = 0;
-		} else {
-			fprintf(stderr, "acme-rats-ctl: the SOC API answered %ld: %s\n", r.status, r.body);
+	if (ops_set_verdict(&c->conf.soc, device, status, reason, &answer, &err) < 0) {
+		if (err.code == AR_ERR_MALFORMED && strncmp(err.msg, "the SOC API", 11)) {
+			fprintf(stderr, "acme-rats-ctl: flag ID affirming|warning|contraindicated "
+				"--reason TEXT: %s\n", err.msg);
+			return EXIT_USAGE;
 		}
-	} else {
-		rc = fail("flag", &err);
+		return fail("flag", &err);
 	}
-	OPENSSL_cleanse(token, sizeof(token));
-	OPENSSL_cleanse(auth, sizeof(auth));
-	http_resp_free(&r);
-	http_client_free(hc);
-	free(text);
-	json_decref(body);
-	return rc;
+	if (c->json)
+		puts(answer);
+	else
+		printf("%s: %s (%s)\n", device, status, reason);
+	free(answer);
+	return 0;
 }
 
 static int cmd_disconnect(ctl_t *c, const char *device, const char *reason)
 {
-	ar_store_event_t ev;
 	ar_err_t err = { 0 };
 	char id[AR_STORE_EVENT_ID_MAX + 1];
 
@@ -537,12 +498,7 @@ static int cmd_disconnect(ctl_t *c, const char *device, const char *reason)
 		fprintf(stderr, "acme-rats-ctl: %s\n", err.msg);
 		return EXIT_USAGE;
 	}
-	memset(&ev, 0, sizeof(ev));
-	snprintf(ev.type, sizeof(ev.type), "disconnect");
-	snprintf(ev.device, sizeof(ev.device), "%s", device);
-	snprintf(ev.reason, sizeof(ev.reason), "%s", reason ? reason : "operator request");
-	snprintf(ev.source, sizeof(ev.source), "acme-rats-ctl");
-	if (ar_store_event_add(c->st, &ev, id, &err) < 0)
+	if (ops_request_disconnect(c->st, device, reason, "acme-rats-ctl", id, &err) < 0)
 		return fail("disconnect", &err);
 	if (c->json)
 		printf("{\"event\": \"%s\"}\n", id);
@@ -591,6 +547,45 @@ static int cmd_reenrol(ctl_t *c, const char *device, const char *reason)
 	return 0;
 }
 
+/*
+ * A web console user (acme-rats-console): its password, read from the first
+ * line of standard input, is stored as an scrypt hash, never itself.
+ */
+static int cmd_console_user(const char *path, const char *name, const char *role)
+{
+	char pw[CU_PASSWORD_MAX + 2];
+	ar_err_t err = { 0 };
+	cu_role_t r;
+	size_t n;
+	int rc;
+
+	if (cu_name_valid(name, &err) < 0 || cu_role_parse(role, &r) < 0) {
+		fprintf(stderr, "acme-rats-ctl: console-user add NAME viewer|noc|soc|admin%s%s\n",
+			err.code ? ": " : "", err.msg);
+		return EXIT_USAGE;
+	}
+	if (isatty(0))
+		fprintf(stderr, "password for %s: ", name);
+	if (!fgets(pw, sizeof(pw), stdin)) {
+		fprintf(stderr, "acme-rats-ctl: no password on standard input\n");
+		return EXIT_USAGE;
+	}
+	n = strcspn(pw, "\r\n");
+	pw[n] = '\0';
+	if (n < 8 || n > CU_PASSWORD_MAX) {
+		OPENSSL_cleanse(pw, sizeof(pw));
+		fprintf(stderr, "acme-rats-ctl: a console password has 8 to %d characters\n",
+			CU_PASSWORD_MAX);
+		return EXIT_USAGE;
+	}
+	rc = cu_add(path, name, r, pw, &err);
+	OPENSSL_cleanse(pw, sizeof(pw));
+	if (rc < 0)
+		return fail("console-user", &err);
+	printf("%s: console user with role %s in %s\n", name, role, path);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -599,17 +594,19 @@ int main(int argc, char **argv)
 		{ "reason", required_argument, NULL, 'r' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "follow", no_argument, NULL, 'f' },
+		{ "users", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = SYSCONFDIR "/acme-rats/ctl.conf", *reason = NULL, *cmd;
+	const char *users = SYSCONFDIR "/acme-rats/console-users";
 	ctl_t c;
 	ar_err_t err = { 0 };
 	int o, rc = EXIT_USAGE, count = 20, follow = 0;
 	char *end;
 
 	memset(&c, 0, sizeof(c));
-	while ((o = getopt_long(argc, argv, "c:jr:n:fh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "c:jr:n:fu:h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'c': path = optarg; break;
 		case 'j': c.json = 1; break;
@@ -622,6 +619,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'f': follow = 1; break;
+		case 'u': users = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
 		}
@@ -632,6 +630,12 @@ int main(int argc, char **argv)
 	}
 	cmd = argv[optind];
 	ar_log_setup("acme-rats-ctl", AR_LOG_WARN, 2);
+	if (!strcmp(cmd, "console-user")) {	/* a file of its own: no Redis */
+		if (argc - optind == 4 && !strcmp(argv[optind + 1], "add"))
+			return cmd_console_user(users, argv[optind + 2], argv[optind + 3]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
 	if (daemon_conf_load(path, sections, NSECTIONS, &c.conf, &err) < 0 ||
 	    daemon_stores_init(&c.stores, &c.conf.redis, &err) < 0 ||
 	    !(c.st = daemon_store(&c.stores, &err))) {

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # acme-rats-ctl: the operator CLI.
 bin_PROGRAMS += tools/acme-rats-ctl
-tools_acme_rats_ctl_SOURCES = tools/ctl.c
+tools_acme_rats_ctl_SOURCES = tools/ctl.c common/fleet_ops.c common/fleet_ops.h \
+	common/console_users.c common/console_users.h
 tools_acme_rats_ctl_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/common \
 	-DSYSCONFDIR='"$(sysconfdir)"' $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) $(HIREDIS_CFLAGS) \
 	$(CURL_CFLAGS)

@@ -7,7 +7,8 @@
  *	   {"nonce", "expiry", "accept", "state": "waiting"}
  *   POST /challenge-response/v1/session/<id>    signed evidence: the JWS
  *	(application/vnd.acme-rats.evidence+jws), or a JWE whose plaintext is
- *	the CMW record wrapping it (application/jose+json)
+ *	the CMW record wrapping it (application/jose+json), or TPM evidence:
+ *	the CMW collection of tpm_cmw.h (application/cmw+json, tpm_evidence_api.c)
  *	-> 200 application/cmw+json: [EAR media type, base64url(EAR), 8]
  *	Evidence speaks for a device only when the device's enrolled identity
  *	key (the store's identity record) signed it; anything else is refused
@@ -15,6 +16,7 @@
  *   GET  /challenge-response/v1/encryption-key  public JWK for evidence JWEs
  *   GET  /challenge-response/v1/keys            JWK Set of EAR signing keys
  *   POST /soc/v1/devices/<id>/posture           SOC action (soc.c)
+ *   POST /tpm/v1/enroll, /tpm/v1/activate       TPM enrolment (tpm_api.c)
  */
 #include "config.h"
 
@@ -36,7 +38,9 @@
 #define API_PREFIX	"/challenge-response/v1/"
 #define SESSION_PREFIX	API_PREFIX "session/"
 #define SOC_PREFIX	"/soc/v1/devices/"
+#define TPM_PREFIX	"/tpm/v1/"
 #define CT_JOSE		"application/jose+json"
+#define CT_CMW		"application/cmw+json"
 
 static void problem(ar_http_resp_t *resp, int status, const char *type, const char *detail)
 {
@@ -108,14 +112,14 @@ static void api_new_session(verifier_t *v, const ar_http_req_t *req,
 	snprintf(loc, sizeof(loc), SESSION_PREFIX "%s", id);
 	ar_http_resp_header(resp, "Location", loc);
 	ar_http_resp_json(resp, 201, "application/vnd.veraison.challenge-response-session+json",
-			  json_pack("{s:s,s:s,s:[s,s],s:s}", "nonce", nonce, "expiry", expiry,
-				    "accept", AR_MT_EVIDENCE_JWS, CT_JOSE, "state", "waiting"));
+			  json_pack("{s:s,s:s,s:[s,s,s],s:s}", "nonce", nonce, "expiry", expiry,
+				    "accept", AR_MT_EVIDENCE_JWS, CT_JOSE, CT_CMW, "state", "waiting"));
 }
 
 #define UNSIGNED_DETAIL	"evidence must be signed by the device's enrolled identity key"
 
 /* One line per refused evidence: who it claimed to be, and why it was refused. */
-static void refused(const char *device, const char *why, const char *detail)
+void verifier_refused(const char *device, const char *why, const char *detail)
 {
 	char dev[160], d[600];
 
@@ -131,7 +135,7 @@ static void refuse_unsigned(const char *text, size_t len, ar_http_resp_t *resp)
 
 	if (ar_evidence_parse(text, len, &ev, NULL) < 0)
 		ev.device_id[0] = '\0';
-	refused(ev.device_id, "unsigned", UNSIGNED_DETAIL);
+	verifier_refused(ev.device_id, "unsigned", UNSIGNED_DETAIL);
 	problem(resp, 401, VERIFIER_PROBLEM "unauthorized", UNSIGNED_DETAIL " (send "
 		AR_MT_EVIDENCE_JWS ", or a JWE of its CMW record)");
 }
@@ -147,7 +151,7 @@ static char *unseal(verifier_t *v, const char *body, size_t blen, size_t *len,
 
 	if (ar_jwe_decrypt_text(body, blen, v->encryption_key, AR_EVIDENCE_CMW_MAX, &pt, &ptlen,
 				&err) < 0) {
-		refused(NULL, "undecryptable", err.msg);
+		verifier_refused(NULL, "undecryptable", err.msg);
 		ar_http_resp_problem(resp, 400, VERIFIER_PROBLEM "badEvidence",
 				     "encrypted evidence: %s", err.msg);
 		return NULL;
@@ -156,7 +160,7 @@ static char *unseal(verifier_t *v, const char *body, size_t blen, size_t *len,
 		if (err.code == AR_ERR_UNAUTHORIZED) {
 			refuse_unsigned((const char *)pt, ptlen, resp);
 		} else {
-			refused(NULL, "malformed", err.msg);
+			verifier_refused(NULL, "malformed", err.msg);
 			ar_http_resp_problem(resp, 400, VERIFIER_PROBLEM "badEvidence",
 					     "encrypted evidence: %s", err.msg);
 		}
@@ -279,22 +283,22 @@ static int authenticate(verifier_t *v, const char *jws, size_t len, ar_evidence_
 	}
 	switch (err.code) {
 	case AR_ERR_NOT_FOUND:
-		refused(claimed, "unenrolled", err.msg);
+		verifier_refused(claimed, "unenrolled", err.msg);
 		ar_http_resp_problem(resp, 403, VERIFIER_PROBLEM "unenrolledDevice",
 				     "%s: enrol it (External Account Binding) first", err.msg);
 		break;
 	case AR_ERR_BAD_SIGNATURE:
-		refused(claimed, "wrong-key", err.msg);
+		verifier_refused(claimed, "wrong-key", err.msg);
 		ar_http_resp_problem(resp, 401, VERIFIER_PROBLEM "unauthorized", "%s", err.msg);
 		break;
 	case AR_ERR_BAD_ALG:
-		refused(claimed, "bad-alg", err.msg);
+		verifier_refused(claimed, "bad-alg", err.msg);
 		ar_http_resp_problem(resp, 401, VERIFIER_PROBLEM "unauthorized",
 				     UNSIGNED_DETAIL ": %s", err.msg);
 		break;
 	case AR_ERR_MALFORMED:
 	case AR_ERR_TOO_LARGE:
-		refused(claimed, "malformed", err.msg);
+		verifier_refused(claimed, "malformed", err.msg);
 		ar_http_resp_problem(resp, err.code == AR_ERR_TOO_LARGE ? 413 : 400,
 				     VERIFIER_PROBLEM "badEvidence", "%s", err.msg);
 		break;
@@ -313,7 +317,7 @@ static int authenticate(verifier_t *v, const char *jws, size_t len, ar_evidence_
  * with the same nonce, is refused instead of rewriting the posture record
  * with an older state. 0, or -1 after answering.
  */
-static int spend_nonce(verifier_t *v, const ar_evidence_t *ev, ar_http_resp_t *resp)
+int verifier_spend_nonce(verifier_t *v, const ar_evidence_t *ev, ar_http_resp_t *resp)
 {
 	unsigned char md[32];
 	char key[80], b64[48];
@@ -338,7 +342,7 @@ static int spend_nonce(verifier_t *v, const ar_evidence_t *ev, ar_http_resp_t *r
 	if (rc == 1)
 		return 0;
 	if (rc == 0) {
-		refused(ev->device_id, "replay", "this evidence nonce was already used");
+		verifier_refused(ev->device_id, "replay", "this evidence nonce was already used");
 		problem(resp, 400, VERIFIER_PROBLEM "badNonce", "this evidence nonce was already used "
 			"by the device: attest again with a new session");
 		return -1;
@@ -350,7 +354,7 @@ static int spend_nonce(verifier_t *v, const ar_evidence_t *ev, ar_http_resp_t *r
 }
 
 /* Sign the EAR for appraised evidence and wrap it in a CMW record. */
-static json_t *issue_ear(verifier_t *v, const ar_evidence_t *ev, const char *nonce,
+json_t *verifier_issue_ear(verifier_t *v, const ar_evidence_t *ev, const char *nonce,
 			 const ar_ear_submod_t *sm, int64_t now, char **jwt_out, ar_err_t *err)
 {
 	ar_ear_t ear;
@@ -392,7 +396,7 @@ int verifier_event(ar_store_t *st, const char *type, const char *device, ar_stat
 }
 
 /* Record the appraisal for the NOC: posture record and one stream entry. */
-static void record_posture(verifier_t *v, const ar_evidence_t *ev, const ar_ear_submod_t *sm,
+void verifier_record_posture(verifier_t *v, const ar_evidence_t *ev, const ar_ear_submod_t *sm,
 			   int64_t now, const char *reason)
 {
 	ar_store_posture_t p;
@@ -432,6 +436,10 @@ static void api_evidence(verifier_t *v, const char *sid, const ar_http_req_t *re
 			"session unknown or expired: open a new one");
 		return;
 	}
+	if (ar_http_content_type_is(req, CT_CMW)) {
+		tpm_evidence(v, &s, req, resp);
+		return;
+	}
 	jws = signed_evidence(v, req, &len, resp);
 	if (!jws)
 		return;
@@ -442,7 +450,7 @@ static void api_evidence(verifier_t *v, const char *sid, const ar_http_req_t *re
 	/* From here on the evidence is the enrolled device's own. */
 	ar_b64url_encode(s.nonce, s.nonce_len, nonce, sizeof(nonce));
 	if (!ar_nonce_equal(ev.nonce, nonce)) {
-		refused(ev.device_id, "nonce", "evidence nonce does not match the session nonce");
+		verifier_refused(ev.device_id, "nonce", "evidence nonce does not match the session nonce");
 		problem(resp, 400, VERIFIER_PROBLEM "badNonce",
 			"evidence nonce does not match the session nonce");
 		return;
@@ -450,15 +458,17 @@ static void api_evidence(verifier_t *v, const char *sid, const ar_http_req_t *re
 	/* Evidence that cannot be placed in time is no appraisal: refused, the
 	 * device's posture record untouched, the skew named. */
 	if (ar_evidence_check_time(&ev, &v->policy, now, reason, sizeof(reason)) < 0) {
-		refused(ev.device_id, "time", reason);
+		verifier_refused(ev.device_id, "time", reason);
 		problem(resp, 400, VERIFIER_PROBLEM "badEvidence", reason);
 		return;
 	}
 
-	if (spend_nonce(v, &ev, resp) < 0)
+	if (verifier_spend_nonce(v, &ev, resp) < 0)
 		return;
 
 	ar_evidence_appraise(&ev, &v->policy, now, &sm, reason, sizeof(reason));
+	if (v->tpm)
+		tpm_cap_software(&sm, reason, sizeof(reason));
 	/* A device the SOC flagged cannot attest its way back; a verdict that
 	 * cannot be read is no licence to sign a better result. */
 	if (soc_verdict_caps(daemon_store(&v->stores, &err), ev.device_id, &sm.status, reason,
@@ -469,7 +479,7 @@ static void api_evidence(verifier_t *v, const char *sid, const ar_http_req_t *re
 			"the SOC's verdict on the device cannot be read; retry");
 		return;
 	}
-	cmw = issue_ear(v, &ev, nonce, &sm, now, &jwt, &err);
+	cmw = verifier_issue_ear(v, &ev, nonce, &sm, now, &jwt, &err);
 	if (!cmw) {
 		ar_error("event=ear.sign_failed error=\"%s\"", err.msg);
 		problem(resp, 500, VERIFIER_PROBLEM "internal", "cannot sign the attestation result");
@@ -480,7 +490,7 @@ static void api_evidence(verifier_t *v, const char *sid, const ar_http_req_t *re
 	ar_info("event=appraisal device=%s status=%s tv=\"%s\" profile=%s identity=%s "
 		"nonce=%.8s... reason=\"%s\"", ar_log_q(dev, sizeof(dev), ev.device_id),
 		ar_status_name(sm.status), tv, v->policy.name, ev.identity_jkt, nonce, reason);
-	record_posture(v, &ev, &sm, now, reason);
+	verifier_record_posture(v, &ev, &sm, now, reason);
 	verifier_metrics_appraisal(v, sm.status);
 	free(jwt);
 	ar_http_resp_json(resp, 200, "application/cmw+json", cmw);
@@ -502,6 +512,10 @@ void verifier_handle(void *ctx, const ar_http_req_t *req, ar_http_resp_t *resp)
 	} else if (get && !strcmp(path, API_PREFIX "keys")) {
 		ar_http_resp_text(resp, 200, "application/jwk-set+json", v->jwks_text,
 				  strlen(v->jwks_text));
+	} else if (post && !strcmp(path, TPM_PREFIX "enroll")) {
+		tpm_enroll(v, req, resp);
+	} else if (post && !strcmp(path, TPM_PREFIX "activate")) {
+		tpm_activate(v, req, resp);
 	} else if (!strncmp(path, SOC_PREFIX, strlen(SOC_PREFIX))) {
 		const char *dev = path + strlen(SOC_PREFIX);
 		const char *slash = strchr(dev, '/');
@@ -517,6 +531,7 @@ void verifier_handle(void *ctx, const ar_http_req_t *req, ar_http_resp_t *resp)
 		soc_posture(v, id, req, resp);
 	} else if (!strcmp(path, API_PREFIX "newSession") || !strcmp(path, API_PREFIX "keys") ||
 		   !strcmp(path, API_PREFIX "encryption-key") ||
+		   !strcmp(path, TPM_PREFIX "enroll") || !strcmp(path, TPM_PREFIX "activate") ||
 		   !strncmp(path, SESSION_PREFIX, strlen(SESSION_PREFIX))) {
 		ar_http_resp_header(resp, "Allow", get ? "POST" : "GET");
 		problem(resp, 405, VERIFIER_PROBLEM "methodNotAllowed", "method not allowed");

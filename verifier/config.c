@@ -33,6 +33,7 @@ static const ar_conf_rule_t verifier_rules[] = {
 	{ "session_ttl", AR_CONF_DURATION, OFF(session_ttl), 0, "5m", 1000, 3600000, NULL },
 	{ "ear_ttl", AR_CONF_DURATION, OFF(ear_ttl), 0, "8h", 0, 7 * 86400000LL, NULL },
 	{ "session_key_file", AR_CONF_STRING, OFF(session_key_file), 0, NULL, 0, 0, NULL },
+	{ "tpm_policy", AR_CONF_STRING, OFF(tpm_policy), 0, NULL, 0, 0, NULL },
 	AR_CONF_END
 };
 
@@ -41,10 +42,20 @@ static const ar_conf_rule_t soc_rules[] = {
 	AR_CONF_END
 };
 
+static const ar_conf_rule_t tpm_rules[] = {
+	{ "ek_roots", AR_CONF_STRING, OFF(tpm_ek_roots), 0, NULL, 0, 0, NULL },
+	{ "ek_intermediates", AR_CONF_STRING, OFF(tpm_ek_intermediates), 0, NULL, 0, 0, NULL },
+	{ "ek_registered", AR_CONF_STRING, OFF(tpm_ek_registered), 0, NULL, 0, 0, NULL },
+	{ "challenge_ttl", AR_CONF_DURATION, OFF(tpm_challenge_ttl), 0, "2m", 5000, 900000, NULL },
+	{ "reenrol", AR_CONF_BOOL, OFF(tpm_reenrol), 0, "no", 0, 0, NULL },
+	AR_CONF_END
+};
+
 static const daemon_section_t sections[] = {
 	{ "server", daemon_server_rules, offsetof(verifier_conf_t, server), NULL },
 	{ "verifier", verifier_rules, 0, NULL },
 	{ "soc", soc_rules, 0, NULL },
+	{ "tpm", tpm_rules, 0, NULL },
 	{ "redis", daemon_redis_rules, offsetof(verifier_conf_t, redis), NULL },
 	{ "log", daemon_log_rules, offsetof(verifier_conf_t, log), NULL },
 	{ "metrics", daemon_metrics_rules, offsetof(verifier_conf_t, metrics), NULL },
@@ -140,10 +151,13 @@ int verifier_load(verifier_t *v, const char *path, ar_err_t *err)
 
 	if (daemon_conf_load(path, sections, NSECTIONS, c, err) < 0 ||
 	    load_keys(v, err) < 0 || load_policy(v, err) < 0 ||
-	    daemon_read_key(c->session_key_file, v->session_key, err) < 0)
+	    daemon_read_key(c->session_key_file, v->session_key, err) < 0 ||
+	    tpm_evidence_load(v, err) < 0)
 		return -1;
 	if (c->soc_token_file &&
 	    daemon_read_secret(c->soc_token_file, v->soc_token, sizeof(v->soc_token), err) < 0)
+		return -1;
+	if (tpm_api_load(v, err) < 0)
 		return -1;
 	if (verifier_metrics_init(v, err) < 0)
 		return -1;
@@ -154,6 +168,8 @@ void verifier_free(verifier_t *v)
 {
 	daemon_conf_free(sections, NSECTIONS, &v->conf);
 	daemon_stores_free(&v->stores);
+	tpm_evidence_free(v);
+	tpm_api_free(v);
 	ar_metrics_free(v->metrics);
 	v->metrics = NULL;
 	ar_jwk_free(v->signing_key);

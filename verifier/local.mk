@@ -5,11 +5,12 @@ sbin_PROGRAMS += verifier/acme-rats-verifier
 verifier_acme_rats_verifier_SOURCES = \
 	verifier/main.c verifier/config.c verifier/api.c verifier/soc.c \
 	verifier/session.c verifier/session.h verifier/verifier.h verifier/metrics.c
+verifier_acme_rats_verifier_SOURCES += verifier/tpm_api.c verifier/tpm_evidence_api.c
 verifier_acme_rats_verifier_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/common \
 	-DSYSCONFDIR='"$(sysconfdir)"' $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) $(JOSE_CFLAGS) \
-	$(HIREDIS_CFLAGS)
-verifier_acme_rats_verifier_LDADD = common/libarhttpd.la lib/libacmerats.la $(MHD_LIBS) \
-	$(JOSE_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS) $(HIREDIS_LIBS) -lpthread
+	$(HIREDIS_CFLAGS) $(TSS2_MU_CFLAGS)
+verifier_acme_rats_verifier_LDADD = verifier/libartpm.la common/libarhttpd.la lib/libacmerats.la $(MHD_LIBS) \
+	$(JOSE_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS) $(HIREDIS_LIBS) $(TSS2_MU_LIBS) -lpthread
 
 # Integration test: the real daemon and a real redis-server.
 check_PROGRAMS += tests/integration/test_verifier

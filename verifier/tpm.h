@@ -48,6 +48,14 @@ typedef enum ar_tpm_reason {
 	AR_TPM_IMA_MALFORMED,		/**< the IMA list does not parse or exceeds a bound */
 	AR_TPM_IMA_REPLAY_MISMATCH,	/**< the IMA list does not replay to the quoted PCR 10 */
 	AR_TPM_IMA_NOT_ALLOWED,		/**< an IMA measurement outside the allowlist */
+	AR_TPM_AK_NOT_ENROLLED,		/**< the device has no enrolled AK, or another one */
+	AR_TPM_AK_OTHER_DEVICE,		/**< the AK is enrolled for another device */
+	AR_TPM_AK_ALREADY_ENROLLED,	/**< the device is enrolled with another AK */
+	AR_TPM_EK_UNTRUSTED,		/**< the EK certificate does not chain to a trusted root */
+	AR_TPM_EK_MISMATCH,		/**< the EK public area is not the certificate's key */
+	AR_TPM_EK_NOT_REGISTERED,	/**< no EK certificate and the EK public is not registered */
+	AR_TPM_ACTIVATION_FAILED,	/**< the activated secret is not the one the challenge bound */
+	AR_TPM_CHALLENGE_UNKNOWN,	/**< no such enrolment challenge (expired or already used) */
 	AR_TPM_INTERNAL,		/**< allocation or crypto library failure */
 } ar_tpm_reason_t;
 

@@ -13,6 +13,7 @@
 #include <tss2/tss2_mu.h>
 
 #include "tpm.h"
+#include "tpm_evidence.h"
 
 static const char *const reason_names[] = {
 	[AR_TPM_OK] = "tpm_ok",
@@ -34,6 +35,14 @@ static const char *const reason_names[] = {
 	[AR_TPM_IMA_MALFORMED] = "tpm_ima_malformed",
 	[AR_TPM_IMA_REPLAY_MISMATCH] = "tpm_ima_replay_mismatch",
 	[AR_TPM_IMA_NOT_ALLOWED] = "tpm_ima_not_allowed",
+	[AR_TPM_AK_NOT_ENROLLED] = "tpm_ak_not_enrolled",
+	[AR_TPM_AK_OTHER_DEVICE] = "tpm_ak_other_device",
+	[AR_TPM_AK_ALREADY_ENROLLED] = "tpm_ak_already_enrolled",
+	[AR_TPM_EK_UNTRUSTED] = "tpm_ek_untrusted",
+	[AR_TPM_EK_MISMATCH] = "tpm_ek_mismatch",
+	[AR_TPM_EK_NOT_REGISTERED] = "tpm_ek_not_registered",
+	[AR_TPM_ACTIVATION_FAILED] = "tpm_activation_failed",
+	[AR_TPM_CHALLENGE_UNKNOWN] = "tpm_challenge_unknown",
 	[AR_TPM_INTERNAL] = "tpm_internal",
 };
 
@@ -59,26 +68,10 @@ ar_tpm_reason_t ar_tpm_fail(ar_err_t *err, ar_tpm_reason_t reason, ar_errc_t cod
 	return reason;
 }
 
-#define QD_LABEL "acme-rats tpm qualifying data v1"
-
 int ar_tpm_qualifying_data(const char *nonce, size_t nonce_len, const uint8_t *posture,
 			   size_t posture_len, uint8_t out[AR_TPM_SHA256_LEN], ar_err_t *err)
 {
-	uint8_t pd[AR_TPM_SHA256_LEN];
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	int ok;
-
-	ok = md && EVP_Digest(posture ? posture : (const uint8_t *)"", posture_len, pd, NULL,
-			      EVP_sha256(), NULL) == 1 &&
-	     EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
-	     EVP_DigestUpdate(md, QD_LABEL, sizeof(QD_LABEL)) == 1 &&	/* with its NUL */
-	     EVP_DigestUpdate(md, nonce, nonce_len) == 1 &&
-	     EVP_DigestUpdate(md, pd, sizeof(pd)) == 1 &&
-	     EVP_DigestFinal_ex(md, out, NULL) == 1;
-	EVP_MD_CTX_free(md);
-	if (!ok)
-		return ar_err_set(err, AR_ERR_CRYPTO, "tpm: computing the qualifying data failed");
-	return 0;
+	return ar_tpm_evidence_qd(nonce, nonce_len, posture, posture_len, out, err);
 }
 
 ar_tpm_reason_t ar_tpm_attest_decode(const uint8_t *buf, size_t len, TPMI_ST_ATTEST type,

@@ -37,9 +37,18 @@ typedef struct verifier_conf {
 	int64_t		session_ttl;		/**< ms */
 	int64_t		ear_ttl;		/**< ms; 0 = no exp claim */
 	char		*session_key_file;
+	char		*tpm_policy;		/**< TPM reference values (tpm_policy.h); NULL: no TPM evidence */
 	/* [soc] */
 	char		*soc_token_file;
+	/* [tpm] */
+	char		*tpm_ek_roots;
+	char		*tpm_ek_intermediates;
+	char		*tpm_ek_registered;
+	int64_t		tpm_challenge_ttl;	/**< ms */
+	int		tpm_reenrol;
 } verifier_conf_t;
+
+struct ar_tpm_ek_trust;
 
 /** Everything a request handler reads; immutable once serving starts. */
 typedef struct verifier {
@@ -52,6 +61,11 @@ typedef struct verifier {
 	uint8_t		session_key[SESSION_KEY_LEN];
 	char		soc_token[256];
 	daemon_stores_t	stores;			/**< Redis, one connection per thread */
+	struct ar_tpm_refpolicy *tpm;		/**< loaded tpm_policy, or NULL */
+	struct tpm_ima_cache *ima_cache;	/**< per-device IMA replay positions (tpm_evidence_api.c) */
+	struct ar_tpm_ek_trust *ek_trust;	/**< [tpm] ek_roots, or NULL */
+	uint8_t		(*ek_registered)[32];	/**< [tpm] ek_registered: SHA-256 of EK publics */
+	size_t		n_ek_registered;
 	ar_metrics_t	*metrics;		/**< VERIFIER_M_* (metrics.c) */
 } verifier_t;
 
@@ -76,7 +90,46 @@ int verifier_event(ar_store_t *st, const char *type, const char *device, ar_stat
 		   const char *reason, ar_err_t *err);
 
 /* Route handlers. */
+/** POST /tpm/v1/enroll: a credential-activation challenge for a device's AK (tpm_api.c). */
+void tpm_enroll(verifier_t *v, const ar_http_req_t *req, ar_http_resp_t *resp);
+/** POST /tpm/v1/activate: the activated secret; registers the AK (tpm_api.c). */
+void tpm_activate(verifier_t *v, const ar_http_req_t *req, ar_http_resp_t *resp);
+/** Load the [tpm] trust store and registered EKs; 0 or -1. */
+int tpm_api_load(verifier_t *v, ar_err_t *err);
+void tpm_api_free(verifier_t *v);
 void soc_posture(verifier_t *v, const char *device, const ar_http_req_t *req, ar_http_resp_t *resp);
+
+/**
+ * TPM evidence (tpm_cmw.h) posted to session @p s: appraised against the
+ * device's enrolled AK and the TPM reference values into an EAR (tpm_evidence_api.c).
+ */
+void tpm_evidence(verifier_t *v, const session_t *s, const ar_http_req_t *req,
+		  ar_http_resp_t *resp);
+
+/**
+ * A verifier that appraises TPM evidence holds signed JSON evidence (the
+ * operating system's word) to a lower-assurance profile: every affirming
+ * claim becomes warning (32), and the reason says so. A mixed fleet keeps
+ * working; the relying party's profile decides whether it admits warnings.
+ */
+void tpm_cap_software(ar_ear_submod_t *sm, char *reason, size_t size);
+
+/** Load the TPM reference values named by tpm_policy (none: 0, v->tpm NULL). */
+int tpm_evidence_load(verifier_t *v, ar_err_t *err);
+/** Release what tpm_evidence_load() made. */
+void tpm_evidence_free(verifier_t *v);
+
+/* Shared by the evidence paths (api.c). */
+/** One log line per refused evidence. */
+void verifier_refused(const char *device, const char *why, const char *detail);
+/** Spend @p ev's nonce for its device once; 0, or -1 after answering. */
+int verifier_spend_nonce(verifier_t *v, const ar_evidence_t *ev, ar_http_resp_t *resp);
+/** Sign the EAR of one submodule for @p ev (cnf.jkt = ev->key_jkt) as a CMW record. */
+json_t *verifier_issue_ear(verifier_t *v, const ar_evidence_t *ev, const char *nonce,
+			   const ar_ear_submod_t *sm, int64_t now, char **jwt_out, ar_err_t *err);
+/** Record the appraisal: the posture record and one event. */
+void verifier_record_posture(verifier_t *v, const ar_evidence_t *ev, const ar_ear_submod_t *sm,
+			     int64_t now, const char *reason);
 
 /**
  * A SOC verdict stands until the SOC changes it: an appraisal that comes

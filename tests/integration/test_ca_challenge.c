@@ -33,6 +33,7 @@
 
 static struct {
 	lab_redis_t	redis;
+	lab_redis_t	replica;	/* the CA waits for it: min_replicas_ack = 1 */
 	ca_proc_t	ca;
 	char		vdir[256];
 	char		vbase[128];
@@ -50,6 +51,9 @@ static struct {
 /* The CA's validation_timeout here, and in milliseconds. */
 #define RELAY_TIMEOUT_TEXT	"4s"
 #define RELAY_TIMEOUT_MS	4000
+/* The CA's replica_ack_timeout, and in milliseconds. */
+#define ACK_TIMEOUT_TEXT	"400ms"
+#define ACK_TIMEOUT_MS		400
 
 static int start_verifier(void)
 {
@@ -161,9 +165,13 @@ static int group_setup(void **state)
 	const char *text;
 
 	(void)state;
-	if (lab_init() < 0 || lab_redis_start(&t.redis) < 0 || start_verifier() < 0 ||
+	if (lab_init() < 0 || lab_redis_start(&t.redis) < 0 || lab_redis_start(&t.replica) < 0 ||
+	    lab_redis_replicate(&t.replica, &t.redis) < 0 || start_verifier() < 0 ||
 	    add_minter_key() < 0)
 		return -1;
+	/* Issuances are acknowledged only once the replica has their records. */
+	setenv("MKCA_REDIS_EXTRA", "min_replicas_ack = 1\nreplica_ack_timeout = " ACK_TIMEOUT_TEXT
+	       "\non_replica_timeout = refuse", 1);
 	snprintf(path, sizeof(path), "%s/policy.json", t.vdir);
 	text = "{\"min_status\": \"affirming\", \"max_age\": 300, \"require_key_binding\": true}";
 	if (ar_file_write_atomic(path, text, strlen(text), 0644, NULL) < 0)
@@ -207,6 +215,7 @@ static int group_teardown(void **state)
 	if (t.vpid > 0)
 		lab_stop(t.vpid, 3000);
 	lab_rmtree(t.vdir);
+	lab_redis_stop(&t.replica);
 	lab_redis_stop(&t.redis);
 	json_decref(t.eab_keys);
 	ar_jwk_free(t.account_key);
@@ -788,6 +797,53 @@ static void test_finalize_issues_short_lived_attested_certificate(void **state)
 }
 
 /* A nonce from the CA as it runs now (a restarted CA has a new nonce key). */
+/*
+ * An issuance is acknowledged only once a replica has its record: with the
+ * replica stopped (SIGSTOP), finalize waits replica_ack_timeout and
+ * answers 503 serverInternal saying why - the certificate was recorded on
+ * the primary, so the order reads valid. With the replica back, the next
+ * issuance is answered 200.
+ */
+static void test_issuance_acked_only_after_replica_confirms(void **state)
+{
+	char urls[2][600], nonces[2][128], order_url[600], *csr;
+	json_t *o, *c, *cmw;
+	httpc_resp_t r;
+	int64_t t0, took;
+	int round;
+	size_t i;
+
+	(void)state;
+	for (round = 0; round < 2; round++) {
+		attested_order(urls, nonces, order_url, sizeof(order_url));
+		for (i = 0; i < 2; i++) {
+			cmw = passport(nonces[i], t.device_key, time(NULL) - 86400);
+			c = respond(urls[i], cmw, 200);
+			json_decref(c);
+			json_decref(cmw);
+		}
+		csr = csr_b64(t.device_key, "SUB-0042");
+		if (round == 0)
+			assert_int_equal(kill(t.replica.pid, SIGSTOP), 0);
+		t0 = lab_now_ms();
+		finalize(order_url, csr, round == 0 ? 503 : 200, &r);
+		took = lab_now_ms() - t0;
+		free(csr);
+		if (round == 0) {
+			assert_int_equal(kill(t.replica.pid, SIGCONT), 0);
+			expect_problem(&r, 503, "serverInternal");
+			if (!strstr(r.body, "too few replicas of the state store confirmed the record"))
+				fail_msg("%s", r.body);
+			assert_true(took >= ACK_TIMEOUT_MS);
+		}
+		httpc_free(&r);
+		o = read_order(order_url);
+		assert_string_equal(status_of(o), "valid");	/* recorded either way */
+		assert_non_null(json_object_get(o, "certificate"));
+		json_decref(o);
+	}
+}
+
 static void fresh_nonce(void)
 {
 	httpc_req_t req = { "HEAD", acmec_url(&t.c, "newNonce"), t.ca.cafile, NULL, NULL, NULL, 0 };
@@ -2728,6 +2784,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_healthy_device_wins_both_challenges_and_the_order_is_ready, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_finalize_issues_short_lived_attested_certificate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_issuance_acked_only_after_replica_confirms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ca_killed_mid_order_resumes_and_loses_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_background_check_evidence_not_signed_by_the_enrolled_key_refused, setup,

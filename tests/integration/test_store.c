@@ -948,6 +948,60 @@ static void test_store_certs_of_device_newest_first(void **state)
 }
 
 /*
+ * A device's certificates stay a listpack (a skiplist would cost about
+ * 1,000 bytes per device): members are the base64url of a 20-byte AKI and
+ * a 16-byte serial. A member in the hex form written before is still read,
+ * and is replaced when its certificate is written again; odd hex has no
+ * bytes and keeps the hex form.
+ */
+static void test_store_certs_member_compact_listpack_and_old_hex_form_read(void **state)
+{
+	static const char aki[] = "0123456789abcdef0123456789abcdef01234567";
+	static const char serial[] = "00f1e2d3c4b5a69788796a5b4c3d2e1f";
+	char hex_member[sizeof(aki) + sizeof(serial)];
+	ar_store_cert_t c, *list = NULL;
+	ar_err_t err = { 0 };
+	int64_t now = (int64_t)time(NULL);
+	size_t n = 0;
+
+	(void)state;
+	cert_sample(&c, "SUB-LP", aki, serial, now + 600);
+	assert_int_equal(ar_store_cert_put(st, &c, &err), 0);
+	cert_sample(&c, "SUB-LP", aki, "0a", now + 700);
+	assert_int_equal(ar_store_cert_put(st, &c, &err), 0);
+	RAW_STR("listpack", "OBJECT", "ENCODING", "acmerats:{dev:SUB-LP}:certs");
+	snprintf(hex_member, sizeof(hex_member), "%lld", (long long)now + 600);
+	RAW_STR(hex_member, "ZSCORE", "acmerats:{dev:SUB-LP}:certs",
+		"ASNFZ4mrze8BI0VniavN7wEjRWc.APHi08S1ppeIeWpbTD0uHw");
+
+	/* The hex form of before: read, then replaced by a rewrite. */
+	snprintf(hex_member, sizeof(hex_member), "%s:%s", aki, serial);
+	assert_int_equal(RAW_INT("ZREM", "acmerats:{dev:SUB-LP}:certs",
+				 "ASNFZ4mrze8BI0VniavN7wEjRWc.APHi08S1ppeIeWpbTD0uHw"), 1);
+	assert_int_equal(RAW_INT("ZADD", "acmerats:{dev:SUB-LP}:certs", "1", hex_member), 1);
+	assert_int_equal(ar_store_certs_of_device(st, "SUB-LP", &list, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[1].serial, serial);
+	assert_string_equal(list[1].aki, aki);
+	free(list);
+	cert_sample(&c, "SUB-LP", aki, serial, now + 600);
+	assert_int_equal(ar_store_cert_put(st, &c, &err), 0);
+	assert_int_equal(RAW_INT("ZCARD", "acmerats:{dev:SUB-LP}:certs"), 2);
+	assert_int_equal(RAW_INT("ZREM", "acmerats:{dev:SUB-LP}:certs", hex_member), 0);
+
+	/* Odd hex: the hex form, and a rewrite keeps it. */
+	cert_sample(&c, "SUB-LP", "abc", "1", now + 800);
+	assert_int_equal(ar_store_cert_put(st, &c, &err), 0);
+	assert_int_equal(ar_store_cert_put(st, &c, &err), 0);
+	assert_int_equal(RAW_INT("ZCARD", "acmerats:{dev:SUB-LP}:certs"), 3);
+	assert_int_equal(ar_store_certs_of_device(st, "SUB-LP", &list, &n, &err), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(list[0].aki, "abc");
+	assert_string_equal(list[0].serial, "1");
+	free(list);
+}
+
+/*
  *	The per-authentication lookup.
  */
 /*
@@ -1956,6 +2010,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_store_certs_of_device_newest_first, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_store_certs_member_compact_listpack_and_old_hex_form_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_identity_bind_is_compare_and_set, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_store_verdict_roundtrip_and_clear, setup,

@@ -5,7 +5,9 @@
  * The primary is found through the sentinels and believed only when ROLE
  * says master; a failover (forced, then the primary killed) moves the
  * writes to the new primary, and a write acknowledged by a replica before
- * the kill survives it.
+ * the kill survives it. Durable writes (certificate records, SOC
+ * verdicts, events) return only once WAIT saw the replicas asked for,
+ * and a stopped replica makes them refuse or accept, as configured.
  */
 #include "config.h"
 
@@ -29,6 +31,7 @@
 #include <hiredis/hiredis.h>
 
 #include "lab/lab.h"
+#include "log.h"
 #include "store.h"
 
 #define NODES		3
@@ -500,6 +503,274 @@ static void test_primary_killed_writes_resume_on_the_promoted_replica(void **sta
 	ar_store_close(st);
 }
 
+/*
+ *	Replica acknowledgement (durable writes).
+ */
+static struct {
+	int	timeouts, oks;
+} logged;
+
+static void count_lines(void *ctx, ar_log_level_t level, const char *line)
+{
+	(void)ctx;
+	(void)level;
+	if (strstr(line, "event=redis.replica_ack_timeout"))
+		logged.timeouts++;
+	if (strstr(line, "event=redis.replica_ack_ok"))
+		logged.oks++;
+}
+
+static ar_store_t *open_durable(int want, int timeout_ms, int accept)
+{
+	ar_store_opts_t o = { .sentinels = t.sentinels, .master_name = MASTER,
+			      .connect_timeout_ms = 500, .command_timeout_ms = 1000,
+			      .min_replicas_ack = want, .replica_ack_timeout_ms = timeout_ms,
+			      .replica_timeout_accept = accept };
+	ar_err_t err = { 0 };
+	ar_store_t *st = ar_store_open(&o, &err);
+
+	if (!st)
+		fail_msg("%s", err.msg);
+	return st;
+}
+
+/* The index of a replica of the primary named now (the @nth one), or -1. */
+static int replica_index(int nth)
+{
+	int i, primary = named_primary();
+
+	for (i = 0; i < NODES; i++)
+		if (t.rpid[i] > 0 && t.rport[i] != primary && nth-- == 0)
+			return i;
+	return -1;
+}
+
+static void cert_of(ar_store_cert_t *c, const char *device, const char *serial)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->device, sizeof(c->device), "%s", device);
+	snprintf(c->aki, sizeof(c->aki), "a1b2c3");
+	snprintf(c->serial, sizeof(c->serial), "%s", serial);
+	snprintf(c->order, sizeof(c->order), "https://ca.example/order/%s", serial);
+	c->not_after = time(NULL) + 3600;
+}
+
+/*
+ * What finalize commits: the certificate record and the valid order, on
+ * condition of the SOC's verdict (WATCHed), in MULTI/EXEC; then WAIT.
+ */
+static int issue(ar_store_t *st, const char *device, const char *serial, ar_err_t *err)
+{
+	ar_store_batch_t *b = ar_store_batch_new(st);
+	ar_store_cert_t c;
+	char key[64];
+
+	cert_of(&c, device, serial);
+	snprintf(key, sizeof(key), "order:%s", serial);
+	ar_store_batch_guard_verdict(b, device);
+	ar_store_batch_set(b, key, "valid", 5, 0);
+	ar_store_batch_cert(b, &c);
+	return ar_store_batch_exec(b, err);
+}
+
+static int flag(ar_store_t *st, const char *device, ar_err_t *err)
+{
+	ar_store_verdict_t v = { .status = AR_STATUS_CONTRAINDICATED };
+
+	snprintf(v.reason, sizeof(v.reason), "EDR alert");
+	snprintf(v.source, sizeof(v.source), "soc-api");
+	return ar_store_verdict_put(st, device, &v, err);
+}
+
+static int event(ar_store_t *st, const char *device, char *id, ar_err_t *err)
+{
+	ar_store_event_t ev;
+
+	memset(&ev, 0, sizeof(ev));
+	snprintf(ev.type, sizeof(ev.type), "soc_flag");
+	snprintf(ev.device, sizeof(ev.device), "%s", device);
+	snprintf(ev.status, sizeof(ev.status), "contraindicated");
+	snprintf(ev.source, sizeof(ev.source), "test");
+	return ar_store_event_add(st, &ev, id, err);
+}
+
+/* The three durable writes on @st, each timed; 0 when all succeeded. */
+static int durable_writes(ar_store_t *st, const char *device, const char *serial,
+			  int64_t *slowest, ar_err_t errs[3])
+{
+	int64_t t0;
+	int rc = 0, i;
+
+	memset(errs, 0, 3 * sizeof(errs[0]));
+	*slowest = 0;
+	for (i = 0; i < 3; i++) {
+		t0 = lab_now_ms();
+		if ((i == 0 ? issue(st, device, serial, &errs[i]) :
+		     i == 1 ? flag(st, device, &errs[i]) : event(st, device, NULL, &errs[i])) < 0)
+			rc = -1;
+		if (lab_now_ms() - t0 > *slowest)
+			*slowest = lab_now_ms() - t0;
+	}
+	return rc;
+}
+
+/*
+ * With a replica stopped (SIGSTOP: alive, not answering), a write that
+ * asks both replicas to confirm waits the whole timeout and then is
+ * refused (AR_ERR_UNREPLICATED, yet it is on the primary) or, in accept
+ * mode, succeeds with one log line for the episode; asking one replica,
+ * the other confirms at once. The replica back, the episode ends.
+ */
+static void test_issuance_acked_only_after_replica_confirms(void **state)
+{
+	ar_store_t *refuse = open_durable(2, 300, 0), *accept = open_durable(2, 300, 1);
+	ar_store_t *one = open_durable(AR_STORE_ACK_AUTO, 300, 0);
+	int stopped = replica_index(0);
+	ar_store_cert_t c;
+	ar_err_t errs[3], err = { 0 };
+	int64_t slowest;
+	int i;
+
+	(void)state;
+	assert_true(stopped >= 0);
+	/* both replicas up: every write confirmed, well within the timeout */
+	assert_int_equal(durable_writes(refuse, "ACK-0001", "0a01", &slowest, errs), 0);
+	assert_true(slowest < 300);
+
+	ar_log_set_sink(count_lines, NULL);
+	memset(&logged, 0, sizeof(logged));
+	assert_int_equal(kill(t.rpid[stopped], SIGSTOP), 0);
+	assert_int_equal(durable_writes(refuse, "ACK-0002", "0a02", &slowest, errs), -1);
+	for (i = 0; i < 3; i++) {
+		if (errs[i].code != AR_ERR_UNREPLICATED)
+			fail_msg("write %d: %d %s", i, errs[i].code, errs[i].msg);
+		assert_non_null(strstr(errs[i].msg, "1 of 2 replicas confirmed it within 300 ms"));
+		assert_non_null(strstr(errs[i].msg, "may still appear"));
+	}
+	assert_true(slowest >= 300);
+	/* refused, but written: the record is on the primary */
+	assert_int_equal(ar_store_cert_get(one, "ACK-0002", "a1b2c3", "0a02", &c, &err), 1);
+	assert_int_equal(logged.timeouts, 1);	/* one line per episode, not per write */
+
+	memset(&logged, 0, sizeof(logged));
+	assert_int_equal(durable_writes(accept, "ACK-0003", "0a03", &slowest, errs), 0);
+	assert_true(slowest >= 300);
+	assert_int_equal(logged.timeouts, 1);
+
+	/* one replica asked for (auto, under Sentinel): the other confirms */
+	assert_int_equal(durable_writes(one, "ACK-0004", "0a04", &slowest, errs), 0);
+	assert_true(slowest < 300);
+
+	assert_int_equal(kill(t.rpid[stopped], SIGCONT), 0);
+	memset(&logged, 0, sizeof(logged));
+	for (i = 0; i < 100 && issue(accept, "ACK-0005", "0a05", &err) == 0 && !logged.oks; i++)
+		lab_sleep_ms(50);	/* until the replica caught up */
+	assert_int_equal(logged.oks, 1);
+	assert_int_equal(durable_writes(refuse, "ACK-0006", "0a06", &slowest, errs), 0);
+	ar_log_set_sink(NULL, NULL);
+	ar_store_close(refuse);
+	ar_store_close(accept);
+	ar_store_close(one);
+}
+
+/*
+ * A certificate record, a SOC verdict and an event whose writes returned
+ * success (default: one replica confirmed) are on the replica the
+ * sentinels promote when the primary is SIGKILLed right after.
+ */
+static void test_issuance_seen_by_client_survives_primary_kill(void **state)
+{
+	ar_store_t *st = open_durable(AR_STORE_ACK_AUTO, 2000, 0);
+	int old = named_primary(), victim = index_of(old), now, found = 0;
+	char id[AR_STORE_EVENT_ID_MAX + 1];
+	ar_store_event_t evs[8];
+	ar_store_verdict_t v;
+	ar_store_cert_t c;
+	ar_err_t err = { 0 };
+	int n, i;
+
+	(void)state;
+	assert_true(victim >= 0);
+	if (issue(st, "KEPT-0001", "0b01", &err) < 0 || flag(st, "KEPT-0001", &err) < 0 ||
+	    event(st, "KEPT-0001", id, &err) < 0)
+		fail_msg("%s", err.msg);
+	kill(t.rpid[victim], SIGKILL);	/* at once: the client saw success */
+	lab_stop(t.rpid[victim], 1000);
+	t.rpid[victim] = 0;
+	ar_store_close(st);
+	now = await_failover(old);
+	assert_true(now > 0);
+	{
+		ar_store_opts_t o = { .host = "127.0.0.1", .port = now };
+
+		st = ar_store_open(&o, &err);
+		assert_non_null(st);
+	}
+	assert_int_equal(ar_store_cert_get(st, "KEPT-0001", "a1b2c3", "0b01", &c, &err), 1);
+	assert_int_equal(ar_store_verdict_get(st, "KEPT-0001", &v, &err), 1);
+	assert_int_equal(v.status, AR_STATUS_CONTRAINDICATED);
+	n = ar_store_event_recent(st, evs, 8, &err);
+	for (i = 0; i < n; i++)
+		found += !strcmp(evs[i].id, id);
+	assert_int_equal(found, 1);
+	ar_store_close(st);
+}
+
+/* INFO commandstats: how many WAITs @port has run. */
+static long long waits_run(int port)
+{
+	redisReply *r = cmd(port, "INFO commandstats");
+	const char *p;
+	long long n = 0;
+
+	assert_non_null(r);
+	p = strstr(r->str, "cmdstat_wait:calls=");
+	if (p)
+		n = strtoll(p + strlen("cmdstat_wait:calls="), NULL, 10);
+	freeReplyObject(r);
+	return n;
+}
+
+/*
+ * "auto" on a single Redis (no replica): writes as before, no WAIT ever
+ * sent; on a primary with replicas, without Sentinel, ROLE shows them and
+ * the writes are confirmed. Out-of-range settings are refused.
+ */
+static void test_single_redis_default_waits_for_no_replica(void **state)
+{
+	ar_store_opts_t o = { .host = "127.0.0.1", .min_replicas_ack = AR_STORE_ACK_AUTO };
+	lab_redis_t single;
+	ar_store_t *st;
+	ar_err_t errs[3], err = { 0 };
+	int64_t slowest;
+	long long before;
+
+	(void)state;
+	assert_int_equal(lab_redis_start(&single), 0);
+	o.port = single.port;
+	st = ar_store_open(&o, &err);
+	assert_non_null(st);
+	assert_int_equal(durable_writes(st, "ONE-0001", "0c01", &slowest, errs), 0);
+	assert_int_equal(waits_run(single.port), 0);
+	ar_store_close(st);
+	lab_redis_stop(&single);
+
+	o.port = named_primary();
+	before = waits_run(o.port);
+	st = ar_store_open(&o, &err);
+	assert_non_null(st);
+	assert_int_equal(durable_writes(st, "ONE-0002", "0c02", &slowest, errs), 0);
+	assert_int_equal(waits_run(o.port) - before, 3);
+	ar_store_close(st);
+
+	o.min_replicas_ack = AR_STORE_ACK_MAX + 1;
+	assert_null(ar_store_open(&o, &err));
+	assert_int_equal(err.code, AR_ERR_CONFIG);
+	o.min_replicas_ack = -2;
+	assert_null(ar_store_open(&o, &err));
+	assert_int_equal(err.code, AR_ERR_CONFIG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -508,7 +779,10 @@ int main(void)
 		cmocka_unit_test(test_unknown_master_name_is_unavailable_within_the_connect_timeout),
 		cmocka_unit_test(test_sentinel_naming_a_replica_is_not_believed),
 		cmocka_unit_test(test_forced_failover_moves_the_writes_to_the_new_primary),
+		cmocka_unit_test(test_single_redis_default_waits_for_no_replica),
+		cmocka_unit_test(test_issuance_acked_only_after_replica_confirms),
 		cmocka_unit_test(test_primary_killed_writes_resume_on_the_promoted_replica),
+		cmocka_unit_test(test_issuance_seen_by_client_survives_primary_kill),
 	};
 
 	return cmocka_run_group_tests_name("store_sentinel", tests, group_setup, group_teardown);

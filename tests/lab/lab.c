@@ -764,6 +764,56 @@ fail:
 	return -1;
 }
 
+/* One command (RESP text @cmd) over a fresh connection; the start of the answer in @buf. */
+static int redis_raw(int port, const char *cmd, char *buf, size_t size, int timeout_ms)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+				   .sin_port = htons((uint16_t)port) };
+	struct pollfd pfd;
+	size_t got = 0;
+	ssize_t n;
+	int fd, rc = -1;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+	    send(fd, cmd, strlen(cmd), MSG_NOSIGNAL) != (ssize_t)strlen(cmd))
+		goto out;
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	while (got + 1 < size && poll(&pfd, 1, got ? 50 : timeout_ms) > 0 &&
+	       (n = recv(fd, buf + got, size - 1 - got, 0)) > 0)
+		got += (size_t)n;
+	buf[got] = '\0';
+	rc = got ? 0 : -1;
+out:
+	close(fd);
+	return rc;
+}
+
+int lab_redis_replicate(lab_redis_t *replica, const lab_redis_t *primary)
+{
+	char cmd[128], buf[4096], port[16];
+	int64_t deadline = lab_now_ms() + LAB_REDIS_WAIT_MS;
+
+	snprintf(port, sizeof(port), "%d", primary->port);
+	snprintf(cmd, sizeof(cmd), "*3\r\n$9\r\nREPLICAOF\r\n$9\r\n127.0.0.1\r\n$%zu\r\n%s\r\n",
+		 strlen(port), port);
+	if (redis_raw(replica->port, cmd, buf, sizeof(buf), 1000) < 0 || strncmp(buf, "+OK", 3))
+		return -1;
+	while (lab_now_ms() < deadline) {
+		if (redis_raw(replica->port, "*2\r\n$4\r\nINFO\r\n$11\r\nreplication\r\n", buf,
+			      sizeof(buf), 1000) == 0 && strstr(buf, "master_link_status:up"))
+			return 0;
+		lab_sleep_ms(50);
+	}
+	fprintf(stderr, "# lab: replica :%d not linked to :%d within %d ms\n", replica->port,
+		primary->port, LAB_REDIS_WAIT_MS);
+	return -1;
+}
+
 int lab_redis_kill(lab_redis_t *r)
 {
 	int st = 0, exited;

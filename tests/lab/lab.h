@@ -89,6 +89,12 @@ typedef struct lab_redis {
  */
 int lab_redis_start(lab_redis_t *r);
 
+/**
+ * Make @p replica (started with lab_redis_start()) a replica of @p primary
+ * (REPLICAOF) and wait (at most 5 s) until its link is up.
+ */
+int lab_redis_replicate(lab_redis_t *replica, const lab_redis_t *primary);
+
 /** SIGKILL the server (a crash), keeping its directory for a restart. */
 int lab_redis_kill(lab_redis_t *r);
 

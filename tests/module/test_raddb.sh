@@ -16,7 +16,7 @@ n=0 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
 
-echo "1..15"
+echo "1..17"
 "$top/tests/fixtures/mkca" "$dir/ca" 1 1 no >/dev/null 2>&1 || { echo "Bail out! mkca failed"; exit 1; }
 mk() { "$top/tests/fixtures/mkraddb" "$dir/raddb" "$top" "$build/rlm_acme_rats/.libs" 1812 1813 6379 "$dir/ca"; }
 check() { freeradius -XC -d "$dir/raddb" > "$dir/xc.log" 2>&1; }
@@ -48,13 +48,30 @@ bad "grace below fresh is refused" 's/grace = 43200/grace = 60/' 'grace (60) >= 
 bad "a missing issuer_certs file is refused" \
 	's|issuer_certs = .*|issuer_certs = /nonexistent/issuer.pem|' 'issuer_certs'
 
+# The module reads its own dictionary: raddb/dictionary stays Debian's. An
+# older installation that $INCLUDEs it there keeps working; a dictionary
+# setting that names no readable file is refused with the path.
 mk
-# shellcheck disable=SC2016 # FreeRADIUS's $INCLUDE, not a shell expansion
-sed -i '/\$INCLUDE dictionary.acme_rats/d' "$dir/raddb/dictionary"
-if ! check && grep -q 'attribute TLS-Client-Cert-1.3.6.1.4.1.59371.1.1 is not defined' "$dir/xc.log"; then
-	ok "without dictionary.acme_rats the module refuses to start"
+if ! grep -q 'dictionary.acme_rats' "$dir/raddb/dictionary" && check &&
+	grep -q 'Configuration appears to be OK' "$dir/xc.log"; then
+	ok "the module loads dictionary.acme_rats itself, raddb/dictionary untouched"
 else
-	not_ok "without dictionary.acme_rats the module refuses to start" "$(tail -5 "$dir/xc.log")"
+	not_ok "the module loads dictionary.acme_rats itself" "$(tail -5 "$dir/xc.log")"
+fi
+# shellcheck disable=SC2016 # FreeRADIUS's $INCLUDE, not a shell expansion
+printf '\n$INCLUDE dictionary.acme_rats\n' >>"$dir/raddb/dictionary"
+if check && grep -q 'Configuration appears to be OK' "$dir/xc.log"; then
+	ok "a raddb/dictionary that already includes dictionary.acme_rats still loads"
+else
+	not_ok "a raddb/dictionary that already includes dictionary.acme_rats still loads" "$(tail -5 "$dir/xc.log")"
+fi
+mk
+sed -i 's|^\(\tissuer_certs = .*\)$|\tdictionary = /nonexistent/dictionary.acme_rats\n\1|' \
+	"$dir/raddb/mods-available/acme_rats"
+if ! check && grep -q 'Unable to check file "/nonexistent/dictionary.acme_rats"' "$dir/xc.log"; then
+	ok "a dictionary setting naming a missing file is refused"
+else
+	not_ok "a dictionary setting naming a missing file is refused" "$(tail -5 "$dir/xc.log")"
 fi
 
 # EAP-TLS must run check-eap-tls and allow no chain longer than verify_depth = 1.
@@ -159,11 +176,10 @@ if grep -q '# local change' "$dir/etc/mods-available/acme_rats" &&
 else
 	not_ok "install-raddb keeps a locally changed file" "$(cat "$dir/install2.log")"
 fi
-if [ "$(grep -c 'INCLUDE dictionary.acme_rats' "$dir/etc/dictionary")" = 1 ] &&
-	grep -q 'Site-Local' "$dir/etc/dictionary" &&
+if [ "$(cat "$dir/etc/dictionary")" = "$(printf 'ATTRIBUTE\tSite-Local\t3000\tstring')" ] &&
 	cmp -s "$top/raddb/sites-available/check-eap-tls" "$dir/etc/sites-available/check-eap-tls"; then
-	ok "install-raddb adds the dictionary include once and keeps the local dictionary"
+	ok "install-raddb leaves raddb/dictionary alone"
 else
-	not_ok "install-raddb adds the dictionary include once" "$(cat "$dir/etc/dictionary")"
+	not_ok "install-raddb leaves raddb/dictionary alone" "$(cat "$dir/etc/dictionary")"
 fi
 exit $((failed > 0))

@@ -473,8 +473,6 @@ openssl x509 -req -in server.csr -CA /etc/acme-rats/ca/root-ca.crt \
 	-days 825 -extfile ext.cnf -out server.crt 2>/dev/null
 chgrp freerad server.key && chmod 0640 server.key
 ' >>"$work/check.log" 2>&1
-# shellcheck disable=SC2016 # FreeRADIUS's $INCLUDE, not a shell expansion
-printf '\n$INCLUDE dictionary.acme_rats\n' >>"$rd/dictionary"
 # shellcheck disable=SC2016 # FreeRADIUS's $INCLUDE, ${certdir} and ${confdir}, written literally
 sed -i -e '/^\ttls-config tls-common {/,/^\t}/ {
 	s|^\(\t\tprivate_key_file\) = .*|\1 = ${certdir}/acme-rats/server.key|

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The live event stream for the page: GET /api/events answers
+ * text/event-stream. Each answer holds (on a worker thread, so that no HTTP
+ * thread waits) until the stream has entries newer than the client's
+ * Last-Event-ID, or stream_hold passes, then ends; EventSource reconnects
+ * at once ("retry"), sending the id of the last entry it got. A first
+ * request (no Last-Event-ID) gets the last entries at once. Nothing is lost
+ * between answers: every entry newer than the id is sent.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "console.h"
+#include "log.h"
+#include "parse.h"
+
+#define RECENT_MAX	200
+#define FIRST_MAX	20
+#define POLL_MS		150
+#define RETRY_MS	200
+
+int console_id_cmp(const char *a, const char *b)
+{
+	unsigned long long am = strtoull(a, NULL, 10), bm = strtoull(b, NULL, 10);
+	const char *ad = strchr(a, '-'), *bd = strchr(b, '-');
+	unsigned long long as = ad ? strtoull(ad + 1, NULL, 10) : 0;
+	unsigned long long bs = bd ? strtoull(bd + 1, NULL, 10) : 0;
+
+	if (am != bm)
+		return am < bm ? -1 : 1;
+	return as != bs ? (as < bs ? -1 : 1) : 0;
+}
+
+json_t *console_event_json(const ar_store_event_t *e)
+{
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:s}", "id", e->id, "type", e->type,
+			 "device", e->device, "status", e->status, "reason", e->reason,
+			 "serial", e->serial, "ts", (json_int_t)e->ts, "source", e->source);
+}
+
+/* The stream id the client got last (Last-Event-ID), or "". */
+static void last_id(const ar_http_req_t *req, char *out, size_t size)
+{
+	console_event_id_parse(ar_http_header(req, "Last-Event-ID"), out, size);
+}
+
+/* Entries [0, n) newest first; append those newer than @after, oldest first. */
+static int append(ar_buf_t *b, const ar_store_event_t *evs, int n, const char *after, int max)
+{
+	int i, first = n - 1, sent = 0;
+	json_t *ev;
+	char *data;
+
+	if (!after[0] && n > max)
+		first = max - 1;
+	for (i = first; i >= 0; i--) {
+		if (after[0] && console_id_cmp(evs[i].id, after) <= 0)
+			continue;
+		ev = console_event_json(&evs[i]);
+		data = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+		json_decref(ev);
+		if (!data || ar_buf_printf(b, "id: %s\nevent: fleet\ndata: %s\n\n", evs[i].id,
+					   data) != AR_OK) {
+			free(data);
+			return -1;
+		}
+		free(data);
+		sent++;
+	}
+	return sent;
+}
+
+static void stream(console_t *c, const ar_http_req_t *req, ar_http_resp_t *resp)
+{
+	ar_store_event_t *evs = calloc(RECENT_MAX, sizeof(*evs));
+	char after[AR_STORE_EVENT_ID_MAX + 1];
+	int64_t until = ar_mono_ms() + c->conf.stream_hold;
+	ar_err_t err = { 0 };
+	ar_store_t *st = daemon_store(&c->stores, &err);
+	ar_buf_t b;
+	int n, sent = 0;
+
+	ar_buf_init(&b, 4 * 1024 * 1024);
+	last_id(req, after, sizeof(after));
+	if (!evs || !st || ar_buf_printf(&b, "retry: %d\n\n", RETRY_MS) != AR_OK)
+		goto fail;
+	for (;;) {
+		n = ar_store_event_recent(st, evs, RECENT_MAX, &err);
+		if (n < 0)
+			goto fail;
+		sent = append(&b, evs, n, after, FIRST_MAX);
+		if (sent < 0)
+			goto fail;
+		if (sent > 0 || !after[0] || ar_mono_ms() >= until)
+			break;
+		usleep(POLL_MS * 1000);
+	}
+	/* Nothing to send yet: an id all the same, so that the next request waits for news. */
+	if (!sent && !after[0] &&
+	    ar_buf_printf(&b, "id: %s\nevent: hello\ndata: {}\n\n", n > 0 ? evs[0].id : "0-0") != AR_OK)
+		goto fail;
+	if (!sent && after[0] && ar_buf_printf(&b, ": idle\n\n") != AR_OK)
+		goto fail;
+	ar_http_resp_text(resp, 200, "text/event-stream; charset=utf-8", b.data, b.len);
+	goto out;
+fail:
+	ar_warn("event=console.stream_failed error=\"%s\"", err.code ? err.msg : "out of memory");
+	ar_http_resp_header(resp, "Retry-After", "2");
+	ar_http_resp_problem(resp, 503, CONSOLE_PROBLEM "unavailable", "the event stream cannot "
+			     "be read; retry");
+out:
+	ar_buf_free(&b);
+	free(evs);
+}
+
+void console_events(console_t *c, const ar_http_req_t *req, ar_http_resp_t *resp)
+{
+	console_session_t s;
+
+	console_secure_headers(resp);
+	if (!console_session(c, req, 0, &s, resp))
+		return;
+	if (ar_http_resp_defer(req, resp) == 0)
+		return;
+	stream(c, req, resp);
+}

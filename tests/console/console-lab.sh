@@ -1,0 +1,60 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
+# shellcheck disable=SC2154,SC2034 # sourced after tests/lab/lab.sh (work, top_src, top_build, redis_port, vurl); sets what the tests read
+#
+# acme-rats-console in the test lab, sourced after tests/lab/lab.sh and a
+# running verifier (lab_verifier):
+#
+#   console_up   users viewer1 (viewer), noc1 (noc), soc1 (soc), each with the
+#                password "$console_pw", made by acme-rats-ctl console-user add;
+#                the console on a free port, TLS with the verifier's test
+#                certificate, its SOC API client with the verifier's token.
+#                Sets $console_port, $console_url, $console_ca.
+
+console_pw=correct-horse-$$
+ctl=$top_build/tools/acme-rats-ctl
+
+console_up() {
+	local u
+	mkdir -p "$work/console"
+	for u in viewer1:viewer noc1:noc soc1:soc; do
+		echo "$console_pw" | "$ctl" --users "$work/console/users" console-user add \
+			"${u%%:*}" "${u##*:}" >/dev/null || bail "acme-rats-ctl console-user add failed"
+	done
+	console_port=$(free_port) || bail "no free port"
+	console_url=https://127.0.0.1:$console_port
+	console_ca=$work/v/ca.crt
+	cat >"$work/console/console.conf" <<CONF
+[server]
+listen = 127.0.0.1
+port = $console_port
+tls_cert = $work/v/verifier.crt
+tls_key = $work/v/verifier.key
+threads = 2
+timeout = 10s
+
+[console]
+users_file = $work/console/users
+www_dir = $top_src/console/www
+login_failures = 5
+login_window = 5m
+stream_hold = 3s
+renew_before = 3m
+workers = 4
+
+[soc]
+verifier_url = $vurl
+token_file = $work/v/soc-token
+verifier_ca = $work/v/ca.crt
+
+[redis]
+host = 127.0.0.1
+port = $redis_port
+
+[log]
+level = info
+CONF
+	lab_bg "$work/console.log" "${lab_launch[@]}" "$top_build/console/acme-rats-console" \
+		-c "$work/console/console.conf"
+	wait_tcp "$console_port" 50 || bail "acme-rats-console did not start"
+}

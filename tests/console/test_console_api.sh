@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# The console's API without a browser (TAP), against a real redis-server,
+# acme-rats-verifier and acme-rats-console: what a stolen page, a forged
+# request or a user of the wrong role can and cannot do.
+#
+#   - no session: 401; a wrong password: 401; five wrong passwords lock the
+#     user out (429), even with the right one next;
+#   - the session cookie is HttpOnly, Secure, SameSite=Strict; every answer
+#     carries the Content-Security-Policy (no inline script) and refuses
+#     framing; API JSON is never cached;
+#   - a viewer cannot flag (403), a NOC user cannot flag, a SOC user cannot
+#     disconnect - and the store shows nothing changed;
+#   - a SOC action without the CSRF token, with a wrong one, from another
+#     Origin or none: 403, nothing changed;
+#   - the SOC user flags: the verifier's verdict names the console user, the
+#     console logs the user; the NOC user's disconnect is an event whose
+#     source is the console user; the event stream (SSE) carries both;
+#   - after logout the cookie is worthless.
+set -u
+lab_name=console-api
+# shellcheck source=tests/lab/lab.sh
+. "${AR_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lab/lab.sh"
+# shellcheck source=tests/console/console-lab.sh
+. "$top_src/tests/console/console-lab.sh"
+
+command -v curl >/dev/null || bail "curl is missing: run scripts/setup"
+# shellcheck disable=SC2119 # no extra redis-server arguments
+lab_redis
+lab_verifier
+console_up
+cat >"$work/ctl.conf" <<CONF
+[redis]
+host = 127.0.0.1
+port = $redis_port
+[soc]
+verifier_url = $vurl
+token_file = $work/v/soc-token
+verifier_ca = $work/v/ca.crt
+CONF
+
+dev=SUB-0042
+origin=$console_url
+
+# req METHOD PATH [BODY [CURL ARGS...]]: status in $st, headers in $work/h, body in $work/b.
+req() {
+	local method=$1 path=$2 body=${3:-}
+	shift 3 2>/dev/null || shift $#
+	local data=()
+	[ -n "$body" ] && data=(-H 'Content-Type: application/json' --data "$body")
+	st=$(curl -s --cacert "$console_ca" -X "$method" -D "$work/h" -o "$work/b" \
+		-w '%{http_code}' "${data[@]}" "$@" "$console_url$path")
+}
+
+# login USER PASSWORD: cookie jar $work/jar.USER, CSRF token in $csrf.
+login() {
+	req POST /api/login "{\"user\":\"$1\",\"password\":\"$2\"}" -H "Origin: $origin" \
+		-c "$work/jar.$1"
+	csrf=$(sed -n 's/.*"csrf":"\([^"]*\)".*/\1/p' "$work/b")
+}
+
+# as USER METHOD PATH BODY [CURL ARGS...]: a request in USER's session, with its CSRF token and Origin.
+as() {
+	local u=$1
+	shift
+	req "$1" "$2" "${3:-}" -b "$work/jar.$u" -H "X-CSRF-Token: ${tok[$u]}" -H "Origin: $origin" \
+		"${@:4}"
+}
+
+verdict_of() { "$ctl" -c "$work/ctl.conf" --json device "$dev" 2>/dev/null |
+	/usr/bin/python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["verdict"], separators=(",", ":")))'; }
+events_json() { "$ctl" -c "$work/ctl.conf" --json events --count 50; }
+
+# A device the store knows of: the SOC API records its posture.
+"$ctl" -c "$work/ctl.conf" flag "$dev" affirming --reason seed >/dev/null ||
+	bail "acme-rats-ctl flag cannot reach the verifier"
+
+no() { ! "$@"; }
+
+# --- no session, wrong password -------------------------------------
+req GET /api/devices ""
+check "no session: GET /api/devices is 401" [ "$st" = 401 ]
+req GET /api/events ""
+check "no session: the event stream is 401" [ "$st" = 401 ]
+login soc1 "wrong-$console_pw"
+check "a wrong password is refused (401)" [ "$st" = 401 ]
+check "the refusal sets no cookie" no grep -qi '^set-cookie' "$work/h"
+req POST /api/login "{\"user\":\"soc1\",\"password\":\"$console_pw\"}" -H "Origin: https://evil.example"
+check "a login posted from another Origin is refused (403)" [ "$st" = 403 ]
+
+# --- logins, cookie attributes, headers -----------------------------------------
+declare -A tok
+for u in soc1 noc1; do
+	login "$u" "$console_pw"
+	[ "$st" = 200 ] || bail "$u cannot log in ($st): $(cat "$work/b")"
+	tok[$u]=$csrf
+done
+cookie=$(grep -i '^set-cookie:' "$work/h" | tr -d '\r')
+check "the session cookie is HttpOnly" grep -q 'HttpOnly' <<<"$cookie"
+check "the session cookie is Secure" grep -q 'Secure' <<<"$cookie"
+check "the session cookie is SameSite=Strict" grep -q 'SameSite=Strict' <<<"$cookie"
+check "the CSRF token is 43 characters" [ ${#csrf} = 43 ]
+# A user added while the console runs.
+echo "$console_pw" | "$ctl" --users "$work/console/users" console-user add viewer2 viewer >/dev/null
+login viewer2 "$console_pw"
+check "a user added while the console runs can log in" [ "$st" = 200 ]
+tok[viewer2]=$csrf
+
+req GET / ""
+check "the page carries a Content-Security-Policy without inline script" \
+	grep -qi "^content-security-policy: default-src 'none'; script-src 'self';" "$work/h"
+check "the page refuses framing (X-Frame-Options: DENY)" grep -qi '^x-frame-options: DENY' "$work/h"
+check "the page has no inline script" no grep -qi '<script>' "$work/b"
+as soc1 GET /api/devices
+check "a SOC user sees the devices (200)" [ "$st" = 200 ]
+check "the device list names $dev" grep -q "\"device\":\"$dev\"" "$work/b"
+check "API JSON is not cached (Cache-Control: no-store)" grep -qi '^cache-control: no-store' "$work/h"
+check "API JSON carries the CSP too" grep -qi '^content-security-policy:' "$work/h"
+
+# --- roles ----------------------------------------------------------------------
+flag='{"status":"contraindicated","reason":"EDR alert 4711"}'
+as viewer2 POST "/api/devices/$dev/verdict" "$flag"
+check "a viewer cannot flag (403)" [ "$st" = 403 ]
+as noc1 POST "/api/devices/$dev/verdict" "$flag"
+check "a NOC user cannot flag (403)" [ "$st" = 403 ]
+check "after both refusals the device has no verdict" [ "$(verdict_of)" = null ]
+as viewer2 POST "/api/devices/$dev/disconnect" '{"reason":"x"}'
+check "a viewer cannot disconnect (403)" [ "$st" = 403 ]
+as soc1 POST "/api/devices/$dev/disconnect" '{"reason":"x"}'
+check "a SOC user cannot disconnect (403)" [ "$st" = 403 ]
+check "the refusals wrote no disconnect event" no grep -q '"source":"console/' <(events_json)
+check "each refusal is logged with the user" grep -q 'event=console.denied user=soc1 role=soc action=disconnect' "$work/console.log"
+
+# --- CSRF -----------------------------------------------------------------------
+req POST "/api/devices/$dev/verdict" "$flag" -b "$work/jar.soc1" -H "Origin: $origin"
+check "a SOC action without the CSRF token is refused (403)" [ "$st" = 403 ]
+req POST "/api/devices/$dev/verdict" "$flag" -b "$work/jar.soc1" -H "Origin: $origin" \
+	-H "X-CSRF-Token: ${tok[noc1]}"
+check "a SOC action with another session's CSRF token is refused (403)" [ "$st" = 403 ]
+req POST "/api/devices/$dev/verdict" "$flag" -b "$work/jar.soc1" -H "X-CSRF-Token: ${tok[soc1]}"
+check "a SOC action without an Origin is refused (403)" [ "$st" = 403 ]
+req POST "/api/devices/$dev/verdict" "$flag" -b "$work/jar.soc1" -H "X-CSRF-Token: ${tok[soc1]}" \
+	-H "Origin: https://evil.example"
+check "a SOC action from another Origin is refused (403)" [ "$st" = 403 ]
+check "after the forged requests the device has no verdict" [ "$(verdict_of)" = null ]
+long=$(printf 'x%.0s' $(seq 1 141))
+as soc1 POST "/api/devices/$dev/verdict" "{\"status\":\"warning\",\"reason\":\"$long\"}"
+check "a reason over 140 characters is refused (400)" [ "$st" = 400 ]
+as soc1 POST "/api/devices/$dev/verdict" '{"status":"warning","reason":"a\nb"}'
+check "a reason with a control character is refused (400)" [ "$st" = 400 ]
+as soc1 POST "/api/devices/$dev/verdict" '{"status":"revoked","reason":"x"}'
+check "an unknown status is refused (400)" [ "$st" = 400 ]
+check "after the refused requests the device has no verdict" [ "$(verdict_of)" = null ]
+
+# --- the actions themselves -------------------------------------------------------
+as soc1 POST "/api/devices/$dev/verdict" "$flag"
+check "the SOC user flags $dev (200)" [ "$st" = 200 ]
+flagged() {
+	local v
+	v=$(verdict_of)
+	grep -q '"status":"contraindicated"' <<<"$v" &&
+		grep -q '"reason":"EDR alert 4711 (console user soc1)"' <<<"$v"
+}
+check "the verdict is contraindicated and names the console user" flagged
+check "the console logs the flag with the user" \
+	grep -q "event=console.flag user=soc1 role=soc device=$dev status=contraindicated" "$work/console.log"
+as noc1 POST "/api/devices/$dev/disconnect" '{"reason":"rogue session"}'
+check "the NOC user requests a disconnect (202)" [ "$st" = 202 ]
+check "the disconnect event's source is the console user" grep -q '"source":"console/noc1"' <(events_json)
+check "the console logs the disconnect with the user" \
+	grep -q "event=console.disconnect user=noc1 role=noc device=$dev" "$work/console.log"
+as soc1 GET /api/events "" --max-time 10
+check "the event stream is text/event-stream" grep -qi '^content-type: text/event-stream' "$work/h"
+check "the event stream carries the flag" grep -q '"type":"soc_flag"' "$work/b"
+check "the event stream carries the console's disconnect" grep -q '"source":"console/noc1"' "$work/b"
+last=$(sed -n 's/^id: //p' "$work/b" | tail -1)
+as soc1 GET /api/events "" --max-time 10 -H "Last-Event-ID: $last"
+check "a reconnect with Last-Event-ID gets nothing old" no grep -q '^data: {"id"' "$work/b"
+as soc1 POST "/api/devices/$dev/verdict" '{"status":"affirming","reason":"case closed"}'
+cleared() { [ "$st" = 200 ] && [ "$(verdict_of)" = null ]; }
+check "the SOC user clears $dev (200)" cleared
+
+# --- lock-out: per user name and per client address (this address is spent too) ---
+for _ in 1 2 3 4 5; do login viewer1 "guess-$RANDOM"; done
+login viewer1 "$console_pw"
+check "after 5 wrong passwords the right one is refused too (429)" [ "$st" = 429 ]
+check "the lock-out is logged" grep -q 'event=console.login result=limited user=viewer1' \
+	"$work/console.log"
+still() { as noc1 GET /api/me "" && [ "$st" = 200 ]; }
+check "a session opened before the lock-out still works" still
+
+# --- logout -----------------------------------------------------------------------
+as soc1 POST /api/logout ""
+check "logout (200)" [ "$st" = 200 ]
+as soc1 GET /api/devices
+check "after logout the old cookie is refused (401)" [ "$st" = 401 ]
+
+lab_done
