@@ -729,6 +729,7 @@ void challenge_post(acme_req_t *r, const char *path, ar_http_resp_t *resp)
 	chall_result_t *res = NULL;
 	const char *type;
 	size_t idx;
+	int committed;
 
 	if (challenge_path(path, aid, sizeof(aid), &idx) < 0)
 		goto notfound;
@@ -771,9 +772,12 @@ void challenge_post(acme_req_t *r, const char *path, ar_http_resp_t *resp)
 		goto out;
 	}
 	/* The nonce is spent: the challenge leaves "pending" for good. */
-	if (commit_result(r, aid, &authz, authz_text, idx, order, authzs, order_text, res,
-			  resp) < 0)
+	committed = commit_result(r, aid, &authz, authz_text, idx, order, authzs, order_text, res,
+				  resp);
+	if (committed < 0)
 		goto out;
+	if (committed == 1)
+		ca_metrics_challenge(r->ca, json_array_get(json_object_get(authz, "challenges"), idx));
 	answer(r, aid, authz, idx, resp);
 	goto out;
 notfound:

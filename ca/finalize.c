@@ -735,6 +735,7 @@ void order_finalize(acme_req_t *r, const char *id, json_t *order, const char *st
 		"attested=%s profile=%s", id, r->account_id, is->device->value, is->serial,
 		(long long)is->params.lifetime_s, is->has_ext ? ar_status_name(is->ext.status) : "no",
 		is->prof->name);
+	ca_metrics_issued(r->ca, is->prof->name);
 	acme_json(r->ca, resp, 200, order_view(r->ca, id, order));
 out:
 	ar_store_batch_free(b);

@@ -494,6 +494,7 @@ static void api_evidence(verifier_t *v, const char *sid, const ar_http_req_t *re
 	verifier_record_posture(v, &ev, &sm, now, reason);
 	alert_index_device(v, daemon_store(&v->stores, &err), ev.device_id, ev.hostname,
 			   ar_http_peer(req));
+	verifier_metrics_appraisal(v, sm.status);
 	free(jwt);
 	ar_http_resp_json(resp, 200, "application/cmw+json", cmw);
 }

@@ -370,6 +370,7 @@ static void answer(tpm_req_t *t, ar_ear_submod_t *sm, const char *reason, int re
 	ar_info("event=appraisal device=%s status=%s tv=\"%s\" evidence=tpm recorded=%d "
 		"nonce=%.8s... reason=\"%s\"", ar_log_q(dev, sizeof(dev), t->ev.device_id),
 		ar_status_name(sm->status), tv, record, t->nonce, r);
+	verifier_metrics_appraisal(t->v, sm->status);
 	if (record)
 		verifier_record_posture(t->v, &t->ev, sm, now, r);
 	free(jwt);
