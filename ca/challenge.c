@@ -574,8 +574,10 @@ static void apply_result(acme_req_t *r, const char *aid, json_t *authz, size_t i
 		json_object_set_new(ch, "error", json_pack("{s:s+,s:s,s:i}", "type", ACME_ERR,
 			problem, "detail", detail, "status", 400));
 		json_object_set_new(authz, "status", json_string("invalid"));
-		ar_info("event=challenge.refused account=%s authz=%s reason=\"%s\"", r->account_id,
-			aid, detail);
+		char q[1024];
+
+		ar_info("event=challenge.refused account=%s authz=%s reason=%s", r->account_id,
+			aid, ar_log_q(q, sizeof(q), detail));
 	}
 }
 
