@@ -123,10 +123,9 @@ int console_session(console_t *c, const ar_http_req_t *req, int change, console_
 	return 1;
 }
 
-/* The limit entry of @key, a new one when absent (the oldest reused). Locked. */
-static console_limit_t *limit_of(console_t *c, const char *key, int64_t now)
+/* The limit entry of @key, or NULL; expired entries are dropped on the way. Locked. */
+static console_limit_t *limit_find(console_t *c, const char *key, int64_t now)
 {
-	console_limit_t *oldest = &c->limits[0];
 	size_t i;
 
 	for (i = 0; i < CONSOLE_LIMITS_MAX; i++) {
@@ -134,18 +133,48 @@ static console_limit_t *limit_of(console_t *c, const char *key, int64_t now)
 
 		if (l->key[0] && now - l->since_ms > c->conf.login_window)
 			memset(l, 0, sizeof(*l));
-		if (!strcmp(l->key, key))
+		if (l->key[0] && !strcmp(l->key, key))
 			return l;
-		if (!l->key[0] || l->since_ms < oldest->since_ms)
-			oldest = l;
 	}
-	memset(oldest, 0, sizeof(*oldest));
-	snprintf(oldest->key, sizeof(oldest->key), "%s", key);
-	oldest->since_ms = now;
-	return oldest;
+	return NULL;
 }
 
-/* Whether the user or the address has used up its failures; count one more on @fail. */
+/*
+ * The limit entry of @key, a new one when absent. A full table gives up its
+ * oldest entry that is not locked out, and only when every one is, its
+ * oldest: filling the table must not lift a lock-out. Locked.
+ */
+static console_limit_t *limit_of(console_t *c, const char *key, int64_t now)
+{
+	console_limit_t *l = limit_find(c, key, now), *free_slot = NULL, *open = NULL,
+			*oldest = NULL;
+	size_t i;
+
+	if (l)
+		return l;
+	for (i = 0; i < CONSOLE_LIMITS_MAX && !free_slot; i++) {
+		l = &c->limits[i];
+		if (!l->key[0])
+			free_slot = l;
+		else if (l->failures < c->conf.login_failures) {
+			if (!open || l->since_ms < open->since_ms)
+				open = l;
+		} else if (!oldest || l->since_ms < oldest->since_ms) {
+			oldest = l;
+		}
+	}
+	l = free_slot ? free_slot : open ? open : oldest;
+	memset(l, 0, sizeof(*l));
+	snprintf(l->key, sizeof(l->key), "%s", key);
+	l->since_ms = now;
+	return l;
+}
+
+/*
+ * Whether the user or the address has used up its failures; on @fail,
+ * count one more. Only a failure makes an entry: a refused attempt costs
+ * the attacker nothing, so it must not push other entries out.
+ */
 static int limited(console_t *c, const char *user, const char *peer, int fail)
 {
 	char ku[80], kp[80];
@@ -156,9 +185,10 @@ static int limited(console_t *c, const char *user, const char *peer, int fail)
 	snprintf(ku, sizeof(ku), "u:%s", user);
 	snprintf(kp, sizeof(kp), "a:%s", peer);
 	pthread_mutex_lock(&c->lock);
-	lu = limit_of(c, ku, now);
-	lp = limit_of(c, kp, now);
-	over = lu->failures >= c->conf.login_failures || lp->failures >= c->conf.login_failures;
+	lu = fail ? limit_of(c, ku, now) : limit_find(c, ku, now);
+	lp = fail ? limit_of(c, kp, now) : limit_find(c, kp, now);
+	over = (lu && lu->failures >= c->conf.login_failures) ||
+	       (lp && lp->failures >= c->conf.login_failures);
 	if (fail) {
 		lu->failures++;
 		lp->failures++;
@@ -193,10 +223,10 @@ static int lookup(console_t *c, const char *name, cu_user_t *out)
 static int open_session(console_t *c, const cu_user_t *u, ar_http_resp_t *resp,
 			console_session_t *out)
 {
-	console_session_t s;
+	console_session_t s, *mine = NULL;
 	char cookie[160];
 	int64_t now = ar_mono_ms();
-	size_t i;
+	size_t i, n_mine = 0;
 	int rc = -1;
 
 	memset(&s, 0, sizeof(s));
@@ -207,6 +237,20 @@ static int open_session(console_t *c, const cu_user_t *u, ar_http_resp_t *resp,
 	s.created_ms = s.last_ms = now;
 	pthread_mutex_lock(&c->lock);
 	find(c, "", now);	/* drops the expired ones */
+	/* One user holds at most CONSOLE_SESSIONS_PER_USER: a new login ends the
+	 * user's oldest, so no one user can fill the table and lock others out. */
+	for (i = 0; i < CONSOLE_SESSIONS_MAX; i++) {
+		console_session_t *o = &c->sessions[i];
+
+		if (!o->token[0] || strcmp(o->user, s.user))
+			continue;
+		if (!mine || o->created_ms < mine->created_ms)
+			mine = o;
+		n_mine++;
+	}
+	if (n_mine >= CONSOLE_SESSIONS_PER_USER) {
+		OPENSSL_cleanse(mine, sizeof(*mine));	/* zeroes it: the slot is free */
+	}
 	for (i = 0; i < CONSOLE_SESSIONS_MAX && rc < 0; i++) {
 		if (!c->sessions[i].token[0]) {
 			c->sessions[i] = s;

@@ -22,6 +22,7 @@
 
 #define CONSOLE_COOKIE		"ar_console"
 #define CONSOLE_SESSIONS_MAX	1024
+#define CONSOLE_SESSIONS_PER_USER	16	/* a new login ends the user's oldest beyond this */
 #define CONSOLE_TOKEN_LEN	43	/**< base64url of 32 random bytes */
 #define CONSOLE_LIMITS_MAX	512
 

@@ -6,7 +6,9 @@
 # request or a user of the wrong role can and cannot do.
 #
 #   - no session: 401; a wrong password: 401; five wrong passwords lock the
-#     user out (429), even with the right one next;
+#     user out (429), even with the right one next, and refused attempts under
+#     other names do not push the lock-out out of the table; one user holds at
+#     most 16 sessions (a new login ends the oldest);
 #   - the session cookie is HttpOnly, Secure, SameSite=Strict; every answer
 #     carries the Content-Security-Policy (no inline script) and refuses
 #     framing; API JSON is never cached;
@@ -181,6 +183,18 @@ as soc1 POST "/api/devices/$dev/verdict" '{"status":"affirming","reason":"case c
 cleared() { [ "$st" = 200 ] && [ "$(verdict_of)" = null ]; }
 check "the SOC user clears $dev (200)" cleared
 
+# --- one user cannot fill the session table: the 17th login ends the first ---------
+for i in $(seq 1 17); do
+	req POST /api/login "{\"user\":\"viewer1\",\"password\":\"$console_pw\"}" \
+		-H "Origin: $origin" -c "$work/jar.v$i"
+	[ "$st" = 200 ] || break
+done
+check "17 logins of one user all succeed (no 503)" [ "$st" = 200 ]
+req GET /api/me "" -b "$work/jar.v1"
+check "the user's oldest session ended (401), 16 at the most" [ "$st" = 401 ]
+req GET /api/me "" -b "$work/jar.v17"
+check "the newest session works" [ "$st" = 200 ]
+
 # --- lock-out: per user name and per client address (this address is spent too) ---
 for _ in 1 2 3 4 5; do login viewer1 "guess-$RANDOM"; done
 login viewer1 "$console_pw"
@@ -189,6 +203,15 @@ check "the lock-out is logged" grep -q 'event=console.login result=limited user=
 	"$work/console.log"
 still() { as noc1 GET /api/me "" && [ "$st" = 200 ]; }
 check "a session opened before the lock-out still works" still
+# Refused attempts under 600 other names (cheap: no scrypt) must not push the
+# lock-out of the table.
+for i in $(seq 1 600); do
+	curl -s --cacert "$console_ca" -o /dev/null -H "Origin: $origin" \
+		-H 'Content-Type: application/json' --data "{\"user\":\"junk$i\",\"password\":\"x\"}" \
+		"$console_url/api/login"
+done
+login viewer1 "$console_pw"
+check "600 refused logins under other names do not lift the lock-out (429)" [ "$st" = 429 ]
 
 # --- logout -----------------------------------------------------------------------
 as soc1 POST /api/logout ""
