@@ -139,12 +139,21 @@ static void alias_key(char *buf, size_t size, ar_alert_by_t by, const char *valu
 	snprintf(buf, size, "alias:%s:%s", ar_alert_by_name(by), value);
 }
 
-/* Host name: first device to attest with it keeps it (refreshed while it does). */
+/*
+ * Host name: the first device to attest with it keeps it (refreshed while it
+ * does). A second device attesting with a held name makes it ambiguous
+ * (ALIAS_AMBIGUOUS): an alert by that name is then refused (409), never
+ * sent to whichever device claimed it first - a device may report any name,
+ * including its victim's. A device holds one name at a time: attesting with
+ * another gives up the one it held.
+ */
+#define ALIAS_AMBIGUOUS	"*ambiguous"
+
 static void index_hostname(ar_store_t *st, const char *device, const char *hostname)
 {
-	char key[200], host[AR_ALERT_VALUE_MAX + 1], q[160];
+	char key[200], mine[200], host[AR_ALERT_VALUE_MAX + 1], q[160];
 	ar_err_t err = { 0 };
-	char *held = NULL;
+	char *held = NULL, *before = NULL;
 	size_t i;
 	int rc;
 
@@ -156,18 +165,33 @@ static void index_hostname(ar_store_t *st, const char *device, const char *hostn
 		host[i] = (char)tolower((unsigned char)hostname[i]);
 	}
 	host[i] = '\0';
+	snprintf(mine, sizeof(mine), "alias:devhost:%s", device);
+	rc = ar_store_get(st, mine, &before, NULL, &err);
+	if (rc == 1 && strcmp(before, host)) {	/* the name it held before, if still its own */
+		alias_key(key, sizeof(key), AR_ALERT_BY_HOSTNAME, before);
+		if (ar_store_get(st, key, &held, NULL, &err) == 1 && !strcmp(held, device))
+			ar_store_del(st, key, &err);
+		free(held);
+		held = NULL;
+	}
 	alias_key(key, sizeof(key), AR_ALERT_BY_HOSTNAME, host);
-	rc = ar_store_get(st, key, &held, NULL, &err);
+	rc = rc < 0 ? -1 : ar_store_get(st, key, &held, NULL, &err);
 	if (rc == 0)
 		rc = ar_store_set_once(st, key, device, ALIAS_HOST_TTL, &err) < 0 ? -1 : 1;
 	else if (rc == 1 && !strcmp(held, device))
 		rc = ar_store_set(st, key, device, strlen(device), ALIAS_HOST_TTL, &err);
-	else if (rc == 1)
-		ar_warn("event=inventory.hostname_conflict hostname=%s device=%s held_by=%.128s",
-			ar_log_q(q, sizeof(q), host), device, held);
+	else if (rc == 1 && strcmp(held, ALIAS_AMBIGUOUS)) {
+		ar_warn("event=inventory.hostname_conflict hostname=%s device=%s held_by=%.128s "
+			"now=ambiguous", ar_log_q(q, sizeof(q), host), device, held);
+		rc = ar_store_set(st, key, ALIAS_AMBIGUOUS, strlen(ALIAS_AMBIGUOUS), ALIAS_HOST_TTL,
+				  &err);
+	}
+	if (rc >= 0)
+		rc = ar_store_set(st, mine, host, strlen(host), ALIAS_HOST_TTL, &err);
 	if (rc < 0)
 		ar_warn("event=inventory.index_failed device=%s error=\"%s\"", device, err.msg);
 	free(held);
+	free(before);
 }
 
 void alert_index_device(verifier_t *v, ar_store_t *st, const char *device, const char *hostname,
@@ -189,7 +213,7 @@ void alert_index_device(verifier_t *v, ar_store_t *st, const char *device, const
 
 /*
  * The enrolled device a reference names: 1 found (@p device filled),
- * 0 none, -1 store error.
+ * 0 none, 2 a host name more than one device attested with, -1 store error.
  */
 static int lookup_ref(ar_store_t *st, const ar_alert_ref_t *ref, char *device, size_t size,
 		      ar_err_t *err)
@@ -209,7 +233,9 @@ static int lookup_ref(ar_store_t *st, const ar_alert_ref_t *ref, char *device, s
 	alias_key(key, sizeof(key), ref->by, ref->value);
 	rc = ar_store_get(st, key, &held, NULL, err);
 	if (rc == 1) {
-		if (ar_store_device_valid(held, NULL) < 0 || strlen(held) >= size)
+		if (!strcmp(held, ALIAS_AMBIGUOUS))
+			rc = 2;
+		else if (ar_store_device_valid(held, NULL) < 0 || strlen(held) >= size)
 			rc = 0;
 		else
 			snprintf(device, size, "%s", held);
@@ -379,6 +405,11 @@ static int resolve_device(ar_store_t *st, const ar_alert_t *al, char *device, si
 
 	for (i = 0; i < al->nrefs; i++) {
 		rc = lookup_ref(st, &al->refs[i], device, size, err);
+		if (rc == 2)
+			return refuse(r, 409, VERIFIER_PROBLEM "ambiguousDevice", "ambiguous-device",
+				      "more than one device attested with %s %.64s: name the device "
+				      "by its id", ar_alert_by_name(al->refs[i].by),
+				      al->refs[i].value);
 		if (rc != 0)
 			return rc < 0 ? refuse(r, 503, VERIFIER_PROBLEM "unavailable", "store",
 					       "the inventory cannot be read: %s", err->msg) : 0;

@@ -645,6 +645,32 @@ static void test_milder_alert_never_lowers_the_standing_verdict(void **state)
 	assert_int_equal(vd.status, AR_STATUS_WARNING);
 }
 
+/*
+ * A device may report any host name, its victim's included. When a second
+ * device attests with a name another holds, the name resolves to no device:
+ * an alert by it is refused (409), it flags neither - never the squatter
+ * in the victim's place.
+ */
+static void test_hostname_claimed_by_two_devices_flags_neither(void **state)
+{
+	char id[64], *body;
+	ar_store_verdict_t vd;
+	httpc_resp_t r;
+
+	(void)state;
+	enrolled_device("SUB-0317", "victim-ws");	/* the squatter, first */
+	enrolled_device("SUB-0318", "victim-ws");	/* the real owner */
+	body = alert_from("wazuh-alert.json", "id", json_string(fresh_id(id, sizeof(id))),
+			  "agent.name", json_string("victim-ws"), "agent.ip", NULL, NULL);
+	post_signed("wazuh", WAZUH_SECRET, 0, body, &r);
+	expect(&r, 409, "urn:acme-rats:verifier:error:ambiguousDevice");
+	httpc_free(&r);
+	free(body);
+	assert_int_equal(ar_store_verdict_get(t.store, "SUB-0317", &vd, NULL), 0);
+	assert_int_equal(ar_store_verdict_get(t.store, "SUB-0318", &vd, NULL), 0);
+	assert_true(logged("event=inventory.hostname_conflict", "device=SUB-0318", "now=ambiguous"));
+}
+
 static void test_alert_with_bad_hmac_refused_nothing_changes(void **state)
 {
 	char id[64], *body;
@@ -1097,6 +1123,7 @@ int main(void)
 		cmocka_unit_test(test_wazuh_alert_flags_device_like_ctl_flag),
 		cmocka_unit_test(test_elastic_alert_flags_device),
 		cmocka_unit_test(test_milder_alert_never_lowers_the_standing_verdict),
+		cmocka_unit_test(test_hostname_claimed_by_two_devices_flags_neither),
 		cmocka_unit_test(test_alert_with_bad_hmac_refused_nothing_changes),
 		cmocka_unit_test(test_alert_replayed_outside_window_refused),
 		cmocka_unit_test(test_same_alert_id_twice_is_idempotent),
