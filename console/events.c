@@ -53,61 +53,85 @@ static void last_id(const ar_http_req_t *req, char *out, size_t size)
 	console_event_id_parse(ar_http_header(req, "Last-Event-ID"), out, size);
 }
 
-/* Entries [0, n) newest first; append those newer than @after, oldest first. */
-static int append(ar_buf_t *b, const ar_store_event_t *evs, int n, const char *after, int max)
+/* One entry as a server-sent event. */
+static int append_one(ar_buf_t *b, const ar_store_event_t *e)
 {
-	int i, first = n - 1, sent = 0;
-	json_t *ev;
-	char *data;
+	json_t *ev = console_event_json(e);
+	char *data = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+	int rc = data && ar_buf_printf(b, "id: %s\nevent: fleet\ndata: %s\n\n", e->id, data) == AR_OK;
 
-	if (!after[0] && n > max)
-		first = max - 1;
-	for (i = first; i >= 0; i--) {
-		if (after[0] && console_id_cmp(evs[i].id, after) <= 0)
-			continue;
-		ev = console_event_json(&evs[i]);
-		data = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
-		json_decref(ev);
-		if (!data || ar_buf_printf(b, "id: %s\nevent: fleet\ndata: %s\n\n", evs[i].id,
-					   data) != AR_OK) {
-			free(data);
-			return -1;
-		}
-		free(data);
-		sent++;
+	json_decref(ev);
+	free(data);
+	return rc ? 0 : -1;
+}
+
+/*
+ * The entries to send: after @after, oldest first, up to RECENT_MAX (the
+ * browser comes back at once for the rest: nothing is skipped however many
+ * were written); without @after the newest FIRST_MAX. An @after newer than
+ * the stream's newest entry (a forged or stale Last-Event-ID) counts as none,
+ * so it cannot hold a worker for the whole stream_hold again and again.
+ */
+static int send_events(ar_store_t *st, ar_buf_t *b, ar_store_event_t *evs, char *after,
+		       ar_err_t *err)
+{
+	int n, i, first;
+
+	if (after[0]) {
+		n = ar_store_event_after(st, after, evs, RECENT_MAX, err);
+		if (n != 0)
+			goto asc;
+		n = ar_store_event_recent(st, evs, 1, err);
+		if (n < 0 || (n == 1 && console_id_cmp(after, evs[0].id) <= 0))
+			return n < 0 ? -1 : 0;
+		after[0] = '\0';	/* from the future: start afresh */
 	}
-	return sent;
+	n = ar_store_event_recent(st, evs, RECENT_MAX, err);
+	if (n <= 0)
+		return n;
+	first = n > FIRST_MAX ? FIRST_MAX - 1 : n - 1;
+	for (i = first; i >= 0; i--)
+		if (append_one(b, &evs[i]) < 0)
+			return -1;
+	return first + 1;
+asc:
+	for (i = 0; i < n; i++)
+		if (append_one(b, &evs[i]) < 0)
+			return -1;
+	return n;
 }
 
 static void stream(console_t *c, const ar_http_req_t *req, ar_http_resp_t *resp)
 {
 	ar_store_event_t *evs = calloc(RECENT_MAX, sizeof(*evs));
-	char after[AR_STORE_EVENT_ID_MAX + 1];
+	char after[AR_STORE_EVENT_ID_MAX + 1], newest[AR_STORE_EVENT_ID_MAX + 1] = "0-0";
 	int64_t until = ar_mono_ms() + c->conf.stream_hold;
 	ar_err_t err = { 0 };
 	ar_store_t *st = daemon_store(&c->stores, &err);
 	ar_buf_t b;
-	int n, sent = 0;
+	int sent = 0;
 
 	ar_buf_init(&b, 4 * 1024 * 1024);
 	last_id(req, after, sizeof(after));
 	if (!evs || !st || ar_buf_printf(&b, "retry: %d\n\n", RETRY_MS) != AR_OK)
 		goto fail;
 	for (;;) {
-		n = ar_store_event_recent(st, evs, RECENT_MAX, &err);
-		if (n < 0)
-			goto fail;
-		sent = append(&b, evs, n, after, FIRST_MAX);
+		int had_after = after[0] != '\0';
+
+		sent = send_events(st, &b, evs, after, &err);
 		if (sent < 0)
 			goto fail;
-		if (sent > 0 || !after[0] || ar_mono_ms() >= until)
+		if (sent > 0 || !had_after || !after[0] || ar_mono_ms() >= until)
 			break;
 		usleep(POLL_MS * 1000);
 	}
 	/* Nothing to send yet: an id all the same, so that the next request waits for news. */
-	if (!sent && !after[0] &&
-	    ar_buf_printf(&b, "id: %s\nevent: hello\ndata: {}\n\n", n > 0 ? evs[0].id : "0-0") != AR_OK)
-		goto fail;
+	if (!sent && !after[0]) {
+		if (ar_store_event_recent(st, evs, 1, &err) == 1)
+			snprintf(newest, sizeof(newest), "%s", evs[0].id);
+		if (ar_buf_printf(&b, "id: %s\nevent: hello\ndata: {}\n\n", newest) != AR_OK)
+			goto fail;
+	}
 	if (!sent && after[0] && ar_buf_printf(&b, ": idle\n\n") != AR_OK)
 		goto fail;
 	ar_http_resp_text(resp, 200, "text/event-stream; charset=utf-8", b.data, b.len);

@@ -734,6 +734,15 @@ int ar_store_event_claim(ar_store_t *s, const char *group, const char *consumer,
 
 /** Up to @p max most recent entries, newest first (XREVRANGE). @return count or -1. */
 int ar_store_event_recent(ar_store_t *s, ar_store_event_t *out, size_t max, ar_err_t *err);
+
+/**
+ * Up to @p max entries written after the entry @p after ("<ms>-<seq>"),
+ * oldest first (XRANGE with an exclusive start): a reader that goes on from
+ * the last id it got misses nothing, however many were written meanwhile
+ * (unless the stream was trimmed past it). @return count or -1.
+ */
+int ar_store_event_after(ar_store_t *s, const char *after, ar_store_event_t *out, size_t max,
+			 ar_err_t *err);
 /** @} */
 
 /*

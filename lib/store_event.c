@@ -324,3 +324,38 @@ int ar_store_event_recent(ar_store_t *s, ar_store_event_t *out, size_t max, ar_e
 	freeReplyObject(r);
 	return rc;
 }
+
+int ar_store_event_after(ar_store_t *s, const char *after, ar_store_event_t *out, size_t max,
+			 ar_err_t *err)
+{
+	char key[KEY_MAX], start[AR_STORE_EVENT_ID_MAX + 2];
+	cmd_t cmd;
+	redisReply *r;
+	size_t i;
+	int rc;
+
+	if (store_glob_key(s, key, sizeof(key), "events", err) < 0)
+		return -1;
+	for (i = 0; after[i]; i++) {
+		if (!((after[i] >= '0' && after[i] <= '9') || after[i] == '-') ||
+		    i >= AR_STORE_EVENT_ID_MAX)
+			return ar_err_set(err, AR_ERR_MALFORMED, "store: bad stream id");
+	}
+	if (i == 0)
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: bad stream id");
+	if (max == 0)
+		return 0;
+	snprintf(start, sizeof(start), "(%s", after);
+	store_cmd_start(&cmd, "XRANGE");
+	store_cmd_arg(&cmd, key);
+	store_cmd_arg(&cmd, start);
+	store_cmd_arg(&cmd, "+");
+	store_cmd_arg(&cmd, "COUNT");
+	store_cmd_int(&cmd, count_arg(max));
+	r = store_get(s, &cmd, err);
+	if (!r)
+		return -1;
+	rc = events_from_list(s, r, out, max, err);
+	freeReplyObject(r);
+	return rc;
+}

@@ -213,6 +213,19 @@ done
 login viewer1 "$console_pw"
 check "600 refused logins under other names do not lift the lock-out (429)" [ "$st" = 429 ]
 
+# --- the live stream misses nothing in a burst; a forged id holds no worker ---------
+as soc1 GET /api/events "" --max-time 10
+mark=$(sed -n 's/^id: //p' "$work/b" | tail -1)
+"$ctl" -c "$work/ctl.conf" flag "$dev" warning --reason "burst marker" >/dev/null
+for _ in $(seq 1 250); do "$ctl" -c "$work/ctl.conf" disconnect "$dev" >/dev/null; done
+as soc1 GET /api/events "" --max-time 10 -H "Last-Event-ID: $mark"
+check "250 events after it, the stream still delivers the one after Last-Event-ID first" \
+	grep -q 'burst marker' "$work/b"
+t0=$(date +%s%3N)
+as soc1 GET /api/events "" --max-time 10 -H "Last-Event-ID: 99999999999999-0"
+quick() { [ $(($(date +%s%3N) - t0)) -lt 2000 ] && grep -q '^id: ' "$work/b"; }
+check "a Last-Event-ID from the future is answered at once, from the newest events" quick
+
 # --- logout -----------------------------------------------------------------------
 as soc1 POST /api/logout ""
 check "logout (200)" [ "$st" = 200 ]
