@@ -35,18 +35,6 @@ static struct {
 	char		*ecc_ek_pub, *ecc_ak_pub;
 } t;
 
-static int setup_failed(const char *step)
-{
-	size_t n;
-	char *log = (char *)tpmlab_read(&t.tpm, "commands.log", &n);
-
-	fprintf(stderr, "# setup failed: %s\n", step);
-	if (log)
-		fprintf(stderr, "# commands.log:\n%s\n", n > 3000 ? log + n - 3000 : log);
-	free(log);
-	return -1;
-}
-
 /* A file of the TPM's directory in base64url; TPM2B_PUBLIC files lose their size. */
 static char *b64_of(const char *file, int public_area)
 {
@@ -173,6 +161,20 @@ static void assert_not_enrolled(const char *device)
 	assert_int_equal(ar_tpm_registry_get(t.store, device, &e, NULL), AR_TPM_AK_NOT_ENROLLED);
 }
 
+/* @device, enrolled with t.identity, offers @ak and @ek (@cert): refused with
+ * @status and the problem @type naming @detail, and nothing is enrolled. */
+static void enroll_refused(const char *device, const char *ak, const char *ek, const char *cert,
+			   long status, const char *type, const char *detail)
+{
+	json_t *p;
+
+	assert_int_equal(evfix_enroll(t.store, device, t.identity), 1);
+	p = enroll(device, ak, ek, cert, status);
+	assert_problem(p, type, detail);
+	json_decref(p);
+	assert_not_enrolled(device);
+}
+
 static void test_tpm_enrolment_end_to_end(void **state)
 {
 	json_t *chal, *res;
@@ -217,20 +219,14 @@ static void test_tpm_enrolment_with_an_ecc_ek_and_a_registered_ek_public(void **
 
 static void test_ek_public_without_certificate_not_registered_refused(void **state)
 {
-	json_t *p;
-
 	(void)state;
-	assert_int_equal(evfix_enroll(t.store, "LAPTOP-NOCERT", t.identity), 1);
-	p = enroll("LAPTOP-NOCERT", t.ak2_pub, t.ek_pub, NULL, 403);
-	assert_problem(p, "ekNotRegistered", "tpm_ek_not_registered");
-	json_decref(p);
-	assert_not_enrolled("LAPTOP-NOCERT");
+	enroll_refused("LAPTOP-NOCERT", t.ak2_pub, t.ek_pub, NULL, 403, "ekNotRegistered",
+		       "tpm_ek_not_registered");
 }
 
 static void test_ek_certificate_from_untrusted_root_refused(void **state)
 {
 	char *cert;
-	json_t *p;
 
 	(void)state;
 	/* A certificate for the same EK key, issued by a CA the verifier does not trust. */
@@ -244,37 +240,24 @@ static void test_ek_certificate_from_untrusted_root_refused(void **state)
 				    "-CAkey rogue.key -days 2 -outform DER -out rogue-ek.der"), 0);
 	cert = b64_of("rogue-ek.der", 0);
 	assert_non_null(cert);
-	assert_int_equal(evfix_enroll(t.store, "LAPTOP-ROGUE", t.identity), 1);
-	p = enroll("LAPTOP-ROGUE", t.ak2_pub, t.ek_pub, cert, 403);
-	assert_problem(p, "ekUntrusted", "does not chain to a trusted EK root");
-	json_decref(p);
-	assert_not_enrolled("LAPTOP-ROGUE");
+	enroll_refused("LAPTOP-ROGUE", t.ak2_pub, t.ek_pub, cert, 403, "ekUntrusted",
+		       "does not chain to a trusted EK root");
 	free(cert);
 }
 
 static void test_ek_public_not_matching_certificate_refused(void **state)
 {
-	json_t *p;
-
 	(void)state;
 	/* The genuine certificate, beside an EK-like key of the same TPM that it does not certify. */
-	assert_int_equal(evfix_enroll(t.store, "LAPTOP-SWAP", t.identity), 1);
-	p = enroll("LAPTOP-SWAP", t.ak2_pub, t.other_ek_pub, t.ek_cert, 400);
-	assert_problem(p, "ekMismatch", "not the key of the EK certificate");
-	json_decref(p);
-	assert_not_enrolled("LAPTOP-SWAP");
+	enroll_refused("LAPTOP-SWAP", t.ak2_pub, t.other_ek_pub, t.ek_cert, 400, "ekMismatch",
+		       "not the key of the EK certificate");
 }
 
 static void test_ak_not_restricted_refused(void **state)
 {
-	json_t *p;
-
 	(void)state;
-	assert_int_equal(evfix_enroll(t.store, "LAPTOP-UNR", t.identity), 1);
-	p = enroll("LAPTOP-UNR", t.unrestricted_pub, t.ek_pub, t.ek_cert, 400);
-	assert_problem(p, "akNotRestricted", "tpm_ak_not_restricted");
-	json_decref(p);
-	assert_not_enrolled("LAPTOP-UNR");
+	enroll_refused("LAPTOP-UNR", t.unrestricted_pub, t.ek_pub, t.ek_cert, 400, "akNotRestricted",
+		       "tpm_ak_not_restricted");
 }
 
 static void test_activation_with_wrong_secret_refused(void **state)
@@ -325,15 +308,10 @@ static void test_activation_replayed_refused(void **state)
 
 static void test_ak_enrolled_for_another_device_refused(void **state)
 {
-	json_t *p;
-
 	(void)state;
 	/* LAPTOP-1's AK (enrolled above), offered for another device. */
-	assert_int_equal(evfix_enroll(t.store, "LAPTOP-THIEF", t.identity), 1);
-	p = enroll("LAPTOP-THIEF", t.ak_pub, t.ek_pub, t.ek_cert, 409);
-	assert_problem(p, "akEnrolledForAnotherDevice", "enrolled for another device");
-	json_decref(p);
-	assert_not_enrolled("LAPTOP-THIEF");
+	enroll_refused("LAPTOP-THIEF", t.ak_pub, t.ek_pub, t.ek_cert, 409,
+		       "akEnrolledForAnotherDevice", "enrolled for another device");
 }
 
 static void test_device_enrolled_with_another_ak_refused(void **state)
@@ -467,7 +445,7 @@ static int setup(void **state)
 	    lab_tmpdir(t.v.dir, sizeof(t.v.dir)) < 0)
 		return -1;
 	if (tpmlab_start(&t.tpm) < 0)
-		return setup_failed("swtpm");
+		return tpmlab_setup_failed(&t.tpm, "swtpm");
 	/* The device's keys, one object at a time (no resource manager). */
 	if (tpmlab_run(&t.tpm, "tpm2_nvread 0x01c00002 -o ekcert.der") != 0 ||
 	    tpmlab_run(&t.tpm, "tpm2_createek -c ek.ctx -G rsa -u ek.pub") != 0 ||
@@ -487,7 +465,7 @@ static int setup(void **state)
 		       "-r unrestricted.priv") != 0 ||
 	    tpmlab_run(&t.tpm, "dd if=ekecc.pub of=ekecc.tpmt bs=1 skip=2 2>/dev/null && "
 		       "sha256sum ekecc.tpmt | cut -c1-64 > ek-registered.txt") != 0)
-		return setup_failed("device keys");
+		return tpmlab_setup_failed(&t.tpm, "device keys");
 	t.ek_pub = b64_of("ek.pub", 1);
 	t.ek_cert = b64_of("ekcert.der", 0);
 	t.ak_pub = b64_of("ak.pub", 1);

@@ -55,18 +55,6 @@ static struct {
 	char		key_jkt[AR_JWK_THUMBPRINT_LEN + 1];
 } t;
 
-static int setup_failed(const char *step)
-{
-	size_t n;
-	char *log = (char *)tpmlab_read(&t.tpm, "commands.log", &n);
-
-	fprintf(stderr, "# setup failed: %s\n", step);
-	if (log)
-		fprintf(stderr, "# commands.log:\n%s\n", n > 3000 ? log + n - 3000 : log);
-	free(log);
-	return -1;
-}
-
 /* A boot of the device: measured boot and IMA extended (after a TPM reset unless first). */
 static int boot(const char *kernel, int secure_boot, const char *intruder)
 {
@@ -230,18 +218,18 @@ static int setup(void **state)
 	(void)state;
 	if (lab_init() < 0 || lab_redis_start(&t.redis) < 0 ||
 	    lab_tmpdir(t.v.dir, sizeof(t.v.dir)) < 0 || tpmlab_start(&t.tpm) < 0)
-		return setup_failed("redis, swtpm");
+		return tpmlab_setup_failed(&t.tpm, "redis, swtpm");
 	snprintf(t.gen, sizeof(t.gen), "%s/tests/tpm/tpm_gen", vtest_top("AR_TOP_BUILDDIR"));
 	if (boot(KERNEL, 1, NULL) < 0)
-		return setup_failed("boot");
+		return tpmlab_setup_failed(&t.tpm, "boot");
 	if (device_keys() < 0)
-		return setup_failed("keys");
+		return tpmlab_setup_failed(&t.tpm, "keys");
 	so.port = t.redis.port;
 	t.store = ar_store_open(&so, NULL);
 	if (!t.store || enroll(DEVICE, "ak.pub") < 0 || enroll(DEVICE_B, "akb.pub") < 0)
-		return setup_failed("enrolment");
+		return tpmlab_setup_failed(&t.tpm, "enrolment");
 	if (start_verifier() < 0)
-		return setup_failed("verifier");
+		return tpmlab_setup_failed(&t.tpm, "verifier");
 	return 0;
 }
 
