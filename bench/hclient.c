@@ -377,15 +377,20 @@ static int read_body(hc_t *c, const char *method, http_resp_t *out, int chunked,
 	}
 }
 
-static int send_request(hc_t *c, const char *method, const char *path, const char *ctype,
-			const void *body, size_t len, ar_err_t *err)
+static int send_request(hc_t *c, const char *method, const char *path, const char *const *headers,
+			const char *ctype, const void *body, size_t len, ar_err_t *err)
 {
 	ar_buf_t *r = &c->req;
+	size_t i;
 
 	ar_buf_reset(r);
 	if (ar_buf_printf(r, "%s %s HTTP/1.1\r\nHost: %s:%s\r\nUser-Agent: acme-rats-bench\r\n"
-			  "Accept: */*\r\n", method, path, c->host, c->port) != AR_OK ||
-	    (ctype && ar_buf_printf(r, "Content-Type: %s\r\n", ctype) != AR_OK) ||
+			  "Accept: */*\r\n", method, path, c->host, c->port) != AR_OK)
+		return ar_err_set(err, AR_ERR_NOMEM, "out of memory");
+	for (i = 0; headers && headers[i]; i++)
+		if (ar_buf_printf(r, "%s\r\n", headers[i]) != AR_OK)
+			return ar_err_set(err, AR_ERR_NOMEM, "out of memory");
+	if ((ctype && ar_buf_printf(r, "Content-Type: %s\r\n", ctype) != AR_OK) ||
 	    (!strcmp(method, "POST") && ar_buf_printf(r, "Content-Length: %zu\r\n", len) != AR_OK) ||
 	    ar_buf_append(r, "\r\n", 2) != AR_OK || ar_buf_append(r, body, len) != AR_OK)
 		return ar_err_set(err, AR_ERR_NOMEM, "out of memory");
@@ -396,6 +401,13 @@ static int send_request(hc_t *c, const char *method, const char *path, const cha
 
 int hc_request(hc_t *c, const char *method, const char *url, const char *ctype, const void *body,
 	       size_t len, http_resp_t *out, ar_err_t *err)
+{
+	return hc_request_headers(c, method, url, NULL, ctype, body, len, out, err);
+}
+
+int hc_request_headers(hc_t *c, const char *method, const char *url, const char *const *headers,
+		       const char *ctype, const void *body, size_t len, http_resp_t *out,
+		       ar_err_t *err)
 {
 	char host[HOST_MAX], port[8];
 	const char *path;
@@ -420,7 +432,7 @@ int hc_request(hc_t *c, const char *method, const char *url, const char *ctype, 
 		memset(out, 0, sizeof(*out));
 		out->retry_after = -1;
 		ar_buf_reset(&c->body);
-		sent = send_request(c, method, path, ctype, body, len, err);
+		sent = send_request(c, method, path, headers, ctype, body, len, err);
 		got = sent < 0 ? -1 : c->in.len > c->off ? 1 : fill(c, err);
 		if (got <= 0) {
 			hc_close(c);

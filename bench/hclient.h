@@ -35,4 +35,12 @@ void hc_free(hc_t *c);
 int hc_request(hc_t *c, const char *method, const char *url, const char *ctype, const void *body,
 	       size_t len, http_resp_t *out, ar_err_t *err);
 
+/**
+ * As hc_request(), with @p headers: NULL or a NULL-terminated list of
+ * complete header lines ("Name: value", no CR LF), sent as given.
+ */
+int hc_request_headers(hc_t *c, const char *method, const char *url, const char *const *headers,
+		       const char *ctype, const void *body, size_t len, http_resp_t *out,
+		       ar_err_t *err);
+
 #endif

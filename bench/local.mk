@@ -49,6 +49,15 @@ bench_noc_flag_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/bench $(HIREDIS_CFLAGS)
 bench_noc_flag_LDADD = lib/libacmerats.la $(HIREDIS_LIBS) $(OPENSSL_LIBS) $(JANSSON_LIBS) $(JOSE_LIBS)
 CLEANFILES += bench/noc_flag
 EXTRA_DIST += bench/noc.sh
+# SIEM alert (POST /soc/alerts) -> Disconnect acknowledged by the NAS (bench/noc.sh -m alert).
+EXTRA_PROGRAMS += bench/soc_alert
+bench_soc_alert_SOURCES = bench/soc_alert.c bench/benchutil.c bench/benchutil.h bench/hclient.c \
+	bench/hclient.h
+bench_soc_alert_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/common -I$(top_srcdir)/bench \
+	$(HIREDIS_CFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) $(JOSE_CFLAGS)
+bench_soc_alert_LDADD = common/libarclient.la lib/libacmerats.la $(HIREDIS_LIBS) $(JOSE_LIBS) \
+	$(JANSSON_LIBS) $(OPENSSL_LIBS)
+CLEANFILES += bench/soc_alert
 # What one device costs in Redis (bench/redis_memory.sh).
 EXTRA_DIST += bench/redis_memory.sh
 EXTRA_DIST += bench/run

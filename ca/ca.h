@@ -53,6 +53,7 @@ typedef struct ca_conf {
 	daemon_server_conf_t	server;
 	daemon_redis_conf_t	redis;
 	daemon_log_conf_t	log;
+	daemon_metrics_conf_t	metrics;
 	/* [acme] */
 	char		*base_url;		/**< e.g. https://ca.example:8444 */
 	char		*nonce_key_file;
@@ -120,6 +121,9 @@ typedef struct ca_eab {
 	json_t		*identifiers;		/**< pre-authorized permanent identifiers (array) */
 } ca_eab_t;
 
+/** The CA's own metric families (metrics.c), in the order of ca_t.metric_defs. */
+enum { CA_M_ISSUANCES, CA_M_CHALLENGE_FAILURES, CA_M_DISCONNECTS, CA_M_N };
+
 typedef struct ca {
 	ca_conf_t	conf;
 	uint8_t		nonce_key[AR_TOKEN_KEY_LEN];
@@ -132,9 +136,24 @@ typedef struct ca {
 	size_t		neab;
 	ca_eab_t	*eab;
 	noc_t		noc;			/**< the event worker */
+	ar_metrics_t	*metrics;		/**< metric_defs: what GET /metrics shows */
+	ar_metric_def_t	metric_defs[CA_M_N];
+	const char	**profile_values;	/**< the profile label's values */
 } ca_t;
 
 int ca_load(ca_t *ca, const char *path, ar_err_t *err);
+
+/** @name Metrics (metrics.c) */
+/** @{ */
+/** The CA's registry, its profile label from the configured profiles. */
+int ca_metrics_init(ca_t *ca, ar_err_t *err);
+void ca_metrics_free(ca_t *ca);
+void ca_metrics_issued(ca_t *ca, const char *profile);
+/** Count challenge @p ch (as written) when it is invalid, by type and error type. */
+void ca_metrics_challenge(ca_t *ca, const json_t *ch);
+/** daemon_spec_t.metrics_render: the CA's, the store's, the event lag, the module's. */
+int ca_metrics_render(void *ctx, ar_buf_t *out);
+/** @} */
 void ca_free(ca_t *ca);
 const ca_eab_t *ca_eab_find(const ca_t *ca, const char *kid);
 /** @} */

@@ -574,8 +574,10 @@ static void apply_result(acme_req_t *r, const char *aid, json_t *authz, size_t i
 		json_object_set_new(ch, "error", json_pack("{s:s+,s:s,s:i}", "type", ACME_ERR,
 			problem, "detail", detail, "status", 400));
 		json_object_set_new(authz, "status", json_string("invalid"));
-		ar_info("event=challenge.refused account=%s authz=%s reason=\"%s\"", r->account_id,
-			aid, detail);
+		char q[1024];
+
+		ar_info("event=challenge.refused account=%s authz=%s reason=%s", r->account_id,
+			aid, ar_log_q(q, sizeof(q), detail));
 	}
 }
 
@@ -729,6 +731,7 @@ void challenge_post(acme_req_t *r, const char *path, ar_http_resp_t *resp)
 	chall_result_t *res = NULL;
 	const char *type;
 	size_t idx;
+	int committed;
 
 	if (challenge_path(path, aid, sizeof(aid), &idx) < 0)
 		goto notfound;
@@ -771,9 +774,12 @@ void challenge_post(acme_req_t *r, const char *path, ar_http_resp_t *resp)
 		goto out;
 	}
 	/* The nonce is spent: the challenge leaves "pending" for good. */
-	if (commit_result(r, aid, &authz, authz_text, idx, order, authzs, order_text, res,
-			  resp) < 0)
+	committed = commit_result(r, aid, &authz, authz_text, idx, order, authzs, order_text, res,
+				  resp);
+	if (committed < 0)
 		goto out;
+	if (committed == 1)
+		ca_metrics_challenge(r->ca, json_array_get(json_object_get(authz, "challenges"), idx));
 	answer(r, aid, authz, idx, resp);
 	goto out;
 notfound:

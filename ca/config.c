@@ -57,6 +57,7 @@ static const daemon_section_t sections[] = {
 	{ "nas", NULL, 0, nas_bind },
 	{ "redis", daemon_redis_rules, offsetof(ca_conf_t, redis), NULL },
 	{ "log", daemon_log_rules, offsetof(ca_conf_t, log), NULL },
+	{ "metrics", daemon_metrics_rules, offsetof(ca_conf_t, metrics), NULL },
 };
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
@@ -301,6 +302,8 @@ int ca_load(ca_t *ca, const char *path, ar_err_t *err)
 	if (c->default_profile && !ca_profile_find(ca, c->default_profile))
 		return ar_err_set(err, AR_ERR_CONFIG, "default_profile \"%s\" has no [profile] section",
 				  c->default_profile);
+	if (ca_metrics_init(ca, err) < 0)
+		return -1;
 	return daemon_stores_init(&ca->stores, &c->redis, err);
 }
 
@@ -312,6 +315,7 @@ void ca_free(ca_t *ca)
 	ca_profiles_free(&ca->conf);
 	noc_conf_free(&ca->conf.events);
 	daemon_stores_free(&ca->stores);
+	ca_metrics_free(ca);
 	for (i = 0; i < ca->neab; i++) {
 		ar_jwk_free(ca->eab[i].mac);
 		json_decref(ca->eab[i].identifiers);

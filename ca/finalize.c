@@ -304,10 +304,12 @@ static int commit_issuance(acme_req_t *r, ar_store_batch_t *b, X509 *cert, const
 static void refuse_issuance(acme_req_t *r, const char *order_id, const char *device,
 			    const ar_err_t *err, ar_http_resp_t *resp)
 {
+	char q[2 * sizeof(err->msg) + 3];
+
 	switch (err->code) {
 	case AR_ERR_UNAUTHORIZED:	/* the SOC holds the device */
-		ar_warn("event=issue.refused order=%s account=%s device=%s reason=\"%s\"", order_id,
-			r->account_id, device, err->msg);
+		ar_warn("event=issue.refused order=%s account=%s device=%s reason=%s", order_id,
+			r->account_id, device, ar_log_q(q, sizeof(q), err->msg));
 		acme_problem(r->ca, resp, 403, "unauthorized", "%s; no certificate is issued until "
 			     "the SOC clears it", err->msg);
 		break;
@@ -735,6 +737,7 @@ void order_finalize(acme_req_t *r, const char *id, json_t *order, const char *st
 		"attested=%s profile=%s", id, r->account_id, is->device->value, is->serial,
 		(long long)is->params.lifetime_s, is->has_ext ? ar_status_name(is->ext.status) : "no",
 		is->prof->name);
+	ca_metrics_issued(r->ca, is->prof->name);
 	acme_json(r->ca, resp, 200, order_view(r->ca, id, order));
 out:
 	ar_store_batch_free(b);

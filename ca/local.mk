@@ -5,7 +5,7 @@ sbin_PROGRAMS += ca/acme-rats-ca
 ca_acme_rats_ca_SOURCES = \
 	ca/main.c ca/config.c ca/acme.c ca/account.c ca/profile.c ca/order.c ca/record.c \
 	ca/challenge.c ca/validate.c ca/finalize.c ca/ari.c ca/revoke.c \
-	ca/nonce.c ca/nonce.h ca/noc.c ca/noc.h ca/ca.h
+	ca/nonce.c ca/nonce.h ca/noc.c ca/noc.h ca/ca.h ca/metrics.c
 ca_acme_rats_ca_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/common \
 	-DSYSCONFDIR='"$(sysconfdir)"' $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) $(JOSE_CFLAGS) \
 	$(HIREDIS_CFLAGS) $(CURL_CFLAGS)

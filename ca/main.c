@@ -31,6 +31,8 @@ static int start(void *ctx, ar_err_t *err)
 {
 	ca_t *ca = ctx;
 
+	ca->noc.metrics = ca->metrics;
+	ca->noc.dm_metric = CA_M_DISCONNECTS;
 	return noc_start(&ca->noc, &ca->conf.events, &ca->stores.opts, err);
 }
 
@@ -75,6 +77,8 @@ int main(int argc, char **argv)
 		.start = start,
 		.stop = stop,
 		.release = release,
+		.metrics = &ca.conf.metrics,
+		.metrics_render = ca_metrics_render,
 	};
 
 	memset(&ca, 0, sizeof(ca));

@@ -215,6 +215,7 @@ static int disconnect_sessions(const noc_conf_t *c, ar_store_t *st, const ar_sto
 			continue;
 		if (!nas) {
 			res->failed++;
+			res->dm[NOC_DM_NO_NAS]++;
 			ar_error("event=noc.disconnect device=%s session=%s nas_ip=%s nas_id=%s "
 				 "result=no_nas reason=\"no [nas] section for this NAS\"", ev->device,
 				 ss->acct_session_id, ss->nas_ip, ss->nas_id);
@@ -222,6 +223,7 @@ static int disconnect_sessions(const noc_conf_t *c, ar_store_t *st, const ar_sto
 		}
 		if (das_disconnect(nas, ss, &reply, why, sizeof(why)) < 0) {
 			res->failed++;
+			res->dm[NOC_DM_TIMEOUT]++;
 			ar_error("event=noc.disconnect device=%s session=%s nas=%s result=failed "
 				 "reason=\"%s\"", ev->device, ss->acct_session_id, nas->name, why);
 			continue;
@@ -231,6 +233,7 @@ static int disconnect_sessions(const noc_conf_t *c, ar_store_t *st, const ar_sto
 			reply.ack ? "ack" : "nak", reply.error_cause ? " cause=" : "",
 			reply.error_cause ? ar_dm_error_cause_name(reply.error_cause) : "",
 			(long long)(ar_mono_ms() - t0), ev->type);
+		res->dm[reply.ack ? NOC_DM_ACK : NOC_DM_NAK]++;
 		if (reply.ack || reply.error_cause == SESSION_CAUSE_GONE) {
 			res->disconnected++;
 			if (ar_store_session_del(st, ev->device, ss->nas_id, ss->acct_session_id,
@@ -313,9 +316,14 @@ static int handle_batch(noc_t *w, ar_store_t *st, const ar_store_event_t *evs, i
 	noc_result_t res;
 	int i, k = 0;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		int j;
+
 		if (noc_handle(w->conf, st, &evs[i], &res) == 0)
 			done[k++] = evs[i].id;
+		for (j = 0; j < 4 && w->metrics; j++)
+			ar_metrics_add(w->metrics, w->dm_metric, (size_t)j, 0, (uint64_t)res.dm[j]);
+	}
 	if (k && ar_store_event_ack(st, w->conf->group, done, (size_t)k, &err) < 0) {
 		ar_error("event=noc.ack_failed error=\"%s\"", err.msg);
 		return -1;
@@ -375,7 +383,12 @@ static void *worker(void *arg)
 
 int noc_start(noc_t *n, const noc_conf_t *c, const ar_store_opts_t *so, ar_err_t *err)
 {
+	ar_metrics_t *metrics = n->metrics;	/* set by the caller */
+	size_t dm_metric = n->dm_metric;
+
 	memset(n, 0, sizeof(*n));
+	n->metrics = metrics;
+	n->dm_metric = dm_metric;
 	n->conf = c;
 	n->store_opts = *so;
 	if (!c->worker)

@@ -49,7 +49,11 @@ typedef struct noc_result {
 	int		disconnected;		/**< sessions acknowledged gone */
 	int		failed;			/**< sessions whose NAS did not confirm */
 	int		marked;			/**< certificates marked renew-now */
+	int		dm[4];			/**< Disconnect results: NOC_DM_* */
 } noc_result_t;
+
+/** Disconnect-Request results, the values of acme_rats_disconnects_total{result}. */
+enum { NOC_DM_ACK, NOC_DM_NAK, NOC_DM_TIMEOUT, NOC_DM_NO_NAS };
 
 typedef struct noc {
 	const noc_conf_t *conf;
@@ -57,6 +61,8 @@ typedef struct noc {
 	pthread_t	thread;
 	int		running;
 	volatile int	stop;
+	ar_metrics_t	*metrics;	/**< the CA's registry, or NULL */
+	size_t		dm_metric;	/**< its family counting NOC_DM_* results */
 } noc_t;
 
 /** Start the worker thread (if [events] worker = yes). */

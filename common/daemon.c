@@ -38,6 +38,14 @@ const ar_conf_rule_t daemon_log_rules[] = {
 	AR_CONF_END
 };
 
+#define MET(f) offsetof(daemon_metrics_conf_t, f)
+
+const ar_conf_rule_t daemon_metrics_rules[] = {
+	{ "listen", AR_CONF_STRING, MET(listen), 0, NULL, 0, 0, NULL },
+	{ "token_file", AR_CONF_STRING, MET(token_file), 0, NULL, 0, 0, NULL },
+	AR_CONF_END
+};
+
 static const daemon_section_t *find_section(const daemon_section_t *sections, size_t n,
 					    const char *name)
 {

@@ -46,6 +46,18 @@ typedef struct daemon_redis_conf {
 	int		on_replica_timeout;	/**< 0 refuse, 1 accept */
 } daemon_redis_conf_t;
 
+/**
+ * [metrics]: the Prometheus scrape endpoint GET /metrics. Served on the
+ * service's own listener when @c token_file is set (the scraper sends
+ * "Authorization: Bearer <token>"), and on a listener of its own when
+ * @c listen is set ("host:port"; the token too when set, and a listen
+ * address other than loopback needs one). Neither: no /metrics.
+ */
+typedef struct daemon_metrics_conf {
+	char		*listen;
+	char		*token_file;
+} daemon_metrics_conf_t;
+
 /** [log]. */
 typedef struct daemon_log_conf {
 	int		level;		/**< ar_log_level_t */
@@ -54,6 +66,7 @@ typedef struct daemon_log_conf {
 extern const ar_conf_rule_t daemon_server_rules[];
 extern const ar_conf_rule_t daemon_redis_rules[];
 extern const ar_conf_rule_t daemon_log_rules[];
+extern const ar_conf_rule_t daemon_metrics_rules[];
 
 /**
  * A configuration section. Unnamed sections ([redis]) are bound into the
@@ -88,6 +101,7 @@ typedef struct daemon_stores {
 	char		sentinel_password[256];
 	pthread_key_t	key;
 	int		key_made;
+	ar_metrics_t	*metrics;	/**< ar_store_metric_defs: Redis errors, failovers */
 } daemon_stores_t;
 
 int daemon_stores_init(daemon_stores_t *s, const daemon_redis_conf_t *c, ar_err_t *err);

@@ -88,6 +88,7 @@ int daemon_main(int argc, char **argv, const daemon_spec_t *spec)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = spec->config;
+	daemon_front_t front;
 	ar_httpd_opts_t hopts;
 	ar_err_t err = { 0 };
 	ar_httpd_t *httpd;
@@ -108,12 +109,17 @@ int daemon_main(int argc, char **argv, const daemon_spec_t *spec)
 		return 2;
 	}
 
+	memset(&front, 0, sizeof(front));
 	ar_log_setup(spec->name, AR_LOG_INFO, 2);
 	if (spec->load(spec->ctx, path, &err) < 0) {
 		ar_error("event=config.invalid file=%s error=\"%s\"", path, err.msg);
 		goto out;
 	}
 	ar_log_setup(spec->name, (ar_log_level_t)spec->log->level, 2);
+	if (daemon_metrics_setup(&front, spec, &err) < 0) {
+		ar_error("event=config.invalid file=%s error=\"%s\"", path, err.msg);
+		goto out;
+	}
 	spec->describe(spec->ctx, facts, sizeof(facts));
 	if (check) {
 		printf("%s: configuration OK (%s)\n", path, facts);
@@ -123,10 +129,10 @@ int daemon_main(int argc, char **argv, const daemon_spec_t *spec)
 
 	/* Signals are taken synchronously by the main thread only. */
 	signals_block();
-	httpd_opts(spec->server, spec->problem, &hopts);
+	httpd_opts(spec->server, daemon_front_problem, &hopts);
 	if (spec->workers)
 		hopts.workers = (unsigned)*spec->workers;
-	httpd = ar_httpd_start(&hopts, spec->handler, spec->ctx, &err);
+	httpd = ar_httpd_start(&hopts, daemon_front_handler, &front, &err);
 	if (!httpd) {
 		ar_error("event=start.failed error=\"%s\"", err.msg);
 		goto out;
@@ -135,8 +141,10 @@ int daemon_main(int argc, char **argv, const daemon_spec_t *spec)
 		"max_connections_per_ip=%u %s", hopts.address, ar_httpd_port(httpd),
 		ar_httpd_threads(hopts.threads), hopts.workers, hopts.max_connections,
 		hopts.max_per_ip, facts);
-	if (spec->start && spec->start(spec->ctx, &err) < 0) {
+	if (daemon_metrics_start(&front, &hopts, &err) < 0 ||
+	    (spec->start && spec->start(spec->ctx, &err) < 0)) {
 		ar_error("event=start.failed error=\"%s\"", err.msg);
+		daemon_metrics_stop(&front);
 		ar_httpd_stop(httpd);
 		goto out;
 	}
@@ -146,6 +154,7 @@ int daemon_main(int argc, char **argv, const daemon_spec_t *spec)
 	ar_httpd_stop(httpd);
 	rc = 0;
 out:
+	daemon_metrics_stop(&front);
 	spec->release(spec->ctx);
 	return rc;
 }

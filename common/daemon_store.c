@@ -98,6 +98,10 @@ int daemon_stores_init(daemon_stores_t *s, const daemon_redis_conf_t *c, ar_err_
 	s->opts.password = s->password[0] ? s->password : NULL;
 	s->opts.connect_timeout_ms = (int)c->connect_timeout;
 	s->opts.command_timeout_ms = (int)c->command_timeout;
+	s->metrics = ar_metrics_new(ar_store_metric_defs, AR_STORE_M_N, err);
+	if (!s->metrics)
+		return -1;
+	s->opts.metrics = s->metrics;
 	if (pthread_key_create(&s->key, close_store) != 0)
 		return ar_err_set(err, AR_ERR_NOMEM, "no thread-local key");
 	s->key_made = 1;
@@ -126,6 +130,9 @@ void daemon_stores_free(daemon_stores_t *s)
 			ar_store_close(st);
 		pthread_key_delete(s->key);
 	}
+	ar_metrics_free(s->metrics);
+	s->metrics = NULL;
+	s->opts.metrics = NULL;
 	OPENSSL_cleanse(s->password, sizeof(s->password));
 	OPENSSL_cleanse(s->sentinel_password, sizeof(s->sentinel_password));
 }

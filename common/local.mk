@@ -22,7 +22,7 @@ common_libardaemon_la_LIBADD = lib/libacmerats.la $(OPENSSL_LIBS) $(HIREDIS_LIBS
 # verifier, the helper's http-01 responder. It carries libardaemon.
 noinst_LTLIBRARIES += common/libarhttpd.la
 common_libarhttpd_la_SOURCES = common/httpd.c common/httpd.h \
-	common/daemon_main.c common/daemon_main.h \
+	common/daemon_main.c common/daemon_main.h common/daemon_metrics.c \
 	common/http_framing.c common/http_framing.h common/linger.c common/linger.h \
 	common/deadline.c common/deadline.h
 common_libarhttpd_la_CPPFLAGS = $(AM_CPPFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS) \

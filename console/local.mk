@@ -33,7 +33,7 @@ fuzz_fuzz_console_SOURCES = fuzz/fuzz_console.c console/parse.c console/parse.h 
 fuzz_fuzz_console_CPPFLAGS = $(FUZZ_CFLAGS) -I$(top_srcdir)/common -I$(top_srcdir)/console
 fuzz_fuzz_console_LDADD = $(FUZZ_LIBS)
 fuzz_fuzz_console_LDFLAGS = $(fuzz_ldflags)
-dist_doc_DATA += docs/console.md
+dist_doc_DATA += docs/console.md docs/soc-integration.md
 EXTRA_DIST += docs/images/console-devices.png docs/images/console-device.png
 
 # Unit tests: users, password hashes, roles, the header parsers.

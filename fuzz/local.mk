@@ -35,6 +35,7 @@ include fuzz/ca.mk
 include fuzz/httpd.mk
 include fuzz/tpm.mk
 include fuzz/soc.mk
+include fuzz/metrics.mk
 
 if FUZZING
 noinst_PROGRAMS += $(FUZZ_PROGS)

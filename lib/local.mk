@@ -25,3 +25,4 @@ lib_libacmerats_la_SOURCES += lib/tpm_evidence.c lib/tpm_evidence.h
 # SOC integration: SIEM alert mapping rules, stream events as syslog lines.
 lib_libacmerats_la_SOURCES += lib/alert.c lib/alert.h lib/event_syslog.c lib/event_syslog.h
 pkginclude_HEADERS += lib/alert.h lib/event_syslog.h
+include lib/metrics.mk

@@ -79,6 +79,7 @@
 
 #include "ear.h"
 #include "err.h"
+#include "metrics.h"
 
 /** Bounds of the fixed-size strings below (bytes, without the NUL). */
 #define AR_STORE_DEVICE_MAX	128	/**< device id: printable ASCII, no space, `{` or `}` */
@@ -131,12 +132,28 @@ typedef struct ar_store_opts {
 	 * episode (event=redis.replica_ack_timeout).
 	 */
 	int		replica_timeout_accept;
+	/**
+	 * Optional: a registry made from ar_store_metric_defs, counting what
+	 * every store opened with these options meets (Redis errors by kind,
+	 * primaries changed under Sentinel). Shared, lock-free; outlives them.
+	 */
+	ar_metrics_t	*metrics;
 } ar_store_opts_t;
 
 /** ar_store_opts_t::min_replicas_ack: decide from what the primary reports. */
 #define AR_STORE_ACK_AUTO	(-1)
 /** Most replicas ar_store_opts_t::min_replicas_ack may ask for. */
 #define AR_STORE_ACK_MAX	16
+
+/** The store's metric families, in the order of ar_store_metric_defs. */
+enum {
+	AR_STORE_M_ERRORS,	/**< acme_rats_redis_errors_total{kind} */
+	AR_STORE_M_FAILOVERS,	/**< acme_rats_redis_failovers_total */
+	AR_STORE_M_N
+};
+
+/** Definitions for ar_store_opts_t::metrics (docs/operations.md "Metrics"). */
+extern const ar_metric_def_t ar_store_metric_defs[AR_STORE_M_N];
 
 /** How many sentinels a store asks. */
 #define AR_STORE_SENTINELS_MAX	8
@@ -718,5 +735,35 @@ int ar_store_event_claim(ar_store_t *s, const char *group, const char *consumer,
 /** Up to @p max most recent entries, newest first (XREVRANGE). @return count or -1. */
 int ar_store_event_recent(ar_store_t *s, ar_store_event_t *out, size_t max, ar_err_t *err);
 /** @} */
+
+/*
+ *	Metrics (store_metrics.c).
+ */
+
+/**
+ * Add @p deltas[i] to field @p fields[i] of the hash "<prefix>:metrics:<name>",
+ * all @p n in one MULTI/EXEC (HINCRBY): counters that several processes sum,
+ * field names as ar_metrics_cell_name() writes them. At most 4096 fields.
+ * @return 0, or -1 with @p err (nothing added).
+ */
+int ar_store_metrics_add(ar_store_t *s, const char *name, const char *const *fields,
+			 const int64_t *deltas, size_t n, ar_err_t *err);
+
+/**
+ * Add the hash "<prefix>:metrics:<name>" into @p into (ar_metrics_cell_add());
+ * fields @p into does not know are skipped. @return 0, or -1 with @p err.
+ */
+int ar_store_metrics_load(ar_store_t *s, const char *name, ar_metrics_t *into, ar_err_t *err);
+
+/** How far the event worker's group is behind the stream. */
+typedef struct ar_store_event_lag {
+	int64_t	length;		/**< XLEN of the stream */
+	int64_t	pending;	/**< entries delivered to the group, not acknowledged */
+	int64_t	oldest_ms;	/**< unix ms of the oldest pending entry's id; 0 when none */
+} ar_store_event_lag_t;
+
+/** XLEN and XPENDING of @p group (a group not created yet: 0 pending). @return 0 or -1. */
+int ar_store_event_lag(ar_store_t *s, const char *group, ar_store_event_lag_t *out,
+		       ar_err_t *err);
 
 #endif

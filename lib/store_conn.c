@@ -330,6 +330,25 @@ int store_connect_to(ar_store_t *s, const char *host, int port, int timeout_ms, 
 	return 0;
 }
 
+static const char *const error_kinds[] = { "connect", "timeout", "io", "role", NULL };
+
+const ar_metric_def_t ar_store_metric_defs[AR_STORE_M_N] = {
+	[AR_STORE_M_ERRORS] = { "acme_rats_redis_errors_total", AR_METRIC_COUNTER,
+		"Redis exchanges that failed, by kind: connect (no connection, or no primary "
+		"confirmed), timeout, io (connection lost or reset), role (the node was no "
+		"writable primary).", { "kind" }, { error_kinds }, NULL, 0 },
+	[AR_STORE_M_FAILOVERS] = { "acme_rats_redis_failovers_total", AR_METRIC_COUNTER,
+		"Connections that found a new Redis primary through Sentinel (event=redis.primary).",
+		{ NULL }, { NULL }, NULL, 0 },
+};
+
+void store_count_error(ar_store_t *s, const char *kind)
+{
+	if (s->metrics)
+		ar_metrics_inc(s->metrics, AR_STORE_M_ERRORS,
+			       ar_metrics_label(s->metrics, AR_STORE_M_ERRORS, 0, kind), 0);
+}
+
 static int store_connect(ar_store_t *s, ar_err_t *err)
 {
 	if (s->sentinel.n)
@@ -354,8 +373,10 @@ int store_xchg(ar_store_t *s, const xchg_t *x, ar_err_t *err)
 		if (!s->c && x->same_conn)
 			return ar_err_set(err, AR_ERR_UNAVAILABLE, "redis %s: connection lost "
 					  "during a guarded transaction", s->endpoint);
-		if (!s->c && store_connect(s, err) < 0)
+		if (!s->c && store_connect(s, err) < 0) {
+			store_count_error(s, "connect");
 			return -1;
+		}
 		if (x->extra_ms > 0 &&
 		    redisSetTimeout(s->c, store_ms_tv(s->command_ms + x->extra_ms)) != REDIS_OK) {
 			store_drop(s);
@@ -365,6 +386,7 @@ int store_xchg(ar_store_t *s, const xchg_t *x, ar_err_t *err)
 			if (s->role_lost) {
 				/* A demoted or loading node ran none of it: drop it, and
 				 * under Sentinel send it all once more to the primary. */
+				store_count_error(s, "role");
 				store_drop(s);
 				if (s->sentinel.n && !x->same_conn && attempt == 0) {
 					xchg_free(x, x->pre_n + x->n);
@@ -377,6 +399,7 @@ int store_xchg(ar_store_t *s, const xchg_t *x, ar_err_t *err)
 			return 0;
 		}
 		store_drop(s);
+		store_count_error(s, timed_out ? "timeout" : "io");
 		if (timed_out || !reused || x->same_conn)
 			return -1;
 	}
@@ -592,6 +615,7 @@ ar_store_t *ar_store_open(const ar_store_opts_t *opts, ar_err_t *err)
 	snprintf(s->prefix, sizeof(s->prefix), "%s", prefix);
 	s->event_maxlen = o->event_maxlen ? o->event_maxlen : DEFAULT_EVENT_MAXLEN;
 	s->cert_grace_s = o->cert_grace_s ? o->cert_grace_s : DEFAULT_CERT_GRACE;
+	s->metrics = o->metrics;
 	if (s->sentinel.n)
 		snprintf(s->endpoint, sizeof(s->endpoint), "%.63s@sentinels", s->sentinel.master);
 	else if (s->unix_path)
@@ -599,8 +623,10 @@ ar_store_t *ar_store_open(const ar_store_opts_t *opts, ar_err_t *err)
 	else
 		snprintf(s->endpoint, sizeof(s->endpoint), "%.140s:%d", s->host, s->port);
 
-	if (store_connect(s, err) < 0)
+	if (store_connect(s, err) < 0) {
+		store_count_error(s, "connect");
 		goto error;
+	}
 	return s;
 error:
 	ar_store_close(s);

@@ -49,6 +49,7 @@ struct ar_store {
 	char		endpoint[160];	/* for messages: "host:port" or the socket path */
 	int		sigpipe_ignored;	/* the process ignored SIGPIPE when we connected */
 	int		role_lost;	/* a reply said this node is no usable primary */
+	ar_metrics_t	*metrics;	/* ar_store_opts_t::metrics, or NULL */
 	struct {			/* Redis Sentinel (store_sentinel.c); n = 0: not used */
 		struct {
 			char	host[64];
@@ -144,6 +145,8 @@ typedef struct xchg {
 
 int store_xchg(ar_store_t *s, const xchg_t *x, ar_err_t *err);
 struct timeval store_ms_tv(int ms);
+/* Count a Redis error of @kind ("connect", "timeout", "io", "role") in s->metrics. */
+void store_count_error(ar_store_t *s, const char *kind);
 int store_connect_to(ar_store_t *s, const char *host, int port, int timeout_ms, ar_err_t *err);
 void store_drop(ar_store_t *s);
 

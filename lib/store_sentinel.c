@@ -231,6 +231,8 @@ int store_sentinel_connect(ar_store_t *s, ar_err_t *err)
 				s->sentinel.next = i;
 				snprintf(addr, sizeof(addr), "%s:%d", host, port);
 				if (strcmp(addr, s->sentinel.primary)) {
+					if (s->sentinel.primary[0] && s->metrics)
+						ar_metrics_inc(s->metrics, AR_STORE_M_FAILOVERS, 0, 0);
 					if (s->sentinel.primary[0])
 						ar_info("event=redis.primary master=%s address=%s "
 							"previous=%s", s->sentinel.master, addr,

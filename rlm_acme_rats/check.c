@@ -110,14 +110,16 @@ int armod_parse_time(const char *in, int64_t *out, ar_err_t *err)
 	return 0;
 }
 
-static void decide(armod_result_t *res, armod_decision_t d, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static void decide(armod_result_t *res, armod_decision_t d, ar_radius_reason_t code,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-static void decide(armod_result_t *res, armod_decision_t d, const char *fmt, ...)
+static void decide(armod_result_t *res, armod_decision_t d, ar_radius_reason_t code,
+		   const char *fmt, ...)
 {
 	va_list ap;
 
 	res->decision = d;
+	res->code = code;
 	va_start(ap, fmt);
 	vsnprintf(res->reason, sizeof(res->reason), fmt, ap);
 	va_end(ap);
@@ -207,29 +209,29 @@ static void grade(const armod_policy_t *pol, const ar_certext_t *ext,
 	switch (res->status) {
 	case AR_STATUS_CONTRAINDICATED:
 		if (posture && res->verdict && posture->reason[0])
-			decide(res, ARMOD_REJECT, "posture contraindicated (%.120s)", posture->reason);
+			decide(res, ARMOD_REJECT, AR_RR_CONTRAINDICATED, "posture contraindicated (%.120s)", posture->reason);
 		else
-			decide(res, ARMOD_REJECT, "posture contraindicated");
+			decide(res, ARMOD_REJECT, AR_RR_CONTRAINDICATED, "posture contraindicated");
 		return;
 	case AR_STATUS_NONE:
-		decide(res, ARMOD_REJECT, "posture has no appraisal");
+		decide(res, ARMOD_REJECT, AR_RR_NO_APPRAISAL, "posture has no appraisal");
 		return;
 	case AR_STATUS_AFFIRMING:
 	case AR_STATUS_WARNING:
 		break;
 	}
 	if (res->posture_age > pol->grace_s)
-		decide(res, ARMOD_REJECT, "posture age %llds above grace %llds",
+		decide(res, ARMOD_REJECT, AR_RR_POSTURE_EXPIRED, "posture age %llds above grace %llds",
 		       (long long)res->posture_age, (long long)pol->grace_s);
 	else if (res->posture_age > pol->fresh_s)
-		decide(res, ARMOD_QUARANTINE, "posture age %llds above fresh %llds, re-attest",
+		decide(res, ARMOD_QUARANTINE, AR_RR_POSTURE_STALE, "posture age %llds above fresh %llds, re-attest",
 		       (long long)res->posture_age, (long long)pol->fresh_s);
 	else if (res->status == AR_STATUS_WARNING && posture && res->verdict && posture->reason[0])
-		decide(res, ARMOD_QUARANTINE, "posture warning (%.110s), re-attest", posture->reason);
+		decide(res, ARMOD_QUARANTINE, AR_RR_POSTURE_WARNING, "posture warning (%.110s), re-attest", posture->reason);
 	else if (res->status == AR_STATUS_WARNING)
-		decide(res, ARMOD_QUARANTINE, "posture warning, re-attest");
+		decide(res, ARMOD_QUARANTINE, AR_RR_POSTURE_WARNING, "posture warning, re-attest");
 	else
-		decide(res, ARMOD_ACCEPT, "posture fresh");
+		decide(res, ARMOD_ACCEPT, AR_RR_POSTURE_FRESH, "posture fresh");
 	if (res->degraded && res->decision != ARMOD_REJECT) {
 		size_t n = strlen(res->reason);
 
@@ -242,15 +244,16 @@ static void grade(const armod_policy_t *pol, const ar_certext_t *ext,
 static int cert_record_ok(const ar_store_cert_t *rec, int found, armod_result_t *res)
 {
 	if (!(found & AR_STORE_FOUND_CERT)) {
-		decide(res, ARMOD_REJECT, "certificate unknown to the posture store");
+		decide(res, ARMOD_REJECT, AR_RR_CERT_UNKNOWN, "certificate unknown to the posture store");
 		return 0;
 	}
 	if (strcmp(rec->device, res->device)) {
-		decide(res, ARMOD_REJECT, "certificate record belongs to another device");
+		decide(res, ARMOD_REJECT, AR_RR_CERT_OTHER_DEVICE, "certificate record belongs to another device");
 		return 0;
 	}
 	if (rec->status != AR_CERT_VALID) {
-		decide(res, ARMOD_REJECT, "certificate %s", ar_cert_status_name(rec->status));
+		decide(res, ARMOD_REJECT, rec->status == AR_CERT_REVOKED ? AR_RR_CERT_REVOKED :
+		       AR_RR_CERT_SUPERSEDED, "certificate %s", ar_cert_status_name(rec->status));
 		return 0;
 	}
 	return 1;
@@ -292,7 +295,7 @@ void armod_check(const armod_policy_t *pol, const armod_cert_t *cert, ar_store_t
 		 * allows 20): not knowing the serial, nothing can be looked
 		 * up, whichever CA signed it. Never "not our certificate".
 		 */
-		decide(res, ARMOD_REJECT, "client certificate serial not available: longer than "
+		decide(res, ARMOD_REJECT, AR_RR_SERIAL_UNUSABLE, "client certificate serial not available: longer than "
 		       "RFC 5280's 20 octets");
 		return;
 	}
@@ -302,58 +305,58 @@ void armod_check(const armod_policy_t *pol, const armod_cert_t *cert, ar_store_t
 	is = armod_verified_issuer(pol, cert);
 	if (!is && !claims_acme_rats(pol, aki_ok ? res->aki : NULL, cert->issuer)) {
 		if (pol->pass_non_acme)
-			decide(res, ARMOD_PASS, "issuer is not an ACME-RATS CA");
+			decide(res, ARMOD_PASS, AR_RR_NOT_ACME_RATS, "issuer is not an ACME-RATS CA");
 		else
-			decide(res, ARMOD_REJECT, "issuer is not an ACME-RATS CA");
+			decide(res, ARMOD_REJECT, AR_RR_NOT_ACME_RATS, "issuer is not an ACME-RATS CA");
 		return;
 	}
 	if (!is) {
-		decide(res, ARMOD_REJECT, "issuer not verified: the chain's issuing CA (serial "
+		decide(res, ARMOD_REJECT, AR_RR_ISSUER_UNVERIFIED, "issuer not verified: the chain's issuing CA (serial "
 		       "%.40s, issuer %.48s) is not one of issuer_certs",
 		       cert->ca_serial ? cert->ca_serial : "none", cert->ca_issuer ? cert->ca_issuer : "none");
 		return;
 	}
 	if (!aki_ok) {
-		decide(res, ARMOD_REJECT, "%s", err.msg);
+		decide(res, ARMOD_REJECT, AR_RR_CERT_UNPARSABLE, "%s", err.msg);
 		return;
 	}
 	if (strcmp(is->ski, res->aki) || !same(is->subject, cert->issuer)) {
-		decide(res, ARMOD_REJECT, "authority key identifier or issuer name differs from the "
+		decide(res, ARMOD_REJECT, AR_RR_ISSUER_UNVERIFIED, "authority key identifier or issuer name differs from the "
 		       "verified issuing CA");
 		return;
 	}
 	if (armod_parse_serial(cert->serial, res->serial, sizeof(res->serial), &err) < 0 ||
 	    armod_parse_time(cert->valid_since, &since, &err) < 0 ||
 	    armod_parse_time(cert->expiration, &until, &err) < 0) {
-		decide(res, ARMOD_REJECT, "%s", err.msg);
+		decide(res, ARMOD_REJECT, AR_RR_CERT_UNPARSABLE, "%s", err.msg);
 		return;
 	}
 	if (!cert->ext) {
-		decide(res, ARMOD_REJECT, "attestation extension missing");
+		decide(res, ARMOD_REJECT, AR_RR_EXTENSION_MISSING, "attestation extension missing");
 		return;
 	}
 	if (ar_certext_decode(cert->ext, cert->ext_len, &ext, &err) < 0) {
-		decide(res, ARMOD_REJECT, "attestation extension invalid: %s", err.msg);
+		decide(res, ARMOD_REJECT, AR_RR_EXTENSION_INVALID, "attestation extension invalid: %s", err.msg);
 		return;
 	}
 	if (ext_out)
 		*ext_out = ext;
 	if (until - since > pol->max_lifetime_s) {
-		decide(res, ARMOD_REJECT, "lifetime %llds above max_cert_lifetime %llds",
+		decide(res, ARMOD_REJECT, AR_RR_LIFETIME_EXCEEDED, "lifetime %llds above max_cert_lifetime %llds",
 		       (long long)(until - since), (long long)pol->max_lifetime_s);
 		return;
 	}
 	if (now >= until || now < since) {
-		decide(res, ARMOD_REJECT, "certificate outside its validity");
+		decide(res, ARMOD_REJECT, AR_RR_OUTSIDE_VALIDITY, "certificate outside its validity");
 		return;
 	}
 	if (!ext.device_id[0]) {
-		decide(res, ARMOD_REJECT, "attestation extension names no device");
+		decide(res, ARMOD_REJECT, AR_RR_DEVICE_UNUSABLE, "attestation extension names no device");
 		return;
 	}
 	snprintf(res->device, sizeof(res->device), "%s", ext.device_id);
 	if (ar_store_device_valid(res->device, &err) < 0) {
-		decide(res, ARMOD_REJECT, "device id unusable: %s", err.msg);
+		decide(res, ARMOD_REJECT, AR_RR_DEVICE_UNUSABLE, "device id unusable: %s", err.msg);
 		return;
 	}
 
@@ -371,7 +374,7 @@ void armod_check(const armod_policy_t *pol, const armod_cert_t *cert, ar_store_t
 			 */
 			res->store_error = 1;
 			snprintf(res->store_msg, sizeof(res->store_msg), "%.120s", err.msg);
-			decide(res, ARMOD_REJECT, "posture store record unreadable: %.120s", err.msg);
+			decide(res, ARMOD_REJECT, AR_RR_STORE_UNREADABLE, "posture store record unreadable: %.120s", err.msg);
 			return;
 		}
 		if (found < 0) {
@@ -385,7 +388,7 @@ void armod_check(const armod_policy_t *pol, const armod_cert_t *cert, ar_store_t
 		}
 	}
 	if (pol->fail_closed) {
-		decide(res, ARMOD_REJECT, "posture store unavailable (fail_closed): %s", res->store_msg);
+		decide(res, ARMOD_REJECT, AR_RR_STORE_UNAVAILABLE, "posture store unavailable (fail_closed): %s", res->store_msg);
 		return;
 	}
 	grade(pol, &ext, NULL, now, res);
@@ -396,7 +399,7 @@ void armod_no_certificate(armod_result_t *res)
 	memset(res, 0, sizeof(*res));
 	res->posture_age = -1;
 	res->status = AR_STATUS_NONE;
-	decide(res, ARMOD_REJECT, "%s", ARMOD_NO_CERT_REASON);
+	decide(res, ARMOD_REJECT, AR_RR_NO_CERTIFICATE, "%s", ARMOD_NO_CERT_REASON);
 }
 
 void armod_reattest_event(const armod_result_t *res, ar_store_event_t *ev)

@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "certext.h"
+#include "radius_metrics.h"
 #include "store.h"
 
 /** Outcomes, in the order the glue maps them to rcodes. */
@@ -107,6 +108,7 @@ typedef struct armod_cert {
 typedef struct armod_result {
 	armod_decision_t decision;
 	char		reason[200];			/**< one phrase, for Reply-Message and the log */
+	ar_radius_reason_t code;			/**< the reason as a metric label value */
 	char		device[AR_STORE_DEVICE_MAX + 1];	/**< "" when unknown */
 	char		serial[AR_STORE_HEX_MAX + 1];	/**< normalised, "" when unusable */
 	char		aki[AR_STORE_HEX_MAX + 1];

@@ -98,6 +98,26 @@ typedef struct retry_item {
 	time_t			give_up;	/* session_ttl after the authentication */
 } retry_item_t;
 
+/*
+ * The decision counters: relaxed atomics on the request path (no lock, no
+ * system call, no Redis round trip); a background thread adds what moved to
+ * Redis every metrics_interval seconds, in one MULTI/EXEC of HINCRBYs.
+ */
+typedef struct metrics_flush {
+	ar_metrics_t		*m;
+	uint64_t		*sent;		/* per cell: already added to Redis */
+	uint64_t		*now;		/* per cell: this flush's snapshot */
+	char			(*names)[AR_METRIC_CELL_MAX];	/* "" for cells never sent */
+	const char		**fields;
+	int64_t			*deltas;
+	size_t			ncells;
+	pthread_mutex_t		mutex;
+	pthread_cond_t		cond;
+	pthread_t		thread;
+	int			started;	/* read without the lock: __atomic */
+	int			stop;
+} metrics_flush_t;
+
 /* The background writer of session records (started on first need). */
 typedef struct retry_queue {
 	pthread_mutex_t		mutex;
@@ -122,6 +142,7 @@ typedef struct rlm_acme_rats {
 	char const		*quarantine_message;
 	char const		*accept_vlan;
 	uint32_t		session_ttl;
+	uint32_t		metrics_interval;
 	rlm_acme_rats_redis_t	redis;
 
 	armod_policy_t		policy;
@@ -131,6 +152,7 @@ typedef struct rlm_acme_rats {
 	ar_store_opts_t		store_opts;
 	fr_connection_pool_t	*pool;
 	retry_queue_t		retry;
+	metrics_flush_t		metrics;
 
 	/* Degraded decisions since the last summary line. */
 	pthread_mutex_t		degraded_mutex;
@@ -209,6 +231,7 @@ static const CONF_PARSER module_config[] = {
 	{ "quarantine_message", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_acme_rats_t, quarantine_message), "Device posture needs re-attestation: limited access" },
 	{ "accept_vlan", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_acme_rats_t, accept_vlan), "" },
 	{ "session_ttl", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_acme_rats_t, session_ttl), "7200" },
+	{ "metrics_interval", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_acme_rats_t, metrics_interval), "10" },
 	{ "redis", FR_CONF_POINTER(PW_TYPE_SUBSECTION, NULL), (void const *) redis_config },
 	CONF_PARSER_TERMINATOR
 };
@@ -330,6 +353,145 @@ static void *retry_main(void *arg)
 	pthread_mutex_unlock(&q->mutex);
 	ar_store_close(store);
 	return NULL;
+}
+
+/* ---- Decision counters, flushed to Redis -------------------------------- */
+
+/* Add to Redis what moved since the last flush that Redis took. */
+static void metrics_flush_once(rlm_acme_rats_t *inst, ar_store_t **store)
+{
+	metrics_flush_t *f = &inst->metrics;
+	ar_err_t err = { 0 };
+	size_t i, n = 0;
+
+	ar_metrics_snapshot(f->m, f->now);
+	for (i = 0; i < f->ncells; i++) {
+		if (f->now[i] == f->sent[i] || !f->names[i][0])
+			continue;
+		f->fields[n] = f->names[i];
+		f->deltas[n++] = (int64_t)(f->now[i] - f->sent[i]);
+	}
+	if (!n)
+		return;
+	if (!*store)
+		*store = ar_store_open(&inst->store_opts, &err);
+	if (*store && ar_store_metrics_add(*store, AR_RADIUS_METRICS_NAME, f->fields, f->deltas, n,
+					   &err) == 0) {
+		memcpy(f->sent, f->now, f->ncells * sizeof(*f->sent));
+		return;
+	}
+	/* Kept for the next flush: nothing was added (one transaction). */
+	DEBUG2("rlm_acme_rats (%s): metrics not flushed: %s", inst->name, err.msg);
+	ar_store_close(*store);
+	*store = NULL;
+}
+
+static void *metrics_main(void *arg)
+{
+	rlm_acme_rats_t *inst = arg;
+	metrics_flush_t *f = &inst->metrics;
+	ar_store_t *store = NULL;
+
+	pthread_mutex_lock(&f->mutex);
+	while (!f->stop) {
+		struct timespec until;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += inst->metrics_interval;
+		pthread_cond_timedwait(&f->cond, &f->mutex, &until);
+		pthread_mutex_unlock(&f->mutex);
+		metrics_flush_once(inst, &store);
+		pthread_mutex_lock(&f->mutex);
+	}
+	pthread_mutex_unlock(&f->mutex);
+	ar_store_close(store);
+	return NULL;
+}
+
+static int metrics_init(rlm_acme_rats_t *inst)
+{
+	metrics_flush_t *f = &inst->metrics;
+	ar_err_t err = { 0 };
+	size_t i;
+
+	f->m = ar_metrics_new(ar_radius_metric_defs, AR_RM_N, &err);
+	if (!f->m) {
+		ERROR("rlm_acme_rats (%s): %s", inst->name, err.msg);
+		return -1;
+	}
+	f->ncells = ar_metrics_ncells(f->m);
+	f->sent = talloc_zero_array(inst, uint64_t, f->ncells);
+	f->now = talloc_zero_array(inst, uint64_t, f->ncells);
+	f->names = talloc_zero_size(inst, f->ncells * sizeof(*f->names));
+	f->fields = talloc_zero_array(inst, char const *, f->ncells);
+	f->deltas = talloc_zero_array(inst, int64_t, f->ncells);
+	if (!f->sent || !f->now || !f->names || !f->fields || !f->deltas ||
+	    pthread_mutex_init(&f->mutex, NULL) != 0) {
+		ar_metrics_free(f->m);
+		f->m = NULL;
+		return -1;
+	}
+	if (pthread_cond_init(&f->cond, NULL) != 0) {
+		pthread_mutex_destroy(&f->mutex);
+		ar_metrics_free(f->m);
+		f->m = NULL;
+		return -1;
+	}
+	for (i = 0; i < f->ncells; i++)
+		if (ar_metrics_cell_name(f->m, i, f->names[i], sizeof(f->names[i])) < 0)
+			f->names[i][0] = '\0';
+	return 0;
+}
+
+/* The flusher starts with the first decision (not in radiusd -C). */
+static void metrics_start(rlm_acme_rats_t *inst)
+{
+	metrics_flush_t *f = &inst->metrics;
+
+	if (!inst->metrics_interval || __atomic_load_n(&f->started, __ATOMIC_ACQUIRE))
+		return;
+	pthread_mutex_lock(&f->mutex);
+	if (!f->started && !f->stop) {
+		if (pthread_create(&f->thread, NULL, metrics_main, inst) == 0)
+			__atomic_store_n(&f->started, 1, __ATOMIC_RELEASE);
+		else
+			ERROR("rlm_acme_rats (%s): metrics flusher not started", inst->name);
+	}
+	pthread_mutex_unlock(&f->mutex);
+}
+
+/* Stop the flusher after a last flush, and free the counters. */
+static void metrics_stop(rlm_acme_rats_t *inst)
+{
+	metrics_flush_t *f = &inst->metrics;
+
+	if (!f->m)
+		return;
+	pthread_mutex_lock(&f->mutex);
+	f->stop = 1;
+	pthread_cond_signal(&f->cond);
+	pthread_mutex_unlock(&f->mutex);
+	if (f->started) {
+		pthread_join(f->thread, NULL);
+		f->started = 0;
+	}
+	pthread_cond_destroy(&f->cond);
+	pthread_mutex_destroy(&f->mutex);
+	ar_metrics_free(f->m);
+	f->m = NULL;
+}
+
+/* One decision counted: outcome and reason, degraded, and (@latency_us >= 0) the check's time. */
+static void metrics_count(rlm_acme_rats_t *inst, armod_result_t const *res, int64_t latency_us)
+{
+	ar_metrics_t *m = inst->metrics.m;
+
+	ar_metrics_inc(m, AR_RM_DECISIONS, (size_t)res->decision, (size_t)res->code);
+	if (res->degraded)
+		ar_metrics_inc(m, AR_RM_DEGRADED, 0, 0);
+	if (latency_us >= 0)
+		ar_metrics_observe(m, AR_RM_LATENCY, 0, 0, (double)latency_us / 1e6);
+	metrics_start(inst);
 }
 
 /* Queue a session record for the background writer (started on first use). */
@@ -646,6 +808,11 @@ static int check_settings(rlm_acme_rats_t *inst, CONF_SECTION *conf)
 		cf_log_err_cs(conf, "session_ttl (%u) must be >= 60 seconds", inst->session_ttl);
 		return -1;
 	}
+	if (inst->metrics_interval > 3600) {
+		cf_log_err_cs(conf, "metrics_interval (%u) must be 0..3600 seconds",
+			      inst->metrics_interval);
+		return -1;
+	}
 	if (inst->redis.port < 1 || inst->redis.port > 65535 || inst->redis.timeout_ms < 1 ||
 	    inst->redis.timeout_ms > 10000 || inst->redis.connect_timeout_ms < 1 ||
 	    inst->redis.connect_timeout_ms > 10000) {
@@ -868,6 +1035,9 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	    pthread_mutex_init(&inst->degraded_mutex, NULL) != 0)
 		return -1;
 
+	if (metrics_init(inst) < 0)
+		return -1;
+
 	/* Redis may be down at start: the pool then starts empty and retries. */
 	inst->pool = fr_connection_pool_module_init(conf, inst, mod_conn_create, mod_conn_alive, NULL);
 	if (!inst->pool)
@@ -883,6 +1053,7 @@ static int mod_detach(void *instance)
 
 	sk_X509_pop_free(inst->issuer_x509, X509_free);
 	inst->issuer_x509 = NULL;
+	metrics_stop(inst);
 	if (inst->retry.items) {
 		degraded_flush(inst, 1);
 		retry_stop(inst);
@@ -1154,6 +1325,7 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 			fr_connection_release(inst->pool, handle);
 	}
 	data->latency_us = now_us() - t0;
+	metrics_count(inst, &data->res, data->latency_us);
 
 	expose(inst, request, &request->config, &data->res);
 	if (outer != request)
@@ -1237,8 +1409,10 @@ static rlm_rcode_t CC_HINT(nonnull) mod_post_auth(void *instance, REQUEST *reque
 		memset(&res, 0, sizeof(res));
 		res.decision = ARMOD_REJECT;
 		res.posture_age = -1;
+		res.code = AR_RR_NOT_CHECKED;
 		snprintf(res.reason, sizeof(res.reason), "certificate not checked during the EAP-TLS "
 			 "handshake (check-eap-tls must call %s)", inst->name);
+		metrics_count(inst, &res, -1);
 		if (cert.serial)
 			(void)armod_parse_serial(cert.serial, res.serial, sizeof(res.serial), NULL);
 	}

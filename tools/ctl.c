@@ -39,6 +39,7 @@
 #include "ear.h"
 #include "fleet_ops.h"
 #include "log.h"
+#include "radius_metrics.h"
 #include "store.h"
 #include "verdict.h"
 
@@ -82,6 +83,7 @@ static void usage(FILE *f)
 		"  flag ID STATUS --reason TEXT    the SOC's verdict: affirming, warning, contraindicated\n"
 		"  disconnect ID [--reason TEXT]   disconnect the device's live sessions (NOC worker)\n"
 		"  reenrol ID --reason TEXT        forget the device's enrolled key (a new EAB enrolment follows)\n"
+		"  metrics                         the RADIUS module's counters and the event lag (Prometheus text)\n"
 		"  console-user add NAME ROLE      add or update a web console user (viewer, noc, soc,\n"
 		"                                  admin); the password is read from standard input\n\n"
 		"  -u, --users FILE    console users file, default %s/acme-rats/console-users\n"
@@ -430,6 +432,42 @@ static int cmd_events(ctl_t *c, int count, int follow)
 	return 0;
 }
 
+/*
+ * The RADIUS module's decision counters as every FreeRADIUS server added them
+ * to Redis, and the event worker's lag (group "noc"), in the Prometheus text
+ * format: for a textfile collector, or a look without a scraper.
+ */
+static int cmd_metrics(ctl_t *c)
+{
+	ar_metrics_t *m = ar_metrics_new(ar_radius_metric_defs, AR_RM_N, NULL);
+	ar_buf_t b = AR_BUF_INIT(1 << 22);
+	ar_store_event_lag_t lag;
+	ar_err_t err = { 0 };
+	int rc = EXIT_FAIL;
+
+	if (!m)
+		goto out;
+	if (ar_store_metrics_load(c->st, AR_RADIUS_METRICS_NAME, m, &err) < 0 ||
+	    ar_store_event_lag(c->st, "noc", &lag, &err) < 0) {
+		rc = fail("metrics", &err);
+		goto out;
+	}
+	if (ar_metrics_render(m, &b) != AR_OK ||
+	    ar_prom_family(&b, "acme_rats_events_stream_length", AR_METRIC_GAUGE,
+			   "Entries in the event stream (XLEN).") != AR_OK ||
+	    ar_prom_sample(&b, "acme_rats_events_stream_length", NULL, 0, (double)lag.length) != AR_OK ||
+	    ar_prom_family(&b, "acme_rats_events_pending", AR_METRIC_GAUGE,
+			   "Events delivered to the consumer group noc and not yet acknowledged.") != AR_OK ||
+	    ar_prom_sample(&b, "acme_rats_events_pending", NULL, 0, (double)lag.pending) != AR_OK)
+		goto out;
+	fwrite(b.data, 1, b.len, stdout);
+	rc = 0;
+out:
+	ar_buf_free(&b);
+	ar_metrics_free(m);
+	return rc;
+}
+
 static int cmd_flag(ctl_t *c, const char *device, const char *status, const char *reason)
 {
 	ar_err_t err = { 0 };
@@ -619,6 +657,8 @@ int main(int argc, char **argv)
 		rc = cmd_disconnect(&c, argv[optind + 1], reason);
 	else if (!strcmp(cmd, "reenrol") && argc - optind == 2)
 		rc = cmd_reenrol(&c, argv[optind + 1], reason);
+	else if (!strcmp(cmd, "metrics") && argc - optind == 1)
+		rc = cmd_metrics(&c);
 	else
 		usage(stderr);
 out:

@@ -407,13 +407,42 @@ static int claim_alert(ar_store_t *st, const alert_source_t *a, const ar_alert_t
 }
 
 static void accepted(ar_http_resp_t *resp, const alert_source_t *a, const ar_alert_t *al,
-		     const char *device, size_t covered, int duplicate)
+		     const char *device, size_t covered, int duplicate, const char *standing)
 {
-	ar_http_resp_json(resp, 200, "application/json",
-			  json_pack("{s:s, s:s, s:s, s:s, s:I, s:b}", "source", a->name,
-				    "alert_id", al->id, "device", device,
-				    "status", ar_status_name(al->status), "devices",
-				    (json_int_t)covered, "duplicate", duplicate));
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:b, s:b}", "source", a->name,
+			      "alert_id", al->id, "device", device,
+			      "status", ar_status_name(al->status), "devices", (json_int_t)covered,
+			      "duplicate", duplicate, "applied", !duplicate && !standing);
+
+	if (o && standing)
+		json_object_set_new(o, "standing", json_string(standing));
+	ar_http_resp_json(resp, 200, "application/json", o);
+}
+
+/* How strict a verdict is: none < warning < contraindicated. */
+static int strictness(ar_status_t s)
+{
+	return s == AR_STATUS_CONTRAINDICATED ? 2 : s == AR_STATUS_WARNING ? 1 : 0;
+}
+
+/*
+ * An alert only ever makes a device's verdict stricter: it never lowers or
+ * clears one, whoever set it - a person, or an earlier alert (a device that
+ * can make its own SIEM raise a milder alert about it would otherwise lift
+ * its quarantine). Lowering and clearing are for the SOC API, acme-rats-ctl
+ * and the console. @return 1 when the alert is stricter than the standing
+ * verdict (its name in @p standing otherwise), -1 on a store error.
+ */
+static int stricter_than_standing(ar_store_t *st, const char *device, ar_status_t s,
+				  const char **standing, ar_err_t *err)
+{
+	ar_store_verdict_t vd;
+	int rc = ar_store_verdict_get(st, device, &vd, err);
+
+	if (rc < 0)
+		return -1;
+	*standing = rc == 1 ? ar_status_name(vd.status) : "none";
+	return strictness(s) > strictness(rc == 1 ? vd.status : AR_STATUS_AFFIRMING);
 }
 
 /* Map, resolve, claim and apply an authenticated alert; -1 with @p r on refusal. */
@@ -423,7 +452,7 @@ static int apply_alert(verifier_t *v, alert_source_t *a, const ar_http_req_t *re
 	char device[AR_STORE_DEVICE_MAX + 1], key[120], reason[AR_STORE_REASON_MAX + 1];
 	char qr[400], qd[160], qi[160];
 	ar_err_t err = { 0 };
-	const char *body;
+	const char *body, *standing = NULL;
 	size_t len, covered = 0;
 	ar_store_t *st;
 	ar_alert_t al;
@@ -450,7 +479,22 @@ static int apply_alert(verifier_t *v, alert_source_t *a, const ar_http_req_t *re
 	if (rc == 0) {
 		ar_info("event=alert.duplicate source=%s alert_id=%s device=%s", a->name,
 			ar_log_q(qi, sizeof(qi), al.id), ar_log_q(qd, sizeof(qd), device));
-		accepted(resp, a, &al, device, 0, 1);
+		accepted(resp, a, &al, device, 0, 1, NULL);
+		return 0;
+	}
+	rc = stricter_than_standing(st, device, al.status, &standing, &err);
+	if (rc <= 0) {
+		ar_err_t derr = { 0 };
+
+		if (rc < 0) {
+			ar_store_del(st, key, &derr);	/* not applied: the retry may be */
+			return refuse(r, 503, VERIFIER_PROBLEM "unavailable", "store", "%s",
+				      err.msg);
+		}
+		ar_info("event=alert.not_applied source=%s alert_id=%s device=%s status=%s "
+			"standing=%s why=not-stricter", a->name, ar_log_q(qi, sizeof(qi), al.id),
+			ar_log_q(qd, sizeof(qd), device), ar_status_name(al.status), standing);
+		accepted(resp, a, &al, device, 0, 0, standing);
 		return 0;
 	}
 	snprintf(reason, sizeof(reason), "%s alert %.40s: %s", a->name, al.id, al.reason);
@@ -468,7 +512,7 @@ static int apply_alert(verifier_t *v, alert_source_t *a, const ar_http_req_t *re
 		"reason=%s peer=%s", a->name, ar_log_q(qi, sizeof(qi), al.id),
 		ar_log_q(qd, sizeof(qd), device), ar_status_name(al.status), covered,
 		ar_log_q(qr, sizeof(qr), reason), ar_http_peer(req));
-	accepted(resp, a, &al, device, covered, 0);
+	accepted(resp, a, &al, device, covered, 0, NULL);
 	return 0;
 }
 

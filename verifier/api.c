@@ -422,6 +422,7 @@ static void api_evidence(verifier_t *v, const char *sid, const ar_http_req_t *re
 			 ar_http_resp_t *resp)
 {
 	char nonce[2 * SESSION_NONCE_MAX], reason[AR_STORE_REASON_MAX + 1], tv[96], dev[160];
+	char rq[2 * AR_STORE_REASON_MAX + 3];
 	int64_t now = time(NULL);
 	ar_err_t err = { 0 };
 	ar_ear_submod_t sm;
@@ -489,11 +490,13 @@ static void api_evidence(verifier_t *v, const char *sid, const ar_http_req_t *re
 	}
 	ar_tvec_format(&sm.tv, tv, sizeof(tv));
 	ar_info("event=appraisal device=%s status=%s tv=\"%s\" profile=%s identity=%s "
-		"nonce=%.8s... reason=\"%s\"", ar_log_q(dev, sizeof(dev), ev.device_id),
-		ar_status_name(sm.status), tv, v->policy.name, ev.identity_jkt, nonce, reason);
+		"nonce=%.8s... reason=%s", ar_log_q(dev, sizeof(dev), ev.device_id),
+		ar_status_name(sm.status), tv, v->policy.name, ev.identity_jkt, nonce,
+		ar_log_q(rq, sizeof(rq), reason));
 	verifier_record_posture(v, &ev, &sm, now, reason);
 	alert_index_device(v, daemon_store(&v->stores, &err), ev.device_id, ev.hostname,
 			   ar_http_peer(req));
+	verifier_metrics_appraisal(v, sm.status);
 	free(jwt);
 	ar_http_resp_json(resp, 200, "application/cmw+json", cmw);
 }

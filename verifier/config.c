@@ -63,6 +63,7 @@ static const daemon_section_t sections[] = {
 	{ "tpm", tpm_rules, 0, NULL },
 	{ "redis", daemon_redis_rules, offsetof(verifier_conf_t, redis), NULL },
 	{ "log", daemon_log_rules, offsetof(verifier_conf_t, log), NULL },
+	{ "metrics", daemon_metrics_rules, offsetof(verifier_conf_t, metrics), NULL },
 };
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
@@ -163,6 +164,8 @@ int verifier_load(verifier_t *v, const char *path, ar_err_t *err)
 		return -1;
 	if (tpm_api_load(v, err) < 0)
 		return -1;
+	if (verifier_metrics_init(v, err) < 0)
+		return -1;
 	return daemon_stores_init(&v->stores, &c->redis, err);
 }
 
@@ -173,6 +176,8 @@ void verifier_free(verifier_t *v)
 	daemon_stores_free(&v->stores);
 	tpm_evidence_free(v);
 	tpm_api_free(v);
+	ar_metrics_free(v->metrics);
+	v->metrics = NULL;
 	ar_jwk_free(v->signing_key);
 	ar_jwk_free(v->encryption_key);
 	free(v->jwks_text);

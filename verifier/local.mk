@@ -5,7 +5,7 @@ sbin_PROGRAMS += verifier/acme-rats-verifier
 verifier_acme_rats_verifier_SOURCES = \
 	verifier/main.c verifier/config.c verifier/api.c verifier/soc.c \
 	verifier/alerts.c verifier/syslog_out.c \
-	verifier/session.c verifier/session.h verifier/verifier.h
+	verifier/session.c verifier/session.h verifier/verifier.h verifier/metrics.c
 verifier_acme_rats_verifier_SOURCES += verifier/tpm_api.c verifier/tpm_evidence_api.c
 verifier_acme_rats_verifier_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/common \
 	-DSYSCONFDIR='"$(sysconfdir)"' $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) $(JOSE_CFLAGS) \

@@ -72,6 +72,8 @@ int main(int argc, char **argv)
 		.start = start,
 		.stop = stop,
 		.release = release,
+		.metrics = &v.conf.metrics,
+		.metrics_render = verifier_metrics_render,
 	};
 
 	memset(&v, 0, sizeof(v));

@@ -344,7 +344,7 @@ static int judge(tpm_req_t *t, ar_ear_submod_t *sm, char *reason, size_t size)
 
 static void answer(tpm_req_t *t, ar_ear_submod_t *sm, const char *reason, int record)
 {
-	char tv[96], dev[160], r[AR_STORE_REASON_MAX + 1];
+	char tv[96], dev[160], r[AR_STORE_REASON_MAX + 1], rq[2 * AR_STORE_REASON_MAX + 3];
 	int64_t now = time(NULL);
 	ar_err_t err = { 0 };
 	char *jwt = NULL;
@@ -368,8 +368,9 @@ static void answer(tpm_req_t *t, ar_ear_submod_t *sm, const char *reason, int re
 	}
 	ar_tvec_format(&sm->tv, tv, sizeof(tv));
 	ar_info("event=appraisal device=%s status=%s tv=\"%s\" evidence=tpm recorded=%d "
-		"nonce=%.8s... reason=\"%s\"", ar_log_q(dev, sizeof(dev), t->ev.device_id),
-		ar_status_name(sm->status), tv, record, t->nonce, r);
+		"nonce=%.8s... reason=%s", ar_log_q(dev, sizeof(dev), t->ev.device_id),
+		ar_status_name(sm->status), tv, record, t->nonce, ar_log_q(rq, sizeof(rq), r));
+	verifier_metrics_appraisal(t->v, sm->status);
 	if (record)
 		verifier_record_posture(t->v, &t->ev, sm, now, r);
 	free(jwt);

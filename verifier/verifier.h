@@ -26,6 +26,7 @@ typedef struct verifier_conf {
 	daemon_server_conf_t	server;
 	daemon_redis_conf_t	redis;
 	daemon_log_conf_t	log;
+	daemon_metrics_conf_t	metrics;
 	/* [verifier] */
 	char		*signing_key;
 	char		*signing_kid;
@@ -114,7 +115,17 @@ typedef struct verifier {
 	struct ar_tpm_ek_trust *ek_trust;	/**< [tpm] ek_roots, or NULL */
 	uint8_t		(*ek_registered)[32];	/**< [tpm] ek_registered: SHA-256 of EK publics */
 	size_t		n_ek_registered;
+	ar_metrics_t	*metrics;		/**< VERIFIER_M_* (metrics.c) */
 } verifier_t;
+
+/** The verifier's metric families (metrics.c). */
+enum { VERIFIER_M_APPRAISALS, VERIFIER_M_N };
+
+int verifier_metrics_init(verifier_t *v, ar_err_t *err);
+/** One appraisal answered with an EAR of @p status. */
+void verifier_metrics_appraisal(verifier_t *v, ar_status_t status);
+/** daemon_spec_t.metrics_render. */
+int verifier_metrics_render(void *ctx, ar_buf_t *out);
 
 /** Load configuration and keys; on error @p err says which file and line. */
 int verifier_load(verifier_t *v, const char *path, ar_err_t *err);

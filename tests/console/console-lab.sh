@@ -10,6 +10,9 @@
 #                the console on a free port, TLS with the verifier's test
 #                certificate, its SOC API client with the verifier's token.
 #                Sets $console_port, $console_url, $console_ca.
+#   console_device_row ID
+#                logs in as noc1 as a browser does (POST /api/login with the
+#                console's Origin) and prints ID's entry of GET /api/devices.
 
 console_pw=correct-horse-$$
 ctl=$top_build/tools/acme-rats-ctl
@@ -57,4 +60,17 @@ CONF
 	lab_bg "$work/console.log" "${lab_launch[@]}" "$top_build/console/acme-rats-console" \
 		-c "$work/console/console.conf"
 	wait_tcp "$console_port" 50 || bail "acme-rats-console did not start"
+}
+
+console_device_row() {
+	local jar=$work/console/demo.jar
+	rm -f "$jar"
+	curl -sS --fail --max-time 10 --cacert "$console_ca" -c "$jar" -H "Origin: $console_url" \
+		-H 'Content-Type: application/json' \
+		--data "{\"user\":\"noc1\",\"password\":\"$console_pw\"}" "$console_url/api/login" \
+		>/dev/null || return 1
+	curl -sS --fail --max-time 10 --cacert "$console_ca" -b "$jar" "$console_url/api/devices" |
+		python3 -c 'import json, sys
+d = next((x for x in json.load(sys.stdin)["devices"] if x.get("device") == sys.argv[1]), None)
+sys.exit(1) if d is None else print(" ".join("%s=%s" % (k, d[k]) for k in sorted(d) if not isinstance(d[k], (dict, list)))[:160])' "$1"
 }

@@ -178,6 +178,7 @@ site_checks() {
 site_up() {
 	site_checks
 	site_ca_extra >"$work/ca-extra.conf"
+	siem_source
 	LAB_CA_EXTRA=$work/ca-extra.conf lab_start_all "lifetime = 10m
 attest = any os_patch_level
 posture_fresh = ${fresh}s"
@@ -205,6 +206,36 @@ backoff_max = 3s
 [hooks]
 post_renew = wpa_cli -p $work/wpa -i $site_dev_if reconfigure
 timeout = 5s"
+}
+
+# The SOC's SIEM (Wazuh) as an alert source of the verifier: HMAC-signed
+# webhooks; its agents are named by device id (docs/verifier.md).
+siem_source() {
+	(umask 077 && openssl rand -hex 32 >"$work/siem.secret")
+	cat >"$work/siem-rules.json" <<'JSON'
+{"alert_id": ["id"], "device": [{"path": "agent.name", "by": "device"}],
+ "reason": ["rule.description"],
+ "verdict": {"path": "rule.level", "levels": [{"min": 12, "verdict": "contraindicated"},
+                                              {"min": 7, "verdict": "warning"}]}}
+JSON
+	export MKVERIFIER_EXTRA="[alert_source \"wazuh\"]
+auth = hmac
+secret_file = $work/siem.secret
+rules = $work/siem-rules.json"
+}
+
+# step_siem_alert LEVEL DESCRIPTION: Wazuh posts an alert about SUB-0042,
+# signed as its integration script does (timestamp "." body, HMAC-SHA256).
+step_siem_alert() {
+	local ts body sig
+	flag_t0=$(ms)
+	ts=$(date +%s)
+	body=$(printf '{"id": "%s.%s", "timestamp": "%s", "rule": {"level": %d, "description": "%s", "id": "52502"}, "agent": {"id": "042", "name": "SUB-0042"}, "location": "/var/log/syslog"}' \
+		"$ts" "$RANDOM" "$(date -u +%Y-%m-%dT%H:%M:%S.000+0000)" "$1" "$2")
+	sig=$(printf '%s.%s' "$ts" "$body" | openssl dgst -sha256 -hmac "$(cat "$work/siem.secret")" -r | cut -d' ' -f1)
+	curl -sS --fail --max-time 10 --cacert "$work/v/ca.crt" -H 'Content-Type: application/json' \
+		-H "X-Acme-Rats-Timestamp: $ts" -H "X-Acme-Rats-Signature: sha256=$sig" \
+		--data-binary "$body" "$vurl/soc/alerts?source=wazuh" >"$work/siem-answer.json"
 }
 
 ms() { date +%s%3N; }

@@ -39,6 +39,7 @@ static struct {
 	char		vbase[128];
 	char		vca[300];
 	pid_t		vpid;
+	int		vmport;		/* the verifier's metrics listener */
 	json_t		*eab_keys;
 	ar_jwk_t	*account_key;
 	ar_jwk_t	*device_key;
@@ -46,6 +47,7 @@ static struct {
 } t;
 
 #define expect_problem catest_expect_problem
+#define METRICS_TOKEN	"scrape-7c1e9a0d4b"
 /* The CA's validation_timeout here, and in milliseconds. */
 #define RELAY_TIMEOUT_TEXT	"4s"
 #define RELAY_TIMEOUT_MS	4000
@@ -75,6 +77,27 @@ static int start_verifier(void)
 	}
 	snprintf(bin, sizeof(bin), "%s/verifier/acme-rats-verifier", catest_top("AR_TOP_BUILDDIR"));
 	snprintf(conf, sizeof(conf), "%s/verifier.conf", t.vdir);
+	/* Its metrics on a loopback listener of their own, without a token. */
+	{
+		char *text = NULL, *more;
+		size_t len;
+
+		t.vmport = lab_free_port();
+		if (ar_file_read(conf, 1 << 16, &text, &len, NULL) < 0)
+			return -1;
+		more = malloc(len + 64);
+		if (!more) {
+			free(text);
+			return -1;
+		}
+		len = (size_t)snprintf(more, len + 64, "%s\n[metrics]\nlisten = 127.0.0.1:%d\n", text,
+				       t.vmport);
+		rc = ar_file_write_atomic(conf, more, len, 0600, NULL);
+		free(more);
+		free(text);
+		if (rc < 0)
+			return -1;
+	}
 	snprintf(log, sizeof(log), "%s/verifier.log", t.vdir);
 	{
 		char *argv[] = { bin, "-c", conf, NULL };
@@ -161,7 +184,12 @@ static int group_setup(void **state)
 		 "policy = %s/policy.json\n"
 		 "verifier_keys = %s/verifier-keys.json\n"
 		 "verifier_url = %s\n"
-		 "verifier_ca = %s/ca.crt\n", t.vdir, t.vdir, t.vbase, t.vdir);
+		 "verifier_ca = %s/ca.crt\n"
+		 "[metrics]\n"
+		 "token_file = %s/metrics.token\n", t.vdir, t.vdir, t.vbase, t.vdir, t.vdir);
+	snprintf(path, sizeof(path), "%s/metrics.token", t.vdir);
+	if (ar_file_write_atomic(path, METRICS_TOKEN "\n", strlen(METRICS_TOKEN) + 1, 0600, NULL) < 0)
+		return -1;
 	snprintf(path, sizeof(path), "%s/profiles.conf", t.vdir);
 	if (ar_file_write_atomic(path, extra, strlen(extra), 0644, NULL) < 0)
 		return -1;
@@ -2583,6 +2611,174 @@ static void test_order_left_processing_not_taken_over_on_an_expired_authorizatio
 	ar_store_close(st);
 }
 
+/* ---- Metrics (GET /metrics) ---------------------------------------------- */
+
+/* GET @url with @bearer (or none); the response. */
+static void metrics_get(const char *url, const char *ca_file, const char *bearer, httpc_resp_t *r)
+{
+	httpc_req_t req = { "GET", url, ca_file, NULL, bearer, NULL, 0 };
+
+	assert_int_equal(httpc(&req, r), 0);
+}
+
+/* The CA's /metrics (with the token) or the verifier's (its own listener). */
+static char *scrape(int verifier)
+{
+	char url[200], *body;
+	httpc_resp_t r;
+
+	if (verifier)
+		snprintf(url, sizeof(url), "https://127.0.0.1:%d/metrics", t.vmport);
+	else
+		snprintf(url, sizeof(url), "%s/metrics", t.ca.base);
+	metrics_get(url, verifier ? t.vca : t.ca.cafile, verifier ? NULL : METRICS_TOKEN, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.content_type, "text/plain; version=0.0.4"));
+	assert_true(r.len > 0);
+	body = strdup(r.body);
+	httpc_free(&r);
+	return body;
+}
+
+/* promtool check metrics on @text: exit 0 (no parse error, no lint finding). */
+static void promtool_passes(const char *text, const char *name)
+{
+	char path[400];
+	char *argv[] = { "/bin/sh", "-c", "promtool check metrics < \"$1\"", "sh", path, NULL };
+
+	snprintf(path, sizeof(path), "%s/%s.prom", t.vdir, name);
+	assert_int_equal(ar_file_write_atomic(path, text, strlen(text), 0644, NULL), 0);
+	if (catest_run(argv) != 0)
+		fail_msg("promtool check metrics failed on %s:\n%s", path, text);
+}
+
+/* The value of the sample @series ("name{labels}" as exposed); 0 when absent. */
+static double sample(const char *text, const char *series)
+{
+	size_t n = strlen(series);
+	const char *p;
+
+	for (p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, series, n) && p[n] == ' ')
+			return strtod(p + n + 1, NULL);
+	return 0;
+}
+
+/*
+ * /metrics is for the scraper only: on the CA's ACME listener it needs the
+ * bearer token (none or a wrong one: 401, nothing disclosed); the verifier
+ * serves it on its metrics listener only, not on its API listener.
+ */
+static void test_metrics_requires_token_or_separate_listener(void **state)
+{
+	char url[200];
+	httpc_resp_t r;
+
+	(void)state;
+	snprintf(url, sizeof(url), "%s/metrics", t.ca.base);
+	metrics_get(url, t.ca.cafile, NULL, &r);
+	assert_int_equal(r.status, 401);
+	assert_null(strstr(r.body, "acme_rats_"));
+	assert_non_null(strstr(r.body, "urn:acme-rats:metrics:error:unauthorized"));
+	httpc_free(&r);
+	metrics_get(url, t.ca.cafile, METRICS_TOKEN "x", &r);
+	assert_int_equal(r.status, 401);
+	assert_null(strstr(r.body, "acme_rats_"));
+	httpc_free(&r);
+	metrics_get(url, t.ca.cafile, METRICS_TOKEN, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "# TYPE acme_rats_issuances_total counter"));
+	httpc_free(&r);
+
+	snprintf(url, sizeof(url), "%s/metrics", t.vbase);
+	metrics_get(url, t.vca, NULL, &r);
+	assert_int_equal(r.status, 404);
+	assert_null(strstr(r.body, "acme_rats_"));
+	httpc_free(&r);
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d/challenge-response/v1/keys", t.vmport);
+	metrics_get(url, t.vca, NULL, &r);
+	assert_int_equal(r.status, 404);	/* the metrics listener serves nothing else */
+	httpc_free(&r);
+}
+
+/*
+ * After real traffic (an issuance, an appraisal relayed to the verifier, a
+ * challenge refused, the RADIUS module's counters flushed to Redis), every
+ * endpoint passes promtool and each counter moved by exactly what happened.
+ */
+static void test_metrics_move_with_traffic_and_pass_promtool(void **state)
+{
+	static const char *const fields[] = {
+		"acme_rats_radius_decisions_total|quarantine|posture_stale|",
+		"acme_rats_radius_check_latency_seconds|||b3",
+		"acme_rats_radius_check_latency_seconds|||sum",
+		"acme_rats_radius_check_latency_seconds|||count",
+	};
+	static const int64_t deltas[] = { 1, 1, 800, 1 };
+	const char *issued = "acme_rats_issuances_total{profile=\"substation\"}";
+	const char *bad = "acme_rats_challenge_failures_total{type=\"remote-attest-01\","
+			  "reason=\"badAttestationStatement\"}";
+	const char *affirming = "acme_rats_appraisals_total{status=\"affirming\"}";
+	const char *stale = "acme_rats_radius_decisions_total{outcome=\"quarantine\","
+			    "reason=\"posture_stale\"}";
+	ar_store_opts_t so = { .host = "127.0.0.1", .port = t.redis.port };
+	char urls[2][600], nonces[2][128], order_url[600], *ca0, *v0, *ca1, *v1;
+	json_t *c, *jwe, *cmw;
+	ar_store_t *st;
+	X509 *cert;
+
+	(void)state;
+	ca0 = scrape(0);
+	v0 = scrape(1);
+	promtool_passes(ca0, "ca-before");
+	promtool_passes(v0, "verifier-before");
+
+	cert = issue_certificate(NULL);
+	X509_free(cert);
+	/* An appraisal: evidence relayed to the verifier (background check). */
+	attested_order(urls, nonces, order_url, sizeof(order_url));
+	jwe = sealed_evidence(nonces[0], time(NULL) - 86400);
+	c = respond(urls[0], jwe, 200);
+	assert_string_equal(status_of(c), "valid");
+	json_decref(c);
+	json_decref(jwe);
+	/* A refused challenge: an EAR for the other challenge's nonce. */
+	attested_order(urls, nonces, order_url, sizeof(order_url));
+	cmw = passport(nonces[1], t.device_key, time(NULL) - 86400);
+	c = respond(urls[0], cmw, 200);
+	assert_string_equal(status_of(c), "invalid");
+	json_decref(c);
+	json_decref(cmw);
+	/* What one RADIUS server's module flushes: one quarantine in 800 us. */
+	st = ar_store_open(&so, NULL);
+	assert_non_null(st);
+	assert_int_equal(ar_store_metrics_add(st, "radius", fields, deltas, 4, NULL), 0);
+	ar_store_close(st);
+
+	ca1 = scrape(0);
+	v1 = scrape(1);
+	promtool_passes(ca1, "ca-after");
+	promtool_passes(v1, "verifier-after");
+	assert_true(sample(ca1, issued) == sample(ca0, issued) + 1);
+	assert_true(sample(ca1, bad) == sample(ca0, bad) + 1);
+	/* Four appraisals: two passports for the issuance, the background
+	 * check, the passport presented to the wrong challenge. */
+	if (sample(v1, affirming) != sample(v0, affirming) + 4)
+		fail_msg("appraisals affirming %g before, %g after", sample(v0, affirming),
+			 sample(v1, affirming));
+	assert_true(sample(ca1, stale) == sample(ca0, stale) + 1);
+	assert_true(sample(ca1, "acme_rats_radius_check_latency_seconds_bucket{le=\"0.001\"}") >= 1);
+	assert_true(sample(ca1, "acme_rats_radius_check_latency_seconds_bucket{le=\"0.0005\"}") ==
+		    sample(ca0, "acme_rats_radius_check_latency_seconds_bucket{le=\"0.0005\"}"));
+	assert_true(sample(ca1, "acme_rats_redis_up") == 1);
+	assert_non_null(strstr(ca1, "\nacme_rats_events_pending "));
+	assert_non_null(strstr(v1, "acme_rats_redis_errors_total{kind=\"connect\"} 0\n"));
+	free(ca0);
+	free(v0);
+	free(ca1);
+	free(v1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2630,6 +2826,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_order_left_processing_not_taken_over_on_an_expired_authorization, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(test_metrics_requires_token_or_separate_listener, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_metrics_move_with_traffic_and_pass_promtool, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests_name("ca_challenge", tests, group_setup, group_teardown);

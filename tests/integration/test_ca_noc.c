@@ -32,6 +32,7 @@ static struct {
 	char		ctl_conf[300];
 	pid_t		das;
 	int		das_port;
+	int		metrics_port;	/* the CA's metrics listener */
 	char		dir[256];
 	ar_store_t	*st;
 } t;
@@ -163,8 +164,10 @@ static int group_setup(void **state)
 		 "[nas \"ap-8\"]\naddress = 127.0.0.1\ndas_port = %d\nsecret_file = %s\n"
 		 "nas_identifier = ap-8\ntimeout = 300ms\nretries = 1\n\n"
 		 "[nas \"ap-9\"]\naddress = 127.0.0.1\ndas_port = %d\nsecret_file = %s\n"
-		 "nas_identifier = ap-9\ntimeout = 300ms\nretries = 0\n",
-		 t.das_port, good, t.das_port, bad, lab_free_port(), good);
+		 "nas_identifier = ap-9\ntimeout = 300ms\nretries = 0\n\n"
+		 "[metrics]\nlisten = 127.0.0.1:%d\n",
+		 t.das_port, good, t.das_port, bad, lab_free_port(), good,
+		 t.metrics_port = lab_free_port());
 	if (write_file("events.conf", extra, path, sizeof(path)) < 0)
 		return -1;
 	setenv("MKCA_EXTRA", path, 1);
@@ -260,12 +263,42 @@ static void ca_log(char *path, size_t size)
 	snprintf(path, size, "%s/ca.log", t.ca.dir);
 }
 
+/* The CA's metrics listener (loopback, no token): the value of @series, 0 when absent. */
+static double metric(const char *series)
+{
+	httpc_req_t req = { "GET", NULL, t.ca.cafile, NULL, NULL, NULL, 0 };
+	char url[128];
+	httpc_resp_t r;
+	const char *p;
+	double v = 0;
+	size_t n = strlen(series);
+
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d/metrics", t.metrics_port);
+	req.url = url;
+	assert_int_equal(httpc(&req, &r), 0);
+	assert_int_equal(r.status, 200);
+	for (p = r.body; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, series, n) && p[n] == ' ')
+			v = strtod(p + n + 1, NULL);
+	httpc_free(&r);
+	return v;
+}
+
 static void test_contraindicated_disconnects_every_session(void **state)
 {
-	char log[300];
+	static const char *const results[] = { "ack", "nak", "timeout", "no_nas" };
+	static const double want[] = { 1, 2, 2, 1 };
+	double before[4];
+	char log[300], series[96];
 	int64_t t0;
+	size_t i;
 
 	(void)state;
+	for (i = 0; i < 4; i++) {
+		snprintf(series, sizeof(series), "acme_rats_disconnects_total{result=\"%s\"}",
+			 results[i]);
+		before[i] = metric(series);
+	}
 	certificate("SUB-0042", "0a01");
 	certificate("SUB-0042", "0a02");
 	session("SUB-0042", "ap-7", "sess-a", "0a01");	/* ACK */
@@ -294,6 +327,21 @@ static void test_contraindicated_disconnects_every_session(void **state)
 	assert_int_equal(wait_for_text(log, "session=sess-d nas_ip=127.0.0.1 nas_id=ap-unknown "
 				       "result=no_nas", 100), 0);
 	assert_int_equal(wait_for_text(log, "disconnected=2 failed=4 renew_now=2", 100), 0);
+	/* Counted by result: ack, NAKs (gone, stuck), no answer (ap-8, ap-9), no [nas]
+	 * (added once the event is handled: give it a moment). */
+	for (i = 0; i < 4; i++) {
+		int64_t end = lab_now_ms() + 2000;
+
+		snprintf(series, sizeof(series), "acme_rats_disconnects_total{result=\"%s\"}",
+			 results[i]);
+		while (metric(series) != before[i] + want[i] && lab_now_ms() < end)
+			lab_sleep_ms(50);
+		if (metric(series) != before[i] + want[i])
+			fail_msg("%s: %g before, %g after, want +%g", series, before[i], metric(series),
+				 want[i]);
+	}
+	assert_true(metric("acme_rats_events_pending") == 0);
+	assert_true(metric("acme_rats_redis_up") == 1);
 	/* The DAS saw what a NAS needs to find the session. */
 	snprintf(log, sizeof(log), "%s/das.log", t.dir);
 	assert_int_equal(wait_for_text(log, "Acct-Session-Id = \"sess-a\"", 100), 0);
@@ -378,6 +426,20 @@ static void test_ctl_views_and_actions(void **state)
 	assert_int_equal(ctl(out, sizeof(out), "devices", NULL), 0);
 	assert_non_null(strstr(out, "DEVICE"));
 	assert_non_null(strstr(out, "SUB-0046"));
+
+	/* The module's counters and the event lag, in a format promtool takes. */
+	assert_int_equal(ctl(out, sizeof(out), "metrics", NULL), 0);
+	assert_non_null(strstr(out, "# TYPE acme_rats_radius_decisions_total counter\n"));
+	assert_non_null(strstr(out, "acme_rats_radius_check_latency_seconds_bucket{le=\"+Inf\"} "));
+	assert_non_null(strstr(out, "\nacme_rats_events_stream_length "));
+	{
+		char prom[320];
+		char *argv[] = { "/bin/sh", "-c", "promtool check metrics < \"$1\"", "sh", prom, NULL };
+
+		snprintf(prom, sizeof(prom), "%s/ctl-metrics.prom", t.dir);
+		assert_int_equal(ar_file_write_atomic(prom, out, strlen(out), 0600, NULL), 0);
+		assert_int_equal(catest_run(argv), 0);
+	}
 
 	assert_int_equal(ctl(out, sizeof(out), "device", "SUB-0043", NULL), 0);
 	assert_non_null(strstr(out, "CERTIFICATES"));

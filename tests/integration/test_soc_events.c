@@ -476,14 +476,59 @@ static void test_elastic_alert_flags_device(void **state)
 	assert_string_equal(ev.type, "soc_flag");
 	assert_string_equal(ev.status, "contraindicated");
 
-	/* a medium alert is a warning, a flattened key and a nested one alike */
+	/* a medium alert maps to a warning, a flattened key and a nested one alike -
+	 * milder than the standing verdict, it changes nothing */
 	body = alert_from("elastic-alert.json", "kibana.alert.uuid", json_string("elastic-medium-1"),
 			  "kibana.alert.severity", json_string("medium"), NULL);
 	post_bearer("elastic", ELASTIC_TOKEN, body, &r);
 	expect(&r, 200, "\"status\":\"warning\"");
+	assert_non_null(strstr(r.body, "\"applied\":false"));
+	assert_non_null(strstr(r.body, "\"standing\":\"contraindicated\""));
 	httpc_free(&r);
 	free(body);
 	assert_int_equal(ar_store_verdict_get(t.store, "SUB-0303", &vd, NULL), 1);
+	assert_int_equal(vd.status, AR_STATUS_CONTRAINDICATED);
+}
+
+/*
+ * A compromised host can make the SIEM raise mild alerts about itself
+ * (failed logins: Wazuh level 7-11). Such an alert must not lower the
+ * analyst's contraindicated verdict to a warning; a warning on a device
+ * with no verdict still applies.
+ */
+static void test_milder_alert_never_lowers_the_standing_verdict(void **state)
+{
+	char *args[] = { "flag", "SUB-0316", "contraindicated", "--reason", "ransomware confirmed",
+			 NULL };
+	char id[64], *body;
+	ar_store_verdict_t vd;
+	httpc_resp_t r;
+
+	(void)state;
+	enrolled_device("SUB-0316", "inspector-16");
+	assert_int_equal(ctl(args), 0);
+	body = alert_from("wazuh-alert.json", "id", json_string(fresh_id(id, sizeof(id))),
+			  "rule.level", json_integer(7), "agent.name", json_string("inspector-16"),
+			  "agent.ip", NULL, NULL);
+	post_signed("wazuh", WAZUH_SECRET, 0, body, &r);
+	expect(&r, 200, "\"applied\":false");
+	httpc_free(&r);
+	free(body);
+	assert_int_equal(ar_store_verdict_get(t.store, "SUB-0316", &vd, NULL), 1);
+	assert_int_equal(vd.status, AR_STATUS_CONTRAINDICATED);
+	assert_non_null(strstr(vd.reason, "ransomware confirmed"));
+	assert_true(logged("event=alert.not_applied", "device=SUB-0316", "standing=contraindicated"));
+
+	/* without a verdict the same warning applies */
+	assert_int_equal(ar_store_verdict_clear(t.store, "SUB-0316", NULL), 1);
+	body = alert_from("wazuh-alert.json", "id", json_string(fresh_id(id, sizeof(id))),
+			  "rule.level", json_integer(7), "agent.name", json_string("inspector-16"),
+			  "agent.ip", NULL, NULL);
+	post_signed("wazuh", WAZUH_SECRET, 0, body, &r);
+	expect(&r, 200, "\"applied\":true");
+	httpc_free(&r);
+	free(body);
+	assert_int_equal(ar_store_verdict_get(t.store, "SUB-0316", &vd, NULL), 1);
 	assert_int_equal(vd.status, AR_STATUS_WARNING);
 }
 
@@ -937,6 +982,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_wazuh_alert_flags_device_like_ctl_flag),
 		cmocka_unit_test(test_elastic_alert_flags_device),
+		cmocka_unit_test(test_milder_alert_never_lowers_the_standing_verdict),
 		cmocka_unit_test(test_alert_with_bad_hmac_refused_nothing_changes),
 		cmocka_unit_test(test_alert_replayed_outside_window_refused),
 		cmocka_unit_test(test_same_alert_id_twice_is_idempotent),

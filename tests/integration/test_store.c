@@ -30,6 +30,7 @@
 #include <hiredis/hiredis.h>
 
 #include "lab/lab.h"
+#include "radius_metrics.h"
 #include "store.h"
 
 static lab_redis_t redis;	/* one server for the whole group */
@@ -1901,6 +1902,86 @@ static void test_store_command_timeout(void **state)
 	assert_int_equal(raw_info("stats", "total_connections_received") - conns, 2);
 }
 
+/* The event group's lag: what was delivered and not acknowledged, and since when. */
+static void test_store_event_lag_shows_what_the_worker_has_not_acknowledged(void **state)
+{
+	ar_store_event_lag_t lag;
+	ar_store_event_t ev, got[4];
+	char ids[2][AR_STORE_EVENT_ID_MAX + 1];
+	const char *ack[2] = { ids[0], ids[1] };
+	ar_err_t err = { 0 };
+	int64_t now = (int64_t)time(NULL) * 1000;
+	int i;
+
+	(void)state;
+	assert_int_equal(ar_store_event_lag(st, "lagging", &lag, &err), 0);	/* no stream, no group */
+	assert_int_equal(lag.length, 0);
+	assert_int_equal(lag.pending, 0);
+	for (i = 0; i < 2; i++) {
+		event_sample(&ev, "SUB-0042", "contraindicated");
+		assert_int_equal(ar_store_event_add(st, &ev, ids[i], &err), 0);
+	}
+	assert_int_equal(ar_store_event_group_create(st, "lagging", "0", &err), 1);
+	assert_int_equal(ar_store_event_lag(st, "lagging", &lag, &err), 0);
+	assert_int_equal(lag.length, 2);
+	assert_int_equal(lag.pending, 0);	/* not delivered yet */
+	assert_int_equal(ar_store_event_read(st, "lagging", "w", 0, 0, got, 4, &err), 2);
+	assert_int_equal(ar_store_event_lag(st, "lagging", &lag, &err), 0);
+	assert_int_equal(lag.pending, 2);
+	assert_in_range(lag.oldest_ms, now - 5000, now + 5000);
+	assert_int_equal(lag.oldest_ms, strtoll(ids[0], NULL, 10));
+	assert_int_equal(ar_store_event_ack(st, "lagging", ack, 2, &err), 2);
+	assert_int_equal(ar_store_event_lag(st, "lagging", &lag, &err), 0);
+	assert_int_equal(lag.pending, 0);
+	assert_int_equal(lag.oldest_ms, 0);
+}
+
+/* Flushes add up in the hash; a field this build does not know is skipped when read. */
+static void test_store_metric_hash_sums_flushes_and_skips_unknown_fields(void **state)
+{
+	const char *f[] = { "acme_rats_radius_decisions_total|reject|cert_revoked|",
+			    "acme_rats_radius_decisions_total|reject|made_up_reason|" };
+	const int64_t d[] = { 2, 5 };
+	ar_metrics_t *m = ar_metrics_new(ar_radius_metric_defs, AR_RM_N, NULL);
+	ar_buf_t b = AR_BUF_INIT(1 << 20);
+	ar_err_t err = { 0 };
+
+	(void)state;
+	assert_non_null(m);
+	assert_int_equal(ar_store_metrics_add(st, "radius", f, d, 2, &err), 0);
+	assert_int_equal(ar_store_metrics_add(st, "radius", f, d, 1, &err), 0);
+	assert_int_equal(ar_store_metrics_add(st, "bad name", f, d, 1, &err), -1);
+	assert_int_equal(ar_store_metrics_load(st, "radius", m, &err), 0);
+	assert_int_equal(ar_metrics_render(m, &b), AR_OK);
+	assert_non_null(strstr(b.data, "acme_rats_radius_decisions_total{outcome=\"reject\","
+				       "reason=\"cert_revoked\"} 4\n"));
+	assert_null(strstr(b.data, "made_up"));
+	ar_buf_free(&b);
+	ar_metrics_free(m);
+}
+
+/* A connection refused is counted, by kind, in the registry the options name. */
+static void test_store_redis_errors_counted_by_kind(void **state)
+{
+	ar_metrics_t *m = ar_metrics_new(ar_store_metric_defs, AR_STORE_M_N, NULL);
+	ar_buf_t b = AR_BUF_INIT(1 << 16);
+	ar_store_opts_t o;
+	ar_err_t err = { 0 };
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	o.port = lab_free_port();	/* nothing listens */
+	o.metrics = m;
+	assert_null(ar_store_open(&o, &err));
+	assert_null(ar_store_open(&o, &err));
+	assert_int_equal(ar_metrics_render(m, &b), AR_OK);
+	assert_non_null(strstr(b.data, "acme_rats_redis_errors_total{kind=\"connect\"} 2\n"));
+	assert_non_null(strstr(b.data, "acme_rats_redis_errors_total{kind=\"timeout\"} 0\n"));
+	assert_non_null(strstr(b.data, "acme_rats_redis_failovers_total 0\n"));
+	ar_buf_free(&b);
+	ar_metrics_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1973,6 +2054,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_reconnects_after_redis_restart, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_store_unavailable_fails_fast, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_event_lag_shows_what_the_worker_has_not_acknowledged,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_metric_hash_sums_flushes_and_skips_unknown_fields,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_redis_errors_counted_by_kind, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_command_timeout, setup, teardown),
 	};
 

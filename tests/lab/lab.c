@@ -703,6 +703,8 @@ static int redis_launch(lab_redis_t *r)
 		(char *)"--save", (char *)"",
 		(char *)"--daemonize", (char *)"no",
 		(char *)"--protected-mode", (char *)"yes",
+		/* A replica's first sync at once, not after Redis's default 5 s. */
+		(char *)"--repl-diskless-sync-delay", (char *)"0",
 		NULL
 	};
 	int64_t deadline;

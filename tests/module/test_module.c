@@ -16,6 +16,7 @@
 #include "testutil.h"
 #include "check.h"
 #include "hex.h"
+#include "radius_metrics.h"
 #include "radtest.h"
 #include "store.h"
 #include "x509.h"
@@ -855,6 +856,63 @@ static void test_decision_line_is_in_the_normal_log(void **state)
 	assert_int_equal(start_radius(NULL, NULL), 0);
 }
 
+/* The module's counter named @field as summed in Redis (0 when absent). */
+static uint64_t radius_counter(const char *field)
+{
+	ar_metrics_t *m = ar_metrics_new(ar_radius_metric_defs, AR_RM_N, NULL);
+	size_t i, n = ar_metrics_ncells(m);
+	uint64_t *v = calloc(n, sizeof(*v)), found = 0;
+	char name[AR_METRIC_CELL_MAX];
+
+	assert_non_null(v);
+	assert_int_equal(ar_store_metrics_load(t.e.st, AR_RADIUS_METRICS_NAME, m, NULL), 0);
+	ar_metrics_snapshot(m, v);
+	for (i = 0; i < n; i++)
+		if (ar_metrics_cell_name(m, i, name, sizeof(name)) == 0 && !strcmp(name, field))
+			found = v[i];
+	free(v);
+	ar_metrics_free(m);
+	return found;
+}
+
+/* Wait (at most 4 s: metrics_interval is 1 s here) until @field reaches @want. */
+static void expect_counter(const char *field, uint64_t want)
+{
+	int64_t end = lab_now_ms() + 4000;
+
+	while (radius_counter(field) < want && lab_now_ms() < end)
+		lab_sleep_ms(100);
+	if (radius_counter(field) != want)
+		fail_msg("%s is %llu in Redis, want %llu", field,
+			 (unsigned long long)radius_counter(field), (unsigned long long)want);
+}
+
+/*
+ * The decisions reach the NOC's metrics without costing the authentication
+ * a Redis round trip: counted in memory, flushed to Redis by the module's
+ * own thread, by outcome and reason, with the check's latency.
+ */
+static void test_decisions_are_counted_by_outcome_and_reason_in_redis(void **state)
+{
+	const char *accept = "acme_rats_radius_decisions_total|accept|posture_fresh|";
+	const char *stale = "acme_rats_radius_decisions_total|quarantine|posture_stale|";
+	const char *count = "acme_rats_radius_check_latency_seconds|||count";
+	uint64_t a0 = radius_counter(accept), s0 = radius_counter(stale), c0 = radius_counter(count);
+
+	(void)state;
+	set_posture(AR_STATUS_AFFIRMING, 60);
+	authenticate(FRESH, 1);
+	expect_decision(FRESH, "accept", "posture fresh");
+	expect_counter(accept, a0 + 1);
+	expect_counter(count, c0 + 1);
+	set_posture(AR_STATUS_AFFIRMING, 7 * 3600);	/* above fresh (6 h), within grace */
+	authenticate(FRESH, 1);
+	expect_decision(FRESH, "quarantine", "above fresh");
+	expect_counter(stale, s0 + 1);
+	expect_counter(accept, a0 + 1);
+	expect_counter(count, c0 + 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -881,6 +939,7 @@ int main(void)
 		cmocka_unit_test(test_xlat_expands_the_decision),
 		cmocka_unit_test(test_accounting_records_and_removes_the_session),
 		cmocka_unit_test(test_decision_line_is_in_the_normal_log),
+		cmocka_unit_test(test_decisions_are_counted_by_outcome_and_reason_in_redis),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
