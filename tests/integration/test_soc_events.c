@@ -517,7 +517,8 @@ static void test_milder_alert_never_lowers_the_standing_verdict(void **state)
 	assert_int_equal(ar_store_verdict_get(t.store, "SUB-0316", &vd, NULL), 1);
 	assert_int_equal(vd.status, AR_STATUS_CONTRAINDICATED);
 	assert_non_null(strstr(vd.reason, "ransomware confirmed"));
-	assert_true(logged("event=alert.not_applied", "device=SUB-0316", "standing=contraindicated"));
+	assert_true(vtest_logged(&t.v, "event=alert.not_applied", "device=SUB-0316",
+				 "standing=contraindicated"));
 
 	/* without a verdict the same warning applies */
 	assert_int_equal(ar_store_verdict_clear(t.store, "SUB-0316", NULL), 1);
