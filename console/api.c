@@ -122,21 +122,36 @@ static int cmp_devid(const void *a, const void *b)
 	return strcmp(((const ar_store_devid_t *)a)->id, ((const ar_store_devid_t *)b)->id);
 }
 
-static void api_devices(console_t *c, ar_http_resp_t *resp)
+/* The store and its devices' ids in order; NULL when the problem is answered already. */
+static ar_store_t *device_ids(console_t *c, ar_http_resp_t *resp, ar_store_devid_t **ids,
+			      size_t *n)
 {
 	ar_store_t *st = store(c, resp);
-	ar_store_devid_t *ids = NULL;
+	ar_err_t err = { 0 };
+
+	*ids = NULL;
+	*n = 0;
+	if (!st)
+		return NULL;
+	if (ar_store_devices(st, ids, n, &err) < 0) {
+		store_failed(resp, &err);
+		return NULL;
+	}
+	qsort(*ids, *n, sizeof(**ids), cmp_devid);
+	return st;
+}
+
+static void api_devices(console_t *c, ar_http_resp_t *resp)
+{
+	ar_store_devid_t *ids;
 	ar_err_t err = { 0 };
 	json_t *list, *row;
-	size_t n = 0, i;
+	ar_store_t *st;
+	size_t n, i;
 
+	st = device_ids(c, resp, &ids, &n);
 	if (!st)
 		return;
-	if (ar_store_devices(st, &ids, &n, &err) < 0) {
-		store_failed(resp, &err);
-		return;
-	}
-	qsort(ids, n, sizeof(*ids), cmp_devid);
 	list = json_array();
 	for (i = 0; i < n; i++) {
 		row = device_row(c, st, ids[i].id, &err);
@@ -234,20 +249,16 @@ out:
 /* Live sessions of every device, grouped by NAS. */
 static void api_sessions(console_t *c, ar_http_resp_t *resp)
 {
-	ar_store_t *st = store(c, resp);
-	ar_store_devid_t *ids = NULL;
+	ar_store_devid_t *ids;
 	ar_err_t err = { 0 };
-	json_t *by_nas = NULL, *out, *nas, *val;
+	json_t *by_nas, *out, *nas, *val;
 	const char *key;
-	size_t n = 0, i, k;
+	ar_store_t *st;
+	size_t n, i, k;
 
+	st = device_ids(c, resp, &ids, &n);
 	if (!st)
 		return;
-	if (ar_store_devices(st, &ids, &n, &err) < 0) {
-		store_failed(resp, &err);
-		return;
-	}
-	qsort(ids, n, sizeof(*ids), cmp_devid);
 	by_nas = json_object();
 	for (i = 0; i < n; i++) {
 		ar_store_session_t *ss = NULL;
@@ -315,7 +326,6 @@ static void api_verdict(console_t *c, const console_session_t *s, const char *id
 	char why[REASON_MAX + CU_NAME_MAX + 32], qdev[160], qwhy[400];
 	char *answer = NULL;
 	ar_err_t err = { 0 };
-	json_error_t jerr;
 	json_t *json;
 	size_t len;
 	int rc;
@@ -325,11 +335,8 @@ static void api_verdict(console_t *c, const console_session_t *s, const char *id
 		return;
 	}
 	body = ar_http_body(req, &len);
-	json = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!json || json_unpack_ex(json, &jerr, JSON_STRICT, "{s:s, s:s}", "status", &status,
-				    "reason", &reason) < 0) {
-		ar_http_resp_problem(resp, 400, CONSOLE_PROBLEM "malformed",
-				     "body must be {\"status\": ..., \"reason\": ...}: %s", jerr.text);
+	if (ar_verdict_body_parse(body, len, &json, &status, &reason, &err) < 0) {
+		ar_http_resp_problem(resp, 400, CONSOLE_PROBLEM "malformed", "%s", err.msg);
 		goto out;
 	}
 	if (!reason_ok(reason, resp))

@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -119,6 +120,38 @@ int helper_load(const char *prog, const char *path, int verbose, helper_conf_t *
 	}
 	ar_log_setup("acme-rats-helper", verbose ? (verbose > 1 ? AR_LOG_DEBUG : AR_LOG_INFO)
 						 : (ar_log_level_t)conf->log.level, 2);
+	return 0;
+}
+
+int helper_opt_seconds(const char *prog, const char *opt, const char *s, long *ms)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 1 || v > 3600) {
+		fprintf(stderr, "acme-rats-helper %s: %s must be 1..3600 seconds\n", prog, opt);
+		return -1;
+	}
+	*ms = v * 1000;
+	return 0;
+}
+
+int helper_opt_u32(const char *prog, const char *opt, const char *s, uint32_t min, uint32_t max,
+		   uint32_t *out)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (errno || end == s || *end || *s == '-' || v < min || v > max) {
+		fprintf(stderr, "acme-rats-helper %s: %s must be 0x%08" PRIx32 "..0x%08" PRIx32 "\n",
+			prog, opt, min, max);
+		return -1;
+	}
+	*out = (uint32_t)v;
 	return 0;
 }
 

@@ -139,21 +139,6 @@ void cmd_attest_usage(FILE *f)
 	      f);
 }
 
-static int parse_seconds(const char *s, const char *what, long *ms)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 1 || v > 3600) {
-		fprintf(stderr, "acme-rats-helper attest: %s must be 1..3600 seconds\n", what);
-		return -1;
-	}
-	*ms = v * 1000;
-	return 0;
-}
-
 static int check_nonce(const char *nonce)
 {
 	uint8_t buf[NONCE_MAX_BYTES];
@@ -166,23 +151,6 @@ static int check_nonce(const char *nonce)
 			NONCE_MIN_BYTES, NONCE_MAX_BYTES);
 		return -1;
 	}
-	return 0;
-}
-
-/* Returns 0, or an exit code. */
-/* A handle or mask: hexadecimal with 0x, or decimal. */
-static int parse_u32(const char *s, uint32_t *out)
-{
-	unsigned long v;
-	char *end;
-
-	errno = 0;
-	v = strtoul(s, &end, 0);
-	if (errno || end == s || *end || v == 0 || v > 0xffffffffUL || *s == '-') {
-		fprintf(stderr, "acme-rats-helper attest: \"%s\" is no handle or PCR mask\n", s);
-		return -1;
-	}
-	*out = (uint32_t)v;
 	return 0;
 }
 
@@ -216,10 +184,18 @@ static int parse_args(int argc, char **argv, attest_args_t *a)
 		case OPT_BOOT_LOG:	a->tpm.boot_log = optarg; break;
 		case OPT_IMA_LIST:	a->tpm.ima_list = optarg; break;
 		case OPT_TPM_AK:
+			if (helper_opt_u32("attest", "--tpm-ak", optarg, 1, UINT32_MAX,
+					   &a->tpm.ak_handle) < 0)
+				return HELPER_EXIT_USAGE;
+			break;
 		case OPT_TPM_KEY:
+			if (helper_opt_u32("attest", "--tpm-key", optarg, 1, UINT32_MAX,
+					   &a->tpm.key_handle) < 0)
+				return HELPER_EXIT_USAGE;
+			break;
 		case OPT_TPM_PCRS:
-			if (parse_u32(optarg, c == OPT_TPM_AK ? &a->tpm.ak_handle :
-				      c == OPT_TPM_KEY ? &a->tpm.key_handle : &a->tpm.pcr_mask) < 0)
+			if (helper_opt_u32("attest", "--tpm-pcrs", optarg, 1, UINT32_MAX,
+					   &a->tpm.pcr_mask) < 0)
 				return HELPER_EXIT_USAGE;
 			break;
 		case OPT_KEY_STORAGE:
@@ -230,11 +206,12 @@ static int parse_args(int argc, char **argv, attest_args_t *a)
 			}
 			break;
 		case OPT_CONNECT_TIMEOUT:
-			if (parse_seconds(optarg, "--connect-timeout", &a->connect_ms) < 0)
+			if (helper_opt_seconds("attest", "--connect-timeout", optarg,
+					       &a->connect_ms) < 0)
 				return HELPER_EXIT_USAGE;
 			break;
 		case OPT_TIMEOUT:
-			if (parse_seconds(optarg, "--timeout", &a->total_ms) < 0)
+			if (helper_opt_seconds("attest", "--timeout", optarg, &a->total_ms) < 0)
 				return HELPER_EXIT_USAGE;
 			break;
 		case 'h':

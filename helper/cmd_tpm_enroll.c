@@ -91,9 +91,7 @@ static int usage_error(const char *msg)
 /* Command-line options over the configuration's values. 0, -1 (help) or an exit code. */
 static int parse_args(int argc, char **argv, tpm_args_t *a)
 {
-	const char *handle = NULL, *timeout = NULL;
 	ar_err_t err = { 0 };
-	char *end;
 	int c;
 
 	a->ak_handle = TPM_DEV_AK_HANDLE;
@@ -107,9 +105,16 @@ static int parse_args(int argc, char **argv, tpm_args_t *a)
 		case OPT_ACCOUNT_KEY:	a->account_key = optarg; break;
 		case OPT_DEVICE_ID:	a->device_id = optarg; break;
 		case OPT_TCTI:		a->tcti = optarg; break;
-		case OPT_AK_HANDLE:	handle = optarg; break;
 		case OPT_STATE_DIR:	a->state_dir = optarg; break;
-		case OPT_TIMEOUT:	timeout = optarg; break;
+		case OPT_AK_HANDLE:
+			if (helper_opt_u32("tpm-enroll", "--ak-handle", optarg, TPM2_PERSISTENT_FIRST,
+					   TPM2_PERSISTENT_LAST, &a->ak_handle) < 0)
+				return HELPER_EXIT_USAGE;
+			break;
+		case OPT_TIMEOUT:
+			if (helper_opt_seconds("tpm-enroll", "--timeout", optarg, &a->total_ms) < 0)
+				return HELPER_EXIT_USAGE;
+			break;
 		case 'h':
 			cmd_tpm_enroll_usage(stdout);
 			return -1;
@@ -120,20 +125,6 @@ static int parse_args(int argc, char **argv, tpm_args_t *a)
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument");
-	if (handle) {
-		unsigned long v = strtoul(handle, &end, 0);
-
-		if (*end || v < 0x81000000ul || v > 0x81ffffff)
-			return usage_error("--ak-handle must be a persistent handle 0x81xxxxxx");
-		a->ak_handle = (uint32_t)v;
-	}
-	if (timeout) {
-		long v = strtol(timeout, &end, 10);
-
-		if (*end || v < 1 || v > 3600)
-			return usage_error("--timeout must be 1..3600 seconds");
-		a->total_ms = v * 1000;
-	}
 	if (a->config) {
 		if (helper_conf_load(a->config, &a->conf, &err) < 0) {
 			fprintf(stderr, "acme-rats-helper tpm-enroll: %s\n", err.msg);

@@ -43,6 +43,23 @@ void cmd_tpm_enroll_usage(FILE *f);
 /** Load the configuration and set the log level; 0 or an exit code (message printed). */
 int helper_load(const char *prog, const char *path, int verbose, helper_conf_t *conf);
 
+/**
+ * The seconds of option @p opt at @p s, 1..3600, as milliseconds into @p ms.
+ *
+ * @return 0, or -1 with a message naming @p prog and @p opt on standard error.
+ */
+int helper_opt_seconds(const char *prog, const char *opt, const char *s, long *ms);
+
+/**
+ * The number of option @p opt at @p s (hexadecimal with 0x, or decimal), in
+ * @p min..@p max, into @p out: a TPM handle or PCR mask.
+ *
+ * @return 0, or -1 with a message naming @p prog, @p opt and the range on
+ *	   standard error.
+ */
+int helper_opt_u32(const char *prog, const char *opt, const char *s, uint32_t min, uint32_t max,
+		   uint32_t *out);
+
 /** The schedule's input from the configuration, state and installed certificate. */
 void helper_sched_input(const helper_conf_t *c, const cs_state_t *st, const cs_cert_t *cert,
 			int have_cert, int64_t now, sched_in_t *in);

@@ -30,3 +30,19 @@ json_t *ar_posture_json(const ar_store_posture_t *p)
 			 "profile", p->profile, "updated_at", (json_int_t)p->updated_at,
 			 "reason", p->reason);
 }
+
+int ar_verdict_body_parse(const void *body, size_t len, json_t **json, const char **status,
+			  const char **reason, ar_err_t *err)
+{
+	json_error_t jerr;
+
+	*status = *reason = NULL;
+	*json = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (*json && json_unpack_ex(*json, &jerr, JSON_STRICT, "{s:s, s:s}", "status", status,
+				    "reason", reason) == 0)
+		return 0;
+	json_decref(*json);
+	*json = NULL;
+	return ar_err_set(err, AR_ERR_MALFORMED,
+			  "body must be {\"status\": ..., \"reason\": ...}: %s", jerr.text);
+}

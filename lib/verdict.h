@@ -42,4 +42,16 @@ json_t *ar_verdict_json(const ar_store_verdict_t *v);
  */
 json_t *ar_posture_json(const ar_store_posture_t *p);
 
+/**
+ * The body of a request that sets a verdict: {"status": ..., "reason": ...},
+ * both members strings, no other member, no duplicate (the SOC API and the
+ * console). The values are not checked here.
+ *
+ * @param json	 on success the parsed object, which holds @p status and
+ *		 @p reason (the caller json_decref()s it); NULL on failure.
+ * @return 0, or -1 with AR_ERR_MALFORMED and a detail for a problem document.
+ */
+int ar_verdict_body_parse(const void *body, size_t len, json_t **json, const char **status,
+			  const char **reason, ar_err_t *err);
+
 #endif

@@ -18,14 +18,14 @@ check_PROGRAMS += tests/integration/test_verifier
 TESTS += tests/integration/test_verifier
 tests_integration_test_verifier_SOURCES = tests/integration/test_verifier.c \
 	tests/httpc.c tests/httpc.h tests/lab/lab.c tests/lab/lab.h tests/evfix.c tests/evfix.h \
-	tests/tlsraw.c tests/tlsraw.h
+	tests/tlsraw.c tests/tlsraw.h tests/vtest.c tests/vtest.h
 EXTRA_DIST += tests/fixtures/mkverifier
 
 # SIEM alerts in, syslog out: the real daemon, redis-server and acme-rats-ctl.
 check_PROGRAMS += tests/integration/test_soc_events
 TESTS += tests/integration/test_soc_events
 tests_integration_test_soc_events_SOURCES = tests/integration/test_soc_events.c \
-	tests/httpc.c tests/httpc.h tests/lab/lab.c tests/lab/lab.h
+	tests/httpc.c tests/httpc.h tests/lab/lab.c tests/lab/lab.h tests/vtest.c tests/vtest.h
 EXTRA_DIST += tests/fixtures/alerts
 dist_man8_MANS = verifier/acme-rats-verifier.8 ca/acme-rats-ca.8
 dist_doc_DATA += docs/ear.md docs/verifier.md docs/ca.md docs/benchmarks.md docs/events.md

@@ -186,17 +186,13 @@ static void soc_set(ar_store_t *st, const char *device, const ar_http_req_t *req
 	const char *status = NULL, *reason = NULL, *body;
 	char qdev[160], qreason[300];
 	ar_err_t err = { 0 };
-	json_error_t jerr;
 	ar_status_t s;
 	json_t *json;
 	size_t len, covered = 0;
 
 	body = ar_http_body(req, &len);
-	json = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!json || json_unpack_ex(json, &jerr, JSON_STRICT, "{s:s, s:s}", "status", &status,
-				    "reason", &reason) < 0) {
-		ar_http_resp_problem(resp, 400, VERIFIER_PROBLEM "malformed",
-				     "body must be {\"status\": ..., \"reason\": ...}: %s", jerr.text);
+	if (ar_verdict_body_parse(body, len, &json, &status, &reason, &err) < 0) {
+		ar_http_resp_problem(resp, 400, VERIFIER_PROBLEM "malformed", "%s", err.msg);
 		goto out;
 	}
 	if (ar_status_parse(status, &s) < 0 || s == AR_STATUS_NONE) {

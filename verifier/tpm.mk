@@ -60,7 +60,8 @@ tests_tpm_test_tpm_registry_LDADD = $(TPM_TEST_LIBS)
 check_PROGRAMS += tests/tpm/test_tpm_verifier
 TESTS += tests/tpm/test_tpm_verifier
 tests_tpm_test_tpm_verifier_SOURCES = tests/tpm/test_tpm_verifier.c tests/tpm/tpmlab.c \
-	tests/tpm/tpmlab.h tests/httpc.c tests/httpc.h tests/evfix.c tests/evfix.h $(lab_sources)
+	tests/tpm/tpmlab.h tests/httpc.c tests/httpc.h tests/evfix.c tests/evfix.h \
+	tests/vtest.c tests/vtest.h $(lab_sources)
 tests_tpm_test_tpm_verifier_CPPFLAGS = $(TPM_TEST_CFLAGS) $(CURL_CFLAGS) -I$(top_srcdir)/helper $(TSS2_ESYS_CFLAGS)
 tests_tpm_test_tpm_verifier_LDADD = helper/libhelpertpm.la $(TPM_TEST_LIBS) $(TSS2_ESYS_LIBS)
 
@@ -76,7 +77,8 @@ tests_tpm_test_tpm_enroll_LDADD = $(TPM_TEST_LIBS)
 check_PROGRAMS += tests/tpm/test_tpm_enroll_api
 TESTS += tests/tpm/test_tpm_enroll_api
 tests_tpm_test_tpm_enroll_api_SOURCES = tests/tpm/test_tpm_enroll_api.c tests/tpm/tpmlab.c \
-	tests/tpm/tpmlab.h tests/httpc.c tests/httpc.h tests/evfix.c tests/evfix.h $(lab_sources)
+	tests/tpm/tpmlab.h tests/httpc.c tests/httpc.h tests/evfix.c tests/evfix.h \
+	tests/vtest.c tests/vtest.h $(lab_sources)
 tests_tpm_test_tpm_enroll_api_CPPFLAGS = $(TPM_TEST_CFLAGS)
 tests_tpm_test_tpm_enroll_api_LDADD = $(TPM_TEST_LIBS)
 

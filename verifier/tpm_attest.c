@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 #include <tss2/tss2_mu.h>
 
+#include "hex.h"
 #include "tpm.h"
 #include "tpm_evidence.h"
 
@@ -279,30 +280,11 @@ ar_tpm_reason_t ar_tpm_clock_check(const ar_tpm_clock_t *last, const ar_tpm_cloc
 	return AR_TPM_OK;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int ar_tpm_pcrs_set_hex(ar_tpm_pcrs_t *pcrs, unsigned i, const char *hex)
 {
-	unsigned k;
-
-	if (i >= AR_TPM_PCR_COUNT || strlen(hex) != 2 * AR_TPM_SHA256_LEN)
+	if (i >= AR_TPM_PCR_COUNT || strlen(hex) != 2 * AR_TPM_SHA256_LEN ||
+	    ar_hex_decode(hex, 2 * AR_TPM_SHA256_LEN, pcrs->v[i], sizeof(pcrs->v[i])) < 0)
 		return -1;
-	for (k = 0; k < AR_TPM_SHA256_LEN; k++) {
-		int hi = hexval(hex[2 * k]), lo = hexval(hex[2 * k + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -1;
-		pcrs->v[i][k] = (uint8_t)(hi << 4 | lo);
-	}
 	pcrs->mask |= 1u << i;
 	return 0;
 }

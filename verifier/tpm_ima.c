@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "hex.h"
 #include "tpm_ima.h"
 
 typedef struct allow {
@@ -88,23 +89,12 @@ static const char *alg_of_hexlen(size_t n)
 	}
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int is_hex(const char *s, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (hexval(s[i]) < 0)
+		if (ar_hex_digit((unsigned char)s[i]) < 0)
 			return 0;
 	return 1;
 }
@@ -265,7 +255,7 @@ static int all_zero_hex(const char *s, size_t n)
 static ar_tpm_reason_t line_parse(const char *s, size_t n, uint64_t index, entry_t *e, ar_err_t *err)
 {
 	const char *end = s + n, *f, *colon;
-	size_t fl, i;
+	size_t fl;
 
 	memset(e, 0, sizeof(*e));
 	if (field(&s, end, &f, &fl) < 0 || fl != 2 || memcmp(f, "10", 2) != 0)
@@ -289,10 +279,8 @@ static ar_tpm_reason_t line_parse(const char *s, size_t n, uint64_t index, entry
 	e->alg_len = (size_t)(colon - e->hex);
 	e->digest_len = alg_size(e->alg, e->alg_len);
 	if (!e->digest_len || e->hex_len - e->alg_len - 1 != 2 * e->digest_len ||
-	    !is_hex(colon + 1, 2 * e->digest_len))
+	    ar_hex_decode(colon + 1, 2 * e->digest_len, e->digest, sizeof(e->digest)) < 0)
 		goto bad;
-	for (i = 0; i < e->digest_len; i++)
-		e->digest[i] = (uint8_t)(hexval(colon[1 + 2 * i]) << 4 | hexval(colon[2 + 2 * i]));
 	e->path = s;
 	e->path_len = (size_t)(end - s);
 	if (e->path_len == 0 || memchr(e->path, '\0', e->path_len))
@@ -453,13 +441,13 @@ static ar_tpm_reason_t step(run_t *run, const char *s, size_t n, ar_err_t *err)
 	if (template_hash(run->pol, run->md, &e, th) < 0 || extend(run->pol, run->md, run->cur.pcr10, th) < 0)
 		return ar_tpm_fail(err, AR_TPM_INTERNAL, AR_ERR_CRYPTO, "hashing failed");
 	if (e.tmpl_hash_len == 64 && !e.violation) {	/* a SHA-256 list: its column must agree */
-		size_t i;
+		uint8_t col[AR_TPM_SHA256_LEN];
 
-		for (i = 0; i < sizeof(th); i++)
-			if ((hexval(e.tmpl_hash[2 * i]) << 4 | hexval(e.tmpl_hash[2 * i + 1])) != th[i])
-				return ar_tpm_fail(err, AR_TPM_IMA_MALFORMED, AR_ERR_MALFORMED,
-						   "entry %llu: template hash is not that of the entry",
-						   (unsigned long long)run->cur.entries);
+		if (ar_hex_decode(e.tmpl_hash, e.tmpl_hash_len, col, sizeof(col)) < 0 ||
+		    memcmp(col, th, sizeof(th)) != 0)
+			return ar_tpm_fail(err, AR_TPM_IMA_MALFORMED, AR_ERR_MALFORMED,
+					   "entry %llu: template hash is not that of the entry",
+					   (unsigned long long)run->cur.entries);
 	}
 	if (run->first_bad == AR_TPM_OK) {
 		ar_err_clear(&run->bad_err);

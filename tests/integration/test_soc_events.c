@@ -8,7 +8,6 @@
  */
 #include "config.h"
 
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -29,8 +28,7 @@
 #include "jwk.h"
 #include "store.h"
 #include "verdict.h"
-
-extern char **environ;
+#include "vtest.h"
 
 #define WAZUH_SECRET	"wazuh-shared-secret-0123456789abcdef"
 #define ELASTIC_TOKEN	"elastic-bearer-token-0123456789abcdef"
@@ -38,53 +36,18 @@ extern char **environ;
 
 static struct {
 	lab_redis_t	redis;
-	char		dir[256];
-	char		ca[300];
-	char		base[128];
-	char		token[128];
+	vtest_t		v;
 	char		ctl_conf[320];
-	int		port;
-	pid_t		pid;
 	int		sock;		/* the syslog receiver */
 	ar_store_t	*store;
 	redisContext	*redis_raw;
 	unsigned	seq;
 } t;
 
-static const char *top(const char *var)
-{
-	const char *v = getenv(var);
-
-	return v ? v : ".";
-}
-
-static int run(char *const argv[])
-{
-	pid_t pid;
-	int status;
-
-	if (posix_spawn(&pid, argv[0], NULL, NULL, argv, environ) != 0)
-		return -1;
-	if (waitpid(pid, &status, 0) < 0)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static int write_text(const char *name, const char *text, char *path, size_t size)
 {
-	snprintf(path, size, "%s/%s", t.dir, name);
+	snprintf(path, size, "%s/%s", t.v.dir, name);
 	return ar_file_write_atomic(path, text, strlen(text), 0600, NULL);
-}
-
-static int append_text(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "a");
-	int rc;
-
-	if (!f)
-		return -1;
-	rc = fputs(text, f) < 0 ? -1 : 0;
-	return fclose(f) == 0 ? rc : -1;
 }
 
 /* A Unix datagram socket bound at @path: the syslog receiver. */
@@ -114,21 +77,6 @@ static ssize_t receive(int fd, char *buf, size_t size)
 	if (n >= 0)
 		buf[n] = '\0';
 	return n;
-}
-
-/* Spawn a verifier on @conf and wait for its port. */
-static pid_t start_verifier(const char *conf, const char *log, int port)
-{
-	char bin[512];
-	pid_t pid;
-
-	snprintf(bin, sizeof(bin), "%s/verifier/acme-rats-verifier", top("AR_TOP_BUILDDIR"));
-	{
-		char *argv[] = { bin, "-c", (char *)conf, NULL };
-
-		pid = lab_spawn(argv, log);
-	}
-	return pid > 0 && lab_wait_tcp(port, 5000) == 0 ? pid : -1;
 }
 
 /* Add a probe event until the writer (its group now exists) passes one on. */
@@ -165,50 +113,29 @@ static const char alert_conf[] =
 
 static int setup(void **state)
 {
-	char script[512], conf[300], log[300], port[16], rport[16], path[320], extra[2000], *tok;
+	char path[320], extra[2000];
 	/* generous timeouts: the machine may be loaded (sanitizer builds) */
 	ar_store_opts_t so = { .host = "127.0.0.1", .connect_timeout_ms = 3000,
 			       .command_timeout_ms = 3000 };
-	size_t len;
 
 	(void)state;
-	if (lab_init() < 0 || lab_redis_start(&t.redis) < 0 || lab_tmpdir(t.dir, sizeof(t.dir)) < 0)
+	if (lab_init() < 0 || lab_redis_start(&t.redis) < 0 ||
+	    lab_tmpdir(t.v.dir, sizeof(t.v.dir)) < 0 || vtest_make(&t.v, t.redis.port) < 0)
 		return -1;
-	t.port = lab_free_port();
-	snprintf(port, sizeof(port), "%d", t.port);
-	snprintf(rport, sizeof(rport), "%d", t.redis.port);
-	snprintf(script, sizeof(script), "%s/tests/fixtures/mkverifier", top("AR_TOP_SRCDIR"));
-	{
-		char *argv[] = { script, t.dir, port, rport, NULL };
-
-		if (run(argv) != 0)
-			return -1;
-	}
 	if (write_text("wazuh.secret", WAZUH_SECRET "\n", path, sizeof(path)) < 0 ||
 	    write_text("elastic.token", ELASTIC_TOKEN "\n", path, sizeof(path)) < 0 ||
 	    write_text("flood.token", FLOOD_TOKEN "\n", path, sizeof(path)) < 0)
 		return -1;
-	snprintf(extra, sizeof(extra), alert_conf, t.dir, t.dir, t.dir, t.dir);
-	snprintf(conf, sizeof(conf), "%s/verifier.conf", t.dir);
-	if (append_text(conf, extra) < 0)
+	snprintf(extra, sizeof(extra), alert_conf, t.v.dir, t.v.dir, t.v.dir, t.v.dir);
+	if (vtest_append(t.v.conf, extra) < 0)
 		return -1;
-	snprintf(path, sizeof(path), "%s/syslog.sock", t.dir);
+	snprintf(path, sizeof(path), "%s/syslog.sock", t.v.dir);
 	t.sock = bind_receiver(path);
-	snprintf(log, sizeof(log), "%s/verifier.log", t.dir);
-	t.pid = start_verifier(conf, log, t.port);
-	if (t.sock < 0 || t.pid < 0)
+	if (t.sock < 0 || vtest_start(&t.v) < 0)
 		return -1;
-	snprintf(t.ca, sizeof(t.ca), "%s/ca.crt", t.dir);
-	snprintf(t.base, sizeof(t.base), "https://127.0.0.1:%d", t.port);
-	snprintf(path, sizeof(path), "%s/soc-token", t.dir);
-	if (ar_file_read(path, 256, &tok, &len, NULL) < 0)
-		return -1;
-	tok[strcspn(tok, "\n")] = '\0';
-	snprintf(t.token, sizeof(t.token), "%s", tok);
-	free(tok);
 	snprintf(extra, sizeof(extra), "[redis]\nhost = 127.0.0.1\nport = %d\n\n[soc]\n"
 		 "verifier_url = %s\ntoken_file = %s/soc-token\nverifier_ca = %s\n", t.redis.port,
-		 t.base, t.dir, t.ca);
+		 t.v.base, t.v.dir, t.v.ca);
 	if (write_text("ctl.conf", extra, t.ctl_conf, sizeof(t.ctl_conf)) < 0)
 		return -1;
 	so.port = t.redis.port;
@@ -225,26 +152,14 @@ static int teardown(void **state)
 
 	(void)state;
 	/* a clean exit: the writer thread stopped, nothing leaked (sanitizer builds) */
-	if (t.pid > 0 && (rc = lab_stop(t.pid, 3000)) != 0) {
-		char path[300], *text = NULL, *line, *save = NULL;
-		size_t len;
-
-		snprintf(path, sizeof(path), "%s/verifier.log", t.dir);
-		fprintf(stderr, "# acme-rats-verifier exited with %d; the end of its log:\n", rc);
-		if (ar_file_read(path, 16 * 1024 * 1024, &text, &len, NULL) == 0)
-			for (line = strtok_r(len > 12000 ? text + len - 12000 : text, "\n", &save);
-			     line; line = strtok_r(NULL, "\n", &save))
-				fprintf(stderr, "# %s\n", line);
-		free(text);
-		rc = -1;
-	}
+	rc = vtest_stop(&t.v);
 	if (t.sock >= 0)
 		close(t.sock);
 	ar_store_close(t.store);
 	if (t.redis_raw)
 		redisFree(t.redis_raw);
 	lab_redis_stop(&t.redis);
-	lab_rmtree(t.dir);
+	lab_rmtree(t.v.dir);
 	return rc;
 }
 
@@ -253,10 +168,9 @@ static int teardown(void **state)
 /* Enrol @device with a key of its own and attest it, reporting @hostname. */
 static void enrolled_device(const char *device, const char *hostname)
 {
-	httpc_req_t req = { "POST", NULL, t.ca, NULL, NULL, "", 0 };
 	ar_jwk_t *identity = ar_jwk_generate("ES256", NULL), *key = ar_jwk_generate("ES256", NULL);
 	ar_store_identity_t id;
-	char url[800], *text, *jws, *pub;
+	char path[512], *text, *jws, *pub;
 	httpc_resp_t r;
 	ar_evidence_t ev;
 	json_t *j;
@@ -274,16 +188,8 @@ static void enrolled_device(const char *device, const char *hostname)
 	free(pub);
 	assert_int_equal(ar_store_identity_bind(t.store, device, &id, NULL, NULL), 1);
 
-	snprintf(url, sizeof(url), "%s/challenge-response/v1/newSession", t.base);
-	req.url = url;
-	assert_int_equal(httpc(&req, &r), 0);
-	assert_int_equal(r.status, 201);
-	j = json_loads(r.body, 0, NULL);
 	memset(&ev, 0, sizeof(ev));
-	snprintf(ev.nonce, sizeof(ev.nonce), "%s", json_string_value(json_object_get(j, "nonce")));
-	snprintf(url, sizeof(url), "%s%s", t.base, r.location);
-	json_decref(j);
-	httpc_free(&r);
+	vtest_new_session(&t.v, NULL, path, sizeof(path), ev.nonce, sizeof(ev.nonce));
 	ev.collected_at = time(NULL);
 	snprintf(ev.device_id, sizeof(ev.device_id), "%s", device);
 	snprintf(ev.hostname, sizeof(ev.hostname), "%s", hostname);
@@ -298,10 +204,7 @@ static void enrolled_device(const char *device, const char *hostname)
 	json_decref(j);
 	jws = ar_evidence_sign_text(text, strlen(text), identity, NULL);
 	assert_non_null(jws);
-	req.content_type = AR_MT_EVIDENCE_JWS;
-	req.body = jws;
-	req.len = strlen(jws);
-	assert_int_equal(httpc(&req, &r), 0);
+	assert_int_equal(vtest_request(&t.v, "POST", path, AR_MT_EVIDENCE_JWS, NULL, jws, &r), 0);
 	if (r.status != 200)
 		fail_msg("attest %s: %ld %s", device, r.status, r.body);
 	httpc_free(&r);
@@ -323,7 +226,7 @@ static char *alert_from(const char *fixture, ...)
 	const char *k;
 	char *text;
 
-	snprintf(path, sizeof(path), "%s/tests/fixtures/alerts/%s", top("AR_TOP_SRCDIR"), fixture);
+	snprintf(path, sizeof(path), "%s/tests/fixtures/alerts/%s", vtest_top("AR_TOP_SRCDIR"), fixture);
 	root = json_load_file(path, 0, &jerr);
 	if (!root)
 		fail_msg("%s: %s", path, jerr.text);
@@ -379,9 +282,9 @@ static void post_signed(const char *source, const char *secret, int64_t ts, cons
 {
 	char url[300], tsh[80], sigh[120], tss[24], hex[65];
 	const char *headers[] = { tsh, sigh, NULL };
-	httpc_req_t req = { "POST", url, t.ca, "application/json", NULL, body, strlen(body) };
+	httpc_req_t req = { "POST", url, t.v.ca, "application/json", NULL, body, strlen(body) };
 
-	snprintf(url, sizeof(url), "%s/soc/alerts?source=%s", t.base, source);
+	snprintf(url, sizeof(url), "%s/soc/alerts?source=%s", t.v.base, source);
 	snprintf(tss, sizeof(tss), "%lld", (long long)(ts ? ts : time(NULL)));
 	hmac_hex(secret, tss, body, hex);
 	snprintf(tsh, sizeof(tsh), "X-Acme-Rats-Timestamp: %s", tss);
@@ -392,9 +295,9 @@ static void post_signed(const char *source, const char *secret, int64_t ts, cons
 static void post_bearer(const char *source, const char *token, const char *body, httpc_resp_t *r)
 {
 	char url[300];
-	httpc_req_t req = { "POST", url, t.ca, "application/json", token, body, strlen(body) };
+	httpc_req_t req = { "POST", url, t.v.ca, "application/json", token, body, strlen(body) };
 
-	snprintf(url, sizeof(url), "%s/soc/alerts?source=%s", t.base, source);
+	snprintf(url, sizeof(url), "%s/soc/alerts?source=%s", t.v.base, source);
 	assert_int_equal(httpc(&req, r), 0);
 }
 
@@ -404,22 +307,6 @@ static void expect(const httpc_resp_t *r, long status, const char *needle)
 		fail_msg("want %ld \"%s\", got %ld %s", status, needle, r->status, r->body);
 	if (status >= 400)
 		assert_string_equal(r->content_type, "application/problem+json");
-}
-
-/* Does the verifier's log have a line with all three strings? */
-static int logged(const char *a, const char *b, const char *c)
-{
-	char path[300], *text, *line, *save = NULL;
-	size_t len;
-	int found = 0;
-
-	snprintf(path, sizeof(path), "%s/verifier.log", t.dir);
-	if (ar_file_read(path, 16 * 1024 * 1024, &text, &len, NULL) < 0)
-		return 0;
-	for (line = strtok_r(text, "\n", &save); line && !found; line = strtok_r(NULL, "\n", &save))
-		found = strstr(line, a) && strstr(line, b) && strstr(line, c);
-	free(text);
-	return found;
 }
 
 /* ---- what must not change ---- */
@@ -491,8 +378,8 @@ static int ctl(char *const args[])
 	int status, i = 0;
 	pid_t pid;
 
-	snprintf(bin, sizeof(bin), "%s/tools/acme-rats-ctl", top("AR_TOP_BUILDDIR"));
-	snprintf(log, sizeof(log), "%s/ctl.out", t.dir);
+	snprintf(bin, sizeof(bin), "%s/tools/acme-rats-ctl", vtest_top("AR_TOP_BUILDDIR"));
+	snprintf(log, sizeof(log), "%s/ctl.out", t.v.dir);
 	argv[i++] = bin;
 	argv[i++] = "-c";
 	argv[i++] = t.ctl_conf;
@@ -559,7 +446,7 @@ static void test_wazuh_alert_flags_device_like_ctl_flag(void **state)
 	assert_string_equal(ea.status, eb.status);
 	assert_string_equal(ea.source, eb.source);
 	assert_string_equal(ea.reason, reason);
-	assert_true(logged("event=alert.accepted", "source=wazuh", "device=SUB-0301"));
+	assert_true(vtest_logged(&t.v, "event=alert.accepted", "source=wazuh", "device=SUB-0301"));
 }
 
 static void test_elastic_alert_flags_device(void **state)
@@ -630,7 +517,8 @@ static void test_milder_alert_never_lowers_the_standing_verdict(void **state)
 	assert_int_equal(ar_store_verdict_get(t.store, "SUB-0316", &vd, NULL), 1);
 	assert_int_equal(vd.status, AR_STATUS_CONTRAINDICATED);
 	assert_non_null(strstr(vd.reason, "ransomware confirmed"));
-	assert_true(logged("event=alert.not_applied", "device=SUB-0316", "standing=contraindicated"));
+	assert_true(vtest_logged(&t.v, "event=alert.not_applied", "device=SUB-0316",
+				 "standing=contraindicated"));
 
 	/* without a verdict the same warning applies */
 	assert_int_equal(ar_store_verdict_clear(t.store, "SUB-0316", NULL), 1);
@@ -687,14 +575,14 @@ static void test_alert_with_bad_hmac_refused_nothing_changes(void **state)
 	httpc_free(&r);
 	assert_same_world("SUB-0304", &before);
 	assert_int_equal(before.have_verdict, 0);
-	assert_true(logged("event=alert.refused", "source=wazuh", "reason=bad-signature"));
+	assert_true(vtest_logged(&t.v, "event=alert.refused", "source=wazuh", "reason=bad-signature"));
 
 	/* unsigned, and a body changed after signing: the same */
 	{
 		char url[300];
-		httpc_req_t req = { "POST", url, t.ca, "application/json", NULL, body, strlen(body) };
+		httpc_req_t req = { "POST", url, t.v.ca, "application/json", NULL, body, strlen(body) };
 
-		snprintf(url, sizeof(url), "%s/soc/alerts?source=wazuh", t.base);
+		snprintf(url, sizeof(url), "%s/soc/alerts?source=wazuh", t.v.base);
 		assert_int_equal(httpc(&req, &r), 0);
 		expect(&r, 401, "must carry X-Acme-Rats-Timestamp");
 		httpc_free(&r);
@@ -719,7 +607,7 @@ static void test_alert_replayed_outside_window_refused(void **state)
 	expect(&r, 401, "urn:acme-rats:verifier:error:staleAlert");
 	httpc_free(&r);
 	assert_same_world("SUB-0305", &before);
-	assert_true(logged("event=alert.refused", "source=wazuh", "reason=stale"));
+	assert_true(vtest_logged(&t.v, "event=alert.refused", "source=wazuh", "reason=stale"));
 	/* the same alert signed now passes: the window, not the alert, refused it */
 	post_signed("wazuh", WAZUH_SECRET, 0, body, &r);
 	expect(&r, 200, "SUB-0305");
@@ -751,7 +639,7 @@ static void test_same_alert_id_twice_is_idempotent(void **state)
 	assert_same_world("SUB-0306", &after_first);
 	assert_int_equal(ar_store_verdict_get(t.store, "SUB-0306", &again, NULL), 1);
 	assert_true(again.set_at == first.set_at);
-	assert_true(logged("event=alert.duplicate", "source=wazuh", id));
+	assert_true(vtest_logged(&t.v, "event=alert.duplicate", "source=wazuh", id));
 	free(body);
 }
 
@@ -772,7 +660,7 @@ static void test_alert_for_unknown_device_4xx_nothing_changes(void **state)
 	assert_non_null(strstr(r.body, "ip 192.0.2.99"));
 	httpc_free(&r);
 	assert_same_world("nobody-knows-me", &before);
-	assert_true(logged("event=alert.refused", "reason=unknown-device", "nobody-knows-me"));
+	assert_true(vtest_logged(&t.v, "event=alert.refused", "reason=unknown-device", "nobody-knows-me"));
 
 	/* A device the alert names that never attested with that name: not found
 	 * either - the index comes from signed evidence, not from the alert. */
@@ -825,7 +713,7 @@ static void test_alert_rule_miss_4xx(void **state)
 	expect(&r, 400, "urn:acme-rats:verifier:error:malformed");
 	httpc_free(&r);
 	assert_same_world("SUB-0308", &before);
-	assert_true(logged("event=alert.refused", "source=wazuh", "reason=rule-miss"));
+	assert_true(vtest_logged(&t.v, "event=alert.refused", "source=wazuh", "reason=rule-miss"));
 }
 
 static void test_alert_source_rate_limited(void **state)
@@ -850,7 +738,7 @@ static void test_alert_source_rate_limited(void **state)
 	post_bearer("elastic", ELASTIC_TOKEN, "{}", &r);
 	expect(&r, 422, "ruleMiss");
 	httpc_free(&r);
-	assert_true(logged("event=alert.refused", "source=flood", "reason=rate-limited"));
+	assert_true(vtest_logged(&t.v, "event=alert.refused", "source=flood", "reason=rate-limited"));
 	free(body);
 }
 
@@ -1020,17 +908,19 @@ static void test_every_event_reaches_syslog_as_rfc5424_json(void **state)
 
 static void test_cef_format(void **state)
 {
-	char conf[300], cef_conf[300], log[300], path[320], *text, *p, id[AR_STORE_EVENT_ID_MAX + 1];
+	char path[320], *text, *p, id[AR_STORE_EVENT_ID_MAX + 1];
 	char line[4096], needle[400], *all;
 	char ids[1][AR_STORE_EVENT_ID_MAX + 1];
-	int port = lab_free_port(), fd;
+	vtest_t cef = t.v;
 	size_t len;
-	pid_t pid;
+	int fd;
 
 	(void)state;
 	/* a second verifier writing CEF for a consumer group of its own */
-	snprintf(conf, sizeof(conf), "%s/verifier.conf", t.dir);
-	assert_int_equal(ar_file_read(conf, 1 << 20, &text, &len, NULL), 0);
+	cef.port = lab_free_port();
+	snprintf(cef.conf, sizeof(cef.conf), "%s/cef.conf", t.v.dir);
+	snprintf(cef.log, sizeof(cef.log), "%s/cef.log", t.v.dir);
+	assert_int_equal(ar_file_read(t.v.conf, 1 << 20, &text, &len, NULL), 0);
 	p = strstr(text, "\n[syslog]");
 	assert_non_null(p);
 	*p = '\0';
@@ -1038,27 +928,24 @@ static void test_cef_format(void **state)
 		char port_line[40], tail[600], *q = strstr(text, "port = "), *rest;
 		size_t head;
 
-		snprintf(port_line, sizeof(port_line), "port = %d\n", t.port);
+		snprintf(port_line, sizeof(port_line), "port = %d\n", t.v.port);
 		assert_non_null(q);
 		assert_memory_equal(q, port_line, strlen(port_line));
 		head = (size_t)(q - text);
 		rest = q + strlen(port_line);
 		snprintf(tail, sizeof(tail), "\n[syslog]\nenabled = yes\npath = %s/cef.sock\n"
-			 "format = cef\ngroup = syslog-cef\nfacility = local4\n", t.dir);
-		snprintf(cef_conf, sizeof(cef_conf), "%s/cef.conf", t.dir);
-		snprintf(port_line, sizeof(port_line), "port = %d\n", port);
-		assert_int_equal(ar_file_write_atomic(cef_conf, text, head, 0600, NULL), 0);
-		assert_int_equal(append_text(cef_conf, port_line), 0);
-		assert_int_equal(append_text(cef_conf, rest), 0);
-		assert_int_equal(append_text(cef_conf, tail), 0);
+			 "format = cef\ngroup = syslog-cef\nfacility = local4\n", t.v.dir);
+		snprintf(port_line, sizeof(port_line), "port = %d\n", cef.port);
+		assert_int_equal(ar_file_write_atomic(cef.conf, text, head, 0600, NULL), 0);
+		assert_int_equal(vtest_append(cef.conf, port_line), 0);
+		assert_int_equal(vtest_append(cef.conf, rest), 0);
+		assert_int_equal(vtest_append(cef.conf, tail), 0);
 	}
 	free(text);
-	snprintf(path, sizeof(path), "%s/cef.sock", t.dir);
+	snprintf(path, sizeof(path), "%s/cef.sock", t.v.dir);
 	fd = bind_receiver(path);
 	assert_true(fd >= 0);
-	snprintf(log, sizeof(log), "%s/cef.log", t.dir);
-	pid = start_verifier(cef_conf, log, port);
-	assert_true(pid > 0);
+	assert_int_equal(vtest_start(&cef), 0);
 	assert_int_equal(wait_writer(fd), 0);
 
 	add_event("soc_flag", "SUB-0311", "contraindicated", "wazuh alert 17.1: a=b | c\\d",
@@ -1076,7 +963,7 @@ static void test_cef_format(void **state)
 			       "reason=wazuh alert 17.1: a\\=b | c\\\\d sourceServiceName=verifier"));
 	assert_null(strstr(line, "cs2Label"));	/* no serial, no label */
 	free(all);
-	assert_int_equal(lab_stop(pid, 3000), 0);
+	assert_int_equal(vtest_stop(&cef), 0);
 	close(fd);
 }
 
@@ -1084,7 +971,7 @@ static void test_syslog_line_has_no_secret(void **state)
 {
 	char *args[] = { "flag", "SUB-0312", "contraindicated", "--reason", "lost laptop", NULL };
 	char ids[3][AR_STORE_EVENT_ID_MAX + 1], id[64], *body, *all;
-	const char *secrets[] = { WAZUH_SECRET, ELASTIC_TOKEN, FLOOD_TOKEN, t.token };
+	const char *secrets[] = { WAZUH_SECRET, ELASTIC_TOKEN, FLOOD_TOKEN, t.v.token };
 	ar_store_event_t ev;
 	httpc_resp_t r;
 	size_t i;

@@ -6,8 +6,6 @@
  */
 #include "config.h"
 
-#include <spawn.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,107 +23,29 @@
 #include "jws.h"
 #include "store.h"
 #include "tlsraw.h"
-
-extern char **environ;
+#include "vtest.h"
 
 static struct {
 	lab_redis_t	redis;
-	char		dir[256];
-	char		ca[300];
-	char		base[128];
-	char		token[128];
-	int		port;
-	pid_t		pid;
+	vtest_t		v;
 	ar_jwk_t	*device_key;
 	ar_jwk_t	*identity;	/* the enrolled identity of the SUB-* devices */
 	ar_jwks_t	*trusted;
 	ar_store_t	*store;
 } t;
 
-static int run(char *const argv[])
-{
-	pid_t pid;
-	int status;
-
-	if (posix_spawn(&pid, argv[0], NULL, NULL, argv, environ) != 0)
-		return -1;
-	if (waitpid(pid, &status, 0) < 0)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static const char *top(const char *var)
-{
-	const char *v = getenv(var);
-
-	return v ? v : ".";
-}
-
-static int request(const char *method, const char *path, const char *ct, const char *bearer,
-		   const char *body, httpc_resp_t *out)
-{
-	httpc_req_t req = { method, NULL, t.ca, ct, bearer, body, body ? strlen(body) : 0 };
-	char url[512];
-
-	snprintf(url, sizeof(url), "%s%s", t.base, path);
-	req.url = url;
-	return httpc(&req, out);
-}
-
 static int setup(void **state)
 {
-	char script[512], conf[300], log[300], bin[512], port[16], rport[16], tokpath[300];
-	char *tok;
-	size_t len;
-	json_t *set;
 	ar_store_opts_t so = { .host = "127.0.0.1" };
 
 	(void)state;
 	if (lab_init() < 0 || lab_redis_start(&t.redis) < 0 ||
-	    lab_tmpdir(t.dir, sizeof(t.dir)) < 0)
+	    lab_tmpdir(t.v.dir, sizeof(t.v.dir)) < 0 || vtest_make(&t.v, t.redis.port) < 0 ||
+	    vtest_start(&t.v) < 0)
 		return -1;
-	t.port = lab_free_port();
-	snprintf(port, sizeof(port), "%d", t.port);
-	snprintf(rport, sizeof(rport), "%d", t.redis.port);
-	snprintf(script, sizeof(script), "%s/tests/fixtures/mkverifier", top("AR_TOP_SRCDIR"));
-	{
-		char *argv[] = { script, t.dir, port, rport, NULL };
-
-		if (run(argv) != 0)
-			return -1;
-	}
-	snprintf(conf, sizeof(conf), "%s/verifier.conf", t.dir);
-	snprintf(log, sizeof(log), "%s/verifier.log", t.dir);
-	snprintf(bin, sizeof(bin), "%s/verifier/acme-rats-verifier", top("AR_TOP_BUILDDIR"));
-	{
-		char *argv[] = { bin, "-c", conf, NULL };
-
-		t.pid = lab_spawn(argv, log);
-	}
-	if (t.pid <= 0 || lab_wait_tcp(t.port, 5000) < 0)
-		return -1;
-	snprintf(t.ca, sizeof(t.ca), "%s/ca.crt", t.dir);
-	snprintf(t.base, sizeof(t.base), "https://127.0.0.1:%d", t.port);
-	snprintf(tokpath, sizeof(tokpath), "%s/soc-token", t.dir);
-	if (ar_file_read(tokpath, 256, &tok, &len, NULL) < 0)
-		return -1;
-	tok[strcspn(tok, "\n")] = '\0';
-	snprintf(t.token, sizeof(t.token), "%s", tok);
-	free(tok);
-
 	t.device_key = ar_jwk_generate("ES256", NULL);
 	t.identity = ar_jwk_generate("ES256", NULL);
-	{
-		httpc_resp_t r;
-
-		if (request("GET", "/challenge-response/v1/keys", NULL, NULL, NULL, &r) < 0 ||
-		    r.status != 200)
-			return -1;
-		set = json_loads(r.body, 0, NULL);
-		t.trusted = ar_jwks_parse(set, AR_JWK_PUBLIC_ONLY, NULL);
-		json_decref(set);
-		httpc_free(&r);
-	}
+	t.trusted = vtest_keys(&t.v);
 	so.port = t.redis.port;
 	t.store = ar_store_open(&so, NULL);
 	return t.device_key && t.identity && t.trusted && t.store ? 0 : -1;
@@ -134,36 +54,14 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	if (t.pid > 0)
-		lab_stop(t.pid, 3000);
+	vtest_stop(&t.v);
 	ar_store_close(t.store);
 	ar_jwks_free(t.trusted);
 	ar_jwk_free(t.device_key);
 	ar_jwk_free(t.identity);
 	lab_redis_stop(&t.redis);
-	lab_rmtree(t.dir);
+	lab_rmtree(t.v.dir);
 	return 0;
-}
-
-/* Open a session; returns its path and nonce. */
-static void new_session(const char *query, char *path, size_t psize, char *nonce, size_t nsize)
-{
-	char url[256];
-	httpc_resp_t r;
-	json_t *j;
-
-	snprintf(url, sizeof(url), "/challenge-response/v1/newSession%s", query ? query : "");
-	assert_int_equal(request("POST", url, NULL, NULL, "", &r), 0);
-	assert_int_equal(r.status, 201);
-	assert_memory_equal(r.location, "/challenge-response/v1/session/", 31);
-	j = json_loads(r.body, 0, NULL);
-	assert_non_null(j);
-	assert_string_equal(json_string_value(json_object_get(j, "state")), "waiting");
-	assert_true(strlen(r.location) < psize);
-	memcpy(path, r.location, strlen(r.location) + 1);
-	snprintf(nonce, nsize, "%s", json_string_value(json_object_get(j, "nonce")));
-	json_decref(j);
-	httpc_free(&r);
 }
 
 /* Post evidence, expect 200 and a CMW with an EAR that verifies; decode it. */
@@ -174,7 +72,7 @@ static void attest(const char *path, const char *ct, const char *body, ar_ear_t 
 	httpc_resp_t r;
 	ar_cmw_t cmw;
 
-	assert_int_equal(request("POST", path, ct, NULL, body, &r), 0);
+	assert_int_equal(vtest_request(&t.v, "POST", path, ct, NULL, body, &r), 0);
 	if (r.status != 200)
 		fail_msg("status %ld: %s", r.status, r.body);
 	assert_string_equal(r.content_type, "application/cmw+json");
@@ -205,8 +103,8 @@ static ar_jwk_t *encryption_key(void)
 	httpc_resp_t r;
 	ar_jwk_t *enc;
 
-	assert_int_equal(request("GET", "/challenge-response/v1/encryption-key", NULL, NULL, NULL,
-				 &r), 0);
+	assert_int_equal(vtest_request(&t.v, "GET", "/challenge-response/v1/encryption-key", NULL,
+				       NULL, NULL, &r), 0);
 	assert_int_equal(r.status, 200);
 	enc = ar_jwk_parse_text(r.body, r.len, AR_JWK_PUBLIC_ONLY, NULL);
 	assert_non_null(enc);
@@ -245,22 +143,6 @@ static void assert_unchanged(const char *device, const snapshot_t *before)
 	assert_string_equal(now.last_event, before->last_event);
 }
 
-/* Does the verifier's log have a line with every one of these strings? */
-static int logged(const char *a, const char *b, const char *c)
-{
-	char path[300], *text, *line, *save = NULL;
-	size_t len;
-	int found = 0;
-
-	snprintf(path, sizeof(path), "%s/verifier.log", t.dir);
-	if (ar_file_read(path, 16 * 1024 * 1024, &text, &len, NULL) < 0)
-		return 0;
-	for (line = strtok_r(text, "\n", &save); line && !found; line = strtok_r(NULL, "\n", &save))
-		found = strstr(line, a) && strstr(line, b) && strstr(line, c);
-	free(text);
-	return found;
-}
-
 static void test_new_session_returns_random_nonce_and_location(void **state)
 {
 	char p1[512], p2[512], n1[128], n2[128];
@@ -268,8 +150,8 @@ static void test_new_session_returns_random_nonce_and_location(void **state)
 	size_t len;
 
 	(void)state;
-	new_session(NULL, p1, sizeof(p1), n1, sizeof(n1));
-	new_session(NULL, p2, sizeof(p2), n2, sizeof(n2));
+	vtest_new_session(&t.v, NULL, p1, sizeof(p1), n1, sizeof(n1));
+	vtest_new_session(&t.v, NULL, p2, sizeof(p2), n2, sizeof(n2));
 	assert_string_not_equal(n1, n2);
 	assert_string_not_equal(p1, p2);
 	assert_int_equal(ar_b64url_decode(n1, strlen(n1), raw, sizeof(raw), &len, NULL), 0);
@@ -283,10 +165,11 @@ static void test_new_session_takes_relying_party_nonce(void **state)
 
 	(void)state;
 	/* Standard base64 in, base64url out: the same 16 bytes. */
-	new_session("?nonce=3q2%2B7wAAAAAAAAAAAAAAAQ%3D%3D", path, sizeof(path), nonce, sizeof(nonce));
+	vtest_new_session(&t.v, "?nonce=3q2%2B7wAAAAAAAAAAAAAAAQ%3D%3D", path, sizeof(path), nonce,
+			  sizeof(nonce));
 	assert_string_equal(nonce, "3q2-7wAAAAAAAAAAAAAAAQ");
-	assert_int_equal(request("POST", "/challenge-response/v1/newSession?nonce=AAAA", NULL, NULL,
-				 "", &r), 0);
+	assert_int_equal(vtest_request(&t.v, "POST", "/challenge-response/v1/newSession?nonce=AAAA",
+				       NULL, NULL, "", &r), 0);
 	assert_int_equal(r.status, 400);
 	assert_non_null(strstr(r.body, "badNonce"));
 	httpc_free(&r);
@@ -300,7 +183,7 @@ static void test_healthy_device_gets_affirming_ear_bound_to_nonce_and_key(void *
 	ar_ear_t ear;
 
 	(void)state;
-	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
+	vtest_new_session(&t.v, NULL, path, sizeof(path), nonce, sizeof(nonce));
 	body = evidence(nonce, "SUB-0001", time(NULL) - 5 * 86400);
 	attest(path, AR_MT_EVIDENCE_JWS, body, &ear);
 	free(body);
@@ -325,7 +208,7 @@ static void test_unpatched_device_is_contraindicated(void **state)
 	ar_ear_t ear;
 
 	(void)state;
-	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
+	vtest_new_session(&t.v, NULL, path, sizeof(path), nonce, sizeof(nonce));
 	body = evidence(nonce, "SUB-0002", time(NULL) - 120 * 86400);
 	attest(path, AR_MT_EVIDENCE_JWS, body, &ear);
 	free(body);
@@ -341,7 +224,7 @@ static void test_lapsing_patch_level_is_warning(void **state)
 	ar_ear_t ear;
 
 	(void)state;
-	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
+	vtest_new_session(&t.v, NULL, path, sizeof(path), nonce, sizeof(nonce));
 	body = evidence(nonce, "SUB-0003", time(NULL) - 70 * 86400);
 	attest(path, AR_MT_EVIDENCE_JWS, body, &ear);
 	free(body);
@@ -353,7 +236,7 @@ static void expect_problem(const char *method, const char *path, const char *ct,
 {
 	httpc_resp_t r;
 
-	assert_int_equal(request(method, path, ct, bearer, body, &r), 0);
+	assert_int_equal(vtest_request(&t.v, method, path, ct, bearer, body, &r), 0);
 	if (r.status != status || !strstr(r.body, needle))
 		fail_msg("%s %s: want %ld \"%s\", got %ld %s", method, path, status, needle,
 			 r.status, r.body);
@@ -367,7 +250,7 @@ static void test_evidence_for_another_nonce_is_refused(void **state)
 	char path[512], nonce[128], *body;
 
 	(void)state;
-	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
+	vtest_new_session(&t.v, NULL, path, sizeof(path), nonce, sizeof(nonce));
 	body = evidence("AAAAAAAAAAAAAAAAAAAAAA", "SUB-0005", time(NULL));
 	expect_problem("POST", path, AR_MT_EVIDENCE_JWS, NULL, body, 400, "does not match the session");
 	free(body);
@@ -378,7 +261,7 @@ static void test_forged_or_unknown_session_is_refused(void **state)
 	char path[512], nonce[128], *body;
 
 	(void)state;
-	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
+	vtest_new_session(&t.v, NULL, path, sizeof(path), nonce, sizeof(nonce));
 	body = evidence(nonce, "SUB-0006", time(NULL));
 	path[strlen(path) - 3] = path[strlen(path) - 3] == 'A' ? 'B' : 'A';
 	expect_problem("POST", path, AR_MT_EVIDENCE_JWS, NULL, body, 404, "unknownSession");
@@ -392,7 +275,7 @@ static void test_bad_media_type_malformed_and_oversized_bodies(void **state)
 	char path[512], nonce[128], *big;
 
 	(void)state;
-	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
+	vtest_new_session(&t.v, NULL, path, sizeof(path), nonce, sizeof(nonce));
 	expect_problem("POST", path, "text/plain", NULL, "{}", 415, "unsupportedMediaType");
 	expect_problem("POST", path, AR_MT_EVIDENCE_JWS, NULL, "{\"nonce\":1}", 400, "badEvidence");
 	expect_problem("POST", path, "application/jose+json", NULL, "{}", 400, "encrypted evidence");
@@ -420,7 +303,7 @@ static void raw_exchange(const char *head, const char *body, char *resp, size_t 
 	int closed;
 
 	snprintf(text, sizeof(text), "%s\r\n", head);
-	assert_int_equal(tlsraw_connect(&c, t.port, t.ca, 0), 0);
+	assert_int_equal(tlsraw_connect(&c, t.v.port, t.v.ca, 0), 0);
 	assert_int_equal(tlsraw_write(&c, text, strlen(text)), strlen(text));
 	t0 = lab_now_ms();
 	assert_int_equal(tlsraw_write(&c, body, strlen(body)), strlen(body));
@@ -486,8 +369,8 @@ static void test_soc_flag_writes_posture_and_stream(void **state)
 	httpc_resp_t r;
 
 	(void)state;
-	assert_int_equal(request("POST", "/soc/v1/devices/SUB-0001/posture", "application/json",
-				 t.token, body, &r), 0);
+	assert_int_equal(vtest_request(&t.v, "POST", "/soc/v1/devices/SUB-0001/posture", "application/json",
+				       t.v.token, body, &r), 0);
 	if (r.status != 200)
 		fail_msg("status %ld: %s", r.status, r.body);
 	assert_non_null(strstr(r.body, "\"contraindicated\""));
@@ -500,7 +383,8 @@ static void test_soc_flag_writes_posture_and_stream(void **state)
 	assert_string_equal(ev[0].type, "soc_flag");
 	assert_string_equal(ev[0].status, "contraindicated");
 
-	assert_int_equal(request("GET", "/soc/v1/devices/SUB-0001/posture", NULL, t.token, NULL, &r), 0);
+	assert_int_equal(vtest_request(&t.v, "GET", "/soc/v1/devices/SUB-0001/posture", NULL,
+				       t.v.token, NULL, &r), 0);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "EDR alert 4711"));
 	httpc_free(&r);
@@ -512,7 +396,7 @@ static ar_status_t healthy_appraisal(void)
 	char path[512], nonce[128], *body;
 	ar_ear_t ear;
 
-	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
+	vtest_new_session(&t.v, NULL, path, sizeof(path), nonce, sizeof(nonce));
 	body = evidence(nonce, "SUB-0077", time(NULL) - 5 * 86400);
 	attest(path, AR_MT_EVIDENCE_JWS, body, &ear);
 	free(body);
@@ -525,8 +409,8 @@ static void soc_verdict(const char *status)
 	httpc_resp_t r;
 
 	snprintf(body, sizeof(body), "{\"status\":\"%s\",\"reason\":\"case 88\"}", status);
-	assert_int_equal(request("POST", "/soc/v1/devices/SUB-0077/posture", "application/json",
-				 t.token, body, &r), 0);
+	assert_int_equal(vtest_request(&t.v, "POST", "/soc/v1/devices/SUB-0077/posture", "application/json",
+				       t.v.token, body, &r), 0);
 	assert_int_equal(r.status, 200);
 	httpc_free(&r);
 }
@@ -556,13 +440,13 @@ static void test_soc_verdict_stands_over_new_appraisals(void **state)
 static void test_soc_rejects_bad_verdicts_and_device_ids(void **state)
 {
 	(void)state;
-	expect_problem("POST", "/soc/v1/devices/SUB-0001/posture", "application/json", t.token,
+	expect_problem("POST", "/soc/v1/devices/SUB-0001/posture", "application/json", t.v.token,
 		       "{\"status\":\"great\",\"reason\":\"x\"}", 400, "status must be");
-	expect_problem("POST", "/soc/v1/devices/SUB-0001/posture", "application/json", t.token,
+	expect_problem("POST", "/soc/v1/devices/SUB-0001/posture", "application/json", t.v.token,
 		       "{\"status\":\"warning\"}", 400, "malformed");
-	expect_problem("POST", "/soc/v1/devices/%7Bx%7D/posture", "application/json", t.token,
+	expect_problem("POST", "/soc/v1/devices/%7Bx%7D/posture", "application/json", t.v.token,
 		       "{\"status\":\"warning\",\"reason\":\"x\"}", 400, "");
-	expect_problem("GET", "/soc/v1/devices/NEVER-SEEN/posture", NULL, t.token, NULL, 404,
+	expect_problem("GET", "/soc/v1/devices/NEVER-SEEN/posture", NULL, t.v.token, NULL, 404,
 		       "unknownDevice");
 }
 
@@ -580,7 +464,7 @@ static void test_anonymous_posture_write_refused(void **state)
 	ar_ear_t ear;
 
 	(void)state;
-	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
+	vtest_new_session(&t.v, NULL, path, sizeof(path), nonce, sizeof(nonce));
 	body = evidence(nonce, "SUB-0100", time(NULL) - 86400);
 	attest(path, AR_MT_EVIDENCE_JWS, body, &ear);
 	free(body);
@@ -589,7 +473,7 @@ static void test_anonymous_posture_write_refused(void **state)
 	assert_int_equal(before.have, 1);
 	assert_int_equal(before.posture.status, AR_STATUS_AFFIRMING);
 
-	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
+	vtest_new_session(&t.v, NULL, path, sizeof(path), nonce, sizeof(nonce));
 	body = evfix_json(nonce, "SUB-0100", t.device_key, time(NULL) - 400 * 86400);
 	expect_problem("POST", path, AR_MT_EVIDENCE, NULL, body, 401,
 		       "evidence must be signed by the device's enrolled identity key");
@@ -601,7 +485,7 @@ static void test_anonymous_posture_write_refused(void **state)
 	expect_problem("POST", path, "application/jose+json", NULL, jwe_text, 401,
 		       "evidence must be signed by the device's enrolled identity key");
 	assert_unchanged("SUB-0100", &before);
-	assert_true(logged("event=evidence.refused", "device=SUB-0100", "reason=unsigned"));
+	assert_true(vtest_logged(&t.v, "event=evidence.refused", "device=SUB-0100", "reason=unsigned"));
 	free(jwe_text);
 	json_decref(jwe);
 	free(body);
@@ -619,14 +503,14 @@ static void test_evidence_for_device_a_signed_by_device_b_refused(void **state)
 	assert_int_equal(evfix_enroll(t.store, "SUB-0102", b), 1);
 	snap("SUB-0101", &before);
 	/* Device B, enrolled and holding its own key, speaks for device A. */
-	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
+	vtest_new_session(&t.v, NULL, path, sizeof(path), nonce, sizeof(nonce));
 	body = evfix_signed(nonce, "SUB-0101", t.device_key, time(NULL) - 400 * 86400, b);
 	expect_problem("POST", path, AR_MT_EVIDENCE_JWS, NULL, body, 401,
 		       "not by the key the device is enrolled with");
 	expect_problem("POST", path, AR_MT_EVIDENCE_JWS, NULL, body, 401, "unauthorized");
 	assert_unchanged("SUB-0101", &before);
 	assert_int_equal(before.have, 0);
-	assert_true(logged("event=evidence.refused", "device=SUB-0101", "reason=wrong-key"));
+	assert_true(vtest_logged(&t.v, "event=evidence.refused", "device=SUB-0101", "reason=wrong-key"));
 	free(body);
 	ar_jwk_free(b);
 }
@@ -640,13 +524,13 @@ static void test_evidence_for_unenrolled_device_refused(void **state)
 	(void)state;
 	snap("SUB-0199", &before);
 	assert_int_equal(ar_store_identity_get(t.store, "SUB-0199", &id, NULL), 0);
-	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
+	vtest_new_session(&t.v, NULL, path, sizeof(path), nonce, sizeof(nonce));
 	body = evfix_signed(nonce, "SUB-0199", t.device_key, time(NULL), t.identity);
 	expect_problem("POST", path, AR_MT_EVIDENCE_JWS, NULL, body, 403, "unenrolledDevice");
 	expect_problem("POST", path, AR_MT_EVIDENCE_JWS, NULL, body, 403,
 		       "SUB-0199 has no enrolled identity key");
 	assert_unchanged("SUB-0199", &before);
-	assert_true(logged("event=evidence.refused", "device=SUB-0199", "reason=unenrolled"));
+	assert_true(vtest_logged(&t.v, "event=evidence.refused", "device=SUB-0199", "reason=unenrolled"));
 	free(body);
 }
 
@@ -660,7 +544,7 @@ static void test_jwe_with_cmw_plaintext_accepted(void **state)
 
 	(void)state;
 	assert_int_equal(evfix_enroll(t.store, "SUB-0004", t.identity), 1);
-	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
+	vtest_new_session(&t.v, NULL, path, sizeof(path), nonce, sizeof(nonce));
 	jwe_text = evfix_sealed(nonce, "SUB-0004", t.device_key, time(NULL) - 86400, t.identity, enc);
 	assert_non_null(jwe_text);
 	attest(path, "application/jose+json", jwe_text, &ear);
@@ -671,7 +555,7 @@ static void test_jwe_with_cmw_plaintext_accepted(void **state)
 
 	/* The signed evidence itself as the plaintext, not in its CMW record: refused. */
 	snap("SUB-0004", &before);
-	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
+	vtest_new_session(&t.v, NULL, path, sizeof(path), nonce, sizeof(nonce));
 	body = evidence(nonce, "SUB-0004", time(NULL));
 	jwe = ar_jwe_encrypt(body, strlen(body), enc, NULL, NULL);
 	jwe_text = json_dumps(jwe, JSON_COMPACT);
@@ -722,7 +606,7 @@ static void test_signed_evidence_header_typ_required(void **state)
 	(void)state;
 	assert_int_equal(evfix_enroll(t.store, "SUB-0103", t.identity), 1);
 	snap("SUB-0103", &before);
-	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
+	vtest_new_session(&t.v, NULL, path, sizeof(path), nonce, sizeof(nonce));
 	body = evfix_json(nonce, "SUB-0103", t.device_key, time(NULL));
 
 	/* Signed by the enrolled key, but without "typ": could be any JWS it ever signed. */
@@ -749,7 +633,7 @@ static void test_signed_evidence_header_typ_required(void **state)
 	snprintf(jws, n, "%s.%s.A", h64, p64);
 	expect_problem("POST", path, AR_MT_EVIDENCE_JWS, NULL, jws, 401, "unauthorized");
 	assert_unchanged("SUB-0103", &before);
-	assert_true(logged("event=evidence.refused", "device=SUB-0103", "reason=bad-alg"));
+	assert_true(vtest_logged(&t.v, "event=evidence.refused", "device=SUB-0103", "reason=bad-alg"));
 	free(jws);
 	free(h64);
 	free(p64);
@@ -782,13 +666,13 @@ static void test_ear03_profile_media_type(void **state)
 	json_t *j;
 
 	(void)state;
-	snprintf(conf, sizeof(conf), "%s/verifier.conf", t.dir);
-	snprintf(conf2, sizeof(conf2), "%s/verifier-ear03.conf", t.dir);
+	snprintf(conf, sizeof(conf), "%s/verifier.conf", t.v.dir);
+	snprintf(conf2, sizeof(conf2), "%s/verifier-ear03.conf", t.v.dir);
 	assert_int_equal(ar_file_read(conf, 64 * 1024, &text, &len, NULL), 0);
 	{	/* another port, and ear_profile = ietf03 in [verifier] */
 		char from[32], to[32];
 
-		snprintf(from, sizeof(from), "port = %d\n", t.port);
+		snprintf(from, sizeof(from), "port = %d\n", t.v.port);
 		snprintf(to, sizeof(to), "port = %d\n", port);
 		extra = replace_once(text, from, to);
 		free(text);
@@ -798,8 +682,8 @@ static void test_ear03_profile_media_type(void **state)
 	assert_int_equal(ar_file_write_atomic(conf2, extra, strlen(extra), 0600, NULL), 0);
 	free(extra);
 	free(text);
-	snprintf(log, sizeof(log), "%s/verifier-ear03.log", t.dir);
-	snprintf(bin, sizeof(bin), "%s/verifier/acme-rats-verifier", top("AR_TOP_BUILDDIR"));
+	snprintf(log, sizeof(log), "%s/verifier-ear03.log", t.v.dir);
+	snprintf(bin, sizeof(bin), "%s/verifier/acme-rats-verifier", vtest_top("AR_TOP_BUILDDIR"));
 	{
 		char *argv[] = { bin, "-c", conf2, NULL };
 
@@ -810,7 +694,7 @@ static void test_ear03_profile_media_type(void **state)
 
 	snprintf(url, sizeof(url), "https://127.0.0.1:%d/challenge-response/v1/newSession", port);
 	{
-		httpc_req_t req = { "POST", url, t.ca, NULL, NULL, "", 0 };
+		httpc_req_t req = { "POST", url, t.v.ca, NULL, NULL, "", 0 };
 
 		assert_int_equal(httpc(&req, &r), 0);
 	}
@@ -823,7 +707,7 @@ static void test_ear03_profile_media_type(void **state)
 
 	body = evidence(nonce, "SUB-0104", time(NULL) - 86400);
 	{
-		httpc_req_t req = { "POST", path, t.ca, AR_MT_EVIDENCE_JWS, NULL, body, strlen(body) };
+		httpc_req_t req = { "POST", path, t.v.ca, AR_MT_EVIDENCE_JWS, NULL, body, strlen(body) };
 
 		assert_int_equal(httpc(&req, &r), 0);
 	}
@@ -848,7 +732,7 @@ static void test_identity_store_unreachable_is_503(void **state)
 	char path[512], nonce[128], *body;
 
 	(void)state;
-	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
+	vtest_new_session(&t.v, NULL, path, sizeof(path), nonce, sizeof(nonce));
 	body = evidence(nonce, "SUB-0105", time(NULL));
 	assert_int_equal(lab_redis_kill(&t.redis), 0);
 	expect_problem("POST", path, AR_MT_EVIDENCE_JWS, NULL, body, 503, "unavailable");
@@ -866,7 +750,7 @@ static void test_evidence_with_impossible_device_id_is_bad_evidence(void **state
 	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
 		char path[512], nonce[128], *body;
 
-		new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
+		vtest_new_session(&t.v, NULL, path, sizeof(path), nonce, sizeof(nonce));
 		body = evfix_signed(nonce, ids[i], t.device_key, time(NULL) - 5 * 86400, t.identity);
 		assert_non_null(body);
 		expect_problem("POST", path, AR_MT_EVIDENCE_JWS, NULL, body, 400, "badEvidence");
@@ -886,21 +770,21 @@ static void test_replayed_evidence_refused(void **state)
 	ar_ear_t ear;
 
 	(void)state;
-	new_session("?nonce=cmVwbGF5LW5vbmNlLTAx", path, sizeof(path), nonce, sizeof(nonce));
+	vtest_new_session(&t.v, "?nonce=cmVwbGF5LW5vbmNlLTAx", path, sizeof(path), nonce, sizeof(nonce));
 	old = evidence(nonce, "SUB-0160", time(NULL) - 400 * 86400);	/* unpatched then */
 	attest(path, AR_MT_EVIDENCE_JWS, old, &ear);
 	assert_int_equal(ar_ear_status(&ear), AR_STATUS_CONTRAINDICATED);
-	new_session(NULL, path2, sizeof(path2), nonce2, sizeof(nonce2));
+	vtest_new_session(&t.v, NULL, path2, sizeof(path2), nonce2, sizeof(nonce2));
 	fresh = evidence(nonce2, "SUB-0160", time(NULL) - 86400);	/* patched since */
 	attest(path2, AR_MT_EVIDENCE_JWS, fresh, &ear);
 	assert_int_equal(ar_ear_status(&ear), AR_STATUS_AFFIRMING);
 	snap("SUB-0160", &before);
 
 	expect_problem("POST", path, AR_MT_EVIDENCE_JWS, NULL, old, 400, "already used");
-	new_session("?nonce=cmVwbGF5LW5vbmNlLTAx", path, sizeof(path), nonce, sizeof(nonce));
+	vtest_new_session(&t.v, "?nonce=cmVwbGF5LW5vbmNlLTAx", path, sizeof(path), nonce, sizeof(nonce));
 	expect_problem("POST", path, AR_MT_EVIDENCE_JWS, NULL, old, 400, "badNonce");
 	assert_unchanged("SUB-0160", &before);
-	assert_true(logged("event=evidence.refused", "device=SUB-0160", "reason=replay"));
+	assert_true(vtest_logged(&t.v, "event=evidence.refused", "device=SUB-0160", "reason=replay"));
 	free(old);
 	free(fresh);
 }
@@ -910,7 +794,7 @@ static void attest_as(const char *device, const ar_jwk_t *identity, ar_ear_t *ea
 {
 	char path[512], nonce[128], *body;
 
-	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
+	vtest_new_session(&t.v, NULL, path, sizeof(path), nonce, sizeof(nonce));
 	body = evfix_signed(nonce, device, t.device_key, time(NULL) - 5 * 86400, identity);
 	assert_non_null(body);
 	attest(path, AR_MT_EVIDENCE_JWS, body, ear);
@@ -924,7 +808,7 @@ static void soc_post(const char *device, const char *status, const char *reason)
 
 	snprintf(body, sizeof(body), "{\"status\":\"%s\",\"reason\":\"%s\"}", status, reason);
 	snprintf(url, sizeof(url), "/soc/v1/devices/%s/posture", device);
-	assert_int_equal(request("POST", url, "application/json", t.token, body, &r), 0);
+	assert_int_equal(vtest_request(&t.v, "POST", url, "application/json", t.v.token, body, &r), 0);
 	if (r.status != 200)
 		fail_msg("SOC API: %ld %s", r.status, r.body);
 	httpc_free(&r);
@@ -967,7 +851,7 @@ static void test_flagged_device_reenrolling_under_another_id_refused(void **stat
 	{
 		char path[512], nonce[128], *body;
 
-		new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
+		vtest_new_session(&t.v, NULL, path, sizeof(path), nonce, sizeof(nonce));
 		body = evfix_signed(nonce, "SUB-0152", t.device_key, time(NULL) - 5 * 86400, k);
 		expect_problem("POST", path, AR_MT_EVIDENCE_JWS, NULL, body, 401, "unauthorized");
 		free(body);
@@ -988,11 +872,11 @@ static void test_check_config_reports_errors(void **state)
 	char *argv[] = { bin, "-c", conf, "--check-config", NULL };
 
 	(void)state;
-	snprintf(bin, sizeof(bin), "%s/verifier/acme-rats-verifier", top("AR_TOP_BUILDDIR"));
-	snprintf(conf, sizeof(conf), "%s/verifier.conf", t.dir);
-	assert_int_equal(run(argv), 0);
-	snprintf(conf, sizeof(conf), "%s/missing.conf", t.dir);
-	assert_int_not_equal(run(argv), 0);
+	snprintf(bin, sizeof(bin), "%s/verifier/acme-rats-verifier", vtest_top("AR_TOP_BUILDDIR"));
+	snprintf(conf, sizeof(conf), "%s/verifier.conf", t.v.dir);
+	assert_int_equal(vtest_run(argv), 0);
+	snprintf(conf, sizeof(conf), "%s/missing.conf", t.v.dir);
+	assert_int_not_equal(vtest_run(argv), 0);
 }
 
 int main(void)

@@ -114,19 +114,6 @@ static void seed_struct(const char *name, const char *pub_file, const uint8_t *a
 	free(pub);
 }
 
-/* A failed setup step: show what the TPM tools said. */
-static int setup_failed(const char *step)
-{
-	size_t n;
-	char *log = (char *)tpmlab_read(&tpm, "commands.log", &n);
-
-	fprintf(stderr, "# setup failed: %s\n", step);
-	if (log)
-		fprintf(stderr, "# commands.log:\n%s\n", n > 3000 ? log + n - 3000 : log);
-	free(log);
-	return -1;
-}
-
 /* TPM2_Quote by @ak over the quoted PCRs with @q_data, and the PCR values. */
 static void quote(const char *ak, const uint8_t q_data[AR_TPM_SHA256_LEN], quote_t *q)
 {
@@ -139,7 +126,7 @@ static void quote(const char *ak, const uint8_t q_data[AR_TPM_SHA256_LEN], quote
 	hex(h, q_data, AR_TPM_SHA256_LEN);
 	if (tpmlab_run(&tpm, "tpm2_quote -c %s -l sha256:" QUOTED_PCRS " -q %s -m q.msg -s q.sig "
 		       "-g sha256 %s && tpm2_pcrread -o q.pcrs sha256:" QUOTED_PCRS, ak, h, scheme) != 0) {
-		setup_failed("tpm2_quote");
+		tpmlab_setup_failed(&tpm, "tpm2_quote");
 		fail();
 	}
 	q->attest = tpmlab_read(&tpm, "q.msg", &q->attest_len);
@@ -225,7 +212,7 @@ static int setup(void **state)
 
 	(void)state;
 	if (lab_init() < 0 || tpmlab_start(&tpm) < 0)
-		return setup_failed("swtpm");
+		return tpmlab_setup_failed(&tpm, "swtpm");
 	snprintf(gen, sizeof(gen), "%s/tests/tpm/tpm_gen", top ? top : ".");
 	if (ar_tpm_qualifying_data(nonce, strlen(nonce), (const uint8_t *)posture, strlen(posture),
 				   qd, NULL) < 0)
@@ -233,7 +220,7 @@ static int setup(void **state)
 	/* The device: measured boot and IMA extended into its PCRs. */
 	if (tpmlab_run(&tpm, "'%s' boot '%s' boot.log", gen, tpm.tcti) != 0 ||
 	    tpmlab_run(&tpm, "'%s' ima '%s' ima.list allow.txt 0 40", gen, tpm.tcti) != 0)
-		return setup_failed("boot log and IMA list");
+		return tpmlab_setup_failed(&tpm, "boot log and IMA list");
 	/* Its keys: EK, AKs (ECDSA, RSASSA, RSA-PSS, another), an SRK and keys under it. */
 	if (tpmlab_run(&tpm, "tpm2_createek -c ek.ctx -G ecc -u ek.pub") != 0 ||
 	    tpmlab_run(&tpm, "tpm2_createak -C ek.ctx -c ak.ctx -G ecc -g sha256 -s ecdsa -u ak.pub "
@@ -246,7 +233,7 @@ static int setup(void **state)
 		       "&& tpm2_evictcontrol -C o -c akp.ctx " AK_RSAPSS) != 0 ||
 	    tpmlab_run(&tpm, "tpm2_createprimary -C o -c srk.ctx -G ecc "
 		       "&& tpm2_evictcontrol -C o -c srk.ctx " SRK) != 0)
-		return setup_failed("EK, AKs and SRK");
+		return tpmlab_setup_failed(&tpm, "EK, AKs and SRK");
 	if (tpmlab_run(&tpm, "tpm2_create -C " SRK " -G ecc256:ecdsa-sha256 -a "
 		       "'sign|fixedtpm|fixedparent|sensitivedataorigin|userwithauth' -u key.pub -r key.priv "
 		       "&& tpm2_load -C " SRK " -u key.pub -r key.priv -c key.ctx "
@@ -263,7 +250,7 @@ static int setup(void **state)
 		       "'restricted|sign|fixedtpm|fixedparent|sensitivedataorigin|userwithauth' "
 		       "-u keyr.pub -r keyr.priv && tpm2_load -C " SRK " -u keyr.pub -r keyr.priv "
 		       "-c keyr.ctx && tpm2_evictcontrol -C o -c keyr.ctx " KEY_RESTRICTED) != 0)
-		return setup_failed("keys");
+		return tpmlab_setup_failed(&tpm, "keys");
 	return 0;
 }
 

@@ -22,18 +22,6 @@
 static tpmlab_t tpm;
 static char roots[600], inter[600];
 
-static int setup_failed(const char *step)
-{
-	size_t n;
-	char *log = (char *)tpmlab_read(&tpm, "commands.log", &n);
-
-	fprintf(stderr, "# setup failed: %s\n", step);
-	if (log)
-		fprintf(stderr, "# commands.log:\n%s\n", n > 3000 ? log + n - 3000 : log);
-	free(log);
-	return -1;
-}
-
 static void key_of(const char *file, ar_tpm_key_t *k)
 {
 	ar_err_t err = { 0 };
@@ -126,42 +114,71 @@ static void test_credential_for_another_ak_name_not_activated(void **state)
 	free(log);
 }
 
-static void test_ek_certificate_chains_to_the_swtpm_root(void **state)
+/* The check @check of the key in @file (a TPM2B_PUBLIC in the TPM's directory). */
+static ar_tpm_reason_t check_key(const char *file,
+				 ar_tpm_reason_t (*check)(const ar_tpm_key_t *, ar_err_t *),
+				 ar_err_t *err)
+{
+	ar_tpm_key_t k = { 0 };
+	ar_tpm_reason_t r;
+
+	key_of(file, &k);
+	r = check(&k, err);
+	ar_tpm_key_clear(&k);
+	return r;
+}
+
+/*
+ * The swtpm's EK certificate (with @pad zero octets after it) verified
+ * against the roots in @root_file and the intermediates in @inter_file,
+ * for the key in @key_file.
+ */
+static ar_tpm_reason_t verify_ek_cert(const char *root_file, const char *inter_file,
+				      const char *key_file, size_t pad, ar_err_t *err)
 {
 	ar_tpm_ek_trust_t *t;
 	ar_tpm_key_t ek = { 0 };
-	ar_err_t err = { 0 };
+	ar_tpm_reason_t r;
 	uint8_t *der;
 	size_t n;
+
+	t = ar_tpm_ek_trust_load(root_file, inter_file, err);
+	if (!t)
+		fail_msg("trust: %s", err->msg);
+	der = tpmlab_read(&tpm, "ekcert.der", &n);
+	assert_non_null(der);
+	der = realloc(der, n + pad);
+	assert_non_null(der);
+	memset(der + n, 0, pad);
+	key_of(key_file, &ek);
+	r = ar_tpm_ek_cert_verify(t, der, n + pad, &ek, time(NULL), err);
+	free(der);
+	ar_tpm_key_clear(&ek);
+	ar_tpm_ek_trust_free(t);
+	return r;
+}
+
+static void test_ek_certificate_chains_to_the_swtpm_root(void **state)
+{
+	ar_tpm_ek_trust_t *t;
+	ar_err_t err = { 0 };
 
 	(void)state;
 	t = ar_tpm_ek_trust_load(roots, inter, &err);
 	if (!t)
 		fail_msg("trust: %s", err.msg);
 	assert_int_equal(ar_tpm_ek_trust_roots(t), 1);
-	der = tpmlab_read(&tpm, "ekcert.der", &n);
-	assert_non_null(der);
-	key_of("ek.pub", &ek);
-	if (ar_tpm_ek_cert_verify(t, der, n, &ek, time(NULL), &err) != AR_TPM_OK)
+	ar_tpm_ek_trust_free(t);
+	if (verify_ek_cert(roots, inter, "ek.pub", 0, &err) != AR_TPM_OK)
 		fail_msg("EK certificate: %s", err.msg);
 	/* Padded: not one DER certificate. */
-	der = realloc(der, n + 1);
-	der[n] = 0;
-	assert_int_equal(ar_tpm_ek_cert_verify(t, der, n + 1, &ek, time(NULL), &err),
-			 AR_TPM_MALFORMED);
-	free(der);
-	ar_tpm_key_clear(&ek);
-	ar_tpm_ek_trust_free(t);
+	assert_int_equal(verify_ek_cert(roots, inter, "ek.pub", 1, &err), AR_TPM_MALFORMED);
 }
 
 static void test_ek_certificate_from_untrusted_root_refused(void **state)
 {
 	char other[700];
-	ar_tpm_ek_trust_t *t;
-	ar_tpm_key_t ek = { 0 };
 	ar_err_t err = { 0 };
-	uint8_t *der;
-	size_t n;
 
 	(void)state;
 	/* Another CA's root, and even the swtpm CA's intermediate offered as a chain. */
@@ -169,67 +186,38 @@ static void test_ek_certificate_from_untrusted_root_refused(void **state)
 				    "ec_paramgen_curve:P-256 -nodes -keyout other.key -out other.pem "
 				    "-days 2 -subj /CN=other-tpm-vendor 2>/dev/null"), 0);
 	snprintf(other, sizeof(other), "%s/other.pem", tpm.dir);
-	t = ar_tpm_ek_trust_load(other, inter, &err);
-	assert_non_null(t);
-	der = tpmlab_read(&tpm, "ekcert.der", &n);
-	key_of("ek.pub", &ek);
-	assert_int_equal(ar_tpm_ek_cert_verify(t, der, n, &ek, time(NULL), &err),
-			 AR_TPM_EK_UNTRUSTED);
+	assert_int_equal(verify_ek_cert(other, inter, "ek.pub", 0, &err), AR_TPM_EK_UNTRUSTED);
 	assert_err(&err, AR_ERR_UNAUTHORIZED, "tpm_ek_untrusted");
-	ar_tpm_ek_trust_free(t);
 	/* The intermediate alone is no root either. */
-	t = ar_tpm_ek_trust_load(inter, NULL, &err);
-	assert_non_null(t);
-	assert_int_equal(ar_tpm_ek_cert_verify(t, der, n, &ek, time(NULL), &err),
-			 AR_TPM_EK_UNTRUSTED);
-	ar_tpm_ek_trust_free(t);
-	free(der);
-	ar_tpm_key_clear(&ek);
+	assert_int_equal(verify_ek_cert(inter, NULL, "ek.pub", 0, &err), AR_TPM_EK_UNTRUSTED);
 }
 
 static void test_ek_public_not_matching_certificate_refused(void **state)
 {
-	ar_tpm_ek_trust_t *t;
-	ar_tpm_key_t other = { 0 };
 	ar_err_t err = { 0 };
-	uint8_t *der;
-	size_t n;
 
 	(void)state;
-	t = ar_tpm_ek_trust_load(roots, inter, &err);
-	assert_non_null(t);
-	der = tpmlab_read(&tpm, "ekcert.der", &n);
 	/* A storage key of the endorsement hierarchy: an EK-like key, not the certified one. */
-	key_of("ekother.pub", &other);
-	assert_int_equal(ar_tpm_ek_check(&other, &err), AR_TPM_OK);
-	assert_int_equal(ar_tpm_ek_cert_verify(t, der, n, &other, time(NULL), &err),
-			 AR_TPM_EK_MISMATCH);
+	assert_int_equal(check_key("ekother.pub", ar_tpm_ek_check, &err), AR_TPM_OK);
+	assert_int_equal(verify_ek_cert(roots, inter, "ekother.pub", 0, &err), AR_TPM_EK_MISMATCH);
 	assert_err(&err, AR_ERR_UNAUTHORIZED, "tpm_ek_mismatch");
-	free(der);
-	ar_tpm_key_clear(&other);
-	ar_tpm_ek_trust_free(t);
 }
 
 static void test_signing_key_offered_as_ek_refused(void **state)
 {
-	ar_tpm_key_t ak = { 0 };
 	ar_err_t err = { 0 };
 
 	(void)state;
-	key_of("ak.pub", &ak);
-	assert_int_equal(ar_tpm_ek_check(&ak, &err), AR_TPM_UNSUPPORTED);
-	ar_tpm_key_clear(&ak);
+	assert_int_equal(check_key("ak.pub", ar_tpm_ek_check, &err), AR_TPM_UNSUPPORTED);
 }
 
 static void test_ak_not_restricted_refused(void **state)
 {
-	ar_tpm_key_t k = { 0 };
 	ar_err_t err = { 0 };
 
 	(void)state;
-	key_of("unrestricted.pub", &k);
-	assert_int_equal(ar_tpm_ak_check(&k, &err), AR_TPM_AK_NOT_RESTRICTED);
-	ar_tpm_key_clear(&k);
+	assert_int_equal(check_key("unrestricted.pub", ar_tpm_ak_check, &err),
+			 AR_TPM_AK_NOT_RESTRICTED);
 }
 
 static void test_kdfa_known_answer(void **state)
@@ -291,28 +279,28 @@ static int group_setup(void **state)
 {
 	(void)state;
 	if (lab_init() < 0 || tpmlab_start(&tpm) < 0)
-		return setup_failed("swtpm");
+		return tpmlab_setup_failed(&tpm, "swtpm");
 	snprintf(roots, sizeof(roots), "%s/ca/swtpm-localca-rootca-cert.pem", tpm.dir);
 	snprintf(inter, sizeof(inter), "%s/ca/issuercert.pem", tpm.dir);
 	if (tpmlab_run(&tpm, "tpm2_nvread 0x01c00002 -o ekcert.der") != 0)
-		return setup_failed("EK certificate");
+		return tpmlab_setup_failed(&tpm, "EK certificate");
 	/* One object at a time: no resource manager, tpmlab_run() flushes after each. */
 	if (tpmlab_run(&tpm, "tpm2_createek -c ek.ctx -G rsa -u ek.pub") != 0 ||
 	    tpmlab_run(&tpm, "tpm2_createak -C ek.ctx -c ak.ctx -G ecc -g sha256 -s ecdsa "
 		       "-u ak.pub") != 0 ||
 	    tpmlab_run(&tpm, "tpm2_createak -C ek.ctx -c ak2.ctx -G ecc -g sha256 -s ecdsa "
 		       "-u ak2.pub") != 0)
-		return setup_failed("RSA EK and AKs");
+		return tpmlab_setup_failed(&tpm, "RSA EK and AKs");
 	if (tpmlab_run(&tpm, "tpm2_createek -c ekecc.ctx -G ecc -u ekecc.pub") != 0 ||
 	    tpmlab_run(&tpm, "tpm2_createak -C ekecc.ctx -c akecc.ctx -G ecc -g sha256 -s ecdsa "
 		       "-u akecc.pub") != 0)
-		return setup_failed("ECC EK and AK");
+		return tpmlab_setup_failed(&tpm, "ECC EK and AK");
 	if (tpmlab_run(&tpm, "tpm2_createprimary -C e -G rsa2048 -c ekother.ctx "
 		       "&& tpm2_readpublic -c ekother.ctx -o ekother.pub") != 0 ||
 	    tpmlab_run(&tpm, "tpm2_createprimary -C o -G ecc -c srk.ctx") != 0 ||
 	    tpmlab_run(&tpm, "tpm2_create -C srk.ctx -G ecc256:ecdsa-sha256 -u unrestricted.pub "
 		       "-r unrestricted.priv") != 0)
-		return setup_failed("other keys");
+		return tpmlab_setup_failed(&tpm, "other keys");
 	seed("seed-rsa-ek-certificate", "ek.pub", "ak.pub", "ekcert.der");
 	seed("seed-ecc-ek-no-certificate", "ekecc.pub", "akecc.pub", NULL);
 	seed("seed-unrestricted-ak", "ekother.pub", "unrestricted.pub", "ekcert.der");

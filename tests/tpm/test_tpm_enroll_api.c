@@ -7,8 +7,6 @@
  */
 #include "config.h"
 
-#include <spawn.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,55 +21,19 @@
 #include "tpm.h"
 #include "tpm_registry.h"
 #include "tpmlab.h"
+#include "vtest.h"
 
 #define PROBLEM	"urn:acme-rats:verifier:error:"
-
-extern char **environ;
 
 static struct {
 	lab_redis_t	redis;
 	tpmlab_t	tpm;
-	char		dir[256];
-	char		ca[300];
-	char		base[128];
-	int		port;
-	pid_t		pid;
+	vtest_t		v;
 	ar_jwk_t	*identity;	/* the devices' enrolled software identity */
 	ar_store_t	*store;
 	char		*ek_pub, *ek_cert, *ak_pub, *ak2_pub, *ak3_pub, *unrestricted_pub, *other_ek_pub;
 	char		*ecc_ek_pub, *ecc_ak_pub;
 } t;
-
-static int run(char *const argv[])
-{
-	pid_t pid;
-	int status;
-
-	if (posix_spawn(&pid, argv[0], NULL, NULL, argv, environ) != 0)
-		return -1;
-	if (waitpid(pid, &status, 0) < 0)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static const char *top(const char *var)
-{
-	const char *v = getenv(var);
-
-	return v ? v : ".";
-}
-
-static int setup_failed(const char *step)
-{
-	size_t n;
-	char *log = (char *)tpmlab_read(&t.tpm, "commands.log", &n);
-
-	fprintf(stderr, "# setup failed: %s\n", step);
-	if (log)
-		fprintf(stderr, "# commands.log:\n%s\n", n > 3000 ? log + n - 3000 : log);
-	free(log);
-	return -1;
-}
 
 /* A file of the TPM's directory in base64url; TPM2B_PUBLIC files lose their size. */
 static char *b64_of(const char *file, int public_area)
@@ -88,14 +50,10 @@ static char *b64_of(const char *file, int public_area)
 	return b;
 }
 
-static int request(const char *path, const char *ct, const char *body, httpc_resp_t *out)
+/* POST @body of type @ct to the verifier's @path. */
+static int post(const char *path, const char *ct, const char *body, httpc_resp_t *out)
 {
-	httpc_req_t req = { "POST", NULL, t.ca, ct, NULL, body, body ? strlen(body) : 0 };
-	char url[512];
-
-	snprintf(url, sizeof(url), "%s%s", t.base, path);
-	req.url = url;
-	return httpc(&req, out);
+	return vtest_request(&t.v, "POST", path, ct, NULL, body, out);
 }
 
 /* The enrolment request of @device, signed by @key. */
@@ -123,7 +81,7 @@ static json_t *enroll(const char *device, const char *ak, const char *ek, const 
 	httpc_resp_t r;
 	json_t *o;
 
-	assert_int_equal(request("/tpm/v1/enroll", "application/jose", body, &r), 0);
+	assert_int_equal(post("/tpm/v1/enroll", "application/jose", body, &r), 0);
 	free(body);
 	if (r.status != want)
 		fail_msg("enroll %s: want %ld, got %ld %s", device, want, r.status, r.body);
@@ -185,7 +143,7 @@ static json_t *activate(const json_t *chal, const char *secret, long want)
 	httpc_resp_t r;
 	json_t *o;
 
-	assert_int_equal(request("/tpm/v1/activate", "application/json", body, &r), 0);
+	assert_int_equal(post("/tpm/v1/activate", "application/json", body, &r), 0);
 	if (r.status != want)
 		fail_msg("activate: want %ld, got %ld %s", want, r.status, r.body);
 	o = json_loads(r.body, 0, NULL);
@@ -201,6 +159,20 @@ static void assert_not_enrolled(const char *device)
 	ar_tpm_enrolled_t e;
 
 	assert_int_equal(ar_tpm_registry_get(t.store, device, &e, NULL), AR_TPM_AK_NOT_ENROLLED);
+}
+
+/* @device, enrolled with t.identity, offers @ak and @ek (@cert): refused with
+ * @status and the problem @type naming @detail, and nothing is enrolled. */
+static void enroll_refused(const char *device, const char *ak, const char *ek, const char *cert,
+			   long status, const char *type, const char *detail)
+{
+	json_t *p;
+
+	assert_int_equal(evfix_enroll(t.store, device, t.identity), 1);
+	p = enroll(device, ak, ek, cert, status);
+	assert_problem(p, type, detail);
+	json_decref(p);
+	assert_not_enrolled(device);
 }
 
 static void test_tpm_enrolment_end_to_end(void **state)
@@ -247,20 +219,14 @@ static void test_tpm_enrolment_with_an_ecc_ek_and_a_registered_ek_public(void **
 
 static void test_ek_public_without_certificate_not_registered_refused(void **state)
 {
-	json_t *p;
-
 	(void)state;
-	assert_int_equal(evfix_enroll(t.store, "LAPTOP-NOCERT", t.identity), 1);
-	p = enroll("LAPTOP-NOCERT", t.ak2_pub, t.ek_pub, NULL, 403);
-	assert_problem(p, "ekNotRegistered", "tpm_ek_not_registered");
-	json_decref(p);
-	assert_not_enrolled("LAPTOP-NOCERT");
+	enroll_refused("LAPTOP-NOCERT", t.ak2_pub, t.ek_pub, NULL, 403, "ekNotRegistered",
+		       "tpm_ek_not_registered");
 }
 
 static void test_ek_certificate_from_untrusted_root_refused(void **state)
 {
 	char *cert;
-	json_t *p;
 
 	(void)state;
 	/* A certificate for the same EK key, issued by a CA the verifier does not trust. */
@@ -274,37 +240,24 @@ static void test_ek_certificate_from_untrusted_root_refused(void **state)
 				    "-CAkey rogue.key -days 2 -outform DER -out rogue-ek.der"), 0);
 	cert = b64_of("rogue-ek.der", 0);
 	assert_non_null(cert);
-	assert_int_equal(evfix_enroll(t.store, "LAPTOP-ROGUE", t.identity), 1);
-	p = enroll("LAPTOP-ROGUE", t.ak2_pub, t.ek_pub, cert, 403);
-	assert_problem(p, "ekUntrusted", "does not chain to a trusted EK root");
-	json_decref(p);
-	assert_not_enrolled("LAPTOP-ROGUE");
+	enroll_refused("LAPTOP-ROGUE", t.ak2_pub, t.ek_pub, cert, 403, "ekUntrusted",
+		       "does not chain to a trusted EK root");
 	free(cert);
 }
 
 static void test_ek_public_not_matching_certificate_refused(void **state)
 {
-	json_t *p;
-
 	(void)state;
 	/* The genuine certificate, beside an EK-like key of the same TPM that it does not certify. */
-	assert_int_equal(evfix_enroll(t.store, "LAPTOP-SWAP", t.identity), 1);
-	p = enroll("LAPTOP-SWAP", t.ak2_pub, t.other_ek_pub, t.ek_cert, 400);
-	assert_problem(p, "ekMismatch", "not the key of the EK certificate");
-	json_decref(p);
-	assert_not_enrolled("LAPTOP-SWAP");
+	enroll_refused("LAPTOP-SWAP", t.ak2_pub, t.other_ek_pub, t.ek_cert, 400, "ekMismatch",
+		       "not the key of the EK certificate");
 }
 
 static void test_ak_not_restricted_refused(void **state)
 {
-	json_t *p;
-
 	(void)state;
-	assert_int_equal(evfix_enroll(t.store, "LAPTOP-UNR", t.identity), 1);
-	p = enroll("LAPTOP-UNR", t.unrestricted_pub, t.ek_pub, t.ek_cert, 400);
-	assert_problem(p, "akNotRestricted", "tpm_ak_not_restricted");
-	json_decref(p);
-	assert_not_enrolled("LAPTOP-UNR");
+	enroll_refused("LAPTOP-UNR", t.unrestricted_pub, t.ek_pub, t.ek_cert, 400, "akNotRestricted",
+		       "tpm_ak_not_restricted");
 }
 
 static void test_activation_with_wrong_secret_refused(void **state)
@@ -355,15 +308,10 @@ static void test_activation_replayed_refused(void **state)
 
 static void test_ak_enrolled_for_another_device_refused(void **state)
 {
-	json_t *p;
-
 	(void)state;
 	/* LAPTOP-1's AK (enrolled above), offered for another device. */
-	assert_int_equal(evfix_enroll(t.store, "LAPTOP-THIEF", t.identity), 1);
-	p = enroll("LAPTOP-THIEF", t.ak_pub, t.ek_pub, t.ek_cert, 409);
-	assert_problem(p, "akEnrolledForAnotherDevice", "enrolled for another device");
-	json_decref(p);
-	assert_not_enrolled("LAPTOP-THIEF");
+	enroll_refused("LAPTOP-THIEF", t.ak_pub, t.ek_pub, t.ek_cert, 409,
+		       "akEnrolledForAnotherDevice", "enrolled for another device");
 }
 
 static void test_device_enrolled_with_another_ak_refused(void **state)
@@ -386,14 +334,14 @@ static void test_enrolment_not_signed_by_the_device_identity_refused(void **stat
 	(void)state;
 	assert_int_equal(evfix_enroll(t.store, "LAPTOP-SIG", t.identity), 1);
 	body = enroll_body("LAPTOP-SIG", t.ak2_pub, t.ek_pub, t.ek_cert, other);
-	assert_int_equal(request("/tpm/v1/enroll", "application/jose", body, &r), 0);
+	assert_int_equal(post("/tpm/v1/enroll", "application/jose", body, &r), 0);
 	assert_int_equal(r.status, 401);
 	assert_non_null(strstr(r.body, PROBLEM "unauthorized"));
 	httpc_free(&r);
 	free(body);
 	/* A device nobody enrolled. */
 	body = enroll_body("LAPTOP-NOBODY", t.ak2_pub, t.ek_pub, t.ek_cert, other);
-	assert_int_equal(request("/tpm/v1/enroll", "application/jose", body, &r), 0);
+	assert_int_equal(post("/tpm/v1/enroll", "application/jose", body, &r), 0);
 	assert_int_equal(r.status, 403);
 	assert_non_null(strstr(r.body, PROBLEM "unenrolledDevice"));
 	httpc_free(&r);
@@ -411,13 +359,13 @@ static void test_malformed_and_oversized_enrolment_refused(void **state)
 	(void)state;
 	memset(big, 'A', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	assert_int_equal(request("/tpm/v1/enroll", "application/jose", big, &r), 0);
+	assert_int_equal(post("/tpm/v1/enroll", "application/jose", big, &r), 0);
 	assert_true(r.status == 413 || r.status == 400);
 	httpc_free(&r);
-	assert_int_equal(request("/tpm/v1/enroll", "application/json", "{}", &r), 0);
+	assert_int_equal(post("/tpm/v1/enroll", "application/json", "{}", &r), 0);
 	assert_int_equal(r.status, 415);
 	httpc_free(&r);
-	assert_int_equal(request("/tpm/v1/activate", "application/json",
+	assert_int_equal(post("/tpm/v1/activate", "application/json",
 				 "{\"challenge\":\"x\",\"secret\":\"AA\"}", &r), 0);
 	assert_int_equal(r.status, 400);
 	httpc_free(&r);
@@ -445,19 +393,19 @@ static int helper_enroll(const char *device)
 	char bin[512], key[300];
 	char *pem;
 
-	snprintf(key, sizeof(key), "%s/account.key", t.dir);
+	snprintf(key, sizeof(key), "%s/account.key", t.v.dir);
 	pem = ar_jwk_to_pem(t.identity, 1, NULL);
 	assert_non_null(pem);
 	assert_int_equal(ar_file_write_atomic(key, pem, strlen(pem), 0600, NULL), 0);
 	free(pem);
-	snprintf(bin, sizeof(bin), "%s/helper/acme-rats-helper", top("AR_TOP_BUILDDIR"));
+	snprintf(bin, sizeof(bin), "%s/helper/acme-rats-helper", vtest_top("AR_TOP_BUILDDIR"));
 	{
-		char *argv[] = { bin, "tpm-enroll", "--verifier", t.base, "--ca-bundle", t.ca,
+		char *argv[] = { bin, "tpm-enroll", "--verifier", t.v.base, "--ca-bundle", t.v.ca,
 				 "--account-key", key, "--device-id", (char *)device, "--tcti",
-				 t.tpm.tcti, "--state-dir", t.dir, "--ak-handle", "0x81010020",
+				 t.tpm.tcti, "--state-dir", t.v.dir, "--ak-handle", "0x81010020",
 				 NULL };
 
-		return run(argv);
+		return vtest_run(argv);
 	}
 }
 
@@ -474,7 +422,7 @@ static void test_helper_tpm_enroll_end_to_end(void **state)
 	assert_int_equal(ar_tpm_registry_get(t.store, "HELPER-1", &e, NULL), AR_TPM_OK);
 	assert_int_equal(e.ek_source, AR_TPM_EK_CERT);
 	/* The AK the helper keeps is the one registered. */
-	snprintf(path, sizeof(path), "%s/tpm-ak.pub", t.dir);
+	snprintf(path, sizeof(path), "%s/tpm-ak.pub", t.v.dir);
 	assert_int_equal(ar_file_read(path, 4096, (char **)&pub, &n, NULL), 0);
 	assert_int_equal(n, e.ak_pub_len);
 	assert_memory_equal(pub, e.ak_pub, n);
@@ -489,15 +437,15 @@ static void test_helper_tpm_enroll_end_to_end(void **state)
 
 static int setup(void **state)
 {
-	char script[512], conf[300], log[300], bin[512], port[16], rport[16], text[2048];
 	ar_store_opts_t so = { .host = "127.0.0.1" };
-	FILE *f;
+	char text[2048];
 
 	(void)state;
-	if (lab_init() < 0 || lab_redis_start(&t.redis) < 0 || lab_tmpdir(t.dir, sizeof(t.dir)) < 0)
+	if (lab_init() < 0 || lab_redis_start(&t.redis) < 0 ||
+	    lab_tmpdir(t.v.dir, sizeof(t.v.dir)) < 0)
 		return -1;
 	if (tpmlab_start(&t.tpm) < 0)
-		return setup_failed("swtpm");
+		return tpmlab_setup_failed(&t.tpm, "swtpm");
 	/* The device's keys, one object at a time (no resource manager). */
 	if (tpmlab_run(&t.tpm, "tpm2_nvread 0x01c00002 -o ekcert.der") != 0 ||
 	    tpmlab_run(&t.tpm, "tpm2_createek -c ek.ctx -G rsa -u ek.pub") != 0 ||
@@ -517,7 +465,7 @@ static int setup(void **state)
 		       "-r unrestricted.priv") != 0 ||
 	    tpmlab_run(&t.tpm, "dd if=ekecc.pub of=ekecc.tpmt bs=1 skip=2 2>/dev/null && "
 		       "sha256sum ekecc.tpmt | cut -c1-64 > ek-registered.txt") != 0)
-		return setup_failed("device keys");
+		return tpmlab_setup_failed(&t.tpm, "device keys");
 	t.ek_pub = b64_of("ek.pub", 1);
 	t.ek_cert = b64_of("ekcert.der", 0);
 	t.ak_pub = b64_of("ak.pub", 1);
@@ -529,42 +477,12 @@ static int setup(void **state)
 	t.ecc_ak_pub = b64_of("akecc.pub", 1);
 
 	/* The verifier, trusting the swtpm local CA's root for EK certificates. */
-	t.port = lab_free_port();
-	snprintf(port, sizeof(port), "%d", t.port);
-	snprintf(rport, sizeof(rport), "%d", t.redis.port);
-	snprintf(script, sizeof(script), "%s/tests/fixtures/mkverifier", top("AR_TOP_SRCDIR"));
-	{
-		char *argv[] = { script, t.dir, port, rport, NULL };
-
-		if (run(argv) != 0)
-			return -1;
-	}
-	snprintf(conf, sizeof(conf), "%s/verifier.conf", t.dir);
 	snprintf(text, sizeof(text), "\n[tpm]\nek_roots = %s/ca/swtpm-localca-rootca-cert.pem\n"
 		 "ek_intermediates = %s/ca/issuercert.pem\nek_registered = %s/ek-registered.txt\n"
 		 "challenge_ttl = 30s\n", t.tpm.dir, t.tpm.dir, t.tpm.dir);
-	f = fopen(conf, "a");
-	if (!f || fputs(text, f) < 0 || fclose(f) != 0)
+	if (vtest_make(&t.v, t.redis.port) < 0 || vtest_append(t.v.conf, text) < 0 ||
+	    vtest_start(&t.v) < 0)
 		return -1;
-	snprintf(log, sizeof(log), "%s/verifier.log", t.dir);
-	snprintf(bin, sizeof(bin), "%s/verifier/acme-rats-verifier", top("AR_TOP_BUILDDIR"));
-	{
-		char *argv[] = { bin, "-c", conf, NULL };
-
-		t.pid = lab_spawn(argv, log);
-	}
-	if (t.pid <= 0 || lab_wait_tcp(t.port, 5000) < 0) {
-		char *l;
-		size_t n;
-
-		if (ar_file_read(log, 1 << 20, &l, &n, NULL) == 0) {
-			fprintf(stderr, "# verifier.log:\n%s\n", l);
-			free(l);
-		}
-		return -1;
-	}
-	snprintf(t.ca, sizeof(t.ca), "%s/ca.crt", t.dir);
-	snprintf(t.base, sizeof(t.base), "https://127.0.0.1:%d", t.port);
 	t.identity = ar_jwk_generate("ES256", NULL);
 	so.port = t.redis.port;
 	t.store = ar_store_open(&so, NULL);
@@ -575,8 +493,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	if (t.pid > 0)
-		lab_stop(t.pid, 3000);
+	vtest_stop(&t.v);
 	tpmlab_release(&t.tpm);
 	ar_store_close(t.store);
 	ar_jwk_free(t.identity);

@@ -12,9 +12,7 @@
 #include "config.h"
 
 #include <errno.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -33,8 +31,7 @@
 #include "tpm_registry.h"
 #include "tpmlab.h"
 #include "tpm_quote.h"
-
-extern char **environ;
+#include "vtest.h"
 
 #define AK		"0x81010002"	/* enrolled for DEVICE */
 #define AK_B		"0x81010003"	/* enrolled for DEVICE_B */
@@ -50,43 +47,13 @@ extern char **environ;
 static struct {
 	tpmlab_t	tpm;
 	lab_redis_t	redis;
-	char		dir[256], ca[300], base[128], gen[512];
-	int		port, boot;	/* boot: files of the current boot are boot<N>.log, ima<N>.list */
-	pid_t		pid;
+	vtest_t		v;
+	char		gen[512];
+	int		boot;		/* files of the current boot are boot<N>.log, ima<N>.list */
 	ar_jwks_t	*trusted;
 	ar_store_t	*store;
 	char		key_jkt[AR_JWK_THUMBPRINT_LEN + 1];
 } t;
-
-static int run(char *const argv[])
-{
-	pid_t pid;
-	int status;
-
-	if (posix_spawn(&pid, argv[0], NULL, NULL, argv, environ) != 0 ||
-	    waitpid(pid, &status, 0) < 0)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static const char *top(const char *var)
-{
-	const char *v = getenv(var);
-
-	return v ? v : ".";
-}
-
-static int setup_failed(const char *step)
-{
-	size_t n;
-	char *log = (char *)tpmlab_read(&t.tpm, "commands.log", &n);
-
-	fprintf(stderr, "# setup failed: %s\n", step);
-	if (log)
-		fprintf(stderr, "# commands.log:\n%s\n", n > 3000 ? log + n - 3000 : log);
-	free(log);
-	return -1;
-}
 
 /* A boot of the device: measured boot and IMA extended (after a TPM reset unless first). */
 static int boot(const char *kernel, int secure_boot, const char *intruder)
@@ -123,7 +90,7 @@ static int write_policy(void)
 	b = tpmlab_read(&t.tpm, "boot1.log", &n);
 	if (!b || ar_tcg_log_parse(b, n, &log, NULL) != AR_TPM_OK)
 		return -1;
-	snprintf(path, sizeof(path), "%s/tpm-policy.conf", t.dir);
+	snprintf(path, sizeof(path), "%s/tpm-policy.conf", t.v.dir);
 	f = fopen(path, "w");
 	if (!f)
 		return -1;
@@ -158,7 +125,7 @@ static int configure(void)
 	FILE *f;
 	int n;
 
-	snprintf(path, sizeof(path), "%s/verifier.conf", t.dir);
+	snprintf(path, sizeof(path), "%s/verifier.conf", t.v.dir);
 	if (ar_file_read(path, 8000, &text, &len, NULL) < 0)
 		return -1;
 	v = strstr(text, "[verifier]\n");
@@ -169,7 +136,7 @@ static int configure(void)
 	}
 	n = snprintf(out, sizeof(out), "%.*smax_body = 1024k\n%.*s[verifier]\ntpm_policy = %s/"
 		     "tpm-policy.conf\n%s", (int)(mb - text), text, (int)(v - mb - 15), mb + 15,
-		     t.dir, v + 11);
+		     t.v.dir, v + 11);
 	free(text);
 	f = fopen(path, "w");
 	if (!f || n < 0 || (size_t)n >= sizeof(out))
@@ -237,55 +204,10 @@ static int device_keys(void)
 
 static int start_verifier(void)
 {
-	char script[512], conf[300], log[300], bin[512], port[16], rport[16];
-
-	t.port = lab_free_port();
-	snprintf(port, sizeof(port), "%d", t.port);
-	snprintf(rport, sizeof(rport), "%d", t.redis.port);
-	snprintf(script, sizeof(script), "%s/tests/fixtures/mkverifier", top("AR_TOP_SRCDIR"));
-	{
-		char *argv[] = { script, t.dir, port, rport, NULL };
-
-		if (run(argv) != 0 || write_policy() < 0 || configure() < 0)
-			return -1;
-	}
-	snprintf(conf, sizeof(conf), "%s/verifier.conf", t.dir);
-	snprintf(log, sizeof(log), "%s/verifier.log", t.dir);
-	snprintf(bin, sizeof(bin), "%s/verifier/acme-rats-verifier", top("AR_TOP_BUILDDIR"));
-	{
-		char *argv[] = { bin, "-c", conf, NULL };
-
-		t.pid = lab_spawn(argv, log);
-	}
-	if (t.pid <= 0 || lab_wait_tcp(t.port, 5000) < 0)
+	if (vtest_make(&t.v, t.redis.port) < 0 || write_policy() < 0 || configure() < 0 ||
+	    vtest_start(&t.v) < 0)
 		return -1;
-	snprintf(t.ca, sizeof(t.ca), "%s/ca.crt", t.dir);
-	snprintf(t.base, sizeof(t.base), "https://127.0.0.1:%d", t.port);
-	return 0;
-}
-
-static int request(const char *method, const char *path, const char *ct, const char *body,
-		   size_t len, httpc_resp_t *out)
-{
-	httpc_req_t req = { method, NULL, t.ca, ct, NULL, body, len };
-	char url[512];
-
-	snprintf(url, sizeof(url), "%s%s", t.base, path);
-	req.url = url;
-	return httpc(&req, out);
-}
-
-static int trust_keys(void)
-{
-	httpc_resp_t r;
-	json_t *set;
-
-	if (request("GET", "/challenge-response/v1/keys", NULL, NULL, 0, &r) < 0 || r.status != 200)
-		return -1;
-	set = json_loads(r.body, 0, NULL);
-	t.trusted = ar_jwks_parse(set, AR_JWK_PUBLIC_ONLY, NULL);
-	json_decref(set);
-	httpc_free(&r);
+	t.trusted = vtest_keys(&t.v);
 	return t.trusted ? 0 : -1;
 }
 
@@ -294,54 +216,42 @@ static int setup(void **state)
 	ar_store_opts_t so = { .host = "127.0.0.1" };
 
 	(void)state;
-	if (lab_init() < 0 || lab_redis_start(&t.redis) < 0 || lab_tmpdir(t.dir, sizeof(t.dir)) < 0 ||
-	    tpmlab_start(&t.tpm) < 0)
-		return setup_failed("redis, swtpm");
-	snprintf(t.gen, sizeof(t.gen), "%s/tests/tpm/tpm_gen", top("AR_TOP_BUILDDIR"));
+	if (lab_init() < 0 || lab_redis_start(&t.redis) < 0 ||
+	    lab_tmpdir(t.v.dir, sizeof(t.v.dir)) < 0 || tpmlab_start(&t.tpm) < 0)
+		return tpmlab_setup_failed(&t.tpm, "redis, swtpm");
+	snprintf(t.gen, sizeof(t.gen), "%s/tests/tpm/tpm_gen", vtest_top("AR_TOP_BUILDDIR"));
 	if (boot(KERNEL, 1, NULL) < 0)
-		return setup_failed("boot");
+		return tpmlab_setup_failed(&t.tpm, "boot");
 	if (device_keys() < 0)
-		return setup_failed("keys");
+		return tpmlab_setup_failed(&t.tpm, "keys");
 	so.port = t.redis.port;
 	t.store = ar_store_open(&so, NULL);
 	if (!t.store || enroll(DEVICE, "ak.pub") < 0 || enroll(DEVICE_B, "akb.pub") < 0)
-		return setup_failed("enrolment");
-	if (start_verifier() < 0 || trust_keys() < 0)
-		return setup_failed("verifier");
+		return tpmlab_setup_failed(&t.tpm, "enrolment");
+	if (start_verifier() < 0)
+		return tpmlab_setup_failed(&t.tpm, "verifier");
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	if (t.pid > 0)
-		lab_stop(t.pid, 3000);
+	vtest_stop(&t.v);
 	tpmlab_release(&t.tpm);
 	ar_store_close(t.store);
 	ar_jwks_free(t.trusted);
 	lab_redis_stop(&t.redis);
-	lab_rmtree(t.dir);
+	lab_rmtree(t.v.dir);
 	return 0;
 }
 
 /* Open a session (with @p nonce given, or a fresh one); its path and nonce. */
 static void new_session(const char *given, char *path, size_t psize, char *nonce, size_t nsize)
 {
-	char url[256];
-	httpc_resp_t r;
-	json_t *j;
+	char query[160];
 
-	snprintf(url, sizeof(url), "/challenge-response/v1/newSession%s%s", given ? "?nonce=" : "",
-		 given ? given : "");
-	assert_int_equal(request("POST", url, NULL, "", 0, &r), 0);
-	assert_int_equal(r.status, 201);
-	j = json_loads(r.body, 0, NULL);
-	assert_non_null(j);
-	assert_true(strlen(r.location) < psize);
-	memcpy(path, r.location, strlen(r.location) + 1);
-	snprintf(nonce, nsize, "%s", json_string_value(json_object_get(j, "nonce")));
-	json_decref(j);
-	httpc_free(&r);
+	snprintf(query, sizeof(query), "?nonce=%s", given ? given : "");
+	vtest_new_session(&t.v, given ? query : NULL, path, psize, nonce, nsize);
 }
 
 /* What the device's attester does; the knobs are the attacks. */
@@ -424,7 +334,8 @@ static long post(const char *path, const char *body, size_t len, char **text)
 	httpc_resp_t r;
 	long st;
 
-	assert_int_equal(request("POST", path, "application/cmw+json", body, len, &r), 0);
+	assert_int_equal(vtest_request_len(&t.v, "POST", path, "application/cmw+json", NULL, body, len,
+					   &r), 0);
 	st = r.status;
 	*text = strdup(r.body ? r.body : "");
 	httpc_free(&r);
@@ -577,17 +488,17 @@ static void test_helper_attest_tpm_command_affirming(void **state)
 	int n = 0;
 
 	(void)state;
-	snprintf(bin, sizeof(bin), "%s/helper/acme-rats-helper", top("AR_TOP_BUILDDIR"));
-	snprintf(url, sizeof(url), "%s", t.base);
+	snprintf(bin, sizeof(bin), "%s/helper/acme-rats-helper", vtest_top("AR_TOP_BUILDDIR"));
+	snprintf(url, sizeof(url), "%s", t.v.base);
 	snprintf(boot_log, sizeof(boot_log), "%s/boot%d.log", t.tpm.dir, t.boot);
 	snprintf(ima_list, sizeof(ima_list), "%s/ima%d.list", t.tpm.dir, t.boot);
-	snprintf(ear_file, sizeof(ear_file), "%s/helper.ear", t.dir);
+	snprintf(ear_file, sizeof(ear_file), "%s/helper.ear", t.v.dir);
 	argv[n++] = bin;
 	argv[n++] = "attest";
 	argv[n++] = "--verifier";
 	argv[n++] = url;
 	argv[n++] = "--ca-bundle";
-	argv[n++] = t.ca;
+	argv[n++] = t.v.ca;
 	argv[n++] = "--tpm";
 	argv[n++] = t.tpm.tcti;
 	argv[n++] = "--tpm-ak";
@@ -601,7 +512,7 @@ static void test_helper_attest_tpm_command_affirming(void **state)
 	argv[n++] = "--output";
 	argv[n++] = ear_file;
 	argv[n] = NULL;
-	assert_int_equal(run(argv), 0);	/* exit 0: affirming */
+	assert_int_equal(vtest_run(argv), 0);	/* exit 0: affirming */
 	assert_int_equal(ar_file_read(ear_file, 16384, &jwt, &len, NULL), 0);
 	while (len && (jwt[len - 1] == '\n'))
 		jwt[--len] = '\0';
@@ -788,7 +699,7 @@ static void test_software_evidence_at_most_warning(void **state)
 	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
 	jws = evfix_signed(nonce, "SUB-SOFT-1", key, time(NULL) - 86400, identity);
 	assert_non_null(jws);
-	assert_int_equal(request("POST", path, AR_MT_EVIDENCE_JWS, jws, strlen(jws), &r), 0);
+	assert_int_equal(vtest_request(&t.v, "POST", path, AR_MT_EVIDENCE_JWS, NULL, jws, &r), 0);
 	if (r.status != 200)
 		fail_msg("status %ld: %s", r.status, r.body);
 	ear_of(r.body, &ear);

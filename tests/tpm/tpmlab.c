@@ -216,3 +216,15 @@ int tpmlab_reboot(tpmlab_t *t)
 	tpmlab_stop(t);
 	return swtpm_spawn(t);
 }
+
+int tpmlab_setup_failed(const tpmlab_t *t, const char *step)
+{
+	size_t n;
+	char *log = (char *)tpmlab_read(t, "commands.log", &n);
+
+	fprintf(stderr, "# setup failed: %s\n", step);
+	if (log)
+		fprintf(stderr, "# commands.log:\n%s\n", n > 3000 ? log + n - 3000 : log);
+	free(log);
+	return -1;
+}

@@ -53,4 +53,10 @@ int tpmlab_write(const tpmlab_t *t, const char *name, const void *data, size_t l
  */
 uint8_t *tpmlab_read_public(const tpmlab_t *t, const char *name, size_t *len);
 
+/**
+ * A failed setup @p step of a test: say so on stderr with the end of
+ * t->dir/commands.log (what the TPM tools said). Returns -1.
+ */
+int tpmlab_setup_failed(const tpmlab_t *t, const char *step);
+
 #endif
