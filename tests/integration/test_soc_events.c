@@ -556,7 +556,8 @@ static void test_hostname_claimed_by_two_devices_flags_neither(void **state)
 	free(body);
 	assert_int_equal(ar_store_verdict_get(t.store, "SUB-0317", &vd, NULL), 0);
 	assert_int_equal(ar_store_verdict_get(t.store, "SUB-0318", &vd, NULL), 0);
-	assert_true(logged("event=inventory.hostname_conflict", "device=SUB-0318", "now=ambiguous"));
+	assert_true(vtest_logged(&t.v, "event=inventory.hostname_conflict", "device=SUB-0318",
+				 "now=ambiguous"));
 }
 
 static void test_alert_with_bad_hmac_refused_nothing_changes(void **state)
