@@ -122,7 +122,8 @@ typedef struct ar_store_opts {
 	 * replicas must confirm a certificate record, a SOC verdict or an
 	 * event before the call succeeds. 0 (the zero value): none, no WAIT is
 	 * ever sent; AR_STORE_ACK_AUTO: 1 under Sentinel or once this store
-	 * saw its primary with a connected replica, else 0; N > 0: N.
+	 * saw its primary with a connected replica (ROLE, asked on each new
+	 * connection and every 10 s while none is seen), else 0; N > 0: N.
 	 */
 	int		min_replicas_ack;
 	int		replica_ack_timeout_ms;	/**< WAIT's timeout, default 500 */

@@ -11,8 +11,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clock.h"
 #include "log.h"
 #include "store_int.h"
+
+#define ACK_RECHECK_MS	10000
 
 /* Whether the ROLE reply @r is a master's with at least one connected replica. */
 static int role_has_replica(const redisReply *r)
@@ -25,8 +28,9 @@ static int role_has_replica(const redisReply *r)
 /*
  * "auto": 1 under Sentinel (replicas are the point of it) or once the
  * primary was seen with a replica (it stays so: a replica that went away
- * is a shortfall to report, not a reason to stop asking); else ROLE, once
- * per connection.
+ * is a shortfall to report, not a reason to stop asking); else ROLE, on a
+ * new connection and again every ACK_RECHECK_MS while no replica is seen
+ * (one added later is noticed without a restart).
  */
 static int ack_auto(ar_store_t *s, ar_err_t *err)
 {
@@ -36,7 +40,7 @@ static int ack_auto(ar_store_t *s, ar_err_t *err)
 
 	if (s->sentinel.n || s->ack.seen)
 		return 1;
-	if (s->ack.checked)
+	if (s->ack.checked_at && ar_mono_ms() - s->ack.checked_at < ACK_RECHECK_MS)
 		return 0;
 	store_cmd_start(&role, "ROLE");
 	x = (xchg_t){ .cmds = &role, .n = 1, .r = &r, .same_conn = 1 };
@@ -47,7 +51,7 @@ static int ack_auto(ar_store_t *s, ar_err_t *err)
 		freeReplyObject(r);
 		return -1;
 	}
-	s->ack.checked = 1;
+	s->ack.checked_at = ar_mono_ms();
 	s->ack.seen = role_has_replica(r);
 	freeReplyObject(r);
 	if (s->ack.seen)

@@ -120,7 +120,7 @@ void store_drop(ar_store_t *s)
 		redisFree(s->c);
 	s->c = NULL;
 	s->role_lost = 0;
-	s->ack.checked = 0;
+	s->ack.checked_at = 0;
 }
 
 /*

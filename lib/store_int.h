@@ -67,7 +67,8 @@ struct ar_store {
 		int		timeout_ms;
 		int		accept;	/* a shortfall succeeds, logged */
 		int		seen;	/* auto: a replica was seen connected */
-		int		checked;	/* auto: ROLE asked on this connection */
+		int64_t		checked_at;	/* auto: ROLE last asked (ar_mono_ms), 0 never
+						   on this connection */
 		int		short_;	/* in a shortfall episode (logged once) */
 	} ack;
 	struct {			/* ar_store_set_once_deferred(): a SET NX waiting */

@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +29,7 @@
 static struct {
 	lab_redis_t	redis;
 	vtest_t		v;
+	lab_redis_t	replica;	/* min_replicas_ack = auto: the verifier waits for it */
 	ar_jwk_t	*device_key;
 	ar_jwk_t	*identity;	/* the enrolled identity of the SUB-* devices */
 	ar_jwks_t	*trusted;
@@ -39,7 +41,8 @@ static int setup(void **state)
 	ar_store_opts_t so = { .host = "127.0.0.1" };
 
 	(void)state;
-	if (lab_init() < 0 || lab_redis_start(&t.redis) < 0 ||
+	if (lab_init() < 0 || lab_redis_start(&t.redis) < 0 || lab_redis_start(&t.replica) < 0 ||
+	    lab_redis_replicate(&t.replica, &t.redis) < 0 ||
 	    lab_tmpdir(t.v.dir, sizeof(t.v.dir)) < 0 || vtest_make(&t.v, t.redis.port) < 0 ||
 	    vtest_start(&t.v) < 0)
 		return -1;
@@ -59,6 +62,7 @@ static int teardown(void **state)
 	ar_jwks_free(t.trusted);
 	ar_jwk_free(t.device_key);
 	ar_jwk_free(t.identity);
+	lab_redis_stop(&t.replica);
 	lab_redis_stop(&t.redis);
 	lab_rmtree(t.v.dir);
 	return 0;
@@ -387,6 +391,40 @@ static void test_soc_flag_writes_posture_and_stream(void **state)
 				       t.v.token, NULL, &r), 0);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "EDR alert 4711"));
+	httpc_free(&r);
+}
+
+/*
+ * A SOC verdict is confirmed only once a replica has it (the default,
+ * auto, found the replica): with the replica stopped the SOC API answers
+ * 503 after replica_ack_timeout, saying the verdict is written but not
+ * acknowledged (it is on the primary); with the replica back, 200.
+ */
+static void test_soc_verdict_acked_only_after_replica_confirms(void **state)
+{
+	const char *body = "{\"status\":\"contraindicated\",\"reason\":\"EDR alert 4712\"}";
+	ar_store_verdict_t v;
+	httpc_resp_t r;
+	int64_t t0, took;
+
+	(void)state;
+	assert_int_equal(kill(t.replica.pid, SIGSTOP), 0);
+	t0 = lab_now_ms();
+	assert_int_equal(vtest_request(&t.v, "POST", "/soc/v1/devices/SUB-0002/posture",
+				       "application/json", t.v.token, body, &r), 0);
+	took = lab_now_ms() - t0;
+	assert_int_equal(kill(t.replica.pid, SIGCONT), 0);
+	if (r.status != 503 || !strstr(r.body, "0 of 1 replicas confirmed it within 500 ms") ||
+	    !strstr(r.body, "not acknowledged"))
+		fail_msg("status %ld: %s", r.status, r.body);
+	httpc_free(&r);
+	assert_true(took >= 500);
+	assert_int_equal(ar_store_verdict_get(t.store, "SUB-0002", &v, NULL), 1);	/* written */
+
+	assert_int_equal(vtest_request(&t.v, "POST", "/soc/v1/devices/SUB-0002/posture",
+				       "application/json", t.v.token, body, &r), 0);
+	if (r.status != 200)
+		fail_msg("status %ld: %s", r.status, r.body);
 	httpc_free(&r);
 }
 
@@ -899,6 +937,7 @@ int main(void)
 		cmocka_unit_test(test_request_smuggling_and_oversize_refused_from_the_headers),
 		cmocka_unit_test(test_soc_api_requires_the_bearer_token),
 		cmocka_unit_test(test_soc_flag_writes_posture_and_stream),
+		cmocka_unit_test(test_soc_verdict_acked_only_after_replica_confirms),
 		cmocka_unit_test(test_soc_rejects_bad_verdicts_and_device_ids),
 		cmocka_unit_test(test_soc_verdict_stands_over_new_appraisals),
 		cmocka_unit_test(test_flagged_device_reenrolling_under_another_id_refused),

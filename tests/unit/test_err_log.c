@@ -49,8 +49,8 @@ static void test_errc_names_are_distinct(void **state)
 	int i, j;
 
 	(void)state;
-	for (i = AR_OK; i <= AR_ERR_BAD_KEY; i++)
-		for (j = i + 1; j <= AR_ERR_BAD_KEY; j++)
+	for (i = AR_OK; i <= AR_ERR_UNREPLICATED; i++)
+		for (j = i + 1; j <= AR_ERR_UNREPLICATED; j++)
 			assert_string_not_equal(ar_errc_name((ar_errc_t)i), ar_errc_name((ar_errc_t)j));
 	assert_string_equal(ar_errc_name((ar_errc_t)999), "unknown");
 }
