@@ -300,6 +300,12 @@ snapshot() { # the root's files, but for the running system's and apt's state
 		-o -path ./debs \) -prune -o -print | sort)
 }
 snapshot >"$work/before.txt"
+installed() { # the root's installed packages
+	# shellcheck disable=SC2016 # dpkg-query's own ${...} fields
+	chroot "$root" dpkg-query -W -f='${Status} ${binary:Package}\n' |
+		awk '$3 == "installed" {print $4}' | sort
+}
+installed >"$work/pkgs-before.txt"
 
 export DEBIAN_FRONTEND=noninteractive
 # shellcheck disable=SC2046,SC2012 # Debian package file names have no spaces
@@ -566,6 +572,17 @@ for u in $units; do
 done
 check "no process of the packages' users is left" \
 	bash -c "! nsenter -t $leader -a pgrep -u _acme-rats-ca,_acme-rats-verifier,_acme-rats-helper"
+# Dependencies that apt's --autoremove keeps by its own rules (measured: the
+# TPM libraries the helper links, their tpm-udev and udev, which systemd
+# recommends - APT::AutoRemove::RecommendsImportant) are apt's to keep, not
+# the packages' files: name them, purge them too, then compare the files.
+installed | comm -13 "$work/pkgs-before.txt" - >"$work/pkgs-kept.txt"
+if [ -s "$work/pkgs-kept.txt" ]; then
+	echo "# kept by apt's --autoremove, purged now: $(tr '\n' ' ' <"$work/pkgs-kept.txt")"
+	# shellcheck disable=SC2046 # package names have no spaces
+	in_ct env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q $(cat "$work/pkgs-kept.txt") \
+		>>"$work/purge.log" 2>&1 || tail -5 "$work/purge.log" | indent
+fi
 snapshot >"$work/after.txt"
 comm -13 "$work/before.txt" "$work/after.txt" >"$work/left.txt"
 comm -23 "$work/before.txt" "$work/after.txt" >"$work/gone.txt"
