@@ -625,6 +625,7 @@ static void test_issuance_acked_only_after_replica_confirms(void **state)
 {
 	ar_store_t *refuse = open_durable(2, 300, 0), *accept = open_durable(2, 300, 1);
 	ar_store_t *one = open_durable(AR_STORE_ACK_AUTO, 300, 0);
+	ar_store_t *warm = open_durable(2, 1000, 0);
 	int stopped = replica_index(0);
 	ar_store_cert_t c;
 	ar_err_t errs[3], err = { 0 };
@@ -633,6 +634,11 @@ static void test_issuance_acked_only_after_replica_confirms(void **state)
 
 	(void)state;
 	assert_true(stopped >= 0);
+	/* after the failovers of the tests before, a replica may still be syncing:
+	 * wait (at most 15 s) until both confirm a write */
+	for (i = 0; i < 30 && issue(warm, "ACK-0000", "0a00", &err) < 0; i++)
+		lab_sleep_ms(500);
+	assert_true(i < 30);
 	/* both replicas up: every write confirmed, well within the timeout */
 	assert_int_equal(durable_writes(refuse, "ACK-0001", "0a01", &slowest, errs), 0);
 	assert_true(slowest < 300);
@@ -671,6 +677,7 @@ static void test_issuance_acked_only_after_replica_confirms(void **state)
 	ar_store_close(refuse);
 	ar_store_close(accept);
 	ar_store_close(one);
+	ar_store_close(warm);
 }
 
 /*
