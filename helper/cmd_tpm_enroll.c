@@ -27,6 +27,11 @@
 #include "tpm_dev.h"
 #include "verifier_proto.h"
 
+/* The persistent handle range (TPM2_PERSISTENT_FIRST/LAST: tss2's macros
+ * shift 0x81 into an int's sign bit, which UBSan refuses). */
+#define PERSISTENT_FIRST	0x81000000u
+#define PERSISTENT_LAST		0x81ffffffu
+
 #define DEFAULT_TCTI		"device:/dev/tpmrm0"
 #define DEFAULT_STATE_DIR	"/var/lib/acme-rats-helper"
 #define ANSWER_MAX		(64 * 1024)
@@ -107,8 +112,8 @@ static int parse_args(int argc, char **argv, tpm_args_t *a)
 		case OPT_TCTI:		a->tcti = optarg; break;
 		case OPT_STATE_DIR:	a->state_dir = optarg; break;
 		case OPT_AK_HANDLE:
-			if (helper_opt_u32("tpm-enroll", "--ak-handle", optarg, TPM2_PERSISTENT_FIRST,
-					   TPM2_PERSISTENT_LAST, &a->ak_handle) < 0)
+			if (helper_opt_u32("tpm-enroll", "--ak-handle", optarg, PERSISTENT_FIRST,
+					   PERSISTENT_LAST, &a->ak_handle) < 0)
 				return HELPER_EXIT_USAGE;
 			break;
 		case OPT_TIMEOUT:
