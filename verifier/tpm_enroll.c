@@ -471,11 +471,11 @@ ar_tpm_reason_t ar_tpm_make_credential(const ar_tpm_key_t *ek, const uint8_t *na
 		     EVP_MAC_update(ctx, encid, encid_len) == 1 &&
 		     EVP_MAC_update(ctx, name, name_len) == 1 &&
 		     EVP_MAC_final(ctx, hmac.buffer, &n, sizeof(hmac.buffer)) == 1 ? 0 : -1;
-		hmac.size = (UINT16)n;
 		EVP_MAC_CTX_free(ctx);
 		EVP_MAC_free(mac);
 		if (rc < 0)
 			goto crypto;
+		hmac.size = (UINT16)n;
 	}
 	/* credentialBlob = TPM2B_DIGEST(outerHMAC) || encIdentity */
 	if (Tss2_MU_TPM2B_DIGEST_Marshal(&hmac, id.credential, sizeof(id.credential), &off) !=
