@@ -39,7 +39,7 @@ bench_module_eap_SOURCES = bench/module_eap.c bench/benchutil.c bench/benchutil.
 bench_module_eap_CPPFLAGS = $(AM_CPPFLAGS)
 bench_module_eap_LDADD = $(TEST_LIBS)
 CLEANFILES += bench/module_eap
-EXTRA_DIST += bench/module.sh
+EXTRA_DIST += bench/module.sh bench/module_sentinel.sh
 EXTRA_DIST += bench/helper.sh
 
 # SOC flag -> RADIUS Disconnect acknowledged by the NAS (bench/noc.sh).

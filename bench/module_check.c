@@ -5,7 +5,7 @@
  * parse the certificate attributes, decode the attestation extension, one
  * pipelined Redis round trip for posture and certificate record, decide).
  *
- *   bench/module_check [-r REDIS_PORT] [-s SAMPLES_FILE] [ITERATIONS]
+ *   bench/module_check [-r REDIS_PORT | -S SENTINELS -m MASTER] [-s SAMPLES_FILE] [ITERATIONS]
  *
  * prints "module_check_us p50=.. p99=.. p999=.. max=.. iterations=N" for the
  * Redis path, "module_check_cert_only_us ..." for the path without Redis and
@@ -16,6 +16,9 @@
  *     CA benchmark filled with a fleet of devices) instead of starting one;
  *     the device's two records are added to it and only the Redis path is
  *     timed.
+ * -S, -m: reach the primary through Redis Sentinel, as a module configured
+ *     with `sentinels` and `master_name` does ("host:port[,host:port...]");
+ *     like -r, only the Redis path is timed.
  * -s: write the Redis path's latencies, sorted, one per line in
  *     microseconds, to SAMPLES_FILE (for a distribution plot).
  */
@@ -99,7 +102,8 @@ static int run(const char *label, const armod_policy_t *pol, const armod_cert_t 
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: module_check [-r REDIS_PORT] [-s SAMPLES_FILE] [ITERATIONS (1000..10000000)]\n");
+	fprintf(stderr, "usage: module_check [-r REDIS_PORT | -S SENTINELS -m MASTER] [-s SAMPLES_FILE]"
+		" [ITERATIONS (1000..10000000)]\n");
 }
 
 int main(int argc, char **argv)
@@ -114,7 +118,7 @@ int main(int argc, char **argv)
 	modfix_t f;
 	int opt, rc = 1;
 
-	while ((opt = getopt(argc, argv, "r:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:s:S:m:")) != -1) {
 		switch (opt) {
 		case 'r':
 			port = strtol(optarg, &end, 10);
@@ -126,10 +130,20 @@ int main(int argc, char **argv)
 		case 's':
 			samples = optarg;
 			break;
+		case 'S':
+			so.sentinels = optarg;
+			break;
+		case 'm':
+			so.master_name = optarg;
+			break;
 		default:
 			usage();
 			return 2;
 		}
+	}
+	if (!so.sentinels != !so.master_name || (so.sentinels && port)) {
+		usage();
+		return 2;
 	}
 	if (optind < argc) {
 		n = strtol(argv[optind], &end, 10);
@@ -140,12 +154,13 @@ int main(int argc, char **argv)
 	}
 	if (lab_init() < 0 || modfix_init(&f, time(NULL)) < 0)
 		return 1;
-	if (!port && lab_redis_start(&redis) == 0)
+	if (!port && !so.sentinels && lab_redis_start(&redis) == 0)
 		port = redis.port;
 	so.port = (int)port;
-	if (!port || !(st = ar_store_open(&so, &err)))
-		fprintf(stderr, "module_check: Redis on 127.0.0.1:%ld: %s\n", port,
-			port ? err.msg : "cannot start redis-server");
+	if (!port && !so.sentinels)
+		fprintf(stderr, "module_check: cannot start redis-server\n");
+	else if (!(st = ar_store_open(&so, &err)))
+		fprintf(stderr, "module_check: Redis %s: %s\n", so.sentinels ? so.sentinels : "on 127.0.0.1", err.msg);
 	else if (modfix_records(&f, st) < 0)
 		fprintf(stderr, "module_check: cannot write the device's records to Redis\n");
 	else if (run("module_check_us", &f.pol, &f.cert, st, n, ARMOD_ACCEPT, 0, samples) == 0 &&
