@@ -14,6 +14,7 @@
 #include <openssl/asn1.h>
 
 #include "check.h"
+#include "hex.h"
 
 #define CLASS_PREFIX	"acme-rats:"
 
@@ -28,14 +29,6 @@ const char *armod_decision_name(armod_decision_t d)
 	return "reject";
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 int armod_parse_serial(const char *in, char *out, size_t size, ar_err_t *err)
 {
 	size_t i, n = in ? strlen(in) : 0, pad;
@@ -46,12 +39,12 @@ int armod_parse_serial(const char *in, char *out, size_t size, ar_err_t *err)
 	 * FreeRADIUS prints the magnitude; the store keys use the DER content
 	 * octets, which carry a leading 00 when the top bit is set.
 	 */
-	pad = hexval((unsigned char)in[0]) >= 8 ? 2 : 0;
+	pad = ar_hex_digit((unsigned char)in[0]) >= 8 ? 2 : 0;
 	if (n + pad > AR_STORE_HEX_MAX || n + pad + 1 > size)
 		return ar_err_set(err, AR_ERR_MALFORMED, "certificate serial has a bad length (%zu)", n);
 	memcpy(out, "00", pad);
 	for (i = 0; i < n; i++) {
-		if (hexval((unsigned char)in[i]) < 0)
+		if (ar_hex_digit((unsigned char)in[i]) < 0)
 			return ar_err_set(err, AR_ERR_MALFORMED, "certificate serial is not hex");
 		out[pad + i] = (char)tolower((unsigned char)in[i]);
 	}
@@ -69,7 +62,7 @@ int armod_parse_aki(const char *in, char *out, size_t size, ar_err_t *err)
 	if (!strncasecmp(p, "keyid:", 6))
 		p += 6;
 	for (;;) {
-		int hi = hexval((unsigned char)p[0]), lo = hi < 0 ? -1 : hexval((unsigned char)p[1]);
+		int hi = ar_hex_digit((unsigned char)p[0]), lo = hi < 0 ? -1 : ar_hex_digit((unsigned char)p[1]);
 
 		if (hi < 0 || lo < 0 || n + 3 > size || n + 2 > AR_STORE_HEX_MAX)
 			return ar_err_set(err, AR_ERR_MALFORMED, "authority key identifier is not "
