@@ -465,6 +465,9 @@ static void api_evidence(verifier_t *v, const char *sid, const ar_http_req_t *re
 		return;
 	}
 
+	/* A TPM-enrolled device does not step down to the operating system's word. */
+	if (v->tpm && tpm_software_allowed(v, ev.device_id, resp) < 0)
+		return;
 	if (verifier_spend_nonce(v, &ev, resp) < 0)
 		return;
 

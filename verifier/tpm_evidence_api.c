@@ -125,6 +125,34 @@ void tpm_cap_software(ar_ear_submod_t *sm, char *reason, size_t size)
 			 n ? "; " : "");
 }
 
+int tpm_software_allowed(verifier_t *v, const char *device, ar_http_resp_t *resp)
+{
+	ar_tpm_enrolled_t enrolled;
+	ar_err_t err = { 0 };
+	ar_store_t *st;
+	char dev[160];
+
+	st = daemon_store(&v->stores, &err);
+	switch (st ? ar_tpm_registry_get(st, device, &enrolled, &err) : AR_TPM_INTERNAL) {
+	case AR_TPM_AK_NOT_ENROLLED:
+		return 0;
+	case AR_TPM_OK:
+		verifier_refused(device, "tpm-required", "software evidence from a TPM-enrolled device");
+		ar_http_resp_problem(resp, 403, VERIFIER_PROBLEM "tpmRequired",
+				     "device %s enrolled a TPM attestation key: it attests with TPM "
+				     "evidence (application/cmw+json), signed JSON evidence is refused",
+				     device);
+		return -1;
+	default:
+		ar_warn("event=evidence.store_unavailable device=%s error=\"%s\"",
+			ar_log_q(dev, sizeof(dev), device), err.msg);
+		ar_http_resp_header(resp, "Retry-After", "5");
+		ar_http_resp_problem(resp, 503, VERIFIER_PROBLEM "unavailable", "%s",
+				     "the AK registry cannot be reached; retry");
+		return -1;
+	}
+}
+
 /* One request's state. */
 typedef struct tpm_req {
 	verifier_t		*v;

@@ -193,6 +193,16 @@ void tpm_evidence(verifier_t *v, const session_t *s, const ar_http_req_t *req,
  */
 void tpm_cap_software(ar_ear_submod_t *sm, char *reason, size_t size);
 
+/**
+ * A device with an enrolled AK attests with its TPM or not at all: signed
+ * JSON evidence from it is a downgrade (the operating system's word where
+ * the chip's was promised). Returns 0 when @p device has no AK (its software
+ * evidence is appraised, then capped), or -1 with the problem written to
+ * @p resp: 403 tpmRequired for an enrolled device, 503 when the AK
+ * registry cannot be read (fail closed).
+ */
+int tpm_software_allowed(verifier_t *v, const char *device, ar_http_resp_t *resp);
+
 /** Load the TPM reference values named by tpm_policy (none: 0, v->tpm NULL). */
 int tpm_evidence_load(verifier_t *v, ar_err_t *err);
 /** Release what tpm_evidence_load() made. */

@@ -714,6 +714,40 @@ static void test_software_evidence_at_most_warning(void **state)
 	ar_jwk_free(key);
 }
 
+/*
+ * A TPM-enrolled device (root on it holds the software identity key too)
+ * steps down to signed JSON evidence to hide what its TPM would show:
+ * refused, and its posture record untouched.
+ */
+static void test_software_evidence_from_tpm_enrolled_device_refused(void **state)
+{
+	char path[256], nonce[160], *jws;
+	ar_jwk_t *identity = ar_jwk_generate("ES256", NULL), *key = ar_jwk_generate("ES256", NULL);
+	ar_store_posture_t before, after;
+	int had;
+	httpc_resp_t r;
+
+	(void)state;
+	assert_non_null(identity);
+	assert_non_null(key);
+	assert_int_equal(evfix_enroll(t.store, DEVICE_B, identity), 1);
+	had = ar_store_posture_get(t.store, DEVICE_B, &before, NULL);
+	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
+	jws = evfix_signed(nonce, DEVICE_B, key, time(NULL) - 86400, identity);
+	assert_non_null(jws);
+	assert_int_equal(vtest_request(&t.v, "POST", path, AR_MT_EVIDENCE_JWS, NULL, jws, &r), 0);
+	assert_int_equal(r.status, 403);
+	assert_non_null(strstr(r.body, "urn:acme-rats:verifier:error:tpmRequired"));
+	assert_non_null(strstr(r.body, DEVICE_B));
+	assert_int_equal(ar_store_posture_get(t.store, DEVICE_B, &after, NULL), had);
+	if (had == 1)
+		assert_int_equal(before.updated_at, after.updated_at);
+	httpc_free(&r);
+	free(jws);
+	ar_jwk_free(identity);
+	ar_jwk_free(key);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -731,6 +765,7 @@ int main(void)
 		cmocka_unit_test(test_secure_boot_off_refused),
 		cmocka_unit_test(test_ima_entry_outside_allowlist_refused),
 		cmocka_unit_test(test_software_evidence_at_most_warning),
+		cmocka_unit_test(test_software_evidence_from_tpm_enrolled_device_refused),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
