@@ -53,15 +53,19 @@ wait_tcp "$tport" 50 || bail "swtpm did not start"
 tcti="swtpm:host=127.0.0.1,port=$tport"
 export TPM2TOOLS_TCTI=$tcti
 tpm2_dictionarylockout -s -n 1000 -t 1 -l 1 >/dev/null 2>&1 || bail "tpm2_dictionarylockout failed"
-# A clean TPM2_Shutdown before swtpm stops: an unclean stop counts as a DA failure.
+# A clean TPM2_Shutdown before swtpm stops (an unclean stop counts as a DA
+# failure), then the lab's own cleanup.
+# shellcheck disable=SC2317 # called by the EXIT trap
 stop_tpm() {
 	tpm2_shutdown -c >/dev/null 2>&1
 	swtpm_ioctl --tcp "127.0.0.1:$((tport + 1))" -s >/dev/null 2>&1
+	lab_cleanup
 }
-trap 'stop_tpm' EXIT
+trap stop_tpm EXIT
 
 # The verifier: TPM reference values (PCR 16 quoted, no boot chain to judge)
 # and the swtpm local CA as the EK root.
+# shellcheck disable=SC2119 # lab_redis: no extra redis-server arguments
 lab_redis
 vport=$(free_port) || bail "no free port"
 "$top_src/tests/fixtures/mkverifier" "$work/v" "$vport" "$redis_port" >/dev/null 2>&1 ||
