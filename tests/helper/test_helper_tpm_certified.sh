@@ -110,6 +110,20 @@ fi
 
 sed -i "s|^\\[device\\]\$|[device]\\nkey_store = tpm-certified\\ntpm_pcrs = 0x10000\\ntpm_boot_log = $work/none\\ntpm_ima_list = $work/none|" \
 	"$work/t.conf"
+# Configuration errors: the background-check model; a handle outside the persistent range.
+sed 's/^\[device\]$/[device]\nmodel = background-check/' "$work/t.conf" >"$work/bad1.conf"
+sed 's/^\[device\]$/[device]\ntpm_key_handle = 0x80000001/' "$work/t.conf" >"$work/bad2.conf"
+if ! "$helper" enroll -c "$work/bad1.conf" >"$work/out" 2>"$work/err" &&
+   grep -q 'key_store = tpm-certified takes model = passport' "$work/err" &&
+   ! "$helper" enroll -c "$work/bad2.conf" >"$work/out" 2>"$work/err" &&
+   grep -q 'tpm_key_handle: "0x80000001" is not a number in 0x81000000..0x81ffffff' "$work/err"
+then
+	ok "tpm-certified: background-check and a non-persistent handle are configuration errors"
+else
+	not_ok "tpm-certified: background-check and a non-persistent handle are configuration errors" \
+		"$(tail -n1 "$work/err")"
+fi
+
 "$helper" enroll -c "$work/t.conf" -v >"$work/out" 2>"$work/err"
 rc=$?
 tpm2_readpublic -c 0x81010020 -f pem -o "$work/tpmkey.pub.pem" >/dev/null 2>&1
@@ -135,5 +149,18 @@ then
 	ok "live/key.pem holds the key's handle and public key, no private key"
 else
 	not_ok "live/key.pem holds the key's handle and public key, no private key"
+fi
+# A renewal: the same key at the handle, certified again, a new certificate for it.
+"$helper" renew --force -c "$work/t.conf" >"$work/out" 2>"$work/err"
+rc=$?
+cert_pub=$(openssl x509 -in "$work/state/live/cert.pem" -noout -pubkey 2>/dev/null)
+if [ "$rc" -eq 0 ] && [ "$(readlink "$work/state/live")" = gen-2 ] && [ -n "$tpm_pub" ] &&
+   [ "$tpm_pub" = "$cert_pub" ] &&
+   [ "$(grep -c 'event=appraisal device=SUB-0042 status=affirming .*evidence=tpm' \
+	"$work/verifier.log")" -eq 2 ]; then
+	ok "renew: the key at the handle is certified and quoted again, and certified by the CA"
+else
+	not_ok "renew: the key at the handle is certified and quoted again, and certified by the CA" \
+		"exit $rc"
 fi
 finish
