@@ -43,8 +43,8 @@ EVP_PKEY *devkey_pkey(const devkey_t *k);
  * The CSR for @p ids, signed inside the TPM by the persistent key at
  * @p k->handle through the tpm2 OpenSSL provider (`handle:0x81010020`)
  * in an OpenSSL library context of its own, which is freed before the
- * return: the provider's TPM connection is closed again (a swtpm serves
- * one connection at a time, and the helper's ESAPI code needs it next).
+ * return: the provider holds a TPM connection while it is loaded, and a
+ * swtpm serves one connection at a time (call it after the ESAPI work).
  * The key the TPM signs with must be @p k->jwk, else nothing is signed.
  *
  * @param tcti	TPM2OPENSSL_TCTI when not NULL.
