@@ -411,6 +411,53 @@ static int finalizable(acme_req_t *r, const json_t *order, ar_http_resp_t *resp)
 }
 
 /*
+ * 1 when the order's attestation says its key is certified in hardware:
+ * storage-opaque affirming in what its EARs say of the device as a whole
+ * (acme-rats-verifier affirms it only for a key TPM2_Certify'd by the
+ * device's enrolled AK, whose thumbprint it signs as cnf.jkt).
+ */
+static int order_key_certified(const json_t *order)
+{
+	const json_t *tv = json_object_get(json_object_get(order, "attestation"), "tv");
+	const json_t *v = json_array_get(tv, AR_TV_STORAGE_OPAQUE);
+
+	return json_is_integer(v) &&
+	       ar_tv_tier((int)json_integer_value(v)) == AR_STATUS_AFFIRMING;
+}
+
+/*
+ * The CSR key against the key the attestation bound (cnf.jkt, as the
+ * verifier signed it, recorded on the order by the challenge): 0, or -1
+ * after answering badCSR.
+ */
+static int csr_key_is_bound_key(acme_req_t *r, const json_t *order, const ca_profile_t *prof,
+				const ar_csr_info_t *info, ar_http_resp_t *resp)
+{
+	const char *jkt = json_string_value(json_object_get(order, "jkt"));
+	int certified = order_key_certified(order);
+
+	if (certified && !jkt) {
+		acme_problem(r->ca, resp, 400, "badCSR", "the attestation result says the key is "
+			     "certified in hardware (storage-opaque affirming) but binds no key "
+			     "(cnf.jkt): no CSR key can be shown to be the certified one");
+		return -1;
+	}
+	if (certified && strcmp(jkt, info->jkt)) {
+		acme_problem(r->ca, resp, 400, "badCSR", "the CSR key (thumbprint %.43s) is not the "
+			     "TPM-certified key the attestation result bound (cnf.jkt %.43s): "
+			     "storage-opaque affirms only that key, so only it may be certified",
+			     info->jkt, jkt);
+		return -1;
+	}
+	if ((prof->hints && !jkt) || (jkt && strcmp(jkt, info->jkt))) {
+		acme_problem(r->ca, resp, 400, "badCSR", "the CSR key is not the key the attestation "
+			     "bound (cnf.jkt)");
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * The validate step: the CSR names exactly the order's identifiers, with a
  * key of its own (not the account's) that is the key the attestation bound.
  * The CSR, or NULL after answering the problem.
@@ -419,7 +466,6 @@ static ar_csr_t *finalize_csr(acme_req_t *r, const json_t *order, const ca_profi
 			      ar_identifier_t *ids, size_t *nids, ar_csr_info_t *info,
 			      ar_http_resp_t *resp)
 {
-	const char *jkt = json_string_value(json_object_get(order, "jkt"));
 	ar_csr_t *req = read_csr(r, info, resp);
 	char why[256];
 
@@ -439,11 +485,8 @@ static ar_csr_t *finalize_csr(acme_req_t *r, const json_t *order, const ca_profi
 			     "certify a key of its own");
 		goto refuse;
 	}
-	if ((prof->hints && !jkt) || (jkt && strcmp(jkt, info->jkt))) {
-		acme_problem(r->ca, resp, 400, "badCSR", "the CSR key is not the key the attestation "
-			     "bound (cnf.jkt)");
+	if (csr_key_is_bound_key(r, order, prof, info, resp) < 0)
 		goto refuse;
-	}
 	return req;
 refuse:
 	ar_csr_free(req);

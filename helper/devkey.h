@@ -8,14 +8,19 @@
 #ifndef AR_HELPER_DEVKEY_H
 #define AR_HELPER_DEVKEY_H
 
+#include <stdint.h>
+
 #include <openssl/evp.h>
 
 #include "err.h"
 #include "jwk.h"
+#include "x509.h"
 
 typedef struct devkey {
 	ar_jwk_t	*jwk;	/**< private JWK (file key) or public JWK (TPM key) */
 	EVP_PKEY	*tpm;	/**< the TPM key, NULL for a file key */
+	uint32_t	handle;	/**< a TPM key at this persistent handle (tpm-certified);
+				     @c jwk is its public key, @c tpm stays NULL */
 } devkey_t;
 
 /**
@@ -34,7 +39,25 @@ int devkey_load(const char *path, devkey_t *k, ar_err_t *err);
 /** The key to sign the CSR with. */
 EVP_PKEY *devkey_pkey(const devkey_t *k);
 
-/** The key file's text (PKCS#8 PEM, or the TSS2 PEM blob); caller cleanses and frees. */
+/**
+ * The CSR for @p ids, signed inside the TPM by the persistent key at
+ * @p k->handle through the tpm2 OpenSSL provider (`handle:0x81010020`)
+ * in an OpenSSL library context of its own, which is freed before the
+ * return: the provider holds a TPM connection while it is loaded, and a
+ * swtpm serves one connection at a time (call it after the ESAPI work).
+ * The key the TPM signs with must be @p k->jwk, else nothing is signed.
+ *
+ * @param tcti	TPM2OPENSSL_TCTI when not NULL.
+ * @return 0 (@p der, OPENSSL_malloc'd, and @p len set), or -1 with @p err.
+ */
+int devkey_handle_csr(const devkey_t *k, const char *tcti, const ar_identifier_t *ids, size_t n,
+		      unsigned char **der, size_t *len, ar_err_t *err);
+
+/**
+ * The key file's text (PKCS#8 PEM, or the TSS2 PEM blob; for a key at a
+ * persistent handle, which has no blob, its OpenSSL store URI and public
+ * key); caller cleanses and frees.
+ */
 char *devkey_pem(const devkey_t *k, ar_err_t *err);
 
 void devkey_free(devkey_t *k);

@@ -26,6 +26,7 @@
 #include "jwe.h"
 #include "log.h"
 #include "schedule.h"
+#include "tpm_quote.h"
 #include "verifier_client.h"
 
 #define ACME_ERR_ATTESTATION	"urn:ietf:params:acme:error:badAttestationStatement"
@@ -89,8 +90,8 @@ static int collect(attempt_t *a, const char *nonce, ar_evidence_t *ev, ar_err_t 
 	o.edr_process = a->c->edr;
 	o.key = a->device_key.jwk;
 	/* A TPM key is reported as one, whatever [verifier] key_storage declares. */
-	o.key_storage = a->c->key_store == HELPER_KEY_TPM ? AR_KEY_TPM
-							  : (ar_key_storage_t)a->c->key_storage;
+	o.key_storage = a->c->key_store != HELPER_KEY_FILE ? AR_KEY_TPM
+							   : (ar_key_storage_t)a->c->key_storage;
 	o.override_path = a->c->override;
 	if (ar_attest_collect(&o, nonce, (int64_t)time(NULL), ev, err) < 0) {
 		ar_err_prefix(err, "collecting evidence: ");
@@ -99,6 +100,70 @@ static int collect(attempt_t *a, const char *nonce, ar_evidence_t *ev, ar_err_t 
 	}
 	ar_info("event=attest.evidence key_storage=%s non_exportable=%s",
 		ar_key_storage_name(ev->key_storage), ev->key_non_exportable == 1 ? "yes" : "no");
+	return 0;
+}
+
+/* key_store = tpm-certified: the TPM's AK, CSR key and evidence sources. */
+static void tpm_conf(const helper_conf_t *c, tpm_quote_conf_t *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->tcti = c->tpm_tcti;
+	q->ak_handle = c->tpm_ak_handle;
+	q->key_handle = c->tpm_key_handle;
+	q->pcr_mask = c->tpm_pcr_mask;
+	q->boot_log = c->tpm_boot_log;
+	q->ima_list = c->tpm_ima_list;
+}
+
+/*
+ * TPM evidence (key_store = tpm-certified): the posture document, with the
+ * AK's TPM2_Certify of the CSR key and its quote, both bound to the
+ * session's nonce and the posture (docs/evidence.md), as a CMW collection.
+ * The text (malloc'd), or NULL.
+ */
+static char *tpm_body(attempt_t *a, const ar_evidence_t *ev, const vp_session_t *s,
+		      ar_err_t *err)
+{
+	json_t *doc = ar_evidence_to_json(ev);
+	char *posture = doc ? json_dumps(doc, JSON_COMPACT) : NULL, *body;
+	tpm_quote_conf_t q;
+	size_t len;
+
+	json_decref(doc);
+	if (!posture) {
+		ar_err_set(err, AR_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	tpm_conf(a->c, &q);
+	body = tpm_quote_evidence(&q, s->nonce, posture, strlen(posture), &len, err);
+	free(posture);
+	if (!body)
+		err->code = AR_ERR_CONFIG;
+	return body;
+}
+
+/*
+ * key_store = tpm-certified: the key at the persistent handle (made there
+ * the first time), whose public key is all the helper ever holds.
+ */
+static int certified_key(attempt_t *a, ar_err_t *err)
+{
+	tpm_quote_conf_t q;
+	EVP_PKEY *pub = NULL;
+
+	tpm_conf(a->c, &q);
+	if (tpm_quote_key(&q, &pub, err) < 0) {
+		ar_err_prefix(err, "the TPM's CSR key: ");
+		err->code = AR_ERR_CONFIG;
+		return -1;
+	}
+	a->device_key.jwk = ar_jwk_from_pkey(pub, err);
+	EVP_PKEY_free(pub);
+	if (!a->device_key.jwk)
+		return -1;
+	a->device_key.handle = q.key_handle;
+	ar_info("event=key.tpm handle=0x%08" PRIx32 " jkt=%s", q.key_handle,
+		ar_jwk_thumbprint(a->device_key.jwk));
 	return 0;
 }
 
@@ -126,12 +191,14 @@ static json_t *passport(attempt_t *a, const acme_chall_t *ch, ar_err_t *err)
 	}
 	if (collect(a, s.nonce, &ev, err) < 0)
 		goto out;
-	body = ar_evidence_sign(&ev, a->account_key, err);
+	body = a->c->key_store == HELPER_KEY_TPM_CERTIFIED ? tpm_body(a, &ev, &s, err)
+							   : ar_evidence_sign(&ev, a->account_key, err);
 	if (!body) {
 		ar_err_prefix(err, "signing evidence: ");
 		goto out;
 	}
-	if (vc_submit(&vc, &s, AR_MT_EVIDENCE_JWS, body, strlen(body), &jwt, err) < 0) {
+	if (vc_submit(&vc, &s, a->c->key_store == HELPER_KEY_TPM_CERTIFIED ? VP_MT_CMW
+			: AR_MT_EVIDENCE_JWS, body, strlen(body), &jwt, err) < 0) {
 		ar_err_prefix(err, "verifier: ");
 		goto out;
 	}
@@ -324,8 +391,11 @@ static enroll_result_t order(attempt_t *a, const cs_cert_t *current, char **pem,
 		return ENROLL_REFUSED;
 	}
 	if (o.status == ACME_READY) {
-		if (ar_csr_make(devkey_pkey(&a->device_key), a->c->ids, a->c->nids, &csr, &csr_len,
-				err) < 0)
+		if (a->device_key.handle ? devkey_handle_csr(&a->device_key, a->c->tpm_tcti,
+							     a->c->ids, a->c->nids, &csr,
+							     &csr_len, err) < 0
+		    : ar_csr_make(devkey_pkey(&a->device_key), a->c->ids, a->c->nids, &csr, &csr_len,
+				  err) < 0)
 			return ENROLL_LOCAL;
 		rc = acme_finalize(&a->acme, url, &o, csr, csr_len,
 				   (int)(a->c->validation_timeout / 1000), err) < 0
@@ -345,13 +415,18 @@ static enroll_result_t attempt(attempt_t *a, const cs_cert_t *current, char **pe
 	if (cs_init(a->c->dir, err) < 0 || cs_check_room(a->c->dir, err) < 0 ||
 	    !(a->account_key = cs_account_key(a->c->dir, a->c->account_key, err)))
 		return ENROLL_LOCAL;
-	if (a->c->key_store == HELPER_KEY_TPM && devkey_tpm_init(a->c->tpm_tcti, err) < 0)
-		return ENROLL_LOCAL;
-	if (a->c->reuse_key && current && cs_live_key(a->c->dir, &a->device_key, err) < 0)
-		ar_warn("event=key.reuse_failed error=\"%s\" action=new-key", err->msg);
-	if (!a->device_key.jwk &&
-	    devkey_generate(a->c->key_store == HELPER_KEY_TPM, &a->device_key, err) < 0)
-		return ENROLL_LOCAL;
+	if (a->c->key_store == HELPER_KEY_TPM_CERTIFIED) {
+		if (certified_key(a, err) < 0)
+			return ENROLL_LOCAL;
+	} else {
+		if (a->c->key_store == HELPER_KEY_TPM && devkey_tpm_init(a->c->tpm_tcti, err) < 0)
+			return ENROLL_LOCAL;
+		if (a->c->reuse_key && current && cs_live_key(a->c->dir, &a->device_key, err) < 0)
+			ar_warn("event=key.reuse_failed error=\"%s\" action=new-key", err->msg);
+		if (!a->device_key.jwk &&
+		    devkey_generate(a->c->key_store == HELPER_KEY_TPM, &a->device_key, err) < 0)
+			return ENROLL_LOCAL;
+	}
 	http_opts(a->c, a->c->acme_ca_bundle, &ho);
 	if (acme_open(&a->acme, a->c->directory, &ho, a->account_key, err) < 0)
 		return err->code == AR_ERR_CONFIG ? ENROLL_LOCAL : ENROLL_RETRY;

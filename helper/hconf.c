@@ -2,6 +2,7 @@
 /* acme-rats-helper.conf: reading and checking it (hconf.h). */
 #include "config.h"
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,7 @@
 
 static const char *const models[] = { "passport", "background-check", NULL };
 static const char *const storages[] = { "file", "tpm", "pkcs11", NULL };
-static const char *const key_stores[] = { "file", "tpm", NULL };
+static const char *const key_stores[] = { "file", "tpm", "tpm-certified", NULL };
 
 static const ar_conf_rule_t acme_rules[] = {
 	{ "directory", AR_CONF_STRING, OFF(directory), AR_CONF_REQUIRED, NULL, 0, 0, NULL },
@@ -39,6 +40,11 @@ static const ar_conf_rule_t device_rules[] = {
 	{ "reuse_key", AR_CONF_BOOL, OFF(reuse_key), 0, "no", 0, 0, NULL },
 	{ "key_store", AR_CONF_ENUM, OFF(key_store), 0, "file", 0, 0, key_stores },
 	{ "tpm_tcti", AR_CONF_STRING, OFF(tpm_tcti), 0, NULL, 0, 0, NULL },
+	{ "tpm_ak_handle", AR_CONF_STRING, OFF(tpm_ak), 0, "0x81010010", 0, 0, NULL },
+	{ "tpm_key_handle", AR_CONF_STRING, OFF(tpm_key), 0, "0x81010020", 0, 0, NULL },
+	{ "tpm_pcrs", AR_CONF_STRING, OFF(tpm_pcrs), 0, "0x47ff", 0, 0, NULL },
+	{ "tpm_boot_log", AR_CONF_STRING, OFF(tpm_boot_log), 0, NULL, 0, 0, NULL },
+	{ "tpm_ima_list", AR_CONF_STRING, OFF(tpm_ima_list), 0, NULL, 0, 0, NULL },
 	{ "http01_listen", AR_CONF_STRING, OFF(http01_listen), 0, NULL, 0, 0, NULL },
 	AR_CONF_END
 };
@@ -177,6 +183,45 @@ static int parse_listen(helper_conf_t *c, ar_err_t *err)
 	return 0;
 }
 
+/* "0x81010020" (or decimal) into a u32 within [min, max]. */
+static int parse_u32(const char *key, const char *text, uint32_t min, uint32_t max, uint32_t *out,
+		     ar_err_t *err)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(text, &end, 0);
+	if (errno || end == text || *end || text[0] == '-' || v < min || v > max)
+		return ar_err_set(err, AR_ERR_CONFIG, "[device] %s: \"%.32s\" is not a number in "
+				  "0x%x..0x%x", key, text, min, max);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/*
+ * key_store = tpm-certified: the handles (persistent range 0x81000000..
+ * 0x81ffffff) and the PCR mask; the passport model only (the TPM evidence
+ * goes to the verifier as it is, as with `attest --tpm`).
+ */
+static int parse_tpm(helper_conf_t *c, ar_err_t *err)
+{
+	if (c->key_store != HELPER_KEY_TPM_CERTIFIED)
+		return 0;
+	if (parse_u32("tpm_ak_handle", c->tpm_ak, 0x81000000u, 0x81ffffffu, &c->tpm_ak_handle,
+		      err) < 0 ||
+	    parse_u32("tpm_key_handle", c->tpm_key, 0x81000000u, 0x81ffffffu, &c->tpm_key_handle,
+		      err) < 0 ||
+	    parse_u32("tpm_pcrs", c->tpm_pcrs, 0, 0xffffffu, &c->tpm_pcr_mask, err) < 0)
+		return -1;
+	if (c->tpm_ak_handle == c->tpm_key_handle)
+		return ar_err_set(err, AR_ERR_CONFIG, "[device] tpm_key_handle is the AK's handle");
+	if (c->model != HELPER_MODEL_PASSPORT)
+		return ar_err_set(err, AR_ERR_CONFIG, "[device] key_store = tpm-certified takes "
+				  "model = passport (TPM evidence is not relayed encrypted)");
+	return 0;
+}
+
 /* Number of main (not remote-attestation) identifiers. */
 static size_t helper_conf_main_ids(const helper_conf_t *c)
 {
@@ -191,7 +236,7 @@ int helper_conf_load(const char *path, helper_conf_t *c, ar_err_t *err)
 {
 	memset(c, 0, sizeof(*c));
 	if (daemon_conf_load(path, sections, NSECTIONS, c, err) < 0 || parse_ids(c, err) < 0 ||
-	    parse_hints(c, err) < 0 || parse_listen(c, err) < 0)
+	    parse_hints(c, err) < 0 || parse_listen(c, err) < 0 || parse_tpm(c, err) < 0)
 		goto fail;
 	if (helper_conf_main_ids(c) < c->nids && !c->verifier_url) {
 		ar_err_set(err, AR_ERR_CONFIG, "%s: [verifier] url is required unless [device] "

@@ -27,6 +27,8 @@ typedef enum helper_model {
 typedef enum helper_key_store {
 	HELPER_KEY_FILE = 0,		/**< PEM file, 0600 */
 	HELPER_KEY_TPM,			/**< in the TPM, through the tpm2 OpenSSL provider */
+	HELPER_KEY_TPM_CERTIFIED,	/**< the TPM key at tpm_key_handle, TPM2_Certify'd by the
+					     AK at tpm_ak_handle; TPM evidence (quote + certify) */
 } helper_key_store_t;
 
 typedef struct helper_conf {
@@ -48,6 +50,11 @@ typedef struct helper_conf {
 	int		reuse_key;
 	int		key_store;		/**< helper_key_store_t */
 	char		*tpm_tcti;		/**< TPM2OPENSSL_TCTI, or NULL */
+	char		*tpm_ak;		/**< tpm-certified: the AK's persistent handle */
+	char		*tpm_key;		/**< tpm-certified: the CSR key's persistent handle */
+	char		*tpm_pcrs;		/**< tpm-certified: quoted PCRs, a bit mask */
+	char		*tpm_boot_log;		/**< tpm-certified: NULL for the kernel's */
+	char		*tpm_ima_list;		/**< tpm-certified: NULL for the kernel's */
 	char		*http01_listen;		/**< "address:port", or NULL */
 	/* [verifier] */
 	char		*verifier_url;
@@ -77,6 +84,9 @@ typedef struct helper_conf {
 	char		eab_hmac[256];		/**< from eab_hmac_file; secret */
 	char		http01_addr[64];
 	int		http01_port;
+	uint32_t	tpm_ak_handle;		/**< parsed tpm_ak */
+	uint32_t	tpm_key_handle;		/**< parsed tpm_key */
+	uint32_t	tpm_pcr_mask;		/**< parsed tpm_pcrs */
 } helper_conf_t;
 
 /** Load and check @p path; on failure @p err names file and line. */

@@ -65,13 +65,15 @@ EXTRA_DIST += helper/acme-rats-helper.conf helper/acme-rats-helper.service
 
 # Integration tests: real acme-rats-ca, acme-rats-verifier, redis-server (and pebble).
 TESTS += tests/helper/test_helper_enroll.sh tests/helper/test_helper_pebble.sh \
-	tests/helper/test_helper_tpm.sh tests/helper/test_helper_memcheck.sh
+	tests/helper/test_helper_tpm.sh tests/helper/test_helper_memcheck.sh \
+	tests/helper/test_helper_tpm_certified.sh
 if LONG_TESTS
 TESTS += tests/helper/test_helper_run.sh
 endif
 EXTRA_DIST += tests/helper/test_helper_memcheck.sh
 EXTRA_DIST += tests/helper/lab.sh tests/helper/test_helper_enroll.sh tests/helper/test_helper_run.sh \
-	tests/helper/test_helper_pebble.sh tests/helper/test_helper_tpm.sh
+	tests/helper/test_helper_pebble.sh tests/helper/test_helper_tpm.sh \
+	tests/helper/test_helper_tpm_certified.sh
 
 # Unit tests of the schedule and the ACME response parsers.
 check_PROGRAMS += tests/helper/test_helper_unit

@@ -227,7 +227,7 @@ static const EVP_MD *sign_md(EVP_PKEY *key)
  * Sign with the provider that holds the key: the default provider's ECDSA
  * cannot use a key that lives in a TPM or a token.
  */
-static int csr_sign(X509_REQ *req, EVP_PKEY *key)
+static int csr_sign(X509_REQ *req, EVP_PKEY *key, OSSL_LIB_CTX *lib)
 {
 	const OSSL_PROVIDER *prov = EVP_PKEY_get0_provider(key);
 	EVP_MD_CTX *mctx = EVP_MD_CTX_new();
@@ -236,7 +236,7 @@ static int csr_sign(X509_REQ *req, EVP_PKEY *key)
 
 	if (prov)
 		snprintf(propq, sizeof(propq), "?provider=%s", OSSL_PROVIDER_get0_name(prov));
-	if (mctx && EVP_DigestSignInit_ex(mctx, NULL, EVP_MD_get0_name(sign_md(key)), NULL,
+	if (mctx && EVP_DigestSignInit_ex(mctx, NULL, EVP_MD_get0_name(sign_md(key)), lib,
 					  propq[0] ? propq : NULL, key, NULL) > 0 &&
 	    X509_REQ_sign_ctx(req, mctx) > 0)
 		rc = 0;
@@ -246,6 +246,12 @@ static int csr_sign(X509_REQ *req, EVP_PKEY *key)
 
 int ar_csr_make(EVP_PKEY *key, const ar_identifier_t *ids, size_t n, unsigned char **der,
 		size_t *len, ar_err_t *err)
+{
+	return ar_csr_make_ex(key, NULL, ids, n, der, len, err);
+}
+
+int ar_csr_make_ex(EVP_PKEY *key, OSSL_LIB_CTX *lib, const ar_identifier_t *ids, size_t n,
+		   unsigned char **der, size_t *len, ar_err_t *err)
 {
 	GENERAL_NAMES *names = sk_GENERAL_NAME_new_null();
 	STACK_OF(X509_EXTENSION) *exts = NULL;
@@ -292,7 +298,7 @@ int ar_csr_make(EVP_PKEY *key, const ar_identifier_t *ids, size_t n, unsigned ch
 	    !X509_REQ_set_pubkey(req, key) ||
 	    !(exts = sk_X509_EXTENSION_new_null()) ||
 	    !X509V3_add1_i2d(&exts, NID_subject_alt_name, names, 0, X509V3_ADD_DEFAULT) ||
-	    !X509_REQ_add_extensions(req, exts) || csr_sign(req, key) < 0 ||
+	    !X509_REQ_add_extensions(req, exts) || csr_sign(req, key, lib) < 0 ||
 	    (dlen = i2d_X509_REQ(req, der)) <= 0) {
 		ar_err_set(err, AR_ERR_CRYPTO, "cannot make the CSR");
 		goto out;

@@ -142,6 +142,14 @@ int ar_csr_identifiers_match(const ar_csr_info_t *info, const ar_identifier_t *i
 int ar_csr_make(EVP_PKEY *key, const ar_identifier_t *ids, size_t n, unsigned char **der,
 		size_t *len, ar_err_t *err);
 
+/**
+ * As ar_csr_make(), signing through the OpenSSL library context @p lib
+ * (NULL: the default one): the context that loaded @p key's provider,
+ * e.g. a tpm2 provider loaded only for this signature.
+ */
+int ar_csr_make_ex(EVP_PKEY *key, OSSL_LIB_CTX *lib, const ar_identifier_t *ids, size_t n,
+		   unsigned char **der, size_t *len, ar_err_t *err);
+
 /** Longest lifetime ar_issue_cert() accepts (RFC 9608 short-lived certificates are far below). */
 #define AR_CERT_MAX_LIFETIME	(397 * 86400)
 

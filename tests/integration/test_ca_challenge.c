@@ -1757,6 +1757,62 @@ static void test_csr_with_account_key_refused(void **state)
 	json_decref(o);
 }
 
+/*
+ * The EARs say the key is certified in hardware (storage-opaque affirming,
+ * cnf.jkt the thumbprint of K1, as acme-rats-verifier signs them for a key
+ * TPM2_Certify'd by the device's AK): a CSR carrying K2 is badCSR naming
+ * both thumbprints, and nothing is issued; the same order finalized with
+ * K1 is issued for K1.
+ */
+static void test_csr_key_not_certified_key_refused(void **state)
+{
+	char order_url[600], *csr;
+	ar_jwk_t *k2 = ar_jwk_generate("ES256", NULL);
+	const char *detail;
+	hint_chall_t ch[4];
+	httpc_resp_t r;
+	json_t *o, *p;
+	X509 *cert;
+	ar_jwk_t *pub;
+
+	(void)state;
+	assert_non_null(k2);
+	assert_int_equal(hinted_order(NULL, ch, 4, order_url, sizeof(order_url)), 2);
+	win_all(ch, 2, t.device_key);	/* every claim 2: storage-opaque affirming */
+
+	csr = csr_b64(k2, "SUB-0042");
+	finalize(order_url, csr, 400, &r);
+	expect_problem(&r, 400, "badCSR");
+	p = json_loads(r.body, 0, NULL);
+	detail = json_string_value(json_object_get(p, "detail"));
+	if (!detail || !strstr(detail, "TPM-certified") ||
+	    !strstr(detail, ar_jwk_thumbprint(t.device_key)) || !strstr(detail, ar_jwk_thumbprint(k2)))
+		fail_msg("%s", r.body);
+	json_decref(p);
+	httpc_free(&r);
+	free(csr);
+	o = read_order(order_url);
+	assert_string_equal(status_of(o), "ready");
+	assert_null(json_object_get(o, "certificate"));
+	json_decref(o);
+
+	csr = csr_b64(t.device_key, "SUB-0042");
+	finalize(order_url, csr, 200, &r);
+	o = json_loads(r.body, 0, NULL);
+	httpc_free(&r);
+	free(csr);
+	assert_string_equal(status_of(o), "valid");
+	cert = catest_download_cert(&t.c, json_string_value(json_object_get(o, "certificate")));
+	assert_non_null(cert);
+	pub = ar_jwk_from_pkey(X509_get0_pubkey(cert), NULL);
+	assert_non_null(pub);
+	assert_string_equal(ar_jwk_thumbprint(pub), ar_jwk_thumbprint(t.device_key));
+	ar_jwk_free(pub);
+	X509_free(cert);
+	json_decref(o);
+	ar_jwk_free(k2);
+}
+
 /* A CMW collection of @a (label "os") and @b (label "tpm"). */
 static json_t *collection(const ar_ear_t *a, const ar_ear_t *b)
 {
@@ -2814,6 +2870,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_worst_of_submodules_in_certificate_extension, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flag_between_challenge_and_finalize_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_csr_with_account_key_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_csr_key_not_certified_key_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cmw_collection_with_several_ears_worst_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cmw_type_profile_mismatch_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cmw_ind_without_results_bit_refused, setup, teardown),

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Integration test (TAP): the certificate's key is the TPM-certified key.
+# A software TPM (swtpm, manufactured with an EK certificate by its local
+# CA) is the device's; acme-rats-helper enrols its AK with the verifier
+# (tpm-enroll), then, with [device] key_store = tpm-certified, orders a
+# certificate: the key at the persistent handle is TPM2_Certify'd by the AK
+# and quoted (TPM evidence), the verifier's EAR binds that key (cnf.jkt,
+# storage-opaque affirming), the CSR is signed inside the TPM through the
+# tpm2 OpenSSL provider (handle:0x81010020), and acme-rats-ca issues for
+# that key. No private key is ever written to disk.
+# Real redis-server, verifier, CA, swtpm.
+set -u
+# shellcheck source=tests/helper/lab.sh
+. "$(dirname "$0")/lab.sh"
+
+for tool in swtpm swtpm_setup swtpm_ioctl tpm2_readpublic tpm2_dictionarylockout; do
+	command -v "$tool" >/dev/null || bail "$tool not installed (scripts/setup)"
+done
+[ -n "$(find /usr/lib -name 'tpm2.so' -path '*ossl-modules*' 2>/dev/null | head -n 1)" ] ||
+	bail "the tpm2 OpenSSL provider is not installed (tpm2-openssl, scripts/setup)"
+
+# The TPM, manufactured with an EK certificate from a local CA (as tests/tpm/tpmlab.c).
+tdir=$work/tpm
+mkdir -p "$tdir/state" "$tdir/ca"
+cat >"$tdir/localca.conf" <<EOF
+statedir = $tdir/ca
+signingkey = $tdir/ca/signkey.pem
+issuercert = $tdir/ca/issuercert.pem
+certserial = $tdir/ca/certserial
+EOF
+printf -- '--platform-manufacturer acme-rats\n--platform-version 2.1\n--platform-model swtpm\n' \
+	>"$tdir/localca.options"
+cat >"$tdir/setup.conf" <<EOF
+create_certs_tool = swtpm_localca
+create_certs_tool_config = $tdir/localca.conf
+create_certs_tool_options = $tdir/localca.options
+active_pcr_banks = sha256
+EOF
+swtpm_setup --tpm2 --tpmstate "$tdir/state" --create-ek-cert --create-platform-cert \
+	--config "$tdir/setup.conf" --pcr-banks sha256 --overwrite >"$work/swtpm_setup.log" 2>&1 ||
+	bail "swtpm_setup failed: $(tail -n 3 "$work/swtpm_setup.log")"
+# The swtpm TCTI finds the control channel at the server port + 1.
+for _ in 1 2 3 4 5; do
+	tport=$(free_port) || bail "no free port"
+	(exec 3<>"/dev/tcp/127.0.0.1/$((tport + 1))") 2>/dev/null || break
+done
+lab_bg "$work/swtpm.log" swtpm socket --tpm2 --tpmstate "dir=$tdir/state" \
+	--server "type=tcp,port=$tport,bindaddr=127.0.0.1" \
+	--ctrl "type=tcp,port=$((tport + 1)),bindaddr=127.0.0.1" --flags not-need-init,startup-clear
+wait_tcp "$tport" 50 || bail "swtpm did not start"
+tcti="swtpm:host=127.0.0.1,port=$tport"
+export TPM2TOOLS_TCTI=$tcti
+tpm2_dictionarylockout -s -n 1000 -t 1 -l 1 >/dev/null 2>&1 || bail "tpm2_dictionarylockout failed"
+# A clean TPM2_Shutdown before swtpm stops (an unclean stop counts as a DA
+# failure), then the lab's own cleanup.
+# shellcheck disable=SC2317 # called by the EXIT trap
+stop_tpm() {
+	tpm2_shutdown -c >/dev/null 2>&1
+	swtpm_ioctl --tcp "127.0.0.1:$((tport + 1))" -s >/dev/null 2>&1
+	lab_cleanup
+}
+trap stop_tpm EXIT
+
+# The verifier: TPM reference values (PCR 16 quoted, no boot chain to judge)
+# and the swtpm local CA as the EK root.
+# shellcheck disable=SC2119 # lab_redis: no extra redis-server arguments
+lab_redis
+vport=$(free_port) || bail "no free port"
+"$top_src/tests/fixtures/mkverifier" "$work/v" "$vport" "$redis_port" >/dev/null 2>&1 ||
+	bail "tests/fixtures/mkverifier failed"
+echo 'quote_pcrs 16' >"$work/v/tpm-policy.conf"
+sed -i "s|^\\[verifier\\]\$|[verifier]\\ntpm_policy = $work/v/tpm-policy.conf|" "$work/v/verifier.conf"
+printf '\n[tpm]\nek_roots = %s\nek_intermediates = %s\n' "$tdir/ca/swtpm-localca-rootca-cert.pem" \
+	"$tdir/ca/issuercert.pem" >>"$work/v/verifier.conf"
+lab_bg "$work/verifier.log" "${lab_launch[@]}" "$top_build/verifier/acme-rats-verifier" \
+	-c "$work/v/verifier.conf"
+wait_tcp "$vport" 50 || bail "acme-rats-verifier did not start"
+vurl=https://127.0.0.1:$vport
+curl -sf --cacert "$work/v/ca.crt" -o "$work/v/keys.jwks" "$vurl/challenge-response/v1/keys" ||
+	bail "cannot fetch the verifier's keys"
+lab_ca "identifiers = permanent-identifier
+attest = any
+lifetime = 1h"
+device_tree "$work/device" 3
+
+helper_conf "$work/t.conf" "$work/state"
+sed -i 's/^attest = any os_patch_level$/attest = any/' "$work/t.conf"
+
+# The account (EAB) makes the account key SUB-0042's identity, which signs the AK's
+# enrolment. Its software evidence alone is at most warning: no certificate.
+"$helper" enroll -c "$work/t.conf" >"$work/out" 2>"$work/err"
+rc=$?
+if [ "$rc" -ne 0 ] && [ ! -e "$work/state/live" ] &&
+   grep -q 'event=account.created .*eab=kid-substation-1' "$work/ca.log" &&
+   grep -q 'software evidence: at most warning' "$work/verifier.log"; then
+	ok "software evidence only: the account is made, the order refused (at most warning)"
+else
+	not_ok "software evidence only: the account is made, the order refused (at most warning)" \
+		"exit $rc"
+fi
+sed -i "s|^\\[device\\]\$|[device]\\ntpm_tcti = $tcti|" "$work/t.conf"
+if "$helper" tpm-enroll -c "$work/t.conf" --state-dir "$work/state" >"$work/out" 2>"$work/err"
+then
+	ok "tpm-enroll: the TPM's AK is enrolled for SUB-0042"
+else
+	not_ok "tpm-enroll: the TPM's AK is enrolled for SUB-0042" "exit $?"
+fi
+
+sed -i "s|^\\[device\\]\$|[device]\\nkey_store = tpm-certified\\ntpm_pcrs = 0x10000\\ntpm_boot_log = $work/none\\ntpm_ima_list = $work/none|" \
+	"$work/t.conf"
+# Configuration errors: the background-check model; a handle outside the persistent range.
+sed 's/^\[device\]$/[device]\nmodel = background-check/' "$work/t.conf" >"$work/bad1.conf"
+sed 's/^\[device\]$/[device]\ntpm_key_handle = 0x80000001/' "$work/t.conf" >"$work/bad2.conf"
+if ! "$helper" enroll -c "$work/bad1.conf" >"$work/out" 2>"$work/err" &&
+   grep -q 'key_store = tpm-certified takes model = passport' "$work/err" &&
+   ! "$helper" enroll -c "$work/bad2.conf" >"$work/out" 2>"$work/err" &&
+   grep -q 'tpm_key_handle: "0x80000001" is not a number in 0x81000000..0x81ffffff' "$work/err"
+then
+	ok "tpm-certified: background-check and a non-persistent handle are configuration errors"
+else
+	not_ok "tpm-certified: background-check and a non-persistent handle are configuration errors" \
+		"$(tail -n1 "$work/err")"
+fi
+
+"$helper" enroll -c "$work/t.conf" -v >"$work/out" 2>"$work/err"
+rc=$?
+tpm2_readpublic -c 0x81010020 -f pem -o "$work/tpmkey.pub.pem" >/dev/null 2>&1
+tpm_pub=$(openssl pkey -pubin -in "$work/tpmkey.pub.pem" -pubout 2>/dev/null)
+cert_pub=$(openssl x509 -in "$work/state/live/cert.pem" -noout -pubkey 2>/dev/null)
+if [ "$rc" -eq 0 ] && [ -n "$tpm_pub" ] && [ "$tpm_pub" = "$cert_pub" ] &&
+   [ "$(readlink "$work/state/live")" = gen-1 ]; then
+	ok "key_store = tpm-certified: the certificate is issued for the key at 0x81010020"
+else
+	not_ok "key_store = tpm-certified: the certificate is issued for the key at 0x81010020" \
+		"exit $rc"
+fi
+if grep -q 'event=appraisal device=SUB-0042 status=affirming tv=".* st=2 .*evidence=tpm' \
+	"$work/verifier.log"; then
+	ok "the verifier appraised TPM evidence: the key is certified (storage-opaque 2)"
+else
+	not_ok "the verifier appraised TPM evidence: the key is certified (storage-opaque 2)"
+fi
+if ! grep -q 'PRIVATE KEY' "$work/state/live/key.pem" &&
+   grep -q '^# key_uri = handle:0x81010020$' "$work/state/live/key.pem" &&
+   [ "$(openssl pkey -pubin -in "$work/state/live/key.pem" -pubout 2>/dev/null)" = "$tpm_pub" ]
+then
+	ok "live/key.pem holds the key's handle and public key, no private key"
+else
+	not_ok "live/key.pem holds the key's handle and public key, no private key"
+fi
+# A renewal: the same key at the handle, certified again, a new certificate for it.
+"$helper" renew --force -c "$work/t.conf" >"$work/out" 2>"$work/err"
+rc=$?
+cert_pub=$(openssl x509 -in "$work/state/live/cert.pem" -noout -pubkey 2>/dev/null)
+if [ "$rc" -eq 0 ] && [ "$(readlink "$work/state/live")" = gen-2 ] && [ -n "$tpm_pub" ] &&
+   [ "$tpm_pub" = "$cert_pub" ] &&
+   [ "$(grep -c 'event=appraisal device=SUB-0042 status=affirming .*evidence=tpm' \
+	"$work/verifier.log")" -eq 2 ]; then
+	ok "renew: the key at the handle is certified and quoted again, and certified by the CA"
+else
+	not_ok "renew: the key at the handle is certified and quoted again, and certified by the CA" \
+		"exit $rc"
+fi
+finish
