@@ -1083,6 +1083,12 @@ static int check_eap_instance(rlm_acme_rats_t *inst, CONF_SECTION *eap, CONF_SEC
 			      "virtual_server = acme-rats-check-eap-tls here", inst->name, eap_name);
 		return -1;
 	}
+	if (!server_calls(cf_top_section(eap), vs, inst->name)) {
+		cf_log_err_cs(tls, "%s: eap %s: virtual_server = %s: no such server, or it does not call "
+			      "%s: the handshake would not be checked (virtual_server = "
+			      "acme-rats-check-eap-tls)", inst->name, eap_name, vs, inst->name);
+		return -1;
+	}
 	if (inst->ntls_servers < ARMOD_TLS_SERVERS_MAX)
 		inst->tls_servers[inst->ntls_servers++] = talloc_strdup(inst, vs);
 	if (!tc)

@@ -18,7 +18,7 @@ n=0 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
 
-echo "1..21"
+echo "1..22"
 "$top/tests/fixtures/mkca" "$dir/ca" 1 1 no >/dev/null 2>&1 || { echo "Bail out! mkca failed"; exit 1; }
 mk() { "$top/tests/fixtures/mkraddb" "$dir/raddb" "$top" "$build/rlm_acme_rats/.libs" 1812 1813 6379 "$dir/ca"; }
 check() { freeradius -XC -d "$dir/raddb" > "$dir/xc.log" 2>&1; }
@@ -118,6 +118,16 @@ if ! check && grep -q 'acme_rats: eap acme_rats_eap: EAP-TLS runs no virtual ser
 	ok "test_own_eap_instance_without_virtual_server_refused_with_its_name"
 else
 	not_ok "test_own_eap_instance_without_virtual_server_refused_with_its_name" "$(tail -5 "$dir/xc.log")"
+fi
+# ... nor one that names a server without the module (Debian's accept-all
+# check-eap-tls).
+mk
+ln -s ../sites-available/check-eap-tls "$dir/raddb/sites-enabled/check-eap-tls"
+sed -i 's/^\t\tvirtual_server = acme-rats-check-eap-tls$/\t\tvirtual_server = check-eap-tls/' "$ours"
+if ! check && grep -q 'acme_rats: eap acme_rats_eap: virtual_server = check-eap-tls: no such server, or it does not call acme_rats' "$dir/xc.log"; then
+	ok "test_own_eap_instance_checked_by_debians_accept_all_server_refused"
+else
+	not_ok "test_own_eap_instance_checked_by_debians_accept_all_server_refused" "$(tail -5 "$dir/xc.log")"
 fi
 mk
 sed -i 's/^\t\tverify_depth = 1$/\t\tverify_depth = 2/' "$ours"
