@@ -18,7 +18,7 @@ n=0 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
 
-echo "1..22"
+echo "1..23"
 "$top/tests/fixtures/mkca" "$dir/ca" 1 1 no >/dev/null 2>&1 || { echo "Bail out! mkca failed"; exit 1; }
 mk() { "$top/tests/fixtures/mkraddb" "$dir/raddb" "$top" "$build/rlm_acme_rats/.libs" 1812 1813 6379 "$dir/ca"; }
 check() { freeradius -XC -d "$dir/raddb" > "$dir/xc.log" 2>&1; }
@@ -143,6 +143,14 @@ if ! check && grep -q 'acme_rats: eap acme_rats_eap: verify_depth = (unset, unli
 	ok "a tls-config without verify_depth = 1 is refused"
 else
 	not_ok "a tls-config without verify_depth = 1 is refused" "$(tail -5 "$dir/xc.log")"
+fi
+# The module enabled without its site (the second link forgotten).
+mk
+rm "$dir/raddb/sites-enabled/acme-rats"
+if ! check && grep -q 'acme_rats: no eap instance with EAP-TLS runs a virtual server that calls acme_rats, nor is called by one: enable sites-available/acme-rats' "$dir/xc.log"; then
+	ok "the module without its site is refused, naming sites-available/acme-rats"
+else
+	not_ok "the module without its site is refused, naming sites-available/acme-rats" "$(tail -5 "$dir/xc.log")"
 fi
 # Certificates not made yet (docs/install.md, section 5): named, with what
 # each is for.
