@@ -90,10 +90,8 @@ EXTRA_DIST += raddb tests/fixtures/mkraddb tests/fixtures/mkforgery tests/fixtur
 #   make install-raddb RADDB=/etc/freeradius/3.0
 RADDB = /etc/freeradius/3.0
 raddbdatadir = $(pkgdatadir)
-nobase_dist_raddbdata_DATA = raddb/mods-available/acme_rats raddb/sites-available/check-eap-tls \
-	raddb/dictionary.acme_rats raddb/acme-rats/eap-tls.conf raddb/acme-rats/tls-config.conf \
-	raddb/acme-rats/post-auth.conf raddb/acme-rats/post-auth-reject.conf \
-	raddb/acme-rats/accounting.conf
+nobase_dist_raddbdata_DATA = raddb/mods-available/acme_rats raddb/sites-available/acme-rats \
+	raddb/dictionary.acme_rats
 raddbscriptdir = $(pkgdatadir)/raddb
 dist_raddbscript_SCRIPTS = raddb/install-raddb
 dist_doc_DATA += docs/module.md

@@ -38,9 +38,11 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -956,55 +958,174 @@ static int check_trust_store(rlm_acme_rats_t *inst, CONF_SECTION *tc)
 }
 
 /*
- * The EAP-TLS configuration of every eap module (its tls { } subsection and
- * the tls-config it names) must run a virtual server during the handshake
- * (check-eap-tls, which calls us) and allow no chain longer than the
- * ACME-RATS one (verify_depth = 1): the issuing CA is recognised at depth 1
- * of the verified chain, which is only conclusive when no intermediate can
- * stand between it and a root of ca_file; and its trust store must hold
- * no other CA named like the issuing CA or its issuer (check_trust_store()).
- * The virtual servers named are kept: a request there is an EAP-TLS
- * handshake, where a client certificate is mandatory.
+ * Does @cs (a virtual server's section, searched @depth levels down) call
+ * the module instance @name: "name", "-name", "name.method", or a
+ * section "name { ok = return }"? update and map sections hold
+ * attributes, not calls.
  */
+static int section_calls(CONF_SECTION const *cs, char const *name, int depth)
+{
+	CONF_ITEM *ci = NULL;
+	size_t len = strlen(name);
+
+	while (depth > 0 && (ci = cf_item_find_next(cs, ci))) {
+		char const *word;
+
+		if (cf_item_is_pair(ci)) {
+			CONF_PAIR *cp = cf_item_to_pair(ci);
+
+			if (cf_pair_value(cp))
+				continue;
+			word = cf_pair_attr(cp);
+		} else if (cf_item_is_section(ci)) {
+			CONF_SECTION *sub = cf_item_to_section(ci);
+
+			word = cf_section_name1(sub);
+			if (!word || !strcmp(word, "update") || !strcmp(word, "map"))
+				continue;
+			if (section_calls(sub, name, depth - 1))
+				return 1;
+		} else {
+			continue;
+		}
+		if (word && *word == '-')
+			word++;
+		if (word && !strncmp(word, name, len) && (word[len] == '\0' || word[len] == '.'))
+			return 1;
+	}
+	return 0;
+}
+
+/* Is @server the name of a virtual server that calls @name? */
+static int server_calls(CONF_SECTION *top, char const *server, char const *name)
+{
+	CONF_SECTION *cs = server ? cf_section_sub_find_name2(top, "server", server) : NULL;
+
+	return cs && section_calls(cs, name, 16);
+}
+
+/*
+ * Is @eap one of ours: its EAP-TLS handshake runs a virtual server that
+ * calls this module (the check), or a virtual server that calls this
+ * module calls it (the site whose post-auth applies the decision)?
+ * Another eap instance - Debian's stock "eap" with the public CAs, serving
+ * other sites - is not ours to judge.
+ */
+static int eap_is_ours(rlm_acme_rats_t *inst, CONF_SECTION *top, CONF_SECTION *eap, char const *vs)
+{
+	char const *eap_name = cf_section_name2(eap) ? cf_section_name2(eap) : cf_section_name1(eap);
+	CONF_SECTION *server = NULL;
+
+	if (server_calls(top, vs, inst->name))
+		return 1;
+	while ((server = cf_subsection_find_next(top, server, "server")))
+		if (section_calls(server, inst->name, 16) && section_calls(server, eap_name, 16))
+			return 1;
+	return 0;
+}
+
+/*
+ * The files EAP-TLS needs, checked here so that a missing certificate is
+ * named with what it is for rather than as an OpenSSL error of the eap
+ * module.
+ */
+static int check_tls_files(rlm_acme_rats_t *inst, CONF_SECTION *tc, char const *eap_name)
+{
+	static struct {
+		char const *option, *what;
+	} const files[] = {
+		{ "certificate_file", "the RADIUS server's certificate" },
+		{ "private_key_file", "the RADIUS server's private key" },
+		{ "ca_file", "the CAs client certificates may come from" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		CONF_PAIR *cp = cf_pair_find(tc, files[i].option);
+		char const *path = cp ? cf_pair_value(cp) : NULL;
+		FILE *f;
+
+		if (!path || !*path)
+			continue;
+		if (!(f = fopen(path, "r"))) {
+			cf_log_err_cs(tc, "%s: eap %s: %s %s (%s): %s: see docs/install.md, section 5",
+				      inst->name, eap_name, files[i].option, path, files[i].what, strerror(errno));
+			return -1;
+		}
+		fclose(f);
+	}
+	return 0;
+}
+
+/*
+ * The EAP-TLS configuration of every eap instance of ours (eap_is_ours():
+ * the tls { } subsection and the tls-config it names) must run a virtual
+ * server during the handshake (acme-rats-check-eap-tls, which calls us) and
+ * allow no chain longer than the ACME-RATS one (verify_depth = 1): the
+ * issuing CA is recognised at depth 1 of the verified chain, which is only
+ * conclusive when no intermediate can stand between it and a root of
+ * ca_file; and its trust store must hold no other CA named like the
+ * issuing CA or its issuer (check_trust_store()). The virtual servers
+ * named are kept: a request there is an EAP-TLS handshake, where a client
+ * certificate is mandatory.
+ */
+static int check_eap_instance(rlm_acme_rats_t *inst, CONF_SECTION *eap, CONF_SECTION *tls)
+{
+	char const *eap_name = cf_section_name2(eap) ? cf_section_name2(eap) : cf_section_name1(eap);
+	CONF_PAIR *cp = cf_pair_find(tls, "tls");
+	CONF_SECTION *tc = cp ? cf_section_sub_find_name2(eap, "tls-config", cf_pair_value(cp)) : tls;
+	char const *depth, *vs;
+
+	cp = cf_pair_find(tls, "virtual_server");
+	vs = cp ? cf_pair_value(cp) : NULL;
+	if (!vs || !*vs) {
+		cf_log_err_cs(tls, "%s: eap %s: EAP-TLS runs no virtual server during the handshake: "
+			      "virtual_server = acme-rats-check-eap-tls here", inst->name, eap_name);
+		return -1;
+	}
+	if (!server_calls(cf_top_section(eap), vs, inst->name)) {
+		cf_log_err_cs(tls, "%s: eap %s: virtual_server = %s: no such server, or it does not call "
+			      "%s: the handshake would not be checked (virtual_server = "
+			      "acme-rats-check-eap-tls)", inst->name, eap_name, vs, inst->name);
+		return -1;
+	}
+	if (inst->ntls_servers < ARMOD_TLS_SERVERS_MAX)
+		inst->tls_servers[inst->ntls_servers++] = talloc_strdup(inst, vs);
+	if (!tc)
+		tc = tls;
+	cp = cf_pair_find(tc, "verify_depth");
+	depth = cp ? cf_pair_value(cp) : NULL;
+	if (!depth || strcmp(depth, "1")) {
+		cf_log_err_cs(tc, "%s: eap %s: verify_depth = %s allows a CA between the ACME-RATS "
+			      "issuing CA and its root: set verify_depth = 1 in its tls-config",
+			      inst->name, eap_name, depth ? depth : "(unset, unlimited)");
+		return -1;
+	}
+	if (check_tls_files(inst, tc, eap_name) < 0 || check_trust_store(inst, tc) < 0)
+		return -1;
+	return 0;
+}
+
 static int check_eap_tls(rlm_acme_rats_t *inst, CONF_SECTION *conf)
 {
-	CONF_SECTION *modules = cf_section_sub_find(cf_top_section(conf), "modules"), *eap = NULL;
+	CONF_SECTION *top = cf_top_section(conf);
+	CONF_SECTION *modules = cf_section_sub_find(top, "modules"), *eap = NULL;
 	int found = 0;
 
 	while (modules && (eap = cf_subsection_find_next(modules, eap, "eap"))) {
-		CONF_SECTION *tls = cf_section_sub_find(eap, "tls"), *tc;
-		CONF_PAIR *cp;
-		char const *depth, *vs;
+		CONF_SECTION *tls = cf_section_sub_find(eap, "tls");
+		CONF_PAIR *cp = tls ? cf_pair_find(tls, "virtual_server") : NULL;
 
-		if (!tls)
+		if (!tls || !eap_is_ours(inst, top, eap, cp ? cf_pair_value(cp) : NULL))
 			continue;
 		found = 1;
-		cp = cf_pair_find(tls, "tls");
-		tc = cp ? cf_section_sub_find_name2(eap, "tls-config", cf_pair_value(cp)) : tls;
-		cp = cf_pair_find(tls, "virtual_server");
-		vs = cp ? cf_pair_value(cp) : NULL;
-		if (!vs || !*vs) {
-			cf_log_err_cs(tls, "%s: EAP-TLS runs no virtual server during the handshake: "
-				      "$INCLUDE ${confdir}/acme-rats/eap-tls.conf here", inst->name);
-			return -1;
-		}
-		if (inst->ntls_servers < ARMOD_TLS_SERVERS_MAX)
-			inst->tls_servers[inst->ntls_servers++] = talloc_strdup(inst, vs);
-		cp = tc ? cf_pair_find(tc, "verify_depth") : NULL;
-		depth = cp ? cf_pair_value(cp) : NULL;
-		if (!depth || strcmp(depth, "1")) {
-			cf_log_err_cs(tc ? tc : tls, "%s: verify_depth = %s allows a CA between the "
-				      "ACME-RATS issuing CA and its root: $INCLUDE "
-				      "${confdir}/acme-rats/tls-config.conf here (verify_depth = 1)",
-				      inst->name, depth ? depth : "(unset, unlimited)");
-			return -1;
-		}
-		if (check_trust_store(inst, tc ? tc : tls) < 0)
+		if (check_eap_instance(inst, eap, tls) < 0)
 			return -1;
 	}
 	if (!found) {
-		cf_log_err_cs(conf, "no eap module with a tls { } (EAP-TLS) section: %s decides EAP-TLS "
-			      "authentications", inst->name);
+		cf_log_err_cs(conf, "%s: no eap instance with EAP-TLS runs a virtual server that calls "
+			      "%s, nor is called by one: enable sites-available/acme-rats", inst->name,
+			      inst->name);
 		return -1;
 	}
 	return 0;

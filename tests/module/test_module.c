@@ -805,6 +805,42 @@ static void test_xlat_expands_the_decision(void **state)
 	assert_int_equal(start_radius(NULL, NULL), 0);
 }
 
+/*
+ * Only a NAS client whose clients.conf entry says virtual_server =
+ * acme-rats reaches the module (mkraddb gives it to Debian's localhost
+ * client, as docs/install.md says for a NAS). The same certificate from a
+ * client without that line is served by Debian's default site - its
+ * listen sockets, its own eap module with the public CAs - which neither
+ * runs rlm_acme_rats nor admits the device.
+ */
+static void test_client_without_virtual_server_acme_rats_never_reaches_the_module(void **state)
+{
+	char *log;
+	int rc;
+
+	(void)state;
+	assert_int_equal(start_radius("MKRADDB_PLAIN_CLIENT=127.0.0.2", NULL), 0);
+	set_posture(AR_STATUS_AFFIRMING, 60);
+	free(rad_log_since(&t.rad, NULL, 0));
+	rc = rad_eap(&t.rad, &t.e, t.path[FRESH], "sess-routed", NULL, t.out, sizeof(t.out));
+	log = rad_log_since(&t.rad, "acme_rats: decision", 3000);
+	if (rc != 0 || !strstr(log, "acme_rats: decision device=SUB-0042 ") ||
+	    !strstr(log, "outcome=accept") || !strstr(log, "sites-enabled/acme-rats") ||
+	    strstr(log, "sites-enabled/default"))
+		fail_msg("127.0.0.1 (virtual_server = acme-rats): eapol_test exit %d, want an accept "
+			 "through sites-enabled/acme-rats:\n%.4000s", rc, log);
+	free(log);
+
+	rc = rad_eap(&t.rad, &t.e, t.path[FRESH], "sess-plain", "-A127.0.0.2", t.out, sizeof(t.out));
+	log = rad_log_since(&t.rad, "Received Access-Request", 3000);
+	if (rc == 0 || !strstr(log, "from 127.0.0.2") || !strstr(log, "sites-enabled/default") ||
+	    strstr(log, "sites-enabled/acme-rats") || strstr(log, "acme_rats"))
+		fail_msg("127.0.0.2 (no virtual_server): eapol_test exit %d, want the default site "
+			 "without the module and no Access-Accept:\n%.4000s", rc, log);
+	free(log);
+	assert_int_equal(start_radius(NULL, NULL), 0);
+}
+
 static int has_session(const char *acct_session)
 {
 	ar_store_session_t *ss = NULL;
@@ -940,6 +976,7 @@ int main(void)
 		cmocka_unit_test(test_accounting_records_and_removes_the_session),
 		cmocka_unit_test(test_decision_line_is_in_the_normal_log),
 		cmocka_unit_test(test_decisions_are_counted_by_outcome_and_reason_in_redis),
+		cmocka_unit_test(test_client_without_virtual_server_acme_rats_never_reaches_the_module),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# The shipped raddb files: `freeradius -XC` loads rlm_acme_rats with them,
-# refuses bad module settings with a message naming the option, refuses an
-# EAP-TLS configuration that would not run the check in the handshake or
-# would let a longer chain through, and raddb/install-raddb replaces
-# FreeRADIUS's example check-eap-tls but never clobbers a locally changed file.
+# The shipped raddb files: `freeradius -XC` loads rlm_acme_rats with them
+# beside Debian's untouched eap module and sites, refuses bad module
+# settings with a message naming the option, refuses an EAP-TLS
+# configuration of its own eap instance that would not run the check in the
+# handshake or would let a longer chain through (naming the instance) while
+# leaving Debian's public-CA eap instance alone, and raddb/install-raddb
+# edits none of FreeRADIUS's files and never clobbers a locally changed one.
 set -u
 top=${AR_TOP_SRCDIR:-.}
 build=${AR_TOP_BUILDDIR:-.}
@@ -16,7 +18,7 @@ n=0 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
 
-echo "1..17"
+echo "1..23"
 "$top/tests/fixtures/mkca" "$dir/ca" 1 1 no >/dev/null 2>&1 || { echo "Bail out! mkca failed"; exit 1; }
 mk() { "$top/tests/fixtures/mkraddb" "$dir/raddb" "$top" "$build/rlm_acme_rats/.libs" 1812 1813 6379 "$dir/ca"; }
 check() { freeradius -XC -d "$dir/raddb" > "$dir/xc.log" 2>&1; }
@@ -74,20 +76,90 @@ else
 	not_ok "a dictionary setting naming a missing file is refused" "$(tail -5 "$dir/xc.log")"
 fi
 
-# EAP-TLS must run check-eap-tls and allow no chain longer than verify_depth = 1.
+# Debian's eap module stays as shipped (public CAs in ca_file, ca_path, no
+# verify_depth, no virtual_server): not ours, the server starts. Even with
+# Debian's accept-all check-eap-tls enabled for it and verify_depth = 2.
 mk
-sed -i '/acme-rats\/eap-tls.conf/d' "$dir/raddb/mods-available/eap"
-if ! check && grep -q 'EAP-TLS runs no virtual server during the handshake' "$dir/xc.log"; then
-	ok "an EAP-TLS section without virtual_server is refused"
+if cmp -s /etc/freeradius/3.0/mods-available/eap "$dir/raddb/mods-available/eap" && check &&
+	grep -q 'Configuration appears to be OK' "$dir/xc.log"; then
+	ok "test_stock_eap_with_public_cas_does_not_stop_the_server"
 else
-	not_ok "an EAP-TLS section without virtual_server is refused" "$(tail -5 "$dir/xc.log")"
+	not_ok "test_stock_eap_with_public_cas_does_not_stop_the_server" "$(tail -5 "$dir/xc.log")"
+fi
+sed -i -e '/^\ttls-config tls-common {/a\
+		verify_depth = 2' -e '/^\ttls {/a\
+		virtual_server = check-eap-tls' "$dir/raddb/mods-available/eap"
+ln -s ../sites-available/check-eap-tls "$dir/raddb/sites-enabled/check-eap-tls"
+if grep -q 'verify_depth = 2' "$dir/raddb/mods-available/eap" && check &&
+	grep -q 'Configuration appears to be OK' "$dir/xc.log"; then
+	ok "Debian's eap with verify_depth = 2 and its check-eap-tls enabled is not judged"
+else
+	not_ok "Debian's eap with verify_depth = 2 and its check-eap-tls enabled is not judged" \
+		"$(tail -5 "$dir/xc.log")"
+fi
+# ... but an eap instance a site that calls acme_rats uses is ours, whatever
+# its name: the module called in Debian's default site (the old layout)
+# makes Debian's eap judged.
+mk
+sed -i 's/^\tremove_reply_message_if_eap$/&\n\tacme_rats/' "$dir/raddb/sites-available/default"
+if grep -q '^	acme_rats$' "$dir/raddb/sites-available/default" && ! check &&
+	grep -q 'acme_rats: eap eap: EAP-TLS runs no virtual server during the handshake' "$dir/xc.log"; then
+	ok "test_eap_instance_of_a_site_calling_acme_rats_without_the_check_refused"
+else
+	not_ok "test_eap_instance_of_a_site_calling_acme_rats_without_the_check_refused" "$(tail -5 "$dir/xc.log")"
+fi
+
+# Our eap instance (acme_rats_eap) must run the check and allow no chain
+# longer than verify_depth = 1: refused otherwise, naming it.
+ours=$dir/raddb/mods-available/acme_rats
+mk
+sed -i '/^\t\tvirtual_server = acme-rats-check-eap-tls$/d' "$ours"
+if ! check && grep -q 'acme_rats: eap acme_rats_eap: EAP-TLS runs no virtual server during the handshake' "$dir/xc.log"; then
+	ok "test_own_eap_instance_without_virtual_server_refused_with_its_name"
+else
+	not_ok "test_own_eap_instance_without_virtual_server_refused_with_its_name" "$(tail -5 "$dir/xc.log")"
+fi
+# ... nor one that names a server without the module (Debian's accept-all
+# check-eap-tls).
+mk
+ln -s ../sites-available/check-eap-tls "$dir/raddb/sites-enabled/check-eap-tls"
+sed -i 's/^\t\tvirtual_server = acme-rats-check-eap-tls$/\t\tvirtual_server = check-eap-tls/' "$ours"
+if ! check && grep -q 'acme_rats: eap acme_rats_eap: virtual_server = check-eap-tls: no such server, or it does not call acme_rats' "$dir/xc.log"; then
+	ok "test_own_eap_instance_checked_by_debians_accept_all_server_refused"
+else
+	not_ok "test_own_eap_instance_checked_by_debians_accept_all_server_refused" "$(tail -5 "$dir/xc.log")"
 fi
 mk
-sed -i '/acme-rats\/tls-config.conf/d' "$dir/raddb/mods-available/eap"
-if ! check && grep -q 'verify_depth = (unset, unlimited) allows a CA between' "$dir/xc.log"; then
+sed -i 's/^\t\tverify_depth = 1$/\t\tverify_depth = 2/' "$ours"
+if grep -q 'verify_depth = 2' "$ours" && ! check &&
+	grep -q 'acme_rats: eap acme_rats_eap: verify_depth = 2 allows a CA between' "$dir/xc.log"; then
+	ok "test_own_eap_instance_with_verify_depth_2_refused_with_its_name"
+else
+	not_ok "test_own_eap_instance_with_verify_depth_2_refused_with_its_name" "$(tail -5 "$dir/xc.log")"
+fi
+mk
+sed -i '/^\t\tverify_depth = 1$/d' "$ours"
+if ! check && grep -q 'acme_rats: eap acme_rats_eap: verify_depth = (unset, unlimited) allows a CA between' "$dir/xc.log"; then
 	ok "a tls-config without verify_depth = 1 is refused"
 else
 	not_ok "a tls-config without verify_depth = 1 is refused" "$(tail -5 "$dir/xc.log")"
+fi
+# The module enabled without its site (the second link forgotten).
+mk
+rm "$dir/raddb/sites-enabled/acme-rats"
+if ! check && grep -q 'acme_rats: no eap instance with EAP-TLS runs a virtual server that calls acme_rats, nor is called by one: enable sites-available/acme-rats' "$dir/xc.log"; then
+	ok "the module without its site is refused, naming sites-available/acme-rats"
+else
+	not_ok "the module without its site is refused, naming sites-available/acme-rats" "$(tail -5 "$dir/xc.log")"
+fi
+# Certificates not made yet (docs/install.md, section 5): named, with what
+# each is for.
+mk
+rm "$dir/raddb/certs/acme-rats/server.crt"
+if ! check && grep -q "acme_rats: eap acme_rats_eap: certificate_file $dir/raddb/certs/acme-rats/server.crt (the RADIUS server's certificate): No such file or directory" "$dir/xc.log"; then
+	ok "a missing server certificate is refused, named"
+else
+	not_ok "a missing server certificate is refused, named" "$(tail -5 "$dir/xc.log")"
 fi
 
 # A second root named like the ACME-RATS root (another key, RSA) in the EAP
@@ -140,27 +212,20 @@ else
 	not_ok "test_issuing_ca_name_with_another_key_in_ca_file_refused_at_start" "$(tail -5 "$dir/xc.log")"
 fi
 
-# On Debian's stock configuration, install-raddb puts our check-eap-tls in
-# place of FreeRADIUS's accept-all example, and keeps the example aside.
+# On Debian's stock configuration, install-raddb adds its three files and
+# changes nothing of FreeRADIUS's (its accept-all check-eap-tls included).
 mkdir -p "$dir/stock"
 cp -a /etc/freeradius/3.0/. "$dir/stock/"
 "$top/raddb/install-raddb" "$dir/stock" > "$dir/stock.log"
-if cmp -s "$top/raddb/sites-available/check-eap-tls" "$dir/stock/sites-available/check-eap-tls" &&
-	cmp -s /etc/freeradius/3.0/sites-available/check-eap-tls \
-		"$dir/stock/sites-available/check-eap-tls.freeradius-orig" &&
-	grep -q "replaced FreeRADIUS's example" "$dir/stock.log"; then
-	ok "install-raddb replaces Debian's stock check-eap-tls"
+(cd /etc/freeradius/3.0 && find . ! -type d | sort) >"$dir/stock.before"
+(cd "$dir/stock" && find . ! -type d | sort) >"$dir/stock.after"
+if diff -r -x acme_rats -x acme-rats -x dictionary.acme_rats /etc/freeradius/3.0 "$dir/stock" >"$dir/stock.diff" 2>&1 &&
+	[ "$(comm -13 "$dir/stock.before" "$dir/stock.after" | tr '\n' ' ')" = \
+		"./dictionary.acme_rats ./mods-available/acme_rats ./sites-available/acme-rats " ]; then
+	ok "install-raddb adds its files and edits none of Debian's"
 else
-	not_ok "install-raddb replaces Debian's stock check-eap-tls" "$(cat "$dir/stock.log")"
-fi
-# ... but not one whose configuration was changed.
-cp /etc/freeradius/3.0/sites-available/check-eap-tls "$dir/stock/sites-available/check-eap-tls"
-sed -i 's/^\tauth_log$/\tauth_log\n\tlinelog/' "$dir/stock/sites-available/check-eap-tls"
-"$top/raddb/install-raddb" "$dir/stock" > "$dir/stock2.log"
-if grep -q 'linelog' "$dir/stock/sites-available/check-eap-tls" && grep -q 'has local changes' "$dir/stock2.log"; then
-	ok "install-raddb keeps a changed check-eap-tls"
-else
-	not_ok "install-raddb keeps a changed check-eap-tls" "$(cat "$dir/stock2.log")"
+	not_ok "install-raddb adds its files and edits none of Debian's" "$(cat "$dir/stock.log" "$dir/stock.diff")" \
+		"$(comm -13 "$dir/stock.before" "$dir/stock.after")"
 fi
 
 # install-raddb: new files installed; a local change kept, the new version beside it.
@@ -177,7 +242,7 @@ else
 	not_ok "install-raddb keeps a locally changed file" "$(cat "$dir/install2.log")"
 fi
 if [ "$(cat "$dir/etc/dictionary")" = "$(printf 'ATTRIBUTE\tSite-Local\t3000\tstring')" ] &&
-	cmp -s "$top/raddb/sites-available/check-eap-tls" "$dir/etc/sites-available/check-eap-tls"; then
+	cmp -s "$top/raddb/sites-available/acme-rats" "$dir/etc/sites-available/acme-rats"; then
 	ok "install-raddb leaves raddb/dictionary alone"
 else
 	not_ok "install-raddb leaves raddb/dictionary alone" "$(cat "$dir/etc/dictionary")"

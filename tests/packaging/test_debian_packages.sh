@@ -43,9 +43,13 @@
 #     says; the installed helper enrolls DEV-0001 (runuser, as the page
 #     says), then its unit renews the certificate on SIGUSR1: the whole
 #     ACME and attestation path runs under the helper's filter;
-#  8. FreeRADIUS configured as docs/install.md says and restarted by
-#     systemctl; eapol_test presents the device's certificate:
-#     Access-Accept, and radius.log has the module's outcome=accept;
+#  8. FreeRADIUS configured as docs/install.md says (certificates, two
+#     links, a NAS client entry with virtual_server = acme-rats: none of
+#     FreeRADIUS's files edited but clients.conf) and restarted by
+#     systemctl; eapol_test, as that NAS, presents the device's
+#     certificate: Access-Accept, and radius.log has the module's
+#     outcome=accept; through Debian's localhost client (default site):
+#     not admitted;
 #     acme-rats-ctl shows the device;
 #  9. no daemon was restarted or killed by its filter during all this;
 # 10. the FreeRADIUS edits undone, the packages purged: the daemons are
@@ -461,7 +465,7 @@ else
 	not_ok "the helper's unit renews the certificate on SIGUSR1"
 fi
 
-# --- 8. FreeRADIUS, as docs/install.md step 5 says ------------------------------------------
+# --- 8. FreeRADIUS, as docs/install.md section 5 says ------------------------------------------
 rd=$root/etc/freeradius/3.0
 cp -a "$rd" "$work/raddb.orig"
 # shellcheck disable=SC2016 # the container's shell expands it
@@ -479,25 +483,23 @@ openssl x509 -req -in server.csr -CA /etc/acme-rats/ca/root-ca.crt \
 	-days 825 -extfile ext.cnf -out server.crt 2>/dev/null
 chgrp freerad server.key && chmod 0640 server.key
 ' >>"$work/check.log" 2>&1
-# shellcheck disable=SC2016 # FreeRADIUS's $INCLUDE, ${certdir} and ${confdir}, written literally
-sed -i -e '/^\ttls-config tls-common {/,/^\t}/ {
-	s|^\(\t\tprivate_key_file\) = .*|\1 = ${certdir}/acme-rats/server.key|
-	s|^\(\t\tcertificate_file\) = .*|\1 = ${certdir}/acme-rats/server.crt|
-	s|^\(\t\tca_file\) = .*|\1 = ${certdir}/acme-rats/trust.pem|
-	s|^\(\t\tca_path\) = |#\1 = |
-}' -e '/^\ttls-config tls-common {/a\
-		$INCLUDE ${confdir}/acme-rats/tls-config.conf' \
-	-e '/^\ttls {/,/^\t}/ s/^\t\ttls = tls-common$/&\
-		$INCLUDE ${confdir}\/acme-rats\/eap-tls.conf/' "$rd/mods-available/eap"
-# shellcheck disable=SC2016 # FreeRADIUS's $INCLUDE and ${confdir}, written literally
-sed -i -e 's/^\tremove_reply_message_if_eap$/&\
-	$INCLUDE ${confdir}\/acme-rats\/post-auth.conf/' \
-	-e 's/^\t\tremove_reply_message_if_eap$/&\
-		$INCLUDE ${confdir}\/acme-rats\/post-auth-reject.conf/' \
-	-e '/^accounting {/a\
-	$INCLUDE ${confdir}/acme-rats/accounting.conf' "$rd/sites-available/default"
 ln -s ../mods-available/acme_rats "$rd/mods-enabled/acme_rats"
-ln -s ../sites-available/acme-rats-check-eap-tls "$rd/sites-enabled/acme-rats-check-eap-tls"
+ln -s ../sites-available/acme-rats "$rd/sites-enabled/acme-rats"
+cat >>"$rd/clients.conf" <<'CONF'
+
+client switch-hall-1 {
+	ipaddr = 127.0.0.2
+	secret = testing123-nas
+	virtual_server = acme-rats
+}
+CONF
+# Nothing of FreeRADIUS's own configuration was edited but clients.conf.
+if diff -r -x acme_rats -x acme-rats -x clients.conf "$work/raddb.orig" "$rd" >"$work/raddb.diff" 2>&1; then
+	ok "FreeRADIUS configured without editing its files (links, certificates, a client entry)"
+else
+	indent <"$work/raddb.diff"
+	not_ok "FreeRADIUS configured without editing its files"
+fi
 if in_ct freeradius -XC >"$work/freeradius-XC.log" 2>&1; then
 	ok "freeradius -XC: the installed module and the documented configuration load"
 else
@@ -522,9 +524,9 @@ network={
 	private_key="/var/lib/acme-rats-helper/live/key.pem"
 }
 CONF
-if in_ct eapol_test -c /root/eapol.conf -a 127.0.0.1 -s testing123 -t 10 >"$work/eapol.log" 2>&1 &&
-	grep -q '^SUCCESS' "$work/eapol.log"; then
-	ok "eapol_test with the device's certificate: Access-Accept"
+if in_ct eapol_test -c /root/eapol.conf -a 127.0.0.1 -A 127.0.0.2 -s testing123-nas -t 10 \
+	>"$work/eapol.log" 2>&1 && grep -q '^SUCCESS' "$work/eapol.log"; then
+	ok "eapol_test with the device's certificate, as the NAS with virtual_server = acme-rats: Access-Accept"
 else
 	tail -5 "$work/eapol.log" | indent
 	not_ok "eapol_test with the device's certificate"
@@ -533,6 +535,17 @@ radlog=$root/var/log/freeradius/radius.log
 grep -o 'acme_rats: decision .*' "$radlog" 2>/dev/null | indent
 check "radius.log: the module decided outcome=accept for DEV-0001" \
 	grep -q 'acme_rats: decision device=DEV-0001 .*outcome=accept' "$radlog"
+# Debian's localhost client has no virtual_server line: its default site,
+# with Debian's eap module (public CAs), serves it - no module decision, no
+# admission.
+decisions=$(grep -c 'acme_rats: decision' "$radlog")
+if ! in_ct eapol_test -c /root/eapol.conf -a 127.0.0.1 -s testing123 -t 10 >"$work/eapol-default.log" 2>&1 &&
+	[ "$(grep -c 'acme_rats: decision' "$radlog")" = "$decisions" ]; then
+	ok "the same device through a client without virtual_server = acme-rats: default site, not admitted"
+else
+	tail -5 "$work/eapol-default.log" | indent
+	not_ok "the same device through a client without virtual_server = acme-rats"
+fi
 if in_ct acme-rats-ctl device DEV-0001 >"$work/ctl.log" 2>&1 && grep -q 'DEV-0001' "$work/ctl.log"; then
 	ok "acme-rats-ctl device DEV-0001 shows the device"
 else
