@@ -90,12 +90,14 @@ sleep 0.5
 hold jar.a a2 &
 holders+=($!)
 sleep 0.5
-check "two streams of one session both wait for news" eval 'running a1 && running a2'
+both_wait() { running a1 && running a2; }
+check "two streams of one session both wait for news" both_wait
 hold jar.a a3 &
 holders+=($!)
 wait_for 20 over a1
+session_oldest_ended() { [ "$(status_of a1)" = 200 ] && running a2 && running a3; }
 check "a third stream of the session ends its oldest at once (200, well before stream_hold)" \
-	eval '[ "$(status_of a1)" = 200 ] && running a2 && running a3'
+	session_oldest_ended
 check "the ended stream tells the browser to come back later" \
 	grep -q '^: ended: a newer stream of this session or user took its place' "$work/s.a1.body"
 check "the console logs the ended stream with the user and the cap" \
@@ -111,13 +113,15 @@ sleep 0.3
 hold jar.b b2 &
 holders+=($!)
 sleep 0.5
-check "the user holds four streams in two sessions" \
-	eval 'running a2 && running a3 && running b1 && running b2'
+four_wait() { running a2 && running a3 && running b1 && running b2; }
+check "the user holds four streams in two sessions" four_wait
 hold jar.c c1 &
 holders+=($!)
 wait_for 20 over a2
-check "a fifth stream of the user (a third session) ends the user's oldest" \
-	eval '[ "$(status_of a2)" = 200 ] && running a3 && running b1 && running b2 && running c1'
+user_oldest_ended() {
+	[ "$(status_of a2)" = 200 ] && running a3 && running b1 && running b2 && running c1
+}
+check "a fifth stream of the user (a third session) ends the user's oldest" user_oldest_ended
 check "the console logs it as the user's cap" \
 	grep -q 'event=console.stream_ended user=viewer1 reason=streams_per_user' "$work/console.log"
 
@@ -199,9 +203,11 @@ for p in "${flooders[@]}" "${holders[@]}"; do wait "$p"; done
 
 # --- configuration: streams_max must leave workers to the actions ----------------------
 sed -e 's/^streams_max = 6$/streams_max = 8/' "$work/console/console.conf" >"$work/bad.conf"
-"$top_build/console/acme-rats-console" -c "$work/bad.conf" --check-config >"$work/bad.out" 2>&1
-rc=$?
-check "streams_max not below workers is refused at start" \
-	eval '[ "$rc" != 0 ] && grep -q "streams_max (8) must be below workers (8)" "$work/bad.out"'
+too_many_streams() {
+	! "$top_build/console/acme-rats-console" -c "$work/bad.conf" --check-config \
+		>"$work/bad.out" 2>&1 &&
+		grep -q "streams_max (8) must be below workers (8)" "$work/bad.out"
+}
+check "streams_max not below workers is refused at start" too_many_streams
 
 lab_done
