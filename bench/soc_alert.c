@@ -94,22 +94,25 @@ out:
 	return rc;
 }
 
-/* "sha256=<hex>" of HMAC-SHA256(@p secret, "<ts>.<body>"). */
-static int sign(const char *secret, const char *ts, const char *body, char *hdr, size_t size)
+/* "sha256=<hex>" of HMAC-SHA256(@p secret, "<source>.<ts>.<body>"). */
+static int sign(const char *secret, const char *source, const char *ts, const char *body,
+		char *hdr, size_t size)
 {
 	unsigned char md[32];
 	char hex[65], *msg;
-	size_t n = 0, tl = strlen(ts), bl = strlen(body);
+	size_t n = 0, sl = strlen(source), tl = strlen(ts), bl = strlen(body);
 	int rc = -1;
 
-	msg = malloc(tl + bl + 2);
+	msg = malloc(sl + tl + bl + 3);
 	if (!msg)
 		return -1;
-	memcpy(msg, ts, tl);
-	msg[tl] = '.';
-	memcpy(msg + tl + 1, body, bl + 1);
+	memcpy(msg, source, sl);
+	msg[sl] = '.';
+	memcpy(msg + sl + 1, ts, tl);
+	msg[sl + 1 + tl] = '.';
+	memcpy(msg + sl + tl + 2, body, bl + 1);
 	if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, secret, strlen(secret),
-		      (unsigned char *)msg, tl + 1 + bl, md, sizeof(md), &n) &&
+		      (unsigned char *)msg, sl + tl + 2 + bl, md, sizeof(md), &n) &&
 	    n == sizeof(md) && ar_hex_encode(md, sizeof(md), hex, sizeof(hex), NULL) >= 0) {
 		snprintf(hdr, size, "X-Acme-Rats-Signature: sha256=%s", hex);
 		rc = 0;
@@ -163,7 +166,7 @@ static int one_alert(ar_store_t *st, const char *url, const char *ca_file, const
 		 iso, device, i % 1000, device, (long long)now, (unsigned)getpid(), i);
 	snprintf(ts, sizeof(ts), "%lld", (long long)now);
 	snprintf(tsh, sizeof(tsh), "X-Acme-Rats-Timestamp: %s", ts);
-	if (sign(secret, ts, body, sigh, sizeof(sigh)) < 0)
+	if (sign(secret, "bench", ts, body, sigh, sizeof(sigh)) < 0)
 		return -1;
 	c = hc_new(ca_file, 5000, &err);
 	if (!c) {

@@ -34,18 +34,13 @@ static int random_token(char *out, size_t size)
 	return rc;
 }
 
+/* The Origin is the console's own (config.c: [console] origin, or the
+ * listener's address): the Host header is the client's word, not proof. */
 int console_origin_ok(const console_t *c, const ar_http_req_t *req)
 {
-	const char *origin = ar_http_header(req, "Origin"), *host = ar_http_header(req, "Host");
-	char own[300];
+	const char *origin = ar_http_header(req, "Origin");
 
-	if (!origin)
-		return 0;
-	if (c->conf.origin)
-		return !strcmp(origin, c->conf.origin);
-	if (!host || snprintf(own, sizeof(own), "https://%s", host) >= (int)sizeof(own))
-		return 0;
-	return !strcmp(origin, own);
+	return origin && c->conf.origin && !strcmp(origin, c->conf.origin);
 }
 
 /* The session cookie's value, or "" (at most CONSOLE_TOKEN_LEN + 1 characters). */
@@ -236,6 +231,7 @@ static int open_session(console_t *c, const cu_user_t *u, ar_http_resp_t *resp,
 	s.role = u->role;
 	s.created_ms = s.last_ms = now;
 	pthread_mutex_lock(&c->lock);
+	s.id = ++c->next_session_id;
 	find(c, "", now);	/* drops the expired ones */
 	/* One user holds at most CONSOLE_SESSIONS_PER_USER: a new login ends the
 	 * user's oldest, so no one user can fill the table and lock others out. */

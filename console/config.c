@@ -28,7 +28,10 @@ static const ar_conf_rule_t console_rules[] = {
 	{ "login_window", AR_CONF_DURATION, OFF(login_window), 0, "5m", 1000, 86400000LL, NULL },
 	{ "stream_hold", AR_CONF_DURATION, OFF(stream_hold), 0, "8s", 100, 60000, NULL },
 	{ "renew_before", AR_CONF_DURATION, OFF(renew_before), 0, "1h", 0, 7 * 86400000LL, NULL },
-	{ "workers", AR_CONF_INT, OFF(workers), 0, "16", 1, 256, NULL },
+	{ "workers", AR_CONF_INT, OFF(workers), 0, "16", 2, 256, NULL },
+	{ "streams_per_session", AR_CONF_INT, OFF(streams_per_session), 0, "2", 1, 64, NULL },
+	{ "streams_per_user", AR_CONF_INT, OFF(streams_per_user), 0, "4", 1, 255, NULL },
+	{ "streams_max", AR_CONF_INT, OFF(streams_max), 0, "0", 0, 255, NULL },
 	AR_CONF_END
 };
 
@@ -67,6 +70,60 @@ static int load_files(console_t *c, ar_err_t *err)
 	return 0;
 }
 
+/*
+ * The event streams may hold at most streams_max workers, fewer than
+ * there are: the rest are the actions' (a flag waits on no stream).
+ */
+static int streams_check(console_t *c, const char *path, ar_err_t *err)
+{
+	console_conf_t *k = &c->conf;
+
+	if (!k->streams_max)
+		k->streams_max = k->workers - (k->workers / 4 > 1 ? k->workers / 4 : 1);
+	if (k->streams_max >= k->workers)
+		return ar_err_set(err, AR_ERR_CONFIG, "%s: [console] streams_max (%lld) must be "
+				  "below workers (%lld): the workers left over serve the actions",
+				  path, (long long)k->streams_max, (long long)k->workers);
+	if (k->streams_per_session > k->streams_per_user)
+		return ar_err_set(err, AR_ERR_CONFIG, "%s: [console] streams_per_session (%lld) "
+				  "must not exceed streams_per_user (%lld)", path,
+				  (long long)k->streams_per_session, (long long)k->streams_per_user);
+	c->streams = calloc((size_t)k->streams_max, sizeof(*c->streams));
+	return c->streams ? 0 : ar_err_set(err, AR_ERR_NOMEM, "out of memory");
+}
+
+/*
+ * The console's own origin: [console] origin, or else the listener's
+ * address and port - never the request's Host header, which the client
+ * chooses. A wildcard listener names no origin: then origin is required.
+ */
+static int origin_check(console_t *c, const char *path, ar_err_t *err)
+{
+	const daemon_server_conf_t *srv = &c->conf.server;
+	const char *l = srv->listen;
+	char own[128], port[16] = "";
+	int v6 = strchr(l, ':') != NULL;
+
+	if (c->conf.origin) {
+		if (strncmp(c->conf.origin, "https://", 8) || strlen(c->conf.origin) <= 8 ||
+		    strchr(c->conf.origin + 8, '/'))
+			return ar_err_set(err, AR_ERR_CONFIG, "%s: [console] origin must be "
+					  "https://HOST[:PORT]", path);
+		return 0;
+	}
+	if (!*l || !strcmp(l, "0.0.0.0") || !strcmp(l, "::") || !strcmp(l, "[::]"))
+		return ar_err_set(err, AR_ERR_CONFIG, "%s: [console] origin is required when [server] "
+				  "listen is a wildcard address (set it to the URL operators type, "
+				  "https://HOST[:PORT])", path);
+	if (srv->port != 443)
+		snprintf(port, sizeof(port), ":%lld", (long long)srv->port);
+	if ((size_t)snprintf(own, sizeof(own), "https://%s%s%s%s", v6 && l[0] != '[' ? "[" : "", l,
+			     v6 && l[0] != '[' ? "]" : "", port) >= sizeof(own))
+		return ar_err_set(err, AR_ERR_CONFIG, "%s: [server] listen is too long", path);
+	c->conf.origin = strdup(own);
+	return c->conf.origin ? 0 : ar_err_set(err, AR_ERR_NOMEM, "out of memory");
+}
+
 int console_load(console_t *c, const char *path, ar_err_t *err)
 {
 	cu_user_t *users = NULL;
@@ -79,9 +136,8 @@ int console_load(console_t *c, const char *path, ar_err_t *err)
 		return ar_err_set(err, AR_ERR_NOMEM, "out of memory");
 	if (daemon_conf_load(path, sections, NSECTIONS, &c->conf, err) < 0)
 		return -1;
-	if (c->conf.origin && strncmp(c->conf.origin, "https://", 8))
-		return ar_err_set(err, AR_ERR_CONFIG, "%s: [console] origin must be https://HOST[:PORT]",
-				  path);
+	if (origin_check(c, path, err) < 0 || streams_check(c, path, err) < 0)
+		return -1;
 	/* The users file must be readable now; it is read again at each login,
 	 * so that acme-rats-ctl console-user add takes effect at once. */
 	if (cu_load(c->conf.users_file, &users, &n, err) < 0)
@@ -104,5 +160,6 @@ void console_free(console_t *c)
 		free(c->files[i].body);
 	free(c->sessions);
 	free(c->limits);
+	free(c->streams);
 	pthread_mutex_destroy(&c->lock);
 }

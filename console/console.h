@@ -42,7 +42,10 @@ typedef struct console_conf {
 	int64_t		login_window;		/**< ms */
 	int64_t		stream_hold;		/**< ms an event stream request waits for news */
 	int64_t		renew_before;		/**< ms before notAfter the helper renews at the latest */
-	int64_t		workers;		/**< threads for the event streams */
+	int64_t		workers;		/**< threads for the event streams and SOC calls */
+	int64_t		streams_per_session;	/**< a new stream beyond it ends the oldest */
+	int64_t		streams_per_user;	/**< a new stream beyond it ends the oldest */
+	int64_t		streams_max;		/**< all streams; below workers (0: 3/4 of them) */
 } console_conf_t;
 
 /** One logged-in user. */
@@ -51,8 +54,24 @@ typedef struct console_session {
 	char		csrf[CONSOLE_TOKEN_LEN + 1];	/**< the X-CSRF-Token header */
 	char		user[CU_NAME_MAX + 1];
 	cu_role_t	role;
+	uint64_t	id;				/**< names the session in the stream table */
 	int64_t		created_ms, last_ms;
 } console_session_t;
+
+/**
+ * One event stream answer that holds (or waits for) a worker. A slot is
+ * taken on the HTTP thread before the request is queued and given back
+ * when the worker is done with it, so the slots in use bound the workers
+ * streams can hold. Keyed by the request, which is the same object on the
+ * HTTP thread and on the worker.
+ */
+typedef struct console_stream {
+	const void	*req;			/**< NULL = free */
+	uint64_t	session;
+	char		user[CU_NAME_MAX + 1];
+	int64_t		started_ms;
+	int		ended;			/**< displaced by a newer one: answer now */
+} console_stream_t;
 
 /** Failed logins of one user name or one client address, in the current window. */
 typedef struct console_limit {
@@ -78,6 +97,8 @@ typedef struct console {
 	pthread_mutex_t		lock;			/**< sessions and limits */
 	console_session_t	*sessions;
 	console_limit_t		*limits;
+	uint64_t		next_session_id;
+	console_stream_t	*streams;		/**< conf.streams_max slots */
 } console_t;
 
 /** Load configuration and the static files; on error @p err names the file. */

@@ -16,13 +16,15 @@ dist_man8_MANS += console/acme-rats-console.8
 
 # Tests: the API without a browser; the page in headless chromium on the
 # 802.1X lab (root: namespaces), with the long tests.
-TESTS += tests/console/test_console_api.sh
+TESTS += tests/console/test_console_api.sh \
+	tests/console/test_many_event_streams_do_not_delay_a_flag.sh
 if LONG_TESTS
 if !SANITIZERS
 TESTS += tests/console/test_console_browser.sh
 endif
 endif
 EXTRA_DIST += tests/console/test_console_api.sh tests/console/test_console_browser.sh \
+	tests/console/test_many_event_streams_do_not_delay_a_flag.sh \
 	tests/console/console-lab.sh tests/console/browser.py
 
 # Fuzz target of the console's parsers (fuzz/local.mk).

@@ -98,9 +98,11 @@ static void describe(void *ctx, char *buf, size_t size)
 {
 	const console_t *c = ctx;
 
-	snprintf(buf, size, "users=%s www=%s soc_api=%s origin=%s", c->conf.users_file,
+	snprintf(buf, size, "users=%s www=%s soc_api=%s origin=%s streams_max=%lld "
+		 "streams_per_user=%lld streams_per_session=%lld", c->conf.users_file,
 		 c->conf.www_dir, c->conf.soc.verifier_url ? "on" : "off",
-		 c->conf.origin ? c->conf.origin : "host");
+		 c->conf.origin, (long long)c->conf.streams_max, (long long)c->conf.streams_per_user,
+		 (long long)c->conf.streams_per_session);
 }
 
 static void problem(void *ctx, ar_http_resp_t *resp, int status, ar_http_fault_t fault,

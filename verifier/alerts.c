@@ -3,10 +3,12 @@
  * SIEM alerts in: POST /soc/alerts?source=NAME, a webhook of the SOC's SIEM
  * (Wazuh, Elastic, ...), turned into the SOC's verdict on a device.
  *
- *   1. the source authenticates: an HMAC-SHA256 of "<timestamp>.<body>"
- *      under its shared secret (X-Acme-Rats-Signature: sha256=<hex>) with
- *      X-Acme-Rats-Timestamp within max_skew of our clock, or its bearer
- *      token (the listener is HTTPS only);
+ *   1. the source authenticates: an HMAC-SHA256 of
+ *      "<source>.<timestamp>.<body>" under its shared secret
+ *      (X-Acme-Rats-Signature: sha256=<hex>) with X-Acme-Rats-Timestamp
+ *      within max_skew of our clock, or its bearer token (the listener is
+ *      HTTPS only). The source's name is signed, so a signature made for
+ *      one source is no good for another, even one with the same secret;
  *   2. its token bucket allows one more alert (else 429, Retry-After);
  *   3. its mapping rules (lib/alert.h) pick the alert id, the device
  *      references, the verdict and the reason;
@@ -91,6 +93,14 @@ int alert_source_bind(void *base, const ar_conf_section_t *s, ar_err_t *err)
 	if (a->auth == ALERT_AUTH_HMAC && strlen(a->secret) < 16)
 		return ar_conf_error(s, "secret_file", err, "an HMAC secret needs at least 16 "
 				     "characters");
+	/* A signed alert is accepted while its timestamp is within max_skew either
+	 * way, 2 * max_skew in all: its dedup entry must outlive that, or a replay
+	 * after the entry expired would apply the alert twice. */
+	if (a->auth == ALERT_AUTH_HMAC && a->dedup_ttl < 2 * a->max_skew)
+		return ar_conf_error(s, "dedup_ttl", err, "dedup_ttl (%lld s) must be at least twice "
+				     "max_skew (%lld s): a replay inside the timestamp window after "
+				     "the alert id is forgotten would apply the alert twice",
+				     (long long)(a->dedup_ttl / 1000), (long long)(a->max_skew / 1000));
 	a->compiled = ar_alert_rules_load(a->rules, err);
 	if (!a->compiled)
 		return ar_conf_error(s, "rules", err, "%s", err->msg);
@@ -256,7 +266,8 @@ static alert_source_t *source_named(verifier_t *v, const char *name)
 	return NULL;
 }
 
-/* HMAC-SHA256(secret, "<timestamp>.<body>") as lower-case hex. */
+/* HMAC-SHA256(secret, "<source>.<timestamp>.<body>") as lower-case hex. The
+ * source name has no '.' and the timestamp is digits: the string is unambiguous. */
 static int sign(const alert_source_t *a, const char *ts, const char *body, size_t len,
 		char hex[65])
 {
@@ -271,6 +282,8 @@ static int sign(const alert_source_t *a, const char *ts, const char *body, size_
 	int rc = -1;
 
 	if (ctx && EVP_MAC_init(ctx, (const unsigned char *)a->secret, strlen(a->secret), params) &&
+	    EVP_MAC_update(ctx, (const unsigned char *)a->name, strlen(a->name)) &&
+	    EVP_MAC_update(ctx, (const unsigned char *)".", 1) &&
 	    EVP_MAC_update(ctx, (const unsigned char *)ts, strlen(ts)) &&
 	    EVP_MAC_update(ctx, (const unsigned char *)".", 1) &&
 	    EVP_MAC_update(ctx, (const unsigned char *)body, len) &&
@@ -334,8 +347,8 @@ static int check_hmac(const alert_source_t *a, const ar_http_req_t *req, refusal
 		return refuse(r, 500, VERIFIER_PROBLEM "internal", "internal", "HMAC failed");
 	if (CRYPTO_memcmp(want, got, 64) != 0)
 		return refuse(r, 401, VERIFIER_PROBLEM "badSignature", "bad-signature",
-			      "the signature does not match the body and timestamp under the "
-			      "source's secret");
+			      "the signature does not match \"%s.\", the timestamp, \".\" and the "
+			      "body under the source's secret", a->name);
 	/* Signed, so the timestamp is the SIEM's: a replay outside the window is stale. */
 	if (llabs(t - (long long)time(NULL)) * 1000 > a->max_skew)
 		return refuse(r, 401, VERIFIER_PROBLEM "staleAlert", "stale",

@@ -205,8 +205,14 @@ function startStream() {
     if (lost) { clearTimeout(lost); lost = null; }
     $('stream-state').textContent = 'live';
   };
+  const mine = stream;
   stream.onerror = () => {
     if (!lost) lost = setTimeout(() => { $('stream-state').textContent = 'reconnecting'; }, 3000);
+    // A refused answer (429: every stream of the console is open) closes the
+    // EventSource for good: open a new one a little later.
+    if (mine.readyState === EventSource.CLOSED) {
+      setTimeout(() => { if (me && stream === mine) startStream(); }, 5000);
+    }
   };
   stream.addEventListener('fleet', (m) => {
     const e = JSON.parse(m.data);

@@ -9,7 +9,9 @@
 #                password "$console_pw", made by acme-rats-ctl console-user add;
 #                the console on a free port, TLS with the verifier's test
 #                certificate, its SOC API client with the verifier's token.
-#                Sets $console_port, $console_url, $console_ca.
+#                Sets $console_port, $console_url, $console_ca. Set before:
+#                $console_workers, $console_stream_hold (default 4, 3s) and
+#                more [console] lines in $console_extra.
 #   console_device_row ID
 #                logs in as noc1 as a browser does (POST /api/login with the
 #                console's Origin) and prints ID's entry of GET /api/devices.
@@ -41,9 +43,10 @@ users_file = $work/console/users
 www_dir = $top_src/console/www
 login_failures = 5
 login_window = 5m
-stream_hold = 3s
+stream_hold = ${console_stream_hold:-3s}
 renew_before = 3m
-workers = 4
+workers = ${console_workers:-4}
+${console_extra:-}
 
 [soc]
 verifier_url = $vurl

@@ -15,7 +15,8 @@
 #   - a viewer cannot flag (403), a NOC user cannot flag, a SOC user cannot
 #     disconnect - and the store shows nothing changed;
 #   - a SOC action without the CSRF token, with a wrong one, from another
-#     Origin or none: 403, nothing changed;
+#     Origin or none, or from a forged Host with an Origin to match: 403,
+#     nothing changed; a wildcard listener needs [console] origin;
 #   - the SOC user flags: the verifier's verdict names the console user, the
 #     console logs the user; the NOC user's disconnect is an event whose
 #     source is the console user; the event stream (SSE) carries both;
@@ -145,6 +146,18 @@ check "a SOC action without an Origin is refused (403)" [ "$st" = 403 ]
 req POST "/api/devices/$dev/verdict" "$flag" -b "$work/jar.soc1" -H "X-CSRF-Token: ${tok[soc1]}" \
 	-H "Origin: https://evil.example"
 check "a SOC action from another Origin is refused (403)" [ "$st" = 403 ]
+# The Host header is the sender's word: a forged one with an Origin to match
+# it must not pass for the console's own origin.
+# (the cookie by hand: curl matches its jar against the Host header)
+soc1_cookie=$(awk '$6 == "ar_console" { print $7 }' "$work/jar.soc1")
+req POST "/api/devices/$dev/verdict" "$flag" -H "Cookie: ar_console=$soc1_cookie" \
+	-H "X-CSRF-Token: ${tok[soc1]}" -H "Host: evil.example" -H "Origin: https://evil.example"
+check "a CSRF with a forged Host and an Origin to match it is refused (403)" [ "$st" = 403 ]
+check "it is refused for its Origin, the session and token being good" \
+	grep -q 'event=console.csrf_refused user=soc1 reason=origin' <(tail -n 3 "$work/console.log")
+req POST /api/login "{\"user\":\"soc1\",\"password\":\"$console_pw\"}" \
+	-H "Host: evil.example:$console_port" -H "Origin: https://evil.example:$console_port"
+check "a login with a forged Host and an Origin to match it is refused (403)" [ "$st" = 403 ]
 check "after the forged requests the device has no verdict" [ "$(verdict_of)" = null ]
 long=$(printf 'x%.0s' $(seq 1 141))
 as soc1 POST "/api/devices/$dev/verdict" "{\"status\":\"warning\",\"reason\":\"$long\"}"
@@ -225,6 +238,19 @@ t0=$(date +%s%3N)
 as soc1 GET /api/events "" --max-time 10 -H "Last-Event-ID: 99999999999999-0"
 quick() { [ $(($(date +%s%3N) - t0)) -lt 2000 ] && grep -q '^id: ' "$work/b"; }
 check "a Last-Event-ID from the future is answered at once, from the newest events" quick
+
+# --- no origin to derive: a wildcard listener without [console] origin ----------------
+sed -e 's/^listen = 127.0.0.1$/listen = 0.0.0.0/' "$work/console/console.conf" >"$work/wild.conf"
+no_origin() {
+	! "$top_build/console/acme-rats-console" -c "$work/wild.conf" --check-config \
+		>"$work/wild.out" 2>&1 &&
+		grep -q 'origin is required when \[server\] listen is a wildcard' "$work/wild.out"
+}
+check "a wildcard listener without [console] origin is refused at start" no_origin
+sed -e 's|^\[console\]$|[console]\norigin = https://noc.example.net:8445|' "$work/wild.conf" \
+	>"$work/wild-origin.conf"
+check "with origin set, the wildcard listener starts" \
+	"$top_build/console/acme-rats-console" -c "$work/wild-origin.conf" --check-config
 
 # --- logout -----------------------------------------------------------------------
 as soc1 POST /api/logout ""

@@ -225,14 +225,14 @@ rules = $work/siem-rules.json"
 }
 
 # step_siem_alert LEVEL DESCRIPTION: Wazuh posts an alert about SUB-0042,
-# signed as its integration script does (timestamp "." body, HMAC-SHA256).
+# signed as its integration script does (source "." timestamp "." body, HMAC-SHA256).
 step_siem_alert() {
 	local ts body sig
 	flag_t0=$(ms)
 	ts=$(date +%s)
 	body=$(printf '{"id": "%s.%s", "timestamp": "%s", "rule": {"level": %d, "description": "%s", "id": "52502"}, "agent": {"id": "042", "name": "SUB-0042"}, "location": "/var/log/syslog"}' \
 		"$ts" "$RANDOM" "$(date -u +%Y-%m-%dT%H:%M:%S.000+0000)" "$1" "$2")
-	sig=$(printf '%s.%s' "$ts" "$body" | openssl dgst -sha256 -hmac "$(cat "$work/siem.secret")" -r | cut -d' ' -f1)
+	sig=$(printf 'wazuh.%s.%s' "$ts" "$body" | openssl dgst -sha256 -hmac "$(cat "$work/siem.secret")" -r | cut -d' ' -f1)
 	curl -sS --fail --max-time 10 --cacert "$work/v/ca.crt" -H 'Content-Type: application/json' \
 		-H "X-Acme-Rats-Timestamp: $ts" -H "X-Acme-Rats-Signature: sha256=$sig" \
 		--data-binary "$body" "$vurl/soc/alerts?source=wazuh" >"$work/siem-answer.json"

@@ -104,6 +104,8 @@ static int wait_writer(int fd)
 static const char alert_conf[] =
 	"\n[alert_source \"wazuh\"]\nauth = hmac\nsecret_file = %s/wazuh.secret\nrules = wazuh\n"
 	"max_skew = 5m\nburst = 200\n"
+	"\n[alert_source \"wazuh-edge\"]\nauth = hmac\nsecret_file = %s/wazuh.secret\n"
+	"rules = wazuh\n"
 	"\n[alert_source \"elastic\"]\nauth = bearer\nsecret_file = %s/elastic.token\n"
 	"rules = elastic\n"
 	"\n[alert_source \"flood\"]\nauth = bearer\nsecret_file = %s/flood.token\nrules = wazuh\n"
@@ -126,7 +128,7 @@ static int setup(void **state)
 	    write_text("elastic.token", ELASTIC_TOKEN "\n", path, sizeof(path)) < 0 ||
 	    write_text("flood.token", FLOOD_TOKEN "\n", path, sizeof(path)) < 0)
 		return -1;
-	snprintf(extra, sizeof(extra), alert_conf, t.v.dir, t.v.dir, t.v.dir, t.v.dir);
+	snprintf(extra, sizeof(extra), alert_conf, t.v.dir, t.v.dir, t.v.dir, t.v.dir, t.v.dir);
 	if (vtest_append(t.v.conf, extra) < 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/syslog.sock", t.v.dir);
@@ -260,36 +262,47 @@ static const char *fresh_id(char *buf, size_t size)
 	return buf;
 }
 
-static void hmac_hex(const char *secret, const char *ts, const char *body, char hex[65])
+/* HMAC-SHA256(@secret, "<source>.<ts>.<body>") as hex. */
+static void hmac_hex(const char *secret, const char *source, const char *ts, const char *body,
+		     char hex[65])
 {
 	unsigned char md[32];
-	size_t n = 0;
-	char *msg = malloc(strlen(ts) + strlen(body) + 2);
+	size_t n = 0, sl = strlen(source), tl = strlen(ts);
+	char *msg = malloc(sl + tl + strlen(body) + 3);
 
 	assert_non_null(msg);
-	memcpy(msg, ts, strlen(ts));
-	msg[strlen(ts)] = '.';
-	memcpy(msg + strlen(ts) + 1, body, strlen(body) + 1);
+	memcpy(msg, source, sl);
+	msg[sl] = '.';
+	memcpy(msg + sl + 1, ts, tl);
+	msg[sl + 1 + tl] = '.';
+	memcpy(msg + sl + tl + 2, body, strlen(body) + 1);
 	assert_non_null(EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, secret, strlen(secret),
 				  (unsigned char *)msg, strlen(msg), md, sizeof(md), &n));
 	assert_int_equal(ar_hex_encode(md, sizeof(md), hex, 65, NULL) >= 0, 1);
 	free(msg);
 }
 
-/* POST an alert signed with @secret at time @ts (0: now). */
-static void post_signed(const char *source, const char *secret, int64_t ts, const char *body,
-			httpc_resp_t *r)
+/* POST to source @to an alert signed for source @signed_for with @secret at time @ts (0: now). */
+static void post_signed_for(const char *to, const char *signed_for, const char *secret,
+			    int64_t ts, const char *body, httpc_resp_t *r)
 {
 	char url[300], tsh[80], sigh[120], tss[24], hex[65];
 	const char *headers[] = { tsh, sigh, NULL };
 	httpc_req_t req = { "POST", url, t.v.ca, "application/json", NULL, body, strlen(body) };
 
-	snprintf(url, sizeof(url), "%s/soc/alerts?source=%s", t.v.base, source);
+	snprintf(url, sizeof(url), "%s/soc/alerts?source=%s", t.v.base, to);
 	snprintf(tss, sizeof(tss), "%lld", (long long)(ts ? ts : time(NULL)));
-	hmac_hex(secret, tss, body, hex);
+	hmac_hex(secret, signed_for, tss, body, hex);
 	snprintf(tsh, sizeof(tsh), "X-Acme-Rats-Timestamp: %s", tss);
 	snprintf(sigh, sizeof(sigh), "X-Acme-Rats-Signature: sha256=%s", hex);
 	assert_int_equal(httpc_headers(&req, headers, r), 0);
+}
+
+/* POST an alert signed for @source with @secret at time @ts (0: now). */
+static void post_signed(const char *source, const char *secret, int64_t ts, const char *body,
+			httpc_resp_t *r)
+{
+	post_signed_for(source, source, secret, ts, body, r);
 }
 
 static void post_bearer(const char *source, const char *token, const char *body, httpc_resp_t *r)
@@ -614,6 +627,69 @@ static void test_alert_replayed_outside_window_refused(void **state)
 	expect(&r, 200, "SUB-0305");
 	httpc_free(&r);
 	free(body);
+}
+
+/*
+ * Sources "wazuh" and "wazuh-edge" share a secret (an operator's shortcut):
+ * an alert signed for one, replayed to the other, must not verify - the
+ * source's name is part of what is signed.
+ */
+static void test_alert_signed_for_source_a_replayed_as_source_b_refused(void **state)
+{
+	char id[64], *body;
+	httpc_resp_t r;
+	world_t before;
+
+	(void)state;
+	enrolled_device("SUB-0321", "inspector-21");
+	body = alert_from("wazuh-alert.json", "id", json_string(fresh_id(id, sizeof(id))),
+			  "agent.name", json_string("inspector-21"), NULL);
+	world("SUB-0321", &before);
+	post_signed_for("wazuh-edge", "wazuh", WAZUH_SECRET, 0, body, &r);
+	expect(&r, 401, "urn:acme-rats:verifier:error:badSignature");
+	httpc_free(&r);
+	assert_same_world("SUB-0321", &before);
+	assert_int_equal(before.have_verdict, 0);
+	assert_true(vtest_logged(&t.v, "event=alert.refused", "source=wazuh-edge",
+				 "reason=bad-signature"));
+	/* the same request to the source it was signed for is accepted */
+	post_signed_for("wazuh", "wazuh", WAZUH_SECRET, 0, body, &r);
+	expect(&r, 200, "SUB-0321");
+	httpc_free(&r);
+	free(body);
+}
+
+/*
+ * A signed alert is accepted within max_skew of its timestamp either way;
+ * a dedup_ttl shorter than that window would forget the alert id while a
+ * captured copy still passes the timestamp check: refused at start.
+ */
+static void test_dedup_ttl_shorter_than_replay_window_refused_at_start(void **state)
+{
+	char bin[512], conf[320], text[600];
+	char *argv[] = { bin, "-c", conf, "--check-config", NULL };
+	char *base = NULL;
+	size_t len = 0;
+	ar_err_t err = { 0 };
+
+	(void)state;
+	snprintf(bin, sizeof(bin), "%s/verifier/acme-rats-verifier", vtest_top("AR_TOP_BUILDDIR"));
+	assert_int_equal(ar_file_read(t.v.conf, 1 << 20, &base, &len, &err), 0);
+	snprintf(conf, sizeof(conf), "%s/dedup.conf", t.v.dir);
+	assert_int_equal(ar_file_write_atomic(conf, base, len, 0600, &err), 0);
+	snprintf(text, sizeof(text), "\n[alert_source \"short\"]\nauth = hmac\n"
+		 "secret_file = %s/wazuh.secret\nrules = wazuh\nmax_skew = 5m\ndedup_ttl = 9m\n",
+		 t.v.dir);
+	assert_int_equal(vtest_append(conf, text), 0);
+	assert_int_not_equal(vtest_run(argv), 0);
+	/* at twice max_skew it starts */
+	assert_int_equal(ar_file_write_atomic(conf, base, len, 0600, &err), 0);
+	snprintf(text, sizeof(text), "\n[alert_source \"short\"]\nauth = hmac\n"
+		 "secret_file = %s/wazuh.secret\nrules = wazuh\nmax_skew = 5m\ndedup_ttl = 10m\n",
+		 t.v.dir);
+	assert_int_equal(vtest_append(conf, text), 0);
+	assert_int_equal(vtest_run(argv), 0);
+	free(base);
 }
 
 static void test_same_alert_id_twice_is_idempotent(void **state)
@@ -1014,6 +1090,8 @@ int main(void)
 		cmocka_unit_test(test_hostname_claimed_by_two_devices_flags_neither),
 		cmocka_unit_test(test_alert_with_bad_hmac_refused_nothing_changes),
 		cmocka_unit_test(test_alert_replayed_outside_window_refused),
+		cmocka_unit_test(test_alert_signed_for_source_a_replayed_as_source_b_refused),
+		cmocka_unit_test(test_dedup_ttl_shorter_than_replay_window_refused_at_start),
 		cmocka_unit_test(test_same_alert_id_twice_is_idempotent),
 		cmocka_unit_test(test_alert_for_unknown_device_4xx_nothing_changes),
 		cmocka_unit_test(test_alert_rule_miss_4xx),
