@@ -22,7 +22,7 @@
  * | `P:idkey:JKT` | set | the devices whose identity is the key with thumbprint JKT |
  * | `P:{dev:ID}:cert:AKI:SERIAL` | hash | device, order, not_after, status, renew_now; expires at not_after + grace |
  * | `P:{dev:ID}:certs` | zset | member `A.S`, the base64url of the AKI's and the serial's bytes (`aki:serial` in hex for odd hex, and as written by earlier versions), score not_after |
- * | `P:{dev:ID}:sessions` | hash | field `NAS_ID` `\|` `ACCT_SESSION_ID`, value a session record; the key expires when no session was refreshed for the TTL given |
+ * | `P:{dev:ID}:sessions` | hash | per session two fields: `NAS_ID` `\|` `ACCT_SESSION_ID` and `\|` `NAS_ID` `\|` `ACCT_SESSION_ID`, values the session's compact record; the key expires when no session was refreshed for the TTL given |
  * | `P:certidx:AKI:SERIAL` | string | device id; same expiry as the certificate hash (ARI looks certificates up by AKI and serial) |
  * | `P:devices` | set | every device id ever written |
  * | `P:events` | stream | posture and certificate events, trimmed to about ar_store_opts::event_maxlen entries |
@@ -34,10 +34,16 @@
  * Integers are decimal text; times are unix seconds. AKI and serial are hex
  * digits, stored lower-case: callers must agree on leading zeros, so both
  * use the DER content octets (as FreeRADIUS's TLS-Client-Cert-Serial shows
- * the serial). A session record is one line of `key=value` pairs separated by
- * single spaces, in the order of ::ar_store_session_t, each value with bytes
- * outside `!`..`~` and the characters `%` and `=` written as `%XX`, e.g.
- * `nas_ip=192.0.2.1 nas_id=ap-7 acct_session_id=5F3A user_name=host%2Fpc7 ...`.
+ * the serial). A session is two values of words separated by single spaces,
+ * each string with bytes outside `!`..`~` and the characters `%` and `=`
+ * written as `%XX`: under `NAS_ID|ACCT_SESSION_ID` `<updated> <updated -
+ * started> <nas_ip> <serial>`, under `|NAS_ID|ACCT_SESSION_ID`
+ * `<calling_station_id> <user_name>`, e.g. `1800000160 60 192.0.2.1 0a1b2c`
+ * and `02-00-5E-00-53-01 host%2Fpc7`: each short enough (64 bytes with an
+ * IPv4 NAS and a 128-bit serial) for Redis's listpack encoding under the
+ * default hash-max-listpack-value. The form written before, one line of
+ * `key=value` pairs under `NAS_ID|ACCT_SESSION_ID` (`nas_ip=192.0.2.1
+ * nas_id=ap-7 ...`), is still read and is rewritten by the next put.
  *
  * @section store_errors Errors
  *

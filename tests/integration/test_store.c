@@ -1569,21 +1569,108 @@ static void test_store_session_keeps_any_bytes_in_values(void **state)
 	assert_string_equal(list[0].user_name, in.user_name);
 	free(list);
 
-	/* One line of key=value pairs: exactly one '=' per pair, eight pairs. */
+	/* Two compact values: 4 and 2 space-separated words, no raw '='. */
 	r = RAW("HGET", "acmerats:{dev:SUB-0042}:sessions", "ap 7=north%|id with spaces");
 	assert_int_equal(r->type, REDIS_REPLY_STRING);
-	{
-		size_t i, eq = 0, sp = 0;
-
-		for (i = 0; i < r->len; i++) {
-			eq += r->str[i] == '=';
-			sp += r->str[i] == ' ';
-		}
-		assert_int_equal(eq, 8);
-		assert_int_equal(sp, 7);
-	}
-	assert_non_null(strstr(r->str, "user_name=Jos%C3%A9%20%3D%20100%25%20\"admin\"%09|x"));
+	assert_string_equal(r->str, "1800000160 60 192.0.2.7 0a1b2c");
 	freeReplyObject(r);
+	r = RAW("HGET", "acmerats:{dev:SUB-0042}:sessions", "|ap 7=north%|id with spaces");
+	assert_int_equal(r->type, REDIS_REPLY_STRING);
+	assert_string_equal(r->str, "02-00-00-00-00-01 Jos%C3%A9%20%3D%20100%25%20\"admin\"%09|x");
+	freeReplyObject(r);
+}
+
+/*
+ * A session as RADIUS accounting records it stays within Debian's
+ * hash-max-listpack-value (64): the device's sessions hash is a listpack.
+ */
+static void test_store_session_compact_values_keep_the_hash_a_listpack(void **state)
+{
+	ar_store_session_t ss;
+	ar_err_t err = { 0 };
+
+	(void)state;
+	session_sample(&ss, "ap-substation-07", "00000000000F4241");
+	snprintf(ss.nas_ip, sizeof(ss.nas_ip), "198.51.100.254");
+	snprintf(ss.user_name, sizeof(ss.user_name), "host/PRELOAD-00999999");
+	snprintf(ss.serial, sizeof(ss.serial), "%032x", 0xf4241);
+	assert_int_equal(ar_store_session_put(st, "PRELOAD-00999999", &ss, 60, &err), 0);
+	snprintf(ss.acct_session_id, sizeof(ss.acct_session_id), "00000000000F4242");
+	assert_int_equal(ar_store_session_put(st, "PRELOAD-00999999", &ss, 60, &err), 0);
+	RAW_STR("listpack", "OBJECT", "ENCODING", "acmerats:{dev:PRELOAD-00999999}:sessions");
+	assert_int_equal(RAW_INT("HLEN", "acmerats:{dev:PRELOAD-00999999}:sessions"), 4);
+}
+
+/*
+ * An upgrade: sessions recorded as one key=value line by the previous
+ * version are still listed (a Disconnect must still find them), and the
+ * next Interim-Update rewrites them in the compact form.
+ */
+static void test_store_session_written_by_the_previous_version_still_listed(void **state)
+{
+	ar_store_session_t ss, *list = NULL;
+	ar_err_t err = { 0 };
+	size_t n = 0;
+
+	(void)state;
+	freeReplyObject(RAW("HSET", "acmerats:{dev:SUB-OLD}:sessions", "ap-1|77",
+			    "nas_ip=192.0.2.9 nas_id=ap-1 acct_session_id=77 "
+			    "calling_station_id=02-00-00-00-00-09 user_name=host%2Fold serial=0f "
+			    "started=1800000000 updated=1800000060"));
+	assert_int_equal(ar_store_session_list(st, "SUB-OLD", &list, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].nas_id, "ap-1");
+	assert_string_equal(list[0].acct_session_id, "77");
+	assert_string_equal(list[0].user_name, "host/old");
+	assert_string_equal(list[0].calling_station_id, "02-00-00-00-00-09");
+	assert_int_equal(list[0].started, 1800000000);
+	assert_int_equal(list[0].updated, 1800000060);
+	ss = list[0];
+	free(list);
+
+	ss.updated += 60;
+	assert_int_equal(ar_store_session_put(st, "SUB-OLD", &ss, 60, &err), 0);
+	RAW_STR("1800000120 120 192.0.2.9 0f", "HGET", "acmerats:{dev:SUB-OLD}:sessions", "ap-1|77");
+	assert_int_equal(ar_store_session_list(st, "SUB-OLD", &list, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].user_name, "host/old");
+	free(list);
+	assert_int_equal(ar_store_session_del(st, "SUB-OLD", "ap-1", "77", &err), 1);
+	assert_int_equal(RAW_INT("EXISTS", "acmerats:{dev:SUB-OLD}:sessions"), 0);
+}
+
+/*
+ * A session recorded for device B never lands in device A's record, even
+ * with the same NAS and Acct-Session-Id; and no NAS id / Acct-Session-Id
+ * pair can name the second half of another session (NAS ids have no '|').
+ */
+static void test_store_session_of_device_b_never_written_into_device_a(void **state)
+{
+	ar_store_session_t a, b, *list = NULL;
+	ar_err_t err = { 0 };
+	size_t n = 0;
+
+	(void)state;
+	session_sample(&a, "ap-1", "S1");
+	session_sample(&b, "ap-1", "S1");
+	snprintf(b.user_name, sizeof(b.user_name), "host/intruder");
+	assert_int_equal(ar_store_session_put(st, "SUB-A", &a, 60, &err), 0);
+	assert_int_equal(ar_store_session_put(st, "SUB-B", &b, 60, &err), 0);
+	assert_int_equal(ar_store_session_list(st, "SUB-A", &list, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].user_name, "host/pc7.example");
+	free(list);
+
+	/* "|ap-1" is no NAS id: it would address A's second half. */
+	session_sample(&b, "|ap-1", "S1");
+	assert_int_equal(ar_store_session_put(st, "SUB-A", &b, 60, &err), -1);
+	assert_int_equal(err.code, AR_ERR_MALFORMED);
+	session_sample(&b, "", "ap-1|S1");
+	assert_int_equal(ar_store_session_put(st, "SUB-A", &b, 60, &err), -1);
+	assert_int_equal(ar_store_session_list(st, "SUB-A", &list, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].user_name, "host/pc7.example");
+	free(list);
 }
 
 static void test_store_session_rejects_bad_identifiers(void **state)
@@ -2034,6 +2121,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_session_put_list_del, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_session_keeps_any_bytes_in_values, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_store_session_compact_values_keep_the_hash_a_listpack,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_session_written_by_the_previous_version_still_listed,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_session_of_device_b_never_written_into_device_a,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_session_rejects_bad_identifiers, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_store_session_key_expires_without_refresh,
