@@ -280,6 +280,13 @@ int store_check_required(const field_t *fields, size_t n, uint32_t seen, ar_err_
 int store_decode_pairs(const field_t *fields, size_t n, void *rec, redisReply *const *el,
 		       size_t count, ar_err_t *err)
 {
+	return store_decode_pairs_alias(fields, NULL, n, rec, el, count, err);
+}
+
+/* As store_decode_pairs(), a name also found in @alias[i] (NULL: none) naming fields[i]. */
+int store_decode_pairs_alias(const field_t *fields, const field_t *alias, size_t n, void *rec,
+			     redisReply *const *el, size_t count, ar_err_t *err)
+{
 	uint32_t seen = 0;
 	size_t i;
 
@@ -291,6 +298,11 @@ int store_decode_pairs(const field_t *fields, size_t n, void *rec, redisReply *c
 		if (el[i]->type != REDIS_REPLY_STRING || el[i + 1]->type != REDIS_REPLY_STRING)
 			return ar_err_set(err, AR_ERR_MALFORMED, "store: field is not a string");
 		f = store_field_find(fields, n, el[i]->str, el[i]->len);
+		if (!f && alias) {
+			f = store_field_find(alias, n, el[i]->str, el[i]->len);
+			if (f)
+				f = &fields[f - alias];
+		}
 		if (!f)
 			continue;
 		if (store_field_set(f, rec, el[i + 1]->str, el[i + 1]->len, err) < 0)

@@ -217,6 +217,8 @@ const field_t *store_field_find(const field_t *fields, size_t n, const char *nam
 int store_check_required(const field_t *fields, size_t n, uint32_t seen, ar_err_t *err);
 int store_decode_pairs(const field_t *fields, size_t n, void *rec, redisReply *const *el,
 		       size_t count, ar_err_t *err);
+int store_decode_pairs_alias(const field_t *fields, const field_t *alias, size_t n, void *rec,
+			     redisReply *const *el, size_t count, ar_err_t *err);
 int store_hash_from_reply(const ar_store_t *s, const redisReply *r, const field_t *fields,
 			  size_t n, void *rec, size_t size, const char *what, ar_err_t *err);
 

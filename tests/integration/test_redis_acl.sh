@@ -290,13 +290,13 @@ cert="acmerats:{dev:$dev}:c"
 field=$(as lab-admin HKEYS "$cert" | head -n1)
 [ -n "$field" ] || bail "no certificate record for $dev"
 for u in rlm_acme_rats acme-rats-ctl; do
-	if refused "$u" HSET "$posture" status affirming && refused "$u" HSET "$cert" "$field" 1 &&
+	if refused "$u" HSET "$posture" st affirming && refused "$u" HSET "$cert" "$field" 1 &&
 	   refused "$u" DEL "$cert" && refused "$u" HSET "acmerats:{dev:$dev}:cert:aa:01" x 1 &&
 	   refused "$u" HSET "acmerats:{dev:$dev}:certs" x 1; then
 		ok "$u cannot write a posture or certificate record (NOPERM)"
 	else
 		not_ok "$u cannot write a posture or certificate record (NOPERM)" \
-			"$(as "$u" HSET "$posture" status affirming)"
+			"$(as "$u" HSET "$posture" st affirming)"
 	fi
 done
 if refused acme-rats-verifier HSET "$cert" "$field" 1 && refused acme-rats-verifier DEL "$cert" &&
@@ -306,7 +306,7 @@ else
 	not_ok "acme-rats-verifier cannot touch certificate or ACME records (NOPERM)" \
 		"$(as acme-rats-verifier HSET "$cert" "$field" 1)"
 fi
-if [ "$(as lab-admin HGET "$posture" status)" = warning ] &&
+if [ "$(as lab-admin HGET "$posture" st)" = warning ] &&
    [ "$(as lab-admin HGET "$cert" "$field" | cut -d' ' -f3)" = 1 ]; then
 	ok "the refused writes changed nothing (posture warning, certificate renew-now)"
 else

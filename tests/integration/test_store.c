@@ -788,7 +788,7 @@ static void test_store_posture_roundtrip(void **state)
 
 	/* The schema, as other tools see it. */
 	RAW_STR("hash", "TYPE", "acmerats:{dev:SUB-0042}:posture");
-	RAW_STR("warning", "HGET", "acmerats:{dev:SUB-0042}:posture", "status");
+	RAW_STR("warning", "HGET", "acmerats:{dev:SUB-0042}:posture", "st");
 	RAW_STR("ii=2 cfg=2 ex=2 fs=2 hw=2 rt=0 st=0 sd=0", "HGET",
 		"acmerats:{dev:SUB-0042}:posture", "tv");
 	assert_int_equal(RAW_INT("SISMEMBER", "acmerats:devices", "SUB-0042"), 1);
@@ -802,6 +802,40 @@ static void test_store_posture_roundtrip(void **state)
 	assert_string_equal(out.reason, "");
 	assert_string_equal(out.verifier, "");
 	assert_in_range(out.updated_at, before, before + 5);
+}
+
+/*
+ * An upgrade: a posture the previous version wrote, with long field names,
+ * still decides (the module reads it at every authentication); the next
+ * put rewrites it with the short names, a listpack of a fifth less.
+ */
+static void test_store_posture_written_by_the_previous_version_still_read(void **state)
+{
+	ar_store_posture_t p, got;
+	ar_store_cert_t c;
+	ar_err_t err = { 0 };
+
+	(void)state;
+	freeReplyObject(RAW("HSET", "acmerats:{dev:SUB-UP}:posture", "status", "contraindicated",
+			    "tv", "ii=-1 cfg=0 ex=0 fs=0 hw=0 rt=0 st=0 sd=0", "ear_iat", "1800000000",
+			    "ear_exp", "0", "verifier", "v1", "profile", "laptop"));
+	freeReplyObject(RAW("HSET", "acmerats:{dev:SUB-UP}:posture", "updated_at", "1800000001",
+			    "reason", "old"));
+	assert_int_equal(ar_store_posture_get(st, "SUB-UP", &got, &err), 1);
+	assert_int_equal(got.status, AR_STATUS_CONTRAINDICATED);
+	assert_int_equal(got.updated_at, 1800000001);
+	assert_string_equal(got.reason, "old");
+	assert_int_equal(ar_store_auth_lookup(st, "SUB-UP", NULL, NULL, &got, &c, &err),
+			 AR_STORE_FOUND_POSTURE);
+	assert_int_equal(got.status, AR_STATUS_CONTRAINDICATED);
+
+	posture_sample(&p, AR_STATUS_AFFIRMING);
+	assert_int_equal(ar_store_posture_put(st, "SUB-UP", &p, &err), 0);
+	assert_int_equal(RAW_INT("HEXISTS", "acmerats:{dev:SUB-UP}:posture", "status"), 0);
+	RAW_STR("affirming", "HGET", "acmerats:{dev:SUB-UP}:posture", "st");
+	RAW_STR("listpack", "OBJECT", "ENCODING", "acmerats:{dev:SUB-UP}:posture");
+	assert_int_equal(ar_store_posture_get(st, "SUB-UP", &got, &err), 1);
+	assert_int_equal(got.status, AR_STATUS_AFFIRMING);
 }
 
 static void test_store_posture_absent_or_corrupt(void **state)
@@ -2200,6 +2234,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_rejects_device_id_with_hash_tag_chars,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_posture_roundtrip, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_store_posture_written_by_the_previous_version_still_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_posture_absent_or_corrupt, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_store_cert_expires_with_certificate, setup,
