@@ -91,7 +91,8 @@ static int replace_cmds(ar_store_t *s, const char *device, const char *suffix,
 	store_cmd_arg(&cmd[1], rc->key);
 	store_cmd_start(&cmd[2], "HSET");
 	store_cmd_arg(&cmd[2], rc->key);
-	if (store_encode_args(&cmd[2], fields, n, rec, err) < 0)
+	/* A posture leaves out optional fields that are 0 or "" (the listpack is smaller). */
+	if (store_encode_args_sparse(&cmd[2], fields, n, rec, fields == posture_fields, err) < 0)
 		return -1;
 	store_cmd_start(&cmd[3], "EXEC");
 	store_cmd_start(&cmd[4], "SADD");

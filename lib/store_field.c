@@ -157,11 +157,33 @@ int store_field_str(const field_t *f, const void *rec, const char **p, size_t *l
 int store_encode_args(cmd_t *cmd, const field_t *fields, size_t n, const void *rec,
 		      ar_err_t *err)
 {
+	return store_encode_args_sparse(cmd, fields, n, rec, 0, err);
+}
+
+/* An optional field that reads back the same when absent: 0, or "". */
+static int field_empty(const field_t *f, const void *rec)
+{
+	if (f->required)
+		return 0;
+	if (f->type == F_INT)
+		return *(const int64_t *)FCPTR(rec, f) == 0;
+	if (f->type == F_STR)
+		return FCPTR(rec, f)[0] == '\0';
+	return 0;
+}
+
+/* As store_encode_args(); with @sparse, optional fields that are 0 or "" are left out. */
+int store_encode_args_sparse(cmd_t *cmd, const field_t *fields, size_t n, const void *rec,
+			     int sparse, ar_err_t *err)
+{
 	size_t i, len = 0;
 	const char *p = NULL;
 
 	for (i = 0; i < n; i++) {
 		const field_t *f = &fields[i];
+
+		if (sparse && field_empty(f, rec))
+			continue;
 
 		store_cmd_arg(cmd, f->name);
 		switch (f->type) {
