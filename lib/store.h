@@ -16,14 +16,14 @@
  *
  * | key | type | content |
  * |---|---|---|
- * | `P:{dev:ID}:posture` | hash | status, tv, ear_iat, ear_exp, verifier, profile, updated_at, reason |
+ * | `P:{dev:ID}:posture` | hash | st (status), tv, ia (ear_iat), ex (ear_exp), vf (verifier), pf (profile), ua (updated_at), rs (reason); optional fields that are 0 or "" left out; the long names of earlier versions still read |
  * | `P:{dev:ID}:identity` | hash | jkt, jwk, account, eab_kid, enrolled_at: the key that speaks for the device |
  * | `P:{dev:ID}:verdict` | hash | status, reason, source, identity, set_at: the SOC's standing verdict |
  * | `P:idkey:JKT` | set | the devices whose identity is the key with thumbprint JKT |
- * | `P:{dev:ID}:cert:AKI:SERIAL` | hash | device, order, not_after, status, renew_now; expires at not_after + grace |
- * | `P:{dev:ID}:certs` | zset | member `A.S`, the base64url of the AKI's and the serial's bytes (`aki:serial` in hex for odd hex, and as written by earlier versions), score not_after |
- * | `P:{dev:ID}:sessions` | hash | field `NAS_ID` `\|` `ACCT_SESSION_ID`, value a session record; the key expires when no session was refreshed for the TTL given |
- * | `P:certidx:AKI:SERIAL` | string | device id; same expiry as the certificate hash (ARI looks certificates up by AKI and serial) |
+ * | `P:{dev:ID}:c` | hash | the device's certificates: field `A.S`, the base64url of the AKI's and the serial's bytes (`aki:serial` in hex for odd hex), value `<not_after> <status> <renew_now>`; a certificate counts until not_after + grace (enforced on read), its field is removed by the next certificate put on the device, the key expires with its longest-lived certificate |
+ * | `P:{dev:ID}:cert:AKI:SERIAL`, `P:{dev:ID}:certs` | hash, zset | earlier versions' certificate record and list: still read (and revoked, marked) until they expire; a put of the same certificate moves it into `c` |
+ * | `P:{dev:ID}:sessions` | hash | per session two fields: `NAS_ID` `\|` `ACCT_SESSION_ID` and `\|` `NAS_ID` `\|` `ACCT_SESSION_ID`, values the session's compact record; the key expires when no session was refreshed for the TTL given |
+ * | `P:certidx:AKI:SERIAL` | string | `<device id>` or `<device id> <order URL>` (the order, too long for the listpack of `c`, is kept here); expires at not_after + grace (ARI looks certificates up by AKI and serial) |
  * | `P:devices` | set | every device id ever written |
  * | `P:events` | stream | posture and certificate events, trimmed to about ar_store_opts::event_maxlen entries |
  *
@@ -34,10 +34,16 @@
  * Integers are decimal text; times are unix seconds. AKI and serial are hex
  * digits, stored lower-case: callers must agree on leading zeros, so both
  * use the DER content octets (as FreeRADIUS's TLS-Client-Cert-Serial shows
- * the serial). A session record is one line of `key=value` pairs separated by
- * single spaces, in the order of ::ar_store_session_t, each value with bytes
- * outside `!`..`~` and the characters `%` and `=` written as `%XX`, e.g.
- * `nas_ip=192.0.2.1 nas_id=ap-7 acct_session_id=5F3A user_name=host%2Fpc7 ...`.
+ * the serial). A session is two values of words separated by single spaces,
+ * each string with bytes outside `!`..`~` and the characters `%` and `=`
+ * written as `%XX`: under `NAS_ID|ACCT_SESSION_ID` `<updated> <updated -
+ * started> <nas_ip> <serial>`, under `|NAS_ID|ACCT_SESSION_ID`
+ * `<calling_station_id> <user_name>`, e.g. `1800000160 60 192.0.2.1 0a1b2c`
+ * and `02-00-5E-00-53-01 host%2Fpc7`: each short enough (64 bytes with an
+ * IPv4 NAS and a 128-bit serial) for Redis's listpack encoding under the
+ * default hash-max-listpack-value. The form written before, one line of
+ * `key=value` pairs under `NAS_ID|ACCT_SESSION_ID` (`nas_ip=192.0.2.1
+ * nas_id=ap-7 ...`), is still read and is rewritten by the next put.
  *
  * @section store_errors Errors
  *
@@ -465,7 +471,11 @@ typedef struct ar_store_cert {
  */
 int ar_store_cert_put(ar_store_t *s, const ar_store_cert_t *c, ar_err_t *err);
 
-/** @return 1 found (@p c filled), 0 absent (or expired), -1 error. */
+/**
+ * The certificate record, its order read from the AKI+serial index (one
+ * round trip). @return 1 found (@p c filled), 0 absent (or past
+ * not_after + grace), -1 error.
+ */
 int ar_store_cert_get(ar_store_t *s, const char *device, const char *aki_hex,
 		      const char *serial_hex, ar_store_cert_t *c, ar_err_t *err);
 
@@ -616,6 +626,8 @@ void ar_store_batch_free(ar_store_batch_t *b);
  * AR_STORE_FOUND_POSTURE with the verdict's status and updated_at = its
  * set_at, so a device flagged before its posture record vanished is not
  * judged from its certificate alone.
+ *
+ * The certificate's order URL is not read (@p cert->order is "").
  *
  * @param aki_hex, serial_hex	the client certificate; both NULL to skip it.
  * @return AR_STORE_FOUND_* bits for what exists, or -1 on error (nothing

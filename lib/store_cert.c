@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -108,31 +109,71 @@ static int member_split(const redisReply *m, char *aki, char *serial)
 }
 
 /*
- * A certificate record as commands: MULTI, the hash, its expiry, the
- * member in `certs` (its hex form removed first, the set pruned, same
- * expiry), EXEC on the device's slot; then
- * the AKI+serial index and the device in `devices` next to it.
+ * A device's certificates are one hash, `{dev:ID}:c`: field the member
+ * above, value "<not_after> <status> <renew_now>" (about 20 bytes, so the
+ * hash stays a listpack under Redis's default limits). A certificate
+ * counts until not_after + grace, enforced on every read; its field is
+ * removed by the next certificate put on the device (cert_put_script),
+ * and the hash expires with the longest-lived certificate in it. The
+ * order URL, too long for the listpack, rides on the AKI+serial index:
+ * "<device> <order>".
+ *
+ * Certificates written by earlier versions - a hash `{dev:ID}:cert:AKI:SERIAL`
+ * each, listed in the zset `{dev:ID}:certs` - are still read until they
+ * expire (their own TTL); a put of the same certificate moves it here.
  */
-#define CERT_EXEC	8	/* cmd[0] MULTI .. cmd[8] EXEC, then SET and SADD */
-#define CERT_CMDS	11
+#define CERT_VALUE_MAX	64
+
+static const char cert_put_script[] =
+	"local h = redis.call('HGETALL', KEYS[1]) "
+	"local keep = tonumber(ARGV[3]) local top = tonumber(ARGV[4]) "
+	"for i = 1, #h, 2 do "
+	"  local na = tonumber(string.match(h[i + 1], '^(%-?%d+) ')) "
+	"  if h[i] ~= ARGV[1] then "
+	"    if na == nil or na <= keep then redis.call('HDEL', KEYS[1], h[i]) "
+	"    elseif na > top then top = na end "
+	"  end "
+	"end "
+	"redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) "
+	"redis.call('PEXPIREAT', KEYS[1], (top + tonumber(ARGV[5])) * 1000) "
+	"return 1";
+
+#define CERT_EXEC	4	/* cmd[0] MULTI .. cmd[4] EXEC, then SET and SADD */
+#define CERT_CMDS	7
 
 typedef struct cert_cmds {
-	char	key[KEY_MAX], certs[KEY_MAX], idx[KEY_MAX], devices[KEY_MAX];
-	char	member[MEMBER_MAX], hex_member[MEMBER_MAX], prune[32];
+	char	key[KEY_MAX], certs[KEY_MAX], ckey[KEY_MAX], idx[KEY_MAX], devices[KEY_MAX];
+	char	member[MEMBER_MAX], hex_member[MEMBER_MAX], keep[24], top[24], grace[24];
+	char	value[CERT_VALUE_MAX], idxval[AR_STORE_DEVICE_MAX + AR_STORE_URL_MAX + 2];
 	cmd_t	cmd[CERT_CMDS];
 } cert_cmds_t;
+
+static int cert_value(const ar_store_cert_t *c, char *buf, size_t size, ar_err_t *err)
+{
+	int n;
+
+	if ((unsigned)c->status > AR_CERT_REVOKED)
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: bad status");
+	n = snprintf(buf, size, "%" PRId64 " %s %d", c->not_after, ar_cert_status_name(c->status),
+		     c->renew_now ? 1 : 0);
+	if (n < 0 || (size_t)n >= size)
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: bad certificate record");
+	return 0;
+}
 
 static int cert_cmds(ar_store_t *s, const ar_store_cert_t *c, cert_cmds_t *cc, ar_err_t *err)
 {
 	char aki[AR_STORE_HEX_MAX + 1], serial[AR_STORE_HEX_MAX + 1];
 	cmd_t *cmd = cc->cmd;
 	int64_t now = store_now(), expire_ms;
+	size_t olen;
 
 	if (ar_store_device_valid(c->device, err) < 0 ||
 	    store_hex_norm(c->aki, aki, "AKI", err) < 0 ||
 	    store_hex_norm(c->serial, serial, "serial", err) < 0 ||
 	    store_cert_key(s, cc->key, sizeof(cc->key), c->device, aki, serial, err) < 0 ||
 	    store_dev_key(s, cc->certs, sizeof(cc->certs), c->device, "certs", err) < 0 ||
+	    store_dev_key(s, cc->ckey, sizeof(cc->ckey), c->device, "c", err) < 0 ||
 	    store_key_fmt(cc->idx, sizeof(cc->idx), err, "%s:certidx:%s:%s", s->prefix, aki,
 			  serial) < 0 ||
 	    store_glob_key(s, cc->devices, sizeof(cc->devices), "devices", err) < 0)
@@ -141,44 +182,45 @@ static int cert_cmds(ar_store_t *s, const ar_store_cert_t *c, cert_cmds_t *cc, a
 		return ar_err_set(err, AR_ERR_MALFORMED, "store: bad not_after");
 	if (c->not_after + s->cert_grace_s <= now)
 		return ar_err_set(err, AR_ERR_MALFORMED, "store: certificate %s expired", serial);
+	olen = strnlen(c->order, sizeof(c->order));
+	if (olen == sizeof(c->order) || !store_printable(c->order, AR_STORE_URL_MAX, 1) != !olen)
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: order must be printable ASCII "
+				  "without space");
+	if (cert_value(c, cc->value, sizeof(cc->value), err) < 0)
+		return -1;
 	expire_ms = (c->not_after + s->cert_grace_s) * 1000;
 	member_make(aki, serial, cc->member, sizeof(cc->member));
 	snprintf(cc->hex_member, sizeof(cc->hex_member), "%s:%s", aki, serial);
-	snprintf(cc->prune, sizeof(cc->prune), "(%" PRId64, now - s->cert_grace_s);
+	snprintf(cc->keep, sizeof(cc->keep), "%" PRId64, now - s->cert_grace_s);
+	snprintf(cc->top, sizeof(cc->top), "%" PRId64, c->not_after);
+	snprintf(cc->grace, sizeof(cc->grace), "%d", s->cert_grace_s);
+	snprintf(cc->idxval, sizeof(cc->idxval), "%s%s%s", c->device, olen ? " " : "", c->order);
 
 	store_cmd_start(&cmd[0], "MULTI");
-	store_cmd_start(&cmd[1], "DEL");
+	store_cmd_start(&cmd[1], "DEL");	/* the record as earlier versions wrote it */
 	store_cmd_arg(&cmd[1], cc->key);
-	store_cmd_start(&cmd[2], "HSET");
-	store_cmd_arg(&cmd[2], cc->key);
-	if (store_encode_args(&cmd[2], cert_fields, NFIELDS(cert_fields), c, err) < 0)
-		return -1;
-	store_cmd_start(&cmd[3], "PEXPIREAT");
-	store_cmd_arg(&cmd[3], cc->key);
-	store_cmd_int(&cmd[3], expire_ms);
-	store_cmd_start(&cmd[4], "ZREM");	/* the hex form, before the member is added */
-	store_cmd_arg(&cmd[4], cc->certs);
-	store_cmd_arg(&cmd[4], cc->hex_member);
-	store_cmd_start(&cmd[5], "ZADD");
-	store_cmd_arg(&cmd[5], cc->certs);
-	store_cmd_int(&cmd[5], c->not_after);
-	store_cmd_arg(&cmd[5], cc->member);
-	store_cmd_start(&cmd[6], "ZREMRANGEBYSCORE");
-	store_cmd_arg(&cmd[6], cc->certs);
-	store_cmd_arg(&cmd[6], "-inf");
-	store_cmd_arg(&cmd[6], cc->prune);
-	store_cmd_start(&cmd[7], "PEXPIREAT");
-	store_cmd_arg(&cmd[7], cc->certs);
-	store_cmd_int(&cmd[7], expire_ms);
+	store_cmd_start(&cmd[2], "ZREM");
+	store_cmd_arg(&cmd[2], cc->certs);
+	store_cmd_arg(&cmd[2], cc->hex_member);
+	store_cmd_arg(&cmd[2], cc->member);
+	store_cmd_start(&cmd[3], "EVAL");
+	store_cmd_arg(&cmd[3], cert_put_script);
+	store_cmd_arg(&cmd[3], "1");
+	store_cmd_arg(&cmd[3], cc->ckey);
+	store_cmd_arg(&cmd[3], cc->member);
+	store_cmd_arg(&cmd[3], cc->value);
+	store_cmd_arg(&cmd[3], cc->keep);
+	store_cmd_arg(&cmd[3], cc->top);
+	store_cmd_arg(&cmd[3], cc->grace);
 	store_cmd_start(&cmd[CERT_EXEC], "EXEC");
-	store_cmd_start(&cmd[9], "SET");
-	store_cmd_arg(&cmd[9], cc->idx);
-	store_cmd_arg(&cmd[9], c->device);
-	store_cmd_arg(&cmd[9], "PXAT");
-	store_cmd_int(&cmd[9], expire_ms);
-	store_cmd_start(&cmd[10], "SADD");
-	store_cmd_arg(&cmd[10], cc->devices);
-	store_cmd_arg(&cmd[10], c->device);
+	store_cmd_start(&cmd[5], "SET");
+	store_cmd_arg(&cmd[5], cc->idx);
+	store_cmd_arg(&cmd[5], cc->idxval);
+	store_cmd_arg(&cmd[5], "PXAT");
+	store_cmd_int(&cmd[5], expire_ms);
+	store_cmd_start(&cmd[6], "SADD");
+	store_cmd_arg(&cmd[6], cc->devices);
+	store_cmd_arg(&cmd[6], c->device);
 	return 0;
 }
 
@@ -214,26 +256,140 @@ int ar_store_batch_cert(ar_store_batch_t *b, const ar_store_cert_t *c)
 	return 0;
 }
 
+/*
+ * Reading one certificate: its field in `c`, the record of earlier
+ * versions, and (for the order) the index, in one round trip.
+ */
+typedef struct cert_read {
+	char	aki[AR_STORE_HEX_MAX + 1], serial[AR_STORE_HEX_MAX + 1];
+	char	ckey[KEY_MAX], key[KEY_MAX], idx[KEY_MAX], member[MEMBER_MAX];
+} cert_read_t;
+
+static int cert_read_cmds(const ar_store_t *s, const char *device, const char *aki_hex,
+			  const char *serial_hex, cert_read_t *cr, cmd_t *cmds, int with_idx,
+			  ar_err_t *err)
+{
+	if (ar_store_device_valid(device, err) < 0 ||
+	    store_hex_norm(aki_hex, cr->aki, "AKI", err) < 0 ||
+	    store_hex_norm(serial_hex, cr->serial, "serial", err) < 0 ||
+	    store_cert_key(s, cr->key, sizeof(cr->key), device, cr->aki, cr->serial, err) < 0 ||
+	    store_dev_key(s, cr->ckey, sizeof(cr->ckey), device, "c", err) < 0 ||
+	    store_key_fmt(cr->idx, sizeof(cr->idx), err, "%s:certidx:%s:%s", s->prefix, cr->aki,
+			  cr->serial) < 0)
+		return -1;
+	member_make(cr->aki, cr->serial, cr->member, sizeof(cr->member));
+	store_cmd_start(&cmds[0], "HGET");
+	store_cmd_arg(&cmds[0], cr->ckey);
+	store_cmd_arg(&cmds[0], cr->member);
+	store_cmd_start(&cmds[1], "HGETALL");
+	store_cmd_arg(&cmds[1], cr->key);
+	if (with_idx) {
+		store_cmd_start(&cmds[2], "GET");
+		store_cmd_arg(&cmds[2], cr->idx);
+	}
+	return 0;
+}
+
+/*
+ * A `c` value: 1 the certificate counts (@c's not_after, status,
+ * renew_now set), 0 it is past not_after + grace, -1 malformed.
+ */
+static int cert_from_value(const ar_store_t *s, const char *v, size_t len, ar_store_cert_t *c,
+			   ar_err_t *err)
+{
+	char buf[CERT_VALUE_MAX], *st, *rn, *end;
+	long long na;
+	size_t i;
+
+	if (len >= sizeof(buf) || memchr(v, '\0', len))
+		goto bad;
+	memcpy(buf, v, len);
+	buf[len] = '\0';
+	st = strchr(buf, ' ');
+	if (!st)
+		goto bad;
+	*st++ = '\0';
+	rn = strchr(st, ' ');
+	if (!rn)
+		goto bad;
+	*rn++ = '\0';
+	errno = 0;
+	na = strtoll(buf, &end, 10);
+	if (errno || *end || end == buf || na <= 0 || na > INT64_MAX / 1000 - s->cert_grace_s ||
+	    (strcmp(rn, "0") != 0 && strcmp(rn, "1") != 0))
+		goto bad;
+	for (i = 0; i <= AR_CERT_REVOKED; i++)
+		if (!strcmp(st, ar_cert_status_name((ar_cert_status_t)i)))
+			break;
+	if (i > AR_CERT_REVOKED)
+		goto bad;
+	c->not_after = (int64_t)na;
+	c->status = (ar_cert_status_t)i;
+	c->renew_now = rn[0] == '1';
+	return c->not_after + s->cert_grace_s > store_now();
+bad:
+	return ar_err_set(err, AR_ERR_MALFORMED, "certificate: stored record is not valid");
+}
+
+/* The order from an index value "<device> <order>" that names @device. */
+static void order_from_idx(const redisReply *r, const char *device, ar_store_cert_t *c)
+{
+	size_t dlen = strlen(device);
+
+	if (r && r->type == REDIS_REPLY_STRING && r->len > dlen + 1 &&
+	    !memcmp(r->str, device, dlen) && r->str[dlen] == ' ' &&
+	    r->len - dlen - 1 < sizeof(c->order) && !memchr(r->str, '\0', r->len)) {
+		memcpy(c->order, r->str + dlen + 1, r->len - dlen - 1);
+		c->order[r->len - dlen - 1] = '\0';
+	}
+}
+
+/* @r: the replies to cert_read_cmds() (r[2] NULL without the index). */
+static int cert_from_replies(const ar_store_t *s, const char *device, const cert_read_t *cr,
+			     redisReply *const *r, ar_store_cert_t *c, ar_err_t *err)
+{
+	int got;
+
+	memset(c, 0, sizeof(*c));
+	if (r[0]->type == REDIS_REPLY_ERROR)
+		return store_reply_error(s, r[0], err);
+	if (r[0]->type == REDIS_REPLY_STRING) {
+		got = cert_from_value(s, r[0]->str, r[0]->len, c, err);
+		if (got <= 0) {
+			if (got == 0)
+				memset(c, 0, sizeof(*c));
+			return got;
+		}
+		snprintf(c->device, sizeof(c->device), "%s", device);
+		snprintf(c->aki, sizeof(c->aki), "%s", cr->aki);
+		snprintf(c->serial, sizeof(c->serial), "%s", cr->serial);
+		order_from_idx(r[2], device, c);
+		return 1;
+	}
+	if (r[0]->type != REDIS_REPLY_NIL)
+		return ar_err_set(err, AR_ERR_MALFORMED, "certificate: stored record is not valid");
+	got = cert_from_reply(s, r[1], cr->aki, cr->serial, c, err);
+	if (got == 1 && strcmp(c->device, device) != 0) {
+		memset(c, 0, sizeof(*c));
+		return ar_err_set(err, AR_ERR_MALFORMED, "certificate: record names another device");
+	}
+	return got;
+}
+
 int ar_store_cert_get(ar_store_t *s, const char *device, const char *aki_hex,
 		      const char *serial_hex, ar_store_cert_t *c, ar_err_t *err)
 {
-	char aki[AR_STORE_HEX_MAX + 1], serial[AR_STORE_HEX_MAX + 1], key[KEY_MAX];
-	cmd_t cmd;
-	redisReply *r;
+	redisReply *r[3] = { NULL };
+	cert_read_t cr;
+	cmd_t cmds[3];
 	int rc;
 
-	if (ar_store_device_valid(device, err) < 0 ||
-	    store_hex_norm(aki_hex, aki, "AKI", err) < 0 ||
-	    store_hex_norm(serial_hex, serial, "serial", err) < 0 ||
-	    store_cert_key(s, key, sizeof(key), device, aki, serial, err) < 0)
+	if (cert_read_cmds(s, device, aki_hex, serial_hex, &cr, cmds, 1, err) < 0)
 		return -1;
-	store_cmd_start(&cmd, "HGETALL");
-	store_cmd_arg(&cmd, key);
-	r = store_get(s, &cmd, err);
-	if (!r)
+	if (store_read(s, cmds, 3, r, err) < 0)
 		return -1;
-	rc = cert_from_reply(s, r, aki, serial, c, err);
-	freeReplyObject(r);
+	rc = cert_from_replies(s, device, &cr, r, c, err);
+	store_replies_free(r, 3);
 	return rc;
 }
 
@@ -262,65 +418,86 @@ int ar_store_cert_find(ar_store_t *s, const char *aki_hex, const char *serial_he
 	}
 	if (store_reply_expect(s, r, REDIS_REPLY_STRING, err) < 0)
 		goto out;
-	if (r->len > AR_STORE_DEVICE_MAX || memchr(r->str, '\0', r->len)) {
-		ar_err_set(err, AR_ERR_MALFORMED, "store: certificate index holds a bad device id");
-		goto out;
+	{	/* "<device>" or "<device> <order>" */
+		const char *sp = memchr(r->str, ' ', r->len);
+		size_t dlen = sp ? (size_t)(sp - r->str) : r->len;
+
+		if (dlen > AR_STORE_DEVICE_MAX || memchr(r->str, '\0', dlen)) {
+			ar_err_set(err, AR_ERR_MALFORMED,
+				   "store: certificate index holds a bad device id");
+			goto out;
+		}
+		memcpy(device, r->str, dlen);
+		device[dlen] = '\0';
 	}
-	memcpy(device, r->str, r->len + 1);
 	rc = ar_store_cert_get(s, device, aki, serial, c, err);
 out:
 	freeReplyObject(r);
 	return rc;
 }
 
-/* Set the given hash fields only if the hash exists; returns 1 or 0. */
+/*
+ * Change status / renew_now of an existing certificate (ARGV[2], ARGV[3],
+ * "" to keep), in `c` while it counts (not_after > ARGV[4]) or else in the
+ * record of earlier versions; returns 1, or 0 when there is none.
+ */
 static const char mark_script[] =
-	"if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end "
-	"redis.call('HSET', KEYS[1], unpack(ARGV)) return 1";
+	"local v = redis.call('HGET', KEYS[1], ARGV[1]) "
+	"if v then "
+	"  local na, st, rn = string.match(v, '^(%-?%d+) (%S+) (%S+)$') "
+	"  if na == nil or tonumber(na) <= tonumber(ARGV[4]) then return 0 end "
+	"  if ARGV[2] ~= '' then st = ARGV[2] end "
+	"  if ARGV[3] ~= '' then rn = ARGV[3] end "
+	"  redis.call('HSET', KEYS[1], ARGV[1], na .. ' ' .. st .. ' ' .. rn) "
+	"  return 1 "
+	"end "
+	"if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end "
+	"if ARGV[2] ~= '' then redis.call('HSET', KEYS[2], 'status', ARGV[2]) end "
+	"if ARGV[3] ~= '' then redis.call('HSET', KEYS[2], 'renew_now', ARGV[3]) end "
+	"return 1";
+
+typedef struct mark_args {
+	char	key[KEY_MAX], ckey[KEY_MAX], member[MEMBER_MAX], keep[24];
+} mark_args_t;
 
 static int cert_mark_cmd(ar_store_t *s, const char *device, const char *aki_hex,
-			 const char *serial_hex, int status, int renew_now, char *key, cmd_t *cmd,
-			 ar_err_t *err)
+			 const char *serial_hex, int status, int renew_now, mark_args_t *ma,
+			 cmd_t *cmd, ar_err_t *err)
 {
 	char aki[AR_STORE_HEX_MAX + 1], serial[AR_STORE_HEX_MAX + 1];
 
 	if (ar_store_device_valid(device, err) < 0 ||
 	    store_hex_norm(aki_hex, aki, "AKI", err) < 0 ||
 	    store_hex_norm(serial_hex, serial, "serial", err) < 0 ||
-	    store_cert_key(s, key, KEY_MAX, device, aki, serial, err) < 0)
+	    store_cert_key(s, ma->key, sizeof(ma->key), device, aki, serial, err) < 0 ||
+	    store_dev_key(s, ma->ckey, sizeof(ma->ckey), device, "c", err) < 0)
 		return -1;
 	if (status < -1 || status > (int)AR_CERT_REVOKED || renew_now < -1 || renew_now > 1)
 		return ar_err_set(err, AR_ERR_MALFORMED, "store: bad certificate mark");
+	member_make(aki, serial, ma->member, sizeof(ma->member));
+	snprintf(ma->keep, sizeof(ma->keep), "%" PRId64, store_now() - s->cert_grace_s);
 
-	if (status < 0 && renew_now < 0) {
-		store_cmd_start(cmd, "EXISTS");
-		store_cmd_arg(cmd, key);
-		return 0;
-	}
 	store_cmd_start(cmd, "EVAL");
 	store_cmd_arg(cmd, mark_script);
-	store_cmd_arg(cmd, "1");
-	store_cmd_arg(cmd, key);
-	if (status >= 0) {
-		store_cmd_arg(cmd, "status");
-		store_cmd_arg(cmd, ar_cert_status_name((ar_cert_status_t)status));
-	}
-	if (renew_now >= 0) {
-		store_cmd_arg(cmd, "renew_now");
-		store_cmd_arg(cmd, renew_now ? "1" : "0");
-	}
+	store_cmd_arg(cmd, "2");
+	store_cmd_arg(cmd, ma->ckey);
+	store_cmd_arg(cmd, ma->key);
+	store_cmd_arg(cmd, ma->member);
+	store_cmd_arg(cmd, status >= 0 ? ar_cert_status_name((ar_cert_status_t)status) : "");
+	store_cmd_arg(cmd, renew_now < 0 ? "" : renew_now ? "1" : "0");
+	store_cmd_arg(cmd, ma->keep);
 	return 0;
 }
 
 int ar_store_cert_mark(ar_store_t *s, const char *device, const char *aki_hex,
 		       const char *serial_hex, int status, int renew_now, ar_err_t *err)
 {
-	char key[KEY_MAX];
+	mark_args_t ma;
 	cmd_t cmd;
 	redisReply *r;
 	int rc = -1;
 
-	if (cert_mark_cmd(s, device, aki_hex, serial_hex, status, renew_now, key, &cmd, err) < 0)
+	if (cert_mark_cmd(s, device, aki_hex, serial_hex, status, renew_now, &ma, &cmd, err) < 0)
 		return -1;
 	r = store_cmd(s, &cmd, err);
 	if (!r)
@@ -334,11 +511,11 @@ int ar_store_cert_mark(ar_store_t *s, const char *device, const char *aki_hex,
 int ar_store_batch_cert_mark(ar_store_batch_t *b, const char *device, const char *aki_hex,
 			     const char *serial_hex, int status, int renew_now)
 {
-	char key[KEY_MAX];
+	mark_args_t ma;
 	cmd_t cmd;
 
 	if (!b || b->err.code ||
-	    cert_mark_cmd(b->s, device, aki_hex, serial_hex, status, renew_now, key, &cmd,
+	    cert_mark_cmd(b->s, device, aki_hex, serial_hex, status, renew_now, &ma, &cmd,
 			  &b->err) < 0)
 		return -1;
 	return store_batch_add(b, &cmd);
@@ -411,50 +588,129 @@ out:
 	return rc;
 }
 
+/* The entries of HGETALL `c` that still count, into @res (room for all). */
+static int certs_from_hash(const ar_store_t *s, const char *device, const redisReply *h,
+			   ar_store_cert_t *res, size_t *found, ar_err_t *err)
+{
+	size_t i;
+
+	if (h->elements % 2)
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: odd field list");
+	for (i = 0; i < h->elements; i += 2) {
+		ar_store_cert_t *c = &res[*found];
+		int got;
+
+		if (h->element[i]->type != REDIS_REPLY_STRING ||
+		    h->element[i + 1]->type != REDIS_REPLY_STRING ||
+		    member_split(h->element[i], c->aki, c->serial) < 0)
+			return ar_err_set(err, AR_ERR_MALFORMED, "store: bad certificate field");
+		got = cert_from_value(s, h->element[i + 1]->str, h->element[i + 1]->len, c, err);
+		if (got < 0)
+			return -1;
+		if (got) {
+			snprintf(c->device, sizeof(c->device), "%s", device);
+			(*found)++;
+		}
+	}
+	return 0;
+}
+
+/* Fill the orders of @res[0..n) from their index entries (one pipeline). */
+static int certs_orders(ar_store_t *s, const char *device, ar_store_cert_t *res, size_t n,
+			ar_err_t *err)
+{
+	redisReply **r = calloc(n, sizeof(*r));
+	cmd_t *cmds = calloc(n, sizeof(*cmds));
+	char (*keys)[KEY_MAX] = calloc(n, KEY_MAX);
+	size_t i;
+	int rc = -1;
+
+	if (!r || !cmds || !keys) {
+		ar_err_set(err, AR_ERR_NOMEM, "store: out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (store_key_fmt(keys[i], KEY_MAX, err, "%s:certidx:%s:%s", s->prefix, res[i].aki,
+				  res[i].serial) < 0)
+			goto out;
+		store_cmd_start(&cmds[i], "GET");
+		store_cmd_arg(&cmds[i], keys[i]);
+	}
+	if (store_read(s, cmds, n, r, err) < 0)
+		goto out;
+	for (i = 0; i < n; i++)
+		order_from_idx(r[i], device, &res[i]);
+	rc = 0;
+	store_replies_free(r, n);
+out:
+	free(r);
+	free(cmds);
+	free(keys);
+	return rc;
+}
+
+static int cert_newer_first(const void *a, const void *b)
+{
+	const ar_store_cert_t *x = a, *y = b;
+
+	return x->not_after < y->not_after ? 1 : x->not_after > y->not_after ? -1 : 0;
+}
+
 int ar_store_certs_of_device(ar_store_t *s, const char *device, ar_store_cert_t **out,
 			     size_t *n, ar_err_t *err)
 {
-	char certs[KEY_MAX];
-	redisReply *list = NULL;
+	char certs[KEY_MAX], ckey[KEY_MAX];
+	redisReply *r[2] = { NULL };
 	ar_store_cert_t *res = NULL;
-	cmd_t cmd;
-	size_t found = 0;
+	cmd_t cmds[2];
+	size_t found = 0, fresh, total;
 	int rc = -1;
 
 	*out = NULL;
 	*n = 0;
 	if (ar_store_device_valid(device, err) < 0 ||
-	    store_dev_key(s, certs, sizeof(certs), device, "certs", err) < 0)
+	    store_dev_key(s, certs, sizeof(certs), device, "certs", err) < 0 ||
+	    store_dev_key(s, ckey, sizeof(ckey), device, "c", err) < 0)
 		return -1;
-	store_cmd_start(&cmd, "ZREVRANGE");
-	store_cmd_arg(&cmd, certs);
-	store_cmd_arg(&cmd, "0");
-	store_cmd_int(&cmd, AR_STORE_CERTS_MAX - 1);
-	list = store_get(s, &cmd, err);
-	if (!list)
+	store_cmd_start(&cmds[0], "HGETALL");
+	store_cmd_arg(&cmds[0], ckey);
+	store_cmd_start(&cmds[1], "ZREVRANGE");	/* earlier versions' certificates */
+	store_cmd_arg(&cmds[1], certs);
+	store_cmd_arg(&cmds[1], "0");
+	store_cmd_int(&cmds[1], AR_STORE_CERTS_MAX - 1);
+	if (store_read(s, cmds, 2, r, err) < 0)
 		return -1;
-	if (store_reply_expect(s, list, REDIS_REPLY_ARRAY, err) < 0)
+	if (store_reply_expect(s, r[0], REDIS_REPLY_ARRAY, err) < 0 ||
+	    store_reply_expect(s, r[1], REDIS_REPLY_ARRAY, err) < 0)
 		goto out;
-	if (list->elements == 0) {
+	total = r[0]->elements / 2 + r[1]->elements;
+	if (total == 0) {
 		rc = 0;
 		goto out;
 	}
-	res = calloc(list->elements, sizeof(*res));
+	res = calloc(total, sizeof(*res));
 	if (!res) {
 		ar_err_set(err, AR_ERR_NOMEM, "store: out of memory");
 		goto out;
 	}
-	if (certs_fetch(s, device, certs, list, res, &found, err) < 0)
+	if (certs_from_hash(s, device, r[0], res, &found, err) < 0)
+		goto out;
+	fresh = found;
+	if (fresh && certs_orders(s, device, res, fresh, err) < 0)
+		goto out;
+	/* A put moves a certificate out of the zset: none is listed twice. */
+	if (r[1]->elements && certs_fetch(s, device, certs, r[1], res, &found, err) < 0)
 		goto out;
 	rc = 0;
 	if (found) {
+		qsort(res, found, sizeof(*res), cert_newer_first);
 		*out = res;
-		*n = found;
+		*n = found > AR_STORE_CERTS_MAX ? AR_STORE_CERTS_MAX : found;
 		res = NULL;
 	}
 out:
 	free(res);
-	freeReplyObject(list);
+	store_replies_free(r, 2);
 	return rc;
 }
 
@@ -477,11 +733,11 @@ int ar_store_auth_lookup(ar_store_t *s, const char *device, const char *aki_hex,
 			 const char *serial_hex, ar_store_posture_t *posture,
 			 ar_store_cert_t *cert, ar_err_t *err)
 {
-	char aki[AR_STORE_HEX_MAX + 1], serial[AR_STORE_HEX_MAX + 1];
-	char pkey[KEY_MAX], vkey[KEY_MAX], ckey[KEY_MAX];
-	redisReply *replies[3] = { NULL };
+	char pkey[KEY_MAX], vkey[KEY_MAX];
+	redisReply *replies[4] = { NULL };
 	ar_store_verdict_t v;
-	cmd_t cmds[3];
+	cert_read_t cr;
+	cmd_t cmds[4];
 	size_t ncmds = 2;
 	int rc = -1, got, found = 0;
 
@@ -490,20 +746,14 @@ int ar_store_auth_lookup(ar_store_t *s, const char *device, const char *aki_hex,
 	    store_dev_key(s, vkey, sizeof(vkey), device, "verdict", err) < 0)
 		return -1;
 	if (aki_hex || serial_hex) {
-		if (store_hex_norm(aki_hex, aki, "AKI", err) < 0 ||
-		    store_hex_norm(serial_hex, serial, "serial", err) < 0 ||
-		    store_cert_key(s, ckey, sizeof(ckey), device, aki, serial, err) < 0)
+		if (cert_read_cmds(s, device, aki_hex, serial_hex, &cr, &cmds[2], 0, err) < 0)
 			return -1;
-		ncmds = 3;
+		ncmds = 4;
 	}
 	store_cmd_start(&cmds[0], "HGETALL");
 	store_cmd_arg(&cmds[0], pkey);
 	store_cmd_start(&cmds[1], "HGETALL");
 	store_cmd_arg(&cmds[1], vkey);
-	if (ncmds == 3) {
-		store_cmd_start(&cmds[2], "HGETALL");
-		store_cmd_arg(&cmds[2], ckey);
-	}
 	if (store_read(s, cmds, ncmds, replies, err) < 0)
 		return -1;
 
@@ -519,8 +769,10 @@ int ar_store_auth_lookup(ar_store_t *s, const char *device, const char *aki_hex,
 		found |= AR_STORE_FOUND_VERDICT;
 		verdict_fold(&v, posture, &found);
 	}
-	if (ncmds == 3) {
-		got = cert_from_reply(s, replies[2], aki, serial, cert, err);
+	if (ncmds == 4) {
+		redisReply *cr_r[3] = { replies[2], replies[3], NULL };
+
+		got = cert_from_replies(s, device, &cr, cr_r, cert, err);
 		if (got < 0)
 			goto out;
 		if (got)
@@ -533,4 +785,3 @@ out:
 	store_replies_free(replies, ncmds);
 	return rc;
 }
-

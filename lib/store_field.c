@@ -157,11 +157,33 @@ int store_field_str(const field_t *f, const void *rec, const char **p, size_t *l
 int store_encode_args(cmd_t *cmd, const field_t *fields, size_t n, const void *rec,
 		      ar_err_t *err)
 {
+	return store_encode_args_sparse(cmd, fields, n, rec, 0, err);
+}
+
+/* An optional field that reads back the same when absent: 0, or "". */
+static int field_empty(const field_t *f, const void *rec)
+{
+	if (f->required)
+		return 0;
+	if (f->type == F_INT)
+		return *(const int64_t *)FCPTR(rec, f) == 0;
+	if (f->type == F_STR)
+		return FCPTR(rec, f)[0] == '\0';
+	return 0;
+}
+
+/* As store_encode_args(); with @sparse, optional fields that are 0 or "" are left out. */
+int store_encode_args_sparse(cmd_t *cmd, const field_t *fields, size_t n, const void *rec,
+			     int sparse, ar_err_t *err)
+{
 	size_t i, len = 0;
 	const char *p = NULL;
 
 	for (i = 0; i < n; i++) {
 		const field_t *f = &fields[i];
+
+		if (sparse && field_empty(f, rec))
+			continue;
 
 		store_cmd_arg(cmd, f->name);
 		switch (f->type) {
@@ -280,6 +302,13 @@ int store_check_required(const field_t *fields, size_t n, uint32_t seen, ar_err_
 int store_decode_pairs(const field_t *fields, size_t n, void *rec, redisReply *const *el,
 		       size_t count, ar_err_t *err)
 {
+	return store_decode_pairs_alias(fields, NULL, n, rec, el, count, err);
+}
+
+/* As store_decode_pairs(), a name also found in @alias[i] (NULL: none) naming fields[i]. */
+int store_decode_pairs_alias(const field_t *fields, const field_t *alias, size_t n, void *rec,
+			     redisReply *const *el, size_t count, ar_err_t *err)
+{
 	uint32_t seen = 0;
 	size_t i;
 
@@ -291,6 +320,11 @@ int store_decode_pairs(const field_t *fields, size_t n, void *rec, redisReply *c
 		if (el[i]->type != REDIS_REPLY_STRING || el[i + 1]->type != REDIS_REPLY_STRING)
 			return ar_err_set(err, AR_ERR_MALFORMED, "store: field is not a string");
 		f = store_field_find(fields, n, el[i]->str, el[i]->len);
+		if (!f && alias) {
+			f = store_field_find(alias, n, el[i]->str, el[i]->len);
+			if (f)
+				f = &fields[f - alias];
+		}
 		if (!f)
 			continue;
 		if (store_field_set(f, rec, el[i + 1]->str, el[i + 1]->len, err) < 0)

@@ -212,11 +212,15 @@ int store_field_str(const field_t *f, const void *rec, const char **p, size_t *l
 		    ar_err_t *err);
 int store_encode_args(cmd_t *cmd, const field_t *fields, size_t n, const void *rec,
 		      ar_err_t *err);
+int store_encode_args_sparse(cmd_t *cmd, const field_t *fields, size_t n, const void *rec,
+			     int sparse, ar_err_t *err);
 int store_field_set(const field_t *f, void *rec, const char *val, size_t len, ar_err_t *err);
 const field_t *store_field_find(const field_t *fields, size_t n, const char *name, size_t len);
 int store_check_required(const field_t *fields, size_t n, uint32_t seen, ar_err_t *err);
 int store_decode_pairs(const field_t *fields, size_t n, void *rec, redisReply *const *el,
 		       size_t count, ar_err_t *err);
+int store_decode_pairs_alias(const field_t *fields, const field_t *alias, size_t n, void *rec,
+			     redisReply *const *el, size_t count, ar_err_t *err);
 int store_hash_from_reply(const ar_store_t *s, const redisReply *r, const field_t *fields,
 			  size_t n, void *rec, size_t size, const char *what, ar_err_t *err);
 

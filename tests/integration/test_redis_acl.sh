@@ -285,26 +285,29 @@ refused() {
 	as "$@" | grep -q '^NOPERM'
 }
 posture="acmerats:{dev:$dev}:posture"
-cert=$(as lab-admin --scan --pattern "acmerats:{dev:$dev}:cert:*" | head -n1)
-[ -n "$cert" ] || bail "no certificate record for $dev"
+# A device's certificates: one hash, a field per certificate (lib/store_cert.c).
+cert="acmerats:{dev:$dev}:c"
+field=$(as lab-admin HKEYS "$cert" | head -n1)
+[ -n "$field" ] || bail "no certificate record for $dev"
 for u in rlm_acme_rats acme-rats-ctl; do
-	if refused "$u" HSET "$posture" status affirming && refused "$u" HSET "$cert" status valid &&
-	   refused "$u" DEL "$cert" && refused "$u" HSET "acmerats:{dev:$dev}:certs" x 1; then
+	if refused "$u" HSET "$posture" st affirming && refused "$u" HSET "$cert" "$field" 1 &&
+	   refused "$u" DEL "$cert" && refused "$u" HSET "acmerats:{dev:$dev}:cert:aa:01" x 1 &&
+	   refused "$u" HSET "acmerats:{dev:$dev}:certs" x 1; then
 		ok "$u cannot write a posture or certificate record (NOPERM)"
 	else
 		not_ok "$u cannot write a posture or certificate record (NOPERM)" \
-			"$(as "$u" HSET "$posture" status affirming)"
+			"$(as "$u" HSET "$posture" st affirming)"
 	fi
 done
-if refused acme-rats-verifier HSET "$cert" status valid && refused acme-rats-verifier DEL "$cert" &&
+if refused acme-rats-verifier HSET "$cert" "$field" 1 && refused acme-rats-verifier DEL "$cert" &&
    refused acme-rats-verifier HGETALL "$cert" && refused acme-rats-verifier GET acmerats:eab:x; then
 	ok "acme-rats-verifier cannot touch certificate or ACME records (NOPERM)"
 else
 	not_ok "acme-rats-verifier cannot touch certificate or ACME records (NOPERM)" \
-		"$(as acme-rats-verifier HSET "$cert" status valid)"
+		"$(as acme-rats-verifier HSET "$cert" "$field" 1)"
 fi
-if [ "$(as lab-admin HGET "$posture" status)" = warning ] &&
-   [ "$(as lab-admin HGET "$cert" renew_now)" = 1 ]; then
+if [ "$(as lab-admin HGET "$posture" st)" = warning ] &&
+   [ "$(as lab-admin HGET "$cert" "$field" | cut -d' ' -f3)" = 1 ]; then
 	ok "the refused writes changed nothing (posture warning, certificate renew-now)"
 else
 	not_ok "the refused writes changed nothing" "$(as lab-admin HGETALL "$posture")"

@@ -614,7 +614,7 @@ static void test_store_batch_writes_all_or_nothing(void **state)
 	assert_int_equal(ar_store_cert_find(st, "ab12", "0f", &cout, &err), 1);
 	assert_string_equal(cout.device, "SUB-B1");
 	assert_int_equal(cout.not_after, na);
-	assert_in_range(RAW_INT("PTTL", "acmerats:{dev:SUB-B1}:certs"), 1, (na + 400 -
+	assert_in_range(RAW_INT("PTTL", "acmerats:{dev:SUB-B1}:c"), 1, (na + 400 -
 		(int64_t)time(NULL) + 1) * 1000);
 	assert_int_equal(ar_store_posture_get(st, "SUB-B1", &pout, &err), 1);
 	assert_int_equal(pout.status, AR_STATUS_AFFIRMING);
@@ -788,7 +788,7 @@ static void test_store_posture_roundtrip(void **state)
 
 	/* The schema, as other tools see it. */
 	RAW_STR("hash", "TYPE", "acmerats:{dev:SUB-0042}:posture");
-	RAW_STR("warning", "HGET", "acmerats:{dev:SUB-0042}:posture", "status");
+	RAW_STR("warning", "HGET", "acmerats:{dev:SUB-0042}:posture", "st");
 	RAW_STR("ii=2 cfg=2 ex=2 fs=2 hw=2 rt=0 st=0 sd=0", "HGET",
 		"acmerats:{dev:SUB-0042}:posture", "tv");
 	assert_int_equal(RAW_INT("SISMEMBER", "acmerats:devices", "SUB-0042"), 1);
@@ -802,6 +802,40 @@ static void test_store_posture_roundtrip(void **state)
 	assert_string_equal(out.reason, "");
 	assert_string_equal(out.verifier, "");
 	assert_in_range(out.updated_at, before, before + 5);
+}
+
+/*
+ * An upgrade: a posture the previous version wrote, with long field names,
+ * still decides (the module reads it at every authentication); the next
+ * put rewrites it with the short names, a listpack of a fifth less.
+ */
+static void test_store_posture_written_by_the_previous_version_still_read(void **state)
+{
+	ar_store_posture_t p, got;
+	ar_store_cert_t c;
+	ar_err_t err = { 0 };
+
+	(void)state;
+	freeReplyObject(RAW("HSET", "acmerats:{dev:SUB-UP}:posture", "status", "contraindicated",
+			    "tv", "ii=-1 cfg=0 ex=0 fs=0 hw=0 rt=0 st=0 sd=0", "ear_iat", "1800000000",
+			    "ear_exp", "0", "verifier", "v1", "profile", "laptop"));
+	freeReplyObject(RAW("HSET", "acmerats:{dev:SUB-UP}:posture", "updated_at", "1800000001",
+			    "reason", "old"));
+	assert_int_equal(ar_store_posture_get(st, "SUB-UP", &got, &err), 1);
+	assert_int_equal(got.status, AR_STATUS_CONTRAINDICATED);
+	assert_int_equal(got.updated_at, 1800000001);
+	assert_string_equal(got.reason, "old");
+	assert_int_equal(ar_store_auth_lookup(st, "SUB-UP", NULL, NULL, &got, &c, &err),
+			 AR_STORE_FOUND_POSTURE);
+	assert_int_equal(got.status, AR_STATUS_CONTRAINDICATED);
+
+	posture_sample(&p, AR_STATUS_AFFIRMING);
+	assert_int_equal(ar_store_posture_put(st, "SUB-UP", &p, &err), 0);
+	assert_int_equal(RAW_INT("HEXISTS", "acmerats:{dev:SUB-UP}:posture", "status"), 0);
+	RAW_STR("affirming", "HGET", "acmerats:{dev:SUB-UP}:posture", "st");
+	RAW_STR("listpack", "OBJECT", "ENCODING", "acmerats:{dev:SUB-UP}:posture");
+	assert_int_equal(ar_store_posture_get(st, "SUB-UP", &got, &err), 1);
+	assert_int_equal(got.status, AR_STATUS_AFFIRMING);
 }
 
 static void test_store_posture_absent_or_corrupt(void **state)
@@ -843,19 +877,17 @@ static void test_store_cert_expires_with_certificate(void **state)
 	cert_sample(&c, "SUB-7", "aa01", "0c", now + 1);
 	assert_int_equal(ar_store_cert_put(s, &c, &err), 0);
 
-	/* not_after + 1 s grace, for the hash, the index and the per-device set */
-	pttl = RAW_INT("PTTL", "acmerats:{dev:SUB-7}:cert:aa01:0c");
-	assert_in_range(pttl, 1, 2000);
+	/* not_after + 1 s grace, for the device's certificates and the index */
 	pttl = RAW_INT("PTTL", "acmerats:certidx:aa01:0c");
 	assert_in_range(pttl, 1, 2000);
-	pttl = RAW_INT("PTTL", "acmerats:{dev:SUB-7}:certs");
+	pttl = RAW_INT("PTTL", "acmerats:{dev:SUB-7}:c");
 	assert_in_range(pttl, 1, 2000);
 
 	assert_int_equal(ar_store_cert_get(s, "SUB-7", "aa01", "0c", &got, &err), 1);
 	lab_sleep_ms((int)((now + 2) * 1000 - (int64_t)time(NULL) * 1000) + 1100);
 	assert_int_equal(ar_store_cert_get(s, "SUB-7", "aa01", "0c", &got, &err), 0);
 	assert_int_equal(ar_store_cert_find(s, "aa01", "0c", &got, &err), 0);
-	assert_int_equal(RAW_INT("EXISTS", "acmerats:{dev:SUB-7}:certs"), 0);
+	assert_int_equal(RAW_INT("EXISTS", "acmerats:{dev:SUB-7}:c"), 0);
 
 	/* A certificate already past its grace is refused. */
 	cert_sample(&c, "SUB-7", "aa01", "0d", (int64_t)time(NULL) - 10);
@@ -875,8 +907,10 @@ static void test_store_cert_lookup_by_index(void **state)
 	assert_int_equal(ar_store_cert_put(st, &c, &err), 0);
 
 	/* Stored lower-case, found whatever the case of the question. */
-	RAW_STR("SUB-0042", "GET", "acmerats:certidx:abcdef0123:00ff10");
-	assert_int_equal(RAW_INT("EXISTS", "acmerats:{dev:SUB-0042}:cert:abcdef0123:00ff10"), 1);
+	RAW_STR("SUB-0042 https://ca.example/acme/order/00FF10", "GET",
+		"acmerats:certidx:abcdef0123:00ff10");
+	RAW_STR("listpack", "OBJECT", "ENCODING", "acmerats:{dev:SUB-0042}:c");
+	assert_int_equal(RAW_INT("HEXISTS", "acmerats:{dev:SUB-0042}:c", "q83vASM.AP8Q"), 1);
 	assert_int_equal(ar_store_cert_find(st, "abcdef0123", "00ff10", &got, &err), 1);
 	assert_string_equal(got.device, "SUB-0042");
 	assert_string_equal(got.aki, "abcdef0123");
@@ -910,11 +944,16 @@ static void test_store_cert_mark_changes_existing_only(void **state)
 	assert_int_equal(ar_store_cert_get(st, "SUB-1", "aa", "01", &got, &err), 1);
 	assert_int_equal(got.status, AR_CERT_SUPERSEDED);
 	assert_int_equal(got.renew_now, 1);
-	RAW_STR("superseded", "HGET", "acmerats:{dev:SUB-1}:cert:aa:01", "status");
-	assert_true(RAW_INT("PTTL", "acmerats:{dev:SUB-1}:cert:aa:01") > 0);
+	{
+		char want[64];
+
+		snprintf(want, sizeof(want), "%lld superseded 1", (long long)c.not_after);
+		RAW_STR(want, "HGET", "acmerats:{dev:SUB-1}:c", "qg.AQ");
+	}
+	assert_true(RAW_INT("PTTL", "acmerats:{dev:SUB-1}:c") > 0);
 
 	assert_int_equal(ar_store_cert_mark(st, "SUB-1", "aa", "02", AR_CERT_REVOKED, 1, &err), 0);
-	assert_int_equal(RAW_INT("EXISTS", "acmerats:{dev:SUB-1}:cert:aa:02"), 0);
+	assert_int_equal(RAW_INT("HLEN", "acmerats:{dev:SUB-1}:c"), 1);
 	assert_int_equal(ar_store_cert_mark(st, "SUB-1", "aa", "01", 7, -1, &err), -1);
 	assert_errc(&err, AR_ERR_MALFORMED);
 }
@@ -948,20 +987,18 @@ static void test_store_certs_of_device_newest_first(void **state)
 }
 
 /*
- * A device's certificates stay a listpack (a skiplist would cost about
- * 1,000 bytes per device): members are the base64url of a 20-byte AKI and
- * a 16-byte serial. A member in the hex form written before is still read,
- * and is replaced when its certificate is written again; odd hex has no
- * bytes and keeps the hex form.
+ * A device's certificates are one listpack hash, `c`: fields the base64url
+ * of a 20-byte AKI and a 16-byte serial, values "<not_after> <status>
+ * <renew_now>". Odd hex has no bytes and keeps the hex form.
  */
-static void test_store_certs_member_compact_listpack_and_old_hex_form_read(void **state)
+static void test_store_certs_one_listpack_hash_per_device(void **state)
 {
 	static const char aki[] = "0123456789abcdef0123456789abcdef01234567";
 	static const char serial[] = "00f1e2d3c4b5a69788796a5b4c3d2e1f";
-	char hex_member[sizeof(aki) + sizeof(serial)];
 	ar_store_cert_t c, *list = NULL;
 	ar_err_t err = { 0 };
 	int64_t now = (int64_t)time(NULL);
+	char want[64];
 	size_t n = 0;
 
 	(void)state;
@@ -969,36 +1006,145 @@ static void test_store_certs_member_compact_listpack_and_old_hex_form_read(void 
 	assert_int_equal(ar_store_cert_put(st, &c, &err), 0);
 	cert_sample(&c, "SUB-LP", aki, "0a", now + 700);
 	assert_int_equal(ar_store_cert_put(st, &c, &err), 0);
-	RAW_STR("listpack", "OBJECT", "ENCODING", "acmerats:{dev:SUB-LP}:certs");
-	snprintf(hex_member, sizeof(hex_member), "%lld", (long long)now + 600);
-	RAW_STR(hex_member, "ZSCORE", "acmerats:{dev:SUB-LP}:certs",
+	RAW_STR("listpack", "OBJECT", "ENCODING", "acmerats:{dev:SUB-LP}:c");
+	snprintf(want, sizeof(want), "%lld valid 0", (long long)now + 600);
+	RAW_STR(want, "HGET", "acmerats:{dev:SUB-LP}:c",
 		"ASNFZ4mrze8BI0VniavN7wEjRWc.APHi08S1ppeIeWpbTD0uHw");
 
-	/* The hex form of before: read, then replaced by a rewrite. */
-	snprintf(hex_member, sizeof(hex_member), "%s:%s", aki, serial);
-	assert_int_equal(RAW_INT("ZREM", "acmerats:{dev:SUB-LP}:certs",
-				 "ASNFZ4mrze8BI0VniavN7wEjRWc.APHi08S1ppeIeWpbTD0uHw"), 1);
-	assert_int_equal(RAW_INT("ZADD", "acmerats:{dev:SUB-LP}:certs", "1", hex_member), 1);
-	assert_int_equal(ar_store_certs_of_device(st, "SUB-LP", &list, &n, &err), 0);
-	assert_int_equal(n, 2);
-	assert_string_equal(list[1].serial, serial);
-	assert_string_equal(list[1].aki, aki);
-	free(list);
-	cert_sample(&c, "SUB-LP", aki, serial, now + 600);
-	assert_int_equal(ar_store_cert_put(st, &c, &err), 0);
-	assert_int_equal(RAW_INT("ZCARD", "acmerats:{dev:SUB-LP}:certs"), 2);
-	assert_int_equal(RAW_INT("ZREM", "acmerats:{dev:SUB-LP}:certs", hex_member), 0);
-
-	/* Odd hex: the hex form, and a rewrite keeps it. */
 	cert_sample(&c, "SUB-LP", "abc", "1", now + 800);
 	assert_int_equal(ar_store_cert_put(st, &c, &err), 0);
 	assert_int_equal(ar_store_cert_put(st, &c, &err), 0);
-	assert_int_equal(RAW_INT("ZCARD", "acmerats:{dev:SUB-LP}:certs"), 3);
+	assert_int_equal(RAW_INT("HLEN", "acmerats:{dev:SUB-LP}:c"), 3);
+	assert_int_equal(RAW_INT("HEXISTS", "acmerats:{dev:SUB-LP}:c", "abc:1"), 1);
 	assert_int_equal(ar_store_certs_of_device(st, "SUB-LP", &list, &n, &err), 0);
 	assert_int_equal(n, 3);
 	assert_string_equal(list[0].aki, "abc");
 	assert_string_equal(list[0].serial, "1");
+	assert_string_equal(list[0].order, "https://ca.example/acme/order/1");
+	assert_string_equal(list[2].serial, serial);
 	free(list);
+}
+
+/*
+ * An upgrade: certificates as the previous version wrote them (a hash per
+ * certificate, listed in the zset `certs`, the index holding the device
+ * alone) are still found by every read - the module's lookup above all, or
+ * every device would be refused after the upgrade - and are moved into `c`
+ * when written again.
+ */
+static void test_store_cert_written_by_the_previous_version_still_admits(void **state)
+{
+	static const char old_key[] = "acmerats:{dev:SUB-UP}:cert:c0ffee:1234";
+	ar_store_posture_t p, got_p;
+	ar_store_cert_t c, got, *list = NULL;
+	ar_err_t err = { 0 };
+	char na[24];
+	size_t n = 0;
+
+	(void)state;
+	snprintf(na, sizeof(na), "%lld", (long long)time(NULL) + 3600);
+	freeReplyObject(RAW("HSET", old_key, "device", "SUB-UP", "order",
+			    "https://ca.example/acme/order/old", "not_after", na, "status", "valid",
+			    "renew_now", "0"));
+	freeReplyObject(RAW("EXPIRE", old_key, "3900"));
+	freeReplyObject(RAW("ZADD", "acmerats:{dev:SUB-UP}:certs", na, "wP_u.EjQ"));
+	freeReplyObject(RAW("SET", "acmerats:certidx:c0ffee:1234", "SUB-UP", "EX", "3900"));
+	posture_sample(&p, AR_STATUS_AFFIRMING);
+	assert_int_equal(ar_store_posture_put(st, "SUB-UP", &p, &err), 0);
+
+	assert_int_equal(ar_store_auth_lookup(st, "SUB-UP", "c0ffee", "1234", &got_p, &got, &err),
+			 AR_STORE_FOUND_POSTURE | AR_STORE_FOUND_CERT);
+	assert_int_equal(got.status, AR_CERT_VALID);
+	assert_int_equal(ar_store_cert_find(st, "c0ffee", "1234", &got, &err), 1);
+	assert_string_equal(got.order, "https://ca.example/acme/order/old");
+	assert_int_equal(ar_store_certs_of_device(st, "SUB-UP", &list, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].serial, "1234");
+	free(list);
+	/* A revocation reaches the old record. */
+	assert_int_equal(ar_store_cert_mark(st, "SUB-UP", "c0ffee", "1234", AR_CERT_REVOKED, -1,
+					    &err), 1);
+	assert_int_equal(ar_store_auth_lookup(st, "SUB-UP", "c0ffee", "1234", &got_p, &got, &err),
+			 AR_STORE_FOUND_POSTURE | AR_STORE_FOUND_CERT);
+	assert_int_equal(got.status, AR_CERT_REVOKED);
+
+	/* Written again: moved, nothing left in the old layout, listed once. */
+	cert_sample(&c, "SUB-UP", "c0ffee", "1234", got.not_after);
+	c.status = AR_CERT_REVOKED;
+	assert_int_equal(ar_store_cert_put(st, &c, &err), 0);
+	assert_int_equal(RAW_INT("EXISTS", old_key), 0);
+	assert_int_equal(RAW_INT("EXISTS", "acmerats:{dev:SUB-UP}:certs"), 0);
+	assert_int_equal(ar_store_certs_of_device(st, "SUB-UP", &list, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(list[0].status, AR_CERT_REVOKED);
+	free(list);
+}
+
+/*
+ * A certificate past not_after + grace no longer counts, though its field
+ * outlives it in `c` (kept alive by a newer certificate): the module's
+ * lookup, the index and a mark all pass it over, and the next put removes
+ * it. A superseded one is reported as such.
+ */
+static void test_store_stale_certificate_field_does_not_admit(void **state)
+{
+	ar_store_posture_t got_p;
+	ar_store_cert_t c, got, *list = NULL;
+	ar_err_t err = { 0 };
+	int64_t now = (int64_t)time(NULL);
+	char stale[64];
+	size_t n = 0;
+
+	(void)state;
+	cert_sample(&c, "SUB-ST", "aa", "01", now + 3600);
+	assert_int_equal(ar_store_cert_put(st, &c, &err), 0);
+	/* The old one: expired an hour ago (written raw: a put refuses it). */
+	snprintf(stale, sizeof(stale), "%lld valid 0", (long long)now - 3600);
+	freeReplyObject(RAW("HSET", "acmerats:{dev:SUB-ST}:c", "qg.AA", stale));
+	freeReplyObject(RAW("SET", "acmerats:certidx:aa:00", "SUB-ST"));
+
+	assert_int_equal(ar_store_auth_lookup(st, "SUB-ST", "aa", "00", &got_p, &got, &err), 0);
+	assert_int_equal(ar_store_cert_get(st, "SUB-ST", "aa", "00", &got, &err), 0);
+	assert_int_equal(ar_store_cert_find(st, "aa", "00", &got, &err), 0);
+	assert_int_equal(ar_store_cert_mark(st, "SUB-ST", "aa", "00", AR_CERT_VALID, 1, &err), 0);
+	RAW_STR(stale, "HGET", "acmerats:{dev:SUB-ST}:c", "qg.AA");
+	assert_int_equal(ar_store_certs_of_device(st, "SUB-ST", &list, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].serial, "01");
+	free(list);
+
+	assert_int_equal(ar_store_cert_mark(st, "SUB-ST", "aa", "01", AR_CERT_SUPERSEDED, -1, &err),
+			 1);
+	assert_int_equal(ar_store_auth_lookup(st, "SUB-ST", "aa", "01", &got_p, &got, &err),
+			 AR_STORE_FOUND_CERT);
+	assert_int_equal(got.status, AR_CERT_SUPERSEDED);
+
+	cert_sample(&c, "SUB-ST", "aa", "02", now + 7200);
+	assert_int_equal(ar_store_cert_put(st, &c, &err), 0);
+	assert_int_equal(RAW_INT("HEXISTS", "acmerats:{dev:SUB-ST}:c", "qg.AA"), 0);
+	assert_int_equal(RAW_INT("HLEN", "acmerats:{dev:SUB-ST}:c"), 2);
+	assert_in_range(RAW_INT("PTTL", "acmerats:{dev:SUB-ST}:c"), 7000 * 1000,
+			(7200 + 400) * 1000);
+}
+
+/*
+ * The index of device B's certificate cannot lend its order (or anything
+ * else) to device A's certificate of the same AKI and serial.
+ */
+static void test_store_cert_index_of_device_b_not_read_into_device_a(void **state)
+{
+	ar_store_cert_t c, got;
+	ar_err_t err = { 0 };
+
+	(void)state;
+	cert_sample(&c, "SUB-A", "aa", "05", (int64_t)time(NULL) + 3600);
+	c.order[0] = '\0';
+	assert_int_equal(ar_store_cert_put(st, &c, &err), 0);
+	freeReplyObject(RAW("SET", "acmerats:certidx:aa:05", "SUB-B https://evil.example/order/x"));
+	assert_int_equal(ar_store_cert_get(st, "SUB-A", "aa", "05", &got, &err), 1);
+	assert_string_equal(got.device, "SUB-A");
+	assert_string_equal(got.order, "");
+	assert_int_equal(ar_store_cert_get(st, "SUB-B", "aa", "05", &got, &err), 0);
 }
 
 /*
@@ -1569,21 +1715,108 @@ static void test_store_session_keeps_any_bytes_in_values(void **state)
 	assert_string_equal(list[0].user_name, in.user_name);
 	free(list);
 
-	/* One line of key=value pairs: exactly one '=' per pair, eight pairs. */
+	/* Two compact values: 4 and 2 space-separated words, no raw '='. */
 	r = RAW("HGET", "acmerats:{dev:SUB-0042}:sessions", "ap 7=north%|id with spaces");
 	assert_int_equal(r->type, REDIS_REPLY_STRING);
-	{
-		size_t i, eq = 0, sp = 0;
-
-		for (i = 0; i < r->len; i++) {
-			eq += r->str[i] == '=';
-			sp += r->str[i] == ' ';
-		}
-		assert_int_equal(eq, 8);
-		assert_int_equal(sp, 7);
-	}
-	assert_non_null(strstr(r->str, "user_name=Jos%C3%A9%20%3D%20100%25%20\"admin\"%09|x"));
+	assert_string_equal(r->str, "1800000160 60 192.0.2.7 0a1b2c");
 	freeReplyObject(r);
+	r = RAW("HGET", "acmerats:{dev:SUB-0042}:sessions", "|ap 7=north%|id with spaces");
+	assert_int_equal(r->type, REDIS_REPLY_STRING);
+	assert_string_equal(r->str, "02-00-00-00-00-01 Jos%C3%A9%20%3D%20100%25%20\"admin\"%09|x");
+	freeReplyObject(r);
+}
+
+/*
+ * A session as RADIUS accounting records it stays within Debian's
+ * hash-max-listpack-value (64): the device's sessions hash is a listpack.
+ */
+static void test_store_session_compact_values_keep_the_hash_a_listpack(void **state)
+{
+	ar_store_session_t ss;
+	ar_err_t err = { 0 };
+
+	(void)state;
+	session_sample(&ss, "ap-substation-07", "00000000000F4241");
+	snprintf(ss.nas_ip, sizeof(ss.nas_ip), "198.51.100.254");
+	snprintf(ss.user_name, sizeof(ss.user_name), "host/PRELOAD-00999999");
+	snprintf(ss.serial, sizeof(ss.serial), "%032x", 0xf4241);
+	assert_int_equal(ar_store_session_put(st, "PRELOAD-00999999", &ss, 60, &err), 0);
+	snprintf(ss.acct_session_id, sizeof(ss.acct_session_id), "00000000000F4242");
+	assert_int_equal(ar_store_session_put(st, "PRELOAD-00999999", &ss, 60, &err), 0);
+	RAW_STR("listpack", "OBJECT", "ENCODING", "acmerats:{dev:PRELOAD-00999999}:sessions");
+	assert_int_equal(RAW_INT("HLEN", "acmerats:{dev:PRELOAD-00999999}:sessions"), 4);
+}
+
+/*
+ * An upgrade: sessions recorded as one key=value line by the previous
+ * version are still listed (a Disconnect must still find them), and the
+ * next Interim-Update rewrites them in the compact form.
+ */
+static void test_store_session_written_by_the_previous_version_still_listed(void **state)
+{
+	ar_store_session_t ss, *list = NULL;
+	ar_err_t err = { 0 };
+	size_t n = 0;
+
+	(void)state;
+	freeReplyObject(RAW("HSET", "acmerats:{dev:SUB-OLD}:sessions", "ap-1|77",
+			    "nas_ip=192.0.2.9 nas_id=ap-1 acct_session_id=77 "
+			    "calling_station_id=02-00-00-00-00-09 user_name=host%2Fold serial=0f "
+			    "started=1800000000 updated=1800000060"));
+	assert_int_equal(ar_store_session_list(st, "SUB-OLD", &list, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].nas_id, "ap-1");
+	assert_string_equal(list[0].acct_session_id, "77");
+	assert_string_equal(list[0].user_name, "host/old");
+	assert_string_equal(list[0].calling_station_id, "02-00-00-00-00-09");
+	assert_int_equal(list[0].started, 1800000000);
+	assert_int_equal(list[0].updated, 1800000060);
+	ss = list[0];
+	free(list);
+
+	ss.updated += 60;
+	assert_int_equal(ar_store_session_put(st, "SUB-OLD", &ss, 60, &err), 0);
+	RAW_STR("1800000120 120 192.0.2.9 0f", "HGET", "acmerats:{dev:SUB-OLD}:sessions", "ap-1|77");
+	assert_int_equal(ar_store_session_list(st, "SUB-OLD", &list, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].user_name, "host/old");
+	free(list);
+	assert_int_equal(ar_store_session_del(st, "SUB-OLD", "ap-1", "77", &err), 1);
+	assert_int_equal(RAW_INT("EXISTS", "acmerats:{dev:SUB-OLD}:sessions"), 0);
+}
+
+/*
+ * A session recorded for device B never lands in device A's record, even
+ * with the same NAS and Acct-Session-Id; and no NAS id / Acct-Session-Id
+ * pair can name the second half of another session (NAS ids have no '|').
+ */
+static void test_store_session_of_device_b_never_written_into_device_a(void **state)
+{
+	ar_store_session_t a, b, *list = NULL;
+	ar_err_t err = { 0 };
+	size_t n = 0;
+
+	(void)state;
+	session_sample(&a, "ap-1", "S1");
+	session_sample(&b, "ap-1", "S1");
+	snprintf(b.user_name, sizeof(b.user_name), "host/intruder");
+	assert_int_equal(ar_store_session_put(st, "SUB-A", &a, 60, &err), 0);
+	assert_int_equal(ar_store_session_put(st, "SUB-B", &b, 60, &err), 0);
+	assert_int_equal(ar_store_session_list(st, "SUB-A", &list, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].user_name, "host/pc7.example");
+	free(list);
+
+	/* "|ap-1" is no NAS id: it would address A's second half. */
+	session_sample(&b, "|ap-1", "S1");
+	assert_int_equal(ar_store_session_put(st, "SUB-A", &b, 60, &err), -1);
+	assert_int_equal(err.code, AR_ERR_MALFORMED);
+	session_sample(&b, "", "ap-1|S1");
+	assert_int_equal(ar_store_session_put(st, "SUB-A", &b, 60, &err), -1);
+	assert_int_equal(ar_store_session_list(st, "SUB-A", &list, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].user_name, "host/pc7.example");
+	free(list);
 }
 
 static void test_store_session_rejects_bad_identifiers(void **state)
@@ -2001,6 +2234,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_rejects_device_id_with_hash_tag_chars,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_posture_roundtrip, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_store_posture_written_by_the_previous_version_still_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_posture_absent_or_corrupt, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_store_cert_expires_with_certificate, setup,
@@ -2011,7 +2246,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_certs_of_device_newest_first, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(
-			test_store_certs_member_compact_listpack_and_old_hex_form_read, setup, teardown),
+			test_store_certs_one_listpack_hash_per_device, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_store_cert_written_by_the_previous_version_still_admits, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_store_stale_certificate_field_does_not_admit, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_store_cert_index_of_device_b_not_read_into_device_a, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_identity_bind_is_compare_and_set, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_store_verdict_roundtrip_and_clear, setup,
@@ -2034,6 +2275,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_session_put_list_del, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_session_keeps_any_bytes_in_values, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_store_session_compact_values_keep_the_hash_a_listpack,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_session_written_by_the_previous_version_still_listed,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_session_of_device_b_never_written_into_device_a,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_session_rejects_bad_identifiers, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_store_session_key_expires_without_refresh,

@@ -390,9 +390,23 @@ static void test_unparsable_redis_record_is_refused_not_degraded(void **state)
 		refused_as_unreadable("posture");
 	}
 	assert_int_equal(modfix_records(&t.f, t.st), 0);
-	{	/* a certificate record with a field of the wrong type */
+	{	/* a certificate record with a field of the wrong type (lib/store_cert.c: the
+		 * device's hash `c`, field base64url(AKI) "." base64url(serial)) */
+		char val[64];
+		const char *fv[] = { "ABEiM0RVZneImaq7zN3u_wARIjM.WgscLT5PUGFyg5QKGyw9Tg", val, NULL };
+
+		snprintf(val, sizeof(val), "%s valid true", now);
+		snprintf(ckey, sizeof(ckey), "acmerats:{dev:SUB-0042}:c");
+		raw_hset(ckey, fv);
+		refused_as_unreadable("certificate");
+	}
+	assert_int_equal(modfix_records(&t.f, t.st), 0);
+	{	/* the same in a record as the previous version wrote it */
 		const char *fv[] = { "device", "SUB-0042", "order", "https://ca.example/o/1", "not_after",
 				     now, "status", "valid", "renew_now", "true", NULL };
+		const char *del[] = { "x", "x", NULL };
+
+		raw_hset("acmerats:{dev:SUB-0042}:c", del);
 		snprintf(ckey, sizeof(ckey), "acmerats:{dev:SUB-0042}:cert:%s:%s", AKI, SERIAL);
 		raw_hset(ckey, fv);
 		refused_as_unreadable("certificate");

@@ -267,8 +267,9 @@ else
 	not_ok "issuances through haproxy complete after the fault" "issued=$issued load_rc=$load_rc" "$(head -3 "$work/load.err")"
 fi
 
-# Every certificate the client received has its record in Redis.
-ha_cli --scan --pattern 'acmerats:{dev:BENCH-A-*}:cert:*' 2>/dev/null | sed 's/.*://' | sort -u \
+# Every certificate the client received has its record in Redis (a field of
+# its device's hash `c`, found through the AKI+serial index written with it).
+ha_cli --scan --pattern 'acmerats:certidx:*' 2>/dev/null | sed 's/.*://' | sort -u \
 	>"$work/stored.txt"
 missing=$(awk '{print $3}' "$work/serials.txt" 2>/dev/null | sort -u | comm -23 - "$work/stored.txt" | wc -l)
 # (min_replicas_ack is auto: 1 under Sentinel, so finalize answered only

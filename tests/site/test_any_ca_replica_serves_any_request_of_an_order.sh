@@ -121,7 +121,8 @@ else
 fi
 serial=$(live_serial "$work/state")
 if [ -n "$serial" ] &&
-   [ -n "$(redis-cli -p "$redis_port" --scan --pattern "acmerats:{dev:SUB-0042}:cert:*:$serial")" ]; then
+   [ -n "$(redis-cli -p "$redis_port" --scan --pattern "acmerats:certidx:*:$serial")" ] &&
+   [ "$(redis-cli -p "$redis_port" hlen "acmerats:{dev:SUB-0042}:c")" -ge 1 ]; then
 	ok "the certificate's record is in Redis (serial $serial)"
 else
 	not_ok "the certificate's record is in Redis" "serial=$serial"
