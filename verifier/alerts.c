@@ -437,8 +437,30 @@ static int resolve_device(ar_store_t *st, const ar_alert_t *al, char *device, si
 }
 
 /* Claim (source, alert id) once: 1 first time, 0 seen before, -1 error. */
+/*
+ * How long the claim on an alert id lives: dedup_ttl, and for a signed alert
+ * at least until its timestamp has left the window it is accepted in (a
+ * signature is good while its second is within max_skew of ours either way,
+ * so until t + max_skew + 1 s; one more second for the clock's resolution).
+ * A replay of a captured alert is then always a duplicate, whatever
+ * dedup_ttl and however far ahead the SIEM's clock.
+ */
+static int64_t claim_ttl(const alert_source_t *a, const ar_http_req_t *req)
+{
+	const char *ts = ar_http_header(req, HDR_TIMESTAMP);
+	struct timespec now;
+	long long t, until;
+
+	if (a->auth != ALERT_AUTH_HMAC || !ts || clock_gettime(CLOCK_REALTIME, &now) < 0)
+		return a->dedup_ttl;
+	t = strtoll(ts, NULL, 10);	/* check_hmac() took it: digits, at most 12 */
+	until = (t + a->max_skew / 1000 + 2) * 1000 - ((long long)now.tv_sec * 1000 +
+						       now.tv_nsec / 1000000);
+	return until > a->dedup_ttl ? until : a->dedup_ttl;
+}
+
 static int claim_alert(ar_store_t *st, const alert_source_t *a, const ar_alert_t *al,
-		       const char *device, char *key, size_t size, ar_err_t *err)
+		       const char *device, int64_t ttl_ms, char *key, size_t size, ar_err_t *err)
 {
 	unsigned char md[32];
 	char b64[48];
@@ -447,7 +469,7 @@ static int claim_alert(ar_store_t *st, const alert_source_t *a, const ar_alert_t
 	    ar_b64url_encode(md, sizeof(md), b64, sizeof(b64)) < 0)
 		return ar_err_set(err, AR_ERR_CRYPTO, "SHA-256 failed");
 	snprintf(key, size, "alert:%s:%s", a->name, b64);
-	return ar_store_set_once(st, key, device, a->dedup_ttl, err);
+	return ar_store_set_once(st, key, device, ttl_ms, err);
 }
 
 static void accepted(ar_http_resp_t *resp, const alert_source_t *a, const ar_alert_t *al,
@@ -517,7 +539,7 @@ static int apply_alert(verifier_t *v, alert_source_t *a, const ar_http_req_t *re
 		return refuse(r, 503, VERIFIER_PROBLEM "unavailable", "store", "%s", err.msg);
 	if (resolve_device(st, &al, device, sizeof(device), r, &err) < 0)
 		return -1;
-	rc = claim_alert(st, a, &al, device, key, sizeof(key), &err);
+	rc = claim_alert(st, a, &al, device, claim_ttl(a, req), key, sizeof(key), &err);
 	if (rc < 0)
 		return refuse(r, 503, VERIFIER_PROBLEM "unavailable", "store", "%s", err.msg);
 	if (rc == 0) {

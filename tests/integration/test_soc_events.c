@@ -20,6 +20,7 @@
 #include "testutil.h"
 #include "lab/lab.h"
 #include "httpc.h"
+#include "b64.h"
 #include "ear.h"
 #include "evidence.h"
 #include "evidence_jws.h"
@@ -106,6 +107,8 @@ static const char alert_conf[] =
 	"max_skew = 5m\nburst = 200\n"
 	"\n[alert_source \"wazuh-edge\"]\nauth = hmac\nsecret_file = %s/wazuh.secret\n"
 	"rules = wazuh\n"
+	"\n[alert_source \"wazuh-short\"]\nauth = hmac\nsecret_file = %s/wazuh.secret\n"
+	"rules = wazuh\nmax_skew = 30s\ndedup_ttl = 60s\n"
 	"\n[alert_source \"elastic\"]\nauth = bearer\nsecret_file = %s/elastic.token\n"
 	"rules = elastic\n"
 	"\n[alert_source \"flood\"]\nauth = bearer\nsecret_file = %s/flood.token\nrules = wazuh\n"
@@ -115,7 +118,7 @@ static const char alert_conf[] =
 
 static int setup(void **state)
 {
-	char path[320], extra[2000];
+	char path[320], extra[2400];
 	/* generous timeouts: the machine may be loaded (sanitizer builds) */
 	ar_store_opts_t so = { .host = "127.0.0.1", .connect_timeout_ms = 3000,
 			       .command_timeout_ms = 3000 };
@@ -128,7 +131,8 @@ static int setup(void **state)
 	    write_text("elastic.token", ELASTIC_TOKEN "\n", path, sizeof(path)) < 0 ||
 	    write_text("flood.token", FLOOD_TOKEN "\n", path, sizeof(path)) < 0)
 		return -1;
-	snprintf(extra, sizeof(extra), alert_conf, t.v.dir, t.v.dir, t.v.dir, t.v.dir, t.v.dir);
+	snprintf(extra, sizeof(extra), alert_conf, t.v.dir, t.v.dir, t.v.dir, t.v.dir, t.v.dir,
+		 t.v.dir);
 	if (vtest_append(t.v.conf, extra) < 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/syslog.sock", t.v.dir);
@@ -692,6 +696,41 @@ static void test_dedup_ttl_shorter_than_replay_window_refused_at_start(void **st
 	free(base);
 }
 
+/*
+ * A captured alert signed 30 s ahead (the SIEM's clock, or the attacker's
+ * choice) is good until 30 s + max_skew from now: its claim must outlive
+ * that, even where dedup_ttl is only twice max_skew, or a replay in the
+ * window's last second is a new alert that re-flags a device a person has
+ * cleared meanwhile.
+ */
+static void test_alert_claim_outlives_its_timestamp_window(void **state)
+{
+	char id[64], key[200], b64[48], *body;
+	unsigned char md[32];
+	httpc_resp_t r;
+	redisReply *rr;
+
+	(void)state;
+	enrolled_device("SUB-0330", "inspector-30");
+	body = alert_from("wazuh-alert.json", "id", json_string(fresh_id(id, sizeof(id))),
+			  "agent.name", json_string("inspector-30"), NULL);
+	post_signed("wazuh-short", WAZUH_SECRET, time(NULL) + 30, body, &r);
+	expect(&r, 200, "\"duplicate\":false");
+	httpc_free(&r);
+	assert_int_equal(EVP_Digest(id, strlen(id), md, NULL, EVP_sha256(), NULL), 1);
+	assert_true(ar_b64url_encode(md, sizeof(md), b64, sizeof(b64)) >= 0);
+	snprintf(key, sizeof(key), "acmerats:alert:wazuh-short:%s", b64);
+	rr = redisCommand(t.redis_raw, "PTTL %s", key);
+	assert_non_null(rr);
+	assert_int_equal(rr->type, REDIS_REPLY_INTEGER);
+	/* accepted until the second t + 30 s has passed: 61 s from now at least */
+	if (rr->integer < 60500)
+		fail_msg("the claim on the alert id lives %lld ms; the signature is good for 61 s",
+			 rr->integer);
+	freeReplyObject(rr);
+	free(body);
+}
+
 static void test_same_alert_id_twice_is_idempotent(void **state)
 {
 	char id[64], *body;
@@ -1092,6 +1131,7 @@ int main(void)
 		cmocka_unit_test(test_alert_replayed_outside_window_refused),
 		cmocka_unit_test(test_alert_signed_for_source_a_replayed_as_source_b_refused),
 		cmocka_unit_test(test_dedup_ttl_shorter_than_replay_window_refused_at_start),
+		cmocka_unit_test(test_alert_claim_outlives_its_timestamp_window),
 		cmocka_unit_test(test_same_alert_id_twice_is_idempotent),
 		cmocka_unit_test(test_alert_for_unknown_device_4xx_nothing_changes),
 		cmocka_unit_test(test_alert_rule_miss_4xx),
