@@ -395,6 +395,16 @@ void armod_no_certificate(armod_result_t *res)
 	decide(res, ARMOD_REJECT, AR_RR_NO_CERTIFICATE, "%s", ARMOD_NO_CERT_REASON);
 }
 
+void armod_no_client_certificate(const armod_policy_t *pol, const char *method, armod_result_t *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->posture_age = -1;
+	res->status = AR_STATUS_NONE;
+	decide(res, pol->pass_non_acme ? ARMOD_PASS : ARMOD_REJECT, AR_RR_NOT_ACME_RATS,
+	       "no client certificate (%.40s): this site admits ACME-RATS EAP-TLS certificates only",
+	       method && *method ? method : "no EAP");
+}
+
 void armod_reattest_event(const armod_result_t *res, ar_store_event_t *ev)
 {
 	memset(ev, 0, sizeof(*ev));

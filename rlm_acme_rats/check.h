@@ -181,6 +181,17 @@ void armod_check(const armod_policy_t *pol, const armod_cert_t *cert, ar_store_t
 void armod_no_certificate(armod_result_t *res);
 
 /**
+ * The decision for a request the acme-rats site was about to accept with
+ * no client certificate at all (another EAP method such as PEAP, or no
+ * EAP: PAP, MAC authentication added to the site): nothing the module
+ * could judge, so it is not an ACME-RATS certificate - reject, or pass
+ * (noop) when non_acme_rats = pass. @method names how the request
+ * authenticated ("EAP-Type PEAP", "no EAP"; NULL: "no EAP"); it goes into
+ * the reason, bounded.
+ */
+void armod_no_client_certificate(const armod_policy_t *pol, const char *method, armod_result_t *res);
+
+/**
  * The event the module appends to the stream after a quarantine: type
  * "reattest", the device, posture status, reason, serial, source
  * "rlm_acme_rats".

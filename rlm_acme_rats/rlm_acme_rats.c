@@ -151,6 +151,8 @@ typedef struct rlm_acme_rats {
 	STACK_OF(X509)		*issuer_x509;	/* issuer_certs, for the trust store check */
 	char const		*tls_servers[ARMOD_TLS_SERVERS_MAX];	/* EAP-TLS virtual_server names */
 	size_t			ntls_servers;
+	char const		*site_servers[ARMOD_TLS_SERVERS_MAX];	/* servers calling us and our eap */
+	size_t			nsite_servers;
 	ar_store_opts_t		store_opts;
 	fr_connection_pool_t	*pool;
 	retry_queue_t		retry;
@@ -1025,6 +1027,62 @@ static int eap_is_ours(rlm_acme_rats_t *inst, CONF_SECTION *top, CONF_SECTION *e
 }
 
 /*
+ * Keep the names of the virtual servers that call this module and the eap
+ * instance @eap_name: the sites whose post-auth applies the decision,
+ * where an accept without any client certificate is not left alone.
+ */
+static void note_sites(rlm_acme_rats_t *inst, CONF_SECTION *top, char const *eap_name)
+{
+	CONF_SECTION *server = NULL;
+	size_t i;
+
+	while ((server = cf_subsection_find_next(top, server, "server"))) {
+		char const *name = cf_section_name2(server);
+
+		if (!name || !section_calls(server, inst->name, 16) || !section_calls(server, eap_name, 16))
+			continue;
+		for (i = 0; i < inst->nsite_servers; i++)
+			if (!strcmp(inst->site_servers[i], name))
+				break;
+		if (i == inst->nsite_servers && inst->nsite_servers < ARMOD_TLS_SERVERS_MAX)
+			inst->site_servers[inst->nsite_servers++] = talloc_strdup(inst, name);
+	}
+}
+
+/*
+ * An eap instance of ours offers EAP-TLS and nothing else: default_eap_type
+ * = tls and no method subsection but tls (tls-config holds settings). A
+ * PEAP, TTLS, FAST, MD5, MSCHAPv2, GTC, PWD ... method there would let the
+ * site accept a login without a client certificate, which the module
+ * cannot judge.
+ */
+static int check_eap_methods(rlm_acme_rats_t *inst, CONF_SECTION *eap, char const *eap_name)
+{
+	CONF_PAIR *cp = cf_pair_find(eap, "default_eap_type");
+	char const *type = cp ? cf_pair_value(cp) : NULL;
+	CONF_SECTION *sub = NULL;
+
+	if (!type || strcasecmp(type, "tls")) {
+		cf_log_err_cs(eap, "%s: eap %s: default_eap_type = %s: the eap instance of the "
+			      "acme-rats site offers EAP-TLS only: default_eap_type = tls",
+			      inst->name, eap_name, type ? type : "(unset)");
+		return -1;
+	}
+	while ((sub = cf_subsection_find_next(eap, sub, NULL))) {
+		char const *method = cf_section_name1(sub);
+
+		if (!method || !strcmp(method, "tls") || !strcmp(method, "tls-config"))
+			continue;
+		cf_log_err_cs(sub, "%s: eap %s: method %s: the eap instance of the acme-rats site "
+			      "offers EAP-TLS only (a login without a client certificate is not "
+			      "judged): remove %s { } here, serve it from another eap instance and "
+			      "site (docs/install.md, section 5)", inst->name, eap_name, method, method);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * The files EAP-TLS needs, checked here so that a missing certificate is
  * named with what it is for rather than as an OpenSSL error of the eap
  * module.
@@ -1101,8 +1159,10 @@ static int check_eap_instance(rlm_acme_rats_t *inst, CONF_SECTION *eap, CONF_SEC
 			      inst->name, eap_name, depth ? depth : "(unset, unlimited)");
 		return -1;
 	}
-	if (check_tls_files(inst, tc, eap_name) < 0 || check_trust_store(inst, tc) < 0)
+	if (check_tls_files(inst, tc, eap_name) < 0 || check_trust_store(inst, tc) < 0 ||
+	    check_eap_methods(inst, eap, eap_name) < 0)
 		return -1;
+	note_sites(inst, cf_top_section(eap), eap_name);
 	return 0;
 }
 
@@ -1276,6 +1336,33 @@ static int eap_tls_ran(rlm_acme_rats_t *inst, REQUEST *request)
 	VALUE_PAIR *vp = find_in(request->packet->vps, inst->da_eap_type);
 
 	return vp && vp->vp_integer == EAP_METHOD_TLS;
+}
+
+/* Is @request in a site of ours (note_sites()): its own request, not a tunnel's? */
+static int in_our_site(rlm_acme_rats_t *inst, REQUEST *request)
+{
+	size_t i;
+
+	if (request->parent || !request->server)
+		return 0;
+	for (i = 0; i < inst->nsite_servers; i++)
+		if (!strcmp(inst->site_servers[i], request->server))
+			return 1;
+	return 0;
+}
+
+/* How @request authenticated, for a reason: "EAP-Type PEAP", or "no EAP". */
+static void method_of(rlm_acme_rats_t *inst, REQUEST *request, char *out, size_t size)
+{
+	VALUE_PAIR *vp = find_in(request->packet->vps, inst->da_eap_type);
+	char name[32];
+
+	if (!vp) {
+		snprintf(out, size, "no EAP");
+		return;
+	}
+	vp_prints_value(name, sizeof(name), vp, '\0');
+	snprintf(out, size, "EAP-Type %s", name);
 }
 
 /*
@@ -1508,7 +1595,11 @@ static void reattest_event(rlm_acme_rats_t *inst, REQUEST *request, armod_result
 
 /*
  * post-auth: apply what check-eap-tls decided for this handshake. A client
- * certificate it never saw was not decided: reject, never accept.
+ * certificate it never saw was not decided: reject, never accept. In a
+ * site of ours (note_sites()), an accept without any client certificate
+ * (another method added to the site) is not an ACME-RATS certificate:
+ * reject, or pass with non_acme_rats = pass - decided and logged, never
+ * silent. Elsewhere such a request is not ours to decide: noop.
  */
 static rlm_rcode_t CC_HINT(nonnull) mod_post_auth(void *instance, REQUEST *request)
 {
@@ -1517,12 +1608,16 @@ static rlm_rcode_t CC_HINT(nonnull) mod_post_auth(void *instance, REQUEST *reque
 	armod_result_t res;
 	armod_cert_t cert;
 	int64_t latency = 0;
-	char cls[ARMOD_CLASS_MAX + 1];
+	char cls[ARMOD_CLASS_MAX + 1], method[64];
 
 	data = request_data_get(request, inst, RDATA_CHECK);
-	if (!data && !cert_of(inst, request, &cert) && !eap_tls_ran(inst, request))
-		return RLM_MODULE_NOOP;		/* no client certificate: not ours to decide */
-	if (data) {
+	if (!data && !cert_of(inst, request, &cert) && !eap_tls_ran(inst, request)) {
+		if (!in_our_site(inst, request))
+			return RLM_MODULE_NOOP;	/* no client certificate: not ours to decide */
+		method_of(inst, request, method, sizeof(method));
+		armod_no_client_certificate(&inst->policy, method, &res);
+		metrics_count(inst, &res, -1);
+	} else if (data) {
 		res = data->res;
 		latency = data->latency_us;
 		talloc_free(data);

@@ -659,6 +659,30 @@ int rad_eap_between(const rad_proc_t *r, const enroll_env_t *e, const char *cert
 	return stopped ? rc : -1;
 }
 
+int rad_pap(const rad_proc_t *r, const enroll_env_t *e, const char *user, char *out, size_t outsize)
+{
+	char text[512], req[300], outp[300], server[64];
+	char *argv[] = { "/usr/bin/radclient", "-x", "-r", "1", "-t", "5", "-f", req, server, "auth",
+			 "testing123", NULL };
+	char *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	snprintf(text, sizeof(text), "User-Name = \"%s\"\nUser-Password = \"not-a-certificate\"\n"
+		 "NAS-IP-Address = 127.0.0.1\nNAS-Identifier = \"ap-substation-7\"\n", user);
+	if (write_file(e->dir, "pap.txt", text, req, sizeof(req)) < 0)
+		return -1;
+	snprintf(server, sizeof(server), "127.0.0.1:%d", r->auth_port);
+	snprintf(outp, sizeof(outp), "%s/radclient-pap.out", e->dir);
+	rc = run_to_file(argv, outp);
+	out[0] = '\0';
+	if (ar_file_read(outp, 1 << 20, &buf, &len, NULL) == 0) {
+		snprintf(out, outsize, "%.*s", (int)len, buf);
+		free(buf);
+	}
+	return rc;
+}
+
 int rad_acct(const rad_proc_t *r, const enroll_env_t *e, const char *status, const char *device,
 	     const char *serial, const char *acct_session)
 {

@@ -108,6 +108,12 @@ int rad_eap_between(const rad_proc_t *r, const enroll_env_t *e, const char *cert
 int rad_acct(const rad_proc_t *r, const enroll_env_t *e, const char *status, const char *device,
 	     const char *serial, const char *acct_session);
 
+/* One PAP Access-Request (User-Name @user, no EAP) from the acme-rats NAS
+ * client, the reply attributes written to @out (radclient -x). Returns
+ * radclient's exit status (0: an answer arrived; Access-Accept or not is
+ * in @out). */
+int rad_pap(const rad_proc_t *r, const enroll_env_t *e, const char *user, char *out, size_t outsize);
+
 /* What freeradius logged since the previous call (malloc'd), waiting up to
  * @wait_ms for @needle to appear (NULL: no wait). */
 char *rad_log_since(rad_proc_t *r, const char *needle, int wait_ms);

@@ -312,6 +312,26 @@ static void test_certificate_serial_of_32_octets_or_more_is_rejected_not_passed(
 	assert_int_equal(r.posture_age, -1);
 }
 
+/* The site about to accept without any client certificate (PEAP, PAP):
+ * not an ACME-RATS certificate, per non_acme_rats, never accepted. */
+static void test_peap_or_pap_accept_without_certificate_is_rejected_or_passed(void **state)
+{
+	armod_result_t r;
+
+	(void)state;
+	t.pol.pass_non_acme = 0;
+	armod_no_client_certificate(&t.pol, "EAP-Type PEAP", &r);
+	assert_int_equal(r.decision, ARMOD_REJECT);
+	assert_int_equal(r.code, AR_RR_NOT_ACME_RATS);
+	assert_string_equal(r.reason, "no client certificate (EAP-Type PEAP): this site admits ACME-RATS "
+			    "EAP-TLS certificates only");
+	t.pol.pass_non_acme = 1;
+	armod_no_client_certificate(&t.pol, NULL, &r);
+	assert_int_equal(r.decision, ARMOD_PASS);
+	assert_non_null(strstr(r.reason, "no client certificate (no EAP)"));
+	t.pol.pass_non_acme = 0;
+}
+
 /* HSET @key field value ... straight into Redis, as anyone with write access could. */
 static void raw_hset(const char *key, const char *const *fv)
 {
@@ -540,6 +560,7 @@ int main(void)
 		cmocka_unit_test_setup(test_redis_unavailable_follows_the_configuration, setup),
 		cmocka_unit_test_setup(test_certificate_serial_of_32_octets_or_more_is_rejected_not_passed,
 				       setup),
+		cmocka_unit_test_setup(test_peap_or_pap_accept_without_certificate_is_rejected_or_passed, setup),
 		cmocka_unit_test_setup(test_unparsable_redis_record_is_refused_not_degraded, setup),
 		cmocka_unit_test(test_only_an_outage_degrades),
 		cmocka_unit_test(test_attribute_parsers_reject_what_freeradius_never_prints),

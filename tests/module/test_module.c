@@ -841,6 +841,57 @@ static void test_client_without_virtual_server_acme_rats_never_reaches_the_modul
 	assert_int_equal(start_radius(NULL, NULL), 0);
 }
 
+/*
+ * The acme-rats site with another method added beside EAP-TLS (here any
+ * request without EAP accepted in authorize, as a PAP, MAC-authentication
+ * or password module there would): such an accept carries no client
+ * certificate the module could judge, so it is not an ACME-RATS
+ * certificate. Rejected by post-auth with a decision line and a
+ * Reply-Message; with non_acme_rats = pass it passes (noop), logged - never
+ * an Access-Accept without a decision.
+ */
+#define ACCEPT_WITHOUT_EAP "MKRADDB_AUTHORIZE_EXTRA=if (!&control:Auth-Type) { update control " \
+			   "{ &Auth-Type := Accept } }"
+
+static void expect_no_certificate_decision(const char *outcome)
+{
+	char needle[64];
+	char *log = rad_log_since(&t.rad, "acme_rats: decision", 3000);
+	const char *line = strstr(log, "acme_rats: decision device=- serial=- ");
+	size_t len = line ? strcspn(line, "\n") : 0;
+
+	snprintf(needle, sizeof(needle), "outcome=%s ", outcome);
+	if (!line || !memmem(line, len, needle, strlen(needle)) ||
+	    !memmem(line, len, "no client certificate (no EAP)", 30) ||
+	    !memmem(line, len, "stage=post-auth", 15) || !strstr(log, "sites-enabled/acme-rats"))
+		fail_msg("want one decision line %s, no client certificate, at post-auth:\n%.4000s",
+			 needle, log);
+	if (strstr(line + 1, "acme_rats: decision"))
+		fail_msg("more than one decision line:\n%.4000s", log);
+	free(log);
+}
+
+static void test_accept_without_client_certificate_in_the_site_is_rejected_or_passed(void **state)
+{
+	(void)state;
+	assert_int_equal(start_radius(ACCEPT_WITHOUT_EAP, NULL), 0);
+	free(rad_log_since(&t.rad, NULL, 0));
+	rad_pap(&t.rad, &t.e, "intruder", t.out, sizeof(t.out));
+	if (!strstr(t.out, "Received Access-Reject") || strstr(t.out, "Received Access-Accept") ||
+	    !strstr(t.out, "Reply-Message = \"Access denied: no client certificate (no EAP): this "
+			   "site admits ACME-RATS EAP-TLS certificates only\""))
+		fail_msg("want an Access-Reject with the reason as Reply-Message:\n%.2500s", t.out);
+	expect_no_certificate_decision("reject");
+
+	assert_int_equal(start_radius(ACCEPT_WITHOUT_EAP, "MKRADDB_NON_ACME=pass"), 0);
+	free(rad_log_since(&t.rad, NULL, 0));
+	rad_pap(&t.rad, &t.e, "legacy-user", t.out, sizeof(t.out));
+	if (!strstr(t.out, "Received Access-Accept"))
+		fail_msg("non_acme_rats = pass: want the site's own Access-Accept:\n%.2500s", t.out);
+	expect_no_certificate_decision("pass");
+	assert_int_equal(start_radius(NULL, NULL), 0);
+}
+
 static int has_session(const char *acct_session)
 {
 	ar_store_session_t *ss = NULL;
@@ -977,6 +1028,7 @@ int main(void)
 		cmocka_unit_test(test_decision_line_is_in_the_normal_log),
 		cmocka_unit_test(test_decisions_are_counted_by_outcome_and_reason_in_redis),
 		cmocka_unit_test(test_client_without_virtual_server_acme_rats_never_reaches_the_module),
+		cmocka_unit_test(test_accept_without_client_certificate_in_the_site_is_rejected_or_passed),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

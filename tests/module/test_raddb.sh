@@ -18,7 +18,7 @@ n=0 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
 
-echo "1..23"
+echo "1..28"
 "$top/tests/fixtures/mkca" "$dir/ca" 1 1 no >/dev/null 2>&1 || { echo "Bail out! mkca failed"; exit 1; }
 mk() { "$top/tests/fixtures/mkraddb" "$dir/raddb" "$top" "$build/rlm_acme_rats/.libs" 1812 1813 6379 "$dir/ca"; }
 check() { freeradius -XC -d "$dir/raddb" > "$dir/xc.log" 2>&1; }
@@ -143,6 +143,32 @@ if ! check && grep -q 'acme_rats: eap acme_rats_eap: verify_depth = (unset, unli
 	ok "a tls-config without verify_depth = 1 is refused"
 else
 	not_ok "a tls-config without verify_depth = 1 is refused" "$(tail -5 "$dir/xc.log")"
+fi
+# Our eap instance offers EAP-TLS only: another method there (PEAP with a
+# password user in the inner tunnel, TTLS, EAP-MD5 ...) would let the
+# acme-rats site accept a login without a client certificate. Refused,
+# naming the instance and the method; so is another default_eap_type.
+method() { # method, its section body
+	mk
+	sed -i "s/^\ttls {\$/\t$1 {\n$2\n\t}\n&/" "$ours"
+	if grep -q "^	$1 {" "$ours" && ! check &&
+		grep -q "acme_rats: eap acme_rats_eap: method $1: the eap instance of the acme-rats site offers EAP-TLS only" "$dir/xc.log"; then
+		ok "test_${1}_added_to_own_eap_instance_refused_naming_instance_and_method"
+	else
+		not_ok "test_${1}_added_to_own_eap_instance_refused_naming_instance_and_method" "$(tail -5 "$dir/xc.log")"
+	fi
+}
+method peap '\t\ttls = tls-acme-rats\n\t\tvirtual_server = inner-tunnel'
+method ttls '\t\ttls = tls-acme-rats\n\t\tvirtual_server = inner-tunnel'
+method md5 ''
+method mschapv2 ''
+mk
+sed -i -e 's/^\tdefault_eap_type = tls$/\tdefault_eap_type = md5/' -e 's/^\ttls {$/\tmd5 {\n\t}\n&/' "$ours"
+if grep -q 'default_eap_type = md5' "$ours" && ! check &&
+	grep -q 'acme_rats: eap acme_rats_eap: default_eap_type = md5: the eap instance of the acme-rats site offers EAP-TLS only' "$dir/xc.log"; then
+	ok "test_own_eap_instance_defaulting_to_md5_refused_with_its_name"
+else
+	not_ok "test_own_eap_instance_defaulting_to_md5_refused_with_its_name" "$(tail -5 "$dir/xc.log")"
 fi
 # The module enabled without its site (the second link forgotten).
 mk
