@@ -62,10 +62,10 @@ req() {
 		-w '%{http_code}' "${data[@]}" "$@" "$console_url$path")
 }
 
-# login USER PASSWORD: cookie jar $work/jar.USER, CSRF token in $csrf.
+# login USER PASSWORD [CURL ARGS...]: cookie jar $work/jar.USER, CSRF token in $csrf.
 login() {
 	req POST /api/login "{\"user\":\"$1\",\"password\":\"$2\"}" -H "Origin: $origin" \
-		-c "$work/jar.$1"
+		-c "$work/jar.$1" "${@:3}"
 	csrf=$(sed -n 's/.*"csrf":"\([^"]*\)".*/\1/p' "$work/b")
 }
 
@@ -304,7 +304,7 @@ users=$work/console/users
 verdict_before=$(verdict_of)
 for u in revgone revpw revrole; do
 	echo "$console_pw" | "$ctl" --users "$users" console-user add "$u" soc >/dev/null
-	login "$u" "$console_pw"
+	login "$u" "$console_pw" --interface 127.0.0.2	# 127.0.0.1 is locked out above
 	[ "$st" = 200 ] || bail "$u cannot log in ($st): $(cat "$work/b")"
 	tok[$u]=$csrf
 done
@@ -321,7 +321,7 @@ as revpw POST "/api/devices/$dev/verdict" "$flag"
 check "test_session_after_password_change_ended: the old session cannot flag (401)" [ "$st" = 401 ]
 check "the end of the session is logged as a password change" \
 	grep -q 'event=console.session_ended user=revpw reason=password_changed' "$work/console.log"
-login revpw "new-$console_pw"
+login revpw "new-$console_pw" --interface 127.0.0.2
 check "the new password logs in" [ "$st" = 200 ]
 # A demotion by hand (same hash): the session stays, with the new role at once.
 sed 's/^revrole:soc:/revrole:viewer:/' "$users" >"$users.new" && mv "$users.new" "$users"
