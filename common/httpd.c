@@ -126,6 +126,31 @@ const char *ar_http_header(const ar_http_req_t *req, const char *name)
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
+struct header_count {
+	const char	*name;
+	size_t		n;
+};
+
+static enum MHD_Result count_field(void *cls, enum MHD_ValueKind kind, const char *name,
+				   const char *value)
+{
+	struct header_count *hc = cls;
+
+	(void)kind;
+	(void)value;
+	if (name && !strcasecmp(name, hc->name))
+		hc->n++;
+	return MHD_YES;
+}
+
+size_t ar_http_header_count(const ar_http_req_t *req, const char *name)
+{
+	struct header_count hc = { name, 0 };
+
+	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, count_field, &hc);
+	return hc.n;
+}
+
 const char *ar_http_query(const ar_http_req_t *req, const char *name)
 {
 	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);

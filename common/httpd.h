@@ -108,6 +108,12 @@ const char *ar_http_method(const ar_http_req_t *req);
 /** Path without the query string, e.g. "/challenge-response/v1/newSession". */
 const char *ar_http_path(const ar_http_req_t *req);
 const char *ar_http_header(const ar_http_req_t *req, const char *name);
+/**
+ * How many field lines named @p name (case-insensitive) the request has:
+ * ar_http_header() gives the first one only, so a check on a field that is
+ * no list (Origin, a token) refuses a request that sends it twice.
+ */
+size_t ar_http_header_count(const ar_http_req_t *req, const char *name);
 const char *ar_http_query(const ar_http_req_t *req, const char *name);
 const char *ar_http_body(const ar_http_req_t *req, size_t *len);
 /** Peer address as text ("127.0.0.1"). */

@@ -4,13 +4,16 @@
  * hashes, a random session cookie (HttpOnly, Secure, SameSite=Strict) with
  * a server-side expiry, a CSRF token per session, and a limit on failed
  * logins per user name and per client address. Sessions live in this
- * process's memory: a restart logs everyone out.
+ * process's memory: a restart logs everyone out. Each request's session is
+ * held against the users file as it is now: a user removed or given a new
+ * password is logged out, a new role counts at once.
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -40,7 +43,69 @@ int console_origin_ok(const console_t *c, const ar_http_req_t *req)
 {
 	const char *origin = ar_http_header(req, "Origin");
 
-	return origin && c->conf.origin && !strcmp(origin, c->conf.origin);
+	/* One Origin only: ar_http_header() sees the first of two (RFC 6454 7.1). */
+	return origin && c->conf.origin && ar_http_header_count(req, "Origin") == 1 &&
+	       !strcmp(origin, c->conf.origin);
+}
+
+/* Whether two stat()s are of the same file, unchanged. */
+static int same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* The users table is the file's current content: read again when the file
+ * changed (stat first: a change during the read shows at the next call).
+ * 0, or -1 when it cannot be read. Locked (users_lock). */
+static int users_fresh(console_t *c)
+{
+	cu_user_t *users = NULL;
+	ar_err_t err = { 0 };
+	struct stat st;
+	size_t n = 0;
+
+	if (stat(c->conf.users_file, &st) < 0) {
+		ar_error("event=console.users_unreadable error=\"cannot stat %s\"", c->conf.users_file);
+		return -1;
+	}
+	if (c->users_st.st_ino && same_file(&st, &c->users_st))
+		return 0;
+	if (cu_load(c->conf.users_file, &users, &n, &err) < 0) {
+		ar_error("event=console.users_unreadable error=\"%s\"", err.msg);
+		return -1;
+	}
+	if (c->users)
+		OPENSSL_cleanse(c->users, c->nusers * sizeof(*c->users));
+	free(c->users);
+	c->users = users;
+	c->nusers = n;
+	c->users_st = st;
+	ar_info("event=console.users_read users=%zu", n);
+	return 0;
+}
+
+/* The user's record in the users file as it is now: 1, 0 (no such user), or -1. */
+static int user_get(console_t *c, const char *name, cu_user_t *out)
+{
+	int found = 0;
+	size_t i;
+
+	pthread_mutex_lock(&c->users_lock);
+	if (users_fresh(c) < 0) {
+		found = -1;
+		goto out;
+	}
+	for (i = 0; i < c->nusers && !found; i++) {
+		if (!strcmp(c->users[i].name, name)) {
+			*out = c->users[i];
+			found = 1;
+		}
+	}
+out:
+	pthread_mutex_unlock(&c->users_lock);
+	return found;
 }
 
 /* The session cookie's value, or "" (at most CONSOLE_TOKEN_LEN + 1 characters). */
@@ -74,30 +139,91 @@ static console_session_t *find(console_t *c, const char *token, int64_t now)
 	return found;
 }
 
+/*
+ * Hold every session of @name against the user's record now (@found, @u):
+ * a user removed or with another password hash is logged out everywhere;
+ * a new role applies to the sessions at once. Locked.
+ */
+static void sync_user(console_t *c, const char *name, int found, const cu_user_t *u)
+{
+	size_t i;
+
+	for (i = 0; i < CONSOLE_SESSIONS_MAX; i++) {
+		console_session_t *s = &c->sessions[i];
+
+		if (!s->token[0] || strcmp(s->user, name))
+			continue;
+		if (!found || strcmp(s->hash, u->hash)) {
+			ar_warn("event=console.session_ended user=%s reason=%s session=%llu", s->user,
+				found ? "password_changed" : "user_removed", (unsigned long long)s->id);
+			OPENSSL_cleanse(s, sizeof(*s));
+		} else if (s->role != u->role) {
+			ar_info("event=console.role_changed user=%s from=%s to=%s session=%llu", s->user,
+				cu_role_name(s->role), cu_role_name(u->role),
+				(unsigned long long)s->id);
+			s->role = u->role;
+		}
+	}
+}
+
+/*
+ * The live session of @token, held against the users file, into @out: 1;
+ * 0 after answering (401: none or ended, 503: the users file unreadable).
+ */
+static int current_session(console_t *c, const char *token, console_session_t *out,
+			   ar_http_resp_t *resp)
+{
+	char name[CU_NAME_MAX + 1] = "";
+	int64_t now = ar_mono_ms();
+	console_session_t *s;
+	cu_user_t u;
+	int found;
+
+	pthread_mutex_lock(&c->lock);
+	s = find(c, token, now);
+	if (s)
+		snprintf(name, sizeof(name), "%s", s->user);
+	pthread_mutex_unlock(&c->lock);
+	if (!name[0]) {
+		ar_http_resp_problem(resp, 401, CONSOLE_PROBLEM "unauthorized",
+				     "log in first (no session, or it expired)");
+		return 0;
+	}
+	found = user_get(c, name, &u);
+	if (found < 0) {
+		ar_http_resp_problem(resp, 503, CONSOLE_PROBLEM "unavailable",
+				     "the users file cannot be read");
+		return 0;
+	}
+	pthread_mutex_lock(&c->lock);
+	sync_user(c, name, found, &u);
+	s = find(c, token, now);
+	if (s) {
+		s->last_ms = now;
+		*out = *s;
+	}
+	pthread_mutex_unlock(&c->lock);
+	OPENSSL_cleanse(&u, sizeof(u));
+	if (!s) {
+		ar_http_resp_problem(resp, 401, CONSOLE_PROBLEM "unauthorized", "log in again (%s)",
+				     !found ? "the user was removed" : "the session ended");
+		return 0;
+	}
+	return 1;
+}
+
 int console_session(console_t *c, const ar_http_req_t *req, int change, console_session_t *out,
 		    ar_http_resp_t *resp)
 {
 	char token[CONSOLE_TOKEN_LEN + 2];
 	const char *csrf = ar_http_header(req, "X-CSRF-Token");
-	int64_t now = ar_mono_ms();
-	console_session_t *s;
-	int ok = 0;
+	int ok;
 
 	cookie_token(req, token, sizeof(token));
-	pthread_mutex_lock(&c->lock);
-	s = find(c, token, now);
-	if (s) {
-		s->last_ms = now;
-		*out = *s;
-		ok = 1;
-	}
-	pthread_mutex_unlock(&c->lock);
+	ok = current_session(c, token, out, resp);
 	OPENSSL_cleanse(token, sizeof(token));
-	if (!ok) {
-		ar_http_resp_problem(resp, 401, CONSOLE_PROBLEM "unauthorized",
-				     "log in first (no session, or it expired)");
+	if (!ok)
 		return 0;
-	}
 	if (!change)
 		return 1;
 	if (!console_origin_ok(c, req)) {
@@ -107,7 +233,8 @@ int console_session(console_t *c, const ar_http_req_t *req, int change, console_
 				     "the request's Origin is not the console's own");
 		return 0;
 	}
-	if (!csrf || strlen(csrf) != CONSOLE_TOKEN_LEN ||
+	if (!csrf || ar_http_header_count(req, "X-CSRF-Token") != 1 ||
+	    strlen(csrf) != CONSOLE_TOKEN_LEN ||
 	    CRYPTO_memcmp(csrf, out->csrf, CONSOLE_TOKEN_LEN)) {
 		ar_warn("event=console.csrf_refused user=%s reason=token peer=%s", out->user,
 			ar_http_peer(req));
@@ -118,7 +245,8 @@ int console_session(console_t *c, const ar_http_req_t *req, int change, console_
 	return 1;
 }
 
-/* The limit entry of @key, or NULL; expired entries are dropped on the way. Locked. */
+/* The limit entry of @key, or NULL; expired entries are dropped on the way
+ * (not while an attempt of theirs is being checked). Locked. */
 static console_limit_t *limit_find(console_t *c, const char *key, int64_t now)
 {
 	size_t i;
@@ -126,7 +254,7 @@ static console_limit_t *limit_find(console_t *c, const char *key, int64_t now)
 	for (i = 0; i < CONSOLE_LIMITS_MAX; i++) {
 		console_limit_t *l = &c->limits[i];
 
-		if (l->key[0] && now - l->since_ms > c->conf.login_window)
+		if (l->key[0] && !l->inflight && now - l->since_ms > c->conf.login_window)
 			memset(l, 0, sizeof(*l));
 		if (l->key[0] && !strcmp(l->key, key))
 			return l;
@@ -136,8 +264,9 @@ static console_limit_t *limit_find(console_t *c, const char *key, int64_t now)
 
 /*
  * The limit entry of @key, a new one when absent. A full table gives up its
- * oldest entry that is not locked out, and only when every one is, its
- * oldest: filling the table must not lift a lock-out. Locked.
+ * oldest entry that is neither locked out nor checking an attempt, and only
+ * when there is none, its oldest: filling the table must not lift a
+ * lock-out. Locked.
  */
 static console_limit_t *limit_of(console_t *c, const char *key, int64_t now)
 {
@@ -151,7 +280,7 @@ static console_limit_t *limit_of(console_t *c, const char *key, int64_t now)
 		l = &c->limits[i];
 		if (!l->key[0])
 			free_slot = l;
-		else if (l->failures < c->conf.login_failures) {
+		else if (!l->inflight && l->failures < c->conf.login_failures) {
 			if (!open || l->since_ms < open->since_ms)
 				open = l;
 		} else if (!oldest || l->since_ms < oldest->since_ms) {
@@ -165,53 +294,64 @@ static console_limit_t *limit_of(console_t *c, const char *key, int64_t now)
 	return l;
 }
 
+static int spent(const console_t *c, const console_limit_t *l)
+{
+	return l && l->failures + l->inflight >= c->conf.login_failures;
+}
+
 /*
- * Whether the user or the address has used up its failures; on @fail,
- * count one more. Only a failure makes an entry: a refused attempt costs
- * the attacker nothing, so it must not push other entries out.
+ * Reserve a password check for the user and the address: refused (-1,
+ * nothing reserved) when the failures so far plus the checks under way
+ * have used up login_failures for either, so that concurrent attempts
+ * cannot all pass before the first one fails. A refused attempt makes no
+ * entry: it costs the attacker nothing, so it must not push others out.
  */
-static int limited(console_t *c, const char *user, const char *peer, int fail)
+static int limit_reserve(console_t *c, const char *user, const char *peer)
 {
 	char ku[80], kp[80];
 	int64_t now = ar_mono_ms();
 	console_limit_t *lu, *lp;
-	int over;
+	int rc = -1;
 
 	snprintf(ku, sizeof(ku), "u:%s", user);
 	snprintf(kp, sizeof(kp), "a:%s", peer);
 	pthread_mutex_lock(&c->lock);
-	lu = fail ? limit_of(c, ku, now) : limit_find(c, ku, now);
-	lp = fail ? limit_of(c, kp, now) : limit_find(c, kp, now);
-	over = (lu && lu->failures >= c->conf.login_failures) ||
-	       (lp && lp->failures >= c->conf.login_failures);
-	if (fail) {
-		lu->failures++;
-		lp->failures++;
-	}
+	if (spent(c, limit_find(c, ku, now)) || spent(c, limit_find(c, kp, now)))
+		goto out;
+	lu = limit_of(c, ku, now);
+	lu->inflight++;
+	lp = limit_of(c, kp, now);	/* cannot displace lu: it has a check under way */
+	lp->inflight++;
+	rc = 0;
+out:
 	pthread_mutex_unlock(&c->lock);
-	return over;
+	return rc;
 }
 
-/* The user's record from the users file (read afresh), or 0. */
-static int lookup(console_t *c, const char *name, cu_user_t *out)
+/* Settle a reserved check: counted as a failure on @fail, else given back. */
+static void limit_settle(console_t *c, const char *user, const char *peer, int fail)
 {
-	cu_user_t *users = NULL;
-	ar_err_t err = { 0 };
-	size_t n = 0, i;
-	int found = 0;
+	const char *keys[2];
+	char ku[80], kp[80];
+	int64_t now = ar_mono_ms();
+	console_limit_t *l;
+	size_t i;
 
-	if (cu_load(c->conf.users_file, &users, &n, &err) < 0) {
-		ar_error("event=console.users_unreadable error=\"%s\"", err.msg);
-		return -1;
+	snprintf(ku, sizeof(ku), "u:%s", user);
+	snprintf(kp, sizeof(kp), "a:%s", peer);
+	keys[0] = ku;
+	keys[1] = kp;
+	pthread_mutex_lock(&c->lock);
+	for (i = 0; i < 2; i++) {
+		l = fail ? limit_of(c, keys[i], now) : limit_find(c, keys[i], now);
+		if (!l)
+			continue;
+		if (l->inflight > 0)
+			l->inflight--;
+		if (fail)
+			l->failures++;
 	}
-	for (i = 0; i < n && !found; i++) {
-		if (!strcmp(users[i].name, name)) {
-			*out = users[i];
-			found = 1;
-		}
-	}
-	free(users);
-	return found;
+	pthread_mutex_unlock(&c->lock);
 }
 
 /* A new session for @u; its cookie set on @resp. 0, or -1 when the table is full. */
@@ -228,6 +368,7 @@ static int open_session(console_t *c, const cu_user_t *u, ar_http_resp_t *resp,
 	if (random_token(s.token, sizeof(s.token)) < 0 || random_token(s.csrf, sizeof(s.csrf)) < 0)
 		return -1;
 	snprintf(s.user, sizeof(s.user), "%s", u->name);
+	snprintf(s.hash, sizeof(s.hash), "%s", u->hash);
 	s.role = u->role;
 	s.created_ms = s.last_ms = now;
 	pthread_mutex_lock(&c->lock);
@@ -297,7 +438,7 @@ void console_login(console_t *c, const ar_http_req_t *req, ar_http_resp_t *resp)
 				     "body must be {\"user\": ..., \"password\": ...}");
 		goto out;
 	}
-	if (limited(c, user, peer, 0)) {
+	if (limit_reserve(c, user, peer) < 0) {
 		ar_warn("event=console.login result=limited user=%s peer=%s", cu_name_valid(user, NULL)
 			== 0 ? user : "-", peer);
 		ar_http_resp_header(resp, "Retry-After", "60");
@@ -305,16 +446,17 @@ void console_login(console_t *c, const ar_http_req_t *req, ar_http_resp_t *resp)
 				     "too many failed logins: wait and try again");
 		goto out;
 	}
-	found = cu_name_valid(user, NULL) == 0 ? lookup(c, user, &u) : 0;
+	found = cu_name_valid(user, NULL) == 0 ? user_get(c, user, &u) : 0;
 	if (found < 0) {
+		limit_settle(c, user, peer, 0);
 		ar_http_resp_problem(resp, 503, CONSOLE_PROBLEM "unavailable",
 				     "the users file cannot be read");
 		goto out;
 	}
 	/* An unknown user costs the same scrypt as a known one. */
 	match = cu_verify(password, found ? u.hash : c->dummy_hash) == 1 && found;
+	limit_settle(c, user, peer, !match);
 	if (!match) {
-		limited(c, user, peer, 1);
 		ar_warn("event=console.login result=denied user=%s peer=%s",
 			found ? u.name : "-", peer);
 		ar_http_resp_problem(resp, 401, CONSOLE_PROBLEM "unauthorized",

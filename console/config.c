@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "console.h"
 #include "fileio.h"
 #include "http.h"
@@ -130,6 +132,7 @@ int console_load(console_t *c, const char *path, ar_err_t *err)
 	size_t n = 0;
 
 	pthread_mutex_init(&c->lock, NULL);
+	pthread_mutex_init(&c->users_lock, NULL);
 	c->sessions = calloc(CONSOLE_SESSIONS_MAX, sizeof(*c->sessions));
 	c->limits = calloc(CONSOLE_LIMITS_MAX, sizeof(*c->limits));
 	if (!c->sessions || !c->limits)
@@ -138,8 +141,9 @@ int console_load(console_t *c, const char *path, ar_err_t *err)
 		return -1;
 	if (origin_check(c, path, err) < 0 || streams_check(c, path, err) < 0)
 		return -1;
-	/* The users file must be readable now; it is read again at each login,
-	 * so that acme-rats-ctl console-user add takes effect at once. */
+	/* The users file must be readable now; it is read again whenever it
+	 * changes (auth.c), so that acme-rats-ctl console-user add, a password
+	 * change or a removal takes effect at once. */
 	if (cu_load(c->conf.users_file, &users, &n, err) < 0)
 		return ar_err_prefix(err, "[console] users_file: ");
 	free(users);
@@ -161,5 +165,9 @@ void console_free(console_t *c)
 	free(c->sessions);
 	free(c->limits);
 	free(c->streams);
+	if (c->users)
+		OPENSSL_cleanse(c->users, c->nusers * sizeof(*c->users));
+	free(c->users);
+	pthread_mutex_destroy(&c->users_lock);
 	pthread_mutex_destroy(&c->lock);
 }

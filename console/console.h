@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "console_users.h"
 #include "daemon.h"
@@ -53,7 +54,8 @@ typedef struct console_session {
 	char		token[CONSOLE_TOKEN_LEN + 1];	/**< the cookie; "" = free slot */
 	char		csrf[CONSOLE_TOKEN_LEN + 1];	/**< the X-CSRF-Token header */
 	char		user[CU_NAME_MAX + 1];
-	cu_role_t	role;
+	cu_role_t	role;				/**< the users file's, as of the last request */
+	char		hash[CU_HASH_MAX + 1];		/**< the password hash it logged in with */
 	uint64_t	id;				/**< names the session in the stream table */
 	int64_t		created_ms, last_ms;
 } console_session_t;
@@ -73,11 +75,17 @@ typedef struct console_stream {
 	int		ended;			/**< displaced by a newer one: answer now */
 } console_stream_t;
 
-/** Failed logins of one user name or one client address, in the current window. */
+/**
+ * Failed logins of one user name or one client address, in the current
+ * window, and the attempts whose password is being checked right now: an
+ * attempt is reserved before its scrypt and settled after it, so
+ * concurrent attempts cannot all pass the check before any has failed.
+ */
 typedef struct console_limit {
 	char		key[80];
 	int64_t		since_ms;
 	int64_t		failures;
+	int64_t		inflight;
 } console_limit_t;
 
 /** A static file, read once at start. */
@@ -99,6 +107,11 @@ typedef struct console {
 	console_limit_t		*limits;
 	uint64_t		next_session_id;
 	console_stream_t	*streams;		/**< conf.streams_max slots */
+
+	pthread_mutex_t		users_lock;		/**< the users table below */
+	cu_user_t		*users;			/**< the users file as last read */
+	size_t			nusers;
+	struct stat		users_st;		/**< its status then (0: not read) */
 } console_t;
 
 /** Load configuration and the static files; on error @p err names the file. */

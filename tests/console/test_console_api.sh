@@ -16,7 +16,13 @@
 #     disconnect - and the store shows nothing changed;
 #   - a SOC action without the CSRF token, with a wrong one, from another
 #     Origin or none, or from a forged Host with an Origin to match: 403,
-#     nothing changed; a wildcard listener needs [console] origin;
+#     nothing changed; a wildcard listener needs [console] origin; two
+#     Origin lines (own first, another second) or two X-CSRF-Token lines: 403;
+#   - a concurrent burst of 40 logins of one user (39 wrong, the right one
+#     last) checks at most login_failures passwords;
+#   - a session whose user is removed from the users file or given a new
+#     password ends at its next request (401); a demoted user's session has
+#     the new role at once;
 #   - the SOC user flags: the verifier's verdict names the console user, the
 #     console logs the user; the NOC user's disconnect is an event whose
 #     source is the console user; the event stream (SSE) carries both;
@@ -56,10 +62,10 @@ req() {
 		-w '%{http_code}' "${data[@]}" "$@" "$console_url$path")
 }
 
-# login USER PASSWORD: cookie jar $work/jar.USER, CSRF token in $csrf.
+# login USER PASSWORD [CURL ARGS...]: cookie jar $work/jar.USER, CSRF token in $csrf.
 login() {
 	req POST /api/login "{\"user\":\"$1\",\"password\":\"$2\"}" -H "Origin: $origin" \
-		-c "$work/jar.$1"
+		-c "$work/jar.$1" "${@:3}"
 	csrf=$(sed -n 's/.*"csrf":"\([^"]*\)".*/\1/p' "$work/b")
 }
 
@@ -158,6 +164,19 @@ check "it is refused for its Origin, the session and token being good" \
 req POST /api/login "{\"user\":\"soc1\",\"password\":\"$console_pw\"}" \
 	-H "Host: evil.example:$console_port" -H "Origin: https://evil.example:$console_port"
 check "a login with a forged Host and an Origin to match it is refused (403)" [ "$st" = 403 ]
+# Origin is not a list field (RFC 6454 7.1): the first of two must not pass for the whole.
+req POST "/api/devices/$dev/verdict" "$flag" -b "$work/jar.soc1" -H "X-CSRF-Token: ${tok[soc1]}" \
+	-H "Origin: $origin" -H "Origin: https://evil.example"
+check "test_two_origin_lines_own_first_refused: a SOC action with two Origin lines is refused (403)" \
+	[ "$st" = 403 ]
+req POST /api/login "{\"user\":\"soc1\",\"password\":\"$console_pw\"}" -H "Origin: $origin" \
+	-H "Origin: https://evil.example"
+check "test_two_origin_lines_on_login_refused: a login with two Origin lines is refused (403)" \
+	[ "$st" = 403 ]
+req POST "/api/devices/$dev/verdict" "$flag" -b "$work/jar.soc1" -H "Origin: $origin" \
+	-H "X-CSRF-Token: ${tok[soc1]}" -H "X-CSRF-Token: ${tok[noc1]}"
+check "test_two_csrf_token_lines_refused: a SOC action with two X-CSRF-Token lines is refused (403)" \
+	[ "$st" = 403 ]
 check "after the forged requests the device has no verdict" [ "$(verdict_of)" = null ]
 long=$(printf 'x%.0s' $(seq 1 141))
 as soc1 POST "/api/devices/$dev/verdict" "{\"status\":\"warning\",\"reason\":\"$long\"}"
@@ -195,6 +214,34 @@ check "a reconnect with Last-Event-ID gets nothing old" no grep -q '^data: {"id"
 as soc1 POST "/api/devices/$dev/verdict" '{"status":"affirming","reason":"case closed"}'
 cleared() { [ "$st" = 200 ] && [ "$(verdict_of)" = null ]; }
 check "the SOC user clears $dev (200)" cleared
+
+# --- a concurrent burst checks at most login_failures passwords ----------------------
+# 40 logins of one user at once, each from its own address (the per-address
+# limit is not what stops them), 39 wrong and the right one last: the lock
+# must count the checks under way, not only the failures already settled.
+echo "$console_pw" | "$ctl" --users "$work/console/users" console-user add burst1 soc >/dev/null
+burst_pids=()
+for i in $(seq 1 40); do
+	pw="wrong-$i"
+	[ "$i" = 40 ] && pw=$console_pw
+	curl -s --cacert "$console_ca" --interface "127.0.0.$((100 + i))" -o /dev/null \
+		-w '%{http_code}\n' -H "Origin: $origin" -H 'Content-Type: application/json' \
+		--data "{\"user\":\"burst1\",\"password\":\"$pw\"}" "$console_url/api/login" \
+		>"$work/burst.$i" &
+	burst_pids+=($!)
+done
+wait "${burst_pids[@]}"	# not the lab's daemons
+cat "$work/burst."* >"$work/burst"
+checked=$(grep -c -v '^429$' "$work/burst")
+logged=$(grep -c -E 'event=console.login result=(denied|ok) user=burst1 ' "$work/console.log")
+echo "# burst: $checked answers other than 429, $logged password checks logged" \
+	"($(sort "$work/burst" | uniq -c | tr -s ' \n' ' '))"
+check "test_concurrent_login_burst_checks_at_most_login_failures: at most 5 answers are not 429" \
+	[ "$checked" -le 5 ]
+check "the console logs at most 5 password checks of the burst" [ "$logged" -le 5 ]
+check "the burst's right password, sent last, does not log in" no grep -q '^200$' "$work/burst"
+check "the burst was refused, not lost (40 answers, some 429)" \
+	[ "$(grep -c -E '^(401|429)$' "$work/burst")" = 40 ]
 
 # --- one user cannot fill the session table: the 17th login ends the first ---------
 for i in $(seq 1 17); do
@@ -251,6 +298,40 @@ sed -e 's|^\[console\]$|[console]\norigin = https://noc.example.net:8445|' "$wor
 	>"$work/wild-origin.conf"
 check "with origin set, the wildcard listener starts" \
 	"$top_build/console/acme-rats-console" -c "$work/wild-origin.conf" --check-config
+
+# --- a session does not outlive its user, its password or its role -----------------
+users=$work/console/users
+verdict_before=$(verdict_of)
+for u in revgone revpw revrole; do
+	echo "$console_pw" | "$ctl" --users "$users" console-user add "$u" soc >/dev/null
+	login "$u" "$console_pw" --interface 127.0.0.2	# 127.0.0.1 is locked out above
+	[ "$st" = 200 ] || bail "$u cannot log in ($st): $(cat "$work/b")"
+	tok[$u]=$csrf
+done
+grep -v '^revgone:' "$users" >"$users.new" && mv "$users.new" "$users"
+as revgone GET /api/me
+check "test_session_of_removed_user_ended: after the user's removal its session is refused (401)" \
+	[ "$st" = 401 ]
+as revgone POST "/api/devices/$dev/verdict" "$flag"
+check "the removed user cannot flag (401)" [ "$st" = 401 ]
+check "the end of the session is logged" \
+	grep -q 'event=console.session_ended user=revgone reason=user_removed' "$work/console.log"
+echo "new-$console_pw" | "$ctl" --users "$users" console-user add revpw soc >/dev/null
+as revpw POST "/api/devices/$dev/verdict" "$flag"
+check "test_session_after_password_change_ended: the old session cannot flag (401)" [ "$st" = 401 ]
+check "the end of the session is logged as a password change" \
+	grep -q 'event=console.session_ended user=revpw reason=password_changed' "$work/console.log"
+login revpw "new-$console_pw" --interface 127.0.0.2
+check "the new password logs in" [ "$st" = 200 ]
+# A demotion by hand (same hash): the session stays, with the new role at once.
+sed 's/^revrole:soc:/revrole:viewer:/' "$users" >"$users.new" && mv "$users.new" "$users"
+as revrole POST "/api/devices/$dev/verdict" "$flag"
+check "test_demoted_user_session_cannot_flag: the demoted SOC user cannot flag (403)" [ "$st" = 403 ]
+as revrole GET /api/me
+check "/api/me gives the new role" grep -q '"role":"viewer"' "$work/b"
+check "the role change is logged" \
+	grep -q 'event=console.role_changed user=revrole from=soc to=viewer' "$work/console.log"
+check "after the revocations the device's verdict is unchanged" [ "$(verdict_of)" = "$verdict_before" ]
 
 # --- logout -----------------------------------------------------------------------
 as soc1 POST /api/logout ""
