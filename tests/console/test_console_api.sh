@@ -39,15 +39,7 @@ command -v curl >/dev/null || bail "curl is missing: run scripts/setup"
 lab_redis
 lab_verifier
 console_up
-cat >"$work/ctl.conf" <<CONF
-[redis]
-host = 127.0.0.1
-port = $redis_port
-[soc]
-verifier_url = $vurl
-token_file = $work/v/soc-token
-verifier_ca = $work/v/ca.crt
-CONF
+lab_ctl_conf "$work/ctl.conf"
 
 dev=SUB-0042
 origin=$console_url

@@ -34,15 +34,7 @@ console_extra='streams_max = 6
 streams_per_session = 2
 streams_per_user = 4'
 console_up
-cat >"$work/ctl.conf" <<CONF
-[redis]
-host = 127.0.0.1
-port = $redis_port
-[soc]
-verifier_url = $vurl
-token_file = $work/v/soc-token
-verifier_ca = $work/v/ca.crt
-CONF
+lab_ctl_conf "$work/ctl.conf"
 
 dev=SUB-0042
 origin=$console_url

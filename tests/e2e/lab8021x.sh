@@ -184,15 +184,7 @@ attest = any os_patch_level
 posture_fresh = ${fresh}s"
 	site_radius MKRADDB_FRESH="$fresh" MKRADDB_GRACE=600
 	site_nas
-	cat >"$work/ctl.conf" <<CONF
-[redis]
-host = 127.0.0.1
-port = $redis_port
-[soc]
-verifier_url = $vurl
-token_file = $work/v/soc-token
-verifier_ca = $work/v/ca.crt
-CONF
+	lab_ctl_conf "$work/ctl.conf"
 	# The hook makes the supplicant start over with the new certificate
 	# ("reconfigure": a fresh TLS handshake, no resumption of the old one).
 	helper_conf "$work/helper.conf" "$dev_state" "[schedule]

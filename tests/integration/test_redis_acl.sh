@@ -137,16 +137,7 @@ wait_for 50 grep -q 'event=noc.started' "$work/ca.log" || bail "the NOC event wo
 site_radius MKRADDB_REDIS_USERNAME=rlm_acme_rats \
 	MKRADDB_REDIS_PASSWORD_FILE="$work/redis-rlm_acme_rats.pass"
 
-cat >"$work/ctl.conf" <<CONF
-[redis]
-host = 127.0.0.1
-port = $redis_port
-$(redis_conf acme-rats-ctl)
-[soc]
-verifier_url = $vurl
-token_file = $work/v/soc-token
-verifier_ca = $work/v/ca.crt
-CONF
+lab_ctl_conf "$work/ctl.conf" "$(redis_conf acme-rats-ctl)"
 
 # --- the loop ---------------------------------------------------------------------
 

@@ -125,6 +125,21 @@ lab_redis() {
 	wait_tcp "$redis_port" 50 || bail "redis-server did not start"
 }
 
+# acme-rats-ctl's configuration, to FILE: this lab's Redis (and the lines
+# EXTRA in its [redis] section, e.g. an ACL user) and the verifier's SOC API.
+lab_ctl_conf() {
+	cat >"$1" <<CONF
+[redis]
+host = 127.0.0.1
+port = $redis_port
+${2:-}
+[soc]
+verifier_url = $vurl
+token_file = $work/v/soc-token
+verifier_ca = $work/v/ca.crt
+CONF
+}
+
 # acme-rats-verifier (tests/fixtures/mkverifier) on a free port, Redis at
 # $redis_port: sets $vport and $vurl; its CA in $work/v/ca.crt, its signing
 # keys (JWK Set) in $work/v/keys.jwks.
