@@ -320,7 +320,9 @@ static int refuse(refusal_t *r, int status, const char *type, const char *why, c
 	return -1;
 }
 
-static int check_hmac(const alert_source_t *a, const ar_http_req_t *req, refusal_t *r)
+/* @signed_at receives the timestamp the signature covers. */
+static int check_hmac(const alert_source_t *a, const ar_http_req_t *req, long long *signed_at,
+		      refusal_t *r)
 {
 	const char *ts = ar_http_header(req, HDR_TIMESTAMP);
 	const char *sig = ar_http_header(req, HDR_SIGNATURE), *body;
@@ -355,6 +357,7 @@ static int check_hmac(const alert_source_t *a, const ar_http_req_t *req, refusal
 			      "the alert's timestamp is %lld s from the verifier's clock (window "
 			      "%lld s): replayed, or the clocks disagree", t - (long long)time(NULL),
 			      (long long)(a->max_skew / 1000));
+	*signed_at = t;
 	return 0;
 }
 
@@ -445,16 +448,14 @@ static int resolve_device(ar_store_t *st, const ar_alert_t *al, char *device, si
  * A replay of a captured alert is then always a duplicate, whatever
  * dedup_ttl and however far ahead the SIEM's clock.
  */
-static int64_t claim_ttl(const alert_source_t *a, const ar_http_req_t *req)
+static int64_t claim_ttl(const alert_source_t *a, long long signed_at)
 {
-	const char *ts = ar_http_header(req, HDR_TIMESTAMP);
 	struct timespec now;
-	long long t, until;
+	long long until;
 
-	if (a->auth != ALERT_AUTH_HMAC || !ts || clock_gettime(CLOCK_REALTIME, &now) < 0)
+	if (!signed_at || clock_gettime(CLOCK_REALTIME, &now) < 0)
 		return a->dedup_ttl;
-	t = strtoll(ts, NULL, 10);	/* check_hmac() took it: digits, at most 12 */
-	until = (t + a->max_skew / 1000 + 2) * 1000 - ((long long)now.tv_sec * 1000 +
+	until = (signed_at + a->max_skew / 1000 + 2) * 1000 - ((long long)now.tv_sec * 1000 +
 						       now.tv_nsec / 1000000);
 	return until > a->dedup_ttl ? until : a->dedup_ttl;
 }
@@ -511,9 +512,12 @@ static int stricter_than_standing(ar_store_t *st, const char *device, ar_status_
 	return strictness(s) > strictness(rc == 1 ? vd.status : AR_STATUS_AFFIRMING);
 }
 
-/* Map, resolve, claim and apply an authenticated alert; -1 with @p r on refusal. */
+/*
+ * Map, resolve, claim and apply an authenticated alert (@signed_at: its
+ * signed timestamp, 0 for a bearer source); -1 with @p r on refusal.
+ */
 static int apply_alert(verifier_t *v, alert_source_t *a, const ar_http_req_t *req,
-		       ar_http_resp_t *resp, refusal_t *r)
+		       long long signed_at, ar_http_resp_t *resp, refusal_t *r)
 {
 	char device[AR_STORE_DEVICE_MAX + 1], key[120], reason[AR_STORE_REASON_MAX + 1];
 	char qr[400], qd[160], qi[160];
@@ -539,7 +543,7 @@ static int apply_alert(verifier_t *v, alert_source_t *a, const ar_http_req_t *re
 		return refuse(r, 503, VERIFIER_PROBLEM "unavailable", "store", "%s", err.msg);
 	if (resolve_device(st, &al, device, sizeof(device), r, &err) < 0)
 		return -1;
-	rc = claim_alert(st, a, &al, device, claim_ttl(a, req), key, sizeof(key), &err);
+	rc = claim_alert(st, a, &al, device, claim_ttl(a, signed_at), key, sizeof(key), &err);
 	if (rc < 0)
 		return refuse(r, 503, VERIFIER_PROBLEM "unavailable", "store", "%s", err.msg);
 	if (rc == 0) {
@@ -587,6 +591,7 @@ void soc_alert(verifier_t *v, const ar_http_req_t *req, ar_http_resp_t *resp)
 	const char *name = ar_http_query(req, "source");
 	alert_source_t *a = source_named(v, name);
 	refusal_t r = { 0 };
+	long long signed_at = 0;
 	char retry[16];
 	int retry_s = 0;
 
@@ -602,7 +607,7 @@ void soc_alert(verifier_t *v, const ar_http_req_t *req, ar_http_resp_t *resp)
 		answer_refusal(&r, NULL, name, req, resp);
 		return;
 	}
-	if ((a->auth == ALERT_AUTH_HMAC ? check_hmac(a, req, &r) : check_bearer(a, req, &r)) < 0) {
+	if ((a->auth == ALERT_AUTH_HMAC ? check_hmac(a, req, &signed_at, &r) : check_bearer(a, req, &r)) < 0) {
 		answer_refusal(&r, a, a->name, req, resp);
 		return;
 	}
@@ -615,6 +620,6 @@ void soc_alert(verifier_t *v, const ar_http_req_t *req, ar_http_resp_t *resp)
 		answer_refusal(&r, a, a->name, req, resp);
 		return;
 	}
-	if (apply_alert(v, a, req, resp, &r) < 0)
+	if (apply_alert(v, a, req, signed_at, resp, &r) < 0)
 		answer_refusal(&r, a, a->name, req, resp);
 }
