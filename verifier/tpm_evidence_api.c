@@ -125,12 +125,20 @@ void tpm_cap_software(ar_ear_submod_t *sm, char *reason, size_t size)
 			 n ? "; " : "");
 }
 
+/* The AK registry cannot be read: 503, fail closed. */
+static void registry_down(ar_http_resp_t *resp, const ar_err_t *err)
+{
+	ar_warn("event=evidence.store_unavailable error=\"%s\"", err->msg);
+	ar_http_resp_header(resp, "Retry-After", "5");
+	ar_http_resp_problem(resp, 503, VERIFIER_PROBLEM "unavailable", "%s",
+			     "the AK registry cannot be reached; retry");
+}
+
 int tpm_software_allowed(verifier_t *v, const char *device, ar_http_resp_t *resp)
 {
 	ar_tpm_enrolled_t enrolled;
 	ar_err_t err = { 0 };
 	ar_store_t *st;
-	char dev[160];
 
 	st = daemon_store(&v->stores, &err);
 	switch (st ? ar_tpm_registry_get(st, device, &enrolled, &err) : AR_TPM_INTERNAL) {
@@ -144,11 +152,7 @@ int tpm_software_allowed(verifier_t *v, const char *device, ar_http_resp_t *resp
 				     device);
 		return -1;
 	default:
-		ar_warn("event=evidence.store_unavailable device=%s error=\"%s\"",
-			ar_log_q(dev, sizeof(dev), device), err.msg);
-		ar_http_resp_header(resp, "Retry-After", "5");
-		ar_http_resp_problem(resp, 503, VERIFIER_PROBLEM "unavailable", "%s",
-				     "the AK registry cannot be reached; retry");
+		registry_down(resp, &err);
 		return -1;
 	}
 }
@@ -175,14 +179,6 @@ static void refuse(tpm_req_t *t, int status, const char *type, const char *why,
 	snprintf(full, sizeof(full), VERIFIER_PROBLEM "%s", type);
 	verifier_refused(t->ev.device_id, why, detail);
 	ar_http_resp_problem(t->resp, status, full, "%s", detail);
-}
-
-static void store_down(tpm_req_t *t, const ar_err_t *err)
-{
-	ar_warn("event=evidence.store_unavailable error=\"%s\"", err->msg);
-	ar_http_resp_header(t->resp, "Retry-After", "5");
-	ar_http_resp_problem(t->resp, 503, VERIFIER_PROBLEM "unavailable", "%s",
-			     "the AK registry cannot be reached; retry");
 }
 
 /* Steps 1: the collection, the posture, the nonce. */
@@ -234,7 +230,7 @@ static int enrolled_ak(tpm_req_t *t)
 
 	t->st = daemon_store(&t->v->stores, &err);
 	if (!t->st) {
-		store_down(t, &err);
+		registry_down(t->resp, &err);
 		return -1;
 	}
 	if (ar_store_device_valid(t->ev.device_id, &err) < 0) {
@@ -243,7 +239,7 @@ static int enrolled_ak(tpm_req_t *t)
 	}
 	r = ar_tpm_registry_get(t->st, t->ev.device_id, &t->enrolled, &err);
 	if (r == AR_TPM_INTERNAL) {
-		store_down(t, &err);
+		registry_down(t->resp, &err);
 		return -1;
 	}
 	if (other_owner(t, owner)) {
@@ -326,7 +322,7 @@ static int appraise(tpm_req_t *t, ar_ear_submod_t *sm, char *reason, size_t size
 	r = ar_tpm_registry_clock_advance(t->st, t->ev.device_id, t->enrolled.ak_name,
 					  t->enrolled.ak_name_len, &t->res.clock, &err);
 	if (r == AR_TPM_INTERNAL) {
-		store_down(t, &err);
+		registry_down(t->resp, &err);
 		return -1;
 	}
 	if (r != AR_TPM_OK) {
