@@ -18,7 +18,7 @@ TESTS += tests/integration/test_ca_account
 ca_test_sources = tests/catest.c tests/catest.h tests/acmec.c tests/acmec.h tests/evfix.c tests/evfix.h \
 	tests/httpc.c tests/httpc.h tests/lab/lab.c tests/lab/lab.h
 tests_integration_test_ca_account_SOURCES = tests/integration/test_ca_account.c $(ca_test_sources)
-EXTRA_DIST += tests/fixtures/mkca
+EXTRA_DIST += tests/fixtures/mkca tests/fixtures/keys/rsa6144.pem
 
 check_PROGRAMS += tests/integration/test_ca_order
 TESTS += tests/integration/test_ca_order

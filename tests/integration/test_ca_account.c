@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/sha.h>
 
 #include "testutil.h"
@@ -1056,9 +1058,26 @@ static void test_key_change(void **state)
  * identity record): the key change is refused before anything moves, so
  * the account and its devices' identity never part.
  */
+/* The private key tests/fixtures/keys/@name (PEM). */
+static EVP_PKEY *fixture_key(const char *name)
+{
+	const char *top = getenv("AR_TOP_SRCDIR");
+	char path[PATH_MAX];
+	EVP_PKEY *pk = NULL;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/tests/fixtures/keys/%s", top ? top : ".", name);
+	f = fopen(path, "r");
+	if (f) {
+		pk = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+		fclose(f);
+	}
+	return pk;
+}
+
 static void test_key_change_to_a_key_too_large_for_an_identity_refused(void **state)
 {
-	EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)6144);
+	EVP_PKEY *pk = fixture_key("rsa6144.pem");	/* a fresh one takes 2-30 s */
 	ar_jwk_t *big = pk ? ar_jwk_from_pkey(pk, NULL) : NULL;
 	json_t *inner;
 	httpc_resp_t r;

@@ -106,15 +106,24 @@ static void test_jwk_rejects_small_rsa_modulus(void **state)
 	assert_err(&err, AR_ERR_BAD_KEY, "at least 2048");
 }
 
-/* An RSA JWK with the modulus of a fresh 2048-bit key and the exponent @e (base64url). */
+/*
+ * An RSA JWK with the modulus of a 2048-bit key made once for the test
+ * (six key generations cost seconds) and the exponent @e (base64url).
+ */
 static char *rsa_jwk_with_exponent(const char *e, int even_modulus)
 {
-	ar_jwk_t *k = ar_jwk_generate("RS256", NULL);
+	static json_t *pub0;
 	json_t *pub;
 	char *n, *text;
 
-	assert_non_null(k);
-	pub = ar_jwk_public_json(k);
+	if (!pub0) {
+		ar_jwk_t *k = ar_jwk_generate("RS256", NULL);
+
+		assert_non_null(k);
+		pub0 = ar_jwk_public_json(k);
+		ar_jwk_free(k);
+	}
+	pub = json_deep_copy(pub0);
 	n = strdup(json_string_value(json_object_get(pub, "n")));
 	if (even_modulus)	/* the last character holds the lowest two bits */
 		n[strlen(n) - 1] = 'A';
@@ -123,7 +132,6 @@ static char *rsa_jwk_with_exponent(const char *e, int even_modulus)
 	text = json_dumps(pub, JSON_COMPACT);
 	free(n);
 	json_decref(pub);
-	ar_jwk_free(k);
 	return text;
 }
 
