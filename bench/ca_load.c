@@ -731,9 +731,11 @@ static void *preload_run(void *arg)
 	char device[64];
 	long i;
 
-	snprintf(posture.tv, sizeof(posture.tv), "ii=2 cfg=2 ex=2 fs=0 hw=0 rt=0 st=0 sd=0");
-	snprintf(posture.verifier, sizeof(posture.verifier), "bench-ca-load");
-	snprintf(posture.profile, sizeof(posture.profile), "attested");
+	/* As acme-rats-verifier writes it with its defaults (ear_ttl 8 h). */
+	snprintf(posture.tv, sizeof(posture.tv), "ii=2 cfg=2 ex=2");
+	snprintf(posture.verifier, sizeof(posture.verifier), "acme-rats-verifier");
+	snprintf(posture.profile, sizeof(posture.profile), "default");
+	posture.ear_exp = posture.ear_iat + 8 * 3600;
 	snprintf(cert.aki, sizeof(cert.aki), "%040x", 0x5eed);
 	for (i = p->first; st && i < p->n; i += p->step) {
 		snprintf(device, sizeof(device), "PRELOAD-%08ld", i);

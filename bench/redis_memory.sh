@@ -57,8 +57,9 @@ while read -r key; do
 		"encoding=$(redis-cli -p "$rport" object encoding "$key")"
 done < <(redis-cli -p "$rport" --scan --pattern "*$one*")
 # Device i's certificate: AKI 5eed, serial i + 1 (bench/ca_load.c preload_run).
-idx=$(printf 'acmerats:certidx:%040x:%032x' $((0x5eed)) 2)
-emit "redis_memory_key key=certidx:AKI:SERIAL bytes=$(redis-cli -p "$rport" memory usage "$idx")" \
+# Its index key: the base64url of the serial's 16 bytes (...02 -> AAAAAAAAAAAAAAAAAAAAAg).
+idx=acmerats:sn:AAAAAAAAAAAAAAAAAAAAAg
+emit "redis_memory_key key=sn:SERIAL bytes=$(redis-cli -p "$rport" memory usage "$idx")" \
 	"encoding=$(redis-cli -p "$rport" object encoding "$idx")"
 emit "redis_memory_key key=devices (set of every device) bytes_per_member=$(( $(redis-cli -p "$rport" \
 	memory usage acmerats:devices samples 0) / devices ))"

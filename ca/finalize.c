@@ -133,7 +133,7 @@ static int queue_certificate(acme_req_t *r, ar_store_batch_t *b, X509 *cert, con
 
 		for (i = 0; i < AR_TV_COUNT; i++)
 			tv.v[i] = (int8_t)json_integer_value(json_array_get(json_object_get(att, "tv"), i));
-		ar_tvec_format(&tv, posture.tv, sizeof(posture.tv));
+		ar_tvec_format_claims(&tv, posture.tv, sizeof(posture.tv));
 	}
 	posture.ear_iat = json_integer_value(json_object_get(att, "iat"));
 	snprintf(posture.verifier, sizeof(posture.verifier), "%s",

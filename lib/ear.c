@@ -187,20 +187,33 @@ ar_status_t ar_ear_status(const ar_ear_t *ear)
 	return s;
 }
 
-void ar_tvec_format(const ar_tvec_t *tv, char *buf, size_t size)
+static void tvec_format(const ar_tvec_t *tv, int claims_only, char *buf, size_t size)
 {
 	size_t i, off = 0;
 
 	if (size)
 		buf[0] = '\0';
 	for (i = 0; i < AR_TV_COUNT && off < size; i++) {
-		int n = snprintf(buf + off, size - off, "%s%s=%d", i ? " " : "",
-				 tv_names[i].abbrev, tv->v[i]);
+		int n;
 
+		if (claims_only && tv->v[i] == 0)
+			continue;
+		n = snprintf(buf + off, size - off, "%s%s=%d", off ? " " : "", tv_names[i].abbrev,
+			     tv->v[i]);
 		if (n < 0)
 			break;
 		off += (size_t)n;
 	}
+}
+
+void ar_tvec_format(const ar_tvec_t *tv, char *buf, size_t size)
+{
+	tvec_format(tv, 0, buf, size);
+}
+
+void ar_tvec_format_claims(const ar_tvec_t *tv, char *buf, size_t size)
+{
+	tvec_format(tv, 1, buf, size);
 }
 
 /* Copy a bounded string claim; absent is fine, wrong type or too long is not. */

@@ -139,6 +139,13 @@ ar_status_t ar_ear_status(const ar_ear_t *ear);
 void ar_tvec_format(const ar_tvec_t *tv, char *buf, size_t size);
 
 /**
+ * The claims a vector makes, in the same text without the zeros (AR4SI 0:
+ * no claim): "ii=2 cfg=2 ex=2"; "" when it makes none. The posture record
+ * keeps this form (a shorter value in every device's hash).
+ */
+void ar_tvec_format_claims(const ar_tvec_t *tv, char *buf, size_t size);
+
+/**
  * Verify an EAR JWT against trusted verifier keys and decode its claims.
  *
  * The key is chosen by the header's "kid"; without a kid the set must hold

@@ -20,14 +20,15 @@
  * | `P:{dev:ID}:identity` | hash | jkt, jwk, account, eab_kid, enrolled_at: the key that speaks for the device |
  * | `P:{dev:ID}:verdict` | hash | status, reason, source, identity, set_at: the SOC's standing verdict |
  * | `P:idkey:JKT` | set | the devices whose identity is the key with thumbprint JKT |
- * | `P:{dev:ID}:c` | hash | the device's certificates: field `A.S`, the base64url of the AKI's and the serial's bytes (`aki:serial` in hex for odd hex), value `<not_after> <status> <renew_now>`; a certificate counts until not_after + grace (enforced on read), its field is removed by the next certificate put on the device, the key expires with its longest-lived certificate |
+ * | `P:{dev:ID}:c` | hash | the device's certificates: field `A.S`, the base64url of the AKI's and the serial's bytes (`aki:serial` in hex for odd hex), value `<not_after> <status> <renew_now>`; a certificate counts until not_after + grace (enforced on read), its field is removed by the next certificate put on the device, the key has no expiry (like posture; earlier versions set one, removed by the next put) |
  * | `P:{dev:ID}:cert:AKI:SERIAL`, `P:{dev:ID}:certs` | hash, zset | earlier versions' certificate record and list: still read (and revoked, marked) until they expire; a put of the same certificate moves it into `c` |
  * | `P:{dev:ID}:sessions` | hash | per session two fields: `NAS_ID` `\|` `ACCT_SESSION_ID` and `\|` `NAS_ID` `\|` `ACCT_SESSION_ID`, values the session's compact record; the key expires when no session was refreshed for the TTL given |
- * | `P:certidx:AKI:SERIAL` | string | `<device id>` or `<device id> <order URL>` (the order, too long for the listpack of `c`, is kept here); expires at not_after + grace (ARI looks certificates up by AKI and serial) |
+ * | `P:sn:S` | string | S is the base64url of the serial's bytes (the CA's serials are 127 random bits: the serial alone names a certificate; the AKI is checked by the `c` field it leads to); value `<device id>` or `<device id> <order URL>` (the order, too long for the listpack of `c`, is kept here); expires at not_after + grace (ARI looks certificates up by AKI and serial) |
+ * | `P:certidx:AKI:SERIAL` | string | the same index as earlier versions wrote it (hex, 40 bytes longer per key): still read until it expires |
  * | `P:devices` | set | every device id ever written |
  * | `P:events` | stream | posture and certificate events, trimmed to about ar_store_opts::event_maxlen entries |
  *
- * `P:certidx:*`, `P:devices` and `P:events` live in other slots than a
+ * `P:sn:*`, `P:certidx:*`, `P:devices` and `P:events` live in other slots than a
  * device's keys; the store writes them next to (not inside) the device's
  * transaction, in the same round trip.
  *
@@ -327,11 +328,13 @@ int ar_store_del(ar_store_t *s, const char *key, ar_err_t *err);
  * A device's posture as the SOC last set it.
  *
  * @c tv is the AR4SI trustworthiness vector in the compact text
- * ar_tvec_format() writes: eight `abbrev=value` pairs separated by one space,
- * in vector order, `ii` instance identity, `cfg` configuration, `ex`
- * executables, `fs` file system, `hw` hardware, `rt` runtime opaque, `st`
- * storage opaque, `sd` sourced data, each value a signed AR4SI claim value
- * (0 = no claim), e.g. `ii=2 cfg=2 ex=2 fs=2 hw=2 rt=0 st=0 sd=0`.
+ * ar_tvec_format_claims() writes: the claims made (value not 0), as
+ * `abbrev=value` pairs separated by one space, in vector order, `ii`
+ * instance identity, `cfg` configuration, `ex` executables, `fs` file
+ * system, `hw` hardware, `rt` runtime opaque, `st` storage opaque, `sd`
+ * sourced data, each value a signed AR4SI claim value, e.g. `ii=2 cfg=2
+ * ex=2 fs=2 hw=2`. Earlier versions wrote all eight, zeros too (`... rt=0
+ * st=0 sd=0`): the same vector.
  */
 typedef struct ar_store_posture {
 	ar_status_t	status;				/**< required */
@@ -461,18 +464,17 @@ typedef struct ar_store_cert {
 } ar_store_cert_t;
 
 /**
- * Record a certificate: its hash, its member in the device's `certs` (whose
- * entries past not_after + grace are pruned here), the AKI+serial index and
- * the device in `devices`. The hash and the index expire at not_after +
- * grace, the `certs` set then too (certificates are put in issuance order,
- * so the last put is the one that lives longest).
+ * Record a certificate: its field in the device's hash `c` (whose fields
+ * past not_after + grace are pruned here; the hash has no expiry), the
+ * serial index (expires at not_after + grace) and the device in `devices`.
+ * A record of the same certificate in the earlier layout is removed.
  *
  * @return 0, or -1 (AR_ERR_MALFORMED when not_after is already past grace).
  */
 int ar_store_cert_put(ar_store_t *s, const ar_store_cert_t *c, ar_err_t *err);
 
 /**
- * The certificate record, its order read from the AKI+serial index (one
+ * The certificate record, its order read from the serial index (one
  * round trip). @return 1 found (@p c filled), 0 absent (or past
  * not_after + grace), -1 error.
  */
@@ -512,7 +514,7 @@ int ar_store_certs_of_device(ar_store_t *s, const char *device, ar_store_cert_t 
  * round trip: all or none. A failure while queueing is kept and returned
  * by ar_store_batch_exec(), so callers queue without checking each step.
  * Unlike ar_store_cert_put() and ar_store_posture_put(), a batch puts the
- * `certidx` and `devices` keys inside the transaction: it spans slots and is
+ * `sn` index and `devices` keys inside the transaction: it spans slots and is
  * for a single Redis (or Sentinel), not Redis Cluster.
  * @{
  */

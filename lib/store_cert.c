@@ -57,6 +57,35 @@ static int cert_from_reply(const ar_store_t *s, const redisReply *r, const char 
  */
 #define MEMBER_MAX	(2 * AR_STORE_HEX_MAX + 2)
 
+/*
+ * The certificate index by serial, `P:sn:<base64url of the serial's bytes>`
+ * (an odd number of hex digits read with a leading 0): the serials are the
+ * CA's 127 random bits, so the serial alone names a certificate; the AKI
+ * is checked by the `c` field it leads to. Earlier versions wrote
+ * `P:certidx:<AKI hex>:<serial hex>` (40 bytes longer in every key): still
+ * read, until they expire with their certificates.
+ */
+static int sn_key(const ar_store_t *s, const char *serial, char *out, size_t size,
+		  ar_err_t *err)
+{
+	char hex[AR_STORE_HEX_MAX + 2], b64[AR_STORE_HEX_MAX + 4];
+	uint8_t raw[AR_STORE_HEX_MAX / 2 + 1];
+	ssize_t n;
+
+	snprintf(hex, sizeof(hex), "%s%s", strlen(serial) % 2 ? "0" : "", serial);
+	n = ar_hex_decode(hex, strlen(hex), raw, sizeof(raw));
+	if (n <= 0 || ar_b64url_encode(raw, (size_t)n, b64, sizeof(b64)) < 0)
+		return ar_err_set(err, AR_ERR_MALFORMED, "store: bad serial");
+	return store_key_fmt(out, size, err, "%s:sn:%s", s->prefix, b64);
+}
+
+/* The index key of earlier versions. */
+static int certidx_key(const ar_store_t *s, const char *aki, const char *serial, char *out,
+		       size_t size, ar_err_t *err)
+{
+	return store_key_fmt(out, size, err, "%s:certidx:%s:%s", s->prefix, aki, serial);
+}
+
 static void member_make(const char *aki, const char *serial, char *out, size_t size)
 {
 	uint8_t a[AR_STORE_HEX_MAX / 2], b[AR_STORE_HEX_MAX / 2];
@@ -113,9 +142,12 @@ static int member_split(const redisReply *m, char *aki, char *serial)
  * above, value "<not_after> <status> <renew_now>" (about 20 bytes, so the
  * hash stays a listpack under Redis's default limits). A certificate
  * counts until not_after + grace, enforced on every read; its field is
- * removed by the next certificate put on the device (cert_put_script),
- * and the hash expires with the longest-lived certificate in it. The
- * order URL, too long for the listpack, rides on the AKI+serial index:
+ * removed by the next certificate put on the device (cert_put_script).
+ * The hash has no expiry of its own, like the device's posture record: an
+ * expiry costs about 40 bytes per device in Redis's expires table, and the
+ * fields carry their own (earlier versions set one, which the next put
+ * removes: it would end a newer certificate's field with the old ones).
+ * The order URL, too long for the listpack, rides on the serial index:
  * "<device> <order>".
  *
  * Certificates written by earlier versions - a hash `{dev:ID}:cert:AKI:SERIAL`
@@ -126,16 +158,15 @@ static int member_split(const redisReply *m, char *aki, char *serial)
 
 static const char cert_put_script[] =
 	"local h = redis.call('HGETALL', KEYS[1]) "
-	"local keep = tonumber(ARGV[3]) local top = tonumber(ARGV[4]) "
+	"local keep = tonumber(ARGV[3]) "
 	"for i = 1, #h, 2 do "
 	"  local na = tonumber(string.match(h[i + 1], '^(%-?%d+) ')) "
-	"  if h[i] ~= ARGV[1] then "
-	"    if na == nil or na <= keep then redis.call('HDEL', KEYS[1], h[i]) "
-	"    elseif na > top then top = na end "
+	"  if h[i] ~= ARGV[1] and (na == nil or na <= keep) then "
+	"    redis.call('HDEL', KEYS[1], h[i]) "
 	"  end "
 	"end "
 	"redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) "
-	"redis.call('PEXPIREAT', KEYS[1], (top + tonumber(ARGV[5])) * 1000) "
+	"redis.call('PERSIST', KEYS[1]) "
 	"return 1";
 
 #define CERT_EXEC	4	/* cmd[0] MULTI .. cmd[4] EXEC, then SET and SADD */
@@ -143,7 +174,7 @@ static const char cert_put_script[] =
 
 typedef struct cert_cmds {
 	char	key[KEY_MAX], certs[KEY_MAX], ckey[KEY_MAX], idx[KEY_MAX], devices[KEY_MAX];
-	char	member[MEMBER_MAX], hex_member[MEMBER_MAX], keep[24], top[24], grace[24];
+	char	member[MEMBER_MAX], hex_member[MEMBER_MAX], keep[24];
 	char	value[CERT_VALUE_MAX], idxval[AR_STORE_DEVICE_MAX + AR_STORE_URL_MAX + 2];
 	cmd_t	cmd[CERT_CMDS];
 } cert_cmds_t;
@@ -174,8 +205,7 @@ static int cert_cmds(ar_store_t *s, const ar_store_cert_t *c, cert_cmds_t *cc, a
 	    store_cert_key(s, cc->key, sizeof(cc->key), c->device, aki, serial, err) < 0 ||
 	    store_dev_key(s, cc->certs, sizeof(cc->certs), c->device, "certs", err) < 0 ||
 	    store_dev_key(s, cc->ckey, sizeof(cc->ckey), c->device, "c", err) < 0 ||
-	    store_key_fmt(cc->idx, sizeof(cc->idx), err, "%s:certidx:%s:%s", s->prefix, aki,
-			  serial) < 0 ||
+	    sn_key(s, serial, cc->idx, sizeof(cc->idx), err) < 0 ||
 	    store_glob_key(s, cc->devices, sizeof(cc->devices), "devices", err) < 0)
 		return -1;
 	if (c->not_after <= 0 || c->not_after > INT64_MAX / 1000 - s->cert_grace_s)
@@ -192,8 +222,6 @@ static int cert_cmds(ar_store_t *s, const ar_store_cert_t *c, cert_cmds_t *cc, a
 	member_make(aki, serial, cc->member, sizeof(cc->member));
 	snprintf(cc->hex_member, sizeof(cc->hex_member), "%s:%s", aki, serial);
 	snprintf(cc->keep, sizeof(cc->keep), "%" PRId64, now - s->cert_grace_s);
-	snprintf(cc->top, sizeof(cc->top), "%" PRId64, c->not_after);
-	snprintf(cc->grace, sizeof(cc->grace), "%d", s->cert_grace_s);
 	snprintf(cc->idxval, sizeof(cc->idxval), "%s%s%s", c->device, olen ? " " : "", c->order);
 
 	store_cmd_start(&cmd[0], "MULTI");
@@ -210,8 +238,6 @@ static int cert_cmds(ar_store_t *s, const ar_store_cert_t *c, cert_cmds_t *cc, a
 	store_cmd_arg(&cmd[3], cc->member);
 	store_cmd_arg(&cmd[3], cc->value);
 	store_cmd_arg(&cmd[3], cc->keep);
-	store_cmd_arg(&cmd[3], cc->top);
-	store_cmd_arg(&cmd[3], cc->grace);
 	store_cmd_start(&cmd[CERT_EXEC], "EXEC");
 	store_cmd_start(&cmd[5], "SET");
 	store_cmd_arg(&cmd[5], cc->idx);
@@ -262,7 +288,7 @@ int ar_store_batch_cert(ar_store_batch_t *b, const ar_store_cert_t *c)
  */
 typedef struct cert_read {
 	char	aki[AR_STORE_HEX_MAX + 1], serial[AR_STORE_HEX_MAX + 1];
-	char	ckey[KEY_MAX], key[KEY_MAX], idx[KEY_MAX], member[MEMBER_MAX];
+	char	ckey[KEY_MAX], key[KEY_MAX], idx[KEY_MAX], old_idx[KEY_MAX], member[MEMBER_MAX];
 } cert_read_t;
 
 static int cert_read_cmds(const ar_store_t *s, const char *device, const char *aki_hex,
@@ -274,8 +300,8 @@ static int cert_read_cmds(const ar_store_t *s, const char *device, const char *a
 	    store_hex_norm(serial_hex, cr->serial, "serial", err) < 0 ||
 	    store_cert_key(s, cr->key, sizeof(cr->key), device, cr->aki, cr->serial, err) < 0 ||
 	    store_dev_key(s, cr->ckey, sizeof(cr->ckey), device, "c", err) < 0 ||
-	    store_key_fmt(cr->idx, sizeof(cr->idx), err, "%s:certidx:%s:%s", s->prefix, cr->aki,
-			  cr->serial) < 0)
+	    sn_key(s, cr->serial, cr->idx, sizeof(cr->idx), err) < 0 ||
+	    certidx_key(s, cr->aki, cr->serial, cr->old_idx, sizeof(cr->old_idx), err) < 0)
 		return -1;
 	member_make(cr->aki, cr->serial, cr->member, sizeof(cr->member));
 	store_cmd_start(&cmds[0], "HGET");
@@ -286,6 +312,8 @@ static int cert_read_cmds(const ar_store_t *s, const char *device, const char *a
 	if (with_idx) {
 		store_cmd_start(&cmds[2], "GET");
 		store_cmd_arg(&cmds[2], cr->idx);
+		store_cmd_start(&cmds[3], "GET");
+		store_cmd_arg(&cmds[3], cr->old_idx);
 	}
 	return 0;
 }
@@ -344,7 +372,7 @@ static void order_from_idx(const redisReply *r, const char *device, ar_store_cer
 	}
 }
 
-/* @r: the replies to cert_read_cmds() (r[2] NULL without the index). */
+/* @r: the replies to cert_read_cmds() (r[2], r[3] NULL without the index). */
 static int cert_from_replies(const ar_store_t *s, const char *device, const cert_read_t *cr,
 			     redisReply *const *r, ar_store_cert_t *c, ar_err_t *err)
 {
@@ -363,7 +391,7 @@ static int cert_from_replies(const ar_store_t *s, const char *device, const cert
 		snprintf(c->device, sizeof(c->device), "%s", device);
 		snprintf(c->aki, sizeof(c->aki), "%s", cr->aki);
 		snprintf(c->serial, sizeof(c->serial), "%s", cr->serial);
-		order_from_idx(r[2], device, c);
+		order_from_idx(r[2] && r[2]->type == REDIS_REPLY_STRING ? r[2] : r[3], device, c);
 		return 1;
 	}
 	if (r[0]->type != REDIS_REPLY_NIL)
@@ -379,39 +407,42 @@ static int cert_from_replies(const ar_store_t *s, const char *device, const cert
 int ar_store_cert_get(ar_store_t *s, const char *device, const char *aki_hex,
 		      const char *serial_hex, ar_store_cert_t *c, ar_err_t *err)
 {
-	redisReply *r[3] = { NULL };
+	redisReply *r[4] = { NULL };
 	cert_read_t cr;
-	cmd_t cmds[3];
+	cmd_t cmds[4];
 	int rc;
 
 	if (cert_read_cmds(s, device, aki_hex, serial_hex, &cr, cmds, 1, err) < 0)
 		return -1;
-	if (store_read(s, cmds, 3, r, err) < 0)
+	if (store_read(s, cmds, 4, r, err) < 0)
 		return -1;
 	rc = cert_from_replies(s, device, &cr, r, c, err);
-	store_replies_free(r, 3);
+	store_replies_free(r, 4);
 	return rc;
 }
 
 int ar_store_cert_find(ar_store_t *s, const char *aki_hex, const char *serial_hex,
 		       ar_store_cert_t *c, ar_err_t *err)
 {
-	char aki[AR_STORE_HEX_MAX + 1], serial[AR_STORE_HEX_MAX + 1], idx[KEY_MAX];
-	char device[AR_STORE_DEVICE_MAX + 1];
-	cmd_t cmd;
-	redisReply *r;
+	char aki[AR_STORE_HEX_MAX + 1], serial[AR_STORE_HEX_MAX + 1];
+	char idx[KEY_MAX], old_idx[KEY_MAX], device[AR_STORE_DEVICE_MAX + 1];
+	redisReply *rs[2] = { NULL }, *r;
+	cmd_t cmds[2];
 	int rc = -1;
 
 	memset(c, 0, sizeof(*c));
 	if (store_hex_norm(aki_hex, aki, "AKI", err) < 0 ||
 	    store_hex_norm(serial_hex, serial, "serial", err) < 0 ||
-	    store_key_fmt(idx, sizeof(idx), err, "%s:certidx:%s:%s", s->prefix, aki, serial) < 0)
+	    sn_key(s, serial, idx, sizeof(idx), err) < 0 ||
+	    certidx_key(s, aki, serial, old_idx, sizeof(old_idx), err) < 0)
 		return -1;
-	store_cmd_start(&cmd, "GET");
-	store_cmd_arg(&cmd, idx);
-	r = store_get(s, &cmd, err);
-	if (!r)
+	store_cmd_start(&cmds[0], "GET");
+	store_cmd_arg(&cmds[0], idx);
+	store_cmd_start(&cmds[1], "GET");
+	store_cmd_arg(&cmds[1], old_idx);
+	if (store_read(s, cmds, 2, rs, err) < 0)
 		return -1;
+	r = rs[0]->type == REDIS_REPLY_NIL ? rs[1] : rs[0];
 	if (r->type == REDIS_REPLY_NIL) {
 		rc = 0;
 		goto out;
@@ -432,7 +463,7 @@ int ar_store_cert_find(ar_store_t *s, const char *aki_hex, const char *serial_he
 	}
 	rc = ar_store_cert_get(s, device, aki, serial, c, err);
 out:
-	freeReplyObject(r);
+	store_replies_free(rs, 2);
 	return rc;
 }
 
@@ -619,9 +650,9 @@ static int certs_from_hash(const ar_store_t *s, const char *device, const redisR
 static int certs_orders(ar_store_t *s, const char *device, ar_store_cert_t *res, size_t n,
 			ar_err_t *err)
 {
-	redisReply **r = calloc(n, sizeof(*r));
-	cmd_t *cmds = calloc(n, sizeof(*cmds));
-	char (*keys)[KEY_MAX] = calloc(n, KEY_MAX);
+	redisReply **r = calloc(2 * n, sizeof(*r));
+	cmd_t *cmds = calloc(2 * n, sizeof(*cmds));
+	char (*keys)[KEY_MAX] = calloc(2 * n, KEY_MAX);
 	size_t i;
 	int rc = -1;
 
@@ -629,19 +660,22 @@ static int certs_orders(ar_store_t *s, const char *device, ar_store_cert_t *res,
 		ar_err_set(err, AR_ERR_NOMEM, "store: out of memory");
 		goto out;
 	}
-	for (i = 0; i < n; i++) {
-		if (store_key_fmt(keys[i], KEY_MAX, err, "%s:certidx:%s:%s", s->prefix, res[i].aki,
-				  res[i].serial) < 0)
+	for (i = 0; i < n; i++) {	/* the index, then that of earlier versions */
+		if (sn_key(s, res[i].serial, keys[2 * i], KEY_MAX, err) < 0 ||
+		    certidx_key(s, res[i].aki, res[i].serial, keys[2 * i + 1], KEY_MAX, err) < 0)
 			goto out;
-		store_cmd_start(&cmds[i], "GET");
-		store_cmd_arg(&cmds[i], keys[i]);
+		store_cmd_start(&cmds[2 * i], "GET");
+		store_cmd_arg(&cmds[2 * i], keys[2 * i]);
+		store_cmd_start(&cmds[2 * i + 1], "GET");
+		store_cmd_arg(&cmds[2 * i + 1], keys[2 * i + 1]);
 	}
-	if (store_read(s, cmds, n, r, err) < 0)
+	if (store_read(s, cmds, 2 * n, r, err) < 0)
 		goto out;
 	for (i = 0; i < n; i++)
-		order_from_idx(r[i], device, &res[i]);
+		order_from_idx(r[2 * i]->type == REDIS_REPLY_STRING ? r[2 * i] : r[2 * i + 1],
+			       device, &res[i]);
 	rc = 0;
-	store_replies_free(r, n);
+	store_replies_free(r, 2 * n);
 out:
 	free(r);
 	free(cmds);
@@ -770,7 +804,7 @@ int ar_store_auth_lookup(ar_store_t *s, const char *device, const char *aki_hex,
 		verdict_fold(&v, posture, &found);
 	}
 	if (ncmds == 4) {
-		redisReply *cr_r[3] = { replies[2], replies[3], NULL };
+		redisReply *cr_r[4] = { replies[2], replies[3], NULL, NULL };
 
 		got = cert_from_replies(s, device, &cr, cr_r, cert, err);
 		if (got < 0)

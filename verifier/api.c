@@ -406,7 +406,7 @@ void verifier_record_posture(verifier_t *v, const ar_evidence_t *ev, const ar_ea
 
 	memset(&p, 0, sizeof(p));
 	p.status = sm->status;
-	ar_tvec_format(&sm->tv, p.tv, sizeof(p.tv));
+	ar_tvec_format_claims(&sm->tv, p.tv, sizeof(p.tv));
 	p.ear_iat = now;
 	p.ear_exp = v->conf.ear_ttl ? now + v->conf.ear_ttl / 1000 : 0;
 	snprintf(p.verifier, sizeof(p.verifier), "%s", v->conf.developer);

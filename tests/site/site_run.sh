@@ -268,9 +268,13 @@ else
 fi
 
 # Every certificate the client received has its record in Redis (a field of
-# its device's hash `c`, found through the AKI+serial index written with it).
-ha_cli --scan --pattern 'acmerats:certidx:*' 2>/dev/null | sed 's/.*://' | sort -u \
-	>"$work/stored.txt"
+# its device's hash `c`, found through the serial index `sn:<base64url>`
+# written with it).
+ha_cli --scan --pattern 'acmerats:sn:*' 2>/dev/null | /usr/bin/python3 -c '
+import base64, sys
+for key in sys.stdin.read().split():
+    b64 = key.rsplit(":", 1)[1]
+    print(base64.urlsafe_b64decode(b64 + "=" * (-len(b64) % 4)).hex())' | sort -u >"$work/stored.txt"
 missing=$(awk '{print $3}' "$work/serials.txt" 2>/dev/null | sort -u | comm -23 - "$work/stored.txt" | wc -l)
 # (min_replicas_ack is auto: 1 under Sentinel, so finalize answered only
 # once a replica had the record)

@@ -121,7 +121,8 @@ else
 fi
 serial=$(live_serial "$work/state")
 if [ -n "$serial" ] &&
-   [ -n "$(redis-cli -p "$redis_port" --scan --pattern "acmerats:certidx:*:$serial")" ] &&
+   [ "$(redis-cli -p "$redis_port" exists "acmerats:sn:$(/usr/bin/python3 -c 'import base64, sys
+print(base64.urlsafe_b64encode(bytes.fromhex(sys.argv[1])).decode().rstrip("="))' "$serial")")" = 1 ] &&
    [ "$(redis-cli -p "$redis_port" hlen "acmerats:{dev:SUB-0042}:c")" -ge 1 ]; then
 	ok "the certificate's record is in Redis (serial $serial)"
 else

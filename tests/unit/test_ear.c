@@ -589,6 +589,15 @@ static void test_tvec_format_is_compact(void **state)
 	(void)state;
 	ar_tvec_format(&tv, buf, sizeof(buf));
 	assert_string_equal(buf, "ii=2 cfg=2 ex=32 fs=0 hw=2 rt=0 st=0 sd=96");
+	ar_tvec_format_claims(&tv, buf, sizeof(buf));
+	assert_string_equal(buf, "ii=2 cfg=2 ex=32 hw=2 sd=96");
+	tv.v[AR_TV_INSTANCE_IDENTITY] = 0;
+	tv.v[AR_TV_STORAGE_OPAQUE] = -1;
+	ar_tvec_format_claims(&tv, buf, sizeof(buf));
+	assert_string_equal(buf, "cfg=2 ex=32 hw=2 st=-1 sd=96");
+	memset(&tv, 0, sizeof(tv));
+	ar_tvec_format_claims(&tv, buf, sizeof(buf));
+	assert_string_equal(buf, "");
 }
 
 int main(void)
