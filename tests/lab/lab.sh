@@ -32,7 +32,11 @@ lab_cleanup() {
 		wait "$p" 2>/dev/null
 	done
 	release_ports "$work/ports"
-	rm -rf "$work"
+	if [ -n "${LAB_KEEP:-}" ]; then	# LAB_KEEP=1: keep the logs for a post-mortem
+		echo "# kept $work" >&2
+	else
+		rm -rf "$work"
+	fi
 }
 trap lab_cleanup EXIT
 trap 'exit 130' INT TERM HUP
