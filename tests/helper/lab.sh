@@ -133,3 +133,55 @@ start_daemon() {
 	# shellcheck disable=SC2034 # for the scripts that source this file
 	hpid=$!
 }
+
+# lab_swtpm: a software TPM for the device, manufactured by swtpm_setup with
+# an EK certificate from a local CA (as tests/tpm/tpmlab.c), on a free port;
+# sets $tdir (its state and CA: $tdir/ca/swtpm-localca-rootca-cert.pem is
+# the EK root, $tdir/ca/issuercert.pem the intermediate), $tport and $tcti,
+# exports TPM2TOOLS_TCTI, and stops it with a TPM2_Shutdown at exit (an
+# unclean stop counts as a dictionary-attack failure).
+lab_swtpm() {
+	local tool
+	for tool in swtpm swtpm_setup swtpm_ioctl tpm2_dictionarylockout tpm2_shutdown; do
+		command -v "$tool" >/dev/null || bail "$tool not installed (scripts/setup)"
+	done
+	tdir=$work/tpm
+	mkdir -p "$tdir/state" "$tdir/ca"
+	cat >"$tdir/localca.conf" <<-CONF
+		statedir = $tdir/ca
+		signingkey = $tdir/ca/signkey.pem
+		issuercert = $tdir/ca/issuercert.pem
+		certserial = $tdir/ca/certserial
+	CONF
+	printf -- '--platform-manufacturer acme-rats\n--platform-version 2.1\n--platform-model swtpm\n' \
+		>"$tdir/localca.options"
+	cat >"$tdir/setup.conf" <<-CONF
+		create_certs_tool = swtpm_localca
+		create_certs_tool_config = $tdir/localca.conf
+		create_certs_tool_options = $tdir/localca.options
+		active_pcr_banks = sha256
+	CONF
+	swtpm_setup --tpm2 --tpmstate "$tdir/state" --create-ek-cert --create-platform-cert \
+		--config "$tdir/setup.conf" --pcr-banks sha256 --overwrite >"$work/swtpm_setup.log" 2>&1 ||
+		bail "swtpm_setup failed: $(tail -n 3 "$work/swtpm_setup.log")"
+	# The swtpm TCTI finds the control channel at the server port + 1.
+	for _ in 1 2 3 4 5; do
+		tport=$(free_port) || bail "no free port"
+		(exec 3<>"/dev/tcp/127.0.0.1/$((tport + 1))") 2>/dev/null || break
+	done
+	lab_bg "$work/swtpm.log" swtpm socket --tpm2 --tpmstate "dir=$tdir/state" \
+		--server "type=tcp,port=$tport,bindaddr=127.0.0.1" \
+		--ctrl "type=tcp,port=$((tport + 1)),bindaddr=127.0.0.1" --flags not-need-init,startup-clear
+	wait_tcp "$tport" 50 || bail "swtpm did not start"
+	tcti="swtpm:host=127.0.0.1,port=$tport"
+	export TPM2TOOLS_TCTI=$tcti
+	tpm2_dictionarylockout -s -n 1000 -t 1 -l 1 >/dev/null 2>&1 ||
+		bail "tpm2_dictionarylockout failed"
+	trap 'lab_swtpm_stop; lab_cleanup' EXIT
+}
+
+# shellcheck disable=SC2317 # called by the EXIT trap
+lab_swtpm_stop() {
+	tpm2_shutdown -c >/dev/null 2>&1
+	swtpm_ioctl --tcp "127.0.0.1:$((tport + 1))" -s >/dev/null 2>&1
+}
