@@ -192,36 +192,9 @@ site_tpm_up() {
 		command -v "$tool" >/dev/null || bail "$tool is missing: run scripts/setup"
 	done
 	[ -x "$tpm_gen" ] || bail "$tpm_gen is missing: make tests/tpm/tpm_gen"
-	mkdir -p "$tpm_dir/state" "$tpm_dir/ca" "$tpm_dir/pkcs11"
-	cat >"$tpm_dir/localca.conf" <<CONF
-statedir = $tpm_dir/ca
-signingkey = $tpm_dir/ca/signkey.pem
-issuercert = $tpm_dir/ca/issuercert.pem
-certserial = $tpm_dir/ca/certserial
-CONF
-	printf -- '--platform-manufacturer acme-rats\n--platform-version 2.1\n--platform-model swtpm\n' \
-		>"$tpm_dir/localca.options"
-	cat >"$tpm_dir/setup.conf" <<CONF
-create_certs_tool = swtpm_localca
-create_certs_tool_config = $tpm_dir/localca.conf
-create_certs_tool_options = $tpm_dir/localca.options
-active_pcr_banks = sha256
-CONF
-	swtpm_setup --tpm2 --tpmstate "$tpm_dir/state" --create-ek-cert --create-platform-cert \
-		--config "$tpm_dir/setup.conf" --pcr-banks sha256 --overwrite >"$work/swtpm_setup.log" 2>&1 ||
-		bail "swtpm_setup failed: $(tail -n 3 "$work/swtpm_setup.log")"
-	# The swtpm TCTI finds the control channel at the server port + 1.
-	for _ in 1 2 3 4 5; do
-		tport=$(free_port) || bail "no free port"
-		(exec 3<>"/dev/tcp/127.0.0.1/$((tport + 1))") 2>/dev/null || break
-	done
-	lab_bg "$work/swtpm.log" swtpm socket --tpm2 --tpmstate "dir=$tpm_dir/state" \
-		--server "type=tcp,port=$tport,bindaddr=127.0.0.1" \
-		--ctrl "type=tcp,port=$((tport + 1)),bindaddr=127.0.0.1" --flags not-need-init,startup-clear
-	wait_tcp "$tport" 50 || bail "swtpm did not start"
-	tpm_direct="swtpm:host=127.0.0.1,port=$tport"
-	TPM2TOOLS_TCTI=$tpm_direct tpm2_dictionarylockout -s -n 1000 -t 1 -l 1 >/dev/null 2>&1 ||
-		bail "tpm2_dictionarylockout failed"
+	mkdir -p "$tpm_dir/pkcs11"
+	lab_swtpm "$tpm_dir"
+	tpm_direct=$swtpm_tcti
 	# The helper and the supplicant's PKCS#11 module both use the TPM:
 	# tpm2-abrmd serves them both over one connection to swtpm.
 	lab_bg "$work/dbus.log" dbus-daemon --session --nofork --address="unix:path=$tpm_dir/bus"

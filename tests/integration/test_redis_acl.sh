@@ -256,7 +256,9 @@ fi
 # then a quote with a key certification appraised - the registry written,
 # read and its clock record advanced. (The first verifier stays without
 # [tpm]: with it, software evidence is at most warning.)
-lab_swtpm
+tdir=$work/tpm
+lab_swtpm "$tdir"
+tcti=$swtpm_tcti
 echo 'quote_pcrs 16' >"$work/tpm-policy.conf"
 tvport=$(free_port) || bail "no free port"
 MKVERIFIER_VERIFIER_EXTRA="tpm_policy = $work/tpm-policy.conf" \
