@@ -371,11 +371,14 @@ else
 	not_ok "nobody but the verifier writes a verdict; ctl deletes no stream or set beyond identities" \
 		"$(as acme-rats-ca HSET "$verdict" status affirming)"
 fi
-if ctl_run reenrol "$dev" --reason "acl test: laptop replaced" &&
-   [ "$(as lab-admin EXISTS "$identity")" = 0 ]; then
-	ok "acme-rats-ctl reenrol forgets the identity as acme-rats-ctl"
+akname=$(as lab-admin KEYS 'acmerats:tpm:akname:*')
+if [ -n "$akname" ] && ctl_run reenrol "$dev" --reason "acl test: laptop replaced" &&
+   [ "$(as lab-admin EXISTS "$identity")" = 0 ] && [ "$(as lab-admin EXISTS "$ak")" = 0 ] &&
+   [ "$(as lab-admin EXISTS "$akname")" = 0 ] && grep -q 'TPM enrolment forgotten' "$work/out"; then
+	ok "acme-rats-ctl reenrol forgets the identity and the TPM enrolment as acme-rats-ctl"
 else
-	not_ok "acme-rats-ctl reenrol forgets the identity as acme-rats-ctl" "$(cat "$work/err")"
+	not_ok "acme-rats-ctl reenrol forgets the identity and the TPM enrolment as acme-rats-ctl" \
+		"$(cat "$work/err")"
 fi
 
 admin_ok=1
