@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
@@ -342,8 +343,8 @@ static int cert_from_value(const ar_store_t *s, const char *v, size_t len, ar_st
 		goto bad;
 	*rn++ = '\0';
 	errno = 0;
-	na = strtoll(buf, &end, 10);
-	if (errno || *end || end == buf || na <= 0 || na > INT64_MAX / 1000 - s->cert_grace_s ||
+	na = strtoll(buf, &end, 10);	/* digits only: as the Lua scripts read it */
+	if (errno || *end || !isdigit((unsigned char)buf[0]) || na <= 0 || na > INT64_MAX / 1000 - s->cert_grace_s ||
 	    (strcmp(rn, "0") != 0 && strcmp(rn, "1") != 0))
 		goto bad;
 	for (i = 0; i <= AR_CERT_REVOKED; i++)

@@ -102,22 +102,58 @@ int store_sentinel_parse(ar_store_t *s, const char *list, ar_err_t *err)
 	return 0;
 }
 
-/* A command on @c; NULL with @err for no answer or an error reply. */
-static redisReply *ask(const ar_store_t *s, redisContext *c, const char *what, int argc,
-		       const char **argv, ar_err_t *err)
-{
-	redisReply *r = redisCommandArgv(c, argc, argv, NULL);
+/* Most bytes an answer here (a sentinel's, ROLE's) may take. */
+#define ANSWER_MAX	4096
 
-	if (!r) {
-		ar_err_set(err, AR_ERR_UNAVAILABLE, "redis %s: %s: %s", s->endpoint, what,
-			   c->err ? c->errstr : "no reply");
-	} else if (r->type == REDIS_REPLY_ERROR) {
+/*
+ * A command on @c, answered as a whole by @deadline (ar_mono_ms) and in at
+ * most ANSWER_MAX bytes: each read waits only what is left, so a peer that
+ * drips its answer a byte at a time holds the caller no longer than a
+ * silent one. NULL with @err for no answer, a timeout or an error reply.
+ */
+static redisReply *ask(const ar_store_t *s, redisContext *c, const char *what, int argc,
+		       const char **argv, int64_t deadline, ar_err_t *err)
+{
+	void *r = NULL;
+	int64_t left;
+	int done = 0;
+
+	if (redisAppendCommandArgv(c, argc, argv, NULL) != REDIS_OK)
+		goto io;
+	while (!done)
+		if (redisBufferWrite(c, &done) != REDIS_OK)
+			goto io;
+	for (;;) {
+		if (redisGetReplyFromReader(c, &r) != REDIS_OK)
+			goto io;
+		if (r)
+			break;
+		left = deadline - ar_mono_ms();
+		if (left <= 0) {
+			ar_err_set(err, AR_ERR_TIMEOUT, "redis %s: %s: no whole answer in time",
+				   s->endpoint, what);
+			return NULL;
+		}
+		if (redisSetTimeout(c, store_ms_tv((int)left)) != REDIS_OK ||
+		    redisBufferRead(c) != REDIS_OK)
+			goto io;
+		if (c->reader->len > ANSWER_MAX) {
+			ar_err_set(err, AR_ERR_UNAVAILABLE, "redis %s: %s: answer longer than %d bytes",
+				   s->endpoint, what, ANSWER_MAX);
+			return NULL;
+		}
+	}
+	if (((redisReply *)r)->type == REDIS_REPLY_ERROR) {
 		ar_err_set(err, AR_ERR_UNAVAILABLE, "redis %s: %s: %.160s", s->endpoint, what,
-			   r->str);
+			   ((redisReply *)r)->str);
 		freeReplyObject(r);
-		r = NULL;
+		return NULL;
 	}
 	return r;
+io:
+	ar_err_set(err, AR_ERR_UNAVAILABLE, "redis %s: %s: %s", s->endpoint, what,
+		   c->err ? c->errstr : "no reply");
+	return NULL;
 }
 
 /*
@@ -130,6 +166,7 @@ static int primary_of(ar_store_t *s, size_t i, int ms, char *host, size_t size, 
 {
 	const char *get[] = { "SENTINEL", "get-master-addr-by-name", s->sentinel.master };
 	const char *auth[] = { "AUTH", s->sentinel.password };
+	int64_t deadline = ar_mono_ms() + ms;
 	redisContext *c;
 	redisReply *r;
 	int rc = -1;
@@ -150,11 +187,11 @@ static int primary_of(ar_store_t *s, size_t i, int ms, char *host, size_t size, 
 		goto out;
 	}
 	if (s->sentinel.password) {
-		if (!(r = ask(s, c, "AUTH", 2, auth, err)))
+		if (!(r = ask(s, c, "AUTH", 2, auth, deadline, err)))
 			goto out;
 		freeReplyObject(r);
 	}
-	if (!(r = ask(s, c, "get-master-addr-by-name", 3, get, err)))
+	if (!(r = ask(s, c, "get-master-addr-by-name", 3, get, deadline, err)))
 		goto out;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
 	    r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_STRING)
@@ -175,15 +212,20 @@ out:
 	return rc;
 }
 
-/* Whether the node on the open connection says ROLE master; -1 with @err. */
-static int is_master(ar_store_t *s, ar_err_t *err)
+/* Whether the node on the open connection says ROLE master by @deadline; -1 with @err. */
+static int is_master(ar_store_t *s, int64_t deadline, ar_err_t *err)
 {
 	const char *role[] = { "ROLE" };
-	redisReply *r = ask(s, s->c, "ROLE", 1, role, err);
+	redisReply *r = ask(s, s->c, "ROLE", 1, role, deadline, err);
 	int rc;
 
 	if (!r)
 		return -1;
+	/* back to the command timeout (ask() set what was left of the connect's) */
+	if (redisSetTimeout(s->c, store_ms_tv(s->command_ms)) != REDIS_OK) {
+		freeReplyObject(r);
+		return ar_err_set(err, AR_ERR_IO, "redis %s: %s", s->endpoint, s->c->errstr);
+	}
 	rc = r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
 	     r->element[0]->type == REDIS_REPLY_STRING && !strcmp(r->element[0]->str, "master");
 	freeReplyObject(r);
@@ -229,7 +271,7 @@ int store_sentinel_connect(ar_store_t *s, ar_err_t *err)
 		snprintf(s->endpoint, sizeof(s->endpoint), "%.63s@%.63s:%d", s->sentinel.master, host,
 			 port);
 		if (left > 0 && store_connect_to(s, host, port, left, err) == 0) {
-			if (is_master(s, err) == 1) {
+			if (is_master(s, deadline, err) == 1) {
 				s->sentinel.next = i;
 				snprintf(addr, sizeof(addr), "%s:%d", host, port);
 				if (strcmp(addr, s->sentinel.primary)) {

@@ -1133,6 +1133,16 @@ static void test_store_stale_certificate_field_does_not_admit(void **state)
 	assert_int_equal(RAW_INT("HEXISTS", "acmerats:{dev:SUB-ST}:c", "qg.AA"), 0);
 	assert_int_equal(RAW_INT("HLEN", "acmerats:{dev:SUB-ST}:c"), 2);
 	assert_int_equal(RAW_INT("PTTL", "acmerats:{dev:SUB-ST}:c"), -1);
+
+	/* A not_after with a sign: the Lua scripts would not read it, nor does this. */
+	{
+		char plus[64];
+
+		snprintf(plus, sizeof(plus), "+%lld valid 0", (long long)now + 3600);
+		freeReplyObject(RAW("HSET", "acmerats:{dev:SUB-ST}:c", "qg.Aw", plus));
+		assert_int_equal(ar_store_cert_get(st, "SUB-ST", "aa", "03", &got, &err), -1);
+		assert_errc(&err, AR_ERR_MALFORMED);
+	}
 }
 
 /*

@@ -304,6 +304,7 @@ static void test_unknown_master_name_is_unavailable_within_the_connect_timeout(v
 /* A sentinel that names @answer_port (changed at will) to whoever asks. */
 typedef struct liar {
 	int	fd, port, answer_port, answered;
+	int	drip_ms;	/* > 0: the answer one byte at a time, this far apart */
 } liar_t;
 
 static void *liar_main(void *arg)
@@ -317,8 +318,12 @@ static void *liar_main(void *arg)
 
 		n = snprintf(reply, sizeof(reply), "*2\r\n$9\r\n127.0.0.1\r\n$%d\r\n%d\r\n",
 			     (int)snprintf(buf, sizeof(buf), "%d", port), port);
-		if (read(c, buf, sizeof(buf)) > 0 && write(c, reply, (size_t)n) == n)
+		if (read(c, buf, sizeof(buf)) > 0 && l->drip_ms > 0) {
+			for (int k = 0; k < n && send(c, reply + k, 1, MSG_NOSIGNAL) == 1; k++)
+				lab_sleep_ms(l->drip_ms);
+		} else if (write(c, reply, (size_t)n) == n) {
 			__atomic_add_fetch(&l->answered, 1, __ATOMIC_SEQ_CST);
+		}
 		close(c);
 	}
 	return NULL;
@@ -798,6 +803,36 @@ static int replicas_online(int port, int n)
 }
 
 /*
+ * A sentinel (hostile, or a man in the middle: sentinel connections are
+ * plain TCP) that drips its answer a byte every 100 ms holds the store no
+ * longer than the connect timeout: the answer must be whole by then, not
+ * each byte within it (it took ~3 s before).
+ */
+static void test_sentinel_dripping_its_answer_is_cut_at_the_connect_timeout(void **state)
+{
+	ar_store_opts_t o = { .master_name = MASTER, .connect_timeout_ms = 300,
+			      .command_timeout_ms = 1000 };
+	ar_err_t err = { 0 };
+	ar_store_t *st;
+	char list[64];
+	pthread_t th;
+	int64_t t0;
+	liar_t l;
+
+	(void)state;
+	liar_start(&l, named_primary(), &th);
+	l.drip_ms = 100;
+	snprintf(list, sizeof(list), "127.0.0.1:%d", l.port);
+	o.sentinels = list;
+	t0 = lab_now_ms();
+	st = ar_store_open(&o, &err);
+	assert_null(st);
+	assert_true(lab_now_ms() - t0 < 900);
+	assert_true(err.code == AR_ERR_TIMEOUT || err.code == AR_ERR_UNAVAILABLE);
+	liar_stop(&l, th);
+}
+
+/*
  * Two failovers in a row can leave the first promoted node a primary that
  * no sentinel names any more and nobody replicates (it stays master until
  * the sentinels convert it, ~10 s later here in bench/ha.sh). Its WAIT
@@ -863,6 +898,7 @@ int main(void)
 		cmocka_unit_test(test_primary_found_through_the_sentinels),
 		cmocka_unit_test(test_unknown_master_name_is_unavailable_within_the_connect_timeout),
 		cmocka_unit_test(test_sentinel_naming_a_replica_is_not_believed),
+		cmocka_unit_test(test_sentinel_dripping_its_answer_is_cut_at_the_connect_timeout),
 		cmocka_unit_test(test_forced_failover_moves_the_writes_to_the_new_primary),
 		cmocka_unit_test(test_single_redis_default_waits_for_no_replica),
 		cmocka_unit_test(test_primary_no_sentinel_names_is_left_at_the_first_unconfirmed_write),
