@@ -86,7 +86,8 @@ tests_helper_test_helper_unit_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/helper
 # the helper's TPM path and its tests link it, with tss2-esys/tctildr and
 # the evidence encoder of libacmerats (lib/tpm_evidence.h).
 noinst_LTLIBRARIES += helper/libhelpertpm.la
-helper_libhelpertpm_la_SOURCES = helper/tpm_quote.c helper/tpm_quote.h
+helper_libhelpertpm_la_SOURCES = helper/tpm_quote.c helper/tpm_quote.h \
+	helper/tss2key.c helper/tss2key.h
 helper_libhelpertpm_la_CPPFLAGS = $(AM_CPPFLAGS) $(OPENSSL_CFLAGS) $(TSS2_ESYS_CFLAGS) \
 	$(TSS2_MU_CFLAGS)
 helper_libhelpertpm_la_LIBADD = lib/libacmerats.la $(TSS2_ESYS_LIBS) $(TSS2_MU_LIBS) $(OPENSSL_LIBS)
