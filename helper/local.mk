@@ -58,6 +58,9 @@ helper_acme_rats_helper_monitor_SOURCES = helper/monitor.c helper/monitor.h lib/
 helper_acme_rats_helper_monitor_CPPFLAGS = $(AM_CPPFLAGS)
 helper_acme_rats_helper_monitor_LDADD =
 
+# The TPM key into a tpm2-pkcs11 token for wpa_supplicant (docs/helper.md).
+dist_pkglibexec_SCRIPTS = helper/acme-rats-tpm-pkcs11-link
+
 dist_man1_MANS = helper/acme-rats-helper.1
 dist_doc_DATA += docs/evidence.md docs/helper.md
 # Samples: the configuration and the systemd unit.
@@ -70,6 +73,16 @@ TESTS += tests/helper/test_helper_enroll.sh tests/helper/test_helper_pebble.sh \
 if LONG_TESTS
 TESTS += tests/helper/test_helper_run.sh
 endif
+# EAP-TLS signed by the TPM key through tpm2-pkcs11 (freeradius with the
+# module, eapol_test, swtpm, tpm2-abrmd): the plain pass only, its time goes
+# to those programs (the helper's TPM path runs under the sanitizers in
+# test_helper_tpm_certified.sh).
+if BUILD_MODULE
+if !SANITIZERS
+TESTS += tests/tpm/test_eaptls_with_tpm_key.sh
+endif
+endif
+EXTRA_DIST += tests/tpm/test_eaptls_with_tpm_key.sh
 EXTRA_DIST += tests/helper/test_helper_memcheck.sh
 EXTRA_DIST += tests/helper/lab.sh tests/helper/test_helper_enroll.sh tests/helper/test_helper_run.sh \
 	tests/helper/test_helper_pebble.sh tests/helper/test_helper_tpm.sh \
