@@ -207,6 +207,17 @@ else
 		"$(grep -i 'hook\|pkcs11' "$work/helper.log" | tail -n 3)"
 fi
 
+# Run again (as every renewal with the same key does): nothing to do.
+if "$link" --store "$work/p11" --key "$work/state/live/key.tss2.pem" \
+	--userpin-file "$work/user.pin" >"$work/out" 2>&1 &&
+   grep -q 'token eap already holds .* as client' "$work/out" && [ "$(token_keys)" = "$first" ]
+then
+	ok "acme-rats-tpm-pkcs11-link again with the same key: the token is left as it is"
+else
+	not_ok "acme-rats-tpm-pkcs11-link again with the same key: the token is left as it is" \
+		"$(tail -n 3 "$work/out")"
+fi
+
 # --- EAP-TLS signed in the TPM -----------------------------------------------
 t0=$(date +%s%N)
 if eap && grep -q '^SUCCESS$' "$work/eapol.out" &&
