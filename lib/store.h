@@ -402,6 +402,25 @@ int ar_store_identity_rekey(ar_store_t *s, const char *device, const char *old_j
 /** Forget the identity (the NOC re-enrols the device). @return 1 removed, 0 none, -1. */
 int ar_store_identity_del(ar_store_t *s, const char *device, ar_err_t *err);
 
+/**
+ * @name The TPM AK registry's keys
+ * The verifier keeps each device's enrolled AK under `P:tpm:{dev:ID}:ak`
+ * (JSON: the AK's public area and Name, the EK, the TPM clock last seen)
+ * and claims the AK's Name for it under `P:tpm:akname:<Name hex>` (one
+ * device per AK). Keys relative to the prefix, for the generic calls.
+ * @{
+ */
+int ar_store_tpm_record_key(const char *device, char *key, size_t size, ar_err_t *err);
+/** @p name_hex: the Name in lower-case hex (2-byte algorithm and digest). */
+int ar_store_tpm_name_key(const char *name_hex, char *key, size_t size, ar_err_t *err);
+/**
+ * Forget @p device's TPM enrolment (its TPM was replaced): the record, then
+ * the claim of its AK's Name if it still names @p device.
+ * @return 1 forgotten, 0 none, -1 error.
+ */
+int ar_store_tpm_forget(ar_store_t *s, const char *device, ar_err_t *err);
+/** @} */
+
 typedef struct ar_store_devid ar_store_devid_t;
 
 /**

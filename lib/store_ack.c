@@ -70,6 +70,7 @@ static int ack_short(ar_store_t *s, int need, long long got, const char *why, ar
 		       s->ack.accept ? "accept" : "refuse", why ? " error=\"" : "", why ? why : "",
 		       why ? "\"" : "");
 	s->ack.short_ = 1;
+	store_sentinel_recheck(s);	/* a primary the sentinels no longer name? */
 	if (s->ack.accept)
 		return 0;
 	return ar_err_set(err, AR_ERR_UNREPLICATED, "redis %s: written on the primary, but %lld "

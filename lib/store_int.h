@@ -156,6 +156,13 @@ void store_drop(ar_store_t *s);
  */
 int store_sentinel_parse(ar_store_t *s, const char *list, ar_err_t *err);
 int store_sentinel_connect(ar_store_t *s, ar_err_t *err);
+/*
+ * After a write the replicas did not confirm: ask a sentinel whether the
+ * node this store writes to is still the primary it names; when it names
+ * another (a second failover left this one a primary nobody replicates),
+ * drop the connection so that the next call finds the primary again.
+ */
+void store_sentinel_recheck(ar_store_t *s);
 int store_read(ar_store_t *s, const cmd_t *cmds, size_t n, redisReply **replies,
 	       ar_err_t *err);
 int store_run(ar_store_t *s, const cmd_t *cmds, size_t n, redisReply **replies,

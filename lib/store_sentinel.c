@@ -22,6 +22,8 @@
 /* A pause after a sentinel's answer that was no primary: 10-40 ms. */
 #define PAUSE_MIN_MS	10
 #define PAUSE_SPAN_MS	30
+/* Most a re-check after an unconfirmed write waits for a sentinel. */
+#define RECHECK_MS	250
 
 /* A TCP port in decimal, 1..65535; -1 otherwise. */
 static int port_of(const char *p, size_t len)
@@ -252,4 +254,27 @@ int store_sentinel_connect(ar_store_t *s, ar_err_t *err)
 			   s->sentinel.master, s->connect_ms);
 	snprintf(s->endpoint, sizeof(s->endpoint), "%.63s@sentinels", s->sentinel.master);
 	return ar_err_prefix(err, "no primary confirmed: ");
+}
+
+void store_sentinel_recheck(ar_store_t *s)
+{
+	char endpoint[sizeof(s->endpoint)], host[64], addr[80];
+	ar_err_t err = { 0 };
+	int port = 0;
+
+	if (!s->sentinel.n || !s->c || !s->sentinel.primary[0])
+		return;
+	memcpy(endpoint, s->endpoint, sizeof(endpoint));
+	if (primary_of(s, s->sentinel.next, s->connect_ms < RECHECK_MS ? s->connect_ms : RECHECK_MS,
+		       host, sizeof(host), &port, &err) == 0) {
+		snprintf(addr, sizeof(addr), "%s:%d", host, port);
+		memcpy(s->endpoint, endpoint, sizeof(endpoint));
+		if (strcmp(addr, s->sentinel.primary) != 0) {
+			ar_warn("event=redis.primary_stale master=%s address=%s sentinels_name=%s",
+				s->sentinel.master, s->sentinel.primary, addr);
+			store_drop(s);
+		}
+		return;
+	}
+	memcpy(s->endpoint, endpoint, sizeof(endpoint));
 }

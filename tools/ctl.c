@@ -82,7 +82,8 @@ static void usage(FILE *f)
 		"  events [--count N] [--follow]   the event stream, newest last\n"
 		"  flag ID STATUS --reason TEXT    the SOC's verdict: affirming, warning, contraindicated\n"
 		"  disconnect ID [--reason TEXT]   disconnect the device's live sessions (NOC worker)\n"
-		"  reenrol ID --reason TEXT        forget the device's enrolled key (a new EAB enrolment follows)\n"
+		"  reenrol ID --reason TEXT        forget the device's enrolled key and TPM AK (a new EAB\n"
+		"                                  enrolment and tpm-enroll follow)\n"
 		"  metrics                         the RADIUS module's counters and the event lag (Prometheus text)\n"
 		"  console-user add NAME ROLE      add or update a web console user (viewer, noc, soc,\n"
 		"                                  admin); the password is read from standard input\n\n"
@@ -509,8 +510,9 @@ static int cmd_disconnect(ctl_t *c, const char *device, const char *reason)
 }
 
 /*
- * The NOC re-enrols a device (a replaced laptop, a lost key): its identity
- * is forgotten, recorded on the event stream. The verdict is the SOC's and
+ * The NOC re-enrols a device (a replaced laptop, a lost key, a dead TPM):
+ * its identity and its TPM enrolment (the AK the verifier knows) are
+ * forgotten, recorded on the event stream. The verdict is the SOC's and
  * stays where it is.
  */
 static int cmd_reenrol(ctl_t *c, const char *device, const char *reason)
@@ -518,7 +520,8 @@ static int cmd_reenrol(ctl_t *c, const char *device, const char *reason)
 	ar_store_identity_t id;
 	ar_store_event_t ev;
 	ar_err_t err = { 0 };
-	int rc;
+	char was[64];
+	int rc, tpm;
 
 	if (ar_store_device_valid(device, &err) < 0 || !reason || !*reason) {
 		fprintf(stderr, "acme-rats-ctl: reenrol ID --reason TEXT%s%s\n", err.code ? ": " : "",
@@ -526,24 +529,38 @@ static int cmd_reenrol(ctl_t *c, const char *device, const char *reason)
 		return EXIT_USAGE;
 	}
 	rc = ar_store_identity_get(c->st, device, &id, &err);
-	if (rc == 0) {
+	if (rc < 0 || (rc == 1 && ar_store_identity_del(c->st, device, &err) < 0))
+		return fail("reenrol", &err);
+	tpm = ar_store_tpm_forget(c->st, device, &err);
+	if (tpm < 0)
+		return fail("reenrol (TPM enrolment)", &err);
+	if (rc == 0 && tpm == 0) {
 		fprintf(stderr, "acme-rats-ctl: %s is not enrolled\n", device);
 		return EXIT_FAIL;
 	}
-	if (rc < 0 || ar_store_identity_del(c->st, device, &err) < 0)
-		return fail("reenrol", &err);
 	memset(&ev, 0, sizeof(ev));
 	snprintf(ev.type, sizeof(ev.type), "reenrol");
 	snprintf(ev.device, sizeof(ev.device), "%s", device);
-	snprintf(ev.reason, sizeof(ev.reason), "%s (was key %.12s...)", reason, id.jkt);
+	if (rc)
+		snprintf(was, sizeof(was), "was key %.12s...%s", id.jkt, tpm ? ", TPM AK forgotten" : "");
+	else
+		snprintf(was, sizeof(was), "TPM AK forgotten");
+	snprintf(ev.reason, sizeof(ev.reason), "%s (%s)", reason, was);
 	snprintf(ev.source, sizeof(ev.source), "acme-rats-ctl");
 	if (ar_store_event_add(c->st, &ev, NULL, &err) < 0)
 		ar_warn("event=reenrol.event_failed device=%s error=\"%s\"", device, err.msg);
-	if (c->json)
-		printf("{\"device\": \"%s\", \"forgotten_key\": \"%s\"}\n", device, id.jkt);
-	else
+	if (c->json) {
+		printf("{\"device\": \"%s\", \"forgotten_key\": %s%s%s, \"tpm_forgotten\": %s}\n",
+		       device, rc ? "\"" : "", rc ? id.jkt : "null", rc ? "\"" : "",
+		       tpm ? "true" : "false");
+		return 0;
+	}
+	if (rc)
 		printf("%s: identity key %s forgotten; the next EAB enrolment binds a new one\n",
 		       device, id.jkt);
+	if (tpm)
+		printf("%s: TPM enrolment forgotten; acme-rats-helper tpm-enroll enrols the new AK\n",
+		       device);
 	return 0;
 }
 

@@ -89,3 +89,10 @@ bench_tpm_enroll_SOURCES = bench/tpm_enroll.c bench/benchutil.c bench/benchutil.
 bench_tpm_enroll_CPPFLAGS = $(TPM_TEST_CFLAGS)
 bench_tpm_enroll_LDADD = $(TPM_TEST_LIBS)
 CLEANFILES += bench/tpm_enroll
+
+# The device side of one attestation with swtpm (helper/tpm_quote.c), p50/p99.
+EXTRA_PROGRAMS += bench/tpm_device
+bench_tpm_device_SOURCES = bench/tpm_device.c tests/tpm/tpmlab.c tests/tpm/tpmlab.h $(lab_sources)
+bench_tpm_device_CPPFLAGS = $(TPM_TEST_CFLAGS) -I$(top_srcdir)/helper $(TSS2_ESYS_CFLAGS)
+bench_tpm_device_LDADD = helper/libhelpertpm.la $(TPM_TEST_LIBS) $(TSS2_ESYS_LIBS)
+CLEANFILES += bench/tpm_device

@@ -24,10 +24,7 @@
 
 static int rec_key(const char *device, char *key, size_t size, ar_err_t *err)
 {
-	if (ar_store_device_valid(device, err) < 0)
-		return -1;
-	snprintf(key, size, "tpm:{dev:%s}:ak", device);
-	return 0;
+	return ar_store_tpm_record_key(device, key, size, err);
 }
 
 static int name_key(const uint8_t *name, size_t name_len, char *key, size_t size, ar_err_t *err)
@@ -39,8 +36,7 @@ static int name_key(const uint8_t *name, size_t name_len, char *key, size_t size
 				  name_len);
 	if (ar_hex_encode(name, name_len, hex, sizeof(hex), err) < 0)
 		return -1;
-	snprintf(key, size, "tpm:akname:%s", hex);
-	return 0;
+	return ar_store_tpm_name_key(hex, key, size, err);
 }
 
 static ar_tpm_reason_t store_fail(ar_err_t *err, const char *what)
@@ -395,20 +391,7 @@ out:
 
 ar_tpm_reason_t ar_tpm_registry_del(ar_store_t *s, const char *device, ar_err_t *err)
 {
-	char key[REG_KEY_MAX], nkey[REG_KEY_MAX];
-	ar_tpm_enrolled_t cur;
-	ar_tpm_reason_t r;
-
-	r = ar_tpm_registry_get(s, device, &cur, err);
-	if (r == AR_TPM_AK_NOT_ENROLLED) {
-		ar_err_clear(err);
-		return AR_TPM_OK;
-	}
-	if (r != AR_TPM_OK)
-		return r;
-	if (rec_key(device, key, sizeof(key), err) < 0 || ar_store_del(s, key, err) < 0)
+	if (ar_store_tpm_forget(s, device, err) < 0)
 		return store_fail(err, "delete");
-	if (name_key(cur.ak_name, cur.ak_name_len, nkey, sizeof(nkey), err) == 0)
-		name_release(s, nkey, device);
 	return AR_TPM_OK;
 }

@@ -17,6 +17,15 @@
 #
 # Everything is torn down by PID and by name, also on failure or signal.
 # Needs root (namespaces, veth) - the README's commands run as root.
+#
+# LAB_TPM=1 (the demo) gives the device a TPM 2.0 (site_tpm_* below): swtpm
+# manufactured with an EK certificate from its local CA, a measured boot and
+# an IMA list extended into its PCRs (tests/tpm/tpm_gen), tpm2-abrmd in front
+# of it (the helper and the supplicant share it), the verifier with the EK
+# root and a reference policy naming the approved boot, and the EAP-TLS key
+# in the TPM: the helper attests with TPM evidence (key_store =
+# tpm-certified) and wpa_supplicant signs through PKCS#11 (tpm2-pkcs11).
+# Without it (tests/e2e/test_8021x.sh) nothing of this is set up.
 
 site_tag=ar$$
 site_ns=${site_tag}dev
@@ -113,18 +122,27 @@ CONF
 }
 
 # The device: wpa_supplicant presenting the helper's live certificate.
+# With the TPM, the key is the token's object (PKCS#11 engine, tpm2-pkcs11).
 site_device() {
+	local key="private_key=\"$dev_state/live/key.pem\"" global=''
+	if [ "$site_tpm" = 1 ]; then
+		global="pkcs11_engine_path=$(find /usr/lib -path '*engines-3/pkcs11.so' | head -n 1)
+pkcs11_module_path=$(find /usr/lib -name libtpm2_pkcs11.so | head -n 1)"
+		key="private_key=\"pkcs11:token=laptop;object=eap-tls;type=private\"
+	pin=\"$tpm_pin\""
+	fi
 	mkdir -p "$work/wpa"
 	cat >"$work/wpa_supplicant.conf" <<CONF
 ctrl_interface=$work/wpa
 ap_scan=0
+$global
 network={
 	key_mgmt=IEEE8021X
 	eap=TLS
 	identity="SUB-0042"
 	ca_cert="$work/ca/ca.crt"
 	client_cert="$dev_state/live/cert.pem"
-	private_key="$dev_state/live/key.pem"
+	$key
 	eapol_flags=0
 }
 CONF
@@ -155,6 +173,168 @@ log_count() {
 	grep -c -- "$1" "$2" 2>/dev/null || true
 }
 
+# --- the device's TPM (LAB_TPM=1) ------------------------------------------------
+site_tpm=${LAB_TPM:-0}
+tpm_dir=$work/tpm
+tpm_gen=$top_build/tests/tpm/tpm_gen
+tpm_ak=0x81010010		# the AK (tpm-enroll makes it)
+tpm_key=0x81010020		# the EAP-TLS key, certified by the AK
+tpm_pin=laptop-pin-$$		# the PKCS#11 token's user PIN (a lab value)
+tpm_tcti=tabrmd:bus_type=session
+approved_kernel=vmlinuz-6.1.0-26-amd64
+
+# Manufacture the TPM (EK certificate from swtpm's local CA, as tests/tpm/tpmlab.c),
+# serve it, put tpm2-abrmd in front of it on a private D-Bus, boot it.
+site_tpm_up() {
+	local tool
+	for tool in swtpm swtpm_setup swtpm_ioctl tpm2_pcrread tpm2_eventlog tpm2-abrmd \
+		dbus-daemon tpm2_ptool; do
+		command -v "$tool" >/dev/null || bail "$tool is missing: run scripts/setup"
+	done
+	[ -x "$tpm_gen" ] || bail "$tpm_gen is missing: make tests/tpm/tpm_gen"
+	mkdir -p "$tpm_dir/pkcs11"
+	lab_swtpm "$tpm_dir"
+	tpm_direct=$swtpm_tcti
+	# The helper and the supplicant's PKCS#11 module both use the TPM:
+	# tpm2-abrmd serves them both over one connection to swtpm.
+	lab_bg "$work/dbus.log" dbus-daemon --session --nofork --address="unix:path=$tpm_dir/bus"
+	wait_for 50 test -S "$tpm_dir/bus" || bail "dbus-daemon did not start"
+	export DBUS_SESSION_BUS_ADDRESS=unix:path=$tpm_dir/bus
+	export TPM2TOOLS_TCTI=$tpm_tcti TPM2_PKCS11_TCTI=$tpm_tcti TPM2_PKCS11_STORE=$tpm_dir/pkcs11
+	site_tpm_rm
+	site_tpm_measure "$approved_kernel"
+	site_tpm_token
+}
+
+# tpm2-abrmd, the resource manager, on the lab's D-Bus.
+site_tpm_rm() {
+	lab_bg "$work/abrmd.log" tpm2-abrmd --session --allow-root --tcti="$tpm_direct"
+	abrmd_pid=$!
+	wait_for 50 tpm2_getrandom 4 -o /dev/null || bail "tpm2-abrmd did not start"
+}
+
+# site_tpm_measure KERNEL: what the firmware, shim, grub and IMA measure when
+# the laptop boots KERNEL: a TCG2 boot log and an IMA list, extended into the PCRs.
+site_tpm_measure() {
+	rm -f "$tpm_dir/boot.log" "$tpm_dir/ima.list" "$tpm_dir/allow.txt"
+	if ! "$tpm_gen" boot "$tpm_tcti" "$tpm_dir/boot.log" --kernel "$1" >>"$work/tpm_gen.log" 2>&1 ||
+	   ! "$tpm_gen" ima "$tpm_tcti" "$tpm_dir/ima.list" "$tpm_dir/allow.txt" 0 40 \
+		>>"$work/tpm_gen.log" 2>&1; then
+		bail "tests/tpm/tpm_gen failed: $(tail -n 2 "$work/tpm_gen.log")"
+	fi
+	# The first (approved) boot's files are the reference image's.
+	[ -e "$tpm_dir/ima-allowlist.txt" ] || mv "$tpm_dir/allow.txt" "$tpm_dir/ima-allowlist.txt"
+	[ -e "$tpm_dir/approved-boot.log" ] || cp "$tpm_dir/boot.log" "$tpm_dir/approved-boot.log"
+}
+
+# site_tpm_reboot KERNEL: the laptop reboots into KERNEL: TPM2_Shutdown, a
+# TPM reset (swtpm_ioctl --init, TPM2_Startup(CLEAR): PCRs back to their
+# initial values, resetCount + 1), then the boot is measured again.
+site_tpm_reboot() {
+	kill -TERM "$abrmd_pid" 2>/dev/null
+	wait "$abrmd_pid" 2>/dev/null
+	TPM2TOOLS_TCTI=$tpm_direct tpm2_shutdown -c >/dev/null 2>&1
+	if ! swtpm_ioctl --tcp "127.0.0.1:$((tport + 1))" -i >/dev/null 2>&1 ||
+	   ! TPM2TOOLS_TCTI=$tpm_direct tpm2_startup -c >/dev/null 2>&1; then
+		bail "the TPM did not reset"
+	fi
+	site_tpm_rm
+	site_tpm_measure "$1"
+}
+
+# The EAP-TLS key: a signing key (not restricted; fixedTPM, fixedParent,
+# sensitiveDataOrigin, as the verifier requires of a certified key) under the
+# PKCS#11 token's primary, persistent at $tpm_key for the helper, which
+# TPM2_Certify's it by the AK and has the CSR signed there; its blob is
+# linked into the token for wpa_supplicant. (acme-rats-helper makes its own
+# key at the handle only as a primary, which has no blob to link: until it
+# makes the key under a persistent parent itself, the lab does, and the
+# helper finds it there. A file key with TPM evidence is no option: the
+# helper sends TPM evidence only with key_store = tpm-certified, and the
+# verifier refuses software evidence from a TPM-enrolled device.)
+site_tpm_token() {
+	local parent
+	{
+		tpm2_ptool init &&
+			tpm2_ptool addtoken --pid=1 --label=laptop --userpin="$tpm_pin" --sopin="so-$tpm_pin"
+	} >>"$work/pkcs11.log" 2>&1 || bail "tpm2_ptool init/addtoken failed"
+	parent=$(tpm2_getcap handles-persistent 2>/dev/null | sed -n 's/^- \(0x81[0-9a-fA-F]*\)$/\1/p' |
+		head -n 1)
+	[ -n "$parent" ] || bail "no persistent primary for the PKCS#11 token"
+	(cd "$tpm_dir" && tpm2_create -C "$parent" -G ecc256 \
+		-a 'sign|fixedtpm|fixedparent|sensitivedataorigin|userwithauth' -u key.pub -r key.priv &&
+		tpm2_load -C "$parent" -u key.pub -r key.priv -c key.ctx &&
+		tpm2_evictcontrol -C o -c key.ctx "$tpm_key" &&
+		tpm2_ptool link --label=laptop --userpin="$tpm_pin" --key-label=eap-tls key.pub key.priv) \
+		>>"$work/pkcs11.log" 2>&1 || bail "the EAP-TLS key in the TPM: $(tail -n 2 "$work/pkcs11.log")"
+}
+
+# The TPM reference values of the approved image, from its boot log
+# (tpm2_eventlog, as on a reference device): the PCR 4 applications (shim,
+# grub, the kernel), Secure Boot, the kernel command line, the IMA allowlist.
+site_tpm_policy() {
+	{
+		echo "# the approved laptop image (tests/e2e/lab8021x.sh)"
+		echo "quote_pcrs 0-10,14"
+		echo "boot_pcrs 0-9,14"
+		tpm2_eventlog "$tpm_dir/approved-boot.log" 2>/dev/null | awk '
+			/^- EventNum/ { pcr = ""; type = "" }
+			/^  PCRIndex:/ { pcr = $2 }
+			/^  EventType:/ { type = $2 }
+			/AlgorithmId: sha256/ { getline; gsub(/"/, "", $2)
+				if (pcr == 4 && type == "EV_EFI_BOOT_SERVICES_APPLICATION")
+					print "boot_digest 4 " $2 }'
+		echo "secure_boot required"
+		echo "kernel_cmdline /boot/$approved_kernel root=UUID=1e2b ro quiet"
+		echo "ima_allowlist $tpm_dir/ima-allowlist.txt"
+		echo "ima_exclude /var/log/*"
+	} >"$work/v/tpm-policy.conf"
+	[ "$(grep -c '^boot_digest 4 ' "$work/v/tpm-policy.conf")" -eq 3 ] ||
+		bail "no boot digests in the approved boot log"
+}
+
+# The verifier (as lab_verifier) with the TPM: the EK root, the reference policy.
+site_tpm_verifier() {
+	vport=$(free_port) || bail "no free port"
+	"$top_src/tests/fixtures/mkverifier" "$work/v" "$vport" "$redis_port" >/dev/null 2>&1 ||
+		bail "tests/fixtures/mkverifier failed"
+	site_tpm_policy
+	sed -i -e 's/^max_body = 32k$/max_body = 256k/' \
+		-e "s|^\\[verifier\\]\$|[verifier]\\ntpm_policy = $work/v/tpm-policy.conf|" \
+		"$work/v/verifier.conf"
+	printf '\n[tpm]\nek_roots = %s\nek_intermediates = %s\n' \
+		"$tpm_dir/ca/swtpm-localca-rootca-cert.pem" "$tpm_dir/ca/issuercert.pem" \
+		>>"$work/v/verifier.conf"
+	lab_bg "$work/verifier.log" "${lab_launch[@]}" "$top_build/verifier/acme-rats-verifier" \
+		-c "$work/v/verifier.conf"
+	wait_tcp "$vport" 50 || bail "acme-rats-verifier did not start"
+	vurl=https://127.0.0.1:$vport
+	curl -sf --cacert "$work/v/ca.crt" -o "$work/v/keys.jwks" \
+		"$vurl/challenge-response/v1/keys" || bail "cannot fetch the verifier's keys"
+}
+
+# The helper's [device] lines for TPM evidence: the certificate's key is the
+# TPM's ($tpm_key), quoted with the boot log and IMA list of the current boot.
+site_tpm_device_conf() {
+	cat <<CONF
+key_store = tpm-certified
+tpm_tcti = $tpm_tcti
+tpm_ak_handle = $tpm_ak
+tpm_key_handle = $tpm_key
+tpm_pcrs = 0x47ff
+tpm_boot_log = $tpm_dir/boot.log
+tpm_ima_list = $tpm_dir/ima.list
+CONF
+}
+
+# tpm_pcrs_short I...: "PCR 0 = 1a2b3c4d5e6f..." for each index (SHA-256 bank), as the TPM has them.
+tpm_pcrs_short() {
+	local list
+	list=$(IFS=,; echo "$*")
+	tpm2_pcrread "sha256:$list" 2>/dev/null | awk '/^ *[0-9]+ *: *0x/ { gsub(/ /, ""); split($0, f, ":")
+		printf "PCR %s = %s...\n", f[1], tolower(substr(f[2], 3, 12)) }'
+}
+
 # --- the whole site, and the steps of the scenario ------------------------------
 # Shared by tests/e2e/test_8021x.sh (asserts each step) and
 # tests/e2e/substation-demo (narrates it). Each step_* returns 0 when what it
@@ -179,9 +359,21 @@ site_up() {
 	site_checks
 	site_ca_extra >"$work/ca-extra.conf"
 	siem_source
-	LAB_CA_EXTRA=$work/ca-extra.conf lab_start_all "lifetime = 10m
+	if [ "$site_tpm" = 1 ]; then
+		# as lab_start_all, with the laptop's TPM and the verifier that knows its maker
+		site_tpm_up
+		# shellcheck disable=SC2119 # lab_redis: no extra redis-server arguments
+		lab_redis
+		site_tpm_verifier
+		LAB_CA_EXTRA=$work/ca-extra.conf lab_ca "lifetime = 10m
 attest = any os_patch_level
 posture_fresh = ${fresh}s"
+		device_tree "$work/device" 3
+	else
+		LAB_CA_EXTRA=$work/ca-extra.conf lab_start_all "lifetime = 10m
+attest = any os_patch_level
+posture_fresh = ${fresh}s"
+	fi
 	site_radius MKRADDB_FRESH="$fresh" MKRADDB_GRACE=600
 	site_nas
 	lab_ctl_conf "$work/ctl.conf"
@@ -198,6 +390,12 @@ backoff_max = 3s
 [hooks]
 post_renew = wpa_cli -p $work/wpa -i $site_dev_if reconfigure
 timeout = 5s"
+	if [ "$site_tpm" = 1 ]; then
+		# Its first contact, before its TPM is enrolled: software evidence.
+		cp "$work/helper.conf" "$work/helper-soft.conf"
+		site_tpm_device_conf >"$work/tpm-device.conf"
+		sed -i "/^\[device\]\$/r $work/tpm-device.conf" "$work/helper.conf"
+	fi
 }
 
 # The SOC's SIEM (Wazuh) as an alert source of the verifier: HMAC-signed
@@ -221,6 +419,7 @@ rules = $work/siem-rules.json"
 step_siem_alert() {
 	local ts body sig
 	flag_t0=$(ms)
+	acks_before=$(log_count 'nas=ap-substation-7 result=ack' "$work/ca.log")
 	ts=$(date +%s)
 	body=$(printf '{"id": "%s.%s", "timestamp": "%s", "rule": {"level": %d, "description": "%s", "id": "52502"}, "agent": {"id": "042", "name": "SUB-0042"}, "location": "/var/log/syslog"}' \
 		"$ts" "$RANDOM" "$(date -u +%Y-%m-%dT%H:%M:%S.000+0000)" "$1" "$2")
@@ -261,7 +460,79 @@ helper_stop() {
 step_enroll() {
 	local t0
 	t0=$(ms)
-	"$helper" enroll -c "$work/helper.conf" >"$work/out" 2>"$work/err" && pair_matches "$dev_state"
+	"$helper" enroll -c "$work/helper.conf" >"$work/out" 2>"$work/err" && site_key_matches
+	local rc=$?
+	step_ms=$(( $(ms) - t0 ))
+	return $rc
+}
+
+# The live certificate is for the device's key: the file's, or the TPM's.
+site_key_matches() {
+	local tpm_pub
+	[ "$site_tpm" = 1 ] || { pair_matches "$dev_state"; return; }
+	tpm_pub=$(tpm2_readpublic -c "$tpm_key" -f pem -o "$work/tpmkey.pub.pem" >/dev/null 2>&1 &&
+		openssl pkey -pubin -in "$work/tpmkey.pub.pem" -pubout 2>/dev/null)
+	[ -n "$tpm_pub" ] &&
+		[ "$tpm_pub" = "$(openssl x509 -in "$dev_state/live/cert.pem" -noout -pubkey 2>/dev/null)" ]
+}
+
+# The laptop's first contact (LAB_TPM=1): its account is made (EAB: the
+# account key becomes its identity), but its software evidence is at most
+# warning on this network: no certificate. Returns 0 when it was refused so.
+step_software_refused() {
+	local t0
+	t0=$(ms)
+	"$helper" enroll -c "$work/helper-soft.conf" >"$work/out-soft" 2>"$work/err-soft"
+	local rc=$?
+	step_ms=$(( $(ms) - t0 ))
+	[ $rc -ne 0 ] && [ ! -e "$dev_state/live" ] &&
+		grep -q 'software evidence: at most warning' "$work/verifier.log"
+}
+
+# The TPM's AK is enrolled for SUB-0042: EK certificate, credential activation.
+step_tpm_enroll() {
+	local t0
+	t0=$(ms)
+	"$helper" tpm-enroll -c "$work/helper.conf" --state-dir "$dev_state" >"$work/out-tpm" \
+		2>"$work/err-tpm"
+	local rc=$?
+	step_ms=$(( $(ms) - t0 ))
+	return $rc
+}
+
+# The verifier's last appraisal of SUB-0042 (its verifier.log line).
+last_appraisal() { grep 'event=appraisal device=SUB-0042 ' "$work/verifier.log" | tail -n 1; }
+appraisals() { log_count 'event=appraisal device=SUB-0042 ' "$work/verifier.log"; }
+
+# step_reboot KERNEL: the laptop shuts down (helper, supplicant), boots KERNEL,
+# and its helper re-attests at once (renew --force); the supplicant comes up
+# after it. Returns the helper's exit status; its words in $work/err-boot.
+step_reboot() {
+	local t0 rc
+	t0=$(ms)
+	helper_stop
+	kill -TERM "$supp_pid" 2>/dev/null
+	wait "$supp_pid" 2>/dev/null
+	site_tpm_reboot "$1"
+	"$helper" renew --force -c "$work/helper.conf" >"$work/out-boot" 2>"$work/err-boot"
+	rc=$?
+	step_ms=$(( $(ms) - t0 ))
+	return $rc
+}
+
+# The supplicant starts again; the module decides OUTCOME on its first
+# authentication. The NAS may still be dropping the port of a rejected
+# station: the supplicant starts over (EAPOL-Start) until it is heard.
+step_supplicant_up() {
+	local before t0 i
+	before=$(decisions)
+	t0=$(ms)
+	site_device
+	for i in 1 2 3 4 5 6 7; do
+		wait_for 30 decided_more "$before" && break
+		[ "$i" -lt 7 ] && dev_cli reauthenticate >/dev/null
+	done
+	decided_more "$before" && last_outcome_is "$1"
 	local rc=$?
 	step_ms=$(( $(ms) - t0 ))
 	return $rc
@@ -295,12 +566,13 @@ step_connect() {
 # step_flag STATUS REASON: the SOC's verdict through acme-rats-ctl.
 step_flag() {
 	flag_t0=$(ms)
+	acks_before=$(log_count 'nas=ap-substation-7 result=ack' "$work/ca.log")
 	"$ctl" -c "$work/ctl.conf" flag SUB-0042 "$1" --reason "$2" >/dev/null
 }
 
 # The NOC worker's Disconnect-Request is acknowledged, the NAS drops the station.
 step_disconnected() {
-	wait_for 50 grep -q 'nas=ap-substation-7 result=ack' "$work/ca.log" &&
+	wait_for 50 more_lines 'nas=ap-substation-7 result=ack' "$work/ca.log" "${acks_before:-0}" &&
 		wait_for 20 station_is unauthorized
 	local rc=$?
 	step_ms=$(( $(ms) - flag_t0 ))

@@ -133,3 +133,4 @@ start_daemon() {
 	# shellcheck disable=SC2034 # for the scripts that source this file
 	hpid=$!
 }
+

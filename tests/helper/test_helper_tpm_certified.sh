@@ -17,53 +17,15 @@ set -u
 # shellcheck source=tests/helper/lab.sh
 . "$(dirname "$0")/lab.sh"
 
-for tool in swtpm swtpm_setup swtpm_ioctl tpm2_readpublic tpm2_dictionarylockout; do
-	command -v "$tool" >/dev/null || bail "$tool not installed (scripts/setup)"
-done
+command -v tpm2_readpublic >/dev/null || bail "tpm2_readpublic not installed (scripts/setup)"
 [ -n "$(find /usr/lib -name 'tpm2.so' -path '*ossl-modules*' 2>/dev/null | head -n 1)" ] ||
 	bail "the tpm2 OpenSSL provider is not installed (tpm2-openssl, scripts/setup)"
 
-# The TPM, manufactured with an EK certificate from a local CA (as tests/tpm/tpmlab.c).
+# The TPM, manufactured with an EK certificate from a local CA (tests/lab/lab.sh).
 tdir=$work/tpm
-mkdir -p "$tdir/state" "$tdir/ca"
-cat >"$tdir/localca.conf" <<EOF
-statedir = $tdir/ca
-signingkey = $tdir/ca/signkey.pem
-issuercert = $tdir/ca/issuercert.pem
-certserial = $tdir/ca/certserial
-EOF
-printf -- '--platform-manufacturer acme-rats\n--platform-version 2.1\n--platform-model swtpm\n' \
-	>"$tdir/localca.options"
-cat >"$tdir/setup.conf" <<EOF
-create_certs_tool = swtpm_localca
-create_certs_tool_config = $tdir/localca.conf
-create_certs_tool_options = $tdir/localca.options
-active_pcr_banks = sha256
-EOF
-swtpm_setup --tpm2 --tpmstate "$tdir/state" --create-ek-cert --create-platform-cert \
-	--config "$tdir/setup.conf" --pcr-banks sha256 --overwrite >"$work/swtpm_setup.log" 2>&1 ||
-	bail "swtpm_setup failed: $(tail -n 3 "$work/swtpm_setup.log")"
-# The swtpm TCTI finds the control channel at the server port + 1.
-for _ in 1 2 3 4 5; do
-	tport=$(free_port) || bail "no free port"
-	(exec 3<>"/dev/tcp/127.0.0.1/$((tport + 1))") 2>/dev/null || break
-done
-lab_bg "$work/swtpm.log" swtpm socket --tpm2 --tpmstate "dir=$tdir/state" \
-	--server "type=tcp,port=$tport,bindaddr=127.0.0.1" \
-	--ctrl "type=tcp,port=$((tport + 1)),bindaddr=127.0.0.1" --flags not-need-init,startup-clear
-wait_tcp "$tport" 50 || bail "swtpm did not start"
-tcti="swtpm:host=127.0.0.1,port=$tport"
+lab_swtpm "$tdir"
+tcti=$swtpm_tcti
 export TPM2TOOLS_TCTI=$tcti
-tpm2_dictionarylockout -s -n 1000 -t 1 -l 1 >/dev/null 2>&1 || bail "tpm2_dictionarylockout failed"
-# A clean TPM2_Shutdown before swtpm stops (an unclean stop counts as a DA
-# failure), then the lab's own cleanup.
-# shellcheck disable=SC2317 # called by the EXIT trap
-stop_tpm() {
-	tpm2_shutdown -c >/dev/null 2>&1
-	swtpm_ioctl --tcp "127.0.0.1:$((tport + 1))" -s >/dev/null 2>&1
-	lab_cleanup
-}
-trap stop_tpm EXIT
 
 # The verifier: TPM reference values (PCR 16 quoted, no boot chain to judge)
 # and the swtpm local CA as the EK root.

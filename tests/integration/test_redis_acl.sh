@@ -250,6 +250,43 @@ else
 		"$(cat "$work/out" "$work/err" | tail -n 8)"
 fi
 
+# TPM: a second verifier on the same Redis, as acme-rats-verifier, with the
+# laptop's TPM (swtpm, EK certificate from its local CA) trusted and PCR 16
+# quoted (no boot chain to judge): the AK enrolled (credential activation),
+# then a quote with a key certification appraised - the registry written,
+# read and its clock record advanced. (The first verifier stays without
+# [tpm]: with it, software evidence is at most warning.)
+tdir=$work/tpm
+lab_swtpm "$tdir"
+tcti=$swtpm_tcti
+echo 'quote_pcrs 16' >"$work/tpm-policy.conf"
+tvport=$(free_port) || bail "no free port"
+MKVERIFIER_VERIFIER_EXTRA="tpm_policy = $work/tpm-policy.conf" \
+MKVERIFIER_EXTRA=$(printf '[tpm]\nek_roots = %s\nek_intermediates = %s\n' \
+	"$tdir/ca/swtpm-localca-rootca-cert.pem" "$tdir/ca/issuercert.pem") \
+MKVERIFIER_REDIS_EXTRA=$(redis_conf acme-rats-verifier) \
+	"$top_src/tests/fixtures/mkverifier" "$work/vt" "$tvport" "$redis_port" >/dev/null 2>&1 ||
+	bail "tests/fixtures/mkverifier failed"
+lab_bg "$work/verifier-tpm.log" "${lab_launch[@]}" "$top_build/verifier/acme-rats-verifier" \
+	-c "$work/vt/verifier.conf"
+wait_tcp "$tvport" 50 || bail "the TPM verifier did not start"
+sed -e "s|^\\[device\\]\$|[device]\\ntpm_tcti = $tcti|" -e "s|^url = .*|url = https://127.0.0.1:$tvport|" \
+	-e "s|^ca_bundle = $work/v/ca.crt|ca_bundle = $work/vt/ca.crt|" "$work/helper.conf" >"$work/tpm.conf"
+"$helper" tpm-enroll -c "$work/tpm.conf" --state-dir "$dev_state" >"$work/out" 2>"$work/err"
+enroll_rc=$?
+"$helper" attest --verifier "https://127.0.0.1:$tvport" --ca-bundle "$work/vt/ca.crt" \
+	--device-id "$dev" --tpm "$tcti" --tpm-pcrs 0x10000 --boot-log "$work/none" \
+	--ima-list "$work/none" --output "$work/tpm.ear" >"$work/out" 2>>"$work/err"
+attest_rc=$?
+if [ "$enroll_rc" -eq 0 ] && [ "$attest_rc" -le 1 ] && [ -s "$work/tpm.ear" ] &&
+   grep -q "event=appraisal device=$dev .*evidence=tpm" "$work/verifier-tpm.log" &&
+   [ "$(as lab-admin EXISTS "acmerats:tpm:{dev:$dev}:ak")" = 1 ]; then
+	ok "TPM: the AK enrolled and a quote appraised, the registry kept as acme-rats-verifier"
+else
+	not_ok "TPM: the AK enrolled and a quote appraised, the registry kept as acme-rats-verifier" \
+		"tpm-enroll exit $enroll_rc, attest exit $attest_rc: $(tail -n 3 "$work/err")"
+fi
+
 pending=$(as lab-admin XPENDING acmerats:events noc | head -n1)
 check "the consumer group has nothing pending (every event acknowledged)" [ "$pending" = 0 ]
 
@@ -297,6 +334,15 @@ else
 	not_ok "acme-rats-verifier cannot touch certificate or ACME records (NOPERM)" \
 		"$(as acme-rats-verifier HSET "$cert" "$field" 1)"
 fi
+ak="acmerats:tpm:{dev:$dev}:ak"
+if refused rlm_acme_rats SET "$ak" x && refused acme-rats-ctl SET "$ak" x &&
+   refused acme-rats-ca SET "$ak" x && refused acme-rats-ca GET "$ak" &&
+   refused rlm_acme_rats GET "$ak"; then
+	ok "only the verifier reads or writes the TPM registry (NOPERM for the module, ctl, CA)"
+else
+	not_ok "only the verifier reads or writes the TPM registry (NOPERM for the module, ctl, CA)" \
+		"$(as acme-rats-ctl SET "$ak" x)"
+fi
 if [ "$(as lab-admin HGET "$posture" st)" = warning ] &&
    [ "$(as lab-admin HGET "$cert" "$field" | cut -d' ' -f3)" = 1 ]; then
 	ok "the refused writes changed nothing (posture warning, certificate renew-now)"
@@ -325,11 +371,14 @@ else
 	not_ok "nobody but the verifier writes a verdict; ctl deletes no stream or set beyond identities" \
 		"$(as acme-rats-ca HSET "$verdict" status affirming)"
 fi
-if ctl_run reenrol "$dev" --reason "acl test: laptop replaced" &&
-   [ "$(as lab-admin EXISTS "$identity")" = 0 ]; then
-	ok "acme-rats-ctl reenrol forgets the identity as acme-rats-ctl"
+akname=$(as lab-admin KEYS 'acmerats:tpm:akname:*')
+if [ -n "$akname" ] && ctl_run reenrol "$dev" --reason "acl test: laptop replaced" &&
+   [ "$(as lab-admin EXISTS "$identity")" = 0 ] && [ "$(as lab-admin EXISTS "$ak")" = 0 ] &&
+   [ "$(as lab-admin EXISTS "$akname")" = 0 ] && grep -q 'TPM enrolment forgotten' "$work/out"; then
+	ok "acme-rats-ctl reenrol forgets the identity and the TPM enrolment as acme-rats-ctl"
 else
-	not_ok "acme-rats-ctl reenrol forgets the identity as acme-rats-ctl" "$(cat "$work/err")"
+	not_ok "acme-rats-ctl reenrol forgets the identity and the TPM enrolment as acme-rats-ctl" \
+		"$(cat "$work/err")"
 fi
 
 admin_ok=1

@@ -1172,6 +1172,45 @@ static void fill_identity(ar_store_identity_t *id, char c, const char *account)
 }
 
 /* Two enrolments race for one device: the first key wins, for good. */
+/*
+ * Forgetting a device's TPM enrolment (acme-rats-ctl reenrol): its record,
+ * and the claim of its AK's Name only while that claim is the device's; a
+ * record the verifier would not parse is still removed.
+ */
+static void test_store_tpm_forget_releases_only_its_own_claim(void **state)
+{
+	static const char name[] = "000b" "00112233445566778899aabbccddeeff"
+				   "00112233445566778899aabbccddeeff";
+	char rec[200], nkey[200];
+	ar_err_t err = { 0 };
+
+	(void)state;
+	snprintf(rec, sizeof(rec), "{\"ak_pub\":\"x\",\"ak_name\":\"%s\"}", name);
+	snprintf(nkey, sizeof(nkey), "acmerats:tpm:akname:%s", name);
+	freeReplyObject(RAW("SET", "acmerats:tpm:{dev:SUB-T1}:ak", rec));
+	freeReplyObject(RAW("SET", nkey, "SUB-T1"));
+	assert_int_equal(ar_store_tpm_forget(st, "SUB-T1", &err), 1);
+	assert_int_equal(RAW_INT("EXISTS", "acmerats:tpm:{dev:SUB-T1}:ak"), 0);
+	assert_int_equal(RAW_INT("EXISTS", nkey), 0);
+	assert_int_equal(ar_store_tpm_forget(st, "SUB-T1", &err), 0);
+
+	/* The Name claimed by another device (a stale record): not released. */
+	freeReplyObject(RAW("SET", "acmerats:tpm:{dev:SUB-T1}:ak", rec));
+	freeReplyObject(RAW("SET", nkey, "SUB-T2"));
+	assert_int_equal(ar_store_tpm_forget(st, "SUB-T1", &err), 1);
+	RAW_STR("SUB-T2", "GET", nkey);
+
+	/* A record that is not JSON, or names no Name in hex: removed all the same. */
+	freeReplyObject(RAW("SET", "acmerats:tpm:{dev:SUB-T1}:ak", "not json"));
+	assert_int_equal(ar_store_tpm_forget(st, "SUB-T1", &err), 1);
+	freeReplyObject(RAW("SET", "acmerats:tpm:{dev:SUB-T1}:ak", "{\"ak_name\":\"*:../x\"}"));
+	assert_int_equal(ar_store_tpm_forget(st, "SUB-T1", &err), 1);
+	assert_int_equal(RAW_INT("EXISTS", "acmerats:tpm:{dev:SUB-T1}:ak"), 0);
+	RAW_STR("SUB-T2", "GET", nkey);
+	assert_int_equal(ar_store_tpm_forget(st, "bad id with spaces", &err), -1);
+	assert_errc(&err, AR_ERR_MALFORMED);
+}
+
 static void test_store_identity_bind_is_compare_and_set(void **state)
 {
 	ar_store_identity_t a, b, cur;
@@ -2262,6 +2301,8 @@ int main(void)
 			test_store_stale_certificate_field_does_not_admit, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_store_cert_index_of_device_b_not_read_into_device_a, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_tpm_forget_releases_only_its_own_claim, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_store_identity_bind_is_compare_and_set, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_store_verdict_roundtrip_and_clear, setup,

@@ -32,7 +32,11 @@ lab_cleanup() {
 		wait "$p" 2>/dev/null
 	done
 	release_ports "$work/ports"
-	rm -rf "$work"
+	if [ -n "${LAB_KEEP:-}" ]; then	# LAB_KEEP=1: keep the logs for a post-mortem
+		echo "# kept $work" >&2
+	else
+		rm -rf "$work"
+	fi
 }
 trap lab_cleanup EXIT
 trap 'exit 130' INT TERM HUP
@@ -153,4 +157,57 @@ lab_verifier() {
 	vurl=https://127.0.0.1:$vport
 	curl -sf --cacert "$work/v/ca.crt" -o "$work/v/keys.jwks" \
 		"$vurl/challenge-response/v1/keys" || bail "cannot fetch the verifier's keys"
+}
+
+# lab_swtpm DIR: a software TPM, manufactured by swtpm_setup with an EK
+# certificate from a local CA (as tests/tpm/tpmlab.c: DIR/ca/swtpm-localca-
+# rootca-cert.pem is the EK root, DIR/ca/issuercert.pem the intermediate),
+# its state in DIR/state, served on a free 127.0.0.1 port; sets $tport and
+# $swtpm_tcti (the tctildr configuration), raises the dictionary-attack
+# limit, and stops it with a TPM2_Shutdown at exit (an unclean stop counts
+# as a dictionary-attack failure).
+lab_swtpm() {
+	local dir=$1 tool
+	for tool in swtpm swtpm_setup swtpm_ioctl tpm2_dictionarylockout tpm2_shutdown; do
+		command -v "$tool" >/dev/null || bail "$tool not installed (scripts/setup)"
+	done
+	mkdir -p "$dir/state" "$dir/ca"
+	cat >"$dir/localca.conf" <<-CONF
+		statedir = $dir/ca
+		signingkey = $dir/ca/signkey.pem
+		issuercert = $dir/ca/issuercert.pem
+		certserial = $dir/ca/certserial
+	CONF
+	printf -- '--platform-manufacturer acme-rats\n--platform-version 2.1\n--platform-model swtpm\n' \
+		>"$dir/localca.options"
+	cat >"$dir/setup.conf" <<-CONF
+		create_certs_tool = swtpm_localca
+		create_certs_tool_config = $dir/localca.conf
+		create_certs_tool_options = $dir/localca.options
+		active_pcr_banks = sha256
+	CONF
+	swtpm_setup --tpm2 --tpmstate "$dir/state" --create-ek-cert --create-platform-cert \
+		--config "$dir/setup.conf" --pcr-banks sha256 --overwrite >"$work/swtpm_setup.log" 2>&1 ||
+		bail "swtpm_setup failed: $(tail -n 3 "$work/swtpm_setup.log")"
+	# The swtpm TCTI finds the control channel at the server port + 1.
+	for _ in 1 2 3 4 5; do
+		tport=$(free_port) || bail "no free port"
+		(exec 3<>"/dev/tcp/127.0.0.1/$((tport + 1))") 2>/dev/null || break
+	done
+	lab_bg "$work/swtpm.log" swtpm socket --tpm2 --tpmstate "dir=$dir/state" \
+		--server "type=tcp,port=$tport,bindaddr=127.0.0.1" \
+		--ctrl "type=tcp,port=$((tport + 1)),bindaddr=127.0.0.1" --flags not-need-init,startup-clear
+	wait_tcp "$tport" 50 || bail "swtpm did not start"
+	swtpm_tcti="swtpm:host=127.0.0.1,port=$tport"
+	TPM2TOOLS_TCTI=$swtpm_tcti tpm2_dictionarylockout -s -n 1000 -t 1 -l 1 >/dev/null 2>&1 ||
+		bail "tpm2_dictionarylockout failed"
+	trap 'lab_swtpm_stop; lab_cleanup' EXIT
+}
+
+# shellcheck disable=SC2317 # called by the EXIT trap
+lab_swtpm_stop() {
+	# (bounded: a resource manager still holding swtpm's one connection
+	# would keep this one waiting)
+	TPM2TOOLS_TCTI=$swtpm_tcti timeout 2 tpm2_shutdown -c >/dev/null 2>&1
+	swtpm_ioctl --tcp "127.0.0.1:$((tport + 1))" -s >/dev/null 2>&1
 }
