@@ -447,7 +447,7 @@ static int load_keys(const attest_args_t *a, ar_jwk_t **key, ar_jwk_t **identity
 
 	if (a->use_tpm) {
 		/* The CSR key is the TPM's (made once); the AK, not a file key, signs. */
-		if (tpm_quote_key(&a->tpm, &pub, NULL, &err) < 0)
+		if (tpm_quote_key(&a->tpm, &pub, &err) < 0)
 			return fail(HELPER_EXIT_USAGE, "--tpm-key", &err);
 		*key = ar_jwk_from_pkey(pub, &err);
 		EVP_PKEY_free(pub);

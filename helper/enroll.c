@@ -157,7 +157,7 @@ static int certified_key(attempt_t *a, ar_err_t *err)
 	tpm_conf(a->c, &q);
 	snprintf(key_file, sizeof(key_file), "%s/" CS_TPM_KEY_FILE, a->c->dir);
 	q.key_file = key_file;
-	if (tpm_quote_key(&q, &pub, &a->device_key.wrapped, err) < 0) {
+	if (tpm_quote_key_ex(&q, &pub, &a->device_key.wrapped, err) < 0) {
 		ar_err_prefix(err, "the TPM's CSR key: ");
 		err->code = AR_ERR_CONFIG;
 		return -1;

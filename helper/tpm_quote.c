@@ -311,7 +311,8 @@ static void no_key_file(const tpm_quote_conf_t *c)
 		c->key_file ? c->key_file : "none");
 }
 
-int tpm_quote_key(const tpm_quote_conf_t *c, EVP_PKEY **pkey, char **wrapped, ar_err_t *err)
+int tpm_quote_key_ex(const tpm_quote_conf_t *c, EVP_PKEY **pkey, char **wrapped,
+		     ar_err_t *err)
 {
 	TPM2B_PUBLIC *pub = NULL;
 	ESYS_TR tr;
@@ -350,6 +351,11 @@ out:
 	Esys_Free(pub);
 	tpm_close(&t);
 	return rc;
+}
+
+int tpm_quote_key(const tpm_quote_conf_t *c, EVP_PKEY **pkey, ar_err_t *err)
+{
+	return tpm_quote_key_ex(c, pkey, NULL, err);
 }
 
 /* The evidence under construction (owned buffers). */

@@ -42,7 +42,7 @@ typedef struct tpm_quote_conf {
 /**
  * The CSR key at @p c->key_handle: read it if it is there, else create it
  * and make it persistent there. It is an ordinary child of the storage
- * root key at @p c->srk_handle (ECC P-256, ECDSA with SHA-256, sign,
+ * root key at @p c->srk_handle (ECC P-256, sign,
  * fixedTPM, fixedParent, sensitiveDataOrigin, userWithAuth, not restricted,
  * no scheme of its own: each signature names ECDSA; tpm2-pkcs11 refuses a
  * key with one); the SRK is made there first, from the ECC template of the
@@ -52,14 +52,21 @@ typedef struct tpm_quote_conf {
  * (`handle:0x81010020`); tpm2_ptool links the key file into a PKCS#11
  * token.
  *
- * @param pkey	 if not NULL, receives its public key (caller frees).
+ * @param pkey	if not NULL, receives its public key (caller frees).
+ * @return 0, or -1 with @p err set.
+ */
+int tpm_quote_key(const tpm_quote_conf_t *c, EVP_PKEY **pkey, ar_err_t *err);
+
+/**
+ * tpm_quote_key(), and the key's wrapped form.
+ *
  * @param wrapped if not NULL, receives the text of @p c->key_file when it
  *		 holds the key at the handle (malloc'd), else NULL: a key
  *		 made by an earlier version (a primary) or whose file is lost
  *		 has no wrapped form (logged once per process).
- * @return 0, or -1 with @p err set.
  */
-int tpm_quote_key(const tpm_quote_conf_t *c, EVP_PKEY **pkey, char **wrapped, ar_err_t *err);
+int tpm_quote_key_ex(const tpm_quote_conf_t *c, EVP_PKEY **pkey, char **wrapped,
+		     ar_err_t *err);
 
 /**
  * Collect the evidence of one attestation for the verifier's @p nonce

@@ -455,7 +455,7 @@ static void test_helper_tpm_evidence_appraised_affirming(void **state)
 	snprintf(boot_log, sizeof(boot_log), "%s/boot%d.log", t.tpm.dir, t.boot);
 	snprintf(ima_list, sizeof(ima_list), "%s/ima%d.list", t.tpm.dir, t.boot);
 	snprintf(key_file, sizeof(key_file), "%s/key.tss2.pem", t.tpm.dir);
-	if (tpm_quote_key(&c, &pkey, &wrapped, &err) < 0)
+	if (tpm_quote_key_ex(&c, &pkey, &wrapped, &err) < 0)
 		fail_msg("%s", err.msg);
 	/* Made under the SRK at its default handle, with emptyAuth. */
 	assert_non_null(wrapped);
@@ -481,7 +481,7 @@ static void test_helper_tpm_evidence_appraised_affirming(void **state)
 	/* The same key next time: made once, kept. */
 	EVP_PKEY_free(pkey);
 	pkey = NULL;
-	assert_int_equal(tpm_quote_key(&c, &pkey, &again, &err), 0);
+	assert_int_equal(tpm_quote_key_ex(&c, &pkey, &again, &err), 0);
 	assert_int_equal(ar_jwk_pkey_thumbprint(pkey, jkt, NULL), 0);
 	assert_string_equal(ear.jkt, jkt);
 	assert_non_null(again);
