@@ -218,7 +218,8 @@ static unsigned live_generation(const char *dir)
 
 static int rmtree_gen(const char *dir, unsigned g)
 {
-	static const char *const files[] = { "key.pem", "cert.pem", "chain.pem", "fullchain.pem" };
+	static const char *const files[] = { "key.pem", "key.tss2.pem", "cert.pem", "chain.pem",
+					     "fullchain.pem" };
 	char path[PATH_MAX];
 	DIR *d;
 	struct dirent *e;
@@ -323,6 +324,10 @@ int cs_install(const char *dir, const devkey_t *key, const char *chain_pem, cs_c
 	crash_point(2);
 	snprintf(path, sizeof(path), "%s/key.pem", gdir);
 	if (write_pem(path, devkey_pem(key, err), err) < 0)
+		goto out;
+	snprintf(path, sizeof(path), "%s/key.tss2.pem", gdir);
+	if (key->wrapped &&
+	    ar_file_write_atomic(path, key->wrapped, strlen(key->wrapped), 0600, err) < 0)
 		goto out;
 	crash_point(3);
 	snprintf(path, sizeof(path), "%s/cert.pem", gdir);

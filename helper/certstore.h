@@ -9,11 +9,15 @@
  * account.key            ACME account key (0600)
  * gen-N/key.pem          the device key (0600, created so before any byte),
  *                        or the TPM's blob of it
+ * gen-N/key.tss2.pem     tpm-certified: the TPM key's TSS2 key file (0600),
+ *                        a copy of tpm-key.tss2.pem, for tpm2_ptool link
  * gen-N/cert.pem         the certificate
  * gen-N/chain.pem        the issuer chain
  * gen-N/fullchain.pem    certificate then chain
  * live -> gen-N          what the supplicant uses: live/cert.pem, live/key.pem
  * state.json             schedule and status (atomic replacement)
+ * tpm-key.tss2.pem       tpm-certified: the TSS2 key file of the key at
+ *                        tpm_key_handle, written when the TPM makes it
  * @endcode
  * A new generation is written and fsynced completely before the `live`
  * symbolic link is replaced by rename(2), so whenever the process dies
@@ -29,6 +33,8 @@
 #include "jwk.h"
 
 #define CS_SERIAL_MAX	65
+/** tpm-certified: the TSS2 key file the TPM key is made with, under the directory. */
+#define CS_TPM_KEY_FILE	"tpm-key.tss2.pem"
 #define CS_CERTID_MAX	160
 
 /** The installed certificate, as the schedule needs it. */

@@ -247,5 +247,6 @@ void devkey_free(devkey_t *k)
 {
 	ar_jwk_free(k->jwk);
 	EVP_PKEY_free(k->tpm);
+	free(k->wrapped);
 	memset(k, 0, sizeof(*k));
 }

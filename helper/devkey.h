@@ -21,6 +21,8 @@ typedef struct devkey {
 	EVP_PKEY	*tpm;	/**< the TPM key, NULL for a file key */
 	uint32_t	handle;	/**< a TPM key at this persistent handle (tpm-certified);
 				     @c jwk is its public key, @c tpm stays NULL */
+	char		*wrapped; /**< with @c handle: its TSS2 key file's text (the
+				       TPM-wrapped key under the SRK), or NULL */
 } devkey_t;
 
 /**

@@ -110,6 +110,7 @@ static void tpm_conf(const helper_conf_t *c, tpm_quote_conf_t *q)
 	q->tcti = c->tpm_tcti;
 	q->ak_handle = c->tpm_ak_handle;
 	q->key_handle = c->tpm_key_handle;
+	q->srk_handle = c->tpm_srk_handle;
 	q->pcr_mask = c->tpm_pcr_mask;
 	q->boot_log = c->tpm_boot_log;
 	q->ima_list = c->tpm_ima_list;
@@ -144,15 +145,19 @@ static char *tpm_body(attempt_t *a, const ar_evidence_t *ev, const vp_session_t 
 
 /*
  * key_store = tpm-certified: the key at the persistent handle (made there
- * the first time), whose public key is all the helper ever holds.
+ * the first time, under the SRK, its TSS2 key file DIR/tpm-key.tss2.pem),
+ * whose public key and wrapped form are all the helper ever holds.
  */
 static int certified_key(attempt_t *a, ar_err_t *err)
 {
+	char key_file[1100];
 	tpm_quote_conf_t q;
 	EVP_PKEY *pub = NULL;
 
 	tpm_conf(a->c, &q);
-	if (tpm_quote_key(&q, &pub, err) < 0) {
+	snprintf(key_file, sizeof(key_file), "%s/" CS_TPM_KEY_FILE, a->c->dir);
+	q.key_file = key_file;
+	if (tpm_quote_key_ex(&q, &pub, &a->device_key.wrapped, err) < 0) {
 		ar_err_prefix(err, "the TPM's CSR key: ");
 		err->code = AR_ERR_CONFIG;
 		return -1;

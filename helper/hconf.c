@@ -42,6 +42,7 @@ static const ar_conf_rule_t device_rules[] = {
 	{ "tpm_tcti", AR_CONF_STRING, OFF(tpm_tcti), 0, NULL, 0, 0, NULL },
 	{ "tpm_ak_handle", AR_CONF_STRING, OFF(tpm_ak), 0, "0x81010010", 0, 0, NULL },
 	{ "tpm_key_handle", AR_CONF_STRING, OFF(tpm_key), 0, "0x81010020", 0, 0, NULL },
+	{ "tpm_srk_handle", AR_CONF_STRING, OFF(tpm_srk), 0, "0x81000001", 0, 0, NULL },
 	{ "tpm_pcrs", AR_CONF_STRING, OFF(tpm_pcrs), 0, "0x47ff", 0, 0, NULL },
 	{ "tpm_boot_log", AR_CONF_STRING, OFF(tpm_boot_log), 0, NULL, 0, 0, NULL },
 	{ "tpm_ima_list", AR_CONF_STRING, OFF(tpm_ima_list), 0, NULL, 0, 0, NULL },
@@ -212,10 +213,15 @@ static int parse_tpm(helper_conf_t *c, ar_err_t *err)
 		      err) < 0 ||
 	    parse_u32("tpm_key_handle", c->tpm_key, 0x81000000u, 0x81ffffffu, &c->tpm_key_handle,
 		      err) < 0 ||
+	    parse_u32("tpm_srk_handle", c->tpm_srk, 0x81000000u, 0x81ffffffu, &c->tpm_srk_handle,
+		      err) < 0 ||
 	    parse_u32("tpm_pcrs", c->tpm_pcrs, 0, 0xffffffu, &c->tpm_pcr_mask, err) < 0)
 		return -1;
 	if (c->tpm_ak_handle == c->tpm_key_handle)
 		return ar_err_set(err, AR_ERR_CONFIG, "[device] tpm_key_handle is the AK's handle");
+	if (c->tpm_srk_handle == c->tpm_key_handle || c->tpm_srk_handle == c->tpm_ak_handle)
+		return ar_err_set(err, AR_ERR_CONFIG, "[device] tpm_srk_handle is the %s handle",
+				  c->tpm_srk_handle == c->tpm_key_handle ? "CSR key's" : "AK's");
 	if (c->model != HELPER_MODEL_PASSPORT)
 		return ar_err_set(err, AR_ERR_CONFIG, "[device] key_store = tpm-certified takes "
 				  "model = passport (TPM evidence is not relayed encrypted)");

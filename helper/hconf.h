@@ -52,6 +52,7 @@ typedef struct helper_conf {
 	char		*tpm_tcti;		/**< TPM2OPENSSL_TCTI, or NULL */
 	char		*tpm_ak;		/**< tpm-certified: the AK's persistent handle */
 	char		*tpm_key;		/**< tpm-certified: the CSR key's persistent handle */
+	char		*tpm_srk;		/**< tpm-certified: the SRK's persistent handle */
 	char		*tpm_pcrs;		/**< tpm-certified: quoted PCRs, a bit mask */
 	char		*tpm_boot_log;		/**< tpm-certified: NULL for the kernel's */
 	char		*tpm_ima_list;		/**< tpm-certified: NULL for the kernel's */
@@ -86,6 +87,7 @@ typedef struct helper_conf {
 	int		http01_port;
 	uint32_t	tpm_ak_handle;		/**< parsed tpm_ak */
 	uint32_t	tpm_key_handle;		/**< parsed tpm_key */
+	uint32_t	tpm_srk_handle;		/**< parsed tpm_srk */
 	uint32_t	tpm_pcr_mask;		/**< parsed tpm_pcrs */
 } helper_conf_t;
 

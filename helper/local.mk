@@ -58,6 +58,9 @@ helper_acme_rats_helper_monitor_SOURCES = helper/monitor.c helper/monitor.h lib/
 helper_acme_rats_helper_monitor_CPPFLAGS = $(AM_CPPFLAGS)
 helper_acme_rats_helper_monitor_LDADD =
 
+# The TPM key into a tpm2-pkcs11 token for wpa_supplicant (docs/helper.md).
+dist_pkglibexec_SCRIPTS = helper/acme-rats-tpm-pkcs11-link
+
 dist_man1_MANS = helper/acme-rats-helper.1
 dist_doc_DATA += docs/evidence.md docs/helper.md
 # Samples: the configuration and the systemd unit.
@@ -70,6 +73,16 @@ TESTS += tests/helper/test_helper_enroll.sh tests/helper/test_helper_pebble.sh \
 if LONG_TESTS
 TESTS += tests/helper/test_helper_run.sh
 endif
+# EAP-TLS signed by the TPM key through tpm2-pkcs11 (freeradius with the
+# module, eapol_test, swtpm, tpm2-abrmd): the plain pass only, its time goes
+# to those programs (the helper's TPM path runs under the sanitizers in
+# test_helper_tpm_certified.sh).
+if BUILD_MODULE
+if !SANITIZERS
+TESTS += tests/tpm/test_eaptls_with_tpm_key.sh
+endif
+endif
+EXTRA_DIST += tests/tpm/test_eaptls_with_tpm_key.sh
 EXTRA_DIST += tests/helper/test_helper_memcheck.sh
 EXTRA_DIST += tests/helper/lab.sh tests/helper/test_helper_enroll.sh tests/helper/test_helper_run.sh \
 	tests/helper/test_helper_pebble.sh tests/helper/test_helper_tpm.sh \
@@ -86,7 +99,8 @@ tests_helper_test_helper_unit_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/helper
 # the helper's TPM path and its tests link it, with tss2-esys/tctildr and
 # the evidence encoder of libacmerats (lib/tpm_evidence.h).
 noinst_LTLIBRARIES += helper/libhelpertpm.la
-helper_libhelpertpm_la_SOURCES = helper/tpm_quote.c helper/tpm_quote.h
+helper_libhelpertpm_la_SOURCES = helper/tpm_quote.c helper/tpm_quote.h \
+	helper/tss2key.c helper/tss2key.h
 helper_libhelpertpm_la_CPPFLAGS = $(AM_CPPFLAGS) $(OPENSSL_CFLAGS) $(TSS2_ESYS_CFLAGS) \
 	$(TSS2_MU_CFLAGS)
 helper_libhelpertpm_la_LIBADD = lib/libacmerats.la $(TSS2_ESYS_LIBS) $(TSS2_MU_LIBS) $(OPENSSL_LIBS)

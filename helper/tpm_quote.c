@@ -8,15 +8,17 @@
 #include <string.h>
 
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/param_build.h>
-#include <openssl/rand.h>
 #include <tss2/tss2_esys.h>
 #include <tss2/tss2_mu.h>
 #include <tss2/tss2_tctildr.h>
 
 #include "fileio.h"
+#include "log.h"
 #include "tpm_evidence.h"
 #include "tpm_quote.h"
+#include "tss2key.h"
 
 #define BOOT_LOG_PATH	"/sys/kernel/security/tpm0/binary_bios_measurements"
 #define IMA_LIST_PATH	"/sys/kernel/security/ima/ascii_runtime_measurements"
@@ -69,8 +71,100 @@ static ESYS_TR persistent(tpm_t *t, uint32_t handle)
 	return tr;
 }
 
-/* ECC P-256 signing key, never leaving the TPM, not restricted. */
-static int create_key(tpm_t *t, uint32_t handle, ar_err_t *err)
+/* Make persistent object @p obj (transient, flushed) at @p handle. */
+static int persist(tpm_t *t, ESYS_TR obj, uint32_t handle, const char *what, ar_err_t *err)
+{
+	ESYS_TR kept = ESYS_TR_NONE;
+	TSS2_RC rc;
+
+	rc = Esys_EvictControl(t->esys, ESYS_TR_RH_OWNER, obj, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+			       ESYS_TR_NONE, handle, &kept);
+	Esys_FlushContext(t->esys, obj);
+	if (rc != TSS2_RC_SUCCESS)
+		return ar_err_set(err, AR_ERR_IO, "TPM: EvictControl of the %s to 0x%08x: 0x%x",
+				  what, handle, rc);
+	Esys_TR_Close(t->esys, &kept);
+	return 0;
+}
+
+/*
+ * The storage root key at @p handle: the one there, else a primary of the
+ * owner hierarchy from the ECC P-256 SRK template of the TCG TPM v2.0
+ * Provisioning Guidance (the EK template L-2 with userWithAuth and noDA,
+ * no policy), made persistent there.
+ */
+static ESYS_TR srk(tpm_t *t, uint32_t handle, ar_err_t *err)
+{
+	TPM2B_SENSITIVE_CREATE sens = { 0 };
+	TPM2B_PUBLIC tmpl = { .publicArea = {
+		.type = TPM2_ALG_ECC, .nameAlg = TPM2_ALG_SHA256,
+		.objectAttributes = TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT |
+				    TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+				    TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH |
+				    TPMA_OBJECT_NODA,
+		.parameters.eccDetail = {
+			.symmetric = { .algorithm = TPM2_ALG_AES, .keyBits.aes = 128,
+				       .mode.aes = TPM2_ALG_CFB },
+			.scheme.scheme = TPM2_ALG_NULL, .curveID = TPM2_ECC_NIST_P256,
+			.kdf.scheme = TPM2_ALG_NULL },
+		.unique.ecc = { .x.size = 32, .y.size = 32 } } };
+	TPM2B_DATA outside = { 0 };
+	TPML_PCR_SELECTION none = { 0 };
+	ESYS_TR tr = persistent(t, handle);
+	TSS2_RC rc;
+
+	if (tr != ESYS_TR_NONE)
+		return tr;
+	rc = Esys_CreatePrimary(t->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+				ESYS_TR_NONE, &sens, &tmpl, &outside, &none, &tr, NULL, NULL, NULL,
+				NULL);
+	if (rc != TSS2_RC_SUCCESS) {
+		ar_err_set(err, AR_ERR_IO, "TPM: CreatePrimary of the SRK: 0x%x", rc);
+		return ESYS_TR_NONE;
+	}
+	if (persist(t, tr, handle, "SRK", err) < 0)
+		return ESYS_TR_NONE;
+	ar_info("event=tpm.srk_created handle=0x%08x", handle);
+	tr = persistent(t, handle);
+	if (tr == ESYS_TR_NONE)
+		ar_err_set(err, AR_ERR_IO, "TPM: the SRK at 0x%08x cannot be read", handle);
+	return tr;
+}
+
+/* The TSS2 key file of a new key under @p parent, written 0600 at @p path. */
+static int write_key_file(const char *path, uint32_t parent, const TPM2B_PUBLIC *pub,
+			  const TPM2B_PRIVATE *priv, ar_err_t *err)
+{
+	tss2key_t *k = calloc(1, sizeof(*k));
+	char *pem = NULL;
+	int rc = -1;
+
+	if (!k)
+		return ar_err_set(err, AR_ERR_NOMEM, "out of memory");
+	k->parent = parent;
+	if (Tss2_MU_TPM2B_PUBLIC_Marshal(pub, k->pub, sizeof(k->pub), &k->pub_len) !=
+	    TSS2_RC_SUCCESS ||
+	    Tss2_MU_TPM2B_PRIVATE_Marshal(priv, k->priv, sizeof(k->priv), &k->priv_len) !=
+	    TSS2_RC_SUCCESS) {
+		ar_err_set(err, AR_ERR_IO, "TPM: marshal the new key");
+		goto out;
+	}
+	pem = tss2key_pem(k, err);
+	if (pem && ar_file_write_atomic(path, pem, strlen(pem), 0600, err) == 0)
+		rc = 0;
+out:
+	free(pem);
+	OPENSSL_cleanse(k, sizeof(*k));
+	free(k);
+	return rc;
+}
+
+/*
+ * The CSR key: an ECC P-256 signing key under the SRK, never leaving the
+ * TPM, not restricted, no scheme of its own; its wrapped form to
+ * c->key_file, then persistent at c->key_handle.
+ */
+static int create_key(tpm_t *t, const tpm_quote_conf_t *c, ar_err_t *err)
 {
 	TPM2B_SENSITIVE_CREATE sens = { 0 };
 	TPM2B_PUBLIC tmpl = { .publicArea = {
@@ -80,31 +174,43 @@ static int create_key(tpm_t *t, uint32_t handle, ar_err_t *err)
 				    TPMA_OBJECT_USERWITHAUTH,
 		.parameters.eccDetail = {
 			.symmetric.algorithm = TPM2_ALG_NULL,
-			.scheme = { .scheme = TPM2_ALG_ECDSA,
-				    .details.ecdsa.hashAlg = TPM2_ALG_SHA256 },
+			.scheme.scheme = TPM2_ALG_NULL,
 			.curveID = TPM2_ECC_NIST_P256, .kdf.scheme = TPM2_ALG_NULL } } };
+	uint32_t parent = c->srk_handle ? c->srk_handle : TPM_QUOTE_SRK_HANDLE;
 	TPM2B_DATA outside = { 0 };
 	TPML_PCR_SELECTION none = { 0 };
-	ESYS_TR key = ESYS_TR_NONE, kept = ESYS_TR_NONE;
+	TPM2B_PRIVATE *priv = NULL;
+	TPM2B_PUBLIC *pub = NULL;
+	ESYS_TR parent_tr, key = ESYS_TR_NONE;
 	TSS2_RC rc;
+	int r = -1;
 
-	/* A primary's key derives from the seed and the template: unique makes it ours. */
-	tmpl.publicArea.unique.ecc.x.size = 32;
-	if (RAND_bytes(tmpl.publicArea.unique.ecc.x.buffer, 32) != 1)
-		return ar_err_set(err, AR_ERR_CRYPTO, "no randomness");
-	rc = Esys_CreatePrimary(t->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-				ESYS_TR_NONE, &sens, &tmpl, &outside, &none, &key, NULL, NULL, NULL,
-				NULL);
-	if (rc != TSS2_RC_SUCCESS)
-		return ar_err_set(err, AR_ERR_IO, "TPM: CreatePrimary of the CSR key: 0x%x", rc);
-	rc = Esys_EvictControl(t->esys, ESYS_TR_RH_OWNER, key, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-			       ESYS_TR_NONE, handle, &kept);
-	Esys_FlushContext(t->esys, key);
-	if (rc != TSS2_RC_SUCCESS)
-		return ar_err_set(err, AR_ERR_IO, "TPM: EvictControl of the CSR key to 0x%08x: "
-				  "0x%x", handle, rc);
-	Esys_TR_Close(t->esys, &kept);
-	return 0;
+	parent_tr = srk(t, parent, err);
+	if (parent_tr == ESYS_TR_NONE)
+		return -1;
+	rc = Esys_Create(t->esys, parent_tr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sens,
+			 &tmpl, &outside, &none, &priv, &pub, NULL, NULL, NULL);
+	if (rc != TSS2_RC_SUCCESS) {
+		ar_err_set(err, AR_ERR_IO, "TPM: Create of the CSR key under 0x%08x: 0x%x", parent,
+			   rc);
+		goto out;
+	}
+	if (c->key_file && write_key_file(c->key_file, parent, pub, priv, err) < 0)
+		goto out;
+	rc = Esys_Load(t->esys, parent_tr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, priv, pub,
+		       &key);
+	if (rc != TSS2_RC_SUCCESS) {
+		ar_err_set(err, AR_ERR_IO, "TPM: Load of the CSR key: 0x%x", rc);
+		goto out;
+	}
+	r = persist(t, key, c->key_handle, "CSR key", err);
+	if (r == 0)
+		ar_info("event=tpm.key_created handle=0x%08x parent=0x%08x key_file=%s",
+			c->key_handle, parent, c->key_file ? c->key_file : "none");
+out:
+	Esys_Free(priv);
+	Esys_Free(pub);
+	return r;
 }
 
 /* Marshalled TPMT_PUBLIC of persistent @p tr. */
@@ -158,18 +264,68 @@ static EVP_PKEY *ecc_pkey(const TPMT_PUBLIC *p, ar_err_t *err)
 	return pkey;
 }
 
-int tpm_quote_key(const tpm_quote_conf_t *c, EVP_PKEY **pkey, ar_err_t *err)
+/*
+ * The text of the key file @p path when it holds the key whose public area
+ * is @p pub (the parent's handle is not checked: the TPM checks it when
+ * the key is loaded), else NULL.
+ */
+static char *key_file_of(const char *path, const TPMT_PUBLIC *pub)
+{
+	uint8_t want[MAX_STRUCT], got[MAX_STRUCT];
+	size_t want_len = 0, got_len = 0, len = 0, off = 0;
+	tss2key_t *k = calloc(1, sizeof(*k));
+	TPM2B_PUBLIC in = { 0 };
+	char *text = NULL;
+	ar_err_t err;
+	int same = 0;
+
+	if (k && ar_file_read(path, TSS2KEY_PEM_MAX, &text, &len, &err) == 0 &&
+	    tss2key_parse(text, len, k, &err) == 0 &&
+	    Tss2_MU_TPM2B_PUBLIC_Unmarshal(k->pub, k->pub_len, &off, &in) == TSS2_RC_SUCCESS &&
+	    off == k->pub_len &&
+	    Tss2_MU_TPMT_PUBLIC_Marshal(&in.publicArea, got, sizeof(got), &got_len) ==
+	    TSS2_RC_SUCCESS &&
+	    Tss2_MU_TPMT_PUBLIC_Marshal(pub, want, sizeof(want), &want_len) == TSS2_RC_SUCCESS)
+		same = got_len == want_len && !memcmp(got, want, got_len);
+	if (k)
+		OPENSSL_cleanse(k, sizeof(*k));
+	free(k);
+	if (!same) {
+		free(text);
+		text = NULL;
+	}
+	return text;
+}
+
+/* Once per process: the key at the handle has no key file (made as a primary). */
+static void no_key_file(const tpm_quote_conf_t *c)
+{
+	static int said;
+
+	if (said++)
+		return;
+	ar_warn("event=tpm.key_not_wrapped handle=0x%08x key_file=%s detail=\"no TSS2 key file "
+		"holds the key at the handle (made as a primary by an earlier version, or its file "
+		"is lost): ACME works, EAP-TLS through tpm2-pkcs11 does not; tpm2_evictcontrol it "
+		"to have a new key made under the SRK\"", c->key_handle,
+		c->key_file ? c->key_file : "none");
+}
+
+int tpm_quote_key_ex(const tpm_quote_conf_t *c, EVP_PKEY **pkey, char **wrapped,
+		     ar_err_t *err)
 {
 	TPM2B_PUBLIC *pub = NULL;
 	ESYS_TR tr;
 	tpm_t t;
 	int rc = -1;
 
+	if (wrapped)
+		*wrapped = NULL;
 	if (tpm_open(&t, c->tcti, err) < 0)
 		return -1;
 	tr = persistent(&t, c->key_handle);
 	if (tr == ESYS_TR_NONE) {
-		if (create_key(&t, c->key_handle, err) < 0)
+		if (create_key(&t, c, err) < 0)
 			goto out;
 		tr = persistent(&t, c->key_handle);
 	}
@@ -185,11 +341,21 @@ int tpm_quote_key(const tpm_quote_conf_t *c, EVP_PKEY **pkey, ar_err_t *err)
 		if (!*pkey)
 			goto out;
 	}
+	if (wrapped) {
+		*wrapped = c->key_file ? key_file_of(c->key_file, &pub->publicArea) : NULL;
+		if (!*wrapped)
+			no_key_file(c);
+	}
 	rc = 0;
 out:
 	Esys_Free(pub);
 	tpm_close(&t);
 	return rc;
+}
+
+int tpm_quote_key(const tpm_quote_conf_t *c, EVP_PKEY **pkey, ar_err_t *err)
+{
+	return tpm_quote_key_ex(c, pkey, NULL, err);
 }
 
 /* The evidence under construction (owned buffers). */

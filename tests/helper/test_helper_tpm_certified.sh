@@ -9,7 +9,9 @@
 # and quoted (TPM evidence), the verifier's EAR binds that key (cnf.jkt,
 # storage-opaque affirming), the CSR is signed inside the TPM through the
 # tpm2 OpenSSL provider (handle:0x81010020), and acme-rats-ca issues for
-# that key. No private key is ever written to disk.
+# that key. No private key is ever written to disk: the key is a child of
+# the SRK (0x81000001), and live/key.tss2.pem is its TPM-wrapped form. A
+# key an earlier version made as a primary at the handle keeps working.
 # Real redis-server, verifier, CA, swtpm.
 set -u
 # shellcheck source=tests/helper/lab.sh
@@ -124,5 +126,36 @@ if [ "$rc" -eq 0 ] && [ "$(readlink "$work/state/live")" = gen-2 ] && [ -n "$tpm
 else
 	not_ok "renew: the key at the handle is certified and quoted again, and certified by the CA" \
 		"exit $rc"
+fi
+if [ "$(openssl asn1parse -in "$work/state/live/key.tss2.pem" 2>/dev/null |
+	awk '/ INTEGER /{ sub(/.*:/, ""); print; exit }')" = 81000001 ] &&
+   [ "$(stat -c %a "$work/state/live/key.tss2.pem")" = 600 ] &&
+   cmp -s "$work/state/live/key.tss2.pem" "$work/state/tpm-key.tss2.pem"; then
+	ok "live/key.tss2.pem: the key's TSS2 key file under the SRK at 0x81000001 (0600)"
+else
+	not_ok "live/key.tss2.pem: the key's TSS2 key file under the SRK at 0x81000001 (0600)"
+fi
+# A device whose key an earlier version made as a primary at the handle: ACME
+# keeps working, without a TSS2 key file (said once).
+if ! tpm2_evictcontrol -C o -c 0x81010020 >/dev/null 2>&1 ||
+   ! tpm2_createprimary -C o -G ecc256:ecdsa-sha256 -a \
+	'fixedtpm|fixedparent|sensitivedataorigin|userwithauth|sign' -c "$work/old.ctx" \
+	>/dev/null 2>&1 ||
+   ! tpm2_evictcontrol -C o -c "$work/old.ctx" 0x81010020 >/dev/null 2>&1; then
+	bail "cannot make a primary key at 0x81010020"
+fi
+tpm2_flushcontext -t >/dev/null 2>&1
+old_pub=$(tpm2_readpublic -c 0x81010020 -f pem -o "$work/old.pub.pem" >/dev/null 2>&1 &&
+	openssl pkey -pubin -in "$work/old.pub.pem" -pubout 2>/dev/null)
+"$helper" renew --force -c "$work/t.conf" >"$work/out" 2>"$work/err"
+rc=$?
+cert_pub=$(openssl x509 -in "$work/state/live/cert.pem" -noout -pubkey 2>/dev/null)
+if [ "$rc" -eq 0 ] && [ -n "$old_pub" ] && [ "$old_pub" = "$cert_pub" ] &&
+   [ ! -e "$work/state/live/key.tss2.pem" ] &&
+   [ "$(grep -c 'event=tpm.key_not_wrapped handle=0x81010020' "$work/err")" -eq 1 ]; then
+	ok "a primary key at the handle (earlier version): renewed for it, no TSS2 key file, said once"
+else
+	not_ok "a primary key at the handle (earlier version): renewed for it, no TSS2 key file" \
+		"exit $rc" "$(tail -n 2 "$work/err")"
 fi
 finish

@@ -31,6 +31,7 @@
 #include "tpm_registry.h"
 #include "tpmlab.h"
 #include "tpm_quote.h"
+#include "tss2key.h"
 #include "vtest.h"
 
 #define AK		"0x81010002"	/* enrolled for DEVICE */
@@ -430,17 +431,22 @@ static void test_tpm_attestation_to_ear_with_expected_vector(void **state)
 	free(text);
 }
 
-/* The helper's own collection (ESAPI): its CSR key made, certified and quoted. */
+/*
+ * The helper's own collection (ESAPI): its CSR key made (a child of the
+ * SRK, with its TSS2 key file), certified and quoted.
+ */
 static void test_helper_tpm_evidence_appraised_affirming(void **state)
 {
-	char path[256], nonce[160], boot_log[400], ima_list[400], jkt[AR_JWK_THUMBPRINT_LEN + 1];
+	char path[256], nonce[160], boot_log[400], ima_list[400], key_file[400];
+	char jkt[AR_JWK_THUMBPRINT_LEN + 1];
 	tpm_quote_conf_t c = { .tcti = t.tpm.tcti, .ak_handle = 0x81010002u,
 			       .key_handle = TPM_QUOTE_KEY_HANDLE, .pcr_mask = TPM_QUOTE_PCRS,
-			       .boot_log = boot_log, .ima_list = ima_list };
+			       .boot_log = boot_log, .ima_list = ima_list, .key_file = key_file };
 	attempt_t a = healthy;
 	EVP_PKEY *pkey = NULL;
 	ar_err_t err = { 0 };
-	char *posture, *body, *text;
+	char *posture, *body, *text, *wrapped = NULL, *again = NULL;
+	tss2key_t k;
 	ar_ear_t ear;
 	size_t len;
 	long st;
@@ -448,8 +454,14 @@ static void test_helper_tpm_evidence_appraised_affirming(void **state)
 	(void)state;
 	snprintf(boot_log, sizeof(boot_log), "%s/boot%d.log", t.tpm.dir, t.boot);
 	snprintf(ima_list, sizeof(ima_list), "%s/ima%d.list", t.tpm.dir, t.boot);
-	if (tpm_quote_key(&c, &pkey, &err) < 0)
+	snprintf(key_file, sizeof(key_file), "%s/key.tss2.pem", t.tpm.dir);
+	if (tpm_quote_key_ex(&c, &pkey, &wrapped, &err) < 0)
 		fail_msg("%s", err.msg);
+	/* Made under the SRK at its default handle, with emptyAuth. */
+	assert_non_null(wrapped);
+	assert_int_equal(tss2key_parse(wrapped, strlen(wrapped), &k, &err), 0);
+	assert_int_equal(k.parent, TPM_QUOTE_SRK_HANDLE);
+	assert_true(k.empty_auth);
 	assert_int_equal(ar_jwk_pkey_thumbprint(pkey, jkt, NULL), 0);
 	assert_string_not_equal(jkt, t.key_jkt);
 	new_session(NULL, path, sizeof(path), nonce, sizeof(nonce));
@@ -469,10 +481,14 @@ static void test_helper_tpm_evidence_appraised_affirming(void **state)
 	/* The same key next time: made once, kept. */
 	EVP_PKEY_free(pkey);
 	pkey = NULL;
-	assert_int_equal(tpm_quote_key(&c, &pkey, &err), 0);
+	assert_int_equal(tpm_quote_key_ex(&c, &pkey, &again, &err), 0);
 	assert_int_equal(ar_jwk_pkey_thumbprint(pkey, jkt, NULL), 0);
 	assert_string_equal(ear.jkt, jkt);
+	assert_non_null(again);
+	assert_string_equal(again, wrapped);
 	EVP_PKEY_free(pkey);
+	free(wrapped);
+	free(again);
 	free(posture);
 	free(body);
 	free(text);
