@@ -246,12 +246,15 @@ site_tpm_reboot() {
 # sensitiveDataOrigin, as the verifier requires of a certified key) under the
 # PKCS#11 token's primary, persistent at $tpm_key for the helper, which
 # TPM2_Certify's it by the AK and has the CSR signed there; its blob is
-# linked into the token for wpa_supplicant. (acme-rats-helper makes its own
-# key at the handle only as a primary, which has no blob to link: until it
-# makes the key under a persistent parent itself, the lab does, and the
-# helper finds it there. A file key with TPM evidence is no option: the
-# helper sends TPM evidence only with key_store = tpm-certified, and the
-# verifier refuses software evidence from a TPM-enrolled device.)
+# linked into the token for wpa_supplicant before it starts. (On a laptop
+# the helper makes the key under its SRK and its post_renew hook
+# acme-rats-tpm-pkcs11-link links it, as tests/tpm/test_eaptls_with_tpm_key.sh
+# does; here the token must hold the key before the supplicant's first
+# start, so the lab makes it, the helper finds it at the handle and says
+# once that it has no key file of its own. A file key with TPM evidence is
+# no option: the helper sends TPM evidence only with key_store =
+# tpm-certified, and the verifier refuses software evidence from a
+# TPM-enrolled device.)
 site_tpm_token() {
 	local parent
 	{
