@@ -134,3 +134,12 @@ start_daemon() {
 	hpid=$!
 }
 
+# lab_tpm_verifier TPMDIR: the verifier (lab_verifier) with TPM reference
+# values - PCR 16 quoted, no boot chain to judge - and the local CA of the
+# swtpm in TPMDIR (lab_swtpm) as the EK root.
+lab_tpm_verifier() {
+	echo 'quote_pcrs 16' >"$work/tpm-policy.conf"
+	MKVERIFIER_VERIFIER_EXTRA="tpm_policy = $work/tpm-policy.conf" \
+	MKVERIFIER_EXTRA=$(printf '[tpm]\nek_roots = %s\nek_intermediates = %s\n' \
+		"$1/ca/swtpm-localca-rootca-cert.pem" "$1/ca/issuercert.pem") lab_verifier
+}

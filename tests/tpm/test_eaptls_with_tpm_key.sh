@@ -61,19 +61,7 @@ trap stop_tpm EXIT
 # The verifier (PCR 16 quoted, the swtpm local CA as the EK root), the CA.
 # shellcheck disable=SC2119 # lab_redis: no extra redis-server arguments
 lab_redis
-vport=$(free_port) || bail "no free port"
-"$top_src/tests/fixtures/mkverifier" "$work/v" "$vport" "$redis_port" >/dev/null 2>&1 ||
-	bail "tests/fixtures/mkverifier failed"
-echo 'quote_pcrs 16' >"$work/v/tpm-policy.conf"
-sed -i "s|^\\[verifier\\]\$|[verifier]\\ntpm_policy = $work/v/tpm-policy.conf|" "$work/v/verifier.conf"
-printf '\n[tpm]\nek_roots = %s\nek_intermediates = %s\n' "$tdir/ca/swtpm-localca-rootca-cert.pem" \
-	"$tdir/ca/issuercert.pem" >>"$work/v/verifier.conf"
-lab_bg "$work/verifier.log" "${lab_launch[@]}" "$top_build/verifier/acme-rats-verifier" \
-	-c "$work/v/verifier.conf"
-wait_tcp "$vport" 50 || bail "acme-rats-verifier did not start"
-vurl=https://127.0.0.1:$vport
-curl -sf --cacert "$work/v/ca.crt" -o "$work/v/keys.jwks" "$vurl/challenge-response/v1/keys" ||
-	bail "cannot fetch the verifier's keys"
+lab_tpm_verifier "$tdir"
 lab_ca "identifiers = permanent-identifier
 attest = any
 lifetime = 1h"
