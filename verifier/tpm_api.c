@@ -42,6 +42,7 @@
 /* What a challenge holds between the two calls (a generic value, with a TTL). */
 typedef struct chal {
 	char			device[AR_STORE_DEVICE_MAX + 1];
+	char			jkt[AR_JWK_THUMBPRINT_LEN + 1];	/* the identity that asked */
 	ar_tpm_enrolled_t	e;
 	uint8_t			digest[AR_TPM_SHA256_LEN];	/* SHA-256 of the secret */
 } chal_t;
@@ -117,6 +118,7 @@ static int b64_member(const char *what, const char *text, size_t max, uint8_t **
 /* The enrolment request, verified with the device's identity key. */
 typedef struct enroll_req {
 	char		device[AR_STORE_DEVICE_MAX + 1];
+	char		jkt[AR_JWK_THUMBPRINT_LEN + 1];	/* the identity key that signed it */
 	uint8_t		*ak_pub, *ek_pub, *ek_cert;
 	size_t		ak_pub_len, ek_pub_len, ek_cert_len;
 } enroll_req_t;
@@ -204,6 +206,7 @@ static int enroll_authenticate(ar_store_t *st, const ar_http_req_t *req, enroll_
 			"device's enrolled identity key");
 		goto out;
 	}
+	snprintf(q->jkt, sizeof(q->jkt), "%s", id.jkt);
 	rc = 0;
 out:
 	ar_jwk_free(key);
@@ -289,8 +292,9 @@ static int chal_put(ar_store_t *st, const char *id, const chal_t *c, int64_t ttl
 	    ar_hex_encode(c->e.ek, sizeof(c->e.ek), ek, sizeof(ek), err) < 0 ||
 	    ar_hex_encode(c->digest, sizeof(c->digest), dg, sizeof(dg), err) < 0)
 		goto out;
-	o = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s}", "device", c->device, "ak_pub", pub,
-		      "ak_name", name, "ek", ek, "ek_source", (int)c->e.ek_source, "digest", dg);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s}", "device", c->device, "jkt", c->jkt,
+		      "ak_pub", pub, "ak_name", name, "ek", ek, "ek_source", (int)c->e.ek_source,
+		      "digest", dg);
 	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	if (!text) {
 		ar_err_set(err, AR_ERR_NOMEM, "out of memory");
@@ -332,7 +336,7 @@ static int unhex(const char *hex, uint8_t *out, size_t max, size_t *len)
  */
 static int chal_take(ar_store_t *st, const char *id, chal_t *c, ar_err_t *err)
 {
-	const char *device, *pub, *name, *ek, *dg;
+	const char *device, *jkt, *pub, *name, *ek, *dg;
 	char key[64], *text = NULL;
 	json_error_t je;
 	json_t *o = NULL;
@@ -351,10 +355,10 @@ static int chal_take(ar_store_t *st, const char *id, chal_t *c, ar_err_t *err)
 	o = ar_json_load(text, len, CHAL_TEXT_MAX, "challenge record", err);
 	if (!o)
 		goto out;
-	if (json_unpack_ex(o, &je, JSON_STRICT, "{s:s, s:s, s:s, s:s, s:i, s:s}", "device", &device,
-			   "ak_pub", &pub, "ak_name", &name, "ek", &ek, "ek_source", &source,
-			   "digest", &dg) < 0 ||
-	    strlen(device) >= sizeof(c->device) ||
+	if (json_unpack_ex(o, &je, JSON_STRICT, "{s:s, s:s, s:s, s:s, s:s, s:i, s:s}", "device",
+			   &device, "jkt", &jkt, "ak_pub", &pub, "ak_name", &name, "ek", &ek,
+			   "ek_source", &source, "digest", &dg) < 0 ||
+	    strlen(device) >= sizeof(c->device) || strlen(jkt) >= sizeof(c->jkt) ||
 	    ar_b64url_decode(pub, strlen(pub), c->e.ak_pub, sizeof(c->e.ak_pub), &c->e.ak_pub_len,
 			     err) < 0 ||
 	    unhex(name, c->e.ak_name, sizeof(c->e.ak_name), &c->e.ak_name_len) < 0 ||
@@ -364,12 +368,38 @@ static int chal_take(ar_store_t *st, const char *id, chal_t *c, ar_err_t *err)
 		goto out;
 	}
 	snprintf(c->device, sizeof(c->device), "%s", device);
+	snprintf(c->jkt, sizeof(c->jkt), "%s", jkt);
 	c->e.ek_source = source == AR_TPM_EK_PUB ? AR_TPM_EK_PUB : AR_TPM_EK_CERT;
 	rc = 1;
 out:
 	json_decref(o);
 	free(text);
 	return rc;
+}
+
+/*
+ * Whether @device's enrolled identity is still the key @jkt that asked for
+ * the challenge; -1 after answering (403 when it is not, 503 unreadable).
+ */
+static int identity_still(ar_store_t *st, const char *device, const char *jkt,
+			  ar_http_resp_t *resp)
+{
+	ar_store_identity_t id;
+	ar_err_t err = { 0 };
+	int rc = ar_store_identity_get(st, device, &id, &err);
+
+	if (rc < 0) {
+		refuse(device, AR_TPM_INTERNAL, &err, resp);
+		return -1;
+	}
+	if (rc == 0 || strcmp(id.jkt, jkt) != 0) {
+		ar_info("event=tpm.enrol_refused device=%.64s reason=identity-changed", device);
+		problem(resp, 403, "unenrolledDevice", "the identity key that asked for this "
+			"challenge is no longer the device's (re-enrolled since): the challenge is "
+			"spent; enrol again with the device's identity key");
+		return -1;
+	}
+	return 0;
 }
 
 static ar_store_t *store_or_503(verifier_t *v, ar_http_resp_t *resp)
@@ -425,6 +455,7 @@ void tpm_enroll(verifier_t *v, const ar_http_req_t *req, ar_http_resp_t *resp)
 		goto out;
 	}
 	snprintf(c.device, sizeof(c.device), "%s", q.device);
+	snprintf(c.jkt, sizeof(c.jkt), "%s", q.jkt);
 	memcpy(c.e.ak_pub, q.ak_pub, q.ak_pub_len);
 	c.e.ak_pub_len = q.ak_pub_len;
 	memcpy(c.e.ak_name, ak.name, ak.name_len);
@@ -510,6 +541,11 @@ void tpm_activate(verifier_t *v, const ar_http_req_t *req, ar_http_resp_t *resp)
 		refuse(c.device, AR_TPM_ACTIVATION_FAILED, &err, resp);
 		goto out;
 	}
+	/* The identity that asked must still be the device's: an operator's
+	 * reenrol (a stolen or replaced device) between the two calls ends
+	 * what its old holder started. */
+	if (identity_still(st, c.device, c.jkt, resp) < 0)
+		goto out;
 	r = ar_tpm_registry_put(st, c.device, &c.e, v->conf.tpm_reenrol ? AR_TPM_REG_REENROLL : 0,
 				&err);
 	if (r != AR_TPM_OK) {

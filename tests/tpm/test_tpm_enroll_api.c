@@ -306,6 +306,34 @@ static void test_activation_replayed_refused(void **state)
 	free(secret);
 }
 
+/*
+ * The holder of a stolen device asks for a challenge with the device's
+ * identity key and keeps it; the NOC re-enrols the device (acme-rats-ctl
+ * reenrol: identity and TPM enrolment forgotten). The held challenge,
+ * answered afterwards by the device's own TPM, enrols nothing: the identity
+ * that asked is no longer the device's.
+ */
+static void test_challenge_held_across_an_operator_reenrol_refused(void **state)
+{
+	json_t *chal, *p;
+	ar_err_t err = { 0 };
+	char *secret;
+
+	(void)state;
+	assert_int_equal(evfix_enroll(t.store, "LAPTOP-STOLEN", t.identity), 1);
+	chal = enroll("LAPTOP-STOLEN", t.ak3_pub, t.ek_pub, t.ek_cert, 201);
+	secret = activate_on_tpm(chal, "ek.ctx", "ak3.ctx");
+	assert_non_null(secret);
+	assert_int_equal(ar_store_identity_del(t.store, "LAPTOP-STOLEN", &err), 1);
+	assert_true(ar_store_tpm_forget(t.store, "LAPTOP-STOLEN", &err) >= 0);
+	p = activate(chal, secret, 403);
+	assert_problem(p, "unenrolledDevice", "no longer the device's");
+	json_decref(p);
+	assert_not_enrolled("LAPTOP-STOLEN");
+	json_decref(chal);
+	free(secret);
+}
+
 static void test_ak_enrolled_for_another_device_refused(void **state)
 {
 	(void)state;
@@ -521,6 +549,7 @@ int main(void)
 		cmocka_unit_test(test_ak_not_restricted_refused),
 		cmocka_unit_test(test_activation_with_wrong_secret_refused),
 		cmocka_unit_test(test_activation_replayed_refused),
+		cmocka_unit_test(test_challenge_held_across_an_operator_reenrol_refused),
 		cmocka_unit_test(test_ak_enrolled_for_another_device_refused),
 		cmocka_unit_test(test_device_enrolled_with_another_ak_refused),
 		cmocka_unit_test(test_enrolment_not_signed_by_the_device_identity_refused),
