@@ -359,10 +359,13 @@ static int uefi_vars(const ar_tpm_refpolicy_t *p, const ar_tcg_log_t *log, size_
 
 	for (i = 0; i < p->nvars; i++) {
 		why = NULL;
-		for (k = seen = 0; k < sep && !why; k++)
-			if (var_event(&log->ev[k], p->vars[i].var) && ++seen &&
-			    !var_allowed(p, p->vars[i].var, &log->ev[k]))
+		for (k = seen = 0; k < sep && !why; k++) {
+			if (!var_event(&log->ev[k], p->vars[i].var))
+				continue;
+			seen++;
+			if (!var_allowed(p, p->vars[i].var, &log->ev[k]))
 				why = "not one the reference values allow";
+		}
 		if (!why && !seen)
 			why = "missing";
 		if (why) {
