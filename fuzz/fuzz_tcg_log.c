@@ -25,9 +25,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pcrs.mask = 0x0043ff;
 		(void)ar_tcg_log_check(&log, &pcrs, 0x0043ff, &err);
 		(void)ar_tcg_log_secure_boot(&log, &err);
-		for (i = 0; i < log.count; i++)
+		(void)ar_tcg_log_pcr7_separator(&log);
+		for (i = 0; i < log.count; i++) {
+			(void)ar_tcg_event_benign(&log.ev[i]);
 			if (ar_uefi_var_decode(&log.ev[i], &var, &err) == 0)
 				(void)ar_uefi_var_name_is(&var, "SecureBoot");
+		}
 	}
 	ar_tcg_log_clear(&log);
 	return 0;

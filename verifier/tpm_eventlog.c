@@ -361,31 +361,76 @@ int ar_uefi_var_name_is(const ar_uefi_var_t *var, const char *ascii)
 static const uint8_t efi_global_variable[16] = {
 	0x61, 0xdf, 0xe4, 0x8b, 0xca, 0x93, 0xd2, 0x11, 0xaa, 0x0d, 0x00, 0xe0, 0x98, 0x03, 0x2b, 0x8c };
 
-int ar_tcg_log_secure_boot(const ar_tcg_log_t *log, ar_err_t *err)
+int ar_tcg_event_benign(const ar_tcg_event_t *ev)
 {
-	const ar_tcg_event_t *found = NULL;
-	ar_uefi_var_t var;
+	uint32_t i;
+
+	if (ev->type == AR_EV_NO_ACTION)
+		return 1;
+	if (!ev->data_bound)
+		return 0;
+	if (ev->type == AR_EV_SEPARATOR)
+		return ev->data_len == 4 &&
+		       (!memcmp(ev->data, "\0\0\0\0", 4) || !memcmp(ev->data, "\xff\xff\xff\xff", 4));
+	if (ev->type != AR_EV_EFI_ACTION || ev->data_len == 0)
+		return 0;
+	for (i = 0; i < ev->data_len; i++)
+		if (ev->data[i] < 0x20 || ev->data[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+size_t ar_tcg_log_pcr7_separator(const ar_tcg_log_t *log)
+{
 	size_t i;
 
-	for (i = 0; i < log->count; i++) {
-		const ar_tcg_event_t *ev = &log->ev[i];
+	for (i = 0; i < log->count; i++)
+		if (log->ev[i].pcr == 7 && log->ev[i].type == AR_EV_SEPARATOR &&
+		    ar_tcg_event_benign(&log->ev[i]))
+			return i;
+	return log->count;
+}
 
-		if (ev->pcr != 7 || ev->type != AR_EV_EFI_VARIABLE_DRIVER_CONFIG ||
-		    ar_uefi_var_decode(ev, &var, NULL) < 0)
-			continue;
-		if (memcmp(var.guid, efi_global_variable, 16) == 0 &&
-		    ar_uefi_var_name_is(&var, "SecureBoot"))
-			found = ev;
-	}
-	if (!found)
-		return ar_err_set(err, AR_ERR_NOT_FOUND, "the boot log does not measure SecureBoot");
-	if (!found->data_bound)
-		return ar_err_set(err, AR_ERR_MALFORMED, "the SecureBoot event's digest is not that "
-				  "of its data");
-	if (ar_uefi_var_decode(found, &var, err) < 0)
+/* One SecureBoot event: 1, 0, or -1 with @p err. */
+static int secure_boot_value(const ar_tcg_event_t *ev, size_t index, ar_err_t *err)
+{
+	ar_uefi_var_t var;
+
+	if (!ev->data_bound)
+		return ar_err_set(err, AR_ERR_MALFORMED, "the SecureBoot event (boot log event "
+				  "%zu) has a digest that is not that of its data", index);
+	if (ar_uefi_var_decode(ev, &var, err) < 0)
 		return -1;
 	if (var.data_len != 1 || var.data[0] > 1)
 		return ar_err_set(err, AR_ERR_MALFORMED, "SecureBoot holds %llu octets, not 0 or 1",
 				  (unsigned long long)var.data_len);
 	return var.data[0];
+}
+
+int ar_tcg_log_secure_boot(const ar_tcg_log_t *log, ar_err_t *err)
+{
+	size_t i, sep = ar_tcg_log_pcr7_separator(log);
+	ar_uefi_var_t var;
+	int state = -1, v;
+
+	for (i = 0; i < log->count; i++) {
+		const ar_tcg_event_t *ev = &log->ev[i];
+
+		if (ev->pcr != 7 || ev->type != AR_EV_EFI_VARIABLE_DRIVER_CONFIG ||
+		    ar_uefi_var_decode(ev, &var, NULL) < 0 ||
+		    memcmp(var.guid, efi_global_variable, 16) != 0 ||
+		    !ar_uefi_var_name_is(&var, "SecureBoot"))
+			continue;
+		if (i > sep)
+			return ar_err_set(err, AR_ERR_MALFORMED, "a SecureBoot event (boot log event "
+					  "%zu) follows PCR 7's separator: measured after the "
+					  "firmware handed over", i);
+		v = secure_boot_value(ev, i, err);
+		if (v < 0)
+			return -1;
+		state = state == -1 ? v : state && v;
+	}
+	if (state == -1)
+		return ar_err_set(err, AR_ERR_NOT_FOUND, "the boot log does not measure SecureBoot");
+	return state;
 }

@@ -104,14 +104,35 @@ int ar_uefi_var_decode(const ar_tcg_event_t *ev, ar_uefi_var_t *var, ar_err_t *e
 int ar_uefi_var_name_is(const ar_uefi_var_t *var, const char *ascii);
 
 /**
- * The Secure Boot state the firmware measured: the last
+ * Is @p ev a record the replay may leave unjudged: an EV_NO_ACTION (never
+ * extended, so a measured event relabelled so breaks the replay), an
+ * EV_SEPARATOR whose data is exactly 00000000 or FFFFFFFF, or an
+ * EV_EFI_ACTION whose data is printable ASCII (no NUL, no binary), the last
+ * two with a SHA-256 digest that is the hash of their data? The event type
+ * is not measured: anything else must be judged as a measured component.
+ */
+int ar_tcg_event_benign(const ar_tcg_event_t *ev);
+
+/**
+ * The index of PCR 7's first EV_SEPARATOR that ar_tcg_event_benign()
+ * accepts (the firmware's hand-over: UEFI variable configuration events of
+ * PCR 7 count only before it), or log->count when PCR 7 has none.
+ */
+size_t ar_tcg_log_pcr7_separator(const ar_tcg_log_t *log);
+
+/**
+ * The Secure Boot state the firmware measured: every
  * EV_EFI_VARIABLE_DRIVER_CONFIG event of PCR 7 for the EFI global variable
- * SecureBoot, believed only when its digest is that of its data.
+ * SecureBoot before PCR 7's separator (ar_tcg_log_pcr7_separator()), each
+ * believed only when its digest is that of its data; enabled only when
+ * every one says 1. A SecureBoot event after the separator was measured by
+ * the OS, not the firmware, and makes the state unknown.
  *
- * @return 1 (enabled), 0 (disabled: the variable's data is 0), or -1 with
- *	   @p err saying why the state is unknown (no such event, an event
- *	   whose digest is not that of its data, malformed data). Only
- *	   meaningful once PCR 7 replayed to the quote (ar_tcg_log_check()).
+ * @return 1 (enabled), 0 (disabled: a variable's data is 0), or -1 with
+ *	   @p err saying why the state is unknown (no such event, one after
+ *	   the separator, an event whose digest is not that of its data,
+ *	   malformed data). Only meaningful once PCR 7 replayed to the quote
+ *	   (ar_tcg_log_check()).
  */
 int ar_tcg_log_secure_boot(const ar_tcg_log_t *log, ar_err_t *err);
 

@@ -316,8 +316,7 @@ static int boot_chain(const ar_tpm_refpolicy_t *p, const ar_tcg_log_t *log, char
 
 	for (i = 0; i < log->count; i++) {
 		ev = &log->ev[i];
-		if (!(p->digest_mask & (1u << ev->pcr)) || ev->type == AR_EV_SEPARATOR ||
-		    ev->type == AR_EV_NO_ACTION || ev->type == AR_EV_EFI_ACTION ||
+		if (!(p->digest_mask & (1u << ev->pcr)) || ar_tcg_event_benign(ev) ||
 		    digest_allowed(p, ev))
 			continue;
 		for (k = 0; k < AR_TPM_SHA256_LEN; k++)
@@ -330,84 +329,137 @@ static int boot_chain(const ar_tpm_refpolicy_t *p, const ar_tcg_log_t *log, char
 	return 0;
 }
 
-/* The last EV_EFI_VARIABLE_DRIVER_CONFIG event of PCR 7 for @p name. */
-static const ar_tcg_event_t *var_event(const ar_tcg_log_t *log, const char *name)
+/* Is @p ev a PCR 7 EV_EFI_VARIABLE_DRIVER_CONFIG event of variable @p name? */
+static int var_event(const ar_tcg_event_t *ev, const char *name)
 {
-	const ar_tcg_event_t *found = NULL;
 	ar_uefi_var_t var;
-	size_t i;
 
-	for (i = 0; i < log->count; i++)
-		if (log->ev[i].pcr == 7 && log->ev[i].type == AR_EV_EFI_VARIABLE_DRIVER_CONFIG &&
-		    ar_uefi_var_decode(&log->ev[i], &var, NULL) == 0 && ar_uefi_var_name_is(&var, name))
-			found = &log->ev[i];
-	return found;
+	return ev->pcr == 7 && ev->type == AR_EV_EFI_VARIABLE_DRIVER_CONFIG &&
+	       ar_uefi_var_decode(ev, &var, NULL) == 0 && ar_uefi_var_name_is(&var, name);
 }
 
-static int uefi_vars(const ar_tpm_refpolicy_t *p, const ar_tcg_log_t *log, char *reason,
-		     size_t size)
+/* Does the policy allow @p ev as variable @p name? */
+static int var_allowed(const ar_tpm_refpolicy_t *p, const char *name, const ar_tcg_event_t *ev)
 {
-	const ar_tcg_event_t *ev;
-	size_t i, k;
-	int ok;
+	size_t k;
+
+	for (k = 0; ev->data_bound && k < p->nvars; k++)
+		if (!strcmp(p->vars[k].var, name) &&
+		    !memcmp(p->vars[k].d, ev->sha256, AR_TPM_SHA256_LEN))
+			return 1;
+	return 0;
+}
+
+/* Every event of each uefi_var before PCR 7's separator @p sep is allowed, and there is one. */
+static int uefi_vars(const ar_tpm_refpolicy_t *p, const ar_tcg_log_t *log, size_t sep,
+		     char *reason, size_t size)
+{
+	const char *why;
+	size_t i, k, seen;
 
 	for (i = 0; i < p->nvars; i++) {
-		ev = var_event(log, p->vars[i].var);
-		ok = 0;
-		for (k = 0; ev && ev->data_bound && k < p->nvars; k++)
-			if (!strcmp(p->vars[k].var, p->vars[i].var) &&
-			    !memcmp(p->vars[k].d, ev->sha256, AR_TPM_SHA256_LEN))
-				ok = 1;
-		if (!ok) {
+		why = NULL;
+		for (k = seen = 0; k < sep && !why; k++) {
+			if (!var_event(&log->ev[k], p->vars[i].var))
+				continue;
+			seen++;
+			if (!var_allowed(p, p->vars[i].var, &log->ev[k]))
+				why = "not one the reference values allow";
+		}
+		if (!why && !seen)
+			why = "missing";
+		if (why) {
 			snprintf(reason, size, "tpm_uefi_var_unknown: the %s event of PCR 7 is %s",
-				 p->vars[i].var, ev ? "not one the reference values allow" : "missing");
+				 p->vars[i].var, why);
 			return -1;
 		}
 	}
 	return 0;
 }
 
-/* The command line grub measured into PCR 8 ("kernel_cmdline: ..."), or NULL. */
-static const ar_tcg_event_t *cmdline_event(const ar_tcg_log_t *log)
+/* Is @p ev a command line grub measured into PCR 8 ("kernel_cmdline: ...")? */
+static int is_cmdline(const ar_tcg_event_t *ev)
 {
-	const ar_tcg_event_t *found = NULL;
-	size_t i, n = strlen(CMDLINE_PREFIX);
+	size_t n = strlen(CMDLINE_PREFIX);
 
-	for (i = 0; i < log->count; i++)
-		if (log->ev[i].pcr == 8 && log->ev[i].type == AR_EV_IPL && log->ev[i].data_bound &&
-		    log->ev[i].data_len > n && !memcmp(log->ev[i].data, CMDLINE_PREFIX, n))
-			found = &log->ev[i];
-	return found;
+	return ev->pcr == 8 && ev->data_len > n && !memcmp(ev->data, CMDLINE_PREFIX, n);
 }
 
+static int cmdline_allowed(const ar_tpm_refpolicy_t *p, const ar_tcg_event_t *ev)
+{
+	size_t i, n = strlen(CMDLINE_PREFIX), len = ev->data_len - n;
+	const char *s = (const char *)ev->data + n;
+
+	if (ev->type != AR_EV_IPL || !ev->data_bound)
+		return 0;
+	if (len && s[len - 1] == '\0')
+		len--;
+	for (i = 0; i < p->ncmdlines; i++)
+		if (strlen(p->cmdlines[i]) == len && !memcmp(p->cmdlines[i], s, len))
+			return 1;
+	return 0;
+}
+
+/* Every command line measured into PCR 8 is allowed (not only the last), and there is one. */
 static int cmdline(const ar_tpm_refpolicy_t *p, const ar_tcg_log_t *log, char *reason,
 		   size_t size)
 {
-	const ar_tcg_event_t *ev = cmdline_event(log);
-	size_t i, n = strlen(CMDLINE_PREFIX), len;
-	const char *s;
+	size_t i, seen = 0;
 
-	if (ev) {
-		s = (const char *)ev->data + n;
-		len = ev->data_len - n;
-		if (len && s[len - 1] == '\0')
-			len--;
-		for (i = 0; i < p->ncmdlines; i++)
-			if (strlen(p->cmdlines[i]) == len && !memcmp(p->cmdlines[i], s, len))
-				return 0;
+	for (i = 0; i < log->count; i++) {
+		if (log->ev[i].pcr == 8 && log->ev[i].type == AR_EV_IPL && !log->ev[i].data_bound) {
+			snprintf(reason, size, "tpm_cmdline_not_allowed: boot log event %zu of PCR 8 "
+				 "has a digest that is not that of its data", i);
+			return -1;
+		}
+		if (!is_cmdline(&log->ev[i]))
+			continue;
+		seen++;
+		if (!cmdline_allowed(p, &log->ev[i])) {
+			snprintf(reason, size, "tpm_cmdline_not_allowed: the kernel command line "
+				 "measured into PCR 8 (boot log event %zu) is not one the reference "
+				 "values allow", i);
+			return -1;
+		}
 	}
-	snprintf(reason, size, "tpm_cmdline_not_allowed: %s", ev ? "the kernel command line "
-		 "measured into PCR 8 is not one the reference values allow" :
-		 "no kernel command line was measured into PCR 8");
+	if (seen)
+		return 0;
+	snprintf(reason, size, "tpm_cmdline_not_allowed: no kernel command line was measured "
+		 "into PCR 8");
 	return -1;
+}
+
+/* The UEFI configuration of PCR 7 counts only before its separator; none after it. */
+static int pcr7_handover(const ar_tcg_log_t *log, size_t sep, char *reason, size_t size)
+{
+	size_t i;
+
+	if (sep == log->count) {
+		snprintf(reason, size, "tpm_config_after_separator: PCR 7 has no EV_SEPARATOR "
+			 "(00000000 or FFFFFFFF, digest of its data): the firmware's configuration "
+			 "cannot be told from records extended after boot");
+		return -1;
+	}
+	for (i = sep + 1; i < log->count; i++)
+		if (log->ev[i].pcr == 7 && log->ev[i].type == AR_EV_EFI_VARIABLE_DRIVER_CONFIG) {
+			snprintf(reason, size, "tpm_config_after_separator: boot log event %zu "
+				 "(PCR 7, EV_EFI_VARIABLE_DRIVER_CONFIG) follows PCR 7's separator "
+				 "(event %zu): UEFI configuration measured after the firmware handed "
+				 "over", i, sep);
+			return -1;
+		}
+	return 0;
 }
 
 static int configuration(const ar_tpm_refpolicy_t *p, const ar_tcg_log_t *log, char *reason,
 			 size_t size)
 {
+	size_t sep = ar_tcg_log_pcr7_separator(log);
 	ar_err_t err = { 0 };
 	int sb;
 
+	if ((p->secure_boot || p->nvars) && pcr7_handover(log, sep, reason, size) < 0)
+		return -1;
 	if (p->secure_boot) {
 		sb = ar_tcg_log_secure_boot(log, &err);
 		if (sb != 1) {
@@ -416,7 +468,7 @@ static int configuration(const ar_tpm_refpolicy_t *p, const ar_tcg_log_t *log, c
 			return -1;
 		}
 	}
-	if (uefi_vars(p, log, reason, size) < 0)
+	if (uefi_vars(p, log, sep, reason, size) < 0)
 		return -1;
 	return p->ncmdlines ? cmdline(p, log, reason, size) : 0;
 }

@@ -75,12 +75,18 @@ void ar_tpm_refpolicy_free(ar_tpm_refpolicy_t *p);
  * Judge a boot log that replayed to the quote against the reference values:
  *
  * - executables: 96 when an event of a PCR with boot_digest lines has a
- *   digest none of them allows (separators, EV_NO_ACTION and EV_EFI_ACTION
- *   excepted); 2 when every such PCR passed and the policy has one; else 0;
- * - configuration: 96 when Secure Boot is required and off or unknown, a
- *   uefi_var's last PCR 7 event has a digest the policy does not allow
- *   (or is missing), or no kernel_cmdline matches the one measured into
- *   PCR 8; 2 when the policy checks any of them and all passed; else 0.
+ *   digest none of them allows (only what ar_tcg_event_benign() accepts is
+ *   excepted: EV_NO_ACTION, a separator of 00000000/FFFFFFFF and an ASCII
+ *   EV_EFI_ACTION, each digest that of its data); 2 when every such PCR
+ *   passed and the policy has one; else 0;
+ * - configuration: 96 when Secure Boot is required and any SecureBoot
+ *   event before PCR 7's separator is off (or none, or unknown), a
+ *   uefi_var's PCR 7 event before the separator has a digest the policy
+ *   does not allow (or is missing), PCR 7 has no separator or an
+ *   EV_EFI_VARIABLE_DRIVER_CONFIG event after it (when Secure Boot or a
+ *   uefi_var is checked), or any command line measured into PCR 8 matches
+ *   no kernel_cmdline (or there is none); 2 when the policy checks any of
+ *   them and all passed; else 0.
  *
  * @p tv's other claims are not touched. @p reason receives the first
  * failure, "" when none.

@@ -12,6 +12,7 @@
 #include "tpm.h"
 #include "tpm_eventlog.h"
 #include "tpm_ima.h"
+#include "tpm_policy.h"
 
 #define assert_reason(r, want, err, needle) do {					\
 	ar_tpm_reason_t r_ = (r);							\
@@ -246,6 +247,296 @@ static void test_secure_boot_state_only_from_a_bound_event(void **state)
 	ar_tcg_log_clear(&log);
 }
 
+/* ---- judging the boot log (attacks on the event type and on late records) ---- */
+
+/* One event whose SHA-256 digest is that of @measured (@data when NULL). */
+static void raw_event(buf_t *b, uint32_t pcr, uint32_t type, const void *data, size_t len,
+		      const void *measured, size_t mlen)
+{
+	uint8_t d[32];
+
+	if (!measured) {
+		measured = data;
+		mlen = len;
+	}
+	EVP_Digest(measured, mlen, d, NULL, EVP_sha256(), NULL);
+	put32(b, pcr);
+	put32(b, type);
+	put32(b, 1);
+	put16(b, 0x000B);
+	put(b, d, sizeof(d));
+	put32(b, (uint32_t)len);
+	put(b, data, len);
+}
+
+/* UEFI_VARIABLE_DATA of EFI global variable @name holding @v (@n octets, n <= 32). */
+static size_t var_data(uint8_t out[128], const char *name, const void *v, size_t n)
+{
+	static const uint8_t guid[16] = { 0x61, 0xdf, 0xe4, 0x8b, 0xca, 0x93, 0xd2, 0x11,
+					  0xaa, 0x0d, 0x00, 0xe0, 0x98, 0x03, 0x2b, 0x8c };
+	size_t k, len = strlen(name);
+
+	memset(out, 0, 128);
+	memcpy(out, guid, 16);
+	out[16] = (uint8_t)len;
+	out[24] = (uint8_t)n;
+	for (k = 0; k < len; k++)
+		out[32 + 2 * k] = (uint8_t)name[k];
+	memcpy(out + 32 + 2 * len, v, n);
+	return 32 + 2 * len + n;
+}
+
+static void var_event(buf_t *b, uint32_t type, const char *name, const void *v, size_t n)
+{
+	uint8_t data[128];
+
+	raw_event(b, 7, type, data, var_data(data, name, v, n), NULL, 0);
+}
+
+static void hex_of(char out[65], const void *d, size_t n)
+{
+	uint8_t h[32];
+	size_t k;
+
+	EVP_Digest(d, n, h, NULL, EVP_sha256(), NULL);
+	for (k = 0; k < 32; k++)
+		snprintf(out + 2 * k, 3, "%02x", h[k]);
+}
+
+/* A UEFI_IMAGE_LOAD_EVENT's data: binary (addresses, a UCS-2 device path). */
+static const uint8_t image_load[32] = { 0x00, 0x00, 0x00, 0x7c, 0, 0, 0, 0, 0x10, 0, 0x10, 0,
+					0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x04, 0x04, 0x1c, 0,
+					'\\', 0, 'E', 0 };
+#define PK_GOOD		"fleet PK"
+#define PK_OTHER	"another PK"
+#define CMDLINE_OK	"/boot/vmlinuz root=UUID=1e2b ro quiet"
+
+/* The policy: shim in PCR 4, Secure Boot, the fleet's PK, one command line. */
+static void judge_policy(ar_tpm_refpolicy_t *p, int pin7)
+{
+	char text[1024], shim[65], pk[65], sb[65];
+	uint8_t data[128];
+	ar_err_t err = { 0 };
+
+	hex_of(shim, "shimx64.efi", 11);
+	hex_of(pk, data, var_data(data, "PK", PK_GOOD, strlen(PK_GOOD)));
+	hex_of(sb, data, var_data(data, "SecureBoot", "\1", 1));
+	snprintf(text, sizeof(text), "quote_pcrs 0-9\nboot_pcrs 4,7,8\nboot_digest 4 %s\n"
+		 "secure_boot required\nuefi_var PK %s\nkernel_cmdline " CMDLINE_OK "\n"
+		 "%s%s%s%s%s", shim, pk, pin7 ? "boot_digest 7 " : "", pin7 ? sb : "",
+		 pin7 ? "\nboot_digest 7 " : "", pin7 ? pk : "", pin7 ? "\n" : "");
+	if (ar_tpm_refpolicy_parse(text, strlen(text), ".", p, &err) < 0)
+		fail_msg("policy: %s", err.msg);
+}
+
+/* The firmware's part of a boot: PCR 7 (SecureBoot @sb, PK @pk, separator), PCR 4, PCR 8. */
+static void firmware(buf_t *b, uint8_t sb, const char *pk)
+{
+	header(b, 1);
+	var_event(b, AR_EV_EFI_VARIABLE_DRIVER_CONFIG, "SecureBoot", &sb, 1);
+	var_event(b, AR_EV_EFI_VARIABLE_DRIVER_CONFIG, "PK", pk, strlen(pk));
+	raw_event(b, 7, AR_EV_SEPARATOR, "\0\0\0\0", 4, NULL, 0);
+	raw_event(b, 4, AR_EV_SEPARATOR, "\0\0\0\0", 4, NULL, 0);
+	raw_event(b, 4, AR_EV_EFI_ACTION, "Calling EFI Application from Boot Option", 40, NULL, 0);
+	raw_event(b, 4, AR_EV_EFI_BOOT_SERVICES_APPLICATION, image_load, sizeof(image_load),
+		  "shimx64.efi", 11);
+	raw_event(b, 8, AR_EV_IPL, "kernel_cmdline: " CMDLINE_OK, sizeof("kernel_cmdline: "
+		  CMDLINE_OK), NULL, 0);
+}
+
+/* Judge @b under policy @pin7; return the vector, the reason in @why. */
+static ar_tvec_t judged(const buf_t *b, int pin7, char why[512])
+{
+	ar_tpm_refpolicy_t p;
+	ar_tcg_log_t log;
+	ar_tvec_t tv;
+	ar_err_t err = { 0 };
+
+	memset(&tv, 0, sizeof(tv));
+	judge_policy(&p, pin7);
+	assert_reason(ar_tcg_log_parse(b->b, b->n, &log, &err), AR_TPM_OK, &err, "");
+	ar_tpm_refpolicy_judge(&p, &log, &tv, why, 512);
+	ar_tcg_log_clear(&log);
+	ar_tpm_refpolicy_free(&p);
+	return tv;
+}
+
+#define assert_judged(b, pin7, exe, conf, needle) do {					\
+	char why_[512];									\
+	ar_tvec_t tv_ = judged((b), (pin7), why_);					\
+	if (tv_.v[AR_TV_EXECUTABLES] != (exe) || tv_.v[AR_TV_CONFIGURATION] != (conf) ||	\
+	    !strstr(why_, (needle)))							\
+		fail_msg("expected executables %d configuration %d \"%s\", got %d %d \"%s\"",	\
+			 (exe), (conf), (needle), tv_.v[AR_TV_EXECUTABLES],		\
+			 tv_.v[AR_TV_CONFIGURATION], why_);				\
+} while (0)
+
+static void test_healthy_boot_log_judged_affirming(void **state)
+{
+	buf_t b = { .n = 0 };
+
+	(void)state;
+	firmware(&b, 1, PK_GOOD);
+	assert_judged(&b, 0, 2, 2, "");
+	assert_judged(&b, 1, 2, 2, "");
+}
+
+static void test_bootkit_event_relabelled_efi_action_is_judged(void **state)
+{
+	buf_t b = { .n = 0 };
+	size_t at;
+
+	(void)state;
+	firmware(&b, 1, PK_GOOD);
+	at = b.n;
+	raw_event(&b, 4, AR_EV_EFI_BOOT_SERVICES_APPLICATION, image_load, sizeof(image_load),
+		  "evil-bootkit.efi", 16);
+	assert_judged(&b, 0, 96, 2, "tpm_boot_digest_unknown: boot log event 7 (PCR 4, type "
+		      "0x80000003)");
+	b.b[at + 4] = (uint8_t)AR_EV_EFI_ACTION;	/* same digest, type 0x80000007 */
+	assert_judged(&b, 0, 96, 2, "(PCR 4, type 0x80000007)");
+	b.n = at;					/* and ASCII data, not its own hash */
+	raw_event(&b, 4, AR_EV_EFI_ACTION, "Calling EFI Application", 23, "evil-bootkit.efi", 16);
+	assert_judged(&b, 0, 96, 2, "(PCR 4, type 0x80000007)");
+}
+
+static void test_bootkit_event_relabelled_separator_is_judged(void **state)
+{
+	buf_t b = { .n = 0 };
+	size_t at;
+
+	(void)state;
+	firmware(&b, 1, PK_GOOD);
+	at = b.n;
+	raw_event(&b, 4, AR_EV_SEPARATOR, image_load, sizeof(image_load), "evil-bootkit.efi", 16);
+	assert_judged(&b, 0, 96, 2, "(PCR 4, type 0x4)");
+	b.n = at;					/* separator data, another digest */
+	raw_event(&b, 4, AR_EV_SEPARATOR, "\0\0\0\0", 4, "evil-bootkit.efi", 16);
+	assert_judged(&b, 0, 96, 2, "(PCR 4, type 0x4)");
+}
+
+static void test_separator_with_other_data_is_judged(void **state)
+{
+	static const char *const data[] = { "\1\0\0\0", "\xff\xff\xff\xfe", "\0\0\0\0\0" };
+	static const size_t len[] = { 4, 4, 5 };
+	buf_t b = { .n = 0 };
+	size_t at, k;
+
+	(void)state;
+	firmware(&b, 1, PK_GOOD);
+	at = b.n;
+	raw_event(&b, 4, AR_EV_SEPARATOR, "\xff\xff\xff\xff", 4, NULL, 0);
+	assert_judged(&b, 0, 2, 2, "");			/* the two separator values pass */
+	for (k = 0; k < 3; k++) {			/* digest of its data, but not 0 or ~0 */
+		b.n = at;
+		raw_event(&b, 4, AR_EV_SEPARATOR, data[k], len[k], NULL, 0);
+		assert_judged(&b, 0, 96, 2, "(PCR 4, type 0x4)");
+	}
+	b.n = at;					/* an EFI action with a NUL or binary */
+	raw_event(&b, 4, AR_EV_EFI_ACTION, "Exit Boot Services\0", 19, NULL, 0);
+	assert_judged(&b, 0, 96, 2, "(PCR 4, type 0x80000007)");
+	b.n = at;
+	raw_event(&b, 4, AR_EV_EFI_ACTION, "Exit\x01", 5, NULL, 0);
+	assert_judged(&b, 0, 96, 2, "(PCR 4, type 0x80000007)");
+}
+
+static void test_bootkit_event_relabelled_no_action_breaks_the_replay(void **state)
+{
+	buf_t b = { .n = 0 };
+	ar_tcg_log_t log;
+	ar_tpm_pcrs_t q = { .mask = 0x10 };
+	ar_err_t err = { 0 };
+
+	(void)state;
+	header(&b, 1);
+	raw_event(&b, 4, AR_EV_NO_ACTION, image_load, sizeof(image_load), "evil-bootkit.efi", 16);
+	assert_reason(ar_tcg_log_parse(b.b, b.n, &log, &err), AR_TPM_OK, &err, "");
+	assert_int_equal(log.extended, 0);		/* never extended */
+	extend(q.v[4], "evil-bootkit.efi");		/* what the TPM really holds */
+	assert_reason(ar_tcg_log_check(&log, &q, 0x10, &err), AR_TPM_LOG_REPLAY_MISMATCH, &err,
+		      "PCR 4");
+	ar_tcg_log_clear(&log);
+}
+
+static void test_secure_boot_event_after_separator_refused(void **state)
+{
+	buf_t b = { .n = 0 };
+	ar_tcg_log_t log;
+	ar_err_t err = { 0 };
+
+	(void)state;
+	firmware(&b, 0, PK_GOOD);
+	assert_judged(&b, 0, 2, 96, "tpm_secure_boot_off");
+	var_event(&b, AR_EV_EFI_VARIABLE_DRIVER_CONFIG, "SecureBoot", "\1", 1);	/* the OS's */
+	assert_judged(&b, 0, 2, 96, "tpm_config_after_separator: boot log event 7 (PCR 7");
+	assert_reason(ar_tcg_log_parse(b.b, b.n, &log, &err), AR_TPM_OK, &err, "");
+	assert_int_equal(ar_tcg_log_secure_boot(&log, &err), -1);
+	assert_err(&err, AR_ERR_MALFORMED, "follows PCR 7's separator");
+	ar_tcg_log_clear(&log);
+	b.n = 0;					/* even after a genuine SecureBoot=1 */
+	firmware(&b, 1, PK_GOOD);
+	var_event(&b, AR_EV_EFI_VARIABLE_DRIVER_CONFIG, "SecureBoot", "\1", 1);
+	assert_judged(&b, 0, 2, 96, "tpm_config_after_separator");
+}
+
+static void test_appended_allowed_pk_does_not_hide_firmware_one(void **state)
+{
+	buf_t b = { .n = 0 };
+
+	(void)state;
+	firmware(&b, 1, PK_OTHER);
+	assert_judged(&b, 0, 2, 96, "tpm_uefi_var_unknown: the PK event of PCR 7 is not one");
+	var_event(&b, AR_EV_EFI_VARIABLE_DRIVER_CONFIG, "PK", PK_GOOD, strlen(PK_GOOD));
+	assert_judged(&b, 0, 2, 96, "tpm_config_after_separator");
+}
+
+static void test_secure_boot_off_relabelled_and_on_appended_refused_with_pcr7_pinned(void **state)
+{
+	buf_t b = { .n = 0 };
+	uint8_t data[128];
+	size_t n;
+
+	(void)state;
+	header(&b, 1);					/* the firmware's records relabelled */
+	n = var_data(data, "SecureBoot", "\0", 1);
+	raw_event(&b, 7, AR_EV_EFI_ACTION, data, n, NULL, 0);
+	n = var_data(data, "PK", PK_OTHER, strlen(PK_OTHER));
+	raw_event(&b, 7, AR_EV_EFI_ACTION, data, n, NULL, 0);
+	raw_event(&b, 7, AR_EV_SEPARATOR, "\0\0\0\0", 4, NULL, 0);
+	raw_event(&b, 4, AR_EV_EFI_BOOT_SERVICES_APPLICATION, image_load, sizeof(image_load),
+		  "shimx64.efi", 11);
+	raw_event(&b, 8, AR_EV_IPL, "kernel_cmdline: " CMDLINE_OK, sizeof("kernel_cmdline: "
+		  CMDLINE_OK), NULL, 0);
+	var_event(&b, AR_EV_EFI_VARIABLE_DRIVER_CONFIG, "SecureBoot", "\1", 1);
+	var_event(&b, AR_EV_EFI_VARIABLE_DRIVER_CONFIG, "PK", PK_GOOD, strlen(PK_GOOD));
+	assert_judged(&b, 1, 96, 96, "tpm_boot_digest_unknown: boot log event 0 (PCR 7, type "
+		      "0x80000007)");
+	assert_judged(&b, 0, 2, 96, "tpm_config_after_separator");
+}
+
+static void test_appended_allowed_cmdline_does_not_hide_forbidden_one(void **state)
+{
+	buf_t b = { .n = 0 };
+	size_t at;
+
+	(void)state;
+	header(&b, 1);
+	var_event(&b, AR_EV_EFI_VARIABLE_DRIVER_CONFIG, "SecureBoot", "\1", 1);
+	var_event(&b, AR_EV_EFI_VARIABLE_DRIVER_CONFIG, "PK", PK_GOOD, strlen(PK_GOOD));
+	raw_event(&b, 7, AR_EV_SEPARATOR, "\0\0\0\0", 4, NULL, 0);
+	raw_event(&b, 4, AR_EV_EFI_BOOT_SERVICES_APPLICATION, image_load, sizeof(image_load),
+		  "shimx64.efi", 11);
+	at = b.n;
+	raw_event(&b, 8, AR_EV_IPL, "kernel_cmdline: " CMDLINE_OK " init=/bin/sh",
+		  sizeof("kernel_cmdline: " CMDLINE_OK " init=/bin/sh"), NULL, 0);
+	assert_judged(&b, 0, 2, 96, "tpm_cmdline_not_allowed");
+	raw_event(&b, 8, AR_EV_IPL, "kernel_cmdline: " CMDLINE_OK, sizeof("kernel_cmdline: "
+		  CMDLINE_OK), NULL, 0);		/* appended by the OS */
+	assert_judged(&b, 0, 2, 96, "(boot log event 4)");
+	b.b[at + 4] = (uint8_t)AR_EV_EFI_ACTION;	/* the forbidden one relabelled */
+	assert_judged(&b, 0, 2, 96, "(boot log event 4)");
+}
+
 /* ---- IMA --------------------------------------------------------------- */
 
 /* An ima-ng line for @path whose file is @content, and its extend. */
@@ -459,6 +750,15 @@ int main(void)
 		cmocka_unit_test(test_boot_log_event_of_pcr_24_or_undeclared_digest_refused),
 		cmocka_unit_test(test_boot_log_event_data_above_bound_refused),
 		cmocka_unit_test(test_secure_boot_state_only_from_a_bound_event),
+		cmocka_unit_test(test_healthy_boot_log_judged_affirming),
+		cmocka_unit_test(test_bootkit_event_relabelled_efi_action_is_judged),
+		cmocka_unit_test(test_bootkit_event_relabelled_separator_is_judged),
+		cmocka_unit_test(test_separator_with_other_data_is_judged),
+		cmocka_unit_test(test_bootkit_event_relabelled_no_action_breaks_the_replay),
+		cmocka_unit_test(test_secure_boot_event_after_separator_refused),
+		cmocka_unit_test(test_appended_allowed_pk_does_not_hide_firmware_one),
+		cmocka_unit_test(test_secure_boot_off_relabelled_and_on_appended_refused_with_pcr7_pinned),
+		cmocka_unit_test(test_appended_allowed_cmdline_does_not_hide_forbidden_one),
 		cmocka_unit_test(test_ima_allowed_excluded_and_incremental),
 		cmocka_unit_test(test_ima_file_with_another_digest_refused),
 		cmocka_unit_test(test_ima_entry_outside_allowlist_named),
