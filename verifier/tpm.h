@@ -48,6 +48,8 @@ typedef enum ar_tpm_reason {
 	AR_TPM_IMA_MALFORMED,		/**< the IMA list does not parse or exceeds a bound */
 	AR_TPM_IMA_REPLAY_MISMATCH,	/**< the IMA list does not replay to the quoted PCR 10 */
 	AR_TPM_IMA_NOT_ALLOWED,		/**< an IMA measurement outside the allowlist */
+	AR_TPM_IMA_NOT_MEASURED,	/**< PCR 10 at its reset value: IMA measured nothing */
+	AR_TPM_IMA_NO_BOOT_AGGREGATE,	/**< the boot's IMA list does not start with boot_aggregate */
 	AR_TPM_AK_NOT_ENROLLED,		/**< the device has no enrolled AK, or another one */
 	AR_TPM_AK_OTHER_DEVICE,		/**< the AK is enrolled for another device */
 	AR_TPM_AK_ALREADY_ENROLLED,	/**< the device is enrolled with another AK */

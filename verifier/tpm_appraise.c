@@ -63,6 +63,7 @@ ar_tpm_reason_t ar_tpm_appraise(const ar_tpm_policy_t *pol, const ar_tpm_key_t *
 	state->seen = 1;
 	state->clock = res->clock;
 	state->ima = ima;
+	res->ima_pending = pol->ima ? ima.pending : 0;
 	return AR_TPM_OK;
 }
 

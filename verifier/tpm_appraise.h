@@ -47,6 +47,7 @@ typedef struct ar_tpm_result {
 	ar_tpm_key_t	key;		/**< the certified key (pkey NULL without a certification) */
 	ar_tcg_log_t	log;		/**< the boot log, replayed and matched (for reference values) */
 	size_t		ima_appraised;	/**< IMA entries appraised this time */
+	uint64_t	ima_pending;	/**< IMA entries after the quoted PCR 10: not appraised */
 } ar_tpm_result_t;
 
 /**

@@ -280,6 +280,12 @@ static int appraisal_refused(tpm_req_t *t, ar_tpm_reason_t r, const ar_err_t *er
 		sm->tv.v[AR_TV_EXECUTABLES] = 96;
 		sm->tv.v[AR_TV_FILE_SYSTEM] = 96;
 		return 1;
+	case AR_TPM_IMA_NOT_MEASURED:
+	case AR_TPM_IMA_NO_BOOT_AGGREGATE:
+		/* The quote verified, but the runtime was not measured from the boot on. */
+		sm->tv.v[AR_TV_INSTANCE_IDENTITY] = 2;
+		sm->tv.v[AR_TV_FILE_SYSTEM] = 96;
+		return 1;
 	case AR_TPM_NONCE_MISMATCH:
 		refuse(t, 400, "badNonce", "nonce", err->msg);
 		return 0;
@@ -347,9 +353,17 @@ static int judge(tpm_req_t *t, ar_ear_submod_t *sm, char *reason, size_t size)
 	tv->v[AR_TV_INSTANCE_IDENTITY] = 2;
 	tv->v[AR_TV_HARDWARE] = t->enrolled.ek_source == AR_TPM_EK_CERT ? 2 : 0;
 	ar_tpm_refpolicy_judge(t->v->tpm, &t->res.log, tv, reason, size);
-	/* The IMA list replayed and every entry allowed (else no appraisal). */
-	if (t->v->tpm->ima)
+	/* The IMA list replayed from boot_aggregate and every entry allowed (else no appraisal). */
+	if (t->v->tpm->ima) {
 		tv->v[AR_TV_FILE_SYSTEM] = 2;
+		if (t->res.ima_pending) {	/* measured after the quote: said, not vouched for */
+			size_t n = strlen(reason);
+
+			snprintf(reason + n, size - n, "%sima: %llu entries after the quoted PCR 10 "
+				 "not appraised yet", n ? "; " : "",
+				 (unsigned long long)t->res.ima_pending);
+		}
+	}
 	if (t->res.key.pkey) {
 		if (ar_jwk_pkey_thumbprint(t->res.key.pkey, jkt, &err) < 0) {
 			ar_http_resp_problem(t->resp, 500, VERIFIER_PROBLEM "internal", "%s", err.msg);

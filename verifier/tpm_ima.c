@@ -379,6 +379,11 @@ static void show_path(const entry_t *e, char *out, size_t size)
 	out[n] = '\0';
 }
 
+static int is_boot_aggregate(const entry_t *e)
+{
+	return e->path_len == 14 && memcmp(e->path, "boot_aggregate", 14) == 0;
+}
+
 static ar_tpm_reason_t entry_appraise(const ar_ima_policy_t *pol, const entry_t *e, uint64_t index,
 				      ar_err_t *err)
 {
@@ -392,7 +397,7 @@ static ar_tpm_reason_t entry_appraise(const ar_ima_policy_t *pol, const entry_t 
 				   "entry %llu is a violation (%s was measured while open for "
 				   "write, or written while open for measurement)",
 				   (unsigned long long)index, path);
-	if (e->path_len == 14 && memcmp(e->path, "boot_aggregate", 14) == 0) {
+	if (is_boot_aggregate(e)) {
 		if (index == 0)
 			return AR_TPM_OK;
 		return ar_tpm_fail(err, AR_TPM_IMA_MALFORMED, AR_ERR_MALFORMED,
@@ -438,6 +443,15 @@ static ar_tpm_reason_t step(run_t *run, const char *s, size_t n, ar_err_t *err)
 	r = line_parse(s, n, run->cur.entries, &e, err);
 	if (r != AR_TPM_OK)
 		return r;
+	if (run->cur.entries == 0 && (e.violation || !is_boot_aggregate(&e))) {
+		char path[100];
+
+		show_path(&e, path, sizeof(path));
+		return ar_tpm_fail(err, AR_TPM_IMA_NO_BOOT_AGGREGATE, AR_ERR_UNAUTHORIZED,
+				   "entry 0 is %s%s, not boot_aggregate: the list does not start "
+				   "where the kernel's IMA starts measuring",
+				   e.violation ? "a violation of " : "", path);
+	}
 	if (template_hash(run->pol, run->md, &e, th) < 0 || extend(run->pol, run->md, run->cur.pcr10, th) < 0)
 		return ar_tpm_fail(err, AR_TPM_INTERNAL, AR_ERR_CRYPTO, "hashing failed");
 	if (e.tmpl_hash_len == 64 && !e.violation) {	/* a SHA-256 list: its column must agree */
@@ -462,18 +476,62 @@ static ar_tpm_reason_t step(run_t *run, const char *s, size_t n, ar_err_t *err)
 	return AR_TPM_OK;
 }
 
-static ar_tpm_reason_t matched(run_t *run, ar_ima_state_t *st, size_t *appraised, ar_err_t *err)
+/*
+ * The entries after the quoted point (measured after the quote): not
+ * appraised now, only counted, and each must be a whole ima-ng line.
+ */
+static ar_tpm_reason_t tail(const run_t *run, const char *list, size_t len, uint64_t *pending,
+			    ar_err_t *err)
 {
+	uint64_t off = run->cur.offset, index = run->cur.entries;
+	entry_t e;
+
+	*pending = 0;
+	while (off < len) {
+		const char *s = list + off, *nl;
+		size_t n = len - off;
+		ar_tpm_reason_t r;
+
+		if (*pending == AR_IMA_MAX_ENTRIES)
+			return ar_tpm_fail(err, AR_TPM_IMA_MALFORMED, AR_ERR_TOO_LARGE,
+					   "more than %u entries after the quoted PCR 10",
+					   AR_IMA_MAX_ENTRIES);
+		nl = memchr(s, '\n', n > AR_IMA_MAX_LINE ? AR_IMA_MAX_LINE + 1 : n);
+		if (!nl)
+			return ar_tpm_fail(err, AR_TPM_IMA_MALFORMED, AR_ERR_MALFORMED,
+					   "entry %llu (after the quoted PCR 10) is unterminated or "
+					   "longer than %u octets", (unsigned long long)index,
+					   AR_IMA_MAX_LINE);
+		r = line_parse(s, (size_t)(nl - s), index, &e, err);
+		if (r != AR_TPM_OK)
+			return r;
+		off += (uint64_t)(nl - s) + 1;
+		index++;
+		(*pending)++;
+	}
+	return AR_TPM_OK;
+}
+
+static ar_tpm_reason_t matched(run_t *run, ar_ima_state_t *st, const char *list, size_t len,
+			       size_t *appraised, ar_err_t *err)
+{
+	ar_tpm_reason_t r;
+
 	if (run->first_bad != AR_TPM_OK) {
 		if (err)
 			*err = run->bad_err;
 		return run->first_bad;
 	}
+	r = tail(run, list, len, &run->cur.pending, err);
+	if (r != AR_TPM_OK)
+		return r;
 	if (appraised)
 		*appraised = (size_t)(run->cur.entries - (st->valid ? st->entries : 0));
 	*st = run->cur;
 	return AR_TPM_OK;
 }
+
+static const uint8_t reset_pcr10[AR_TPM_SHA256_LEN];	/* PCR 10 after a TPM reset */
 
 ar_tpm_reason_t ar_ima_appraise(const ar_ima_policy_t *pol, ar_ima_state_t *st,
 				uint32_t reset_count, const char *list, size_t len,
@@ -487,6 +545,10 @@ ar_tpm_reason_t ar_ima_appraise(const ar_ima_policy_t *pol, ar_ima_state_t *st,
 	if (len > AR_IMA_MAX_LIST)
 		return ar_tpm_fail(err, AR_TPM_IMA_MALFORMED, AR_ERR_TOO_LARGE,
 				   "the list has %zu octets (at most %u)", len, AR_IMA_MAX_LIST);
+	if (CRYPTO_memcmp(pcr10, reset_pcr10, AR_TPM_SHA256_LEN) == 0)
+		return ar_tpm_fail(err, AR_TPM_IMA_NOT_MEASURED, AR_ERR_UNAUTHORIZED,
+				   "the quoted PCR 10 is at its reset value: IMA measured nothing "
+				   "in boot %u (the list sent has %zu octets)", reset_count, len);
 	if (!st->valid || st->reset_count != reset_count) {
 		memset(st, 0, sizeof(*st));
 		st->reset_count = reset_count;
@@ -505,8 +567,16 @@ ar_tpm_reason_t ar_ima_appraise(const ar_ima_policy_t *pol, ar_ima_state_t *st,
 		const char *s = list + run.cur.offset, *nl;
 		size_t n;
 
-		if (CRYPTO_memcmp(run.cur.pcr10, pcr10, AR_TPM_SHA256_LEN) == 0) {
-			r = matched(&run, st, appraised, err);
+		/* Not before boot_aggregate is replayed (PCR 10 is not at its reset value). */
+		if (run.cur.entries > 0 &&
+		    CRYPTO_memcmp(run.cur.pcr10, pcr10, AR_TPM_SHA256_LEN) == 0) {
+			r = matched(&run, st, list, len, appraised, err);
+			break;
+		}
+		if (run.cur.offset == len && run.cur.entries == 0) {
+			r = ar_tpm_fail(err, AR_TPM_IMA_NO_BOOT_AGGREGATE, AR_ERR_UNAUTHORIZED,
+					"the list of boot %u is empty, yet the quoted PCR 10 is "
+					"extended: boot_aggregate is missing", reset_count);
 			break;
 		}
 		if (run.cur.offset == len) {

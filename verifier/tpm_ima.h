@@ -62,6 +62,8 @@ typedef struct ar_ima_state {
 	uint64_t	entries;	/**< entries replayed and appraised */
 	uint64_t	offset;		/**< octets of the list those entries span */
 	uint8_t		pcr10[AR_TPM_SHA256_LEN]; /**< PCR 10 after them */
+	uint64_t	pending;	/**< well-formed entries after them in the last list
+					     (measured after the quote): not appraised yet */
 } ar_ima_state_t;
 
 /**
@@ -70,15 +72,24 @@ typedef struct ar_ima_state {
  * @p reset_count, starting where @p st stopped (from the beginning when
  * @p st is not valid or of another boot).
  *
- * New entries are replayed one by one until PCR 10 equals @p pcr10 (entries
- * after that point were measured after the quote: they are left for the
- * next appraisal); each of them, up to that point, must be allowed: its
- * path excluded, or listed with its digest. A violation entry is refused.
+ * A quoted PCR 10 at its reset value (all zeros) is refused
+ * (#AR_TPM_IMA_NOT_MEASURED): IMA measured nothing in that boot, whatever the
+ * list says. The first appraisal of a boot replays from the first entry,
+ * which must be `boot_aggregate` (ima-ng, as the kernel writes it), and
+ * PCR 10 must be reached by replaying at least that entry; an empty list or
+ * another first entry is refused (#AR_TPM_IMA_NO_BOOT_AGGREGATE).
  * `boot_aggregate` is accepted as the first entry only.
  *
+ * New entries are replayed one by one until PCR 10 equals @p pcr10; each of
+ * them, up to that point, must be allowed: its path excluded, or listed
+ * with its digest. A violation entry is refused. The entries after that
+ * point were measured after the quote: they are not appraised (nor counted
+ * in @p appraised), only checked to be whole ima-ng lines and counted in
+ * @p st->pending; the next appraisal of the boot starts with them.
+ *
  * On success @p st advances (the caller keeps it for this device) and
- * @p appraised, if not NULL, receives the number of entries looked at. On
- * failure @p st is unchanged.
+ * @p appraised, if not NULL, receives the number of entries appraised now.
+ * On failure @p st is unchanged.
  */
 ar_tpm_reason_t ar_ima_appraise(const ar_ima_policy_t *pol, ar_ima_state_t *st,
 				uint32_t reset_count, const char *list, size_t len,

@@ -609,22 +609,26 @@ static void test_ima_allowed_excluded_and_incremental(void **state)
 	ar_err_t err = { 0 };
 
 	(void)state;
+	n += ima_line(list + n, sizeof(list) - n, "boot_aggregate", pcr);
 	n += ima_line(list + n, sizeof(list) - n, "/usr/bin/a", pcr);
 	n += ima_line(list + n, sizeof(list) - n, "/usr/bin/b b", pcr);	/* a space in a path */
 	memcpy(at2, pcr, 32);
 	n += ima_line(list + n, sizeof(list) - n, "/tmp/scratch/x", pcr);	/* excluded */
 	assert_reason(ar_ima_appraise(pol, &st, 7, list, n, at2, &appraised, &err), AR_TPM_OK,
 		      &err, "");
-	assert_int_equal(appraised, 2);		/* the third came after the quote */
+	assert_int_equal(appraised, 3);		/* the fourth came after the quote */
+	assert_int_equal(st.pending, 1);
+	/* The second quote of the boot costs only the new entry (no boot_aggregate again). */
 	assert_reason(ar_ima_appraise(pol, &st, 7, list, n, pcr, &appraised, &err), AR_TPM_OK,
 		      &err, "");
 	assert_int_equal(appraised, 1);
-	assert_int_equal(st.entries, 3);
+	assert_int_equal(st.entries, 4);
+	assert_int_equal(st.pending, 0);
 	/* A quote of a new boot starts over from the first entry. */
 	assert_reason(ar_ima_appraise(pol, &st, 8, list, n, at2, &appraised, &err), AR_TPM_OK,
 		      &err, "");
 	assert_int_equal(st.reset_count, 8);
-	assert_int_equal(st.entries, 2);
+	assert_int_equal(st.entries, 3);
 	/* A shorter list than appraised is not the same boot's list. */
 	assert_reason(ar_ima_appraise(pol, &st, 8, list, 10, at2, &appraised, &err),
 		      AR_TPM_IMA_REPLAY_MISMATCH, &err, "does not extend");
@@ -642,11 +646,12 @@ static void test_ima_file_with_another_digest_refused(void **state)
 	ar_err_t err = { 0 };
 
 	(void)state;
-	n = ima_file(list, sizeof(list), "/usr/bin/a", "a trojan", pcr);	/* another binary there */
+	n = ima_line(list, sizeof(list), "boot_aggregate", pcr);
+	n += ima_file(list + n, sizeof(list) - n, "/usr/bin/a", "a trojan", pcr);	/* another binary */
 	assert_reason(ar_ima_appraise(pol, &st, 1, list, n, pcr, NULL, &err), AR_TPM_IMA_NOT_ALLOWED,
-		      &err, "entry 0: /usr/bin/a measured with a digest the allowlist does not list");
+		      &err, "entry 1: /usr/bin/a measured with a digest the allowlist does not list");
 	/* A line whose digest was edited no longer replays to the quoted PCR. */
-	d = strstr(list, "sha256:") + 7;
+	d = strstr(strchr(list, '\n'), "sha256:") + 7;
 	*d = *d == '0' ? '1' : '0';
 	assert_reason(ar_ima_appraise(pol, &st, 1, list, n, pcr, NULL, &err),
 		      AR_TPM_IMA_REPLAY_MISMATCH, &err, "does not replay");
@@ -664,10 +669,11 @@ static void test_ima_entry_outside_allowlist_named(void **state)
 	ar_err_t err = { 0 };
 
 	(void)state;
+	n += ima_line(list + n, sizeof(list) - n, "boot_aggregate", pcr);
 	n += ima_line(list + n, sizeof(list) - n, "/usr/bin/a", pcr);
 	n += ima_line(list + n, sizeof(list) - n, "/usr/bin/evil\x1b[0m", pcr);
 	assert_reason(ar_ima_appraise(pol, &st, 1, list, n, pcr, NULL, &err), AR_TPM_IMA_NOT_ALLOWED,
-		      &err, "entry 1: /usr/bin/evil?[0m is not in the allowlist");
+		      &err, "entry 2: /usr/bin/evil?[0m is not in the allowlist");
 	assert_false(st.valid);
 	ar_ima_policy_free(pol);
 }
@@ -680,23 +686,140 @@ static void test_ima_violation_and_other_templates_refused(void **state)
 	uint8_t pcr[32] = { 0 }, ff[64];
 	const char violation[] = "10 0000000000000000000000000000000000000000 ima-ng "
 				 "sha256:0000000000000000000000000000000000000000000000000000000000000000 /tmp/x\n";
+	char list[1024];
+	size_t n;
 	const char sig[] = "10 1111111111111111111111111111111111111111 ima-sig sha256:"
 			   "1111111111111111111111111111111111111111111111111111111111111111 /a 0302\n";
 	const char bad[] = "10 11 ima-ng sha256:11 /a\n";
 	ar_err_t err = { 0 };
 
 	(void)state;
+	n = ima_line(list, sizeof(list), "boot_aggregate", pcr);
+	memcpy(list + n, violation, sizeof(violation));
+	n += sizeof(violation) - 1;
 	memset(ff, 0xff, sizeof(ff));
-	memset(ff, 0, 32);
+	memcpy(ff, pcr, 32);
 	EVP_Digest(ff, 64, pcr, NULL, EVP_sha256(), NULL);	/* PCR 10 after one violation */
-	assert_reason(ar_ima_appraise(pol, &st, 1, violation, sizeof(violation) - 1, pcr, NULL, &err),
-		      AR_TPM_IMA_NOT_ALLOWED, &err, "violation");
+	assert_reason(ar_ima_appraise(pol, &st, 1, list, n, pcr, NULL, &err),
+		      AR_TPM_IMA_NOT_ALLOWED, &err, "entry 1 is a violation");
 	assert_reason(ar_ima_appraise(pol, &st, 1, sig, sizeof(sig) - 1, pcr, NULL, &err),
 		      AR_TPM_IMA_MALFORMED, &err, "template \"ima-sig\"");
 	assert_reason(ar_ima_appraise(pol, &st, 1, bad, sizeof(bad) - 1, pcr, NULL, &err),
 		      AR_TPM_IMA_MALFORMED, &err, "entry 0 is not");
 	assert_reason(ar_ima_appraise(pol, &st, 1, bad, sizeof(bad) - 2, pcr, NULL, &err),
 		      AR_TPM_IMA_MALFORMED, &err, "unterminated");
+	ar_ima_policy_free(pol);
+}
+
+/* R4-4: IMA not measuring (PCR 10 never extended): no list counts as replayed. */
+static void test_ima_list_with_pcr10_unextended_refused(void **state)
+{
+	static const char *const allowed[] = { "/usr/bin/a", NULL };
+	ar_ima_policy_t *pol = policy(allowed);
+	ar_ima_state_t st = { 0 };
+	uint8_t pcr[32] = { 0 }, zero[32] = { 0 };
+	const char junk[] = "not an IMA line at all\n";
+	char list[1024];
+	size_t n, appraised = 7;
+	ar_err_t err = { 0 };
+
+	(void)state;
+	n = ima_line(list, sizeof(list), "/usr/local/bin/miner", pcr);
+	assert_reason(ar_ima_appraise(pol, &st, 1, list, n, zero, &appraised, &err),
+		      AR_TPM_IMA_NOT_MEASURED, &err, "PCR 10 is at its reset value");
+	assert_reason(ar_ima_appraise(pol, &st, 1, junk, sizeof(junk) - 1, zero, &appraised, &err),
+		      AR_TPM_IMA_NOT_MEASURED, &err, "IMA measured nothing in boot 1");
+	assert_reason(ar_ima_appraise(pol, &st, 1, "", 0, zero, &appraised, &err),
+		      AR_TPM_IMA_NOT_MEASURED, &err, "reset value");
+	/* Even an allowed list that starts right: PCR 10 does not vouch for it. */
+	memset(pcr, 0, sizeof(pcr));
+	n = ima_line(list, sizeof(list), "boot_aggregate", pcr);
+	n += ima_line(list + n, sizeof(list) - n, "/usr/bin/a", pcr);
+	assert_reason(ar_ima_appraise(pol, &st, 1, list, n, zero, &appraised, &err),
+		      AR_TPM_IMA_NOT_MEASURED, &err, "reset value");
+	assert_false(st.valid);
+	assert_int_equal(appraised, 7);
+	assert_string_equal(ar_tpm_reason_name(AR_TPM_IMA_NOT_MEASURED), "tpm_ima_not_measured");
+	ar_ima_policy_free(pol);
+}
+
+/* The kernel's first entry is boot_aggregate: a boot's list must start with it. */
+static void test_ima_list_without_boot_aggregate_refused(void **state)
+{
+	static const char *const allowed[] = { "/usr/bin/a", NULL };
+	ar_ima_policy_t *pol = policy(allowed);
+	ar_ima_state_t st = { 0 };
+	uint8_t pcr[32] = { 0 };
+	const char violation[] = "10 0000000000000000000000000000000000000000 ima-ng "
+				 "sha256:0000000000000000000000000000000000000000000000000000000000000000 "
+				 "boot_aggregate\n";
+	uint8_t ff[64];
+	char list[1024];
+	size_t n;
+	ar_err_t err = { 0 };
+
+	(void)state;
+	/* Only allowed entries, replaying to the quoted PCR 10, but no boot_aggregate. */
+	n = ima_line(list, sizeof(list), "/usr/bin/a", pcr);
+	assert_reason(ar_ima_appraise(pol, &st, 1, list, n, pcr, NULL, &err),
+		      AR_TPM_IMA_NO_BOOT_AGGREGATE, &err, "entry 0 is /usr/bin/a, not boot_aggregate");
+	/* boot_aggregate second. */
+	n += ima_line(list + n, sizeof(list) - n, "boot_aggregate", pcr);
+	assert_reason(ar_ima_appraise(pol, &st, 1, list, n, pcr, NULL, &err),
+		      AR_TPM_IMA_NO_BOOT_AGGREGATE, &err, "not boot_aggregate");
+	/* An empty list while PCR 10 was extended. */
+	assert_reason(ar_ima_appraise(pol, &st, 1, "", 0, pcr, NULL, &err),
+		      AR_TPM_IMA_NO_BOOT_AGGREGATE, &err, "empty");
+	/* A violation entry named boot_aggregate. */
+	memset(ff, 0, 32);
+	memset(ff + 32, 0xff, 32);
+	EVP_Digest(ff, 64, pcr, NULL, EVP_sha256(), NULL);
+	assert_reason(ar_ima_appraise(pol, &st, 1, violation, sizeof(violation) - 1, pcr, NULL,
+				      &err), AR_TPM_IMA_NO_BOOT_AGGREGATE, &err,
+		      "entry 0 is a violation of boot_aggregate");
+	assert_false(st.valid);
+	assert_string_equal(ar_tpm_reason_name(AR_TPM_IMA_NO_BOOT_AGGREGATE),
+			    "tpm_ima_no_boot_aggregate");
+	ar_ima_policy_free(pol);
+}
+
+/* Entries after the quoted point are neither appraised nor counted; junk there is refused. */
+static void test_ima_entries_after_the_quote_not_counted_as_appraised(void **state)
+{
+	static const char *const allowed[] = { "/usr/bin/a", NULL };
+	ar_ima_policy_t *pol = policy(allowed);
+	ar_ima_state_t st = { 0 }, before;
+	uint8_t pcr[32] = { 0 }, quoted[32];
+	char list[2048];
+	size_t n = 0, whole, appraised;
+	ar_err_t err = { 0 };
+
+	(void)state;
+	n += ima_line(list + n, sizeof(list) - n, "boot_aggregate", pcr);
+	n += ima_line(list + n, sizeof(list) - n, "/usr/bin/a", pcr);
+	memcpy(quoted, pcr, 32);
+	n += ima_line(list + n, sizeof(list) - n, "/usr/local/bin/miner", pcr);
+	n += ima_line(list + n, sizeof(list) - n, "/usr/bin/a", pcr);
+	whole = n;
+	assert_reason(ar_ima_appraise(pol, &st, 3, list, n, quoted, &appraised, &err), AR_TPM_OK,
+		      &err, "");
+	assert_int_equal(appraised, 2);
+	assert_int_equal(st.entries, 2);
+	assert_int_equal(st.pending, 2);		/* the miner: not appraised, not vouched for */
+	/* The next quote covers the miner: refused then. */
+	before = st;
+	assert_reason(ar_ima_appraise(pol, &st, 3, list, n, pcr, &appraised, &err),
+		      AR_TPM_IMA_NOT_ALLOWED, &err, "entry 2: /usr/local/bin/miner");
+	assert_memory_equal(&before, &st, sizeof(st));
+	/* Junk after the quoted point is refused, not left unread. */
+	memset(&st, 0, sizeof(st));
+	n = whole + (size_t)snprintf(list + whole, sizeof(list) - whole, "junk\n");
+	assert_reason(ar_ima_appraise(pol, &st, 3, list, n, quoted, &appraised, &err),
+		      AR_TPM_IMA_MALFORMED, &err, "entry 4 is not");
+	n = whole + (size_t)snprintf(list + whole, sizeof(list) - whole, "10 half a line");
+	assert_reason(ar_ima_appraise(pol, &st, 3, list, n, quoted, &appraised, &err),
+		      AR_TPM_IMA_MALFORMED, &err, "after the quoted PCR 10");
+	assert_false(st.valid);
 	ar_ima_policy_free(pol);
 }
 
@@ -763,6 +886,9 @@ int main(void)
 		cmocka_unit_test(test_ima_file_with_another_digest_refused),
 		cmocka_unit_test(test_ima_entry_outside_allowlist_named),
 		cmocka_unit_test(test_ima_violation_and_other_templates_refused),
+		cmocka_unit_test(test_ima_list_with_pcr10_unextended_refused),
+		cmocka_unit_test(test_ima_list_without_boot_aggregate_refused),
+		cmocka_unit_test(test_ima_entries_after_the_quote_not_counted_as_appraised),
 		cmocka_unit_test(test_ima_allowlist_bad_line_named),
 		cmocka_unit_test(test_clock_rule),
 	};

@@ -699,6 +699,33 @@ static void test_ima_entry_outside_allowlist_refused(void **state)
 	free(text);
 }
 
+/*
+ * R4-4: a boot in which IMA measured nothing (PCR 10 at its reset value) with a list naming
+ * only a miner: not "replayed and allowed" but contraindicated, file-system 96.
+ */
+static void test_ima_list_with_pcr10_unextended_refused(void **state)
+{
+	static const char miner[] = "10 0a5e8c2d1f0b6a3e9c7d4b2a1f0e9d8c7b6a5f4e ima-ng sha256:"
+				    "1e2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f809 "
+				    "/usr/local/bin/miner\n";
+	char name[32], *text;
+	ar_ear_t ear;
+
+	(void)state;
+	assert_int_equal(tpmlab_reboot(&t.tpm), 0);
+	t.boot++;
+	assert_int_equal(tpmlab_run(&t.tpm, "'%s' boot '%s' boot%d.log --kernel %s --secureboot 1",
+				    t.gen, t.tpm.tcti, t.boot, KERNEL), 0);
+	snprintf(name, sizeof(name), "ima%d.list", t.boot);	/* PCR 10 never extended */
+	assert_int_equal(tpmlab_write(&t.tpm, name, miner, sizeof(miner) - 1), 0);
+	assert_int_equal(attest(&healthy, &text), 200);
+	ear_of(text, &ear);
+	assert_int_equal(ear.submods[0].tv.v[AR_TV_FILE_SYSTEM], 96);
+	assert_int_equal(ar_ear_status(&ear), AR_STATUS_CONTRAINDICATED);
+	assert_posture_reason(DEVICE, "tpm_ima_not_measured");
+	free(text);
+}
+
 /* A device without a TPM in the same fleet: its signed JSON evidence is warning at most. */
 static void test_software_evidence_at_most_warning(void **state)
 {
@@ -780,6 +807,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_boot_digest_contraindicated),
 		cmocka_unit_test(test_secure_boot_off_refused),
 		cmocka_unit_test(test_ima_entry_outside_allowlist_refused),
+		cmocka_unit_test(test_ima_list_with_pcr10_unextended_refused),
 		cmocka_unit_test(test_software_evidence_at_most_warning),
 		cmocka_unit_test(test_software_evidence_from_tpm_enrolled_device_refused),
 	};
